@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// The kstack command: parses flags, calls the modules that do the work, prints their results.
+import { resolve } from 'node:path';
+import { controlPlaneDown, controlPlaneStatus, controlPlaneUp, DEFAULT_CLUSTER } from '../cluster/control-plane.js';
+import { ensureAllTools } from '../setup/setup.js';
+import { UserError, messageOf } from '../util/errors.js';
+import { createProgress, formatDuration } from '../util/progress.js';
+import { parseFlags, portFlag } from './args.js';
+import { formatStatus } from './format.js';
+
+const USAGE = `kstack — a Kubernetes web + database stack that proves its requirements, and its tools
+
+Usage:
+  kstack setup                          install and build what kstack needs (idempotent, cached)
+  kstack cluster up --control-plane     start a local control plane (etcd, API server, controller-manager, scheduler)
+  kstack cluster status                 show what runs and whether it is healthy
+  kstack cluster down                   stop the local cluster and remove its files
+
+Common flags:
+  --name NAME        cluster name (default: ${DEFAULT_CLUSTER})
+  -h, --help         help for a command
+`;
+
+const CLUSTER_UP_HELP = `kstack cluster up --control-plane [--name NAME] [--api-port PORT] [--kubeconfig PATH]
+
+Starts etcd, kube-apiserver, kube-controller-manager and kube-scheduler as local processes on 127.0.0.1,
+building them from source on first use. Running it again on a healthy cluster changes nothing; on a
+partly stopped cluster it starts what is missing.
+
+  --control-plane    only the control plane (no nodes)
+  --name NAME        cluster name (default: ${DEFAULT_CLUSTER})
+  --api-port PORT    API server port (default: a free port)
+  --kubeconfig PATH  also write the admin kubeconfig to PATH (removed by 'down')
+`;
+
+async function clusterCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const progress = createProgress();
+  switch (sub) {
+    case 'up': {
+      const { values } = parseFlags('cluster up', rest, {
+        'control-plane': { type: 'boolean' }, name: { type: 'string' }, 'api-port': { type: 'string' },
+        kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      });
+      if (values.help) { process.stdout.write(CLUSTER_UP_HELP); return 0; }
+      if (!values['control-plane']) {
+        throw new UserError('kstack cluster up: nodes are not available yet in this version; run \'kstack cluster up --control-plane\' for a control plane without nodes');
+      }
+      const result = await controlPlaneUp({
+        progress,
+        ...(values.name !== undefined ? { name: values.name } : {}),
+        ...(values['api-port'] !== undefined ? { apiPort: portFlag('api-port', values['api-port']) as number } : {}),
+        ...(values.kubeconfig !== undefined ? { kubeconfigPath: resolve(values.kubeconfig) } : {}),
+      });
+      const verb = result.alreadyRunning ? 'was already up' : `is up in ${formatDuration(result.timings.allHealthyMs)}`;
+      process.stdout.write(`Control plane '${result.layout.name}' ${verb}: ${result.server}\n`);
+      process.stdout.write(`  export KUBECONFIG=${result.state.userKubeconfig ?? result.kubeconfig}\n`);
+      return 0;
+    }
+    case 'down': {
+      const { values } = parseFlags('cluster down', rest, { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+      if (values.help) { process.stdout.write('kstack cluster down [--name NAME]\n\nStops every process of the cluster and removes its files.\n'); return 0; }
+      const { existed } = await controlPlaneDown({ progress, ...(values.name !== undefined ? { name: values.name } : {}) });
+      process.stdout.write(existed ? `Cluster '${values.name ?? DEFAULT_CLUSTER}' removed.\n` : `No cluster '${values.name ?? DEFAULT_CLUSTER}' here; nothing to do.\n`);
+      return 0;
+    }
+    case 'status': {
+      const { values } = parseFlags('cluster status', rest, { name: { type: 'string' }, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } });
+      if (values.help) { process.stdout.write('kstack cluster status [--name NAME] [-o json]\n'); return 0; }
+      if (values.output !== undefined && values.output !== 'json' && values.output !== 'text') {
+        throw new UserError(`--output '${values.output}' is not supported: use 'text' or 'json'`);
+      }
+      const status = await controlPlaneStatus(values.name !== undefined ? { name: values.name } : {});
+      process.stdout.write(values.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+      return status.exists && status.components.every((c) => c.healthy) ? 0 : 3;
+    }
+    default:
+      throw new UserError(`kstack cluster: unknown subcommand '${sub ?? ''}'; use up, down or status`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '-h':
+    case '--help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'setup': {
+      parseFlags('setup', rest, {});
+      const tools = await ensureAllTools(createProgress());
+      process.stdout.write(`Ready: kubectl ${tools.kubectl}\n       helm ${tools.helm}\n${Object.entries(tools.go).map(([n, p]) => `       ${n} ${p}`).join('\n')}\n`);
+      return 0;
+    }
+    case 'cluster':
+      return clusterCommand(rest);
+    default:
+      throw new UserError(`unknown command '${command}'; run 'kstack help' to see the commands`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof UserError) process.stderr.write(`kstack: ${err.message}\n`);
+    else process.stderr.write(`kstack: unexpected error: ${err instanceof Error ? err.stack ?? err.message : messageOf(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,312 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UserError, messageOf } from '../util/errors.js';
+import { acquireLock, type Lock } from '../util/lock.js';
+import { isPortFree, pickFreePorts } from '../util/net.js';
+import { isRunning, processesMentioning, startDaemon, stopDaemon, executableOf } from '../util/process.js';
+import type { Progress } from '../util/progress.js';
+import { ensureControlPlaneBinaries } from '../setup/setup.js';
+import {
+  controlPlaneOrder, controlPlaneSpecs, defaultNetwork, encryptionConfig,
+  type ComponentSpec, type ControlPlaneComponent, type ControlPlanePorts,
+} from './control-plane-spec.js';
+import { probe, waitHealthy, type HealthTarget } from './health.js';
+import { renderKubeconfig } from './kubeconfig.js';
+import { clusterLayout, type ClusterLayout } from './layout.js';
+import { certificatePlan, ensureCertificates, ensureServiceAccountKey, readPem } from './pki.js';
+import { readState, writeState, type ClusterState } from './state.js';
+
+export const DEFAULT_CLUSTER = 'kstack';
+
+const HEALTH_TIMEOUT_MS: Record<ControlPlaneComponent, number> = {
+  etcd: 30_000,
+  'kube-apiserver': 120_000,
+  'kube-controller-manager': 60_000,
+  'kube-scheduler': 60_000,
+};
+
+export interface UpOptions {
+  name?: string;
+  /** Fixed port for the API server; a free one is chosen when absent. */
+  apiPort?: number;
+  /** Also write the admin kubeconfig here (removed again by `down`). */
+  kubeconfigPath?: string;
+  /** Parent folder of cluster state (tests use a temporary one). */
+  baseDir?: string;
+  progress: Progress;
+}
+
+export interface UpResult {
+  layout: ClusterLayout;
+  state: ClusterState;
+  server: string;
+  kubeconfig: string;
+  alreadyRunning: boolean;
+  /** Milliseconds from the start of `up` until the API answered ready, and until every component was healthy. */
+  timings: { apiReadyMs: number; allHealthyMs: number };
+}
+
+function busy(name: string) {
+  return (pid: number): string =>
+    `another kstack command (pid ${pid}) is already working on cluster '${name}'; wait for it to finish (or stop it) and run again`;
+}
+
+function corrupt(layout: ClusterLayout, reason: string): UserError {
+  return new UserError(
+    `the state of cluster '${layout.name}' in ${layout.root} is corrupt (${reason}); run 'kstack cluster down --name ${layout.name}' to remove it, then 'kstack cluster up' again`,
+  );
+}
+
+/** Loads the recorded state, turning anything unreadable or incomplete into an actionable error. */
+function loadExistingState(layout: ClusterLayout): ClusterState | undefined {
+  let state: ClusterState | undefined;
+  try {
+    state = readState(layout.stateFile);
+  } catch (err) {
+    throw corrupt(layout, messageOf(err));
+  }
+  if (!state) {
+    if (existsSync(layout.root)) throw corrupt(layout, 'state.json is missing');
+    return undefined;
+  }
+  if (state.name !== layout.name) throw corrupt(layout, `state.json names cluster '${state.name}'`);
+  for (const spec of certificatePlan({ apiServiceIP: state.network.apiServiceIP })) {
+    for (const ext of ['crt', 'key']) {
+      if (!existsSync(join(layout.pki, `${spec.name}.${ext}`))) throw corrupt(layout, `pki/${spec.name}.${ext} is missing`);
+    }
+  }
+  if (!existsSync(join(layout.config, 'encryption.yaml'))) throw corrupt(layout, 'config/encryption.yaml is missing');
+  return state;
+}
+
+async function choosePorts(requestedApiPort: number | undefined): Promise<ControlPlanePorts> {
+  if (requestedApiPort !== undefined && !(await isPortFree(requestedApiPort))) {
+    throw new UserError(`--api-port ${requestedApiPort}: 127.0.0.1:${requestedApiPort} is already in use; choose another port or stop what listens there`);
+  }
+  const avoid = new Set(requestedApiPort !== undefined ? [requestedApiPort] : []);
+  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler] = await pickFreePorts(5, '127.0.0.1', avoid);
+  if (etcdClient === undefined || etcdPeer === undefined || apiserver === undefined || controllerManager === undefined || scheduler === undefined) {
+    throw new Error('could not find free ports on 127.0.0.1');
+  }
+  return { etcdClient, etcdPeer, apiserver: requestedApiPort ?? apiserver, controllerManager, scheduler };
+}
+
+const PORT_OF: Record<ControlPlaneComponent, (keyof ControlPlanePorts)[]> = {
+  etcd: ['etcdClient', 'etcdPeer'],
+  'kube-apiserver': ['apiserver'],
+  'kube-controller-manager': ['controllerManager'],
+  'kube-scheduler': ['scheduler'],
+};
+
+function componentRunning(state: ClusterState, name: ControlPlaneComponent): boolean {
+  const entry = state.components[name];
+  return entry !== undefined && isRunning(entry.pid, entry.binary);
+}
+
+/** Writes certificates, keys, the encryption config and kubeconfigs that are not there yet. */
+async function ensureClusterFiles(layout: ClusterLayout, state: ClusterState): Promise<void> {
+  for (const dir of [layout.logs, layout.config]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await ensureCertificates(layout.pki, certificatePlan({ apiServiceIP: state.network.apiServiceIP }));
+  await ensureServiceAccountKey(layout.pki);
+  const encryption = join(layout.config, 'encryption.yaml');
+  if (!existsSync(encryption)) writeFileSync(encryption, encryptionConfig(randomBytes(32).toString('base64')), { mode: 0o600 });
+  const server = `https://127.0.0.1:${state.ports.apiserver}`;
+  const ca = readPem(layout.pki, 'ca.crt');
+  const write = (file: string, user: string, cert: string): void => {
+    writeFileSync(file, renderKubeconfig({
+      clusterName: layout.name, server, caPem: ca, user,
+      clientCertPem: readPem(layout.pki, `${cert}.crt`), clientKeyPem: readPem(layout.pki, `${cert}.key`),
+    }), { mode: 0o600 });
+  };
+  write(layout.kubeconfig, 'kstack-admin', 'admin');
+  write(join(layout.config, 'controller-manager.kubeconfig'), 'system:kube-controller-manager', 'controller-manager');
+  write(join(layout.config, 'scheduler.kubeconfig'), 'system:kube-scheduler', 'scheduler');
+}
+
+function healthTarget(layout: ClusterLayout, spec: ComponentSpec): HealthTarget {
+  return { url: spec.healthURL, caFile: spec.healthCA, pkiDir: layout.pki, ...(spec.healthClientCert ? { clientCert: spec.healthClientCert } : {}) };
+}
+
+function lastLogLines(file: string, count = 5): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Brings the control plane up, or completes it when some components are down. Safe to run twice: a
+ * healthy cluster is left alone. On failure, whatever this call started is stopped again, and a cluster
+ * that did not exist before is removed completely.
+ */
+export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
+  const started = performance.now();
+  const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
+  mkdirSync(dirname(layout.lockFile), { recursive: true });
+  const lock: Lock = acquireLock(layout.lockFile, busy(layout.name));
+  try {
+    const existing = loadExistingState(layout);
+    if (existing && opts.apiPort !== undefined && opts.apiPort !== existing.ports.apiserver) {
+      throw new UserError(`--api-port ${opts.apiPort}: cluster '${layout.name}' already uses port ${existing.ports.apiserver}; drop --api-port, or run 'kstack cluster down --name ${layout.name}' first`);
+    }
+    // Build or find every binary before touching any state, so a missing toolchain leaves nothing behind.
+    const binaries = await ensureControlPlaneBinaries(opts.progress);
+    const fresh = existing === undefined;
+    const state: ClusterState = existing ?? {
+      version: 1,
+      name: layout.name,
+      createdAt: new Date().toISOString(),
+      ports: await choosePorts(opts.apiPort),
+      network: defaultNetwork,
+      components: {},
+    };
+    const specs = controlPlaneSpecs({ layout, ports: state.ports, binaries, network: state.network });
+    const toStart = specs.filter((s) => !componentRunning(state, s.name));
+    for (const spec of toStart) {
+      for (const key of PORT_OF[spec.name]) {
+        if (!(await isPortFree(state.ports[key]))) {
+          throw new UserError(`${spec.name} cannot start: 127.0.0.1:${state.ports[key]} is in use by another program; stop it, or run 'kstack cluster down --name ${layout.name}' and 'up' again to choose new ports`);
+        }
+      }
+    }
+
+    const server = `https://127.0.0.1:${state.ports.apiserver}`;
+    let apiReadyMs = 0;
+    const startedNow: ComponentSpec[] = [];
+    try {
+      mkdirSync(layout.root, { recursive: true, mode: 0o700 });
+      writeState(layout.stateFile, state);
+      await opts.progress.step('certificates and configuration', () => ensureClusterFiles(layout, state));
+      if (opts.kubeconfigPath) {
+        mkdirSync(dirname(opts.kubeconfigPath), { recursive: true });
+        writeFileSync(opts.kubeconfigPath, readFileSync(layout.kubeconfig), { mode: 0o600 });
+        state.userKubeconfig = opts.kubeconfigPath;
+      }
+      for (const spec of specs) {
+        if (componentRunning(state, spec.name)) {
+          if (spec.name === 'kube-apiserver') apiReadyMs = performance.now() - started;
+          continue;
+        }
+        await opts.progress.step(`start ${spec.name}`, async (step) => {
+          const logFile = join(layout.logs, `${spec.name}.log`);
+          const pid = startDaemon({ binary: spec.binary, args: spec.args, logFile });
+          startedNow.push(spec);
+          state.components[spec.name] = { pid, binary: spec.binary };
+          writeState(layout.stateFile, state);
+          const result = await waitHealthy(healthTarget(layout, spec), {
+            timeoutMs: HEALTH_TIMEOUT_MS[spec.name],
+            giveUp: () => (isRunning(pid, spec.binary) ? undefined : 'the process exited'),
+            onAttempt: (last) => { step.detail(last.status ? `HTTP ${last.status}` : 'waiting for it to listen'); },
+          });
+          if (!result.ok) {
+            throw new UserError(`${spec.name} did not become healthy: ${result.reason ?? result.body}. Last lines of ${logFile}:\n${lastLogLines(logFile)}`);
+          }
+        });
+        if (spec.name === 'kube-apiserver') apiReadyMs = performance.now() - started;
+      }
+      await opts.progress.step('wait for the default service account', async () => {
+        const target: HealthTarget = {
+          url: `${server}/api/v1/namespaces/default/serviceaccounts/default`,
+          caFile: join(layout.pki, 'ca.crt'), clientCert: 'admin', pkiDir: layout.pki,
+        };
+        const result = await waitHealthy(target, { timeoutMs: 60_000 });
+        if (!result.ok) throw new UserError(`the controller-manager did not create the default service account: ${result.reason ?? ''}; see ${layout.logs}/kube-controller-manager.log`);
+      });
+      writeState(layout.stateFile, state);
+    } catch (err) {
+      for (const spec of startedNow.reverse()) {
+        const entry = state.components[spec.name];
+        if (entry) await stopDaemon(entry.pid, entry.binary);
+        delete state.components[spec.name];
+      }
+      if (fresh) {
+        if (state.userKubeconfig) rmSync(state.userKubeconfig, { force: true });
+        rmSync(layout.root, { recursive: true, force: true });
+      } else if (existsSync(layout.root)) {
+        writeState(layout.stateFile, state);
+      }
+      throw err;
+    }
+    return {
+      layout, state, server, kubeconfig: layout.kubeconfig,
+      alreadyRunning: toStart.length === 0,
+      timings: { apiReadyMs, allHealthyMs: performance.now() - started },
+    };
+  } finally {
+    lock.release();
+  }
+}
+
+export interface DownOptions {
+  name?: string;
+  baseDir?: string;
+  progress: Progress;
+}
+
+/** Stops every process of the cluster and removes all its files. Works on a corrupt state too. */
+export async function controlPlaneDown(opts: DownOptions): Promise<{ existed: boolean }> {
+  const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
+  if (!existsSync(layout.root)) return { existed: false };
+  const lock = acquireLock(layout.lockFile, busy(layout.name));
+  try {
+    let state: ClusterState | undefined;
+    try { state = readState(layout.stateFile); } catch { state = undefined; }
+    await opts.progress.step(`stop cluster '${layout.name}'`, async (step) => {
+      for (const name of [...controlPlaneOrder].reverse()) {
+        const entry = state?.components[name];
+        if (!entry) continue;
+        step.detail(name);
+        await stopDaemon(entry.pid, entry.binary);
+      }
+      // Whatever else still runs from this cluster's folder (e.g. after a corrupt state.json) goes too.
+      for (const pid of processesMentioning(`${layout.root}/`)) {
+        const binary = executableOf(pid);
+        if (binary) await stopDaemon(pid, binary);
+      }
+    });
+    if (state?.userKubeconfig && existsSync(state.userKubeconfig) && existsSync(layout.kubeconfig)
+      && readFileSync(state.userKubeconfig, 'utf8') === readFileSync(layout.kubeconfig, 'utf8')) {
+      rmSync(state.userKubeconfig, { force: true });
+    }
+    rmSync(layout.root, { recursive: true, force: true });
+    return { existed: true };
+  } finally {
+    lock.release();
+  }
+}
+
+export type ComponentStatus = { name: ControlPlaneComponent; pid?: number; running: boolean; healthy: boolean; detail: string };
+
+export interface StatusResult {
+  name: string;
+  exists: boolean;
+  server?: string;
+  kubeconfig?: string;
+  components: ComponentStatus[];
+}
+
+/** What runs and what answers its health check, without changing anything. */
+export async function controlPlaneStatus(opts: { name?: string; baseDir?: string }): Promise<StatusResult> {
+  const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
+  const state = loadExistingState(layout);
+  if (!state) return { name: layout.name, exists: false, components: [] };
+  const specs = controlPlaneSpecs({
+    layout, ports: state.ports, network: state.network,
+    binaries: Object.fromEntries(controlPlaneOrder.map((c) => [c, state.components[c]?.binary ?? ''])) as Record<ControlPlaneComponent, string>,
+  });
+  const components = await Promise.all(specs.map(async (spec): Promise<ComponentStatus> => {
+    const entry = state.components[spec.name];
+    const running = entry !== undefined && isRunning(entry.pid, entry.binary);
+    const health = running ? await probe(healthTarget(layout, spec)) : undefined;
+    return {
+      name: spec.name,
+      ...(entry ? { pid: entry.pid } : {}),
+      running,
+      healthy: health?.ok ?? false,
+      detail: !running ? 'not running' : health?.ok ? 'healthy' : `unhealthy: ${health?.status ? `HTTP ${health.status}` : health?.body ?? ''}`,
+    };
+  }));
+  return { name: layout.name, exists: true, server: `https://127.0.0.1:${state.ports.apiserver}`, kubeconfig: layout.kubeconfig, components };
+}

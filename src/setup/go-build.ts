@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../util/exec.js';
+import { UserError } from '../util/errors.js';
+import { cacheDir } from '../util/paths.js';
+import type { Progress } from '../util/progress.js';
+import { goComponents, versionLdflags, type GoComponentName } from './go-components.js';
+import { goDirective, readGoMod, requiredVersion, toolsDir } from './versions.js';
+
+export interface GoToolchain {
+  binary: string;
+  /** e.g. 'go1.26.8' */
+  version: string;
+}
+
+/** Compares dotted versions numerically: compareVersions('1.26.8', '1.25.0') > 0. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Finds the Go toolchain (KSTACK_GO or `go` on PATH) and checks it is new enough for tools/go.mod. */
+export async function findGo(env: NodeJS.ProcessEnv = process.env): Promise<GoToolchain> {
+  const binary = env.KSTACK_GO ?? 'go';
+  const needed = goDirective(readGoMod()) ?? '0';
+  const hint = `install Go ${needed} or newer (or set KSTACK_GO=/path/to/go) and run again`;
+  let out: string;
+  try {
+    out = (await run(binary, ['version'], { env: { ...env, GOTOOLCHAIN: 'local' } })).stdout;
+  } catch {
+    throw new UserError(`no Go toolchain found ('${binary}' did not run); kstack builds the Kubernetes components from source: ${hint}`);
+  }
+  const version = /go version (go[\d.]+)/.exec(out)?.[1];
+  if (!version) throw new UserError(`'${binary} version' printed something unexpected (${out.trim()}); ${hint}`);
+  if (compareVersions(version.slice(2), needed) < 0) {
+    throw new UserError(`Go ${version.slice(2)} is too old: tools/go.mod needs Go ${needed}; ${hint}`);
+  }
+  return { binary, version };
+}
+
+/**
+ * The cache folder for one set of pins: same go.mod, go.sum and architecture → same folder. The Go
+ * version is left out on purpose, so cached binaries keep working after Go is upgraded or removed.
+ */
+export function buildKey(goMod: string, goSum: string, arch: string = process.arch): string {
+  return createHash('sha256').update(goMod).update('\0').update(goSum).update('\0').update(arch).digest('hex').slice(0, 16);
+}
+
+/** Where the binaries built from the current pins live. */
+export function goBinDir(): string {
+  return join(cacheDir(), 'go', buildKey(readGoMod(), readFileSync(join(toolsDir, 'go.sum'), 'utf8')));
+}
+
+/**
+ * Builds (or finds in the cache) the named Go components and returns their paths. A second call with
+ * the same pins builds nothing and does not need Go at all. Each binary is built into a temporary name
+ * and renamed into place, so an interrupted build never leaves a broken binary in the cache.
+ */
+export async function ensureGoBinaries(names: readonly GoComponentName[], progress: Progress): Promise<Record<GoComponentName, string>> {
+  const dir = goBinDir();
+  const paths = Object.fromEntries(names.map((n) => [n, join(dir, n)])) as Record<GoComponentName, string>;
+  const missing = names.filter((n) => !existsSync(paths[n]));
+  if (missing.length === 0) return paths;
+
+  const go = await findGo();
+  const kubernetesVersion = requiredVersion(readGoMod(), 'k8s.io/kubernetes');
+  if (!kubernetesVersion) throw new Error('tools/go.mod does not require k8s.io/kubernetes');
+  mkdirSync(dir, { recursive: true });
+  for (const name of missing) await buildOne(name, paths[name], kubernetesVersion, go, progress);
+  return paths;
+}
+
+// Static binaries, no toolchain downloads, no go.mod rewrites: the build is exactly what tools/go.mod says.
+function buildEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' };
+}
+
+async function buildOne(name: GoComponentName, target: string, kubernetesVersion: string, go: GoToolchain, progress: Progress): Promise<void> {
+  const component = goComponents[name];
+  const env = buildEnv();
+  await progress.step(`build ${name} from source (${component.pkg})`, async (step) => {
+    // Count the packages the build has to go through so progress can say how far along it is.
+    step.detail('listing packages');
+    const list = await run(go.binary, ['list', '-deps', component.pkg], { cwd: toolsDir, env });
+    const total = list.stdout.split('\n').filter(Boolean).length;
+    let done = 0;
+    const ldflags = ['-s', '-w', ...(component.kubernetesVersionStamp ? versionLdflags(kubernetesVersion) : [])].join(' ');
+    const tmp = `${target}.tmp-${process.pid}`;
+    try {
+      await run(go.binary, ['build', '-v', '-trimpath', `-ldflags=${ldflags}`, '-o', tmp, component.pkg], {
+        cwd: toolsDir,
+        env,
+        onLine: (line, stream) => {
+          if (stream === 'stderr' && line && !line.includes(' ')) {
+            done++;
+            step.detail(`${done}/${total} packages compiled`);
+          }
+        },
+      });
+      renameSync(tmp, target);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  });
+}

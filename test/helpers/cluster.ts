@@ -1,0 +1,77 @@
+// The real control plane the integration tests talk to: the one the test runner started, or (when a
+// test file is run on its own) one started here for this file and removed after it.
+import { after } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { controlPlaneDown, controlPlaneUp } from '../../src/cluster/control-plane.js';
+import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
+import { run, type RunResult } from '../../src/util/exec.js';
+import { silentProgress } from '../../src/util/progress.js';
+import { TEST_ENV } from './env.js';
+
+export interface TestCluster {
+  kubeconfigPath: string;
+  kc: k8s.KubeConfig;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  /** Runs the real kubectl against this cluster. */
+  kubectl(args: string[], opts?: { input?: string; allowFailure?: boolean }): Promise<RunResult>;
+}
+
+let shared: Promise<TestCluster> | undefined;
+
+async function connect(kubeconfigPath: string): Promise<TestCluster> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const { kubectl } = await ensureKubectlAndHelm(silentProgress);
+  return {
+    kubeconfigPath,
+    kc,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    kubectl: (args, opts = {}) => run(kubectl, ['--kubeconfig', kubeconfigPath, ...args], opts),
+  };
+}
+
+export function testCluster(): Promise<TestCluster> {
+  shared ??= (async () => {
+    const fromRunner = process.env[TEST_ENV.kubeconfig];
+    if (fromRunner) return connect(fromRunner);
+    const baseDir = mkdtempSync(join(tmpdir(), 'kstack-test-'));
+    after(async () => {
+      await controlPlaneDown({ name: 'solo', baseDir, progress: silentProgress });
+      rmSync(baseDir, { recursive: true, force: true });
+    });
+    const cp = await controlPlaneUp({ name: 'solo', baseDir, progress: silentProgress });
+    return connect(cp.kubeconfig);
+  })();
+  return shared;
+}
+
+/** A fresh namespace for one test, deleted (without waiting) when the file's tests end. */
+export async function testNamespace(cluster: TestCluster, prefix: string): Promise<string> {
+  const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+  await cluster.core.createNamespace({ body: { metadata: { name } } });
+  after(async () => {
+    await cluster.core.deleteNamespace({ name }).catch(() => undefined);
+  });
+  return name;
+}
+
+/** Polls `check` until it returns a value (not undefined) or the time is up. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
