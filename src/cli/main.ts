@@ -49,7 +49,7 @@ async function clusterCommand(args: string[]): Promise<number> {
       const result = await controlPlaneUp({
         progress,
         ...(values.name !== undefined ? { name: values.name } : {}),
-        ...(values['api-port'] !== undefined ? { apiPort: portFlag('api-port', values['api-port']) as number } : {}),
+        ...(values['api-port'] !== undefined ? { apiPort: portFlag('api-port', values['api-port']) } : {}),
         ...(values.kubeconfig !== undefined ? { kubeconfigPath: resolve(values.kubeconfig) } : {}),
       });
       const verb = result.alreadyRunning ? 'was already up' : `is up in ${formatDuration(result.timings.allHealthyMs)}`;

@@ -216,11 +216,12 @@ export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
       });
       writeState(layout.stateFile, state);
     } catch (err) {
-      for (const spec of startedNow.reverse()) {
+      for (const spec of [...startedNow].reverse()) {
         const entry = state.components[spec.name];
         if (entry) await stopDaemon(entry.pid, entry.binary);
-        delete state.components[spec.name];
       }
+      const stopped = new Set(startedNow.map((s) => s.name));
+      state.components = Object.fromEntries(Object.entries(state.components).filter(([name]) => !stopped.has(name as ControlPlaneComponent)));
       if (fresh) {
         if (state.userKubeconfig) rmSync(state.userKubeconfig, { force: true });
         rmSync(layout.root, { recursive: true, force: true });

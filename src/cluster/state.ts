@@ -24,7 +24,7 @@ export function parseState(text: string): ClusterState {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new Error(`state.json is not valid JSON (${(err as Error).message})`);
+    throw new Error(`state.json is not valid JSON (${(err as Error).message})`, { cause: err });
   }
   if (!isObject(raw)) throw new Error('state.json is not an object');
   if (raw.version !== 1) throw new Error(`state.json: version must be 1, found ${JSON.stringify(raw.version)}`);

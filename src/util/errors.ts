@@ -4,9 +4,6 @@
  */
 export class UserError extends Error {
   override readonly name = 'UserError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** The message of any thrown value, for logs and wrapped errors. */

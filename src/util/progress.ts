@@ -30,7 +30,7 @@ export function formatDuration(ms: number): string {
 
 export function createProgress(opts: ProgressOptions = {}): Progress {
   const out = opts.out ?? process.stderr;
-  const isTTY = opts.isTTY ?? ('isTTY' in out && out.isTTY === true);
+  const isTTY = opts.isTTY ?? ('isTTY' in out && out.isTTY);
   const now = opts.now ?? (() => performance.now());
   const logEveryMs = opts.logEveryMs ?? 5000;
   const write = (s: string): void => { out.write(s); };

@@ -1,6 +1,5 @@
 // The real control plane the integration tests talk to: the one the test runner started, or (when a
 // test file is run on its own) one started here for this file and removed after it.
-import { after } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,9 +39,9 @@ export function testCluster(): Promise<TestCluster> {
     const fromRunner = process.env[TEST_ENV.kubeconfig];
     if (fromRunner) return connect(fromRunner);
     const baseDir = mkdtempSync(join(tmpdir(), 'kstack-test-'));
-    after(async () => {
-      await controlPlaneDown({ name: 'solo', baseDir, progress: silentProgress });
-      rmSync(baseDir, { recursive: true, force: true });
+    // Hooks registered from inside a test belong to that test; the process ending is the file ending.
+    process.once('beforeExit', () => {
+      void controlPlaneDown({ name: 'solo', baseDir, progress: silentProgress }).finally(() => { rmSync(baseDir, { recursive: true, force: true }); });
     });
     const cp = await controlPlaneUp({ name: 'solo', baseDir, progress: silentProgress });
     return connect(cp.kubeconfig);
@@ -50,14 +49,35 @@ export function testCluster(): Promise<TestCluster> {
   return shared;
 }
 
-/** A fresh namespace for one test, deleted (without waiting) when the file's tests end. */
-export async function testNamespace(cluster: TestCluster, prefix: string): Promise<string> {
-  const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
-  await cluster.core.createNamespace({ body: { metadata: { name } } });
-  after(async () => {
-    await cluster.core.deleteNamespace({ name }).catch(() => undefined);
-  });
-  return name;
+/** Fresh namespaces for tests; `cleanup` (call it from a describe-level `after`) deletes them. */
+export class TestNamespaces {
+  private readonly created: string[] = [];
+  constructor(private readonly cluster: TestCluster) {}
+
+  async create(prefix: string): Promise<string> {
+    const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+    await this.cluster.core.createNamespace({ body: { metadata: { name } } });
+    this.created.push(name);
+    return name;
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all(this.created.map((name) => this.cluster.core.deleteNamespace({ name }).catch(() => undefined)));
+  }
+}
+
+/** The message of a Kubernetes API error (the Status object's message), for assertions and reports. */
+export function apiErrorMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: unknown };
+      if (typeof status.message === 'string') return status.message;
+    } catch {
+      // not JSON: fall through
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Polls `check` until it returns a value (not undefined) or the time is up. */
@@ -73,5 +93,5 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`);
 }

@@ -73,7 +73,7 @@ describe('kstack cluster up / status / down', () => {
     assert.equal(down.code, 0, down.stderr);
     assertNothingLeft(home);
     assert.ok(!existsSync(kubeconfigCopy), 'the --kubeconfig copy is removed by down');
-    for (const [key, port] of Object.entries(state.ports)) assert.ok(await isPortFree(port), `${key} port ${port} is free again`);
+    for (const [key, port] of Object.entries(state.ports) as [string, number][]) assert.ok(await isPortFree(port), `${key} port ${port} is free again`);
 
     const statusAfter = await kstack(home, ['cluster', 'status', '--name', 'lc']);
     assert.equal(statusAfter.code, 3);

@@ -1,9 +1,9 @@
 // The control plane is real: the API server stores and serves objects, the controller-manager turns a
 // Deployment into a ReplicaSet and Pods, and the scheduler refuses a Pod no node can take, with its reason.
-import { describe, it, before } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
-import { eventually, testCluster, testNamespace, type TestCluster } from '../helpers/cluster.js';
+import { apiErrorMessage, eventually, testCluster, TestNamespaces, type TestCluster } from '../helpers/cluster.js';
 
 const pause = (name: string, extra: Partial<k8s.V1PodSpec> = {}): k8s.V1Pod => ({
   metadata: { name, labels: { app: name } },
@@ -20,11 +20,14 @@ const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergeP
 
 describe('control plane API', () => {
   let cluster: TestCluster;
+  let namespaces: TestNamespaces;
   let ns: string;
   before(async () => {
     cluster = await testCluster();
-    ns = await testNamespace(cluster, 'api');
+    namespaces = new TestNamespaces(cluster);
+    ns = await namespaces.create('api');
   });
+  after(() => namespaces.cleanup());
 
   it('creates, updates and deletes a Pod, and kubectl reads back each state', async () => {
     const created = await cluster.core.createNamespacedPod({ namespace: ns, body: pause('web-a') });
@@ -49,11 +52,11 @@ describe('control plane API', () => {
   });
 
   it('enforces Pod Security "restricted" on a namespace labelled for it', async () => {
-    const restricted = await testNamespace(cluster, 'psa');
+    const restricted = await namespaces.create('psa');
     await cluster.kubectl(['label', 'namespace', restricted, 'pod-security.kubernetes.io/enforce=restricted']);
     const privileged: k8s.V1Pod = { metadata: { name: 'root' }, spec: { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', securityContext: { privileged: true } }] } };
-    await assert.rejects(cluster.core.createNamespacedPod({ namespace: restricted, body: privileged }), (err: Error) => {
-      assert.match(err.message, /violates PodSecurity "restricted/);
+    await assert.rejects(cluster.core.createNamespacedPod({ namespace: restricted, body: privileged }), (err: unknown) => {
+      assert.match(apiErrorMessage(err), /pods "root" is forbidden: violates PodSecurity "restricted:latest": privileged/);
       return true;
     });
     const ok = await cluster.core.createNamespacedPod({ namespace: restricted, body: pause('fine') });
