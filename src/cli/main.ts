@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The kstack command: parses flags, calls the modules that do the work, prints their results.
 import { resolve } from 'node:path';
-import { controlPlaneDown, controlPlaneStatus, controlPlaneUp, DEFAULT_CLUSTER } from '../cluster/control-plane.js';
+import { controlPlaneDown, controlPlaneStatus, controlPlaneStop, controlPlaneUp, DEFAULT_CLUSTER } from '../cluster/control-plane.js';
 import { ensureAllTools } from '../setup/setup.js';
 import { UserError, messageOf } from '../util/errors.js';
 import { createProgress, formatDuration } from '../util/progress.js';
@@ -14,6 +14,7 @@ Usage:
   kstack setup                          install and build what kstack needs (idempotent, cached)
   kstack cluster up --control-plane     start a local control plane (etcd, API server, controller-manager, scheduler)
   kstack cluster status                 show what runs and whether it is healthy
+  kstack cluster stop                   stop the local cluster, keeping its data (up resumes it)
   kstack cluster down                   stop the local cluster and remove its files
 
 Common flags:
@@ -64,6 +65,13 @@ async function clusterCommand(args: string[]): Promise<number> {
       process.stdout.write(existed ? `Cluster '${values.name ?? DEFAULT_CLUSTER}' removed.\n` : `No cluster '${values.name ?? DEFAULT_CLUSTER}' here; nothing to do.\n`);
       return 0;
     }
+    case 'stop': {
+      const { values } = parseFlags('cluster stop', rest, { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+      if (values.help) { process.stdout.write('kstack cluster stop [--name NAME]\n\nStops every process of the cluster and keeps its data; \'kstack cluster up\' resumes it.\n'); return 0; }
+      const { existed } = await controlPlaneStop({ progress, ...(values.name !== undefined ? { name: values.name } : {}) });
+      process.stdout.write(existed ? `Cluster '${values.name ?? DEFAULT_CLUSTER}' stopped; its data is kept. Resume with 'kstack cluster up --control-plane'.\n` : `No cluster '${values.name ?? DEFAULT_CLUSTER}' here; nothing to do.\n`);
+      return 0;
+    }
     case 'status': {
       const { values } = parseFlags('cluster status', rest, { name: { type: 'string' }, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } });
       if (values.help) { process.stdout.write('kstack cluster status [--name NAME] [-o json]\n'); return 0; }
@@ -75,7 +83,7 @@ async function clusterCommand(args: string[]): Promise<number> {
       return status.exists && status.components.every((c) => c.healthy) ? 0 : 3;
     }
     default:
-      throw new UserError(`kstack cluster: unknown subcommand '${sub ?? ''}'; use up, down or status`);
+      throw new UserError(`kstack cluster: unknown subcommand '${sub ?? ''}'; use up, stop, down or status`);
   }
 }
 

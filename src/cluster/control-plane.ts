@@ -246,6 +246,23 @@ export interface DownOptions {
   progress: Progress;
 }
 
+/** Stops the cluster's processes: first the recorded ones, newest first, then anything else run from its folder. */
+async function stopAll(layout: ClusterLayout, state: ClusterState | undefined, progress: Progress): Promise<void> {
+  await progress.step(`stop cluster '${layout.name}'`, async (step) => {
+    for (const name of [...controlPlaneOrder].reverse()) {
+      const entry = state?.components[name];
+      if (!entry) continue;
+      step.detail(name);
+      await stopDaemon(entry.pid, entry.binary);
+    }
+    // Whatever else still runs from this cluster's folder (e.g. after a corrupt state.json) goes too.
+    for (const pid of processesMentioning(`${layout.root}/`)) {
+      const binary = executableOf(pid);
+      if (binary) await stopDaemon(pid, binary);
+    }
+  });
+}
+
 /** Stops every process of the cluster and removes all its files. Works on a corrupt state too. */
 export async function controlPlaneDown(opts: DownOptions): Promise<{ existed: boolean }> {
   const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
@@ -254,24 +271,29 @@ export async function controlPlaneDown(opts: DownOptions): Promise<{ existed: bo
   try {
     let state: ClusterState | undefined;
     try { state = readState(layout.stateFile); } catch { state = undefined; }
-    await opts.progress.step(`stop cluster '${layout.name}'`, async (step) => {
-      for (const name of [...controlPlaneOrder].reverse()) {
-        const entry = state?.components[name];
-        if (!entry) continue;
-        step.detail(name);
-        await stopDaemon(entry.pid, entry.binary);
-      }
-      // Whatever else still runs from this cluster's folder (e.g. after a corrupt state.json) goes too.
-      for (const pid of processesMentioning(`${layout.root}/`)) {
-        const binary = executableOf(pid);
-        if (binary) await stopDaemon(pid, binary);
-      }
-    });
+    await stopAll(layout, state, opts.progress);
     if (state?.userKubeconfig && existsSync(state.userKubeconfig) && existsSync(layout.kubeconfig)
       && readFileSync(state.userKubeconfig, 'utf8') === readFileSync(layout.kubeconfig, 'utf8')) {
       rmSync(state.userKubeconfig, { force: true });
     }
     rmSync(layout.root, { recursive: true, force: true });
+    return { existed: true };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Stops every process but keeps certificates and data, so the next `up` resumes the same cluster. */
+export async function controlPlaneStop(opts: DownOptions): Promise<{ existed: boolean }> {
+  const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
+  if (!existsSync(layout.root)) return { existed: false };
+  const lock = acquireLock(layout.lockFile, busy(layout.name));
+  try {
+    const state = loadExistingState(layout);
+    if (!state) return { existed: false };
+    await stopAll(layout, state, opts.progress);
+    state.components = {};
+    writeState(layout.stateFile, state);
     return { existed: true };
   } finally {
     lock.release();

@@ -1,0 +1,84 @@
+// npm run bench:cluster — control-plane start times, cold (new cluster: certificates, etcd init, RBAC
+// bootstrap) and warm (stopped cluster resumed), against a baseline measured in the same run: the same
+// etcd and kube-apiserver binaries started directly with the same flags, polled until /readyz answers.
+// The ratio warm/baseline is kstack's own overhead on top of what the binaries need.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { controlPlaneDown, controlPlaneStop, controlPlaneUp } from '../src/cluster/control-plane.js';
+import { controlPlaneSpecs } from '../src/cluster/control-plane-spec.js';
+import { waitHealthy } from '../src/cluster/health.js';
+import { clusterLayout } from '../src/cluster/layout.js';
+import { readState } from '../src/cluster/state.js';
+import { ensureControlPlaneBinaries } from '../src/setup/setup.js';
+import { formatDuration, createProgress, silentProgress } from '../src/util/progress.js';
+import { startDaemon, stopDaemon } from '../src/util/process.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const WARM_TARGET_MS = 10_000;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
+
+async function baselineStart(baseDir: string, name: string): Promise<number> {
+  const layout = clusterLayout(name, baseDir);
+  const state = readState(layout.stateFile);
+  if (!state) throw new Error('no state to start from');
+  const binaries = await ensureControlPlaneBinaries(silentProgress);
+  const specs = controlPlaneSpecs({ layout, ports: state.ports, binaries, network: state.network }).slice(0, 2);
+  const started = performance.now();
+  const pids: [number, string][] = [];
+  try {
+    for (const spec of specs) {
+      pids.push([startDaemon({ binary: spec.binary, args: spec.args, logFile: join(layout.logs, `baseline-${spec.name}.log`) }), spec.binary]);
+    }
+    const api = specs[1];
+    if (!api) throw new Error('no api server spec');
+    const res = await waitHealthy({ url: api.healthURL, caFile: api.healthCA, clientCert: 'admin', pkiDir: layout.pki }, { timeoutMs: 120_000 });
+    if (!res.ok) throw new Error(`baseline API server not ready: ${res.reason ?? ''}`);
+    return performance.now() - started;
+  } finally {
+    for (const [pid, binary] of pids.reverse()) await stopDaemon(pid, binary);
+  }
+}
+
+async function main(): Promise<void> {
+  const progress = createProgress();
+  await ensureControlPlaneBinaries(progress);
+  const baseDir = mkdtempSync(join(tmpdir(), 'kstack-bench-'));
+  const name = 'bench';
+  try {
+    const cold = await controlPlaneUp({ name, baseDir, progress: silentProgress });
+    await controlPlaneStop({ name, baseDir, progress: silentProgress });
+    const warm: { api: number; all: number }[] = [];
+    const baseline: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      baseline.push(await baselineStart(baseDir, name));
+      const up = await controlPlaneUp({ name, baseDir, progress: silentProgress });
+      warm.push({ api: up.timings.apiReadyMs, all: up.timings.allHealthyMs });
+      await controlPlaneStop({ name, baseDir, progress: silentProgress });
+      process.stderr.write(`  run ${i + 1}/${RUNS}: baseline ${formatDuration(baseline.at(-1) ?? 0)}, warm API ${formatDuration(up.timings.apiReadyMs)}, all ${formatDuration(up.timings.allHealthyMs)}\n`);
+    }
+    const warmApi = median(warm.map((w) => w.api));
+    const warmAll = median(warm.map((w) => w.all));
+    const base = median(baseline);
+    const rows: [string, string, string][] = [
+      ['baseline: etcd + kube-apiserver started directly, to /readyz', formatDuration(base), '1.00×'],
+      ['cold: new cluster, to API ready', formatDuration(cold.timings.apiReadyMs), `${(cold.timings.apiReadyMs / base).toFixed(2)}×`],
+      ['cold: new cluster, to all components healthy + default SA', formatDuration(cold.timings.allHealthyMs), `${(cold.timings.allHealthyMs / base).toFixed(2)}×`],
+      [`warm: resume stopped cluster, to API ready (median of ${RUNS})`, formatDuration(warmApi), `${(warmApi / base).toFixed(2)}×`],
+      [`warm: resume stopped cluster, to all healthy (median of ${RUNS})`, formatDuration(warmAll), `${(warmAll / base).toFixed(2)}×`],
+    ];
+    const w = Math.max(...rows.map((r) => r[0].length));
+    process.stdout.write(`\ncontrol-plane start (ratio against the baseline measured in this run)\n`);
+    for (const [label, value, ratio] of rows) process.stdout.write(`  ${label.padEnd(w)}  ${value.padStart(8)}  ${ratio.padStart(7)}\n`);
+    process.stdout.write(`  target: warm start to a usable API < ${formatDuration(WARM_TARGET_MS)}: ${warmApi < WARM_TARGET_MS ? 'met' : 'NOT met'}\n`);
+  } finally {
+    await controlPlaneDown({ name, baseDir, progress: silentProgress });
+    rmSync(baseDir, { recursive: true, force: true });
+  }
+}
+
+await main();
