@@ -300,6 +300,25 @@ export async function controlPlaneStop(opts: DownOptions): Promise<{ existed: bo
   }
 }
 
+/**
+ * Stops one component and forgets it, keeping everything else running (fault drills and tests);
+ * the next `up` starts it again on the same ports.
+ */
+export async function controlPlaneStopComponent(opts: DownOptions & { component: ControlPlaneComponent }): Promise<void> {
+  const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
+  const lock = acquireLock(layout.lockFile, busy(layout.name));
+  try {
+    const state = loadExistingState(layout);
+    const entry = state?.components[opts.component];
+    if (!state || !entry) throw new UserError(`${opts.component} of cluster '${layout.name}' is not running`);
+    await stopDaemon(entry.pid, entry.binary);
+    state.components = Object.fromEntries(Object.entries(state.components).filter(([name]) => name !== opts.component));
+    writeState(layout.stateFile, state);
+  } finally {
+    lock.release();
+  }
+}
+
 export type ComponentStatus = { name: ControlPlaneComponent; pid?: number; running: boolean; healthy: boolean; detail: string };
 
 export interface StatusResult {

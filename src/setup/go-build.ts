@@ -62,9 +62,9 @@ export function goBinDir(): string {
  * the same pins builds nothing and does not need Go at all. Each binary is built into a temporary name
  * and renamed into place, so an interrupted build never leaves a broken binary in the cache.
  */
-export async function ensureGoBinaries(names: readonly GoComponentName[], progress: Progress): Promise<Record<GoComponentName, string>> {
+export async function ensureGoBinaries<N extends GoComponentName>(names: readonly N[], progress: Progress): Promise<Record<N, string>> {
   const dir = goBinDir();
-  const paths = Object.fromEntries(names.map((n) => [n, join(dir, n)])) as Record<GoComponentName, string>;
+  const paths = Object.fromEntries(names.map((n) => [n, join(dir, n)])) as Record<N, string>;
   const missing = names.filter((n) => !existsSync(paths[n]));
   if (missing.length === 0) return paths;
 

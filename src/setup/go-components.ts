@@ -11,6 +11,7 @@ export interface GoComponent {
 
 export const goComponents = {
   etcd: { name: 'etcd', pkg: 'go.etcd.io/etcd/server/v3', kubernetesVersionStamp: false },
+  etcdctl: { name: 'etcdctl', pkg: 'go.etcd.io/etcd/etcdctl/v3', kubernetesVersionStamp: false },
   'kube-apiserver': { name: 'kube-apiserver', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', kubernetesVersionStamp: true },
   'kube-controller-manager': { name: 'kube-controller-manager', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', kubernetesVersionStamp: true },
   'kube-scheduler': { name: 'kube-scheduler', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', kubernetesVersionStamp: true },
@@ -18,7 +19,10 @@ export const goComponents = {
 
 export type GoComponentName = keyof typeof goComponents;
 
-export const controlPlaneComponents: readonly GoComponentName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+export const controlPlaneComponents = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const satisfies readonly GoComponentName[];
+
+/** Programs for operators and tests (etcdctl compacts etcd to provoke watch expiry, for example). */
+export const operatorTools = ['etcdctl'] as const satisfies readonly GoComponentName[];
 
 /** -ldflags that stamp the Kubernetes version the way the upstream release build does. */
 export function versionLdflags(kubernetesVersion: string): string[] {
