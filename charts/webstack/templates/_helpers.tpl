@@ -1,0 +1,118 @@
+{{/*
+Helpers shared by every component of the chart (web, podwatch, db). Call them with a dict where noted.
+
+  webstack.name                 chart name (or .Values.nameOverride), 63 chars max
+  webstack.fullname             release-qualified name (or .Values.fullnameOverride), 63 chars max
+  webstack.componentName        (dict "ctx" $ "component" "web")  -> "<fullname>-web"
+  webstack.chart                "webstack-0.1.0" for the helm.sh/chart label
+  webstack.labels               (dict "ctx" $ "component" "web")  full app.kubernetes.io/* label set (+ .Values.commonLabels)
+  webstack.selectorLabels       (dict "ctx" $ "component" "web")  the immutable subset used in selectors
+  webstack.image                (dict "ctx" $ "image" .Values.web.image)  "repo:tag", "repo@digest" or "repo:tag@digest";
+                                .Values.global.imageRegistry, when set, is put in front of the repository
+  webstack.imagePullSecrets     (dict "ctx" $)  an imagePullSecrets: block from .Values.global.imagePullSecrets (or nothing)
+  webstack.podSecurityContext   (dict "override" .Values.web.podSecurityContext)  Pod Security "restricted" defaults,
+                                overridden key by key
+  webstack.containerSecurityContext (dict "override" ...)  the same for containers: non-root, read-only root fs,
+                                no privilege escalation, every capability dropped, RuntimeDefault seccomp
+  webstack.placement            (dict "ctx" $ "values" .Values.web)  nodeSelector, affinity, tolerations,
+                                topologySpreadConstraints and priorityClassName, rendered as given
+*/}}
+
+{{- define "webstack.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "webstack.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "webstack.componentName" -}}
+{{- printf "%s-%s" (include "webstack.fullname" .ctx | trunc (int (sub 62 (len .component))) | trimSuffix "-") .component -}}
+{{- end -}}
+
+{{- define "webstack.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "webstack.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "webstack.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "webstack.labels" -}}
+helm.sh/chart: {{ include "webstack.chart" .ctx }}
+{{ include "webstack.selectorLabels" . }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+app.kubernetes.io/part-of: webstack
+{{- with .ctx.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "webstack.image" -}}
+{{- $registry := "" -}}
+{{- with .ctx.Values.global }}{{ $registry = .imageRegistry | default "" }}{{ end -}}
+{{- $repo := .image.repository -}}
+{{- if $registry }}{{ $repo = printf "%s/%s" (trimSuffix "/" $registry) $repo }}{{ end -}}
+{{- if and .image.tag .image.digest -}}
+{{- printf "%s:%s@%s" $repo (toString .image.tag) .image.digest -}}
+{{- else if .image.digest -}}
+{{- printf "%s@%s" $repo .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo (toString (.image.tag | default .ctx.Chart.AppVersion)) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "webstack.imagePullSecrets" -}}
+{{- $secrets := list -}}
+{{- with .ctx.Values.global }}{{ $secrets = .imagePullSecrets | default list }}{{ end -}}
+{{- if $secrets }}
+imagePullSecrets:
+{{- range $secrets }}
+  - name: {{ . | quote }}
+{{- end }}
+{{- end -}}
+{{- end -}}
+
+{{- define "webstack.podSecurityContext" -}}
+{{- $defaults := dict "runAsNonRoot" true "seccompProfile" (dict "type" "RuntimeDefault") -}}
+{{- toYaml (mergeOverwrite $defaults (deepCopy (.override | default dict))) -}}
+{{- end -}}
+
+{{- define "webstack.containerSecurityContext" -}}
+{{- $defaults := dict "runAsNonRoot" true "allowPrivilegeEscalation" false "readOnlyRootFilesystem" true "capabilities" (dict "drop" (list "ALL")) "seccompProfile" (dict "type" "RuntimeDefault") -}}
+{{- toYaml (mergeOverwrite $defaults (deepCopy (.override | default dict))) -}}
+{{- end -}}
+
+{{- define "webstack.placement" -}}
+{{- with .values.priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- with .values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
