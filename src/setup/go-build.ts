@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { run } from '../util/exec.js';
 import { UserError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
 import type { Progress } from '../util/progress.js';
-import { goComponents, versionLdflags, type GoComponentName } from './go-components.js';
-import { goDirective, readGoMod, requiredVersion, toolsDir } from './versions.js';
+import { goComponents, versionLdflags, type GoComponent, type GoComponentName } from './go-components.js';
+import { goDirective, goModuleDir, kubernetesVersion, readGoMod, readGoSum } from './versions.js';
 
 export interface GoToolchain {
   binary: string;
@@ -25,10 +25,9 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** Finds the Go toolchain (KSTACK_GO or `go` on PATH) and checks it is new enough for tools/go.mod. */
-export async function findGo(env: NodeJS.ProcessEnv = process.env): Promise<GoToolchain> {
+/** Finds the Go toolchain (KSTACK_GO or `go` on PATH) and checks it is new enough for every module under tools/. */
+export async function findGo(needed: string, env: NodeJS.ProcessEnv = process.env): Promise<GoToolchain> {
   const binary = env.KSTACK_GO ?? 'go';
-  const needed = goDirective(readGoMod()) ?? '0';
   const hint = `install Go ${needed} or newer (or set KSTACK_GO=/path/to/go) and run again`;
   let out: string;
   try {
@@ -39,7 +38,7 @@ export async function findGo(env: NodeJS.ProcessEnv = process.env): Promise<GoTo
   const version = /go version (go[\d.]+)/.exec(out)?.[1];
   if (!version) throw new UserError(`'${binary} version' printed something unexpected (${out.trim()}); ${hint}`);
   if (compareVersions(version.slice(2), needed) < 0) {
-    throw new UserError(`Go ${version.slice(2)} is too old: tools/go.mod needs Go ${needed}; ${hint}`);
+    throw new UserError(`Go ${version.slice(2)} is too old: the modules under tools/ need Go ${needed}; ${hint}`);
   }
   return { binary, version };
 }
@@ -52,9 +51,9 @@ export function buildKey(goMod: string, goSum: string, arch: string = process.ar
   return createHash('sha256').update(goMod).update('\0').update(goSum).update('\0').update(arch).digest('hex').slice(0, 16);
 }
 
-/** Where the binaries built from the current pins live. */
-export function goBinDir(): string {
-  return join(cacheDir(), 'go', buildKey(readGoMod(), readFileSync(join(toolsDir, 'go.sum'), 'utf8')));
+/** Where the binaries built from a module's current pins live. */
+export function goBinDir(module: string): string {
+  return join(cacheDir(), 'go', `${module}-${buildKey(readGoMod(module), readGoSum(module))}`);
 }
 
 /**
@@ -63,16 +62,16 @@ export function goBinDir(): string {
  * and renamed into place, so an interrupted build never leaves a broken binary in the cache.
  */
 export async function ensureGoBinaries<N extends GoComponentName>(names: readonly N[], progress: Progress): Promise<Record<N, string>> {
-  const dir = goBinDir();
-  const paths = Object.fromEntries(names.map((n) => [n, join(dir, n)])) as Record<N, string>;
+  const paths = Object.fromEntries(names.map((n) => [n, join(goBinDir(goComponents[n].module), n)])) as Record<N, string>;
   const missing = names.filter((n) => !existsSync(paths[n]));
   if (missing.length === 0) return paths;
 
-  const go = await findGo();
-  const kubernetesVersion = requiredVersion(readGoMod(), 'k8s.io/kubernetes');
-  if (!kubernetesVersion) throw new Error('tools/go.mod does not require k8s.io/kubernetes');
-  mkdirSync(dir, { recursive: true });
-  for (const name of missing) await buildOne(name, paths[name], kubernetesVersion, go, progress);
+  const needed = missing.map((n) => goDirective(readGoMod(goComponents[n].module)) ?? '0').sort(compareVersions).at(-1) ?? '0';
+  const go = await findGo(needed);
+  for (const name of missing) {
+    mkdirSync(dirname(paths[name]), { recursive: true });
+    await buildOne(name, paths[name], go, progress);
+  }
   return paths;
 }
 
@@ -81,20 +80,21 @@ function buildEnv(): NodeJS.ProcessEnv {
   return { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' };
 }
 
-async function buildOne(name: GoComponentName, target: string, kubernetesVersion: string, go: GoToolchain, progress: Progress): Promise<void> {
-  const component = goComponents[name];
+async function buildOne(name: GoComponentName, target: string, go: GoToolchain, progress: Progress): Promise<void> {
+  const component: GoComponent = goComponents[name];
+  const cwd = goModuleDir(component.module);
   const env = buildEnv();
   await progress.step(`build ${name} from source (${component.pkg})`, async (step) => {
     // Count the packages the build has to go through so progress can say how far along it is.
     step.detail('listing packages');
-    const list = await run(go.binary, ['list', '-deps', component.pkg], { cwd: toolsDir, env });
+    const list = await run(go.binary, ['list', '-deps', component.pkg], { cwd, env });
     const total = list.stdout.split('\n').filter(Boolean).length;
     let done = 0;
-    const ldflags = ['-s', '-w', ...(component.kubernetesVersionStamp ? versionLdflags(kubernetesVersion) : [])].join(' ');
+    const ldflags = ['-s', '-w', ...(component.kubernetesVersionStamp ? versionLdflags(kubernetesVersion()) : [])].join(' ');
     const tmp = `${target}.tmp-${process.pid}`;
     try {
       await run(go.binary, ['build', '-v', '-trimpath', `-ldflags=${ldflags}`, '-o', tmp, component.pkg], {
-        cwd: toolsDir,
+        cwd,
         env,
         onLine: (line, stream) => {
           if (stream === 'stderr' && line && !line.includes(' ')) {

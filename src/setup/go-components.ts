@@ -1,25 +1,35 @@
 /**
- * The Go programs kstack builds from source, by the name the binary gets in the cache. Each is a main
- * package of a module pinned in tools/go.mod.
+ * The Go programs kstack builds from source. Each upstream project has its own pinned module under
+ * tools/<module>/ (their dependency graphs conflict, so they cannot share one go.mod); the go.mod of
+ * that module is the one place that says its version.
  */
 export interface GoComponent {
   name: string;
+  /** Folder under tools/ holding the go.mod that pins it. */
+  module: string;
   pkg: string;
   /** Kubernetes components embed their version (kubectl, helm's kubeVersion checks and the API read it). */
   kubernetesVersionStamp: boolean;
 }
 
 export const goComponents = {
-  etcd: { name: 'etcd', pkg: 'go.etcd.io/etcd/server/v3', kubernetesVersionStamp: false },
-  etcdctl: { name: 'etcdctl', pkg: 'go.etcd.io/etcd/etcdctl/v3', kubernetesVersionStamp: false },
-  'kube-apiserver': { name: 'kube-apiserver', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', kubernetesVersionStamp: true },
-  'kube-controller-manager': { name: 'kube-controller-manager', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', kubernetesVersionStamp: true },
-  'kube-scheduler': { name: 'kube-scheduler', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', kubernetesVersionStamp: true },
+  etcd: { name: 'etcd', module: 'kubernetes', pkg: 'go.etcd.io/etcd/server/v3', kubernetesVersionStamp: false },
+  etcdctl: { name: 'etcdctl', module: 'kubernetes', pkg: 'go.etcd.io/etcd/etcdctl/v3', kubernetesVersionStamp: false },
+  'kube-apiserver': { name: 'kube-apiserver', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', kubernetesVersionStamp: true },
+  'kube-controller-manager': { name: 'kube-controller-manager', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', kubernetesVersionStamp: true },
+  'kube-scheduler': { name: 'kube-scheduler', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', kubernetesVersionStamp: true },
+  kubelet: { name: 'kubelet', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kubelet', kubernetesVersionStamp: true },
+  'kube-proxy': { name: 'kube-proxy', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-proxy', kubernetesVersionStamp: true },
+  coredns: { name: 'coredns', module: 'coredns', pkg: 'github.com/coredns/coredns', kubernetesVersionStamp: false },
+  pause: { name: 'pause', module: 'pause', pkg: 'kstack.local/tools/pause', kubernetesVersionStamp: false },
 } as const satisfies Record<string, GoComponent>;
 
 export type GoComponentName = keyof typeof goComponents;
 
 export const controlPlaneComponents = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const satisfies readonly GoComponentName[];
+
+/** What every node runs, and the single-binary images (pause, CoreDNS) the cluster needs. */
+export const nodeComponents = ['kubelet', 'kube-proxy', 'pause', 'coredns'] as const satisfies readonly GoComponentName[];
 
 /** Programs for operators and tests (etcdctl compacts etcd to provoke watch expiry, for example). */
 export const operatorTools = ['etcdctl'] as const satisfies readonly GoComponentName[];

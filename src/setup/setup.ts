@@ -1,7 +1,7 @@
 import type { Progress } from '../util/progress.js';
 import { ensureDebianPackages } from './debian.js';
 import { ensureGoBinaries } from './go-build.js';
-import { controlPlaneComponents, operatorTools, type GoComponentName } from './go-components.js';
+import { controlPlaneComponents, goComponents, type GoComponentName } from './go-components.js';
 import { ensureKubectlAndHelm, type ClientBinaries } from './kubectl-layer.js';
 import { loadVersions } from './versions.js';
 
@@ -21,7 +21,7 @@ export async function ensureControlPlaneBinaries(progress: Progress): Promise<Go
 export async function ensureAllTools(progress: Progress): Promise<Toolset> {
   // Every group in tools/versions.json: what the stack, its tests and benchmarks use.
   await ensureDebianPackages([...new Set(Object.values(loadVersions().debianPackages).flat())], progress);
-  const go = await ensureGoBinaries([...controlPlaneComponents, ...operatorTools], progress);
+  const go = await ensureGoBinaries(Object.keys(goComponents) as GoComponentName[], progress);
   const clients = await ensureKubectlAndHelm(progress);
   return { ...clients, go };
 }

@@ -1,4 +1,4 @@
-module kstack.local/tools
+module kstack.local/tools/kubernetes
 
 go 1.25.0
 

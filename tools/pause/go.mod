@@ -1,0 +1,3 @@
+module kstack.local/tools/pause
+
+go 1.24.0
