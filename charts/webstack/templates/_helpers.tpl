@@ -116,3 +116,15 @@ topologySpreadConstraints:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{- define "webstack.podwatch.serviceAccountName" -}}
+{{- if .Values.podwatch.serviceAccount.create -}}
+{{- default (include "webstack.componentName" (dict "ctx" . "component" "podwatch")) .Values.podwatch.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.podwatch.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "webstack.podwatch.leaseName" -}}
+{{- default (include "webstack.componentName" (dict "ctx" . "component" "podwatch")) .Values.podwatch.leaderElection.leaseName -}}
+{{- end -}}
