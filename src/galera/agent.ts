@@ -1,0 +1,299 @@
+// The db member's agent: the thin I/O around decideStart. It inspects the data dir (recovering the
+// position after a crash), publishes its state over HTTP, polls its peers until the rule says what to
+// do, then runs mariadbd as its child and supervises it: the agent exits when mariadbd does, so the
+// container restarts and the rule runs again. Nothing here decides; decide.ts does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as mariadb from 'mariadb';
+import { run } from '../util/exec.js';
+import { messageOf } from '../util/errors.js';
+import { type AgentConfig, initialSql, myCnfPath, renderMyCnf, selfMember, socketPath } from './config.js';
+import { decideStart, isSynced, ordinalOf, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
+import { formatGrastate, formatPosition, parseGrastate, parseRecoveredPosition, type Position } from './position.js';
+import { parseReport } from './report.js';
+
+export type Log = (msg: string, fields?: Record<string, unknown>) => void;
+
+/** One JSON object per line on stdout: what `kubectl logs` shows. Never includes secrets. */
+export const jsonLog: Log = (msg, fields = {}) => {
+  process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), msg, ...fields }) + '\n');
+};
+
+interface Inspection {
+  hasData: boolean;
+  position: Position | null;
+  safeToBootstrap: boolean;
+}
+
+function readSecret(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`${what}: cannot read ${file} (${messageOf(err)}); mount the db Secret there`, { cause: err });
+  }
+}
+
+/** Looks at the data dir; after a crash (grastate seqno -1) asks mariadbd itself for the last committed position. */
+async function inspect(cfg: AgentConfig, log: Log, own: (file: string) => void): Promise<Inspection> {
+  const hasData = existsSync(join(cfg.dataDir, 'mysql'));
+  if (!hasData || cfg.mode === 'standalone') return { hasData, position: null, safeToBootstrap: false };
+  const grastateFile = join(cfg.dataDir, 'grastate.dat');
+  let grastate: ReturnType<typeof parseGrastate> | undefined;
+  if (existsSync(grastateFile)) grastate = parseGrastate(readFileSync(grastateFile, 'utf8'));
+  if (grastate && grastate.position.seqno >= 0) return { hasData, position: grastate.position, safeToBootstrap: grastate.safeToBootstrap };
+  const recoverLog = join(cfg.runDir, 'wsrep-recover.log');
+  writeFileSync(recoverLog, '');
+  own(recoverLog);
+  log('recovering position', { reason: grastate ? 'grastate seqno is -1 (unclean stop)' : 'no grastate.dat' });
+  const res = await run(cfg.mariadbd, [`--defaults-file=${myCnfPath(cfg)}`, '--wsrep-recover', `--log-error=${recoverLog}`], { allowFailure: true, timeoutMs: 300_000 });
+  const position = parseRecoveredPosition(readFileSync(recoverLog, 'utf8') + res.stdout + res.stderr) ?? null;
+  log('recovered position', { position: position ? formatPosition(position) : null, exit: res.code });
+  return { hasData, position, safeToBootstrap: grastate?.safeToBootstrap ?? false };
+}
+
+async function fetchPeer(url: string): Promise<MemberReport | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1500) });
+    if (!res.ok) return undefined;
+    return parseReport(await res.json());
+  } catch {
+    return undefined;
+  }
+}
+
+const WSREP_KEYS = ['wsrep_cluster_status', 'wsrep_local_state', 'wsrep_ready', 'wsrep_cluster_size', 'wsrep_cluster_state_uuid', 'wsrep_last_committed'];
+
+export class Agent {
+  private phase: Phase = 'inspecting';
+  private inspection: Inspection = { hasData: false, position: null, safeToBootstrap: false };
+  private wsrep: WsrepStatus | null = null;
+  private sqlOk = false;
+  private plan = 'inspecting the data dir';
+  private child: ChildProcess | undefined;
+  private server: Server | undefined;
+  private stopping = false;
+  private exited: Promise<number> | undefined;
+
+  constructor(private readonly cfg: AgentConfig, private readonly log: Log = jsonLog) {}
+
+  report(): MemberReport {
+    return {
+      name: this.cfg.self,
+      ordinal: ordinalOf(this.cfg.self) ?? 0,
+      phase: this.phase,
+      hasData: this.inspection.hasData,
+      position: this.inspection.position,
+      safeToBootstrap: this.inspection.safeToBootstrap,
+      wsrep: this.wsrep,
+      plan: this.plan,
+    };
+  }
+
+  /** Readiness: Synced in a primary component (galera), answering SQL (standalone). */
+  ready(): boolean {
+    if (this.phase !== 'running') return false;
+    return this.cfg.mode === 'standalone' ? this.sqlOk : isSynced(this.wsrep);
+  }
+
+  /** Runs until mariadbd exits (returns its exit code) or stop() is called (returns 0). */
+  async run(): Promise<number> {
+    const me = selfMember(this.cfg);
+    mkdirSync(this.cfg.runDir, { recursive: true });
+    mkdirSync(this.cfg.dataDir, { recursive: true });
+    this.chownForServer();
+    const rootPassword = readSecret(this.cfg.rootPasswordFile, 'rootPasswordFile');
+    writeFileSync(myCnfPath(this.cfg), renderMyCnf(this.cfg, { sstPassword: rootPassword }), { mode: 0o600 });
+    this.own(myCnfPath(this.cfg));
+    await this.listen(me.agentPort);
+    this.inspection = await inspect(this.cfg, this.log, (f) => { this.own(f); });
+    this.log('inspected', { hasData: this.inspection.hasData, position: this.inspection.position ? formatPosition(this.inspection.position) : null, safeToBootstrap: this.inspection.safeToBootstrap });
+
+    const decision = await this.awaitDecision();
+    if (this.stopping) return 0;
+    this.phase = 'starting';
+    const args = [`--defaults-file=${myCnfPath(this.cfg)}`];
+    if (decision.action === 'bootstrap') {
+      if (decision.fresh) await this.initialiseDataDir();
+      else if (this.inspection.position) {
+        // The rule chose us: tell Galera it may bootstrap from this data (what a human would edit by hand).
+        const file = join(this.cfg.dataDir, 'grastate.dat');
+        writeFileAtomic(file, formatGrastate({ position: this.inspection.position, safeToBootstrap: true }));
+        this.own(file);
+      }
+      if (this.cfg.mode === 'galera') args.push('--wsrep-new-cluster');
+    }
+    // Start from the recovered position so a rejoin can use IST instead of a full SST.
+    if (this.cfg.mode === 'galera' && this.inspection.position && this.inspection.position.seqno >= 0) {
+      args.push(`--wsrep-start-position=${formatPosition(this.inspection.position)}`);
+    }
+    this.exited = this.startServer(args);
+    const code = await Promise.race([this.exited, this.superviseUntilExit(decision, rootPassword)]);
+    this.server?.close();
+    // stop() may have run while we awaited (TypeScript cannot see that), hence the method call.
+    return this.isStopping() ? 0 : code;
+  }
+
+  /** SIGTERM handling: stop mariadbd cleanly (it writes grastate.dat with its position) and wait for it. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.phase = 'stopping';
+    if (this.child?.pid !== undefined && this.child.exitCode === null) {
+      this.child.kill('SIGTERM');
+      await this.exited;
+    }
+    this.server?.close();
+  }
+
+  private isStopping(): boolean {
+    return this.stopping;
+  }
+
+  private owner: { uid: number; gid: number } | undefined;
+
+  /** When the agent is root and mariadbd runs as another user, that user must own what mariadbd and its SST scripts write. */
+  private chownForServer(): void {
+    if (!this.cfg.runAsUser || process.getuid?.() !== 0 || this.cfg.runAsUser === 'root') return;
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${this.cfg.runAsUser ?? ''}:`));
+    const [, , uid, gid] = line?.split(':') ?? [];
+    if (uid === undefined || gid === undefined) throw new Error(`runAsUser: no such user ${this.cfg.runAsUser}`);
+    this.owner = { uid: Number(uid), gid: Number(gid) };
+    for (const dir of [this.cfg.dataDir, this.cfg.runDir]) this.own(dir);
+  }
+
+  private own(path: string): void {
+    if (this.owner) chownSync(path, this.owner.uid, this.owner.gid);
+  }
+
+  private async listen(port: number): Promise<void> {
+    this.server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/state') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.report()));
+      } else if (path === '/ready') {
+        const ok = this.ready();
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'synced\n' : `not ready: ${this.phase}\n`);
+      } else if (path === '/live') {
+        // Alive while waiting, starting (including a long SST) and running: only a dead agent fails this.
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(`${this.phase}\n`);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    const server = this.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.cfg.bindAddress, () => { resolve(); });
+    });
+  }
+
+  private async awaitDecision(): Promise<Decision> {
+    this.phase = 'waiting';
+    if (this.cfg.mode === 'standalone') {
+      return this.inspection.hasData ? { action: 'join', reason: 'standalone: starting from existing data' } : { action: 'bootstrap', fresh: true, reason: 'standalone: new data dir' };
+    }
+    const peers = this.cfg.members.filter((m) => m.name !== this.cfg.self);
+    for (;;) {
+      if (this.stopping) return { action: 'wait', reason: 'stopping' };
+      const views: PeerView[] = await Promise.all(peers.map(async (p) => ({ name: p.name, report: await fetchPeer(`http://${p.host}:${p.agentPort}/state`) })));
+      const decision = decideStart(this.report(), views);
+      if (decision.reason !== this.plan) this.log('plan', { action: decision.action, reason: decision.reason });
+      this.plan = decision.reason;
+      if (decision.action !== 'wait') return decision;
+      await sleep(this.cfg.pollMs);
+    }
+  }
+
+  private async initialiseDataDir(): Promise<void> {
+    this.log('initialising data dir', { dataDir: this.cfg.dataDir });
+    await run(this.cfg.installDb, [
+      '--no-defaults', `--datadir=${this.cfg.dataDir}`, `--user=${this.cfg.runAsUser ?? 'mysql'}`,
+      '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
+    ], { timeoutMs: 300_000 });
+    this.inspection = { ...this.inspection, hasData: true };
+  }
+
+  private startServer(args: string[]): Promise<number> {
+    const fd = openSync(join(this.cfg.runDir, 'mariadbd.out'), 'a');
+    try {
+      this.log('starting mariadbd', { args });
+      const child = spawn(this.cfg.mariadbd, args, { stdio: ['ignore', fd, fd] });
+      this.child = child;
+      return new Promise((resolve) => {
+        child.on('exit', (code, signal) => {
+          this.phase = this.stopping ? 'stopping' : 'waiting';
+          this.wsrep = null;
+          this.log('mariadbd exited', { code, signal });
+          resolve(code ?? 1);
+        });
+        child.on('error', (err) => { this.log('mariadbd failed to start', { error: err.message }); resolve(1); });
+      });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Waits for SQL, creates the accounts on a new cluster, then keeps the live status fresh until mariadbd exits. */
+  private async superviseUntilExit(decision: Decision, rootPassword: string): Promise<number> {
+    const fresh = decision.action === 'bootstrap' && decision.fresh;
+    let accountsDone = !fresh;
+    for (;;) {
+      if (this.child?.exitCode !== null || this.stopping) return new Promise<number>(() => { /* the exit promise wins the race */ });
+      let conn: mariadb.Connection | undefined;
+      try {
+        conn = await mariadb.createConnection({ socketPath: socketPath(this.cfg), user: 'root', password: accountsDone ? rootPassword : '', connectTimeout: 2000 });
+        if (!accountsDone) {
+          const app = this.cfg.app ? { ...this.cfg.app, password: readSecret(this.cfg.app.passwordFile, 'app.passwordFile') } : undefined;
+          for (const stmt of initialSql(rootPassword, app)) await conn.query(stmt);
+          accountsDone = true;
+          this.log('accounts created', { app: this.cfg.app?.user ?? null });
+        }
+        this.sqlOk = true;
+        if (this.cfg.mode === 'galera') {
+          const live = await readWsrep(conn);
+          this.wsrep = live.status;
+          // While running, publish the live position: peers deciding later compare against it.
+          if (live.position) this.inspection = { ...this.inspection, hasData: true, position: live.position };
+        }
+        if (this.phase === 'starting') {
+          this.phase = 'running';
+          this.plan = `running (${decision.reason})`;
+          this.log('mariadbd answers SQL', { wsrep: this.wsrep });
+        }
+      } catch (err) {
+        this.sqlOk = false;
+        if (this.phase === 'running') this.log('status query failed', { error: messageOf(err) });
+      } finally {
+        await conn?.end().catch(() => undefined);
+      }
+      if (!this.inspection.hasData && this.phase === 'running') this.inspection = { ...this.inspection, hasData: true };
+      await sleep(this.phase === 'running' ? this.cfg.pollMs : 250);
+    }
+  }
+}
+
+export async function readWsrep(conn: mariadb.Connection): Promise<{ status: WsrepStatus; position: Position | undefined }> {
+  const rows: { Variable_name: string; Value: string }[] = await conn.query(`SHOW GLOBAL STATUS WHERE Variable_name IN (${WSREP_KEYS.map((k) => `'${k}'`).join(',')})`);
+  const v = new Map(rows.map((r) => [r.Variable_name.toLowerCase(), r.Value]));
+  const name: { n: string }[] = await conn.query('SELECT @@wsrep_node_name AS n');
+  const uuid = v.get('wsrep_cluster_state_uuid');
+  const seqno = Number(v.get('wsrep_last_committed') ?? NaN);
+  return {
+    status: {
+      clusterStatus: v.get('wsrep_cluster_status') ?? 'Disconnected',
+      localState: Number(v.get('wsrep_local_state') ?? 0),
+      ready: v.get('wsrep_ready') === 'ON',
+      clusterSize: Number(v.get('wsrep_cluster_size') ?? 0),
+      nodeName: name[0]?.n ?? '',
+    },
+    position: uuid && Number.isInteger(seqno) ? { uuid, seqno } : undefined,
+  };
+}
+
+/** Atomic small-file write, for state other processes read. */
+export function writeFileAtomic(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}

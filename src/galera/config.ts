@@ -1,0 +1,222 @@
+// The agent's configuration (one JSON file, the same shape in a pod and in the loopback tests) and the
+// my.cnf it derives for mariadbd. Pure: parsing names the bad field, rendering is plain text.
+import { ordinalOf } from './decide.js';
+
+export interface MemberAddress {
+  name: string;
+  /** Host peers use to reach this member (pod DNS name via the headless Service, or 127.0.0.1). */
+  host: string;
+  sqlPort: number;
+  /** Galera group communication (gmcast.listen_addr). */
+  galeraPort: number;
+  /** Incremental state transfer receiver (ist.recv_addr). */
+  istPort: number;
+  /** Snapshot state transfer receiver (wsrep_sst_receive_address). */
+  sstPort: number;
+  /** The agent's HTTP endpoint (/state, /ready, /live). */
+  agentPort: number;
+}
+
+export interface AgentConfig {
+  mode: 'galera' | 'standalone';
+  /** This member's name; must be one of `members`. */
+  self: string;
+  members: MemberAddress[];
+  clusterName: string;
+  dataDir: string;
+  /** Socket, pid file, generated my.cnf and recovery logs. */
+  runDir: string;
+  /** Address mariadbd, Galera and the agent listen on (0.0.0.0 in a pod, 127.0.0.1 in tests). */
+  bindAddress: string;
+  mariadbd: string;
+  installDb: string;
+  /** OS user mariadbd runs as (needed when the agent runs as root: mariadbd refuses root otherwise). */
+  runAsUser: string | undefined;
+  sstMethod: 'rsync' | 'mariabackup';
+  /** File holding the root password (a mounted Secret key). */
+  rootPasswordFile: string;
+  /** Optional application account created with the new cluster. */
+  app: { user: string; passwordFile: string; database: string } | undefined;
+  /** Extra lines for the [mysqld] section (tuning from values). */
+  extraMysqld: string[];
+  /** How often peers are polled while waiting, and the live status refreshed. */
+  pollMs: number;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(o: Json, key: string, where: string, fallback?: string): string {
+  const v = o[key] ?? fallback;
+  if (typeof v !== 'string' || v === '') throw new Error(`${where}${key}: must be a non-empty string`);
+  return v;
+}
+
+function port(o: Json, key: string, where: string, fallback?: number): number {
+  const v = o[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new Error(`${where}${key}: must be a port number 1-65535`);
+  return v;
+}
+
+const PORT_KEYS = ['sqlPort', 'galeraPort', 'istPort', 'sstPort', 'agentPort'] as const;
+const DEFAULT_PORTS: Record<(typeof PORT_KEYS)[number], number> = { sqlPort: 3306, galeraPort: 4567, istPort: 4568, sstPort: 4444, agentPort: 8081 };
+
+/**
+ * Members of a StatefulSet: <sts>-0 … <sts>-(n-1), reached as <pod>.<headless service>, all on the same
+ * ports. This is how the agent finds its peers in Kubernetes.
+ */
+export function statefulSetMembers(statefulSet: string, replicas: number, domain: string, ports: Partial<Record<(typeof PORT_KEYS)[number], number>> = {}): MemberAddress[] {
+  return Array.from({ length: replicas }, (_, i) => {
+    const name = `${statefulSet}-${i}`;
+    return { name, host: `${name}.${domain}`, ...DEFAULT_PORTS, ...ports };
+  });
+}
+
+/** Parses and checks the agent's JSON config; `env.HOSTNAME` is the default for `self` (the pod name). */
+export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): AgentConfig {
+  if (!isObject(raw)) throw new Error('agent config: must be a JSON object');
+  const mode = raw.mode ?? 'galera';
+  if (mode !== 'galera' && mode !== 'standalone') throw new Error(`mode: must be "galera" or "standalone", not ${JSON.stringify(mode)}`);
+  const self = str(raw, 'self', '', env.HOSTNAME);
+
+  let members: MemberAddress[];
+  if (raw.members !== undefined) {
+    if (!Array.isArray(raw.members) || raw.members.length === 0) throw new Error('members: must be a non-empty list');
+    members = raw.members.map((m: unknown, i) => {
+      const where = `members[${i}].`;
+      if (!isObject(m)) throw new Error(`members[${i}]: must be an object`);
+      const entry = { name: str(m, 'name', where), host: str(m, 'host', where) } as MemberAddress;
+      for (const k of PORT_KEYS) entry[k] = port(m, k, where, DEFAULT_PORTS[k]);
+      return entry;
+    });
+  } else if (isObject(raw.statefulSet)) {
+    const s = raw.statefulSet;
+    const replicas = s.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1) throw new Error('statefulSet.replicas: must be a positive integer');
+    const ports: Partial<Record<(typeof PORT_KEYS)[number], number>> = {};
+    for (const k of PORT_KEYS) ports[k] = port(s, k, 'statefulSet.', DEFAULT_PORTS[k]);
+    members = statefulSetMembers(str(s, 'name', 'statefulSet.'), replicas, str(s, 'domain', 'statefulSet.'), ports);
+  } else {
+    throw new Error('agent config: needs either "members" (a list) or "statefulSet" ({name, replicas, domain})');
+  }
+  const names = new Set(members.map((m) => m.name));
+  if (names.size !== members.length) throw new Error('members: names must be unique');
+  if (!names.has(self)) throw new Error(`self: "${self}" is not one of the members (${[...names].join(', ')})`);
+  if (members.some((m) => ordinalOf(m.name) === undefined)) throw new Error('members: every name must end in -<ordinal> (like a StatefulSet pod: db-0)');
+  if (mode === 'standalone' && members.length !== 1) throw new Error(`members: standalone mode has exactly 1 member, not ${members.length}`);
+  if (mode === 'galera' && (members.length < 3 || members.length % 2 === 0) && raw.allowEvenMembers !== true) {
+    throw new Error(`members: galera mode needs an odd number of members, at least 3 (got ${members.length}), so a majority survives one loss`);
+  }
+
+  const sst = raw.sstMethod ?? 'mariabackup';
+  if (sst !== 'rsync' && sst !== 'mariabackup') throw new Error(`sstMethod: must be "rsync" or "mariabackup", not ${JSON.stringify(sst)}`);
+  let app: AgentConfig['app'];
+  if (raw.app !== undefined) {
+    if (!isObject(raw.app)) throw new Error('app: must be an object {user, passwordFile, database}');
+    app = { user: str(raw.app, 'user', 'app.'), passwordFile: str(raw.app, 'passwordFile', 'app.'), database: str(raw.app, 'database', 'app.') };
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(app.database)) throw new Error('app.database: letters, digits and _ only (1-64)');
+    if (!/^[A-Za-z0-9_]{1,80}$/.test(app.user)) throw new Error('app.user: letters, digits and _ only (1-80)');
+  }
+  const extra = raw.extraMysqld ?? [];
+  if (!Array.isArray(extra) || extra.some((l) => typeof l !== 'string' || l.includes('\n'))) throw new Error('extraMysqld: must be a list of single-line strings');
+  const pollMs = raw.pollMs ?? 1000;
+  if (typeof pollMs !== 'number' || pollMs < 100) throw new Error('pollMs: must be a number ≥ 100');
+  const runAsUser = raw.runAsUser;
+  if (runAsUser !== undefined && (typeof runAsUser !== 'string' || runAsUser === '')) throw new Error('runAsUser: must be a non-empty string');
+
+  return {
+    mode,
+    self,
+    members,
+    clusterName: str(raw, 'clusterName', '', 'kstack'),
+    dataDir: str(raw, 'dataDir', '', '/var/lib/mysql'),
+    runDir: str(raw, 'runDir', '', '/run/mysqld'),
+    bindAddress: str(raw, 'bindAddress', '', '0.0.0.0'),
+    mariadbd: str(raw, 'mariadbd', '', '/usr/sbin/mariadbd'),
+    installDb: str(raw, 'installDb', '', '/usr/bin/mariadb-install-db'),
+    runAsUser,
+    sstMethod: sst,
+    rootPasswordFile: str(raw, 'rootPasswordFile', ''),
+    app,
+    extraMysqld: extra as string[],
+    pollMs,
+  };
+}
+
+export function selfMember(cfg: AgentConfig): MemberAddress {
+  const me = cfg.members.find((m) => m.name === cfg.self);
+  if (!me) throw new Error(`self: "${cfg.self}" is not one of the members`);
+  return me;
+}
+
+export const socketPath = (cfg: AgentConfig): string => `${cfg.runDir}/mysqld.sock`;
+export const myCnfPath = (cfg: AgentConfig): string => `${cfg.runDir}/my.cnf`;
+
+/**
+ * The my.cnf mariadbd runs with. Galera needs: the provider, the peer list, and its own listen/IST/SST
+ * addresses (distinct ports per member make several members share one host in tests). SST scripts read
+ * this file too (mariadbd passes --defaults-file on), so credentials for mariabackup SST live here,
+ * in the run dir, never in a ConfigMap.
+ */
+export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string } = {}): string {
+  const me = selfMember(cfg);
+  const lines = [
+    '# generated by the kstack galera agent; edits are overwritten on start',
+    '[mysqld]',
+    `datadir=${cfg.dataDir}`,
+    `socket=${socketPath(cfg)}`,
+    `pid-file=${cfg.runDir}/mysqld.pid`,
+    `port=${me.sqlPort}`,
+    `bind-address=${cfg.bindAddress}`,
+    'skip-name-resolve',
+    'log-error=' + `${cfg.runDir}/mysqld.err`,
+    'character-set-server=utf8mb4',
+    'collation-server=utf8mb4_unicode_ci',
+    'default-storage-engine=InnoDB',
+    'innodb_autoinc_lock_mode=2',
+    'innodb_flush_log_at_trx_commit=2',
+    'binlog_format=ROW',
+  ];
+  if (cfg.runAsUser) lines.push(`user=${cfg.runAsUser}`);
+  if (cfg.mode === 'galera') {
+    const peers = cfg.members.map((m) => `${m.host}:${m.galeraPort}`).join(',');
+    lines.push(
+      'wsrep_on=ON',
+      'wsrep_provider=/usr/lib/galera/libgalera_smm.so',
+      `wsrep_cluster_name=${cfg.clusterName}`,
+      `wsrep_cluster_address=gcomm://${peers}`,
+      `wsrep_node_name=${me.name}`,
+      `wsrep_node_address=${me.host}:${me.galeraPort}`,
+      `wsrep_node_incoming_address=${me.host}:${me.sqlPort}`,
+      `wsrep_sst_receive_address=${me.host}:${me.sstPort}`,
+      `wsrep_provider_options="gmcast.listen_addr=tcp://${cfg.bindAddress}:${me.galeraPort};ist.recv_addr=${me.host}:${me.istPort};ist.recv_bind=${cfg.bindAddress};gcache.size=128M;pc.recovery=FALSE"`,
+      `wsrep_sst_method=${cfg.sstMethod}`,
+      'wsrep_slave_threads=2',
+    );
+    if (cfg.sstMethod === 'mariabackup') lines.push(`wsrep_sst_auth=root:${opts.sstPassword ?? ''}`);
+  }
+  lines.push(...cfg.extraMysqld);
+  if (cfg.mode === 'galera' && cfg.sstMethod === 'mariabackup') lines.push('', '[sst]', 'transferfmt=socat', 'streamfmt=mbstream');
+  return lines.join('\n') + '\n';
+}
+
+/** SQL that sets the root password and creates the application account; idempotent, run once on a new cluster. */
+export function initialSql(rootPassword: string, app?: { user: string; password: string; database: string }): string[] {
+  const q = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const sql = [
+    `ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD(${q(rootPassword)}) OR unix_socket`,
+    `CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ${q(rootPassword)}`,
+    `GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION`,
+  ];
+  if (app) {
+    sql.push(
+      `CREATE DATABASE IF NOT EXISTS \`${app.database}\``,
+      `CREATE USER IF NOT EXISTS ${q(app.user)}@'%' IDENTIFIED BY ${q(app.password)}`,
+      `GRANT ALL PRIVILEGES ON \`${app.database}\`.* TO ${q(app.user)}@'%'`,
+    );
+  }
+  return sql;
+}

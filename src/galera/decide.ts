@@ -1,0 +1,114 @@
+// The coordination rule every db member's agent runs before it starts mariadbd. Pure: given what this
+// member knows about itself and what each peer reported (or that it could not be reached), say whether
+// to bootstrap a cluster, join one, or wait. Every member runs the same rule on (eventually) the same
+// inputs, so they agree on who bootstraps without a lock or a leader election.
+import { NIL_UUID, type Position } from './position.js';
+
+export type Phase = 'inspecting' | 'waiting' | 'starting' | 'running' | 'stopping';
+
+export interface WsrepStatus {
+  /** wsrep_cluster_status: Primary, Non-Primary, Disconnected. */
+  clusterStatus: string;
+  /** wsrep_local_state: 4 = Synced, 2 = Donor, 1 = Joining, 3 = Joined. */
+  localState: number;
+  ready: boolean;
+  clusterSize: number;
+  nodeName: string;
+}
+
+/** What an agent publishes about its member (served as JSON at /state). */
+export interface MemberReport {
+  name: string;
+  ordinal: number;
+  phase: Phase;
+  /** The data dir holds a database (initialised before, or received by SST). */
+  hasData: boolean;
+  /** Last committed position; null while unknown (not inspected yet, or recovery failed). */
+  position: Position | null;
+  safeToBootstrap: boolean;
+  /** Live status of the running server, null when mariadbd is not up. */
+  wsrep: WsrepStatus | null;
+  /** The agent's latest decision, for people reading /state. */
+  plan: string;
+}
+
+export interface PeerView {
+  name: string;
+  /** undefined: not reachable (not scheduled yet, DNS not there, agent not listening). */
+  report: MemberReport | undefined;
+}
+
+export type Decision =
+  | { action: 'bootstrap'; fresh: boolean; reason: string }
+  | { action: 'join'; reason: string }
+  | { action: 'wait'; reason: string };
+
+/** A member that is part of a working (primary) cluster that others can join. */
+export function isPrimaryMember(r: MemberReport | undefined): boolean {
+  return r?.phase === 'running' && r.wsrep?.clusterStatus === 'Primary';
+}
+
+/** Synced and ready to serve: what readiness means for a member. */
+export function isSynced(w: WsrepStatus | null): boolean {
+  return w !== null && w.clusterStatus === 'Primary' && w.localState === 4 && w.ready;
+}
+
+/**
+ * Order members by how far their data got: higher seqno first; on a tie, the one Galera itself marked
+ * safe to bootstrap (it left the cluster last, cleanly); then the lowest ordinal, so every member picks
+ * the same one.
+ */
+export function compareForBootstrap(a: MemberReport, b: MemberReport): number {
+  const sa = a.position?.seqno ?? -1;
+  const sb = b.position?.seqno ?? -1;
+  if (sa !== sb) return sb - sa;
+  if (a.safeToBootstrap !== b.safeToBootstrap) return a.safeToBootstrap ? -1 : 1;
+  return a.ordinal - b.ordinal;
+}
+
+export function decideStart(self: MemberReport, peers: readonly PeerView[]): Decision {
+  // 1. A cluster is running: join it (IST if our position is in its gcache, SST otherwise).
+  const primaries = peers.filter((p) => isPrimaryMember(p.report)).map((p) => p.name);
+  if (primaries.length > 0) return { action: 'join', reason: `joining the running cluster via ${primaries.join(', ')}` };
+
+  // 2. Not everyone has reported: only a member Galera marked safe_to_bootstrap (it left a clean
+  //    cluster last, so nobody can be ahead of it) may go ahead; everyone else waits, because the silent
+  //    member could hold newer data, or be the one that should bootstrap a new cluster.
+  const silent = peers.filter((p) => p.report === undefined || p.report.phase === 'inspecting').map((p) => p.name);
+  if (silent.length > 0) {
+    if (self.hasData && self.safeToBootstrap && self.position !== null && self.position.seqno >= 0 && self.position.uuid !== NIL_UUID) {
+      return { action: 'bootstrap', fresh: false, reason: `safe_to_bootstrap=1 at seqno ${self.position.seqno}; ${silent.join(', ')} not reporting` };
+    }
+    return { action: 'wait', reason: `waiting for ${silent.join(', ')} to report their state` };
+  }
+
+  const all: MemberReport[] = [self, ...peers.map((p) => p.report).filter((r): r is MemberReport => r !== undefined)];
+  const withData = all.filter((r) => r.hasData);
+
+  // 3. Nobody has data: a brand-new cluster. The lowest ordinal initialises and bootstraps it.
+  if (withData.length === 0) {
+    const first = [...all].sort((a, b) => a.ordinal - b.ordinal)[0];
+    if (first?.name === self.name) return { action: 'bootstrap', fresh: true, reason: 'no member has data: bootstrapping a new cluster' };
+    return { action: 'wait', reason: `no member has data: waiting for ${first?.name ?? '?'} to bootstrap a new cluster` };
+  }
+
+  // 4. Data exists but no cluster runs (full-cluster stop or crash): the most advanced member
+  //    bootstraps from its own data, everyone else joins it afterwards.
+  const unknown = withData.filter((r) => r.position === null).map((r) => r.name);
+  if (unknown.length > 0) return { action: 'wait', reason: `position of ${unknown.join(', ')} is unknown (recovery did not report one)` };
+  const histories = new Set(withData.map((r) => r.position?.uuid).filter((u) => u !== undefined && u !== NIL_UUID));
+  if (histories.size > 1) {
+    return { action: 'wait', reason: `members hold data from different clusters (${[...histories].join(', ')}); refusing to pick one, fix by hand` };
+  }
+  const best = [...withData].sort(compareForBootstrap)[0];
+  if (best === undefined) return { action: 'wait', reason: 'no candidate' };
+  const at = best.position?.seqno ?? -1;
+  if (best.name === self.name) return { action: 'bootstrap', fresh: false, reason: `most advanced member (seqno ${at}): bootstrapping from its data` };
+  return { action: 'wait', reason: `${best.name} is the most advanced member (seqno ${at}): waiting for it to bootstrap` };
+}
+
+/** Ordinal from a StatefulSet-style name (db-2 → 2); undefined when the name has no trailing number. */
+export function ordinalOf(name: string): number | undefined {
+  const m = /-(\d+)$/.exec(name);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}

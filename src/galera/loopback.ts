@@ -1,0 +1,189 @@
+// Several db members on one machine, all on 127.0.0.1 with their own ports, data dirs and sockets: each
+// member is a real agent process (dist/src/galera/main.js) that starts a real mariadbd. Used by the
+// integration tests and bench:db to exercise exactly the code a pod runs. Processes are tracked by pid
+// and only those are ever signalled.
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as mariadb from 'mariadb';
+import { repoRoot } from '../util/paths.js';
+import { pickFreePorts } from '../util/net.js';
+import { executableOf, processesMentioning } from '../util/process.js';
+import type { MemberAddress } from './config.js';
+import type { MemberReport } from './decide.js';
+import { parseReport } from './report.js';
+
+export interface LoopbackOptions {
+  baseDir: string;
+  size: number;
+  mode?: 'galera' | 'standalone';
+  sstMethod?: 'rsync' | 'mariabackup';
+  /** Member name prefix: members are <prefix>-0 … */
+  prefix?: string;
+  extraMysqld?: string[];
+}
+
+export const AGENT_MAIN = join(repoRoot, 'dist', 'src', 'galera', 'main.js');
+export const MARIADBD = '/usr/sbin/mariadbd';
+
+export class LoopbackCluster {
+  readonly members: MemberAddress[];
+  readonly rootPassword = 'loopback-root-pw';
+  readonly appPassword = 'loopback-app-pw';
+  private readonly agents = new Map<string, number>();
+
+  private constructor(readonly opts: Required<Omit<LoopbackOptions, 'extraMysqld'>> & { extraMysqld: string[] }, members: MemberAddress[]) {
+    this.members = members;
+  }
+
+  static async create(opts: LoopbackOptions): Promise<LoopbackCluster> {
+    const prefix = opts.prefix ?? 'db';
+    const ports = await pickFreePorts(opts.size * 5);
+    const at = (i: number, k: number): number => ports[i * 5 + k] ?? 0;
+    const members = Array.from({ length: opts.size }, (_, i) => ({
+      name: `${prefix}-${i}`, host: '127.0.0.1',
+      sqlPort: at(i, 0), galeraPort: at(i, 1), istPort: at(i, 2), sstPort: at(i, 3), agentPort: at(i, 4),
+    }));
+    const full = { mode: 'galera' as const, sstMethod: 'rsync' as const, prefix, extraMysqld: [], ...opts };
+    const c = new LoopbackCluster(full, members);
+    mkdirSync(join(opts.baseDir, 'secrets'), { recursive: true });
+    // mariadbd runs as mysql (rsync SST refuses root-owned data); it must be able to reach its dirs.
+    chmodSync(opts.baseDir, 0o755);
+    writeFileSync(join(opts.baseDir, 'secrets', 'root'), c.rootPassword, { mode: 0o600 });
+    writeFileSync(join(opts.baseDir, 'secrets', 'app'), c.appPassword, { mode: 0o600 });
+    for (const m of members) c.writeConfig(m.name);
+    return c;
+  }
+
+  member(name: string): MemberAddress {
+    const m = this.members.find((x) => x.name === name);
+    if (!m) throw new Error(`no member ${name}`);
+    return m;
+  }
+
+  dataDir(name: string): string { return join(this.opts.baseDir, name, 'data'); }
+  runDir(name: string): string { return join(this.opts.baseDir, name, 'run'); }
+  agentLog(name: string): string { return join(this.opts.baseDir, name, 'agent.log'); }
+
+  private writeConfig(name: string): void {
+    mkdirSync(join(this.opts.baseDir, name), { recursive: true, mode: 0o755 });
+    const cfg = {
+      mode: this.opts.mode, self: name, members: this.members, clusterName: 'loopback',
+      dataDir: this.dataDir(name), runDir: this.runDir(name), bindAddress: '127.0.0.1',
+      runAsUser: process.getuid?.() === 0 ? 'mysql' : undefined, sstMethod: this.opts.sstMethod,
+      rootPasswordFile: join(this.opts.baseDir, 'secrets', 'root'),
+      app: { user: 'app', passwordFile: join(this.opts.baseDir, 'secrets', 'app'), database: 'app' },
+      extraMysqld: ['innodb_buffer_pool_size=64M', 'innodb_log_file_size=48M', 'performance_schema=OFF', 'max_connections=200', ...this.opts.extraMysqld],
+      pollMs: 500,
+    };
+    writeFileSync(join(this.opts.baseDir, name, 'agent.json'), JSON.stringify(cfg, null, 2));
+  }
+
+  /** Starts the member's agent (as kubelet would start the container). */
+  start(name: string): number {
+    const fd = openSync(this.agentLog(name), 'a');
+    try {
+      const child = spawn(process.execPath, ['--enable-source-maps', AGENT_MAIN, 'run', '--config', join(this.opts.baseDir, name, 'agent.json')], { stdio: ['ignore', fd, fd] });
+      if (child.pid === undefined) throw new Error(`could not start the agent of ${name}`);
+      child.unref();
+      this.agents.set(name, child.pid);
+      return child.pid;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  startAll(): void { for (const m of this.members) this.start(m.name); }
+
+  /** The mariadbd pid of a member, from its pid file, only if that pid really runs mariadbd. */
+  serverPid(name: string): number | undefined {
+    const file = join(this.runDir(name), 'mysqld.pid');
+    if (!existsSync(file)) return undefined;
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 && executableOf(pid) === MARIADBD ? pid : undefined;
+  }
+
+  private agentAlive(name: string): number | undefined {
+    const pid = this.agents.get(name);
+    return pid !== undefined && executableOf(pid) === process.execPath ? pid : undefined;
+  }
+
+  /** SIGKILL the member's mariadbd and agent at once: a pod killed without grace, a node crash. */
+  async kill(name: string): Promise<void> {
+    const pids = [this.serverPid(name), this.agentAlive(name)].filter((p): p is number => p !== undefined);
+    for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    while (pids.some((p) => executableOf(p) !== undefined)) await sleep(20);
+    this.agents.delete(name);
+  }
+
+  /** SIGTERM to the agent: it stops mariadbd cleanly (what a pod deletion does). */
+  async stop(name: string, timeoutMs = 120_000): Promise<void> {
+    const pid = this.agentAlive(name);
+    const server = this.serverPid(name);
+    if (pid !== undefined) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+    const deadline = Date.now() + timeoutMs;
+    while ((this.agentAlive(name) !== undefined || (server !== undefined && executableOf(server) === MARIADBD)) && Date.now() < deadline) await sleep(50);
+    if (this.agentAlive(name) !== undefined || (server !== undefined && executableOf(server) === MARIADBD)) await this.kill(name);
+    this.agents.delete(name);
+  }
+
+  async state(name: string): Promise<MemberReport | undefined> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.member(name).agentPort}/state`, { signal: AbortSignal.timeout(2000) });
+      return parseReport(await res.json());
+    } catch {
+      return undefined;
+    }
+  }
+
+  async isReady(name: string): Promise<boolean> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.member(name).agentPort}/ready`, { signal: AbortSignal.timeout(2000) });
+      await res.text();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Waits until every named member is Synced; on timeout, the error carries each member's last state and log tail. */
+  async waitReady(names: readonly string[] = this.members.map((m) => m.name), timeoutMs = 180_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ready = await Promise.all(names.map((n) => this.isReady(n)));
+      if (ready.every(Boolean)) return;
+      if (Date.now() > deadline) {
+        const detail = await Promise.all(names.map(async (n) => `${n}: ${JSON.stringify(await this.state(n))}\n${this.tail(n)}`));
+        throw new Error(`members not Synced after ${timeoutMs / 1000}s:\n${detail.join('\n')}`);
+      }
+      await sleep(300);
+    }
+  }
+
+  tail(name: string, lines = 15): string {
+    const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(none)');
+    return `-- agent log:\n${read(this.agentLog(name))}\n-- mysqld.err:\n${read(join(this.runDir(name), 'mysqld.err'))}`;
+  }
+
+  connect(name: string, user: 'root' | 'app' = 'app'): Promise<mariadb.Connection> {
+    return mariadb.createConnection({
+      host: '127.0.0.1', port: this.member(name).sqlPort, user, password: user === 'root' ? this.rootPassword : this.appPassword,
+      database: 'app', connectTimeout: 3000,
+    });
+  }
+
+  /** Deletes a member's data dir (its PVC was lost). Only while the member is down. */
+  wipe(name: string): void {
+    if (this.serverPid(name) !== undefined) throw new Error(`${name} is running; stop it before wiping its data`);
+    rmSync(this.dataDir(name), { recursive: true, force: true });
+  }
+
+  /** Kills everything this cluster started and removes its files. */
+  async destroy(): Promise<void> {
+    await Promise.all(this.members.map((m) => this.kill(m.name)));
+    // Leftovers our members started (an SST's rsync daemon or socat): their arguments name our dirs.
+    for (const pid of processesMentioning(this.opts.baseDir)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    rmSync(this.opts.baseDir, { recursive: true, force: true });
+  }
+}
