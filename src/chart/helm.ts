@@ -3,7 +3,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
 import { run } from '../util/exec.js';
 import { repoRoot } from '../util/paths.js';
@@ -41,7 +40,8 @@ async function withValuesFile<T>(values: Record<string, unknown> | undefined, fn
   const dir = mkdtempSync(join(tmpdir(), 'kstack-values-'));
   try {
     const file = join(dir, 'values.yaml');
-    writeFileSync(file, stringify(values));
+    // JSON is YAML too, and unambiguous: helm reads YAML 1.1, where a bare yes or on would become a boolean.
+    writeFileSync(file, JSON.stringify(values));
     return await fn(['-f', file]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
