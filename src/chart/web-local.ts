@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../util/exec.js';
+import type { K8sObject } from './manifests.js';
 
 export interface PodFacts {
   podName: string;
@@ -53,6 +54,19 @@ export function writeWebFiles(layout: WebLayout, data: Record<string, string>, h
   }
 }
 
+/**
+ * The literal environment of the render-page init container in a rendered web Deployment (the page
+ * title, the serving-host format, …), so the script runs here with what the pod would give it. The
+ * downward API variables and the two folders are set by renderPage.
+ */
+export function initContainerEnv(deployment: K8sObject): Record<string, string> {
+  const spec = deployment.spec as { template?: { spec?: { initContainers?: { name: string; env?: { name: string; value?: string }[] }[] } } } | undefined;
+  const init = spec?.template?.spec?.initContainers?.find((c) => c.name === 'render-page');
+  if (!init) throw new Error('the web Deployment has no render-page init container');
+  const skip = new Set(['PAGE_SOURCE_DIR', 'PAGE_OUTPUT_DIR']);
+  return Object.fromEntries((init.env ?? []).filter((e) => e.value !== undefined && !skip.has(e.name)).map((e) => [e.name, e.value ?? '']));
+}
+
 /** Runs the init container's script (render-page.sh) with `sh`, as the pod does. Returns its stdout. */
 export async function renderPage(layout: WebLayout, pod: PodFacts, env: Record<string, string> = {}): Promise<string> {
   const script = join(layout.confDir, 'render-page.sh');
@@ -60,9 +74,9 @@ export async function renderPage(layout: WebLayout, pod: PodFacts, env: Record<s
   const res = await run('/bin/sh', [script], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...env,
       POD_NAME: pod.podName, POD_IP: pod.podIP, NODE_NAME: pod.nodeName, POD_NAMESPACE: pod.namespace,
       PAGE_SOURCE_DIR: layout.confDir, PAGE_OUTPUT_DIR: layout.pageDir,
-      ...env,
     },
   });
   for (const f of ['index.html', 'page.css', 'page.js', 'pod.json', 'serving-host']) {
@@ -76,9 +90,21 @@ export function nginxArgs(layout: WebLayout): string[] {
   return ['-p', `${layout.prefix}/`, '-c', join(layout.confDir, 'nginx.conf'), '-e', 'stderr'];
 }
 
-/** `nginx -t` with the rendered config; throws with nginx's message when the config is refused. */
+/**
+ * `nginx -t` with the rendered config; throws with nginx's message when the config is refused. Output goes
+ * to a file: the config logs to /dev/stdout, which cannot be opened when stdout is a socket (as node's
+ * child pipes are); in a pod it is a FIFO, and here a file.
+ */
 export async function checkNginxConfig(nginx: string, layout: WebLayout): Promise<void> {
-  await run(nginx, ['-t', ...nginxArgs(layout)]);
+  const logFile = join(layout.prefix, 'nginx-t.log');
+  const out = openSync(logFile, 'w');
+  const child = spawn(nginx, ['-t', ...nginxArgs(layout)], { stdio: ['ignore', out, out] });
+  closeSync(out);
+  const code = await new Promise<number>((resolvePromise, reject) => {
+    child.once('error', reject);
+    child.once('exit', (c) => { resolvePromise(c ?? 1); });
+  });
+  if (code !== 0) throw new Error(`nginx -t refused the rendered config:\n${readFileSync(logFile, 'utf8').trim()}`);
 }
 
 export interface LocalNginx {
