@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as mariadb from 'mariadb';
 import { run } from '../util/exec.js';
 import { messageOf } from '../util/errors.js';
-import { type AgentConfig, initialSql, myCnfPath, renderMyCnf, selfMember, socketPath } from './config.js';
+import { type AgentConfig, dropExtraUsersSql, initialSql, myCnfPath, renderMyCnf, selfMember, socketPath } from './config.js';
 import { decideStart, isSynced, ordinalOf, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
 import { formatGrastate, formatPosition, parseGrastate, parseRecoveredPosition, type Position } from './position.js';
 import { parseReport } from './report.js';
@@ -246,7 +246,8 @@ export class Agent {
         conn = await mariadb.createConnection({ socketPath: socketPath(this.cfg), user: 'root', password: accountsDone ? rootPassword : '', connectTimeout: 2000 });
         if (!accountsDone) {
           const app = this.cfg.app ? { ...this.cfg.app, password: readSecret(this.cfg.app.passwordFile, 'app.passwordFile') } : undefined;
-          for (const stmt of initialSql(rootPassword, app)) await conn.query(stmt);
+          const accounts: { User: string; Host: string }[] = await conn.query('SELECT User, Host FROM mysql.user');
+          for (const stmt of [...dropExtraUsersSql(accounts, app?.user), ...initialSql(rootPassword, app)]) await conn.query(stmt);
           accountsDone = true;
           this.log('accounts created', { app: this.cfg.app?.user ?? null });
         }

@@ -203,12 +203,26 @@ export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string } = {
   return lines.join('\n') + '\n';
 }
 
+/** A SQL string literal. */
+export const sqlString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const q = sqlString;
+
+/**
+ * mariadb-install-db leaves password-less accounts behind (root@<hostname>, root@::1, anonymous ones):
+ * DROP USER statements for every account that is not root@localhost, root@127.0.0.1 or the app's.
+ */
+export function dropExtraUsersSql(accounts: readonly { User: string; Host: string }[], appUser?: string): string[] {
+  const keep = (a: { User: string; Host: string }): boolean =>
+    (a.User === 'root' && (a.Host === 'localhost' || a.Host === '127.0.0.1')) || a.User === 'mariadb.sys' || (appUser !== undefined && a.User === appUser && a.Host === '%');
+  return accounts.filter((a) => !keep(a)).map((a) => `DROP USER IF EXISTS ${q(a.User)}@${q(a.Host)}`);
+}
+
 /** SQL that sets the root password and creates the application account; idempotent, run once on a new cluster. */
 export function initialSql(rootPassword: string, app?: { user: string; password: string; database: string }): string[] {
-  const q = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const sql = [
     `ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD(${q(rootPassword)}) OR unix_socket`,
     `CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ${q(rootPassword)}`,
+    `ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY ${q(rootPassword)}`,
     `GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION`,
   ];
   if (app) {

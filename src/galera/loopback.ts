@@ -187,3 +187,79 @@ export class LoopbackCluster {
     rmSync(this.opts.baseDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A client that keeps inserting numbered rows and remembers which inserts the server acknowledged. On an
+ * error it moves to the next target (what a client behind a Service sees). Tests check that every
+ * acknowledged row survives; the bench reads the longest gap between two acknowledged writes.
+ */
+export class Writer {
+  readonly acked: number[] = [];
+  /** Longest time between two acknowledged writes, and when it ended. */
+  maxGapMs = 0;
+  errors = 0;
+  private next = 1;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private target = 0;
+  private lastAckAt = 0;
+
+  constructor(private readonly cluster: LoopbackCluster, private readonly targets: string[], private readonly table = 'writes') {}
+
+  async prepare(): Promise<void> {
+    const conn = await this.cluster.connect(this.targets[0] ?? 'db-0');
+    try {
+      await conn.query(`CREATE TABLE IF NOT EXISTS \`${this.table}\` (id INT PRIMARY KEY, at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3))`);
+      const rows: { m: number | null }[] = await conn.query(`SELECT MAX(id) AS m FROM \`${this.table}\``);
+      this.next = (rows[0]?.m ?? 0) + 1;
+    } finally {
+      await conn.end();
+    }
+  }
+
+  start(): void {
+    this.running = true;
+    this.lastAckAt = performance.now();
+    this.loop = this.work();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async work(): Promise<void> {
+    let conn: mariadb.Connection | undefined;
+    while (this.running) {
+      try {
+        conn ??= await this.cluster.connect(this.targets[this.target % this.targets.length] ?? 'db-0');
+        const id = this.next++;
+        await conn.query(`INSERT INTO \`${this.table}\` (id) VALUES (?)`, [id]);
+        const now = performance.now();
+        this.maxGapMs = Math.max(this.maxGapMs, now - this.lastAckAt);
+        this.lastAckAt = now;
+        this.acked.push(id);
+      } catch {
+        // Unacknowledged: the row may or may not exist; only acknowledged rows are promised.
+        this.errors++;
+        conn?.destroy();
+        conn = undefined;
+        this.target++;
+        await sleep(50);
+      }
+    }
+    await conn?.end().catch(() => undefined);
+  }
+
+  /** Acknowledged ids missing on `member` (empty when nothing was lost). */
+  async missingOn(member: string): Promise<number[]> {
+    const conn = await this.cluster.connect(member);
+    try {
+      const rows: { id: number }[] = await conn.query(`SELECT id FROM \`${this.table}\``);
+      const present = new Set(rows.map((r) => r.id));
+      return this.acked.filter((id) => !present.has(id));
+    } finally {
+      await conn.end();
+    }
+  }
+}
