@@ -1,0 +1,138 @@
+// Parsing what Galera leaves on disk and what peers send, and the agent's config and my.cnf.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatGrastate, parseGrastate, parseRecoveredPosition } from '../../../src/galera/position.js';
+import { dropExtraUsersSql, initialSql, parseAgentConfig, renderMyCnf, sqlString, statefulSetMembers } from '../../../src/galera/config.js';
+import { parseReport } from '../../../src/galera/report.js';
+
+const U = '6e3c1d8a-1111-11ef-8000-0242ac120002';
+
+describe('grastate.dat and --wsrep-recover', () => {
+  it('reads a clean-shutdown grastate.dat', () => {
+    const text = `# GALERA saved state\nversion: 2.1\nuuid:    ${U}\nseqno:   1234\nsafe_to_bootstrap: 1\n`;
+    assert.deepEqual(parseGrastate(text), { position: { uuid: U, seqno: 1234 }, safeToBootstrap: true });
+  });
+
+  it('reads a crashed one (seqno -1) and round-trips what we write', () => {
+    const crashed = parseGrastate(`version: 2.1\nuuid: ${U}\nseqno: -1\nsafe_to_bootstrap: 0\n`);
+    assert.deepEqual(crashed, { position: { uuid: U, seqno: -1 }, safeToBootstrap: false });
+    const marked = { position: { uuid: U, seqno: 88 }, safeToBootstrap: true };
+    assert.deepEqual(parseGrastate(formatGrastate(marked)), marked);
+  });
+
+  for (const [what, text, field] of [
+    ['no uuid', 'seqno: 3\n', /'uuid'/],
+    ['a bad uuid', 'uuid: nope\nseqno: 3\n', /'uuid'.*nope/],
+    ['a bad seqno', `uuid: ${U}\nseqno: x\n`, /'seqno'/],
+    ['a bad safe_to_bootstrap', `uuid: ${U}\nseqno: 1\nsafe_to_bootstrap: yes\n`, /'safe_to_bootstrap'/],
+  ] as const) {
+    it(`refuses a grastate.dat with ${what}, naming the field`, () => {
+      assert.throws(() => parseGrastate(text), field);
+    });
+  }
+
+  it('takes the last "Recovered position" line of a --wsrep-recover log', () => {
+    const log = [
+      '2026-11-25 15:00:01 0 [Note] InnoDB: Starting crash recovery',
+      `2026-11-25 15:00:02 0 [Note] WSREP: Recovered position: ${U}:41`,
+      `2026-11-25 15:00:02 0 [Note] WSREP: Recovered position: ${U}:42`,
+    ].join('\n');
+    assert.deepEqual(parseRecoveredPosition(log), { uuid: U, seqno: 42 });
+    assert.equal(parseRecoveredPosition('[ERROR] Aborting'), undefined);
+  });
+});
+
+describe('agent config', () => {
+  const base = {
+    self: 'db-1', rootPasswordFile: '/secrets/root',
+    members: [0, 1, 2].map((i) => ({ name: `db-${i}`, host: `db-${i}.db`, galeraPort: 4567 + i })),
+  };
+
+  it('fills defaults and keeps explicit ports', () => {
+    const cfg = parseAgentConfig(base);
+    assert.equal(cfg.mode, 'galera');
+    assert.equal(cfg.sstMethod, 'mariabackup');
+    assert.deepEqual(cfg.members[2], { name: 'db-2', host: 'db-2.db', sqlPort: 3306, galeraPort: 4569, istPort: 4568, sstPort: 4444, agentPort: 8081 });
+  });
+
+  it('derives members from a StatefulSet and takes self from HOSTNAME (the pod name)', () => {
+    const cfg = parseAgentConfig({ rootPasswordFile: '/s', statefulSet: { name: 'web-db', replicas: 3, domain: 'web-db-headless.ns.svc.cluster.local' } }, { HOSTNAME: 'web-db-2' });
+    assert.equal(cfg.self, 'web-db-2');
+    assert.deepEqual(cfg.members.map((m) => m.host), [0, 1, 2].map((i) => `web-db-${i}.web-db-headless.ns.svc.cluster.local`));
+    assert.deepEqual(statefulSetMembers('x', 1, 'd', { sqlPort: 3307 })[0]?.sqlPort, 3307);
+  });
+
+  for (const [what, patch, msg] of [
+    ['an unknown mode', { mode: 'async' }, /^mode: must be "galera" or "standalone"/],
+    ['self not among members', { self: 'db-9' }, /^self: "db-9" is not one of the members/],
+    ['an even member count', { members: base.members.slice(0, 2) }, /^members: galera mode needs an odd number/],
+    ['standalone with 3 members', { mode: 'standalone' }, /^members: standalone mode has exactly 1 member/],
+    ['a bad port', { members: [{ name: 'db-0', host: 'h', sqlPort: 70000 }] }, /^members\[0\]\.sqlPort: must be a port/],
+    ['names without ordinals', { self: 'a', members: [{ name: 'a', host: 'h' }, { name: 'b', host: 'h' }, { name: 'c', host: 'h' }] }, /-<ordinal>/],
+    ['an unknown SST method', { sstMethod: 'xtrabackup' }, /^sstMethod:/],
+    ['a bad app database name', { app: { user: 'app', passwordFile: '/p', database: 'a-b' } }, /^app\.database:/],
+    ['no root password file', { rootPasswordFile: undefined }, /^rootPasswordFile: must be a non-empty string/],
+    ['neither members nor statefulSet', { members: undefined }, /needs either "members"/],
+  ] as const) {
+    it(`rejects ${what}, naming the field`, () => {
+      assert.throws(() => parseAgentConfig({ ...base, ...patch }), { message: msg });
+    });
+  }
+
+  it('renders a my.cnf with distinct Galera, IST and SST addresses per member', () => {
+    const cfg = parseAgentConfig({ ...base, bindAddress: '127.0.0.1', sstMethod: 'rsync', extraMysqld: ['innodb_buffer_pool_size=64M'] });
+    const cnf = renderMyCnf(cfg);
+    assert.match(cnf, /^wsrep_cluster_address=gcomm:\/\/db-0\.db:4567,db-1\.db:4568,db-2\.db:4569$/m);
+    assert.match(cnf, /^wsrep_node_name=db-1$/m);
+    assert.match(cnf, /gmcast\.listen_addr=tcp:\/\/127\.0\.0\.1:4568;ist\.recv_addr=db-1\.db:4568/);
+    assert.match(cnf, /pc\.recovery=FALSE/, 'the agent, not Galera, decides who forms the primary component');
+    assert.match(cnf, /^wsrep_sst_receive_address=db-1\.db:4444$/m);
+    assert.match(cnf, /^innodb_buffer_pool_size=64M$/m);
+    assert.doesNotMatch(cnf, /wsrep_sst_auth/, 'rsync SST needs no credentials');
+  });
+
+  it('puts SST credentials in my.cnf only for mariabackup, and has no wsrep at all when standalone', () => {
+    assert.match(renderMyCnf(parseAgentConfig(base), { sstPassword: 'pw' }), /^wsrep_sst_auth=root:pw$/m);
+    const solo = renderMyCnf(parseAgentConfig({ ...base, mode: 'standalone', self: 'db-0', members: base.members.slice(0, 1) }));
+    assert.doesNotMatch(solo, /wsrep/);
+  });
+});
+
+describe('accounts', () => {
+  it('quotes passwords so any character is safe', () => {
+    assert.equal(sqlString(`a'b\\c`), `'a\\'b\\\\c'`);
+    const sql = initialSql(`p'w`, { user: 'app', password: 'x', database: 'app' });
+    assert.ok(sql.every((s) => !s.includes(`p'w`)));
+    assert.ok(sql.some((s) => s.startsWith('CREATE USER IF NOT EXISTS \'app\'@\'%\'')));
+  });
+
+  it('drops the accounts mariadb-install-db leaves without a password, keeps ours', () => {
+    const accounts = ['root@localhost', 'root@127.0.0.1', 'root@::1', 'root@vm', '@localhost', 'mariadb.sys@localhost', 'app@%'].map((a) => {
+      const [User = '', Host = ''] = a.split('@');
+      return { User, Host };
+    });
+    assert.deepEqual(dropExtraUsersSql(accounts, 'app'), [
+      "DROP USER IF EXISTS 'root'@'::1'", "DROP USER IF EXISTS 'root'@'vm'", "DROP USER IF EXISTS ''@'localhost'",
+    ]);
+  });
+});
+
+describe('peer reports', () => {
+  const good = { name: 'db-0', ordinal: 0, phase: 'running', hasData: true, position: { uuid: U, seqno: 3 }, safeToBootstrap: false, wsrep: { clusterStatus: 'Primary', localState: 4, ready: true, clusterSize: 3, nodeName: 'db-0' }, plan: 'x' };
+
+  it('accepts a well-formed report', () => {
+    assert.deepEqual(parseReport(good), good);
+  });
+
+  for (const [what, bad] of [
+    ['an unknown phase', { ...good, phase: 'sleeping' }],
+    ['a string seqno', { ...good, position: { uuid: U, seqno: '3' } }],
+    ['a partial wsrep block', { ...good, wsrep: { clusterStatus: 'Primary' } }],
+    ['no hasData', { ...good, hasData: undefined }],
+    ['not an object', 'hello'],
+  ] as const) {
+    it(`treats ${what} as "not reporting"`, () => {
+      assert.equal(parseReport(bad), undefined);
+    });
+  }
+});
