@@ -9,8 +9,12 @@ import { configMapData, ofKind, one, parseManifests, type K8sObject } from '../.
 
 type Values = Record<string, unknown>;
 
+// Only the components this file covers: the db templates (templates/db/) have tests of their own.
+const mine = new Set(['web', 'podwatch']);
+
 async function render(values?: Values, valuesFiles?: string[], release = 'web'): Promise<K8sObject[]> {
-  return parseManifests(await helmTemplate({ values, valuesFiles, release, namespace: 'shop' }));
+  const objs = parseManifests(await helmTemplate({ values, valuesFiles, release, namespace: 'shop' }));
+  return objs.filter((o) => mine.has(o.metadata.labels?.['app.kubernetes.io/component'] ?? ''));
 }
 
 const deployment = (objs: K8sObject[], component: string): k8s.V1Deployment => one(objs, 'Deployment', component);
@@ -44,6 +48,15 @@ describe('webstack chart: helm lint', () => {
 });
 
 describe('webstack chart: defaults', () => {
+  it('labels every object of the chart (any component) with the app.kubernetes.io set', async () => {
+    const all = parseManifests(await helmTemplate({ release: 'web', namespace: 'shop' }));
+    for (const o of all) {
+      for (const key of ['name', 'instance', 'component', 'managed-by', 'part-of']) {
+        assert.ok(o.metadata.labels?.[`app.kubernetes.io/${key}`], `${o.kind}/${o.metadata.name} has app.kubernetes.io/${key}`);
+      }
+    }
+  });
+
   it('renders the web tier and podwatch, and no Ingress or HPA', async () => {
     const objs = await render();
     const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
