@@ -156,6 +156,13 @@ export const socketPath = (cfg: AgentConfig): string => `${cfg.runDir}/mysqld.so
 export const myCnfPath = (cfg: AgentConfig): string => `${cfg.runDir}/my.cnf`;
 
 /**
+ * Failure detection: writes stall cluster-wide until a dead member is evicted, so the default 5 s suspect
+ * timeout alone breaks a 5 s outage budget. 3 s still rides out a loaded machine's hiccups; a member that
+ * merely stalls is declared inactive only after 10 s.
+ */
+const EVICTION_OPTIONS = 'evs.keepalive_period=PT1S;evs.inactive_check_period=PT0.5S;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT10S';
+
+/**
  * The my.cnf mariadbd runs with. Galera needs: the provider, the peer list, and its own listen/IST/SST
  * addresses (distinct ports per member make several members share one host in tests). SST scripts read
  * this file too (mariadbd passes --defaults-file on), so credentials for mariabackup SST live here,
@@ -192,7 +199,7 @@ export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string } = {
       `wsrep_node_address=${me.host}:${me.galeraPort}`,
       `wsrep_node_incoming_address=${me.host}:${me.sqlPort}`,
       `wsrep_sst_receive_address=${me.host}:${me.sstPort}`,
-      `wsrep_provider_options="gmcast.listen_addr=tcp://${cfg.bindAddress}:${me.galeraPort};ist.recv_addr=${me.host}:${me.istPort};ist.recv_bind=${cfg.bindAddress};gcache.size=128M;pc.recovery=FALSE"`,
+      `wsrep_provider_options="gmcast.listen_addr=tcp://${cfg.bindAddress}:${me.galeraPort};ist.recv_addr=${me.host}:${me.istPort};ist.recv_bind=${cfg.bindAddress};gcache.size=128M;pc.recovery=FALSE;${EVICTION_OPTIONS}"`,
       `wsrep_sst_method=${cfg.sstMethod}`,
       'wsrep_slave_threads=2',
     );
