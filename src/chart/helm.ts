@@ -83,3 +83,17 @@ export async function helmLint(opts: RenderOptions = {}): Promise<HelmOutcome> {
     return { ok: res.code === 0, stdout: res.stdout, stderr: res.stderr.trim() };
   });
 }
+
+/** The rendered NOTES.txt, from a client-side install dry run (nothing reaches a cluster). */
+export async function helmNotes(opts: RenderOptions = {}): Promise<string> {
+  const helm = await helmBinary(opts);
+  return withValuesFile(opts.values, async (valuesFile) => {
+    const res = await run(helm, [
+      'install', opts.release ?? 'web', opts.chartDir ?? webstackChartDir, '--dry-run=client',
+      '--namespace', opts.namespace ?? 'default', ...valueArgs(opts), ...valuesFile, ...(opts.extraArgs ?? []),
+    ]);
+    const at = res.stdout.indexOf('\nNOTES:\n');
+    if (at < 0) throw new Error('helm install --dry-run printed no NOTES');
+    return res.stdout.slice(at + '\nNOTES:\n'.length);
+  });
+}

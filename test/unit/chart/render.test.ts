@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
-import { helmLint, helmTemplate, tryHelmTemplate, webstackChartDir } from '../../../src/chart/helm.js';
+import { helmLint, helmNotes, helmTemplate, tryHelmTemplate, webstackChartDir } from '../../../src/chart/helm.js';
 import { configMapData, ofKind, one, parseManifests, type K8sObject } from '../../../src/chart/manifests.js';
 
 type Values = Record<string, unknown>;
@@ -414,5 +414,20 @@ describe('webstack chart: values change the output', () => {
 
     objs = await render({ podwatch: { enabled: false } });
     assert.equal(objs.filter((o) => o.metadata.name.includes('podwatch')).length, 0);
+  });
+});
+
+describe('webstack chart: NOTES.txt', () => {
+  it('says how to reach the page for the Service type or Ingress in use, and where podwatch is', async () => {
+    let notes = await helmNotes({ release: 'web', namespace: 'shop' });
+    assert.match(notes, /kubectl port-forward -n shop svc\/web-webstack-web 8080:80/);
+    assert.match(notes, /kubectl rollout status -n shop deployment\/web-webstack-web/);
+    assert.match(notes, /watches namespace shop:\n\s+kubectl port-forward -n shop svc\/web-webstack-podwatch 8090:8080/);
+    notes = await helmNotes({ values: { web: { service: { type: 'NodePort' } }, podwatch: { scope: 'cluster' } } });
+    assert.match(notes, /jsonpath='\{\.spec\.ports\[0\]\.nodePort\}'/);
+    assert.match(notes, /watches every namespace/);
+    notes = await helmNotes({ values: { web: { ingress: { enabled: true, hosts: [{ host: 'shop.example', paths: [{ path: '/', pathType: 'Prefix' }] }], tls: [{ secretName: 't' }] } }, podwatch: { service: { enabled: false } } } });
+    assert.match(notes, /https:\/\/shop\.example\//);
+    assert.doesNotMatch(notes, /pod monitor/);
   });
 });
