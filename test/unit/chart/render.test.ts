@@ -417,6 +417,29 @@ describe('webstack chart: values change the output', () => {
   });
 });
 
+describe('webstack chart: podwatch pod settings', () => {
+  it('command, working dir, resources, security contexts, pod annotations and labels', async () => {
+    const objs = await render({ podwatch: {
+      command: ['node', '--max-old-space-size=128', 'dist/src/podwatch/main.js'], workingDir: '/app',
+      resources: { requests: { cpu: '50m', memory: '80Mi' }, limits: { memory: '200Mi' } },
+      podSecurityContext: { runAsUser: 4000, runAsGroup: 4000 }, securityContext: { runAsUser: 4001 },
+      podAnnotations: { 'prometheus.io/scrape': 'true' }, podLabels: { team: 'ops' },
+    } });
+    const d = deployment(objs, 'podwatch');
+    assert.equal(d.spec?.template.metadata?.annotations?.['prometheus.io/scrape'], 'true');
+    assert.equal(d.spec?.template.metadata?.labels?.team, 'ops');
+    const spec = podSpec(objs, 'podwatch');
+    assert.equal(spec.securityContext?.runAsUser, 4000);
+    assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault');
+    const pw = container(spec, 'podwatch');
+    assert.deepEqual(pw.command, ['node', '--max-old-space-size=128', 'dist/src/podwatch/main.js']);
+    assert.equal(pw.workingDir, '/app');
+    assert.deepEqual(pw.resources, { requests: { cpu: '50m', memory: '80Mi' }, limits: { memory: '200Mi' } });
+    assert.equal(pw.securityContext?.runAsUser, 4001);
+    assert.equal(pw.securityContext?.readOnlyRootFilesystem, true);
+  });
+});
+
 describe('webstack chart: NOTES.txt', () => {
   it('says how to reach the page for the Service type or Ingress in use, and where podwatch is', async () => {
     let notes = await helmNotes({ release: 'web', namespace: 'shop' });
