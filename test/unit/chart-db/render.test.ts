@@ -29,7 +29,7 @@ const container = (objs: K8sObject[], name = 'mariadb'): k8s.V1Container => {
 const service = (objs: K8sObject[], name: string): k8s.V1Service => {
   const s = objs.find((o) => o.kind === 'Service' && o.metadata.name === name);
   assert.ok(s, `Service ${name}`);
-  return s as k8s.V1Service;
+  return s;
 };
 const agentJson = (objs: K8sObject[]): unknown => JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? 'null');
 
