@@ -22,6 +22,11 @@ export interface LoopbackOptions {
   /** Member name prefix: members are <prefix>-0 … */
   prefix?: string;
   extraMysqld?: string[];
+  /**
+   * An agent config to start from (e.g. the chart's rendered agent.json): its mode, SST method and
+   * [mysqld] tuning are kept; members, paths, ports and password files are replaced by loopback ones.
+   */
+  baseConfig?: Record<string, unknown>;
 }
 
 export const AGENT_MAIN = join(repoRoot, 'dist', 'src', 'galera', 'main.js');
@@ -33,7 +38,7 @@ export class LoopbackCluster {
   readonly appPassword = 'loopback-app-pw';
   private readonly agents = new Map<string, number>();
 
-  private constructor(readonly opts: Required<Omit<LoopbackOptions, 'extraMysqld'>> & { extraMysqld: string[] }, members: MemberAddress[]) {
+  private constructor(readonly opts: Required<Omit<LoopbackOptions, 'extraMysqld' | 'baseConfig'>> & { extraMysqld: string[]; baseConfig: Record<string, unknown> }, members: MemberAddress[]) {
     this.members = members;
   }
 
@@ -45,7 +50,10 @@ export class LoopbackCluster {
       name: `${prefix}-${i}`, host: '127.0.0.1',
       sqlPort: at(i, 0), galeraPort: at(i, 1), istPort: at(i, 2), sstPort: at(i, 3), agentPort: at(i, 4),
     }));
-    const full = { mode: 'galera' as const, sstMethod: 'rsync' as const, prefix, extraMysqld: [], ...opts };
+    const base = opts.baseConfig ?? {};
+    const baseMode = base.mode === 'standalone' ? 'standalone' as const : 'galera' as const;
+    const baseSst = base.sstMethod === 'mariabackup' ? 'mariabackup' as const : 'rsync' as const;
+    const full = { mode: baseMode, sstMethod: baseSst, prefix, extraMysqld: [], baseConfig: base, ...opts };
     const c = new LoopbackCluster(full, members);
     mkdirSync(join(opts.baseDir, 'secrets'), { recursive: true });
     // mariadbd runs as mysql (rsync SST refuses root-owned data); it must be able to reach its dirs.
@@ -68,13 +76,16 @@ export class LoopbackCluster {
 
   private writeConfig(name: string): void {
     mkdirSync(join(this.opts.baseDir, name), { recursive: true, mode: 0o755 });
+    const baseExtra = Array.isArray(this.opts.baseConfig.extraMysqld) ? (this.opts.baseConfig.extraMysqld as string[]) : [];
     const cfg = {
+      ...this.opts.baseConfig,
+      statefulSet: undefined,
       mode: this.opts.mode, self: name, members: this.members, clusterName: 'loopback',
       dataDir: this.dataDir(name), runDir: this.runDir(name), bindAddress: '127.0.0.1',
       runAsUser: process.getuid?.() === 0 ? 'mysql' : undefined, sstMethod: this.opts.sstMethod,
       rootPasswordFile: join(this.opts.baseDir, 'secrets', 'root'),
       app: { user: 'app', passwordFile: join(this.opts.baseDir, 'secrets', 'app'), database: 'app' },
-      extraMysqld: ['innodb_buffer_pool_size=64M', 'innodb_log_file_size=48M', 'performance_schema=OFF', 'max_connections=200', ...this.opts.extraMysqld],
+      extraMysqld: [...baseExtra, 'innodb_log_file_size=48M', 'performance_schema=OFF', ...(baseExtra.length > 0 ? [] : ['innodb_buffer_pool_size=64M', 'max_connections=200']), ...this.opts.extraMysqld],
       pollMs: 500,
     };
     writeFileSync(join(this.opts.baseDir, name, 'agent.json'), JSON.stringify(cfg, null, 2));
