@@ -12,7 +12,7 @@ import { run } from '../util/exec.js';
 import { messageOf } from '../util/errors.js';
 import { type AgentConfig, dropExtraUsersSql, initialSql, myCnfPath, renderMyCnf, selfMember, socketPath } from './config.js';
 import { decideStart, isSynced, ordinalOf, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
-import { formatGrastate, formatPosition, parseGrastate, parseRecoveredPosition, type Position } from './position.js';
+import { NIL_UUID, formatGrastate, formatPosition, parseGrastate, parseRecoveredPosition, type Position } from './position.js';
 import { parseReport } from './report.js';
 
 export type Log = (msg: string, fields?: Record<string, unknown>) => void;
@@ -212,7 +212,8 @@ export class Agent {
       '--no-defaults', `--datadir=${this.cfg.dataDir}`, `--user=${this.cfg.runAsUser ?? 'mysql'}`,
       '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
     ], { timeoutMs: 300_000 });
-    this.inspection = { ...this.inspection, hasData: true };
+    // A brand-new history: data, but nothing committed yet. Peers rank it last instead of waiting for it.
+    this.inspection = { hasData: true, position: { uuid: NIL_UUID, seqno: -1 }, safeToBootstrap: false };
   }
 
   private startServer(args: string[]): Promise<number> {

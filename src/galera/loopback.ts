@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as mariadb from 'mariadb';
 import { repoRoot } from '../util/paths.js';
-import { pickFreePorts } from '../util/net.js';
+import { isPortFree } from '../util/net.js';
 import { executableOf, processesMentioning } from '../util/process.js';
 import type { MemberAddress } from './config.js';
 import type { MemberReport } from './decide.js';
@@ -29,6 +29,26 @@ export interface LoopbackOptions {
   baseConfig?: Record<string, unknown>;
 }
 
+/**
+ * Free ports below the kernel's ephemeral range. Ports from the ephemeral range (what port 0 hands out)
+ * can be taken between picking and binding by any outgoing connection on the machine (Galera's own peer
+ * connections included), which made IST listeners fail with EADDRINUSE.
+ */
+async function listenPorts(count: number): Promise<number[]> {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch { /* not Linux: keep the usual default */ }
+  const floor = 20000;
+  const ceiling = Math.max(floor + 1000, low - 1);
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const p = floor + Math.floor(Math.random() * (ceiling - floor));
+    if (!ports.includes(p) && (await isPortFree(p))) ports.push(p);
+  }
+  return ports;
+}
+
 export const AGENT_MAIN = join(repoRoot, 'dist', 'src', 'galera', 'main.js');
 export const MARIADBD = '/usr/sbin/mariadbd';
 
@@ -37,6 +57,9 @@ export class LoopbackCluster {
   readonly rootPassword = 'loopback-root-pw';
   readonly appPassword = 'loopback-app-pw';
   private readonly agents = new Map<string, number>();
+  /** Members that should be running: an agent that exits on its own is restarted, like a container. */
+  private readonly wanted = new Set<string>();
+  private readonly restarts = new Map<string, number>();
 
   private constructor(readonly opts: Required<Omit<LoopbackOptions, 'extraMysqld' | 'baseConfig'>> & { extraMysqld: string[]; baseConfig: Record<string, unknown> }, members: MemberAddress[]) {
     this.members = members;
@@ -44,7 +67,7 @@ export class LoopbackCluster {
 
   static async create(opts: LoopbackOptions): Promise<LoopbackCluster> {
     const prefix = opts.prefix ?? 'db';
-    const ports = await pickFreePorts(opts.size * 5);
+    const ports = await listenPorts(opts.size * 5);
     const at = (i: number, k: number): number => ports[i * 5 + k] ?? 0;
     const members = Array.from({ length: opts.size }, (_, i) => ({
       name: `${prefix}-${i}`, host: '127.0.0.1',
@@ -91,19 +114,32 @@ export class LoopbackCluster {
     writeFileSync(join(this.opts.baseDir, name, 'agent.json'), JSON.stringify(cfg, null, 2));
   }
 
-  /** Starts the member's agent (as kubelet would start the container). */
+  /**
+   * Starts the member's agent and keeps it running as kubelet keeps a container running: when the agent
+   * exits by itself (mariadbd died, e.g. a failed SST), it is started again after a short back-off.
+   */
   start(name: string): number {
+    this.wanted.add(name);
     const fd = openSync(this.agentLog(name), 'a');
     try {
       const child = spawn(process.execPath, ['--enable-source-maps', AGENT_MAIN, 'run', '--config', join(this.opts.baseDir, name, 'agent.json')], { stdio: ['ignore', fd, fd] });
       if (child.pid === undefined) throw new Error(`could not start the agent of ${name}`);
+      const pid = child.pid;
+      child.on('exit', () => {
+        if (this.agents.get(name) !== pid || !this.wanted.has(name)) return;
+        this.restarts.set(name, (this.restarts.get(name) ?? 0) + 1);
+        setTimeout(() => { if (this.wanted.has(name) && this.agents.get(name) === pid) this.start(name); }, 1000).unref();
+      });
       child.unref();
-      this.agents.set(name, child.pid);
-      return child.pid;
+      this.agents.set(name, pid);
+      return pid;
     } finally {
       closeSync(fd);
     }
   }
+
+  /** How often a member's agent was restarted after exiting by itself. */
+  restartCount(name: string): number { return this.restarts.get(name) ?? 0; }
 
   startAll(): void { for (const m of this.members) this.start(m.name); }
 
@@ -122,6 +158,7 @@ export class LoopbackCluster {
 
   /** SIGKILL the member's mariadbd and agent at once: a pod killed without grace, a node crash. */
   async kill(name: string): Promise<void> {
+    this.wanted.delete(name);
     const pids = [this.serverPid(name), this.agentAlive(name)].filter((p): p is number => p !== undefined);
     for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     while (pids.some((p) => executableOf(p) !== undefined)) await sleep(20);
@@ -130,6 +167,7 @@ export class LoopbackCluster {
 
   /** SIGTERM to the agent: it stops mariadbd cleanly (what a pod deletion does). */
   async stop(name: string, timeoutMs = 120_000): Promise<void> {
+    this.wanted.delete(name);
     const pid = this.agentAlive(name);
     const server = this.serverPid(name);
     if (pid !== undefined) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }

@@ -4,12 +4,14 @@
 // A writer keeps inserting through it all; every write the server acknowledged must be on every member.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LoopbackCluster, MARIADBD, Writer } from '../../../src/galera/loopback.js';
 import { readWsrep } from '../../../src/galera/agent.js';
+import { dataSourceFromEnv } from '../../../src/webinfo/data-source.js';
+import '../../../src/webinfo/db-source.js';
 
 const ALL = ['db-0', 'db-1', 'db-2'];
 
@@ -131,5 +133,29 @@ describe('galera agent on loopback (real mariadbd + galera-4)', { skip: haveMari
     c.start('db-2');
     await c.waitReady(ALL);
     assert.deepEqual(await clusterSizes(c), [3, 3, 3]);
+  });
+
+  it('the web tier\'s "mariadb" data source counts visits and names the member that answered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kstack-dbsource-'));
+    const reports = [];
+    for (const m of ALL) {
+      writeFileSync(join(dir, 'pw'), c.appPassword);
+      const source = dataSourceFromEnv({
+        WEBINFO_DATA_SOURCE: 'mariadb', WEBINFO_DB_HOST: '127.0.0.1', WEBINFO_DB_PORT: String(c.member(m).sqlPort),
+        WEBINFO_DB_USER: 'app', WEBINFO_DB_PASSWORD_FILE: join(dir, 'pw'), WEBINFO_DB_DATABASE: 'app',
+      });
+      try {
+        reports.push(await source.read(AbortSignal.timeout(10_000)));
+        reports.push(await source.read(AbortSignal.timeout(10_000)));
+      } finally {
+        await source.close?.();
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    assert.ok(reports.every((r) => r.ok), JSON.stringify(reports));
+    assert.deepEqual(reports.map((r) => r.values?.answeredBy), ['db-0', 'db-0', 'db-1', 'db-1', 'db-2', 'db-2']);
+    const visits = reports.map((r) => Number(r.values?.visits));
+    assert.deepEqual(visits, visits.map((_, i) => (visits[0] ?? 0) + i), 'one counter, replicated: every visit on any member counts once');
+    assert.ok(reports.every((r) => r.values?.clusterSize === 3 && r.values.memberState === 'Synced'));
   });
 });
