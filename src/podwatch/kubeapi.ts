@@ -2,7 +2,7 @@
 // requests themselves are plain node https so the informer controls streaming, timeouts and reconnects.
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ApiEndpoint } from './endpoint.js';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -35,26 +35,17 @@ export class KubeApi {
   /** Every request started, for the "requests per second while the API server is down" budget. */
   requests = 0;
 
-  constructor(private readonly kc: KubeConfig) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    this.server = new URL(cluster.server);
+  constructor(private readonly endpoint: ApiEndpoint) {
+    this.server = new URL(endpoint.server);
   }
 
   private async options(path: string, opts: RequestOptions): Promise<https.RequestOptions> {
-    const o: https.RequestOptions = { headers: {} };
-    // Applied per request: service-account tokens and exec credentials are refreshed by the KubeConfig.
-    await this.kc.applyToHTTPSOptions(o);
-    // One keep-alive agent for the process instead of the fresh one KubeConfig makes per call.
-    this.agent ??= new https.Agent({
-      keepAlive: true, maxSockets: 16, ca: o.ca, cert: o.cert, key: o.key,
-      ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}),
-      ...(o.servername ? { servername: o.servername } : {}),
-    });
+    // Asked per request: service-account tokens and exec credentials are refreshed.
+    const auth = await this.endpoint.headers();
+    // One keep-alive agent for the process (client-node's KubeConfig would make a fresh one per call).
+    this.agent ??= new https.Agent({ keepAlive: true, maxSockets: 16, ...this.endpoint.tls });
     const basePath = this.server.pathname.replace(/\/$/, '');
-    const headers: Record<string, string> = { accept: 'application/json' };
-    for (const [k, v] of Object.entries(o.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
-    if (o.auth) headers.authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
+    const headers: Record<string, string> = { accept: 'application/json', ...auth };
     if (opts.contentType) headers['content-type'] = opts.contentType;
     return {
       protocol: this.server.protocol, hostname: this.server.hostname, port: this.server.port || 443,

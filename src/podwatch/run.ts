@@ -1,8 +1,9 @@
 // runPodwatch: wires informers, sinks, the HTTP server and leader election together, and shuts down
 // gracefully (sinks flushed, lease released) when the signal aborts.
-import * as k8s from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { UserError } from '../util/errors.js';
 import type { PodwatchConfig } from './config.js';
+import { endpointFromKubeConfig, loadEndpoint } from './endpoint.js';
 import { PodInformer } from './informer.js';
 import { KubeApi } from './kubeapi.js';
 import { LeaderElector } from './leader.js';
@@ -14,7 +15,7 @@ import type { PodEvent } from './snapshot.js';
 export interface RunOptions {
   signal: AbortSignal;
   /** A ready KubeConfig (tests, embedding); otherwise built from config.kubeconfig / inCluster. */
-  kubeConfig?: k8s.KubeConfig;
+  kubeConfig?: KubeConfig;
   /** Where terminal / JSON lines go (default stdout) and where logs go (default stderr). */
   out?: NodeJS.WritableStream;
   log?: (message: string) => void;
@@ -31,19 +32,6 @@ export interface PodwatchHandle {
   informers: PodInformer[];
   api: KubeApi;
   isLeader(): boolean;
-}
-
-export function loadKubeConfig(config: PodwatchConfig): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  try {
-    if (config.inCluster) kc.loadFromCluster();
-    else if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-    else kc.loadFromDefault();
-  } catch (err) {
-    throw new UserError(`cannot load the kubeconfig${config.kubeconfig ? ` ${config.kubeconfig}` : ''}: ${(err as Error).message}; pass --kubeconfig PATH or --in-cluster`);
-  }
-  if (!kc.getCurrentCluster()) throw new UserError('the kubeconfig names no current cluster: pass --kubeconfig PATH or --in-cluster');
-  return kc;
 }
 
 /** Events seen while not the leader, kept for the lease time so a new leader can emit what happened during hand-over. */
@@ -66,8 +54,7 @@ export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Pro
   const { signal } = opts;
   const log = opts.log ?? ((m: string) => { process.stderr.write(`podwatch: ${m}\n`); });
   const out = opts.out ?? process.stdout;
-  const kc = opts.kubeConfig ?? loadKubeConfig(config);
-  const api = new KubeApi(kc);
+  const api = new KubeApi(opts.kubeConfig ? endpointFromKubeConfig(opts.kubeConfig) : await loadEndpoint(config));
   const metrics = new PodwatchMetrics();
 
   const hub = new WebViewHub();

@@ -2,6 +2,7 @@
 // with an in-memory collecting sink, and small API helpers (patches the way a kubelet would send them).
 import type * as k8s from '@kubernetes/client-node';
 import { parsePodwatchConfig, type PodwatchConfig } from '../../../src/podwatch/config.js';
+import { endpointFromKubeConfig } from '../../../src/podwatch/endpoint.js';
 import { KubeApi } from '../../../src/podwatch/kubeapi.js';
 import { runPodwatch, type PodwatchHandle } from '../../../src/podwatch/run.js';
 import type { Sink } from '../../../src/podwatch/sinks.js';
@@ -41,7 +42,7 @@ export async function startPodwatch(kc: k8s.KubeConfig, config: PodwatchConfig):
 }
 
 export function apiFor(kc: k8s.KubeConfig): KubeApi {
-  return new KubeApi(kc);
+  return new KubeApi(endpointFromKubeConfig(kc));
 }
 
 export const podPath = (ns: string, name: string, sub = ''): string => `/api/v1/namespaces/${ns}/pods/${name}${sub}`;
