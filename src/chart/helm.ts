@@ -97,3 +97,30 @@ export async function helmNotes(opts: RenderOptions = {}): Promise<string> {
     return res.stdout.slice(at + '\nNOTES:\n'.length);
   });
 }
+
+export interface InstallOptions extends RenderOptions {
+  kubeconfig: string;
+  /** Wait for the release's resources to be ready (needs nodes that run the pods). */
+  wait?: boolean;
+  timeout?: string;
+}
+
+/** `helm upgrade --install` into a cluster: installs the release, or upgrades it with the new values. */
+export async function helmUpgradeInstall(opts: InstallOptions): Promise<string> {
+  const helm = await helmBinary(opts);
+  return withValuesFile(opts.values, async (valuesFile) => {
+    const res = await run(helm, [
+      'upgrade', '--install', opts.release ?? 'web', opts.chartDir ?? webstackChartDir,
+      '--kubeconfig', opts.kubeconfig, '--namespace', opts.namespace ?? 'default',
+      ...(opts.wait ? ['--wait', '--timeout', opts.timeout ?? '10m'] : []),
+      ...valueArgs(opts), ...valuesFile, ...(opts.extraArgs ?? []),
+    ]);
+    return res.stdout;
+  });
+}
+
+/** `helm uninstall`. */
+export async function helmUninstall(opts: { release: string; namespace: string; kubeconfig: string; helm?: string }): Promise<void> {
+  const helm = opts.helm ?? (await ensureKubectlAndHelm(silentProgress)).helm;
+  await run(helm, ['uninstall', opts.release, '--kubeconfig', opts.kubeconfig, '--namespace', opts.namespace, '--wait']);
+}
