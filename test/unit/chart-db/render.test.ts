@@ -113,7 +113,7 @@ describe('webstack chart db: the rendered agent config', () => {
     assert.ok(!JSON.stringify(raw).includes(root), 'the ConfigMap must not contain the root password');
     const cnf = renderMyCnf(cfg);
     assert.match(cnf, /^innodb_buffer_pool_size=256M$/m);
-    assert.match(cnf, /^wsrep_sst_method=rsync$/m);
+    assert.match(cnf, /^wsrep_sst_method=mariabackup$/m);
   });
 
   it('carries db.config.mysqld and db.ports, and a config change rolls the pods', async () => {
