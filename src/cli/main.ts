@@ -7,12 +7,24 @@ import { UserError, messageOf } from '../util/errors.js';
 import { createProgress, formatDuration } from '../util/progress.js';
 import { parseFlags, portFlag } from './args.js';
 import { formatStatus } from './format.js';
+import { defaultNodeSettings } from '../cluster/nodes/cluster-nodes.js';
+import { parseTaint } from '../cluster/nodes/plan.js';
+import type { NodeSettings } from '../cluster/state.js';
+
+function nodeSettingsFromFlags(nodes: string | undefined, dbTaint: string | undefined): NodeSettings {
+  const count = nodes === undefined ? undefined : /^\d+$/.test(nodes) ? Number(nodes) : NaN;
+  if (count !== undefined && Number.isNaN(count)) throw new UserError(`--nodes '${nodes ?? ''}' is not a number: use a whole number from 1 to 9`);
+  const settings = defaultNodeSettings(count);
+  if (dbTaint === 'none') return { count: settings.count };
+  return dbTaint === undefined ? settings : { count: settings.count, dbTaint: parseTaint('db-taint', dbTaint) };
+}
 
 const USAGE = `kstack — a Kubernetes web + database stack that proves its requirements, and its tools
 
 Usage:
   kstack setup                          install and build what kstack needs (idempotent, cached)
-  kstack cluster up --control-plane     start a local control plane (etcd, API server, controller-manager, scheduler)
+  kstack cluster up                     start a local cluster: control plane + 3 nodes, no Docker needed
+  kstack cluster up --control-plane     start only a local control plane (etcd, API server, controller-manager, scheduler)
   kstack cluster status                 show what runs and whether it is healthy
   kstack cluster stop                   stop the local cluster, keeping its data (up resumes it)
   kstack cluster down                   stop the local cluster and remove its files
@@ -22,12 +34,17 @@ Common flags:
   -h, --help         help for a command
 `;
 
-const CLUSTER_UP_HELP = `kstack cluster up --control-plane [--name NAME] [--api-port PORT] [--kubeconfig PATH]
+const CLUSTER_UP_HELP = `kstack cluster up [--nodes N] [--db-taint key=value:Effect|none] [--name NAME] [--api-port PORT] [--kubeconfig PATH]
+kstack cluster up --control-plane [--name NAME] [--api-port PORT] [--kubeconfig PATH]
 
-Starts etcd, kube-apiserver, kube-controller-manager and kube-scheduler as local processes on 127.0.0.1,
-building them from source on first use. Running it again on a healthy cluster changes nothing; on a
-partly stopped cluster it starts what is missing.
+Starts a local Kubernetes cluster without Docker: etcd, kube-apiserver, kube-controller-manager and
+kube-scheduler as local processes on 127.0.0.1, and N nodes, each a network namespace with its own
+containerd, kubelet and kube-proxy, plus CoreDNS and a default local-path StorageClass. Everything is
+built from source or Debian packages on first use. Running it again on a healthy cluster changes
+nothing; on a partly stopped cluster it starts what is missing.
 
+  --nodes N          number of nodes (default 3: web-1, db-1, db-2; 1 gives one untainted node)
+  --db-taint T       taint on db nodes (default dedicated=db:NoSchedule; 'none' for no taint)
   --control-plane    only the control plane (no nodes)
   --name NAME        cluster name (default: ${DEFAULT_CLUSTER})
   --api-port PORT    API server port (default: a free port)
@@ -41,20 +58,23 @@ async function clusterCommand(args: string[]): Promise<number> {
     case 'up': {
       const { values } = parseFlags('cluster up', rest, {
         'control-plane': { type: 'boolean' }, name: { type: 'string' }, 'api-port': { type: 'string' },
-        kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        kubeconfig: { type: 'string' }, nodes: { type: 'string' }, 'db-taint': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       });
       if (values.help) { process.stdout.write(CLUSTER_UP_HELP); return 0; }
-      if (!values['control-plane']) {
-        throw new UserError('kstack cluster up: nodes are not available yet in this version; run \'kstack cluster up --control-plane\' for a control plane without nodes');
+      if (values['control-plane'] && (values.nodes !== undefined || values['db-taint'] !== undefined)) {
+        throw new UserError('--control-plane starts no nodes, so --nodes and --db-taint do not apply; drop one or the other');
       }
+      const nodes = values['control-plane'] ? undefined : nodeSettingsFromFlags(values.nodes, values['db-taint']);
       const result = await controlPlaneUp({
         progress,
+        ...(nodes ? { nodes } : {}),
         ...(values.name !== undefined ? { name: values.name } : {}),
         ...(values['api-port'] !== undefined ? { apiPort: portFlag('api-port', values['api-port']) } : {}),
         ...(values.kubeconfig !== undefined ? { kubeconfigPath: resolve(values.kubeconfig) } : {}),
       });
       const verb = result.alreadyRunning ? 'was already up' : `is up in ${formatDuration(result.timings.allHealthyMs)}`;
-      process.stdout.write(`Control plane '${result.layout.name}' ${verb}: ${result.server}\n`);
+      const what = result.state.nodeSettings ? `Cluster '${result.layout.name}' (${result.state.nodeSettings.count} nodes)` : `Control plane '${result.layout.name}'`;
+      process.stdout.write(`${what} ${verb}: ${result.server}\n`);
       process.stdout.write(`  export KUBECONFIG=${result.state.userKubeconfig ?? result.kubeconfig}\n`);
       return 0;
     }

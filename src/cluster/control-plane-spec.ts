@@ -16,6 +16,11 @@ export interface NetworkSettings {
   serviceCIDR: string;
   /** First address of serviceCIDR: the `kubernetes` Service's ClusterIP. */
   apiServiceIP: string;
+  /**
+   * Where nodes and pods reach the API server (the host's address on the node bridge); absent for a
+   * control plane without nodes, which then publishes no endpoints for the `kubernetes` Service.
+   */
+  advertiseAddress?: string;
 }
 
 export const defaultNetwork: NetworkSettings = { serviceCIDR: '10.96.0.0/16', apiServiceIP: '10.96.0.1' };
@@ -90,8 +95,11 @@ export function controlPlaneSpecs({ layout, ports, binaries, network }: SpecInpu
         '--enable-admission-plugins=NodeRestriction,PodSecurity',
         `--encryption-provider-config=${join(layout.config, 'encryption.yaml')}`,
         '--allow-privileged=true',
-        // The API server listens on loopback only; a loopback address is not a valid Service endpoint.
-        '--endpoint-reconciler-type=none',
+        `--kubelet-certificate-authority=${pki('ca.crt')}`,
+        '--kubelet-preferred-address-types=InternalIP',
+        // The API server listens on loopback only. With nodes, they reach it at the advertised bridge
+        // address (forwarded to loopback); without nodes there is no valid address to publish.
+        ...(network.advertiseAddress ? [`--advertise-address=${network.advertiseAddress}`] : ['--endpoint-reconciler-type=none']),
         '--profiling=false',
       ],
       healthURL: `https://127.0.0.1:${ports.apiserver}/readyz`,

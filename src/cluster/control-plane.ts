@@ -14,8 +14,10 @@ import {
 import { probe, waitHealthy, type HealthTarget } from './health.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { clusterLayout, type ClusterLayout } from './layout.js';
-import { certificatePlan, ensureCertificates, ensureServiceAccountKey, readPem } from './pki.js';
-import { readState, writeState, type ClusterState } from './state.js';
+import { certificatePlan, ensureCertificates, ensureServiceAccountKey, readPem, type PkiOptions } from './pki.js';
+import { networkPlanFor, nodesAllRunning, prepareNodes, startNodesAndAddons, stopNodesAndAddons } from './nodes/cluster-nodes.js';
+import { checkAddressesFree } from './nodes/network.js';
+import { readState, writeState, type ClusterState, type NodeSettings } from './state.js';
 
 export const DEFAULT_CLUSTER = 'kstack';
 
@@ -34,6 +36,8 @@ export interface UpOptions {
   kubeconfigPath?: string;
   /** Parent folder of cluster state (tests use a temporary one). */
   baseDir?: string;
+  /** Nodes to create with a new cluster (absent: control plane only). Fixed once the cluster exists. */
+  nodes?: NodeSettings;
   progress: Progress;
 }
 
@@ -45,6 +49,10 @@ export interface UpResult {
   alreadyRunning: boolean;
   /** Milliseconds from the start of `up` until the API answered ready, and until every component was healthy. */
   timings: { apiReadyMs: number; allHealthyMs: number };
+}
+
+function pkiOptions(state: ClusterState): PkiOptions {
+  return { apiServiceIP: state.network.apiServiceIP, ...(state.network.advertiseAddress ? { extraApiIPs: [state.network.advertiseAddress] } : {}) };
 }
 
 function busy(name: string) {
@@ -71,7 +79,7 @@ function loadExistingState(layout: ClusterLayout): ClusterState | undefined {
     return undefined;
   }
   if (state.name !== layout.name) throw corrupt(layout, `state.json names cluster '${state.name}'`);
-  for (const spec of certificatePlan({ apiServiceIP: state.network.apiServiceIP })) {
+  for (const spec of certificatePlan(pkiOptions(state))) {
     for (const ext of ['crt', 'key']) {
       if (!existsSync(join(layout.pki, `${spec.name}.${ext}`))) throw corrupt(layout, `pki/${spec.name}.${ext} is missing`);
     }
@@ -107,7 +115,7 @@ function componentRunning(state: ClusterState, name: ControlPlaneComponent): boo
 /** Writes certificates, keys, the encryption config and kubeconfigs that are not there yet. */
 async function ensureClusterFiles(layout: ClusterLayout, state: ClusterState): Promise<void> {
   for (const dir of [layout.logs, layout.config]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  await ensureCertificates(layout.pki, certificatePlan({ apiServiceIP: state.network.apiServiceIP }));
+  await ensureCertificates(layout.pki, certificatePlan(pkiOptions(state)));
   await ensureServiceAccountKey(layout.pki);
   const encryption = join(layout.config, 'encryption.yaml');
   if (!existsSync(encryption)) writeFileSync(encryption, encryptionConfig(randomBytes(32).toString('base64')), { mode: 0o600 });
@@ -151,16 +159,27 @@ export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
     if (existing && opts.apiPort !== undefined && opts.apiPort !== existing.ports.apiserver) {
       throw new UserError(`--api-port ${opts.apiPort}: cluster '${layout.name}' already uses port ${existing.ports.apiserver}; drop --api-port, or run 'kstack cluster down --name ${layout.name}' first`);
     }
-    // Build or find every binary before touching any state, so a missing toolchain leaves nothing behind.
+    if (existing && opts.nodes && !existing.nodeSettings) {
+      throw new UserError(`cluster '${layout.name}' was created as a control plane without nodes; run 'kstack cluster down --name ${layout.name}' first, or add --control-plane`);
+    }
+    if (existing?.nodeSettings && opts.nodes && opts.nodes.count !== existing.nodeSettings.count) {
+      throw new UserError(`--nodes ${opts.nodes.count}: cluster '${layout.name}' already has ${existing.nodeSettings.count} nodes; drop --nodes, or run 'kstack cluster down --name ${layout.name}' first`);
+    }
+    const nodeSettings = existing ? existing.nodeSettings : opts.nodes;
+    // Build or find every binary and image before touching any state, so a missing toolchain leaves nothing behind.
     const binaries = await ensureControlPlaneBinaries(opts.progress);
+    const prepared = nodeSettings ? await prepareNodes(opts.progress) : undefined;
     const fresh = existing === undefined;
+    const network = nodeSettings ? { ...defaultNetwork, advertiseAddress: networkPlanFor(layout.name, nodeSettings).gateway } : defaultNetwork;
+    if (fresh && nodeSettings) await checkAddressesFree(networkPlanFor(layout.name, nodeSettings));
     const state: ClusterState = existing ?? {
       version: 1,
       name: layout.name,
       createdAt: new Date().toISOString(),
       ports: await choosePorts(opts.apiPort),
-      network: defaultNetwork,
+      network,
       components: {},
+      ...(nodeSettings ? { nodeSettings } : {}),
     };
     const specs = controlPlaneSpecs({ layout, ports: state.ports, binaries, network: state.network });
     const toStart = specs.filter((s) => !componentRunning(state, s.name));
@@ -172,6 +191,7 @@ export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
       }
     }
 
+    const nodesWereComplete = !nodeSettings || nodesAllRunning(layout, state);
     const server = `https://127.0.0.1:${state.ports.apiserver}`;
     let apiReadyMs = 0;
     const startedNow: ComponentSpec[] = [];
@@ -215,7 +235,17 @@ export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
         if (!result.ok) throw new UserError(`the controller-manager did not create the default service account: ${result.reason ?? ''}; see ${layout.logs}/kube-controller-manager.log`);
       });
       writeState(layout.stateFile, state);
+      if (prepared) {
+        try {
+          await startNodesAndAddons(layout, state, prepared, opts.progress);
+        } finally {
+          writeState(layout.stateFile, state);
+        }
+      }
     } catch (err) {
+      // KSTACK_KEEP_FAILED=1 leaves a failed cluster running for inspection ('kstack cluster down' removes it).
+      if (process.env.KSTACK_KEEP_FAILED === '1') throw err;
+      if (prepared) await stopNodesAndAddons(layout, state).catch(() => undefined);
       for (const spec of [...startedNow].reverse()) {
         const entry = state.components[spec.name];
         if (entry) await stopDaemon(entry.pid, entry.binary);
@@ -232,7 +262,7 @@ export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
     }
     return {
       layout, state, server, kubeconfig: layout.kubeconfig,
-      alreadyRunning: toStart.length === 0,
+      alreadyRunning: toStart.length === 0 && nodesWereComplete,
       timings: { apiReadyMs, allHealthyMs: performance.now() - started },
     };
   } finally {
@@ -249,6 +279,11 @@ export interface DownOptions {
 /** Stops the cluster's processes: first the recorded ones, newest first, then anything else run from its folder. */
 async function stopAll(layout: ClusterLayout, state: ClusterState | undefined, progress: Progress): Promise<void> {
   await progress.step(`stop cluster '${layout.name}'`, async (step) => {
+    // Nodes first (their kubelets talk to the API server); an unreadable state gets the generic teardown.
+    if (!state || state.nodeSettings) {
+      step.detail('nodes');
+      await stopNodesAndAddons(layout, state);
+    }
     for (const name of [...controlPlaneOrder].reverse()) {
       const entry = state?.components[name];
       if (!entry) continue;

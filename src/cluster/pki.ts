@@ -53,6 +53,15 @@ export function certificatePlan(opts: PkiOptions): CertSpec[] {
     { name: 'controller-manager-serving', commonName: 'kube-controller-manager', signer: 'ca', usage: ['server'], ...loopback, days: LEAF_DAYS },
     { name: 'scheduler', commonName: 'system:kube-scheduler', signer: 'ca', usage: ['client'], days: LEAF_DAYS },
     { name: 'scheduler-serving', commonName: 'kube-scheduler', signer: 'ca', usage: ['server'], ...loopback, days: LEAF_DAYS },
+    { name: 'kube-proxy', commonName: 'system:kube-proxy', signer: 'ca', usage: ['client'], days: LEAF_DAYS },
+  ];
+}
+
+/** A node's own certificates: its kubelet's identity towards the API server, and its serving certificate. */
+export function nodeCertificatePlan(node: { name: string; ip: string }): CertSpec[] {
+  return [
+    { name: `node-${node.name}-client`, commonName: `system:node:${node.name}`, organization: 'system:nodes', signer: 'ca', usage: ['client'], days: LEAF_DAYS },
+    { name: `node-${node.name}-serving`, commonName: `system:node:${node.name}`, organization: 'system:nodes', signer: 'ca', usage: ['server'], dnsNames: [node.name], ipAddresses: [node.ip], days: LEAF_DAYS },
   ];
 }
 

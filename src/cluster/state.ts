@@ -11,6 +11,24 @@ export interface ClusterState {
   /** A copy of the admin kubeconfig the user asked for with --kubeconfig, removed again by `down`. */
   userKubeconfig?: string;
   components: Partial<Record<ControlPlaneComponent, { pid: number; binary: string }>>;
+  /** The nodes of a cluster created with nodes (absent for a control plane only). */
+  nodes?: NodeState[];
+  nodeSettings?: NodeSettings;
+  /** Host processes that serve the cluster (the local-path provisioner). */
+  addons?: { provisioner?: { pid: number; binary: string } };
+}
+
+export type NodeComponent = 'containerd' | 'kubelet' | 'kube-proxy';
+
+export interface NodeState {
+  name: string;
+  components: Partial<Record<NodeComponent, { pid: number; binary: string }>>;
+}
+
+/** How the nodes were asked for at creation; later `up`s rebuild the same plan from it. */
+export interface NodeSettings {
+  count: number;
+  dbTaint?: { key: string; value: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' };
 }
 
 const PORT_KEYS: (keyof ControlPlanePorts)[] = ['etcdClient', 'etcdPeer', 'apiserver', 'controllerManager', 'scheduler'];
@@ -43,6 +61,19 @@ export function parseState(text: string): ClusterState {
     if (!(controlPlaneOrder as readonly string[]).includes(name)) throw new Error(`state.json: components.${name} is not a control-plane component`);
     if (!isObject(entry) || !Number.isInteger(entry.pid) || typeof entry.binary !== 'string') {
       throw new Error(`state.json: components.${name} needs a pid and a binary`);
+    }
+  }
+  if (raw.nodeSettings !== undefined) {
+    if (!isObject(raw.nodeSettings) || !Number.isInteger(raw.nodeSettings.count)) throw new Error('state.json: nodeSettings.count must be a whole number');
+  }
+  if (raw.nodes !== undefined) {
+    if (!Array.isArray(raw.nodes)) throw new Error('state.json: nodes must be a list');
+    for (const [i, node] of (raw.nodes as unknown[]).entries()) {
+      if (!isObject(node) || typeof node.name !== 'string' || !isObject(node.components)) throw new Error(`state.json: nodes[${i}] needs a name and components`);
+      for (const [name, entry] of Object.entries(node.components)) {
+        if (!['containerd', 'kubelet', 'kube-proxy'].includes(name)) throw new Error(`state.json: nodes[${i}].components.${name} is not a node component`);
+        if (!isObject(entry) || !Number.isInteger(entry.pid) || typeof entry.binary !== 'string') throw new Error(`state.json: nodes[${i}].components.${name} needs a pid and a binary`);
+      }
     }
   }
   return raw as unknown as ClusterState;

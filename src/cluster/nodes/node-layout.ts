@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import type { ClusterLayout } from '../layout.js';
+
+/** Where one node keeps its files, all under the cluster's folder so `down` can remove them. */
+export interface NodeLayout {
+  root: string;
+  containerdConfig: string;
+  containerdRoot: string;
+  containerdState: string;
+  containerdSocket: string;
+  runcRoot: string;
+  cniConfDir: string;
+  cniDataDir: string;
+  kubeletRoot: string;
+  kubeletConfig: string;
+  kubeletKubeconfig: string;
+  kubeProxyConfig: string;
+  kubeProxyKubeconfig: string;
+  resolvConf: string;
+  logs: string;
+}
+
+export function nodeLayout(cluster: ClusterLayout, node: string): NodeLayout {
+  const root = join(cluster.root, 'nodes', node);
+  return {
+    root,
+    containerdConfig: join(root, 'containerd', 'config.toml'),
+    containerdRoot: join(root, 'containerd', 'root'),
+    containerdState: join(root, 'containerd', 'state'),
+    containerdSocket: join(root, 'containerd', 'containerd.sock'),
+    runcRoot: join(root, 'containerd', 'runc'),
+    cniConfDir: join(root, 'cni', 'net.d'),
+    cniDataDir: join(root, 'cni', 'ipam'),
+    kubeletRoot: join(root, 'kubelet'),
+    kubeletConfig: join(root, 'kubelet-config.yaml'),
+    kubeletKubeconfig: join(root, 'kubelet.kubeconfig'),
+    kubeProxyConfig: join(root, 'kube-proxy-config.yaml'),
+    kubeProxyKubeconfig: join(root, 'kube-proxy.kubeconfig'),
+    resolvConf: join(root, 'resolv.conf'),
+    logs: join(cluster.logs, node),
+  };
+}

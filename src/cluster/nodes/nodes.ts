@@ -1,0 +1,216 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from '../../util/exec.js';
+import { UserError } from '../../util/errors.js';
+import { executableOf, processesMentioning, startDaemon, stopDaemon } from '../../util/process.js';
+import type { Progress } from '../../util/progress.js';
+import type { GoBinaries } from '../../setup/setup.js';
+import { buildImage, importImage, type BuiltImage } from '../../images/build.js';
+import type { ImageName } from '../../images/recipes.js';
+import { renderKubeconfig } from '../kubeconfig.js';
+import type { ClusterLayout } from '../layout.js';
+import { ensureCertificates, nodeCertificatePlan, readPem } from '../pki.js';
+import type { ClusterState, NodeComponent, NodeState } from '../state.js';
+import { setUpHostNetwork, setUpNodeNetwork, tearDownNetwork } from './network.js';
+import { containerdConfig, cniConfig, kubeletConfig, kubeProxyConfig, nodeResolvConf } from './node-config.js';
+import { nodeLayout, type NodeLayout } from './node-layout.js';
+import type { ClusterNetworkPlan, NodePlan } from './plan.js';
+import { ensureCgroupRoot, mountsBelow, pidsInCgroup, removeCgroupRoot, unmountBelow } from './host-resources.js';
+
+const CONTAINERD = '/usr/bin/containerd';
+const NODE_ORDER: NodeComponent[] = ['containerd', 'kubelet', 'kube-proxy'];
+
+export const cgroupRootName = (cluster: string, node: string): string => `kstack-${cluster}-${node}`;
+
+export interface NodesContext {
+  layout: ClusterLayout;
+  state: ClusterState;
+  net: ClusterNetworkPlan;
+  binaries: GoBinaries;
+  /** Admin kubeconfig, to create Node objects and wait for readiness. */
+  kubectl: (args: string[], input?: string) => Promise<string>;
+  progress: Progress;
+}
+
+function nodeState(state: ClusterState, name: string): NodeState {
+  state.nodes ??= [];
+  let entry = state.nodes.find((n) => n.name === name);
+  if (!entry) {
+    entry = { name, components: {} };
+    state.nodes.push(entry);
+  }
+  return entry;
+}
+
+function running(entry: { pid: number; binary: string } | undefined): boolean {
+  return entry !== undefined && executableOf(entry.pid) === entry.binary;
+}
+
+/** Starts a program inside the node's network namespace; nsenter execs it, keeping the pid. */
+async function startInNode(node: NodePlan, binary: string, args: string[], logFile: string): Promise<{ pid: number; binary: string }> {
+  const pid = startDaemon({ binary: '/usr/bin/nsenter', args: [`--net=/run/netns/${node.netns}`, '--', binary, ...args], logFile });
+  // nsenter execs the program; on a busy machine that can take a moment.
+  for (let i = 0; i < 1000 && executableOf(pid) !== binary; i++) {
+    if (executableOf(pid) === undefined) break;
+    await sleep(10);
+  }
+  if (executableOf(pid) !== binary) throw new UserError(`${binary} did not start on node ${node.name}; see ${logFile}`);
+  return { pid, binary };
+}
+
+/** Writes every file a node needs (configs, kubeconfigs, CNI, certificates). Idempotent. */
+async function writeNodeFiles(ctx: NodesContext, node: NodePlan, nl: NodeLayout): Promise<void> {
+  const { layout, state, net } = ctx;
+  for (const d of [nl.root, nl.containerdRoot, nl.containerdState, nl.runcRoot, nl.cniConfDir, nl.cniDataDir, nl.kubeletRoot, nl.logs]) {
+    mkdirSync(d, { recursive: true, mode: 0o700 });
+  }
+  await ensureCertificates(layout.pki, nodeCertificatePlan(node));
+  const server = `https://${net.gateway}:${state.ports.apiserver}`;
+  const ca = readPem(layout.pki, 'ca.crt');
+  const kubeconfig = (user: string, cert: string): string => renderKubeconfig({
+    clusterName: layout.name, server, caPem: ca, user,
+    clientCertPem: readPem(layout.pki, `${cert}.crt`), clientKeyPem: readPem(layout.pki, `${cert}.key`),
+  });
+  writeFileSync(nl.kubeletKubeconfig, kubeconfig(`system:node:${node.name}`, `node-${node.name}-client`), { mode: 0o600 });
+  writeFileSync(nl.kubeProxyKubeconfig, kubeconfig('system:kube-proxy', 'kube-proxy'), { mode: 0o600 });
+  writeFileSync(nl.containerdConfig, containerdConfig(nl));
+  writeFileSync(join(nl.cniConfDir, '10-kstack.conflist'), cniConfig(net, node, nl));
+  writeFileSync(nl.resolvConf, nodeResolvConf());
+  writeFileSync(nl.kubeletConfig, kubeletConfig({
+    net, node, layout: nl,
+    clusterCA: join(layout.pki, 'ca.crt'),
+    servingCert: join(layout.pki, `node-${node.name}-serving.crt`),
+    servingKey: join(layout.pki, `node-${node.name}-serving.key`),
+    cgroupRoot: `/${cgroupRootName(layout.name, node.name)}`,
+  }));
+  writeFileSync(nl.kubeProxyConfig, kubeProxyConfig(net, node, nl));
+}
+
+/** The Node object kstack registers before the kubelet starts: pod CIDR, role labels and taints are ours to set. */
+export function nodeObject(node: NodePlan): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: node.name, labels: { ...node.labels, 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } },
+    spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR], taints: node.taints.map((t) => ({ ...t })) },
+  };
+}
+
+async function waitForContainerd(nl: NodeLayout, node: NodePlan): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const res = await run('ctr', ['--address', nl.containerdSocket, 'version'], { allowFailure: true, timeoutMs: 5000 });
+    if (res.code === 0) return;
+    await sleep(100);
+  }
+  throw new UserError(`containerd on node ${node.name} did not answer on ${nl.containerdSocket}; see ${join(nl.logs, 'containerd.log')}`);
+}
+
+/** Images every node's containerd must hold, built (cached) once for the cluster. */
+export async function clusterImagesFor(names: readonly ImageName[], progress: Progress): Promise<BuiltImage[]> {
+  const out: BuiltImage[] = [];
+  for (const n of names) out.push(await buildImage(n, progress));
+  return out;
+}
+
+/** Imports images a node does not have yet (by the manifest digest containerd reports). */
+export async function importMissingImages(nl: NodeLayout, images: readonly BuiltImage[]): Promise<void> {
+  const listed = (await run('ctr', ['--address', nl.containerdSocket, '--namespace', 'k8s.io', 'images', 'ls', '-q'])).stdout;
+  const have = new Set(listed.split('\n').filter(Boolean));
+  for (const image of images) {
+    const stamp = join(nl.root, `image-${image.name}.key`);
+    const current = existsSync(stamp) ? readFileSync(stamp, 'utf8') : '';
+    if (have.has(image.ref) && current === image.key) continue;
+    await importImage(image, nl.containerdSocket);
+    writeFileSync(stamp, image.key);
+  }
+}
+
+/**
+ * Brings every node up, or completes nodes that are partly down: network, containerd, images, kubelet,
+ * kube-proxy; then waits until each reports Ready. Safe to run again.
+ */
+export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]): Promise<void> {
+  const { layout, state, net, binaries, progress } = ctx;
+  await progress.step('node network', async () => {
+    await setUpHostNetwork(layout.name, net, state.ports.apiserver);
+    for (const node of net.nodes) await setUpNodeNetwork(net, node);
+  });
+  for (const node of net.nodes) {
+    const nl = nodeLayout(layout, node.name);
+    const entry = nodeState(state, node.name);
+    await progress.step(`node ${node.name} (${node.role}, ${node.ip}, pods ${node.podCIDR})`, async (step) => {
+      await writeNodeFiles(ctx, node, nl);
+      ensureCgroupRoot(cgroupRootName(layout.name, node.name));
+      await ctx.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], JSON.stringify(nodeObject(node)));
+      if (!running(entry.components.containerd)) {
+        step.detail('containerd');
+        entry.components.containerd = await startInNode(node, CONTAINERD, ['--config', nl.containerdConfig], join(nl.logs, 'containerd.log'));
+      }
+      await waitForContainerd(nl, node);
+      step.detail('images');
+      await importMissingImages(nl, images);
+      if (!running(entry.components.kubelet)) {
+        step.detail('kubelet');
+        entry.components.kubelet = await startInNode(node, binaries.kubelet, [
+          `--config=${nl.kubeletConfig}`, `--kubeconfig=${nl.kubeletKubeconfig}`, `--root-dir=${nl.kubeletRoot}`,
+          `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, '--v=1',
+        ], join(nl.logs, 'kubelet.log'));
+      }
+      if (!running(entry.components['kube-proxy'])) {
+        step.detail('kube-proxy');
+        entry.components['kube-proxy'] = await startInNode(node, binaries['kube-proxy'], [`--config=${nl.kubeProxyConfig}`, '--v=1'], join(nl.logs, 'kube-proxy.log'));
+      }
+    });
+  }
+  await progress.step(`${net.nodes.length} nodes Ready`, async (step) => {
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const out = await ctx.kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+      const ready = out.split('\n').filter((l) => l.endsWith('=True')).map((l) => l.split('=')[0]);
+      const waiting = net.nodes.map((n) => n.name).filter((n) => !ready.includes(n));
+      if (waiting.length === 0) return;
+      step.detail(`waiting for ${waiting.join(', ')}`);
+      if (Date.now() > deadline) {
+        throw new UserError(`node(s) ${waiting.join(', ')} did not become Ready in 3 minutes; see the kubelet logs in ${layout.logs}/<node>/kubelet.log`);
+      }
+      await sleep(500);
+    }
+  });
+}
+
+/** Stops one node's processes (newest first) and every container still running in its cgroup. */
+export async function stopNode(layout: ClusterLayout, state: ClusterState | undefined, name: string): Promise<void> {
+  const entry = state?.nodes?.find((n) => n.name === name);
+  for (const component of [...NODE_ORDER].reverse()) {
+    const c = entry?.components[component];
+    if (c) await stopDaemon(c.pid, c.binary);
+    if (entry) entry.components = Object.fromEntries(Object.entries(entry.components).filter(([k]) => k !== component));
+  }
+  // Containers and their shims outlive containerd; the node's cgroup knows them all.
+  for (let round = 0; round < 3; round++) {
+    const pids = pidsInCgroup(cgroupRootName(layout.name, name));
+    if (pids.length === 0) break;
+    for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    await sleep(200);
+  }
+  await killShims(nodeLayout(layout, name));
+}
+
+/** containerd-shim processes of a node (found by its socket address in their arguments). */
+async function killShims(nl: NodeLayout): Promise<void> {
+  for (const pid of processesMentioning(nl.containerdSocket)) {
+    const binary = executableOf(pid);
+    if (binary) await stopDaemon(pid, binary, 2000);
+  }
+}
+
+/** Stops every node and removes what nodes put on the host: mounts, cgroups, network. Keeps files. */
+export async function nodesDown(layout: ClusterLayout, state: ClusterState | undefined, net: ClusterNetworkPlan): Promise<void> {
+  for (const node of net.nodes) await stopNode(layout, state, node.name);
+  await unmountBelow(layout.root);
+  for (const node of net.nodes) removeCgroupRoot(cgroupRootName(layout.name, node.name));
+  await tearDownNetwork(layout.name, net);
+  const left = mountsBelow(layout.root);
+  if (left.length) throw new Error(`mounts still present after teardown: ${left.join(', ')}`);
+}
