@@ -115,13 +115,17 @@ async function main(): Promise<void> {
     // Both consumers start together and see the same list and the same churn.
     const [port] = await pickFreePorts(1);
     const started = performance.now();
+    type Meta = { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } };
     const onKubectl = (c: Consumer, o: unknown, at: number): void => {
-      const ev = o as { type?: string; object?: { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } } };
-      const md = ev.object?.metadata;
-      if (md?.namespace !== NS || !md.name) return;
-      const seq = Number(md.labels?.seq ?? 0);
-      if (ev.type === 'ADDED' && !c.initial.has(md.name)) c.initial.set(md.name, at);
-      else if (ev.type === 'MODIFIED' && seq > 0 && !c.seqSeen.has(seq)) c.seqSeen.set(seq, at);
+      // kubectl prints the initial list as ADDED events whose object is a List page (500 items each).
+      const ev = o as { type?: string; object?: Meta & { items?: Meta[] } };
+      for (const item of ev.object?.items ?? [ev.object]) {
+        const md = item?.metadata;
+        if (md?.namespace !== NS || !md.name) continue;
+        const seq = Number(md.labels?.seq ?? 0);
+        if (ev.type === 'ADDED' && !c.initial.has(md.name)) c.initial.set(md.name, at);
+        else if (ev.type === 'MODIFIED' && seq > 0 && !c.seqSeen.has(seq)) c.seqSeen.set(seq, at);
+      }
     };
     const onPodwatch = (c: Consumer, o: unknown, at: number): void => {
       const ev = o as { type: string; pod: { name: string; namespace: string }; labels: Record<string, string> };
@@ -135,8 +139,10 @@ async function main(): Promise<void> {
       '--emit-initial', '--listen', `127.0.0.1:${port ?? 0}`], onPodwatch, 'lines');
     consumers.push(kube, pw);
     const initialDone = async (c: Consumer): Promise<number> => {
+      const deadline = performance.now() + 300_000;
       while (c.initial.size < PODS) {
         if (c.child.exitCode !== null) throw new Error(`${c.name} exited early`);
+        if (performance.now() > deadline) throw new Error(`${c.name} reported ${c.initial.size}/${PODS} pods of the initial list after 5 minutes`);
         await sleep(50);
       }
       return Math.max(...c.initial.values()) - started;
