@@ -149,11 +149,37 @@ function yamlObject(text: string | undefined): Record<string, unknown> {
 }
 
 /**
+ * The variables the webstack chart sets (PODWATCH_PORT, PODWATCH_SCOPE, PODWATCH_LEADER_ELECTION), mapped onto
+ * podwatch's own names; an explicitly set podwatch name wins.
+ */
+export function chartEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  if (env.PODWATCH_PORT && !env.PODWATCH_LISTEN) {
+    parseInteger(env.PODWATCH_PORT, 'PODWATCH_PORT', 1, 65535);
+    out.PODWATCH_LISTEN = `0.0.0.0:${env.PODWATCH_PORT}`;
+  }
+  if (env.PODWATCH_LEADER_ELECTION && !env.PODWATCH_LEADER_ELECT) {
+    parseBool(env.PODWATCH_LEADER_ELECTION, 'PODWATCH_LEADER_ELECTION');
+    out.PODWATCH_LEADER_ELECT = env.PODWATCH_LEADER_ELECTION;
+  }
+  if (env.PODWATCH_SCOPE !== undefined && env.PODWATCH_SCOPE !== '') {
+    const scope = parseChoice(env.PODWATCH_SCOPE, 'PODWATCH_SCOPE', ['cluster', 'namespace'] as const);
+    if (scope === 'namespace' && !env.PODWATCH_NAMESPACE) {
+      if (!env.POD_NAMESPACE) throw new UserError('PODWATCH_SCOPE: namespace scope needs PODWATCH_NAMESPACE or POD_NAMESPACE');
+      out.PODWATCH_NAMESPACE = env.POD_NAMESPACE;
+    }
+    if (scope === 'cluster') delete out.PODWATCH_NAMESPACE;
+  }
+  return out;
+}
+
+/**
  * Builds the config from parsed flags (parseArgs values for PODWATCH_FLAGS), the environment (PODWATCH_*
  * variables) and the text of the YAML config file (or undefined). Flags win over environment, environment
  * over the file. Throws a UserError naming the offending field.
  */
-export function parsePodwatchConfig(flags: PodwatchFlags, env: NodeJS.ProcessEnv, yamlText: string | undefined): PodwatchConfig {
+export function parsePodwatchConfig(flags: PodwatchFlags, envIn: NodeJS.ProcessEnv, yamlText: string | undefined): PodwatchConfig {
+  const env = chartEnvironment(envIn);
   const y = yamlObject(yamlText);
   const find = (flag: keyof typeof PODWATCH_FLAGS, yamlKey: string = camel(flag)): Found | undefined => {
     const f = flags[flag];

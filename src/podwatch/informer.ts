@@ -93,6 +93,7 @@ export class PodInformer {
   async run(signal: AbortSignal): Promise<void> {
     let attempt = 0;
     while (!signal.aborted) {
+      const watchStarted = performance.now();
       try {
         let end: WatchEnd;
         if (this.resourceVersion === undefined && this.streamingSupported) {
@@ -109,7 +110,10 @@ export class PodInformer {
           continue;
         }
         this.opts.hooks.onWatchRestart(end);
-        if (end === 'stall') {
+        if (end === 'closed' && performance.now() - watchStarted < 1000) {
+          // A watch that ends at once (a proxy, an overloaded server) must not turn into a busy loop.
+          await sleep(backoffDelay(attempt++, this.opts.backoff), signal);
+        } else if (end === 'stall') {
           this.opts.hooks.log(`watch${this.scope()}: no event or bookmark for ${this.opts.stallTimeoutMs} ms: reconnecting`);
           await sleep(backoffDelay(attempt++, this.opts.backoff), signal);
         }

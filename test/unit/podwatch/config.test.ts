@@ -57,6 +57,18 @@ describe('parsePodwatchConfig', () => {
     fails(() => parsePodwatchConfig({ 'webhook-queue-size': '0' }, {}, undefined), /^--webhook-queue-size: '0' must be a whole number from 1/);
   });
 
+  it('understands the variables the webstack chart sets', () => {
+    const c = parsePodwatchConfig({}, { PODWATCH_PORT: '8080', PODWATCH_SCOPE: 'namespace', PODWATCH_NAMESPACE: 'web', PODWATCH_LEADER_ELECTION: 'true',
+      PODWATCH_LEASE_NAME: 'web-podwatch', PODWATCH_LEASE_NAMESPACE: 'web', POD_NAME: 'pw-1' }, undefined);
+    assert.deepEqual(c.listen, { host: '0.0.0.0', port: 8080 });
+    assert.deepEqual(c.namespaces, ['web']);
+    assert.equal(c.leaderElection?.leaseName, 'web-podwatch');
+    assert.equal(c.leaderElection?.identity, 'pw-1');
+    assert.deepEqual(parsePodwatchConfig({}, { PODWATCH_SCOPE: 'cluster', PODWATCH_NAMESPACE: '' }, undefined).namespaces, []);
+    fails(() => parsePodwatchConfig({}, { PODWATCH_SCOPE: 'galaxy' }, undefined), /^PODWATCH_SCOPE: 'galaxy' is not allowed: use one of cluster, namespace$/);
+    fails(() => parsePodwatchConfig({}, { PODWATCH_PORT: 'http' }, undefined), /^PODWATCH_PORT: 'http' must be a whole number/);
+  });
+
   it('parses durations with units only', () => {
     assert.equal(parseDuration('500ms', 'x'), 500);
     assert.equal(parseDuration('1.5s', 'x'), 1500);
