@@ -38,6 +38,23 @@ export interface PodwatchConfig {
   shutdownTimeoutMs: number;
 }
 
+/** Help text for the flags below (the entrypoint's --help; `kstack watch --help` can show it too). */
+export const PODWATCH_HELP = `podwatch — reports pod changes (created / updated / deleted, with what changed)
+
+  -n, --namespace NS        watch these namespaces (repeat or comma-separate; default: all)
+  -l, --selector SEL        label selector;  --field-selector SEL
+  -o, --output KIND         terminal (default), json (JSON lines) or none;  --color auto|always|never
+      --webhook URL         POST each event as JSON (repeatable);  --slack-webhook URL (Slack-compatible payload)
+      --webhook-queue-size N, --webhook-max-attempts N, --webhook-timeout DUR
+      --listen HOST:PORT    serve /metrics, /healthz, /readyz and the live web view
+      --emit-initial        also report pods that exist at start as created
+      --watch-timeout DUR   rewatch period (default 30s);  --stall-timeout DUR (default 45s)
+      --leader-elect        run as one of several replicas (Lease --lease-name, --lease-namespace, --identity,
+                            --lease-duration 15s, --renew-deadline 10s, --retry-period 2s)
+      --config FILE         YAML file with the same settings (camelCase); flags > PODWATCH_* env > file
+      --kubeconfig PATH | --in-cluster
+`;
+
 /** The flags podwatch understands, in node:util parseArgs form (for the CLI and the container entrypoint). */
 export const PODWATCH_FLAGS = {
   config: { type: 'string' },

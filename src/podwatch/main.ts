@@ -5,24 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UserError, messageOf } from '../util/errors.js';
-import { PODWATCH_FLAGS, parsePodwatchConfig, type PodwatchFlags } from './config.js';
+import { PODWATCH_FLAGS, PODWATCH_HELP, parsePodwatchConfig, type PodwatchFlags } from './config.js';
 import { runPodwatch } from './run.js';
-
-export const PODWATCH_HELP = `podwatch — reports pod changes (created / updated / deleted, with what changed)
-
-  -n, --namespace NS        watch these namespaces (repeat or comma-separate; default: all)
-  -l, --selector SEL        label selector;  --field-selector SEL
-  -o, --output KIND         terminal (default), json (JSON lines) or none;  --color auto|always|never
-      --webhook URL         POST each event as JSON (repeatable);  --slack-webhook URL (Slack-compatible payload)
-      --webhook-queue-size N, --webhook-max-attempts N, --webhook-timeout DUR
-      --listen HOST:PORT    serve /metrics, /healthz, /readyz and the live web view
-      --emit-initial        also report pods that exist at start as created
-      --watch-timeout DUR   rewatch period (default 30s);  --stall-timeout DUR (default 45s)
-      --leader-elect        run as one of several replicas (Lease --lease-name, --lease-namespace, --identity,
-                            --lease-duration 15s, --renew-deadline 10s, --retry-period 2s)
-      --config FILE         YAML file with the same settings (camelCase); flags > PODWATCH_* env > file
-      --kubeconfig PATH | --in-cluster
-`;
 
 async function main(argv: string[]): Promise<number> {
   let flags: PodwatchFlags;
