@@ -9,7 +9,7 @@ import { createProgress } from '../src/util/progress.js';
 import { repoRoot } from '../src/util/paths.js';
 import { TEST_ENV } from './helpers/env.js';
 
-const tiers = ['unit', 'integration'] as const;
+const tiers = ['unit', 'integration', 'e2e'] as const;
 type Tier = (typeof tiers)[number];
 
 function testFiles(tier: Tier): string[] {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The kstack command: parses flags, calls the modules that do the work, prints their results.
 import { resolve } from 'node:path';
-import { controlPlaneDown, controlPlaneStatus, controlPlaneStop, controlPlaneUp, DEFAULT_CLUSTER } from '../cluster/control-plane.js';
+import { controlPlaneDown, controlPlaneStatus, controlPlaneStop, controlPlaneUp, DEFAULT_CLUSTER, restartNode } from '../cluster/control-plane.js';
+import { buildImage } from '../images/build.js';
+import { imageRecipes, type ImageName } from '../images/recipes.js';
 import { ensureAllTools } from '../setup/setup.js';
 import { UserError, messageOf } from '../util/errors.js';
 import { createProgress, formatDuration } from '../util/progress.js';
@@ -28,6 +30,8 @@ Usage:
   kstack cluster status                 show what runs and whether it is healthy
   kstack cluster stop                   stop the local cluster, keeping its data (up resumes it)
   kstack cluster down                   stop the local cluster and remove its files
+  kstack cluster node restart NODE      restart a node's containerd, kubelet and kube-proxy
+  kstack images build [NAME…] | list    build the local cluster's images from Debian packages
 
 Common flags:
   --name NAME        cluster name (default: ${DEFAULT_CLUSTER})
@@ -102,9 +106,38 @@ async function clusterCommand(args: string[]): Promise<number> {
       process.stdout.write(values.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
       return status.exists && status.components.every((c) => c.healthy) ? 0 : 3;
     }
+    case 'node': {
+      const [action, nodeName, ...more] = rest;
+      const { values } = parseFlags('cluster node', more, { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+      if (values.help || action !== 'restart' || !nodeName) {
+        if (values.help) { process.stdout.write('kstack cluster node restart NODE [--name NAME]\n\nRestarts the node\'s containerd, kubelet and kube-proxy; its containers keep running.\n'); return 0; }
+        throw new UserError(`kstack cluster node: use 'kstack cluster node restart NODE'`);
+      }
+      const result = await restartNode({ progress, node: nodeName, ...(values.name !== undefined ? { name: values.name } : {}) });
+      process.stdout.write(`Node ${nodeName} of cluster '${result.layout.name}' restarted.\n`);
+      return 0;
+    }
     default:
-      throw new UserError(`kstack cluster: unknown subcommand '${sub ?? ''}'; use up, stop, down or status`);
+      throw new UserError(`kstack cluster: unknown subcommand '${sub ?? ''}'; use up, stop, down, status or node`);
   }
+}
+
+async function imagesCommand(args: string[]): Promise<number> {
+  const [sub, ...names] = args;
+  const all = Object.keys(imageRecipes) as ImageName[];
+  if (sub === 'list') {
+    for (const name of all) process.stdout.write(`${imageRecipes[name].ref}\t${imageRecipes[name].debianPackages.join(' ') || '(single binary)'}\n`);
+    return 0;
+  }
+  if (sub !== 'build') throw new UserError(`kstack images: unknown subcommand '${sub ?? ''}'; use build [NAME…] or list`);
+  const unknown = names.filter((n) => !all.includes(n as ImageName));
+  if (unknown.length) throw new UserError(`unknown image ${unknown.join(', ')}: the images are ${all.join(', ')}`);
+  const progress = createProgress();
+  for (const name of (names.length ? names : all) as ImageName[]) {
+    const built = await buildImage(name, progress);
+    process.stdout.write(`${built.ref}\t${built.dir}\n`);
+  }
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -124,6 +157,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'cluster':
       return clusterCommand(rest);
+    case 'images':
+      return imagesCommand(rest);
     default:
       throw new UserError(`unknown command '${command}'; run 'kstack help' to see the commands`);
   }

@@ -124,6 +124,8 @@ export function controlPlaneSpecs({ layout, ports, binaries, network }: SpecInpu
         '--controllers=*,bootstrapsigner,tokencleaner',
         `--service-cluster-ip-range=${network.serviceCIDR}`,
         '--leader-elect=false',
+        // A local cluster should notice a dead node in seconds, not the better part of a minute.
+        '--node-monitor-grace-period=20s',
         '--profiling=false',
       ],
       healthURL: `https://127.0.0.1:${ports.controllerManager}/healthz`,

@@ -387,3 +387,30 @@ export async function controlPlaneStatus(opts: { name?: string; baseDir?: string
   }));
   return { name: layout.name, exists: true, server: `https://127.0.0.1:${state.ports.apiserver}`, kubeconfig: layout.kubeconfig, components };
 }
+
+/**
+ * Restarts one node's containerd, kubelet and kube-proxy (running containers survive, as on a real
+ * node whose agents restart), then completes the cluster like `up` does.
+ */
+export async function restartNode(opts: DownOptions & { node: string }): Promise<UpResult> {
+  const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
+  const lock = acquireLock(layout.lockFile, busy(layout.name));
+  try {
+    const state = loadExistingState(layout);
+    if (!state?.nodeSettings) throw new UserError(`cluster '${layout.name}' has no nodes; start one with 'kstack cluster up'`);
+    const names = networkPlanFor(layout.name, state.nodeSettings).nodes.map((n) => n.name);
+    if (!names.includes(opts.node)) throw new UserError(`node '${opts.node}' is not part of cluster '${layout.name}': its nodes are ${names.join(', ')}`);
+    const entry = state.nodes?.find((n) => n.name === opts.node);
+    await opts.progress.step(`stop node ${opts.node}'s agents`, async () => {
+      for (const component of ['kube-proxy', 'kubelet', 'containerd'] as const) {
+        const c = entry?.components[component];
+        if (c) await stopDaemon(c.pid, c.binary);
+      }
+      if (entry) entry.components = {};
+      writeState(layout.stateFile, state);
+    });
+  } finally {
+    lock.release();
+  }
+  return controlPlaneUp({ progress: opts.progress, ...(opts.name ? { name: opts.name } : {}), ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) });
+}

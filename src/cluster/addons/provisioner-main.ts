@@ -13,16 +13,16 @@ const kc = new k8s.KubeConfig();
 kc.loadFromFile(kubeconfig);
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const log = (line: string): void => { process.stdout.write(`${new Date().toISOString()} ${line}\n`); };
-let stopping = false;
-for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => { stopping = true; });
+const stop = new AbortController();
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => { stop.abort(); });
 log(`local-path provisioner: volumes under ${volumesRoot}`);
 // Polling once a second is plenty for a local cluster and cannot miss an event.
-while (!stopping) {
+while (!stop.signal.aborted) {
   try {
     await reconcileOnce({ core, volumesRoot, log });
   } catch (err) {
     log(`reconcile failed (will retry): ${err instanceof Error ? err.message : String(err)}`);
   }
-  await sleep(1000);
+  await sleep(1000, undefined, { signal: stop.signal }).catch(() => undefined);
 }
 log('stopped');

@@ -32,10 +32,10 @@ export function hostRules(cluster: string, net: ClusterNetworkPlan, apiPort: num
 /** Refuses to build a network that would collide with one the host already routes. */
 export async function checkAddressesFree(net: ClusterNetworkPlan): Promise<void> {
   const routes = (await run('ip', ['-4', 'route', 'show'])).stdout;
-  for (const cidr of [net.nodeSubnet, net.podCIDR]) {
-    const prefix = cidr.split('/')[0]?.split('.').slice(0, 2).join('.') ?? '';
+  for (const cidr of [net.nodeSubnet]) {
+    const prefix = cidr.split('/')[0]?.split('.').slice(0, 3).join('.') ?? '';
     const clash = routes.split('\n').find((r) => r.startsWith(`${prefix}.`) && !r.includes(`dev ${net.bridge}`));
-    if (clash) throw new UserError(`the host already routes ${cidr.split('/')[0] ?? ''}… (${clash.trim()}); another local cluster may be up: run 'kstack cluster down' for it first`);
+    if (clash) throw new UserError(`the host already routes ${cidr.split('/')[0] ?? ''}… (${clash.trim()}); another local cluster may use it: run 'kstack cluster down' for that one, or pick another --name`);
   }
 }
 

@@ -131,6 +131,8 @@ export function kubeletConfig({ net, node, layout, clusterCA, servingCert, servi
     protectKernelDefaults: false,
     containerLogMaxSize: '10Mi',
     nodeStatusReportFrequency: '1m',
+    // Renewed every 5 s; the controller-manager calls a node lost after 20 s without renewal.
+    nodeLeaseDurationSeconds: 20,
     shutdownGracePeriod: '0s',
   });
 }

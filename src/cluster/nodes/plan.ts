@@ -72,9 +72,14 @@ function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 6);
 }
 
-/** Every address and name of a cluster's node network, derived from the cluster name and node count. */
+/**
+ * Every address and name of a cluster's node network, derived from the cluster name and node count.
+ * The node subnet (on the host's bridge) is 10.77.<k>.0/24 with k taken from the name, so clusters with
+ * different names can run side by side; pod CIDRs exist only inside node namespaces and may repeat.
+ */
 export function planClusterNetwork(cluster: string, opts: NodeOptions): ClusterNetworkPlan {
   const h = shortHash(cluster);
+  const k = Number.parseInt(h.slice(0, 2), 16);
   const nodes = nodeRoles(opts.count).map(({ name, role, alsoRoles }, index): NodePlan => {
     const roles = [role, ...alsoRoles];
     const taints = role === 'db' && alsoRoles.length === 0 && opts.dbTaint ? [opts.dbTaint] : [];
@@ -82,7 +87,7 @@ export function planClusterNetwork(cluster: string, opts: NodeOptions): ClusterN
       name,
       index,
       role,
-      ip: `10.77.0.${10 + index}`,
+      ip: `10.77.${k}.${10 + index}`,
       podCIDR: `10.244.${index}.0/24`,
       podGateway: `10.244.${index}.1`,
       labels: Object.fromEntries(roles.map((r) => [`node-role.kstack.io/${r}`, ''])),
@@ -93,8 +98,8 @@ export function planClusterNetwork(cluster: string, opts: NodeOptions): ClusterN
   });
   return {
     bridge: `ksbr${h}`,
-    nodeSubnet: '10.77.0.0/24',
-    gateway: '10.77.0.1',
+    nodeSubnet: `10.77.${k}.0/24`,
+    gateway: `10.77.${k}.1`,
     podCIDR: '10.244.0.0/16',
     serviceCIDR: '10.96.0.0/16',
     dnsServiceIP: '10.96.0.10',
