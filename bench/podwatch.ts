@@ -135,7 +135,9 @@ async function main(): Promise<void> {
       else if (ev.type === 'updated' && seq > 0 && !c.seqSeen.has(seq)) c.seqSeen.set(seq, at);
     };
     const kube = consumer('kubectl', kubectl, ['--kubeconfig', cp.kubeconfig, 'get', 'pods', '-A', '--watch', '--output-watch-events', '-o', 'json'], onKubectl, 'objects');
-    const pw = consumer('podwatch', process.execPath, [join(repoRoot, 'dist', 'src', 'podwatch', 'main.js'), '--kubeconfig', cp.kubeconfig, '-A', '-o', 'json',
+    // BENCH_PODWATCH_NODE_FLAGS: V8 flags for the podwatch process only (e.g. --max-semi-space-size=2), to compare heap settings.
+    const nodeFlags = (process.env.BENCH_PODWATCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const pw = consumer('podwatch', process.execPath, [...nodeFlags, join(repoRoot, 'dist', 'src', 'podwatch', 'main.js'), '--kubeconfig', cp.kubeconfig, '-A', '-o', 'json',
       '--emit-initial', '--listen', `127.0.0.1:${port ?? 0}`], onPodwatch, 'lines');
     consumers.push(kube, pw);
     const initialDone = async (c: Consumer): Promise<number> => {
@@ -210,7 +212,7 @@ async function main(): Promise<void> {
     const pLat = latencies(pw);
     const line = (s: string): void => { process.stdout.write(`${s}\n`); };
     line('');
-    line(`podwatch benchmark — ${PODS} pods, burst ${BURST} patches, paced ${RATE}/s × ${PACED_SECONDS}s (pod creation ran at ${created.toFixed(0)} pods/s)`);
+    line(`podwatch benchmark — ${nodeFlags.length ? `podwatch with ${nodeFlags.join(' ')}, ` : ''}${PODS} pods, burst ${BURST} patches, paced ${RATE}/s × ${PACED_SECONDS}s (pod creation ran at ${created.toFixed(0)} pods/s)`);
     line(`  initial list delivered   kubectl ${formatDuration(kInit)}   podwatch ${formatDuration(pInit)}   ratio kubectl/podwatch ${(kInit / pInit).toFixed(2)}×`);
     line(`  burst events/s           kubectl ${kRate.toFixed(0)}   podwatch ${pRate.toFixed(0)}   ratio podwatch/kubectl ${(pRate / kRate).toFixed(2)}× (target ≥ 1.0×)`);
     line(`  paced events received    kubectl ${kLat.length}/${total}   podwatch ${pLat.length}/${total}`);
