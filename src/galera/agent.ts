@@ -209,7 +209,9 @@ export class Agent {
   private async initialiseDataDir(): Promise<void> {
     this.log('initialising data dir', { dataDir: this.cfg.dataDir });
     await run(this.cfg.installDb, [
-      '--no-defaults', `--datadir=${this.cfg.dataDir}`, `--user=${this.cfg.runAsUser ?? 'mysql'}`,
+      '--no-defaults', `--datadir=${this.cfg.dataDir}`,
+      // As root, name the user that will own the files; as non-root (a pod), the files are simply ours.
+      ...(this.cfg.runAsUser ? [`--user=${this.cfg.runAsUser}`] : []),
       '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
     ], { timeoutMs: 300_000 });
     // A brand-new history: data, but nothing committed yet. Peers rank it last instead of waiting for it.

@@ -3,13 +3,16 @@
 // brings up real mariadbd members. Proves the ConfigMap the pods get is one the agent can run.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type * as k8s from '@kubernetes/client-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helmTemplate } from '../../../src/chart/helm.js';
 import { configMapData, one, parseManifests } from '../../../src/chart/manifests.js';
 import { readWsrep } from '../../../src/galera/agent.js';
 import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
+import { run } from '../../../src/util/exec.js';
+import { repoRoot } from '../../../src/util/paths.js';
 
 const haveMariadb = existsSync(MARIADBD) && existsSync('/usr/lib/galera/libgalera_smm.so');
 
@@ -45,4 +48,22 @@ describe('the chart\'s rendered agent.json runs real members', { skip: haveMaria
       }
     });
   }
+
+  it('the init container\'s copy step yields a runnable agent (node + dist + node_modules, outside the repo)', async () => {
+    const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'shop' }));
+    const sts = one(objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'db'), 'StatefulSet', 'db') as k8s.V1StatefulSet;
+    const init = sts.spec?.template.spec?.initContainers?.find((c) => c.name === 'agent-install');
+    const script = init?.command?.[2];
+    assert.ok(script, 'the init container runs node -e <script> <appDir> <dest>');
+    const dest = mkdtempSync(join(tmpdir(), 'kstack-agent-copy-'));
+    try {
+      // The same script, with this checkout as the kstack image's app dir and a temp dir as the emptyDir.
+      await run(process.execPath, ['-e', script, repoRoot, dest]);
+      const copied = await run(join(dest, 'node'), [join(dest, 'kstack', 'dist', 'src', 'galera', 'main.js')], { allowFailure: true, cwd: tmpdir() });
+      assert.equal(copied.code, 2, `the copied agent should start and print its usage:\n${copied.stderr}`);
+      assert.match(copied.stderr, /usage: main\.js run --config/);
+    } finally {
+      rmSync(dest, { recursive: true, force: true });
+    }
+  });
 });

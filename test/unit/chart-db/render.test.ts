@@ -57,13 +57,27 @@ describe('webstack chart db: defaults', () => {
   it('starts the agent with the ConfigMap, probes its /ready and /live, and mounts data, secret and config', async () => {
     const objs = await render();
     const c = container(objs);
-    assert.deepEqual(c.command, ['node', 'dist/src/galera/main.js', 'run', '--config', '/etc/webstack-db/config/agent.json']);
+    assert.deepEqual(c.command, ['/opt/webstack-agent/node', '/opt/webstack-agent/kstack/dist/src/galera/main.js', 'run', '--config', '/etc/webstack-db/config/agent.json']);
+    assert.equal(c.image, 'mariadb:10.11', 'the mariadb container needs nothing but MariaDB');
     assert.equal(c.readinessProbe?.httpGet?.path, '/ready');
     assert.equal(c.livenessProbe?.httpGet?.path, '/live');
-    assert.deepEqual(c.volumeMounts?.map((m) => m.mountPath).sort(), ['/etc/webstack-db/config', '/etc/webstack-db/secret', '/run/mysqld', '/tmp', '/var/lib/mysql']);
+    assert.deepEqual(c.volumeMounts?.map((m) => m.mountPath).sort(), ['/etc/webstack-db/config', '/etc/webstack-db/secret', '/opt/webstack-agent', '/run/mysqld', '/tmp', '/var/lib/mysql']);
     assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
     assert.equal(podSpec(objs).securityContext?.runAsUser, 999);
     assert.equal(podSpec(objs).containers.length, 1, 'no exporter sidecar by default');
+  });
+
+  it('an init container copies node and the agent from the kstack image into the shared emptyDir', async () => {
+    const spec = podSpec(await render({ agent: { image: { repository: 'kstack.local/node', tag: 'local', digest: '', pullPolicy: 'Never' }, node: '/usr/local/bin/node', appDir: '/opt/kstack' } }));
+    const init = spec.initContainers?.find((x) => x.name === 'agent-install');
+    assert.ok(init);
+    assert.equal(init.image, 'kstack.local/node:local');
+    assert.equal(init.imagePullPolicy, 'Never');
+    assert.equal(init.command?.[0], '/usr/local/bin/node');
+    assert.deepEqual(init.command?.slice(-2), ['/opt/kstack', '/opt/webstack-agent']);
+    assert.deepEqual(init.volumeMounts, [{ name: 'agent', mountPath: '/opt/webstack-agent' }]);
+    assert.ok(spec.volumes?.some((v) => v.name === 'agent' && v.emptyDir));
+    assert.equal(init.securityContext?.readOnlyRootFilesystem, true);
   });
 
   it('publishes members before they are ready (peers must find each other), the client Service only ready ones', async () => {
