@@ -135,8 +135,9 @@ async function main(): Promise<void> {
       else if (ev.type === 'updated' && seq > 0 && !c.seqSeen.has(seq)) c.seqSeen.set(seq, at);
     };
     const kube = consumer('kubectl', kubectl, ['--kubeconfig', cp.kubeconfig, 'get', 'pods', '-A', '--watch', '--output-watch-events', '-o', 'json'], onKubectl, 'objects');
-    // BENCH_PODWATCH_NODE_FLAGS: V8 flags for the podwatch process only (e.g. --max-semi-space-size=2), to compare heap settings.
-    const nodeFlags = (process.env.BENCH_PODWATCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    // V8 flags for the podwatch process: by default the deployment setting from docs/podwatch.md (a small young
+    // generation keeps RSS under 100 MiB); BENCH_PODWATCH_NODE_FLAGS='' measures node's defaults instead.
+    const nodeFlags = (process.env.BENCH_PODWATCH_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
     const pw = consumer('podwatch', process.execPath, [...nodeFlags, join(repoRoot, 'dist', 'src', 'podwatch', 'main.js'), '--kubeconfig', cp.kubeconfig, '-A', '-o', 'json',
       '--emit-initial', '--listen', `127.0.0.1:${port ?? 0}`], onPodwatch, 'lines');
     consumers.push(kube, pw);
