@@ -32,13 +32,15 @@ export function startDaemon(spec: DaemonSpec): number {
   }
 }
 
-/** The program path a pid runs, or undefined when the pid is gone (or a zombie). */
+/**
+ * The program path a pid runs (its argv[0]), or undefined when the pid is gone (or a zombie). While a
+ * process is in the middle of exec its command line can read empty: that is '' (alive), not gone.
+ */
 export function executableOf(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     if (/\) Z /.test(stat)) return undefined;
-    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
-    return argv0 || undefined;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
   } catch {
     return undefined;
   }

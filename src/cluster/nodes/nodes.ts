@@ -55,7 +55,10 @@ async function startInNode(node: NodePlan, binary: string, args: string[], logFi
     if (executableOf(pid) === undefined) break;
     await sleep(10);
   }
-  if (executableOf(pid) !== binary) throw new UserError(`${binary} did not start on node ${node.name}; see ${logFile}`);
+  if (executableOf(pid) !== binary) {
+    const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-3).join('\n') : '(no log)';
+    throw new UserError(`${binary} did not start on node ${node.name}; last lines of ${logFile}:\n${tail}`);
+  }
   return { pid, binary };
 }
 
