@@ -166,6 +166,7 @@ describe('galera agent on loopback (real mariadbd + galera-4)', { skip: haveMari
 
   it('the web tier\'s "mariadb" data source counts visits and names the member that answered', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kstack-dbsource-'));
+    after(() => { rmSync(dir, { recursive: true, force: true }); });
     const reports = [];
     for (const m of ALL) {
       writeFileSync(join(dir, 'pw'), c.appPassword);
@@ -180,7 +181,6 @@ describe('galera agent on loopback (real mariadbd + galera-4)', { skip: haveMari
         await source.close?.();
       }
     }
-    rmSync(dir, { recursive: true, force: true });
     assert.ok(reports.every((r) => r.ok), JSON.stringify(reports));
     assert.deepEqual(reports.map((r) => r.values?.answeredBy), ['db-0', 'db-0', 'db-1', 'db-1', 'db-2', 'db-2']);
     const visits = reports.map((r) => Number(r.values?.visits));
