@@ -164,9 +164,9 @@ describe('galera agent on loopback (real mariadbd + galera-4)', { skip: haveMari
     assert.deepEqual(await clusterSizes(c), [3, 3, 3]);
   });
 
-  it('the web tier\'s "mariadb" data source counts visits and names the member that answered', async () => {
+  it('the web tier\'s "mariadb" data source counts visits and names the member that answered', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'kstack-dbsource-'));
-    after(() => { rmSync(dir, { recursive: true, force: true }); });
+    t.after(() => { rmSync(dir, { recursive: true, force: true }); });
     const reports = [];
     for (const m of ALL) {
       writeFileSync(join(dir, 'pw'), c.appPassword);
