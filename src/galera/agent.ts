@@ -11,7 +11,7 @@ import * as mariadb from 'mariadb';
 import { run } from '../util/exec.js';
 import { messageOf } from '../util/errors.js';
 import { type AgentConfig, dropExtraUsersSql, initialSql, myCnfPath, renderMyCnf, selfMember, socketPath } from './config.js';
-import { decideStart, isSynced, ordinalOf, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
+import { decideStart, isAlive, isSynced, ordinalOf, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
 import { NIL_UUID, formatGrastate, formatPosition, parseGrastate, parseRecoveredPosition, type Position } from './position.js';
 import { parseReport } from './report.js';
 
@@ -64,6 +64,9 @@ async function fetchPeer(url: string): Promise<MemberReport | undefined> {
   }
 }
 
+/** How long a running server may fail to answer SQL before /live reports it hung. */
+const STALL_LIMIT_MS = 180_000;
+
 const WSREP_KEYS = ['wsrep_cluster_status', 'wsrep_local_state', 'wsrep_ready', 'wsrep_cluster_size', 'wsrep_cluster_state_uuid', 'wsrep_last_committed'];
 
 export class Agent {
@@ -71,6 +74,7 @@ export class Agent {
   private inspection: Inspection = { hasData: false, position: null, safeToBootstrap: false };
   private wsrep: WsrepStatus | null = null;
   private sqlOk = false;
+  private lastSqlAt = performance.now();
   private plan = 'inspecting the data dir';
   private child: ChildProcess | undefined;
   private server: Server | undefined;
@@ -176,8 +180,10 @@ export class Agent {
         const ok = this.ready();
         res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'synced\n' : `not ready: ${this.phase}\n`);
       } else if (path === '/live') {
-        // Alive while waiting, starting (including a long SST) and running: only a dead agent fails this.
-        res.writeHead(200, { 'content-type': 'text/plain' }).end(`${this.phase}\n`);
+        // Alive while waiting and starting (including a long SST); a running server that stopped
+        // answering SQL for minutes is hung, and only then does this fail.
+        const ok = isAlive(this.phase, performance.now() - this.lastSqlAt, STALL_LIMIT_MS);
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? `${this.phase}\n` : 'mariadbd has not answered SQL for too long\n');
       } else {
         res.writeHead(404).end();
       }
@@ -255,6 +261,7 @@ export class Agent {
           this.log('accounts created', { app: this.cfg.app?.user ?? null });
         }
         this.sqlOk = true;
+        this.lastSqlAt = performance.now();
         if (this.cfg.mode === 'galera') {
           const live = await readWsrep(conn);
           this.wsrep = live.status;

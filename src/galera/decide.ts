@@ -107,6 +107,15 @@ export function decideStart(self: MemberReport, peers: readonly PeerView[]): Dec
   return { action: 'wait', reason: `${best.name} is the most advanced member (seqno ${at}): waiting for it to bootstrap` };
 }
 
+/**
+ * Liveness: the agent is alive while it waits, while mariadbd starts (an SST can take hours, it must not
+ * be killed), and while a running server answers SQL. Only a running server that has not answered for
+ * `stallLimitMs` (hung) is reported dead, so the kubelet restarts it.
+ */
+export function isAlive(phase: Phase, msSinceSqlAnswered: number, stallLimitMs: number): boolean {
+  return phase !== 'running' || msSinceSqlAnswered <= stallLimitMs;
+}
+
 /** Ordinal from a StatefulSet-style name (db-2 → 2); undefined when the name has no trailing number. */
 export function ordinalOf(name: string): number | undefined {
   const m = /-(\d+)$/.exec(name);

@@ -2,7 +2,7 @@
 // StatefulSet of three db pods can be in; `self` is the member deciding.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideStart, compareForBootstrap, isSynced, ordinalOf, type MemberReport, type PeerView } from '../../../src/galera/decide.js';
+import { decideStart, compareForBootstrap, isAlive, isSynced, ordinalOf, type MemberReport, type PeerView } from '../../../src/galera/decide.js';
 import { NIL_UUID } from '../../../src/galera/position.js';
 
 const U = '6e3c1d8a-1111-11ef-8000-0242ac120002';
@@ -86,6 +86,13 @@ describe('bootstrap order and readiness', () => {
     assert.equal(isSynced({ ...base, clusterStatus: 'Non-Primary' }), false);
     assert.equal(isSynced({ ...base, ready: false }), false);
     assert.equal(isSynced(null), false);
+  });
+
+  it('is alive while waiting or starting however long it takes (SST), dead only when a running server stalls', () => {
+    assert.equal(isAlive('starting', 3_600_000, 180_000), true, 'a joiner in a long SST must not be killed');
+    assert.equal(isAlive('waiting', 3_600_000, 180_000), true);
+    assert.equal(isAlive('running', 5_000, 180_000), true);
+    assert.equal(isAlive('running', 181_000, 180_000), false);
   });
 
   it('reads the ordinal of StatefulSet pod names', () => {
