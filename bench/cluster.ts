@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { controlPlaneDown, controlPlaneStop, controlPlaneUp } from '../src/cluster/control-plane.js';
+import { defaultNodeSettings, prepareNodes } from '../src/cluster/nodes/cluster-nodes.js';
 import { controlPlaneSpecs } from '../src/cluster/control-plane-spec.js';
 import { waitHealthy } from '../src/cluster/health.js';
 import { clusterLayout } from '../src/cluster/layout.js';
@@ -77,7 +78,40 @@ async function main(): Promise<void> {
     process.stdout.write(`  target: warm start to a usable API < ${formatDuration(WARM_TARGET_MS)}: ${warmApi < WARM_TARGET_MS ? 'met' : 'NOT met'}\n`);
   } finally {
     await controlPlaneDown({ name, baseDir, progress: silentProgress });
-    rmSync(baseDir, { recursive: true, force: true });
+  }
+  await nodesBench(baseDir, progress);
+  rmSync(baseDir, { recursive: true, force: true });
+}
+
+/**
+ * Whole cluster: control plane + 3 nodes + CoreDNS ready, cold (binaries and images cached, no state)
+ * and warm (a stopped cluster resumed). The baseline is the control plane alone, started cold in the
+ * same run, so the ratio is what nodes add.
+ */
+async function nodesBench(baseDir: string, progress: ReturnType<typeof createProgress>): Promise<void> {
+  const name = 'bench-nodes';
+  await prepareNodes(progress); // builds images once, outside the timings
+  try {
+    const baseline = await controlPlaneUp({ name: 'bench-cp', baseDir, progress: silentProgress });
+    await controlPlaneDown({ name: 'bench-cp', baseDir, progress: silentProgress });
+    const cold = await controlPlaneUp({ name, baseDir, nodes: defaultNodeSettings(), progress: silentProgress });
+    await controlPlaneStop({ name, baseDir, progress: silentProgress });
+    const warm: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const up = await controlPlaneUp({ name, baseDir, progress: silentProgress });
+      warm.push(up.timings.allHealthyMs);
+      await controlPlaneStop({ name, baseDir, progress: silentProgress });
+      process.stderr.write(`  nodes run ${i + 1}/${RUNS}: warm ${formatDuration(up.timings.allHealthyMs)}\n`);
+    }
+    const base = baseline.timings.allHealthyMs;
+    const w = median(warm);
+    process.stdout.write(`\nlocal cluster with 3 nodes, to all nodes Ready and CoreDNS ready (ratio against a cold control plane alone, this run)\n`);
+    process.stdout.write(`  baseline: control plane only, cold            ${formatDuration(base).padStart(8)}    1.00×\n`);
+    process.stdout.write(`  cold: 3 nodes, no state (images cached)       ${formatDuration(cold.timings.allHealthyMs).padStart(8)}  ${(cold.timings.allHealthyMs / base).toFixed(2).padStart(6)}×\n`);
+    process.stdout.write(`  warm: stopped 3-node cluster resumed (median) ${formatDuration(w).padStart(8)}  ${(w / base).toFixed(2).padStart(6)}×\n`);
+    process.stdout.write(`  target: warm bring-up of 3 Ready nodes with DNS <= 60s: ${w <= 60_000 ? 'met' : 'NOT met'}\n`);
+  } finally {
+    await controlPlaneDown({ name, baseDir, progress: silentProgress });
   }
 }
 
