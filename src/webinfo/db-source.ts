@@ -2,7 +2,7 @@
 // request it bumps a visit counter row and reports which database member answered (wsrep_node_name),
 // the cluster size and state. This is the only database traffic from the web pods.
 // Settings (environment): WEBINFO_DB_HOST, WEBINFO_DB_PORT (3306), WEBINFO_DB_USER,
-// WEBINFO_DB_PASSWORD_FILE (a mounted Secret key), WEBINFO_DB_DATABASE.
+// WEBINFO_DB_PASSWORD_FILE (a mounted Secret key) or WEBINFO_DB_PASSWORD (a secretKeyRef), WEBINFO_DB_DATABASE.
 import { readFileSync } from 'node:fs';
 import * as mariadb from 'mariadb';
 import { registerDataSource, type DataReport, type DataSource } from './data-source.js';
@@ -25,12 +25,19 @@ export function mariadbSettingsFromEnv(env: NodeJS.ProcessEnv, read: (file: stri
   const portText = env.WEBINFO_DB_PORT?.trim() || '3306';
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`WEBINFO_DB_PORT='${portText}' is not a port number (1-65535)`);
-  const file = need('WEBINFO_DB_PASSWORD_FILE');
+  // A mounted Secret file is preferred; an env var from a secretKeyRef works too (webinfo.env can set it).
+  const file = env.WEBINFO_DB_PASSWORD_FILE?.trim();
   let password: string;
-  try {
-    password = read(file).trim();
-  } catch (err) {
-    throw new Error(`WEBINFO_DB_PASSWORD_FILE: cannot read ${file}; mount the db Secret there`, { cause: err });
+  if (file) {
+    try {
+      password = read(file).trim();
+    } catch (err) {
+      throw new Error(`WEBINFO_DB_PASSWORD_FILE: cannot read ${file}; mount the db Secret there`, { cause: err });
+    }
+  } else if (env.WEBINFO_DB_PASSWORD) {
+    password = env.WEBINFO_DB_PASSWORD;
+  } else {
+    throw new Error('neither WEBINFO_DB_PASSWORD_FILE nor WEBINFO_DB_PASSWORD is set; the mariadb data source needs one (from the db Secret, key mariadb-password)');
   }
   const database = need('WEBINFO_DB_DATABASE');
   if (!/^[A-Za-z0-9_]{1,64}$/.test(database)) throw new Error(`WEBINFO_DB_DATABASE='${database}' must be letters, digits and _`);

@@ -26,6 +26,12 @@ describe('mariadb data source', () => {
     });
   }
 
+  it('takes the password from WEBINFO_DB_PASSWORD when no file is given, and says what is missing otherwise', () => {
+    const { WEBINFO_DB_PASSWORD_FILE: _file, ...noFile } = env;
+    assert.equal(mariadbSettingsFromEnv({ ...noFile, WEBINFO_DB_PASSWORD: 'pw' }).password, 'pw');
+    assert.throws(() => mariadbSettingsFromEnv(noFile), { message: /neither WEBINFO_DB_PASSWORD_FILE nor WEBINFO_DB_PASSWORD/ });
+  });
+
   it('names the password file it cannot read', () => {
     assert.throws(() => mariadbSettingsFromEnv(env, () => { throw new Error('ENOENT'); }), { message: /WEBINFO_DB_PASSWORD_FILE: cannot read \/s\/pw/ });
   });
