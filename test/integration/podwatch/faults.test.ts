@@ -38,8 +38,10 @@ describe('podwatch under faults (own control plane)', { timeout: 600_000 }, () =
   const newNamespace = async (prefix: string): Promise<string> => {
     const ns = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
     await api.request('/api/v1/namespaces', { method: 'POST', contentType: 'application/json', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
-    // Pods are admitted only once the controller-manager created the namespace's default service account.
-    await eventually('default service account', () => api.request(`/api/v1/namespaces/${ns}/serviceaccounts/default`).then(() => true), 60_000);
+    // Pods are admitted only once the namespace has its default service account. The controller-manager
+    // creates it, but after the API-server restarts above it may take long to notice; create it ourselves.
+    await api.request(`/api/v1/namespaces/${ns}/serviceaccounts`, { method: 'POST', contentType: 'application/json', body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } } })
+      .catch((err: unknown) => { if ((err as { status?: number }).status !== 409) throw err; });
     return ns;
   };
   /** Retries a write until the API server accepts it (it may be down); returns once it succeeded. */

@@ -75,7 +75,9 @@ describe('podwatch leader election (two replicas)', () => {
 
     await createPod(api, ns, podManifest('before'));
     await eventually('leader emitted', () => Promise.resolve(a.events.some((e) => e.pod.name === 'before') ? true : undefined));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Long enough for the leader to renew (every second) well after that event: the new leader replays from
+    // the last renewal minus 1 s, so it must not repeat it.
+    await new Promise((r) => setTimeout(r, 3500));
     assert.equal(b.events.length, 0, 'the standby emits nothing');
 
     a.child.kill('SIGKILL');
