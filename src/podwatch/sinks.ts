@@ -82,6 +82,7 @@ export class WebhookSink implements Sink {
   private readonly queue: PodEvent[] = [];
   private running: Promise<void> | undefined;
   private readonly stop = new AbortController();
+  private wake: (() => void) | undefined;
   delivered = 0;
 
   constructor(private readonly opts: WebhookOptions) {
@@ -118,7 +119,11 @@ export class WebhookSink implements Sink {
           this.queue.shift();
           attempt = 0;
         } else {
-          await new Promise((r) => setTimeout(r, backoffDelay(attempt - 1, this.opts.backoff)));
+          // Wait out the backoff, unless a flush (shutdown) wants the queue delivered now.
+          await new Promise<void>((r) => {
+            const t = setTimeout(() => { this.wake = undefined; r(); }, backoffDelay(attempt - 1, this.opts.backoff));
+            this.wake = () => { clearTimeout(t); this.wake = undefined; r(); };
+          });
         }
       }
       this.opts.metrics.queueDepth.set({ sink: this.name }, this.queue.length);
@@ -137,6 +142,7 @@ export class WebhookSink implements Sink {
 
   async flush(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    this.wake?.();
     while (this.queue.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (this.queue.length > 0) {
       this.opts.log(`sink ${this.name}: ${this.queue.length} events not delivered at shutdown`);
