@@ -56,6 +56,14 @@ function adminKubectl(kubectl: string, layout: ClusterLayout) {
 
 const apply = (objects: object[]): string => objects.map((o) => JSON.stringify(o)).join('\n');
 
+/**
+ * Whether a Ready transition (second precision) happened at or after `since` (milliseconds): a
+ * transition from before the nodes (re)started is stale.
+ */
+export function readySince(lastTransitionTime: string, since: number): boolean {
+  return Date.parse(lastTransitionTime) >= Math.floor(since / 1000) * 1000;
+}
+
 /** True when every node process and the provisioner of the cluster are running. */
 export function nodesAllRunning(layout: ClusterLayout, state: ClusterState): boolean {
   if (!state.nodeSettings) return true;
@@ -90,14 +98,18 @@ export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterS
   const net = networkPlanFor(layout.name, state.nodeSettings);
   const kubectl = adminKubectl(prepared.kubectl, layout);
   await kubectl(['apply', '--server-side', '--field-manager=kstack', '-f', '-'], apply(apiserverToKubeletRBAC()));
-  await nodesUp({ layout, state, net, binaries: prepared.binaries, kubectl, progress }, prepared.images);
+  // Agents (re)started now make every earlier Ready status stale; none restarted → current statuses count.
+  const since = await nodesUp({ layout, state, net, binaries: prepared.binaries, kubectl, progress }, prepared.images);
   await progress.step('add-ons: CoreDNS, local-path storage', async (step) => {
     await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], apply([...coreDNS(net.dnsServiceIP), ...localPathStorage()]));
     await ensureProvisioner(layout, state);
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const ready = await kubectl(['-n', 'kube-system', 'get', 'deployment', 'coredns', '-o', 'jsonpath={.status.readyReplicas}']);
-      if (Number(ready) >= 1) return;
+      // A CoreDNS pod that turned Ready after the nodes came up (a Ready status from before a stop is stale).
+      const out = await kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns', '-o',
+        'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}={.status.conditions[?(@.type=="Ready")].lastTransitionTime}{"\\n"}{end}']);
+      const fresh = out.split('\n').some((l) => l.startsWith('True=') && readySince(l.slice(5), since));
+      if (fresh) return;
       step.detail('waiting for CoreDNS to be ready');
       if (Date.now() > deadline) throw new UserError(`CoreDNS did not become ready in 2 minutes; see 'kubectl -n kube-system describe pods -l k8s-app=kube-dns'`);
       await sleep(500);

@@ -131,14 +131,16 @@ export async function importMissingImages(nl: NodeLayout, images: readonly Built
 
 /**
  * Brings every node up, or completes nodes that are partly down: network, containerd, images, kubelet,
- * kube-proxy; then waits until each reports Ready. Safe to run again.
+ * kube-proxy; then waits until each reports Ready. Safe to run again. Returns when the earliest kubelet
+ * it started was started (0 when none was).
  */
-export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]): Promise<void> {
+export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]): Promise<number> {
   const { layout, state, net, binaries, progress } = ctx;
   await progress.step('node network', async () => {
     await setUpHostNetwork(layout.name, net, state.ports.apiserver);
     for (const node of net.nodes) await setUpNodeNetwork(net, node);
   });
+  const agentsStartedAt = new Map<string, number>();
   for (const node of net.nodes) {
     const nl = nodeLayout(layout, node.name);
     const entry = nodeState(state, node.name);
@@ -155,6 +157,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
       await importMissingImages(nl, images);
       if (!running(entry.components.kubelet)) {
         step.detail('kubelet');
+        agentsStartedAt.set(node.name, Date.now() - 1000);
         entry.components.kubelet = await startInNode(node, binaries.kubelet, [
           `--config=${nl.kubeletConfig}`, `--kubeconfig=${nl.kubeletKubeconfig}`, `--root-dir=${nl.kubeletRoot}`,
           `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, '--v=1',
@@ -171,7 +174,11 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
     for (;;) {
       const out = await ctx.kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
       const ready = out.split('\n').filter((l) => l.endsWith('=True')).map((l) => l.split('=')[0]);
-      const waiting = net.nodes.map((n) => n.name).filter((n) => !ready.includes(n));
+      // A node's Ready condition outlives a dead kubelet by the grace period: only a lease renewed by the
+      // kubelet that runs now proves the node is really there.
+      const leases = await ctx.kubectl(['-n', 'kube-node-lease', 'get', 'leases', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.renewTime}{"\\n"}{end}']);
+      const renewed = new Map(leases.split('\n').filter(Boolean).map((l) => [l.split('=')[0] ?? '', Date.parse(l.split('=')[1] ?? '')]));
+      const waiting = net.nodes.map((n) => n.name).filter((n) => !ready.includes(n) || !((renewed.get(n) ?? 0) >= (agentsStartedAt.get(n) ?? 0)));
       if (waiting.length === 0) return;
       step.detail(`waiting for ${waiting.join(', ')}`);
       if (Date.now() > deadline) {
@@ -180,6 +187,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
       await sleep(500);
     }
   });
+  return agentsStartedAt.size ? Math.min(...agentsStartedAt.values()) : 0;
 }
 
 /** Stops one node's processes (newest first) and every container still running in its cgroup. */
