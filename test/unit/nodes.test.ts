@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
+import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { claimsToProvision, volumeFor, volumesToDelete } from '../../src/cluster/addons/local-path.js';
 import { coreDNS, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER } from '../../src/cluster/addons/manifests.js';
 import { clusterLayout } from '../../src/cluster/layout.js';
@@ -143,8 +144,8 @@ describe('node configuration', () => {
 });
 
 describe('local-path provisioner decisions', () => {
-  const pvc = (name: string, extra: { node?: string; phase?: string; volumeName?: string; cls?: string } = {}) => ({
-    metadata: { name, namespace: 'ns', uid: `uid-${name}`, annotations: extra.node ? { 'volume.kubernetes.io/selected-node': extra.node } : {} },
+  const pvc = (name: string, extra: { node?: string; phase?: string; volumeName?: string; cls?: string } = {}): V1PersistentVolumeClaim => ({
+    metadata: { name, namespace: 'ns', uid: `uid-${name}`, annotations: extra.node ? { 'volume.kubernetes.io/selected-node': extra.node } : {} as Record<string, string> },
     spec: { storageClassName: extra.cls ?? LOCAL_PATH_CLASS, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } }, ...(extra.volumeName ? { volumeName: extra.volumeName } : {}) },
     status: { phase: extra.phase ?? 'Pending' },
   });
@@ -152,7 +153,7 @@ describe('local-path provisioner decisions', () => {
   it('provisions only scheduled, pending claims of its class that have no volume yet', () => {
     const claims = [pvc('ready', { node: 'db-1' }), pvc('unscheduled'), pvc('other-class', { node: 'db-1', cls: 'fast' }), pvc('bound', { node: 'db-1', phase: 'Bound', volumeName: 'x' }), pvc('has-pv', { node: 'db-2' })];
     const pvs = [{ metadata: { name: 'pvc-uid-has-pv' } }];
-    assert.deepEqual(claimsToProvision(claims, pvs).map((c) => c.metadata.name), ['ready']);
+    assert.deepEqual(claimsToProvision(claims, pvs).map((c) => c.metadata?.name), ['ready']);
   });
 
   it('makes a local volume pinned to the selected node, bound to the claim, deleted with it', () => {
