@@ -145,7 +145,7 @@ describe('node configuration', () => {
 
 describe('local-path provisioner decisions', () => {
   const pvc = (name: string, extra: { node?: string; phase?: string; volumeName?: string; cls?: string } = {}): V1PersistentVolumeClaim => ({
-    metadata: { name, namespace: 'ns', uid: `uid-${name}`, annotations: extra.node ? { 'volume.kubernetes.io/selected-node': extra.node } : {} as Record<string, string> },
+    metadata: { name, namespace: 'ns', uid: `uid-${name}`, annotations: extra.node ? { 'volume.kubernetes.io/selected-node': extra.node } : {} },
     spec: { storageClassName: extra.cls ?? LOCAL_PATH_CLASS, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } }, ...(extra.volumeName ? { volumeName: extra.volumeName } : {}) },
     status: { phase: extra.phase ?? 'Pending' },
   });
