@@ -68,7 +68,7 @@ export class PodwatchMetrics {
   readonly sinkDrops = new Counter('podwatch_sink_dropped_total', 'Events dropped because a sink queue was full, by sink.');
   readonly apiRequests = new Counter('podwatch_api_requests_total', 'Requests started against the API server.');
   readonly isLeader = new Counter('podwatch_leader', '1 when this replica is the leader (or leader election is off).', 'gauge');
-  readonly latency = new Histogram('podwatch_event_latency_seconds', 'From the API server write (as observed) to the event reaching a sink.',
+  readonly latency = new Histogram('podwatch_event_latency_seconds', 'From the watch event arriving at podwatch to a sink delivering it (webhooks: when the receiver answered).',
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
   render(): string {

@@ -74,6 +74,23 @@ describe('podwatch events against the real API server', () => {
     assert.equal(ev[5]?.pod.name, name);
   });
 
+  it('uses a streaming list on this API server, and the paginated list (small pages) gives the same cache', async () => {
+    assert.ok(!pw.logs.some((l) => l.includes('streaming lists not supported')), pw.logs.join('\n'));
+    const names = ['page-a', 'page-b', 'page-c', 'page-d', 'page-e'];
+    for (const n of names) await createPod(api, ns, podManifest(n, { app: 'paged' }));
+    const paged = await startPodwatch(cluster.kc, testConfig({ namespaces: [ns], labelSelector: 'app=paged', streamingList: false, pageSize: 2 }));
+    try {
+      const cached = [...(paged.handle.informers[0]?.cache.values() ?? [])].map((p) => p.name).sort();
+      assert.deepEqual(cached, names);
+      assert.ok(paged.handle.api.requests >= 3, 'five pods in pages of two need three list requests');
+      await patchPod(api, ns, 'page-c', { metadata: { labels: { v: '2' } } });
+      await waitEvents(paged.sink, 'update after a paginated list', (e) => e.some((x) => x.pod.name === 'page-c' && x.type === 'updated'));
+      assert.equal(paged.sink.events.length, 1, 'the label selector keeps other pods out');
+    } finally {
+      await paged.stop();
+    }
+  });
+
   it('golden: create → Running → delete of a pod on a node gives at most 4 messages', async () => {
     const name = 'golden-1';
     await createPod(api, ns, podManifest(name, { app: 'golden' }, { nodeName: node }));
