@@ -1,7 +1,7 @@
 // npm run bench:podwatch — podwatch against the baseline `kubectl get pods -A --watch --output-watch-events -o json`
 // on the same stream of changes from a dedicated control plane: an initial list of BENCH_PODS pods (default
 // 10,000), then label-patch churn (a burst as fast as the API server takes it, then a paced phase at
-// BENCH_RATE events/s). Both consumers run as child processes and are read by this process, which stamps each
+// each of BENCH_RATES events/s, default 100 and 500). Both consumers run as child processes and are read by this process, which stamps each
 // line on arrival: events/s (ratio podwatch/kubectl), p50/p99 latency from the API write (request sent) to the
 // sink (the line read from podwatch's JSON-lines stdout), and RSS with every pod tracked.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,7 +19,7 @@ import { createProgress, formatDuration, silentProgress } from '../src/util/prog
 
 const PODS = Number(process.env.BENCH_PODS ?? 10_000);
 const BURST = Number(process.env.BENCH_BURST ?? 5000);
-const RATE = Number(process.env.BENCH_RATE ?? 500);
+const RATES = (process.env.BENCH_RATES ?? '100,500').split(',').map(Number).filter((n) => n > 0);
 const PACED_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const NS = 'bench';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -175,51 +175,56 @@ async function main(): Promise<void> {
       return times.length / ((Math.max(...times) - burstStart) / 1000);
     };
 
-    // Paced: RATE patches per second, latency from sending the write to the event's arrival.
-    const pacedFirst = seq + 1;
-    const total = RATE * PACED_SECONDS;
-    await progress.step(`paced churn: ${RATE} events/s for ${PACED_SECONDS}s`, async () => {
+    // Paced phases: `rate` patches per second; latency from sending the write to the event's arrival.
+    const paced = async (rate: number): Promise<{ rate: number; achieved: number; total: number; kLat: number[]; pLat: number[]; extra: number[] }> => {
+      const first = seq + 1;
+      const total = rate * PACED_SECONDS;
       const t0 = performance.now();
-      const inflight: Promise<void>[] = [];
-      for (let i = 0; i < total; i++) {
-        const due = t0 + (i * 1000) / RATE;
-        const wait = due - performance.now();
-        if (wait > 1) await sleep(wait);
-        inflight.push(patch(i * 7));
-        if (inflight.length > 64) await Promise.all(inflight.splice(0));
-      }
-      await Promise.all(inflight);
-    });
-    const pacedSeqs = Array.from({ length: total }, (_, i) => pacedFirst + i);
-    await Promise.all([waitAll(kube, pacedSeqs), waitAll(pw, pacedSeqs)]);
-    const latencies = (c: Consumer): number[] => pacedSeqs.flatMap((s) => {
-      const at = c.seqSeen.get(s);
-      const sent = sentAt.get(s);
-      return at !== undefined && sent !== undefined ? [at - sent] : [];
-    });
-    // Per event: podwatch's arrival minus kubectl's, i.e. what podwatch adds on top of the baseline on the same stream.
-    const extra = pacedSeqs.flatMap((s) => {
-      const p = pw.seqSeen.get(s);
-      const k = kube.seqSeen.get(s);
-      return p !== undefined && k !== undefined ? [p - k] : [];
-    });
+      await progress.step(`paced churn: ${rate} events/s for ${PACED_SECONDS}s`, async () => {
+        const inflight: Promise<void>[] = [];
+        for (let i = 0; i < total; i++) {
+          const wait = t0 + (i * 1000) / rate - performance.now();
+          if (wait > 1) await sleep(wait);
+          inflight.push(patch(i * 7));
+          if (inflight.length > 64) await Promise.all(inflight.splice(0));
+        }
+        await Promise.all(inflight);
+      });
+      const achieved = total / ((performance.now() - t0) / 1000);
+      const seqs = Array.from({ length: total }, (_, i) => first + i);
+      await Promise.all([waitAll(kube, seqs), waitAll(pw, seqs)]);
+      const latencies = (c: Consumer): number[] => seqs.flatMap((s) => {
+        const at = c.seqSeen.get(s);
+        const sent = sentAt.get(s);
+        return at !== undefined && sent !== undefined ? [at - sent] : [];
+      });
+      // Per event: podwatch's arrival minus kubectl's, i.e. what podwatch adds on top of the baseline on the same stream.
+      const extra = seqs.flatMap((s) => {
+        const pt = pw.seqSeen.get(s);
+        const kt = kube.seqSeen.get(s);
+        return pt !== undefined && kt !== undefined ? [pt - kt] : [];
+      });
+      return { rate, achieved, total, kLat: latencies(kube), pLat: latencies(pw), extra };
+    };
+    const phases = [];
+    for (const r of RATES) phases.push(await paced(r));
     const rssAfter = { podwatch: rssMiB(pw.child.pid), kubectl: rssMiB(kube.child.pid) };
     const metrics = await (await fetch(`http://127.0.0.1:${port ?? 0}/metrics`)).text();
     const tracked = /^podwatch_pods_tracked (\d+)$/m.exec(metrics)?.[1];
 
     const kRate = rate(kube);
     const pRate = rate(pw);
-    const kLat = latencies(kube);
-    const pLat = latencies(pw);
     const line = (s: string): void => { process.stdout.write(`${s}\n`); };
     line('');
-    line(`podwatch benchmark — ${nodeFlags.length ? `podwatch with ${nodeFlags.join(' ')}, ` : ''}${PODS} pods, burst ${BURST} patches, paced ${RATE}/s × ${PACED_SECONDS}s (pod creation ran at ${created.toFixed(0)} pods/s)`);
+    line(`podwatch benchmark — ${nodeFlags.length ? `podwatch with ${nodeFlags.join(' ')}, ` : ''}${PODS} pods, burst ${BURST} patches, paced ${RATES.join(' and ')}/s × ${PACED_SECONDS}s (pod creation ran at ${created.toFixed(0)} pods/s)`);
     line(`  initial list delivered   kubectl ${formatDuration(kInit)}   podwatch ${formatDuration(pInit)}   ratio kubectl/podwatch ${(kInit / pInit).toFixed(2)}×`);
     line(`  burst events/s           kubectl ${kRate.toFixed(0)}   podwatch ${pRate.toFixed(0)}   ratio podwatch/kubectl ${(pRate / kRate).toFixed(2)}× (target ≥ 1.0×)`);
-    line(`  paced events received    kubectl ${kLat.length}/${total}   podwatch ${pLat.length}/${total}`);
-    line(`  latency write→sink p50   kubectl ${pct(kLat, 50).toFixed(1)} ms   podwatch ${pct(pLat, 50).toFixed(1)} ms`);
-    line(`  latency write→sink p99   kubectl ${pct(kLat, 99).toFixed(1)} ms   podwatch ${pct(pLat, 99).toFixed(1)} ms (target ≤ 100 ms)`);
-    line(`  podwatch − kubectl       p50 ${pct(extra, 50).toFixed(1)} ms   p99 ${pct(extra, 99).toFixed(1)} ms (per event, same stream)`);
+    for (const ph of phases) {
+      line(`  paced ${ph.rate}/s (writer reached ${ph.achieved.toFixed(0)}/s): received kubectl ${ph.kLat.length}/${ph.total}, podwatch ${ph.pLat.length}/${ph.total}`);
+      line(`    latency write→sink p50   kubectl ${pct(ph.kLat, 50).toFixed(1)} ms   podwatch ${pct(ph.pLat, 50).toFixed(1)} ms`);
+      line(`    latency write→sink p99   kubectl ${pct(ph.kLat, 99).toFixed(1)} ms   podwatch ${pct(ph.pLat, 99).toFixed(1)} ms (target ≤ 100 ms at 500/s)`);
+      line(`    podwatch − kubectl       p50 ${pct(ph.extra, 50).toFixed(1)} ms   p99 ${pct(ph.extra, 99).toFixed(1)} ms (per event, same stream)`);
+    }
     line(`  RSS after sync           kubectl ${rssSynced.kubectl.toFixed(0)} MiB   podwatch ${rssSynced.podwatch.toFixed(0)} MiB with ${tracked ?? '?'} pods tracked (target ≤ 100 MiB)`);
     line(`  RSS after churn          kubectl ${rssAfter.kubectl.toFixed(0)} MiB   podwatch ${rssAfter.podwatch.toFixed(0)} MiB`);
     api.close();
