@@ -3,8 +3,8 @@
 // integration tests and bench:db to exercise exactly the code a pod runs. Processes are tracked by pid
 // and only those are ever signalled.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, openSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, statSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, openSync, closeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as mariadb from 'mariadb';
 import { repoRoot } from '../util/paths.js';
@@ -81,6 +81,11 @@ export class LoopbackCluster {
     mkdirSync(join(opts.baseDir, 'secrets'), { recursive: true });
     // mariadbd runs as mysql (rsync SST refuses root-owned data); it must be able to reach its dirs.
     chmodSync(opts.baseDir, 0o755);
+    if (process.getuid?.() === 0) {
+      for (let d = dirname(resolve(opts.baseDir)); d !== dirname(d); d = dirname(d)) {
+        if ((statSync(d).mode & 0o001) === 0) throw new Error(`${d} is not searchable by the mysql user that runs mariadbd; chmod o+x it or put baseDir elsewhere`);
+      }
+    }
     writeFileSync(join(opts.baseDir, 'secrets', 'root'), c.rootPassword, { mode: 0o600 });
     writeFileSync(join(opts.baseDir, 'secrets', 'app'), c.appPassword, { mode: 0o600 });
     for (const m of members) c.writeConfig(m.name);
