@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The kstack command: parses flags, calls the modules that do the work, prints their results.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { controlPlaneDown, controlPlaneStatus, controlPlaneStop, controlPlaneUp, DEFAULT_CLUSTER, restartNode } from '../cluster/control-plane.js';
 import { buildImage } from '../images/build.js';
@@ -9,6 +10,9 @@ import { UserError, messageOf } from '../util/errors.js';
 import { createProgress, formatDuration } from '../util/progress.js';
 import { parseFlags, portFlag } from './args.js';
 import { formatStatus } from './format.js';
+import { stackDown, stackUp } from '../stack/up.js';
+import { PODWATCH_FLAGS, PODWATCH_HELP, parsePodwatchConfig } from '../podwatch/config.js';
+import { runPodwatch } from '../podwatch/run.js';
 import { defaultNodeSettings } from '../cluster/nodes/cluster-nodes.js';
 import { parseTaint } from '../cluster/nodes/plan.js';
 import type { NodeSettings } from '../cluster/state.js';
@@ -24,6 +28,9 @@ function nodeSettingsFromFlags(nodes: string | undefined, dbTaint: string | unde
 const USAGE = `kstack — a Kubernetes web + database stack that proves its requirements, and its tools
 
 Usage:
+  kstack up [--context NAME]            the main job: local cluster + the stack, page URL, live pod events
+  kstack down [--all]                   remove the stack (--all: and the local cluster)
+  kstack watch [flags]                  podwatch: live pod events (see kstack watch --help)
   kstack setup                          install and build what kstack needs (idempotent, cached)
   kstack cluster up                     start a local cluster: control plane + 3 nodes, no Docker needed
   kstack cluster up --control-plane     start only a local control plane (etcd, API server, controller-manager, scheduler)
@@ -122,6 +129,90 @@ async function clusterCommand(args: string[]): Promise<number> {
   }
 }
 
+const UP_HELP = `kstack up [--context NAME] [--namespace NS] [--release NAME] [-f values.yaml]… [--timeout 10m] [--no-watch]
+
+The main job. Without --context: brings up the local cluster (or reuses the running one), builds and
+imports the stack's images, installs the webstack chart with its local values, waits for every
+workload, then prints the page URL and the podwatch view URL (port-forwards kept by kstack on
+127.0.0.1) and streams pod events until Ctrl-C. With --context: deploys to that existing cluster
+with the chart's public images instead.
+`;
+
+function timeoutFlag(value: string | undefined): number {
+  if (value === undefined) return 10 * 60_000;
+  const m = /^(\d+)(s|m)$/.exec(value);
+  if (!m) throw new UserError(`--timeout '${value}' is not a duration: use e.g. 90s or 10m`);
+  return Number(m[1]) * (m[2] === 'm' ? 60_000 : 1000);
+}
+
+async function upCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags('up', args, {
+    context: { type: 'string' }, namespace: { type: 'string', short: 'n' }, release: { type: 'string' },
+    values: { type: 'string', short: 'f', multiple: true }, timeout: { type: 'string' }, 'no-watch': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { process.stdout.write(UP_HELP); return 0; }
+  const progress = createProgress();
+  const result = await stackUp({
+    namespace: values.namespace ?? 'webstack', release: values.release ?? 'web',
+    valuesFiles: (values.values ?? []).map((f) => resolve(f)), timeoutMs: timeoutFlag(values.timeout), progress,
+    ...(values.context !== undefined ? { context: values.context } : {}),
+  });
+  process.stdout.write(`\nThe stack is up (${result.workloads.map((w) => `${w.component} ${w.ready}/${w.desired}`).join(', ')}).\n`);
+  process.stdout.write(`  page:     ${result.page.url}\n`);
+  if (result.podwatch) process.stdout.write(`  podwatch: ${result.podwatch.url}\n`);
+  if (result.kubeconfig) process.stdout.write(`  export KUBECONFIG=${result.kubeconfig}\n`);
+  const controller = new AbortController();
+  const stop = (): void => { controller.abort(); };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    if (values['no-watch']) return 0;
+    process.stdout.write(`\nPod events in namespace ${result.namespace} (Ctrl-C to stop; the stack keeps running):\n`);
+    const config = parsePodwatchConfig({
+      namespace: [result.namespace], output: 'terminal', 'emit-initial': true,
+      ...(result.kubeconfig ? { kubeconfig: result.kubeconfig } : {}),
+    }, process.env, undefined);
+    await runPodwatch(config, { signal: controller.signal });
+    return 0;
+  } finally {
+    result.page.stop();
+    result.podwatch?.stop();
+  }
+}
+
+async function downCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags('down', args, {
+    context: { type: 'string' }, namespace: { type: 'string', short: 'n' }, release: { type: 'string' }, all: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { process.stdout.write('kstack down [--context NAME] [--namespace NS] [--release NAME] [--all]\n\nRemoves the release; --all also removes the local cluster.\n'); return 0; }
+  if (values.all && values.context !== undefined) throw new UserError('--all removes the local cluster; it does not apply with --context');
+  await stackDown({
+    namespace: values.namespace ?? 'webstack', release: values.release ?? 'web', all: values.all ?? false, progress: createProgress(),
+    ...(values.context !== undefined ? { context: values.context } : {}),
+  });
+  process.stdout.write(values.all ? 'Release and local cluster removed.\n' : 'Release removed.\n');
+  return 0;
+}
+
+/** `kstack watch [podwatch flags]`: podwatch in the foreground (see `kstack watch --help`). */
+async function watchCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags('watch', args, PODWATCH_FLAGS);
+  if (values.help) { process.stdout.write(PODWATCH_HELP); return 0; }
+  const configPath = typeof values.config === 'string' ? values.config : undefined;
+  let yamlText: string | undefined;
+  if (configPath) {
+    try { yamlText = readFileSync(configPath, 'utf8'); } catch (err) { throw new UserError(`--config ${configPath}: cannot read it (${messageOf(err)})`); }
+  }
+  const config = parsePodwatchConfig(values, process.env, yamlText);
+  const controller = new AbortController();
+  process.once('SIGINT', () => { controller.abort(); });
+  process.once('SIGTERM', () => { controller.abort(); });
+  await runPodwatch(config, { signal: controller.signal });
+  return 0;
+}
+
 async function imagesCommand(args: string[]): Promise<number> {
   const [sub, ...names] = args;
   const all = Object.keys(imageRecipes) as ImageName[];
@@ -159,6 +250,12 @@ async function main(argv: string[]): Promise<number> {
       return clusterCommand(rest);
     case 'images':
       return imagesCommand(rest);
+    case 'up':
+      return upCommand(rest);
+    case 'down':
+      return downCommand(rest);
+    case 'watch':
+      return watchCommand(rest);
     default:
       throw new UserError(`unknown command '${command}'; run 'kstack help' to see the commands`);
   }

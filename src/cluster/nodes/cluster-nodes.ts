@@ -19,7 +19,8 @@ import { renderKubeconfig } from '../kubeconfig.js';
 import type { ClusterLayout } from '../layout.js';
 import { ensureCertificates, readPem } from '../pki.js';
 import type { ClusterState, NodeSettings } from '../state.js';
-import { clusterImagesFor, nodesDown, nodesUp } from './nodes.js';
+import { clusterImagesFor, importMissingImages, nodesDown, nodesUp } from './nodes.js';
+import { nodeLayout } from './node-layout.js';
 import { DEFAULT_DB_TAINT, planClusterNetwork, type ClusterNetworkPlan } from './plan.js';
 
 export const DEFAULT_NODE_COUNT = 3;
@@ -130,4 +131,10 @@ export async function stopNodesAndAddons(layout: ClusterLayout, state: ClusterSt
   const net = networkPlanFor(layout.name, settings);
   await nodesDown(layout, state, net);
   if (state?.nodes) state.nodes = state.nodes.map((n) => ({ name: n.name, components: {} }));
+}
+
+/** Imports images into every node's containerd that does not hold them yet (the stack's images). */
+export async function importImagesIntoCluster(layout: ClusterLayout, state: ClusterState, images: readonly BuiltImage[]): Promise<void> {
+  if (!state.nodeSettings) throw new UserError(`cluster '${layout.name}' has no nodes to import images into`);
+  for (const node of networkPlanFor(layout.name, state.nodeSettings).nodes) await importMissingImages(nodeLayout(layout, node.name), images);
 }

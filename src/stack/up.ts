@@ -1,0 +1,135 @@
+// `kstack up`: the whole stack in one command — the local cluster (or an existing one), the images, the
+// chart installed, waited for with progress, and the page and podwatch reachable from this host.
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { helmUpgradeInstall, webstackChartDir } from '../chart/helm.js';
+import { controlPlaneDown, controlPlaneStatus, controlPlaneUp, DEFAULT_CLUSTER } from '../cluster/control-plane.js';
+import { defaultNodeSettings, importImagesIntoCluster } from '../cluster/nodes/cluster-nodes.js';
+import { buildImage } from '../images/build.js';
+import type { ImageName } from '../images/recipes.js';
+import type { BuiltImage } from '../images/build.js';
+import { homedir } from 'node:os';
+import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
+import { run } from '../util/exec.js';
+import { UserError } from '../util/errors.js';
+import type { Progress } from '../util/progress.js';
+import { portForward, type PortForward } from './port-forward.js';
+import { allReady, describeProgress, parseWorkloadList, type WorkloadStatus } from './workloads.js';
+
+/** The images the chart's local values name. */
+export const STACK_IMAGES: readonly ImageName[] = ['nginx', 'node', 'mariadb', 'tools'];
+
+export interface StackUpOptions {
+  /** Deploy to this kubeconfig context (an existing cluster, public images) instead of the local cluster. */
+  context?: string;
+  namespace: string;
+  release: string;
+  valuesFiles: string[];
+  clusterName?: string;
+  baseDir?: string;
+  timeoutMs: number;
+  progress: Progress;
+}
+
+export interface StackUpResult {
+  /** kubectl/helm arguments that select the cluster (kubeconfig and context). */
+  kubeArgs: string[];
+  kubeconfig?: string;
+  namespace: string;
+  release: string;
+  workloads: WorkloadStatus[];
+  page: PortForward;
+  podwatch?: PortForward;
+}
+
+async function waitForWorkloads(kubectl: string, kubeArgs: string[], namespace: string, release: string, timeoutMs: number, progress: Progress): Promise<WorkloadStatus[]> {
+  return progress.step(`wait for release '${release}' in namespace '${namespace}'`, async (step) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const out = await run(kubectl, [...kubeArgs, '-n', namespace, 'get', 'deployments,statefulsets', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json']);
+      const last = parseWorkloadList(out.stdout);
+      if (allReady(last)) return last;
+      step.detail(describeProgress(last) || 'waiting for workloads to appear');
+      if (Date.now() > deadline) {
+        const pods = (await run(kubectl, [...kubeArgs, '-n', namespace, 'get', 'pods', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'wide'], { allowFailure: true })).stdout;
+        throw new UserError(`release '${release}' not ready after ${Math.round(timeoutMs / 1000)} s (${describeProgress(last)}); pods:\n${pods}\nSee 'kubectl -n ${namespace} describe pods' and the pods' logs`);
+      }
+      await sleep(1000);
+    }
+  });
+}
+
+export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
+  const { kubectl, helm } = await ensureKubectlAndHelm(opts.progress);
+  let kubeArgs: string[];
+  let kubeconfig: string | undefined;
+  const valuesFiles = [...opts.valuesFiles];
+  if (opts.context) {
+    kubeArgs = ['--context', opts.context];
+    const check = await run(kubectl, [...kubeArgs, 'version', '-o', 'json'], { allowFailure: true });
+    if (check.code !== 0) throw new UserError(`--context ${opts.context}: the cluster does not answer (${check.stderr.trim().split('\n')[0] ?? ''}); check 'kubectl config get-contexts'`);
+  } else {
+    const cluster = await controlPlaneUp({
+      progress: opts.progress,
+      nodes: defaultNodeSettings(),
+      name: opts.clusterName ?? DEFAULT_CLUSTER,
+      ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
+    });
+    kubeconfig = cluster.kubeconfig;
+    kubeArgs = ['--kubeconfig', kubeconfig];
+    const images: BuiltImage[] = [];
+    for (const name of STACK_IMAGES) images.push(await buildImage(name, opts.progress));
+    await opts.progress.step('import the stack\'s images into every node', () => importImagesIntoCluster(cluster.layout, cluster.state, images));
+    valuesFiles.unshift(join(webstackChartDir, 'values-local.yaml'));
+  }
+  await opts.progress.step(`helm upgrade --install ${opts.release} (namespace ${opts.namespace})`, async () => {
+    await run(kubectl, [...kubeArgs, 'create', 'namespace', opts.namespace], { allowFailure: true });
+    await helmUpgradeInstall({
+      helm, release: opts.release, namespace: opts.namespace, valuesFiles,
+      kubeconfig: kubeconfig ?? process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config'), extraArgs: opts.context ? ['--kube-context', opts.context] : [],
+    });
+  });
+  const workloads = await waitForWorkloads(kubectl, kubeArgs, opts.namespace, opts.release, opts.timeoutMs, opts.progress);
+  const services = JSON.parse((await run(kubectl, [...kubeArgs, '-n', opts.namespace, 'get', 'services', '-l', `app.kubernetes.io/instance=${opts.release}`, '-o', 'json'])).stdout) as {
+    items: { metadata: { name: string; labels?: Record<string, string> }; spec: { ports: { name?: string; port: number }[] } }[];
+  };
+  const svc = (component: string): { name: string; port: number } | undefined => {
+    const s = services.items.find((i) => i.metadata.labels?.['app.kubernetes.io/component'] === component);
+    const port = s?.spec.ports.find((p) => p.name === 'http') ?? s?.spec.ports[0];
+    return s && port ? { name: s.metadata.name, port: port.port } : undefined;
+  };
+  const web = svc('web');
+  if (!web) throw new UserError(`release '${opts.release}' has no web Service; is it the webstack chart?`);
+  const page = await portForward(kubectl, kubeArgs, opts.namespace, web.name, web.port);
+  const pw = svc('podwatch');
+  const podwatch = pw ? await portForward(kubectl, kubeArgs, opts.namespace, pw.name, pw.port) : undefined;
+  return { kubeArgs, ...(kubeconfig ? { kubeconfig } : {}), namespace: opts.namespace, release: opts.release, workloads, page, ...(podwatch ? { podwatch } : {}) };
+}
+
+export interface StackDownOptions {
+  context?: string;
+  namespace: string;
+  release: string;
+  clusterName?: string;
+  baseDir?: string;
+  /** Also remove the local cluster. */
+  all: boolean;
+  progress: Progress;
+}
+
+/** Removes the release (and with `all`, the local cluster it runs on). */
+export async function stackDown(opts: StackDownOptions): Promise<void> {
+  const { helm } = await ensureKubectlAndHelm(opts.progress);
+  const name = opts.clusterName ?? DEFAULT_CLUSTER;
+  const local = opts.context === undefined;
+  const status = local ? await controlPlaneStatus({ name, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) }) : undefined;
+  const apiUp = status?.components.find((c) => c.name === 'kube-apiserver')?.healthy ?? !local;
+  if (apiUp) {
+    const kubeArgs = local ? ['--kubeconfig', status?.kubeconfig ?? ''] : ['--kube-context', opts.context ?? ''];
+    await opts.progress.step(`helm uninstall ${opts.release} (namespace ${opts.namespace})`, async () => {
+      const res = await run(helm, ['uninstall', opts.release, '--namespace', opts.namespace, '--wait', ...kubeArgs], { allowFailure: true });
+      if (res.code !== 0 && !/not found/i.test(res.stderr)) throw new UserError(`helm uninstall failed: ${res.stderr.trim()}`);
+    });
+  }
+  if (opts.all && local) await controlPlaneDown({ name, progress: opts.progress, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) });
+}
