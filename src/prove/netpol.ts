@@ -27,6 +27,8 @@ export interface PodInfo {
   ips?: string[];
   /** Every container's ports: named ports in policies resolve against them. */
   ports?: ContainerPortInfo[];
+  /** status.hostIP: traffic between a pod and its own node is always allowed. */
+  hostIP?: string;
 }
 
 export interface NamespaceInfo {
@@ -70,6 +72,8 @@ export interface Verdict {
   egress?: DirectionVerdict;
   /** At the destination; absent when the destination is an IP. */
   ingress?: DirectionVerdict;
+  /** Set when the connection is allowed whatever the policies say (then egress/ingress are for information). */
+  exception?: string;
   /** One line saying why, e.g. "egress from x/a: allowed (not isolated); ingress to x/b: denied: ...". */
   reason: string;
 }
@@ -103,7 +107,14 @@ export interface CompiledPolicy {
   egress?: Rule[];
 }
 
-interface Pod { namespace: string; name: string; labels: Record<string, string>; ips: IpAddress[]; ports: Required<ContainerPortInfo>[] }
+interface Pod {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  ips: IpAddress[];
+  ports: Required<ContainerPortInfo>[];
+  hostIP?: IpAddress;
+}
 
 export interface NetworkModel {
   namespaces: ReadonlyMap<string, Record<string, string>>;
@@ -343,7 +354,9 @@ function compilePod(p: PodInfo, namespaces: ReadonlyMap<string, unknown>): Pod {
     if (!PROTOCOLS.includes(protocol)) throw new UserError(`${id}: ports[${i}].protocol: must be TCP, UDP or SCTP`);
     return { name: cp.name ?? '', port: cp.port, protocol };
   });
-  return { namespace: p.namespace, name: p.name, labels: labelMap(p.labels, `${id}: labels`), ips, ports };
+  const hostIP = p.hostIP === undefined ? undefined : parseIp(p.hostIP);
+  if (p.hostIP !== undefined && hostIP === undefined) throw new UserError(`${id}: hostIP: "${p.hostIP}" is not an IP address`);
+  return { namespace: p.namespace, name: p.name, labels: labelMap(p.labels, `${id}: labels`), ips, ports, ...(hostIP ? { hostIP } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -429,12 +442,23 @@ export function evaluate(model: NetworkModel, conn: Connection): Verdict {
   const common = { destination: to, port: conn.port, protocol };
   const egress = from.kind === 'pod' ? directionVerdict(model, { ...common, direction: 'egress', subject: from.pod, other: to }) : undefined;
   const ingress = to.kind === 'pod' ? directionVerdict(model, { ...common, direction: 'ingress', subject: to.pod, other: from }) : undefined;
-  const allowed = (egress?.allowed ?? true) && (ingress?.allowed ?? true);
-  const reason = [
+  const exception = alwaysAllowed(from, to);
+  const allowed = exception !== undefined || ((egress?.allowed ?? true) && (ingress?.allowed ?? true));
+  const reason = exception ?? ([
     egress && `egress from ${endpointName(conn.from)}: ${describe(egress)}`,
     ingress && `ingress to ${endpointName(conn.to)}: ${describe(ingress)}`,
-  ].filter((s) => s !== undefined).join('; ');
-  return { allowed, ...(egress ? { egress } : {}), ...(ingress ? { ingress } : {}), reason: reason || 'no pod involved' };
+  ].filter((s) => s !== undefined).join('; ') || 'no pod involved');
+  return { allowed, ...(egress ? { egress } : {}), ...(ingress ? { ingress } : {}), ...(exception ? { exception } : {}), reason };
+}
+
+const sameIp = (a: IpAddress | undefined, b: IpAddress): boolean => a !== undefined && a.family === b.family && a.value === b.value;
+
+/** The two exceptions the API documents: a pod cannot block itself, nor traffic with its own node. */
+function alwaysAllowed(from: Resolved, to: Resolved): string | undefined {
+  if (from.kind === 'pod' && to.kind === 'pod' && from.pod === to.pod) return 'allowed: a pod cannot block traffic to itself';
+  if (from.kind === 'ip' && to.kind === 'pod' && sameIp(to.pod.hostIP, from.ip)) return 'allowed: traffic from the pod\'s own node is always allowed';
+  if (from.kind === 'pod' && to.kind === 'ip' && sameIp(from.pod.hostIP, to.ip)) return 'allowed: traffic to the pod\'s own node is always allowed';
+  return undefined;
 }
 
 function describe(v: DirectionVerdict): string {

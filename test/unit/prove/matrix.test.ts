@@ -49,9 +49,10 @@ describe('expected matrix', () => {
     const exp = expectedMatrix(smallModel(), SOURCES, TARGETS);
     assert.deepEqual(exp.rows, ['x/a', 'x/b', 'y/a']);
     assert.deepEqual(exp.columns, ['x/a:80', 'x/b:80', 'y/a:53/UDP']);
-    assert.deepEqual(exp.cells.map((row) => row.map((c) => c.open)), [[true, false, true], [true, false, true], [true, false, true]]);
+    assert.deepEqual(exp.cells.map((row) => row.map((c) => c.open)), [[true, false, true], [true, true, true], [true, false, true]]);
     assert.deepEqual(exp.cells.map((row) => row.map((c) => c.loopback)), [[true, false, false], [false, true, false], [false, false, true]]);
     assert.match(exp.cells[2]?.[0]?.reason ?? '', /ingress to x\/a: allowed by x\/y-to-a-80/);
+    assert.equal(exp.cells[1]?.[1]?.reason, 'allowed: a pod cannot block traffic to itself');
   });
 
   it('refuses duplicate rows or columns', () => {
@@ -63,7 +64,7 @@ describe('expected matrix', () => {
     assert.equal(formatTable(expectedMatrix(smallModel(), SOURCES, TARGETS)), [
       '     x/a:80  x/b:80  y/a:53/UDP',
       'x/a  ✓       ✗       ✓',
-      'x/b  ✓       ✗       ✓',
+      'x/b  ✓       ✓       ✓',
       'y/a  ✓       ✗       ✓',
       '',
       '✓ open  ✗ closed (expected by the policies)',
@@ -87,7 +88,7 @@ describe('comparison with an observed matrix', () => {
     recordObservation(obs, 'x/b', 'x/a:80', { result: 'closed' });                        // expected open: over-blocking
     recordObservation(obs, 'x/a', 'y/a:53/UDP', { result: 'error', detail: 'probe pod not ready' });
     delete obs.cells['y/a']?.['y/a:53/UDP'];                                              // loopback, never probed
-    recordObservation(obs, 'x/b', 'x/b:80', { result: 'open' });                          // loopback mismatch
+    recordObservation(obs, 'x/b', 'x/b:80', { result: 'closed' });                        // loopback mismatch
     recordObservation(obs, 'z/q', 'x/a:80', { result: 'open' });                          // not in the matrix
     const cmp = compareMatrices(exp, obs);
     assert.equal(cmp.ok, false);
@@ -103,7 +104,7 @@ describe('comparison with an observed matrix', () => {
     assert.equal(formatTable(cmp), [
       '     x/a:80  x/b:80  y/a:53/UDP',
       'x/a  ✓       ✗       ✓≠E',
-      'x/b  ✓≠✗     ✗≠✓*    ✓',
+      'x/b  ✓≠✗     ✓≠✗*    ✓',
       'y/a  ✓       ✗≠✓     ✓≠?',
       '',
       '✓ open  ✗ closed  E probe error  ? not probed  a≠b: expected a, observed b  *: loopback, not counted',
@@ -114,10 +115,10 @@ describe('comparison with an observed matrix', () => {
 
   it('counts loopback mismatches when asked to', () => {
     const obs = observedAsExpected(exp);
-    recordObservation(obs, 'x/b', 'x/b:80', { result: 'open' });
+    recordObservation(obs, 'x/b', 'x/b:80', { result: 'closed' });
     const cmp = compareMatrices(exp, obs, { ignoreLoopback: false });
     assert.equal(cmp.ok, false);
-    assert.equal(cellText(cmp.cells[1]![1]!), '✗≠✓');
+    assert.equal(cellText(cmp.cells[1]![1]!), '✓≠✗');
   });
 
   it('has a JSON form with rows of cells, the diffs and the summary', () => {
@@ -178,7 +179,7 @@ describe('the stack\'s own policies (requirement 5: only web pods reach the DB)'
       '                shop/db-1:3306  shop/db-1:4567  shop/db-1:8081  shop/web-2:8080  kube-system/coredns:53/UDP  kube-system/coredns:53  kube-system/coredns:9153',
       'shop/web-1      ✓               ✗               ✗               ✗                ✓                           ✓                       ✗',
       'shop/db-0       ✗               ✓               ✓               ✗                ✓                           ✓                       ✗',
-      'shop/db-1       ✗               ✓               ✓               ✗                ✓                           ✓                       ✗',
+      'shop/db-1       ✓               ✓               ✓               ✗                ✓                           ✓                       ✗',
       'shop/podwatch   ✗               ✗               ✗               ✗                ✓                           ✓                       ✗',
       'other/intruder  ✗               ✗               ✗               ✗                ✓                           ✓                       ✓',
       '192.0.2.10      ✗               ✗               ✗               ✗                ✓                           ✓                       ✓',

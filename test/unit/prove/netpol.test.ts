@@ -438,6 +438,22 @@ describe('NetworkPolicy evaluator: more of the API', () => {
     assert.equal(evaluate(m, { from: podEndpoint('x', 'a'), to: podEndpoint('y', 'b'), port: 80 }).allowed, true);
   });
 
+  it('a pod can always reach itself, and traffic between a pod and its own node is always allowed', () => {
+    const pods: PodInfo[] = [
+      { namespace: 'x', name: 'a', labels: {}, ips: ['10.0.1.1'], hostIP: '192.168.50.1' },
+      { namespace: 'x', name: 'b', labels: {}, ips: ['10.0.1.2'], hostIP: '192.168.50.2' },
+    ];
+    const m = model([np('x', 'deny-all', { podSelector: ALL, policyTypes: ['Ingress', 'Egress'] })], pods);
+    const self = evaluate(m, { from: podEndpoint('x', 'a'), to: podEndpoint('x', 'a'), port: 80 });
+    assert.equal(self.allowed, true);
+    assert.equal(self.exception, 'allowed: a pod cannot block traffic to itself');
+    assert.equal(self.ingress?.allowed, false, 'the rules alone would deny it');
+    assert.equal(evaluate(m, { from: ipEndpoint('192.168.50.1'), to: podEndpoint('x', 'a'), port: 80 }).allowed, true);
+    assert.equal(evaluate(m, { from: podEndpoint('x', 'a'), to: ipEndpoint('192.168.50.1'), port: 10250 }).allowed, true);
+    assert.equal(evaluate(m, { from: ipEndpoint('192.168.50.2'), to: podEndpoint('x', 'a'), port: 80 }).allowed, false, 'another node is not exempt');
+    assert.equal(evaluate(m, { from: podEndpoint('x', 'b'), to: podEndpoint('x', 'a'), port: 80 }).allowed, false);
+  });
+
   it('explains a verdict: which policies isolate, which allow', () => {
     const m = model([
       ingressPolicy('x', 'deny', ALL),
