@@ -288,11 +288,14 @@ export function compilePolicy(np: V1NetworkPolicy): CompiledPolicy {
     const ingressRaw = arrayAt(spec.ingress, 'spec.ingress');
     const egressRaw = arrayAt(spec.egress, 'spec.egress');
     const types = policyTypes(spec.policyTypes, egressRaw.length > 0);
+    // Rules of a type the policy does not have are validated too (the API server does), then dropped.
+    const ingress = ingressRaw.map((r, i) => compileRule(r, `spec.ingress[${i}]`, 'from'));
+    const egress = egressRaw.map((r, i) => compileRule(r, `spec.egress[${i}]`, 'to'));
     return {
       namespace, name,
       podSelector: compileSelector(spec.podSelector, 'spec.podSelector'),
-      ...(types.has('Ingress') ? { ingress: ingressRaw.map((r, i) => compileRule(r, `spec.ingress[${i}]`, 'from')) } : {}),
-      ...(types.has('Egress') ? { egress: egressRaw.map((r, i) => compileRule(r, `spec.egress[${i}]`, 'to')) } : {}),
+      ...(types.has('Ingress') ? { ingress } : {}),
+      ...(types.has('Egress') ? { egress } : {}),
     };
   } catch (err) {
     if (err instanceof FieldError) throw new UserError(`${id}: ${err.message}`);

@@ -526,6 +526,7 @@ describe('NetworkPolicy validation', () => {
     ['"from" in an egress rule', { egress: [{ from: [{ podSelector: {} }] }] }, /spec\.egress\[0\]\.from: egress rules name their peers in "to"/],
     ['both "from" and "_from"', { ingress: [{ from: [], _from: [] }] }, /spec\.ingress\[0\]: has both "from" and "_from"/],
     ['rules that are not a list', { ingress: { from: [] } }, /spec\.ingress: must be a list/],
+    ['a bad rule in a direction the policy does not have', { policyTypes: ['Egress'], ingress: [{ ports: [{ port: 70000 }] }] }, /spec\.ingress\[0\]\.ports\[0\]\.port/],
   ] as const) {
     it(`refuses ${what}, naming the field`, () => {
       assert.throws(() => model([bad(spec)]), { name: 'UserError', message: msg });
