@@ -365,14 +365,18 @@ function compilePod(p: PodInfo, namespaces: ReadonlyMap<string, unknown>): Pod {
 // ---------------------------------------------------------------------------------------------------
 // Evaluation.
 
+const sameIp = (a: IpAddress | undefined, b: IpAddress): boolean => a !== undefined && a.family === b.family && a.value === b.value;
+
 /** What a rule's peer is compared with: the other end of the connection, resolved against the model. */
 type Resolved = { kind: 'pod'; pod: Pod } | { kind: 'ip'; ip: IpAddress };
 
+/** An IP endpoint that is a modelled pod's address is that pod: it is what the network sees. */
 function resolve(model: NetworkModel, e: Endpoint, role: string): Resolved {
   if (e.kind === 'ip') {
     const ip = parseIp(e.ip);
     if (ip === undefined) throw new UserError(`${role}: "${e.ip}" is not an IP address`);
-    return { kind: 'ip', ip };
+    const owner = [...model.pods.values()].find((p) => p.ips.some((own) => sameIp(own, ip)));
+    return owner ? { kind: 'pod', pod: owner } : { kind: 'ip', ip };
   }
   const pod = model.pods.get(endpointName(e));
   if (pod === undefined) throw new UserError(`${role}: pod ${endpointName(e)} is not in the model`);
@@ -453,8 +457,6 @@ export function evaluate(model: NetworkModel, conn: Connection): Verdict {
   ].filter((s) => s !== undefined).join('; ') || 'no pod involved');
   return { allowed, ...(egress ? { egress } : {}), ...(ingress ? { ingress } : {}), ...(exception ? { exception } : {}), reason };
 }
-
-const sameIp = (a: IpAddress | undefined, b: IpAddress): boolean => a !== undefined && a.family === b.family && a.value === b.value;
 
 /** The two exceptions the API documents: a pod cannot block itself, nor traffic with its own node. */
 function alwaysAllowed(from: Resolved, to: Resolved): string | undefined {

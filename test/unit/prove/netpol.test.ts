@@ -421,6 +421,14 @@ describe('NetworkPolicy evaluator: more of the API', () => {
     assert.deepEqual(v.ingress, { isolated: true, allowed: true, selectedBy: ['x/from-lan'], allowedBy: ['x/from-lan'] });
   });
 
+  it('an IP endpoint that is a pod\'s address is treated as that pod', () => {
+    const m = model([ingressPolicy('x', 'from-y-a', labels({ pod: 'a' }), { _from: [{ namespaceSelector: nsIs('y'), podSelector: labels({ pod: 'a' }) }] })]);
+    const v = evaluate(m, { from: ipEndpoint(podIp('y', 'a')), to: podEndpoint('x', 'a'), port: 80 });
+    assert.equal(v.allowed, true);
+    assert.ok(v.egress, 'the source pod\'s egress side is evaluated');
+    assert.equal(evaluate(m, { from: ipEndpoint(podIp('y', 'b')), to: podEndpoint('x', 'a'), port: 80 }).allowed, false);
+  });
+
   it('egress to external destinations: only the source side counts', () => {
     const m = model([egressPolicy('x', 'internet', ALL, { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }] })]);
     assert.equal(evaluate(m, { from: podEndpoint('x', 'a'), to: ipEndpoint('203.0.113.7'), port: 443 }).allowed, true);
