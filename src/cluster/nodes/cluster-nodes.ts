@@ -136,5 +136,6 @@ export async function stopNodesAndAddons(layout: ClusterLayout, state: ClusterSt
 /** Imports images into every node's containerd that does not hold them yet (the stack's images). */
 export async function importImagesIntoCluster(layout: ClusterLayout, state: ClusterState, images: readonly BuiltImage[]): Promise<void> {
   if (!state.nodeSettings) throw new UserError(`cluster '${layout.name}' has no nodes to import images into`);
-  for (const node of networkPlanFor(layout.name, state.nodeSettings).nodes) await importMissingImages(nodeLayout(layout, node.name), images);
+  // Nodes import in parallel: each has its own containerd, and the work is mostly disk and hashing.
+  await Promise.all(networkPlanFor(layout.name, state.nodeSettings).nodes.map((node) => importMissingImages(nodeLayout(layout, node.name), images)));
 }

@@ -1,0 +1,76 @@
+// `kstack up` end to end on the local cluster: the webstack chart with the local images, every workload
+// ready, each nginx replica serving a page with its own pod IP and serving-host, the custom nginx
+// configuration in force, the page reachable from this host, and `down --all` removing everything.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
+import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
+import { run } from '../../src/util/exec.js';
+import { createProgress } from '../../src/util/progress.js';
+
+const CLUSTER = 'stack';
+const baseDir = mkdtempSync(join(tmpdir(), 'kstack-stack-'));
+const progress = createProgress();
+let result: StackUpResult;
+let kubectlBin = '';
+
+const kubectl = async (args: string[]): Promise<string> => (await run(kubectlBin, [...result.kubeArgs, '-n', result.namespace, ...args])).stdout;
+
+interface Pod { metadata: { name: string; labels: Record<string, string> }; status: { podIP: string; phase: string } }
+
+describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
+  before(async () => {
+    kubectlBin = (await ensureKubectlAndHelm(progress)).kubectl;
+    result = await stackUp({ namespace: 'webstack', release: 'web', valuesFiles: [], clusterName: CLUSTER, baseDir, timeoutMs: 10 * 60_000, progress });
+  });
+  after(async () => {
+    result.page.stop();
+    result.podwatch?.stop();
+    await stackDown({ namespace: 'webstack', release: 'web', clusterName: CLUSTER, baseDir, all: true, progress }).catch(() => undefined);
+    rmSync(baseDir, { recursive: true, force: true });
+  });
+
+  it('runs every workload of the release: web 3/3, db 3/3, podwatch 2/2', () => {
+    const byComponent = Object.fromEntries(result.workloads.map((w) => [w.component, `${w.ready}/${w.desired}`]));
+    assert.deepEqual(byComponent, { db: '3/3', podwatch: '2/2', web: '3/3' });
+  });
+
+  it('has each nginx replica serve its own pod IP and Host- + the last 5 characters of its name', async () => {
+    const pods = (JSON.parse(await kubectl(['get', 'pods', '-l', 'app.kubernetes.io/component=web', '-o', 'json'])) as { items: Pod[] }).items;
+    assert.equal(pods.length, 3);
+    for (const pod of pods) {
+      const page = await kubectl(['exec', pod.metadata.name, '-c', 'nginx', '--', 'bash', '-c',
+        'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET / HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n" >&3 && cat <&3']);
+      assert.match(page, /^HTTP\/1\.1 200 OK/);
+      assert.ok(page.includes(pod.status.podIP), `${pod.metadata.name}'s page shows its IP ${pod.status.podIP}`);
+      assert.ok(page.includes(`Host-${pod.metadata.name.slice(-5)}`), `${pod.metadata.name}'s page shows Host-${pod.metadata.name.slice(-5)}`);
+    }
+  });
+
+  it('serves the page to this host through the kept port-forward, with the custom nginx configuration\'s headers', async () => {
+    const res = await fetch(result.page.url);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    const body = await res.text();
+    assert.match(body, /Host-[a-z0-9]{5}/);
+    const info = await (await fetch(new URL('/api/info', result.page.url))).json() as { pod: { ip: string }; servingHost: string };
+    assert.match(info.servingHost, /^Host-[a-z0-9]{5}$/);
+    assert.match(info.pod.ip, /^10\.244\.\d+\.\d+$/);
+  });
+
+  it('serves podwatch\'s view and health to this host', async () => {
+    assert.ok(result.podwatch, 'podwatch Service forwarded');
+    const health = await fetch(new URL('/healthz', result.podwatch.url));
+    assert.equal(health.status, 200);
+  });
+
+  it('`down --all` removes the release and the local cluster', async () => {
+    result.page.stop();
+    result.podwatch?.stop();
+    await stackDown({ namespace: 'webstack', release: 'web', clusterName: CLUSTER, baseDir, all: true, progress });
+    assert.equal(existsSync(join(baseDir, CLUSTER)), false);
+  });
+});
