@@ -85,7 +85,12 @@ describe('podwatch webhook sink with a real receiver', () => {
       json.slowMs = 0; slack.slowMs = 0;
       await createPod(api, ns, podManifest('up-0'));
       const expected = ['down-0', 'down-1', 'down-2', 'down-3', 'slow-0', 'slow-1', 'slow-2', 'up-0'];
-      await eventually('all events delivered', () => Promise.resolve(json.bodies.length >= expected.length && slack.bodies.length >= expected.length ? true : undefined), 90_000);
+      await eventually('all events delivered', () => Promise.resolve(json.bodies.length >= expected.length && slack.bodies.length >= expected.length ? true : undefined), 90_000)
+        .catch((err: unknown) => {
+          const m = pw.handle.metrics;
+          throw new Error(`${(err as Error).message}; json got ${json.bodies.length}, slack ${slack.bodies.length}; seen ${pw.sink.events.length} events; `
+            + `errors ${m.sinkErrors.get({ sink: 'webhook-0' })}/${m.sinkErrors.get({ sink: 'webhook-1' })}; logs:\n${pw.logs.slice(-20).join('\n')}`);
+        });
       // A slow answer that arrived after podwatch gave up may be delivered twice (at-least-once); order and completeness hold.
       const names = [...new Set(json.bodies.map((b) => (b as PodEvent).pod.name))];
       assert.deepEqual(names, expected);
