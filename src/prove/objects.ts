@@ -1,6 +1,6 @@
 // From API objects (as listed by the cluster probe, or rendered by the chart) to the evaluator's inputs.
 // Pure: the caller lists; this only picks the fields NetworkPolicy semantics depend on.
-import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
+import type { V1Namespace, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
 import { UserError } from '../util/errors.js';
 import type { ContainerPortInfo, NamespaceInfo, PodInfo, Protocol } from './netpol.js';
 
@@ -46,4 +46,32 @@ export function podInfo(pod: V1Pod): PodInfo {
     ports,
     ...(hostIP ? { hostIP } : {}),
   };
+}
+
+interface ManifestObject {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown };
+}
+
+/**
+ * The NetworkPolicies among rendered manifests (`helm template` output), in `namespace` unless they name
+ * their own. Other APIs' kinds called NetworkPolicy (e.g. Calico's crd.projectcalico.org/v1) have other
+ * semantics: they are returned in `ignored` ("apiVersion kind/name") rather than evaluated wrongly.
+ */
+export function networkPoliciesOf(objects: readonly ManifestObject[], namespace: string): { policies: V1NetworkPolicy[]; ignored: string[] } {
+  const policies: V1NetworkPolicy[] = [];
+  const ignored: string[] = [];
+  for (const o of objects) {
+    if (o.kind !== 'NetworkPolicy') continue;
+    if (o.apiVersion !== 'networking.k8s.io/v1') {
+      ignored.push(`${String(o.apiVersion)} NetworkPolicy/${String(o.metadata?.name)}`);
+      continue;
+    }
+    const ns = typeof o.metadata?.namespace === 'string' && o.metadata.namespace !== '' ? o.metadata.namespace : namespace;
+    const copy = structuredClone(o) as V1NetworkPolicy; // rendered manifests are plain data
+    copy.metadata = { ...copy.metadata as Record<string, unknown>, namespace: ns };
+    policies.push(copy);
+  }
+  return { policies, ignored };
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
-import { isPolicyGoverned, namespaceInfo, podInfo } from '../../../src/prove/objects.js';
+import { isPolicyGoverned, namespaceInfo, networkPoliciesOf, podInfo } from '../../../src/prove/objects.js';
 import { buildModel, evaluate, podEndpoint } from '../../../src/prove/netpol.js';
 
 const pod = (over: Partial<V1Pod> = {}): V1Pod => ({
@@ -47,5 +47,20 @@ describe('API objects to evaluator inputs', () => {
   it('refuses objects without names', () => {
     assert.throws(() => podInfo({ metadata: { name: 'x' } }), /pod without metadata\.namespace/);
     assert.throws(() => namespaceInfo({ metadata: {} }), /namespace without metadata\.name/);
+  });
+});
+
+describe('NetworkPolicies from rendered manifests', () => {
+  it('keeps networking.k8s.io/v1 policies, fills in the release namespace, and sets aside look-alikes', () => {
+    const objects = [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' } },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny' }, spec: { podSelector: {} } },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'dns', namespace: 'kube-system' }, spec: { podSelector: {} } },
+      { apiVersion: 'crd.projectcalico.org/v1', kind: 'NetworkPolicy', metadata: { name: 'calico' } },
+    ];
+    const { policies, ignored } = networkPoliciesOf(objects, 'shop');
+    assert.deepEqual(policies.map((p) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`), ['shop/deny', 'kube-system/dns']);
+    assert.deepEqual(ignored, ['crd.projectcalico.org/v1 NetworkPolicy/calico']);
+    assert.equal(objects[1]?.metadata.namespace, undefined, 'the input is not modified');
   });
 });
