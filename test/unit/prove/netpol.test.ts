@@ -395,6 +395,25 @@ describe('NetworkPolicy evaluator: the upstream e2e truth tables', () => {
 describe('NetworkPolicy evaluator: more of the API', () => {
   for (const c of MORE) it(c.name, () => { checkCase(c); });
 
+  it('follows namespace and pod labels (the upstream "updated namespace" / "updated pod" cases)', () => {
+    const policies = [
+      ingressPolicy('x', 'from-ns2', labels({ pod: 'a' }), { _from: [{ namespaceSelector: labels({ ns2: 'updated' }) }] }),
+      ingressPolicy('x', 'from-pod2', labels({ pod: 'a' }), { _from: [{ podSelector: labels({ pod: 'b', pod2: 'updated' }) }] }),
+    ];
+    const probe = (m: NetworkModel, from: Endpoint) => evaluate(m, { from, to: podEndpoint('x', 'a'), port: 80 }).allowed;
+    const before = model(policies);
+    assert.equal(probe(before, podEndpoint('y', 'a')), false);
+    assert.equal(probe(before, podEndpoint('x', 'b')), false);
+    const after = buildModel({
+      namespaces: NS.map((name) => ({ name, labels: name === 'y' ? { ns2: 'updated' } : {} })),
+      pods: PODS.map((p) => (p.namespace === 'x' && p.name === 'b' ? { ...p, labels: { pod: 'b', pod2: 'updated' } } : p)),
+      policies,
+    });
+    assert.equal(probe(after, podEndpoint('y', 'a')), true);
+    assert.equal(probe(after, podEndpoint('x', 'b')), true);
+    assert.equal(probe(after, podEndpoint('z', 'a')), false);
+  });
+
   it('named ports in egress resolve against the destination pod: a pod without that name is not reached', () => {
     const pods: PodInfo[] = [
       { namespace: 'x', name: 'client', labels: { app: 'client' }, ips: ['10.0.1.10'] },
