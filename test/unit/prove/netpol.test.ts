@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { V1LabelSelector, V1NetworkPolicy, V1NetworkPolicyEgressRule, V1NetworkPolicyIngressRule, V1NetworkPolicySpec } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import {
-  buildModel, evaluate, ipEndpoint, podEndpoint, type Endpoint, type NetworkModel, type PodInfo, type Protocol,
+  buildModel, evaluate, ipEndpoint, podEndpoint, type Endpoint, type NamespaceInfo, type NetworkModel, type PodInfo, type Protocol,
 } from '../../../src/prove/netpol.js';
 import { compareMatrices, emptyObserved, expectedMatrix, formatTable, recordObservation } from '../../../src/prove/matrix.js';
 
@@ -405,7 +405,7 @@ describe('NetworkPolicy evaluator: more of the API', () => {
     assert.equal(probe(before, podEndpoint('y', 'a')), false);
     assert.equal(probe(before, podEndpoint('x', 'b')), false);
     const after = buildModel({
-      namespaces: NS.map((name) => ({ name, labels: name === 'y' ? { ns2: 'updated' } : {} })),
+      namespaces: NS.map((name): NamespaceInfo => ({ name, labels: name === 'y' ? { ns2: 'updated' } : {} })),
       pods: PODS.map((p) => (p.namespace === 'x' && p.name === 'b' ? { ...p, labels: { pod: 'b', pod2: 'updated' } } : p)),
       policies,
     });
