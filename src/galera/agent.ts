@@ -246,13 +246,22 @@ export class Agent {
 
   /** Waits for SQL, creates the accounts on a new cluster, then keeps the live status fresh until mariadbd exits. */
   private async superviseUntilExit(decision: Decision, rootPassword: string): Promise<number> {
-    const fresh = decision.action === 'bootstrap' && decision.fresh;
-    let accountsDone = !fresh;
+    // Joiners get the accounts with the data (SST/IST). A bootstrapper sets them up when root still has
+    // no password: a new data dir, or one whose first start died before the accounts were made.
+    let accountsDone = decision.action !== 'bootstrap' && this.cfg.mode !== 'standalone';
     for (;;) {
       if (this.child?.exitCode !== null || this.stopping) return new Promise<number>(() => { /* the exit promise wins the race */ });
       let conn: mariadb.Connection | undefined;
       try {
-        conn = await mariadb.createConnection({ socketPath: socketPath(this.cfg), user: 'root', password: accountsDone ? rootPassword : '', connectTimeout: 2000 });
+        const connect = (password: string): Promise<mariadb.Connection> =>
+          mariadb.createConnection({ socketPath: socketPath(this.cfg), user: 'root', password, connectTimeout: 2000 });
+        try {
+          conn = await connect(rootPassword);
+          accountsDone = true;
+        } catch (err) {
+          if (accountsDone || (err as { errno?: number }).errno !== 1045) throw err;
+          conn = await connect('');
+        }
         if (!accountsDone) {
           const app = this.cfg.app ? { ...this.cfg.app, password: readSecret(this.cfg.app.passwordFile, 'app.passwordFile') } : undefined;
           const accounts: { User: string; Host: string }[] = await conn.query('SELECT User, Host FROM mysql.user');
