@@ -91,6 +91,24 @@ describe('podwatch events against the real API server', () => {
     }
   });
 
+  it('watches a set of namespaces (one informer and resourceVersion each) and nothing outside it', async () => {
+    const ns2 = await namespaces.create('podwatch-ev2');
+    const outside = await namespaces.create('podwatch-out');
+    const multi = await startPodwatch(cluster.kc, testConfig({ namespaces: [ns, ns2] }));
+    try {
+      assert.equal(multi.handle.informers.length, 2);
+      assert.equal(multi.handle.metrics.relists.get({ reason: 'initial' }), 2);
+      await createPod(api, outside, podManifest('elsewhere'));
+      await createPod(api, ns2, podManifest('second-ns'));
+      await createPod(api, ns, podManifest('first-ns'));
+      const ev = await waitEvents(multi.sink, 'events from both namespaces', (e) => e.filter((x) => x.type === 'created').length >= 2);
+      assert.deepEqual(ev.filter((x) => x.type === 'created').map((x) => `${x.pod.namespace}/${x.pod.name}`).sort(), [`${ns2}/second-ns`, `${ns}/first-ns`].sort());
+      assert.ok(!multi.sink.events.some((x) => x.pod.namespace === outside));
+    } finally {
+      await multi.stop();
+    }
+  });
+
   it('golden: create → Running → delete of a pod on a node gives at most 4 messages', async () => {
     const name = 'golden-1';
     await createPod(api, ns, podManifest(name, { app: 'golden' }, { nodeName: node }));

@@ -53,7 +53,19 @@ export function podManifest(name: string, labels: Record<string, string> = {}, e
 }
 
 export async function createPod(api: KubeApi, ns: string, manifest: Record<string, unknown>): Promise<void> {
-  await api.request(`/api/v1/namespaces/${ns}/pods`, { method: 'POST', body: manifest, contentType: 'application/json' });
+  // In a namespace created a moment ago the controller-manager may not have made the default service
+  // account yet, and admission refuses pods until it has: wait for it rather than fail.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await api.request(`/api/v1/namespaces/${ns}/pods`, { method: 'POST', body: manifest, contentType: 'application/json' });
+      return;
+    } catch (err) {
+      const e = err as { status?: number; message?: string };
+      if (!(e.status === 403 && e.message?.includes('serviceaccount')) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 export async function patchPod(api: KubeApi, ns: string, name: string, body: unknown, sub = ''): Promise<void> {
