@@ -132,12 +132,20 @@ export class WebhookSink implements Sink {
 
   private async send(e: PodEvent): Promise<void> {
     const body = JSON.stringify(this.opts.format === 'slack' ? slackPayload(e) : e);
-    const res = await fetch(this.opts.url, {
-      method: 'POST', body, headers: { 'content-type': 'application/json' },
-      signal: AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), this.stop.signal]),
-    });
-    await res.arrayBuffer();
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    // A timer we hold ourselves: an AbortSignal.timeout() only referenced through AbortSignal.any() can be
+    // garbage-collected before it fires, and a receiver that never answers would then stall the queue.
+    const attempt = new AbortController();
+    const timer = setTimeout(() => { attempt.abort(new Error(`no answer within ${this.opts.timeoutMs} ms`)); }, this.opts.timeoutMs);
+    const onStop = (): void => { attempt.abort(new Error('shutting down')); };
+    this.stop.signal.addEventListener('abort', onStop, { once: true });
+    try {
+      const res = await fetch(this.opts.url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: attempt.signal });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    } finally {
+      clearTimeout(timer);
+      this.stop.signal.removeEventListener('abort', onStop);
+    }
   }
 
   async flush(timeoutMs: number): Promise<void> {

@@ -58,11 +58,12 @@ describe('metrics', () => {
 
 describe('WebhookSink (real HTTP receiver on 127.0.0.1)', () => {
   const received: unknown[] = [];
-  let mode: 'ok' | 'fail' = 'ok';
+  let mode: 'ok' | 'fail' | 'hang' = 'ok';
   const server = createServer((req: IncomingMessage, res) => {
     let body = '';
     req.on('data', (c: Buffer) => { body += c.toString(); });
     req.on('end', () => {
+      if (mode === 'hang') return; // accepts and never answers
       if (mode === 'fail') { res.writeHead(503).end(); return; }
       received.push(JSON.parse(body));
       res.writeHead(204).end();
@@ -84,5 +85,20 @@ describe('WebhookSink (real HTTP receiver on 127.0.0.1)', () => {
     await sink.flush(10_000);
     assert.deepEqual(received.map((e) => (e as PodEvent).resourceVersion), ['0', '1', '2']);
     assert.equal(sink.depth, 0);
+  });
+
+  it('a receiver that accepts and never answers times out and is retried', async () => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const metrics = new PodwatchMetrics();
+    const sink = new WebhookSink({ name: 'h', url, format: 'slack', queueSize: 10, maxAttempts: 100, timeoutMs: 200, backoff: { baseMs: 20, maxMs: 50 }, metrics, log: () => undefined });
+    received.length = 0;
+    mode = 'hang';
+    sink.emit(event({ resourceVersion: 'h1' }));
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok(metrics.sinkErrors.get({ sink: 'h' }) >= 2, 'timed-out attempts are counted and retried');
+    mode = 'ok';
+    await sink.flush(10_000);
+    assert.equal(received.length, 1);
+    assert.match((received[0] as { text: string }).text, /shop\/web-1/);
   });
 });
