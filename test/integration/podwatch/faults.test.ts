@@ -1,5 +1,6 @@
 // Faults against a control plane of this file's own: the API server stopped during a burst of changes, a
-// forced 410 (etcd compacted, watch cache restarted), a half-open watch (API server paused with SIGSTOP).
+// forced 410 (etcd compacted, watch cache restarted), half-open watches (traffic silently dropped by a relay;
+// API server paused with SIGSTOP).
 // In each case podwatch must report every change the test made, marking what it only saw on a relist.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -162,6 +163,32 @@ describe('podwatch under faults (own control plane)', { timeout: 600_000 }, () =
         ['updated', 'change', true, [{ field: 'label.v', from: '1', to: '2' }]],
       ]);
       assert.equal(events.length, pw.sink.events.length);
+    } finally {
+      await pw.stop();
+      await relay.stop();
+    }
+  });
+
+  it('half-open network (relay silently drops all traffic) is detected within 60 s, and changes made meanwhile are reported after it heals', async () => {
+    const ns = await newNamespace('pw-drop');
+    const relay = new TcpRelay(readState(layout.stateFile)?.ports.apiserver ?? 0);
+    const relayPort = await relay.start();
+    const viaRelay = new k8s.KubeConfig();
+    viaRelay.loadFromString(readFileSync(kubeconfigPath, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${relayPort}`));
+    const pw = await startPodwatch(viaRelay, testConfig({ namespaces: [ns], watchTimeoutSeconds: 15, stallTimeoutMs: 20_000 }));
+    try {
+      const stalls = (): number => pw.handle.metrics.watchRestarts.get({ reason: 'stall' });
+      relay.blackhole();
+      const t0 = performance.now();
+      await createPod(api, ns, podManifest('during-drop'));
+      await eventually('stall detected', () => Promise.resolve(stalls() > 0 ? true : undefined), 60_000);
+      const detectedAfter = (performance.now() - t0) / 1000;
+      assert.ok(detectedAfter <= 60, `stall detected after ${detectedAfter.toFixed(1)} s`);
+      assert.ok(!pw.sink.events.some((e) => e.pod.name === 'during-drop'), 'nothing arrives through the blackhole');
+      relay.restore();
+      await createPod(api, ns, podManifest('after-drop'));
+      const ev = await waitEvents(pw.sink, 'changes from during and after the drop', (e) => ['during-drop', 'after-drop'].every((n) => e.some((x) => x.pod.name === n && x.type === 'created')), 90_000);
+      assert.equal(ev.filter((e) => e.pod.name === 'during-drop').length, 1, 'reported once');
     } finally {
       await pw.stop();
       await relay.stop();
