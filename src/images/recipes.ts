@@ -41,7 +41,8 @@ export const imageRecipes = {
   }),
   mariadb: recipe({
     name: 'mariadb',
-    debianPackages: ['mariadb-server', 'galera-4', 'mariadb-backup', 'mariadb-client', 'prometheus-mysqld-exporter', 'socat', 'rsync', 'procps', 'ca-certificates'],
+    // iproute2: the SST scripts look for a listening port with ss (or lsof/sockstat) and stop without one.
+    debianPackages: ['mariadb-server', 'galera-4', 'mariadb-backup', 'mariadb-client', 'prometheus-mysqld-exporter', 'socat', 'rsync', 'procps', 'iproute2', 'ca-certificates'],
     cmd: ['/usr/sbin/mariadbd'],
   }),
   tools: recipe({

@@ -5,6 +5,8 @@ import { configFromEnv } from './config.js';
 import { dataSourceFromEnv } from './data-source.js';
 import { podIdentityFromEnv } from './info.js';
 import { startWebinfo } from './server.js';
+// Registers the 'mariadb' data source (WEBINFO_DATA_SOURCE=mariadb), which the chart sets when db is on.
+import './db-source.js';
 
 async function main(): Promise<void> {
   const config = configFromEnv(process.env);

@@ -10,6 +10,7 @@ import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
 import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
 import { run } from '../../src/util/exec.js';
 import { createProgress } from '../../src/util/progress.js';
+import { eventually } from '../helpers/cluster.js';
 
 const CLUSTER = 'stack';
 const baseDir = mkdtempSync(join(tmpdir(), 'kstack-stack-'));
@@ -59,6 +60,20 @@ describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
     const info = await (await fetch(new URL('/api/info', result.page.url))).json() as { pod: { ip: string }; servingHost: string };
     assert.match(info.servingHost, /^Host-[a-z0-9]{5}$/);
     assert.match(info.pod.ip, /^10\.244\.\d+\.\d+$/);
+  });
+
+  it('shows live data read from the Galera cluster on the page (the web→db path)', async () => {
+    interface Info { data: { source: string; ok: boolean; message?: string; values?: Record<string, unknown> } }
+    const url = new URL('/api/info', result.page.url);
+    const first = await eventually('webinfo to read from the database', async () => {
+      const info = await (await fetch(url)).json() as Info;
+      return info.data.ok ? info : undefined;
+    }, 120_000);
+    assert.equal(first.data.source, 'mariadb');
+    const text = JSON.stringify(first.data.values);
+    assert.match(text, /web-webstack-db-\d/, 'names the Galera member that answered');
+    const second = await (await fetch(url)).json() as Info;
+    assert.notDeepEqual(second.data.values, first.data.values, 'the visit counter moves with each request');
   });
 
   it('serves podwatch\'s view and health to this host', async () => {

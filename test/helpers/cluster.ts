@@ -54,10 +54,16 @@ export class TestNamespaces {
   private readonly created: string[] = [];
   constructor(private readonly cluster: TestCluster) {}
 
-  async create(prefix: string): Promise<string> {
+  /**
+   * A new namespace, returned once its `default` ServiceAccount exists (pods, even dry-run ones, are
+   * refused until then). `restricted` labels it to enforce Pod Security "restricted".
+   */
+  async create(prefix: string, opts: { restricted?: boolean } = {}): Promise<string> {
     const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
-    await this.cluster.core.createNamespace({ body: { metadata: { name } } });
+    const labels = opts.restricted ? { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } : undefined;
+    await this.cluster.core.createNamespace({ body: { metadata: { name, ...(labels ? { labels } : {}) } } });
     this.created.push(name);
+    await eventually(`the default ServiceAccount in ${name}`, async () => (await this.cluster.core.readNamespacedServiceAccount({ name: 'default', namespace: name })).metadata?.name, 60_000);
     return name;
   }
 

@@ -99,17 +99,20 @@ export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterS
   const net = networkPlanFor(layout.name, state.nodeSettings);
   const kubectl = adminKubectl(prepared.kubectl, layout);
   await kubectl(['apply', '--server-side', '--field-manager=kstack', '-f', '-'], apply(apiserverToKubeletRBAC()));
-  // Agents (re)started now make every earlier Ready status stale; none restarted → current statuses count.
-  const since = await nodesUp({ layout, state, net, binaries: prepared.binaries, kubectl, progress }, prepared.images);
+  // On nodes whose containers were all gone, Ready statuses from before are stale.
+  const containersGoneAt = await nodesUp({ layout, state, net, binaries: prepared.binaries, kubectl, progress }, prepared.images);
   await progress.step('add-ons: CoreDNS, local-path storage', async (step) => {
     await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], apply([...coreDNS(net.dnsServiceIP), ...localPathStorage()]));
     await ensureProvisioner(layout, state);
     const deadline = Date.now() + 120_000;
     for (;;) {
-      // A CoreDNS pod that turned Ready after the nodes came up (a Ready status from before a stop is stale).
+      // A CoreDNS pod Ready now: on a node whose containers were gone, only a transition since then counts.
       const out = await kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns', '-o',
-        'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}={.status.conditions[?(@.type=="Ready")].lastTransitionTime}{"\\n"}{end}']);
-      const fresh = out.split('\n').some((l) => l.startsWith('True=') && readySince(l.slice(5), since));
+        'jsonpath={range .items[*]}{.spec.nodeName}={.status.conditions[?(@.type=="Ready")].status}={.status.conditions[?(@.type=="Ready")].lastTransitionTime}{"\\n"}{end}']);
+      const fresh = out.split('\n').some((l) => {
+        const [node = '', ready = '', since = ''] = l.split('=');
+        return ready === 'True' && readySince(since, containersGoneAt.get(node) ?? 0);
+      });
       if (fresh) return;
       step.detail('waiting for CoreDNS to be ready');
       if (Date.now() > deadline) throw new UserError(`CoreDNS did not become ready in 2 minutes; see 'kubectl -n kube-system describe pods -l k8s-app=kube-dns'`);

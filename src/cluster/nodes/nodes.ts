@@ -131,16 +131,17 @@ export async function importMissingImages(nl: NodeLayout, images: readonly Built
 
 /**
  * Brings every node up, or completes nodes that are partly down: network, containerd, images, kubelet,
- * kube-proxy; then waits until each reports Ready. Safe to run again. Returns when the earliest kubelet
- * it started was started (0 when none was).
+ * kube-proxy; then waits until each reports Ready. Safe to run again. Returns, per node whose containers
+ * were all gone (a stopped node), when its runtime started: pod statuses older than that are stale.
  */
-export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]): Promise<number> {
+export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]): Promise<Map<string, number>> {
   const { layout, state, net, binaries, progress } = ctx;
   await progress.step('node network', async () => {
     await setUpHostNetwork(layout.name, net, state.ports.apiserver);
     for (const node of net.nodes) await setUpNodeNetwork(net, node);
   });
   const agentsStartedAt = new Map<string, number>();
+  const containersGoneAt = new Map<string, number>();
   for (const node of net.nodes) {
     const nl = nodeLayout(layout, node.name);
     const entry = nodeState(state, node.name);
@@ -150,6 +151,8 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
       await ctx.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], JSON.stringify(nodeObject(node)));
       if (!running(entry.components.containerd)) {
         step.detail('containerd');
+        // Without live shims every container of this node is gone: pod statuses from before are stale.
+        if (processesMentioning(nl.containerdSocket).length === 0) containersGoneAt.set(node.name, Date.now() - 1000);
         entry.components.containerd = await startInNode(node, CONTAINERD, ['--config', nl.containerdConfig], join(nl.logs, 'containerd.log'));
       }
       await waitForContainerd(nl, node);
@@ -187,7 +190,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
       await sleep(500);
     }
   });
-  return agentsStartedAt.size ? Math.min(...agentsStartedAt.values()) : 0;
+  return containersGoneAt;
 }
 
 /** Stops one node's processes (newest first) and every container still running in its cgroup. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
 import { helmTemplate } from '../../../src/chart/helm.js';
 import { ofKind, parseManifests, type K8sObject } from '../../../src/chart/manifests.js';
-import { eventually, testCluster, TestNamespaces, type TestCluster } from '../../helpers/cluster.js';
+import { testCluster, TestNamespaces, type TestCluster } from '../../helpers/cluster.js';
 
 const variants: { name: string; db: Record<string, unknown> }[] = [
   { name: 'defaults (3-member Galera)', db: {} },
@@ -39,9 +39,7 @@ describe('webstack chart db: server-side dry-run against the real control plane'
   before(async () => {
     cluster = await testCluster();
     namespaces = new TestNamespaces(cluster);
-    ns = await namespaces.create('chart-db');
-    await cluster.kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
-    await eventually('the default ServiceAccount', async () => (await cluster.core.readNamespacedServiceAccount({ name: 'default', namespace: ns })).metadata?.name, 60_000);
+    ns = await namespaces.create('chart-db', { restricted: true });
   });
   after(() => namespaces.cleanup());
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { helmTemplate, webstackChartDir } from '../../../src/chart/helm.js';
 import { ofKind, parseManifests, type K8sObject } from '../../../src/chart/manifests.js';
-import { eventually, testCluster, TestNamespaces, type TestCluster } from '../../helpers/cluster.js';
+import { testCluster, TestNamespaces, type TestCluster } from '../../helpers/cluster.js';
 
 const variants: { name: string; values?: Record<string, unknown>; valuesFiles?: string[] }[] = [
   { name: 'defaults' },
@@ -51,10 +51,7 @@ describe('webstack chart: server-side dry-run against the real control plane', (
   before(async () => {
     cluster = await testCluster();
     namespaces = new TestNamespaces(cluster);
-    ns = await namespaces.create('chart');
-    await cluster.kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
-    // Pods need their ServiceAccount to exist, even in a dry run.
-    await eventually('the default ServiceAccount', async () => (await cluster.core.readNamespacedServiceAccount({ name: 'default', namespace: ns })).metadata?.name, 60_000);
+    ns = await namespaces.create('chart', { restricted: true });
   });
   after(() => namespaces.cleanup());
 

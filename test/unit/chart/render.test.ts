@@ -357,6 +357,21 @@ describe('webstack chart: values change the output', () => {
     assert.equal(plain.nodeSelector ?? plain.affinity ?? plain.tolerations ?? plain.priorityClassName, undefined);
   });
 
+  it('webinfo reads the release\'s database when db is on (password from the db Secret), and nothing when it is off', async () => {
+    let wi = container(podSpec(await render({}), 'web'), 'webinfo');
+    assert.equal(envOf(wi, 'WEBINFO_DATA_SOURCE'), 'mariadb');
+    assert.equal(envOf(wi, 'WEBINFO_DB_HOST'), 'web-webstack-db');
+    assert.equal(envOf(wi, 'WEBINFO_DB_USER'), 'app');
+    assert.equal(envOf(wi, 'WEBINFO_DB_DATABASE'), 'app');
+    const password = wi.env?.find((e) => e.name === 'WEBINFO_DB_PASSWORD');
+    assert.deepEqual(password?.valueFrom?.secretKeyRef, { name: 'web-webstack-db', key: 'mariadb-password' });
+    assert.equal(password?.value, undefined, 'never a literal password');
+    wi = container(podSpec(await render({ db: { enabled: false } }), 'web'), 'webinfo');
+    assert.equal(wi.env?.some((e) => e.name.startsWith('WEBINFO_DB') || e.name === 'WEBINFO_DATA_SOURCE'), false);
+    wi = container(podSpec(await render({ db: { auth: { existingSecret: 'mine' } } }), 'web'), 'webinfo');
+    assert.equal(wi.env?.find((e) => e.name === 'WEBINFO_DB_PASSWORD')?.valueFrom?.secretKeyRef?.name, 'mine');
+  });
+
   it('webinfo: image, command, port, env, resources; disabled means no container and a JSON 503 on /api/', async () => {
     let objs = await render({ webinfo: { command: ['node', 'other.js'], workingDir: '/srv', port: 9001, env: [{ name: 'WEBINFO_DATA_SOURCE', value: 'none' }], resources: { requests: { memory: '48Mi' }, limits: null }, securityContext: { runAsUser: 3000 } } });
     const wi = container(podSpec(objs, 'web'), 'webinfo');
