@@ -127,7 +127,7 @@ ${pod('first')}`);
     const pv = await json<{ spec: { nodeAffinity: { required: { nodeSelectorTerms: { matchExpressions: { values: string[] }[] }[] } } } }>(['get', 'pv', pvc.spec.volumeName]);
     assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms[0]?.matchExpressions[0]?.values, ['db-2']);
 
-    await kubectl(['delete', 'pod', 'writer', '--wait=true', '--timeout=60s']);
+    await kubectl(['delete', 'pod', 'writer', '--grace-period=1', '--wait=true', '--timeout=60s']);
     await applyYaml(pod('second'));
     await kubectl(['wait', '--for=condition=Ready', 'pod/writer', '--timeout=120s']);
     const log = await eventually('both markers in the volume', async () => {
