@@ -14,6 +14,13 @@ async function linkExists(name: string): Promise<boolean> {
   return (await run('ip', ['link', 'show', name], { allowFailure: true })).code === 0;
 }
 
+/** Deletes a link if it exists; one that disappears on its own meanwhile is fine, one that stays is an error. */
+async function deleteLink(name: string): Promise<void> {
+  if (!(await linkExists(name))) return;
+  const res = await run('ip', ['link', 'delete', name], { allowFailure: true });
+  if (res.code !== 0 && (await linkExists(name))) throw new Error(`could not delete network link ${name}: ${res.stderr.trim()}`);
+}
+
 /** Comment that marks every host iptables rule of a cluster, so `down` removes exactly those. */
 export const ruleComment = (cluster: string): string => `kstack:${cluster}`;
 
@@ -85,9 +92,10 @@ export async function setUpNodeNetwork(net: ClusterNetworkPlan, node: NodePlan):
 export async function tearDownNetwork(cluster: string, net: ClusterNetworkPlan): Promise<void> {
   for (const node of net.nodes) {
     if (existsSync(`/run/netns/${node.netns}`)) await ip('netns', 'delete', node.netns);
-    if (await linkExists(node.hostVeth)) await ip('link', 'delete', node.hostVeth);
+    // Deleting the namespace takes its veth pair with it, asynchronously: the host end may vanish under us.
+    await deleteLink(node.hostVeth);
   }
-  if (await linkExists(net.bridge)) await ip('link', 'delete', net.bridge);
+  await deleteLink(net.bridge);
   if (!existsSync('/usr/sbin/iptables')) return; // never installed: no rules of ours can exist
   for (const table of ['nat', 'filter']) {
     const rules = (await run('iptables', ['-t', table, '-S'], { allowFailure: true })).stdout.split('\n');
