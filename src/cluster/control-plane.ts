@@ -280,9 +280,15 @@ export interface DownOptions {
 async function stopAll(layout: ClusterLayout, state: ClusterState | undefined, progress: Progress): Promise<void> {
   await progress.step(`stop cluster '${layout.name}'`, async (step) => {
     // Nodes first (their kubelets talk to the API server); an unreadable state gets the generic teardown.
+    // A node teardown that fails must not leave the control plane running: stop it, then report.
+    let nodeFailure: unknown;
     if (!state || state.nodeSettings) {
       step.detail('nodes');
-      await stopNodesAndAddons(layout, state);
+      try {
+        await stopNodesAndAddons(layout, state);
+      } catch (err) {
+        nodeFailure = err;
+      }
     }
     for (const name of [...controlPlaneOrder].reverse()) {
       const entry = state?.components[name];
@@ -295,6 +301,7 @@ async function stopAll(layout: ClusterLayout, state: ClusterState | undefined, p
       const binary = executableOf(pid);
       if (binary) await stopDaemon(pid, binary);
     }
+    if (nodeFailure !== undefined) throw nodeFailure instanceof Error ? nodeFailure : new Error(String(nodeFailure));
   });
 }
 
