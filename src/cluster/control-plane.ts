@@ -301,7 +301,7 @@ async function stopAll(layout: ClusterLayout, state: ClusterState | undefined, p
       const binary = executableOf(pid);
       if (binary) await stopDaemon(pid, binary);
     }
-    if (nodeFailure !== undefined) throw nodeFailure instanceof Error ? nodeFailure : new Error(String(nodeFailure));
+    if (nodeFailure !== undefined) throw nodeFailure instanceof Error ? nodeFailure : new Error(messageOf(nodeFailure));
   });
 }
 
