@@ -17,6 +17,7 @@ import { clusterLayout, type ClusterLayout } from './layout.js';
 import { certificatePlan, ensureCertificates, ensureServiceAccountKey, readPem, type PkiOptions } from './pki.js';
 import { networkPlanFor, nodesAllRunning, prepareNodes, startNodesAndAddons, stopNodesAndAddons } from './nodes/cluster-nodes.js';
 import { checkAddressesFree } from './nodes/network.js';
+import { stopNodeProcesses } from './nodes/nodes.js';
 import { readState, writeState, type ClusterState, type NodeSettings } from './state.js';
 
 export const DEFAULT_CLUSTER = 'kstack';
@@ -396,7 +397,7 @@ export async function controlPlaneStatus(opts: { name?: string; baseDir?: string
 }
 
 /**
- * Restarts one node's containerd, kubelet and kube-proxy (running containers survive, as on a real
+ * Restarts one node's containerd and agents (kubelet, kube-proxy, … see nodes/node-agents.ts; running containers survive, as on a real
  * node whose agents restart), then completes the cluster like `up` does.
  */
 export async function restartNode(opts: DownOptions & { node: string }): Promise<UpResult> {
@@ -409,11 +410,7 @@ export async function restartNode(opts: DownOptions & { node: string }): Promise
     if (!names.includes(opts.node)) throw new UserError(`node '${opts.node}' is not part of cluster '${layout.name}': its nodes are ${names.join(', ')}`);
     const entry = state.nodes?.find((n) => n.name === opts.node);
     await opts.progress.step(`stop node ${opts.node}'s agents`, async () => {
-      for (const component of ['kube-proxy', 'kubelet', 'containerd'] as const) {
-        const c = entry?.components[component];
-        if (c) await stopDaemon(c.pid, c.binary);
-      }
-      if (entry) entry.components = {};
+      if (entry) await stopNodeProcesses(entry);
       writeState(layout.stateFile, state);
     });
   } finally {

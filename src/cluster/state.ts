@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { controlPlaneOrder, type ControlPlaneComponent, type ControlPlanePorts, type NetworkSettings } from './control-plane-spec.js';
+import { nodeComponentOrder, type NodeAgentName } from './nodes/node-agents.js';
 
 /** What `up` records about a cluster so `status`, `down` and the next `up` know what is running where. */
 export interface ClusterState {
@@ -18,7 +19,8 @@ export interface ClusterState {
   addons?: { provisioner?: { pid: number; binary: string } };
 }
 
-export type NodeComponent = 'containerd' | 'kubelet' | 'kube-proxy';
+/** containerd and every per-node agent of src/cluster/nodes/node-agents.ts. */
+export type NodeComponent = 'containerd' | NodeAgentName;
 
 export interface NodeState {
   name: string;
@@ -71,7 +73,7 @@ export function parseState(text: string): ClusterState {
     for (const [i, node] of (raw.nodes as unknown[]).entries()) {
       if (!isObject(node) || typeof node.name !== 'string' || !isObject(node.components)) throw new Error(`state.json: nodes[${i}] needs a name and components`);
       for (const [name, entry] of Object.entries(node.components)) {
-        if (!['containerd', 'kubelet', 'kube-proxy'].includes(name)) throw new Error(`state.json: nodes[${i}].components.${name} is not a node component`);
+        if (!nodeComponentOrder.includes(name)) throw new Error(`state.json: nodes[${i}].components.${name} is not a node component`);
         if (!isObject(entry) || !Number.isInteger(entry.pid) || typeof entry.binary !== 'string') throw new Error(`state.json: nodes[${i}].components.${name} needs a pid and a binary`);
       }
     }

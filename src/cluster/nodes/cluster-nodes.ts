@@ -18,7 +18,8 @@ import { apiserverToKubeletRBAC, coreDNS, localPathStorage, PROVISIONER_USER } f
 import { renderKubeconfig } from '../kubeconfig.js';
 import type { ClusterLayout } from '../layout.js';
 import { ensureCertificates, readPem } from '../pki.js';
-import type { ClusterState, NodeSettings } from '../state.js';
+import type { ClusterState, NodeComponent, NodeSettings } from '../state.js';
+import { nodeAgents, nodeComponentOrder, type NodeAgent } from './node-agents.js';
 import { clusterImagesFor, importMissingImages, nodesDown, nodesUp } from './nodes.js';
 import { nodeLayout } from './node-layout.js';
 import { DEFAULT_DB_TAINT, planClusterNetwork, type ClusterNetworkPlan } from './plan.js';
@@ -72,7 +73,7 @@ export function nodesAllRunning(layout: ClusterLayout, state: ClusterState): boo
   const net = networkPlanFor(layout.name, state.nodeSettings);
   return alive(state.addons?.provisioner) && net.nodes.every((n) => {
     const entry = state.nodes?.find((s) => s.name === n.name);
-    return alive(entry?.components.containerd) && alive(entry?.components.kubelet) && alive(entry?.components['kube-proxy']);
+    return nodeComponentOrder.every((c) => alive(entry?.components[c as NodeComponent]));
   });
 }
 
@@ -98,7 +99,8 @@ export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterS
   if (!state.nodeSettings) throw new Error('startNodesAndAddons: cluster has no node settings');
   const net = networkPlanFor(layout.name, state.nodeSettings);
   const kubectl = adminKubectl(prepared.kubectl, layout);
-  await kubectl(['apply', '--server-side', '--field-manager=kstack', '-f', '-'], apply(apiserverToKubeletRBAC()));
+  const agentObjects = nodeAgents.flatMap((a: NodeAgent) => a.clusterObjects?.() ?? []);
+  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], apply([...apiserverToKubeletRBAC(), ...agentObjects]));
   // On nodes whose containers were all gone, Ready statuses from before are stale.
   const containersGoneAt = await nodesUp({ layout, state, net, binaries: prepared.binaries, kubectl, progress }, prepared.images);
   await progress.step('add-ons: CoreDNS, local-path storage', async (step) => {

@@ -13,13 +13,13 @@ import type { ClusterLayout } from '../layout.js';
 import { ensureCertificates, nodeCertificatePlan, readPem } from '../pki.js';
 import type { ClusterState, NodeComponent, NodeState } from '../state.js';
 import { setUpHostNetwork, setUpNodeNetwork, tearDownNetwork } from './network.js';
-import { containerdConfig, cniConfig, kubeletConfig, kubeProxyConfig, nodeResolvConf } from './node-config.js';
+import { containerdConfig, cniConfig, nodeResolvConf } from './node-config.js';
+import { agentKubeconfig, nodeAgents, nodeComponentOrder, nodeLogFile, type AgentContext, type NodeAgent } from './node-agents.js';
 import { nodeLayout, type NodeLayout } from './node-layout.js';
 import type { ClusterNetworkPlan, NodePlan } from './plan.js';
 import { ensureCgroupRoot, mountsBelow, pidsInCgroup, removeCgroupRoot, unmountBelow } from './host-resources.js';
 
 const CONTAINERD = '/usr/bin/containerd';
-const NODE_ORDER: NodeComponent[] = ['containerd', 'kubelet', 'kube-proxy'];
 
 export const cgroupRootName = (cluster: string, node: string): string => `kstack-${cluster}-${node}`;
 
@@ -62,32 +62,32 @@ async function startInNode(node: NodePlan, binary: string, args: string[], logFi
   return { pid, binary };
 }
 
-/** Writes every file a node needs (configs, kubeconfigs, CNI, certificates). Idempotent. */
+function agentContext(layout: ClusterLayout, net: ClusterNetworkPlan, node: NodePlan, nl: NodeLayout, agent: NodeAgent): AgentContext {
+  return { net, node, nl, pki: layout.pki, cgroupRoot: `/${cgroupRootName(layout.name, node.name)}`, kubeconfig: agentKubeconfig(nl, agent.name) };
+}
+
+/** Writes every file a node needs (configs, kubeconfigs, CNI, certificates) for containerd and every agent. Idempotent. */
 async function writeNodeFiles(ctx: NodesContext, node: NodePlan, nl: NodeLayout): Promise<void> {
   const { layout, state, net } = ctx;
   for (const d of [nl.root, nl.containerdRoot, nl.containerdState, nl.runcRoot, nl.cniConfDir, nl.cniDataDir, nl.kubeletRoot, nl.logs]) {
     mkdirSync(d, { recursive: true, mode: 0o700 });
   }
-  await ensureCertificates(layout.pki, nodeCertificatePlan(node));
+  await ensureCertificates(layout.pki, [...nodeCertificatePlan(node), ...nodeAgents.map((a) => a.identity(node).cert)]);
   const server = `https://${net.gateway}:${state.ports.apiserver}`;
   const ca = readPem(layout.pki, 'ca.crt');
-  const kubeconfig = (user: string, cert: string): string => renderKubeconfig({
-    clusterName: layout.name, server, caPem: ca, user,
-    clientCertPem: readPem(layout.pki, `${cert}.crt`), clientKeyPem: readPem(layout.pki, `${cert}.key`),
-  });
-  writeFileSync(nl.kubeletKubeconfig, kubeconfig(`system:node:${node.name}`, `node-${node.name}-client`), { mode: 0o600 });
-  writeFileSync(nl.kubeProxyKubeconfig, kubeconfig('system:kube-proxy', 'kube-proxy'), { mode: 0o600 });
   writeFileSync(nl.containerdConfig, containerdConfig(nl));
   writeFileSync(join(nl.cniConfDir, '10-kstack.conflist'), cniConfig(net, node, nl));
   writeFileSync(nl.resolvConf, nodeResolvConf());
-  writeFileSync(nl.kubeletConfig, kubeletConfig({
-    net, node, layout: nl,
-    clusterCA: join(layout.pki, 'ca.crt'),
-    servingCert: join(layout.pki, `node-${node.name}-serving.crt`),
-    servingKey: join(layout.pki, `node-${node.name}-serving.key`),
-    cgroupRoot: `/${cgroupRootName(layout.name, node.name)}`,
-  }));
-  writeFileSync(nl.kubeProxyConfig, kubeProxyConfig(net, node, nl));
+  const agents: readonly NodeAgent[] = nodeAgents;
+  for (const agent of agents) {
+    const { user, cert } = agent.identity(node);
+    const actx = agentContext(layout, net, node, nl, agent);
+    writeFileSync(actx.kubeconfig, renderKubeconfig({
+      clusterName: layout.name, server, caPem: ca, user,
+      clientCertPem: readPem(layout.pki, `${cert.name}.crt`), clientKeyPem: readPem(layout.pki, `${cert.name}.key`),
+    }), { mode: 0o600 });
+    for (const f of agent.files?.(actx) ?? []) writeFileSync(f.path, f.content, { mode: 0o600 });
+  }
 }
 
 /** The Node object kstack registers before the kubelet starts: pod CIDR, role labels and taints are ours to set. */
@@ -153,22 +153,17 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
         step.detail('containerd');
         // Without live shims every container of this node is gone: pod statuses from before are stale.
         if (processesMentioning(nl.containerdSocket).length === 0) containersGoneAt.set(node.name, Date.now() - 1000);
-        entry.components.containerd = await startInNode(node, CONTAINERD, ['--config', nl.containerdConfig], join(nl.logs, 'containerd.log'));
+        entry.components.containerd = await startInNode(node, CONTAINERD, ['--config', nl.containerdConfig], nodeLogFile(nl, 'containerd'));
       }
       await waitForContainerd(nl, node);
       step.detail('images');
       await importMissingImages(nl, images);
-      if (!running(entry.components.kubelet)) {
-        step.detail('kubelet');
-        agentsStartedAt.set(node.name, Date.now() - 1000);
-        entry.components.kubelet = await startInNode(node, binaries.kubelet, [
-          `--config=${nl.kubeletConfig}`, `--kubeconfig=${nl.kubeletKubeconfig}`, `--root-dir=${nl.kubeletRoot}`,
-          `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, '--v=1',
-        ], join(nl.logs, 'kubelet.log'));
-      }
-      if (!running(entry.components['kube-proxy'])) {
-        step.detail('kube-proxy');
-        entry.components['kube-proxy'] = await startInNode(node, binaries['kube-proxy'], [`--config=${nl.kubeProxyConfig}`, '--v=1'], join(nl.logs, 'kube-proxy.log'));
+      for (const agent of nodeAgents) {
+        if (running(entry.components[agent.name])) continue;
+        step.detail(agent.name);
+        // A kubelet started now must renew the node's lease before the node counts as Ready again.
+        if (agent.name === 'kubelet') agentsStartedAt.set(node.name, Date.now() - 1000);
+        entry.components[agent.name] = await startInNode(node, binaries[agent.component], agent.args(agentContext(layout, net, node, nl, agent)), nodeLogFile(nl, agent.name));
       }
     });
   }
@@ -196,11 +191,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
 /** Stops one node's processes (newest first) and every container still running in its cgroup. */
 export async function stopNode(layout: ClusterLayout, state: ClusterState | undefined, name: string): Promise<void> {
   const entry = state?.nodes?.find((n) => n.name === name);
-  for (const component of [...NODE_ORDER].reverse()) {
-    const c = entry?.components[component];
-    if (c) await stopDaemon(c.pid, c.binary);
-    if (entry) entry.components = Object.fromEntries(Object.entries(entry.components).filter(([k]) => k !== component));
-  }
+  if (entry) await stopNodeProcesses(entry);
   // Containers and their shims outlive containerd; the node's cgroup knows them all.
   for (let round = 0; round < 3; round++) {
     const pids = pidsInCgroup(cgroupRootName(layout.name, name));
@@ -209,6 +200,15 @@ export async function stopNode(layout: ClusterLayout, state: ClusterState | unde
     await sleep(200);
   }
   await killShims(nodeLayout(layout, name));
+}
+
+/** Stops a node's agents and containerd, newest first, forgetting each; running containers stay. */
+export async function stopNodeProcesses(entry: NodeState): Promise<void> {
+  for (const component of [...nodeComponentOrder].reverse() as NodeComponent[]) {
+    const c = entry.components[component];
+    if (c) await stopDaemon(c.pid, c.binary);
+    entry.components = Object.fromEntries(Object.entries(entry.components).filter(([k]) => k !== component));
+  }
 }
 
 /** containerd-shim processes of a node (found by its socket address in their arguments). */
