@@ -41,6 +41,8 @@ export interface AgentConfig {
   extraMysqld: string[];
   /** How often peers are polled while waiting, and the live status refreshed. */
   pollMs: number;
+  /** Binary logging with GTIDs, for point-in-time recovery (the binlog archiver ships the closed files). */
+  binlog: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -124,6 +126,8 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
   if (!Array.isArray(extra) || extra.some((l) => typeof l !== 'string' || l.includes('\n'))) throw new Error('extraMysqld: must be a list of single-line strings');
   const pollMs = raw.pollMs ?? 1000;
   if (typeof pollMs !== 'number' || pollMs < 100) throw new Error('pollMs: must be a number ≥ 100');
+  const binlog = raw.binlog ?? false;
+  if (typeof binlog !== 'boolean') throw new Error('binlog: must be true or false');
   const runAsUser = raw.runAsUser;
   if (runAsUser !== undefined && (typeof runAsUser !== 'string' || runAsUser === '')) throw new Error('runAsUser: must be a non-empty string');
 
@@ -143,7 +147,33 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
     app,
     extraMysqld: extra as string[],
     pollMs,
+    binlog,
   };
+}
+
+/** Base name of the binlog files in the data dir (<dataDir>/mariadb-bin.000001 …); the archiver reads them there. */
+export const BINLOG_BASENAME = 'mariadb-bin';
+
+/**
+ * Binary logging for point-in-time recovery. Every member logs every transaction (log_slave_updates: the
+ * ones Galera applied too) with the same GTID on every member (wsrep_gtid_mode, one wsrep domain and one
+ * server_id for the cluster), so any member's archived stream can replay the cluster's history.
+ */
+export function binlogMysqld(cfg: AgentConfig): string[] {
+  if (!cfg.binlog) return [];
+  const lines = [
+    `log_bin=${cfg.dataDir}/${BINLOG_BASENAME}`,
+    `log_bin_index=${cfg.dataDir}/${BINLOG_BASENAME}.index`,
+    'log_slave_updates=ON',
+    'server_id=1',
+    'binlog_checksum=CRC32',
+    'binlog_expire_logs_seconds=604800',
+  ];
+  if (cfg.mode === 'galera') {
+    const ordinal = ordinalOf(cfg.self) ?? 0;
+    lines.push('wsrep_gtid_mode=ON', 'wsrep_gtid_domain_id=0', `gtid_domain_id=${100 + ordinal}`);
+  }
+  return lines;
 }
 
 export function selfMember(cfg: AgentConfig): MemberAddress {
@@ -205,6 +235,7 @@ export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string } = {
     );
     if (cfg.sstMethod === 'mariabackup') lines.push(`wsrep_sst_auth=root:${opts.sstPassword ?? ''}`);
   }
+  lines.push(...binlogMysqld(cfg));
   lines.push(...cfg.extraMysqld);
   if (cfg.mode === 'galera' && cfg.sstMethod === 'mariabackup') lines.push('', '[sst]', 'transferfmt=socat', 'streamfmt=mbstream');
   return lines.join('\n') + '\n';
