@@ -22,6 +22,8 @@ export const goComponents = {
   'kube-proxy': { name: 'kube-proxy', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-proxy', kubernetesVersionStamp: true },
   coredns: { name: 'coredns', module: 'coredns', pkg: 'github.com/coredns/coredns', kubernetesVersionStamp: false },
   pause: { name: 'pause', module: 'pause', pkg: 'kstack.local/tools/pause', kubernetesVersionStamp: false },
+  // The S3-compatible server the disaster-recovery tests and bench:dr store backups in.
+  minio: { name: 'minio', module: 'minio', pkg: 'github.com/minio/minio', kubernetesVersionStamp: false },
 } as const satisfies Record<string, GoComponent>;
 
 export type GoComponentName = keyof typeof goComponents;
@@ -31,8 +33,8 @@ export const controlPlaneComponents = ['etcd', 'kube-apiserver', 'kube-controlle
 /** What every node runs, and the single-binary images (pause, CoreDNS) the cluster needs. */
 export const nodeComponents = ['kubelet', 'kube-proxy', 'pause', 'coredns'] as const satisfies readonly GoComponentName[];
 
-/** Programs for operators and tests (etcdctl compacts etcd to provoke watch expiry, for example). */
-export const operatorTools = ['etcdctl'] as const satisfies readonly GoComponentName[];
+/** Programs for operators and tests (etcdctl compacts etcd to provoke watch expiry, MinIO stores test backups). */
+export const operatorTools = ['etcdctl', 'minio'] as const satisfies readonly GoComponentName[];
 
 /** -ldflags that stamp the Kubernetes version the way the upstream release build does. */
 export function versionLdflags(kubernetesVersion: string): string[] {
