@@ -16,6 +16,9 @@ import { runPodwatch } from '../podwatch/run.js';
 import { defaultNodeSettings } from '../cluster/nodes/cluster-nodes.js';
 import { parseTaint } from '../cluster/nodes/plan.js';
 import type { NodeSettings } from '../cluster/state.js';
+import { REQUIREMENTS } from '../prove/requirements/index.js';
+import { defaultReportDir, prepareReportDir, resolveTarget, runProve, selectRows, writeReport } from '../prove/run.js';
+import { renderTable } from '../prove/report.js';
 
 function nodeSettingsFromFlags(nodes: string | undefined, dbTaint: string | undefined): NodeSettings {
   const count = nodes === undefined ? undefined : /^\d+$/.test(nodes) ? Number(nodes) : NaN;
@@ -30,6 +33,7 @@ const USAGE = `kstack — a Kubernetes web + database stack that proves its requ
 Usage:
   kstack up [--context NAME]            the main job: local cluster + the stack, page URL, live pod events
   kstack down [--all]                   remove the stack (--all: and the local cluster)
+  kstack prove [--only R5,R6]           check every requirement on the running release, with evidence
   kstack watch [flags]                  podwatch: live pod events (see kstack watch --help)
   kstack setup                          install and build what kstack needs (idempotent, cached)
   kstack cluster up                     start a local cluster: control plane + 3 nodes, no Docker needed
@@ -181,6 +185,49 @@ async function upCommand(args: string[]): Promise<number> {
   }
 }
 
+const PROVE_HELP = `kstack prove [--context NAME | --name CLUSTER] [-n NS] [--release NAME] [--only R1,R5] [--report DIR]
+
+Checks each requirement on the installed release, against the real cluster, and shows for each row
+what was checked, how, the evidence, and pass / fail / skipped-with-reason. Rows the cluster cannot
+do (no Multus, no enforcing policy engine, backups not enabled) are skipped with the reason, never
+passed. R2, R3 and R9 change the release while they run (a db pod deleted, a config rolled out under
+load, web scaled) and restore it. Exit status 1 when a row fails.
+
+Rows: ${REQUIREMENTS.map((r) => `${r.id} ${r.title}`).join('; ')}.
+
+  --context NAME   kubeconfig context of the cluster (default: the local cluster started by 'kstack up')
+  --name CLUSTER   the local cluster's name (default: ${DEFAULT_CLUSTER})
+  -n, --namespace  namespace of the release (default: webstack)
+  --release NAME   Helm release (default: web)
+  --only IDS       only these rows, comma-separated (e.g. R5,R6)
+  --report DIR     where report.md, report.json and screenshot.png go (default: out/prove-<UTC time>/)
+`;
+
+async function proveCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags('prove', args, {
+    context: { type: 'string' }, name: { type: 'string' }, namespace: { type: 'string', short: 'n' }, release: { type: 'string' },
+    only: { type: 'string' }, report: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { process.stdout.write(PROVE_HELP); return 0; }
+  if (values.context !== undefined && values.name !== undefined) throw new UserError('--name picks a local cluster and --context another cluster; give one of them');
+  const rows = selectRows(REQUIREMENTS, values.only);
+  const namespace = values.namespace ?? 'webstack';
+  const release = values.release ?? 'web';
+  const progress = createProgress();
+  const reportDir = prepareReportDir(values.report !== undefined ? resolve(values.report) : defaultReportDir(process.cwd(), new Date()));
+  const target = await resolveTarget({
+    namespace, progress,
+    ...(values.context !== undefined ? { context: values.context } : {}),
+    ...(values.name !== undefined ? { clusterName: values.name } : {}),
+  });
+  const report = await runProve({ rows, kube: target.kube, namespace, release, cluster: target.cluster, reportDir, progress });
+  const files = writeReport(reportDir, report);
+  const color = process.stdout.isTTY && !process.env.NO_COLOR;
+  process.stdout.write(`\n${renderTable(report, { color, ...(process.stdout.columns ? { columns: process.stdout.columns } : {}) })}`);
+  process.stdout.write(`Report: ${files.markdown}\n        ${files.json}\n`);
+  return report.ok ? 0 : 1;
+}
+
 async function downCommand(args: string[]): Promise<number> {
   const { values } = parseFlags('down', args, {
     context: { type: 'string' }, namespace: { type: 'string', short: 'n' }, release: { type: 'string' }, all: { type: 'boolean' },
@@ -254,6 +301,8 @@ async function main(argv: string[]): Promise<number> {
       return upCommand(rest);
     case 'down':
       return downCommand(rest);
+    case 'prove':
+      return proveCommand(rest);
     case 'watch':
       return watchCommand(rest);
     default:

@@ -1,0 +1,94 @@
+// The rows' thin I/O edge: kubectl and helm against the selected cluster, each command recorded in the
+// row's evidence as a user could retype it (without the kubeconfig/context arguments).
+import { spawn } from 'node:child_process';
+import { run, type RunResult } from '../../util/exec.js';
+import type { Evidence } from './types.js';
+
+export interface KubeOptions {
+  kubectl: string;
+  helm: string;
+  /** Select the cluster for kubectl: ['--kubeconfig', p] or ['--context', c]. */
+  kubeArgs: string[];
+  /** The same for helm: ['--kubeconfig', p] or ['--kube-context', c]. */
+  helmArgs: string[];
+  namespace: string;
+}
+
+export interface CmdOptions {
+  input?: string;
+  allowFailure?: boolean;
+  timeoutMs?: number;
+  /** Record the command in this evidence. */
+  ev?: Evidence;
+  /** Do not prefix "-n <namespace>" (cluster-scoped or other-namespace commands). */
+  clusterScope?: boolean;
+}
+
+const shellQuote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+export class Kube {
+  constructor(readonly opts: KubeOptions) {}
+
+  get namespace(): string { return this.opts.namespace; }
+
+  async kubectl(args: readonly string[], o: CmdOptions = {}): Promise<RunResult> {
+    const full = o.clusterScope ? [...args] : ['-n', this.opts.namespace, ...args];
+    o.ev?.add(`$ kubectl ${full.map(shellQuote).join(' ')}`);
+    return run(this.opts.kubectl, [...this.opts.kubeArgs, ...full], {
+      ...(o.input !== undefined ? { input: o.input } : {}),
+      ...(o.allowFailure ? { allowFailure: true } : {}),
+      timeoutMs: o.timeoutMs ?? 120_000,
+    });
+  }
+
+  async json<T>(args: readonly string[], o: CmdOptions = {}): Promise<T> {
+    const res = await this.kubectl([...args, '-o', 'json'], o);
+    return JSON.parse(res.stdout) as T;
+  }
+
+  /** `kubectl exec POD -c CONTAINER -- cmd…`; resolves with the result, also on a non-zero exit. */
+  async exec(pod: string, container: string | undefined, cmd: readonly string[], o: CmdOptions = {}): Promise<RunResult> {
+    return this.kubectl(['exec', pod, ...(container ? ['-c', container] : []), '--', ...cmd], { allowFailure: true, ...o });
+  }
+
+  async helm(args: readonly string[], o: CmdOptions = {}): Promise<RunResult> {
+    const full = ['--namespace', this.opts.namespace, ...args];
+    o.ev?.add(`$ helm ${full.map(shellQuote).join(' ')}`);
+    return run(this.opts.helm, [...full, ...this.opts.helmArgs], {
+      ...(o.allowFailure ? { allowFailure: true } : {}),
+      timeoutMs: o.timeoutMs ?? 600_000,
+    });
+  }
+
+  /**
+   * A long-running `kubectl exec -i` (e.g. a load generator) whose stdin stays open until `finish()`,
+   * which closes it and resolves with everything the command printed.
+   */
+  execStream(pod: string, container: string | undefined, cmd: readonly string[], ev?: Evidence): { finish(): Promise<RunResult> } {
+    const args = ['-n', this.opts.namespace, 'exec', '-i', pod, ...(container ? ['-c', container] : []), '--', ...cmd];
+    ev?.add(`$ kubectl ${args.map((a) => (a.length > 120 ? `'<script, ${a.length} chars>'` : shellQuote(a))).join(' ')}`);
+    const child = spawn(this.opts.kubectl, [...this.opts.kubeArgs, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+    const done = new Promise<RunResult>((resolve) => {
+      child.on('close', (code) => { resolve({ stdout, stderr, code: code ?? 1 }); });
+      child.on('error', (err) => { resolve({ stdout, stderr: `${stderr}${err.message}`, code: 1 }); });
+    });
+    return {
+      finish: async () => {
+        child.stdin.end();
+        const timer = setTimeout(() => { child.kill('SIGTERM'); }, 30_000);
+        try { return await done; } finally { clearTimeout(timer); }
+      },
+    };
+  }
+}
+
+/** Objects as kubectl lists them. */
+export interface List<T> { items: T[] }
+
+/** Labels selecting the release's objects of one component. */
+export const componentSelector = (release: string, component: string): string =>
+  `app.kubernetes.io/instance=${release},app.kubernetes.io/component=${component}`;

@@ -1,0 +1,104 @@
+// R7: the db pods have a second interface (net1) in the secondary network's subnet, and Galera's
+// replication runs over it (each member's wsrep_node_address is its net1 address, and the cluster's
+// wsrep_incoming_addresses are in that subnet). Skipped when the cluster has no Multus.
+import type { V1Pod } from '@kubernetes/client-node';
+import { cidrContains, parseCidr, parseIp, type Cidr } from '../cidr.js';
+import { dbSql, isPodReady, podName, podsOf, wsrepStatus } from './stack.js';
+import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
+
+export const NAD_CRD = 'network-attachment-definitions.k8s.cni.cncf.io';
+const NETWORKS = 'k8s.v1.cni.cncf.io/networks';
+const STATUS = 'k8s.v1.cni.cncf.io/network-status';
+
+export interface NetStatus { name?: string; interface?: string; ips?: string[] }
+
+export function parseNetworkStatus(pod: V1Pod): NetStatus[] {
+  const text = pod.metadata?.annotations?.[STATUS];
+  if (!text) return [];
+  try { return JSON.parse(text) as NetStatus[]; } catch { return []; }
+}
+
+/** The network attachment names a pod asks for: "a,b" or JSON [{name, namespace}]. */
+export function requestedNetworks(pod: V1Pod): { name: string; namespace?: string }[] {
+  const v = pod.metadata?.annotations?.[NETWORKS]?.trim();
+  if (!v) return [];
+  if (v.startsWith('[')) {
+    try { return (JSON.parse(v) as { name: string; namespace?: string }[]).map((n) => ({ name: n.name, ...(n.namespace ? { namespace: n.namespace } : {}) })); } catch { return []; }
+  }
+  return v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+    const [a, b] = s.split('/');
+    return b ? { namespace: a ?? '', name: (b.split('@')[0] ?? '') } : { name: a?.split('@')[0] ?? '' };
+  });
+}
+
+/** The subnet of a NetworkAttachmentDefinition's CNI config (whereabouts range, host-local subnet/ranges). */
+export function subnetOfConfig(config: string): string | undefined {
+  try {
+    const c = JSON.parse(config) as { ipam?: { range?: string; subnet?: string; ranges?: { subnet?: string }[][] }; plugins?: { ipam?: unknown }[] };
+    const ipam = c.ipam ?? (c.plugins?.find((p) => p.ipam)?.ipam as typeof c.ipam);
+    return ipam?.range ?? ipam?.subnet ?? ipam?.ranges?.[0]?.[0]?.subnet;
+  } catch { return undefined; }
+}
+
+const hostOf = (addr: string): string => {
+  const a = addr.trim();
+  if (a.startsWith('[')) return a.slice(1, a.indexOf(']'));
+  return a.split(':').length === 2 ? a.split(':')[0] ?? '' : a;
+};
+
+const inSubnet = (ip: string, subnet: Cidr): boolean => {
+  const parsed = parseIp(hostOf(ip));
+  return parsed !== undefined && cidrContains(subnet, parsed);
+};
+
+export interface MemberNet { pod: string; net1: string[]; nodeAddress: string; incoming: string }
+
+export function judgeMultinet(members: readonly MemberNet[], subnet: Cidr, subnetText: string): string[] {
+  const problems: string[] = [];
+  for (const m of members) {
+    const inNet = m.net1.filter((ip) => inSubnet(ip, subnet));
+    if (m.net1.length === 0) problems.push(`${m.pod} has no net1 interface (no secondary network attached)`);
+    else if (inNet.length === 0) problems.push(`${m.pod}'s net1 (${m.net1.join(', ')}) is not in ${subnetText}`);
+    if (!inSubnet(m.nodeAddress, subnet)) problems.push(`${m.pod}'s Galera replication address wsrep_node_address=${m.nodeAddress || '(unset)'} is not in ${subnetText}`);
+    const outside = m.incoming.split(',').filter((a) => a.trim() && !inSubnet(a, subnet));
+    if (outside.length) problems.push(`${m.pod} sees wsrep_incoming_addresses outside ${subnetText}: ${outside.join(', ')}`);
+  }
+  return problems;
+}
+
+export const r7Multinet: Requirement = {
+  id: 'R7',
+  title: 'Galera over a secondary network',
+  checks: "Each db pod's Multus network-status shows a net1 interface with an address in the subnet of its NetworkAttachmentDefinition, and each Galera member's wsrep_node_address and the wsrep_incoming_addresses are in that subnet. Skipped when the cluster has no Multus (no NetworkAttachmentDefinition CRD).",
+  mutates: false,
+  async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
+    const crd = await ctx.kube.kubectl(['get', 'crd', NAD_CRD, '-o', 'name'], { ev, clusterScope: true, allowFailure: true });
+    if (crd.code !== 0) return skipped(`no Multus on this cluster (CRD ${NAD_CRD} not installed)`);
+    const pods = await podsOf(ctx.kube, ctx.release, 'db', ev);
+    if (pods.length === 0) return skipped(`release '${ctx.release}' has no db pods`);
+    const wanted = requestedNetworks(pods[0] as V1Pod);
+    ev.add(`  ${pods.map((p) => `${podName(p)}: networks=${p.metadata?.annotations?.[NETWORKS] ?? '(none)'}`).join('; ')}`);
+    if (wanted.length === 0) return fail(`the db pods ask for no secondary network (no ${NETWORKS} annotation)`);
+    const nadRef = wanted[0] as { name: string; namespace?: string };
+    const nad = await ctx.kube.json<{ spec?: { config?: string } }>(['get', 'network-attachment-definitions.k8s.cni.cncf.io', nadRef.name, '-n', nadRef.namespace ?? ctx.namespace], { ev, clusterScope: true });
+    const subnetText = subnetOfConfig(nad.spec?.config ?? '');
+    const subnet = subnetText ? parseCidr(subnetText) : undefined;
+    if (!subnetText || !subnet || typeof subnet === 'string') return fail(`NetworkAttachmentDefinition ${nadRef.name} has no subnet in its IPAM config`);
+    ev.add(`  NetworkAttachmentDefinition ${nadRef.name}: subnet ${subnetText}`);
+    const members: MemberNet[] = [];
+    for (const p of pods) {
+      const net1 = parseNetworkStatus(p).filter((s) => s.interface === 'net1').flatMap((s) => s.ips ?? []);
+      let nodeAddress = '';
+      let incoming = '';
+      if (isPodReady(p)) {
+        nodeAddress = (await dbSql(ctx.kube, podName(p), "SELECT @@wsrep_node_address", ev).catch(() => []))[0]?.[0] ?? '';
+        incoming = (await wsrepStatus(ctx.kube, podName(p)).catch((): Record<string, string> => ({}))).wsrep_incoming_addresses ?? '';
+      }
+      ev.add(`  ${podName(p)}: net1=${net1.join(',') || '(none)'} wsrep_node_address=${nodeAddress || '(unset)'} wsrep_incoming_addresses=${incoming || '-'}`);
+      members.push({ pod: podName(p), net1, nodeAddress, incoming });
+    }
+    ev.measure('members', members.length);
+    return verdictOf(judgeMultinet(members, subnet, subnetText), `all ${members.length} db members have net1 in ${subnetText} and replicate over it`);
+  },
+};
+
