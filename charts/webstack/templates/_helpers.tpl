@@ -14,8 +14,9 @@ Helpers shared by every component of the chart (web, podwatch, db). Call them wi
                                 overridden key by key
   webstack.containerSecurityContext (dict "override" ...)  the same for containers: non-root, read-only root fs,
                                 no privilege escalation, every capability dropped, RuntimeDefault seccomp
-  webstack.placement            (dict "ctx" $ "values" .Values.web)  nodeSelector, affinity, tolerations,
-                                topologySpreadConstraints and priorityClassName, rendered as given
+  webstack.placement            (dict "ctx" $ "component" "web" "values" .Values.web)  nodeSelector, affinity,
+                                tolerations, topologySpreadConstraints and priorityClassName: placement.preset for
+                                that component (web, db, podwatch, backup) merged with the explicit values
 */}}
 
 {{- define "webstack.name" -}}
@@ -95,7 +96,51 @@ imagePullSecrets:
 {{- toYaml (mergeOverwrite $defaults (deepCopy (.override | default dict))) -}}
 {{- end -}}
 
+{{/*
+The placement preset's part for one component (a dict: affinity, tolerations). See values.yaml "placement".
+  (dict "ctx" $ "component" "db")
+*/}}
+{{- define "webstack.placementPreset" -}}
+{{- $p := .ctx.Values.placement -}}
+{{- $preset := $p.preset | default "none" -}}
+{{- $out := dict "affinity" dict "tolerations" list -}}
+{{- if ne $preset "none" -}}
+{{- $selector := include "webstack.selectorLabels" (dict "ctx" .ctx "component" .component) | fromYaml -}}
+{{- $spread := list (dict "weight" 100 "podAffinityTerm" (dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" $selector))) -}}
+{{- $roleLabel := "" -}}
+{{- if eq .component "web" }}{{ $roleLabel = $p.webNodeLabel }}{{ end -}}
+{{- if eq .component "db" }}{{ $roleLabel = $p.dbNodeLabel }}{{ end -}}
+{{- if ne .component "backup" }}{{ $_ := set $out.affinity "podAntiAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" $spread) }}{{ end -}}
+{{- if $roleLabel -}}
+{{- $term := dict "matchExpressions" (list (dict "key" $roleLabel "operator" "Exists")) -}}
+{{- if eq $preset "hard" -}}
+{{- $_ := set $out.affinity "nodeAffinity" (dict "requiredDuringSchedulingIgnoredDuringExecution" (dict "nodeSelectorTerms" (list $term))) -}}
+{{- else -}}
+{{- $_ := set $out.affinity "nodeAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" (list (dict "weight" 50 "preference" $term))) -}}
+{{- end -}}
+{{- end -}}
+{{- if or (eq .component "db") (eq .component "backup") -}}
+{{- $t := $p.dbTaint -}}
+{{- $_ := set $out "tolerations" (list (dict "key" $t.key "operator" "Equal" "value" $t.value "effect" $t.effect)) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/*
+nodeSelector, affinity, tolerations, topologySpreadConstraints and priorityClassName of a pod: the preset
+(placement.preset) merged with the component's own keys. The rule (docs/chart.md, "Placement"):
+  - affinity: each of nodeAffinity / podAffinity / podAntiAffinity given explicitly replaces the preset's;
+  - tolerations: the preset's, then the explicit ones (an identical one is not repeated);
+  - nodeSelector, topologySpreadConstraints, priorityClassName: only the explicit values (presets set none).
+  (dict "ctx" $ "component" "web" "values" .Values.web)
+*/}}
 {{- define "webstack.placement" -}}
+{{- $preset := include "webstack.placementPreset" (dict "ctx" .ctx "component" (.component | default "")) | fromJson -}}
+{{- $affinity := deepCopy (.values.affinity | default dict) -}}
+{{- range $k, $v := $preset.affinity }}{{ if not (hasKey $affinity $k) }}{{ $_ := set $affinity $k $v }}{{ end }}{{ end -}}
+{{- $tolerations := $preset.tolerations | default list -}}
+{{- range (.values.tolerations | default list) }}{{ if not (has . $tolerations) }}{{ $tolerations = append $tolerations . }}{{ end }}{{ end -}}
 {{- with .values.priorityClassName }}
 priorityClassName: {{ . | quote }}
 {{- end }}
@@ -103,11 +148,11 @@ priorityClassName: {{ . | quote }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .values.affinity }}
+{{- with $affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .values.tolerations }}
+{{- with $tolerations }}
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
@@ -115,6 +160,20 @@ tolerations:
 topologySpreadConstraints:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end -}}
+
+{{/*
+Pod annotations: prometheus.io/scrape, /port and /path when the pod exports metrics and
+monitoring.annotations is on, then the component's podAnnotations (which win on a clash).
+  (dict "ctx" $ "port" 9113 "metrics" true "extra" .Values.web.podAnnotations)
+*/}}
+{{- define "webstack.podAnnotations" -}}
+{{- $out := dict -}}
+{{- if and .metrics .ctx.Values.monitoring.annotations -}}
+{{- $out = dict "prometheus.io/scrape" "true" "prometheus.io/port" (toString .port) "prometheus.io/path" "/metrics" -}}
+{{- end -}}
+{{- $out = mergeOverwrite $out (deepCopy (.extra | default dict)) -}}
+{{- with $out }}{{ toYaml . }}{{ end -}}
 {{- end -}}
 
 {{- define "webstack.podwatch.serviceAccountName" -}}

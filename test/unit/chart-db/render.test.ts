@@ -64,7 +64,7 @@ describe('webstack chart db: defaults', () => {
     assert.deepEqual(c.volumeMounts?.map((m) => m.mountPath).sort(), ['/etc/webstack-db/config', '/etc/webstack-db/secret', '/opt/webstack-agent', '/run/mysqld', '/tmp', '/var/lib/mysql']);
     assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
     assert.equal(podSpec(objs).securityContext?.runAsUser, 999);
-    assert.equal(podSpec(objs).containers.length, 1, 'no exporter sidecar by default');
+    assert.deepEqual(podSpec(objs).containers.map((x) => x.name), ['mariadb', 'metrics'], 'the mysqld exporter sidecar is on by default');
   });
 
   it('an init container copies node and the agent from the kstack image into the shared emptyDir', async () => {
@@ -169,8 +169,8 @@ describe('webstack chart db: options', () => {
     assert.ok(client.spec?.ports?.some((p) => p.name === 'metrics' && p.port === 9104));
   });
 
-  it('persistence and placement values are passed through', async () => {
-    const objs = await render({ persistence: { size: '20Gi', storageClass: 'fast', accessModes: ['ReadWriteOncePod'] }, nodeSelector: { disk: 'ssd' }, affinity: { podAntiAffinity: {} }, tolerations: [] });
+  it('persistence and placement values are passed through (placement.preset none: only the explicit keys)', async () => {
+    const objs = await render({ persistence: { size: '20Gi', storageClass: 'fast', accessModes: ['ReadWriteOncePod'] }, nodeSelector: { disk: 'ssd' }, affinity: { podAntiAffinity: {} }, tolerations: [] }, { placement: { preset: 'none' } });
     const claim = sts(objs).spec?.volumeClaimTemplates?.[0];
     assert.equal(claim?.spec?.storageClassName, 'fast');
     assert.equal(claim?.spec?.resources?.requests?.storage, '20Gi');

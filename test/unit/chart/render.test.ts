@@ -344,7 +344,7 @@ describe('webstack chart: values change the output', () => {
       topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { a: 'b' } } }],
       priorityClassName: 'web-critical',
     };
-    const objs = await render({ web: placement, podwatch: placement });
+    const objs = await render({ web: placement, podwatch: placement, placement: { preset: 'none' } });
     for (const component of ['web', 'podwatch']) {
       const spec = podSpec(objs, component);
       assert.deepEqual(spec.nodeSelector, placement.nodeSelector);
@@ -353,7 +353,7 @@ describe('webstack chart: values change the output', () => {
       assert.deepEqual(spec.topologySpreadConstraints, placement.topologySpreadConstraints);
       assert.equal(spec.priorityClassName, 'web-critical');
     }
-    const plain = podSpec(await render(), 'web');
+    const plain = podSpec(await render({ placement: { preset: 'none' } }), 'web');
     assert.equal(plain.nodeSelector ?? plain.affinity ?? plain.tolerations ?? plain.priorityClassName, undefined);
   });
 
@@ -386,7 +386,7 @@ describe('webstack chart: values change the output', () => {
     assert.match(webFiles(objs)['nginx.conf']!, /server 127\.0\.0\.1:9001;/);
 
     objs = await render({ webinfo: { enabled: false } });
-    assert.deepEqual(podSpec(objs, 'web').containers.map((c) => c.name), ['nginx']);
+    assert.deepEqual(podSpec(objs, 'web').containers.map((c) => c.name), ['nginx', 'metrics']);
     const files = webFiles(objs);
     assert.doesNotMatch(files['nginx.conf']!, /upstream webinfo/);
     assert.match(files['site-default.conf']!, /location \/api\/ \{[^}]*return 503 '\{"error":"the webinfo companion is disabled/s);

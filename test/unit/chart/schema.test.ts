@@ -36,7 +36,7 @@ const cases: BadValue[] = [
   { what: 'a memory request in an unknown unit', values: { web: { resources: { requests: { memory: '64MB' } } } }, field: '/web/resources/requests/memory', reason: /does not match pattern/ },
   { what: 'tolerations as a map', values: { web: { tolerations: { key: 'a' } } }, field: '/web/tolerations', reason: /want array/ },
   { what: 'a spread constraint without topologyKey', values: { web: { topologySpreadConstraints: [{ maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule' }] } }, field: '/web/topologySpreadConstraints/0', reason: /missing propert(y|ies) 'topologyKey'/ },
-  { what: 'an unknown placement preset', values: { placement: { preset: 'spread' } }, field: '/placement/preset', reason: /value must be 'none'/ },
+  { what: 'an unknown placement preset', values: { placement: { preset: 'spread' } }, field: '/placement/preset', reason: /must be one of 'none', 'soft', 'hard'/ },
   { what: 'an unknown podwatch scope', values: { podwatch: { scope: 'all' } }, field: '/podwatch/scope', reason: /must be one of/ },
   { what: 'a lease name Kubernetes refuses', values: { podwatch: { leaderElection: { leaseName: 'Pod_Watch' } } }, field: '/podwatch/leaderElection/leaseName', reason: /anyOf/ },
   { what: 'podwatch args as a string', values: { podwatch: { args: '--sink stdout' } }, field: '/podwatch/args', reason: /want array/ },

@@ -71,6 +71,20 @@ http {
 {{- end }}
 
     include site-*.conf;
+{{- if .Values.web.metrics.enabled }}
+
+    # stub_status for the exporter sidecar, on loopback only (the exporter turns it into /metrics).
+    server {
+        listen 127.0.0.1:{{ .Values.web.metrics.statusPort }};
+        access_log off;
+        location = /stub_status {
+            stub_status;
+        }
+        location / {
+            return 404;
+        }
+    }
+{{- end }}
 {{- if $c.extraServers }}
     include server-*.conf;
 {{- end }}

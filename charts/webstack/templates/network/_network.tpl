@@ -1,0 +1,34 @@
+{{/*
+Helpers of the network policies (templates/network/). Pods are told apart by their selector labels:
+app.kubernetes.io/{name,instance} for the release, plus app.kubernetes.io/component = web | db | podwatch |
+backup (the backup and verify Jobs of templates/backup/).
+
+  webstack.releaseSelector      (dict "ctx" $)  matchLabels of every pod of the release
+  webstack.componentPeer        (dict "ctx" $ "component" "db")  a NetworkPolicyPeer: that component's pods
+  webstack.metricsPeers         (dict "ctx" $)  peers allowed to scrape metrics (networkPolicy.metrics), or nothing
+*/}}
+
+{{- define "webstack.releaseSelector" -}}
+app.kubernetes.io/name: {{ include "webstack.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+{{- end -}}
+
+{{- define "webstack.componentPeer" -}}
+- podSelector:
+    matchLabels:
+      {{- include "webstack.selectorLabels" . | nindent 6 }}
+{{- end -}}
+
+{{- define "webstack.metricsPeers" -}}
+{{- with .ctx.Values.networkPolicy.metrics.fromNamespaces -}}
+- namespaceSelector:
+    matchExpressions:
+      - { key: kubernetes.io/metadata.name, operator: In, values: {{ toJson . }} }
+{{- end }}
+{{- end -}}
+
+{{/* Whether the backup Jobs exist (templates/backup/ adds backup.enabled; absent: no backup policy). */}}
+{{- define "webstack.backupEnabled" -}}
+{{- $b := .Values.backup | default dict -}}
+{{- if and (kindIs "map" $b) $b.enabled }}true{{ end -}}
+{{- end -}}
