@@ -42,6 +42,7 @@ Names and the agent config of the db component (MariaDB Galera). Everything else
   "app" (dict "user" $db.auth.username "passwordFile" "/etc/webstack-db/secret/mariadb-password" "database" $db.auth.database)
   "extraMysqld" $extra
   "pollMs" 1000
+  "binlog" (eq (include "webstack.backup.archiverEnabled" .) "true")
 -}}
 {{- toJson $cfg -}}
 {{- end -}}
