@@ -102,6 +102,15 @@ describe('webstack chart backup: enabled', () => {
     assert.equal(svc.metadata?.annotations?.['prometheus.io/scrape'], 'true');
   });
 
+  it('lets the db members\' archiver reach object storage and be scraped, when network policies are on', async () => {
+    const objs = await render({ ...on(), networkPolicy: { objectStorage: { cidrs: ['10.9.0.0/16'], namespaces: [], ports: [9000] } } });
+    const np = named(objs, 'NetworkPolicy', 'ws-webstack-db') as k8s.V1NetworkPolicy;
+    assert.ok(np.spec?.egress?.some((e) => e.to?.some((t) => t.ipBlock?.cidr === '10.9.0.0/16') && e.ports?.[0]?.port === 9000), 'egress to the storage');
+    assert.ok(np.spec?.ingress?.some((i) => i.ports?.some((p) => p.port === 9106)), 'metrics scrape in');
+    const off = named(await render({ networkPolicy: { objectStorage: { cidrs: ['10.9.0.0/16'], namespaces: [], ports: [9000] } } }), 'NetworkPolicy', 'ws-webstack-db') as k8s.V1NetworkPolicy;
+    assert.ok(!off.spec?.egress?.some((e) => e.to?.some((t) => t.ipBlock?.cidr === '10.9.0.0/16')), 'no storage egress without archiving');
+  });
+
   it('generates a storage Secret from given keys, or uses an existing one', async () => {
     const objs = await render(on({ storage: { bucket: 'bkt', credentials: { accessKeyId: 'AK', secretAccessKey: 'SK', existingSecret: '' } } }));
     const s = named(objs, 'Secret', 'ws-webstack-backup-storage') as k8s.V1Secret;
