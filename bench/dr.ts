@@ -1,0 +1,113 @@
+// npm run bench:dr [-- --size-mib N] — what streamed, encrypted backups cost, and how long a restore takes.
+//  1. A generated dataset (default 1 GiB of row data; --size-mib or BENCH_DR_SIZE_MIB) in a private mariadbd.
+//  2. Baseline, same run, same dump options and zstd level: `mariadb-dump … | zstd -3 > file` on local disk.
+//  3. kstack backup: the same dump → zstd → AES-256-GCM frames → multipart upload into MinIO on loopback,
+//     plus the per-table counts and checksums. Throughput ratio vs the baseline (target ≥ 0.8×).
+//  4. RTO: restore the backup into a fresh mariadbd (check the stored object, stream-load, compare counts
+//     and checksums). Target ≤ 10 min for 1 GiB.
+// Everything shares this machine's cores (and other work running on it), so the ratio is what to read.
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { MinioServer } from '../test/helpers/minio.js';
+import { runBackup } from '../src/dr/backup.js';
+import { clientArgs, type DbTarget } from '../src/dr/db.js';
+import { parseKey } from '../src/dr/encrypt.js';
+import { runRestore } from '../src/dr/restore.js';
+import { ScratchDb } from '../src/dr/scratch-db.js';
+import { run } from '../src/util/exec.js';
+import { createProgress, formatDuration } from '../src/util/progress.js';
+
+function sizeMib(): number {
+  const i = process.argv.indexOf('--size-mib');
+  const raw = i >= 0 ? process.argv[i + 1] : process.env.BENCH_DR_SIZE_MIB;
+  const n = Number(raw ?? 1024);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--size-mib must be a whole number ≥ 1; got ${raw ?? ''}`);
+  return n;
+}
+
+const RTO_TARGET_MS = 10 * 60_000;
+const RATIO_TARGET = 0.8;
+
+async function main(): Promise<void> {
+  const size = sizeMib();
+  const progress = createProgress();
+  const dir = mkdtempSync(join(tmpdir(), 'kstack-bench-dr-'));
+  chmodSync(dir, 0o755);
+  let minio: MinioServer | undefined;
+  let source: ScratchDb | undefined;
+  let restoreDb: ScratchDb | undefined;
+  try {
+    [minio, source] = await progress.step('start MinIO and a source mariadbd', () => Promise.all([
+      MinioServer.start(join(dir, 'minio')),
+      ScratchDb.start({ dir: join(dir, 'source'), extra: ['log-bin=binlog', 'server-id=1', 'binlog-format=ROW', 'innodb-flush-log-at-trx-commit=2', 'sync-binlog=0'], bufferPool: '512M' }),
+    ]));
+    const src: DbTarget = { socket: source.socket, host: '', port: 0, user: 'root', password: '' };
+    // ~1 KiB per row: a few words of text that compress like real page data, not random bytes.
+    const rowsWanted = size * 1024;
+    await progress.step(`generate ${size} MiB (${rowsWanted} rows of ~1 KiB in 4 tables)`, async (step) => {
+      const c = await (source as ScratchDb).connect();
+      try {
+        await c.query('CREATE DATABASE bench');
+        const batch = 20_000;
+        for (let t = 0; t < 4; t++) {
+          await c.query(`CREATE TABLE bench.t${t} (id INT PRIMARY KEY, created DATETIME NOT NULL, title VARCHAR(200), body TEXT, score DOUBLE)`);
+          const per = Math.ceil(rowsWanted / 4);
+          for (let from = 1; from <= per; from += batch) {
+            const to = Math.min(per, from + batch - 1);
+            await c.query(`INSERT INTO bench.t${t} SELECT seq, '2026-01-01' + INTERVAL seq SECOND, CONCAT('item ', seq, ' ', MD5(seq)),
+              CONCAT_WS(' ', REPEAT(CONCAT(SUBSTRING('lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor', 1 + seq % 40, 30), ' '), 20), MD5(seq * 7), SHA1(seq), MD5(seq * 13), SHA2(seq, 256), MD5(seq + 1)),
+              RAND(seq) FROM seq_${from}_to_${to}`);
+            step.detail(`table ${t + 1}/4: ${to}/${per} rows`);
+          }
+        }
+      } finally {
+        await c.end();
+      }
+    });
+
+    const baselineFile = join(dir, 'baseline.sql.zst');
+    const dumpArgs = [...clientArgs(src), '--single-transaction', '--quick', '--routines', '--triggers', '--events', '--hex-blob', '--add-drop-database', '--master-data=2', '--gtid', '--databases', 'bench'];
+    const baselineMs = await progress.step('baseline: mariadb-dump | zstd -3 > file', async () => {
+      const t0 = performance.now();
+      await run('bash', ['-o', 'pipefail', '-c', `mariadb-dump ${dumpArgs.map((a) => `'${a}'`).join(' ')} | zstd -q -c -3 > '${baselineFile}'`], { timeoutMs: 3_600_000 });
+      return performance.now() - t0;
+    });
+    const baselineBytes = statSync(baselineFile).size;
+    rmSync(baselineFile);
+
+    const store = await minio.store('bench');
+    const key = parseKey(randomBytes(32), 'bench key');
+    const manifest = await runBackup({ db: src, store, key, progress });
+    const backupMs = manifest.durationMs;
+
+    restoreDb = await progress.step('start a fresh mariadbd to restore into', () => ScratchDb.start({ dir: join(dir, 'restore'), bufferPool: '512M', extra: ['innodb-flush-log-at-trx-commit=2'] }));
+    const restored = await runRestore({ store, key, target: { socket: restoreDb.socket, host: '', port: 0, user: 'root', password: '' }, progress });
+    store.destroy();
+
+    const dumpMiB = manifest.object.dumpBytes / 1048576;
+    const report = {
+      datasetMiB: size,
+      dumpMiB: Number(dumpMiB.toFixed(1)),
+      storedMiB: Number((manifest.object.bytes / 1048576).toFixed(1)),
+      baseline: { seconds: Number((baselineMs / 1000).toFixed(1)), MiBps: Number((dumpMiB / (baselineMs / 1000)).toFixed(1)), fileMiB: Number((baselineBytes / 1048576).toFixed(1)) },
+      backup: { seconds: Number((backupMs / 1000).toFixed(1)), MiBps: Number((dumpMiB / (backupMs / 1000)).toFixed(1)) },
+      throughputRatio: Number((baselineMs / backupMs).toFixed(2)),
+      throughputTarget: `≥ ${RATIO_TARGET}`,
+      rto: { seconds: Number((restored.durationMs / 1000).toFixed(1)), human: formatDuration(restored.durationMs), targetSeconds: RTO_TARGET_MS / 1000 },
+      tables: Object.keys(manifest.tables).length,
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`backup throughput ${report.backup.MiBps} MiB/s vs baseline ${report.baseline.MiBps} MiB/s: ${report.throughputRatio}× (target ≥ ${RATIO_TARGET}×) ${report.throughputRatio >= RATIO_TARGET ? 'OK' : 'BELOW TARGET'}\n`);
+    process.stdout.write(`restore (RTO) of ${size} MiB: ${report.rto.human} (target ≤ 10 min) ${restored.durationMs <= RTO_TARGET_MS ? 'OK' : 'ABOVE TARGET'}\n`);
+  } finally {
+    await Promise.allSettled([minio?.stop(false), source?.stop(false), restoreDb?.stop(false)]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,274 @@
+// One logical backup: mariadb-dump → zstd → encryption → multipart upload, nothing staged on disk, with a
+// manifest written last and only on success. The consistency design (why the counts and checksums in the
+// manifest describe exactly the rows in the dump) is in docs/dr.md.
+import { createHash, randomBytes } from 'node:crypto';
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type * as mariadb from 'mariadb';
+import { UserError, messageOf } from '../util/errors.js';
+import type { Progress } from '../util/progress.js';
+import { startChild, type StreamingChild } from './child.js';
+import { clientArgs, clientEnv, connect, describeTarget, tableStats, userDatabases, type DbTarget } from './db.js';
+import { EncryptStream, DEFAULT_FRAME_BYTES, type EncryptionKey } from './encrypt.js';
+import { newBackupId, parseManifest, type Manifest } from './manifest.js';
+import type { ObjectStore } from './s3.js';
+
+export const DUMP_OBJECT = 'dump.sql.zst.enc';
+export const MANIFEST_OBJECT = 'manifest.json';
+export const VERIFICATION_OBJECT = 'verification.json';
+
+export function backupKey(store: ObjectStore, id: string, name: string): string {
+  return store.key('backups', id, name);
+}
+
+export interface BackupOptions {
+  db: DbTarget;
+  store: ObjectStore;
+  key: EncryptionKey;
+  progress: Progress;
+  /** Member name recorded in the manifest (pod name in the cluster). */
+  member?: string;
+  now?: () => Date;
+  partSize?: number;
+  frameBytes?: number;
+  zstdLevel?: number;
+  mariadbDump?: string;
+  zstd?: string;
+  /** Called with the bytes uploaded so far (progress for callers that show their own). */
+  onUploaded?: (bytes: number) => void;
+}
+
+export interface DumpPosition { binlogFile: string; binlogPos: number }
+
+/**
+ * Reads the binlog position mariadb-dump --master-data=2 writes into the head of the dump
+ * ("-- CHANGE MASTER TO MASTER_LOG_FILE='binlog.000001', MASTER_LOG_POS=1203;").
+ */
+export function parseDumpPosition(head: string): DumpPosition | undefined {
+  const m = /^-- CHANGE MASTER TO MASTER_LOG_FILE='([^']+)', MASTER_LOG_POS=(\d+);/m.exec(head);
+  return m ? { binlogFile: m[1] ?? '', binlogPos: Number(m[2]) } : undefined;
+}
+
+/** True once the dump's head shows its snapshot has been taken: the position line, or the first database. */
+export function snapshotTaken(head: string): boolean {
+  return /^-- CHANGE MASTER TO MASTER_LOG_FILE=/m.test(head) || /^-- Current Database: /m.test(head);
+}
+
+/** Counts bytes and hashes what passes through. */
+class Tap extends Transform {
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    done(null, chunk);
+  }
+  digest(): string { return this.hash.digest('hex'); }
+}
+
+/** Watches the head of the dump for the moment its snapshot exists, counting all bytes. */
+class DumpHead extends Transform {
+  bytes = 0;
+  private head = '';
+  private fired = false;
+  constructor(private readonly onSnapshot: (head: string) => void) { super(); }
+  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (!this.fired) {
+      this.head += chunk.toString('utf8');
+      if (snapshotTaken(this.head) || this.head.length > 1_000_000) this.fire();
+    }
+    done(null, chunk);
+  }
+  override _flush(done: TransformCallback): void { this.fire(); done(); }
+  private fire(): void {
+    if (this.fired) return;
+    this.fired = true;
+    this.onSnapshot(this.head);
+  }
+}
+
+function rate(bytes: number, ms: number): string {
+  return `${(bytes / 1048576 / Math.max(ms / 1000, 0.001)).toFixed(1)} MiB/s`;
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+interface Snapshot {
+  conn: mariadb.Connection;
+  gtid: string;
+  binlog: DumpPosition | null;
+  version: string;
+  databases: string[];
+}
+
+/** Opens our snapshot session under a global read lock (released by the caller once the dump has its snapshot). */
+async function openSnapshot(db: DbTarget): Promise<Snapshot> {
+  let conn: mariadb.Connection;
+  try {
+    conn = await connect(db);
+  } catch (err) {
+    throw new UserError(`cannot connect to the database ${describeTarget(db)}: ${messageOf(err)}; check KSTACK_DR_DB_* and that the server runs`);
+  }
+  try {
+    const [vars] = await conn.query<{ version: string; wsrep: string | null; logBin: number }[]>(
+      "SELECT @@version AS version, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'WSREP_ON') AS wsrep, @@log_bin AS logBin",
+    );
+    if (!vars) throw new Error('no answer to SELECT @@version');
+    if (vars.wsrep === 'ON') {
+      const st = await conn.query<{ Value: string }[]>("SHOW GLOBAL STATUS LIKE 'wsrep_local_state'");
+      const state = st[0]?.Value;
+      if (state !== '4') throw new UserError(`the member ${describeTarget(db)} is not Synced (wsrep_local_state=${state ?? 'unknown'}, want 4); back up from a Synced member`);
+    }
+    await conn.query('SET SESSION lock_wait_timeout = 60');
+    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    const databases = await userDatabases(conn);
+    if (databases.length === 0) throw new UserError(`the server ${describeTarget(db)} has no databases besides the system ones; nothing to back up`);
+    await conn.query('FLUSH TABLES WITH READ LOCK');
+    await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+    const [pos] = await conn.query<{ binlogPos: string; currentPos: string }[]>('SELECT @@gtid_binlog_pos AS binlogPos, @@gtid_current_pos AS currentPos');
+    let binlog: DumpPosition | null = null;
+    if (vars.logBin === 1) {
+      const [ms] = await conn.query<{ File: string; Position: unknown }[]>('SHOW MASTER STATUS');
+      if (ms) binlog = { binlogFile: ms.File, binlogPos: Number(ms.Position) };
+    }
+    return { conn, gtid: (vars.logBin === 1 ? pos?.binlogPos : pos?.currentPos) ?? '', binlog, version: vars.version, databases };
+  } catch (err) {
+    await conn.end().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Takes one backup; returns its manifest. On failure nothing claims success and the error says what to do. */
+export async function runBackup(opts: BackupOptions): Promise<Manifest> {
+  const { store, progress } = opts;
+  const now = opts.now ?? (() => new Date());
+  const started = now();
+  const t0 = performance.now();
+  const id = newBackupId(started, randomBytes(3).toString('hex'));
+  const dumpKey = backupKey(store, id, DUMP_OBJECT);
+  const frameBytes = opts.frameBytes ?? DEFAULT_FRAME_BYTES;
+
+  // Leftovers of runs that died while the storage was unreachable (their abort could not reach it).
+  await store.abortUploads(store.key('backups') + '/', new Date(started.getTime() - 3600_000)).catch(() => 0);
+
+  return progress.step(`backup ${id} → s3://${store.cfg.bucket}/${dumpKey}`, async (step) => {
+    step.detail('taking the snapshot');
+    const snap = await openSnapshot(opts.db);
+    let locked = true;
+    const unlock = async (): Promise<void> => {
+      if (!locked) return;
+      locked = false;
+      await snap.conn.query('UNLOCK TABLES');
+    };
+    const children: StreamingChild[] = [];
+    try {
+      const dump = startChild(opts.mariadbDump ?? 'mariadb-dump', [
+        ...clientArgs(opts.db), '--single-transaction', '--quick', '--routines', '--triggers', '--events', '--hex-blob',
+        '--add-drop-database', ...(snap.binlog ? ['--master-data=2', '--gtid'] : []), '--databases', ...snap.databases,
+      ], { env: clientEnv(opts.db), stdin: 'ignore', what: 'mariadb-dump' });
+      children.push(dump);
+      const zstd = startChild(opts.zstd ?? 'zstd', ['-q', '-c', `-${opts.zstdLevel ?? 3}`], { what: 'zstd' });
+      children.push(zstd);
+
+      let dumpPosition: DumpPosition | undefined;
+      let unlockDone: Promise<void> = Promise.resolve();
+      const head = new DumpHead((text) => {
+        dumpPosition = parseDumpPosition(text);
+        unlockDone = unlock();
+      });
+      const stats = (async () => {
+        // Our snapshot is fixed at START TRANSACTION; the counts can be read while the dump streams.
+        await new Promise<void>((resolve) => { const w = (): void => { if (!locked) resolve(); else setTimeout(w, 20); }; w(); });
+        await unlockDone;
+        return tableStats(snap.conn, snap.databases);
+      })();
+      stats.catch(() => undefined);
+
+      const stdout = dump.proc.stdout;
+      const zin = zstd.proc.stdin;
+      const zout = zstd.proc.stdout;
+      if (!stdout || !zin || !zout) throw new Error('child process pipes missing');
+      const feed = pipeline(stdout, head, zin);
+      feed.catch(() => undefined);
+
+      const beforeFinal = async (): Promise<void> => {
+        await feed;
+        await dump.exited;
+        await zstd.exited;
+        await unlockDone;
+        if (snap.binlog) {
+          if (!dumpPosition) throw new UserError('mariadb-dump did not write its binlog position (--master-data); the dump cannot be matched to the recorded position');
+          if (dumpPosition.binlogFile !== snap.binlog.binlogFile || dumpPosition.binlogPos !== snap.binlog.binlogPos) {
+            throw new UserError(`the dump's snapshot (${dumpPosition.binlogFile}:${dumpPosition.binlogPos}) differs from the recorded one (${snap.binlog.binlogFile}:${snap.binlog.binlogPos}); a commit slipped past the read lock; run the backup again`);
+          }
+        }
+      };
+      const enc = new EncryptStream(opts.key, frameBytes, beforeFinal);
+      const tap = new Tap();
+      const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+      const chain = pipeline(zout, enc, tap, body);
+      chain.catch(() => undefined);
+
+      let lastUploaded = 0;
+      const ticker = setInterval(() => {
+        const ms = performance.now() - t0;
+        step.detail(`dumped ${mib(head.bytes)}, uploaded ${mib(lastUploaded)} (${rate(head.bytes, ms)})`);
+      }, 1000);
+      try {
+        const failedChain = chain.then(() => new Promise<never>(() => undefined));
+        await Promise.race([
+          store.putStream(dumpKey, body, { partSize: opts.partSize, onProgress: (n) => { lastUploaded = n; opts.onUploaded?.(n); } }),
+          failedChain,
+        ]);
+        await chain;
+      } catch (err) {
+        for (const c of children) c.kill();
+        body.destroy();
+        throw asBackupError(err, id);
+      } finally {
+        clearInterval(ticker);
+      }
+
+      step.detail('checking the stored object and the table statistics');
+      const tables = await stats;
+      const storedSize = await store.size(dumpKey);
+      if (storedSize !== tap.bytes) throw new UserError(`backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the dump, ${tap.bytes} were sent; run the backup again`);
+      const finished = now();
+      const manifest: Manifest = parseManifest({
+        format: 1,
+        id,
+        kind: 'logical',
+        status: 'complete',
+        startedAt: started.toISOString(),
+        finishedAt: finished.toISOString(),
+        durationMs: Math.round(performance.now() - t0),
+        server: { version: snap.version, member: opts.member ?? describeTarget(opts.db) },
+        position: { gtid: snap.gtid, binlogFile: snap.binlog?.binlogFile ?? null, binlogPos: snap.binlog?.binlogPos ?? null },
+        object: {
+          key: dumpKey, bytes: tap.bytes, sha256: tap.digest(), dumpBytes: head.bytes, compression: 'zstd',
+          encryption: { algorithm: 'AES-256-GCM-framed', keyId: opts.key.id, frameBytes },
+        },
+        tables,
+      } satisfies Manifest);
+      // Last: only now does the backup exist.
+      await store.putBytes(backupKey(store, id, MANIFEST_OBJECT), `${JSON.stringify(manifest, null, 2)}\n`);
+      step.detail(`${mib(head.bytes)} dumped → ${mib(tap.bytes)} stored, ${Object.keys(tables).length} tables, GTID ${snap.gtid || '(none)'}`);
+      return manifest;
+    } catch (err) {
+      for (const c of children) c.kill();
+      throw asBackupError(err, id);
+    } finally {
+      await unlock().catch(() => undefined);
+      await snap.conn.rollback().catch(() => undefined);
+      await snap.conn.end().catch(() => undefined);
+    }
+  });
+}
+
+function asBackupError(err: unknown, id: string): UserError {
+  if (err instanceof UserError && err.message.startsWith(`backup ${id}`)) return err;
+  return new UserError(`backup ${id} failed, no manifest was written (this backup does not exist; its partial upload is aborted): ${messageOf(err)}`);
+}

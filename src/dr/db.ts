@@ -1,0 +1,113 @@
+// The database side of backups: where the server is (env/mounted files), client arguments for
+// mariadb-dump/mariadb, and the per-table row counts and content checksums recorded in manifests.
+import { readFileSync } from 'node:fs';
+import * as mariadb from 'mariadb';
+import { UserError, messageOf } from '../util/errors.js';
+import type { TableStat } from './manifest.js';
+
+export interface DbTarget {
+  socket: string | undefined;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+export const DB_ENV = {
+  socket: 'KSTACK_DR_DB_SOCKET',
+  host: 'KSTACK_DR_DB_HOST',
+  port: 'KSTACK_DR_DB_PORT',
+  user: 'KSTACK_DR_DB_USER',
+  password: 'KSTACK_DR_DB_PASSWORD',
+} as const;
+
+/** Reads the server to back up from / restore into: a socket, or host and port; user; password or password file. */
+export function parseDbTarget(env: NodeJS.ProcessEnv, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): DbTarget {
+  const socket = env[DB_ENV.socket] || undefined;
+  const host = env[DB_ENV.host] || '127.0.0.1';
+  const portRaw = env[DB_ENV.port] || '3306';
+  if (!/^\d+$/.test(portRaw) || Number(portRaw) < 1 || Number(portRaw) > 65535) throw new UserError(`${DB_ENV.port}: '${portRaw}' is not a port (1-65535)`);
+  const user = env[DB_ENV.user] || 'root';
+  const direct = env[DB_ENV.password];
+  const file = env[`${DB_ENV.password}_FILE`];
+  if (direct && file) throw new UserError(`${DB_ENV.password} and ${DB_ENV.password}_FILE are both set; set only one`);
+  let password = direct ?? '';
+  if (file) {
+    try {
+      password = readFile(file).replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new UserError(`${DB_ENV.password}_FILE: cannot read ${file} (${messageOf(err)}); mount the Secret there or fix the path`);
+    }
+  }
+  return { socket, host, port: Number(portRaw), user, password };
+}
+
+/** Arguments for mariadb / mariadb-dump (the password goes through MYSQL_PWD, never the command line). */
+export function clientArgs(t: DbTarget): string[] {
+  return ['--no-defaults', ...(t.socket ? [`--socket=${t.socket}`] : [`--host=${t.host}`, `--port=${t.port}`, '--protocol=tcp']), `--user=${t.user}`];
+}
+
+export function clientEnv(t: DbTarget): NodeJS.ProcessEnv {
+  return { ...process.env, MYSQL_PWD: t.password };
+}
+
+export function describeTarget(t: DbTarget): string {
+  return t.socket ? `${t.user}@${t.socket}` : `${t.user}@${t.host}:${t.port}`;
+}
+
+export function connect(t: DbTarget): Promise<mariadb.Connection> {
+  return mariadb.createConnection({
+    ...(t.socket ? { socketPath: t.socket } : { host: t.host, port: t.port }),
+    user: t.user, password: t.password, connectTimeout: 10_000, bigIntAsNumber: true, decimalAsNumber: false, multipleStatements: false,
+  });
+}
+
+export const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
+
+export function quoteIdent(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/**
+ * The query that counts a table's rows and sums a 60-bit hash of each row. Each column is cast to
+ * binary (no collation or charset conversions, the same text on any server version) and a null-flag
+ * string tells NULL from ''. The sum is order-independent and counts duplicate rows.
+ */
+export function tableStatSql(db: string, table: string, columns: readonly string[]): string {
+  if (columns.length === 0) throw new Error(`table ${db}.${table} has no columns`);
+  const cols = columns.map((c) => `CAST(${quoteIdent(c)} AS BINARY)`).join(', ');
+  const nulls = columns.map((c) => `ISNULL(${quoteIdent(c)})`).join(', ');
+  const row = `CONCAT_WS('#', ${cols}, CONCAT(${nulls}))`;
+  return `SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CONV(SUBSTRING(MD5(${row}), 1, 15), 16, 10)), 0) AS CHAR) AS s FROM ${quoteIdent(db)}.${quoteIdent(table)}`;
+}
+
+/** Databases a logical backup covers: every one except the server's own schemas. */
+export async function userDatabases(conn: mariadb.Connection): Promise<string[]> {
+  const rows: { Database: string }[] = await conn.query('SHOW DATABASES');
+  return rows.map((r) => r.Database).filter((d) => !SYSTEM_SCHEMAS.includes(d)).sort();
+}
+
+/** Row counts and checksums of every base table in `databases`, read in the connection's current transaction/snapshot. */
+export async function tableStats(conn: mariadb.Connection, databases: readonly string[]): Promise<Record<string, TableStat>> {
+  if (databases.length === 0) return {};
+  const cols: { db: string; tbl: string; col: string }[] = await conn.query(
+    `SELECT c.TABLE_SCHEMA AS db, c.TABLE_NAME AS tbl, c.COLUMN_NAME AS col FROM information_schema.COLUMNS c
+       JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+      WHERE t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_SCHEMA IN (?) ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`,
+    [databases],
+  );
+  const byTable = new Map<string, { db: string; tbl: string; cols: string[] }>();
+  for (const r of cols) {
+    const k = `${r.db}.${r.tbl}`;
+    const e = byTable.get(k) ?? { db: r.db, tbl: r.tbl, cols: [] };
+    e.cols.push(r.col);
+    byTable.set(k, e);
+  }
+  const out: Record<string, TableStat> = {};
+  for (const [k, t] of [...byTable.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const rows: { n: unknown; s: unknown }[] = await conn.query(tableStatSql(t.db, t.tbl, t.cols));
+    const r = rows[0];
+    out[k] = { rows: Number(r?.n ?? 0), checksum: typeof r?.s === 'string' ? r.s : typeof r?.s === 'number' || typeof r?.s === 'bigint' ? r.s.toString() : '0' };
+  }
+  return out;
+}

@@ -1,0 +1,144 @@
+// Entry point for the backup image and for operators:
+//   node dist/src/dr/main.js backup|verify|restore|retention|list|metrics [--backup-id ID]
+// Configuration comes from the environment and mounted files (docs/dr.md): KSTACK_DR_S3_*, KSTACK_DR_KEY_FILE,
+// KSTACK_DR_DB_*, KSTACK_DR_KEEP_*. Progress goes to stderr; the result is one JSON line on stdout.
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { UserError, messageOf } from '../util/errors.js';
+import { createProgress, type Progress } from '../util/progress.js';
+import { runBackup } from './backup.js';
+import { listCatalog, type CatalogEntry } from './catalog.js';
+import { parseDbTarget } from './db.js';
+import { parseKey, type EncryptionKey } from './encrypt.js';
+import type { Manifest, Verification } from './manifest.js';
+import { parseRetentionPolicy, runRetention, type RetentionDecision } from './retention.js';
+import { runRestore, type RestoreOptions, type RestoreResult } from './restore.js';
+import { ObjectStore, parseStorageConfig } from './s3.js';
+import { runVerify } from './verify.js';
+
+export const KEY_ENV = 'KSTACK_DR_KEY_FILE';
+
+/** The encryption key from the file KSTACK_DR_KEY_FILE names (a mounted Secret). */
+export function loadKey(env: NodeJS.ProcessEnv, readFile: (p: string) => Buffer = (p) => readFileSync(p)): EncryptionKey {
+  const file = env[KEY_ENV];
+  if (!file) throw new UserError(`${KEY_ENV}: not set; point it at the 32-byte encryption key (e.g. a mounted Secret)`);
+  let data: Buffer;
+  try {
+    data = readFile(file);
+  } catch (err) {
+    throw new UserError(`${KEY_ENV}: cannot read ${file} (${messageOf(err)}); mount the key Secret there or fix the path`);
+  }
+  return parseKey(data, `${KEY_ENV} (${file})`);
+}
+
+export interface DrContext {
+  env: NodeJS.ProcessEnv;
+  progress: Progress;
+}
+
+function storeFrom(env: NodeJS.ProcessEnv): ObjectStore {
+  return new ObjectStore(parseStorageConfig(env));
+}
+
+export async function backupCommand(ctx: DrContext): Promise<Manifest> {
+  const store = storeFrom(ctx.env);
+  try {
+    return await runBackup({ db: parseDbTarget(ctx.env), store, key: loadKey(ctx.env), progress: ctx.progress, member: ctx.env.KSTACK_DR_MEMBER || ctx.env.HOSTNAME });
+  } finally {
+    store.destroy();
+  }
+}
+
+export async function verifyCommand(ctx: DrContext, backupId?: string): Promise<Verification> {
+  const store = storeFrom(ctx.env);
+  try {
+    return await runVerify({ store, key: loadKey(ctx.env), progress: ctx.progress, backupId, workDir: ctx.env.KSTACK_DR_WORK_DIR || undefined });
+  } finally {
+    store.destroy();
+  }
+}
+
+export async function restoreCommand(ctx: DrContext, backupId?: string, afterDump?: RestoreOptions['afterDump']): Promise<RestoreResult> {
+  const store = storeFrom(ctx.env);
+  try {
+    return await runRestore({ store, key: loadKey(ctx.env), target: parseDbTarget(ctx.env), progress: ctx.progress, backupId, afterDump });
+  } finally {
+    store.destroy();
+  }
+}
+
+export async function retentionCommand(ctx: DrContext): Promise<RetentionDecision> {
+  const store = storeFrom(ctx.env);
+  try {
+    return await runRetention(store, parseRetentionPolicy(ctx.env), ctx.progress);
+  } finally {
+    store.destroy();
+  }
+}
+
+export async function listCommand(ctx: DrContext): Promise<CatalogEntry[]> {
+  const store = storeFrom(ctx.env);
+  try {
+    return await listCatalog(store);
+  } finally {
+    store.destroy();
+  }
+}
+
+/** Prometheus text for the backup metrics, from what the storage holds. */
+export function renderMetrics(entries: readonly CatalogEntry[]): string {
+  const complete = entries.filter((e) => e.manifest);
+  const last = complete.at(-1)?.manifest;
+  const verified = complete.filter((e) => e.verification?.ok).at(-1)?.verification;
+  const lines: string[] = [];
+  const metric = (name: string, help: string, value: number | undefined): void => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    if (value !== undefined) lines.push(`${name} ${value}`);
+  };
+  metric('kstack_backup_last_success_timestamp_seconds', 'End time of the newest complete backup.', last ? Date.parse(last.finishedAt) / 1000 : undefined);
+  metric('kstack_backup_verified_timestamp_seconds', 'When the newest verified backup passed verification (backup_verified_timestamp).', verified ? Date.parse(verified.verifiedAt) / 1000 : undefined);
+  metric('kstack_backup_last_duration_seconds', 'Duration of the newest complete backup.', last ? last.durationMs / 1000 : undefined);
+  metric('kstack_backup_last_size_bytes', 'Stored size of the newest complete backup.', last?.object.bytes);
+  metric('kstack_backup_count', 'Complete backups in storage.', complete.length);
+  return `${lines.join('\n')}\n`;
+}
+
+const USAGE = 'usage: main.js backup | verify [--backup-id ID] | restore [--backup-id ID] | retention | list | metrics';
+
+function backupIdArg(args: string[]): string | undefined {
+  const i = args.indexOf('--backup-id');
+  if (i === -1) return undefined;
+  const v = args[i + 1];
+  if (!v) throw new UserError('--backup-id needs a value (a backup id from list)');
+  return v;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const ctx: DrContext = { env, progress: createProgress() };
+  const out = (v: unknown): void => { process.stdout.write(`${JSON.stringify(v)}\n`); };
+  try {
+    switch (cmd) {
+      case 'backup': { const m = await backupCommand(ctx); out({ id: m.id, bytes: m.object.bytes, dumpBytes: m.object.dumpBytes, gtid: m.position.gtid, durationMs: m.durationMs, tables: Object.keys(m.tables).length }); return 0; }
+      case 'verify': out(await verifyCommand(ctx, backupIdArg(rest))); return 0;
+      case 'restore': { const r = await restoreCommand(ctx, backupIdArg(rest)); out({ id: r.manifest.id, durationMs: r.durationMs, gtid: r.manifest.position.gtid }); return 0; }
+      case 'retention': out(await retentionCommand(ctx)); return 0;
+      case 'list': out((await listCommand(ctx)).map((e) => ({ id: e.id, complete: e.manifest !== undefined, bytes: e.manifest?.object.bytes, gtid: e.manifest?.position.gtid, verified: e.verification ? { ok: e.verification.ok, at: e.verification.verifiedAt } : null }))); return 0;
+      case 'metrics': process.stdout.write(renderMetrics(await listCommand(ctx))); return 0;
+      default: process.stderr.write(`${USAGE}\n`); return 2;
+    }
+  } catch (err) {
+    if (err instanceof UserError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
