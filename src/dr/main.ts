@@ -103,28 +103,53 @@ export function renderMetrics(entries: readonly CatalogEntry[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-const USAGE = 'usage: main.js backup | verify [--backup-id ID] | restore [--backup-id ID] | retention | list | metrics';
+const USAGE = 'usage: main.js backup | verify [--backup=ID] | restore [--backup=ID] [--to-time=T | --to-gtid=G] | retention | list | metrics';
 
-function backupIdArg(args: string[]): string | undefined {
-  const i = args.indexOf('--backup-id');
-  if (i === -1) return undefined;
-  const v = args[i + 1];
-  if (!v) throw new UserError('--backup-id needs a value (a backup id from list)');
-  return v;
+/** Flags as --name=value or --name value. */
+export function parseFlags(args: readonly string[], allowed: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m?.[1] || !allowed.includes(m[1])) throw new UserError(`unknown argument '${a}'; allowed: ${allowed.map((f) => `--${f}`).join(', ')}`);
+    const value = m[2] ?? args[++i];
+    if (value === undefined || value === '') throw new UserError(`--${m[1]} needs a value`);
+    out[m[1] === 'backup-id' ? 'backup' : m[1]] = value;
+  }
+  return out;
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/**
+ * Point-in-time recovery plugs in here (src/dr/pitr*): given the restore flags, it returns the step that
+ * applies archived binlogs after the dump is loaded. Without it, --to-time/--to-gtid are refused.
+ */
+export type PitrHook = (flags: Record<string, string>, env: NodeJS.ProcessEnv) => RestoreOptions['afterDump'];
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, hooks: { pitr?: PitrHook } = {}): Promise<number> {
   const [cmd, ...rest] = argv;
   const ctx: DrContext = { env, progress: createProgress() };
   const out = (v: unknown): void => { process.stdout.write(`${JSON.stringify(v)}\n`); };
   try {
     switch (cmd) {
-      case 'backup': { const m = await backupCommand(ctx); out({ id: m.id, bytes: m.object.bytes, dumpBytes: m.object.dumpBytes, gtid: m.position.gtid, durationMs: m.durationMs, tables: Object.keys(m.tables).length }); return 0; }
-      case 'verify': out(await verifyCommand(ctx, backupIdArg(rest))); return 0;
-      case 'restore': { const r = await restoreCommand(ctx, backupIdArg(rest)); out({ id: r.manifest.id, durationMs: r.durationMs, gtid: r.manifest.position.gtid }); return 0; }
-      case 'retention': out(await retentionCommand(ctx)); return 0;
-      case 'list': out((await listCommand(ctx)).map((e) => ({ id: e.id, complete: e.manifest !== undefined, bytes: e.manifest?.object.bytes, gtid: e.manifest?.position.gtid, verified: e.verification ? { ok: e.verification.ok, at: e.verification.verifiedAt } : null }))); return 0;
-      case 'metrics': process.stdout.write(renderMetrics(await listCommand(ctx))); return 0;
+      case 'backup': {
+        parseFlags(rest, []);
+        const m = await backupCommand(ctx);
+        out({ id: m.id, bytes: m.object.bytes, dumpBytes: m.object.dumpBytes, gtid: m.position.gtid, durationMs: m.durationMs, tables: Object.keys(m.tables).length });
+        return 0;
+      }
+      case 'verify': out(await verifyCommand(ctx, parseFlags(rest, ['backup', 'backup-id']).backup)); return 0;
+      case 'restore': {
+        const flags = parseFlags(rest, ['backup', 'backup-id', 'to-time', 'to-gtid', 'source-prefix']);
+        const pitrWanted = flags['to-time'] !== undefined || flags['to-gtid'] !== undefined || flags['source-prefix'] !== undefined;
+        if (pitrWanted && !hooks.pitr) throw new UserError('--to-time/--to-gtid/--source-prefix need point-in-time recovery, which this entry point was started without');
+        const afterDump = pitrWanted ? hooks.pitr?.(flags, env) : undefined;
+        const r = await restoreCommand(ctx, flags.backup, afterDump);
+        out({ id: r.manifest.id, durationMs: r.durationMs, gtid: r.manifest.position.gtid });
+        return 0;
+      }
+      case 'retention': parseFlags(rest, []); out(await retentionCommand(ctx)); return 0;
+      case 'list': parseFlags(rest, []); out((await listCommand(ctx)).map((e) => ({ id: e.id, complete: e.manifest !== undefined, bytes: e.manifest?.object.bytes, gtid: e.manifest?.position.gtid, verified: e.verification ? { ok: e.verification.ok, at: e.verification.verifiedAt } : null }))); return 0;
+      case 'metrics': parseFlags(rest, []); process.stdout.write(renderMetrics(await listCommand(ctx))); return 0;
       default: process.stderr.write(`${USAGE}\n`); return 2;
     }
   } catch (err) {

@@ -34,7 +34,7 @@ export function parseRetentionPolicy(env: NodeJS.ProcessEnv): RetentionPolicy {
     if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UserError(`${name}: must be a whole number ≥ ${min}; got '${raw}'`);
     return Number(raw);
   };
-  return { keepLast: int('KSTACK_DR_KEEP_LAST', 7, 1), keepDays: int('KSTACK_DR_KEEP_DAYS', 14, 0), incompleteGraceHours: int('KSTACK_DR_INCOMPLETE_GRACE_HOURS', 24, 1) };
+  return { keepLast: int('KSTACK_DR_RETENTION_COUNT', 7, 1), keepDays: int('KSTACK_DR_RETENTION_MAX_AGE_DAYS', 14, 0), incompleteGraceHours: int('KSTACK_DR_INCOMPLETE_GRACE_HOURS', 24, 1) };
 }
 
 /**

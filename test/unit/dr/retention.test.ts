@@ -45,8 +45,8 @@ describe('retention', () => {
 
   it('refuses a policy that would delete every backup, and bad env values by name', () => {
     assert.throws(() => decideRetention([], { keepLast: 0, keepDays: 1 }, now), /keepLast must be ≥ 1/);
-    assert.throws(() => parseRetentionPolicy({ KSTACK_DR_KEEP_LAST: '0' }), /KSTACK_DR_KEEP_LAST: must be a whole number ≥ 1/);
-    assert.throws(() => parseRetentionPolicy({ KSTACK_DR_KEEP_DAYS: 'two' }), /KSTACK_DR_KEEP_DAYS/);
+    assert.throws(() => parseRetentionPolicy({ KSTACK_DR_RETENTION_COUNT: '0' }), /KSTACK_DR_RETENTION_COUNT: must be a whole number ≥ 1/);
+    assert.throws(() => parseRetentionPolicy({ KSTACK_DR_RETENTION_MAX_AGE_DAYS: 'two' }), /KSTACK_DR_RETENTION_MAX_AGE_DAYS/);
     assert.deepEqual(parseRetentionPolicy({}), { keepLast: 7, keepDays: 14, incompleteGraceHours: 24 });
   });
 });
