@@ -50,6 +50,7 @@ async function main(): Promise<void> {
       const c = await (source as ScratchDb).connect();
       try {
         await c.query('CREATE DATABASE bench');
+        await c.query('USE bench');
         const batch = 20_000;
         for (let t = 0; t < 4; t++) {
           await c.query(`CREATE TABLE bench.t${t} (id INT PRIMARY KEY, created DATETIME NOT NULL, title VARCHAR(200), body TEXT, score DOUBLE)`);

@@ -78,7 +78,7 @@ export function tableStatSql(db: string, table: string, columns: readonly string
   const cols = columns.map((c) => `CAST(${quoteIdent(c)} AS BINARY)`).join(', ');
   const nulls = columns.map((c) => `ISNULL(${quoteIdent(c)})`).join(', ');
   const row = `CONCAT_WS('#', ${cols}, CONCAT(${nulls}))`;
-  return `SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CONV(SUBSTRING(MD5(${row}), 1, 15), 16, 10)), 0) AS CHAR) AS s FROM ${quoteIdent(db)}.${quoteIdent(table)}`;
+  return `SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CAST(CONV(SUBSTRING(MD5(${row}), 1, 15), 16, 10) AS UNSIGNED)), 0) AS CHAR) AS s FROM ${quoteIdent(db)}.${quoteIdent(table)}`;
 }
 
 /** Databases a logical backup covers: every one except the server's own schemas. */

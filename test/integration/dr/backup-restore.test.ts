@@ -76,14 +76,19 @@ describe('dr: backup, verify, restore, retention on real MariaDB and MinIO', { t
         if (acked % 50 === 0) await sleep(5);
       }
     })();
-    while (acked < 300) await sleep(50);
-    const ackedBefore = acked;
-    first = await runBackup({ db: target(source), store, key, progress: silentProgress, member: 'source' });
-    const ackedAfterBackup = acked;
-    while (acked < ackedAfterBackup + 100) await sleep(50);
-    stop = true;
-    await writer;
-    await c.end();
+    let ackedBefore = 0;
+    let ackedAfterBackup = 0;
+    try {
+      while (acked < 300) await sleep(50);
+      ackedBefore = acked;
+      first = await runBackup({ db: target(source), store, key, progress: silentProgress, member: 'source' });
+      ackedAfterBackup = acked;
+      while (acked < ackedAfterBackup + 100) await sleep(50);
+    } finally {
+      stop = true;
+      await writer;
+      await c.end();
+    }
 
     const inDump = seqOf(first.position.gtid) - s0;
     assert.ok(inDump >= ackedBefore, `the backup's GTID covers ${inDump} writes; ${ackedBefore} were acknowledged before it started`);
@@ -177,7 +182,7 @@ describe('dr: backup, verify, restore, retention on real MariaDB and MinIO', { t
   });
 
   it('a storage outage in the middle of an upload fails the backup cleanly; the next run succeeds', async () => {
-    const c = await source.connect();
+    const c = await source.connect('app');
     try {
       // ~24 MiB of incompressible rows, so the upload takes several 5 MiB parts.
       await c.query('CREATE TABLE app.big (id INT PRIMARY KEY, b VARBINARY(1024))');
