@@ -76,8 +76,8 @@ describe('dr: backup, verify, restore, retention on real MariaDB and MinIO', { t
         if (acked % 50 === 0) await sleep(5);
       }
     })();
-    let ackedBefore = 0;
-    let ackedAfterBackup = 0;
+    let ackedBefore: number;
+    let ackedAfterBackup: number;
     try {
       while (acked < 300) await sleep(50);
       ackedBefore = acked;
