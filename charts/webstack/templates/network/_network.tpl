@@ -32,3 +32,19 @@ app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 {{- $b := .Values.backup | default dict -}}
 {{- if and (kindIs "map" $b) $b.enabled }}true{{ end -}}
 {{- end -}}
+
+{{/* Name of the NetworkAttachmentDefinition of networks.secondary. */}}
+{{- define "webstack.secondaryNetworkName" -}}
+{{- include "webstack.componentName" (dict "ctx" . "component" "dbnet") -}}
+{{- end -}}
+
+{{/*
+The pod annotation that attaches a pod to the secondary network (db pods; backup Jobs with
+networks.secondary.attachBackup). Empty when the network is off. (dict "ctx" $ "component" "db")
+*/}}
+{{- define "webstack.secondaryNetworkAnnotation" -}}
+{{- $sec := .ctx.Values.networks.secondary -}}
+{{- if and $sec.enabled (or (eq .component "db") (and (eq .component "backup") $sec.attachBackup)) -}}
+k8s.v1.cni.cncf.io/networks: {{ toJson (list (dict "name" (include "webstack.secondaryNetworkName" .ctx) "namespace" .ctx.Release.Namespace "interface" $sec.interface)) | quote }}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,98 @@
+{{/*
+Monitoring helpers.
+  webstack.monitoring.operator  "true" when the Prometheus Operator objects are rendered: monitoring.operator
+                                "always", or "auto" and the cluster serves monitoring.coreos.com/v1
+  webstack.monitoring.rules     the PrometheusRule's groups (YAML list), also checked by promtool in the tests
+*/}}
+
+{{- define "webstack.monitoring.operator" -}}
+{{- $mode := .Values.monitoring.operator -}}
+{{- if or (eq $mode "always") (and (eq $mode "auto") (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1")) }}true{{ end -}}
+{{- end -}}
+
+{{- define "webstack.monitoring.rules" -}}
+{{- $r := .Values.monitoring.rules -}}
+{{- $ns := .Release.Namespace -}}
+{{- $web := include "webstack.componentName" (dict "ctx" $ "component" "web") -}}
+{{- $db := include "webstack.componentName" (dict "ctx" $ "component" "db") -}}
+{{- $pw := include "webstack.componentName" (dict "ctx" $ "component" "podwatch") -}}
+{{- $sel := printf "namespace=%q,pod=~%q" $ns (printf "%s-[0-9]+" $db) -}}
+{{- $tplCtx := dict "Release" .Release "web" $web -}}
+- name: webstack-{{ .Release.Name }}
+  rules:
+    {{- if and .Values.db.enabled .Values.db.metrics.enabled (eq .Values.db.mode "galera") }}
+    - alert: WebstackGaleraClusterSizeLow
+      # Every member reports the size of the primary component it sees; fewer than the replicas = a member is gone.
+      expr: min(mysql_global_status_wsrep_cluster_size{ {{- $sel -}} }) < {{ .Values.db.replicaCount }} or absent(mysql_global_status_wsrep_cluster_size{ {{- $sel -}} })
+      for: {{ $r.for }}
+      labels: { severity: critical }
+      annotations:
+        summary: Galera cluster {{ $db }} has fewer members than its {{ .Values.db.replicaCount }} replicas
+        description: 'The smallest cluster size a member reports is {{ "{{" }} $value {{ "}}" }}.'
+    - alert: WebstackGaleraMemberNotSynced
+      # wsrep_local_state 4 = Synced; a member stuck Joining/Donor/Joined for long is not serving.
+      expr: mysql_global_status_wsrep_local_state{ {{- $sel -}} } != 4
+      for: {{ $r.for }}
+      labels: { severity: warning }
+      annotations:
+        summary: 'Galera member {{ "{{" }} $labels.pod {{ "}}" }} is not Synced (state {{ "{{" }} $value {{ "}}" }})'
+    {{- end }}
+    {{- if and .Values.db.enabled $r.backupAlerts }}
+    - alert: WebstackBackupTooOld
+      # kstack_backup_last_success_timestamp_seconds: written by the backup Jobs (templates/backup/).
+      expr: time() - max(kstack_backup_last_success_timestamp_seconds{namespace="{{ $ns }}"}) > {{ $r.backupMaxAgeSeconds }} or absent(kstack_backup_last_success_timestamp_seconds{namespace="{{ $ns }}"})
+      for: {{ $r.for }}
+      labels: { severity: critical }
+      annotations:
+        summary: The newest successful backup of {{ $db }} is older than {{ $r.backupMaxAgeSeconds }}s (or there is none)
+    - alert: WebstackBackupNotVerified
+      expr: time() - max(kstack_backup_last_verified_timestamp_seconds{namespace="{{ $ns }}"}) > {{ $r.verifyMaxAgeSeconds }}
+      for: {{ $r.for }}
+      labels: { severity: warning }
+      annotations:
+        summary: No backup of {{ $db }} was verified in the last {{ $r.verifyMaxAgeSeconds }}s
+    - alert: WebstackBackupVerifyFailed
+      # kstack_backup_verify_failed: 1 when the newest verification (restore + checks) failed.
+      expr: max(kstack_backup_verify_failed{namespace="{{ $ns }}"}) > 0
+      labels: { severity: critical }
+      annotations:
+        summary: The latest verification of a backup of {{ $db }} failed
+    {{- end }}
+    - alert: WebstackWeb5xxRatio
+      expr: ({{ tpl $r.web5xxRequests $tplCtx }}) / ({{ tpl $r.webAllRequests $tplCtx }}) > {{ $r.web5xxRatio }}
+      for: {{ $r.for }}
+      labels: { severity: warning }
+      annotations:
+        summary: More than {{ mulf $r.web5xxRatio 100 }}% of the responses of {{ $web }} are 5xx
+    {{- if .Values.podwatch.enabled }}
+    - alert: WebstackPodwatchDown
+      expr: max(up{namespace="{{ $ns }}",pod=~"{{ $pw }}-.*"}) < 1 or absent(up{namespace="{{ $ns }}",pod=~"{{ $pw }}-.*"})
+      for: {{ $r.for }}
+      labels: { severity: warning }
+      annotations:
+        summary: No podwatch replica of {{ $pw }} answers its /metrics
+    {{- end }}
+{{- end -}}
+
+{{/* Prometheus scrape jobs (kubernetes_sd, role pod) for a Prometheus without the Operator: one per component. */}}
+{{- define "webstack.monitoring.scrapeConfigs" -}}
+{{- $jobs := list -}}
+{{- range $component, $on := dict "web" .Values.web.metrics.enabled "db" (and .Values.db.enabled .Values.db.metrics.enabled) "podwatch" .Values.podwatch.enabled }}
+{{- if $on }}
+- job_name: webstack/{{ $.Release.Namespace }}/{{ $.Release.Name }}/{{ $component }}
+  metrics_path: /metrics
+  scrape_interval: {{ $.Values.monitoring.interval }}
+  kubernetes_sd_configs:
+    - role: pod
+      namespaces: { names: [{{ $.Release.Namespace | quote }}] }
+  relabel_configs:
+    # Only this release's {{ $component }} pods, and only their metrics port.
+    - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_instance, __meta_kubernetes_pod_label_app_kubernetes_io_component, __meta_kubernetes_pod_container_port_name]
+      regex: {{ printf "%s;%s;%s" $.Release.Name $component (ternary "http" "metrics" (eq $component "podwatch")) | quote }}
+      action: keep
+    - { source_labels: [__meta_kubernetes_namespace], target_label: namespace }
+    - { source_labels: [__meta_kubernetes_pod_name], target_label: pod }
+    - { source_labels: [__meta_kubernetes_pod_container_name], target_label: container }
+{{- end }}
+{{- end }}
+{{- end -}}
