@@ -69,8 +69,9 @@ export function quoteIdent(name: string): string {
 }
 
 /**
- * The query that counts a table's rows and sums a 60-bit hash of each row. Each column is cast to
- * binary (no collation or charset conversions, the same text on any server version) and a null-flag
+ * The query that counts a table's rows and sums a 64-bit hash of each row (CRC32 in the high half,
+ * CRC32C in the low half; both cheap, unlike MD5, which made the backup twice as slow). Each column is cast
+ * to binary (no collation or charset conversions, the same text on any server version) and a null-flag
  * string tells NULL from ''. The sum is order-independent and counts duplicate rows.
  */
 export function tableStatSql(db: string, table: string, columns: readonly string[]): string {
@@ -78,7 +79,7 @@ export function tableStatSql(db: string, table: string, columns: readonly string
   const cols = columns.map((c) => `CAST(${quoteIdent(c)} AS BINARY)`).join(', ');
   const nulls = columns.map((c) => `ISNULL(${quoteIdent(c)})`).join(', ');
   const row = `CONCAT_WS('#', ${cols}, CONCAT(${nulls}))`;
-  return `SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CAST(CONV(SUBSTRING(MD5(${row}), 1, 15), 16, 10) AS UNSIGNED)), 0) AS CHAR) AS s FROM ${quoteIdent(db)}.${quoteIdent(table)}`;
+  return `SELECT COUNT(*) AS n, CAST(COALESCE(SUM((CRC32(${row}) << 32) | CRC32C(${row})), 0) AS CHAR) AS s FROM ${quoteIdent(db)}.${quoteIdent(table)}`;
 }
 
 /** Databases a logical backup covers: every one except the server's own schemas. */
