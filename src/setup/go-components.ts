@@ -22,6 +22,11 @@ export const goComponents = {
   'kube-proxy': { name: 'kube-proxy', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-proxy', kubernetesVersionStamp: true },
   coredns: { name: 'coredns', module: 'coredns', pkg: 'github.com/coredns/coredns', kubernetesVersionStamp: false },
   pause: { name: 'pause', module: 'pause', pkg: 'kstack.local/tools/pause', kubernetesVersionStamp: false },
+  // Secondary networks (docs/decisions/0005-secondary-network.md): kstack's thin meta-plugin and its
+  // MultiNetworkPolicy agent, on the Network Plumbing WG's reference library; whereabouts IPAM upstream.
+  multinet: { name: 'multinet', module: 'multinet', pkg: 'kstack.local/tools/multinet/cmd/multinet', kubernetesVersionStamp: false },
+  'multinet-policy': { name: 'multinet-policy', module: 'multinet', pkg: 'kstack.local/tools/multinet/cmd/multinet-policy', kubernetesVersionStamp: false },
+  whereabouts: { name: 'whereabouts', module: 'whereabouts', pkg: 'github.com/k8snetworkplumbingwg/whereabouts/cmd', kubernetesVersionStamp: false },
   // The S3-compatible server the disaster-recovery tests and bench:dr store backups in.
   minio: { name: 'minio', module: 'minio', pkg: 'github.com/minio/minio', kubernetesVersionStamp: false },
 } as const satisfies Record<string, GoComponent>;
@@ -31,7 +36,7 @@ export type GoComponentName = keyof typeof goComponents;
 export const controlPlaneComponents = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const satisfies readonly GoComponentName[];
 
 /** What every node runs, and the single-binary images (pause, CoreDNS) the cluster needs. */
-export const nodeComponents = ['kubelet', 'kube-proxy', 'pause', 'coredns'] as const satisfies readonly GoComponentName[];
+export const nodeComponents = ['kubelet', 'kube-proxy', 'pause', 'coredns', 'multinet', 'multinet-policy', 'whereabouts'] as const satisfies readonly GoComponentName[];
 
 /** Programs for operators and tests (etcdctl compacts etcd to provoke watch expiry, MinIO stores test backups). */
 export const operatorTools = ['etcdctl', 'minio'] as const satisfies readonly GoComponentName[];

@@ -15,6 +15,7 @@ import type { Progress } from '../../util/progress.js';
 import { clusterImages } from '../../images/recipes.js';
 import type { BuiltImage } from '../../images/build.js';
 import { apiserverToKubeletRBAC, coreDNS, localPathStorage, PROVISIONER_USER } from '../addons/manifests.js';
+import { checkSecondaryNetwork, secondaryNetworkCRDs, secondaryNetworkRBAC } from '../addons/multinet.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import type { ClusterLayout } from '../layout.js';
 import { ensureCertificates, readPem } from '../pki.js';
@@ -100,7 +101,8 @@ export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterS
   const net = networkPlanFor(layout.name, state.nodeSettings);
   const kubectl = adminKubectl(prepared.kubectl, layout);
   const agentObjects = nodeAgents.flatMap((a: NodeAgent) => a.clusterObjects?.() ?? []);
-  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], apply([...apiserverToKubeletRBAC(), ...agentObjects]));
+  const crds = await secondaryNetworkCRDs();
+  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], apply([...apiserverToKubeletRBAC(), ...agentObjects, ...crds, ...secondaryNetworkRBAC()]));
   // On nodes whose containers were all gone, Ready statuses from before are stale.
   const containersGoneAt = await nodesUp({ layout, state, net, binaries: prepared.binaries, kubectl, progress }, prepared.images);
   await progress.step('add-ons: CoreDNS, local-path storage', async (step) => {
@@ -120,6 +122,10 @@ export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterS
       if (Date.now() > deadline) throw new UserError(`CoreDNS did not become ready in 2 minutes; see 'kubectl -n kube-system describe pods -l k8s-app=kube-dns'`);
       await sleep(500);
     }
+  });
+  await progress.step('secondary network: net1 on every node (multinet, whereabouts)', async (step) => {
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((c) => `crd/${(c as { metadata: { name: string } }).metadata.name}`)]);
+    await checkSecondaryNetwork(kubectl, net, layout, (t) => { step.detail(t); });
   });
 }
 

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { GoComponentName } from '../../setup/go-components.js';
 import type { CertSpec } from '../pki.js';
+import { MULTINET_POLICY_USER, multinetPolicyCert, multinetPolicyRBAC } from '../addons/multinet.js';
 import { kubeletConfig, kubeProxyConfig } from './node-config.js';
 import type { NodeLayout } from './node-layout.js';
 import type { ClusterNetworkPlan, NodePlan } from './plan.js';
@@ -70,6 +71,15 @@ export const nodeAgents = [
     identity: () => ({ user: 'system:kube-proxy', cert: clientCert('kube-proxy', 'system:kube-proxy') }),
     files: ({ net, node, nl }) => [{ path: nl.kubeProxyConfig, content: kubeProxyConfig(net, node, nl) }],
     args: ({ nl }) => [`--config=${nl.kubeProxyConfig}`, '--v=1'],
+  },
+  {
+    // MultiNetworkPolicy on secondary interfaces (docs/secondary-network.md): iptables inside the pod
+    // namespaces of this node, for the sandboxes multinet recorded in the node's state folder.
+    name: 'multinet-policy',
+    component: 'multinet-policy',
+    identity: () => ({ user: MULTINET_POLICY_USER, cert: multinetPolicyCert }),
+    args: ({ node, nl, kubeconfig }) => [`--kubeconfig=${kubeconfig}`, `--hostname-override=${node.name}`, `--state-dir=${nl.multinetStateDir}`],
+    clusterObjects: multinetPolicyRBAC,
   },
 ] as const satisfies readonly NodeAgent[];
 

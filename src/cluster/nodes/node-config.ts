@@ -51,7 +51,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
         Root = ${q(node.runcRoot)}
 
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
+    # The system plugins plus multinet and whereabouts (see src/cluster/addons/multinet.ts).
+    bin_dir = ${q(node.cniBinDir)}
     conf_dir = ${q(node.cniConfDir)}
     max_conf_num = 1
 `;
@@ -59,7 +60,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
 /** The pod network of one node: a bridge with host-local addresses from the node's pod CIDR. */
 export function cniConfig(net: ClusterNetworkPlan, node: NodePlan, layout: NodeLayout): string {
-  return `${JSON.stringify({
+  return `${JSON.stringify(defaultNetwork(node, layout), null, 2)}\n`;
+}
+
+/** The default network's conflist as an object (multinet embeds it as its delegate). */
+export function defaultNetwork(node: NodePlan, layout: NodeLayout): object {
+  return {
     cniVersion: '1.0.0',
     name: 'kstack',
     plugins: [
@@ -80,6 +86,41 @@ export function cniConfig(net: ClusterNetworkPlan, node: NodePlan, layout: NodeL
       },
       { type: 'portmap', capabilities: { portMappings: true } },
     ],
+  };
+}
+
+/** Name of the meta-plugin's conflist: sorts first, so containerd (max_conf_num = 1) uses it. */
+export const MULTINET_CONFLIST = '00-multinet.conflist';
+
+export interface MultinetConfigInput {
+  node: NodePlan;
+  layout: NodeLayout;
+  /** kubeconfig multinet reads pods and NetworkAttachmentDefinitions with. */
+  kubeconfig: string;
+  /** kubeconfig handed to whereabouts IPAM. */
+  ipamKubeconfig: string;
+}
+
+/**
+ * containerd's network for the node: multinet, which attaches every pod to the default network
+ * (10-kstack.conflist, embedded) and pods that ask for more to their NetworkAttachmentDefinitions.
+ */
+export function multinetConfig({ node, layout, kubeconfig, ipamKubeconfig }: MultinetConfigInput): string {
+  return `${JSON.stringify({
+    cniVersion: '1.0.0',
+    name: 'multinet',
+    plugins: [{
+      type: 'multinet',
+      kubeconfig,
+      ipamKubeconfig,
+      defaultNetwork: defaultNetwork(node, layout),
+      binDir: layout.cniBinDir,
+      cacheDir: layout.cniCacheDir,
+      stateDir: layout.multinetStateDir,
+      logFile: join(layout.logs, 'multinet.log'),
+      // containerd hands port mappings only to plugins that ask; multinet passes them to portmap.
+      capabilities: { portMappings: true },
+    }],
   }, null, 2)}\n`;
 }
 

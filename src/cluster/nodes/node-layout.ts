@@ -11,6 +11,12 @@ export interface NodeLayout {
   runcRoot: string;
   cniConfDir: string;
   cniDataDir: string;
+  /** containerd's CNI bin_dir: links to the system plugins plus multinet and whereabouts. */
+  cniBinDir: string;
+  /** libcni's result cache for the plugins multinet delegates to. */
+  cniCacheDir: string;
+  /** multinet's record of the node's pod sandboxes and their secondary interfaces. */
+  multinetStateDir: string;
   kubeletRoot: string;
   kubeletConfig: string;
   kubeletKubeconfig: string;
@@ -31,6 +37,9 @@ export function nodeLayout(cluster: ClusterLayout, node: string): NodeLayout {
     runcRoot: join(root, 'containerd', 'runc'),
     cniConfDir: join(root, 'cni', 'net.d'),
     cniDataDir: join(root, 'cni', 'ipam'),
+    cniBinDir: join(root, 'cni', 'bin'),
+    cniCacheDir: join(root, 'cni', 'cache'),
+    multinetStateDir: join(root, 'cni', 'multinet'),
     kubeletRoot: join(root, 'kubelet'),
     kubeletConfig: join(root, 'kubelet-config.yaml'),
     kubeletKubeconfig: join(root, 'kubelet.kubeconfig'),

@@ -12,6 +12,7 @@ import { renderKubeconfig } from '../kubeconfig.js';
 import type { ClusterLayout } from '../layout.js';
 import { ensureCertificates, nodeCertificatePlan, readPem } from '../pki.js';
 import type { ClusterState, NodeComponent, NodeState } from '../state.js';
+import { writeNodeCni } from '../addons/multinet.js';
 import { setUpHostNetwork, setUpNodeNetwork, tearDownNetwork } from './network.js';
 import { containerdConfig, cniConfig, nodeResolvConf } from './node-config.js';
 import { agentKubeconfig, nodeAgents, nodeComponentOrder, nodeLogFile, type AgentContext, type NodeAgent } from './node-agents.js';
@@ -77,6 +78,7 @@ async function writeNodeFiles(ctx: NodesContext, node: NodePlan, nl: NodeLayout)
   const ca = readPem(layout.pki, 'ca.crt');
   writeFileSync(nl.containerdConfig, containerdConfig(nl));
   writeFileSync(join(nl.cniConfDir, '10-kstack.conflist'), cniConfig(net, node, nl));
+  await writeNodeCni({ layout, net, node, nl, server, plugins: { multinet: ctx.binaries.multinet, whereabouts: ctx.binaries.whereabouts } });
   writeFileSync(nl.resolvConf, nodeResolvConf());
   const agents: readonly NodeAgent[] = nodeAgents;
   for (const agent of agents) {
