@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { run } from '../util/exec.js';
 import { UserError } from '../util/errors.js';
@@ -47,13 +47,22 @@ export async function findGo(needed: string, env: NodeJS.ProcessEnv = process.en
  * The cache folder for one set of pins: same go.mod, go.sum and architecture → same folder. The Go
  * version is left out on purpose, so cached binaries keep working after Go is upgraded or removed.
  */
-export function buildKey(goMod: string, goSum: string, arch: string = process.arch): string {
-  return createHash('sha256').update(goMod).update('\0').update(goSum).update('\0').update(arch).digest('hex').slice(0, 16);
+export function buildKey(goMod: string, goSum: string, arch: string = process.arch, localSources = ''): string {
+  const hash = createHash('sha256').update(goMod).update('\0').update(goSum).update('\0').update(arch);
+  // Modules with Go source of their own (tools/pause, tools/multinet) are rebuilt when that source changes.
+  if (localSources !== '') hash.update('\0').update(localSources);
+  return hash.digest('hex').slice(0, 16);
 }
 
-/** Where the binaries built from a module's current pins live. */
+/** Every .go file under a tools/ module, as "path\0content" in path order ('' when it has none). */
+export function moduleSources(dir: string): string {
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.go')).sort();
+  return files.map((f) => `${f}\0${readFileSync(join(dir, f), 'utf8')}`).join('\0');
+}
+
+/** Where the binaries built from a module's current pins (and own source) live. */
 export function goBinDir(module: string): string {
-  return join(cacheDir(), 'go', `${module}-${buildKey(readGoMod(module), readGoSum(module))}`);
+  return join(cacheDir(), 'go', `${module}-${buildKey(readGoMod(module), readGoSum(module), process.arch, moduleSources(goModuleDir(module)))}`);
 }
 
 /**

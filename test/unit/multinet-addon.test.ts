@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressesOn, cniBinLinks, crdDocuments, inSubnet, macvlanAttachment, parseNetworkStatus, secondaryNetworkRBAC, CANARY_SUBNET, USER_SUBNET } from '../../src/cluster/addons/multinet.js';
+import { addressesOn, cniBinLinks, crdYaml, inSubnet, macvlanAttachment, parseNetworkStatus, secondaryNetworkRBAC, CANARY_SUBNET, USER_SUBNET } from '../../src/cluster/addons/multinet.js';
 import { containerdConfig, multinetConfig, MULTINET_CONFLIST } from '../../src/cluster/nodes/node-config.js';
 import { nodeLayout } from '../../src/cluster/nodes/node-layout.js';
 import { planClusterNetwork } from '../../src/cluster/nodes/plan.js';
@@ -18,12 +18,12 @@ describe('secondary network add-on (pure parts)', () => {
   });
 
   it('multinet delegates the default network to the node bridge with its pod CIDR and passes port mappings', () => {
-    const conf = JSON.parse(multinetConfig({ node, layout: nl, kubeconfig: '/k/m', ipamKubeconfig: '/k/w' })) as {
-      plugins: { type: string; kubeconfig: string; ipamKubeconfig: string; binDir: string; stateDir: string; capabilities: object; defaultNetwork: { name: string; plugins: { type: string; ipam?: { ranges: { subnet: string }[][] } }[] } }[];
+    const conf = JSON.parse(multinetConfig({ node, layout: nl, kubeconfig: '/k/m', whereaboutsConfig: '/k/w.conf' })) as {
+      plugins: { type: string; kubeconfig: string; whereaboutsConfig: string; binDir: string; stateDir: string; capabilities: object; defaultNetwork: { name: string; plugins: { type: string; ipam?: { ranges: { subnet: string }[][] } }[] } }[];
     };
     const p = conf.plugins[0]!;
     assert.equal(p.type, 'multinet');
-    assert.deepEqual([p.kubeconfig, p.ipamKubeconfig, p.binDir, p.stateDir], ['/k/m', '/k/w', nl.cniBinDir, nl.multinetStateDir]);
+    assert.deepEqual([p.kubeconfig, p.whereaboutsConfig, p.binDir, p.stateDir], ['/k/m', '/k/w.conf', nl.cniBinDir, nl.multinetStateDir]);
     assert.deepEqual(p.capabilities, { portMappings: true });
     assert.equal(p.defaultNetwork.name, 'kstack');
     assert.equal(p.defaultNetwork.plugins[0]?.ipam?.ranges[0]?.[0]?.subnet, node.podCIDR);
@@ -34,10 +34,11 @@ describe('secondary network add-on (pure parts)', () => {
     assert.deepEqual([...links], [['bridge', '/usr/lib/cni/bridge'], ['macvlan', '/usr/lib/cni/macvlan'], ['multinet', '/b/multinet'], ['whereabouts', '/b/whereabouts']]);
   });
 
-  it('keeps only CustomResourceDefinitions from a YAML file', () => {
-    const text = 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: a.b}\n---\napiVersion: k8s.cni.cncf.io/v1beta1\nkind: MultiNetworkPolicy\nmetadata: {name: x}\n';
-    assert.deepEqual(crdDocuments(text, 'f.yaml').map((d) => (d as { metadata: { name: string } }).metadata.name), ['a.b']);
-    assert.throws(() => crdDocuments('a: [', 'bad.yaml'), /bad.yaml/);
+  it('takes an upstream CRD file as is when it holds exactly the expected CRD', () => {
+    const crd = '---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a.b.io\n';
+    assert.equal(crdYaml(crd, 'f.yaml', 'a.b.io'), crd.slice(4));
+    assert.throws(() => crdYaml(crd, 'f.yaml', 'x.b.io'), /f.yaml: does not define x.b.io/);
+    assert.throws(() => crdYaml(`${crd}---\nkind: Deployment\n`, 'f.yaml', 'a.b.io'), /expected one CustomResourceDefinition, found kinds CustomResourceDefinition, Deployment/);
   });
 
   it('the canary network is a macvlan on the node uplink with whereabouts in its own subnet', () => {

@@ -46,6 +46,9 @@ describe('pins', () => {
     assert.equal(buildKey(goMod, sum, 'x64'), buildKey(goMod, sum, 'x64'));
     assert.notEqual(buildKey(goMod, sum, 'x64'), buildKey(`${goMod}\n`, sum, 'x64'));
     assert.notEqual(buildKey(goMod, sum, 'x64'), buildKey(goMod, sum, 'arm64'));
+    // A module's own Go source is part of the key; a module without any keeps its old key.
+    assert.equal(buildKey(goMod, sum, 'x64', ''), buildKey(goMod, sum, 'x64'));
+    assert.notEqual(buildKey(goMod, sum, 'x64', 'main.go\0package main'), buildKey(goMod, sum, 'x64', 'main.go\0package main // changed'));
   });
 
   it('compares versions numerically', () => {

@@ -4,7 +4,6 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseAllDocuments } from 'yaml';
 import { run } from '../../util/exec.js';
 import { UserError } from '../../util/errors.js';
 import { cacheDir } from '../../util/paths.js';
@@ -12,7 +11,7 @@ import { goModuleDir, readGoMod, requiredVersion } from '../../setup/versions.js
 import { renderKubeconfig } from '../kubeconfig.js';
 import type { ClusterLayout } from '../layout.js';
 import { ensureCertificates, readPem, type CertSpec } from '../pki.js';
-import { MULTINET_CONFLIST, multinetConfig } from '../nodes/node-config.js';
+import { MULTINET_CONFLIST, multinetConfig, whereaboutsConfig } from '../nodes/node-config.js';
 import type { NodeLayout } from '../nodes/node-layout.js';
 import type { ClusterNetworkPlan, NodePlan } from '../nodes/plan.js';
 import { PAUSE_IMAGE } from '../nodes/node-config.js';
@@ -82,32 +81,36 @@ export function multinetPolicyRBAC(): object[] {
   ]);
 }
 
-/** The CRDs, by the pinned module that carries them and the file inside it. */
+/** The CRDs, by the pinned module that carries them, the file inside it and the CRD it must hold. */
 export const CRD_SOURCES = [
-  { toolsModule: 'multinet', goModule: 'github.com/k8snetworkplumbingwg/network-attachment-definition-client', file: 'artifacts/networks-crd.yaml' },
-  { toolsModule: 'multinet', goModule: 'github.com/k8snetworkplumbingwg/multi-networkpolicy', file: 'scheme.yml' },
-  { toolsModule: 'whereabouts', goModule: 'github.com/k8snetworkplumbingwg/whereabouts', file: 'doc/crds/whereabouts.cni.cncf.io_ippools.yaml' },
-  { toolsModule: 'whereabouts', goModule: 'github.com/k8snetworkplumbingwg/whereabouts', file: 'doc/crds/whereabouts.cni.cncf.io_overlappingrangeipreservations.yaml' },
-  { toolsModule: 'whereabouts', goModule: 'github.com/k8snetworkplumbingwg/whereabouts', file: 'doc/crds/whereabouts.cni.cncf.io_nodeslicepools.yaml' },
+  { toolsModule: 'multinet', goModule: 'github.com/k8snetworkplumbingwg/network-attachment-definition-client', file: 'artifacts/networks-crd.yaml', crd: 'network-attachment-definitions.k8s.cni.cncf.io' },
+  { toolsModule: 'multinet', goModule: 'github.com/k8snetworkplumbingwg/multi-networkpolicy', file: 'scheme.yml', crd: 'multi-networkpolicies.k8s.cni.cncf.io' },
+  { toolsModule: 'whereabouts', goModule: 'github.com/k8snetworkplumbingwg/whereabouts', file: 'doc/crds/whereabouts.cni.cncf.io_ippools.yaml', crd: 'ippools.whereabouts.cni.cncf.io' },
+  { toolsModule: 'whereabouts', goModule: 'github.com/k8snetworkplumbingwg/whereabouts', file: 'doc/crds/whereabouts.cni.cncf.io_overlappingrangeipreservations.yaml', crd: 'overlappingrangeipreservations.whereabouts.cni.cncf.io' },
+  { toolsModule: 'whereabouts', goModule: 'github.com/k8snetworkplumbingwg/whereabouts', file: 'doc/crds/whereabouts.cni.cncf.io_nodeslicepools.yaml', crd: 'nodeslicepools.whereabouts.cni.cncf.io' },
 ] as const;
 
-/** Only the CustomResourceDefinitions of a YAML file (scheme.yml carries an example object too). */
-export function crdDocuments(yamlText: string, file: string): object[] {
-  const out: object[] = [];
-  for (const doc of parseAllDocuments(yamlText)) {
-    if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]?.message ?? 'bad YAML'}`);
-    const value: unknown = doc.toJS();
-    if (typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'CustomResourceDefinition') out.push(value);
+/**
+ * Checks that an upstream YAML file holds exactly the one CustomResourceDefinition expected, and returns
+ * it as is. It is applied as YAML by kubectl, whose (Go) parser is the one upstream writes these files
+ * for: scheme.yml has quoted scalars that stricter YAML 1.2 parsers refuse.
+ */
+export function crdYaml(text: string, file: string, crd: string): string {
+  const kinds = [...text.matchAll(/^kind:\s*(\S+)\s*$/gm)].map((m) => m[1]);
+  if (kinds.length !== 1 || kinds[0] !== 'CustomResourceDefinition') {
+    throw new Error(`${file}: expected one CustomResourceDefinition, found kinds ${kinds.join(', ') || 'none'}`);
   }
-  return out;
+  if (!new RegExp(`^\\s+name:\\s*${crd.replaceAll('.', '\\.')}\\s*$`, 'm').test(text)) throw new Error(`${file}: does not define ${crd}`);
+  return text.replace(/^---\s*\n/, '');
 }
 
 /**
  * The CRD YAML from the pinned modules' own source, copied into the cache on first use (so a later
- * `up` needs neither Go nor the module cache). Modules are fetched with `go mod download`.
+ * `up` needs neither Go nor the module cache). Modules are fetched with `go mod download`. Returns one
+ * multi-document YAML stream and the CRD names.
  */
-export async function secondaryNetworkCRDs(): Promise<object[]> {
-  const objects: object[] = [];
+export async function secondaryNetworkCRDs(): Promise<{ yaml: string; names: string[] }> {
+  const docs: string[] = [];
   for (const src of CRD_SOURCES) {
     const version = requiredVersion(readGoMod(src.toolsModule), src.goModule);
     if (!version) throw new Error(`tools/${src.toolsModule}/go.mod does not require ${src.goModule}`);
@@ -123,9 +126,9 @@ export async function secondaryNetworkCRDs(): Promise<object[]> {
       mkdirSync(join(cached, '..'), { recursive: true });
       writeFileSync(cached, readFileSync(join(dir, src.file), 'utf8'));
     }
-    objects.push(...crdDocuments(readFileSync(cached, 'utf8'), src.file));
+    docs.push(crdYaml(readFileSync(cached, 'utf8'), src.file, src.crd));
   }
-  return objects;
+  return { yaml: docs.join('\n---\n'), names: CRD_SOURCES.map((s) => s.crd) };
 }
 
 export interface NodeCniInput {
@@ -170,7 +173,9 @@ export async function writeNodeCni({ layout, node, nl, plugins, server }: NodeCn
   const whereaboutsKubeconfig = join(nl.root, 'whereabouts.kubeconfig');
   writeFileSync(multinetKubeconfig, kubeconfig(MULTINET_USER, multinetCert), { mode: 0o600 });
   writeFileSync(whereaboutsKubeconfig, kubeconfig(WHEREABOUTS_USER, whereaboutsCert), { mode: 0o600 });
-  writeFileSync(join(nl.cniConfDir, MULTINET_CONFLIST), multinetConfig({ node, layout: nl, kubeconfig: multinetKubeconfig, ipamKubeconfig: whereaboutsKubeconfig }));
+  const whereaboutsFlatFile = join(nl.root, 'whereabouts.conf');
+  writeFileSync(whereaboutsFlatFile, whereaboutsConfig(whereaboutsKubeconfig, join(nl.logs, 'whereabouts.log')), { mode: 0o600 });
+  writeFileSync(join(nl.cniConfDir, MULTINET_CONFLIST), multinetConfig({ node, layout: nl, kubeconfig: multinetKubeconfig, whereaboutsConfig: whereaboutsFlatFile }));
 }
 
 function isLink(path: string): boolean {

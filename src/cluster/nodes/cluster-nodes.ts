@@ -102,7 +102,8 @@ export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterS
   const kubectl = adminKubectl(prepared.kubectl, layout);
   const agentObjects = nodeAgents.flatMap((a: NodeAgent) => a.clusterObjects?.() ?? []);
   const crds = await secondaryNetworkCRDs();
-  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], apply([...apiserverToKubeletRBAC(), ...agentObjects, ...crds, ...secondaryNetworkRBAC()]));
+  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], apply([...apiserverToKubeletRBAC(), ...agentObjects, ...secondaryNetworkRBAC()]));
+  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], crds.yaml);
   // On nodes whose containers were all gone, Ready statuses from before are stale.
   const containersGoneAt = await nodesUp({ layout, state, net, binaries: prepared.binaries, kubectl, progress }, prepared.images);
   await progress.step('add-ons: CoreDNS, local-path storage', async (step) => {
@@ -124,7 +125,7 @@ export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterS
     }
   });
   await progress.step('secondary network: net1 on every node (multinet, whereabouts)', async (step) => {
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((c) => `crd/${(c as { metadata: { name: string } }).metadata.name}`)]);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds.names.map((n) => `crd/${n}`)]);
     await checkSecondaryNetwork(kubectl, net, layout, (t) => { step.detail(t); });
   });
 }

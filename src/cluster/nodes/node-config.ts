@@ -89,6 +89,14 @@ export function defaultNetwork(node: NodePlan, layout: NodeLayout): object {
   };
 }
 
+/**
+ * whereabouts' flat configuration file: whereabouts 0.9 refuses to run without one. It holds what every
+ * attachment on the node shares: the kubeconfig, and where to log.
+ */
+export function whereaboutsConfig(kubeconfig: string, logFile: string): string {
+  return `${JSON.stringify({ datastore: 'kubernetes', kubernetes: { kubeconfig }, log_file: logFile, log_level: 'error' }, null, 2)}\n`;
+}
+
 /** Name of the meta-plugin's conflist: sorts first, so containerd (max_conf_num = 1) uses it. */
 export const MULTINET_CONFLIST = '00-multinet.conflist';
 
@@ -97,22 +105,22 @@ export interface MultinetConfigInput {
   layout: NodeLayout;
   /** kubeconfig multinet reads pods and NetworkAttachmentDefinitions with. */
   kubeconfig: string;
-  /** kubeconfig handed to whereabouts IPAM. */
-  ipamKubeconfig: string;
+  /** The node's whereabouts flat file (see whereaboutsConfig). */
+  whereaboutsConfig: string;
 }
 
 /**
  * containerd's network for the node: multinet, which attaches every pod to the default network
  * (10-kstack.conflist, embedded) and pods that ask for more to their NetworkAttachmentDefinitions.
  */
-export function multinetConfig({ node, layout, kubeconfig, ipamKubeconfig }: MultinetConfigInput): string {
+export function multinetConfig({ node, layout, kubeconfig, whereaboutsConfig }: MultinetConfigInput): string {
   return `${JSON.stringify({
     cniVersion: '1.0.0',
     name: 'multinet',
     plugins: [{
       type: 'multinet',
       kubeconfig,
-      ipamKubeconfig,
+      whereaboutsConfig,
       defaultNetwork: defaultNetwork(node, layout),
       binDir: layout.cniBinDir,
       cacheDir: layout.cniCacheDir,

@@ -41,10 +41,10 @@ type Conf struct {
 	CacheDir       string          `json:"cacheDir"`
 	StateDir       string          `json:"stateDir"`
 	LogFile        string          `json:"logFile"`
-	// IPAMKubeconfig is given to whereabouts IPAM in attachments that do not name a kubeconfig themselves,
-	// so NetworkAttachmentDefinitions need no node-specific path.
-	IPAMKubeconfig string                 `json:"ipamKubeconfig"`
-	RuntimeConfig  map[string]interface{} `json:"runtimeConfig,omitempty"`
+	// WhereaboutsConfig is the node's whereabouts flat file (its kubeconfig): given as configuration_path
+	// to whereabouts IPAM in attachments that name none, so NADs need no node-specific path.
+	WhereaboutsConfig string                 `json:"whereaboutsConfig"`
+	RuntimeConfig     map[string]interface{} `json:"runtimeConfig,omitempty"`
 }
 
 var nadGVR = schema.GroupVersionResource{Group: "k8s.cni.cncf.io", Version: "v1", Resource: "network-attachment-definitions"}
@@ -115,10 +115,10 @@ func asConfList(raw []byte, name string) (*libcni.NetworkConfigList, []byte, err
 	return list, raw, err
 }
 
-// withIPAMKubeconfig fills in kubernetes.kubeconfig for whereabouts IPAM that has neither it nor a
-// configuration_path, in a plugin configuration or in every plugin of a list.
-func withIPAMKubeconfig(raw []byte, kubeconfig string) ([]byte, error) {
-	if kubeconfig == "" {
+// withWhereaboutsConfig sets configuration_path for whereabouts IPAM that names none, in a plugin
+// configuration or in every plugin of a list.
+func withWhereaboutsConfig(raw []byte, path string) ([]byte, error) {
+	if path == "" {
 		return raw, nil
 	}
 	var conf map[string]interface{}
@@ -130,14 +130,7 @@ func withIPAMKubeconfig(raw []byte, kubeconfig string) ([]byte, error) {
 		if !ok || ipam["type"] != "whereabouts" || ipam["configuration_path"] != nil {
 			return
 		}
-		k8s, _ := ipam["kubernetes"].(map[string]interface{})
-		if k8s == nil {
-			k8s = map[string]interface{}{}
-		}
-		if k8s["kubeconfig"] == nil {
-			k8s["kubeconfig"] = kubeconfig
-		}
-		ipam["kubernetes"] = k8s
+		ipam["configuration_path"] = path
 	}
 	if plugins, ok := conf["plugins"].([]interface{}); ok {
 		for _, pl := range plugins {
@@ -296,7 +289,7 @@ func (p *plugin) addSecondaries(ctx context.Context, defaultResult cnitypes.Resu
 		if err != nil {
 			return fmt.Errorf("multinet: network %s/%s: %w", el.Namespace, el.Name, err)
 		}
-		raw, err = withIPAMKubeconfig(raw, p.conf.IPAMKubeconfig)
+		raw, err = withWhereaboutsConfig(raw, p.conf.WhereaboutsConfig)
 		if err != nil {
 			return fmt.Errorf("multinet: network %s/%s: %w", el.Namespace, el.Name, err)
 		}
