@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type * as mariadb from 'mariadb';
 import {
   type ArchivedBinlog, type BinlogIndex, type Gtid, type ServerBinlog, addToIndex, binlogKey, binlogNumber, emptyIndex, filesToArchive,
-  indexKey, indexPosition, parseGtidPosition, parseIndex, positionCovered, sha256, summariseBinlog, archiveLagSeconds,
+  indexKey, indexPosition, streamPrefix, parseGtidPosition, parseIndex, positionCovered, sha256, summariseBinlog, archiveLagSeconds,
 } from './binlog.js';
 
 /** The storage the archive lives in (an S3 bucket in production). */
@@ -15,6 +15,8 @@ export interface ArchiveStore {
   put(key: string, body: Buffer): Promise<void>;
   /** undefined when the object does not exist. */
   get(key: string): Promise<Buffer | undefined>;
+  /** Keys under a full key prefix. */
+  list(prefix: string): Promise<string[]>;
 }
 
 /** Client-side encryption of archived files (AES-256-GCM with the backup key). */
@@ -192,4 +194,11 @@ async function readHead(path: string, bytes: number): Promise<Buffer> {
 export async function readIndex(store: ArchiveStore, prefix: string, stream: string): Promise<BinlogIndex> {
   const raw = await store.get(indexKey(prefix, stream));
   return raw ? parseIndex(JSON.parse(raw.toString('utf8')), stream) : emptyIndex(stream);
+}
+
+/** Every member stream archived under the prefix, with its index. */
+export async function readAllIndexes(store: ArchiveStore, prefix: string): Promise<BinlogIndex[]> {
+  const base = streamPrefix(prefix, '');
+  const streams = (await store.list(base)).filter((k) => k.endsWith('/index.json')).map((k) => k.slice(base.length, -'/index.json'.length)).filter((s) => s !== '' && !s.includes('/'));
+  return Promise.all(streams.map((s) => readIndex(store, prefix, s)));
 }

@@ -10,6 +10,7 @@ export function s3ArchiveStore(store: ObjectStore): ArchiveStore {
   return {
     put: (key, body) => store.putBytes(key, body, 'application/octet-stream'),
     get: async (key) => ((await store.size(key)) === undefined ? undefined : store.getBytes(key)),
+    list: async (prefix) => (await store.list(prefix)).map((o) => o.key),
   };
 }
 

@@ -148,3 +148,27 @@ function parseGtidPositionLoose(text: string): Map<number, Gtid> {
   }
   return m;
 }
+
+/**
+ * Every db member archives its own stream with the same GTIDs. The plan taken is the one of the stream
+ * that can serve the target and reaches furthest (a member that was down has a shorter stream); when no
+ * stream can, the error says why for each.
+ */
+export function planFromStreams(indexes: readonly BinlogIndex[], backupPosition: ReadonlyMap<number, Gtid>, target: PitrTarget, backupTime?: number): PitrPlan & { stream: string } {
+  if (indexes.length === 0) {
+    if (target.kind === 'latest') return { stream: '', files: [], binlogArgs: [], reachedTime: undefined, endOfArchive: true };
+    throw new Error('no binlog archive in the storage: point-in-time recovery needs backup.binlog.enabled; restore without --to-time/--to-gtid to get the backup itself');
+  }
+  const tried: { stream: string; plan?: PitrPlan; error?: string }[] = indexes.map((ix) => {
+    try {
+      return { stream: ix.stream, plan: planPitr(ix, backupPosition, target, backupTime) };
+    } catch (err) {
+      return { stream: ix.stream, error: err instanceof Error ? err.message : String(err) };
+    }
+  });
+  const ok = tried.filter((t): t is { stream: string; plan: PitrPlan } => t.plan !== undefined);
+  if (ok.length === 0) throw new Error(`no binlog stream can serve this recovery:\n${tried.map((t) => `  ${t.stream}: ${t.error ?? ''}`).join('\n')}`);
+  const score = (p: PitrPlan): number => (p.endOfArchive ? (p.reachedTime ?? 0) : Number.MAX_SAFE_INTEGER);
+  const best = ok.reduce((a, b) => (score(b.plan) > score(a.plan) ? b : a));
+  return { stream: best.stream, ...best.plan };
+}

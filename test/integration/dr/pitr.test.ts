@@ -19,6 +19,7 @@ class DirStore implements ArchiveStore {
   constructor(readonly dir: string) {}
   put(key: string, body: Buffer): Promise<void> { const p = join(this.dir, key); mkdirSync(dirname(p), { recursive: true }); writeFileSync(p, body); return Promise.resolve(); }
   get(key: string): Promise<Buffer | undefined> { const p = join(this.dir, key); return Promise.resolve(existsSync(p) ? readFileSync(p) : undefined); }
+  list(): Promise<string[]> { return Promise.resolve([]); }
 }
 const groups = (...tags: string[]): string[] => tags.flatMap((g) => Array.from({ length: 10 }, () => g));
 const plainSealer: Sealer = { seal: (b) => Promise.resolve(b), open: (b) => Promise.resolve(b) };

@@ -134,7 +134,7 @@ describe('webstack chart backup: enabled', () => {
   it('renders the restore Job only when asked (kstack restore), passing the target', async () => {
     const objs = await render(on({ restore: { enabled: true, backupId: '20261125T180512Z-3fa9c1', toTime: '2026-11-25T18:30:00Z', toGtid: '', sourcePrefix: 'old/ws', runId: 'r1' } }));
     const job = named(objs, 'Job', 'ws-webstack-backup-restore-r1') as k8s.V1Job;
-    assert.deepEqual(job.spec?.template.spec?.containers[0]?.command?.slice(-4), ['restore', '--backup=20261125T180512Z-3fa9c1', '--to-time=2026-11-25T18:30:00Z', '--source-prefix=old/ws']);
+    assert.deepEqual(job.spec?.template.spec?.containers[0]?.command?.slice(-5), ['/opt/webstack-agent/kstack/dist/src/dr/pitr-main.js', 'restore', '--backup-id=20261125T180512Z-3fa9c1', '--to-time=2026-11-25T18:30:00Z', '--source-prefix=old/ws']);
     assert.equal(job.spec?.backoffLimit, 0);
   });
 

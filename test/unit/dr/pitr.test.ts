@@ -6,7 +6,7 @@ import {
   type ArchivedBinlog, type BinlogIndex, addToIndex, emptyIndex, filesToArchive, formatGtidPosition, indexPosition, parseGtid,
   parseGtidPosition, positionCovered, summariseBinlog, archiveLagSeconds,
 } from '../../../src/dr/binlog.js';
-import { chooseBackup, mariadbDatetime, parseTargetTime, planPitr } from '../../../src/dr/pitr.js';
+import { chooseBackup, mariadbDatetime, parseTargetTime, planFromStreams, planPitr } from '../../../src/dr/pitr.js';
 
 function file(number: number, first: number, last: number, firstTime: number, lastTime: number, created = 1000, domain = 0): ArchivedBinlog {
   const name = `mariadb-bin.${String(number).padStart(6, '0')}`;
@@ -151,5 +151,17 @@ describe('target times and backup choice', () => {
     assert.equal(chooseBackup(backups, { kind: 'gtid', gtid: parseGtid('0-1-15') }).id, 'a');
     assert.throws(() => chooseBackup(backups, { kind: 'time', time: 50 }), /no backup precedes the target/);
     assert.throws(() => chooseBackup([], { kind: 'latest' }), /kstack backup now/);
+  });
+});
+
+describe('PITR across the members\' streams', () => {
+  it('takes the stream that reaches furthest, and names each stream\'s problem when none can serve', () => {
+    const short = idx(file(1, 1, 10, 100, 109));
+    const long = { ...three, stream: 'db-1' };
+    assert.equal(planFromStreams([{ ...short, stream: 'db-0' }, long], parseGtidPosition('0-1-5'), { kind: 'latest' }).stream, 'db-1');
+    const holed = { ...idx(file(1, 1, 10, 100, 109), file(3, 21, 30, 120, 129)), stream: 'db-2' };
+    assert.equal(planFromStreams([holed, long], parseGtidPosition('0-1-5'), { kind: 'time', time: 125 }).stream, 'db-1');
+    assert.throws(() => planFromStreams([holed], parseGtidPosition('0-1-5'), { kind: 'time', time: 125 }), /no binlog stream can serve this recovery:\n {2}db-2: the binlog archive has a hole/);
+    assert.throws(() => planFromStreams([], parseGtidPosition('0-1-5'), { kind: 'time', time: 125 }), /backup.binlog.enabled/);
   });
 });

@@ -49,8 +49,8 @@ Names and shared pieces of the backup component (disaster recovery, src/dr). Eve
 - { name: KSTACK_DR_DB_PORT, value: {{ $db.service.port | quote }} }
 - { name: KSTACK_DR_DB_USER, value: root }
 - { name: KSTACK_DR_DB_PASSWORD_FILE, value: /etc/webstack-db/secret/mariadb-root-password }
-- { name: KSTACK_DR_RETENTION_COUNT, value: {{ $b.retention.count | quote }} }
-- { name: KSTACK_DR_RETENTION_MAX_AGE_DAYS, value: {{ $b.retention.maxAgeDays | quote }} }
+- { name: KSTACK_DR_KEEP_LAST, value: {{ $b.retention.count | quote }} }
+- { name: KSTACK_DR_KEEP_DAYS, value: {{ $b.retention.maxAgeDays | quote }} }
 {{- end -}}
 
 {{- define "webstack.backup.secretMounts" -}}
@@ -88,7 +88,7 @@ Names and shared pieces of the backup component (disaster recovery, src/dr). Eve
     - { name: agent, mountPath: /opt/webstack-agent }
 {{- end -}}
 
-{{/* Pod template of a DR Job: kstack's src/dr/main.js <command> <args> in the MariaDB image. */}}
+{{/* Pod template of a DR Job: kstack's src/dr/<main> <command> <args> in the MariaDB image (main: main.js, or pitr-main.js for restore). */}}
 {{- define "webstack.backup.jobPod" -}}
 {{- $ := .ctx -}}
 {{- $b := $.Values.backup -}}
@@ -109,7 +109,7 @@ spec:
     - name: {{ .command }}
       image: {{ include "webstack.backup.image" $ | quote }}
       imagePullPolicy: {{ include "webstack.backup.pullPolicy" $ }}
-      command: ["/opt/webstack-agent/node", "/opt/webstack-agent/kstack/dist/src/dr/main.js", {{ .command | quote }}{{ range .args }}, {{ . | quote }}{{ end }}]
+      command: ["/opt/webstack-agent/node", "/opt/webstack-agent/kstack/dist/src/dr/{{ .main | default "main.js" }}", {{ .command | quote }}{{ range .args }}, {{ . | quote }}{{ end }}]
       env:
         {{- include "webstack.backup.env" (dict "ctx" $) | nindent 8 }}
         - { name: HOME, value: /tmp }
