@@ -19,6 +19,7 @@ import type { NodeSettings } from '../cluster/state.js';
 import { REQUIREMENTS } from '../prove/requirements/index.js';
 import { defaultReportDir, prepareReportDir, resolveTarget, runProve, selectRows, writeReport } from '../prove/run.js';
 import { renderTable } from '../prove/report.js';
+import { checkRestoreRequest, runDrTask, runRestoreJob, type DrTask } from '../stack/dr.js';
 
 function nodeSettingsFromFlags(nodes: string | undefined, dbTaint: string | undefined): NodeSettings {
   const count = nodes === undefined ? undefined : /^\d+$/.test(nodes) ? Number(nodes) : NaN;
@@ -35,6 +36,9 @@ Usage:
   kstack down [--all]                   remove the stack (--all: and the local cluster)
   kstack prove [--only R5,R6]           check every requirement on the running release, with evidence
   kstack watch [flags]                  podwatch: live pod events (see kstack watch --help)
+  kstack backup now|list|verify         run a backup, list backups, verify the newest (in the cluster)
+  kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS]
+                                        restore the database (point in time from archived binlogs)
   kstack setup                          install and build what kstack needs (idempotent, cached)
   kstack cluster up                     start a local cluster: control plane + 3 nodes, no Docker needed
   kstack cluster up --control-plane     start only a local control plane (etcd, API server, controller-manager, scheduler)
@@ -228,6 +232,84 @@ async function proveCommand(args: string[]): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
+const DR_TARGET_FLAGS = `  --context NAME   kubeconfig context of the cluster (default: the local cluster started by 'kstack up')
+  --name CLUSTER   the local cluster's name (default: ${DEFAULT_CLUSTER})
+  -n, --namespace  namespace of the release (default: webstack)
+  --release NAME   Helm release (default: web)
+`;
+
+const BACKUP_HELP = `kstack backup now | list | verify [--context NAME | --name CLUSTER] [-n NS] [--release NAME]
+
+Runs a disaster-recovery task of an installed webstack release (backup.enabled=true) in the cluster,
+as a Job made from the release's backup CronJob, shows its progress and prints its result:
+
+  now      a backup now: dump of a Synced member, compressed, encrypted, uploaded with its manifest
+  list     the backups in the storage (id, size, GTID position, verification)
+  verify   restore the newest backup into a throw-away MariaDB and compare it with its manifest
+
+${DR_TARGET_FLAGS}`;
+
+const RESTORE_HELP = `kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS]
+               [--context NAME | --name CLUSTER] [-n NS] [--release NAME]
+
+Restores the release's database from its backups: the backup given (or the newest one before the
+target), then the archived binlogs up to the target. Without a target: as far as the archive goes.
+Runs as the chart's restore Job and follows it.
+
+  --to-time T           point in time, ISO 8601 with a zone (2026-11-25T18:30:00Z) or unix seconds;
+                        transactions at or after T are not applied
+  --to-gtid G           last transaction to apply (domain-server-seq, e.g. 0-1-4711)
+  --backup ID           base backup (see 'kstack backup list'); default: the newest before the target
+  --into-namespace NS   restore into a copy of the release in namespace NS (installed with the same
+                        values; the backup key and storage Secrets are copied) and leave the
+                        original untouched
+${DR_TARGET_FLAGS}`;
+
+async function drKube(values: { context?: string; name?: string; namespace?: string }, progress: ReturnType<typeof createProgress>): Promise<Awaited<ReturnType<typeof resolveTarget>>['kube']> {
+  if (values.context !== undefined && values.name !== undefined) throw new UserError('--name picks a local cluster and --context another cluster; give one of them');
+  const target = await resolveTarget({
+    namespace: values.namespace ?? 'webstack', progress,
+    ...(values.context !== undefined ? { context: values.context } : {}),
+    ...(values.name !== undefined ? { clusterName: values.name } : {}),
+  });
+  return target.kube;
+}
+
+const DR_FLAGS = { context: { type: 'string' }, name: { type: 'string' }, namespace: { type: 'string', short: 'n' }, release: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
+async function backupCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') { process.stdout.write(BACKUP_HELP); return sub === undefined ? 2 : 0; }
+  const tasks: Record<string, DrTask> = { now: 'backup', list: 'list', verify: 'verify' };
+  const task = tasks[sub];
+  if (!task) throw new UserError(`kstack backup: unknown subcommand '${sub}'; use now, list or verify`);
+  const { values } = parseFlags(`backup ${sub}`, rest, DR_FLAGS);
+  if (values.help) { process.stdout.write(BACKUP_HELP); return 0; }
+  const progress = createProgress();
+  const kube = await drKube(values, progress);
+  const res = await runDrTask(kube, values.release ?? 'web', task, progress);
+  process.stdout.write(`${JSON.stringify(res.result ?? null, null, 2)}\n`);
+  return 0;
+}
+
+async function restoreCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags('restore', args, {
+    ...DR_FLAGS, 'to-time': { type: 'string' }, 'to-gtid': { type: 'string' }, backup: { type: 'string' }, 'into-namespace': { type: 'string' },
+  });
+  if (values.help) { process.stdout.write(RESTORE_HELP); return 0; }
+  const req = checkRestoreRequest({
+    ...(values['to-time'] !== undefined ? { toTime: values['to-time'] } : {}),
+    ...(values['to-gtid'] !== undefined ? { toGtid: values['to-gtid'] } : {}),
+    ...(values.backup !== undefined ? { backupId: values.backup } : {}),
+    ...(values['into-namespace'] !== undefined ? { intoNamespace: values['into-namespace'] } : {}),
+  });
+  const progress = createProgress();
+  const kube = await drKube(values, progress);
+  const res = await runRestoreJob(kube, values.release ?? 'web', req, progress);
+  process.stdout.write(`Restored into namespace ${res.namespace} (Job ${res.job}): ${JSON.stringify(res.result ?? null)}\n`);
+  return 0;
+}
+
 async function downCommand(args: string[]): Promise<number> {
   const { values } = parseFlags('down', args, {
     context: { type: 'string' }, namespace: { type: 'string', short: 'n' }, release: { type: 'string' }, all: { type: 'boolean' },
@@ -305,6 +387,10 @@ async function main(argv: string[]): Promise<number> {
       return proveCommand(rest);
     case 'watch':
       return watchCommand(rest);
+    case 'backup':
+      return backupCommand(rest);
+    case 'restore':
+      return restoreCommand(rest);
     default:
       throw new UserError(`unknown command '${command}'; run 'kstack help' to see the commands`);
   }

@@ -1,0 +1,249 @@
+// `kstack backup now|list|verify` and `kstack restore` against an installed release: each task runs in
+// the cluster as a Job made from the chart's backup CronJob (same image, Secrets and network policy), or,
+// for restore, the chart's restore Job template rendered with the target. Pure builders below, the
+// kubectl/helm edge after them.
+import type * as k8s from '@kubernetes/client-node';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { webstackChartDir } from '../chart/helm.js';
+import { parseGtid } from '../dr/binlog.js';
+import { parseTargetTime } from '../dr/pitr.js';
+import { Kube } from '../prove/requirements/kube.js';
+import { UserError } from '../util/errors.js';
+import type { Progress, Step } from '../util/progress.js';
+
+export type DrTask = 'backup' | 'verify' | 'list';
+
+export interface RestoreRequest {
+  toTime?: string;
+  toGtid?: string;
+  backupId?: string;
+  intoNamespace?: string;
+}
+
+/** Checks restore flags before anything touches the cluster; every problem names the flag. */
+export function checkRestoreRequest(r: RestoreRequest): RestoreRequest {
+  if (r.toTime !== undefined && r.toGtid !== undefined) throw new UserError('--to-time and --to-gtid both given: recover to a time or to a GTID, not both');
+  if (r.toTime !== undefined) {
+    try { parseTargetTime(r.toTime); } catch (err) { throw new UserError((err as Error).message); }
+  }
+  if (r.toGtid !== undefined) {
+    try { parseGtid(r.toGtid, '--to-gtid'); } catch (err) { throw new UserError((err as Error).message); }
+  }
+  if (r.backupId !== undefined && !/^[A-Za-z0-9._-]+$/.test(r.backupId)) throw new UserError(`--backup '${r.backupId}' is not a backup id; see 'kstack backup list'`);
+  if (r.intoNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(r.intoNamespace)) {
+    throw new UserError(`--into-namespace '${r.intoNamespace}' is not a namespace name (lowercase letters, digits, '-', at most 63)`);
+  }
+  return r;
+}
+
+/** The container name the chart gives each DR Job's container is its task. */
+export function cronJobFor(list: readonly k8s.V1CronJob[], task: 'backup' | 'verify'): k8s.V1CronJob | undefined {
+  return list.find((cj) => cj.spec?.jobTemplate.spec?.template.spec?.containers[0]?.name === task);
+}
+
+/** A Job from a CronJob's template (what `kubectl create job --from=cronjob/…` does), running `task` instead. */
+export function jobFromCronJob(cj: k8s.V1CronJob, name: string, task: DrTask): k8s.V1Job {
+  const spec = structuredClone(cj.spec?.jobTemplate.spec);
+  if (!spec) throw new UserError(`CronJob ${cj.metadata?.name ?? ''} has no job template`);
+  const c = spec.template.spec?.containers[0];
+  if (!c?.command) throw new UserError(`CronJob ${cj.metadata?.name ?? ''} has no command to adapt; is it the webstack chart's backup CronJob?`);
+  const i = c.command.findIndex((a) => a === 'backup' || a === 'verify');
+  if (i < 0) throw new UserError(`CronJob ${cj.metadata?.name ?? ''}: its command has no backup/verify task`);
+  c.command = [...c.command.slice(0, i), task];
+  c.name = task;
+  spec.backoffLimit = 0;
+  return {
+    apiVersion: 'batch/v1', kind: 'Job',
+    metadata: {
+      name, namespace: cj.metadata?.namespace,
+      labels: { ...(cj.spec?.jobTemplate.metadata?.labels ?? {}), 'kstack.io/dr-task': task },
+      annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
+    },
+    spec,
+  };
+}
+
+/** A short lowercase suffix for Job names. */
+export const runId = (now: Date, rand: string): string => `${now.toISOString().slice(11, 19).replace(/:/g, '')}${rand}`.toLowerCase();
+
+type Values = Record<string, unknown>;
+const obj = (v: unknown): Values => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Values) : {});
+
+/** The release's values with the restore Job turned on for `req`. */
+export function restoreValues(values: Values, req: RestoreRequest, id: string, sourcePrefix?: string): Values {
+  const backup = obj(values.backup);
+  return {
+    ...values,
+    backup: {
+      ...backup,
+      restore: {
+        enabled: true, backupId: req.backupId ?? '', toTime: req.toTime ?? '', toGtid: req.toGtid ?? '', runId: id, sourcePrefix: sourcePrefix ?? '',
+      },
+    },
+  };
+}
+
+/** Values for a copy of the release in another namespace that restores from this one's storage prefix. */
+export function copyValues(values: Values, names: { keySecret: string; storageSecret: string }, prefix: string, namespace: string): Values {
+  const backup = obj(values.backup);
+  const storage = obj(backup.storage);
+  return {
+    ...values,
+    backup: {
+      ...backup,
+      storage: { ...storage, prefix: `${prefix === '' ? 'webstack' : prefix}-restored-${namespace}`, credentials: { ...obj(storage.credentials), existingSecret: names.storageSecret } },
+      encryption: { existingSecret: names.keySecret },
+    },
+  };
+}
+
+/** A Secret re-made for another namespace (data kept, server fields dropped). */
+export function secretCopy(s: k8s.V1Secret, namespace: string): k8s.V1Secret {
+  return {
+    apiVersion: 'v1', kind: 'Secret',
+    metadata: { name: s.metadata?.name, namespace, labels: { 'app.kubernetes.io/managed-by': 'kstack', 'kstack.io/copied-from': s.metadata?.namespace ?? '' }, annotations: { 'helm.sh/resource-policy': 'keep' } },
+    type: s.type ?? 'Opaque',
+    data: s.data ?? {},
+  };
+}
+
+/** What a finished Job's status says: undefined while it runs. */
+export function jobOutcome(job: k8s.V1Job): 'succeeded' | 'failed' | undefined {
+  const conds = job.status?.conditions ?? [];
+  if (conds.some((c) => c.type === 'Complete' && c.status === 'True') || (job.status?.succeeded ?? 0) > 0) return 'succeeded';
+  if (conds.some((c) => c.type === 'Failed' && c.status === 'True')) return 'failed';
+  return undefined;
+}
+
+/** The last JSON line a DR process printed (its result). */
+export function resultLine(logs: string): unknown {
+  const line = logs.trim().split('\n').reverse().find((l) => /^[[{]/.test(l.trim()));
+  if (line === undefined) return undefined;
+  try { return JSON.parse(line) as unknown; } catch { return undefined; }
+}
+
+// --- the cluster edge ---
+
+const releaseSelector = (release: string): string => `app.kubernetes.io/instance=${release},app.kubernetes.io/component=backup`;
+
+async function findCronJob(kube: Kube, release: string, task: 'backup' | 'verify'): Promise<k8s.V1CronJob> {
+  const list = await kube.json<{ items: k8s.V1CronJob[] }>(['get', 'cronjobs', '-l', releaseSelector(release)]);
+  const cj = cronJobFor(list.items, task);
+  if (!cj) {
+    throw new UserError(task === 'verify' && cronJobFor(list.items, 'backup')
+      ? `release '${release}' has verification turned off (backup.verify.enabled=false); turn it on with helm upgrade`
+      : `release '${release}' in namespace '${kube.namespace}' has no backup CronJob: install the chart with backup.enabled=true and backup.storage.* set`);
+  }
+  return cj;
+}
+
+async function waitForJob(kube: Kube, name: string, timeoutMs: number, step: Step): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await kube.json<k8s.V1Job>(['get', 'job', name]);
+    const outcome = jobOutcome(job);
+    const logs = async (): Promise<string> => (await kube.kubectl(['logs', `job/${name}`, '--all-containers', '--tail=200'], { allowFailure: true })).stdout;
+    if (outcome === 'succeeded') return logs();
+    if (outcome === 'failed') {
+      const tail = (await logs()).trim().split('\n').slice(-15).join('\n');
+      throw new UserError(`Job ${name} failed. Its last lines:\n${tail}\nMore: kubectl -n ${kube.namespace} logs job/${name} --all-containers; kubectl -n ${kube.namespace} describe job ${name}`);
+    }
+    const pods = await kube.json<{ items: k8s.V1Pod[] }>(['get', 'pods', '-l', `job-name=${name}`]);
+    const pod = pods.items[0];
+    const waiting = pod?.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? pod?.status?.initContainerStatuses?.find((c) => c.state?.waiting)?.state?.waiting?.reason;
+    step.detail(`${pod?.status?.phase ?? 'Pending'}${waiting ? ` (${waiting})` : ''}`);
+    if (waiting && /ErrImage|ImagePullBackOff|CreateContainerConfigError|InvalidImageName/.test(waiting)) {
+      throw new UserError(`Job ${name} cannot start: ${waiting}. See kubectl -n ${kube.namespace} describe pod ${pod?.metadata?.name ?? ''}`);
+    }
+    if (Date.now() > deadline) throw new UserError(`Job ${name} did not finish within ${Math.round(timeoutMs / 1000)} s; it keeps running: kubectl -n ${kube.namespace} logs -f job/${name}`);
+    await sleep(2000);
+  }
+}
+
+export interface DrTaskResult { job: string; result: unknown; logs: string }
+
+/** Runs backup, verify or list as a Job from the release's CronJob and waits for it. */
+export async function runDrTask(kube: Kube, release: string, task: DrTask, progress: Progress, timeoutMs = 3_600_000): Promise<DrTaskResult> {
+  const cj = await findCronJob(kube, release, task === 'verify' ? 'verify' : 'backup');
+  const name = `${(cj.metadata?.name ?? 'backup').slice(0, 40)}-${task}-${runId(new Date(), Math.random().toString(36).slice(2, 6))}`;
+  const job = jobFromCronJob(cj, name, task);
+  await kube.kubectl(['apply', '-f', '-'], { input: stringify(job) });
+  const logs = await progress.step(`${task} (Job ${name})`, (step) => waitForJob(kube, name, timeoutMs, step));
+  return { job: name, result: resultLine(logs), logs };
+}
+
+async function releaseValues(kube: Kube, release: string): Promise<Values> {
+  const res = await kube.helm(['get', 'values', release, '--all', '-o', 'json'], { allowFailure: true });
+  if (res.code !== 0) throw new UserError(`release '${release}' not found in namespace '${kube.namespace}' (${res.stderr.trim()}); give --release and --namespace of the installed webstack chart`);
+  return obj(JSON.parse(res.stdout || '{}') as unknown);
+}
+
+async function renderRestoreJob(kube: Kube, release: string, values: Values, namespace: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'kstack-restore-'));
+  try {
+    const file = join(dir, 'values.json');
+    writeFileSync(file, JSON.stringify(values), { mode: 0o600 });
+    const res = await kube.helm(['template', release, webstackChartDir, '--namespace', namespace, '--show-only', 'templates/backup/job-restore.yaml', '-f', file], { allowFailure: true });
+    if (res.code !== 0) throw new UserError(`rendering the restore Job failed: ${res.stderr.trim()}`);
+    return res.stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function installCopy(kube: Kube, release: string, values: Values): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kstack-restore-'));
+  try {
+    const file = join(dir, 'values.json');
+    writeFileSync(file, JSON.stringify(values), { mode: 0o600 });
+    const res = await kube.helm(['upgrade', '--install', release, webstackChartDir, '-f', file, '--wait', '--timeout', '15m'], { allowFailure: true, timeoutMs: 16 * 60_000 });
+    if (res.code !== 0) throw new UserError(`installing the copy of '${release}' in namespace ${kube.namespace} failed: ${res.stderr.trim()}; see kubectl -n ${kube.namespace} get pods`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface RestoreResult { namespace: string; job: string; result: unknown }
+
+/**
+ * Restores the release's database: in place, or into a copy of the release in `intoNamespace` (installed
+ * with the same values, the backup key and storage Secrets copied, archiving to its own prefix).
+ */
+export async function runRestoreJob(kube: Kube, release: string, req: RestoreRequest, progress: Progress, opts: { timeoutMs?: number } = {}): Promise<RestoreResult> {
+  checkRestoreRequest(req);
+  const values = await releaseValues(kube, release);
+  const backup = obj(values.backup);
+  if (backup.enabled !== true) throw new UserError(`release '${release}' has backups turned off (backup.enabled); there is nothing to restore from`);
+  const id = runId(new Date(), Math.random().toString(36).slice(2, 6));
+  let target = kube;
+  let jobValues = restoreValues(values, req, id);
+  if (req.intoNamespace !== undefined && req.intoNamespace !== kube.namespace) {
+    const ns = req.intoNamespace;
+    const cj = await findCronJob(kube, release, 'backup');
+    const vols = cj.spec?.jobTemplate.spec?.template.spec?.volumes ?? [];
+    const names = { keySecret: vols.find((v) => v.name === 'backup-key')?.secret?.secretName ?? '', storageSecret: vols.find((v) => v.name === 'backup-storage')?.secret?.secretName ?? '' };
+    const p = obj(backup.storage).prefix;
+    const prefix = typeof p === 'string' ? p : 'webstack';
+    await progress.step(`copy the backup key and storage Secrets to namespace ${ns}`, async () => {
+      await kube.kubectl(['create', 'namespace', ns], { clusterScope: true, allowFailure: true });
+      for (const s of [names.keySecret, names.storageSecret]) {
+        const secret = await kube.json<k8s.V1Secret>(['get', 'secret', s]);
+        await kube.kubectl(['apply', '-f', '-'], { clusterScope: true, input: stringify(secretCopy(secret, ns)) });
+      }
+    });
+    const copy = copyValues(values, names, prefix, ns);
+    target = new Kube({ ...kube.opts, namespace: ns });
+    await progress.step(`install release '${release}' in namespace ${ns} and wait for it`, () => installCopy(target, release, copy));
+    jobValues = restoreValues(copy, req, id, prefix);
+  }
+  const manifest = await renderRestoreJob(target, release, jobValues, target.namespace);
+  const applied = await target.kubectl(['apply', '-f', '-', '-o', 'name'], { input: manifest });
+  const name = applied.stdout.trim().replace(/^job\.batch\//, '');
+  const what = req.toTime ? `to ${req.toTime}` : req.toGtid ? `to GTID ${req.toGtid}` : 'to the newest archived transaction';
+  const logs = await progress.step(`restore ${req.backupId ?? 'the newest backup'} ${what} (Job ${name})`, (step) => waitForJob(target, name, opts.timeoutMs ?? 3_600_000, step));
+  return { namespace: target.namespace, job: name, result: resultLine(logs) };
+}
