@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type * as mariadb from 'mariadb';
 import {
   type ArchivedBinlog, type BinlogIndex, type Gtid, type ServerBinlog, addToIndex, binlogKey, binlogNumber, emptyIndex, filesToArchive,
-  indexKey, indexPosition, streamPrefix, parseGtidPosition, parseIndex, positionCovered, sha256, summariseBinlog, archiveLagSeconds,
+  indexKey, indexPosition, binlogsPrefix, parseGtidPosition, parseIndex, positionCovered, sha256, summariseBinlog, archiveLagSeconds,
 } from './binlog.js';
 
 /** The storage the archive lives in (an S3 bucket in production). */
@@ -198,7 +198,7 @@ export async function readIndex(store: ArchiveStore, prefix: string, stream: str
 
 /** Every member stream archived under the prefix, with its index. */
 export async function readAllIndexes(store: ArchiveStore, prefix: string): Promise<BinlogIndex[]> {
-  const base = streamPrefix(prefix, '');
+  const base = binlogsPrefix(prefix);
   const streams = (await store.list(base)).filter((k) => k.endsWith('/index.json')).map((k) => k.slice(base.length, -'/index.json'.length)).filter((s) => s !== '' && !s.includes('/'));
   return Promise.all(streams.map((s) => readIndex(store, prefix, s)));
 }

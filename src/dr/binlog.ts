@@ -125,7 +125,8 @@ export function binlogNumber(name: string): number {
 }
 
 /** Where the archive keeps a member's stream: <prefix>/binlogs/<stream>/… */
-export const streamPrefix = (prefix: string, stream: string): string => `${prefix.replace(/\/+$/, '')}${prefix === '' ? '' : '/'}binlogs/${stream}/`;
+export const binlogsPrefix = (prefix: string): string => `${prefix.replace(/\/+$/, '')}${prefix === '' ? '' : '/'}binlogs/`;
+export const streamPrefix = (prefix: string, stream: string): string => `${binlogsPrefix(prefix)}${stream}/`;
 export const indexKey = (prefix: string, stream: string): string => `${streamPrefix(prefix, stream)}index.json`;
 /** Object key of a file: its name plus its creation time, so a member whose data was re-created (SST, restore) never overwrites older files of the same name. */
 export const binlogKey = (prefix: string, stream: string, name: string, created: number): string => `${streamPrefix(prefix, stream)}${name}.${created}`;

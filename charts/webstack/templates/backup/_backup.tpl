@@ -49,8 +49,8 @@ Names and shared pieces of the backup component (disaster recovery, src/dr). Eve
 - { name: KSTACK_DR_DB_PORT, value: {{ $db.service.port | quote }} }
 - { name: KSTACK_DR_DB_USER, value: root }
 - { name: KSTACK_DR_DB_PASSWORD_FILE, value: /etc/webstack-db/secret/mariadb-root-password }
-- { name: KSTACK_DR_KEEP_LAST, value: {{ $b.retention.count | quote }} }
-- { name: KSTACK_DR_KEEP_DAYS, value: {{ $b.retention.maxAgeDays | quote }} }
+- { name: KSTACK_DR_RETENTION_COUNT, value: {{ $b.retention.count | quote }} }
+- { name: KSTACK_DR_RETENTION_MAX_AGE_DAYS, value: {{ $b.retention.maxAgeDays | quote }} }
 {{- end -}}
 
 {{- define "webstack.backup.secretMounts" -}}
