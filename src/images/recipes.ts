@@ -42,7 +42,8 @@ export const imageRecipes = {
   mariadb: recipe({
     name: 'mariadb',
     // iproute2: the SST scripts look for a listening port with ss (or lsof/sockstat) and stop without one.
-    debianPackages: ['mariadb-server', 'galera-4', 'mariadb-backup', 'mariadb-client', 'prometheus-mysqld-exporter', 'socat', 'rsync', 'procps', 'iproute2', 'ca-certificates'],
+    // zstd: the backup, verify and restore Jobs (src/dr) run in this image and stream through the zstd CLI.
+    debianPackages: ['mariadb-server', 'galera-4', 'mariadb-backup', 'mariadb-client', 'prometheus-mysqld-exporter', 'socat', 'rsync', 'procps', 'iproute2', 'ca-certificates', 'zstd'],
     cmd: ['/usr/sbin/mariadbd'],
   }),
   tools: recipe({
