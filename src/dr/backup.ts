@@ -202,7 +202,7 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
         if (snap.binlog) {
           if (!dumpPosition) throw new UserError('mariadb-dump did not write its binlog position (--master-data); the dump cannot be matched to the recorded position');
           if (dumpPosition.binlogFile !== snap.binlog.binlogFile || dumpPosition.binlogPos !== snap.binlog.binlogPos) {
-            throw new UserError(`the dump's snapshot (${dumpPosition.binlogFile}:${dumpPosition.binlogPos}) differs from the recorded one (${snap.binlog.binlogFile}:${snap.binlog.binlogPos}); a commit slipped past the read lock; run the backup again`);
+            throw new UserError(`the dump's snapshot (${dumpPosition.binlogFile}:${dumpPosition.binlogPos}) differs from the recorded one (${snap.binlog.binlogFile}:${snap.binlog.binlogPos}); either the dump reached another server than the snapshot session (KSTACK_DR_DB_HOST must name one member, not a load-balanced Service) or a commit slipped past the read lock; fix the host or run the backup again`);
           }
         }
       };
