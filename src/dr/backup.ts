@@ -34,6 +34,11 @@ export interface BackupOptions {
   zstdLevel?: number;
   mariadbDump?: string;
   zstd?: string;
+  /**
+   * Per-table content checksums (default true). false records row counts only (checksum ''): the
+   * checksum pass reads every row once more on the server, which costs as much CPU as the dump.
+   */
+  checksums?: boolean;
   /** Called with the bytes uploaded so far (progress for callers that show their own). */
   onUploaded?: (bytes: number) => void;
 }
@@ -183,7 +188,7 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
         // Our snapshot is fixed at START TRANSACTION; the counts can be read while the dump streams.
         await new Promise<void>((resolve) => { const w = (): void => { if (!locked) resolve(); else setTimeout(w, 20); }; w(); });
         await unlockDone;
-        return tableStats(snap.conn, snap.databases);
+        return tableStats(snap.conn, snap.databases, opts.checksums ?? true);
       })();
       stats.catch(() => undefined);
 

@@ -97,7 +97,7 @@ export function manifestDatabases(manifest: Manifest): string[] {
 export async function compareWithManifest(target: DbTarget, manifest: Manifest): Promise<{ problems: string[]; actual: Record<string, TableStat> }> {
   const conn = await connect(target);
   try {
-    const actual = await tableStats(conn, manifestDatabases(manifest));
+    const actual = await tableStats(conn, manifestDatabases(manifest), Object.values(manifest.tables).some((t) => t.checksum !== ''));
     return { problems: compareTables(manifest.tables, actual), actual };
   } finally {
     await conn.end().catch(() => undefined);

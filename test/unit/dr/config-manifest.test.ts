@@ -91,6 +91,12 @@ describe('manifest', () => {
     ]);
   });
 
+  it('compares only row counts for a backup that recorded no checksums', () => {
+    assert.deepEqual(compareTables({ 'a.t': { rows: 2, checksum: '' } }, { 'a.t': { rows: 2, checksum: '' } }), []);
+    assert.deepEqual(compareTables({ 'a.t': { rows: 2, checksum: '' } }, { 'a.t': { rows: 3, checksum: '' } }), ['table a.t: 3 rows restored, manifest says 2']);
+    assert.throws(() => parseManifest({ ...manifest, tables: { 'a.t': { rows: 1, checksum: 'x' } } }), /tables.a.t.checksum/);
+  });
+
   it('parses a verification record strictly', () => {
     const v = { format: 1, backupId: manifest.id, ok: true, verifiedAt: '2026-11-25T18:10:00.000Z', durationMs: 5, restoredInto: 'scratch mariadbd 10.11', problems: [] };
     assert.deepEqual(parseVerification(v), v);
