@@ -1,0 +1,105 @@
+// The chart's placement presets on kstack's local cluster (1 web node, 2 db nodes tainted
+// dedicated=db:NoSchedule): the scheduler puts the pods where the presets say. The chart is rendered with
+// values-local.yaml (preset "hard"); each workload's pod template keeps its labels and every placement
+// field (affinity, tolerations, nodeSelector) as rendered, and runs the pause image instead of the real
+// containers — scheduling depends only on those fields (and on requests, dropped here so the small nodes
+// fit), and this test is about scheduling, not about running the stack (the stack e2e does that).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { V1PodTemplateSpec } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { helmTemplate, webstackChartDir } from '../../src/chart/helm.js';
+import { parseManifests, type K8sObject } from '../../src/chart/manifests.js';
+import { controlPlaneDown, controlPlaneUp, type UpResult } from '../../src/cluster/control-plane.js';
+import { defaultNodeSettings } from '../../src/cluster/nodes/cluster-nodes.js';
+import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
+import { run } from '../../src/util/exec.js';
+import { createProgress } from '../../src/util/progress.js';
+import { eventually } from '../helpers/cluster.js';
+
+const NAME = 'chart-e2e';
+const baseDir = mkdtempSync(join(tmpdir(), 'kstack-chart-e2e-'));
+const progress = createProgress();
+let kubectlBin = '';
+let cluster: UpResult;
+
+async function kubectl(args: string[], input?: string): Promise<string> {
+  return (await run(kubectlBin, ['--kubeconfig', cluster.kubeconfig, ...args], input !== undefined ? { input } : {})).stdout;
+}
+
+interface PodList { items: { metadata: { name: string; labels?: Record<string, string> }; spec: { nodeName?: string }; status: { phase: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } }[] }
+
+/** A Deployment named `name` whose pods carry the rendered template's labels and placement, running pause. */
+function placedDeployment(w: K8sObject, name: string, replicas: number): K8sObject {
+  const t = (w.spec as { template: V1PodTemplateSpec }).template;
+  const spec = t.spec;
+  assert.ok(spec);
+  const labels = { ...(t.metadata?.labels ?? {}), 'kstack.io/placement-test': name };
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { 'kstack.io/placement-test': name } },
+      template: {
+        metadata: { labels },
+        spec: {
+          ...(spec.affinity ? { affinity: spec.affinity } : {}),
+          ...(spec.tolerations ? { tolerations: spec.tolerations } : {}),
+          ...(spec.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
+          containers: [{ name: 'pause', image: 'kstack.local/pause:local', imagePullPolicy: 'Never' }],
+        },
+      },
+    },
+  };
+}
+
+const workload = (objs: K8sObject[], kind: string, component: string): K8sObject => {
+  const w = objs.find((o) => o.kind === kind && o.metadata.labels?.['app.kubernetes.io/component'] === component);
+  assert.ok(w, `${kind} ${component} rendered`);
+  return w;
+};
+
+describe('chart placement presets on the local cluster', { timeout: 20 * 60_000 }, () => {
+  before(async () => {
+    kubectlBin = (await ensureKubectlAndHelm(progress)).kubectl;
+    cluster = await controlPlaneUp({ name: NAME, baseDir, nodes: defaultNodeSettings(), progress });
+  });
+  after(async () => {
+    await controlPlaneDown({ name: NAME, baseDir, progress }).catch(() => undefined);
+    rmSync(baseDir, { recursive: true, force: true });
+  });
+
+  it('values-local.yaml (hard): web pods on the web node, the 3 db members on the 2 db nodes, both used', async () => {
+    const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'default', valuesFiles: [join(webstackChartDir, 'values-local.yaml')] }));
+    const web = placedDeployment(workload(objs, 'Deployment', 'web'), 'placed-web', 3);
+    const db = placedDeployment(workload(objs, 'StatefulSet', 'db'), 'placed-db', 3);
+    await kubectl(['apply', '-f', '-'], [web, db].map((o) => stringify(o)).join('---\n'));
+    await kubectl(['rollout', 'status', 'deployment/placed-web', 'deployment/placed-db', '--timeout=180s']);
+    const pods = JSON.parse(await kubectl(['get', 'pods', '-o', 'json'])) as PodList;
+    const nodesOf = (name: string): string[] => pods.items.filter((p) => p.metadata.labels?.['kstack.io/placement-test'] === name).map((p) => p.spec.nodeName ?? '');
+    assert.deepEqual([...new Set(nodesOf('placed-web'))], ['web-1']);
+    assert.equal(nodesOf('placed-web').length, 3);
+    const dbNodes = nodesOf('placed-db');
+    assert.equal(dbNodes.length, 3);
+    assert.deepEqual([...new Set(dbNodes)].sort(), ['db-1', 'db-2'], 'only db nodes, and the preferred anti-affinity uses both');
+    await kubectl(['delete', 'deployment', 'placed-web', 'placed-db', '--wait=false']);
+  });
+
+  it('a db pod aimed at the db nodes without the preset\'s toleration (preset none) stays Pending, and the scheduler says why', async () => {
+    const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'default', valuesFiles: [join(webstackChartDir, 'values-local.yaml')], values: { placement: { preset: 'none' }, db: { nodeSelector: { 'node-role.kstack.io/db': '' } } } }));
+    const db = placedDeployment(workload(objs, 'StatefulSet', 'db'), 'untolerated-db', 1);
+    assert.equal((db.spec as { template: { spec: { tolerations?: unknown } } }).template.spec.tolerations, undefined);
+    await kubectl(['apply', '-f', '-'], stringify(db));
+    const reason = await eventually('the scheduler reports the pod unschedulable', async () => {
+      const pods = JSON.parse(await kubectl(['get', 'pods', '-l', 'kstack.io/placement-test=untolerated-db', '-o', 'json'])) as PodList;
+      const cond = pods.items[0]?.status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+      return cond?.reason === 'Unschedulable' ? `${pods.items[0]?.status.phase ?? ''}: ${cond.message ?? ''}` : undefined;
+    }, 60_000);
+    assert.match(reason, /^Pending: /);
+    assert.match(reason, /2 node\(s\) had untolerated taint/, reason); // the two db nodes: their dedicated=db taint
+    assert.match(reason, /didn't match Pod's node affinity\/selector/, reason);
+  });
+});
