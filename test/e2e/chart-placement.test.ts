@@ -44,7 +44,7 @@ function placedDeployment(w: K8sObject, name: string, replicas: number): K8sObje
       replicas,
       selector: { matchLabels: { 'kstack.io/placement-test': name } },
       template: {
-        metadata: { labels },
+        metadata: { labels, ...(t.metadata?.annotations?.['k8s.v1.cni.cncf.io/networks'] ? { annotations: { 'k8s.v1.cni.cncf.io/networks': t.metadata.annotations['k8s.v1.cni.cncf.io/networks'] } } : {}) },
         spec: {
           ...(spec.affinity ? { affinity: spec.affinity } : {}),
           ...(spec.tolerations ? { tolerations: spec.tolerations } : {}),
@@ -101,5 +101,25 @@ describe('chart placement presets on the local cluster', { timeout: 20 * 60_000 
     assert.match(reason, /^Pending: /);
     assert.match(reason, /2 node\(s\) had untolerated taint/, reason); // the two db nodes: their dedicated=db taint
     assert.match(reason, /didn't match Pod's node affinity\/selector/, reason);
+  });
+
+  it('values-local.yaml with the secondary network on: db pods on both db nodes get net1 from the rendered NAD, in its subnet', async () => {
+    const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'default', valuesFiles: [join(webstackChartDir, 'values-local.yaml')], values: { networks: { secondary: { enabled: true } } }, extraArgs: ['--api-versions', 'k8s.cni.cncf.io/v1'] }));
+    const nad = objs.filter((o) => o.kind === 'NetworkAttachmentDefinition' || o.kind === 'MultiNetworkPolicy');
+    assert.equal(nad.length, 2);
+    const db = placedDeployment(workload(objs, 'StatefulSet', 'db'), 'net1-db', 3);
+    await kubectl(['apply', '-f', '-'], [...nad, db].map((o) => stringify(o)).join('---\n'));
+    await kubectl(['rollout', 'status', 'deployment/net1-db', '--timeout=180s']);
+    const pods = JSON.parse(await kubectl(['get', 'pods', '-l', 'kstack.io/placement-test=net1-db', '-o', 'json'])) as { items: { metadata: { annotations?: Record<string, string> }; spec: { nodeName?: string } }[] };
+    const nodes = new Set<string>();
+    for (const p of pods.items) {
+      const status = JSON.parse(p.metadata.annotations?.['k8s.v1.cni.cncf.io/network-status'] ?? '[]') as { name: string; interface?: string; ips?: string[] }[];
+      const net1 = status.find((s) => s.interface === 'net1');
+      assert.ok(net1, `net1 in ${JSON.stringify(status)}`);
+      assert.equal(net1.name, 'default/ws-webstack-dbnet');
+      assert.match(net1.ips?.[0] ?? '', /^10\.78\.0\.\d+$/);
+      nodes.add(p.spec.nodeName ?? '');
+    }
+    assert.deepEqual([...nodes].sort(), ['db-1', 'db-2']);
   });
 });

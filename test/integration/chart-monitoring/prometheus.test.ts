@@ -43,7 +43,9 @@ interface ScrapeJob { job_name: string; kubernetes_sd_configs?: unknown; static_
 const NS = 'shop';
 
 async function renderMonitoring(values: Record<string, unknown>): Promise<K8sObject[]> {
-  return parseManifests(await helmTemplate({ release: 'web', namespace: NS, values: { monitoring: { operator: 'always', scrapeConfig: { create: true } }, ...values } }));
+  // Backups on: their alerts are rendered with them (the storage is never reached here).
+  const backup = { enabled: true, storage: { bucket: 'backups', endpoint: 'http://127.0.0.1:9' } };
+  return parseManifests(await helmTemplate({ release: 'web', namespace: NS, values: { backup, monitoring: { operator: 'always', scrapeConfig: { create: true } }, ...values } }));
 }
 
 function container(objs: K8sObject[], kind: string, component: string, name: string): V1Container {

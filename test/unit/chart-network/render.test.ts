@@ -24,6 +24,8 @@ interface PolicySpec {
   policyTypes?: string[];
   ingress?: { from?: { podSelector?: { matchLabels?: Record<string, string> } }[]; ports?: { port?: number | string; protocol?: string }[] }[];
 }
+/** Backups on (templates/backup/): the backup alerts and the archivers' metrics come with them. */
+const BACKUP = { enabled: true, storage: { bucket: 'backups', endpoint: 'http://s3.example:9000' } };
 const MULTUS = ['--api-versions', 'k8s.cni.cncf.io/v1'];
 const OPERATOR = ['--api-versions', 'monitoring.coreos.com/v1'];
 
@@ -111,7 +113,7 @@ describe('webstack chart: monitoring', () => {
   it('operator "auto": PodMonitors and the PrometheusRule only when the cluster serves monitoring.coreos.com/v1', async () => {
     assert.equal(ofKind(await render(), 'PodMonitor').length, 0);
     assert.equal(ofKind(await render(), 'PrometheusRule').length, 0);
-    const objs = await render({ monitoring: { labels: { release: 'kps' }, interval: '15s' } }, OPERATOR);
+    const objs = await render({ backup: BACKUP, monitoring: { labels: { release: 'kps' }, interval: '15s' } }, OPERATOR);
     const pms = ofKind(objs, 'PodMonitor');
     assert.deepEqual(pms.map((p) => p.metadata.name).sort(), ['web-webstack-db', 'web-webstack-podwatch', 'web-webstack-web']);
     for (const pm of pms) {
@@ -119,6 +121,7 @@ describe('webstack chart: monitoring', () => {
       const spec = pm.spec as { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; interval: string }[] };
       assert.equal(spec.podMetricsEndpoints[0]?.interval, '15s');
       assert.equal(spec.podMetricsEndpoints[0]?.port, pm.metadata.name.endsWith('podwatch') ? 'http' : 'metrics');
+      if (pm.metadata.name.endsWith('-db')) assert.equal(spec.podMetricsEndpoints[1]?.port, 'dr-metrics', 'the binlog archivers\' backup metrics are scraped too');
     }
     const rule = one(objs, 'PrometheusRule');
     const rules = (rule.spec as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
@@ -134,22 +137,25 @@ describe('webstack chart: monitoring', () => {
 
   it('operator "never" renders none even with the API; "always" renders them without; rule values reach the rules', async () => {
     assert.equal(ofKind(await render({ monitoring: { operator: 'never' } }, OPERATOR), 'PrometheusRule').length, 0);
-    const objs = await render({ db: { replicaCount: 5 }, monitoring: { operator: 'always', rules: { web5xxRatio: 0.2, backupMaxAgeSeconds: 7200, for: '10m', backupAlerts: true } } });
+    const objs = await render({ backup: BACKUP, db: { replicaCount: 5 }, monitoring: { operator: 'always', rules: { web5xxRatio: 0.2, backupMaxAgeSeconds: 7200, for: '10m', backupAlerts: true } } });
     const rules = (one(objs, 'PrometheusRule').spec as { groups: { rules: { alert: string; expr: string; for?: string }[] }[] }).groups.flatMap((g) => g.rules);
     assert.match(rules.find((r) => r.alert === 'WebstackGaleraClusterSizeLow')?.expr ?? '', /< 5 /);
     assert.match(rules.find((r) => r.alert === 'WebstackWeb5xxRatio')?.expr ?? '', /> 0\.2$/);
     assert.match(rules.find((r) => r.alert === 'WebstackBackupTooOld')?.expr ?? '', /> 7200 /);
     assert.equal(rules.find((r) => r.alert === 'WebstackBackupTooOld')?.for, '10m');
-    const noBackup = await render({ monitoring: { operator: 'always', rules: { backupAlerts: false } } });
-    const names = (one(noBackup, 'PrometheusRule').spec as { groups: { rules: { alert: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.alert));
-    assert.ok(!names.some((n) => n.startsWith('WebstackBackup')), names.join(', '));
+    for (const values of [{ backup: BACKUP, monitoring: { operator: 'always', rules: { backupAlerts: false } } }, { monitoring: { operator: 'always' } }]) {
+      const noBackup = await render(values);
+      const names = (one(noBackup, 'PrometheusRule').spec as { groups: { rules: { alert: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.alert));
+      assert.ok(!names.some((n) => n.startsWith('WebstackBackup')), `no backup alerts with ${JSON.stringify(values)}: ${names.join(', ')}`);
+      assert.ok(names.includes('WebstackGaleraClusterSizeLow'));
+    }
   });
 
   it('the scrape ConfigMap for a Prometheus without the Operator: one kubernetes_sd job per component', async () => {
     const objs = await render({ monitoring: { scrapeConfig: { create: true } } });
     const data = configMapData(one(objs, 'ConfigMap', 'prometheus'));
     assert.match(data['scrape-configs.yaml'] ?? '', /job_name: webstack\/shop\/web\/web\b/);
-    assert.match(data['scrape-configs.yaml'] ?? '', /regex: "web;db;metrics"/);
+    assert.match(data['scrape-configs.yaml'] ?? '', /regex: "web;db;metrics\|dr-metrics"/);
     assert.match(data['scrape-configs.yaml'] ?? '', /regex: "web;podwatch;http"/);
     assert.match(data['rules.yaml'] ?? '', /^groups:\n {2}- name: webstack-web/);
   });

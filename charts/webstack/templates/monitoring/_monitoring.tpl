@@ -37,9 +37,9 @@ Monitoring helpers.
       annotations:
         summary: 'Galera member {{ "{{" }} $labels.pod {{ "}}" }} is not Synced (state {{ "{{" }} $value {{ "}}" }})'
     {{- end }}
-    {{- if and .Values.db.enabled $r.backupAlerts }}
+    {{- if and .Values.db.enabled $r.backupAlerts (include "webstack.backupEnabled" .) }}
     - alert: WebstackBackupTooOld
-      # kstack_backup_last_success_timestamp_seconds: written by the backup Jobs (templates/backup/).
+      # kstack_backup_last_success_timestamp_seconds: exported by the binlog archiver sidecars (templates/backup/).
       expr: time() - max(kstack_backup_last_success_timestamp_seconds{namespace="{{ $ns }}"}) > {{ $r.backupMaxAgeSeconds }} or absent(kstack_backup_last_success_timestamp_seconds{namespace="{{ $ns }}"})
       for: {{ $r.for }}
       labels: { severity: critical }
@@ -88,7 +88,7 @@ Monitoring helpers.
   relabel_configs:
     # Only this release's {{ $component }} pods, and only their metrics port.
     - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_instance, __meta_kubernetes_pod_label_app_kubernetes_io_component, __meta_kubernetes_pod_container_port_name]
-      regex: {{ printf "%s;%s;%s" $.Release.Name $component (ternary "http" "metrics" (eq $component "podwatch")) | quote }}
+      regex: {{ printf "%s;%s;%s" $.Release.Name $component (ternary "http" (ternary "metrics|dr-metrics" "metrics" (eq $component "db")) (eq $component "podwatch")) | quote }}
       action: keep
     - { source_labels: [__meta_kubernetes_namespace], target_label: namespace }
     - { source_labels: [__meta_kubernetes_pod_name], target_label: pod }

@@ -27,10 +27,32 @@ app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 {{- end }}
 {{- end -}}
 
-{{/* Whether the backup Jobs exist (templates/backup/ adds backup.enabled; absent: no backup policy). */}}
+{{/* Whether backups are on (templates/backup/: backup.enabled). */}}
 {{- define "webstack.backupEnabled" -}}
 {{- $b := .Values.backup | default dict -}}
 {{- if and (kindIs "map" $b) $b.enabled }}true{{ end -}}
+{{- end -}}
+
+{{/* An egress rule to object storage (networkPolicy.objectStorage), or nothing when no peer is set. (dict "ctx" $) */}}
+{{- define "webstack.objectStorageEgress" -}}
+{{- $os := .ctx.Values.networkPolicy.objectStorage -}}
+{{- if or $os.cidrs $os.namespaces -}}
+- to:
+    {{- range $os.cidrs }}
+    - ipBlock: { cidr: {{ . | quote }} }
+    {{- end }}
+    {{- with $os.namespaces }}
+    - namespaceSelector:
+        matchExpressions:
+          - { key: kubernetes.io/metadata.name, operator: In, values: {{ toJson . }} }
+    {{- end }}
+  {{- with $os.ports }}
+  ports:
+    {{- range . }}
+    - { protocol: TCP, port: {{ . }} }
+    {{- end }}
+  {{- end }}
+{{- end -}}
 {{- end -}}
 
 {{/* Name of the NetworkAttachmentDefinition of networks.secondary. */}}
