@@ -5,10 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as mariadb from 'mariadb';
 import { run } from '../util/exec.js';
+import { advertisedHost, clusterAddress } from './address.js';
 import { messageOf } from '../util/errors.js';
 import { type AgentConfig, dropExtraUsersSql, initialSql, myCnfPath, renderMyCnf, selfMember, socketPath } from './config.js';
 import { decideStart, isAlive, isSynced, ordinalOf, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
@@ -80,6 +82,10 @@ export class Agent {
   private server: Server | undefined;
   private stopping = false;
   private exited: Promise<number> | undefined;
+  /** Where peers reach our Galera/IST/SST (advertisedHost). */
+  private advertise: string | undefined;
+  /** The peers' reports from the round that decided: their addresses build wsrep_cluster_address. */
+  private lastViews: PeerView[] = [];
 
   constructor(private readonly cfg: AgentConfig, private readonly log: Log = jsonLog) {}
 
@@ -93,6 +99,7 @@ export class Agent {
       safeToBootstrap: this.inspection.safeToBootstrap,
       wsrep: this.wsrep,
       plan: this.plan,
+      ...(this.advertise !== undefined ? { address: this.advertise } : {}),
     };
   }
 
@@ -109,7 +116,9 @@ export class Agent {
     mkdirSync(this.cfg.dataDir, { recursive: true });
     this.chownForServer();
     const rootPassword = readSecret(this.cfg.rootPasswordFile, 'rootPasswordFile');
-    writeFileSync(myCnfPath(this.cfg), renderMyCnf(this.cfg, { sstPassword: rootPassword }), { mode: 0o600 });
+    this.advertise = advertisedHost({ secondaryInterface: this.cfg.secondaryInterface, podIp: this.cfg.podIp, memberHost: me.host, interfaces: networkInterfaces() });
+    if (this.cfg.mode === 'galera') this.log('advertising', { address: this.advertise, interface: this.cfg.secondaryInterface ?? null });
+    writeFileSync(myCnfPath(this.cfg), renderMyCnf(this.cfg, { sstPassword: rootPassword, advertise: this.advertise }), { mode: 0o600 });
     this.own(myCnfPath(this.cfg));
     await this.listen(me.agentPort);
     this.inspection = await inspect(this.cfg, this.log, (f) => { this.own(f); });
@@ -128,6 +137,13 @@ export class Agent {
         this.own(file);
       }
       if (this.cfg.mode === 'galera') args.push('--wsrep-new-cluster');
+    }
+    if (this.cfg.mode === 'galera') {
+      // Peers at the addresses they reported just now, not their DNS names: right after pods are
+      // replaced a name may not resolve yet (or still name the deleted pod), and Galera resolves once.
+      const reported = new Map(this.lastViews.map((v) => [v.name, v.report?.phase === 'stopping' ? undefined : v.report?.address]));
+      reported.set(this.cfg.self, this.advertise);
+      args.push(`--wsrep-cluster-address=${clusterAddress(this.cfg.members, reported)}`);
     }
     // Start from the recovered position so a rejoin can use IST instead of a full SST.
     if (this.cfg.mode === 'galera' && this.inspection.position && this.inspection.position.seqno >= 0) {
@@ -205,6 +221,7 @@ export class Agent {
       if (this.stopping) return { action: 'wait', reason: 'stopping' };
       const views: PeerView[] = await Promise.all(peers.map(async (p) => ({ name: p.name, report: await fetchPeer(`http://${p.host}:${p.agentPort}/state`) })));
       const decision = decideStart(this.report(), views);
+      this.lastViews = views;
       if (decision.reason !== this.plan) this.log('plan', { action: decision.action, reason: decision.reason });
       this.plan = decision.reason;
       if (decision.action !== 'wait') return decision;

@@ -30,6 +30,8 @@ export interface MemberReport {
   wsrep: WsrepStatus | null;
   /** The agent's latest decision, for people reading /state. */
   plan: string;
+  /** Where peers reach this member's Galera, IST and SST (an IP); absent from older agents. */
+  address?: string;
 }
 
 export interface PeerView {
@@ -74,7 +76,10 @@ export function decideStart(self: MemberReport, peers: readonly PeerView[]): Dec
   // 2. Not everyone has reported: only a member Galera marked safe_to_bootstrap (it left a clean
   //    cluster last, so nobody can be ahead of it) may go ahead; everyone else waits, because the silent
   //    member could hold newer data, or be the one that should bootstrap a new cluster.
-  const silent = peers.filter((p) => p.report === undefined || p.report.phase === 'inspecting').map((p) => p.name);
+  //    A peer that is stopping counts as silent too: it is a pod on its way out (after `kubectl delete`,
+  //    the old pod still answers under the member's name until it is gone), its position is not final
+  //    until mariadbd has exited, and the pod that replaces it will report the final one.
+  const silent = peers.filter((p) => p.report === undefined || p.report.phase === 'inspecting' || p.report.phase === 'stopping').map((p) => p.name);
   if (silent.length > 0) {
     if (self.hasData && self.safeToBootstrap && self.position !== null && self.position.seqno >= 0 && self.position.uuid !== NIL_UUID) {
       return { action: 'bootstrap', fresh: false, reason: `safe_to_bootstrap=1 at seqno ${self.position.seqno}; ${silent.join(', ')} not reporting` };

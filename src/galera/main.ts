@@ -1,11 +1,31 @@
 // Entry point of the db member's agent: node dist/src/galera/main.js run --config <file.json>
 // (in a pod: the StatefulSet's container command; in tests: one process per loopback member).
-import { readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { messageOf } from '../util/errors.js';
-import { Agent, jsonLog } from './agent.js';
+import { Agent, jsonLog, type Log } from './agent.js';
 import { parseAgentConfig } from './config.js';
 
 const USAGE = 'usage: main.js run --config <agent.json>';
+
+/**
+ * Logs to stdout (kubectl logs) and appends the same lines to the run dir's agent.log, which outlives a
+ * container restart (it is a pod-level emptyDir): `kubectl exec <pod> -c mariadb -- cat /run/mysqld/agent.log`
+ * shows every decision of the pod's life even when the node's log files are gone.
+ */
+function teeLog(file: string): Log {
+  let fileOk = true;
+  return (msg, fields = {}) => {
+    jsonLog(msg, fields);
+    if (!fileOk) return;
+    try {
+      mkdirSync(join(file, '..'), { recursive: true });
+      appendFileSync(file, JSON.stringify({ ts: new Date().toISOString(), msg, ...fields }) + '\n');
+    } catch {
+      fileOk = false; // stdout still has it
+    }
+  };
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, flag, file] = argv;
@@ -20,10 +40,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`galera agent: ${file}: ${messageOf(err)}\n`);
     return 2;
   }
-  const agent = new Agent(cfg, jsonLog);
+  const log = teeLog(join(cfg.runDir, 'agent.log'));
+  const agent = new Agent(cfg, log);
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
-      jsonLog('stopping', { signal: sig });
+      log('stopping', { signal: sig });
       void agent.stop();
     });
   }

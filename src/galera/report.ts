@@ -33,5 +33,8 @@ export function parseReport(raw: unknown): MemberReport | undefined {
   const pos = position(raw.position);
   const ws = wsrep(raw.wsrep);
   if (pos === undefined || ws === undefined) return undefined;
-  return { name, ordinal, phase: phase as Phase, hasData, position: pos, safeToBootstrap, wsrep: ws, plan: typeof plan === 'string' ? plan : '' };
+  const report: MemberReport = { name, ordinal, phase: phase as Phase, hasData, position: pos, safeToBootstrap, wsrep: ws, plan: typeof plan === 'string' ? plan : '' };
+  // An address is only used when it looks like one (an IP or host name, no spaces or separators).
+  if (typeof raw.address === 'string' && /^[0-9A-Za-z.:_-]{1,253}$/.test(raw.address)) report.address = raw.address;
+  return report;
 }

@@ -91,6 +91,26 @@ describe('agent config', () => {
     assert.doesNotMatch(cnf, /wsrep_sst_auth/, 'rsync SST needs no credentials');
   });
 
+  it('advertises the address the agent chose (pod IP or secondary interface) for Galera, IST, SST and clients', () => {
+    const cnf = renderMyCnf(parseAgentConfig(base), { advertise: '10.78.0.12' });
+    assert.match(cnf, /^wsrep_node_address=10\.78\.0\.12:4568$/m);
+    assert.match(cnf, /^wsrep_node_incoming_address=10\.78\.0\.12:3306$/m);
+    assert.match(cnf, /^wsrep_sst_receive_address=10\.78\.0\.12:4444$/m);
+    assert.match(cnf, /ist\.recv_addr=10\.78\.0\.12:4568;/);
+    assert.match(renderMyCnf(parseAgentConfig(base), { advertise: 'fd00::7' }), /^wsrep_node_address=\[fd00::7\]:4568$/m, 'IPv6 in brackets');
+  });
+
+  it('takes the secondary interface from GALERA_SECONDARY_INTERFACE and the pod IP from POD_IP, and rejects bad ones naming the variable', () => {
+    const cfg = parseAgentConfig(base, { GALERA_SECONDARY_INTERFACE: 'net1', POD_IP: '10.244.1.7' });
+    assert.equal(cfg.secondaryInterface, 'net1');
+    assert.equal(cfg.podIp, '10.244.1.7');
+    const none = parseAgentConfig(base, { GALERA_SECONDARY_INTERFACE: '' });
+    assert.equal(none.secondaryInterface, undefined, 'empty means: no secondary network');
+    assert.equal(none.podIp, undefined);
+    assert.throws(() => parseAgentConfig(base, { GALERA_SECONDARY_INTERFACE: 'net 1; rm' }), { message: /^GALERA_SECONDARY_INTERFACE: "net 1; rm" is not a network interface name/ });
+    assert.throws(() => parseAgentConfig(base, { POD_IP: 'db-1.example' }), { message: /^POD_IP: "db-1\.example" is not an IP address/ });
+  });
+
   it('puts SST credentials in my.cnf only for mariabackup, and has no wsrep at all when standalone', () => {
     assert.match(renderMyCnf(parseAgentConfig(base), { sstPassword: 'pw' }), /^wsrep_sst_auth=root:pw$/m);
     const solo = renderMyCnf(parseAgentConfig({ ...base, mode: 'standalone', self: 'db-0', members: base.members.slice(0, 1) }));

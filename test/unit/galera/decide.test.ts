@@ -36,6 +36,7 @@ const rows: Row[] = [
   { case: 'new cluster: a higher ordinal waits for db-0', self: { name: 'db-2' }, peers: [{ name: 'db-0' }, { name: 'db-1' }], action: 'wait', reason: /waiting for db-0 to bootstrap/ },
   { case: 'new cluster but a peer is silent: it might hold data, so nobody bootstraps', self: { name: 'db-0' }, peers: [{ name: 'db-1' }, SILENT], action: 'wait', reason: /db-2 to report/ },
   { case: 'a peer still inspecting counts as silent', self: { name: 'db-0' }, peers: [{ name: 'db-1', phase: 'inspecting' }, { name: 'db-2' }], action: 'wait', reason: /db-1 to report/ },
+  { case: 'a peer that is stopping (an old pod still terminating after kubectl delete) counts as silent: its position is not final', self: data('db-0', 118), peers: [data('db-1', 117, { phase: 'stopping' }), data('db-2', 110)], action: 'wait', reason: /db-1 to report/ },
   { case: 'a running primary exists: join it, even with no data (SST)', self: { name: 'db-1' }, peers: [primary('db-0'), SILENT], action: 'join', reason: /via db-0/ },
   { case: 'a running primary exists: join it, even when our seqno is higher', self: data('db-0', 999), peers: [primary('db-1'), { name: 'db-2' }], action: 'join' },
   { case: 'a running but non-primary peer is not a cluster to join', self: data('db-0', 10), peers: [{ ...primary('db-1'), wsrep: { clusterStatus: 'Non-Primary', localState: 0, ready: false, clusterSize: 1, nodeName: 'db-1' } }, data('db-2', 5)], action: 'wait' },
