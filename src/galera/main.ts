@@ -2,6 +2,7 @@
 // (in a pod: the StatefulSet's container command; in tests: one process per loopback member).
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { messageOf } from '../util/errors.js';
 import { Agent, jsonLog, type Log } from './agent.js';
 import { parseAgentConfig } from './config.js';
@@ -41,15 +42,39 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const log = teeLog(join(cfg.runDir, 'agent.log'));
-  const agent = new Agent(cfg, log);
+  let agent = new Agent(cfg, log);
+  const state = { stopping: false }; // set by the signal handler
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
       log('stopping', { signal: sig });
+      state.stopping = true;
       void agent.stop();
     });
   }
-  return agent.run();
+  // A join can fail for reasons that are gone a moment later (the donor changed state, a peer restarted).
+  // Deciding again in-process takes seconds; exiting would put the container into the kubelet's growing
+  // restart back-off (10 s, 20 s, 40 s … 5 min) exactly when the cluster is recovering. After a few quick
+  // failures in a row the agent exits after all, so a persistent fault shows as restarts.
+  let failures = 0;
+  for (;;) {
+    const startedAt = performance.now();
+    const code = await agent.run();
+    if (state.stopping || code === 0) return code;
+    failures = performance.now() - startedAt > QUICK_FAILURE_WINDOW_MS ? 1 : failures + 1;
+    if (failures > QUICK_RETRIES) return code;
+    log('mariadbd failed: deciding again', { exit: code, attempt: failures, of: QUICK_RETRIES });
+    await sleep(RETRY_PAUSE_MS);
+    // The signal handler may have run during the pause (TypeScript cannot see that).
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+    if (state.stopping) return code;
+    agent = new Agent(cfg, log);
+  }
 }
+
+const QUICK_RETRIES = 5;
+const RETRY_PAUSE_MS = 2000;
+/** A server that ran this long before failing starts a new count. */
+const QUICK_FAILURE_WINDOW_MS = 120_000;
 
 main(process.argv.slice(2)).then(
   (code) => { process.exit(code); },
