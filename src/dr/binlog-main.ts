@@ -57,8 +57,38 @@ const log = (msg: string, fields: Record<string, unknown> = {}): void => {
   process.stdout.write(JSON.stringify({ time: new Date().toISOString(), component: 'binlog-archiver', msg, ...fields }) + '\n');
 };
 
+/**
+ * A configuration the archiver cannot start with (no key file, bad storage settings) must not take the
+ * database member down with it (a crash-looping sidecar makes the pod unready): it keeps running, says
+ * what is wrong on /metrics and in its log every minute, and exits only when stopped.
+ */
+async function degraded(err: unknown, port: number): Promise<void> {
+  const server = createServer((req, res) => {
+    res.writeHead(req.url === '/metrics' ? 200 : 404, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(req.url === '/metrics' ? '# HELP kstack_binlog_archive_config_error 1 when the archiver cannot start (see its log).\n# TYPE kstack_binlog_archive_config_error gauge\nkstack_binlog_archive_config_error 1\n' : '');
+  });
+  server.listen(port);
+  const stop = new AbortController();
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => { stop.abort(); });
+  while (!stop.signal.aborted) {
+    log('cannot archive binlogs: fix the configuration and restart the pod', { error: messageOf(err) });
+    await sleep(60_000, undefined, { signal: stop.signal }).catch(() => undefined);
+  }
+  server.close();
+}
+
 async function main(): Promise<void> {
-  const cfg = parseArchiverEnv(process.env);
+  let cfg: ArchiverEnv;
+  try {
+    cfg = parseArchiverEnv(process.env);
+    parseStorageConfig(process.env);
+    parseKey(readFileSync(cfg.keyFile), 'KSTACK_DR_KEY_FILE');
+    readFileSync(cfg.passwordFile, 'utf8');
+  } catch (err) {
+    const port = Number(process.env.KSTACK_BINLOG_METRICS_PORT);
+    await degraded(err, Number.isInteger(port) && port > 0 && port < 65536 ? port : 9106);
+    return;
+  }
   const storage = parseStorageConfig(process.env);
   const store = new ObjectStore(storage);
   const key = parseKey(readFileSync(cfg.keyFile), 'KSTACK_DR_KEY_FILE');

@@ -151,9 +151,6 @@ stream, so losing a member loses no part of the archive.
     - { name: KSTACK_BINLOG_METRICS_PORT, value: {{ $b.metrics.port | quote }} }
   ports:
     - { name: dr-metrics, containerPort: {{ $b.metrics.port }} }
-  readinessProbe:
-    httpGet: { path: /metrics, port: dr-metrics }
-    periodSeconds: 10
   resources:
     {{- toYaml $b.binlog.resources | nindent 4 }}
   securityContext:
