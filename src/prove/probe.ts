@@ -15,7 +15,9 @@ import {
   compareMatrices, emptyObserved, formatTable, recordObservation, targetName,
   type Comparison, type ComparedCell, type ExpectedMatrix, type ObservedCell, type ObservedMatrix, type Target,
 } from './matrix.js';
-import { endpointName, podEndpoint, type Endpoint, type PodInfo } from './netpol.js';
+import type { V1NamespaceList, V1NetworkPolicyList, V1PodList } from '@kubernetes/client-node';
+import { endpointName, podEndpoint, type Endpoint, type ModelInput, type PodInfo } from './netpol.js';
+import { isPolicyGoverned, namespaceInfo, podInfo } from './objects.js';
 
 /** A pod (and container) probes run in; its row in the matrix is "namespace/pod". */
 export interface ProbeSource {
@@ -172,4 +174,24 @@ export function formatDifferences(diffs: readonly ComparedCell[]): string {
     ...diffs.map((d) => [d.row, d.column, d.expected, d.observed ?? 'not probed', d.reason, d.detail ?? ''])];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => Array.from(r[c] ?? '').length))) ?? [];
   return rows.map((r) => r.map((cell, c) => cell + ' '.repeat((widths[c] ?? 0) - Array.from(cell).length)).join('  ').trimEnd()).join('\n');
+}
+
+/**
+ * What the evaluator needs, listed live from the cluster: every namespace (namespaceSelectors may pick
+ * any), and the pods and NetworkPolicies of the given namespaces.
+ */
+export async function listModelInput(kubectl: KubectlRunner, namespaces: readonly string[]): Promise<ModelInput> {
+  const get = async <T>(args: string[]): Promise<T> => {
+    const res = await kubectl([...args, '-o', 'json']);
+    if (res.code !== 0) throw new UserError(`kubectl ${args.join(' ')} failed: ${res.stderr.trim()}`);
+    return JSON.parse(res.stdout) as T;
+  };
+  const nsList = await get<V1NamespaceList>(['get', 'namespaces']);
+  const pods: PodInfo[] = [];
+  const policies: ModelInput['policies'][number][] = [];
+  for (const ns of namespaces) {
+    pods.push(...(await get<V1PodList>(['-n', ns, 'get', 'pods'])).items.filter(isPolicyGoverned).map(podInfo));
+    policies.push(...(await get<V1NetworkPolicyList>(['-n', ns, 'get', 'networkpolicies'])).items);
+  }
+  return { namespaces: nsList.items.map(namespaceInfo), pods, policies };
 }

@@ -21,6 +21,8 @@ export const goComponents = {
   kubelet: { name: 'kubelet', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kubelet', kubernetesVersionStamp: true },
   'kube-proxy': { name: 'kube-proxy', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-proxy', kubernetesVersionStamp: true },
   coredns: { name: 'coredns', module: 'coredns', pkg: 'github.com/coredns/coredns', kubernetesVersionStamp: false },
+  // NetworkPolicy engine on every node (only its firewall controller runs; see docs/decisions/0004-policy-engine.md).
+  'kube-router': { name: 'kube-router', module: 'kube-router', pkg: 'github.com/cloudnativelabs/kube-router/v2/cmd/kube-router', kubernetesVersionStamp: false },
   pause: { name: 'pause', module: 'pause', pkg: 'kstack.local/tools/pause', kubernetesVersionStamp: false },
   // Secondary networks (docs/decisions/0005-secondary-network.md): kstack's thin meta-plugin and its
   // MultiNetworkPolicy agent, on the Network Plumbing WG's reference library; whereabouts IPAM upstream.
@@ -36,7 +38,7 @@ export type GoComponentName = keyof typeof goComponents;
 export const controlPlaneComponents = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const satisfies readonly GoComponentName[];
 
 /** What every node runs, and the single-binary images (pause, CoreDNS) the cluster needs. */
-export const nodeComponents = ['kubelet', 'kube-proxy', 'pause', 'coredns', 'multinet', 'multinet-policy', 'whereabouts'] as const satisfies readonly GoComponentName[];
+export const nodeComponents = ['kubelet', 'kube-proxy', 'kube-router', 'pause', 'coredns', 'multinet', 'multinet-policy', 'whereabouts'] as const satisfies readonly GoComponentName[];
 
 /** Programs for operators and tests (etcdctl compacts etcd to provoke watch expiry, MinIO stores test backups). */
 export const operatorTools = ['etcdctl', 'minio'] as const satisfies readonly GoComponentName[];

@@ -16,11 +16,12 @@ import { clusterImages } from '../../images/recipes.js';
 import type { BuiltImage } from '../../images/build.js';
 import { apiserverToKubeletRBAC, coreDNS, localPathStorage, PROVISIONER_USER } from '../addons/manifests.js';
 import { checkSecondaryNetwork, secondaryNetworkCRDs, secondaryNetworkRBAC } from '../addons/multinet.js';
+import { runCanary } from '../addons/netpol-canary-run.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import type { ClusterLayout } from '../layout.js';
 import { ensureCertificates, readPem } from '../pki.js';
 import type { ClusterState, NodeComponent, NodeSettings } from '../state.js';
-import { nodeAgents, nodeComponentOrder, type NodeAgent } from './node-agents.js';
+import { nodeAgents, nodeComponentOrder, nodeLogFile, type NodeAgent } from './node-agents.js';
 import { clusterImagesFor, importMissingImages, nodesDown, nodesUp } from './nodes.js';
 import { nodeLayout } from './node-layout.js';
 import { DEFAULT_DB_TAINT, planClusterNetwork, type ClusterNetworkPlan } from './plan.js';
@@ -95,7 +96,10 @@ async function ensureProvisioner(layout: ClusterLayout, state: ClusterState): Pr
   state.addons = { ...state.addons, provisioner: { pid, binary: process.execPath } };
 }
 
-/** Nodes, add-ons and the provisioner; waits until the nodes are Ready and DNS answers. */
+/**
+ * Nodes, add-ons and the provisioner; waits until the nodes are Ready and DNS answers, then proves that
+ * NetworkPolicy is enforced on every node (the canary) and refuses to report Ready otherwise.
+ */
 export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterState, prepared: PreparedNodes, progress: Progress): Promise<void> {
   if (!state.nodeSettings) throw new Error('startNodesAndAddons: cluster has no node settings');
   const net = networkPlanFor(layout.name, state.nodeSettings);
@@ -127,6 +131,22 @@ export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterS
   await progress.step('secondary network: net1 on every node (multinet, whereabouts)', async (step) => {
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds.names.map((n) => `crd/${n}`)]);
     await checkSecondaryNetwork(kubectl, net, layout, (t) => { step.detail(t); });
+  });
+  await progress.step('NetworkPolicy enforced on every node (canary)', async (step) => {
+    const result = await runCanary({
+      kubectl: prepared.kubectl,
+      kubeconfig: layout.kubeconfig,
+      nodes: net.nodes.map((n) => ({
+        name: n.name,
+        netns: n.netns,
+        log: nodeLogFile(nodeLayout(layout, n.name), 'kube-router'),
+        engineRunning: () => {
+          const e = state.nodes?.find((s) => s.name === n.name)?.components['kube-router'];
+          return e !== undefined && executableOf(e.pid) === e.binary;
+        },
+      })),
+    }, step);
+    step.detail(`deny took ${result.denyMs} ms, reopen ${result.reopenMs} ms`);
   });
 }
 

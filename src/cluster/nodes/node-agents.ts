@@ -3,6 +3,7 @@
 // order, and counts a node as running only when every one of them runs. Adding an agent means adding an
 // entry here (and its Go component to nodeComponents); nodes.ts, state.ts and restart need no change.
 import { join } from 'node:path';
+import { KUBE_ROUTER_USER, kubeRouterArgs, kubeRouterRBAC } from '../addons/netpol-engine.js';
 import type { GoComponentName } from '../../setup/go-components.js';
 import type { CertSpec } from '../pki.js';
 import { MULTINET_POLICY_USER, multinetPolicyCert, multinetPolicyRBAC } from '../addons/multinet.js';
@@ -71,6 +72,14 @@ export const nodeAgents = [
     identity: () => ({ user: 'system:kube-proxy', cert: clientCert('kube-proxy', 'system:kube-proxy') }),
     files: ({ net, node, nl }) => [{ path: nl.kubeProxyConfig, content: kubeProxyConfig(net, node, nl) }],
     args: ({ nl }) => [`--config=${nl.kubeProxyConfig}`, '--v=1'],
+  },
+  {
+    // The NetworkPolicy engine (firewall controller only); `cluster up` proves it enforces with a canary.
+    name: 'kube-router',
+    component: 'kube-router',
+    identity: () => ({ user: KUBE_ROUTER_USER, cert: clientCert('kube-router', KUBE_ROUTER_USER) }),
+    args: ({ net, node, kubeconfig }) => kubeRouterArgs({ nodeName: node.name, kubeconfig, serviceCIDR: net.serviceCIDR }),
+    clusterObjects: kubeRouterRBAC,
   },
   {
     // MultiNetworkPolicy on secondary interfaces (docs/secondary-network.md): iptables inside the pod
