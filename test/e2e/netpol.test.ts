@@ -213,7 +213,7 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
             return e !== undefined && executableOf(e.pid) === e.binary;
           },
         })),
-      }, { detail: () => undefined }), (err: unknown) => err instanceof UserError && /NetworkPolicy is NOT enforced on node\(s\) db-1, db-2, web-1[\s\S]*kube-router is NOT running/.test(err.message));
+      }, { detail: () => undefined }), (err: unknown) => err instanceof UserError && /NetworkPolicy is NOT enforced on node\(s\) web-1, db-1, db-2:[\s\S]*kube-router is NOT running/.test(err.message));
       await apply(ingressPolicies());
       await sleep(3000);
       const r = await round();

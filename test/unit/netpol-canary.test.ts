@@ -52,6 +52,15 @@ describe('canary plan and judgement', () => {
     assert.deepEqual([...plan.servers.keys()], ['web-1']);
   });
 
+  it('lists servers in node order, whatever order the API returned them in', () => {
+    const plan = planCanary(nodes, [], [
+      { name: 's3', node: 'db-2', ip: '10.244.2.2', running: true },
+      { name: 's1', node: 'web-1', ip: '10.244.0.2', running: true },
+      { name: 's2', node: 'db-1', ip: '10.244.1.2', running: true },
+    ]);
+    assert.deepEqual([...plan.servers.keys()], nodes);
+  });
+
   it('counts a probe error as not shown (never as enforcement)', () => {
     const results = new Map([
       ['web-1', { result: 'closed' as const, detail: 'refused-or-no-reply' }],
@@ -65,7 +74,7 @@ describe('canary plan and judgement', () => {
   it('names the node, whether kube-router runs, its log and the commands to look at the rules', () => {
     const msg = canaryFailureMessage({
       phase: 'deny', nodes: ['db-2'], clientNode: 'web-1', seconds: 20,
-      details: () => ({ log: '/logs/db-2/kube-router.log', netns: 'kstack-x-db-2', engineRunning: false }),
+      details: () => ({ log: '/logs/db-2/kube-router.log', netns: 'kstack-x-db-2', engineRunning: false, logTail: 'F1125 failed to create network policy controller' }),
       observed: new Map([['db-2', { result: 'open', detail: 'connected' }]]),
     });
     assert.match(msg, /NetworkPolicy is NOT enforced on node\(s\) db-2/);
@@ -73,6 +82,7 @@ describe('canary plan and judgement', () => {
     assert.match(msg, /\/logs\/db-2\/kube-router\.log/);
     assert.match(msg, /nsenter --net=\/run\/netns\/kstack-x-db-2 ipset list -n/);
     assert.match(msg, /not reported Ready/);
+    assert.match(msg, /its log ends with:\n\s+F1125 failed to create network policy controller/);
   });
 });
 

@@ -20,6 +20,12 @@ describe('node agents table', () => {
     assert.equal(new Set(nodeComponentOrder).size, nodeComponentOrder.length);
   });
 
+  it('starts kube-router only once nodes are Ready (it reads its Node address at start)', () => {
+    const agents: readonly NodeAgent[] = nodeAgents;
+    assert.equal(agents.find((a) => a.name === 'kube-router')?.afterNodeReady, true);
+    assert.equal(agents.find((a) => a.name === 'kubelet')?.afterNodeReady, undefined);
+  });
+
   it('builds every agent from a Go component that nodes build', () => {
     for (const agent of nodeAgents) assert.ok((nodeComponents as readonly string[]).includes(agent.component), `${agent.name} needs ${agent.component} in nodeComponents`);
   });

@@ -1,4 +1,5 @@
 // The I/O edge of the enforcement canary (decisions in netpol-canary.ts): apply, probe, judge, tidy up.
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1PodList } from '@kubernetes/client-node';
 import { run } from '../../util/exec.js';
@@ -88,7 +89,9 @@ export async function runCanary(input: CanaryInput, step: Step): Promise<CanaryR
       phase, nodes, seconds, observed, clientNode: plan.client?.node ?? '(no client)',
       details: (n) => {
         const node = byName.get(n);
-        return { log: node?.log ?? '?', netns: node?.netns ?? '?', engineRunning: node?.engineRunning() ?? false };
+        const log = node?.log ?? '?';
+        const logTail = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-3).join('\n') : undefined;
+        return { log, netns: node?.netns ?? '?', engineRunning: node?.engineRunning() ?? false, ...(logTail ? { logTail } : {}) };
       },
     }));
   };

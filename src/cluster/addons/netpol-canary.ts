@@ -88,8 +88,12 @@ export interface CanaryPlan {
 
 /** Picks the client and one running server per node (newest listing wins). */
 export function planCanary(nodes: readonly string[], clients: readonly CanaryPod[], servers: readonly CanaryPod[]): CanaryPlan {
+  // In node order, so messages list nodes the way the cluster plan does.
   const byNode = new Map<string, CanaryPod>();
-  for (const s of servers) if (s.running && s.ip && nodes.includes(s.node)) byNode.set(s.node, s);
+  for (const n of nodes) {
+    const server = servers.findLast((s) => s.node === n && s.running && s.ip);
+    if (server) byNode.set(n, server);
+  }
   const client = clients.find((c) => c.running);
   return { ...(client ? { client } : {}), servers: byNode, waitingFor: nodes.filter((n) => !byNode.has(n)) };
 }
@@ -108,7 +112,7 @@ export interface CanaryFailureContext {
   clientNode: string;
   seconds: number;
   /** Per node: kube-router's log file, the node's network namespace, whether kube-router runs. */
-  details: (node: string) => { log: string; netns: string; engineRunning: boolean };
+  details: (node: string) => { log: string; netns: string; engineRunning: boolean; logTail?: string };
   observed: ReadonlyMap<string, ObservedCell>;
 }
 
@@ -122,8 +126,9 @@ export function canaryFailureMessage(f: CanaryFailureContext): string {
   const lines = f.nodes.map((n) => {
     const d = f.details(n);
     const cell = f.observed.get(n);
+    const tail = !d.engineRunning && d.logTail ? `\n    its log ends with:\n${d.logTail.split('\n').map((l) => `      ${l}`).join('\n')}` : '';
     return `  ${n}: kube-router ${d.engineRunning ? 'runs' : 'is NOT running'}; last probe ${cell ? `${cell.result} (${cell.detail ?? ''})` : 'none'}; log ${d.log}; `
-      + `rules: 'nsenter --net=/run/netns/${d.netns} iptables -S KUBE-ROUTER-FORWARD' and 'nsenter --net=/run/netns/${d.netns} ipset list -n'`;
+      + `rules: 'nsenter --net=/run/netns/${d.netns} iptables -S KUBE-ROUTER-FORWARD' and 'nsenter --net=/run/netns/${d.netns} ipset list -n'${tail}`;
   });
   return [`${what}. The cluster is not reported Ready.`, ...lines,
     `Run 'kstack cluster up' again after fixing it (the canary lives in namespace ${CANARY_NAMESPACE}).`].join('\n');

@@ -38,6 +38,11 @@ export interface NodeAgent {
   args: (ctx: AgentContext) => string[];
   /** Cluster-wide objects (RBAC) the agent needs, applied before any node starts it. */
   clusterObjects?: () => object[];
+  /**
+   * Start only after every node is Ready: for agents that read their Node's status (its addresses)
+   * once at start and exit without it.
+   */
+  afterNodeReady?: boolean;
 }
 
 const DAYS = 365;
@@ -80,6 +85,8 @@ export const nodeAgents = [
     identity: () => ({ user: KUBE_ROUTER_USER, cert: clientCert('kube-router', KUBE_ROUTER_USER) }),
     args: ({ net, node, kubeconfig }) => kubeRouterArgs({ nodeName: node.name, kubeconfig, serviceCIDR: net.serviceCIDR }),
     clusterObjects: kubeRouterRBAC,
+    // It takes the node's InternalIP from the Node status once, at start, and exits without one.
+    afterNodeReady: true,
   },
   {
     // MultiNetworkPolicy on secondary interfaces (docs/secondary-network.md): iptables inside the pod

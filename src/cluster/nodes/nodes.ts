@@ -63,6 +63,8 @@ async function startInNode(node: NodePlan, binary: string, args: string[], logFi
   return { pid, binary };
 }
 
+const agents: readonly NodeAgent[] = nodeAgents;
+
 function agentContext(layout: ClusterLayout, net: ClusterNetworkPlan, node: NodePlan, nl: NodeLayout, agent: NodeAgent): AgentContext {
   return { net, node, nl, pki: layout.pki, cgroupRoot: `/${cgroupRootName(layout.name, node.name)}`, kubeconfig: agentKubeconfig(nl, agent.name) };
 }
@@ -80,7 +82,6 @@ async function writeNodeFiles(ctx: NodesContext, node: NodePlan, nl: NodeLayout)
   writeFileSync(join(nl.cniConfDir, '10-kstack.conflist'), cniConfig(net, node, nl));
   await writeNodeCni({ layout, net, node, nl, server, plugins: { multinet: ctx.binaries.multinet, whereabouts: ctx.binaries.whereabouts } });
   writeFileSync(nl.resolvConf, nodeResolvConf());
-  const agents: readonly NodeAgent[] = nodeAgents;
   for (const agent of agents) {
     const { user, cert } = agent.identity(node);
     const actx = agentContext(layout, net, node, nl, agent);
@@ -160,12 +161,12 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
       await waitForContainerd(nl, node);
       step.detail('images');
       await importMissingImages(nl, images);
-      for (const agent of nodeAgents) {
-        if (running(entry.components[agent.name])) continue;
+      for (const agent of agents.filter((a) => !a.afterNodeReady)) {
+        if (running(entry.components[agent.name as NodeComponent])) continue;
         step.detail(agent.name);
         // A kubelet started now must renew the node's lease before the node counts as Ready again.
         if (agent.name === 'kubelet') agentsStartedAt.set(node.name, Date.now() - 1000);
-        entry.components[agent.name] = await startInNode(node, binaries[agent.component], agent.args(agentContext(layout, net, node, nl, agent)), nodeLogFile(nl, agent.name));
+        entry.components[agent.name as NodeComponent] = await startInNode(node, binaries[agent.component], agent.args(agentContext(layout, net, node, nl, agent)), nodeLogFile(nl, agent.name));
       }
     });
   }
@@ -187,6 +188,17 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
       await sleep(500);
     }
   });
+  // Agents that read their node's status (its addresses) start once every node is Ready.
+  const late = agents.filter((a) => a.afterNodeReady);
+  const missing = net.nodes.flatMap((node) => late.filter((a) => !running(nodeState(state, node.name).components[a.name as NodeComponent])).map((a) => ({ node, agent: a })));
+  if (missing.length > 0) {
+    await progress.step(`start ${[...new Set(missing.map((m) => m.agent.name))].join(', ')} on ${[...new Set(missing.map((m) => m.node.name))].join(', ')}`, async () => {
+      for (const { node, agent } of missing) {
+        const nl = nodeLayout(layout, node.name);
+        nodeState(state, node.name).components[agent.name as NodeComponent] = await startInNode(node, binaries[agent.component], agent.args(agentContext(layout, net, node, nl, agent)), nodeLogFile(nl, agent.name));
+      }
+    });
+  }
   return containersGoneAt;
 }
 
