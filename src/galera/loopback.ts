@@ -21,6 +21,8 @@ export interface LoopbackOptions {
   sstMethod?: 'rsync' | 'mariabackup';
   /** Member name prefix: members are <prefix>-0 … */
   prefix?: string;
+  /** The host every member is configured with (default 127.0.0.1); e.g. "localhost" to see what the agent advertises instead. */
+  host?: string;
   extraMysqld?: string[];
   /**
    * An agent config to start from (e.g. the chart's rendered agent.json): its mode, SST method and
@@ -61,7 +63,7 @@ export class LoopbackCluster {
   private readonly wanted = new Set<string>();
   private readonly restarts = new Map<string, number>();
 
-  private constructor(readonly opts: Required<Omit<LoopbackOptions, 'extraMysqld' | 'baseConfig'>> & { extraMysqld: string[]; baseConfig: Record<string, unknown> }, members: MemberAddress[]) {
+  private constructor(readonly opts: Required<Omit<LoopbackOptions, 'extraMysqld' | 'baseConfig' | 'host'>> & { extraMysqld: string[]; baseConfig: Record<string, unknown> }, members: MemberAddress[]) {
     this.members = members;
   }
 
@@ -70,7 +72,7 @@ export class LoopbackCluster {
     const ports = await listenPorts(opts.size * 5);
     const at = (i: number, k: number): number => ports[i * 5 + k] ?? 0;
     const members = Array.from({ length: opts.size }, (_, i) => ({
-      name: `${prefix}-${i}`, host: '127.0.0.1',
+      name: `${prefix}-${i}`, host: opts.host ?? '127.0.0.1',
       sqlPort: at(i, 0), galeraPort: at(i, 1), istPort: at(i, 2), sstPort: at(i, 3), agentPort: at(i, 4),
     }));
     const base = opts.baseConfig ?? {};
