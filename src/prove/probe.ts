@@ -60,7 +60,7 @@ function checkTarget(t: ResolvedTarget, i: number): void {
  * "kstack-probe <index> <open|closed> <detail>". Addresses, ports and protocols are checked first, so
  * nothing from the outside reaches the shell unchecked.
  */
-export function probeScript(targets: readonly ResolvedTarget[], timeoutSeconds = 2): string {
+export function probeScript(targets: readonly ResolvedTarget[], timeoutSeconds = 2, parallel = 10): string {
   targets.forEach(checkTarget);
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 30) throw new UserError(`timeoutSeconds: ${timeoutSeconds} must be a whole number from 1 to 30`);
   const t = timeoutSeconds;
@@ -79,7 +79,9 @@ export function probeScript(targets: readonly ResolvedTarget[], timeoutSeconds =
     `    *) echo "${MARKER} $1 closed refused-or-no-reply" ;;`,
     '  esac',
     '}',
-    ...targets.map((target, i) => `p ${i} ${target.protocol ?? 'TCP'} ${target.ip} ${target.port} &`),
+    // At most `parallel` attempts at once: on a busy node, starting many more makes the attempts
+    // themselves slow enough to time out.
+    ...targets.flatMap((target, i) => [`p ${i} ${target.protocol ?? 'TCP'} ${target.ip} ${target.port} &`, ...((i + 1) % parallel === 0 && i + 1 < targets.length ? ['wait'] : [])]),
     'wait',
   ];
   // `p <index> <proto> <ip> <port>`; the inner bash gets the address and port as $0 and $1.
@@ -99,6 +101,11 @@ export function parseProbeOutput(stdout: string, count: number, failure?: string
     if (i < count) cells[i] = { result: m[2] as 'open' | 'closed', detail: m[3] ?? '' };
   }
   return cells.map((c) => c ?? { result: 'error', detail: failure ?? 'no result from the probe' });
+}
+
+/** Indexes of the cells that timed out: they are probed once more. */
+export function timeoutRetries(cells: readonly ObservedCell[]): number[] {
+  return cells.flatMap((c, i) => (c.result === 'closed' && c.detail === 'timeout' ? [i] : []));
 }
 
 /** kubectl exec arguments for one source. */
@@ -128,10 +135,22 @@ export async function runProbes(kubectl: KubectlRunner, sources: readonly ProbeS
   const script = probeScript(targets, options.timeoutSeconds ?? 2);
   const observed = emptyObserved();
   const columns = targets.map(targetName);
+  const timeout = options.timeoutSeconds ?? 2;
   await mapLimited(sources, options.concurrency ?? 4, async (source) => {
     const res = await kubectl(execArgs(source, script));
     const failure = res.code === 0 ? undefined : `kubectl exec failed (${res.code}): ${res.stderr.trim().split('\n').at(-1) ?? ''}`;
-    parseProbeOutput(res.stdout, targets.length, failure).forEach((cell, i) => {
+    const cells = parseProbeOutput(res.stdout, targets.length, failure);
+    // A policy engine that REJECTs answers at once; a timeout may be an overloaded node instead.
+    // Those cells get one more, slower try (one at a time); what it sees is the result.
+    const again = timeoutRetries(cells);
+    if (again.length > 0) {
+      const retry = await kubectl(execArgs(source, probeScript(again.map((i) => targets[i] as ResolvedTarget), Math.min(30, timeout * 2), 1)));
+      parseProbeOutput(retry.stdout, again.length, 'retry after a timeout gave no result').forEach((cell, j) => {
+        const i = again[j] ?? -1;
+        if (cell.result !== 'error') cells[i] = { result: cell.result, detail: `${cell.detail ?? ''} (after a timeout)` };
+      });
+    }
+    cells.forEach((cell, i) => {
       recordObservation(observed, sourceName(source), columns[i] ?? '', cell);
     });
   });

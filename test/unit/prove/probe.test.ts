@@ -19,6 +19,12 @@ describe('probe script', () => {
     assert.match(script, /timeout 2 bash -c 'exec 3<>"\/dev\/tcp\/\$0\/\$1"'/);
   });
 
+  it('runs at most `parallel` attempts at once', () => {
+    const script = probeScript([1, 2, 3, 4, 5].map((n) => tcp('10.0.0.1', n)), 2, 2);
+    const body = script.split('\n').filter((l) => l.startsWith('p ') || l === 'wait');
+    assert.deepEqual(body.map((l) => (l === 'wait' ? 'W' : 'p')).join(''), 'ppWppWpW');
+  });
+
   it('refuses what could reach the shell unchecked or cannot be probed', () => {
     assert.throws(() => probeScript([tcp('10.0.0.1; rm -rf /', 80)]), /targets\[0\]\.ip: .* is not an IP address/);
     assert.throws(() => probeScript([tcp('10.0.0.1', 0)]), /targets\[0\]\.port: 0 is not a port/);
@@ -120,6 +126,22 @@ describe('runProbes and the comparison (fake kubectl: pure logic only)', () => {
     const lines = differences.split('\n');
     assert.equal(lines.length, 2);
     assert.match(lines[1] ?? '', /^shop\/web\s+shop\/db:8080\s+closed\s+open\s+/);
+  });
+
+  it('probes timed-out cells once more, one at a time, and keeps what the retry saw', async () => {
+    const scripts: string[] = [];
+    const kubectl: KubectlRunner = (args) => {
+      scripts.push(args.at(-1) ?? '');
+      return Promise.resolve(scripts.length === 1
+        ? { code: 0, stdout: 'kstack-probe 0 closed timeout\nkstack-probe 1 closed refused-or-no-reply\n', stderr: '' }
+        : { code: 0, stdout: 'kstack-probe 0 open connected\n', stderr: '' });
+    };
+    const observed = await runProbes(kubectl, [{ namespace: 'shop', pod: 'web' }], resolveTargets(targets, [{ namespace: 'shop', name: 'db', ips: ['10.244.1.5'] }]));
+    assert.equal(scripts.length, 2);
+    assert.match(scripts[1] ?? '', /^p 0 TCP 10\.244\.1\.5 3306 &$/m);
+    assert.match(scripts[1] ?? '', /timeout 4 bash/);
+    assert.deepEqual(observed.cells['shop/web']?.['shop/db:3306'], { result: 'open', detail: 'connected (after a timeout)' });
+    assert.deepEqual(observed.cells['shop/web']?.['shop/db:8080'], { result: 'closed', detail: 'refused-or-no-reply' });
   });
 
   it('turns a failed exec into error cells, not into closed ones', async () => {
