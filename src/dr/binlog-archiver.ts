@@ -2,7 +2,7 @@
 // transactions the archive lacks, then ships every closed file not yet archived — encrypted — and records
 // it in the stream's index object. It reads the files from the member's data dir (it runs beside
 // mariadbd, sharing its volume), so it needs no replication account and no network but the storage's.
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as mariadb from 'mariadb';
 import {
@@ -113,19 +113,16 @@ export class BinlogArchiver {
       }
       const listed = (await conn.query<{ Log_name: string; File_size: number | bigint }[]>('SHOW BINARY LOGS'))
         .map((r): ServerBinlog => ({ name: r.Log_name, size: Number(r.File_size) }));
-      const contents = new Map<string, Buffer>();
-      const createdOf = (name: string): number | undefined => {
-        const buf = contents.get(name);
-        return buf ? summariseBinlog(buf).created : undefined;
-      };
-      // Read every closed file's first events to learn its creation time (names repeat after a data dir is re-created).
+      const created = new Map<string, number>();
+      // Every closed file's start time (names repeat after a data dir is re-created).
       for (const f of [...listed].sort((a, b) => binlogNumber(a.name) - binlogNumber(b.name)).slice(0, -1)) {
-        contents.set(f.name, await readHead(join(this.opts.binlogDir, f.name), 4096));
+        created.set(f.name, await fileCreated(join(this.opts.binlogDir, f.name), summariseBinlog(await readHead(join(this.opts.binlogDir, f.name), 4096)).created));
       }
+      const createdOf = (name: string): number | undefined => created.get(name);
       const todo = filesToArchive(listed, index, createdOf);
       for (const name of todo) {
         const plain = await readFile(join(this.opts.binlogDir, name));
-        const summary = summariseBinlog(plain);
+        const summary = { ...summariseBinlog(plain), created: created.get(name) ?? 0 };
         const key = binlogKey(this.opts.prefix, this.opts.stream, name, summary.created);
         await this.opts.store.put(key, await this.opts.sealer.seal(plain));
         const entry: ArchivedBinlog = { ...summary, name, number: binlogNumber(name), key, size: plain.length, sha256: sha256(plain), archivedAt: Math.floor(this.now() / 1000) };
@@ -177,6 +174,11 @@ export class BinlogArchiver {
 async function binlogPosition(conn: mariadb.Connection): Promise<Map<number, Gtid>> {
   const rows = await conn.query<{ pos: string | null }[]>('SELECT @@GLOBAL.gtid_binlog_pos AS pos');
   return parseGtidPosition(rows[0]?.pos ?? '');
+}
+
+/** A file without any timed event (only a format description at time 0) starts when it was last written. */
+async function fileCreated(path: string, fromEvents: number): Promise<number> {
+  return fromEvents !== 0 ? fromEvents : Math.floor((await stat(path)).mtimeMs / 1000);
 }
 
 async function readHead(path: string, bytes: number): Promise<Buffer> {

@@ -45,7 +45,7 @@ export interface BinlogSummary {
   /** Unix seconds of the first and last transaction (binlog timestamps have 1 s resolution). */
   firstTime: number | undefined;
   lastTime: number | undefined;
-  /** Unix seconds the file was started (its format description event). */
+  /** Unix seconds the file was started (its first event with a time). */
   created: number;
   /** True when the file ends with a rotate or stop event, i.e. the server closed it. */
   closed: boolean;
@@ -76,7 +76,9 @@ export function summariseBinlog(buf: Buffer): BinlogSummary {
     const size = buf.readUInt32LE(off + 9);
     if (size < HEADER) throw new Error(`binlog event at byte ${off} has an impossible size ${size}`);
     if (off + size > buf.length) break;
-    if (type === EV.FORMAT_DESCRIPTION && created === 0) created = timestamp;
+    // The file's start: its first event with a time (MariaDB leaves the format description event of a
+    // rotated file at 0; the Gtid_list / checkpoint events right after it carry the time).
+    if (created === 0 && timestamp !== 0) created = timestamp;
     if (type === EV.GTID && size >= HEADER + 12) {
       const seq = Number(buf.readBigUInt64LE(off + HEADER));
       const domain = buf.readUInt32LE(off + HEADER + 8);

@@ -165,3 +165,15 @@ describe('PITR across the members\' streams', () => {
     assert.throws(() => planFromStreams([], parseGtidPosition('0-1-5'), { kind: 'time', time: 125 }), /backup.binlog.enabled/);
   });
 });
+
+describe('binlog file start time', () => {
+  it('a rotated file (format description event at time 0) starts at its first event with a time', () => {
+    const ev = (type: number, ts: number, body: Buffer): Buffer => {
+      const h = Buffer.alloc(19);
+      h.writeUInt32LE(ts, 0); h.writeUInt8(type, 4); h.writeUInt32LE(1, 5); h.writeUInt32LE(19 + body.length, 9);
+      return Buffer.concat([h, body]);
+    };
+    const buf = Buffer.concat([Buffer.from([0xfe, 0x62, 0x69, 0x6e]), ev(15, 0, Buffer.alloc(100)), ev(163, 1700, Buffer.alloc(8)), ev(161, 1701, Buffer.alloc(8))]);
+    assert.equal(summariseBinlog(buf).created, 1700);
+  });
+});
