@@ -1,9 +1,10 @@
 // R5: only web pods reach the database. The policies in force (NetworkPolicies of the namespace, read
 // from the cluster) give the expected matrix through kstack's evaluator; real connections from inside
-// every pod of the release give the observed one; they must be equal, and the expected one must say
+// every pod of the release (src/prove/probe.ts) give the observed one; they must be equal, and the expected one must say
 // web→db:3306 open and every other source→db closed. Skipped when no enforcing policy engine is found.
 import type { V1ClusterRole, V1Namespace, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
-import { compareMatrices, emptyObserved, expectedMatrix, formatTable, recordObservation, targetName, type Comparison, type ExpectedMatrix, type Target } from '../matrix.js';
+import { compareMatrices, expectedMatrix, formatTable, targetName, type Comparison, type ExpectedMatrix, type Target } from '../matrix.js';
+import { resolveTargets, runProbes, type KubectlRunner } from '../probe.js';
 import { buildModel, endpointName, podEndpoint } from '../netpol.js';
 import { isPolicyGoverned, namespaceInfo, podInfo } from '../objects.js';
 import type { Kube, List } from './kube.js';
@@ -40,22 +41,6 @@ export function judgeDbIsolation(matrix: ExpectedMatrix, components: ReadonlyMap
   return problems;
 }
 
-/** Parses the probe script's "<ip>:<port> open|closed <detail>" lines. */
-export function parseProbeLines(out: string): Map<string, { open: boolean; detail: string }> {
-  const m = new Map<string, { open: boolean; detail: string }>();
-  for (const line of out.split('\n')) {
-    const x = /^(\S+) (open|closed) ?(.*)$/.exec(line.trim());
-    if (x) m.set(x[1] ?? '', { open: x[2] === 'open', detail: x[3] ?? '' });
-  }
-  return m;
-}
-
-/** One exec per source: connect to every target in parallel, 3 s each, with bash's /dev/tcp. */
-export function probeScript(targets: readonly { ip: string; port: number }[]): string {
-  return targets.map(({ ip, port }) =>
-    `( if timeout 3 bash -c 'exec 3<>/dev/tcp/${ip}/${port}' 2>/dev/null; then echo "${ip}:${port} open"; else echo "${ip}:${port} closed exit-$?"; fi ) &`).join('\n') + '\nwait\n';
-}
-
 async function detectEngine(kube: Kube, ev: Evidence): Promise<string | undefined> {
   const pods = (await kube.json<List<V1Pod>>(['get', 'pods', '-A'], { ev, clusterScope: true })).items;
   const fromPods = pods.map((p) => engineOf(p.metadata?.name ?? '')).find(Boolean);
@@ -68,7 +53,7 @@ async function detectEngine(kube: Kube, ev: Evidence): Promise<string | undefine
 export const r5Reachability: Requirement = {
   id: 'R5',
   title: 'Only web pods reach the DB',
-  checks: "The NetworkPolicies in the release's namespace give, through kstack's NetworkPolicy evaluator, the expected reachability from every pod of the release to every db pod on 3306 and every web pod on 8080; they must say web→db open and every other source→db closed. Each source pod then connects to each target (bash /dev/tcp, 3 s timeout) and the observed matrix must equal the expected one. Skipped when the cluster runs no known enforcing policy engine.",
+  checks: "The NetworkPolicies in the release's namespace give, through kstack's NetworkPolicy evaluator, the expected reachability from every pod of the release to every db pod on 3306 and every web pod on 8080; they must say web→db open and every other source→db closed. Each source pod then connects to every target (kstack's probe: bash /dev/tcp from inside the pod, 3 s timeout) and the observed matrix must equal the expected one. Skipped when the cluster runs no known enforcing policy engine.",
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     const engine = await detectEngine(ctx.kube, ev);
@@ -90,19 +75,11 @@ export const r5Reachability: Requirement = {
     const components = new Map(release.map((p) => [endpointName(ep(p)), componentOf(p)]));
     const problems = judgeDbIsolation(expected, components, db.map((p) => targetName({ to: ep(p), port: 3306 })));
 
-    const ipOf = new Map(release.map((p) => [endpointName(ep(p)), p.status?.podIP ?? '']));
-    const probeTargets = targets.map((t) => ({ column: targetName(t), ip: ipOf.get(endpointName(t.to)) ?? '', port: t.port }));
-    const observed = emptyObserved();
+    const podInfos = allPods.map(podInfo);
+    const kubectl: KubectlRunner = (args) => ctx.kube.kubectl(args, { clusterScope: true, allowFailure: true, timeoutMs: 60_000 });
     ctx.note(`probing ${release.length} sources × ${targets.length} targets`);
-    for (const src of release) {
-      const res = await ctx.kube.exec(podName(src), undefined, ['bash', '-c', probeScript(probeTargets)], { timeoutMs: 60_000 });
-      const seen = parseProbeLines(res.stdout);
-      for (const t of probeTargets) {
-        const s = seen.get(`${t.ip}:${t.port}`);
-        recordObservation(observed, endpointName(ep(src)), t.column, s ? { result: s.open ? 'open' : 'closed', detail: s.detail } : { result: 'error', detail: (res.stderr.trim().split('\n')[0] ?? '') || `exit ${res.code}` });
-      }
-    }
-    ev.add(`$ kubectl -n ${ctx.namespace} exec <each pod> -- bash -c '<connect to each target, 3 s>'`);
+    const observed = await runProbes(kubectl, release.map((p) => ({ namespace: ctx.namespace, pod: podName(p) })), resolveTargets(targets, podInfos), { timeoutSeconds: 3, concurrency: 2 });
+    ev.add(`$ kubectl -n ${ctx.namespace} exec <each pod of the release> -- bash -c '<connect to every target at once, 3 s timeout>'   (src/prove/probe.ts)`);
     const comparison: Comparison = compareMatrices(expected, observed);
     for (const line of formatTable(comparison).split('\n')) ev.add(`  ${line}`);
     ev.measure('cells', comparison.summary.cells);

@@ -11,7 +11,7 @@ import { judgeNodes, nodeFacts } from '../../../src/prove/requirements/r1-nodes.
 import { judgeGalera, type MemberFacts } from '../../../src/prove/requirements/r2-galera.js';
 import { judgeLoad, judgeMarker, proveSnippet } from '../../../src/prove/requirements/r3-nginx.js';
 import { judgeOwnPage, judgeServiceAnswers } from '../../../src/prove/requirements/r4-page.js';
-import { engineOf, judgeDbIsolation, parseProbeLines, probeScript } from '../../../src/prove/requirements/r5-reachability.js';
+import { engineOf, judgeDbIsolation } from '../../../src/prove/requirements/r5-reachability.js';
 import { judgeMultinet, requestedNetworks, subnetOfConfig } from '../../../src/prove/requirements/r7-multinet.js';
 import { judgePlacement, nodeInfo, termMatches, tolerates } from '../../../src/prove/requirements/r8-placement.js';
 import { judgeEvents, parseSse, type SeenEvent } from '../../../src/prove/requirements/r9-podwatch.js';
@@ -132,13 +132,6 @@ describe('R5 reachability', () => {
     assert.equal(engineOf('kube-router'), 'kube-router');
     assert.equal(engineOf('kstack:kube-router'), 'kube-router');
     assert.equal(engineOf('coredns-abc'), undefined);
-  });
-  it('probe: one parallel connect per target; its output lines parsed', () => {
-    const script = probeScript([{ ip: '10.0.0.3', port: 3306 }, { ip: '10.0.0.4', port: 3306 }]);
-    assert.equal(script.match(/\/dev\/tcp\//g)?.length, 2);
-    assert.match(script, /\nwait\n$/);
-    const seen = parseProbeLines('10.0.0.3:3306 open\n10.0.0.4:3306 closed exit-124\nnoise\n');
-    assert.deepEqual([...seen], [['10.0.0.3:3306', { open: true, detail: '' }], ['10.0.0.4:3306', { open: false, detail: 'exit-124' }]]);
   });
 });
 
