@@ -1,0 +1,166 @@
+// `kstack prove` end to end on its own local cluster ('prove-e2e', brought up like `kstack up` does):
+// every row the cluster can do passes and the others are skipped for a capability reason (never an
+// error); then R4, R8, R5 and R7 are broken on purpose, one at a time, and the matching row must fail
+// with evidence; each break is undone before the next.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REQUIREMENTS } from '../../src/prove/requirements/index.js';
+import { Kube } from '../../src/prove/requirements/kube.js';
+import { runProve, selectRows, writeReport, type ProveReport, type RowOutcome } from '../../src/prove/run.js';
+import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
+import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
+import { createProgress } from '../../src/util/progress.js';
+import { webstackChartDir } from '../../src/chart/helm.js';
+
+const CLUSTER = 'prove-e2e';
+const NS = 'webstack';
+const RELEASE = 'web';
+const progress = createProgress();
+const reportDir = mkdtempSync(join(tmpdir(), 'kstack-prove-e2e-'));
+let stack: StackUpResult | undefined;
+let kube: Kube;
+let first: ProveReport;
+
+/** Capability reasons a row may be skipped for on this cluster (anything else is a bug). */
+const CAPABILITY_SKIPS: Record<string, RegExp> = {
+  R5: /^no NetworkPolicy-enforcing engine found/,
+  R6: /^backups are not enabled|^this kstack build has no backup\/restore drill/,
+  R7: /^no Multus on this cluster/,
+};
+
+const prove = async (only?: string): Promise<ProveReport> =>
+  runProve({ rows: selectRows(REQUIREMENTS, only), kube, namespace: NS, release: RELEASE, cluster: `local cluster '${CLUSTER}'`, reportDir, progress });
+
+const row = (report: ProveReport, id: string): RowOutcome => {
+  const r = report.rows.find((x) => x.id === id);
+  assert.ok(r, `row ${id} in the report`);
+  return r;
+};
+
+const kubectl = (args: string[]) => kube.kubectl(args, { timeoutMs: 400_000 });
+const dbSts = `${RELEASE}-webstack-db`;
+
+describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
+  before(async () => {
+    stack = await stackUp({ namespace: NS, release: RELEASE, valuesFiles: [], clusterName: CLUSTER, timeoutMs: 15 * 60_000, progress });
+    stack.page.stop();
+    stack.podwatch?.stop();
+    const { kubectl: k, helm } = await ensureKubectlAndHelm(progress);
+    kube = new Kube({ kubectl: k, helm, kubeArgs: stack.kubeArgs, helmArgs: stack.kubeArgs, namespace: NS });
+  });
+  after(async () => {
+    if (process.env.KSTACK_KEEP_PROVE_E2E !== '1') await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, all: true, progress }).catch(() => undefined);
+    rmSync(reportDir, { recursive: true, force: true });
+  });
+
+  it('passes every row the cluster can do; skips the others for a capability reason, never an error', async () => {
+    first = await prove();
+    const files = writeReport(reportDir, first);
+    const summary = first.rows.map((r) => `${r.id} ${r.status}: ${r.reason}`).join('\n');
+    for (const r of first.rows) {
+      if (r.status === 'skipped') assert.match(r.reason, CAPABILITY_SKIPS[r.id] ?? /^$/, `${r.id} skipped for a capability reason\n${summary}`);
+      else assert.equal(r.status, 'pass', `${r.id} passes\n${summary}\n${r.evidence.join('\n')}`);
+    }
+    for (const id of ['R1', 'R2', 'R3', 'R4', 'R8', 'R9', 'R10']) assert.equal(row(first, id).status, 'pass', `${id} runs here`);
+    // The numbers behind the verdicts are in the report.
+    assert.equal(row(first, 'R3').measurements.failedRequests, 0);
+    assert.ok(Number(row(first, 'R3').measurements.requests) > 100, 'the rollout ran under load');
+    assert.equal(typeof row(first, 'R9').measurements.createdMs, 'number');
+    assert.equal(typeof row(first, 'R2').measurements.memberBackSeconds, 'number');
+    assert.ok(statSync(join(reportDir, 'screenshot.png')).size > 10_000, 'the page screenshot is in the report');
+    assert.match(readFileSync(files.markdown, 'utf8'), /## R4 Page shows pod IP and serving-host — PASS/);
+    assert.equal((JSON.parse(readFileSync(files.json, 'utf8')) as ProveReport).ok, true);
+  });
+
+  it('the mutating rows restored what they changed: web back to its replicas, no test label, release deployed', async () => {
+    const dep = JSON.parse((await kubectl(['get', 'deployment', `${RELEASE}-webstack-web`, '-o', 'json'])).stdout) as { spec: { replicas: number } };
+    assert.equal(dep.spec.replicas, 3);
+    assert.equal((await kubectl(['get', 'pods', '-l', 'kstack-prove', '-o', 'name'])).stdout.trim(), '');
+    const again = await prove('R10');
+    assert.equal(row(again, 'R10').status, 'pass');
+  });
+
+  it('R4 fails when the pages show a wrong serving-host, with the evidence; passes again once undone', async () => {
+    const values = join(reportDir, 'wrong-host.json');
+    writeFileSync(values, JSON.stringify({ web: { page: { servingHostFormat: 'Wrong-{suffix}' } } }));
+    const revision = JSON.parse((await kube.helm(['status', RELEASE, '-o', 'json'])).stdout) as { version: number };
+    await kube.helm(['upgrade', RELEASE, webstackChartDir, '--reuse-values', '-f', values]);
+    try {
+      await kubectl(['rollout', 'status', `deployment/${RELEASE}-webstack-web`, '--timeout=300s']);
+      const broken = await prove('R4');
+      const r4 = row(broken, 'R4');
+      assert.equal(r4.status, 'fail');
+      assert.match(r4.reason, /does not show Host-[a-z0-9]{5}|serving-host Wrong-/);
+      assert.ok(r4.evidence.some((l) => /does not show Host-/.test(l)), r4.evidence.join('\n'));
+    } finally {
+      await kube.helm(['rollback', RELEASE, String(revision.version)]);
+      await kubectl(['rollout', 'status', `deployment/${RELEASE}-webstack-web`, '--timeout=300s']);
+    }
+    assert.equal(row(await prove('R4'), 'R4').status, 'pass');
+  });
+
+  it('R8 fails when a db member loses its toleration of the db taint and cannot be placed; passes once undone', async () => {
+    // Without the toleration and pinned to the (tainted) db nodes, the recreated member stays Pending.
+    const patch = [
+      { op: 'remove', path: '/spec/template/spec/tolerations' },
+      { op: 'add', path: '/spec/template/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution', value: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'node-role.kstack.io/db', operator: 'Exists' }] }] } },
+    ];
+    await kubectl(['patch', 'statefulset', dbSts, '--type=json', '-p', JSON.stringify(patch)]);
+    try {
+      let r8: RowOutcome | undefined;
+      for (let i = 0; i < 40; i++) {
+        r8 = row(await prove('R8'), 'R8');
+        if (r8.status === 'fail') break;
+        await new Promise((r) => setTimeout(r, 3000));
+      }
+      assert.equal(r8?.status, 'fail', r8?.evidence.join('\n'));
+      assert.match(r8.reason, /is not scheduled|does not tolerate/);
+      assert.ok(r8.evidence.some((l) => /unscheduled/.test(l)), r8.evidence.join('\n'));
+    } finally {
+      await kubectl(['rollout', 'undo', `statefulset/${dbSts}`]);
+      await kubectl(['delete', 'pod', '-l', 'app.kubernetes.io/component=db', '--field-selector=status.phase=Pending', '--wait=false']);
+      await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=360s']);
+    }
+    assert.equal(row(await prove('R8'), 'R8').status, 'pass');
+  });
+
+  it('R5 fails when the db NetworkPolicy is deleted', async (t) => {
+    if (row(first, 'R5').status === 'skipped') { t.skip(`needs an enforcing NetworkPolicy engine: ${row(first, 'R5').reason}`); return; }
+    const policies = JSON.parse((await kubectl(['get', 'networkpolicies', '-o', 'json'])).stdout) as { items: { metadata: { name: string; resourceVersion?: string; uid?: string; creationTimestamp?: string; managedFields?: unknown; generation?: number } ; spec: { podSelector?: { matchLabels?: Record<string, string> } } }[] };
+    const db = policies.items.find((p) => p.spec.podSelector?.matchLabels?.['app.kubernetes.io/component'] === 'db');
+    assert.ok(db, 'the release has a NetworkPolicy selecting the db pods');
+    await kubectl(['delete', 'networkpolicy', db.metadata.name]);
+    try {
+      const r5 = row(await prove('R5'), 'R5');
+      assert.equal(r5.status, 'fail');
+      assert.match(r5.reason, /allow .*→ .*db.*:3306/);
+    } finally {
+      const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, managedFields: _mf, generation: _g, ...metadata } = db.metadata;
+      await kube.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ ...db, metadata }) });
+    }
+    assert.equal(row(await prove('R5'), 'R5').status, 'pass');
+  });
+
+  it('R7 fails when the db pods lose their net1 attachment', async (t) => {
+    if (row(first, 'R7').status === 'skipped') { t.skip(`needs Multus: ${row(first, 'R7').reason}`); return; }
+    await kubectl(['patch', 'statefulset', dbSts, '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/spec/template/metadata/annotations/k8s.v1.cni.cncf.io~1networks' }])]);
+    try {
+      await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=600s']);
+      const r7 = row(await prove('R7'), 'R7');
+      assert.equal(r7.status, 'fail');
+      assert.match(r7.reason, /no secondary network|no net1/);
+    } finally {
+      await kubectl(['rollout', 'undo', `statefulset/${dbSts}`]);
+      await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=600s']);
+    }
+    assert.equal(row(await prove('R7'), 'R7').status, 'pass');
+  });
+
+  it('leaves a readable report folder', () => {
+    assert.ok(existsSync(join(reportDir, 'report.md')));
+  });
+});
+
