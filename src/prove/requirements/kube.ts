@@ -25,6 +25,8 @@ export interface CmdOptions {
 }
 
 const shellQuote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+/** An argument as evidence: quoted, and a long script shortened to its size. */
+const evidenceArg = (a: string): string => (a.length > 200 ? `'<script, ${a.length} chars>'` : shellQuote(a));
 
 export class Kube {
   constructor(readonly opts: KubeOptions) {}
@@ -33,7 +35,7 @@ export class Kube {
 
   async kubectl(args: readonly string[], o: CmdOptions = {}): Promise<RunResult> {
     const full = o.clusterScope ? [...args] : ['-n', this.opts.namespace, ...args];
-    o.ev?.add(`$ kubectl ${full.map(shellQuote).join(' ')}`);
+    o.ev?.add(`$ kubectl ${full.map(evidenceArg).join(' ')}`);
     return run(this.opts.kubectl, [...this.opts.kubeArgs, ...full], {
       ...(o.input !== undefined ? { input: o.input } : {}),
       ...(o.allowFailure ? { allowFailure: true } : {}),
@@ -66,7 +68,7 @@ export class Kube {
    */
   execStream(pod: string, container: string | undefined, cmd: readonly string[], ev?: Evidence): { finish(): Promise<RunResult> } {
     const args = ['-n', this.opts.namespace, 'exec', '-i', pod, ...(container ? ['-c', container] : []), '--', ...cmd];
-    ev?.add(`$ kubectl ${args.map((a) => (a.length > 120 ? `'<script, ${a.length} chars>'` : shellQuote(a))).join(' ')}`);
+    ev?.add(`$ kubectl ${args.map(evidenceArg).join(' ')}`);
     const child = spawn(this.opts.kubectl, [...this.opts.kubeArgs, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
