@@ -6,6 +6,7 @@ import { controlPlaneStatus, DEFAULT_CLUSTER } from '../cluster/control-plane.js
 import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
 import { messageOf, UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
+import { removeClients } from './requirements/in-cluster.js';
 import { runOrder } from './requirements/index.js';
 import { Kube } from './requirements/kube.js';
 import { renderJson, renderMarkdown } from './report.js';
@@ -88,6 +89,7 @@ export async function runProve(opts: RunProveOptions): Promise<ProveReport> {
       evidence: ev.lines, measurements: ev.measurements, artifacts: ev.artifacts,
     });
   }
+  await removeClients(opts.kube);
   const order = opts.rows.map((r) => r.id);
   outcomes.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const summary = summarize(outcomes);

@@ -1,19 +1,66 @@
-// HTTP clients run inside the cluster (with the node binary of kstack's own image, in a podwatch pod):
-// a sampler that fetches a URL N times, and a steady load that runs until its stdin closes. They reach
-// Services the way other pods do, which a port-forward from the host (pinned to one pod) cannot.
-import type { V1Pod } from '@kubernetes/client-node';
+// HTTP clients run inside the cluster: a sampler that fetches a URL N times, and a steady load that
+// runs until its stdin closes. They reach Services the way other pods do, which a port-forward from the
+// host (pinned to one pod) cannot. They run in a pod of their own, in a namespace of their own
+// ("<namespace>-prove", removed at the end of the run), with the node binary of the release's podwatch
+// image: the release's own pods are fenced by its NetworkPolicies (podwatch may only reach the API).
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { RunResult } from '../../util/exec.js';
-import type { Kube } from './kube.js';
-import { isPodReady, podName, podsOf } from './stack.js';
+import { componentSelector, type Kube, type List } from './kube.js';
 import type { Evidence } from './types.js';
 
-export interface ClientPod { pod: string; container: string }
+export interface ClientPod { namespace: string; pod: string; container: string }
 
-/** A Ready podwatch pod of the release (its image has node); undefined when podwatch is disabled. */
+export const CLIENT_POD = 'prove-client';
+export const clientNamespace = (namespace: string): string => `${namespace}-prove`;
+
+/** Client namespaces made during this process, removed by removeClients(). */
+const created = new Set<string>();
+
+/** The client pod as an object (restricted Pod Security: non-root, no privileges, read-only root). */
+export function clientPodObject(namespace: string, image: string, pullPolicy: string): object {
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: CLIENT_POD, namespace, labels: { 'app.kubernetes.io/name': 'kstack-prove-client', 'app.kubernetes.io/managed-by': 'kstack-prove' } },
+    spec: {
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 1,
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{
+        name: 'client', image, imagePullPolicy: pullPolicy,
+        command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+        resources: { requests: { cpu: '20m', memory: '48Mi' }, limits: { memory: '192Mi' } },
+      }],
+      tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }],
+    },
+  };
+}
+
+/**
+ * The client pod (made once per run): undefined when the release has no podwatch Deployment to take
+ * a node image from.
+ */
 export async function clientPod(kube: Kube, release: string, ev?: Evidence): Promise<ClientPod | undefined> {
-  const pods: V1Pod[] = await podsOf(kube, release, 'podwatch', ev);
-  const ready = pods.find(isPodReady);
-  return ready ? { pod: podName(ready), container: 'podwatch' } : undefined;
+  const namespace = clientNamespace(kube.namespace);
+  const client = { namespace, pod: CLIENT_POD, container: 'client' };
+  const existing = await kube.kubectl(['-n', namespace, 'get', 'pod', CLIENT_POD, '-o', 'name'], { clusterScope: true, allowFailure: true });
+  if (existing.code === 0 && created.has(namespace)) return client;
+  const dep = (await kube.json<List<V1Deployment>>(['get', 'deployments', '-l', componentSelector(release, 'podwatch')], ev ? { ev } : {})).items[0];
+  const container = dep?.spec?.template.spec?.containers[0];
+  if (!container?.image) return undefined;
+  await kube.kubectl(['create', 'namespace', namespace], { clusterScope: true, allowFailure: true, ...(ev ? { ev } : {}) });
+  created.add(namespace);
+  await kube.kubectl(['apply', '-f', '-'], { clusterScope: true, input: JSON.stringify(clientPodObject(namespace, container.image, container.imagePullPolicy ?? 'IfNotPresent')), ...(ev ? { ev } : {}) });
+  await kube.kubectl(['-n', namespace, 'wait', '--for=condition=Ready', `pod/${CLIENT_POD}`, '--timeout=180s'], { clusterScope: true, timeoutMs: 200_000, ...(ev ? { ev } : {}) });
+  return client;
+}
+
+/** Removes the client namespaces this run made. */
+export async function removeClients(kube: Kube): Promise<void> {
+  for (const ns of created) {
+    await kube.kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false'], { clusterScope: true, allowFailure: true }).catch(() => undefined);
+    created.delete(ns);
+  }
 }
 
 /** Fetches argv[1] argv[2] times, one after the other; prints one JSON line per answer. */
@@ -39,7 +86,7 @@ const [url, n] = process.argv.slice(1);
 export interface Sample { status: number; body?: string; error?: string }
 
 export async function sampleInCluster(kube: Kube, client: ClientPod, url: string, count: number, ev?: Evidence): Promise<Sample[]> {
-  const res = await kube.exec(client.pod, client.container, ['node', '-e', SAMPLER, url, String(count)], { ...(ev ? { ev } : {}), timeoutMs: count * 4000 + 30_000 });
+  const res = await kube.kubectl(['-n', client.namespace, 'exec', client.pod, '-c', client.container, '--', 'node', '-e', SAMPLER, url, String(count)], { clusterScope: true, allowFailure: true, ...(ev ? { ev } : {}), timeoutMs: count * 4000 + 30_000 });
   if (res.code !== 0 && res.stdout.trim() === '') throw new Error(`the in-cluster client in ${client.pod} failed: ${res.stderr.trim().split('\n').slice(-2).join(' ')}`);
   return res.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Sample);
 }
@@ -78,7 +125,7 @@ export const failedRequests = (s: LoadSummary): number =>
   s.errors + Object.entries(s.byStatus).filter(([code]) => !/^2\d\d$/.test(code)).reduce((a, [, n]) => a + n, 0);
 
 export function startLoad(kube: Kube, client: ClientPod, url: string, ratePerSecond: number, maxSeconds: number, ev?: Evidence): { stop(): Promise<LoadSummary> } {
-  const stream = kube.execStream(client.pod, client.container, ['node', '-e', LOAD, url, String(ratePerSecond), String(maxSeconds)], ev);
+  const stream = kube.execStream(client.pod, client.container, ['node', '-e', LOAD, url, String(ratePerSecond), String(maxSeconds)], ev, client.namespace);
   return {
     stop: async () => {
       const res: RunResult = await stream.finish();

@@ -66,8 +66,8 @@ export class Kube {
    * A long-running `kubectl exec -i` (e.g. a load generator) whose stdin stays open until `finish()`,
    * which closes it and resolves with everything the command printed.
    */
-  execStream(pod: string, container: string | undefined, cmd: readonly string[], ev?: Evidence): { finish(): Promise<RunResult> } {
-    const args = ['-n', this.opts.namespace, 'exec', '-i', pod, ...(container ? ['-c', container] : []), '--', ...cmd];
+  execStream(pod: string, container: string | undefined, cmd: readonly string[], ev?: Evidence, namespace = this.opts.namespace): { finish(): Promise<RunResult> } {
+    const args = ['-n', namespace, 'exec', '-i', pod, ...(container ? ['-c', container] : []), '--', ...cmd];
     ev?.add(`$ kubectl ${args.map(evidenceArg).join(' ')}`);
     const child = spawn(this.opts.kubectl, [...this.opts.kubeArgs, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -73,7 +73,7 @@ export const r3Nginx: Requirement = {
     if (rel.chart !== `${ours.name}-${ours.version}`) return skipped(`the release runs chart ${rel.chart}, this kstack has ${ours.name}-${ours.version}: the rollout drill upgrades with kstack's chart, so it is not run`);
     const svc = await serviceUrl(ctx.kube, ctx.release, 'web', ev);
     const client = await clientPod(ctx.kube, ctx.release, ev);
-    if (!svc || !client) return skipped('no web Service or no podwatch pod to send the load from');
+    if (!svc || !client) return skipped('no web Service, or no podwatch Deployment whose node image can run the in-cluster load generator');
     const values = JSON.parse((await ctx.kube.helm(['get', 'values', ctx.release, '-a', '-o', 'json'], { ev })).stdout) as { web?: { config?: { serverSnippet?: string } } };
     const token = `prove-${randomBytes(6).toString('hex')}`;
     const dir = mkdtempSync(join(tmpdir(), 'kstack-prove-values-'));

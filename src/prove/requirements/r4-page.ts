@@ -42,7 +42,7 @@ export function judgeServiceAnswers(replicas: ReadonlyMap<string, string>, infos
 export const r4Page: Requirement = {
   id: 'R4',
   title: 'Page shows pod IP and serving-host',
-  checks: "Inside each Ready web pod, GET / from nginx must show that pod's IP and Host- + the last 5 characters of its name. Through the web Service (from a podwatch pod, by ClusterIP), /api/info is fetched until every replica has answered: each must report its own name, IP and serving-host, and live data from MariaDB when the db is enabled. Headless Chromium loads the page through a port-forward and the screenshot is kept (screenshot.png).",
+  checks: "Inside each Ready web pod, GET / from nginx must show that pod's IP and Host- + the last 5 characters of its name. Through the web Service (from kstack's client pod in the namespace <namespace>-prove, by ClusterIP), /api/info is fetched until every replica has answered: each must report its own name, IP and serving-host, and live data from MariaDB when the db is enabled. Headless Chromium loads the page through a port-forward and the screenshot is kept (screenshot.png).",
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     const pods = (await podsOf(ctx.kube, ctx.release, 'web', ev)).filter((p: V1Pod) => p.metadata?.deletionTimestamp === undefined);
@@ -65,7 +65,7 @@ export const r4Page: Requirement = {
     const svc = await serviceUrl(ctx.kube, ctx.release, 'web', ev);
     if (!svc) return fail(`release '${ctx.release}' has no web Service`);
     const client = await clientPod(ctx.kube, ctx.release, ev);
-    if (!client) return skipped('podwatch is disabled in this release, so there is no in-cluster client to fetch through the Service');
+    if (!client) return skipped('podwatch is disabled in this release: no node image for the in-cluster client that fetches through the Service');
     // Fetch through the Service until every replica answered (at most 15 per replica).
     const infos: InfoDoc[] = [];
     const seen = new Set<string>();

@@ -69,11 +69,14 @@ export function judgeMultinet(members: readonly MemberNet[], subnet: Cidr, subne
 export const r7Multinet: Requirement = {
   id: 'R7',
   title: 'Galera over a secondary network',
-  checks: "Each db pod's Multus network-status shows a net1 interface with an address in the subnet of its NetworkAttachmentDefinition, and each Galera member's wsrep_node_address and the wsrep_incoming_addresses are in that subnet. Skipped when the cluster has no Multus (no NetworkAttachmentDefinition CRD).",
+  checks: "Each db pod's Multus network-status shows a net1 interface with an address in the subnet of its NetworkAttachmentDefinition, and each Galera member's wsrep_node_address and the wsrep_incoming_addresses are in that subnet. Skipped when the cluster has no Multus (no NetworkAttachmentDefinition CRD) or the release does not enable its secondary network (networks.secondary.enabled false).",
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     const crd = await ctx.kube.kubectl(['get', 'crd', NAD_CRD, '-o', 'name'], { ev, clusterScope: true, allowFailure: true });
     if (crd.code !== 0) return skipped(`no Multus on this cluster (CRD ${NAD_CRD} not installed)`);
+    const values = await ctx.kube.helm(['get', 'values', ctx.release, '-a', '-o', 'json'], { ev, allowFailure: true });
+    const secondary = values.code === 0 ? (JSON.parse(values.stdout) as { networks?: { secondary?: { enabled?: boolean } } }).networks?.secondary : undefined;
+    if (secondary?.enabled === false) return skipped(`release '${ctx.release}' does not attach the db to a secondary network (networks.secondary.enabled is false)`);
     const pods = await podsOf(ctx.kube, ctx.release, 'db', ev);
     if (pods.length === 0) return skipped(`release '${ctx.release}' has no db pods`);
     const wanted = requestedNetworks(pods[0] as V1Pod);
