@@ -101,9 +101,14 @@ export const r9Podwatch: Requirement = {
     const replicas = dep.spec?.replicas ?? 1;
     const port = watchers[0]?.spec?.containers[0]?.ports?.find((p) => p.name === 'http')?.containerPort ?? 8080;
     const listeners: Listener[] = [];
-    const webPods = (await podsOf(ctx.kube, ctx.release, 'web')).map(podName);
+    // Every web pod there is now (terminating ones included) is not "the added one"; the label goes on a
+    // Ready one that is not going away (an earlier rollout may leave terminating pods behind).
+    const current = await podsOf(ctx.kube, ctx.release, 'web');
+    const webPods = current.map(podName);
     const token = `v${randomBytes(4).toString('hex')}`;
-    const labelled = webPods[0] ?? '';
+    const target = current.find(isPodReady);
+    if (!target) return fail('no Ready web pod to label');
+    const labelled = podName(target);
     const grace = dep.spec?.template.spec?.terminationGracePeriodSeconds ?? 30;
     let scaled = false;
     let labelSet = false;
