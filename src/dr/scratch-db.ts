@@ -41,14 +41,17 @@ export class ScratchDb {
     const dir = resolve(opts.dir);
     const data = join(dir, 'data');
     const runDir = join(dir, 'run');
+    // Its own tmpdir: temporary tables in the shared /tmp can be removed by anyone cleaning /tmp.
+    const tmp = join(dir, 'tmp');
     mkdirSync(data, { recursive: true });
     mkdirSync(runDir, { recursive: true });
+    mkdirSync(tmp, { recursive: true });
     const owner = serverOwner();
     if (owner) {
       for (let d = dir; d !== dirname(d); d = dirname(d)) {
         if (d !== dir && (statSync(d).mode & 0o001) === 0) throw new UserError(`${d} is not searchable by the mysql user that runs mariadbd; chmod o+x it or use another folder`);
       }
-      for (const d of [dir, data, runDir]) { chmodSync(d, 0o750); chownSync(d, owner.uid, owner.gid); }
+      for (const d of [dir, data, runDir, tmp]) { chmodSync(d, 0o750); chownSync(d, owner.uid, owner.gid); }
     }
     if (!existsSync(join(data, 'mysql'))) {
       await run(INSTALL_DB, [
@@ -58,7 +61,7 @@ export class ScratchDb {
     }
     const socket = join(runDir, 'mysqld.sock');
     const args = [
-      '--no-defaults', `--datadir=${data}`, `--socket=${socket}`, `--pid-file=${join(runDir, 'mysqld.pid')}`,
+      '--no-defaults', `--datadir=${data}`, `--socket=${socket}`, `--pid-file=${join(runDir, 'mysqld.pid')}`, `--tmpdir=${tmp}`,
       ...(opts.port !== undefined ? ['--bind-address=127.0.0.1', `--port=${opts.port}`] : ['--skip-networking']),
       ...(owner ? [`--user=${owner.user}`] : []),
       `--innodb-buffer-pool-size=${opts.bufferPool ?? '128M'}`, '--innodb-log-file-size=96M', '--performance-schema=OFF',
