@@ -15,8 +15,8 @@ export interface ClusterState {
   /** The nodes of a cluster created with nodes (absent for a control plane only). */
   nodes?: NodeState[];
   nodeSettings?: NodeSettings;
-  /** Host processes that serve the cluster (the local-path provisioner). */
-  addons?: { provisioner?: { pid: number; binary: string } };
+  /** Host processes that serve the cluster (the local-path provisioner, the local S3 server). */
+  addons?: { provisioner?: { pid: number; binary: string }; s3?: { pid: number; binary: string } };
 }
 
 /** containerd and every per-node agent of src/cluster/nodes/node-agents.ts. */

@@ -15,6 +15,7 @@ import type { Progress } from '../../util/progress.js';
 import { clusterImages } from '../../images/recipes.js';
 import type { BuiltImage } from '../../images/build.js';
 import { apiserverToKubeletRBAC, coreDNS, localPathStorage, PROVISIONER_USER } from '../addons/manifests.js';
+import { ensureLocalS3 } from '../addons/local-s3.js';
 import { checkSecondaryNetwork, secondaryNetworkCRDs, secondaryNetworkRBAC } from '../addons/multinet.js';
 import { runCanary } from '../addons/netpol-canary-run.js';
 import { renderKubeconfig } from '../kubeconfig.js';
@@ -45,7 +46,8 @@ export function defaultNodeSettings(count = DEFAULT_NODE_COUNT): NodeSettings {
 
 /** Everything nodes need that can be built before any state is written: binaries, images, kubectl. */
 export async function prepareNodes(progress: Progress): Promise<PreparedNodes> {
-  const binaries = await ensureGoBinaries(nodeComponents, progress) as GoBinaries;
+  // MinIO is the local S3 server (src/cluster/addons/local-s3.ts) the stack's backups go to.
+  const binaries = await ensureGoBinaries([...nodeComponents, 'minio'], progress) as GoBinaries;
   const images = await clusterImagesFor(clusterImages, progress);
   const { kubectl } = await ensureKubectlAndHelm(progress);
   return { binaries, images, kubectl };
@@ -73,7 +75,7 @@ export function nodesAllRunning(layout: ClusterLayout, state: ClusterState): boo
   if (!state.nodeSettings) return true;
   const alive = (e: { pid: number; binary: string } | undefined): boolean => e !== undefined && executableOf(e.pid) === e.binary;
   const net = networkPlanFor(layout.name, state.nodeSettings);
-  return alive(state.addons?.provisioner) && net.nodes.every((n) => {
+  return alive(state.addons?.provisioner) && alive(state.addons?.s3) && net.nodes.every((n) => {
     const entry = state.nodes?.find((s) => s.name === n.name);
     return nodeComponentOrder.every((c) => alive(entry?.components[c as NodeComponent]));
   });
@@ -128,6 +130,10 @@ export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterS
       await sleep(500);
     }
   });
+  await progress.step(`local S3 server (MinIO) on ${net.gateway}`, async () => {
+    const s3 = await ensureLocalS3(layout, net.gateway, prepared.binaries.minio, state.addons?.s3);
+    state.addons = { ...state.addons, s3 };
+  });
   await progress.step('secondary network: net1 on every node (multinet, whereabouts)', async (step) => {
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds.names.map((n) => `crd/${n}`)]);
     await checkSecondaryNetwork(kubectl, net, layout, (t) => { step.detail(t); });
@@ -158,6 +164,8 @@ export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterS
 export async function stopNodesAndAddons(layout: ClusterLayout, state: ClusterState | undefined): Promise<void> {
   const provisioner = state?.addons?.provisioner;
   if (provisioner) await stopDaemon(provisioner.pid, provisioner.binary);
+  const s3 = state?.addons?.s3;
+  if (s3) await stopDaemon(s3.pid, s3.binary, 10_000);
   if (state?.addons) state.addons = {};
   const settings: NodeSettings = state?.nodeSettings ?? { count: 9 };
   const net = networkPlanFor(layout.name, settings);
