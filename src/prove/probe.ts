@@ -141,10 +141,12 @@ export async function runProbes(kubectl: KubectlRunner, sources: readonly ProbeS
     const failure = res.code === 0 ? undefined : `kubectl exec failed (${res.code}): ${res.stderr.trim().split('\n').at(-1) ?? ''}`;
     const cells = parseProbeOutput(res.stdout, targets.length, failure);
     // A policy engine that REJECTs answers at once; a timeout may be an overloaded node instead.
-    // Those cells get one more, slower try (one at a time); what it sees is the result.
+    // Those cells get one more try with twice the timeout; what it sees is the result. (Where the
+    // engine's rejection never reaches the source, e.g. both ends default-deny, timeouts are real:
+    // the retry runs in parallel like the first try so such a round stays short.)
     const again = timeoutRetries(cells);
     if (again.length > 0) {
-      const retry = await kubectl(execArgs(source, probeScript(again.map((i) => targets[i] as ResolvedTarget), Math.min(30, timeout * 2), 1)));
+      const retry = await kubectl(execArgs(source, probeScript(again.map((i) => targets[i] as ResolvedTarget), Math.min(30, timeout * 2))));
       parseProbeOutput(retry.stdout, again.length, 'retry after a timeout gave no result').forEach((cell, j) => {
         const i = again[j] ?? -1;
         if (cell.result !== 'error') cells[i] = { result: cell.result, detail: `${cell.detail ?? ''} (after a timeout)` };

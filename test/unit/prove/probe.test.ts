@@ -128,7 +128,7 @@ describe('runProbes and the comparison (fake kubectl: pure logic only)', () => {
     assert.match(lines[1] ?? '', /^shop\/web\s+shop\/db:8080\s+closed\s+open\s+/);
   });
 
-  it('probes timed-out cells once more, one at a time, and keeps what the retry saw', async () => {
+  it('probes timed-out cells once more, slower, and keeps what the retry saw', async () => {
     const scripts: string[] = [];
     const kubectl: KubectlRunner = (args) => {
       scripts.push(args.at(-1) ?? '');
