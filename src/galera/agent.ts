@@ -68,6 +68,8 @@ async function fetchPeer(url: string): Promise<MemberReport | undefined> {
 
 /** How long a running server may fail to answer SQL before /live reports it hung. */
 const STALL_LIMIT_MS = 180_000;
+/** How long a running Galera member may stay outside the primary component before /live reports it stuck. */
+const OUTSIDE_PRIMARY_LIMIT_MS = 120_000;
 
 const WSREP_KEYS = ['wsrep_cluster_status', 'wsrep_local_state', 'wsrep_ready', 'wsrep_cluster_size', 'wsrep_cluster_state_uuid', 'wsrep_last_committed'];
 
@@ -77,6 +79,8 @@ export class Agent {
   private wsrep: WsrepStatus | null = null;
   private sqlOk = false;
   private lastSqlAt = performance.now();
+  /** Last time the running server was in the primary component (galera mode). */
+  private lastPrimaryAt = performance.now();
   private plan = 'inspecting the data dir';
   private child: ChildProcess | undefined;
   private server: Server | undefined;
@@ -198,8 +202,9 @@ export class Agent {
       } else if (path === '/live') {
         // Alive while waiting and starting (including a long SST); a running server that stopped
         // answering SQL for minutes is hung, and only then does this fail.
-        const ok = isAlive(this.phase, performance.now() - this.lastSqlAt, STALL_LIMIT_MS);
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? `${this.phase}\n` : 'mariadbd has not answered SQL for too long\n');
+        const outside = this.cfg.mode === 'galera' ? performance.now() - this.lastPrimaryAt : 0;
+        const ok = isAlive(this.phase, performance.now() - this.lastSqlAt, STALL_LIMIT_MS, outside, OUTSIDE_PRIMARY_LIMIT_MS);
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? `${this.phase}\n` : 'mariadbd has not answered SQL, or has been outside the primary component, for too long\n');
       } else {
         res.writeHead(404).end();
       }
@@ -291,6 +296,7 @@ export class Agent {
         if (this.cfg.mode === 'galera') {
           const live = await readWsrep(conn);
           this.wsrep = live.status;
+          if (live.status.clusterStatus === 'Primary' || this.phase !== 'running') this.lastPrimaryAt = performance.now();
           // While running, publish the live position: peers deciding later compare against it.
           if (live.position) this.inspection = { ...this.inspection, hasData: true, position: live.position };
         }

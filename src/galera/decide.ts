@@ -117,8 +117,10 @@ export function decideStart(self: MemberReport, peers: readonly PeerView[]): Dec
  * be killed), and while a running server answers SQL. Only a running server that has not answered for
  * `stallLimitMs` (hung) is reported dead, so the kubelet restarts it.
  */
-export function isAlive(phase: Phase, msSinceSqlAnswered: number, stallLimitMs: number): boolean {
-  return phase !== 'running' || msSinceSqlAnswered <= stallLimitMs;
+export function isAlive(phase: Phase, msSinceSqlAnswered: number, stallLimitMs: number, msOutsidePrimary = 0, outsidePrimaryLimitMs = Infinity): boolean {
+  // A running server outside the primary component for this long is stuck: e.g. after "Receiving IST
+  // failed, node restart required" mariadbd keeps answering SQL as a non-Primary joiner and never recovers.
+  return phase !== 'running' || (msSinceSqlAnswered <= stallLimitMs && msOutsidePrimary <= outsidePrimaryLimitMs);
 }
 
 /** Ordinal from a StatefulSet-style name (db-2 → 2); undefined when the name has no trailing number. */

@@ -96,6 +96,12 @@ describe('bootstrap order and readiness', () => {
     assert.equal(isAlive('running', 181_000, 180_000), false);
   });
 
+  it('is dead when a running server stays outside the primary component too long (a failed IST leaves it stuck), not before', () => {
+    assert.equal(isAlive('running', 1_000, 180_000, 60_000, 120_000), true);
+    assert.equal(isAlive('running', 1_000, 180_000, 121_000, 120_000), false);
+    assert.equal(isAlive('starting', 1_000, 180_000, 3_600_000, 120_000), true, 'a joiner in SST is starting, never killed for it');
+  });
+
   it('reads the ordinal of StatefulSet pod names', () => {
     assert.equal(ordinalOf('web-db-12'), 12);
     assert.equal(ordinalOf('db'), undefined);
