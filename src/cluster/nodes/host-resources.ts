@@ -78,3 +78,14 @@ export async function unmountBelow(dir: string): Promise<void> {
     for (const m of mounts) await run('umount', ['-l', m], { allowFailure: true });
   }
 }
+
+/** inotify instances the host must allow: every kubelet and containerd holds several, and Debian's default is 128. */
+export const INOTIFY_INSTANCES = 1024;
+const INOTIFY_LIMIT = '/proc/sys/fs/inotify/max_user_instances';
+
+/** Raises fs.inotify.max_user_instances to INOTIFY_INSTANCES if it is lower (never lowers it). */
+export function ensureInotifyInstances(): void {
+  const current = Number.parseInt(readFileSync(INOTIFY_LIMIT, 'utf8'), 10);
+  // A kubelet that cannot get an inotify instance exits with "too many open files" at start.
+  if (Number.isFinite(current) && current < INOTIFY_INSTANCES) writeFileSync(INOTIFY_LIMIT, String(INOTIFY_INSTANCES));
+}

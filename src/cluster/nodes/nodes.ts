@@ -18,7 +18,7 @@ import { containerdConfig, cniConfig, nodeResolvConf } from './node-config.js';
 import { agentKubeconfig, nodeAgents, nodeComponentOrder, nodeLogFile, type AgentContext, type NodeAgent } from './node-agents.js';
 import { nodeLayout, type NodeLayout } from './node-layout.js';
 import type { ClusterNetworkPlan, NodePlan } from './plan.js';
-import { ensureCgroupRoot, mountsBelow, pidsInCgroup, removeCgroupRoot, unmountBelow } from './host-resources.js';
+import { ensureCgroupRoot, ensureInotifyInstances, mountsBelow, pidsInCgroup, removeCgroupRoot, unmountBelow } from './host-resources.js';
 
 const CONTAINERD = '/usr/bin/containerd';
 
@@ -140,6 +140,7 @@ export async function importMissingImages(nl: NodeLayout, images: readonly Built
 export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]): Promise<Map<string, number>> {
   const { layout, state, net, binaries, progress } = ctx;
   await progress.step('node network', async () => {
+    ensureInotifyInstances();
     await setUpHostNetwork(layout.name, net, state.ports.apiserver);
     for (const node of net.nodes) await setUpNodeNetwork(net, node);
   });
