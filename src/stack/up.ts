@@ -1,10 +1,12 @@
 // `kstack up`: the whole stack in one command — the local cluster (or an existing one), the images, the
 // chart installed, waited for with progress, and the page and podwatch reachable from this host.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { helmUpgradeInstall, webstackChartDir } from '../chart/helm.js';
 import { controlPlaneDown, controlPlaneStatus, controlPlaneUp, DEFAULT_CLUSTER } from '../cluster/control-plane.js';
-import { defaultNodeSettings, importImagesIntoCluster } from '../cluster/nodes/cluster-nodes.js';
+import { defaultNodeSettings, importImagesIntoCluster, networkPlanFor } from '../cluster/nodes/cluster-nodes.js';
+import { localS3Credentials, localS3Secret, localS3Values } from '../cluster/addons/local-s3.js';
 import { buildImage } from '../images/build.js';
 import type { ImageName } from '../images/recipes.js';
 import type { BuiltImage } from '../images/build.js';
@@ -64,6 +66,7 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
   let kubeArgs: string[];
   let kubeconfig: string | undefined;
   const valuesFiles = [...opts.valuesFiles];
+  let backupSecret: string | undefined;
   if (opts.context) {
     kubeArgs = ['--context', opts.context];
     const check = await run(kubectl, [...kubeArgs, 'version', '-o', 'json'], { allowFailure: true });
@@ -80,10 +83,21 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     const images: BuiltImage[] = [];
     for (const name of STACK_IMAGES) images.push(await buildImage(name, opts.progress));
     await opts.progress.step('import the stack\'s images into every node', () => importImagesIntoCluster(cluster.layout, cluster.state, images));
+    // Backups to the cluster's own S3 server (started by `cluster up`): its address and the credentials
+    // Secret come from the cluster; the user's values files still win.
+    const creds = cluster.state.nodeSettings ? localS3Credentials(cluster.layout, false) : undefined;
+    if (creds && cluster.state.nodeSettings) {
+      const gateway = networkPlanFor(cluster.layout.name, cluster.state.nodeSettings).gateway;
+      const s3Values = join(cluster.layout.config, 'local-s3-values.yaml');
+      writeFileSync(s3Values, JSON.stringify(localS3Values(gateway), null, 2) + '\n');
+      backupSecret = JSON.stringify(localS3Secret(opts.namespace, creds));
+      valuesFiles.unshift(s3Values);
+    }
     valuesFiles.unshift(join(webstackChartDir, 'values-local.yaml'));
   }
   await opts.progress.step(`helm upgrade --install ${opts.release} (namespace ${opts.namespace})`, async () => {
     await run(kubectl, [...kubeArgs, 'create', 'namespace', opts.namespace], { allowFailure: true });
+    if (backupSecret) await run(kubectl, [...kubeArgs, 'apply', '-f', '-'], { input: backupSecret });
     await helmUpgradeInstall({
       helm, release: opts.release, namespace: opts.namespace, valuesFiles,
       kubeconfig: kubeconfig ?? process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config'), extraArgs: opts.context ? ['--kube-context', opts.context] : [],
