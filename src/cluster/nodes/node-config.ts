@@ -168,6 +168,9 @@ export function kubeletConfig({ net, node, layout, clusterCA, servingCert, servi
     clusterDNS: [net.dnsServiceIP],
     clusterDomain: 'cluster.local',
     resolvConf: layout.resolvConf,
+    // Each kubelet garbage-collects pod log folders it does not know: a shared /var/log/pods would lose
+    // the other nodes' logs (kubectl logs: no such file).
+    podLogsDir: layout.podLogs,
     // Several nodes share one disk: evict only when it is really full, and never collect the
     // images kstack imported (they cannot be pulled again).
     evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '2%', 'imagefs.available': '2%', 'nodefs.inodesFree': '2%' },

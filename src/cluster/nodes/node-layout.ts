@@ -18,6 +18,8 @@ export interface NodeLayout {
   /** multinet's record of the node's pod sandboxes and their secondary interfaces. */
   multinetStateDir: string;
   kubeletRoot: string;
+  /** Pod log files of this node's kubelet (not the host's /var/log/pods: kubelets sharing it delete each other's). */
+  podLogs: string;
   kubeletConfig: string;
   kubeletKubeconfig: string;
   kubeProxyConfig: string;
@@ -41,6 +43,7 @@ export function nodeLayout(cluster: ClusterLayout, node: string): NodeLayout {
     cniCacheDir: join(root, 'cni', 'cache'),
     multinetStateDir: join(root, 'cni', 'multinet'),
     kubeletRoot: join(root, 'kubelet'),
+    podLogs: join(root, 'pod-logs'),
     kubeletConfig: join(root, 'kubelet-config.yaml'),
     kubeletKubeconfig: join(root, 'kubelet.kubeconfig'),
     kubeProxyConfig: join(root, 'kube-proxy-config.yaml'),

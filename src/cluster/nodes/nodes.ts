@@ -72,7 +72,7 @@ function agentContext(layout: ClusterLayout, net: ClusterNetworkPlan, node: Node
 /** Writes every file a node needs (configs, kubeconfigs, CNI, certificates) for containerd and every agent. Idempotent. */
 async function writeNodeFiles(ctx: NodesContext, node: NodePlan, nl: NodeLayout): Promise<void> {
   const { layout, state, net } = ctx;
-  for (const d of [nl.root, nl.containerdRoot, nl.containerdState, nl.runcRoot, nl.cniConfDir, nl.cniDataDir, nl.kubeletRoot, nl.logs]) {
+  for (const d of [nl.root, nl.containerdRoot, nl.containerdState, nl.runcRoot, nl.cniConfDir, nl.cniDataDir, nl.kubeletRoot, nl.podLogs, nl.logs]) {
     mkdirSync(d, { recursive: true, mode: 0o700 });
   }
   await ensureCertificates(layout.pki, [...nodeCertificatePlan(node), ...nodeAgents.map((a) => a.identity(node).cert)]);
