@@ -7,8 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,41 +16,31 @@ import { silentProgress } from '../../../src/util/progress.js';
 import { repoRoot } from '../../../src/util/paths.js';
 import { pickFreePorts } from '../../../src/util/net.js';
 import { runBackup } from '../../../src/dr/backup.js';
-import { parseKey, type EncryptionKey } from '../../../src/dr/encrypt.js';
+import type { EncryptionKey } from '../../../src/dr/encrypt.js';
 import { runRestore } from '../../../src/dr/restore.js';
 import type { ObjectStore } from '../../../src/dr/s3.js';
 import { pitrHook } from '../../../src/dr/pitr-main.js';
-import { MinioServer } from '../../helpers/minio.js';
+import { startPitrRig, type PitrRig } from '../../helpers/pitr-rig.js';
 
 describe('dr: RPO of a kill-everything drill with the binlog archiver', { skip: existsSync(MARIADBD) ? false : 'mariadb-server not installed; run ./kstack setup', timeout: 400_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'kstack-rpo-'));
   chmodSync(dir, 0o755);
   let src: LoopbackCluster | undefined;
   let dst: LoopbackCluster | undefined;
-  let minio: MinioServer | undefined;
   let archiver: ChildProcess | undefined;
   let store: ObjectStore;
   let key: EncryptionKey;
   let env: NodeJS.ProcessEnv;
 
+  let rig: PitrRig | undefined;
+
   before(async () => {
-    src = await LoopbackCluster.create({ baseDir: join(dir, 'src'), size: 1, mode: 'standalone', prefix: 'src', baseConfig: { binlog: true } });
-    dst = await LoopbackCluster.create({ baseDir: join(dir, 'dst'), size: 1, mode: 'standalone', prefix: 'dst' });
-    src.startAll();
-    dst.startAll();
-    minio = await MinioServer.start(join(dir, 'minio'));
-    store = await minio.store('rpo', 'ws');
-    const keyBytes = randomBytes(32);
-    key = parseKey(keyBytes, 'test key');
-    writeFileSync(join(dir, 'key'), keyBytes, { mode: 0o600 });
-    env = { ...process.env, ...minio.env('rpo', 'ws'), KSTACK_DR_KEY_FILE: join(dir, 'key') };
-    await Promise.all([src.waitReady(), dst.waitReady()]);
+    rig = await startPitrRig(dir, 'rpo');
+    ({ src, dst, store, key, env } = rig);
   });
   after(async () => {
     if (archiver?.pid !== undefined && archiver.exitCode === null) archiver.kill('SIGKILL');
-    await src?.destroy();
-    await dst?.destroy();
-    await minio?.stop();
+    await rig?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
 

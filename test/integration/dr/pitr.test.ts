@@ -4,8 +4,7 @@
 // src/dr/pitr-main.ts) into a fresh server to a time and to a GTID between two known writes.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,12 +13,12 @@ import { silentProgress } from '../../../src/util/progress.js';
 import { BinlogArchiver, readAllIndexes } from '../../../src/dr/binlog-archiver.js';
 import { keySealer, s3ArchiveStore } from '../../../src/dr/binlog-store.js';
 import { runBackup } from '../../../src/dr/backup.js';
-import { parseKey, type EncryptionKey } from '../../../src/dr/encrypt.js';
+import type { EncryptionKey } from '../../../src/dr/encrypt.js';
 import type { Manifest } from '../../../src/dr/manifest.js';
 import { runRestore } from '../../../src/dr/restore.js';
 import type { ObjectStore } from '../../../src/dr/s3.js';
 import { pitrHook, withBaseBackup } from '../../../src/dr/pitr-main.js';
-import { MinioServer } from '../../helpers/minio.js';
+import { startPitrRig, type PitrRig } from '../../helpers/pitr-rig.js';
 
 const groups = (...tags: string[]): string[] => tags.flatMap((g) => Array.from({ length: 10 }, () => g));
 
@@ -28,7 +27,6 @@ describe('dr: point-in-time recovery from archived binlogs', { skip: existsSync(
   chmodSync(dir, 0o755);
   let src: LoopbackCluster | undefined;
   let dst: LoopbackCluster | undefined;
-  let minio: MinioServer | undefined;
   let store: ObjectStore;
   let key: EncryptionKey;
   let env: NodeJS.ProcessEnv;
@@ -37,23 +35,14 @@ describe('dr: point-in-time recovery from archived binlogs', { skip: existsSync(
   let timeBC = 0;
   let archiver: BinlogArchiver | undefined;
 
+  let rig: PitrRig | undefined;
+
   before(async () => {
-    src = await LoopbackCluster.create({ baseDir: join(dir, 'src'), size: 1, mode: 'standalone', prefix: 'src', baseConfig: { binlog: true } });
-    dst = await LoopbackCluster.create({ baseDir: join(dir, 'dst'), size: 1, mode: 'standalone', prefix: 'dst' });
-    src.startAll();
-    dst.startAll();
-    minio = await MinioServer.start(join(dir, 'minio'));
-    store = await minio.store('pitr', 'ws');
-    const keyBytes = randomBytes(32);
-    key = parseKey(keyBytes, 'test key');
-    writeFileSync(join(dir, 'key'), keyBytes, { mode: 0o600 });
-    env = { ...process.env, ...minio.env('pitr', 'ws'), KSTACK_DR_KEY_FILE: join(dir, 'key') };
-    await Promise.all([src.waitReady(), dst.waitReady()]);
+    rig = await startPitrRig(dir, 'pitr');
+    ({ src, dst, store, key, env } = rig);
   });
   after(async () => {
-    await minio?.stop();
-    await src?.destroy();
-    await dst?.destroy();
+    await rig?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
 
