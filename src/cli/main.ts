@@ -45,7 +45,7 @@ Usage:
   kstack cluster status                 show what runs and whether it is healthy
   kstack cluster stop                   stop the local cluster, keeping its data (up resumes it)
   kstack cluster down                   stop the local cluster and remove its files
-  kstack cluster node restart NODE      restart a node's containerd, kubelet and kube-proxy
+  kstack cluster node restart NODE      restart a node's containerd and node agents (kubelet, kube-proxy, policy engines)
   kstack images build [NAME…] | list    build the local cluster's images from Debian packages
 
 Common flags:
@@ -58,9 +58,12 @@ kstack cluster up --control-plane [--name NAME] [--api-port PORT] [--kubeconfig 
 
 Starts a local Kubernetes cluster without Docker: etcd, kube-apiserver, kube-controller-manager and
 kube-scheduler as local processes on 127.0.0.1, and N nodes, each a network namespace with its own
-containerd, kubelet and kube-proxy, plus CoreDNS and a default local-path StorageClass. Everything is
-built from source or Debian packages on first use. Running it again on a healthy cluster changes
-nothing; on a partly stopped cluster it starts what is missing.
+containerd, kubelet, kube-proxy, kube-router (NetworkPolicy) and multinet-policy (MultiNetworkPolicy on
+secondary networks), plus CoreDNS, a default local-path StorageClass, the NetworkAttachmentDefinition
+CRD for secondary networks, and a local S3 server for backups. It reports Ready only after a canary
+policy is seen enforced on every node. Everything is built from source or Debian packages on first
+use. Running it again on a healthy cluster changes nothing; on a partly stopped cluster it starts what
+is missing.
 
   --nodes N          number of nodes (default 3: web-1, db-1, db-2; 1 gives one untainted node)
   --db-taint T       taint on db nodes (default dedicated=db:NoSchedule; 'none' for no taint)
@@ -125,7 +128,7 @@ async function clusterCommand(args: string[]): Promise<number> {
       const [action, nodeName, ...more] = rest;
       const { values } = parseFlags('cluster node', more, { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
       if (values.help || action !== 'restart' || !nodeName) {
-        if (values.help) { process.stdout.write('kstack cluster node restart NODE [--name NAME]\n\nRestarts the node\'s containerd, kubelet and kube-proxy; its containers keep running.\n'); return 0; }
+        if (values.help) { process.stdout.write('kstack cluster node restart NODE [--name NAME]\n\nRestarts the node\'s containerd and node agents (kubelet, kube-proxy, kube-router, multinet-policy); its containers keep running.\n'); return 0; }
         throw new UserError(`kstack cluster node: use 'kstack cluster node restart NODE'`);
       }
       const result = await restartNode({ progress, node: nodeName, ...(values.name !== undefined ? { name: values.name } : {}) });
