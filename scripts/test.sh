@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README): installs and builds everything the tests use (idempotent, cached), lints,
-# then runs the test tiers. Usage: npm test [-- unit|integration|all]
+# then runs the test tiers. Usage: npm test [-- unit|integration|e2e|all [PATH-PART...]]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -33,7 +33,13 @@ async function main(): Promise<number> {
     process.stderr.write(`unknown test tier '${arg}': use ${tiers.join(', ')} or all\n`);
     return 2;
   }
-  const files = selected.flatMap(testFiles);
+  // Further arguments narrow the run to files whose path contains one of them (e.g. `integration chart-db/`).
+  const only = process.argv.slice(3);
+  const files = selected.flatMap(testFiles).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+  if (files.length === 0) {
+    process.stderr.write(`no test file of ${selected.join(', ')} matches ${only.join(', ')}\n`);
+    return 2;
+  }
   const env: NodeJS.ProcessEnv = { ...process.env };
   const baseDir = mkdtempSync(join(tmpdir(), 'kstack-test-'));
   const progress = createProgress();

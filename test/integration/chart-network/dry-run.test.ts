@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { helmTemplate, webstackChartDir } from '../../../src/chart/helm.js';
-import { ofKind, parseManifests, type K8sObject } from '../../../src/chart/manifests.js';
+import { parseManifests, type K8sObject } from '../../../src/chart/manifests.js';
 import { testCluster, TestNamespaces, type TestCluster } from '../../helpers/cluster.js';
+import { assertPodsAdmitted, assertServerAccepts, toStream } from '../../helpers/dry-run.js';
 
 const standIns: { group: string; version: string; kind: string; plural: string }[] = [
   { group: 'k8s.cni.cncf.io', version: 'v1', kind: 'NetworkAttachmentDefinition', plural: 'network-attachment-definitions' },
@@ -33,7 +34,6 @@ function crd(s: (typeof standIns)[number]): K8sObject {
   };
 }
 
-const toStream = (objs: readonly K8sObject[]): string => objs.map((o) => stringify(o)).join('---\n');
 const API = ['--api-versions', 'k8s.cni.cncf.io/v1', '--api-versions', 'monitoring.coreos.com/v1'];
 
 const variants: { name: string; values?: Record<string, unknown>; valuesFiles?: string[]; extraArgs?: string[]; expectKinds: string[] }[] = [
@@ -99,24 +99,8 @@ describe('webstack chart part 3: server-side dry-run against the real control pl
       const kinds = [...new Set(objs.map((o) => o.kind))];
       for (const k of v.expectKinds) assert.ok(kinds.includes(k), `${k} is rendered (have ${kinds.join(', ')})`);
       if (v.expectKinds.length === 0) assert.ok(!kinds.includes('NetworkPolicy'));
-      const res = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-', '-o', 'name'], { input: toStream(objs), allowFailure: true });
-      assert.equal(res.code, 0, `kubectl apply --dry-run=server failed:\n${res.stderr}`);
-      assert.doesNotMatch(res.stderr, /would violate PodSecurity/, res.stderr);
-      assert.equal(res.stdout.trim().split('\n').length, objs.length, `every object was applied:\n${res.stdout}`);
-      // The pods the workloads would create (Pod Security enforces on Pods).
-      const accounts = ofKind(objs, 'ServiceAccount');
-      if (accounts.length > 0) await cluster.kubectl(['apply', '-f', '-'], { input: toStream(accounts) });
-      for (const w of objs.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')) {
-        const wspec = w.spec as { template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: { volumes?: unknown[] } }; volumeClaimTemplates?: { metadata: { name: string } }[] };
-        const template = wspec.template;
-        const podName = `${w.metadata.name}-0`;
-        // As the StatefulSet controller does: one PVC volume per claim template.
-        const claims = (wspec.volumeClaimTemplates ?? []).map((c) => ({ name: c.metadata.name, persistentVolumeClaim: { claimName: `${c.metadata.name}-${podName}` } }));
-        const spec = { ...template.spec, volumes: [...(template.spec.volumes ?? []), ...claims] };
-        const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: podName, namespace: ns, labels: template.metadata?.labels ?? {}, annotations: template.metadata?.annotations ?? {} }, spec };
-        const r = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: stringify(pod), allowFailure: true });
-        assert.equal(r.code, 0, `the pod of ${w.kind}/${w.metadata.name} is not admitted:\n${r.stderr}`);
-      }
+      await assertServerAccepts(cluster, objs);
+      await assertPodsAdmitted(cluster, objs, ns);
     });
   }
 
