@@ -117,6 +117,9 @@ export class ObjectStore {
   readonly client: S3Client;
 
   constructor(readonly cfg: StorageConfig, opts: { maxAttempts?: number; requestTimeoutMs?: number } = {}) {
+    // The SDK warns on Node < 22 that *future* SDK releases will need it; ours is pinned and runs on the
+    // host's Node 20, so the warning would only confuse every backup command's output.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       region: cfg.region,
       endpoint: cfg.endpoint,
