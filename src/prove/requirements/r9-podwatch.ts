@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { Kube, List } from './kube.js';
 import { componentSelector } from './kube.js';
 import { isPodReady, podName, podsOf } from './stack.js';
@@ -45,6 +45,23 @@ export function judgeEvents(events: readonly SeenEvent[], expectations: readonly
     if (ms > x.withinMs) problems.push(`podwatch reported ${x.what} after ${(ms / 1000).toFixed(1)} s (allowed ${(x.withinMs / 1000).toFixed(0)} s)`);
   }
   return { problems, latencies };
+}
+
+/**
+ * Why the web Deployment is not settled yet (undefined when it is): a rollout still running or old pods still
+ * terminating would send their own created/deleted events into the drill and be taken for the drill's.
+ */
+export function unsettledReason(dep: V1Deployment, pods: readonly V1Pod[]): string | undefined {
+  const want = dep.spec?.replicas ?? 1;
+  const st = dep.status ?? {};
+  if ((st.observedGeneration ?? 0) < (dep.metadata?.generation ?? 0)) return 'the Deployment controller has not seen the latest spec';
+  if ((st.updatedReplicas ?? 0) !== want) return `${st.updatedReplicas ?? 0} of ${want} replicas updated`;
+  const going = pods.filter((p) => p.metadata?.deletionTimestamp !== undefined);
+  if (going.length) return `${going.length} pod(s) still terminating (${going.map((p) => p.metadata?.name ?? '?').join(', ')})`;
+  if (pods.length !== want) return `${pods.length} pods for ${want} replicas`;
+  const ready = pods.filter(isPodReady).length;
+  if (ready !== want) return `${ready} of ${want} pods Ready`;
+  return undefined;
 }
 
 interface Listener { events: SeenEvent[]; stop(): void }
@@ -99,6 +116,17 @@ export const r9Podwatch: Requirement = {
     if (hpa.stdout.trim()) return skipped('web is autoscaled (HPA): scaling it by hand would fight the autoscaler');
     const depName = dep.metadata?.name ?? '';
     const replicas = dep.spec?.replicas ?? 1;
+    const grace = dep.spec?.template.spec?.terminationGracePeriodSeconds ?? 30;
+    // An earlier row (R3's rollout and back) may still be replacing pods: wait for quiet first.
+    const settleStart = Date.now();
+    let unsettled: string | undefined = 'not checked';
+    while (unsettled !== undefined && Date.now() - settleStart < (grace + 90) * 1000) {
+      const d = await ctx.kube.json<V1Deployment>(['get', `deployment/${depName}`]);
+      unsettled = unsettledReason(d, await podsOf(ctx.kube, ctx.release, 'web'));
+      if (unsettled !== undefined) await sleep(1000);
+    }
+    if (unsettled !== undefined) return fail(`web Deployment ${depName} did not settle within ${grace + 90} s (${unsettled}), so pod events could not be told apart`);
+    ev.add(`  web Deployment settled (${replicas} Ready, none terminating) after ${((Date.now() - settleStart) / 1000).toFixed(1)} s`);
     const port = watchers[0]?.spec?.containers[0]?.ports?.find((p) => p.name === 'http')?.containerPort ?? 8080;
     const listeners: Listener[] = [];
     // Every web pod there is now (terminating ones included) is not "the added one"; the label goes on a
@@ -109,7 +137,6 @@ export const r9Podwatch: Requirement = {
     const target = current.find(isPodReady);
     if (!target) return fail('no Ready web pod to label');
     const labelled = podName(target);
-    const grace = dep.spec?.template.spec?.terminationGracePeriodSeconds ?? 30;
     let scaled = false;
     let labelSet = false;
     const marks = { create: 0, update: 0, delete: 0 };
@@ -124,7 +151,7 @@ export const r9Podwatch: Requirement = {
       await ctx.kube.kubectl(['scale', `deployment/${depName}`, `--replicas=${replicas + 1}`], { ev });
       scaled = true;
       await waitFor(() => all().some((e) => e.arrived >= marks.create && e.type === 'created' && isNewWeb(e)), 15_000);
-      const created = all().find((e) => e.type === 'created' && isNewWeb(e));
+      const created = all().find((e) => e.arrived >= marks.create && e.type === 'created' && isNewWeb(e));
 
       marks.update = Date.now();
       await ctx.kube.kubectl(['label', 'pod', labelled, `kstack-prove=${token}`], { ev });
@@ -133,10 +160,13 @@ export const r9Podwatch: Requirement = {
 
       // Wait for the new pod to run, so that scaling back deletes a running pod.
       await waitFor(async () => (await podsOf(ctx.kube, ctx.release, 'web')).filter(isPodReady).length >= replicas + 1, 120_000);
+      // The removed pod is one of those running now: events of any other pod are not the drill's.
+      const running = new Set((await podsOf(ctx.kube, ctx.release, 'web')).filter(isPodReady).map(podName));
+      const isRemovable = (e: SeenEvent): boolean => running.has(e.pod);
       marks.delete = Date.now();
       await ctx.kube.kubectl(['scale', `deployment/${depName}`, `--replicas=${replicas}`], { ev });
       scaled = false;
-      await waitFor(() => all().some((e) => e.arrived >= marks.delete && e.type === 'deleted' && e.pod.startsWith(`${depName}-`)), (grace + 20) * 1000);
+      await waitFor(() => all().some((e) => e.arrived >= marks.delete && e.type === 'deleted' && isRemovable(e)), (grace + 20) * 1000);
 
       const events = all();
       for (const e of events.filter((x) => x.arrived >= marks.create)) {
@@ -145,8 +175,8 @@ export const r9Podwatch: Requirement = {
       const { problems, latencies } = judgeEvents(events, [
         { key: 'createdMs', what: 'created event for the added web pod', match: (e) => e.type === 'created' && isNewWeb(e), after: marks.create, withinMs: 5000 },
         { key: 'updatedMs', what: `updated event with label.kstack-prove → ${token} on ${labelled}`, match: (e) => e.type === 'updated' && e.pod === labelled && e.changes.some((c) => c.field === 'label.kstack-prove' && c.to === token), after: marks.update, withinMs: 5000 },
-        { key: 'terminatingMs', what: 'terminating update for the removed web pod', match: (e) => e.type === 'updated' && e.pod.startsWith(`${depName}-`) && e.changes.some((c) => c.field === 'terminating'), after: marks.delete, withinMs: 5000 },
-        { key: 'deletedMs', what: 'deleted event for the removed web pod', match: (e) => e.type === 'deleted' && e.pod.startsWith(`${depName}-`), after: marks.delete, withinMs: (grace + 10) * 1000 },
+        { key: 'terminatingMs', what: 'terminating update for the removed web pod', match: (e) => e.type === 'updated' && isRemovable(e) && e.changes.some((c) => c.field === 'terminating'), after: marks.delete, withinMs: 5000 },
+        { key: 'deletedMs', what: 'deleted event for the removed web pod', match: (e) => e.type === 'deleted' && isRemovable(e), after: marks.delete, withinMs: (grace + 10) * 1000 },
       ]);
       for (const [k, ms] of Object.entries(latencies)) ev.measure(k, ms);
       if (created) ev.add(`  the added pod was ${created.pod}`);

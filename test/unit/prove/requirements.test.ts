@@ -2,7 +2,7 @@
 // kubectl would return them) to the problems found. The I/O around them is covered by test/e2e/prove.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { K8sObject } from '../../../src/chart/manifests.js';
 import { parseCidr, type Cidr } from '../../../src/prove/cidr.js';
 import { expectedMatrix } from '../../../src/prove/matrix.js';
@@ -14,7 +14,7 @@ import { judgeOwnPage, judgeServiceAnswers } from '../../../src/prove/requiremen
 import { engineOf, judgeDbIsolation } from '../../../src/prove/requirements/r5-reachability.js';
 import { judgeMultinet, requestedNetworks, subnetOfConfig } from '../../../src/prove/requirements/r7-multinet.js';
 import { judgePlacement, nodeInfo, termMatches, tolerates } from '../../../src/prove/requirements/r8-placement.js';
-import { judgeEvents, parseSse, type SeenEvent } from '../../../src/prove/requirements/r9-podwatch.js';
+import { judgeEvents, parseSse, unsettledReason, type SeenEvent } from '../../../src/prove/requirements/r9-podwatch.js';
 import { judgeOwnership } from '../../../src/prove/requirements/r10-helm.js';
 import { parseHttp } from '../../../src/prove/requirements/stack.js';
 
@@ -215,5 +215,19 @@ describe('R9 podwatch events', () => {
     ]);
     assert.deepEqual(latencies, { createdMs: 300, updatedMs: 900 });
     assert.deepEqual(problems, ['podwatch reported label update after 0.9 s (allowed 1 s)', 'podwatch reported no deleted']);
+  });
+  it('waits for a quiet Deployment: a rollout still running or pods still terminating are named', () => {
+    const dep = (status: V1Deployment['status'], generation = 2): V1Deployment => ({ metadata: { name: 'w', generation }, spec: { replicas: 2, selector: {}, template: {} }, status });
+    const pod = (name: string, ready: boolean, terminating = false): V1Pod => ({
+      metadata: { name, ...(terminating ? { deletionTimestamp: new Date() } : {}) },
+      status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+    });
+    const done = { observedGeneration: 2, updatedReplicas: 2 };
+    assert.equal(unsettledReason(dep(done), [pod('a', true), pod('b', true)]), undefined);
+    assert.equal(unsettledReason(dep({ observedGeneration: 1, updatedReplicas: 2 }), [pod('a', true), pod('b', true)]), 'the Deployment controller has not seen the latest spec');
+    assert.equal(unsettledReason(dep({ observedGeneration: 2, updatedReplicas: 1 }), [pod('a', true), pod('b', true)]), '1 of 2 replicas updated');
+    assert.equal(unsettledReason(dep(done), [pod('a', true), pod('b', true), pod('old', false, true)]), '1 pod(s) still terminating (old)');
+    assert.equal(unsettledReason(dep(done), [pod('a', true), pod('b', false)]), '1 of 2 pods Ready');
+    assert.equal(unsettledReason(dep(done), [pod('a', true)]), '1 pods for 2 replicas');
   });
 });
