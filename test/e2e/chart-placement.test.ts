@@ -4,31 +4,19 @@
 // field (affinity, tolerations, nodeSelector) as rendered, and runs the pause image instead of the real
 // containers — scheduling depends only on those fields (and on requests, dropped here so the small nodes
 // fit), and this test is about scheduling, not about running the stack (the stack e2e does that).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { helmTemplate, webstackChartDir } from '../../src/chart/helm.js';
 import { parseManifests, type K8sObject } from '../../src/chart/manifests.js';
-import { controlPlaneDown, controlPlaneUp, type UpResult } from '../../src/cluster/control-plane.js';
-import { defaultNodeSettings } from '../../src/cluster/nodes/cluster-nodes.js';
-import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
-import { run } from '../../src/util/exec.js';
 import { createProgress } from '../../src/util/progress.js';
 import { eventually } from '../helpers/cluster.js';
+import { useLocalCluster } from '../helpers/local-cluster.js';
 
 const NAME = 'chart-e2e';
-const baseDir = mkdtempSync(join(tmpdir(), 'kstack-chart-e2e-'));
 const progress = createProgress();
-let kubectlBin = '';
-let cluster: UpResult;
-
-async function kubectl(args: string[], input?: string): Promise<string> {
-  return (await run(kubectlBin, ['--kubeconfig', cluster.kubeconfig, ...args], input !== undefined ? { input } : {})).stdout;
-}
 
 interface PodList { items: { metadata: { name: string; labels?: Record<string, string> }; spec: { nodeName?: string }; status: { phase: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } }[] }
 
@@ -63,14 +51,8 @@ const workload = (objs: K8sObject[], kind: string, component: string): K8sObject
 };
 
 describe('chart placement presets on the local cluster', { timeout: 20 * 60_000 }, () => {
-  before(async () => {
-    kubectlBin = (await ensureKubectlAndHelm(progress)).kubectl;
-    cluster = await controlPlaneUp({ name: NAME, baseDir, nodes: defaultNodeSettings(), progress });
-  });
-  after(async () => {
-    await controlPlaneDown({ name: NAME, baseDir, progress }).catch(() => undefined);
-    rmSync(baseDir, { recursive: true, force: true });
-  });
+  const cluster = useLocalCluster(NAME, progress);
+  const kubectl = (args: string[], input?: string): Promise<string> => cluster.kubectl(args, input);
 
   it('values-local.yaml (hard): web pods on the web node, the 3 db members on the 2 db nodes, both used', async () => {
     const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'default', valuesFiles: [join(webstackChartDir, 'values-local.yaml')] }));

@@ -3,31 +3,21 @@
 // dead kubelet or containerd, and a `down` that leaves nothing behind.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { controlPlaneDown, controlPlaneUp, restartNode, type UpResult } from '../../src/cluster/control-plane.js';
-import { defaultNodeSettings, networkPlanFor } from '../../src/cluster/nodes/cluster-nodes.js';
-import { cgroupHierarchies, mountsBelow } from '../../src/cluster/nodes/host-resources.js';
-import { cgroupRootName } from '../../src/cluster/nodes/nodes.js';
+import { controlPlaneDown, restartNode } from '../../src/cluster/control-plane.js';
 import { readState } from '../../src/cluster/state.js';
-import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
-import { run } from '../../src/util/exec.js';
-import { processesMentioning } from '../../src/util/process.js';
 import { createProgress } from '../../src/util/progress.js';
 import { eventually } from '../helpers/cluster.js';
+import { assertNothingLeft, LocalTestCluster } from '../helpers/local-cluster.js';
 
 const NAME = 'e2e';
-const baseDir = mkdtempSync(join(tmpdir(), 'kstack-e2e-'));
 const progress = createProgress();
-let kubectlBin = '';
-let cluster: UpResult;
-
-async function kubectl(args: string[], input?: string): Promise<string> {
-  return (await run(kubectlBin, ['--kubeconfig', cluster.kubeconfig, ...args], input !== undefined ? { input } : {})).stdout;
-}
+// Not useLocalCluster: the last test takes this cluster down and brings it up again itself.
+const cluster = new LocalTestCluster(NAME, progress);
+const { baseDir } = cluster;
+const kubectl = (args: string[], input?: string): Promise<string> => cluster.kubectl(args, input);
 const applyYaml = (yaml: string): Promise<string> => kubectl(['apply', '-f', '-'], yaml);
-const json = async <T>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+const json = <T>(args: string[]): Promise<T> => cluster.json<T>(args);
 
 interface PodList { items: { metadata: { name: string; labels?: Record<string, string> }; spec: { nodeName?: string }; status: { phase: string; podIP?: string } }[] }
 interface NodeList { items: { metadata: { name: string; labels: Record<string, string> }; spec: { taints?: { key: string; value: string; effect: string }[] }; status: { conditions: { type: string; status: string }[]; nodeInfo: { kubeletVersion: string } } }[] }
@@ -42,14 +32,8 @@ const httpFromPod = (pod: string, host: string, path = '/'): Promise<string> =>
   kubectl(['exec', pod, '--', 'bash', '-c', `exec 3<>/dev/tcp/${host}/80 && printf 'GET ${path} HTTP/1.0\\r\\nHost: ${host}\\r\\n\\r\\n' >&3 && cat <&3`]);
 
 describe('local cluster with nodes', { timeout: 15 * 60_000 }, () => {
-  before(async () => {
-    kubectlBin = (await ensureKubectlAndHelm(progress)).kubectl;
-    cluster = await controlPlaneUp({ name: NAME, baseDir, nodes: defaultNodeSettings(), progress });
-  });
-  after(async () => {
-    await controlPlaneDown({ name: NAME, baseDir, progress }).catch(() => undefined);
-    rmSync(baseDir, { recursive: true, force: true });
-  });
+  before(() => cluster.start());
+  after(() => cluster.remove());
 
   it('has 3 Ready nodes with the roles, taints and version the placement rules rely on', async () => {
     const nodes = await json<NodeList>(['get', 'nodes']);
@@ -178,7 +162,7 @@ spec:
     assert.ok(kubelet, 'db-2 kubelet is recorded');
     process.kill(kubelet.pid, 'SIGKILL');
     await eventually('db-2 NotReady', async () => ((await nodeReady('db-2')) !== 'True' ? true : undefined), 120_000);
-    cluster = await restartNode({ name: NAME, baseDir, node: 'db-2', progress });
+    cluster.use(await restartNode({ name: NAME, baseDir, node: 'db-2', progress }));
     assert.equal(await nodeReady('db-2'), 'True');
   });
 
@@ -188,30 +172,17 @@ spec:
     assert.ok(containerd);
     process.kill(containerd.pid, 'SIGKILL');
     await eventually('db-1 NotReady (container runtime down)', async () => ((await nodeReady('db-1')) !== 'True' ? true : undefined), 120_000);
-    cluster = await restartNode({ name: NAME, baseDir, node: 'db-1', progress });
+    cluster.use(await restartNode({ name: NAME, baseDir, node: 'db-1', progress }));
     assert.equal(await nodeReady('db-1'), 'True');
     // Its pods run again: the client pod from the DNS test answers.
     await kubectl(['wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
   });
 
   it('`down` removes every namespace, bridge, rule, mount, cgroup, process and file; `up` after `down` works', async () => {
-    const root = join(baseDir, NAME);
-    const net = networkPlanFor(NAME, defaultNodeSettings());
     await controlPlaneDown({ name: NAME, baseDir, progress });
-    assert.equal(existsSync(root), false, 'cluster folder removed');
-    assert.deepEqual(processesMentioning(`${root}/`), [], 'no process of the cluster remains');
-    assert.deepEqual(mountsBelow(root), [], 'no mount remains');
-    const netns = (await run('ip', ['netns', 'list'])).stdout;
-    for (const node of net.nodes) assert.ok(!netns.includes(node.netns), `netns ${node.netns} removed`);
-    const links = (await run('ip', ['-br', 'link'])).stdout;
-    assert.ok(!links.includes(net.bridge), 'bridge removed');
-    for (const node of net.nodes) assert.ok(!links.includes(node.hostVeth), `veth ${node.hostVeth} removed`);
-    const rules = (await run('iptables', ['-t', 'nat', '-S'])).stdout + (await run('iptables', ['-S'])).stdout;
-    assert.ok(!rules.includes(`kstack:${NAME}`), 'host iptables rules removed');
-    for (const h of cgroupHierarchies()) for (const node of net.nodes) assert.ok(!existsSync(join(h, cgroupRootName(NAME, node.name))), `cgroup removed in ${h}`);
-    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(`/run/netns/kstack-${NAME}-`));
+    await assertNothingLeft(NAME, baseDir);
 
-    cluster = await controlPlaneUp({ name: NAME, baseDir, nodes: defaultNodeSettings(), progress });
+    await cluster.start();
     for (const n of ['web-1', 'db-1', 'db-2']) assert.equal(await nodeReady(n), 'True');
   });
 });

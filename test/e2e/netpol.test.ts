@@ -4,12 +4,8 @@
 // the policy reopens traffic; and a control run with the engine stopped, which must be caught.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCanary, kubectlRunner } from '../../src/cluster/addons/netpol-canary-run.js';
-import { controlPlaneDown, controlPlaneUp, type UpResult } from '../../src/cluster/control-plane.js';
 import { nodeLogFile } from '../../src/cluster/nodes/node-agents.js';
 import { defaultNodeSettings, networkPlanFor } from '../../src/cluster/nodes/cluster-nodes.js';
 import { nodeLayout } from '../../src/cluster/nodes/node-layout.js';
@@ -18,25 +14,21 @@ import { cellText, expectedMatrix, type Comparison, type Target } from '../../sr
 import { buildModel, podEndpoint } from '../../src/prove/netpol.js';
 import { compareAndRender, listModelInput, resolveTargets, runProbes, type KubectlRunner, type ProbeSource } from '../../src/prove/probe.js';
 import { probePod } from '../../src/prove/probe-pods.js';
-import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
 import { UserError } from '../../src/util/errors.js';
 import { executableOf, stopDaemon } from '../../src/util/process.js';
 import { createProgress } from '../../src/util/progress.js';
+import { LocalTestCluster } from '../helpers/local-cluster.js';
 
 const NAME = 'netpol-e2e';
-const baseDir = mkdtempSync(join(tmpdir(), 'kstack-netpol-e2e-'));
 const progress = createProgress();
-let kubectlBin = '';
-let cluster: UpResult;
+// Not useLocalCluster: the control run stops the engine and brings the cluster up again itself.
+const cluster = new LocalTestCluster(NAME, progress);
 let k: KubectlRunner;
 
 const APP = 'np-app';
 const OTHER = 'np-other';
 
-async function kubectl(args: string[], input?: string): Promise<string> {
-  const { run } = await import('../../src/util/exec.js');
-  return (await run(kubectlBin, ['--kubeconfig', cluster.kubeconfig, ...args], input !== undefined ? { input } : {})).stdout;
-}
+const kubectl = (args: string[], input?: string): Promise<string> => cluster.kubectl(args, input);
 const apply = (objects: object[]): Promise<string> => kubectl(['apply', '-f', '-'], objects.map((o) => JSON.stringify(o)).join('\n'));
 
 /** nginx on 3306 (named "mysql") and 8080, a UDP echo server on 5353: every probed port really listens. */
@@ -121,9 +113,8 @@ function cell(r: Round, source: string, column: string): string {
 
 describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_000 }, () => {
   before(async () => {
-    kubectlBin = (await ensureKubectlAndHelm(progress)).kubectl;
-    cluster = await controlPlaneUp({ name: NAME, baseDir, nodes: defaultNodeSettings(), progress });
-    k = kubectlRunner(kubectlBin, cluster.kubeconfig);
+    await cluster.start();
+    k = kubectlRunner(cluster.kubectlBin, cluster.up.kubeconfig);
     await apply([
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: APP } },
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OTHER } },
@@ -137,10 +128,7 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
     const coredns = (await kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns', '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
     dnsPod = podEndpoint('kube-system', coredns);
   });
-  after(async () => {
-    await controlPlaneDown({ name: NAME, baseDir, progress }).catch(() => undefined);
-    rmSync(baseDir, { recursive: true, force: true });
-  });
+  after(() => cluster.remove());
 
   it('reported Ready only after the canary proved enforcement on every node', async () => {
     // The canary leaves its pods (one server per node) and never its deny policy.
@@ -197,7 +185,7 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
   });
 
   it('control run: with kube-router stopped, the canary refuses and the probe shows the mismatch', async () => {
-    const state = readState(cluster.layout.stateFile);
+    const state = readState(cluster.up.layout.stateFile);
     const net = networkPlanFor(NAME, defaultNodeSettings());
     for (const node of state?.nodes ?? []) {
       const e = node.components['kube-router'];
@@ -205,9 +193,9 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
     }
     try {
       await assert.rejects(runCanary({
-        kubectl: kubectlBin, kubeconfig: cluster.kubeconfig, enforceSeconds: 6,
+        kubectl: cluster.kubectlBin, kubeconfig: cluster.up.kubeconfig, enforceSeconds: 6,
         nodes: net.nodes.map((n) => ({
-          name: n.name, netns: n.netns, log: nodeLogFile(nodeLayout(cluster.layout, n.name), 'kube-router'),
+          name: n.name, netns: n.netns, log: nodeLogFile(nodeLayout(cluster.up.layout, n.name), 'kube-router'),
           engineRunning: () => {
             const e = state?.nodes?.find((s) => s.name === n.name)?.components['kube-router'];
             return e !== undefined && executableOf(e.pid) === e.binary;
@@ -224,7 +212,7 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
       await deletePolicies();
     }
     // `up` starts the engine again, and its canary passes.
-    cluster = await controlPlaneUp({ name: NAME, baseDir, progress });
+    await cluster.start();
     await apply(ingressPolicies());
     await converge('ingress policies after the engine restarted');
     await deletePolicies();

@@ -1,7 +1,7 @@
 // `kstack prove` end to end on its own local cluster ('prove-e2e', brought up like `kstack up` does):
 // every row the cluster can do passes and the others are skipped for a capability reason (never an
 // error); then R4, R8, R5 and R7 are broken on purpose, one at a time, and the matching row must fail
-// with evidence; each break is undone before the next.
+// with evidence; each break is undone before the next. Last, `down --all` must leave nothing on the host.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
 import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
 import { createProgress } from '../../src/util/progress.js';
 import { webstackChartDir } from '../../src/chart/helm.js';
+import { assertNothingLeft } from '../helpers/local-cluster.js';
 
 const CLUSTER = 'prove-e2e';
 const NS = 'webstack';
@@ -23,6 +24,7 @@ const reportDir = mkdtempSync(join(tmpdir(), 'kstack-prove-e2e-'));
 let stack: StackUpResult | undefined;
 let kube: Kube;
 let first: ProveReport;
+let downDone = false;
 
 /** Capability reasons a row may be skipped for on this cluster (anything else is a bug). */
 const CAPABILITY_SKIPS: Record<string, RegExp> = {
@@ -52,7 +54,7 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     kube = new Kube({ kubectl: k, helm, kubeArgs: stack.kubeArgs, helmArgs: stack.kubeArgs, namespace: NS });
   });
   after(async () => {
-    if (process.env.KSTACK_KEEP_PROVE_E2E !== '1') await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, all: true, progress }).catch(() => undefined);
+    if (process.env.KSTACK_KEEP_PROVE_E2E !== '1' && !downDone) await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, all: true, progress }).catch(() => undefined);
     rmSync(reportDir, { recursive: true, force: true });
   });
 
@@ -162,6 +164,13 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
 
   it('leaves a readable report folder', () => {
     assert.ok(existsSync(join(reportDir, 'report.md')));
+  });
+
+  it('`kstack down --all` then leaves nothing of the cluster behind on the host', async () => {
+    if (process.env.KSTACK_KEEP_PROVE_E2E === '1') return;
+    await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, all: true, progress });
+    downDone = true;
+    await assertNothingLeft(CLUSTER);
   });
 });
 

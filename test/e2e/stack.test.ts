@@ -3,7 +3,7 @@
 // configuration in force, the page reachable from this host, and `down --all` removing everything.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
@@ -11,6 +11,7 @@ import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
 import { run } from '../../src/util/exec.js';
 import { createProgress } from '../../src/util/progress.js';
 import { eventually } from '../helpers/cluster.js';
+import { assertNothingLeft } from '../helpers/local-cluster.js';
 
 const CLUSTER = 'stack';
 const baseDir = mkdtempSync(join(tmpdir(), 'kstack-stack-'));
@@ -105,10 +106,10 @@ describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
     assert.equal(health.status, 200);
   });
 
-  it('`down --all` removes the release and the local cluster', async () => {
+  it('`down --all` removes the release and the local cluster, leaving nothing behind on the host', async () => {
     result.page.stop();
     result.podwatch?.stop();
     await stackDown({ namespace: 'webstack', release: 'web', clusterName: CLUSTER, baseDir, all: true, progress });
-    assert.equal(existsSync(join(baseDir, CLUSTER)), false);
+    await assertNothingLeft(CLUSTER, baseDir);
   });
 });
