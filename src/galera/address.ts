@@ -70,7 +70,21 @@ export function advertisedHost(opts: {
 /**
  * wsrep_cluster_address for a start: every member at the address it reported itself (fresh, from this
  * decision round), the configured host for members that did not report one (not up yet, or an older agent).
+ *
+ * On a secondary network (`onlyReported`) a member that did not report is left out instead: its configured
+ * host is the headless Service's DNS name, which resolves to the pod IP on eth0, so Galera would open its
+ * group connection to that peer over the pod network and keep it there (seen on the local cluster: a
+ * bootstrapper started with DNS names for its silent peers). Peers that start later connect to us at our
+ * net1 address, and Galera shares the member list over the connections it has.
  */
-export function clusterAddress(members: readonly { name: string; host: string; galeraPort: number }[], reported: ReadonlyMap<string, string | undefined>): string {
-  return 'gcomm://' + members.map((m) => hostPort(reported.get(m.name) ?? m.host, m.galeraPort)).join(',');
+export function clusterAddress(
+  members: readonly { name: string; host: string; galeraPort: number }[],
+  reported: ReadonlyMap<string, string | undefined>,
+  opts: { onlyReported?: boolean } = {},
+): string {
+  const hosts = members.flatMap((m) => {
+    const host = reported.get(m.name) ?? (opts.onlyReported ? undefined : m.host);
+    return host === undefined ? [] : [hostPort(host, m.galeraPort)];
+  });
+  return 'gcomm://' + hosts.join(',');
 }

@@ -13,7 +13,7 @@ import { run } from '../util/exec.js';
 import { advertisedHost, clusterAddress } from './address.js';
 import { messageOf } from '../util/errors.js';
 import { type AgentConfig, dropExtraUsersSql, initialSql, myCnfPath, renderMyCnf, selfMember, socketPath } from './config.js';
-import { decideStart, isAlive, isSynced, ordinalOf, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
+import { decideStart, donorOrder, hasLeftGroup, isAlive, isSynced, ordinalOf, sstDonorOption, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
 import { NIL_UUID, formatGrastate, formatPosition, parseGrastate, parseRecoveredPosition, type Position } from './position.js';
 import { parseReport } from './report.js';
 
@@ -70,6 +70,10 @@ async function fetchPeer(url: string): Promise<MemberReport | undefined> {
 const STALL_LIMIT_MS = 180_000;
 /** How long a running Galera member may stay outside the primary component before /live reports it stuck. */
 const OUTSIDE_PRIMARY_LIMIT_MS = 120_000;
+/** How long a running member may be Disconnected from the group (Galera gave up: a failed IST) before the agent restarts mariadbd. */
+const DISCONNECTED_LIMIT_MS = 10_000;
+/** run()'s result when the agent stopped mariadbd because it left the group: not 0, so main decides again. */
+export const LEFT_GROUP_EXIT = 75;
 
 const WSREP_KEYS = ['wsrep_cluster_status', 'wsrep_local_state', 'wsrep_ready', 'wsrep_cluster_size', 'wsrep_cluster_state_uuid', 'wsrep_last_committed'];
 
@@ -81,6 +85,12 @@ export class Agent {
   private lastSqlAt = performance.now();
   /** Last time the running server was in the primary component (galera mode). */
   private lastPrimaryAt = performance.now();
+  /** Since when the running server has been Synced without a break (galera mode); undefined: not Synced. */
+  private syncedSince: number | undefined;
+  /** Since when the running server has been Disconnected from the group without a break (galera mode). */
+  private disconnectedSince: number | undefined;
+  /** The agent stopped mariadbd because it had left the group (run() then returns LEFT_GROUP_EXIT). */
+  private leftGroup = false;
   private plan = 'inspecting the data dir';
   private child: ChildProcess | undefined;
   private server: Server | undefined;
@@ -104,6 +114,7 @@ export class Agent {
       wsrep: this.wsrep,
       plan: this.plan,
       ...(this.advertise !== undefined ? { address: this.advertise } : {}),
+      ...(this.syncedSince !== undefined && this.phase === 'running' ? { syncedForMs: Math.round(performance.now() - this.syncedSince) } : {}),
     };
   }
 
@@ -147,7 +158,11 @@ export class Agent {
       // replaced a name may not resolve yet (or still name the deleted pod), and Galera resolves once.
       const reported = new Map(this.lastViews.map((v) => [v.name, v.report?.phase === 'stopping' ? undefined : v.report?.address]));
       reported.set(this.cfg.self, this.advertise);
-      args.push(`--wsrep-cluster-address=${clusterAddress(this.cfg.members, reported)}`);
+      // On a secondary network, never a peer's DNS name: it would put Galera's traffic on eth0.
+      args.push(`--wsrep-cluster-address=${clusterAddress(this.cfg.members, reported, { onlyReported: this.cfg.secondaryInterface !== undefined })}`);
+      // A joiner names its donors: the members Synced longest, never one that has just joined by IST itself.
+      const donors = decision.action === 'join' ? sstDonorOption(donorOrder(this.lastViews)) : undefined;
+      if (donors !== undefined) args.push(`--wsrep-sst-donor=${donors}`);
     }
     // Start from the recovered position so a rejoin can use IST instead of a full SST.
     if (this.cfg.mode === 'galera' && this.inspection.position && this.inspection.position.seqno >= 0) {
@@ -157,7 +172,8 @@ export class Agent {
     const code = await Promise.race([this.exited, this.superviseUntilExit(decision, rootPassword)]);
     this.server?.close();
     // stop() may have run while we awaited (TypeScript cannot see that), hence the method call.
-    return this.isStopping() ? 0 : code;
+    if (this.isStopping()) return 0;
+    return this.hasLeftGroupFlag() ? LEFT_GROUP_EXIT : code;
   }
 
   /** SIGTERM handling: stop mariadbd cleanly (it writes grastate.dat with its position) and wait for it. */
@@ -173,6 +189,10 @@ export class Agent {
 
   private isStopping(): boolean {
     return this.stopping;
+  }
+
+  private hasLeftGroupFlag(): boolean {
+    return this.leftGroup;
   }
 
   private owner: { uid: number; gid: number } | undefined;
@@ -296,6 +316,18 @@ export class Agent {
         if (this.cfg.mode === 'galera') {
           const live = await readWsrep(conn);
           this.wsrep = live.status;
+          if (!isSynced(live.status)) this.syncedSince = undefined;
+          else this.syncedSince ??= performance.now();
+          if (live.status.clusterStatus !== 'Disconnected') this.disconnectedSince = undefined;
+          else this.disconnectedSince ??= performance.now();
+          if (hasLeftGroup(this.phase, live.status, performance.now() - (this.disconnectedSince ?? performance.now()), DISCONNECTED_LIMIT_MS)) {
+            // Galera gave up on the group (e.g. "Receiving IST failed, node restart required") and will
+            // not come back by itself: stop mariadbd so the agent decides and joins again in seconds,
+            // instead of waiting for /live to fail and the kubelet's restart back-off.
+            this.log('left the group: restarting mariadbd', { wsrep: live.status });
+            this.leftGroup = true;
+            this.child.kill('SIGTERM');
+          }
           if (live.status.clusterStatus === 'Primary' || this.phase !== 'running') this.lastPrimaryAt = performance.now();
           // While running, publish the live position: peers deciding later compare against it.
           if (live.position) this.inspection = { ...this.inspection, hasData: true, position: live.position };

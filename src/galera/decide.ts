@@ -32,6 +32,8 @@ export interface MemberReport {
   plan: string;
   /** Where peers reach this member's Galera, IST and SST (an IP); absent from older agents. */
   address?: string;
+  /** How long (ms, at the time of the report) the running server has been Synced without a break; absent when not Synced. */
+  syncedForMs?: number;
 }
 
 export interface PeerView {
@@ -113,6 +115,31 @@ export function decideStart(self: MemberReport, peers: readonly PeerView[]): Dec
 }
 
 /**
+ * The donors a joiner names (wsrep_sst_donor), best first: peers Synced in a primary component, the one
+ * Synced the longest first (then the lowest ordinal). Galera's own choice may pick a member that has just
+ * joined by IST itself, and such a member cannot serve an IST that reaches back before its own join: the
+ * write sets it received by IST are not in its gcache (Galera issue 364), so the joiner's IST ends one
+ * short ("IST didn't contain all write sets … node restart required") and the joiner stays non-Primary.
+ * Seen on the local cluster after deleting every db pod: two joiners came up together and the second
+ * was given the first as donor. The member that was there before them has the whole range.
+ */
+export function donorOrder(peers: readonly PeerView[]): string[] {
+  return peers
+    .flatMap((p) => (p.report !== undefined && isPrimaryMember(p.report) && isSynced(p.report.wsrep) ? [p.report] : []))
+    .sort((a, b) => (b.syncedForMs ?? 0) - (a.syncedForMs ?? 0) || a.ordinal - b.ordinal)
+    .map((r) => r.name);
+}
+
+/**
+ * wsrep_sst_donor for a joiner: the preferred donors, then a trailing comma, which lets Galera take any
+ * other member when none of them can donate (gone by the time the request is made). Undefined: no
+ * preference (nobody Synced when we decided), Galera chooses.
+ */
+export function sstDonorOption(donors: readonly string[]): string | undefined {
+  return donors.length === 0 ? undefined : `${donors.join(',')},`;
+}
+
+/**
  * Liveness: the agent is alive while it waits, while mariadbd starts (an SST can take hours, it must not
  * be killed), and while a running server answers SQL. Only a running server that has not answered for
  * `stallLimitMs` (hung) is reported dead, so the kubelet restarts it.
@@ -121,6 +148,16 @@ export function isAlive(phase: Phase, msSinceSqlAnswered: number, stallLimitMs: 
   // A running server outside the primary component for this long is stuck: e.g. after "Receiving IST
   // failed, node restart required" mariadbd keeps answering SQL as a non-Primary joiner and never recovers.
   return phase !== 'running' || (msSinceSqlAnswered <= stallLimitMs && msOutsidePrimary <= outsidePrimaryLimitMs);
+}
+
+/**
+ * Whether a running server has left the group for good: Galera closed its group connection
+ * (wsrep_cluster_status Disconnected), as it does after "Receiving IST failed, node restart required".
+ * It never reconnects by itself, while a server that is merely non-Primary (a partition) keeps trying;
+ * so only Disconnected, and only after `limitMs` of it without a break, means "restart mariadbd".
+ */
+export function hasLeftGroup(phase: Phase, wsrep: WsrepStatus | null, msDisconnected: number, limitMs: number): boolean {
+  return phase === 'running' && wsrep?.clusterStatus === 'Disconnected' && msDisconnected >= limitMs;
 }
 
 /** Ordinal from a StatefulSet-style name (db-2 → 2); undefined when the name has no trailing number. */

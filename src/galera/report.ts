@@ -36,5 +36,6 @@ export function parseReport(raw: unknown): MemberReport | undefined {
   const report: MemberReport = { name, ordinal, phase: phase as Phase, hasData, position: pos, safeToBootstrap, wsrep: ws, plan: typeof plan === 'string' ? plan : '' };
   // An address is only used when it looks like one (an IP or host name, no spaces or separators).
   if (typeof raw.address === 'string' && /^[0-9A-Za-z.:_-]{1,253}$/.test(raw.address)) report.address = raw.address;
+  if (typeof raw.syncedForMs === 'number' && Number.isFinite(raw.syncedForMs) && raw.syncedForMs >= 0) report.syncedForMs = raw.syncedForMs;
   return report;
 }

@@ -2,7 +2,7 @@
 // StatefulSet of three db pods can be in; `self` is the member deciding.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideStart, compareForBootstrap, isAlive, isSynced, ordinalOf, type MemberReport, type PeerView } from '../../../src/galera/decide.js';
+import { decideStart, compareForBootstrap, donorOrder, hasLeftGroup, isAlive, isSynced, ordinalOf, sstDonorOption, type MemberReport, type PeerView } from '../../../src/galera/decide.js';
 import { NIL_UUID } from '../../../src/galera/position.js';
 
 const U = '6e3c1d8a-1111-11ef-8000-0242ac120002';
@@ -102,8 +102,31 @@ describe('bootstrap order and readiness', () => {
     assert.equal(isAlive('starting', 1_000, 180_000, 3_600_000, 120_000), true, 'a joiner in SST is starting, never killed for it');
   });
 
+  it('restarts a running server only once it has been Disconnected (left the group) for the limit, never a non-Primary one', () => {
+    const status = (clusterStatus: string) => ({ clusterStatus, localState: 0, ready: false, clusterSize: 0, nodeName: 'db-0' });
+    assert.equal(hasLeftGroup('running', status('Disconnected'), 10_000, 10_000), true);
+    assert.equal(hasLeftGroup('running', status('Disconnected'), 9_000, 10_000), false);
+    assert.equal(hasLeftGroup('running', status('non-Primary'), 60_000, 10_000), false, 'a partitioned member keeps trying by itself');
+    assert.equal(hasLeftGroup('starting', status('Disconnected'), 60_000, 10_000), false);
+  });
+
   it('reads the ordinal of StatefulSet pod names', () => {
     assert.equal(ordinalOf('web-db-12'), 12);
     assert.equal(ordinalOf('db'), undefined);
+  });
+});
+
+describe('donor choice for a joiner', () => {
+  const synced = (name: string, syncedForMs?: number): PeerView => ({ name, report: member({ ...primary(name), ...(syncedForMs !== undefined ? { syncedForMs } : {}) }) });
+  it('names the peers Synced the longest first, never one still joining or not running', () => {
+    const joining: PeerView = { name: 'db-1', report: member({ ...primary('db-1'), wsrep: { clusterStatus: 'Primary', localState: 1, ready: false, clusterSize: 3, nodeName: 'db-1' } }) };
+    // After a full restart: db-2 bootstrapped a minute ago, db-1 has just joined by IST (Galera would happily pick it).
+    assert.deepEqual(donorOrder([synced('db-1', 2_000), synced('db-2', 60_000)]), ['db-2', 'db-1']);
+    assert.deepEqual(donorOrder([joining, synced('db-2', 5_000), { name: 'db-0', report: undefined }]), ['db-2']);
+    assert.deepEqual(donorOrder([synced('db-2'), synced('db-0')]), ['db-0', 'db-2'], 'older agents without syncedForMs: by ordinal');
+  });
+  it('writes wsrep_sst_donor with a trailing comma (any other member if those cannot donate), nothing without candidates', () => {
+    assert.equal(sstDonorOption(['db-2', 'db-1']), 'db-2,db-1,');
+    assert.equal(sstDonorOption([]), undefined);
   });
 });
