@@ -1,9 +1,12 @@
 // R7: the db pods have a second interface (net1) in the secondary network's subnet, and Galera's
-// replication runs over it (each member's wsrep_node_address is its net1 address, and the cluster's
-// wsrep_incoming_addresses are in that subnet). Skipped when the cluster has no Multus.
+// replication runs over it: each member's wsrep_node_address is its net1 address, the cluster's
+// wsrep_incoming_addresses are in that subnet, and — the traffic, not only the configuration — every
+// established TCP connection on the Galera port in each member (its kernel's /proc/net/tcp{,6}) runs
+// between its net1 address and another member's net1 address. Skipped when the cluster has no Multus.
 import type { V1Pod } from '@kubernetes/client-node';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../cidr.js';
-import { dbSql, isPodReady, podName, podsOf, wsrepStatus } from './stack.js';
+import { establishedOnPort, parseProcNetTcp, type TcpConnection } from '../proc-net.js';
+import { DB_CONTAINER, dbSql, isPodReady, podName, podsOf, wsrepStatus } from './stack.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 export const NAD_CRD = 'network-attachment-definitions.k8s.cni.cncf.io';
@@ -51,10 +54,27 @@ const inSubnet = (ip: string, subnet: Cidr): boolean => {
   return parsed !== undefined && cidrContains(subnet, parsed);
 };
 
-export interface MemberNet { pod: string; net1: string[]; nodeAddress: string; incoming: string }
+export interface MemberNet {
+  pod: string;
+  net1: string[];
+  nodeAddress: string;
+  incoming: string;
+  /** Established connections on the Galera port inside the member; undefined when they could not be read. */
+  galera?: TcpConnection[] | undefined;
+}
+
+const DEFAULT_GALERA_PORT = 4567;
+
+/** The Galera port of a db pod: its mariadb container's port named "galera" (the chart's db.ports.galera). */
+export function galeraPortOf(pod: V1Pod): number {
+  const c = pod.spec?.containers.find((x) => x.name === DB_CONTAINER);
+  return c?.ports?.find((p) => p.name === 'galera')?.containerPort ?? DEFAULT_GALERA_PORT;
+}
 
 export function judgeMultinet(members: readonly MemberNet[], subnet: Cidr, subnetText: string): string[] {
   const problems: string[] = [];
+  // Which member owns each net1 address, to name the peer of a connection.
+  const owner = new Map(members.flatMap((m) => m.net1.map((ip) => [ip, m.pod] as const)));
   for (const m of members) {
     const inNet = m.net1.filter((ip) => inSubnet(ip, subnet));
     if (m.net1.length === 0) problems.push(`${m.pod} has no net1 interface (no secondary network attached)`);
@@ -62,6 +82,19 @@ export function judgeMultinet(members: readonly MemberNet[], subnet: Cidr, subne
     if (!inSubnet(m.nodeAddress, subnet)) problems.push(`${m.pod}'s Galera replication address wsrep_node_address=${m.nodeAddress || '(unset)'} is not in ${subnetText}`);
     const outside = m.incoming.split(',').filter((a) => a.trim() && !inSubnet(a, subnet));
     if (outside.length) problems.push(`${m.pod} sees wsrep_incoming_addresses outside ${subnetText}: ${outside.join(', ')}`);
+    if (m.galera === undefined) {
+      problems.push(`${m.pod}: its TCP connections could not be read, so Galera traffic over net1 is not shown`);
+      continue;
+    }
+    if (members.length > 1 && m.galera.length === 0) problems.push(`${m.pod} has no established Galera connection to any peer`);
+    for (const c of m.galera) {
+      const link = `${c.local.ip}:${c.local.port} ↔ ${c.remote.ip}:${c.remote.port}`;
+      if (!inSubnet(c.local.ip, subnet) || !inSubnet(c.remote.ip, subnet)) {
+        problems.push(`${m.pod} talks Galera outside ${subnetText} (not over net1): ${link}`);
+      } else if (!m.net1.includes(c.local.ip) || owner.get(c.remote.ip) === undefined || owner.get(c.remote.ip) === m.pod) {
+        problems.push(`${m.pod} has a Galera connection ${link} that is not between its net1 address and another member's`);
+      }
+    }
   }
   return problems;
 }
@@ -69,7 +102,7 @@ export function judgeMultinet(members: readonly MemberNet[], subnet: Cidr, subne
 export const r7Multinet: Requirement = {
   id: 'R7',
   title: 'Galera over a secondary network',
-  checks: "Each db pod's Multus network-status shows a net1 interface with an address in the subnet of its NetworkAttachmentDefinition, and each Galera member's wsrep_node_address and the wsrep_incoming_addresses are in that subnet. Skipped when the cluster has no Multus (no NetworkAttachmentDefinition CRD) or the release does not enable its secondary network (networks.secondary.enabled false).",
+  checks: "Each db pod's Multus network-status shows a net1 interface with an address in the subnet of its NetworkAttachmentDefinition; each Galera member's wsrep_node_address and the wsrep_incoming_addresses are in that subnet; and every established TCP connection on the Galera port inside each member (read from the kernel's /proc/net/tcp and tcp6) joins its net1 address to another member's net1 address, at least one per member. Skipped when the cluster has no Multus (no NetworkAttachmentDefinition CRD) or the release does not enable its secondary network (networks.secondary.enabled false).",
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     const crd = await ctx.kube.kubectl(['get', 'crd', NAD_CRD, '-o', 'name'], { ev, clusterScope: true, allowFailure: true });
@@ -93,15 +126,22 @@ export const r7Multinet: Requirement = {
       const net1 = parseNetworkStatus(p).filter((s) => s.interface === 'net1').flatMap((s) => s.ips ?? []);
       let nodeAddress = '';
       let incoming = '';
+      let galera: TcpConnection[] | undefined;
+      const port = galeraPortOf(p);
       if (isPodReady(p)) {
         nodeAddress = (await dbSql(ctx.kube, podName(p), "SELECT @@wsrep_node_address", ev).catch(() => []))[0]?.[0] ?? '';
         incoming = (await wsrepStatus(ctx.kube, podName(p)).catch((): Record<string, string> => ({}))).wsrep_incoming_addresses ?? '';
+        const tcp = await ctx.kube.exec(podName(p), DB_CONTAINER, ['cat', '/proc/net/tcp', '/proc/net/tcp6'], { ev });
+        if (tcp.code === 0 || tcp.stdout.includes('local_address')) galera = establishedOnPort(parseProcNetTcp(tcp.stdout), port);
       }
+      const links = galera?.map((c) => `${c.local.ip}:${c.local.port}↔${c.remote.ip}:${c.remote.port}`).join(' ') ?? '(not read)';
       ev.add(`  ${podName(p)}: net1=${net1.join(',') || '(none)'} wsrep_node_address=${nodeAddress || '(unset)'} wsrep_incoming_addresses=${incoming || '-'}`);
-      members.push({ pod: podName(p), net1, nodeAddress, incoming });
+      ev.add(`    established on Galera port ${port}: ${links || '(none)'}`);
+      members.push({ pod: podName(p), net1, nodeAddress, incoming, galera });
+      if (galera) ev.measure(`${podName(p)}.galeraConnections`, galera.length);
     }
     ev.measure('members', members.length);
-    return verdictOf(judgeMultinet(members, subnet, subnetText), `all ${members.length} db members have net1 in ${subnetText} and replicate over it`);
+    return verdictOf(judgeMultinet(members, subnet, subnetText), `all ${members.length} db members have net1 in ${subnetText}; every Galera connection runs between their net1 addresses`);
   },
 };
 

@@ -12,7 +12,8 @@ import { judgeGalera, type MemberFacts } from '../../../src/prove/requirements/r
 import { judgeLoad, judgeMarker, proveSnippet } from '../../../src/prove/requirements/r3-nginx.js';
 import { judgeOwnPage, judgeServiceAnswers } from '../../../src/prove/requirements/r4-page.js';
 import { engineOf, judgeDbIsolation } from '../../../src/prove/requirements/r5-reachability.js';
-import { judgeMultinet, requestedNetworks, subnetOfConfig } from '../../../src/prove/requirements/r7-multinet.js';
+import { galeraPortOf, judgeMultinet, requestedNetworks, subnetOfConfig, type MemberNet } from '../../../src/prove/requirements/r7-multinet.js';
+import type { TcpConnection } from '../../../src/prove/proc-net.js';
 import { judgePlacement, nodeInfo, termMatches, tolerates } from '../../../src/prove/requirements/r8-placement.js';
 import { judgeEvents, parseSse, unsettledReason, type SeenEvent } from '../../../src/prove/requirements/r9-podwatch.js';
 import { judgeOwnership } from '../../../src/prove/requirements/r10-helm.js';
@@ -137,15 +138,39 @@ describe('R5 reachability', () => {
 
 describe('R7 secondary network', () => {
   const subnet = parseCidr('10.99.0.0/24') as Cidr;
-  it('db members with net1 in the subnet replicating over it pass', () => {
-    assert.deepEqual(judgeMultinet([{ pod: 'db-0', net1: ['10.99.0.10'], nodeAddress: '10.99.0.10', incoming: '10.99.0.10:3306,10.99.0.11:3306' }], subnet, '10.99.0.0/24'), []);
+  const conn = (l: string, lp: number, r: string, rp: number): TcpConnection => ({ local: { ip: l, port: lp }, remote: { ip: r, port: rp }, state: 'ESTABLISHED' });
+  const healthy = (): MemberNet[] => [
+    { pod: 'db-0', net1: ['10.99.0.10'], nodeAddress: '10.99.0.10', incoming: '10.99.0.10:3306,10.99.0.11:3306', galera: [conn('10.99.0.10', 4567, '10.99.0.11', 51000)] },
+    { pod: 'db-1', net1: ['10.99.0.11'], nodeAddress: '10.99.0.11', incoming: '10.99.0.10:3306,10.99.0.11:3306', galera: [conn('10.99.0.11', 51000, '10.99.0.10', 4567)] },
+  ];
+  it('db members with net1 in the subnet whose Galera connections join their net1 addresses pass', () => {
+    assert.deepEqual(judgeMultinet(healthy(), subnet, '10.99.0.0/24'), []);
   });
   it('no net1, or Galera on the pod network, fails', () => {
-    assert.deepEqual(judgeMultinet([{ pod: 'db-0', net1: [], nodeAddress: '10.244.1.4', incoming: '10.244.1.4:3306' }], subnet, '10.99.0.0/24'), [
+    assert.deepEqual(judgeMultinet([{ pod: 'db-0', net1: [], nodeAddress: '10.244.1.4', incoming: '10.244.1.4:3306', galera: [] }, { pod: 'db-1', net1: [], nodeAddress: '', incoming: '' }], subnet, '10.99.0.0/24'), [
       'db-0 has no net1 interface (no secondary network attached)',
       "db-0's Galera replication address wsrep_node_address=10.244.1.4 is not in 10.99.0.0/24",
       'db-0 sees wsrep_incoming_addresses outside 10.99.0.0/24: 10.244.1.4:3306',
+      'db-0 has no established Galera connection to any peer',
+      'db-1 has no net1 interface (no secondary network attached)',
+      "db-1's Galera replication address wsrep_node_address=(unset) is not in 10.99.0.0/24",
+      'db-1: its TCP connections could not be read, so Galera traffic over net1 is not shown',
     ]);
+  });
+  it('configured for net1 but talking over eth0 fails on the connections alone', () => {
+    // The configuration looks right; a peer was dialled at its pod IP (its DNS name), so the traffic runs on eth0.
+    const members = healthy();
+    (members[0] as MemberNet).galera = [conn('10.99.0.10', 4567, '10.99.0.11', 51000), conn('10.244.1.4', 4567, '10.244.2.7', 40100)];
+    (members[1] as MemberNet).galera = [conn('10.99.0.11', 51000, '10.99.0.10', 4567), conn('10.99.0.11', 51001, '10.99.0.99', 4567)];
+    assert.deepEqual(judgeMultinet(members, subnet, '10.99.0.0/24'), [
+      'db-0 talks Galera outside 10.99.0.0/24 (not over net1): 10.244.1.4:4567 ↔ 10.244.2.7:40100',
+      "db-1 has a Galera connection 10.99.0.11:51001 ↔ 10.99.0.99:4567 that is not between its net1 address and another member's",
+    ]);
+  });
+  it('takes the Galera port from the pod (the mariadb container\'s port named galera), 4567 otherwise', () => {
+    const pod = (ports: { name: string; containerPort: number }[]): V1Pod => ({ spec: { containers: [{ name: 'mariadb', ports }] } });
+    assert.equal(galeraPortOf(pod([{ name: 'mysql', containerPort: 3306 }, { name: 'galera', containerPort: 14567 }])), 14567);
+    assert.equal(galeraPortOf(pod([])), 4567);
   });
   it('reads the subnet from whereabouts or host-local IPAM and the requested networks from the annotation', () => {
     assert.equal(subnetOfConfig('{"type":"macvlan","ipam":{"type":"whereabouts","range":"10.99.0.0/24"}}'), '10.99.0.0/24');
