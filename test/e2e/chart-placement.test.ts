@@ -58,7 +58,9 @@ describe('chart placement presets on the local cluster', { timeout: 20 * 60_000 
     const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'default', valuesFiles: [join(webstackChartDir, 'values-local.yaml')] }));
     const web = placedDeployment(workload(objs, 'Deployment', 'web'), 'placed-web', 3);
     const db = placedDeployment(workload(objs, 'StatefulSet', 'db'), 'placed-db', 3);
-    await kubectl(['apply', '-f', '-'], [web, db].map((o) => stringify(o)).join('---\n'));
+    // values-local attaches the db to the secondary network: its pods start only once the NAD exists.
+    const net1 = objs.filter((o) => o.kind === 'NetworkAttachmentDefinition' || o.kind === 'MultiNetworkPolicy');
+    await kubectl(['apply', '-f', '-'], [...net1, web, db].map((o) => stringify(o)).join('---\n'));
     await kubectl(['rollout', 'status', 'deployment/placed-web', 'deployment/placed-db', '--timeout=180s']);
     const pods = JSON.parse(await kubectl(['get', 'pods', '-o', 'json'])) as PodList;
     const nodesOf = (name: string): string[] => pods.items.filter((p) => p.metadata.labels?.['kstack.io/placement-test'] === name).map((p) => p.spec.nodeName ?? '');
