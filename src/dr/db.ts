@@ -19,6 +19,8 @@ export const DB_ENV = {
   port: 'KSTACK_DR_DB_PORT',
   user: 'KSTACK_DR_DB_USER',
   password: 'KSTACK_DR_DB_PASSWORD',
+  /** DNS domain of the members' stable names (<member>.<domain>): set, a TCP target is pinned to one member. */
+  memberDomain: 'KSTACK_DR_DB_MEMBER_DOMAIN',
 } as const;
 
 /** Reads the server to back up from / restore into: a socket, or host and port; user; password or password file. */
@@ -36,6 +38,10 @@ export function parseDbTarget(env: NodeJS.ProcessEnv, readFile: (p: string) => s
     try {
       password = readFile(file).replace(/\r?\n$/, '');
     } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') {
+        const key = file.split('/').at(-1) ?? file;
+        throw new UserError(`${DB_ENV.password}_FILE: ${file} does not exist: the mounted Secret has no key '${key}' (with db.auth.existingSecret, add that key to the Secret)`);
+      }
       throw new UserError(`${DB_ENV.password}_FILE: cannot read ${file} (${messageOf(err)}); mount the Secret there or fix the path`);
     }
   }
@@ -53,6 +59,46 @@ export function clientEnv(t: DbTarget): NodeJS.ProcessEnv {
 
 export function describeTarget(t: DbTarget): string {
   return t.socket ? `${t.user}@${t.socket}` : `${t.user}@${t.host}:${t.port}`;
+}
+
+/**
+ * The target pinned to one member: its stable name `<hostname>.<domain>` (a StatefulSet pod behind a headless
+ * Service; mariadbd's @@hostname is the pod name). Refuses anything that is not a DNS label.
+ */
+export function memberTarget(t: DbTarget, hostname: string, domain: string): DbTarget {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(hostname)) throw new UserError(`the server behind ${describeTarget(t)} calls itself '${hostname}', which is not a member name (a DNS label); unset ${DB_ENV.memberDomain} or point ${DB_ENV.host} at the members' Service`);
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(domain)) throw new UserError(`${DB_ENV.memberDomain}: '${domain}' is not a DNS domain`);
+  return { ...t, host: `${hostname}.${domain}` };
+}
+
+async function serverHostname(t: DbTarget): Promise<string> {
+  let conn: mariadb.Connection;
+  try {
+    conn = await connect(t);
+  } catch (err) {
+    throw new UserError(`cannot connect to the database ${describeTarget(t)}: ${messageOf(err)}; check KSTACK_DR_DB_* and that the server runs`);
+  }
+  try {
+    const [row] = await conn.query<{ h: string }[]>('SELECT @@hostname AS h');
+    return row?.h ?? '';
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Pins a TCP target that names a load-balanced Service to the one member that answered, so that every
+ * session of a backup (our snapshot session and mariadb-dump) or a restore reaches the same server for its
+ * whole duration. Without KSTACK_DR_DB_MEMBER_DOMAIN (or over a socket) the target is used as it is.
+ */
+export async function pinMember(t: DbTarget, env: NodeJS.ProcessEnv): Promise<{ target: DbTarget; member: string | undefined }> {
+  const domain = env[DB_ENV.memberDomain];
+  if (t.socket || !domain) return { target: t, member: undefined };
+  const member = await serverHostname(t);
+  const pinned = memberTarget(t, member, domain);
+  const again = await serverHostname(pinned);
+  if (again !== member) throw new UserError(`${describeTarget(pinned)} answers as '${again}', not '${member}'; check ${DB_ENV.memberDomain} (the db headless Service's domain)`);
+  return { target: pinned, member };
 }
 
 export function connect(t: DbTarget): Promise<mariadb.Connection> {

@@ -8,7 +8,7 @@ import { UserError, messageOf } from '../util/errors.js';
 import { createProgress, type Progress } from '../util/progress.js';
 import { runBackup } from './backup.js';
 import { listCatalog, type CatalogEntry } from './catalog.js';
-import { parseDbTarget } from './db.js';
+import { describeTarget, parseDbTarget, pinMember } from './db.js';
 import { parseKey, type EncryptionKey } from './encrypt.js';
 import type { Manifest, Verification } from './manifest.js';
 import { parseRetentionPolicy, runRetention, type RetentionDecision } from './retention.js';
@@ -43,7 +43,12 @@ function storeFrom(env: NodeJS.ProcessEnv): ObjectStore {
 export async function backupCommand(ctx: DrContext): Promise<Manifest> {
   const store = storeFrom(ctx.env);
   try {
-    return await runBackup({ db: parseDbTarget(ctx.env), store, key: loadKey(ctx.env), progress: ctx.progress, member: ctx.env.KSTACK_DR_MEMBER || ctx.env.HOSTNAME });
+    const { target, member } = await ctx.progress.step('choose a Synced member to back up from', async (step) => {
+      const pinned = await pinMember(parseDbTarget(ctx.env), ctx.env);
+      step.detail(describeTarget(pinned.target));
+      return pinned;
+    });
+    return await runBackup({ db: target, store, key: loadKey(ctx.env), progress: ctx.progress, member: member ?? (ctx.env.KSTACK_DR_MEMBER || undefined) });
   } finally {
     store.destroy();
   }
@@ -61,7 +66,8 @@ export async function verifyCommand(ctx: DrContext, backupId?: string): Promise<
 export async function restoreCommand(ctx: DrContext, backupId?: string, afterDump?: RestoreOptions['afterDump']): Promise<RestoreResult> {
   const store = storeFrom(ctx.env);
   try {
-    return await runRestore({ store, key: loadKey(ctx.env), target: parseDbTarget(ctx.env), progress: ctx.progress, backupId, afterDump });
+    const { target } = await pinMember(parseDbTarget(ctx.env), ctx.env);
+    return await runRestore({ store, key: loadKey(ctx.env), target, progress: ctx.progress, backupId, afterDump });
   } finally {
     store.destroy();
   }

@@ -12,7 +12,7 @@ import * as mariadb from 'mariadb';
 import { run } from '../util/exec.js';
 import { advertisedHost, clusterAddress } from './address.js';
 import { messageOf } from '../util/errors.js';
-import { type AgentConfig, dropExtraUsersSql, initialSql, myCnfPath, renderMyCnf, selfMember, socketPath } from './config.js';
+import { type AgentConfig, drAccountsSql, dropExtraUsersSql, initialSql, myCnfPath, renderMyCnf, selfMember, socketPath } from './config.js';
 import { decideStart, donorOrder, hasLeftGroup, isAlive, isSynced, ordinalOf, sstDonorOption, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
 import { NIL_UUID, formatGrastate, formatPosition, parseGrastate, parseRecoveredPosition, type Position } from './position.js';
 import { parseReport } from './report.js';
@@ -98,6 +98,8 @@ export class Agent {
   private exited: Promise<number> | undefined;
   /** Where peers reach our Galera/IST/SST (advertisedHost). */
   private advertise: string | undefined;
+  /** The DR Jobs' accounts were ensured by this process (once per start, on a Synced member). */
+  private drAccountsDone = false;
   /** The peers' reports from the round that decided: their addresses build wsrep_cluster_address. */
   private lastViews: PeerView[] = [];
 
@@ -286,6 +288,33 @@ export class Agent {
     }
   }
 
+  /** The DR accounts whose password file is there (a missing key in an existingSecret is logged, not fatal). */
+  private drAccountPasswords(): { role: 'backup' | 'restore'; user: string; password: string }[] {
+    return this.cfg.drAccounts.flatMap((a) => {
+      try {
+        return [{ role: a.role, user: a.user, password: readSecret(a.passwordFile, `drAccounts ${a.user}`) }];
+      } catch (err) {
+        this.log('DR account skipped: its password is missing; add the key to the db Secret (db.auth.existingSecret) and restart the member', { user: a.user, error: messageOf(err) });
+        return [];
+      }
+    });
+  }
+
+  /**
+   * Upgrades from a chart without the DR accounts: a Synced member makes sure they exist with the Secret's
+   * password (idempotent; on Galera the statements replicate to every member).
+   */
+  private async ensureDrAccounts(conn: mariadb.Connection): Promise<void> {
+    const dr = this.drAccountPasswords();
+    try {
+      for (const stmt of drAccountsSql(dr)) await conn.query(stmt);
+      this.drAccountsDone = true;
+      if (dr.length > 0) this.log('DR accounts ensured', { users: dr.map((a) => a.user) });
+    } catch (err) {
+      this.log('ensuring the DR accounts failed; retrying', { error: messageOf(err) });
+    }
+  }
+
   /** Waits for SQL, creates the accounts on a new cluster, then keeps the live status fresh until mariadbd exits. */
   private async superviseUntilExit(decision: Decision, rootPassword: string): Promise<number> {
     // Joiners get the accounts with the data (SST/IST). A bootstrapper sets them up when root still has
@@ -307,9 +336,11 @@ export class Agent {
         if (!accountsDone) {
           const app = this.cfg.app ? { ...this.cfg.app, password: readSecret(this.cfg.app.passwordFile, 'app.passwordFile') } : undefined;
           const accounts: { User: string; Host: string }[] = await conn.query('SELECT User, Host FROM mysql.user');
-          for (const stmt of [...dropExtraUsersSql(accounts, app?.user), ...initialSql(rootPassword, app)]) await conn.query(stmt);
+          const dr = this.drAccountPasswords();
+          for (const stmt of [...dropExtraUsersSql(accounts, app?.user, this.cfg.drAccounts.map((a) => a.user)), ...initialSql(rootPassword, app, dr)]) await conn.query(stmt);
           accountsDone = true;
-          this.log('accounts created', { app: this.cfg.app?.user ?? null });
+          this.drAccountsDone = true;
+          this.log('accounts created', { app: this.cfg.app?.user ?? null, dr: dr.map((a) => a.user) });
         }
         this.sqlOk = true;
         this.lastSqlAt = performance.now();
@@ -337,6 +368,7 @@ export class Agent {
           this.plan = `running (${decision.reason})`;
           this.log('mariadbd answers SQL', { wsrep: this.wsrep });
         }
+        if (!this.drAccountsDone && this.ready()) await this.ensureDrAccounts(conn);
       } catch (err) {
         this.sqlOk = false;
         if (this.phase === 'running') this.log('status query failed', { error: messageOf(err) });

@@ -38,6 +38,12 @@ export interface AgentConfig {
   rootPasswordFile: string;
   /** Optional application account created with the new cluster. */
   app: { user: string; passwordFile: string; database: string } | undefined;
+  /**
+   * Accounts of the backup and restore Jobs (src/dr), reached over TCP from their pods: created with a new
+   * cluster and ensured on every start of a Synced member (an upgrade from a chart without them). Empty when
+   * backups are off.
+   */
+  drAccounts: DrAccount[];
   /** Extra lines for the [mysqld] section (tuning from values). */
   extraMysqld: string[];
   /** How often peers are polled while waiting, and the live status refreshed. */
@@ -51,6 +57,13 @@ export interface AgentConfig {
   secondaryInterface: string | undefined;
   /** This pod's IP (POD_IP, from the downward API); advertised instead of the DNS name when set. */
   podIp: string | undefined;
+}
+
+/** An account of the DR Jobs: `backup` dumps (least privileges), `restore` loads a dump and replays binlogs. */
+export interface DrAccount {
+  role: 'backup' | 'restore';
+  user: string;
+  passwordFile: string;
 }
 
 type Json = Record<string, unknown>;
@@ -130,6 +143,19 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
     if (!/^[A-Za-z0-9_]{1,64}$/.test(app.database)) throw new Error('app.database: letters, digits and _ only (1-64)');
     if (!/^[A-Za-z0-9_]{1,80}$/.test(app.user)) throw new Error('app.user: letters, digits and _ only (1-80)');
   }
+  const drRaw = raw.drAccounts ?? [];
+  if (!Array.isArray(drRaw)) throw new Error('drAccounts: must be a list of {role, user, passwordFile}');
+  const drAccounts = drRaw.map((a: unknown, i): DrAccount => {
+    const where = `drAccounts[${i}].`;
+    if (!isObject(a)) throw new Error(`drAccounts[${i}]: must be an object {role, user, passwordFile}`);
+    const role = a.role;
+    if (role !== 'backup' && role !== 'restore') throw new Error(`${where}role: must be "backup" or "restore", not ${JSON.stringify(role)}`);
+    const user = str(a, 'user', where);
+    if (!/^[A-Za-z0-9_]{1,80}$/.test(user)) throw new Error(`${where}user: letters, digits and _ only (1-80)`);
+    if (user === 'root' || user === app?.user) throw new Error(`${where}user: "${user}" is already root's or the app's account; choose another name`);
+    return { role, user, passwordFile: str(a, 'passwordFile', where) };
+  });
+  if (new Set(drAccounts.map((a) => a.user)).size !== drAccounts.length) throw new Error('drAccounts: user names must be unique');
   const extra = raw.extraMysqld ?? [];
   if (!Array.isArray(extra) || extra.some((l) => typeof l !== 'string' || l.includes('\n'))) throw new Error('extraMysqld: must be a list of single-line strings');
   const pollMs = raw.pollMs ?? 1000;
@@ -158,6 +184,7 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
     sstMethod: sst,
     rootPasswordFile: str(raw, 'rootPasswordFile', ''),
     app,
+    drAccounts,
     extraMysqld: extra as string[],
     pollMs,
     binlog,
@@ -264,16 +291,48 @@ const q = sqlString;
 
 /**
  * mariadb-install-db leaves password-less accounts behind (root@<hostname>, root@::1, anonymous ones):
- * DROP USER statements for every account that is not root@localhost, root@127.0.0.1 or the app's.
+ * DROP USER statements for every account that is not root@localhost, root@127.0.0.1, the app's or a DR
+ * Job's (`keepUsers`, at '%').
  */
-export function dropExtraUsersSql(accounts: readonly { User: string; Host: string }[], appUser?: string): string[] {
+export function dropExtraUsersSql(accounts: readonly { User: string; Host: string }[], appUser?: string, keepUsers: readonly string[] = []): string[] {
   const keep = (a: { User: string; Host: string }): boolean =>
-    (a.User === 'root' && (a.Host === 'localhost' || a.Host === '127.0.0.1')) || a.User === 'mariadb.sys' || (appUser !== undefined && a.User === appUser && a.Host === '%');
+    (a.User === 'root' && (a.Host === 'localhost' || a.Host === '127.0.0.1')) || a.User === 'mariadb.sys' ||
+    (a.Host === '%' && ((appUser !== undefined && a.User === appUser) || keepUsers.includes(a.User)));
   return accounts.filter((a) => !keep(a)).map((a) => `DROP USER IF EXISTS ${q(a.User)}@${q(a.Host)}`);
 }
 
-/** SQL that sets the root password and creates the application account; idempotent, run once on a new cluster. */
-export function initialSql(rootPassword: string, app?: { user: string; password: string; database: string }): string[] {
+/**
+ * Privileges of the backup account: what `mariadb-dump --single-transaction --master-data=2 --gtid --routines
+ * --triggers --events` and the backup's own snapshot session need. SELECT on *.* (tables, and mysql.proc for
+ * routines), SHOW VIEW, TRIGGER, EVENT; LOCK TABLES; RELOAD for FLUSH TABLES WITH READ LOCK; REPLICATION
+ * CLIENT (BINLOG MONITOR since 10.5) for SHOW MASTER STATUS. Nothing that writes.
+ */
+export const BACKUP_PRIVILEGES = 'SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES, RELOAD, REPLICATION CLIENT';
+
+/**
+ * The DR Jobs' accounts at '%' (they log in over TCP from their own pods), password from the Secret;
+ * idempotent (CREATE … IF NOT EXISTS, then ALTER USER so a changed Secret takes effect, then GRANT).
+ *
+ * The restore account gets ALL PRIVILEGES ON *.* (without GRANT OPTION), deliberately: a restore drops and
+ * re-creates the backed-up databases, creates views, triggers, routines and events with the DEFINER of the
+ * original (SET USER), and point-in-time recovery replays binlog row events (BINLOG REPLAY) with their
+ * session GTID and server ids — a set that is, in effect, everything but granting, and that differs between
+ * server versions. It is a separate account with its own Secret key, mounted only into the restore Job, so
+ * the scheduled backup and verify Jobs never hold a password that can write.
+ */
+export function drAccountsSql(accounts: readonly { role: DrAccount['role']; user: string; password: string }[]): string[] {
+  return accounts.flatMap((a) => [
+    `CREATE USER IF NOT EXISTS ${q(a.user)}@'%' IDENTIFIED BY ${q(a.password)}`,
+    `ALTER USER ${q(a.user)}@'%' IDENTIFIED BY ${q(a.password)}`,
+    `GRANT ${a.role === 'backup' ? BACKUP_PRIVILEGES : 'ALL PRIVILEGES'} ON *.* TO ${q(a.user)}@'%'`,
+  ]);
+}
+
+/**
+ * SQL that sets the root password and creates the application account and the DR Jobs' accounts;
+ * idempotent, run once on a new cluster.
+ */
+export function initialSql(rootPassword: string, app?: { user: string; password: string; database: string }, drAccounts: readonly { role: DrAccount['role']; user: string; password: string }[] = []): string[] {
   const sql = [
     `ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD(${q(rootPassword)}) OR unix_socket`,
     `CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ${q(rootPassword)}`,
@@ -287,5 +346,6 @@ export function initialSql(rootPassword: string, app?: { user: string; password:
       `GRANT ALL PRIVILEGES ON \`${app.database}\`.* TO ${q(app.user)}@'%'`,
     );
   }
+  sql.push(...drAccountsSql(drAccounts));
   return sql;
 }

@@ -67,6 +67,11 @@ describe('webstack chart backup: enabled', () => {
     assert.equal(pod.initContainers?.[0]?.name, 'agent-install', 'Node.js and kstack are copied in as for the db members');
     const secrets = (pod.volumes ?? []).map((v) => v.secret?.secretName).filter(Boolean);
     assert.deepEqual(secrets.sort(), ['ws-webstack-backup-key', 'ws-webstack-backup-storage', 'ws-webstack-db']);
+    // Its own read-only account, one member pinned under the headless Service, and only its own password mounted.
+    assert.equal(env.KSTACK_DR_DB_USER, 'kstack_backup');
+    assert.equal(env.KSTACK_DR_DB_PASSWORD_FILE, '/etc/webstack-db/secret/mariadb-backup-password');
+    assert.equal(env.KSTACK_DR_DB_MEMBER_DOMAIN, 'ws-webstack-db-headless.shop.svc.cluster.local');
+    assert.deepEqual(pod.volumes?.find((v) => v.name === 'db-secret')?.secret?.items, [{ key: 'mariadb-backup-password', path: 'mariadb-backup-password' }]);
     assert.equal(pod.restartPolicy, 'Never');
     assert.equal(pod.securityContext?.runAsNonRoot, true);
   });
@@ -136,6 +141,26 @@ describe('webstack chart backup: enabled', () => {
     const job = named(objs, 'Job', 'ws-webstack-backup-restore-r1') as k8s.V1Job;
     assert.deepEqual(job.spec?.template.spec?.containers[0]?.command?.slice(-5), ['/opt/webstack-agent/kstack/dist/src/dr/pitr-main.js', 'restore', '--backup-id=20261125T180512Z-3fa9c1', '--to-time=2026-11-25T18:30:00Z', '--source-prefix=old/ws']);
     assert.equal(job.spec?.backoffLimit, 0);
+    const c = job.spec?.template.spec?.containers[0];
+    assert.ok(c);
+    assert.equal(envOf(c).KSTACK_DR_DB_USER, 'kstack_restore');
+    assert.deepEqual(job.spec?.template.spec?.volumes?.find((v) => v.name === 'db-secret')?.secret?.items, [{ key: 'mariadb-restore-password', path: 'mariadb-restore-password' }]);
+  });
+
+  it('creates the Jobs\' accounts through the db agent, with passwords from the db Secret; the archiver stays root on the socket', async () => {
+    const objs = await render(on());
+    const cfg = parseAgentConfig(JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? '{}'), { HOSTNAME: 'ws-webstack-db-0' });
+    assert.deepEqual(cfg.drAccounts, [
+      { role: 'backup', user: 'kstack_backup', passwordFile: '/etc/webstack-db/secret/mariadb-backup-password' },
+      { role: 'restore', user: 'kstack_restore', passwordFile: '/etc/webstack-db/secret/mariadb-restore-password' },
+    ]);
+    const secret = one(objs, 'Secret', 'db') as k8s.V1Secret;
+    for (const key of ['mariadb-backup-password', 'mariadb-restore-password']) assert.match(Buffer.from(secret.data?.[key] ?? '', 'base64').toString(), /^[A-Za-z0-9]{32}$/, key);
+    const a = sts(objs).spec?.template.spec?.containers.find((x) => x.name === 'binlog-archiver');
+    assert.ok(a);
+    assert.equal(envOf(a).KSTACK_DR_DB_USER, 'root');
+    const off = parseAgentConfig(JSON.parse(configMapData(one(await render({}), 'ConfigMap', 'db'))['agent.json'] ?? '{}'), { HOSTNAME: 'ws-webstack-db-0' });
+    assert.deepEqual(off.drAccounts, [], 'no DR accounts without backups');
   });
 
   it('uses backup.image for the Jobs when set, and places them as told', async () => {

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { keyUnder, parseStorageConfig } from '../../../src/dr/s3.js';
 import { backupIdTime, compareTables, isBackupId, newBackupId, parseManifest, parseVerification, type Manifest } from '../../../src/dr/manifest.js';
 
+import { memberTarget, parseDbTarget } from '../../../src/dr/db.js';
+
 const base = { KSTACK_DR_S3_BUCKET: 'backups', KSTACK_DR_S3_ACCESS_KEY_ID: 'AK', KSTACK_DR_S3_SECRET_ACCESS_KEY: 'SK' };
 const noFiles = (p: string): string => { throw new Error(`ENOENT: ${p}`); };
 
@@ -101,5 +103,22 @@ describe('manifest', () => {
     const v = { format: 1, backupId: manifest.id, ok: true, verifiedAt: '2026-11-25T18:10:00.000Z', durationMs: 5, restoredInto: 'scratch mariadbd 10.11', problems: [] };
     assert.deepEqual(parseVerification(v), v);
     assert.throws(() => parseVerification({ ...v, ok: 'yes' }), /field 'ok'/);
+  });
+});
+
+describe('database target', () => {
+  const t = { socket: undefined, host: 'ws-webstack-db.shop.svc.cluster.local', port: 3306, user: 'kstack_backup', password: 'pw' };
+
+  it('pins a Service target to the member that answered, by its stable name', () => {
+    assert.deepEqual(memberTarget(t, 'ws-webstack-db-1', 'ws-webstack-db-headless.shop.svc.cluster.local'), { ...t, host: 'ws-webstack-db-1.ws-webstack-db-headless.shop.svc.cluster.local' });
+    assert.throws(() => memberTarget(t, 'db_1; drop', 'x.svc'), { message: /calls itself 'db_1; drop', which is not a member name/ });
+    assert.throws(() => memberTarget(t, 'db-1', 'bad domain'), { message: /^KSTACK_DR_DB_MEMBER_DOMAIN: 'bad domain' is not a DNS domain/ });
+  });
+
+  it('names the missing Secret key when the password file is not there', () => {
+    const missing = (p: string): string => { throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' }); };
+    assert.throws(() => parseDbTarget({ KSTACK_DR_DB_USER: 'kstack_backup', KSTACK_DR_DB_PASSWORD_FILE: '/etc/webstack-db/secret/mariadb-backup-password' }, missing),
+      { message: /has no key 'mariadb-backup-password' \(with db\.auth\.existingSecret, add that key/ });
+    assert.equal(parseDbTarget({ KSTACK_DR_DB_USER: 'kstack_backup', KSTACK_DR_DB_PASSWORD_FILE: '/p' }, () => 'pw\n').password, 'pw');
   });
 });

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatGrastate, parseGrastate, parseRecoveredPosition } from '../../../src/galera/position.js';
-import { dropExtraUsersSql, initialSql, parseAgentConfig, renderMyCnf, sqlString, statefulSetMembers } from '../../../src/galera/config.js';
+import { BACKUP_PRIVILEGES, drAccountsSql, dropExtraUsersSql, initialSql, parseAgentConfig, renderMyCnf, sqlString, statefulSetMembers } from '../../../src/galera/config.js';
 import { parseReport } from '../../../src/galera/report.js';
 
 const U = '6e3c1d8a-1111-11ef-8000-0242ac120002';
@@ -134,6 +134,48 @@ describe('accounts', () => {
     assert.deepEqual(dropExtraUsersSql(accounts, 'app'), [
       "DROP USER IF EXISTS 'root'@'::1'", "DROP USER IF EXISTS 'root'@'vm'", "DROP USER IF EXISTS ''@'localhost'",
     ]);
+  });
+});
+
+describe('the DR Jobs\' accounts', () => {
+  const dr = [{ role: 'backup' as const, user: 'kstack_backup', password: `b'k` }, { role: 'restore' as const, user: 'kstack_restore', password: 'r' }];
+
+  it('creates each at \'%\' idempotently, re-sets its password from the Secret, and grants by role', () => {
+    assert.deepEqual(drAccountsSql(dr), [
+      "CREATE USER IF NOT EXISTS 'kstack_backup'@'%' IDENTIFIED BY 'b\\'k'",
+      "ALTER USER 'kstack_backup'@'%' IDENTIFIED BY 'b\\'k'",
+      `GRANT ${BACKUP_PRIVILEGES} ON *.* TO 'kstack_backup'@'%'`,
+      "CREATE USER IF NOT EXISTS 'kstack_restore'@'%' IDENTIFIED BY 'r'",
+      "ALTER USER 'kstack_restore'@'%' IDENTIFIED BY 'r'",
+      "GRANT ALL PRIVILEGES ON *.* TO 'kstack_restore'@'%'",
+    ]);
+  });
+
+  it('gives the backup account nothing that writes, and nobody GRANT OPTION', () => {
+    for (const p of ['INSERT', 'UPDATE', 'DELETE', 'CREATE', 'DROP', 'ALTER', 'SUPER', 'ALL']) assert.ok(!BACKUP_PRIVILEGES.split(', ').includes(p), p);
+    assert.ok(drAccountsSql(dr).every((s) => !/GRANT OPTION/.test(s)));
+  });
+
+  it('are part of the new cluster\'s initial SQL, after root and the app', () => {
+    const sql = initialSql('pw', { user: 'app', password: 'x', database: 'app' }, dr);
+    assert.deepEqual(sql.slice(-6), drAccountsSql(dr));
+    assert.equal(initialSql('pw').some((s) => s.includes('kstack_')), false, 'none without backups');
+  });
+
+  it('are kept when the install leftovers are dropped', () => {
+    const accounts = [{ User: 'kstack_backup', Host: '%' }, { User: 'kstack_restore', Host: '%' }, { User: 'kstack_backup', Host: 'localhost' }];
+    assert.deepEqual(dropExtraUsersSql(accounts, 'app', ['kstack_backup', 'kstack_restore']), ["DROP USER IF EXISTS 'kstack_backup'@'localhost'"]);
+  });
+
+  it('are read from the agent config, with bad entries refused by field', () => {
+    const base = { self: 'db-0', rootPasswordFile: '/secrets/root', members: [0, 1, 2].map((i) => ({ name: `db-${i}`, host: `db-${i}.db` })) };
+    const cfg = parseAgentConfig({ ...base, drAccounts: [{ role: 'backup', user: 'kstack_backup', passwordFile: '/s/b' }] });
+    assert.deepEqual(cfg.drAccounts, [{ role: 'backup', user: 'kstack_backup', passwordFile: '/s/b' }]);
+    assert.deepEqual(parseAgentConfig(base).drAccounts, []);
+    assert.throws(() => parseAgentConfig({ ...base, drAccounts: [{ role: 'admin', user: 'x', passwordFile: '/s' }] }), { message: /^drAccounts\[0\]\.role: must be "backup" or "restore"/ });
+    assert.throws(() => parseAgentConfig({ ...base, drAccounts: [{ role: 'backup', user: 'root', passwordFile: '/s' }] }), { message: /^drAccounts\[0\]\.user: "root" is already/ });
+    assert.throws(() => parseAgentConfig({ ...base, drAccounts: [{ role: 'backup', user: 'a b', passwordFile: '/s' }] }), { message: /^drAccounts\[0\]\.user: letters, digits/ });
+    assert.throws(() => parseAgentConfig({ ...base, drAccounts: 'x' }), { message: /^drAccounts: must be a list/ });
   });
 });
 

@@ -5,7 +5,8 @@ Names and shared pieces of the backup component (disaster recovery, src/dr). Eve
   webstack.backup.storageSecret   Secret with the storage credentials (generated from values or existingSecret)
   webstack.backup.keySecret       Secret with the encryption key (generated once and kept, or existingSecret)
   webstack.backup.image           the DR jobs' image: backup.image, or db.image when its repository is empty
-  webstack.backup.env             env of every DR process: storage, key, database (dict "ctx" $)
+  webstack.backup.env             env of every DR process: storage, key, database (dict "ctx" $ "account" backup|restore|root)
+  webstack.backup.dbAccounts      the DR Jobs' database accounts, as the agent config's drAccounts (JSON list)
   webstack.backup.agentInstall    init container copying Node.js and kstack into /opt/webstack-agent
   webstack.backup.jobPod          pod template of a DR Job (dict "ctx" $ "command" "backup" "args" (list))
   webstack.backup.archiver        the binlog archiver sidecar of the db StatefulSet
@@ -33,10 +34,37 @@ Names and shared pieces of the backup component (disaster recovery, src/dr). Eve
 {{- if .Values.backup.image.repository }}{{ .Values.backup.image.pullPolicy }}{{ else }}{{ .Values.db.image.pullPolicy }}{{ end -}}
 {{- end -}}
 
-{{/* Environment of every DR process (src/dr): where the storage is, the key, the database. */}}
+{{/*
+The DR Jobs' database accounts (src/galera/config.ts drAccountsSql): kstack_backup dumps with read-only
+privileges (backup and verify Jobs), kstack_restore loads dumps and replays binlogs (the restore Job only).
+Passwords: keys of the db Secret, each mounted only into the Job that logs in with it.
+*/}}
+{{- define "webstack.backup.accounts" -}}
+{{- toJson (dict
+  "backup" (dict "user" "kstack_backup" "key" "mariadb-backup-password")
+  "restore" (dict "user" "kstack_restore" "key" "mariadb-restore-password")) -}}
+{{- end -}}
+
+{{- define "webstack.backup.dbAccounts" -}}
+{{- $list := list -}}
+{{- if .Values.backup.enabled -}}
+{{- range $role, $a := include "webstack.backup.accounts" . | fromJson -}}
+{{- $list = append $list (dict "role" $role "user" $a.user "passwordFile" (printf "/etc/webstack-db/secret/%s" $a.key)) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $list -}}
+{{- end -}}
+
+{{/*
+Environment of every DR process (src/dr): where the storage is, the key, the database. "account": backup or
+restore (a Job, over TCP: KSTACK_DR_DB_HOST is the client Service, which routes to Synced members only; the
+Job then pins one member by its stable name under KSTACK_DR_DB_MEMBER_DOMAIN for all its sessions), or root
+(the archiver sidecar, over the member's socket).
+*/}}
 {{- define "webstack.backup.env" -}}
 {{- $b := .ctx.Values.backup -}}
 {{- $db := .ctx.Values.db -}}
+{{- $account := index (include "webstack.backup.accounts" .ctx | fromJson) (.account | default "backup") -}}
 - { name: KSTACK_DR_S3_ENDPOINT, value: {{ $b.storage.endpoint | quote }} }
 - { name: KSTACK_DR_S3_BUCKET, value: {{ $b.storage.bucket | quote }} }
 - { name: KSTACK_DR_S3_PREFIX, value: {{ $b.storage.prefix | quote }} }
@@ -47,8 +75,14 @@ Names and shared pieces of the backup component (disaster recovery, src/dr). Eve
 - { name: KSTACK_DR_KEY_FILE, value: /etc/webstack-backup/key/backup-key }
 - { name: KSTACK_DR_DB_HOST, value: {{ printf "%s.%s.svc.%s" (include "webstack.db.name" .ctx) .ctx.Release.Namespace $db.clusterDomain | quote }} }
 - { name: KSTACK_DR_DB_PORT, value: {{ $db.service.port | quote }} }
+- { name: KSTACK_DR_DB_MEMBER_DOMAIN, value: {{ printf "%s.%s.svc.%s" (include "webstack.db.headlessName" .ctx) .ctx.Release.Namespace $db.clusterDomain | quote }} }
+{{- if eq .account "root" }}
 - { name: KSTACK_DR_DB_USER, value: root }
 - { name: KSTACK_DR_DB_PASSWORD_FILE, value: /etc/webstack-db/secret/mariadb-root-password }
+{{- else }}
+- { name: KSTACK_DR_DB_USER, value: {{ $account.user | quote }} }
+- { name: KSTACK_DR_DB_PASSWORD_FILE, value: {{ printf "/etc/webstack-db/secret/%s" $account.key | quote }} }
+{{- end }}
 - { name: KSTACK_DR_RETENTION_COUNT, value: {{ $b.retention.count | quote }} }
 - { name: KSTACK_DR_RETENTION_MAX_AGE_DAYS, value: {{ $b.retention.maxAgeDays | quote }} }
 {{- end -}}
@@ -92,6 +126,8 @@ Names and shared pieces of the backup component (disaster recovery, src/dr). Eve
 {{- define "webstack.backup.jobPod" -}}
 {{- $ := .ctx -}}
 {{- $b := $.Values.backup -}}
+{{- $role := ternary "restore" "backup" (eq .command "restore") -}}
+{{- $account := index (include "webstack.backup.accounts" $ | fromJson) $role -}}
 metadata:
   labels:
     {{- include "webstack.labels" (dict "ctx" $ "component" "backup") | nindent 4 }}
@@ -111,7 +147,7 @@ spec:
       imagePullPolicy: {{ include "webstack.backup.pullPolicy" $ }}
       command: ["/opt/webstack-agent/node", "/opt/webstack-agent/kstack/dist/src/dr/{{ .main | default "main.js" }}", {{ .command | quote }}{{ range .args }}, {{ . | quote }}{{ end }}]
       env:
-        {{- include "webstack.backup.env" (dict "ctx" $) | nindent 8 }}
+        {{- include "webstack.backup.env" (dict "ctx" $ "account" $role) | nindent 8 }}
         - { name: HOME, value: /tmp }
       resources:
         {{- toYaml $b.resources | nindent 8 }}
@@ -125,8 +161,14 @@ spec:
   volumes:
     - { name: agent, emptyDir: {} }
     - { name: tmp, emptyDir: {} }
+    # Only this Job's own password (optional: a db.auth.existingSecret without the key fails in the Job's log,
+    # naming the key, instead of a pod stuck on a mount).
     - name: db-secret
-      secret: { secretName: {{ include "webstack.db.secretName" $ }}, defaultMode: 0440 }
+      secret:
+        secretName: {{ include "webstack.db.secretName" $ }}
+        defaultMode: 0440
+        optional: true
+        items: [{ key: {{ $account.key }}, path: {{ $account.key }} }]
     {{- include "webstack.backup.secretVolumes" $ | nindent 4 }}
 {{- end -}}
 
@@ -142,7 +184,7 @@ stream, so losing a member loses no part of the archive.
   imagePullPolicy: {{ .Values.db.image.pullPolicy }}
   command: ["/opt/webstack-agent/node", "/opt/webstack-agent/kstack/dist/src/dr/binlog-main.js"]
   env:
-    {{- include "webstack.backup.env" (dict "ctx" .) | nindent 4 }}
+    {{- include "webstack.backup.env" (dict "ctx" . "account" "root") | nindent 4 }}
     - name: KSTACK_BINLOG_STREAM
       valueFrom: { fieldRef: { fieldPath: metadata.name } }
     - { name: KSTACK_BINLOG_DIR, value: /var/lib/mysql }

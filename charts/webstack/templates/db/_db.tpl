@@ -43,6 +43,7 @@ Names and the agent config of the db component (MariaDB Galera). Everything else
   "extraMysqld" $extra
   "pollMs" 1000
   "binlog" (eq (include "webstack.backup.archiverEnabled" .) "true")
+  "drAccounts" (include "webstack.backup.dbAccounts" . | fromJsonArray)
 -}}
 {{- toJson $cfg -}}
 {{- end -}}
