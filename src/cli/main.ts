@@ -37,7 +37,7 @@ Usage:
   kstack prove [--only R5,R6]           check every requirement on the running release, with evidence
   kstack watch [flags]                  podwatch: live pod events (see kstack watch --help)
   kstack backup now|list|verify         run a backup, list backups, verify the newest (in the cluster)
-  kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS]
+  kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS [--lean]]
                                         restore the database (point in time from archived binlogs)
   kstack setup                          install and build what kstack needs (idempotent, cached)
   kstack cluster up                     start a local cluster: control plane + 3 nodes, no Docker needed
@@ -252,7 +252,7 @@ as a Job made from the release's backup CronJob, shows its progress and prints i
 
 ${DR_TARGET_FLAGS}`;
 
-const RESTORE_HELP = `kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS]
+const RESTORE_HELP = `kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS [--lean]]
                [--context NAME | --name CLUSTER] [-n NS] [--release NAME]
 
 Restores the release's database from its backups: the backup given (or the newest one before the
@@ -266,6 +266,8 @@ Runs as the chart's restore Job and follows it.
   --into-namespace NS   restore into a copy of the release in namespace NS (installed with the same
                         values; the backup key and storage Secrets are copied) and leave the
                         original untouched
+  --lean                with --into-namespace: the copy runs a standalone db (no Galera), one web
+                        replica and no podwatch (a cheap drill: read the restored data, then delete NS)
 ${DR_TARGET_FLAGS}`;
 
 async function drKube(values: { context?: string; name?: string; namespace?: string }, progress: ReturnType<typeof createProgress>): Promise<Awaited<ReturnType<typeof resolveTarget>>['kube']> {
@@ -297,7 +299,7 @@ async function backupCommand(args: string[]): Promise<number> {
 
 async function restoreCommand(args: string[]): Promise<number> {
   const { values } = parseFlags('restore', args, {
-    ...DR_FLAGS, 'to-time': { type: 'string' }, 'to-gtid': { type: 'string' }, backup: { type: 'string' }, 'into-namespace': { type: 'string' },
+    ...DR_FLAGS, 'to-time': { type: 'string' }, 'to-gtid': { type: 'string' }, backup: { type: 'string' }, 'into-namespace': { type: 'string' }, lean: { type: 'boolean' },
   });
   if (values.help) { process.stdout.write(RESTORE_HELP); return 0; }
   const req = checkRestoreRequest({
@@ -305,6 +307,7 @@ async function restoreCommand(args: string[]): Promise<number> {
     ...(values['to-gtid'] !== undefined ? { toGtid: values['to-gtid'] } : {}),
     ...(values.backup !== undefined ? { backupId: values.backup } : {}),
     ...(values['into-namespace'] !== undefined ? { intoNamespace: values['into-namespace'] } : {}),
+    ...(values.lean === true ? { lean: true } : {}),
   });
   const progress = createProgress();
   const kube = await drKube(values, progress);

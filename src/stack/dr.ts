@@ -22,6 +22,11 @@ export interface RestoreRequest {
   toGtid?: string;
   backupId?: string;
   intoNamespace?: string;
+  /**
+   * With intoNamespace: install the copy lean — a standalone db (one plain MariaDB, no Galera), one web
+   * replica, no podwatch — for a drill that only needs to read the restored data.
+   */
+  lean?: boolean;
 }
 
 /** Checks restore flags before anything touches the cluster; every problem names the flag. */
@@ -37,6 +42,7 @@ export function checkRestoreRequest(r: RestoreRequest): RestoreRequest {
   if (r.intoNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(r.intoNamespace)) {
     throw new UserError(`--into-namespace '${r.intoNamespace}' is not a namespace name (lowercase letters, digits, '-', at most 63)`);
   }
+  if (r.lean === true && r.intoNamespace === undefined) throw new UserError('--lean shapes the copy made with --into-namespace; give --into-namespace NS (an in-place restore keeps the release as it is)');
   return r;
 }
 
@@ -88,11 +94,19 @@ export function restoreValues(values: Values, req: RestoreRequest, id: string, s
 }
 
 /** Values for a copy of the release in another namespace that restores from this one's storage prefix. */
-export function copyValues(values: Values, names: { keySecret: string; storageSecret: string }, prefix: string, namespace: string): Values {
+export function copyValues(values: Values, names: { keySecret: string; storageSecret: string }, prefix: string, namespace: string, lean = false): Values {
   const backup = obj(values.backup);
   const storage = obj(backup.storage);
+  const shape: Values = lean
+    ? {
+      db: { ...obj(values.db), mode: 'standalone' },
+      web: { ...obj(values.web), replicaCount: 1, autoscaling: { ...obj(obj(values.web).autoscaling), enabled: false } },
+      podwatch: { ...obj(values.podwatch), enabled: false },
+    }
+    : {};
   return {
     ...values,
+    ...shape,
     backup: {
       ...backup,
       storage: { ...storage, prefix: `${prefix === '' ? 'webstack' : prefix}-restored-${namespace}`, credentials: { ...obj(storage.credentials), existingSecret: names.storageSecret } },
@@ -235,7 +249,7 @@ export async function runRestoreJob(kube: Kube, release: string, req: RestoreReq
         await kube.kubectl(['apply', '-f', '-'], { clusterScope: true, input: stringify(secretCopy(secret, ns)) });
       }
     });
-    const copy = copyValues(values, names, prefix, ns);
+    const copy = copyValues(values, names, prefix, ns, req.lean === true);
     target = new Kube({ ...kube.opts, namespace: ns });
     await progress.step(`install release '${release}' in namespace ${ns} and wait for it`, () => installCopy(target, release, copy));
     jobValues = restoreValues(copy, req, id, prefix);

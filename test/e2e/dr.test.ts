@@ -1,46 +1,101 @@
 // Backups on the local cluster end to end: `kstack up` turns them on against the cluster's own S3 server
-// (MinIO on the node bridge's gateway, started by `cluster up`), and every db member's binlog archiver
-// ships into its bucket through the release's NetworkPolicies. Not yet here: the backup, verify and
-// restore Jobs (docs/dr.md, "On the local cluster": the backup Job's root login from a pod is refused).
+// (MinIO on the node bridge's gateway, started by `cluster up`); every db member's binlog archiver ships
+// into its bucket; the chart's backup CronJob, run by hand (`kubectl create job --from`), logs in with its
+// own account, backs up one member and leaves a manifest with row counts; the verify CronJob passes and the
+// archivers expose backup_verified_timestamp; `kstack restore --into-namespace` brings the data up in a new
+// namespace, and the restored release's page serves it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type * as k8s from '@kubernetes/client-node';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { clusterLayout } from '../../src/cluster/layout.js';
 import { localS3Config, localS3Credentials, localS3CredentialsFile, LOCAL_S3_BUCKET } from '../../src/cluster/addons/local-s3.js';
 import { networkPlanFor, defaultNodeSettings } from '../../src/cluster/nodes/cluster-nodes.js';
+import { parseManifest, parseVerification, type Manifest } from '../../src/dr/manifest.js';
 import { ObjectStore } from '../../src/dr/s3.js';
+import { Kube } from '../../src/prove/requirements/kube.js';
+import { resolveTarget } from '../../src/prove/run.js';
+import { dbSql } from '../../src/prove/requirements/stack.js';
+import { jobOutcome, resultLine, runRestoreJob } from '../../src/stack/dr.js';
+import { portForward } from '../../src/stack/port-forward.js';
 import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
 import { createProgress } from '../../src/util/progress.js';
 import { eventually } from '../helpers/cluster.js';
 
-const CLUSTER = 'drlocal-e2e';
+const CLUSTER = 'drjobs-e2e';
 const NS = 'webstack';
-const baseDir = mkdtempSync(join(tmpdir(), 'kstack-drlocal-'));
+const RESTORED_NS = 'drjobs-restored';
+const RELEASE = 'web';
+const baseDir = mkdtempSync(join(tmpdir(), 'kstack-drjobs-'));
 const progress = createProgress();
 let result: StackUpResult | undefined;
+let kube: Kube;
+
+function store(): ObjectStore {
+  const creds = localS3Credentials(clusterLayout(CLUSTER, baseDir), false);
+  assert.ok(creds, 'the cluster keeps local S3 credentials');
+  return new ObjectStore(localS3Config(networkPlanFor(CLUSTER, defaultNodeSettings()).gateway, creds, ''));
+}
 
 /** Every key in the local S3 bucket, read from this host with the cluster's kept credentials. */
 async function bucketKeys(): Promise<string[]> {
-  const creds = localS3Credentials(clusterLayout(CLUSTER, baseDir), false);
-  assert.ok(creds, 'the cluster keeps local S3 credentials');
-  const store = new ObjectStore(localS3Config(networkPlanFor(CLUSTER, defaultNodeSettings()).gateway, creds, ''));
+  const s = store();
   try {
-    const list = await store.client.send(new ListObjectsV2Command({ Bucket: LOCAL_S3_BUCKET }));
+    const list = await s.client.send(new ListObjectsV2Command({ Bucket: LOCAL_S3_BUCKET }));
     return (list.Contents ?? []).map((o) => o.Key ?? '');
-  } finally { store.client.destroy(); }
+  } finally { s.destroy(); }
 }
 
-describe('backups on the local cluster (local S3, binlog archiving)', { timeout: 20 * 60_000 }, () => {
+async function bucketJson(key: string): Promise<unknown> {
+  const s = store();
+  try { return JSON.parse((await s.getBytes(key)).toString('utf8')) as unknown; } finally { s.destroy(); }
+}
+
+/** `kubectl create job --from=cronjob/<name>`, then waits for it; returns its result line and logs. */
+async function runFromCronJob(cronJob: string, job: string, timeoutMs: number): Promise<{ result: unknown; logs: string }> {
+  await kube.kubectl(['create', 'job', `--from=cronjob/${cronJob}`, job]);
+  const outcome = await eventually(`Job ${job} finished`, async () => jobOutcome(await kube.json<k8s.V1Job>(['get', 'job', job])), timeoutMs);
+  const logs = (await kube.kubectl(['logs', `job/${job}`, '--all-containers', '--tail=100'], { allowFailure: true })).stdout;
+  assert.equal(outcome, 'succeeded', `Job ${job} ${outcome}; its log:\n${logs}`);
+  return { result: resultLine(logs), logs };
+}
+
+const firstDbPod = `${RELEASE}-webstack-db-0`;
+const MARKS = 'kstack_drjobs.marks';
+
+async function visitsIn(k: Kube, pod: string): Promise<number> {
+  const rows = await dbSql(k, pod, 'SELECT visits FROM app.webinfo_visits WHERE id = 1');
+  return Number(rows[0]?.[0] ?? 0);
+}
+
+/** The visit number the page shows ("visit N, answered by …"). */
+async function pageVisit(url: string): Promise<number | undefined> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+  if (!res?.ok) return undefined;
+  const m = /visit (\d+), answered by/.exec(await res.text());
+  return m ? Number(m[1]) : undefined;
+}
+
+describe('backups on the local cluster: backup, verify and restore Jobs', { timeout: 45 * 60_000 }, () => {
+  let manifest: Manifest;
+  let visitsAtBackup = 0;
+
   before(async () => {
-    result = await stackUp({ namespace: NS, release: 'web', valuesFiles: [], clusterName: CLUSTER, baseDir, timeoutMs: 10 * 60_000, progress });
+    result = await stackUp({ namespace: NS, release: RELEASE, valuesFiles: [], clusterName: CLUSTER, baseDir, timeoutMs: 12 * 60_000, progress });
+    kube = (await resolveTarget({ clusterName: CLUSTER, baseDir, namespace: NS, progress })).kube;
   });
   after(async () => {
     result?.page.stop();
     result?.podwatch?.stop();
-    await stackDown({ namespace: NS, release: 'web', clusterName: CLUSTER, baseDir, all: true, progress }).catch(() => undefined);
+    if (kube) {
+      await kube.helm(['uninstall', RELEASE, '--namespace', RESTORED_NS, '--wait', '--timeout', '5m'], { allowFailure: true }).catch(() => undefined);
+      await kube.kubectl(['delete', 'namespace', RESTORED_NS, '--wait=true', '--timeout=180s'], { clusterScope: true, allowFailure: true }).catch(() => undefined);
+    }
+    await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, baseDir, all: true, progress }).catch(() => undefined);
     rmSync(baseDir, { recursive: true, force: true });
   });
 
@@ -55,5 +110,63 @@ describe('backups on the local cluster (local S3, binlog archiving)', { timeout:
       return members.size === 3 ? k : undefined;
     }, 180_000);
     assert.ok(keys.some((k) => /^webstack\/binlogs\/[^/]+\/mariadb-bin\.\d+/.test(k)), `an archived binlog among ${keys.join(', ')}`);
+  });
+
+  it('the backup CronJob, run by hand, backs up one member with its own account; the manifest has the rows written through the page and the db', async () => {
+    // Known data: page visits (the page's counter row) and 25 marker rows.
+    assert.ok(result);
+    for (let i = 0; i < 5; i++) assert.ok((await pageVisit(result.page.url)) !== undefined, 'the page answers with a visit number');
+    await dbSql(kube, firstDbPod, `CREATE DATABASE IF NOT EXISTS kstack_drjobs; CREATE TABLE IF NOT EXISTS ${MARKS} (id INT PRIMARY KEY, note VARCHAR(32)); ${Array.from({ length: 25 }, (_, i) => `INSERT INTO ${MARKS} VALUES (${i + 1}, 'before-${i + 1}')`).join('; ')}`);
+    visitsAtBackup = await visitsIn(kube, firstDbPod);
+    assert.ok(visitsAtBackup >= 5, `visits counted: ${visitsAtBackup}`);
+
+    const { result: line, logs } = await runFromCronJob(`${RELEASE}-webstack-backup`, 'drjobs-backup-1', 10 * 60_000);
+    const id = (line as { id?: string } | undefined)?.id;
+    assert.ok(id, `the backup printed its id:\n${logs}`);
+    manifest = parseManifest(await bucketJson(`webstack/backups/${id}/manifest.json`));
+    assert.equal(manifest.tables[MARKS]?.rows, 25);
+    assert.equal(manifest.tables['app.webinfo_visits']?.rows, 1);
+    assert.match(manifest.server.member, /^web-webstack-db-[0-2]$/, 'the manifest names the one member the dump came from');
+    assert.match(manifest.position.gtid, /^0-1-\d+/);
+    assert.match(logs, /choose a Synced member/);
+  });
+
+  it('the verify CronJob, run by hand, passes and records backup_verified_timestamp, which the archivers expose', async () => {
+    await runFromCronJob(`${RELEASE}-webstack-backup-verify`, 'drjobs-verify-1', 10 * 60_000);
+    const v = parseVerification(await bucketJson(`webstack/backups/${manifest.id}/verification.json`));
+    assert.equal(v.ok, true, `verification problems: ${v.problems.join('; ')}`);
+    const verifiedAt = Math.floor(Date.parse(v.verifiedAt) / 1000);
+    const metric = await eventually('kstack_backup_verified_timestamp_seconds on an archiver', async () => {
+      const res = await kube.exec(firstDbPod, 'binlog-archiver', ['/opt/webstack-agent/node', '-e', "fetch('http://127.0.0.1:9106/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"], { allowFailure: true });
+      const m = /^kstack_backup_verified_timestamp_seconds (\d+)$/m.exec(res.stdout);
+      return m && Number(m[1]) >= verifiedAt ? Number(m[1]) : undefined;
+    }, 240_000);
+    assert.equal(metric, verifiedAt);
+  });
+
+  it('kstack restore --into-namespace brings the data up in a new namespace, and its page serves it', async () => {
+    // A write after the backup: the restore replays the archived binlogs after the dump, so it comes too.
+    await dbSql(kube, firstDbPod, `INSERT INTO ${MARKS} VALUES (1000, 'after-backup')`);
+    await sleep(1000);
+    const r = await runRestoreJob(kube, RELEASE, { intoNamespace: RESTORED_NS, lean: true }, progress, { timeoutMs: 15 * 60_000 });
+    assert.equal(r.namespace, RESTORED_NS);
+    assert.equal((r.result as { id?: string } | undefined)?.id, manifest.id, 'restored from the backup taken above');
+    const restored = new Kube({ ...kube.opts, namespace: RESTORED_NS });
+    const marks = await dbSql(restored, firstDbPod, `SELECT id, note FROM ${MARKS} ORDER BY id`);
+    assert.deepEqual(marks.slice(0, 25).map(([id]) => Number(id)), Array.from({ length: 25 }, (_, i) => i + 1), 'every row written before the backup');
+    assert.deepEqual(marks.slice(25), [['1000', 'after-backup']], 'the write after the backup, from the archived binlogs');
+    const visits = await visitsIn(restored, firstDbPod);
+    assert.ok(visits >= visitsAtBackup, `restored visit counter ${visits} ≥ ${visitsAtBackup} at the backup`);
+
+    const svc = (await restored.json<{ items: k8s.V1Service[] }>(['get', 'services', '-l', `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=web`])).items[0];
+    assert.ok(svc?.metadata?.name, 'the restored release has a web Service');
+    const port = svc.spec?.ports?.find((p) => p.name === 'http') ?? svc.spec?.ports?.[0];
+    const pf = await portForward(kube.opts.kubectl, kube.opts.kubeArgs, RESTORED_NS, svc.metadata.name, port?.port ?? 80);
+    try {
+      const shown = await eventually('the restored page shows a visit number', () => pageVisit(pf.url), 120_000);
+      assert.ok(shown > visits, `the restored release's page counts on from the restored counter: shows ${shown}, the restored row had ${visits}`);
+    } finally {
+      pf.stop();
+    }
   });
 });

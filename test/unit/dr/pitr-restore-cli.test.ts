@@ -59,6 +59,15 @@ describe('restore values', () => {
     assert.equal(b.storage.credentials.existingSecret, 'ws-webstack-backup-storage');
     assert.equal(b.encryption.existingSecret, 'ws-webstack-backup-key');
   });
+  it('a lean copy runs a standalone db, one web replica and no podwatch, and keeps the rest', () => {
+    const v = copyValues({ ...values, web: { replicaCount: 3, service: { port: 80 } } }, { keySecret: 'k', storageSecret: 's' }, 'prod', 'drill', true);
+    assert.equal((v.db as { mode: string }).mode, 'standalone');
+    assert.equal((v.web as { replicaCount: number; service: unknown }).replicaCount, 1);
+    assert.deepEqual((v.web as { service: unknown }).service, { port: 80 });
+    assert.equal((v.podwatch as { enabled: boolean }).enabled, false);
+    assert.equal(copyValues(values, { keySecret: 'k', storageSecret: 's' }, 'prod', 'drill').podwatch, undefined, 'only a lean copy changes podwatch');
+    assert.throws(() => checkRestoreRequest({ lean: true }), { message: /^--lean shapes the copy made with --into-namespace/ });
+  });
   it('copies a Secret\'s data into another namespace without server fields', () => {
     const s = secretCopy({ metadata: { name: 'k', namespace: 'a', uid: 'u', resourceVersion: '5' }, data: { 'backup-key': 'eA==' }, type: 'Opaque' }, 'b');
     assert.deepEqual(s.metadata?.name, 'k');
