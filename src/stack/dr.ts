@@ -24,7 +24,7 @@ export interface RestoreRequest {
   intoNamespace?: string;
   /**
    * With intoNamespace: install the copy lean — a standalone db (one plain MariaDB, no Galera), one web
-   * replica, no podwatch — for a drill that only needs to read the restored data.
+   * replica, no podwatch, no binlog archiving of its own — for a drill that only needs to read the restored data.
    */
   lean?: boolean;
 }
@@ -109,6 +109,7 @@ export function copyValues(values: Values, names: { keySecret: string; storageSe
     ...shape,
     backup: {
       ...backup,
+      ...(lean ? { binlog: { ...obj(backup.binlog), enabled: false } } : {}),
       storage: { ...storage, prefix: `${prefix === '' ? 'webstack' : prefix}-restored-${namespace}`, credentials: { ...obj(storage.credentials), existingSecret: names.storageSecret } },
       encryption: { existingSecret: names.keySecret },
     },

@@ -29,7 +29,7 @@ let downDone = false;
 /** Capability reasons a row may be skipped for on this cluster (anything else is a bug). */
 const CAPABILITY_SKIPS: Record<string, RegExp> = {
   R5: /^no NetworkPolicy-enforcing engine found/,
-  R6: /^backups are not enabled|^this kstack build has no backup\/restore drill/,
+  R6: /^backups are not enabled/,
   R7: /^no Multus on this cluster|does not attach the db to a secondary network/,
 };
 

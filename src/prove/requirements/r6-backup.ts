@@ -1,19 +1,162 @@
-// R6: disaster recovery — a backup, verified, restored into a new namespace, with RTO and RPO measured.
-// Until kstack's backup modules and the chart's backup CronJob are part of this build, the row reports
-// what it found and is skipped with that reason; it never passes without running the drill.
+// R6: disaster recovery as a drill against the installed release. Marker rows are written on a db member
+// every few seconds from before the backup until the restore starts; a backup Job is made from the release's
+// backup CronJob (what `kubectl create job --from` does) and a verify Job from its verify CronJob; then
+// `kstack restore --into-namespace <throw-away> --lean` installs a lean copy (standalone db) and restores the
+// newest backup plus the archived binlogs into it. The markers read back there decide the row: every write
+// acknowledged before the backup started must be present, and what is present must be a prefix of what was
+// written (no holes). RTO: restore start → marker rows readable in the copy. RPO: the newest acknowledged
+// write before the restore started minus the newest one the copy holds. The throw-away namespace and the
+// marker database are removed afterwards.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1CronJob } from '@kubernetes/client-node';
-import type { List } from './kube.js';
-import { skipped, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
+import { cronJobFor, runDrTask, runRestoreJob } from '../../stack/dr.js';
+import { messageOf } from '../../util/errors.js';
+import type { Progress } from '../../util/progress.js';
+import { Kube, type List } from './kube.js';
+import { dbSql, isPodReady, podName, podsOf } from './stack.js';
+import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
+
+/** One marker write: its sequence number and when the server acknowledged it (ms since the epoch, this host). */
+export interface MarkerWrite { seq: number; ackedAt: number }
+
+export interface DrillJudgement {
+  problems: string[];
+  /** Writes acknowledged before the backup started (all must be restored). */
+  beforeBackup: number;
+  restored: number;
+  /** Seconds of acknowledged writes the restore does not hold (0: it holds the newest). */
+  rpoSeconds: number;
+}
+
+/**
+ * Pure: what the restored copy holds against what was written. `restoredSeqs` are the marker sequence
+ * numbers read back; `cutAt` is when the restore started (writes acknowledged after it do not count).
+ */
+export function judgeDrill(writes: readonly MarkerWrite[], restoredSeqs: readonly number[], backupStartedAt: number, cutAt: number): DrillJudgement {
+  const problems: string[] = [];
+  const acked = writes.filter((w) => w.ackedAt <= cutAt).sort((a, b) => a.seq - b.seq);
+  const have = new Set(restoredSeqs);
+  const before = acked.filter((w) => w.ackedAt < backupStartedAt);
+  const missingBefore = before.filter((w) => !have.has(w.seq));
+  if (before.length === 0) problems.push('no marker write was acknowledged before the backup started; the drill proves nothing');
+  if (missingBefore.length > 0) problems.push(`${missingBefore.length} of ${before.length} writes acknowledged before the backup are missing in the restore (first: #${missingBefore[0]?.seq ?? '?'})`);
+  const known = new Set(writes.map((w) => w.seq));
+  const unknown = restoredSeqs.filter((s) => !known.has(s));
+  if (unknown.length > 0) problems.push(`the restore holds marker rows never acknowledged here: ${unknown.slice(0, 5).join(', ')}`);
+  // A prefix: once a write is missing, no later one may be present.
+  const firstMissing = acked.find((w) => !have.has(w.seq));
+  if (firstMissing) {
+    const later = acked.filter((w) => w.seq > firstMissing.seq && have.has(w.seq));
+    if (later.length > 0) problems.push(`a hole in the restored writes: #${firstMissing.seq} is missing but #${later[0]?.seq ?? '?'} is there`);
+  }
+  const newestAcked = acked.at(-1);
+  const newestRestored = acked.filter((w) => have.has(w.seq)).at(-1);
+  const rpoSeconds = newestAcked === undefined ? 0 : Math.max(0, (newestAcked.ackedAt - (newestRestored?.ackedAt ?? backupStartedAt)) / 1000);
+  return { problems, beforeBackup: before.length, restored: acked.filter((w) => have.has(w.seq)).length, rpoSeconds };
+}
+
+/** Progress that turns the DR helpers' steps into the row's evidence and progress note. */
+function rowProgress(ctx: ProveContext, ev: Evidence): Progress {
+  return {
+    info(text) { ev.add(`  ${text}`); },
+    async step(title, work) {
+      ctx.note(title);
+      const t0 = Date.now();
+      const out = await work({ detail(text) { ctx.note(`${title}: ${text}`); } });
+      ev.add(`  ${title} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      return out;
+    },
+  };
+}
+
+const MARK_DB = 'kstack_prove_r6';
+const MARKS = `${MARK_DB}.marks`;
+const WRITE_EVERY_MS = 3000;
 
 export const r6Backup: Requirement = {
   id: 'R6',
   title: 'Backup, verify, restore (RTO/RPO)',
-  checks: 'A backup of the database is taken, verified, and restored into a new namespace; the time to a serving restore (RTO) and the age of the newest restored write (RPO) are measured. Requires backups enabled in the release (its backup CronJob).',
+  checks: `Marker rows are written on a db member every ${WRITE_EVERY_MS / 1000} s from before the backup until the restore starts. A backup Job is created from the release's backup CronJob and a verify Job from its verify CronJob; both must succeed (verify restores the backup into a throw-away MariaDB and compares row counts and checksums with the manifest). Then the release is restored into a new throw-away namespace (kstack restore --into-namespace NS --lean: a standalone db; the newest backup plus the archived binlogs). Every write acknowledged before the backup started must be there, and the restored writes must have no hole. RTO = restore start → marker rows readable in the copy; RPO = newest acknowledged write before the restore started minus the newest restored one. The throw-away namespace and the marker database are deleted. Requires backups enabled in the release (its backup CronJob).`,
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     const cronJobs = (await ctx.kube.json<List<V1CronJob>>(['get', 'cronjobs', '-l', `app.kubernetes.io/instance=${ctx.release}`], { ev })).items;
     ev.add(`  cronjobs: ${cronJobs.map((c) => c.metadata?.name ?? '?').join(', ') || '(none)'}`);
-    if (cronJobs.length === 0) return skipped(`backups are not enabled in release '${ctx.release}' (no backup CronJob)`);
-    return skipped('this kstack build has no backup/restore drill yet (kstack backup/restore); the backup CronJob exists but the drill is not run');
+    if (!cronJobFor(cronJobs, 'backup')) return skipped(`backups are not enabled in release '${ctx.release}' (no backup CronJob)`);
+    if (!cronJobFor(cronJobs, 'verify')) return skipped(`release '${ctx.release}' has backups but no verify CronJob (backup.verify.enabled=false): the drill needs both`);
+    const member = (await podsOf(ctx.kube, ctx.release, 'db', ev)).find(isPodReady);
+    if (!member) return fail('no Ready db member to write the marker rows on');
+    const writer = podName(member);
+    const progress = rowProgress(ctx, ev);
+    const throwAway = `${ctx.namespace}-r6-${randomBytes(3).toString('hex')}`.slice(0, 63);
+    const copy = new Kube({ ...ctx.kube.opts, namespace: throwAway });
+
+    // The writer: one marker row every few seconds, until stopped; each acknowledged write is recorded.
+    const writes: MarkerWrite[] = [];
+    const run = { writing: true };
+    let writeError: string | undefined;
+    await dbSql(ctx.kube, writer, `DROP DATABASE IF EXISTS ${MARK_DB}; CREATE DATABASE ${MARK_DB}; CREATE TABLE ${MARKS} (seq INT PRIMARY KEY, at DATETIME(3) NOT NULL)`, ev);
+    const writerLoop = (async () => {
+      for (let seq = 1; run.writing; seq++) {
+        try {
+          await dbSql(ctx.kube, writer, `INSERT INTO ${MARKS} VALUES (${seq}, NOW(3))`);
+          writes.push({ seq, ackedAt: Date.now() });
+        } catch (err) {
+          writeError ??= messageOf(err);
+          break;
+        }
+        await sleep(WRITE_EVERY_MS);
+      }
+    })();
+    const stopWriter = async (): Promise<void> => { run.writing = false; await writerLoop; };
+
+    try {
+      while (writes.length < 3 && writeError === undefined) await sleep(500);
+      if (writeError !== undefined) return fail(`writing marker rows on ${writer} failed: ${writeError}`);
+      ev.add(`  writing marker rows on ${writer} every ${WRITE_EVERY_MS / 1000} s into ${MARKS}`);
+
+      const backupStartedAt = Date.now();
+      const backup = await runDrTask(ctx.kube, ctx.release, 'backup', progress, 20 * 60_000);
+      const b = backup.result as { id?: string; bytes?: number; durationMs?: number; gtid?: string; tables?: number } | undefined;
+      ev.add(`  backup Job ${backup.job}: ${JSON.stringify(b ?? null)}`);
+      if (!b?.id) return fail(`the backup Job ${backup.job} printed no result line`);
+      ev.measure('backup_id', b.id);
+      if (b.durationMs !== undefined) ev.measure('backup_seconds', Math.round(b.durationMs / 100) / 10);
+      if (b.bytes !== undefined) ev.measure('backup_stored_bytes', b.bytes);
+
+      const verify = await runDrTask(ctx.kube, ctx.release, 'verify', progress, 20 * 60_000);
+      const v = verify.result as { backupId?: string; ok?: boolean; problems?: string[]; verifiedAt?: string } | undefined;
+      ev.add(`  verify Job ${verify.job}: ${JSON.stringify(v ?? null)}`);
+      if (v?.ok !== true) return fail(`verification of the backup failed: ${(v?.problems ?? ['no result line']).join('; ')}`);
+      if (v.backupId !== undefined && v.backupId !== b.id) ev.add(`  note: verify checked ${v.backupId}, the newest backup`);
+      if (v.verifiedAt) ev.measure('backup_verified_timestamp', v.verifiedAt);
+
+      // The cut: the source is treated as lost from here; writes acknowledged after it do not count.
+      await stopWriter();
+      const cutAt = Date.now();
+      const restore = await runRestoreJob(ctx.kube, ctx.release, { intoNamespace: throwAway, lean: true }, progress, { timeoutMs: 20 * 60_000 });
+      const r = restore.result as { id?: string; durationMs?: number; gtid?: string } | undefined;
+      ev.add(`  restore Job ${restore.job} in ${throwAway}: ${JSON.stringify(r ?? null)}`);
+      const copyDb = (await podsOf(copy, ctx.release, 'db', ev)).find(isPodReady);
+      if (!copyDb) return fail(`the restored copy in ${throwAway} has no Ready db pod`);
+      const rows = await dbSql(copy, podName(copyDb), `SELECT seq FROM ${MARKS} ORDER BY seq`, ev);
+      const readableAt = Date.now();
+      const restoredSeqs = rows.map(([s]) => Number(s));
+      const j = judgeDrill(writes, restoredSeqs, backupStartedAt, cutAt);
+      const rto = (readableAt - cutAt) / 1000;
+      ev.add(`  markers: ${writes.length} acknowledged (${j.beforeBackup} before the backup started), ${j.restored} restored in ${throwAway}`);
+      ev.measure('rto_seconds', Math.round(rto));
+      if (r?.durationMs !== undefined) ev.measure('restore_job_seconds', Math.round(r.durationMs / 1000));
+      ev.measure('rpo_seconds', Math.round(j.rpoSeconds * 10) / 10);
+      ev.measure('writes_before_backup', j.beforeBackup);
+      ev.measure('writes_restored', j.restored);
+      return verdictOf(j.problems, `backup ${b.id} verified and restored into ${throwAway}: all ${j.beforeBackup} writes acknowledged before the backup are there, ${j.restored} in all; RTO ${Math.round(rto)} s (copy installed + restored), RPO ${j.rpoSeconds.toFixed(1)} s`);
+    } finally {
+      await stopWriter();
+      ctx.note(`deleting the throw-away namespace ${throwAway}`);
+      await copy.helm(['uninstall', ctx.release, '--wait', '--timeout', '5m'], { ev, allowFailure: true }).catch(() => undefined);
+      await ctx.kube.kubectl(['delete', 'namespace', throwAway, '--ignore-not-found', '--wait=true', '--timeout=300s'], { ev, clusterScope: true, allowFailure: true, timeoutMs: 320_000 }).catch(() => undefined);
+      await dbSql(ctx.kube, writer, `DROP DATABASE IF EXISTS ${MARK_DB}`, ev).catch((err: unknown) => { ev.add(`  dropping ${MARK_DB} failed: ${messageOf(err)}`); });
+    }
   },
 };
