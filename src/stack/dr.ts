@@ -99,7 +99,7 @@ export function copyValues(values: Values, names: { keySecret: string; storageSe
   const storage = obj(backup.storage);
   const shape: Values = lean
     ? {
-      db: { ...obj(values.db), mode: 'standalone' },
+      db: { ...obj(values.db), mode: 'standalone', replicaCount: 1 },
       web: { ...obj(values.web), replicaCount: 1, autoscaling: { ...obj(obj(values.web).autoscaling), enabled: false } },
       podwatch: { ...obj(values.podwatch), enabled: false },
     }

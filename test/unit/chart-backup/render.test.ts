@@ -7,6 +7,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { helmLint, helmNotes, helmTemplate, tryHelmTemplate } from '../../../src/chart/helm.js';
 import { configMapData, one, parseManifests, type K8sObject } from '../../../src/chart/manifests.js';
 import { parseAgentConfig, renderMyCnf } from '../../../src/galera/config.js';
+import { copyValues } from '../../../src/stack/dr.js';
 
 type Values = Record<string, unknown>;
 const on = (backup: Values = {}): Values => ({ backup: { enabled: true, storage: { bucket: 'backups', endpoint: 'http://s3.example:9000' }, ...backup } });
@@ -161,6 +162,16 @@ describe('webstack chart backup: enabled', () => {
     assert.equal(envOf(a).KSTACK_DR_DB_USER, 'root');
     const off = parseAgentConfig(JSON.parse(configMapData(one(await render({}), 'ConfigMap', 'db'))['agent.json'] ?? '{}'), { HOSTNAME: 'ws-webstack-db-0' });
     assert.deepEqual(off.drAccounts, [], 'no DR accounts without backups');
+  });
+
+  it('a lean restore copy (kstack restore --into-namespace --lean) passes the schema: one standalone db member, one web replica, no podwatch, no archiver', async () => {
+    const objs = await render(copyValues(on(), { keySecret: 'ws-webstack-backup-key', storageSecret: 'ws-webstack-backup-storage' }, 'webstack', 'drill', true));
+    const db = sts(objs);
+    assert.equal(db.spec?.replicas, 1);
+    assert.ok(!db.spec?.template.spec?.containers.some((c) => c.name === 'binlog-archiver'));
+    assert.equal((one(objs, 'Deployment', 'web') as k8s.V1Deployment).spec?.replicas, 1);
+    assert.ok(!objs.some((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'podwatch'));
+    assert.equal((JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? '{}') as { mode?: string }).mode, 'standalone');
   });
 
   it('uses backup.image for the Jobs when set, and places them as told', async () => {

@@ -61,7 +61,7 @@ describe('restore values', () => {
   });
   it('a lean copy runs a standalone db, one web replica and no podwatch, and keeps the rest', () => {
     const v = copyValues({ ...values, web: { replicaCount: 3, service: { port: 80 } } }, { keySecret: 'k', storageSecret: 's' }, 'prod', 'drill', true);
-    assert.equal((v.db as { mode: string }).mode, 'standalone');
+    assert.deepEqual([(v.db as { mode: string }).mode, (v.db as { replicaCount: number }).replicaCount], ['standalone', 1], 'the schema allows standalone with one member only');
     assert.equal((v.web as { replicaCount: number; service: unknown }).replicaCount, 1);
     assert.deepEqual((v.web as { service: unknown }).service, { port: 80 });
     assert.equal((v.podwatch as { enabled: boolean }).enabled, false);
