@@ -148,7 +148,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         const flags = parseFlags(rest, ['backup', 'backup-id', 'to-time', 'to-gtid', 'source-prefix']);
         const pitrWanted = flags['to-time'] !== undefined || flags['to-gtid'] !== undefined || flags['source-prefix'] !== undefined;
         if (pitrWanted && !hooks.pitr) throw new UserError('--to-time/--to-gtid/--source-prefix need point-in-time recovery, which this entry point was started without');
-        const afterDump = pitrWanted ? hooks.pitr?.(flags, env) : undefined;
+        // The restore Job's entry point (pitr-main.js) always replays the archive after the dump: to the target,
+        // or without one as far as the archive goes (it strips --source-prefix before we see the flags).
+        const afterDump = hooks.pitr?.(flags, env);
         const r = await restoreCommand(ctx, flags.backup, afterDump);
         out({ id: r.manifest.id, durationMs: r.durationMs, gtid: r.manifest.position.gtid });
         return 0;

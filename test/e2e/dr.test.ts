@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type * as k8s from '@kubernetes/client-node';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { clusterLayout } from '../../src/cluster/layout.js';
@@ -65,6 +64,12 @@ async function runFromCronJob(cronJob: string, job: string, timeoutMs: number): 
 }
 
 const firstDbPod = `${RELEASE}-webstack-db-0`;
+
+/** The /metrics text of the first member's binlog archiver sidecar (its port, 9106, from the chart's defaults). */
+async function archiverMetrics(): Promise<string> {
+  const res = await kube.exec(firstDbPod, 'binlog-archiver', ['/opt/webstack-agent/node', '-e', "fetch('http://127.0.0.1:9106/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"], { allowFailure: true });
+  return res.stdout;
+}
 const MARKS = 'kstack_drjobs.marks';
 
 async function visitsIn(k: Kube, pod: string): Promise<number> {
@@ -140,8 +145,7 @@ describe('backups on the local cluster: backup, verify and restore Jobs', { time
     assert.equal(v.ok, true, `verification problems: ${v.problems.join('; ')}`);
     const verifiedAt = Math.floor(Date.parse(v.verifiedAt) / 1000);
     const metric = await eventually('kstack_backup_verified_timestamp_seconds on an archiver', async () => {
-      const res = await kube.exec(firstDbPod, 'binlog-archiver', ['/opt/webstack-agent/node', '-e', "fetch('http://127.0.0.1:9106/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"], { allowFailure: true });
-      const m = /^kstack_backup_verified_timestamp_seconds (\d+)$/m.exec(res.stdout);
+      const m = /^kstack_backup_verified_timestamp_seconds (\d+)$/m.exec(await archiverMetrics());
       return m && Number(m[1]) >= verifiedAt ? Number(m[1]) : undefined;
     }, 240_000);
     assert.equal(metric, verifiedAt);
@@ -149,15 +153,21 @@ describe('backups on the local cluster: backup, verify and restore Jobs', { time
 
   it('kstack restore --into-namespace brings the data up in a new namespace, and its page serves it', async () => {
     // A write after the backup: the restore replays the archived binlogs after the dump, so it comes too.
-    await dbSql(kube, firstDbPod, `INSERT INTO ${MARKS} VALUES (1000, 'after-backup')`);
-    await sleep(1000);
+    // Restore once the archiver has shipped it (it flushes and ships every 30 s).
+    const [[writtenAt = '0'] = []] = await dbSql(kube, firstDbPod, `INSERT INTO ${MARKS} VALUES (1000, 'after-backup'); SELECT UNIX_TIMESTAMP()`);
+    await eventually('the write after the backup archived', async () => {
+      const m = /^kstack_binlog_last_archived_transaction_timestamp_seconds\{[^}]*\} (\d+)$/m.exec(await archiverMetrics());
+      return m && Number(m[1]) >= Number(writtenAt) ? true : undefined;
+    }, 180_000);
     const r = await runRestoreJob(kube, RELEASE, { intoNamespace: RESTORED_NS, lean: true }, progress, { timeoutMs: 15 * 60_000 });
     assert.equal(r.namespace, RESTORED_NS);
     assert.equal((r.result as { id?: string } | undefined)?.id, manifest.id, 'restored from the backup taken above');
     const restored = new Kube({ ...kube.opts, namespace: RESTORED_NS });
+    const jobLog = (await restored.kubectl(['logs', `job/${r.job}`, '--all-containers', '--tail=60'], { allowFailure: true })).stdout;
+    process.stdout.write(`restore Job log:\n${jobLog}\n`);
     const marks = await dbSql(restored, firstDbPod, `SELECT id, note FROM ${MARKS} ORDER BY id`);
     assert.deepEqual(marks.slice(0, 25).map(([id]) => Number(id)), Array.from({ length: 25 }, (_, i) => i + 1), 'every row written before the backup');
-    assert.deepEqual(marks.slice(25), [['1000', 'after-backup']], 'the write after the backup, from the archived binlogs');
+    assert.deepEqual(marks.slice(25), [['1000', 'after-backup']], `the write after the backup, from the archived binlogs; the restore Job said:\n${jobLog}`);
     const visits = await visitsIn(restored, firstDbPod);
     assert.ok(visits >= visitsAtBackup, `restored visit counter ${visits} ≥ ${visitsAtBackup} at the backup`);
 
