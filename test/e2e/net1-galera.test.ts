@@ -102,7 +102,7 @@ async function assertGaleraOnNet1(what: string): Promise<MemberView[]> {
       assert.ok(inSubnet(v.net1, SUBNET), `${what}: ${v.pod} has net1 ${v.net1 || '(none)'} in ${SUBNET}`);
       assert.equal(v.state, 'Synced', `${what}: ${v.pod} is Synced`);
       assert.equal(v.size, 3, `${what}: ${v.pod} sees 3 members`);
-      assert.equal(v.nodeAddress, v.net1, `${what}: ${v.pod} advertises its net1 address`);
+      assert.equal(v.nodeAddress, `${v.net1}:${GALERA}`, `${what}: ${v.pod} advertises its net1 address (wsrep_node_address)`);
       assert.deepEqual(v.incoming.map((a) => a.split(':')[0]).sort(), [...net1s].sort(), `${what}: ${v.pod}'s wsrep_incoming_addresses are the members' net1 addresses`);
       const links = v.galera.map((c) => `${c.local.ip}:${c.local.port}↔${c.remote.ip}:${c.remote.port}`).join(' ');
       for (const c of v.galera) {
