@@ -28,8 +28,11 @@ const nodeReady = async (name: string): Promise<string> => {
 };
 
 /** An HTTP GET from inside a pod, with bash's /dev/tcp (the Debian images have no curl). */
+// Each attempt is bounded: a SYN that went out before the Service's rules were in place keeps its
+// conntrack entry, so the kernel's own retries of that connection can hang for two minutes; a new
+// attempt gets a new source port.
 const httpFromPod = (pod: string, host: string, path = '/'): Promise<string> =>
-  kubectl(['exec', pod, '--', 'bash', '-c', `exec 3<>/dev/tcp/${host}/80 && printf 'GET ${path} HTTP/1.0\\r\\nHost: ${host}\\r\\n\\r\\n' >&3 && cat <&3`]);
+  kubectl(['exec', pod, '--', 'timeout', '10', 'bash', '-c', `exec 3<>/dev/tcp/${host}/80 && printf 'GET ${path} HTTP/1.0\\r\\nHost: ${host}\\r\\n\\r\\n' >&3 && cat <&3`]);
 
 describe('local cluster with nodes', { timeout: 15 * 60_000 }, () => {
   before(() => cluster.start());
