@@ -8,7 +8,7 @@ import type * as mariadb from 'mariadb';
 import { UserError, messageOf } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { startChild, type StreamingChild } from './child.js';
-import { clientArgs, clientEnv, connect, describeTarget, tableStats, userDatabases, type DbTarget } from './db.js';
+import { clientArgs, clientEnv, connectOrExplain, describeTarget, tableStats, userDatabases, type DbTarget } from './db.js';
 import { EncryptStream, DEFAULT_FRAME_BYTES, type EncryptionKey } from './encrypt.js';
 import { newBackupId, parseManifest, type Manifest } from './manifest.js';
 import type { ObjectStore } from './s3.js';
@@ -111,12 +111,7 @@ interface Snapshot {
 
 /** Opens our snapshot session under a global read lock (released by the caller once the dump has its snapshot). */
 async function openSnapshot(db: DbTarget): Promise<Snapshot> {
-  let conn: mariadb.Connection;
-  try {
-    conn = await connect(db);
-  } catch (err) {
-    throw new UserError(`cannot connect to the database ${describeTarget(db)}: ${messageOf(err)}; check KSTACK_DR_DB_* and that the server runs`);
-  }
+  const conn = await connectOrExplain(db);
   try {
     const [vars] = await conn.query<{ version: string; wsrep: string | null; logBin: number }[]>(
       "SELECT @@version AS version, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'WSREP_ON') AS wsrep, @@log_bin AS logBin",

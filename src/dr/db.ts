@@ -72,12 +72,7 @@ export function memberTarget(t: DbTarget, hostname: string, domain: string): DbT
 }
 
 async function serverHostname(t: DbTarget): Promise<string> {
-  let conn: mariadb.Connection;
-  try {
-    conn = await connect(t);
-  } catch (err) {
-    throw new UserError(`cannot connect to the database ${describeTarget(t)}: ${messageOf(err)}; check KSTACK_DR_DB_* and that the server runs`);
-  }
+  const conn = await connectOrExplain(t);
   try {
     const [row] = await conn.query<{ h: string }[]>('SELECT @@hostname AS h');
     return row?.h ?? '';
@@ -106,6 +101,15 @@ export function connect(t: DbTarget): Promise<mariadb.Connection> {
     ...(t.socket ? { socketPath: t.socket } : { host: t.host, port: t.port }),
     user: t.user, password: t.password, connectTimeout: 10_000, bigIntAsNumber: true, decimalAsNumber: false, multipleStatements: false,
   });
+}
+
+/** connect(), with a failure turned into an error that names the target and what to check. */
+export async function connectOrExplain(t: DbTarget): Promise<mariadb.Connection> {
+  try {
+    return await connect(t);
+  } catch (err) {
+    throw new UserError(`cannot connect to the database ${describeTarget(t)}: ${messageOf(err)}; check KSTACK_DR_DB_* and that the server runs`);
+  }
 }
 
 export const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];

@@ -175,7 +175,7 @@ export class Agent {
     this.server?.close();
     // stop() may have run while we awaited (TypeScript cannot see that), hence the method call.
     if (this.isStopping()) return 0;
-    return this.hasLeftGroupFlag() ? LEFT_GROUP_EXIT : code;
+    return this.leftGroup ? LEFT_GROUP_EXIT : code;
   }
 
   /** SIGTERM handling: stop mariadbd cleanly (it writes grastate.dat with its position) and wait for it. */
@@ -191,10 +191,6 @@ export class Agent {
 
   private isStopping(): boolean {
     return this.stopping;
-  }
-
-  private hasLeftGroupFlag(): boolean {
-    return this.leftGroup;
   }
 
   private owner: { uid: number; gid: number } | undefined;
