@@ -7,8 +7,10 @@
 //  4. RTO: restore the backup into a fresh mariadbd (check the stored object, stream-load, compare counts
 //     and checksums). Target ≤ 10 min for 1 GiB.
 // Baseline and backup alternate for BENCH_DR_ROUNDS rounds (default 3) and medians are compared: the
-// machine is shared with other work, so the ratio is what to read.
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+// machine is shared with other work, so the ratio is what to read. Each run also reports where its CPU
+// went (mariadbd, the child programs, this Node process, MinIO): on 2 cores the backup and the baseline
+// compete with everything else, so CPU seconds explain a ratio better than the wall clock alone.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -39,6 +41,37 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid] ?? NaN : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
 }
 const RATIO_TARGET = 0.8;
+
+/** CPU seconds used so far: a process's own (utime+stime), or this process's reaped children's (cutime+cstime). */
+function cpuSecondsOf(pid: number | 'children' | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid === 'children' ? 'self' : pid}/stat`, 'utf8');
+    // Fields after the command name in parentheses: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const ticks = pid === 'children' ? (f[13] ?? 0) + (f[14] ?? 0) : (f[11] ?? 0) + (f[12] ?? 0);
+    return ticks / 100; // USER_HZ: 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+type CpuSplit = Record<'mariadbd' | 'childPrograms' | 'node' | 'minio', number>;
+
+/** Runs `fn` and reports its wall time and who spent how many CPU seconds on it. */
+async function measured(pids: { mariadbd: number; minio: number | undefined }, fn: () => Promise<unknown>): Promise<{ ms: number; cpu: CpuSplit }> {
+  const read = (): CpuSplit => {
+    const u = process.cpuUsage();
+    return { mariadbd: cpuSecondsOf(pids.mariadbd), childPrograms: cpuSecondsOf('children'), node: (u.user + u.system) / 1e6, minio: cpuSecondsOf(pids.minio) };
+  };
+  const before = read();
+  const t0 = performance.now();
+  await fn();
+  const ms = performance.now() - t0;
+  const after = read();
+  const cpu = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Number((v - before[k as keyof CpuSplit]).toFixed(1))])) as CpuSplit;
+  return { ms, cpu };
+}
 
 async function main(): Promise<void> {
   const size = sizeMib();
@@ -90,21 +123,22 @@ async function main(): Promise<void> {
     const countsOnlyRuns: number[] = [];
     let baselineBytes = 0;
     let manifest: Manifest | undefined;
+    const pids = { mariadbd: source.pid, minio: minio.processId };
+    const cpu: Record<'baseline' | 'backup' | 'countsOnly', CpuSplit[]> = { baseline: [], backup: [], countsOnly: [] };
     for (let round = 1; round <= ROUNDS; round++) {
-      baselineRuns.push(await progress.step(`round ${round}/${ROUNDS} baseline: mariadb-dump | zstd -3 > file`, async () => {
-        const t0 = performance.now();
-        await run('bash', ['-o', 'pipefail', '-c', `mariadb-dump ${dumpArgs.map((a) => `'${a}'`).join(' ')} | zstd -q -c -3 > '${baselineFile}'`], { timeoutMs: 3_600_000 });
-        return performance.now() - t0;
-      }));
+      const base = await progress.step(`round ${round}/${ROUNDS} baseline: mariadb-dump | zstd -3 > file`, () => measured(pids, () =>
+        run('bash', ['-o', 'pipefail', '-c', `mariadb-dump ${dumpArgs.map((a) => `'${a}'`).join(' ')} | zstd -q -c -3 > '${baselineFile}'`], { timeoutMs: 3_600_000 })));
+      baselineRuns.push(base.ms);
+      cpu.baseline.push(base.cpu);
       baselineBytes = statSync(baselineFile).size;
       rmSync(baselineFile);
-      const t0 = performance.now();
-      manifest = await runBackup({ db: src, store, key, progress });
-      backupRuns.push(performance.now() - t0);
+      const full = await measured(pids, async () => { manifest = await runBackup({ db: src, store, key, progress }); });
+      backupRuns.push(full.ms);
+      cpu.backup.push(full.cpu);
       // The same pipeline with row counts only: what the checksum pass costs on a shared machine.
-      const t1 = performance.now();
-      await runBackup({ db: src, store, key, progress, checksums: false });
-      countsOnlyRuns.push(performance.now() - t1);
+      const counts = await measured(pids, () => runBackup({ db: src, store, key, progress, checksums: false }));
+      countsOnlyRuns.push(counts.ms);
+      cpu.countsOnly.push(counts.cpu);
     }
     if (!manifest) throw new Error('no backup was taken');
     const baselineMs = median(baselineRuns);
@@ -131,10 +165,17 @@ async function main(): Promise<void> {
       throughputTarget: `≥ ${RATIO_TARGET}`,
       rto: { seconds: Number((restored.durationMs / 1000).toFixed(1)), human: formatDuration(restored.durationMs), targetSeconds: RTO_TARGET_MS / 1000 },
       tables: Object.keys(manifest.tables).length,
+      cpuSecondsPerRun: cpu,
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`backup throughput ${report.backup.MiBps} MiB/s vs baseline ${report.baseline.MiBps} MiB/s: ${report.throughputRatio}× (target ≥ ${RATIO_TARGET}×) ${report.throughputRatio >= RATIO_TARGET ? 'OK' : 'BELOW TARGET'}\n`);
     process.stdout.write(`backup with row counts only (no checksum pass) ${report.countsOnly.MiBps} MiB/s: ${report.countsOnly.ratio}× the baseline\n`);
+    const cpuLine = (name: string, runs: readonly CpuSplit[]): string => {
+      const med = (k: keyof CpuSplit): number => Number(median(runs.map((r) => r[k])).toFixed(2));
+      const total = med('mariadbd') + med('childPrograms') + med('node') + med('minio');
+      return `${name}: ${total.toFixed(1)} CPU s (mariadbd ${med('mariadbd')}, dump+zstd ${med('childPrograms')}, node ${med('node')}, minio ${med('minio')})`;
+    };
+    process.stdout.write(`CPU per run (medians) — ${cpuLine('baseline', cpu.baseline)}; ${cpuLine('backup', cpu.backup)}; ${cpuLine('counts only', cpu.countsOnly)}\n`);
     process.stdout.write(`restore (RTO) of ${size} MiB: ${report.rto.human} (target ≤ 10 min) ${restored.durationMs <= RTO_TARGET_MS ? 'OK' : 'ABOVE TARGET'}\n`);
   } finally {
     await Promise.allSettled([minio?.stop(false), source?.stop(false), restoreDb?.stop(false)]);

@@ -2,6 +2,8 @@
 // manifest written last and only on success. The consistency design (why the counts and checksums in the
 // manifest describe exactly the rows in the dump) is in docs/dr.md.
 import { createHash, randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type * as mariadb from 'mariadb';
@@ -54,9 +56,25 @@ export function parseDumpPosition(head: string): DumpPosition | undefined {
   return m ? { binlogFile: m[1] ?? '', binlogPos: Number(m[2]) } : undefined;
 }
 
-/** True once the dump's head shows its snapshot has been taken: the position line, or the first database. */
-export function snapshotTaken(head: string): boolean {
-  return /^-- CHANGE MASTER TO MASTER_LOG_FILE=/m.test(head) || /^-- Current Database: /m.test(head);
+/**
+ * mariadb-dump --verbose writes "-- Setting savepoint..." to stderr once its transaction (and, with
+ * --master-data, its binlog position) is taken, and "-- Retrieving table structure …" when it starts on the
+ * first table: either means its snapshot exists and our read lock can go.
+ */
+export function dumpSnapshotTaken(stderrLine: string): boolean {
+  return /^-- (Setting savepoint|Retrieving table structure)/.test(stderrLine);
+}
+
+/** mariadb-dump --verbose's progress lines: chatter, not errors. */
+export const DUMP_VERBOSE_LINE = /^-- /;
+
+/** zstd -vv's status lines: chatter, not errors. */
+export const ZSTD_STATUS_LINE = /^(\*\*\* |--\w|Using std|Decompression will require|\/\*stdin\*\\\s*:\s*(\d|\(|Completed))/;
+
+/** The exact sizes zstd -vv reports when it is done: "/*stdin*\ : 35.12% (1073741824 B => 377045678 B, …)". */
+export function parseZstdSizes(line: string): { in: number; out: number } | undefined {
+  const m = /\(\s*(\d+) B =>\s*(\d+) B/.exec(line);
+  return m ? { in: Number(m[1]), out: Number(m[2]) } : undefined;
 }
 
 /** Counts bytes and hashes what passes through. */
@@ -71,25 +89,51 @@ class Tap extends Transform {
   digest(): string { return this.hash.digest('hex'); }
 }
 
-/** Watches the head of the dump for the moment its snapshot exists, counting all bytes. */
-class DumpHead extends Transform {
-  bytes = 0;
-  private head = '';
-  private fired = false;
-  constructor(private readonly onSnapshot: (head: string) => void) { super(); }
+/** Keeps a copy of the first `limit` bytes that pass through. */
+class KeepHead extends Transform {
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  constructor(private readonly limit: number) { super(); }
   override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (!this.fired) {
-      this.head += chunk.toString('utf8');
-      if (snapshotTaken(this.head) || this.head.length > 1_000_000) this.fire();
+    if (this.kept < this.limit) {
+      const part = chunk.subarray(0, this.limit - this.kept);
+      this.chunks.push(Buffer.from(part));
+      this.kept += part.length;
     }
     done(null, chunk);
   }
-  override _flush(done: TransformCallback): void { this.fire(); done(); }
-  private fire(): void {
-    if (this.fired) return;
-    this.fired = true;
-    this.onSnapshot(this.head);
+  head(): Buffer { return Buffer.concat(this.chunks); }
+}
+
+/**
+ * The first (up to) `limit` characters of the dump, decompressed from the start of zstd's output (a cut-off
+ * stream decodes as far as it goes; zstd's complaint about the missing rest is expected and ignored).
+ */
+async function decodeDumpHead(compressedHead: Buffer, zstdBin: string, limit = 1_000_000): Promise<string> {
+  const child = spawn(zstdBin, ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let text = '';
+  const done = new Promise<void>((resolve) => {
+    child.on('error', () => { resolve(); });
+    child.on('close', () => { resolve(); });
+  });
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    text += c;
+    if (text.length >= limit) child.kill('SIGKILL');
+  });
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(compressedHead);
+  await done;
+  return text.slice(0, limit);
+}
+
+/** Bytes a running process has read so far (/proc/PID/io), for progress; undefined when unknown. */
+function bytesReadBy(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /^rchar:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -165,20 +209,29 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
     };
     const children: StreamingChild[] = [];
     try {
-      const dump = startChild(opts.mariadbDump ?? 'mariadb-dump', [
-        ...clientArgs(opts.db), '--single-transaction', '--quick', '--routines', '--triggers', '--events', '--hex-blob',
-        '--add-drop-database', ...(snap.binlog ? ['--master-data=2', '--gtid'] : []), '--databases', ...snap.databases,
-      ], { env: clientEnv(opts.db), stdin: 'ignore', what: 'mariadb-dump' });
-      children.push(dump);
-      const zstd = startChild(opts.zstd ?? 'zstd', ['-q', '-c', `-${opts.zstdLevel ?? 3}`], { what: 'zstd' });
-      children.push(zstd);
-
-      let dumpPosition: DumpPosition | undefined;
+      // The dump goes from mariadb-dump straight into zstd (one pipe, not through Node); Node sees only the
+      // compressed stream. mariadb-dump's verbose stderr says when its snapshot exists.
       let unlockDone: Promise<void> = Promise.resolve();
-      const head = new DumpHead((text) => {
-        dumpPosition = parseDumpPosition(text);
-        unlockDone = unlock();
+      const dump = startChild(opts.mariadbDump ?? 'mariadb-dump', [
+        ...clientArgs(opts.db), '--verbose', '--single-transaction', '--quick', '--routines', '--triggers', '--events', '--hex-blob',
+        '--add-drop-database', ...(snap.binlog ? ['--master-data=2', '--gtid'] : []), '--databases', ...snap.databases,
+      ], {
+        env: clientEnv(opts.db), stdin: 'ignore', what: 'mariadb-dump', stderrNoise: DUMP_VERBOSE_LINE,
+        onStderrLine: (line) => { if (locked && dumpSnapshotTaken(line)) unlockDone = unlock(); },
       });
+      children.push(dump);
+      const dumpOut = dump.proc.stdout;
+      if (!dumpOut) throw new Error('mariadb-dump has no stdout pipe');
+      let sizes: { in: number; out: number } | undefined;
+      const zstdBin = opts.zstd ?? 'zstd';
+      const zstd = startChild(zstdBin, ['-c', `-${opts.zstdLevel ?? 3}`, '-vv'], {
+        stdin: dumpOut, what: 'zstd', stderrNoise: ZSTD_STATUS_LINE,
+        onStderrLine: (line) => { sizes = parseZstdSizes(line) ?? sizes; },
+      });
+      children.push(zstd);
+      // If mariadb-dump ends without saying so (it failed early), the lock must still go.
+      dump.exited.then(() => undefined, () => undefined).finally(() => { if (locked) unlockDone = unlock(); });
+
       const stats = (async () => {
         // Our snapshot is fixed at START TRANSACTION; the counts can be read while the dump streams.
         await new Promise<void>((resolve) => { const w = (): void => { if (!locked) resolve(); else setTimeout(w, 20); }; w(); });
@@ -187,19 +240,16 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
       })();
       stats.catch(() => undefined);
 
-      const stdout = dump.proc.stdout;
-      const zin = zstd.proc.stdin;
       const zout = zstd.proc.stdout;
-      if (!stdout || !zin || !zout) throw new Error('child process pipes missing');
-      const feed = pipeline(stdout, head, zin);
-      feed.catch(() => undefined);
+      if (!zout) throw new Error('zstd has no stdout pipe');
+      const compressedHead = new KeepHead(1024 * 1024);
 
       const beforeFinal = async (): Promise<void> => {
-        await feed;
         await dump.exited;
         await zstd.exited;
         await unlockDone;
         if (snap.binlog) {
+          const dumpPosition = parseDumpPosition(await decodeDumpHead(compressedHead.head(), zstdBin));
           if (!dumpPosition) throw new UserError('mariadb-dump did not write its binlog position (--master-data); the dump cannot be matched to the recorded position');
           if (dumpPosition.binlogFile !== snap.binlog.binlogFile || dumpPosition.binlogPos !== snap.binlog.binlogPos) {
             throw new UserError(`the dump's snapshot (${dumpPosition.binlogFile}:${dumpPosition.binlogPos}) differs from the recorded one (${snap.binlog.binlogFile}:${snap.binlog.binlogPos}); either the dump reached another server than the snapshot session (KSTACK_DR_DB_HOST must name one member, not a load-balanced Service) or a commit slipped past the read lock; fix the host or run the backup again`);
@@ -209,13 +259,15 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
       const enc = new EncryptStream(opts.key, frameBytes, beforeFinal);
       const tap = new Tap();
       const body = new PassThrough({ highWaterMark: 1024 * 1024 });
-      const chain = pipeline(zout, enc, tap, body);
+      const chain = pipeline(zout, compressedHead, enc, tap, body);
       chain.catch(() => undefined);
 
       let lastUploaded = 0;
+      let lastDumped = 0;
       const ticker = setInterval(() => {
         const ms = performance.now() - t0;
-        step.detail(`dumped ${mib(head.bytes)}, uploaded ${mib(lastUploaded)} (${rate(head.bytes, ms)})`);
+        lastDumped = bytesReadBy(zstd.proc.pid) ?? lastDumped;
+        step.detail(`dumped ${mib(lastDumped)}, uploaded ${mib(lastUploaded)} (${rate(lastDumped, ms)})`);
       }, 1000);
       try {
         const failedChain = chain.then(() => new Promise<never>(() => undefined));
@@ -234,6 +286,8 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
 
       step.detail('checking the stored object and the table statistics');
       const tables = await stats;
+      if (!sizes) throw new UserError(`backup ${id}: zstd did not report how many bytes it compressed (zstd -vv); use the zstd this image ships (1.5) and run the backup again`);
+      const dumpBytes = sizes.in;
       const storedSize = await store.size(dumpKey);
       if (storedSize !== tap.bytes) throw new UserError(`backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the dump, ${tap.bytes} were sent; run the backup again`);
       const finished = now();
@@ -248,14 +302,14 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
         server: { version: snap.version, member: opts.member ?? describeTarget(opts.db) },
         position: { gtid: snap.gtid, binlogFile: snap.binlog?.binlogFile ?? null, binlogPos: snap.binlog?.binlogPos ?? null },
         object: {
-          key: dumpKey, bytes: tap.bytes, sha256: tap.digest(), dumpBytes: head.bytes, compression: 'zstd',
+          key: dumpKey, bytes: tap.bytes, sha256: tap.digest(), dumpBytes, compression: 'zstd',
           encryption: { algorithm: 'AES-256-GCM-framed', keyId: opts.key.id, frameBytes },
         },
         tables,
       } satisfies Manifest);
       // Last: only now does the backup exist.
       await store.putBytes(backupKey(store, id, MANIFEST_OBJECT), `${JSON.stringify(manifest, null, 2)}\n`);
-      step.detail(`${mib(head.bytes)} dumped → ${mib(tap.bytes)} stored, ${Object.keys(tables).length} tables, GTID ${snap.gtid || '(none)'}`);
+      step.detail(`${mib(dumpBytes)} dumped → ${mib(tap.bytes)} stored, ${Object.keys(tables).length} tables, GTID ${snap.gtid || '(none)'}`);
       return manifest;
     } catch (err) {
       for (const c of children) c.kill();

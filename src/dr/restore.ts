@@ -65,16 +65,16 @@ export async function loadDump(store: ObjectStore, manifest: Manifest, key: Encr
   const check = new StoredObjectCheck(manifest);
   const decrypt = new DecryptStream(key, `backup ${manifest.id}`);
   const zstd = startChild('zstd', ['-q', '-d', '-c'], { what: 'zstd -d' });
-  const client = startChild('mariadb', [...clientArgs(target), '--binary-mode', '--max-allowed-packet=1G'], { env: clientEnv(target), stdout: 'ignore', what: `mariadb (loading into ${describeTarget(target)})` });
   const zin = zstd.proc.stdin;
   const zout = zstd.proc.stdout;
-  const cin = client.proc.stdin;
-  if (!zin || !zout || !cin) throw new Error('child process pipes missing');
+  if (!zin || !zout) throw new Error('zstd has no stdin/stdout pipe');
+  // The decompressed SQL goes from zstd straight into mariadb (one pipe, not through Node).
+  const client = startChild('mariadb', [...clientArgs(target), '--binary-mode', '--max-allowed-packet=1G'], { env: clientEnv(target), stdin: zout, stdout: 'ignore', what: `mariadb (loading into ${describeTarget(target)})` });
   const ticker = setInterval(() => { step?.detail(`loaded ${mib(check.bytes)} of ${mib(manifest.object.bytes)}`); }, 1000);
   try {
-    const parts = [client.exited, zstd.exited, pipeline(src, check, decrypt, zin), pipeline(zout, cin)];
+    const parts = [client.exited, zstd.exited, pipeline(src, check, decrypt, zin)];
     // Once anything fails, stop the rest so nothing waits forever on a pipe.
-    for (const p of parts) p.catch(() => { zstd.kill(); client.kill(); src.destroy(); });
+    for (const p of parts) p.catch(() => { client.kill(); zstd.kill(); src.destroy(); });
     const settled = await Promise.allSettled(parts);
     // The cause comes first: an integrity error, then mariadb's own error, then zstd; broken pipes are consequences.
     const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);

@@ -48,6 +48,11 @@ export class MinioServer {
     return s;
   }
 
+  /** The running server's pid (benchmarks read its CPU time), undefined when stopped. */
+  get processId(): number | undefined {
+    return this.pid !== undefined && isRunning(this.pid, this.binary) ? this.pid : undefined;
+  }
+
   async start(): Promise<void> {
     if (this.pid !== undefined && isRunning(this.pid, this.binary)) return;
     this.pid = startDaemon({

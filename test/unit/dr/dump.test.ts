@@ -1,7 +1,7 @@
 // Pure parts of backup and the database side: reading the dump's position, the checksum SQL, DB target config.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDumpPosition, snapshotTaken } from '../../../src/dr/backup.js';
+import { DUMP_VERBOSE_LINE, ZSTD_STATUS_LINE, dumpSnapshotTaken, parseDumpPosition, parseZstdSizes } from '../../../src/dr/backup.js';
 import { clientArgs, parseDbTarget, tableStatSql } from '../../../src/dr/db.js';
 
 const head = `-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB
@@ -15,10 +15,31 @@ describe('dump head', () => {
     assert.deepEqual(parseDumpPosition(head), { binlogFile: 'binlog.000001', binlogPos: 1203 });
     assert.equal(parseDumpPosition('-- MariaDB dump\n'), undefined);
   });
-  it('knows when the dump has its snapshot', () => {
-    assert.equal(snapshotTaken('-- MariaDB dump 10.19\n-- Host: x\n'), false);
-    assert.equal(snapshotTaken(head), true);
-    assert.equal(snapshotTaken('-- Host: x\n--\n-- Current Database: `app`\n'), true);
+  it("knows from mariadb-dump --verbose's stderr when the dump has its snapshot", () => {
+    assert.equal(dumpSnapshotTaken('-- Connecting to localhost...'), false);
+    assert.equal(dumpSnapshotTaken('-- Starting transaction...'), false, 'printed before START TRANSACTION, too early');
+    assert.equal(dumpSnapshotTaken('-- Setting savepoint...'), true);
+    assert.equal(dumpSnapshotTaken('-- Retrieving table structure for table t...'), true);
+    assert.equal(dumpSnapshotTaken('mariadb-dump: Got error: 1045: Access denied'), false);
+  });
+});
+
+describe('child chatter and zstd sizes', () => {
+  it("keeps mariadb-dump's and zstd's real errors and drops their status lines", () => {
+    assert.ok(DUMP_VERBOSE_LINE.test('-- Retrieving rows...'));
+    assert.ok(!DUMP_VERBOSE_LINE.test('mariadb-dump: Got error: 2002: Can\'t connect'));
+    for (const line of ['*** Zstandard CLI (64-bit) v1.5.4, by Yann Collet ***', '--zstd=wlog=21,clog=16', 'Using stdin for input ',
+      'Decompression will require 2097152 B of memory', '/*stdin*\\            : 75.37%   (6754388 B => 5090834 B, /*stdout*\\) ',
+      '/*stdin*\\            :  (     0 B =>     13 B, /*stdout*\\) ', '/*stdin*\\            : Completed in 0.07 sec  (cpu load : 35%)']) {
+      assert.ok(ZSTD_STATUS_LINE.test(line), line);
+    }
+    assert.ok(!ZSTD_STATUS_LINE.test('zstd: error 70 : Write error : cannot write block : Broken pipe'));
+    assert.ok(!ZSTD_STATUS_LINE.test('/*stdin*\\ : Read error (39) : premature end'));
+  });
+  it('reads the exact byte counts zstd -vv reports', () => {
+    assert.deepEqual(parseZstdSizes('/*stdin*\\            : 75.37%   (6754388 B => 5090834 B, /*stdout*\\) '), { in: 6754388, out: 5090834 });
+    assert.deepEqual(parseZstdSizes('/*stdin*\\            :  (     0 B =>     13 B, /*stdout*\\) '), { in: 0, out: 13 });
+    assert.equal(parseZstdSizes('/*stdin*\\            : 75.37%   (  6.44 MiB =>   4.85 MiB, /*stdout*\\) '), undefined);
   });
 });
 
