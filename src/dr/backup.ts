@@ -109,7 +109,7 @@ class KeepHead extends Transform {
  * The first (up to) `limit` characters of the dump, decompressed from the start of zstd's output (a cut-off
  * stream decodes as far as it goes; zstd's complaint about the missing rest is expected and ignored).
  */
-async function decodeDumpHead(compressedHead: Buffer, zstdBin: string, limit = 1_000_000): Promise<string> {
+export async function decodeDumpHead(compressedHead: Buffer, zstdBin: string, limit = 1_000_000): Promise<string> {
   const child = spawn(zstdBin, ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'ignore'] });
   let text = '';
   const done = new Promise<void>((resolve) => {

@@ -1,7 +1,9 @@
 // Pure parts of backup and the database side: reading the dump's position, the checksum SQL, DB target config.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DUMP_VERBOSE_LINE, ZSTD_STATUS_LINE, dumpSnapshotTaken, parseDumpPosition, parseZstdSizes } from '../../../src/dr/backup.js';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { DUMP_VERBOSE_LINE, ZSTD_STATUS_LINE, decodeDumpHead, dumpSnapshotTaken, parseDumpPosition, parseZstdSizes } from '../../../src/dr/backup.js';
 import { clientArgs, parseDbTarget, tableStatSql } from '../../../src/dr/db.js';
 
 const head = `-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB
@@ -21,6 +23,23 @@ describe('dump head', () => {
     assert.equal(dumpSnapshotTaken('-- Setting savepoint...'), true);
     assert.equal(dumpSnapshotTaken('-- Retrieving table structure for table t...'), true);
     assert.equal(dumpSnapshotTaken('mariadb-dump: Got error: 1045: Access denied'), false);
+  });
+});
+
+describe('dump head from the compressed stream', () => {
+  it('decodes the position from the first compressed bytes of a long dump (real zstd)', async () => {
+    // 8 MiB of incompressible rows after the head: the first MiB of zstd output holds only the start.
+    const dump = Buffer.concat([Buffer.from(head), Buffer.from(randomBytes(6 * 1024 * 1024).toString('base64'))]);
+    const compressed = execFileSync('zstd', ['-q', '-c', '-3'], { input: dump, maxBuffer: 64 * 1024 * 1024 });
+    assert.ok(compressed.length > 4 * 1024 * 1024);
+    const text = await decodeDumpHead(compressed.subarray(0, 1024 * 1024), 'zstd');
+    assert.ok(text.length > 0 && text.length <= 1_000_000);
+    assert.deepEqual(parseDumpPosition(text), { binlogFile: 'binlog.000001', binlogPos: 1203 });
+  });
+  it('finds no position in a head that has none, and survives garbage', async () => {
+    const other = execFileSync('zstd', ['-q', '-c'], { input: Buffer.from('-- MariaDB dump\nCREATE DATABASE x;\n') });
+    assert.equal(parseDumpPosition(await decodeDumpHead(other, 'zstd')), undefined);
+    assert.equal(await decodeDumpHead(Buffer.from('not zstd at all'), 'zstd'), '');
   });
 });
 
