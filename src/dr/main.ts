@@ -1,18 +1,19 @@
 // Entry point for the backup image and for operators:
-//   node dist/src/dr/main.js backup|verify|restore|retention|list|metrics [--backup-id ID]
+//   node dist/src/dr/main.js backup [--physical]|verify|restore|retention|list|metrics [--backup-id ID]
 // Configuration comes from the environment and mounted files (docs/dr.md): KSTACK_DR_S3_*, KSTACK_DR_KEY_FILE,
-// KSTACK_DR_DB_*, KSTACK_DR_RETENTION_*. Progress goes to stderr; the result is one JSON line on stdout.
+// KSTACK_DR_DB_*, KSTACK_DR_RETENTION_*, KSTACK_DR_WORK_DIR, KSTACK_DR_RESTORE_DATADIR. Progress goes to stderr; the result is one JSON line on stdout.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { UserError, messageOf } from '../util/errors.js';
 import { createProgress, type Progress } from '../util/progress.js';
 import { runBackup } from './backup.js';
-import { listCatalog, type CatalogEntry } from './catalog.js';
+import { findBackup, listCatalog, type CatalogEntry } from './catalog.js';
 import { describeTarget, parseDbTarget, pinMember } from './db.js';
 import { parseKey, type EncryptionKey } from './encrypt.js';
 import type { Manifest, Verification } from './manifest.js';
+import { runPhysicalBackup, runPhysicalRestore, type PhysicalRestoreResult } from './physical.js';
 import { parseRetentionPolicy, runRetention, type RetentionDecision } from './retention.js';
-import { runRestore, type RestoreOptions, type RestoreResult } from './restore.js';
+import { RESTORE_DATADIR_ENV, runRestore, type RestoreOptions, type RestoreResult } from './restore.js';
 import { ObjectStore, parseStorageConfig } from './s3.js';
 import { runVerify } from './verify.js';
 
@@ -40,7 +41,11 @@ function storeFrom(env: NodeJS.ProcessEnv): ObjectStore {
   return new ObjectStore(parseStorageConfig(env));
 }
 
-export async function backupCommand(ctx: DrContext): Promise<Manifest> {
+/**
+ * A logical backup (the default), or with `physical` a mariadb-backup copy of a LOCAL server's files
+ * (`datadir` overrides the server's @@datadir).
+ */
+export async function backupCommand(ctx: DrContext, physical = false, datadir?: string): Promise<Manifest> {
   const store = storeFrom(ctx.env);
   try {
     const { target, member } = await ctx.progress.step('choose a Synced member to back up from', async (step) => {
@@ -48,7 +53,10 @@ export async function backupCommand(ctx: DrContext): Promise<Manifest> {
       step.detail(describeTarget(pinned.target));
       return pinned;
     });
-    return await runBackup({ db: target, store, key: loadKey(ctx.env), progress: ctx.progress, member: member ?? (ctx.env.KSTACK_DR_MEMBER || undefined) });
+    const common = { db: target, store, key: loadKey(ctx.env), progress: ctx.progress, member: member ?? (ctx.env.KSTACK_DR_MEMBER || undefined) };
+    if (physical) return await runPhysicalBackup({ ...common, datadir, workDir: ctx.env.KSTACK_DR_WORK_DIR || undefined });
+    if (datadir !== undefined) throw new UserError('--datadir is only for physical backups; add --physical or drop --datadir');
+    return await runBackup(common);
   } finally {
     store.destroy();
   }
@@ -63,11 +71,22 @@ export async function verifyCommand(ctx: DrContext, backupId?: string): Promise<
   }
 }
 
-export async function restoreCommand(ctx: DrContext, backupId?: string, afterDump?: RestoreOptions['afterDump']): Promise<RestoreResult> {
+/**
+ * Restores by the backup's kind: a logical backup into the server KSTACK_DR_DB_* names, a physical one into
+ * the empty directory `datadir` (--datadir or KSTACK_DR_RESTORE_DATADIR).
+ */
+export async function restoreCommand(ctx: DrContext, backupId?: string, afterDump?: RestoreOptions['afterDump'], datadir?: string): Promise<RestoreResult | (PhysicalRestoreResult & { kind: 'physical' })> {
   const store = storeFrom(ctx.env);
   try {
+    const manifest = await findBackup(store, backupId);
+    if (manifest.kind === 'physical') {
+      if (afterDump) throw new UserError(`backup ${manifest.id} is a physical backup; point-in-time recovery here replays binlogs into a running server after a logical backup: restore a logical backup, or restore this one with main.js restore --datadir DIR, start mariadbd on DIR and replay the binlogs from ${manifest.position.binlogFile ?? '?'}:${manifest.position.binlogPos ?? '?'} (GTID ${manifest.position.gtid || 'none'})`);
+      if (!datadir) throw new UserError(`backup ${manifest.id} is a physical backup (the server's files): give the empty directory to restore it into with --datadir DIR or ${RESTORE_DATADIR_ENV}`);
+      return { kind: 'physical', ...await runPhysicalRestore({ store, key: loadKey(ctx.env), datadir, progress: ctx.progress, manifest }) };
+    }
+    if (datadir) throw new UserError(`backup ${manifest.id} is a logical backup; it restores into the running server KSTACK_DR_DB_* names, not into a datadir: drop --datadir / ${RESTORE_DATADIR_ENV}`);
     const { target } = await pinMember(parseDbTarget(ctx.env), ctx.env);
-    return await runRestore({ store, key: loadKey(ctx.env), target, progress: ctx.progress, backupId, afterDump });
+    return await runRestore({ store, key: loadKey(ctx.env), target, progress: ctx.progress, backupId: manifest.id, afterDump });
   } finally {
     store.destroy();
   }
@@ -109,15 +128,21 @@ export function renderMetrics(entries: readonly CatalogEntry[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-const USAGE = 'usage: main.js backup | verify [--backup=ID] | restore [--backup=ID] [--to-time=T | --to-gtid=G] | retention | list | metrics';
+const USAGE = 'usage: main.js backup [--physical [--datadir=DIR]] | verify [--backup=ID] | restore [--backup=ID] [--to-time=T | --to-gtid=G | --datadir=DIR] | retention | list | metrics';
 
-/** Flags as --name=value or --name value. */
-export function parseFlags(args: readonly string[], allowed: readonly string[]): Record<string, string> {
+/** Flags as --name=value or --name value; the `booleans` ones take no value (then 'true'). */
+export function parseFlags(args: readonly string[], allowed: readonly string[], booleans: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
+  const all = [...allowed, ...booleans];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m?.[1] || !allowed.includes(m[1])) throw new UserError(`unknown argument '${a}'; allowed: ${allowed.map((f) => `--${f}`).join(', ')}`);
+    if (!m?.[1] || !all.includes(m[1])) throw new UserError(`unknown argument '${a}'; allowed: ${all.map((f) => `--${f}`).join(', ')}`);
+    if (booleans.includes(m[1])) {
+      if (m[2] !== undefined) throw new UserError(`--${m[1]} takes no value; write just --${m[1]}`);
+      out[m[1]] = 'true';
+      continue;
+    }
     const value = m[2] ?? args[++i];
     if (value === undefined || value === '') throw new UserError(`--${m[1]} needs a value`);
     out[m[1] === 'backup-id' ? 'backup' : m[1]] = value;
@@ -138,21 +163,24 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   try {
     switch (cmd) {
       case 'backup': {
-        parseFlags(rest, []);
-        const m = await backupCommand(ctx);
-        out({ id: m.id, bytes: m.object.bytes, dumpBytes: m.object.dumpBytes, gtid: m.position.gtid, durationMs: m.durationMs, tables: Object.keys(m.tables).length });
+        const flags = parseFlags(rest, ['datadir'], ['physical']);
+        const m = await backupCommand(ctx, flags.physical === 'true', flags.datadir);
+        out({ id: m.id, kind: m.kind, bytes: m.object.bytes, dumpBytes: m.object.dumpBytes, gtid: m.position.gtid, durationMs: m.durationMs, tables: Object.keys(m.tables).length });
         return 0;
       }
       case 'verify': out(await verifyCommand(ctx, parseFlags(rest, ['backup', 'backup-id']).backup)); return 0;
       case 'restore': {
-        const flags = parseFlags(rest, ['backup', 'backup-id', 'to-time', 'to-gtid', 'source-prefix']);
+        const flags = parseFlags(rest, ['backup', 'backup-id', 'to-time', 'to-gtid', 'source-prefix', 'datadir']);
         const pitrWanted = flags['to-time'] !== undefined || flags['to-gtid'] !== undefined || flags['source-prefix'] !== undefined;
         if (pitrWanted && !hooks.pitr) throw new UserError('--to-time/--to-gtid/--source-prefix need point-in-time recovery, which this entry point was started without');
         // The restore Job's entry point (pitr-main.js) always replays the archive after the dump: to the target,
         // or without one as far as the archive goes (it strips --source-prefix before we see the flags).
         const afterDump = hooks.pitr?.(flags, env);
-        const r = await restoreCommand(ctx, flags.backup, afterDump);
-        out({ id: r.manifest.id, durationMs: r.durationMs, gtid: r.manifest.position.gtid });
+        const r = await restoreCommand(ctx, flags.backup, afterDump, flags.datadir ?? (env[RESTORE_DATADIR_ENV] || undefined));
+        const p = r.manifest.position;
+        out('kind' in r
+          ? { id: r.manifest.id, kind: 'physical', datadir: r.datadir, durationMs: r.durationMs, gtid: p.gtid, binlogFile: p.binlogFile, binlogPos: p.binlogPos }
+          : { id: r.manifest.id, durationMs: r.durationMs, gtid: p.gtid });
         return 0;
       }
       case 'retention': parseFlags(rest, []); out(await retentionCommand(ctx)); return 0;

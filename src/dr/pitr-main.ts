@@ -59,7 +59,8 @@ export async function withBaseBackup(argv: string[], env: NodeJS.ProcessEnv): Pr
   if (flags.backup !== undefined || (flags['to-time'] === undefined && flags['to-gtid'] === undefined)) return argv;
   const store = new ObjectStore(parseStorageConfig(env));
   try {
-    const complete = (await listCatalog(store)).flatMap((e) => (e.manifest ? [e.manifest] : []));
+    // Binlogs are replayed into a running server after a logical backup; a physical one cannot be the base here.
+    const complete = (await listCatalog(store)).flatMap((e) => (e.manifest?.kind === 'logical' ? [e.manifest] : []));
     const base = chooseBackup(complete.map((m) => ({ id: m.id, gtidPosition: m.position.gtid, finishedAt: Math.floor(Date.parse(m.startedAt) / 1000) })), targetOf(flags));
     return [...argv, `--backup=${base.id}`];
   } catch (err) {

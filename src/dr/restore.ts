@@ -14,8 +14,11 @@ import { BackupIntegrityError, DecryptStream, type EncryptionKey } from './encry
 import { compareTables, type Manifest, type TableStat } from './manifest.js';
 import type { ObjectStore } from './s3.js';
 
+/** Where a physical backup is restored to (an empty directory that becomes the datadir); --datadir on the command line. */
+export const RESTORE_DATADIR_ENV = 'KSTACK_DR_RESTORE_DATADIR';
+
 /** Counts and hashes the stored bytes, and fails the stream at its end when they differ from the manifest. */
-class StoredObjectCheck extends Transform {
+export class StoredObjectCheck extends Transform {
   bytes = 0;
   private readonly hash = createHash('sha256');
   constructor(private readonly manifest: Manifest) { super(); }
@@ -134,6 +137,7 @@ export interface RestoreResult {
 export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const t0 = performance.now();
   const manifest = await findBackup(opts.store, opts.backupId);
+  if (manifest.kind === 'physical') throw new UserError(`backup ${manifest.id} is a physical backup (the server's files); restore it into an empty datadir with --datadir DIR (or ${RESTORE_DATADIR_ENV}) and start mariadbd on it`);
   checkKey(manifest, opts.key);
   if (opts.precheck ?? true) {
     await opts.progress.step(`check backup ${manifest.id} (${mib(manifest.object.bytes)}) against its manifest`, (step) => checkStoredObject(opts.store, manifest, step));

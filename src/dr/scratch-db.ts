@@ -2,7 +2,7 @@
 // restores into one; the integration tests and bench:dr use them as sources and restore targets. Like
 // src/galera/loopback.ts it runs the real Debian mariadbd, tracked by pid and only that pid is signalled.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, lchownSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as mariadb from 'mariadb';
@@ -30,6 +30,17 @@ function serverOwner(): { user: string; uid: number; gid: number } | undefined {
   const [, , uid, gid] = line?.split(':') ?? [];
   if (uid === undefined || gid === undefined) throw new UserError('running as root, but there is no mysql user to run mariadbd as; install mariadb-server');
   return { user: 'mysql', uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * Hands a folder and everything in it to the user mariadbd runs as (mysql when we are root; nothing to do
+ * otherwise): files extracted or moved by root, e.g. a physical backup's datadir, must be writable by it.
+ */
+export function ownForServer(path: string): void {
+  const owner = serverOwner();
+  if (!owner) return;
+  lchownSync(path, owner.uid, owner.gid);
+  for (const rel of readdirSync(path, { recursive: true, encoding: 'utf8' })) lchownSync(join(path, rel), owner.uid, owner.gid);
 }
 
 export class ScratchDb {

@@ -1,7 +1,8 @@
 // Verify: every backup proves it restores. Download the newest (or a given) backup, load it into a
-// throw-away mariadbd, compare row counts and checksums with the manifest, and record the outcome next to
-// the manifest (verification.json; its verifiedAt is backup_verified_timestamp).
-import { mkdtempSync } from 'node:fs';
+// throw-away mariadbd (a physical one: extract and prepare its files, start the throw-away mariadbd on
+// them), compare row counts and checksums with the manifest, and record the outcome next to the manifest
+// (verification.json; its verifiedAt is backup_verified_timestamp).
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError, messageOf } from '../util/errors.js';
@@ -11,6 +12,7 @@ import { findBackup } from './catalog.js';
 import type { DbTarget } from './db.js';
 import type { EncryptionKey } from './encrypt.js';
 import { parseVerification, type Verification } from './manifest.js';
+import { extractPhysical, prepareDatadir, startOnCopy } from './physical.js';
 import { checkKey, compareWithManifest, loadDump } from './restore.js';
 import type { ObjectStore } from './s3.js';
 import { ScratchDb } from './scratch-db.js';
@@ -46,9 +48,20 @@ export async function runVerify(opts: VerifyOptions): Promise<Verification> {
     throw new UserError(`backup ${manifest.id} FAILED verification: ${messageOf(err)}`);
   }
   let scratch: ScratchDb | undefined;
+  let copyDir: string | undefined;
   let restoredInto = 'a throw-away mariadbd';
   try {
-    scratch = await opts.progress.step('start a throw-away mariadbd', () => ScratchDb.start({ dir: mkdtempSync(join(opts.workDir ?? tmpdir(), 'kstack-verify-')) }));
+    if (manifest.kind === 'physical') {
+      // A physical backup is the server's files: extract and prepare them, then start the throw-away server on them.
+      const dir = mkdtempSync(join(opts.workDir ?? tmpdir(), 'kstack-verify-'));
+      copyDir = dir;
+      chmodSync(dir, 0o755);
+      await opts.progress.step(`download, check and extract backup ${manifest.id}`, (step) => extractPhysical(opts.store, manifest, opts.key, join(dir, 'data'), step));
+      await opts.progress.step('prepare it (apply the redo log)', () => prepareDatadir(join(dir, 'data')));
+      scratch = await opts.progress.step('start a throw-away mariadbd on it', () => startOnCopy(dir));
+    } else {
+      scratch = await opts.progress.step('start a throw-away mariadbd', () => ScratchDb.start({ dir: mkdtempSync(join(opts.workDir ?? tmpdir(), 'kstack-verify-')) }));
+    }
     const conn = await scratch.connect();
     try {
       const [row] = await conn.query<{ v: string }[]>('SELECT @@version AS v');
@@ -57,7 +70,7 @@ export async function runVerify(opts: VerifyOptions): Promise<Verification> {
       await conn.end();
     }
     const target: DbTarget = { socket: scratch.socket, host: '', port: 0, user: 'root', password: '' };
-    await opts.progress.step(`load backup ${manifest.id} into it`, (step) => loadDump(opts.store, manifest, opts.key, target, step));
+    if (manifest.kind === 'logical') await opts.progress.step(`load backup ${manifest.id} into it`, (step) => loadDump(opts.store, manifest, opts.key, target, step));
     const { problems } = await opts.progress.step('compare row counts and checksums with the manifest', () => compareWithManifest(target, manifest));
     if (problems.length > 0) {
       await record(false, problems, restoredInto).catch(() => undefined);
@@ -70,5 +83,6 @@ export async function runVerify(opts: VerifyOptions): Promise<Verification> {
     throw new UserError(`backup ${manifest.id} FAILED verification: ${messageOf(err)}`);
   } finally {
     await scratch?.stop(true);
+    if (copyDir) rmSync(copyDir, { recursive: true, force: true });
   }
 }
