@@ -1,7 +1,8 @@
 // Entry point for the backup image and for operators:
 //   node dist/src/dr/main.js backup [--physical]|verify|restore|retention|list|metrics [--backup-id ID]
 // Configuration comes from the environment and mounted files (docs/dr.md): KSTACK_DR_S3_*, KSTACK_DR_KEY_FILE,
-// KSTACK_DR_DB_*, KSTACK_DR_RETENTION_*, KSTACK_DR_WORK_DIR, KSTACK_DR_RESTORE_DATADIR. Progress goes to stderr; the result is one JSON line on stdout.
+// KSTACK_DR_DB_*, KSTACK_DR_RETENTION_*, KSTACK_DR_WORK_DIR, KSTACK_DR_RESTORE_DATADIR. Progress goes to stderr;
+// the result is one JSON line on stdout.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { UserError, messageOf } from '../util/errors.js';
