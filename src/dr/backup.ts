@@ -236,7 +236,7 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
         // Our snapshot is fixed at START TRANSACTION; the counts can be read while the dump streams.
         await new Promise<void>((resolve) => { const w = (): void => { if (!locked) resolve(); else setTimeout(w, 20); }; w(); });
         await unlockDone;
-        return tableStats(snap.conn, snap.databases, opts.checksums ?? true);
+        return tableStats(snap.conn, snap.databases, opts.checksums === false ? 'none' : 'crc32c');
       })();
       stats.catch(() => undefined);
 

@@ -119,17 +119,37 @@ export function quoteIdent(name: string): string {
 }
 
 /**
- * The query that counts a table's rows and sums a 64-bit hash of each row (CRC32 in the high half,
- * CRC32C in the low half; both cheap, unlike MD5, which made the backup twice as slow). Each column is cast
- * to binary (no collation or charset conversions, the same text on any server version) and a null-flag
- * string tells NULL from ''. The sum is order-independent and counts duplicate rows.
+ * How a manifest's table checksums were computed (docs/dr.md):
+ * - 'crc32c' (what backups write): the sum over the rows of CRC32C of the row's text, written 'crc32c:<sum>'.
+ * - 'crc64': the sum of a 64-bit row hash (CRC32 in the high half, CRC32C in the low half), a bare decimal:
+ *   what backups wrote before; kept so their manifests still verify. It builds each row's text twice.
+ * - 'none': rows counted only (checksum '').
  */
-export function tableStatSql(db: string, table: string, columns: readonly string[]): string {
+export type ChecksumAlgorithm = 'crc32c' | 'crc64' | 'none';
+
+export const CRC32C_PREFIX = 'crc32c:';
+
+/** The algorithm a recorded checksum was made with. */
+export function checksumAlgorithmOf(checksum: string): ChecksumAlgorithm {
+  if (checksum === '') return 'none';
+  return checksum.startsWith(CRC32C_PREFIX) ? 'crc32c' : 'crc64';
+}
+
+/**
+ * The query that counts a table's rows and sums a hash of each row. Each column is cast to binary (no
+ * collation or charset conversions, the same text on any server version) and a null-flag string tells NULL
+ * from ''. The sum is order-independent and counts duplicate rows. CRC32C is cheap (one pass, in hardware);
+ * MD5 made the backup twice as slow.
+ */
+export function tableStatSql(db: string, table: string, columns: readonly string[], algorithm: ChecksumAlgorithm = 'crc32c'): string {
+  const from = `FROM ${quoteIdent(db)}.${quoteIdent(table)}`;
+  if (algorithm === 'none') return `SELECT COUNT(*) AS n, '' AS s ${from}`;
   if (columns.length === 0) throw new Error(`table ${db}.${table} has no columns`);
   const cols = columns.map((c) => `CAST(${quoteIdent(c)} AS BINARY)`).join(', ');
   const nulls = columns.map((c) => `ISNULL(${quoteIdent(c)})`).join(', ');
   const row = `CONCAT_WS('#', ${cols}, CONCAT(${nulls}))`;
-  return `SELECT COUNT(*) AS n, CAST(COALESCE(SUM((CRC32(${row}) << 32) | CRC32C(${row})), 0) AS CHAR) AS s FROM ${quoteIdent(db)}.${quoteIdent(table)}`;
+  if (algorithm === 'crc32c') return `SELECT COUNT(*) AS n, CONCAT('${CRC32C_PREFIX}', COALESCE(SUM(CRC32C(${row})), 0)) AS s ${from}`;
+  return `SELECT COUNT(*) AS n, CAST(COALESCE(SUM((CRC32(${row}) << 32) | CRC32C(${row})), 0) AS CHAR) AS s ${from}`;
 }
 
 /** Databases a logical backup covers: every one except the server's own schemas. */
@@ -140,9 +160,9 @@ export async function userDatabases(conn: mariadb.Connection): Promise<string[]>
 
 /**
  * Row counts and checksums of every base table in `databases`, read in the connection's current
- * transaction/snapshot. With `checksums` false only rows are counted (checksum ''): much cheaper.
+ * transaction/snapshot, with `algorithm` ('none' counts rows only: much cheaper).
  */
-export async function tableStats(conn: mariadb.Connection, databases: readonly string[], checksums = true): Promise<Record<string, TableStat>> {
+export async function tableStats(conn: mariadb.Connection, databases: readonly string[], algorithm: ChecksumAlgorithm = 'crc32c'): Promise<Record<string, TableStat>> {
   if (databases.length === 0) return {};
   const cols: { db: string; tbl: string; col: string }[] = await conn.query(
     `SELECT c.TABLE_SCHEMA AS db, c.TABLE_NAME AS tbl, c.COLUMN_NAME AS col FROM information_schema.COLUMNS c
@@ -159,7 +179,7 @@ export async function tableStats(conn: mariadb.Connection, databases: readonly s
   }
   const out: Record<string, TableStat> = {};
   for (const [k, t] of [...byTable.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const sql = checksums ? tableStatSql(t.db, t.tbl, t.cols) : `SELECT COUNT(*) AS n, '' AS s FROM ${quoteIdent(t.db)}.${quoteIdent(t.tbl)}`;
+    const sql = tableStatSql(t.db, t.tbl, t.cols, algorithm);
     const rows: { n: unknown; s: unknown }[] = await conn.query(sql);
     const r = rows[0];
     out[k] = { rows: Number(r?.n ?? 0), checksum: typeof r?.s === 'string' ? r.s : typeof r?.s === 'number' || typeof r?.s === 'bigint' ? r.s.toString() : '0' };

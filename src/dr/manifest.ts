@@ -8,7 +8,7 @@ export type BackupKind = 'logical' | 'physical';
 /** Row count and content checksum of one table at the backup's snapshot. */
 export interface TableStat {
   rows: number;
-  /** Order-independent checksum of the rows (see docs/dr.md), a decimal string; '' when the backup counted rows only. */
+  /** Order-independent checksum of the rows (see docs/dr.md): 'crc32c:<sum>', a bare decimal (older backups), or '' when the backup counted rows only. */
   checksum: string;
 }
 
@@ -129,7 +129,7 @@ export function parseManifest(raw: unknown, where = 'manifest.json'): Manifest {
     if (!/^[^.]+\..+$/.test(name)) fail(where, `tables.${name}`, 'named db.table', name);
     const t = obj(v, where, `tables.${name}`);
     exactKeys(t, ['rows', 'checksum'], where, `tables.${name}`);
-    tables[name] = { rows: int(t, 'rows', where, `tables.${name}.`), checksum: str(t, 'checksum', where, `tables.${name}.`, /^\d*$/) };
+    tables[name] = { rows: int(t, 'rows', where, `tables.${name}.`), checksum: str(t, 'checksum', where, `tables.${name}.`, /^(\d*|crc32c:\d+)$/) };
   }
   return {
     format: 1,

@@ -156,7 +156,7 @@ async function statsOfCopy(folder: string, checksums: boolean): Promise<{ tables
   try {
     const conn = await db.connect();
     try {
-      const tables = await tableStats(conn, await userDatabases(conn), checksums);
+      const tables = await tableStats(conn, await userDatabases(conn), checksums ? 'crc32c' : 'none');
       const [row] = await conn.query<{ g: string }[]>('SELECT @@gtid_current_pos AS g');
       return { tables, gtid: row?.g ?? '' };
     } finally {

@@ -9,7 +9,7 @@ import type { Progress, Step } from '../util/progress.js';
 import { mib } from './backup.js';
 import { findBackup } from './catalog.js';
 import { startChild } from './child.js';
-import { clientArgs, clientEnv, connect, describeTarget, tableStats, type DbTarget } from './db.js';
+import { checksumAlgorithmOf, clientArgs, clientEnv, connect, describeTarget, tableStats, type ChecksumAlgorithm, type DbTarget } from './db.js';
 import { BackupIntegrityError, DecryptStream, type EncryptionKey } from './encrypt.js';
 import { compareTables, type Manifest, type TableStat } from './manifest.js';
 import type { ObjectStore } from './s3.js';
@@ -96,11 +96,17 @@ export function manifestDatabases(manifest: Manifest): string[] {
   return [...new Set(Object.keys(manifest.tables).map((t) => t.slice(0, t.indexOf('.'))))].sort();
 }
 
+/** The checksum algorithm a manifest's tables were recorded with (one per backup). */
+export function manifestChecksumAlgorithm(manifest: Manifest): ChecksumAlgorithm {
+  const recorded = Object.values(manifest.tables).find((t) => t.checksum !== '');
+  return recorded ? checksumAlgorithmOf(recorded.checksum) : 'none';
+}
+
 /** Row counts and checksums of the restored tables, compared with the manifest: [] when they agree. */
 export async function compareWithManifest(target: DbTarget, manifest: Manifest): Promise<{ problems: string[]; actual: Record<string, TableStat> }> {
   const conn = await connect(target);
   try {
-    const actual = await tableStats(conn, manifestDatabases(manifest), Object.values(manifest.tables).some((t) => t.checksum !== ''));
+    const actual = await tableStats(conn, manifestDatabases(manifest), manifestChecksumAlgorithm(manifest));
     return { problems: compareTables(manifest.tables, actual), actual };
   } finally {
     await conn.end().catch(() => undefined);

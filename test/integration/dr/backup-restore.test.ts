@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MinioServer } from '../../helpers/minio.js';
 import { DUMP_OBJECT, MANIFEST_OBJECT, backupKey, runBackup } from '../../../src/dr/backup.js';
 import { listCatalog } from '../../../src/dr/catalog.js';
-import type { DbTarget } from '../../../src/dr/db.js';
+import { tableStats, type DbTarget } from '../../../src/dr/db.js';
 import { parseKey, type EncryptionKey } from '../../../src/dr/encrypt.js';
 import { parseVerification, type Manifest } from '../../../src/dr/manifest.js';
 import { runRestore } from '../../../src/dr/restore.js';
@@ -132,6 +132,37 @@ describe('dr: backup, verify, restore, retention on real MariaDB and MinIO', { t
     assert.equal(v.ok, true);
     const stored = parseVerification(JSON.parse((await store.getBytes(backupKey(store, first.id, 'verification.json'))).toString('utf8')));
     assert.deepEqual(stored, v);
+  });
+
+  it('a manifest from before the one-pass checksum (64-bit CRC32|CRC32C sums) still verifies, and a wrong one fails', async () => {
+    assert.ok(Object.values(first.tables).every((t) => t.checksum.startsWith('crc32c:')), 'new backups record crc32c checksums');
+    // The older algorithm's sums of exactly the backed-up rows: from a restore of the backup.
+    const fresh = await ScratchDb.start({ dir: join(dir, 'restore-legacy') });
+    let legacy: Manifest['tables'];
+    try {
+      await runRestore({ store, key, target: target(fresh), progress: silentProgress, backupId: first.id });
+      const rc = await fresh.connect();
+      try {
+        legacy = await tableStats(rc, ['app'], 'crc64');
+      } finally {
+        await rc.end();
+      }
+    } finally {
+      await fresh.stop(true);
+    }
+    assert.ok(Object.values(legacy).every((t) => /^\d+$/.test(t.checksum)));
+    // Ids that sort before the first backup's, so the retention test below still sees it as the newest verified one.
+    const asOld = async (suffix: string, tables: Manifest['tables']): Promise<string> => {
+      const id = first.id.replace(/-[0-9a-f]{6}$/, `-${suffix}`);
+      await store.putBytes(backupKey(store, id, MANIFEST_OBJECT), JSON.stringify({ ...first, id, tables }));
+      return id;
+    };
+    const good = await asOld('000000', legacy);
+    assert.equal((await runVerify({ store, key, progress: silentProgress, backupId: good })).ok, true);
+    const [name, stat] = Object.entries(legacy)[0] ?? [];
+    assert.ok(name && stat);
+    const wrong = await asOld('000001', { ...legacy, [name]: { ...stat, checksum: (BigInt(stat.checksum) + 1n).toString() } });
+    await assert.rejects(runVerify({ store, key, progress: silentProgress, backupId: wrong }), new RegExp(`FAILED verification.*table ${name.replace('.', '\\.')}: checksum`));
   });
 
   /** A copy of the first backup under a new id, its dump changed by `damage`. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { DUMP_VERBOSE_LINE, ZSTD_STATUS_LINE, decodeDumpHead, dumpSnapshotTaken, parseDumpPosition, parseZstdSizes } from '../../../src/dr/backup.js';
-import { clientArgs, parseDbTarget, tableStatSql } from '../../../src/dr/db.js';
+import { checksumAlgorithmOf, clientArgs, parseDbTarget, tableStatSql } from '../../../src/dr/db.js';
 
 const head = `-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB
 -- CHANGE MASTER TO MASTER_USE_GTID=slave_pos;
@@ -68,6 +68,18 @@ describe('table checksum SQL', () => {
     assert.match(sql, /CAST\(`id` AS BINARY\), CAST\(`v` AS BINARY\), CONCAT\(ISNULL\(`id`\), ISNULL\(`v`\)\)/);
     assert.match(sql, /FROM `app`\.`we``ird`$/);
     assert.throws(() => tableStatSql('a', 'b', []), /no columns/);
+  });
+  it('builds each row text once for new backups, twice only for the older 64-bit checksum', () => {
+    const count = (sql: string): number => sql.split('CONCAT_WS(').length - 1;
+    assert.equal(count(tableStatSql('a', 't', ['id'])), 1);
+    assert.match(tableStatSql('a', 't', ['id']), /CONCAT\('crc32c:', COALESCE\(SUM\(CRC32C\(/);
+    assert.equal(count(tableStatSql('a', 't', ['id'], 'crc64')), 2);
+    assert.equal(tableStatSql('a', 't', [], 'none'), "SELECT COUNT(*) AS n, '' AS s FROM `a`.`t`");
+  });
+  it('tells the algorithm from the recorded checksum', () => {
+    assert.equal(checksumAlgorithmOf('crc32c:123'), 'crc32c');
+    assert.equal(checksumAlgorithmOf('18446744073709551615'), 'crc64');
+    assert.equal(checksumAlgorithmOf(''), 'none');
   });
 });
 
