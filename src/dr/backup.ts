@@ -1,19 +1,19 @@
 // One logical backup: mariadb-dump → zstd → encryption → multipart upload, nothing staged on disk, with a
 // manifest written last and only on success. The consistency design (why the counts and checksums in the
 // manifest describe exactly the rows in the dump) is in docs/dr.md.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { PassThrough, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Transform, type TransformCallback } from 'node:stream';
 import type * as mariadb from 'mariadb';
 import { UserError, messageOf } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { startChild, type StreamingChild } from './child.js';
 import { clientArgs, clientEnv, connectOrExplain, describeTarget, tableStats, userDatabases, type DbTarget } from './db.js';
-import { EncryptStream, DEFAULT_FRAME_BYTES, type EncryptionKey } from './encrypt.js';
+import { DEFAULT_FRAME_BYTES, type EncryptionKey } from './encrypt.js';
 import { newBackupId, parseManifest, type Manifest } from './manifest.js';
 import type { ObjectStore } from './s3.js';
+import { uploadSealed, type SealedObject } from './sealed-upload.js';
 
 export const DUMP_OBJECT = 'dump.sql.zst.enc';
 export const MANIFEST_OBJECT = 'manifest.json';
@@ -75,18 +75,6 @@ export const ZSTD_STATUS_LINE = /^(\*\*\* |--\w|Using std|Decompression will req
 export function parseZstdSizes(line: string): { in: number; out: number } | undefined {
   const m = /\(\s*(\d+) B =>\s*(\d+) B/.exec(line);
   return m ? { in: Number(m[1]), out: Number(m[2]) } : undefined;
-}
-
-/** Counts bytes and hashes what passes through. */
-class Tap extends Transform {
-  bytes = 0;
-  private readonly hash = createHash('sha256');
-  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.hash.update(chunk);
-    done(null, chunk);
-  }
-  digest(): string { return this.hash.digest('hex'); }
 }
 
 /** Keeps a copy of the first `limit` bytes that pass through. */
@@ -256,12 +244,6 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
           }
         }
       };
-      const enc = new EncryptStream(opts.key, frameBytes, beforeFinal);
-      const tap = new Tap();
-      const body = new PassThrough({ highWaterMark: 1024 * 1024 });
-      const chain = pipeline(zout, compressedHead, enc, tap, body);
-      chain.catch(() => undefined);
-
       let lastUploaded = 0;
       let lastDumped = 0;
       const ticker = setInterval(() => {
@@ -269,16 +251,14 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
         lastDumped = bytesReadBy(zstd.proc.pid) ?? lastDumped;
         step.detail(`dumped ${mib(lastDumped)}, uploaded ${mib(lastUploaded)} (${rate(lastDumped, ms)})`);
       }, 1000);
+      let stored: SealedObject;
       try {
-        const failedChain = chain.then(() => new Promise<never>(() => undefined));
-        await Promise.race([
-          store.putStream(dumpKey, body, { partSize: opts.partSize, onProgress: (n) => { lastUploaded = n; opts.onUploaded?.(n); } }),
-          failedChain,
-        ]);
-        await chain;
+        stored = await uploadSealed(zout, {
+          store, objectKey: dumpKey, key: opts.key, frameBytes, beforeFinal, stages: [compressedHead], partSize: opts.partSize,
+          onUploaded: (n) => { lastUploaded = n; opts.onUploaded?.(n); },
+        });
       } catch (err) {
         for (const c of children) c.kill();
-        body.destroy();
         throw asBackupError(err, id);
       } finally {
         clearInterval(ticker);
@@ -289,7 +269,7 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
       if (!sizes) throw new UserError(`backup ${id}: zstd did not report how many bytes it compressed (zstd -vv); use the zstd this image ships (1.5) and run the backup again`);
       const dumpBytes = sizes.in;
       const storedSize = await store.size(dumpKey);
-      if (storedSize !== tap.bytes) throw new UserError(`backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the dump, ${tap.bytes} were sent; run the backup again`);
+      if (storedSize !== stored.bytes) throw new UserError(`backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the dump, ${stored.bytes} were sent; run the backup again`);
       const finished = now();
       const manifest: Manifest = parseManifest({
         format: 1,
@@ -302,14 +282,14 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
         server: { version: snap.version, member: opts.member ?? describeTarget(opts.db) },
         position: { gtid: snap.gtid, binlogFile: snap.binlog?.binlogFile ?? null, binlogPos: snap.binlog?.binlogPos ?? null },
         object: {
-          key: dumpKey, bytes: tap.bytes, sha256: tap.digest(), dumpBytes, compression: 'zstd',
+          key: dumpKey, bytes: stored.bytes, sha256: stored.sha256, dumpBytes, compression: 'zstd',
           encryption: { algorithm: 'AES-256-GCM-framed', keyId: opts.key.id, frameBytes },
         },
         tables,
       } satisfies Manifest);
       // Last: only now does the backup exist.
       await store.putBytes(backupKey(store, id, MANIFEST_OBJECT), `${JSON.stringify(manifest, null, 2)}\n`);
-      step.detail(`${mib(dumpBytes)} dumped → ${mib(tap.bytes)} stored, ${Object.keys(tables).length} tables, GTID ${snap.gtid || '(none)'}`);
+      step.detail(`${mib(dumpBytes)} dumped → ${mib(stored.bytes)} stored, ${Object.keys(tables).length} tables, GTID ${snap.gtid || '(none)'}`);
       return manifest;
     } catch (err) {
       for (const c of children) c.kill();

@@ -5,12 +5,12 @@
 // only be read from the copy. Every physical backup has thus been restored once before its manifest exists.
 // Verify and restore extract, prepare, and then check (verify) or move the files into an empty datadir
 // (restore). docs/dr.md, "Physical backups", has the design and its disk cost.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { PassThrough, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError, messageOf } from '../util/errors.js';
 import type { Progress, Step } from '../util/progress.js';
@@ -18,10 +18,11 @@ import { backupKey, MANIFEST_OBJECT, mib } from './backup.js';
 import { findBackup } from './catalog.js';
 import { startChild, type StreamingChild } from './child.js';
 import { connectOrExplain, describeTarget, tableStats, userDatabases, type DbTarget } from './db.js';
-import { DecryptStream, EncryptStream, DEFAULT_FRAME_BYTES, type EncryptionKey } from './encrypt.js';
+import { DecryptStream, DEFAULT_FRAME_BYTES, type EncryptionKey } from './encrypt.js';
 import { newBackupId, parseManifest, type Manifest, type TableStat } from './manifest.js';
 import { checkKey, RESTORE_DATADIR_ENV, StoredObjectCheck } from './restore.js';
 import type { ObjectStore } from './s3.js';
+import { uploadSealed, type SealedObject } from './sealed-upload.js';
 import { ownForServer, ScratchDb } from './scratch-db.js';
 
 export const PHYSICAL_OBJECT = 'data.mbstream.zst.enc';
@@ -96,18 +97,6 @@ export async function tee(src: Readable, outs: readonly Writable[], onBytes?: (n
     check();
   }
   for (const o of outs) o.end();
-}
-
-/** Counts and hashes what passes through (the stored, encrypted bytes). */
-class HashCount extends Transform {
-  bytes = 0;
-  private readonly hash = createHash('sha256');
-  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.hash.update(chunk);
-    done(null, chunk);
-  }
-  digest(): string { return this.hash.digest('hex'); }
 }
 
 interface ServerInfo { version: string; datadir: string; galera: boolean; logBin: boolean; databases: string[] }
@@ -252,24 +241,16 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
         await backup.exited;
         await zstd.exited;
       };
-      const enc = new EncryptStream(opts.key, frameBytes, beforeFinal);
-      const tap = new HashCount();
-      const body = new PassThrough({ highWaterMark: 1024 * 1024 });
-      const chain = pipeline(zout, enc, tap, body);
-      chain.catch(() => undefined);
-
       let uploaded = 0;
       const ticker = setInterval(() => { step.detail(`streamed ${mib(raw)}, uploaded ${mib(uploaded)}${copying ? ` (${copying})` : ''}`); }, 1000);
+      let stored: SealedObject;
       try {
-        const failedChain = chain.then(() => new Promise<never>(() => undefined));
-        await Promise.race([
-          store.putStream(dataKey, body, { partSize: opts.partSize, onProgress: (n) => { uploaded = n; opts.onUploaded?.(n); } }),
-          failedChain,
-        ]);
-        await chain;
+        stored = await uploadSealed(zout, {
+          store, objectKey: dataKey, key: opts.key, frameBytes, beforeFinal, partSize: opts.partSize,
+          onUploaded: (n) => { uploaded = n; opts.onUploaded?.(n); },
+        });
       } catch (err) {
         for (const c of children) c.kill();
-        body.destroy();
         throw err;
       } finally {
         clearInterval(ticker);
@@ -283,7 +264,7 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
       step.detail('reading row counts and checksums from the prepared copy');
       const stats = await statsOfCopy(work, opts.checksums ?? true);
       const storedSize = await store.size(dataKey);
-      if (storedSize !== tap.bytes) throw new UserError(`backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the data, ${tap.bytes} were sent; run the backup again`);
+      if (storedSize !== stored.bytes) throw new UserError(`backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the data, ${stored.bytes} were sent; run the backup again`);
       const manifest: Manifest = parseManifest({
         format: 1,
         id,
@@ -295,13 +276,13 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
         server: { version: info.version, member: opts.member ?? describeTarget(opts.db) },
         position: { gtid: position?.gtid ?? stats.gtid, binlogFile: position?.binlogFile ?? null, binlogPos: position?.binlogPos ?? null },
         object: {
-          key: dataKey, bytes: tap.bytes, sha256: tap.digest(), dumpBytes: raw, compression: 'zstd',
+          key: dataKey, bytes: stored.bytes, sha256: stored.sha256, dumpBytes: raw, compression: 'zstd',
           encryption: { algorithm: 'AES-256-GCM-framed', keyId: opts.key.id, frameBytes },
         },
         tables: stats.tables,
       } satisfies Manifest);
       await store.putBytes(backupKey(store, id, MANIFEST_OBJECT), `${JSON.stringify(manifest, null, 2)}\n`);
-      step.detail(`${mib(raw)} streamed → ${mib(tap.bytes)} stored, ${Object.keys(stats.tables).length} tables, GTID ${manifest.position.gtid || '(none)'}`);
+      step.detail(`${mib(raw)} streamed → ${mib(stored.bytes)} stored, ${Object.keys(stats.tables).length} tables, GTID ${manifest.position.gtid || '(none)'}`);
       return manifest;
     } catch (err) {
       for (const c of children) c.kill();

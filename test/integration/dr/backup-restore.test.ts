@@ -4,14 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MinioServer } from '../../helpers/minio.js';
+import { backupUnderWriter, seqOf, socketTarget, startBackupRig, type BackupRig } from '../../helpers/backup-rig.js';
+import type { MinioServer } from '../../helpers/minio.js';
 import { DUMP_OBJECT, MANIFEST_OBJECT, backupKey, runBackup } from '../../../src/dr/backup.js';
 import { listCatalog } from '../../../src/dr/catalog.js';
-import { tableStats, type DbTarget } from '../../../src/dr/db.js';
+import { tableStats } from '../../../src/dr/db.js';
 import { parseKey, type EncryptionKey } from '../../../src/dr/encrypt.js';
 import { parseVerification, type Manifest } from '../../../src/dr/manifest.js';
 import { runRestore } from '../../../src/dr/restore.js';
@@ -21,8 +20,7 @@ import { ScratchDb } from '../../../src/dr/scratch-db.js';
 import { runVerify } from '../../../src/dr/verify.js';
 import { silentProgress } from '../../../src/util/progress.js';
 
-const target = (db: ScratchDb): DbTarget => ({ socket: db.socket, host: '', port: 0, user: 'root', password: '' });
-const seqOf = (gtid: string): number => Number(gtid.split(',').map((g) => g.split('-')).find((p) => p[0] === '0')?.[2] ?? 0);
+const target = socketTarget;
 
 describe('dr: backup, verify, restore, retention on real MariaDB and MinIO', { timeout: 240_000 }, () => {
   let dir: string;
@@ -32,15 +30,11 @@ describe('dr: backup, verify, restore, retention on real MariaDB and MinIO', { t
   let key: EncryptionKey;
   let first: Manifest;
 
+  let rig: BackupRig | undefined;
+
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kstack-dr-'));
-    chmodSync(dir, 0o755);
-    [minio, source] = await Promise.all([
-      MinioServer.start(join(dir, 'minio')),
-      ScratchDb.start({ dir: join(dir, 'source'), extra: ['log-bin=binlog', 'server-id=1', 'binlog-format=ROW'] }),
-    ]);
-    store = await minio.store('backups', 'it/webstack');
-    key = parseKey(randomBytes(32), 'test key');
+    rig = await startBackupRig('kstack-dr-', 'it/webstack');
+    ({ dir, minio, store, source, key } = rig);
     const c = await source.connect();
     try {
       await c.query('CREATE DATABASE app');
@@ -57,38 +51,13 @@ describe('dr: backup, verify, restore, retention on real MariaDB and MinIO', { t
   });
 
   after(async () => {
-    store?.destroy();
-    await Promise.allSettled([minio?.stop(false), source?.stop(false)]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.destroy();
   });
 
   it('backs up under a concurrent writer; the restore holds every row acknowledged before the backup and exactly the rows up to its GTID', async () => {
-    const c = await source.connect();
-    const [g0] = await c.query<{ g: string }[]>('SELECT @@gtid_binlog_pos AS g');
-    const s0 = seqOf(g0?.g ?? '');
-    let stop = false;
-    let acked = 0;
-    const writer = (async () => {
-      // One writer, one row per transaction: transaction s0+n inserts row n.
-      while (!stop) {
-        await c.query('INSERT INTO app.acks (id, note, at) VALUES (?, NULL, NOW(6))', [acked + 1]);
-        acked++;
-        if (acked % 50 === 0) await sleep(5);
-      }
-    })();
-    let ackedBefore: number;
-    let ackedAfterBackup: number;
-    try {
-      while (acked < 300) await sleep(50);
-      ackedBefore = acked;
-      first = await runBackup({ db: target(source), store, key, progress: silentProgress, member: 'source' });
-      ackedAfterBackup = acked;
-      while (acked < ackedAfterBackup + 100) await sleep(50);
-    } finally {
-      stop = true;
-      await writer;
-      await c.end();
-    }
+    const w = await backupUnderWriter(source, () => runBackup({ db: target(source), store, key, progress: silentProgress, member: 'source' }), 100);
+    first = w.result;
+    const { s0, ackedBefore, ackedAfterBackup } = w;
 
     const inDump = seqOf(first.position.gtid) - s0;
     assert.ok(inDump >= ackedBefore, `the backup's GTID covers ${inDump} writes; ${ackedBefore} were acknowledged before it started`);

@@ -5,14 +5,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { MinioServer } from '../../helpers/minio.js';
+import { backupUnderWriter, seqOf, socketTarget, startBackupRig, type BackupRig } from '../../helpers/backup-rig.js';
+import type { MinioServer } from '../../helpers/minio.js';
 import { MANIFEST_OBJECT, backupKey } from '../../../src/dr/backup.js';
 import { findBackup, listCatalog } from '../../../src/dr/catalog.js';
-import type { DbTarget } from '../../../src/dr/db.js';
 import { parseKey, type EncryptionKey } from '../../../src/dr/encrypt.js';
 import { main } from '../../../src/dr/main.js';
 import { parseVerification, type Manifest } from '../../../src/dr/manifest.js';
@@ -23,9 +21,8 @@ import { ScratchDb } from '../../../src/dr/scratch-db.js';
 import { runVerify } from '../../../src/dr/verify.js';
 import { silentProgress } from '../../../src/util/progress.js';
 
-const target = (db: ScratchDb): DbTarget => ({ socket: db.socket, host: '', port: 0, user: 'root', password: '' });
+const target = socketTarget;
 const BACKUP_PASSWORD = 'p#ss "w0rd" \\ x';
-const seqOf = (gtid: string): number => Number(gtid.split(',').map((g) => g.split('-')).find((p) => p[0] === '0')?.[2] ?? 0);
 
 describe('dr: physical backups (mariadb-backup) on real MariaDB and MinIO', { timeout: 300_000 }, () => {
   let dir: string;
@@ -35,15 +32,11 @@ describe('dr: physical backups (mariadb-backup) on real MariaDB and MinIO', { ti
   let key: EncryptionKey;
   let first: Manifest;
 
+  let rig: BackupRig | undefined;
+
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kstack-physical-it-'));
-    chmodSync(dir, 0o755);
-    [minio, source] = await Promise.all([
-      MinioServer.start(join(dir, 'minio')),
-      ScratchDb.start({ dir: join(dir, 'source'), extra: ['log-bin=binlog', 'server-id=1', 'binlog-format=ROW'] }),
-    ]);
-    store = await minio.store('backups', 'it/physical');
-    key = parseKey(randomBytes(32), 'test key');
+    rig = await startBackupRig('kstack-physical-it-', 'it/physical');
+    ({ dir, minio, store, source, key } = rig);
     const c = await source.connect();
     try {
       await c.query('CREATE DATABASE app');
@@ -61,37 +54,13 @@ describe('dr: physical backups (mariadb-backup) on real MariaDB and MinIO', { ti
   });
 
   after(async () => {
-    store?.destroy();
-    await Promise.allSettled([minio?.stop(false), source?.stop(false)]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.destroy();
   });
 
   it('backs up under a concurrent writer; restored into an empty datadir and started, it holds every acknowledged row and matches its manifest', async () => {
-    const c = await source.connect();
-    const [g0] = await c.query<{ g: string }[]>('SELECT @@gtid_binlog_pos AS g');
-    const s0 = seqOf(g0?.g ?? '');
-    let stop = false;
-    let acked = 0;
-    const writer = (async () => {
-      // One writer, one row per transaction: transaction s0+n inserts row n.
-      while (!stop) {
-        await c.query('INSERT INTO app.acks (id, note, at) VALUES (?, NULL, NOW(6))', [acked + 1]);
-        acked++;
-        if (acked % 50 === 0) await sleep(5);
-      }
-    })();
-    let ackedBefore: number;
-    let ackedAfterBackup: number;
-    try {
-      while (acked < 300) await sleep(50);
-      ackedBefore = acked;
-      first = await runPhysicalBackup({ db: target(source), store, key, progress: silentProgress, member: 'source', workDir: dir });
-      ackedAfterBackup = acked;
-    } finally {
-      stop = true;
-      await writer;
-      await c.end();
-    }
+    const w = await backupUnderWriter(source, () => runPhysicalBackup({ db: target(source), store, key, progress: silentProgress, member: 'source', workDir: dir }));
+    first = w.result;
+    const { s0, ackedBefore, ackedAfterBackup } = w;
 
     assert.equal(first.kind, 'physical');
     assert.equal(first.object.key, backupKey(store, first.id, PHYSICAL_OBJECT));
