@@ -11,16 +11,15 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { UserError, messageOf } from '../util/errors.js';
 import type { Progress, Step } from '../util/progress.js';
 import { backupKey, MANIFEST_OBJECT, mib } from './backup.js';
 import { findBackup } from './catalog.js';
 import { startChild, type StreamingChild } from './child.js';
 import { connectOrExplain, describeTarget, tableStats, userDatabases, type DbTarget } from './db.js';
-import { DecryptStream, DEFAULT_FRAME_BYTES, type EncryptionKey } from './encrypt.js';
+import { DEFAULT_FRAME_BYTES, type EncryptionKey } from './encrypt.js';
 import { newBackupId, parseManifest, type Manifest, type TableStat } from './manifest.js';
-import { checkKey, RESTORE_DATADIR_ENV, StoredObjectCheck } from './restore.js';
+import { checkKey, RESTORE_DATADIR_ENV, streamBackupInto } from './restore.js';
 import type { ObjectStore } from './s3.js';
 import { uploadSealed, type SealedObject } from './sealed-upload.js';
 import { ownForServer, ScratchDb } from './scratch-db.js';
@@ -208,20 +207,17 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
       const optionFile = join(work, 'client.cnf');
       writeFileSync(optionFile, clientOptionFile(opts.db), { mode: 0o600 });
 
-      const backup = startChild(mariadbBackup, physicalBackupArgs({ optionFile, db: opts.db, datadir, targetDir: streamTmp, galera: info.galera }), { stdin: 'ignore', what: 'mariadb-backup --backup' });
-      children.push(backup);
-      let stderrLine = '';
       let position: PhysicalPosition | undefined;
       let copying = '';
-      backup.proc.stderr?.on('data', (c: string) => {
-        const lines = (stderrLine + c).split('\n');
-        stderrLine = lines.pop() ?? '';
-        for (const l of lines) {
+      const backup = startChild(mariadbBackup, physicalBackupArgs({ optionFile, db: opts.db, datadir, targetDir: streamTmp, galera: info.galera }), {
+        stdin: 'ignore', what: 'mariadb-backup --backup',
+        onStderrLine: (l) => {
           position = parseBinlogPosition(l) ?? position;
           const f = /(?:Copying|Streaming) (\S+)/.exec(l);
           if (f?.[1]) copying = f[1];
-        }
+        },
       });
+      children.push(backup);
       const zstd = startChild('zstd', ['-q', '-c', `-${opts.zstdLevel ?? 3}`], { what: 'zstd' });
       children.push(zstd);
       const extract = startChild('mbstream', ['-x', '-C', copy], { stdout: 'ignore', what: 'mbstream -x (the scratch copy)' });
@@ -256,7 +252,6 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
         clearInterval(ticker);
       }
       await extract.exited;
-      position = parseBinlogPosition(stderrLine) ?? position;
       if (info.logBin && !position) throw new UserError('mariadb-backup did not report its binlog position ("MySQL binlog position: ..."); the copy cannot be matched to a position');
 
       step.detail('preparing the scratch copy (applying the redo log)');
@@ -298,30 +293,9 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
 export async function extractPhysical(store: ObjectStore, manifest: Manifest, key: EncryptionKey, dir: string, step?: Step): Promise<void> {
   checkKey(manifest, key);
   mkdirSync(dir, { recursive: true });
-  const src = await store.getStream(manifest.object.key);
-  const check = new StoredObjectCheck(manifest);
-  const decrypt = new DecryptStream(key, `backup ${manifest.id}`);
-  const zstd = startChild('zstd', ['-q', '-d', '-c'], { what: 'zstd -d' });
-  const extract = startChild('mbstream', ['-x', '-C', dir], { stdout: 'ignore', what: `mbstream -x (into ${dir})` });
-  const zin = zstd.proc.stdin;
-  const zout = zstd.proc.stdout;
-  const xin = extract.proc.stdin;
-  if (!zin || !zout || !xin) throw new Error('child process pipes missing');
-  const ticker = setInterval(() => { step?.detail(`extracted ${mib(check.bytes)} of ${mib(manifest.object.bytes)}`); }, 1000);
-  try {
-    const parts = [extract.exited, zstd.exited, pipeline(src, check, decrypt, zin), pipeline(zout, xin)];
-    for (const p of parts) p.catch(() => { zstd.kill(); extract.kill(); src.destroy(); });
-    const settled = await Promise.allSettled(parts);
-    // The cause first: an integrity error, then the tools' own errors; broken pipes are consequences.
-    const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
-    const cause = failed.find((e) => e instanceof UserError) ?? failed[0];
-    if (cause !== undefined) {
-      if (cause instanceof UserError) throw cause;
-      throw new UserError(`extracting backup ${manifest.id} into ${dir} failed: ${messageOf(cause)}`);
-    }
-  } finally {
-    clearInterval(ticker);
-  }
+  await streamBackupInto(store, manifest, key, {
+    cmd: 'mbstream', args: ['-x', '-C', dir], what: `mbstream -x (into ${dir})`, progressVerb: 'extracted', failure: `extracting backup ${manifest.id} into ${dir}`,
+  }, step);
 }
 
 export interface PhysicalRestoreOptions {

@@ -18,7 +18,7 @@ import type { ObjectStore } from './s3.js';
 export const RESTORE_DATADIR_ENV = 'KSTACK_DR_RESTORE_DATADIR';
 
 /** Counts and hashes the stored bytes, and fails the stream at its end when they differ from the manifest. */
-export class StoredObjectCheck extends Transform {
+class StoredObjectCheck extends Transform {
   bytes = 0;
   private readonly hash = createHash('sha256');
   constructor(private readonly manifest: Manifest) { super(); }
@@ -61,8 +61,23 @@ export async function checkStoredObject(store: ObjectStore, manifest: Manifest, 
   });
 }
 
-/** Streams the backup into the server: storage → size/sha256 check → decrypt → zstd -d → mariadb. */
-export async function loadDump(store: ObjectStore, manifest: Manifest, key: EncryptionKey, target: DbTarget, step?: Step): Promise<void> {
+/** The program a stored backup is streamed into, and the words its progress and failure use. */
+export interface BackupConsumer {
+  cmd: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  what: string;
+  /** Progress verb ("loaded", "extracted"). */
+  progressVerb: string;
+  /** Prefix of a failure message ("restoring backup X into Y"). */
+  failure: string;
+}
+
+/**
+ * Streams a stored backup object into a program: storage → size/sha256 check → decrypt → zstd -d → the
+ * program's stdin. zstd's stdout is handed to the program directly, so the plain bytes never pass through Node.
+ */
+export async function streamBackupInto(store: ObjectStore, manifest: Manifest, key: EncryptionKey, consumer: BackupConsumer, step?: Step): Promise<void> {
   checkKey(manifest, key);
   const src = await store.getStream(manifest.object.key);
   const check = new StoredObjectCheck(manifest);
@@ -71,24 +86,31 @@ export async function loadDump(store: ObjectStore, manifest: Manifest, key: Encr
   const zin = zstd.proc.stdin;
   const zout = zstd.proc.stdout;
   if (!zin || !zout) throw new Error('zstd has no stdin/stdout pipe');
-  // The decompressed SQL goes from zstd straight into mariadb (one pipe, not through Node).
-  const client = startChild('mariadb', [...clientArgs(target), '--binary-mode', '--max-allowed-packet=1G'], { env: clientEnv(target), stdin: zout, stdout: 'ignore', what: `mariadb (loading into ${describeTarget(target)})` });
-  const ticker = setInterval(() => { step?.detail(`loaded ${mib(check.bytes)} of ${mib(manifest.object.bytes)}`); }, 1000);
+  const program = startChild(consumer.cmd, consumer.args, { env: consumer.env, stdin: zout, stdout: 'ignore', what: consumer.what });
+  const ticker = setInterval(() => { step?.detail(`${consumer.progressVerb} ${mib(check.bytes)} of ${mib(manifest.object.bytes)}`); }, 1000);
   try {
-    const parts = [client.exited, zstd.exited, pipeline(src, check, decrypt, zin)];
+    const parts = [program.exited, zstd.exited, pipeline(src, check, decrypt, zin)];
     // Once anything fails, stop the rest so nothing waits forever on a pipe.
-    for (const p of parts) p.catch(() => { client.kill(); zstd.kill(); src.destroy(); });
+    for (const p of parts) p.catch(() => { program.kill(); zstd.kill(); src.destroy(); });
     const settled = await Promise.allSettled(parts);
-    // The cause comes first: an integrity error, then mariadb's own error, then zstd; broken pipes are consequences.
+    // The cause comes first: an integrity error, then the program's own error, then zstd; broken pipes are consequences.
     const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
     const cause = failed.find((e) => e instanceof UserError) ?? failed[0];
     if (cause !== undefined) {
       if (cause instanceof UserError) throw cause;
-      throw new UserError(`restoring backup ${manifest.id} into ${describeTarget(target)} failed: ${messageOf(cause)}`);
+      throw new UserError(`${consumer.failure} failed: ${messageOf(cause)}`);
     }
   } finally {
     clearInterval(ticker);
   }
+}
+
+/** Streams the backup into the server: storage → size/sha256 check → decrypt → zstd -d → mariadb. */
+export async function loadDump(store: ObjectStore, manifest: Manifest, key: EncryptionKey, target: DbTarget, step?: Step): Promise<void> {
+  await streamBackupInto(store, manifest, key, {
+    cmd: 'mariadb', args: [...clientArgs(target), '--binary-mode', '--max-allowed-packet=1G'], env: clientEnv(target),
+    what: `mariadb (loading into ${describeTarget(target)})`, progressVerb: 'loaded', failure: `restoring backup ${manifest.id} into ${describeTarget(target)}`,
+  }, step);
 }
 
 /** The databases a manifest covers. */
