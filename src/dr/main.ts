@@ -87,7 +87,7 @@ export async function restoreCommand(ctx: DrContext, backupId?: string, afterDum
     }
     if (datadir) throw new UserError(`backup ${manifest.id} is a logical backup; it restores into the running server KSTACK_DR_DB_* names, not into a datadir: drop --datadir / ${RESTORE_DATADIR_ENV}`);
     const { target } = await pinMember(parseDbTarget(ctx.env), ctx.env);
-    return await runRestore({ store, key: loadKey(ctx.env), target, progress: ctx.progress, backupId: manifest.id, afterDump });
+    return await runRestore({ store, key: loadKey(ctx.env), target, progress: ctx.progress, manifest, afterDump });
   } finally {
     store.destroy();
   }

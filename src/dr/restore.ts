@@ -142,6 +142,8 @@ export interface RestoreOptions {
   progress: Progress;
   /** A backup id; the newest complete backup when undefined. */
   backupId?: string;
+  /** The manifest, when the caller has already read it (then backupId is not looked up again). */
+  manifest?: Manifest;
   /** Check size and sha256 of the stored object before touching the server (default true). */
   precheck?: boolean;
   /**
@@ -164,7 +166,7 @@ export interface RestoreResult {
  */
 export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const t0 = performance.now();
-  const manifest = await findBackup(opts.store, opts.backupId);
+  const manifest = opts.manifest ?? await findBackup(opts.store, opts.backupId);
   if (manifest.kind === 'physical') throw new UserError(`backup ${manifest.id} is a physical backup (the server's files); restore it into an empty datadir with --datadir DIR (or ${RESTORE_DATADIR_ENV}) and start mariadbd on it`);
   checkKey(manifest, opts.key);
   if (opts.precheck ?? true) {
