@@ -52,7 +52,8 @@ export class ScratchDb {
     const dir = resolve(opts.dir);
     const data = join(dir, 'data');
     const runDir = join(dir, 'run');
-    // Its own tmpdir: temporary tables in the shared /tmp can be removed by anyone cleaning /tmp.
+    // Its own tmpdir, for mariadb-install-db too: every mariadbd that starts deletes all `#sql*` files in
+    // its tmpdir, so in a shared /tmp another server's start destroys our temporary tables.
     const tmp = join(dir, 'tmp');
     mkdirSync(data, { recursive: true });
     mkdirSync(runDir, { recursive: true });
@@ -66,7 +67,7 @@ export class ScratchDb {
     }
     if (!existsSync(join(data, 'mysql'))) {
       await run(INSTALL_DB, [
-        '--no-defaults', `--datadir=${data}`, ...(owner ? [`--user=${owner.user}`] : []),
+        '--no-defaults', `--datadir=${data}`, `--tmpdir=${tmp}`, ...(owner ? [`--user=${owner.user}`] : []),
         '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
       ], { timeoutMs: 300_000 });
     }

@@ -16,6 +16,7 @@ import { type AgentConfig, drAccountsSql, dropExtraUsersSql, initialSql, myCnfPa
 import { decideStart, donorOrder, hasLeftGroup, isAlive, isSynced, ordinalOf, sstDonorOption, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
 import { NIL_UUID, formatGrastate, formatPosition, parseGrastate, parseRecoveredPosition, type Position } from './position.js';
 import { parseReport } from './report.js';
+import { initialiseStaged, isInitialised, removeStaging } from './datadir.js';
 
 export type Log = (msg: string, fields?: Record<string, unknown>) => void;
 
@@ -40,7 +41,7 @@ function readSecret(file: string, what: string): string {
 
 /** Looks at the data dir; after a crash (grastate seqno -1) asks mariadbd itself for the last committed position. */
 async function inspect(cfg: AgentConfig, log: Log, own: (file: string) => void): Promise<Inspection> {
-  const hasData = existsSync(join(cfg.dataDir, 'mysql'));
+  const hasData = isInitialised(cfg.dataDir);
   if (!hasData || cfg.mode === 'standalone') return { hasData, position: null, safeToBootstrap: false };
   const grastateFile = join(cfg.dataDir, 'grastate.dat');
   let grastate: ReturnType<typeof parseGrastate> | undefined;
@@ -131,7 +132,12 @@ export class Agent {
     const me = selfMember(this.cfg);
     mkdirSync(this.cfg.runDir, { recursive: true });
     mkdirSync(this.cfg.dataDir, { recursive: true });
-    this.chownForServer();
+    // Created (and then owned by mariadbd's user) only when missing: never chown a shared /tmp.
+    const ownTmp = !existsSync(this.cfg.tmpDir);
+    if (ownTmp) mkdirSync(this.cfg.tmpDir, { recursive: true, mode: 0o750 });
+    this.chownForServer(ownTmp);
+    // Whatever an initialisation interrupted by a crash or a kill left behind.
+    removeStaging(this.cfg.dataDir);
     const rootPassword = readSecret(this.cfg.rootPasswordFile, 'rootPasswordFile');
     this.advertise = advertisedHost({ secondaryInterface: this.cfg.secondaryInterface, podIp: this.cfg.podIp, memberHost: me.host, interfaces: networkInterfaces() });
     if (this.cfg.mode === 'galera') this.log('advertising', { address: this.advertise, interface: this.cfg.secondaryInterface ?? null });
@@ -196,13 +202,13 @@ export class Agent {
   private owner: { uid: number; gid: number } | undefined;
 
   /** When the agent is root and mariadbd runs as another user, that user must own what mariadbd and its SST scripts write. */
-  private chownForServer(): void {
+  private chownForServer(tmpToo: boolean): void {
     if (!this.cfg.runAsUser || process.getuid?.() !== 0 || this.cfg.runAsUser === 'root') return;
     const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${this.cfg.runAsUser ?? ''}:`));
     const [, , uid, gid] = line?.split(':') ?? [];
     if (uid === undefined || gid === undefined) throw new Error(`runAsUser: no such user ${this.cfg.runAsUser}`);
     this.owner = { uid: Number(uid), gid: Number(gid) };
-    for (const dir of [this.cfg.dataDir, this.cfg.runDir]) this.own(dir);
+    for (const dir of [this.cfg.dataDir, this.cfg.runDir, ...(tmpToo ? [this.cfg.tmpDir] : [])]) this.own(dir);
   }
 
   private own(path: string): void {
@@ -254,12 +260,15 @@ export class Agent {
 
   private async initialiseDataDir(): Promise<void> {
     this.log('initialising data dir', { dataDir: this.cfg.dataDir });
-    await run(this.cfg.installDb, [
-      '--no-defaults', `--datadir=${this.cfg.dataDir}`,
-      // As root, name the user that will own the files; as non-root (a pod), the files are simply ours.
-      ...(this.cfg.runAsUser ? [`--user=${this.cfg.runAsUser}`] : []),
-      '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
-    ], { timeoutMs: 300_000 });
+    // Staged (datadir.ts): a failed or killed install never leaves a data dir that looks initialised.
+    await initialiseStaged(this.cfg.dataDir, async (staging) => {
+      await run(this.cfg.installDb, [
+        '--no-defaults', `--datadir=${staging}`, `--tmpdir=${this.cfg.tmpDir}`,
+        // As root, name the user that will own the files; as non-root (a pod), the files are simply ours.
+        ...(this.cfg.runAsUser ? [`--user=${this.cfg.runAsUser}`] : []),
+        '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
+      ], { timeoutMs: 300_000 });
+    });
     // A brand-new history: data, but nothing committed yet. Peers rank it last instead of waiting for it.
     this.inspection = { hasData: true, position: { uuid: NIL_UUID, seqno: -1 }, safeToBootstrap: false };
   }

@@ -27,6 +27,12 @@ export interface AgentConfig {
   dataDir: string;
   /** Socket, pid file, generated my.cnf and recovery logs. */
   runDir: string;
+  /**
+   * mariadbd's tmpdir (and mariadb-install-db's). Every mariadbd deletes all `#sql*` files in its tmpdir
+   * when it starts, so servers sharing one (several members on one host) destroy each other's temporary
+   * tables: each member needs its own. A pod's /tmp is already its own.
+   */
+  tmpDir: string;
   /** Address mariadbd, Galera and the agent listen on (0.0.0.0 in a pod, 127.0.0.1 in tests). */
   bindAddress: string;
   mariadbd: string;
@@ -177,6 +183,7 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
     clusterName: str(raw, 'clusterName', '', 'kstack'),
     dataDir: str(raw, 'dataDir', '', '/var/lib/mysql'),
     runDir: str(raw, 'runDir', '', '/run/mysqld'),
+    tmpDir: str(raw, 'tmpDir', '', '/tmp'),
     bindAddress: str(raw, 'bindAddress', '', '0.0.0.0'),
     mariadbd: str(raw, 'mariadbd', '', '/usr/sbin/mariadbd'),
     installDb: str(raw, 'installDb', '', '/usr/bin/mariadb-install-db'),
@@ -250,6 +257,7 @@ export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string; adve
     `datadir=${cfg.dataDir}`,
     `socket=${socketPath(cfg)}`,
     `pid-file=${cfg.runDir}/mysqld.pid`,
+    `tmpdir=${cfg.tmpDir}`,
     `port=${me.sqlPort}`,
     `bind-address=${cfg.bindAddress}`,
     'skip-name-resolve',

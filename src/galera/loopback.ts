@@ -102,6 +102,8 @@ export class LoopbackCluster {
 
   dataDir(name: string): string { return join(this.opts.baseDir, name, 'data'); }
   runDir(name: string): string { return join(this.opts.baseDir, name, 'run'); }
+  /** A tmpdir of its own: a starting mariadbd deletes every `#sql*` file in its tmpdir, other servers' included. */
+  tmpDir(name: string): string { return join(this.opts.baseDir, name, 'tmp'); }
   agentLog(name: string): string { return join(this.opts.baseDir, name, 'agent.log'); }
 
   private writeConfig(name: string): void {
@@ -111,7 +113,7 @@ export class LoopbackCluster {
       ...this.opts.baseConfig,
       statefulSet: undefined,
       mode: this.opts.mode, self: name, members: this.members, clusterName: 'loopback',
-      dataDir: this.dataDir(name), runDir: this.runDir(name), bindAddress: '127.0.0.1',
+      dataDir: this.dataDir(name), runDir: this.runDir(name), tmpDir: this.tmpDir(name), bindAddress: '127.0.0.1',
       runAsUser: process.getuid?.() === 0 ? 'mysql' : undefined, sstMethod: this.opts.sstMethod,
       rootPasswordFile: join(this.opts.baseDir, 'secrets', 'root'),
       app: { user: 'app', passwordFile: join(this.opts.baseDir, 'secrets', 'app'), database: 'app' },

@@ -50,12 +50,12 @@ describe('dr: the Jobs\' accounts on a real MariaDB over TCP', { timeout: 180_00
     dir = mkdtempSync(join(tmpdir(), 'kstack-dr-accounts-'));
     chmodSync(dir, 0o755);
     const [p1, p2] = [await freePort(), await freePort()];
-    // The servers one after the other: two mariadb-install-db at once collide on their temporary tables in /tmp.
-    [minio, source] = await Promise.all([
+    // Both servers at once: each has its own tmpdir, so one's start cannot delete the other's temporary tables.
+    [minio, source, dest] = await Promise.all([
       MinioServer.start(join(dir, 'minio')),
       ScratchDb.start({ dir: join(dir, 'source'), port: p1, extra: [...BINLOG, 'skip-name-resolve'] }),
+      ScratchDb.start({ dir: join(dir, 'dest'), port: p2, extra: [...BINLOG, 'skip-name-resolve'] }),
     ]);
-    dest = await ScratchDb.start({ dir: join(dir, 'dest'), port: p2, extra: [...BINLOG, 'skip-name-resolve'] });
     store = await minio.store('backups', 'it/accounts');
     await sql(source, [
       'CREATE DATABASE app',

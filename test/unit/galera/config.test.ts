@@ -91,6 +91,12 @@ describe('agent config', () => {
     assert.doesNotMatch(cnf, /wsrep_sst_auth/, 'rsync SST needs no credentials');
   });
 
+  it('gives mariadbd the configured tmpdir, /tmp by default (a pod\'s own)', () => {
+    assert.match(renderMyCnf(parseAgentConfig(base)), /^tmpdir=\/tmp$/m);
+    assert.match(renderMyCnf(parseAgentConfig({ ...base, tmpDir: '/srv/db-1/tmp' })), /^tmpdir=\/srv\/db-1\/tmp$/m);
+    assert.throws(() => parseAgentConfig({ ...base, tmpDir: '' }), { message: /^tmpDir: must be a non-empty string/ });
+  });
+
   it('advertises the address the agent chose (pod IP or secondary interface) for Galera, IST, SST and clients', () => {
     const cnf = renderMyCnf(parseAgentConfig(base), { advertise: '10.78.0.12' });
     assert.match(cnf, /^wsrep_node_address=10\.78\.0\.12:4568$/m);
