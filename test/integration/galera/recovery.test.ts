@@ -4,7 +4,7 @@
 // A writer keeps inserting through it all; every write the server acknowledged must be on every member.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,16 +41,25 @@ async function clusterSizes(c: LoopbackCluster): Promise<number[]> {
   }));
 }
 
+/** Where each member's agent log ends now: a scenario reads only what its members log after it. */
+function logMarks(c: LoopbackCluster): Map<string, number> {
+  return new Map(ALL.map((m) => [m, existsSync(c.agentLog(m)) ? statSync(c.agentLog(m)).size : 0]));
+}
+
+function logLinesSince(c: LoopbackCluster, m: string, marks: Map<string, number>): string[] {
+  return readFileSync(c.agentLog(m)).subarray(marks.get(m) ?? 0).toString('utf8').split('\n');
+}
+
 /**
- * Exactly one member bootstrapped after a full crash, and it had the highest position recovered with
- * --wsrep-recover (what every member logged). Returns its name.
+ * Exactly one member bootstrapped after a full crash (logged since `marks`: an earlier scenario's
+ * bootstrapper must not count), and it had the highest position recovered with --wsrep-recover (what every
+ * member logged). Returns its name.
  */
-function assertMostAdvancedBootstrapped(c: LoopbackCluster): string {
-  const logs = ALL.map((m) => readFileSync(c.agentLog(m), 'utf8').split('\n').filter((l) => l.includes('most advanced member')).pop() ?? '');
-  const bootstrapped = ALL.filter((_, i) => logs[i]?.includes('bootstrapping from its data'));
+function assertMostAdvancedBootstrapped(c: LoopbackCluster, marks: Map<string, number>): string {
+  const bootstrapped = ALL.filter((m) => logLinesSince(c, m, marks).some((l) => l.includes('most advanced member') && l.includes('bootstrapping from its data')));
   assert.equal(bootstrapped.length, 1, `exactly one member should bootstrap, got ${bootstrapped.join(', ') || 'none'}`);
   const recovered = ALL.map((m) => {
-    const line = readFileSync(c.agentLog(m), 'utf8').split('\n').filter((l) => l.includes('"recovered position"')).pop();
+    const line = logLinesSince(c, m, marks).filter((l) => l.includes('"recovered position"')).pop();
     assert.ok(line, `${m} logged its recovered position`);
     const pos = (JSON.parse(line) as { position: string | null }).position;
     assert.ok(pos, `${m} recovered a position`);
@@ -113,11 +122,12 @@ describe('galera agent on loopback (real mariadbd + galera-4)', { skip: haveMari
     await w.stop();
     // Every grastate.dat now says seqno -1 and safe_to_bootstrap 0: what normally needs a human.
     for (const m of ALL) assert.match(readFileSync(join(c.dataDir(m), 'grastate.dat'), 'utf8'), /seqno:\s+-1/);
+    const marks = logMarks(c);
     c.startAll();
     await c.waitReady(ALL);
     assert.deepEqual(await clusterSizes(c), [3, 3, 3]);
     await assertNothingLost(c, w, ALL);
-    assertMostAdvancedBootstrapped(c);
+    assertMostAdvancedBootstrapped(c, marks);
   });
 
   it('staggered crash (db-0 dies first, the others later): db-0 is behind and must not bootstrap', async () => {
@@ -132,12 +142,15 @@ describe('galera agent on loopback (real mariadbd + galera-4)', { skip: haveMari
     await Promise.all([c.kill('db-1'), c.kill('db-2')]);
     await w.stop();
     assert.ok(w.acked.length > ackedWhenDb0Died + 10, 'writes after db-0 died are what a wrong bootstrap would lose');
+    // Only this restart's decisions count: db-0 bootstrapped in the scenario before, and when it starts
+    // after db-2 is up it logs only "joining the running cluster" (an earlier run took that old line for a bootstrap).
+    const marks = logMarks(c);
     c.startAll();
     await c.waitReady(ALL);
     await assertNothingLost(c, w, ALL);
     // db-1 and db-2 usually tie (then the lower ordinal goes first), but a write set that db-2 applied and
     // db-1 had not when both died makes db-2 the most advanced: either way the bootstrapper had the highest.
-    const bootstrapper = assertMostAdvancedBootstrapped(c);
+    const bootstrapper = assertMostAdvancedBootstrapped(c, marks);
     assert.notEqual(bootstrapper, 'db-0', 'db-0 is behind and must join instead');
   });
 
