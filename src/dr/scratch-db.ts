@@ -2,13 +2,14 @@
 // restores into one; the integration tests and bench:dr use them as sources and restore targets. Like
 // src/galera/loopback.ts it runs the real Debian mariadbd, tracked by pid and only that pid is signalled.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, lchownSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, lchownSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as mariadb from 'mariadb';
 import { run } from '../util/exec.js';
 import { UserError } from '../util/errors.js';
 import { executableOf } from '../util/process.js';
+import { installDbArgs, isInitialised } from '../galera/datadir.js';
 
 export const MARIADBD = '/usr/sbin/mariadbd';
 export const INSTALL_DB = '/usr/bin/mariadb-install-db';
@@ -52,8 +53,8 @@ export class ScratchDb {
     const dir = resolve(opts.dir);
     const data = join(dir, 'data');
     const runDir = join(dir, 'run');
-    // Its own tmpdir, for mariadb-install-db too: every mariadbd that starts deletes all `#sql*` files in
-    // its tmpdir, so in a shared /tmp another server's start destroys our temporary tables.
+    // Its own tmpdir, for mariadb-install-db too (installDbArgs): a shared /tmp loses its temporary tables
+    // to any other mariadbd that starts.
     const tmp = join(dir, 'tmp');
     mkdirSync(data, { recursive: true });
     mkdirSync(runDir, { recursive: true });
@@ -65,12 +66,7 @@ export class ScratchDb {
       }
       for (const d of [dir, data, runDir, tmp]) { chmodSync(d, 0o750); chownSync(d, owner.uid, owner.gid); }
     }
-    if (!existsSync(join(data, 'mysql'))) {
-      await run(INSTALL_DB, [
-        '--no-defaults', `--datadir=${data}`, `--tmpdir=${tmp}`, ...(owner ? [`--user=${owner.user}`] : []),
-        '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
-      ], { timeoutMs: 300_000 });
-    }
+    if (!isInitialised(data)) await run(INSTALL_DB, installDbArgs(data, tmp, owner?.user), { timeoutMs: 300_000 });
     const socket = join(runDir, 'mysqld.sock');
     const args = [
       '--no-defaults', `--datadir=${data}`, `--socket=${socket}`, `--pid-file=${join(runDir, 'mysqld.pid')}`, `--tmpdir=${tmp}`,

@@ -16,7 +16,7 @@ import { type AgentConfig, drAccountsSql, dropExtraUsersSql, initialSql, myCnfPa
 import { decideStart, donorOrder, hasLeftGroup, isAlive, isSynced, ordinalOf, sstDonorOption, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
 import { NIL_UUID, formatGrastate, formatPosition, parseGrastate, parseRecoveredPosition, type Position } from './position.js';
 import { parseReport } from './report.js';
-import { initialiseStaged, isInitialised, removeStaging } from './datadir.js';
+import { initialiseStaged, installDbArgs, isInitialised, removeStaging } from './datadir.js';
 
 export type Log = (msg: string, fields?: Record<string, unknown>) => void;
 
@@ -132,10 +132,12 @@ export class Agent {
     const me = selfMember(this.cfg);
     mkdirSync(this.cfg.runDir, { recursive: true });
     mkdirSync(this.cfg.dataDir, { recursive: true });
-    // Created (and then owned by mariadbd's user) only when missing: never chown a shared /tmp.
-    const ownTmp = !existsSync(this.cfg.tmpDir);
-    if (ownTmp) mkdirSync(this.cfg.tmpDir, { recursive: true, mode: 0o750 });
-    this.chownForServer(ownTmp);
+    this.chownForServer();
+    // Created (and handed to mariadbd's user) only when missing: never chown a shared /tmp.
+    if (!existsSync(this.cfg.tmpDir)) {
+      mkdirSync(this.cfg.tmpDir, { recursive: true, mode: 0o750 });
+      this.own(this.cfg.tmpDir);
+    }
     // Whatever an initialisation interrupted by a crash or a kill left behind.
     removeStaging(this.cfg.dataDir);
     const rootPassword = readSecret(this.cfg.rootPasswordFile, 'rootPasswordFile');
@@ -202,13 +204,13 @@ export class Agent {
   private owner: { uid: number; gid: number } | undefined;
 
   /** When the agent is root and mariadbd runs as another user, that user must own what mariadbd and its SST scripts write. */
-  private chownForServer(tmpToo: boolean): void {
+  private chownForServer(): void {
     if (!this.cfg.runAsUser || process.getuid?.() !== 0 || this.cfg.runAsUser === 'root') return;
     const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${this.cfg.runAsUser ?? ''}:`));
     const [, , uid, gid] = line?.split(':') ?? [];
     if (uid === undefined || gid === undefined) throw new Error(`runAsUser: no such user ${this.cfg.runAsUser}`);
     this.owner = { uid: Number(uid), gid: Number(gid) };
-    for (const dir of [this.cfg.dataDir, this.cfg.runDir, ...(tmpToo ? [this.cfg.tmpDir] : [])]) this.own(dir);
+    for (const dir of [this.cfg.dataDir, this.cfg.runDir]) this.own(dir);
   }
 
   private own(path: string): void {
@@ -262,12 +264,7 @@ export class Agent {
     this.log('initialising data dir', { dataDir: this.cfg.dataDir });
     // Staged (datadir.ts): a failed or killed install never leaves a data dir that looks initialised.
     await initialiseStaged(this.cfg.dataDir, async (staging) => {
-      await run(this.cfg.installDb, [
-        '--no-defaults', `--datadir=${staging}`, `--tmpdir=${this.cfg.tmpDir}`,
-        // As root, name the user that will own the files; as non-root (a pod), the files are simply ours.
-        ...(this.cfg.runAsUser ? [`--user=${this.cfg.runAsUser}`] : []),
-        '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
-      ], { timeoutMs: 300_000 });
+      await run(this.cfg.installDb, installDbArgs(staging, this.cfg.tmpDir, this.cfg.runAsUser), { timeoutMs: 300_000 });
     });
     // A brand-new history: data, but nothing committed yet. Peers rank it last instead of waiting for it.
     this.inspection = { hasData: true, position: { uuid: NIL_UUID, seqno: -1 }, safeToBootstrap: false };

@@ -12,6 +12,19 @@ export const STAGING_DIR = '.kstack-init';
 /** The system database: present only in a data dir whose initialisation finished. */
 const MARKER = 'mysql';
 
+/**
+ * mariadb-install-db's arguments for a new data dir: root@localhost logs in by password (set by whoever
+ * starts the server next), no test database. `user`: the owner of the files when we are root (as non-root
+ * the files are simply ours). Its own tmpdir: every mariadbd that starts deletes all `#sql*` files in its
+ * tmpdir, so in a shared one another server's start destroys the install's temporary tables.
+ */
+export function installDbArgs(dataDir: string, tmpDir: string, user: string | undefined): string[] {
+  return [
+    '--no-defaults', `--datadir=${dataDir}`, `--tmpdir=${tmpDir}`, ...(user ? [`--user=${user}`] : []),
+    '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
+  ];
+}
+
 export function isInitialised(dataDir: string): boolean {
   return existsSync(join(dataDir, MARKER));
 }

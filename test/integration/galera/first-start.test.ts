@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
+import { STAGING_DIR, installDbArgs } from '../../../src/galera/datadir.js';
 import { run } from '../../../src/util/exec.js';
 import * as mariadb from 'mariadb';
 
@@ -31,7 +32,7 @@ describe('galera agent: an interrupted first start', { skip: existsSync(MARIADBD
     const tmp = c.tmpDir('db-0');
     mkdirSync(tmp, { recursive: true });
     if (asRoot) await run('chown', ['mysql:mysql', tmp]);
-    await run('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, `--tmpdir=${tmp}`, ...(asRoot ? ['--user=mysql'] : []), '--auth-root-authentication-method=normal', '--skip-test-db']);
+    await run('mariadb-install-db', installDbArgs(data, tmp, asRoot ? 'mysql' : undefined));
     if (asRoot) await run('chown', ['-R', 'mysql:mysql', data]);
     c.startAll();
     await c.waitReady();
@@ -82,7 +83,7 @@ describe('galera agent: a failed data dir initialisation', { skip: existsSync(MA
     assert.ok(existsSync(once), 'the failing install ran');
     const log = readFileSync(c.agentLog('db-0'), 'utf8');
     assert.equal(log.split('\n').filter((l) => l.includes('"initialising data dir"')).length, 2, `two initialisations in the agent log:\n${log}`);
-    assert.ok(!readdirSync(c.dataDir('db-0')).includes('.kstack-init'), 'no staging folder left in the data dir');
+    assert.ok(!readdirSync(c.dataDir('db-0')).includes(STAGING_DIR), 'no staging folder left in the data dir');
     const conn = await c.connect('db-0', 'app');
     try {
       assert.deepEqual(await conn.query('SELECT CURRENT_USER() AS u'), [{ u: 'app@%' }]);
