@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs one benchmark: npm run bench:<name>. Installs what it needs first, like the other entry points.
+# Runs one benchmark: npm run bench:<name>. Installs what it needs first, like the other entry points,
+# and runs it on the pinned Node.js.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-scripts/bootstrap.sh
-exec node --enable-source-maps "dist/bench/$1.js" "${@:2}"
+node_bin="$(scripts/bootstrap.sh)"
+export PATH="$(dirname "$node_bin"):$PATH"
+exec "$node_bin" --enable-source-maps "dist/bench/$1.js" "${@:2}"

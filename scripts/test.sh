@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The test command (README): installs and builds everything the tests use (idempotent, cached), lints,
-# then runs the test tiers. Usage: npm test [-- unit|integration|e2e|all [PATH-PART...]]
+# then runs the test tiers on the pinned Node.js. Usage: npm test [-- unit|integration|e2e|all [PATH-PART...]]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-scripts/bootstrap.sh
-node --enable-source-maps dist/src/cli/main.js setup
+node_bin="$(scripts/bootstrap.sh)"
+export PATH="$(dirname "$node_bin"):$PATH"
+"$node_bin" --enable-source-maps dist/src/cli/main.js setup
 echo "▸ lint" >&2
-node_modules/.bin/eslint --max-warnings=0 .
-exec node --enable-source-maps dist/test/run.js "$@"
+"$node_bin" node_modules/eslint/bin/eslint.js --max-warnings=0 .
+exec "$node_bin" --enable-source-maps dist/test/run.js "$@"

@@ -1,13 +1,20 @@
-// Runs the test tiers in one `node --test` run (one summary for CI). Integration tests share one real
-// control plane, started here before the run and removed after it, whatever the outcome.
+// Runs the test tiers and ends with one summary for CI: a per-file duration table and the closing line
+// `N passed, N failed, N skipped`. A skipped test is not green: the run fails (a missing tool must fail
+// its test with the tool's name, never skip). Phases, one `node --test` each:
+//   unit         pure logic, files in parallel;
+//   integration  against one real control plane started here and removed after, whatever the outcome;
+//   e2e groups   test/runner/groups.ts: each group's files in order on one local cluster they share,
+//                removed after the group.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { controlPlaneDown, controlPlaneUp } from '../src/cluster/control-plane.js';
 import { createProgress } from '../src/util/progress.js';
 import { repoRoot } from '../src/util/paths.js';
 import { TEST_ENV } from './helpers/env.js';
+import { planE2e } from './runner/groups.js';
+import { isGreen, renderSummary, summarize, type Outcome } from './runner/summary.js';
 
 const tiers = ['unit', 'integration', 'e2e'] as const;
 type Tier = (typeof tiers)[number];
@@ -26,6 +33,69 @@ function testFiles(tier: Tier): string[] {
   }
 }
 
+interface Phase { name: string; files: string[]; env?: NodeJS.ProcessEnv; concurrency?: number; setup?: () => Promise<NodeJS.ProcessEnv>; teardown?: () => Promise<void> }
+
+const workDir = mkdtempSync(join(tmpdir(), 'kstack-test-'));
+const progress = createProgress();
+let stopping = false;
+let current: ReturnType<typeof spawn> | undefined;
+const forward = (sig: NodeJS.Signals): void => { stopping = true; current?.kill(sig); };
+process.on('SIGINT', forward).on('SIGTERM', forward);
+
+/** One `node --test` over the phase's files: spec output on the terminal, outcomes into a JSON-lines file. */
+function runNodeTest(phase: Phase, env: NodeJS.ProcessEnv, outcomesFile: string): Promise<number> {
+  const reporter = join(repoRoot, 'dist', 'test', 'runner', 'reporter.js');
+  const args = [
+    '--enable-source-maps', '--test',
+    ...(phase.concurrency !== undefined ? [`--test-concurrency=${phase.concurrency}`] : []),
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    `--test-reporter=${reporter}`, `--test-reporter-destination=${outcomesFile}`,
+    ...phase.files,
+  ];
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit', env, cwd: repoRoot });
+    current = child;
+    child.on('close', (code) => { current = undefined; resolvePromise(code ?? 1); });
+  });
+}
+
+function readOutcomes(file: string): Outcome[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Outcome);
+  } catch {
+    return [];
+  }
+}
+
+function phasesFor(selected: readonly Tier[], only: readonly string[]): Phase[] {
+  const pick = (tier: Tier): string[] => testFiles(tier).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+  const phases: Phase[] = [];
+  const unit = selected.includes('unit') ? pick('unit') : [];
+  if (unit.length) phases.push({ name: 'unit', files: unit, concurrency: 2 });
+  const integration = selected.includes('integration') ? pick('integration') : [];
+  if (integration.length) {
+    const baseDir = join(workDir, 'integration');
+    phases.push({
+      name: 'integration', files: integration, concurrency: 1,
+      setup: async () => ({ [TEST_ENV.kubeconfig]: (await controlPlaneUp({ name: 'shared', baseDir, progress })).kubeconfig }),
+      teardown: async () => { await controlPlaneDown({ name: 'shared', baseDir, progress }); },
+    });
+  }
+  const e2e = selected.includes('e2e') ? pick('e2e') : [];
+  const byName = new Map(e2e.map((f) => [basename(f, '.test.js'), f]));
+  for (const { group, files } of planE2e([...byName.keys()])) {
+    const baseDir = join(workDir, `e2e-${group.name}`);
+    phases.push({
+      name: `e2e ${group.name} (cluster ${group.cluster}; budget ${group.budgetMinutes} min)`,
+      files: files.map((f) => byName.get(f) ?? f), concurrency: 1,
+      env: { [TEST_ENV.e2eCluster]: group.cluster, [TEST_ENV.e2eBaseDir]: baseDir },
+      // The files bring the cluster up (idempotently); whatever they leave is removed here.
+      teardown: async () => { await controlPlaneDown({ name: group.cluster, baseDir, progress }); },
+    });
+  }
+  return phases;
+}
+
 async function main(): Promise<number> {
   const arg = process.argv[2] ?? 'all';
   const selected: Tier[] = arg === 'all' ? [...tiers] : (tiers as readonly string[]).includes(arg) ? [arg as Tier] : [];
@@ -35,31 +105,40 @@ async function main(): Promise<number> {
   }
   // Further arguments narrow the run to files whose path contains one of them (e.g. `integration chart-db/`).
   const only = process.argv.slice(3);
-  const files = selected.flatMap(testFiles).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
-  if (files.length === 0) {
+  const phases = phasesFor(selected, only);
+  if (phases.length === 0) {
     process.stderr.write(`no test file of ${selected.join(', ')} matches ${only.join(', ')}\n`);
     return 2;
   }
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  const baseDir = mkdtempSync(join(tmpdir(), 'kstack-test-'));
-  const progress = createProgress();
-  let clusterStarted = false;
+  const started = performance.now();
+  const outcomes: Outcome[] = [];
+  const timings: { name: string; durationMs: number }[] = [];
+  let exitCodes = 0;
   try {
-    if (selected.includes('integration')) {
-      const cp = await controlPlaneUp({ name: 'shared', baseDir, progress });
-      clusterStarted = true;
-      env[TEST_ENV.kubeconfig] = cp.kubeconfig;
+    for (const [i, phase] of phases.entries()) {
+      if (stopping) break;
+      const t0 = performance.now();
+      process.stdout.write(`\n━━ ${phase.name}: ${phase.files.length} file(s)\n`);
+      const outcomesFile = join(workDir, `outcomes-${i}.jsonl`);
+      try {
+        const extra = phase.setup ? await phase.setup() : {};
+        exitCodes |= await runNodeTest(phase, { ...process.env, ...phase.env, ...extra }, outcomesFile);
+      } catch (err) {
+        // A phase that could not start fails as a whole, named, and the other phases still run.
+        exitCodes |= 1;
+        outcomes.push({ file: phase.name, name: 'phase setup', nesting: 0, kind: 'test', status: 'fail', durationMs: 0, error: err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err) });
+      } finally {
+        await phase.teardown?.().catch((err: unknown) => { process.stderr.write(`teardown of ${phase.name} failed: ${String(err)}\n`); });
+      }
+      outcomes.push(...readOutcomes(outcomesFile));
+      timings.push({ name: phase.name, durationMs: performance.now() - t0 });
     }
-    return await new Promise<number>((resolvePromise) => {
-      const child = spawn(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
-      const forward = (sig: NodeJS.Signals): void => { child.kill(sig); };
-      process.on('SIGINT', forward).on('SIGTERM', forward);
-      child.on('close', (code) => { resolvePromise(code ?? 1); });
-    });
   } finally {
-    if (clusterStarted) await controlPlaneDown({ name: 'shared', baseDir, progress });
-    rmSync(baseDir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
   }
+  const summary = summarize(outcomes);
+  process.stdout.write(renderSummary(summary, { wallMs: performance.now() - started, phases: timings }));
+  return exitCodes !== 0 || !isGreen(summary) || stopping ? 1 : 0;
 }
 
 process.exitCode = await main();

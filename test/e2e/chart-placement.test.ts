@@ -4,7 +4,7 @@
 // field (affinity, tolerations, nodeSelector) as rendered, and runs the pause image instead of the real
 // containers — scheduling depends only on those fields (and on requests, dropped here so the small nodes
 // fit), and this test is about scheduling, not about running the stack (the stack e2e does that).
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
@@ -53,6 +53,12 @@ const workload = (objs: K8sObject[], kind: string, component: string): K8sObject
 describe('chart placement presets on the local cluster', { timeout: 20 * 60_000 }, () => {
   const cluster = useLocalCluster(NAME, progress);
   const kubectl = (args: string[], input?: string): Promise<string> => cluster.kubectl(args, input);
+  // On the group's shared cluster, leave nothing of this file in `default` for the next file.
+  after(async () => {
+    if (!cluster.shared) return;
+    await kubectl(['delete', 'deployments', '-l', 'kstack.io/placement-test', '--wait=true', '--timeout=120s']).catch(() => undefined);
+    await kubectl(['delete', 'network-attachment-definitions,multi-networkpolicies', '--all', '--wait=true']).catch(() => undefined);
+  });
 
   it('values-local.yaml (hard): web pods on the web node, the 3 db members on the 2 db nodes, both used', async () => {
     const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'default', valuesFiles: [join(webstackChartDir, 'values-local.yaml')] }));

@@ -6,9 +6,7 @@
 // namespace, and the restored release's page serves it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import type * as k8s from '@kubernetes/client-node';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { clusterLayout } from '../../src/cluster/layout.js';
@@ -21,15 +19,16 @@ import { resolveTarget } from '../../src/prove/run.js';
 import { dbSql } from '../../src/prove/requirements/stack.js';
 import { jobOutcome, resultLine, runRestoreJob } from '../../src/stack/dr.js';
 import { portForward } from '../../src/stack/port-forward.js';
-import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
+import { stackUp, type StackUpResult } from '../../src/stack/up.js';
 import { createProgress } from '../../src/util/progress.js';
 import { eventually } from '../helpers/cluster.js';
+import { e2eCluster, leaveStack } from '../helpers/e2e-cluster.js';
 
-const CLUSTER = 'drjobs-e2e';
 const NS = 'webstack';
 const RESTORED_NS = 'drjobs-restored';
 const RELEASE = 'web';
-const baseDir = mkdtempSync(join(tmpdir(), 'kstack-drjobs-'));
+const own = e2eCluster('drjobs-e2e');
+const { name: CLUSTER, baseDir } = own;
 const progress = createProgress();
 let result: StackUpResult | undefined;
 let kube: Kube;
@@ -95,14 +94,11 @@ describe('backups on the local cluster: backup, verify and restore Jobs', { time
     kube = (await resolveTarget({ clusterName: CLUSTER, baseDir, namespace: NS, progress })).kube;
   });
   after(async () => {
-    result?.page.stop();
-    result?.podwatch?.stop();
     if (kube) {
       await kube.helm(['uninstall', RELEASE, '--namespace', RESTORED_NS, '--wait', '--timeout', '5m'], { allowFailure: true }).catch(() => undefined);
       await kube.kubectl(['delete', 'namespace', RESTORED_NS, '--wait=true', '--timeout=180s'], { clusterScope: true, allowFailure: true }).catch(() => undefined);
     }
-    await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, baseDir, all: true, progress }).catch(() => undefined);
-    rmSync(baseDir, { recursive: true, force: true });
+    await leaveStack(own, result, progress, { namespace: NS, release: RELEASE });
   });
 
   it('keeps the local S3 credentials in the cluster folder, readable by the owner only', () => {

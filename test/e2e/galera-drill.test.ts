@@ -5,19 +5,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
-import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
+import { stackUp, type StackUpResult } from '../../src/stack/up.js';
 import { run } from '../../src/util/exec.js';
 import { createProgress } from '../../src/util/progress.js';
 import { eventually } from '../helpers/cluster.js';
+import { e2eCluster, leaveStack } from '../helpers/e2e-cluster.js';
 
-const CLUSTER = 'galera-e2e';
 const MEMBERS = ['web-webstack-db-0', 'web-webstack-db-1', 'web-webstack-db-2'];
-const baseDir = mkdtempSync(join(tmpdir(), 'kstack-galera-e2e-'));
+const own = e2eCluster('galera-e2e');
+const { name: CLUSTER, baseDir } = own;
 const progress = createProgress();
 let result: StackUpResult;
 let kubectlBin = '';
@@ -94,10 +92,7 @@ describe('Galera drills on the local cluster (delete one member pod, delete ever
     result.podwatch?.stop();
     await sql('web-webstack-db-0', 'CREATE DATABASE IF NOT EXISTS drill; CREATE TABLE IF NOT EXISTS drill.t (id INT PRIMARY KEY)');
   });
-  after(async () => {
-    await stackDown({ namespace: 'webstack', release: 'web', clusterName: CLUSTER, baseDir, all: true, progress }).catch(() => undefined);
-    rmSync(baseDir, { recursive: true, force: true });
-  });
+  after(() => leaveStack(own, result, progress));
 
   it('a deleted member pod comes back and rejoins; every acknowledged row is on all three members', async () => {
     await drill(['web-webstack-db-1'], 'delete one', 0);

@@ -10,11 +10,10 @@ import { createProgress } from '../../src/util/progress.js';
 import { eventually } from '../helpers/cluster.js';
 import { assertNothingLeft, LocalTestCluster } from '../helpers/local-cluster.js';
 
-const NAME = 'e2e';
 const progress = createProgress();
 // Not useLocalCluster: the last test takes this cluster down and brings it up again itself.
-const cluster = new LocalTestCluster(NAME, progress);
-const { baseDir } = cluster;
+const cluster = new LocalTestCluster('e2e', progress);
+const { baseDir, name: NAME } = cluster;
 const kubectl = (args: string[], input?: string): Promise<string> => cluster.kubectl(args, input);
 const applyYaml = (yaml: string): Promise<string> => kubectl(['apply', '-f', '-'], yaml);
 const json = <T>(args: string[]): Promise<T> => cluster.json<T>(args);

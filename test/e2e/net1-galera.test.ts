@@ -24,19 +24,22 @@ import { Kube } from '../../src/prove/requirements/kube.js';
 import { parseNetworkStatus } from '../../src/prove/requirements/r7-multinet.js';
 import { runProve, selectRows, type RowOutcome } from '../../src/prove/run.js';
 import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
-import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
+import { stackUp, type StackUpResult } from '../../src/stack/up.js';
 import { run } from '../../src/util/exec.js';
 import { createProgress } from '../../src/util/progress.js';
 import { eventually } from '../helpers/cluster.js';
+import { e2eCluster, leaveStack } from '../helpers/e2e-cluster.js';
 
-const CLUSTER = 'net1-e2e';
 const NS = 'webstack';
 const RELEASE = 'web';
 const STS = `${RELEASE}-webstack-db`;
 const MEMBERS = [0, 1, 2].map((i) => `${STS}-${i}`);
 const SUBNET = '10.78.0.0/24';
 const GALERA = 4567;
-const baseDir = mkdtempSync(join(tmpdir(), 'kstack-net1-e2e-'));
+const own = e2eCluster('net1-e2e');
+const { name: CLUSTER, baseDir } = own;
+/** This file's own scratch folder (values file, prove reports). */
+const work = mkdtempSync(join(tmpdir(), 'kstack-net1-e2e-work-'));
 const progress = createProgress();
 let stack: StackUpResult;
 let kubectlBin = '';
@@ -143,7 +146,7 @@ async function assertRows(acked: readonly number[], what: string): Promise<void>
 }
 
 const proveR7 = async (): Promise<RowOutcome> => {
-  const report = await runProve({ rows: selectRows(REQUIREMENTS, 'R7'), kube, namespace: NS, release: RELEASE, cluster: `local cluster '${CLUSTER}'`, reportDir: baseDir, progress });
+  const report = await runProve({ rows: selectRows(REQUIREMENTS, 'R7'), kube, namespace: NS, release: RELEASE, cluster: `local cluster '${CLUSTER}'`, reportDir: work, progress });
   const row = report.rows.find((r) => r.id === 'R7');
   assert.ok(row, 'R7 in the report');
   return row;
@@ -154,7 +157,7 @@ describe('Galera over the secondary network (net1) with the chart', { timeout: 4
     const { kubectl: k, helm } = await ensureKubectlAndHelm(progress);
     kubectlBin = k;
     // On in values-local.yaml too; set here so this test keeps proving net1 whatever the local default is.
-    const values = join(baseDir, 'net1.yaml');
+    const values = join(work, 'net1.yaml');
     writeFileSync(values, `networks:\n  secondary:\n    enabled: true\n    subnet: ${SUBNET}\n`);
     stack = await stackUp({ namespace: NS, release: RELEASE, valuesFiles: [values], clusterName: CLUSTER, baseDir, timeoutMs: 15 * 60_000, progress });
     stack.page.stop();
@@ -163,8 +166,8 @@ describe('Galera over the secondary network (net1) with the chart', { timeout: 4
     await sql(MEMBERS[0] ?? '', 'CREATE DATABASE IF NOT EXISTS net1drill; CREATE TABLE IF NOT EXISTS net1drill.t (id BIGINT PRIMARY KEY)');
   });
   after(async () => {
-    await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, baseDir, all: true, progress }).catch(() => undefined);
-    rmSync(baseDir, { recursive: true, force: true });
+    await leaveStack(own, stack, progress, { namespace: NS, release: RELEASE });
+    rmSync(work, { recursive: true, force: true });
   });
 
   it('gives every db pod net1 in the subnet, unique addresses, and Galera talks over it (config and connections)', async () => {

@@ -19,10 +19,9 @@ import { executableOf, stopDaemon } from '../../src/util/process.js';
 import { createProgress } from '../../src/util/progress.js';
 import { LocalTestCluster } from '../helpers/local-cluster.js';
 
-const NAME = 'netpol-e2e';
 const progress = createProgress();
 // Not useLocalCluster: the control run stops the engine and brings the cluster up again itself.
-const cluster = new LocalTestCluster(NAME, progress);
+const cluster = new LocalTestCluster('netpol-e2e', progress);
 let k: KubectlRunner;
 
 const APP = 'np-app';
@@ -128,7 +127,7 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
     const coredns = (await kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns', '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
     dnsPod = podEndpoint('kube-system', coredns);
   });
-  after(() => cluster.remove());
+  after(() => cluster.remove([APP, OTHER]));
 
   it('reported Ready only after the canary proved enforcement on every node', async () => {
     // The canary leaves its pods (one server per node) and never its deny policy.
@@ -186,7 +185,7 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
 
   it('control run: with kube-router stopped, the canary refuses and the probe shows the mismatch', async () => {
     const state = readState(cluster.up.layout.stateFile);
-    const net = networkPlanFor(NAME, defaultNodeSettings());
+    const net = networkPlanFor(cluster.name, defaultNodeSettings());
     for (const node of state?.nodes ?? []) {
       const e = node.components['kube-router'];
       if (e) await stopDaemon(e.pid, e.binary);

@@ -1,7 +1,8 @@
-// `kstack prove` end to end on its own local cluster ('prove-e2e', brought up like `kstack up` does):
-// every row the cluster can do passes and the others are skipped for a capability reason (never an
-// error); then R4, R8, R5 and R7 are broken on purpose, one at a time, and the matching row must fail
-// with evidence; each break is undone before the next. Last, `down --all` must leave nothing on the host.
+// `kstack prove` end to end on the local cluster (the e2e group 'stack' shares it; alone, its own
+// 'prove-e2e'), brought up like `kstack up` does: every row passes (the local cluster has every
+// capability: an enforcing policy engine, Multus, backups); then R4, R8, R5 and R7 are broken on purpose,
+// one at a time, and the matching row must fail with evidence; each break is undone before the next.
+// Last (this is the group's last file), `down --all` must leave nothing on the host.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -15,8 +16,10 @@ import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
 import { createProgress } from '../../src/util/progress.js';
 import { webstackChartDir } from '../../src/chart/helm.js';
 import { assertNothingLeft } from '../helpers/local-cluster.js';
+import { e2eCluster } from '../helpers/e2e-cluster.js';
 
-const CLUSTER = 'prove-e2e';
+const own = e2eCluster('prove-e2e');
+const { name: CLUSTER, baseDir } = own;
 const NS = 'webstack';
 const RELEASE = 'web';
 const progress = createProgress();
@@ -25,13 +28,6 @@ let stack: StackUpResult | undefined;
 let kube: Kube;
 let first: ProveReport;
 let downDone = false;
-
-/** Capability reasons a row may be skipped for on this cluster (anything else is a bug). */
-const CAPABILITY_SKIPS: Record<string, RegExp> = {
-  R5: /^no NetworkPolicy-enforcing engine found/,
-  R6: /^backups are not enabled/,
-  R7: /^no Multus on this cluster|does not attach the db to a secondary network/,
-};
 
 const prove = async (only?: string): Promise<ProveReport> =>
   runProve({ rows: selectRows(REQUIREMENTS, only), kube, namespace: NS, release: RELEASE, cluster: `local cluster '${CLUSTER}'`, reportDir, progress });
@@ -47,26 +43,24 @@ const dbSts = `${RELEASE}-webstack-db`;
 
 describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
   before(async () => {
-    stack = await stackUp({ namespace: NS, release: RELEASE, valuesFiles: [], clusterName: CLUSTER, timeoutMs: 15 * 60_000, progress });
+    stack = await stackUp({ namespace: NS, release: RELEASE, valuesFiles: [], clusterName: CLUSTER, baseDir, timeoutMs: 15 * 60_000, progress });
     stack.page.stop();
     stack.podwatch?.stop();
     const { kubectl: k, helm } = await ensureKubectlAndHelm(progress);
     kube = new Kube({ kubectl: k, helm, kubeArgs: stack.kubeArgs, helmArgs: stack.kubeArgs, namespace: NS });
   });
   after(async () => {
-    if (process.env.KSTACK_KEEP_PROVE_E2E !== '1' && !downDone) await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, all: true, progress }).catch(() => undefined);
+    if (process.env.KSTACK_KEEP_PROVE_E2E !== '1' && !downDone) await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, baseDir, all: true, progress }).catch(() => undefined);
     rmSync(reportDir, { recursive: true, force: true });
+    if (!own.shared && process.env.KSTACK_KEEP_PROVE_E2E !== '1') own.removeFolder();
   });
 
-  it('passes every row the cluster can do; skips the others for a capability reason, never an error', async () => {
+  it('passes every row: the local cluster has every capability, so nothing may skip', async () => {
     first = await prove();
     const files = writeReport(reportDir, first);
     const summary = first.rows.map((r) => `${r.id} ${r.status}: ${r.reason}`).join('\n');
-    for (const r of first.rows) {
-      if (r.status === 'skipped') assert.match(r.reason, CAPABILITY_SKIPS[r.id] ?? /^$/, `${r.id} skipped for a capability reason\n${summary}`);
-      else assert.equal(r.status, 'pass', `${r.id} passes\n${summary}\n${r.evidence.join('\n')}`);
-    }
-    for (const id of ['R1', 'R2', 'R3', 'R4', 'R7', 'R8', 'R9', 'R10']) assert.equal(row(first, id).status, 'pass', `${id} runs here`);
+    for (const r of first.rows) assert.equal(r.status, 'pass', `${r.id} passes\n${summary}\n${r.evidence.join('\n')}`);
+    assert.deepEqual(first.rows.map((r) => r.id), REQUIREMENTS.map((r) => r.id), 'every row ran');
     // The numbers behind the verdicts are in the report.
     assert.equal(row(first, 'R3').measurements.failedRequests, 0);
     assert.ok(Number(row(first, 'R3').measurements.requests) > 100, 'the rollout ran under load');
@@ -129,8 +123,7 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     assert.equal(row(await prove('R8'), 'R8').status, 'pass');
   });
 
-  it('R5 fails when the db NetworkPolicy is deleted', async (t) => {
-    if (row(first, 'R5').status === 'skipped') { t.skip(`needs an enforcing NetworkPolicy engine: ${row(first, 'R5').reason}`); return; }
+  it('R5 fails when the db NetworkPolicy is deleted', async () => {
     const policies = JSON.parse((await kubectl(['get', 'networkpolicies', '-o', 'json'])).stdout) as { items: { metadata: { name: string; resourceVersion?: string; uid?: string; creationTimestamp?: string; managedFields?: unknown; generation?: number } ; spec: { podSelector?: { matchLabels?: Record<string, string> } } }[] };
     const db = policies.items.find((p) => p.spec.podSelector?.matchLabels?.['app.kubernetes.io/component'] === 'db');
     assert.ok(db, 'the release has a NetworkPolicy selecting the db pods');
@@ -147,8 +140,7 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     assert.equal(row(await prove('R5'), 'R5').status, 'pass');
   });
 
-  it('R7 fails when Galera is moved off net1 (the pods keep net1, the traffic goes to eth0); passes once undone', async (t) => {
-    if (row(first, 'R7').status === 'skipped') { t.skip(`needs Multus: ${row(first, 'R7').reason}`); return; }
+  it('R7 fails when Galera is moved off net1 (the pods keep net1, the traffic goes to eth0); passes once undone', async () => {
     // Removing the net1 attachment itself would leave the agent refusing to start (it names the missing
     // interface), so the rollout would never finish; this break keeps the cluster working, only elsewhere.
     const sts = JSON.parse((await kubectl(['get', 'statefulset', dbSts, '-o', 'json'])).stdout) as { spec: { template: { spec: { containers: { name: string; env?: { name: string }[] }[] } } } };
@@ -183,9 +175,9 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
 
   it('`kstack down --all` then leaves nothing of the cluster behind on the host', async () => {
     if (process.env.KSTACK_KEEP_PROVE_E2E === '1') return;
-    await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, all: true, progress });
+    await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, baseDir, all: true, progress });
     downDone = true;
-    await assertNothingLeft(CLUSTER);
+    await assertNothingLeft(CLUSTER, baseDir);
   });
 });
 

@@ -5,8 +5,6 @@
 // with the policy agent stopped shows the mismatch, so this test catches non-enforcement.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { controlPlaneDown, controlPlaneUp, type UpResult } from '../../src/cluster/control-plane.js';
@@ -23,12 +21,14 @@ import { namespaceInfo } from '../../src/prove/objects.js';
 import { compareAndRender, resolveTargets, runProbes, type ProbeSource } from '../../src/prove/probe.js';
 import { inSubnet } from '../../src/cluster/addons/multinet.js';
 import { eventually } from '../helpers/cluster.js';
+import { e2eCluster } from '../helpers/e2e-cluster.js';
 
-const NAME = 'multus-e2e';
 const NS = 'mn';
 const NET = `${NS}/storage`;
 const SUBNET = '10.78.1.0/24';
-const baseDir = mkdtempSync(join(tmpdir(), 'kstack-multus-e2e-'));
+// The nodes group's shared cluster, or one of its own when the file runs alone.
+const own = e2eCluster('multus-e2e');
+const { name: NAME, baseDir } = own;
 const progress = createProgress();
 let kubectlBin = '';
 let cluster: UpResult;
@@ -105,15 +105,19 @@ const cellsOpen = (r: ReturnType<typeof compareAndRender>): string =>
 describe('secondary network (multinet + whereabouts) and MultiNetworkPolicy across nodes', { timeout: 10 * 60_000 }, () => {
   before(async () => {
     kubectlBin = (await ensureKubectlAndHelm(progress)).kubectl;
-    cluster = await controlPlaneUp({ name: NAME, baseDir, nodes: defaultNodeSettings(2), progress });
+    cluster = await controlPlaneUp({ name: NAME, baseDir, nodes: defaultNodeSettings(), progress });
     await kubectl(['create', 'namespace', NS]);
     await kubectl(['-n', NS, 'create', 'configmap', 'listen-3306', '--from-literal=db.conf=server { listen 3306; return 200 "db\\n"; }']);
     await kubectl(['apply', '-f', '-'], [nad, ...PODS.map((p) => pod(p.name, p.node, p.app))].map((o) => JSON.stringify(o)).join('\n'));
     await kubectl(['-n', NS, 'wait', '--for=condition=Ready', '--timeout=120s', 'pod', ...PODS.map((p) => p.name)]);
   });
   after(async () => {
+    if (own.shared) {
+      await kubectl(['delete', 'namespace', NS, '--wait=true', '--timeout=120s']).catch(() => undefined);
+      return;
+    }
     await controlPlaneDown({ name: NAME, baseDir, progress }).catch(() => undefined);
-    rmSync(baseDir, { recursive: true, force: true });
+    own.removeFolder();
   });
 
   it('gives each pod net1 with an address in the subnet, shown in network-status, and leaves eth0 as before', async () => {

@@ -1,20 +1,18 @@
 // `kstack up` end to end on the local cluster: the webstack chart with the local images, every workload
 // ready, each nginx replica serving a page with its own pod IP and serving-host, the custom nginx
-// configuration in force, the page reachable from this host, and `down --all` removing everything.
+// configuration in force, the page reachable from this host. First file of the e2e group 'stack'; the
+// group's last file (prove) checks that `down --all` leaves nothing behind.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
-import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
+import { stackUp, type StackUpResult } from '../../src/stack/up.js';
 import { run } from '../../src/util/exec.js';
 import { createProgress } from '../../src/util/progress.js';
 import { eventually } from '../helpers/cluster.js';
-import { assertNothingLeft } from '../helpers/local-cluster.js';
+import { e2eCluster, leaveStack } from '../helpers/e2e-cluster.js';
 
-const CLUSTER = 'stack';
-const baseDir = mkdtempSync(join(tmpdir(), 'kstack-stack-'));
+const own = e2eCluster('stack');
+const { name: CLUSTER, baseDir } = own;
 const progress = createProgress();
 let result: StackUpResult;
 let kubectlBin = '';
@@ -28,12 +26,7 @@ describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
     kubectlBin = (await ensureKubectlAndHelm(progress)).kubectl;
     result = await stackUp({ namespace: 'webstack', release: 'web', valuesFiles: [], clusterName: CLUSTER, baseDir, timeoutMs: 10 * 60_000, progress });
   });
-  after(async () => {
-    result.page.stop();
-    result.podwatch?.stop();
-    await stackDown({ namespace: 'webstack', release: 'web', clusterName: CLUSTER, baseDir, all: true, progress }).catch(() => undefined);
-    rmSync(baseDir, { recursive: true, force: true });
-  });
+  after(() => leaveStack(own, result, progress));
 
   it('runs every workload of the release: web 3/3, db 3/3, podwatch 2/2', () => {
     const byComponent = Object.fromEntries(result.workloads.map((w) => [w.component, `${w.ready}/${w.desired}`]));
@@ -104,12 +97,5 @@ describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
     assert.ok(result.podwatch, 'podwatch Service forwarded');
     const health = await fetch(new URL('/healthz', result.podwatch.url));
     assert.equal(health.status, 200);
-  });
-
-  it('`down --all` removes the release and the local cluster, leaving nothing behind on the host', async () => {
-    result.page.stop();
-    result.podwatch?.stop();
-    await stackDown({ namespace: 'webstack', release: 'web', clusterName: CLUSTER, baseDir, all: true, progress });
-    await assertNothingLeft(CLUSTER, baseDir);
   });
 });

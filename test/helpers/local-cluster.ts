@@ -3,8 +3,7 @@
 // the check that a removed cluster left nothing behind on the host.
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { controlPlaneDown, controlPlaneUp, type UpResult } from '../../src/cluster/control-plane.js';
 import { clusterLayout } from '../../src/cluster/layout.js';
@@ -15,14 +14,23 @@ import { processesMentioning } from '../../src/util/process.js';
 import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
 import { run } from '../../src/util/exec.js';
 import type { Progress } from '../../src/util/progress.js';
+import { e2eCluster, type E2eClusterRef } from './e2e-cluster.js';
 
 export class LocalTestCluster {
+  readonly name: string;
   readonly baseDir: string;
+  /** The cluster is the e2e group's (test/helpers/e2e-cluster.ts): `remove` leaves it to the runner. */
+  readonly shared: boolean;
+  private readonly ref: E2eClusterRef;
   private current: UpResult | undefined;
   private kubectlPath = '';
 
-  constructor(readonly name: string, private readonly progress: Progress) {
-    this.baseDir = mkdtempSync(join(tmpdir(), `kstack-${name}-`));
+  /** `ownName` is used when the file runs alone; in a group run the group's cluster is used. */
+  constructor(ownName: string, private readonly progress: Progress) {
+    this.ref = e2eCluster(ownName);
+    this.name = this.ref.name;
+    this.baseDir = this.ref.baseDir;
+    this.shared = this.ref.shared;
   }
 
   /** The last `up` (or node restart) result; a test that brings the cluster up again passes it to `use`. */
@@ -53,18 +61,28 @@ export class LocalTestCluster {
     return JSON.parse(await this.kubectl([...args, '-o', 'json'])) as T;
   }
 
-  /** `cluster down` and the temporary folder removed; never throws (it runs in `after`). */
-  async remove(): Promise<void> {
+  /**
+   * An own cluster: `cluster down` and the temporary folder removed. A shared one: only `namespaces` (what
+   * the file added) deleted, so the next file of the group finds a clean cluster. Never throws (it runs in
+   * `after`).
+   */
+  async remove(namespaces: readonly string[] = []): Promise<void> {
+    if (this.shared) {
+      if (namespaces.length && this.current) {
+        await this.kubectl(['delete', 'namespace', '--ignore-not-found', '--wait=true', '--timeout=120s', ...namespaces]).catch(() => undefined);
+      }
+      return;
+    }
     await controlPlaneDown({ name: this.name, baseDir: this.baseDir, progress: this.progress }).catch(() => undefined);
-    rmSync(this.baseDir, { recursive: true, force: true });
+    this.ref.removeFolder();
   }
 }
 
-/** A LocalTestCluster brought up in the calling describe's `before` and removed in its `after`. */
-export function useLocalCluster(name: string, progress: Progress): LocalTestCluster {
+/** A LocalTestCluster brought up in the calling describe's `before` and removed (or, shared, cleaned of `namespaces`) in its `after`. */
+export function useLocalCluster(name: string, progress: Progress, namespaces: readonly string[] = []): LocalTestCluster {
   const cluster = new LocalTestCluster(name, progress);
   before(() => cluster.start());
-  after(() => cluster.remove());
+  after(() => cluster.remove(namespaces));
   return cluster;
 }
 

@@ -1,11 +1,12 @@
 // R4: every web replica serves a page with its own pod IP and serving-host "Host-" + the last 5
-// characters of its pod name, fetched from each pod and through the Service until every replica has
-// answered, with live data from the database; plus one screenshot from headless Chromium.
+// characters of its pod name, fetched from each pod and through the Service (once the web Deployment is
+// settled) until every replica has answered, with live data from the database; plus one screenshot from headless Chromium.
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { clientPod, sampleInCluster, serviceUrl } from './in-cluster.js';
 import { httpInPod, isPodReady, podName, podsOf, type HttpAnswer } from './stack.js';
 import { screenshotPage } from './screenshot.js';
+import { waitForSettledWeb } from './settle.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 export const expectedServingHost = (pod: string): string => `Host-${pod.slice(-5)}`;
@@ -42,9 +43,12 @@ export function judgeServiceAnswers(replicas: ReadonlyMap<string, string>, infos
 export const r4Page: Requirement = {
   id: 'R4',
   title: 'Page shows pod IP and serving-host',
-  checks: "Inside each Ready web pod, GET / from nginx must show that pod's IP and Host- + the last 5 characters of its name. Through the web Service (from kstack's client pod in the namespace <namespace>-prove, by ClusterIP), /api/info is fetched until every replica has answered: each must report its own name, IP and serving-host, and live data from MariaDB when the db is enabled. Headless Chromium loads the page through a port-forward and the screenshot is kept (screenshot.png).",
+  checks: "Once the web Deployment is settled (rollout done, no pod terminating), inside each Ready web pod, GET / from nginx must show that pod's IP and Host- + the last 5 characters of its name. Through the web Service (from kstack's client pod in the namespace <namespace>-prove, by ClusterIP), /api/info is fetched until every replica has answered: each must report its own name, IP and serving-host, and live data from MariaDB when the db is enabled. Headless Chromium loads the page through a port-forward and the screenshot is kept (screenshot.png).",
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
+    // Right after a rollout (or a rollback) the old revision's pods may still answer through the Service.
+    const settled = await waitForSettledWeb(ctx, ev);
+    if ('unsettled' in settled) return fail(settled.unsettled);
     const pods = (await podsOf(ctx.kube, ctx.release, 'web', ev)).filter((p: V1Pod) => p.metadata?.deletionTimestamp === undefined);
     if (pods.length === 0) return fail(`release '${ctx.release}' has no web pods`);
     const problems: string[] = [];

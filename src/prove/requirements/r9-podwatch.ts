@@ -5,10 +5,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import type { Kube, List } from './kube.js';
+import type { Kube } from './kube.js';
 import { componentSelector } from './kube.js';
 import { isPodReady, podName, podsOf } from './stack.js';
+import { waitForSettledWeb } from './settle.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 export interface SeenEvent {
@@ -45,23 +45,6 @@ export function judgeEvents(events: readonly SeenEvent[], expectations: readonly
     if (ms > x.withinMs) problems.push(`podwatch reported ${x.what} after ${(ms / 1000).toFixed(1)} s (allowed ${(x.withinMs / 1000).toFixed(0)} s)`);
   }
   return { problems, latencies };
-}
-
-/**
- * Why the web Deployment is not settled yet (undefined when it is): a rollout still running or old pods still
- * terminating would send their own created/deleted events into the drill and be taken for the drill's.
- */
-export function unsettledReason(dep: V1Deployment, pods: readonly V1Pod[]): string | undefined {
-  const want = dep.spec?.replicas ?? 1;
-  const st = dep.status ?? {};
-  if ((st.observedGeneration ?? 0) < (dep.metadata?.generation ?? 0)) return 'the Deployment controller has not seen the latest spec';
-  if ((st.updatedReplicas ?? 0) !== want) return `${st.updatedReplicas ?? 0} of ${want} replicas updated`;
-  const going = pods.filter((p) => p.metadata?.deletionTimestamp !== undefined);
-  if (going.length) return `${going.length} pod(s) still terminating (${going.map((p) => p.metadata?.name ?? '?').join(', ')})`;
-  if (pods.length !== want) return `${pods.length} pods for ${want} replicas`;
-  const ready = pods.filter(isPodReady).length;
-  if (ready !== want) return `${ready} of ${want} pods Ready`;
-  return undefined;
 }
 
 interface Listener { events: SeenEvent[]; stop(): void }
@@ -110,23 +93,16 @@ export const r9Podwatch: Requirement = {
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     const watchers = (await podsOf(ctx.kube, ctx.release, 'podwatch', ev)).filter(isPodReady);
     if (watchers.length === 0) return skipped(`podwatch is not enabled (no Ready podwatch pod in release '${ctx.release}')`);
-    const dep = (await ctx.kube.json<List<V1Deployment>>(['get', 'deployments', '-l', componentSelector(ctx.release, 'web')], { ev })).items[0];
-    if (!dep) return fail(`release '${ctx.release}' has no web Deployment to scale`);
     const hpa = await ctx.kube.kubectl(['get', 'hpa', '-l', componentSelector(ctx.release, 'web'), '-o', 'name'], { allowFailure: true });
     if (hpa.stdout.trim()) return skipped('web is autoscaled (HPA): scaling it by hand would fight the autoscaler');
+    // An earlier row (R3's rollout and back) may still be replacing pods: wait for quiet first.
+    const settled = await waitForSettledWeb(ctx, ev);
+    if ('unsettled' in settled) return fail(`${settled.unsettled}, so pod events could not be told apart`);
+    const dep = settled.deployment;
     const depName = dep.metadata?.name ?? '';
     const replicas = dep.spec?.replicas ?? 1;
     const grace = dep.spec?.template.spec?.terminationGracePeriodSeconds ?? 30;
-    // An earlier row (R3's rollout and back) may still be replacing pods: wait for quiet first.
-    const settleStart = Date.now();
-    let unsettled: string | undefined = 'not checked';
-    while (unsettled !== undefined && Date.now() - settleStart < (grace + 90) * 1000) {
-      const d = await ctx.kube.json<V1Deployment>(['get', `deployment/${depName}`]);
-      unsettled = unsettledReason(d, await podsOf(ctx.kube, ctx.release, 'web'));
-      if (unsettled !== undefined) await sleep(1000);
-    }
-    if (unsettled !== undefined) return fail(`web Deployment ${depName} did not settle within ${grace + 90} s (${unsettled}), so pod events could not be told apart`);
-    ev.add(`  web Deployment settled (${replicas} Ready, none terminating) after ${((Date.now() - settleStart) / 1000).toFixed(1)} s`);
+    ev.add(`  web Deployment settled (${replicas} Ready, none terminating)`);
     const port = watchers[0]?.spec?.containers[0]?.ports?.find((p) => p.name === 'http')?.containerPort ?? 8080;
     const listeners: Listener[] = [];
     // Every web pod there is now (terminating ones included) is not "the added one"; the label goes on a

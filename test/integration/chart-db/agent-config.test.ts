@@ -14,8 +14,8 @@ import { readWsrep } from '../../../src/galera/agent.js';
 import { LoopbackCluster, MARIADBD, Writer } from '../../../src/galera/loopback.js';
 import { run } from '../../../src/util/exec.js';
 import { repoRoot } from '../../../src/util/paths.js';
+import { GALERA_LIBRARY, requireFiles } from '../../helpers/require-tools.js';
 
-const haveMariadb = existsSync(MARIADBD) && existsSync('/usr/lib/galera/libgalera_smm.so') && existsSync('/usr/bin/mariadb-backup') && existsSync('/usr/bin/socat');
 
 async function renderedAgentConfig(db: Record<string, unknown>): Promise<Record<string, unknown>> {
   const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'shop', values: { db } }));
@@ -46,7 +46,8 @@ async function wipedMemberRejoinsByMariabackup(c: LoopbackCluster): Promise<void
   assert.match(readFileSync(errFile, 'utf8').slice(mark), /mariabackup SST completed on joiner/, `db-2 log:\n${c.tail('db-2', 40)}`);
 }
 
-describe('the chart\'s rendered agent.json runs real members', { skip: haveMariadb ? false : 'mariadb-server/galera-4 not installed; run ./kstack setup', timeout: 600_000 }, () => {
+describe('the chart\'s rendered agent.json runs real members', { timeout: 600_000 }, () => {
+  requireFiles([MARIADBD, GALERA_LIBRARY, '/usr/bin/mariadb-backup', '/usr/bin/socat']);
   for (const [name, db, size] of [
     ['standalone', { mode: 'standalone', replicaCount: 1, config: { mysqld: { max_connections: 123 } } }, 1],
     ['galera (defaults)', { config: { mysqld: { max_connections: 77, innodb_buffer_pool_size: '64M' } } }, 3],

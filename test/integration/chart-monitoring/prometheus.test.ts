@@ -11,7 +11,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,14 +23,14 @@ import { startLocalNginx, waitForHttp, webLayout, writeWebFiles, type LocalNginx
 import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
 import { run } from '../../../src/util/exec.js';
 import { isPortFree } from '../../../src/util/net.js';
+import { requireFiles } from '../../helpers/require-tools.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
 const NGINX = '/usr/sbin/nginx';
 const NGINX_EXPORTER = '/usr/bin/prometheus-nginx-exporter';
 const MYSQLD_EXPORTER = '/usr/bin/prometheus-mysqld-exporter';
-const missing = [PROMETHEUS, PROMTOOL, NGINX, NGINX_EXPORTER, MYSQLD_EXPORTER, MARIADBD].filter((f) => !existsSync(f));
-const skip = missing.length > 0 ? `not installed: ${missing.join(', ')}; run ./kstack setup (Debian groups "monitoring", "web", "db")` : false;
+const NEEDED = [PROMETHEUS, PROMTOOL, NGINX, NGINX_EXPORTER, MYSQLD_EXPORTER, MARIADBD];
 
 async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
@@ -55,7 +55,8 @@ function container(objs: K8sObject[], kind: string, component: string, name: str
   return c;
 }
 
-describe('webstack chart: alert rules pass promtool', { skip }, () => {
+describe('webstack chart: alert rules pass promtool', () => {
+  requireFiles(NEEDED);
   it('the PrometheusRule groups and the scrape ConfigMap\'s rules.yaml are valid, with every alert', async () => {
     const objs = await renderMonitoring({});
     const dir = mkdtempSync(join(tmpdir(), 'kstack-promtool-'));
@@ -81,7 +82,8 @@ describe('webstack chart: alert rules pass promtool', { skip }, () => {
   });
 });
 
-describe('webstack chart: Prometheus scrapes the real exporters through the rendered scrape jobs', { skip, timeout: 300_000 }, () => {
+describe('webstack chart: Prometheus scrapes the real exporters through the rendered scrape jobs', { timeout: 300_000 }, () => {
+  requireFiles(NEEDED);
   const dir = mkdtempSync(join(tmpdir(), 'kstack-prom-'));
   chmodSync(dir, 0o755); // nginx workers and mariadbd run unprivileged and must reach below this
   const children: ChildProcess[] = [];

@@ -3,7 +3,7 @@
 // archived stream reaches the same last GTID — so any member's archive can replay the cluster's history.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
@@ -14,8 +14,10 @@ import { randomBytes } from 'node:crypto';
 import { MinioServer } from '../../helpers/minio.js';
 import { parseGtidPosition } from '../../../src/dr/binlog.js';
 import { planFromStreams } from '../../../src/dr/pitr.js';
+import { requireFiles } from '../../helpers/require-tools.js';
 
-describe('dr: binlogs on a Galera cluster', { skip: existsSync(MARIADBD) ? false : 'mariadb-server not installed; run ./kstack setup', timeout: 400_000 }, () => {
+describe('dr: binlogs on a Galera cluster', { timeout: 400_000 }, () => {
+  requireFiles([MARIADBD]);
   const dir = mkdtempSync(join(tmpdir(), 'kstack-pitr-galera-'));
   chmodSync(dir, 0o755);
   let c: LoopbackCluster | undefined;

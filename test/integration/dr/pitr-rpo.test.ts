@@ -6,14 +6,16 @@
 // timings are reported, not asserted; `npm run bench:dr` reports it too).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MARIADBD } from '../../../src/galera/loopback.js';
 import { startPitrRig, type PitrRig } from '../../helpers/pitr-rig.js';
 import { runRpoDrill } from '../../helpers/rpo-drill.js';
+import { requireFiles } from '../../helpers/require-tools.js';
 
-describe('dr: RPO of a kill-everything drill with the binlog archiver', { skip: existsSync(MARIADBD) ? false : 'mariadb-server not installed; run ./kstack setup', timeout: 400_000 }, () => {
+describe('dr: RPO of a kill-everything drill with the binlog archiver', { timeout: 400_000 }, () => {
+  requireFiles([MARIADBD]);
   const dir = mkdtempSync(join(tmpdir(), 'kstack-rpo-'));
   chmodSync(dir, 0o755);
   let rig: PitrRig | undefined;

@@ -4,7 +4,7 @@
 // src/dr/pitr-main.ts) into a fresh server to a time and to a GTID between two known writes.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,10 +19,12 @@ import { runRestore } from '../../../src/dr/restore.js';
 import type { ObjectStore } from '../../../src/dr/s3.js';
 import { pitrHook, withBaseBackup } from '../../../src/dr/pitr-main.js';
 import { startPitrRig, type PitrRig } from '../../helpers/pitr-rig.js';
+import { requireFiles } from '../../helpers/require-tools.js';
 
 const groups = (...tags: string[]): string[] => tags.flatMap((g) => Array.from({ length: 10 }, () => g));
 
-describe('dr: point-in-time recovery from archived binlogs', { skip: existsSync(MARIADBD) ? false : 'mariadb-server not installed; run ./kstack setup', timeout: 300_000 }, () => {
+describe('dr: point-in-time recovery from archived binlogs', { timeout: 300_000 }, () => {
+  requireFiles([MARIADBD]);
   const dir = mkdtempSync(join(tmpdir(), 'kstack-pitr-'));
   chmodSync(dir, 0o755);
   let src: LoopbackCluster | undefined;

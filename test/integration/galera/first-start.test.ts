@@ -11,10 +11,12 @@ import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
 import { STAGING_DIR, installDbArgs } from '../../../src/galera/datadir.js';
 import { run } from '../../../src/util/exec.js';
 import * as mariadb from 'mariadb';
+import { requireFiles } from '../../helpers/require-tools.js';
 
 const asRoot = process.getuid?.() === 0;
 
-describe('galera agent: an interrupted first start', { skip: existsSync(MARIADBD) ? false : 'mariadb-server not installed; run ./kstack setup', timeout: 300_000 }, () => {
+describe('galera agent: an interrupted first start', { timeout: 300_000 }, () => {
+  requireFiles([MARIADBD]);
   const dir = mkdtempSync(join(tmpdir(), 'kstack-first-start-'));
   chmodSync(dir, 0o755);
   const clusters: LoopbackCluster[] = [];
@@ -52,7 +54,8 @@ describe('galera agent: an interrupted first start', { skip: existsSync(MARIADBD
   });
 });
 
-describe('galera agent: a failed data dir initialisation', { skip: existsSync(MARIADBD) ? false : 'mariadb-server not installed; run ./kstack setup', timeout: 300_000 }, () => {
+describe('galera agent: a failed data dir initialisation', { timeout: 300_000 }, () => {
+  requireFiles([MARIADBD]);
   const dir = mkdtempSync(join(tmpdir(), 'kstack-failed-init-'));
   chmodSync(dir, 0o755);
   let c: LoopbackCluster | undefined;

@@ -12,10 +12,10 @@ import { LoopbackCluster, MARIADBD, Writer } from '../../../src/galera/loopback.
 import { readWsrep } from '../../../src/galera/agent.js';
 import { dataSourceFromEnv } from '../../../src/webinfo/data-source.js';
 import '../../../src/webinfo/db-source.js';
+import { GALERA_LIBRARY, requireFiles } from '../../helpers/require-tools.js';
 
 const ALL = ['db-0', 'db-1', 'db-2'];
 
-const haveMariadb = existsSync(MARIADBD) && existsSync('/usr/lib/galera/libgalera_smm.so');
 
 function errLog(c: LoopbackCluster, name: string): string {
   const f = join(c.runDir(name), 'mysqld.err');
@@ -70,7 +70,8 @@ function assertMostAdvancedBootstrapped(c: LoopbackCluster, marks: Map<string, n
   return bootstrapped[0] ?? '';
 }
 
-describe('galera agent on loopback (real mariadbd + galera-4)', { skip: haveMariadb ? false : 'mariadb-server/galera-4 not installed; run ./kstack setup', timeout: 900_000 }, () => {
+describe('galera agent on loopback (real mariadbd + galera-4)', { timeout: 900_000 }, () => {
+  requireFiles([MARIADBD, GALERA_LIBRARY]);
   let c: LoopbackCluster;
 
   before(async () => {

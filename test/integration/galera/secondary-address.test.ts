@@ -5,15 +5,16 @@
 // lists 127.0.0.1, not the name, and each agent publishes it in /state.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
+import { GALERA_LIBRARY, requireFiles } from '../../helpers/require-tools.js';
 
 const ALL = ['db-0', 'db-1', 'db-2'];
-const haveMariadb = existsSync(MARIADBD) && existsSync('/usr/lib/galera/libgalera_smm.so');
 
-describe('galera agent: replication on the configured interface\'s address (real mariadbd + galera-4)', { skip: haveMariadb ? false : 'mariadb-server/galera-4 not installed; run ./kstack setup', timeout: 600_000 }, () => {
+describe('galera agent: replication on the configured interface\'s address (real mariadbd + galera-4)', { timeout: 600_000 }, () => {
+  requireFiles([MARIADBD, GALERA_LIBRARY]);
   let c: LoopbackCluster;
   before(async () => {
     c = await LoopbackCluster.create({ baseDir: mkdtempSync(join(tmpdir(), 'kstack-galera-addr-')), size: 3, host: 'localhost', baseConfig: { secondaryInterface: 'lo' } });

@@ -5,17 +5,19 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
 import { isPortFree } from '../../../src/util/net.js';
 import { repoRoot } from '../../../src/util/paths.js';
+import { requireFiles } from '../../helpers/require-tools.js';
 
 const dist = join(repoRoot, 'dist', 'src', 'webinfo');
 
-describe('webinfo /api/info with the mariadb data source (real mariadbd)', { skip: existsSync(MARIADBD) ? false : 'mariadb-server not installed; run ./kstack setup', timeout: 300_000 }, () => {
+describe('webinfo /api/info with the mariadb data source (real mariadbd)', { timeout: 300_000 }, () => {
+  requireFiles([MARIADBD]);
   const dir = mkdtempSync(join(tmpdir(), 'kstack-webinfo-db-'));
   chmodSync(dir, 0o755); // mariadbd runs as mysql and must reach its data dir below this one
   let cluster: LoopbackCluster | undefined;

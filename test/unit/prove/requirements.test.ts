@@ -15,7 +15,8 @@ import { engineOf, judgeDbIsolation } from '../../../src/prove/requirements/r5-r
 import { galeraPortOf, judgeMultinet, requestedNetworks, subnetOfConfig, type MemberNet } from '../../../src/prove/requirements/r7-multinet.js';
 import type { TcpConnection } from '../../../src/prove/proc-net.js';
 import { judgePlacement, nodeInfo, termMatches, tolerates } from '../../../src/prove/requirements/r8-placement.js';
-import { judgeEvents, parseSse, unsettledReason, type SeenEvent } from '../../../src/prove/requirements/r9-podwatch.js';
+import { judgeEvents, parseSse, type SeenEvent } from '../../../src/prove/requirements/r9-podwatch.js';
+import { unsettledReason } from '../../../src/prove/requirements/settle.js';
 import { judgeOwnership } from '../../../src/prove/requirements/r10-helm.js';
 import { parseHttp } from '../../../src/prove/requirements/stack.js';
 

@@ -1,0 +1,46 @@
+// The e2e files run in groups, each group on one local cluster that its files share (bringing a cluster
+// up and the stack installed costs minutes each time). Files that break things run last in their group;
+// the last file of each group takes the cluster down and checks that nothing is left. Every e2e file
+// belongs to exactly one group, so a new file cannot silently not run (test/unit/runner/groups.test.ts).
+// The budgets are the CI time each group may take on the 2-core CI machine (docs/testing.md).
+
+export interface E2eGroup {
+  name: string;
+  /** Local cluster name, unique to the group (its networks derive from it). */
+  cluster: string;
+  /** File names under test/e2e without `.test.ts`, in the order they run. */
+  files: readonly string[];
+  budgetMinutes: number;
+}
+
+export const E2E_GROUPS: readonly E2eGroup[] = [
+  {
+    // Cluster-level behaviour with pause/probe pods: placement, net1 without the chart, policy
+    // enforcement; local-cluster last (it kills kubelet and containerd, then takes the cluster down).
+    name: 'nodes',
+    cluster: 'e2e-nodes',
+    files: ['chart-placement', 'secondary-network', 'netpol', 'local-cluster'],
+    budgetMinutes: 8,
+  },
+  {
+    // The stack as `kstack up` installs it; drills in increasing order of damage; prove last (it breaks
+    // rows on purpose and ends with `kstack down --all`).
+    name: 'stack',
+    cluster: 'e2e-stack',
+    files: ['stack', 'galera-drill', 'dr', 'net1-galera', 'prove'],
+    budgetMinutes: 16,
+  },
+];
+
+/** The group runs for a set of selected e2e file names; throws naming a file that is in no group or in two. */
+export function planE2e(selected: readonly string[], groups: readonly E2eGroup[] = E2E_GROUPS): { group: E2eGroup; files: string[] }[] {
+  for (const name of selected) {
+    const owners = groups.filter((g) => g.files.includes(name));
+    if (owners.length !== 1) {
+      throw new Error(`e2e file '${name}.test.ts' is in ${owners.length === 0 ? 'no group' : `${owners.length} groups (${owners.map((g) => g.name).join(', ')})`}: list it in exactly one group in test/runner/groups.ts`);
+    }
+  }
+  return groups
+    .map((group) => ({ group, files: group.files.filter((f) => selected.includes(f)) }))
+    .filter((p) => p.files.length > 0);
+}
