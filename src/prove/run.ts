@@ -2,7 +2,7 @@
 // results. A row that throws is a failure ("could not check: …"), never a pass.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { controlPlaneStatus, DEFAULT_CLUSTER } from '../cluster/control-plane.js';
+import { controlPlaneStatus, DEFAULT_CLUSTER } from '../cluster/status.js';
 import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
 import { messageOf, UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
