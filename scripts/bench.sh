@@ -4,4 +4,4 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/bootstrap.sh
-exec node --enable-source-maps "dist/bench/$1.js" "${@:2}"
+node --enable-source-maps dist/src/cli/main.js setup --for "bench:$1" >&2 && exec node --enable-source-maps "dist/bench/$1.js" "${@:2}"
