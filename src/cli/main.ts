@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { controlPlaneDown, controlPlaneStatus, controlPlaneStop, controlPlaneUp, DEFAULT_CLUSTER, restartNode } from '../cluster/control-plane.js';
 import { buildImage } from '../images/build.js';
 import { imageRecipes, type ImageName } from '../images/recipes.js';
-import { ensureAllTools } from '../setup/setup.js';
+import { commandNames, ensureAllTools, ensureNeeds, isCommandName } from '../setup/needs.js';
 import { UserError, messageOf } from '../util/errors.js';
 import { createProgress, formatDuration } from '../util/progress.js';
 import { parseFlags, portFlag } from './args.js';
@@ -39,7 +39,7 @@ Usage:
   kstack backup now|list|verify         run a backup, list backups, verify the newest (in the cluster)
   kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS [--lean]]
                                         restore the database (point in time from archived binlogs)
-  kstack setup                          install and build what kstack needs (idempotent, cached)
+  kstack setup [--for COMMAND]          install and build what kstack needs, or what one command needs (idempotent, cached)
   kstack cluster up                     start a local cluster: control plane + 3 nodes, no Docker needed
   kstack cluster up --control-plane     start only a local control plane (etcd, API server, controller-manager, scheduler)
   kstack cluster status                 show what runs and whether it is healthy
@@ -87,6 +87,7 @@ async function clusterCommand(args: string[]): Promise<number> {
         throw new UserError('--control-plane starts no nodes, so --nodes and --db-taint do not apply; drop one or the other');
       }
       const nodes = values['control-plane'] ? undefined : nodeSettingsFromFlags(values.nodes, values['db-taint']);
+      await ensureNeeds('cluster up', progress);
       const result = await controlPlaneUp({
         progress,
         ...(nodes ? { nodes } : {}),
@@ -103,6 +104,7 @@ async function clusterCommand(args: string[]): Promise<number> {
     case 'down': {
       const { values } = parseFlags('cluster down', rest, { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
       if (values.help) { process.stdout.write('kstack cluster down [--name NAME]\n\nStops every process of the cluster and removes its files.\n'); return 0; }
+      await ensureNeeds('cluster down', progress);
       const { existed } = await controlPlaneDown({ progress, ...(values.name !== undefined ? { name: values.name } : {}) });
       process.stdout.write(existed ? `Cluster '${values.name ?? DEFAULT_CLUSTER}' removed.\n` : `No cluster '${values.name ?? DEFAULT_CLUSTER}' here; nothing to do.\n`);
       return 0;
@@ -110,6 +112,7 @@ async function clusterCommand(args: string[]): Promise<number> {
     case 'stop': {
       const { values } = parseFlags('cluster stop', rest, { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
       if (values.help) { process.stdout.write('kstack cluster stop [--name NAME]\n\nStops every process of the cluster and keeps its data; \'kstack cluster up\' resumes it.\n'); return 0; }
+      await ensureNeeds('cluster stop', progress);
       const { existed } = await controlPlaneStop({ progress, ...(values.name !== undefined ? { name: values.name } : {}) });
       process.stdout.write(existed ? `Cluster '${values.name ?? DEFAULT_CLUSTER}' stopped; its data is kept. Resume with 'kstack cluster up --control-plane'.\n` : `No cluster '${values.name ?? DEFAULT_CLUSTER}' here; nothing to do.\n`);
       return 0;
@@ -120,6 +123,7 @@ async function clusterCommand(args: string[]): Promise<number> {
       if (values.output !== undefined && values.output !== 'json' && values.output !== 'text') {
         throw new UserError(`--output '${values.output}' is not supported: use 'text' or 'json'`);
       }
+      await ensureNeeds('cluster status', progress);
       const status = await controlPlaneStatus(values.name !== undefined ? { name: values.name } : {});
       process.stdout.write(values.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
       return status.exists && status.components.every((c) => c.healthy) ? 0 : 3;
@@ -131,6 +135,7 @@ async function clusterCommand(args: string[]): Promise<number> {
         if (values.help) { process.stdout.write('kstack cluster node restart NODE [--name NAME]\n\nRestarts the node\'s containerd and node agents (kubelet, kube-proxy, kube-router, multinet-policy); its containers keep running.\n'); return 0; }
         throw new UserError(`kstack cluster node: use 'kstack cluster node restart NODE'`);
       }
+      await ensureNeeds('cluster node restart', progress);
       const result = await restartNode({ progress, node: nodeName, ...(values.name !== undefined ? { name: values.name } : {}) });
       process.stdout.write(`Node ${nodeName} of cluster '${result.layout.name}' restarted.\n`);
       return 0;
@@ -164,6 +169,7 @@ async function upCommand(args: string[]): Promise<number> {
   });
   if (values.help) { process.stdout.write(UP_HELP); return 0; }
   const progress = createProgress();
+  await ensureNeeds('up', progress);
   const result = await stackUp({
     namespace: values.namespace ?? 'webstack', release: values.release ?? 'web',
     valuesFiles: (values.values ?? []).map((f) => resolve(f)), timeoutMs: timeoutFlag(values.timeout), progress,
@@ -221,6 +227,7 @@ async function proveCommand(args: string[]): Promise<number> {
   const namespace = values.namespace ?? 'webstack';
   const release = values.release ?? 'web';
   const progress = createProgress();
+  await ensureNeeds('prove', progress);
   const reportDir = prepareReportDir(values.report !== undefined ? resolve(values.report) : defaultReportDir(process.cwd(), new Date()));
   const target = await resolveTarget({
     namespace, progress,
@@ -291,6 +298,7 @@ async function backupCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(`backup ${sub}`, rest, DR_FLAGS);
   if (values.help) { process.stdout.write(BACKUP_HELP); return 0; }
   const progress = createProgress();
+  await ensureNeeds('backup', progress);
   const kube = await drKube(values, progress);
   const res = await runDrTask(kube, values.release ?? 'web', task, progress);
   process.stdout.write(`${JSON.stringify(res.result ?? null, null, 2)}\n`);
@@ -310,6 +318,7 @@ async function restoreCommand(args: string[]): Promise<number> {
     ...(values.lean === true ? { lean: true } : {}),
   });
   const progress = createProgress();
+  await ensureNeeds('restore', progress);
   const kube = await drKube(values, progress);
   const res = await runRestoreJob(kube, values.release ?? 'web', req, progress);
   process.stdout.write(`Restored into namespace ${res.namespace} (Job ${res.job}): ${JSON.stringify(res.result ?? null)}\n`);
@@ -323,8 +332,10 @@ async function downCommand(args: string[]): Promise<number> {
   });
   if (values.help) { process.stdout.write('kstack down [--context NAME] [--namespace NS] [--release NAME] [--all]\n\nRemoves the release; --all also removes the local cluster.\n'); return 0; }
   if (values.all && values.context !== undefined) throw new UserError('--all removes the local cluster; it does not apply with --context');
+  const progress = createProgress();
+  await ensureNeeds('down', progress);
   await stackDown({
-    namespace: values.namespace ?? 'webstack', release: values.release ?? 'web', all: values.all ?? false, progress: createProgress(),
+    namespace: values.namespace ?? 'webstack', release: values.release ?? 'web', all: values.all ?? false, progress,
     ...(values.context !== undefined ? { context: values.context } : {}),
   });
   process.stdout.write(values.all ? 'Release and local cluster removed.\n' : 'Release removed.\n');
@@ -341,6 +352,7 @@ async function watchCommand(args: string[]): Promise<number> {
     try { yamlText = readFileSync(configPath, 'utf8'); } catch (err) { throw new UserError(`--config ${configPath}: cannot read it (${messageOf(err)})`); }
   }
   const config = parsePodwatchConfig(values, process.env, yamlText);
+  await ensureNeeds('watch', createProgress());
   const controller = new AbortController();
   process.once('SIGINT', () => { controller.abort(); });
   process.once('SIGTERM', () => { controller.abort(); });
@@ -359,12 +371,22 @@ async function imagesCommand(args: string[]): Promise<number> {
   const unknown = names.filter((n) => !all.includes(n as ImageName));
   if (unknown.length) throw new UserError(`unknown image ${unknown.join(', ')}: the images are ${all.join(', ')}`);
   const progress = createProgress();
+  await ensureNeeds('images build', progress);
   for (const name of (names.length ? names : all) as ImageName[]) {
     const built = await buildImage(name, progress);
     process.stdout.write(`${built.ref}\t${built.dir}\n`);
   }
   return 0;
 }
+
+const SETUP_HELP = `kstack setup [--for COMMAND]
+
+Installs and builds what kstack, its tests and its benchmarks use: Debian packages, kubectl and helm,
+the Node.js runtime for images, and the Go components. Idempotent; with warm caches it only checks.
+Every command installs its own needs before it starts, so this is only needed ahead of time.
+
+  --for COMMAND   only what COMMAND needs (src/setup/needs.ts), e.g. 'cluster up' or bench:dr
+`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -376,7 +398,14 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     case 'setup': {
-      parseFlags('setup', rest, {});
+      const { values } = parseFlags('setup', rest, { for: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+      if (values.help) { process.stdout.write(SETUP_HELP); return 0; }
+      if (values.for !== undefined) {
+        if (!isCommandName(values.for)) throw new UserError(`--for '${values.for}' is not a command kstack declares needs for; use one of: ${commandNames.join(', ')}`);
+        await ensureNeeds(values.for, createProgress(), { buildGo: true });
+        process.stdout.write(`Ready for '${values.for}'.\n`);
+        return 0;
+      }
       const tools = await ensureAllTools(createProgress());
       process.stdout.write(`Ready: kubectl ${tools.kubectl}\n       helm ${tools.helm}\n${Object.entries(tools.go).map(([n, p]) => `       ${n} ${p}`).join('\n')}\n`);
       return 0;

@@ -11,16 +11,17 @@ import {
   controlPlaneOrder, controlPlaneSpecs, defaultNetwork, encryptionConfig,
   type ComponentSpec, type ControlPlaneComponent, type ControlPlanePorts,
 } from './control-plane-spec.js';
-import { probe, waitHealthy, type HealthTarget } from './health.js';
+import { waitHealthy, type HealthTarget } from './health.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { clusterLayout, type ClusterLayout } from './layout.js';
-import { certificatePlan, ensureCertificates, ensureServiceAccountKey, readPem, type PkiOptions } from './pki.js';
+import { DEFAULT_CLUSTER, healthTarget, loadExistingState, pkiOptions } from './status.js';
+import { certificatePlan, ensureCertificates, ensureServiceAccountKey, readPem } from './pki.js';
 import { networkPlanFor, nodesAllRunning, prepareNodes, startNodesAndAddons, stopNodesAndAddons } from './nodes/cluster-nodes.js';
 import { checkAddressesFree } from './nodes/network.js';
 import { stopNodeProcesses } from './nodes/nodes.js';
 import { readState, writeState, type ClusterState, type NodeSettings } from './state.js';
 
-export const DEFAULT_CLUSTER = 'kstack';
+export { controlPlaneStatus, DEFAULT_CLUSTER, type ComponentStatus, type StatusResult } from './status.js';
 
 const HEALTH_TIMEOUT_MS: Record<ControlPlaneComponent, number> = {
   etcd: 30_000,
@@ -52,41 +53,9 @@ export interface UpResult {
   timings: { apiReadyMs: number; allHealthyMs: number };
 }
 
-function pkiOptions(state: ClusterState): PkiOptions {
-  return { apiServiceIP: state.network.apiServiceIP, ...(state.network.advertiseAddress ? { extraApiIPs: [state.network.advertiseAddress] } : {}) };
-}
-
 function busy(name: string) {
   return (pid: number): string =>
     `another kstack command (pid ${pid}) is already working on cluster '${name}'; wait for it to finish (or stop it) and run again`;
-}
-
-function corrupt(layout: ClusterLayout, reason: string): UserError {
-  return new UserError(
-    `the state of cluster '${layout.name}' in ${layout.root} is corrupt (${reason}); run 'kstack cluster down --name ${layout.name}' to remove it, then 'kstack cluster up' again`,
-  );
-}
-
-/** Loads the recorded state, turning anything unreadable or incomplete into an actionable error. */
-function loadExistingState(layout: ClusterLayout): ClusterState | undefined {
-  let state: ClusterState | undefined;
-  try {
-    state = readState(layout.stateFile);
-  } catch (err) {
-    throw corrupt(layout, messageOf(err));
-  }
-  if (!state) {
-    if (existsSync(layout.root)) throw corrupt(layout, 'state.json is missing');
-    return undefined;
-  }
-  if (state.name !== layout.name) throw corrupt(layout, `state.json names cluster '${state.name}'`);
-  for (const spec of certificatePlan(pkiOptions(state))) {
-    for (const ext of ['crt', 'key']) {
-      if (!existsSync(join(layout.pki, `${spec.name}.${ext}`))) throw corrupt(layout, `pki/${spec.name}.${ext} is missing`);
-    }
-  }
-  if (!existsSync(join(layout.config, 'encryption.yaml'))) throw corrupt(layout, 'config/encryption.yaml is missing');
-  return state;
 }
 
 async function choosePorts(requestedApiPort: number | undefined): Promise<ControlPlanePorts> {
@@ -131,10 +100,6 @@ async function ensureClusterFiles(layout: ClusterLayout, state: ClusterState): P
   write(layout.kubeconfig, 'kstack-admin', 'admin');
   write(join(layout.config, 'controller-manager.kubeconfig'), 'system:kube-controller-manager', 'controller-manager');
   write(join(layout.config, 'scheduler.kubeconfig'), 'system:kube-scheduler', 'scheduler');
-}
-
-function healthTarget(layout: ClusterLayout, spec: ComponentSpec): HealthTarget {
-  return { url: spec.healthURL, caFile: spec.healthCA, pkiDir: layout.pki, ...(spec.healthClientCert ? { clientCert: spec.healthClientCert } : {}) };
 }
 
 function lastLogLines(file: string, count = 5): string {
@@ -360,40 +325,6 @@ export async function controlPlaneStopComponent(opts: DownOptions & { component:
   } finally {
     lock.release();
   }
-}
-
-export type ComponentStatus = { name: ControlPlaneComponent; pid?: number; running: boolean; healthy: boolean; detail: string };
-
-export interface StatusResult {
-  name: string;
-  exists: boolean;
-  server?: string;
-  kubeconfig?: string;
-  components: ComponentStatus[];
-}
-
-/** What runs and what answers its health check, without changing anything. */
-export async function controlPlaneStatus(opts: { name?: string; baseDir?: string }): Promise<StatusResult> {
-  const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
-  const state = loadExistingState(layout);
-  if (!state) return { name: layout.name, exists: false, components: [] };
-  const specs = controlPlaneSpecs({
-    layout, ports: state.ports, network: state.network,
-    binaries: Object.fromEntries(controlPlaneOrder.map((c) => [c, state.components[c]?.binary ?? ''])) as Record<ControlPlaneComponent, string>,
-  });
-  const components = await Promise.all(specs.map(async (spec): Promise<ComponentStatus> => {
-    const entry = state.components[spec.name];
-    const running = entry !== undefined && isRunning(entry.pid, entry.binary);
-    const health = running ? await probe(healthTarget(layout, spec)) : undefined;
-    return {
-      name: spec.name,
-      ...(entry ? { pid: entry.pid } : {}),
-      running,
-      healthy: health?.ok ?? false,
-      detail: !running ? 'not running' : health?.ok ? 'healthy' : `unhealthy: ${health?.status ? `HTTP ${health.status}` : health?.body ?? ''}`,
-    };
-  }));
-  return { name: layout.name, exists: true, server: `https://127.0.0.1:${state.ports.apiserver}`, kubeconfig: layout.kubeconfig, components };
 }
 
 /**

@@ -154,9 +154,4 @@ export async function buildImage(name: ImageName, progress: Progress): Promise<B
   });
 }
 
-/** Imports an image into one node's containerd (namespace k8s.io, where the kubelet looks). */
-export async function importImage(image: BuiltImage, containerdSocket: string): Promise<void> {
-  await run('sh', ['-c', 'tar -C "$1" -cf - . | ctr --address "$2" --namespace k8s.io images import -', 'import', image.dir, containerdSocket]);
-}
-
 export { sha256File };

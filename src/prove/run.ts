@@ -2,8 +2,6 @@
 // results. A row that throws is a failure ("could not check: …"), never a pass.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { controlPlaneStatus, DEFAULT_CLUSTER } from '../cluster/control-plane.js';
-import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
 import { messageOf, UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { removeClients } from './requirements/in-cluster.js';
@@ -11,6 +9,8 @@ import { runOrder } from './requirements/index.js';
 import { Kube } from './requirements/kube.js';
 import { renderJson, renderMarkdown } from './report.js';
 import { Evidence, type ProveContext, type Requirement, type RowResult } from './requirements/types.js';
+
+export { resolveTarget, type ProveTarget } from './target.js';
 
 export interface RowOutcome extends RowResult {
   id: string;
@@ -97,34 +97,6 @@ export async function runProve(opts: RunProveOptions): Promise<ProveReport> {
     kind: 'ProveReport', release: opts.release, namespace: opts.namespace, cluster: opts.cluster,
     startedAt, durationMs: Date.now() - started, rows: outcomes, summary, ok: summary.fail === 0,
   };
-}
-
-export interface ProveTarget {
-  kube: Kube;
-  /** How the report names the cluster: "local cluster 'kstack'" or "context 'prod'". */
-  cluster: string;
-}
-
-/**
- * The cluster to prove: the kubeconfig context given, or else the local cluster (by name) that
- * `kstack up` brought up. Refuses when the local cluster is not running.
- */
-export async function resolveTarget(opts: { context?: string; clusterName?: string; baseDir?: string; namespace: string; progress: Progress }): Promise<ProveTarget> {
-  const { kubectl, helm } = await ensureKubectlAndHelm(opts.progress);
-  if (opts.context !== undefined) {
-    const kube = new Kube({ kubectl, helm, kubeArgs: ['--context', opts.context], helmArgs: ['--kube-context', opts.context], namespace: opts.namespace });
-    const check = await kube.kubectl(['version', '-o', 'json'], { clusterScope: true, allowFailure: true, timeoutMs: 30_000 });
-    if (check.code !== 0) throw new UserError(`--context ${opts.context}: the cluster does not answer (${check.stderr.trim().split('\n')[0] ?? ''}); check 'kubectl config get-contexts'`);
-    return { kube, cluster: `context '${opts.context}'` };
-  }
-  const name = opts.clusterName ?? DEFAULT_CLUSTER;
-  const status = await controlPlaneStatus({ name, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) });
-  const api = status.components.find((c) => c.name === 'kube-apiserver');
-  if (!status.exists || !status.kubeconfig || !api?.healthy) {
-    throw new UserError(`the local cluster '${name}' is not running; start it and the stack with 'kstack up', or prove another cluster with --context NAME`);
-  }
-  const kube = new Kube({ kubectl, helm, kubeArgs: ['--kubeconfig', status.kubeconfig], helmArgs: ['--kubeconfig', status.kubeconfig], namespace: opts.namespace });
-  return { kube, cluster: `local cluster '${name}'` };
 }
 
 /** out/prove-20261125-181500 under `cwd`. */

@@ -1,9 +1,12 @@
 import type { Progress } from '../util/progress.js';
 import { ensureDebianPackages } from './debian.js';
 import { ensureGoBinaries } from './go-build.js';
-import { controlPlaneComponents, goComponents, type GoComponentName } from './go-components.js';
-import { ensureKubectlAndHelm, type ClientBinaries } from './kubectl-layer.js';
+import { controlPlaneComponents, type GoComponentName } from './go-components.js';
+import type { ClientBinaries } from './kubectl-layer.js';
 import { loadVersions } from './versions.js';
+
+// Everything `kstack setup` installs lives with the per-command declaration (needs.ts).
+export { ensureAllTools } from './needs.js';
 
 export type GoBinaries<N extends GoComponentName = GoComponentName> = Record<N, string>;
 
@@ -15,13 +18,4 @@ export interface Toolset extends ClientBinaries {
 export async function ensureControlPlaneBinaries(progress: Progress): Promise<GoBinaries<(typeof controlPlaneComponents)[number]>> {
   await ensureDebianPackages(loadVersions().debianPackages.controlPlane ?? [], progress);
   return ensureGoBinaries(controlPlaneComponents, progress);
-}
-
-/** Everything `kstack` and its tests use. Idempotent; with warm caches it only checks that files exist. */
-export async function ensureAllTools(progress: Progress): Promise<Toolset> {
-  // Every group in tools/versions.json: what the stack, its tests and benchmarks use.
-  await ensureDebianPackages([...new Set(Object.values(loadVersions().debianPackages).flat())], progress);
-  const go = await ensureGoBinaries(Object.keys(goComponents) as GoComponentName[], progress);
-  const clients = await ensureKubectlAndHelm(progress);
-  return { ...clients, go };
 }

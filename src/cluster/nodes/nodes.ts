@@ -6,7 +6,7 @@ import { UserError } from '../../util/errors.js';
 import { executableOf, processesMentioning, startDaemon, stopDaemon } from '../../util/process.js';
 import type { Progress } from '../../util/progress.js';
 import type { GoBinaries } from '../../setup/setup.js';
-import { buildImage, importImage, type BuiltImage } from '../../images/build.js';
+import { buildImage, type BuiltImage } from '../../images/build.js';
 import type { ImageName } from '../../images/recipes.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import type { ClusterLayout } from '../layout.js';
@@ -117,6 +117,11 @@ export async function clusterImagesFor(names: readonly ImageName[], progress: Pr
   const out: BuiltImage[] = [];
   for (const n of names) out.push(await buildImage(n, progress));
   return out;
+}
+
+/** Imports an image into one node's containerd (namespace k8s.io, where the kubelet looks). */
+async function importImage(image: BuiltImage, containerdSocket: string): Promise<void> {
+  await run('sh', ['-c', 'tar -C "$1" -cf - . | ctr --address "$2" --namespace k8s.io images import -', 'import', image.dir, containerdSocket]);
 }
 
 /** Imports images a node does not have yet (by the manifest digest containerd reports). */
