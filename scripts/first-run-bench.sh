@@ -60,7 +60,8 @@ cleanup() {
   local rc=$?
   set +e
   if [[ -n $up_pid ]] && kill -0 "$up_pid" 2>/dev/null; then
-    kill -TERM "$up_pid" # a background job of a script ignores SIGINT
+    # Its process group (a background job of a script ignores SIGINT); the pid alone if setsid had to fork.
+    kill -TERM -- "-$up_pid" 2>/dev/null || kill -TERM "$up_pid"
     wait "$up_pid" 2>/dev/null
   fi
   [[ -n $tail_pid ]] && kill "$tail_pid" 2>/dev/null
@@ -106,8 +107,9 @@ started="$(now)"
 git clone --quiet --no-hardlinks "$root" "$clone"
 git -C "$clone" checkout --quiet --detach "$commit"
 
-# `up` writes to a log that is shown as it grows; the page line is looked for once a second.
-(cd "$clone" && exec ./kstack up --no-watch) >"$log" 2>&1 &
+# `up` writes to a log that is shown as it grows; the page line is looked for once a second. It runs in
+# a session of its own, so stopping it early also stops what it runs (go build, mmdebstrap).
+setsid bash -c 'cd "$1" && exec ./kstack up --no-watch' up "$clone" >"$log" 2>&1 &
 up_pid=$!
 tail -n +1 -f --pid="$up_pid" "$log" &
 tail_pid=$!

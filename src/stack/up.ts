@@ -45,9 +45,9 @@ export function imagesByLane(images: readonly ImageName[]): { afterCompile: Imag
 }
 
 /**
- * The two lanes of a first `up`. Compiling Go is CPU bound; installing Debian packages, fetching kubectl
- * and Node.js and building the images' Debian root filesystems is network and disk bound, and none of
- * that needs a Go binary, so it runs alongside. Images that carry a Go binary (pause, CoreDNS: no root
+ * The two lanes of a first `up`. Compiling Go is CPU bound; installing the nodes' Debian packages,
+ * fetching kubectl and Node.js and building the images' Debian root filesystems is network and disk
+ * bound, and none of that needs a Go binary, so it runs alongside. Images that carry a Go binary (pause, CoreDNS: no root
  * filesystem, seconds to build) follow the compile in its lane.
  */
 export function firstRunLanes(images: readonly ImageName[] = LOCAL_IMAGES): Lane[] {
@@ -64,8 +64,8 @@ export function firstRunLanes(images: readonly ImageName[] = LOCAL_IMAGES): Lane
     {
       name: 'images',
       tasks: [
-        // unzip (kubectl and helm come in a zip) and mmdebstrap (root filesystems); the nodes' containerd and runc too.
-        (p) => ensureDebianPackages([...new Set([...(debian.controlPlane ?? []), ...(debian.nodes ?? [])])], p),
+        // mmdebstrap for the root filesystems, and the nodes' containerd, runc, CNI plugins.
+        (p) => ensureDebianPackages(debian.nodes ?? [], p),
         (p) => ensureKubectlAndHelm(p),
         ...alongside.map((i) => (p: Progress) => buildImage(i, p)),
       ],
@@ -82,6 +82,9 @@ async function prepareLocalStack(progress: Progress): Promise<void> {
   const missing = missingGoBinaries(localStackGoComponents());
   if (missing.length === 0) return;
   await requireGoFor(missing); // no toolchain: say so now, not after the image lane's first root filesystem
+  // Before the lanes, as before any Go build: ca-certificates (module downloads), unzip (kubectl and
+  // helm come in a zip). Small, and one apt-get at a time: the image lane installs the rest.
+  await ensureDebianPackages(loadVersions().debianPackages.controlPlane ?? [], progress);
   await runLanes('build the Go programs and the images side by side', firstRunLanes(), progress);
 }
 
