@@ -6,6 +6,7 @@ import { acquireLock, type Lock } from '../util/lock.js';
 import { isPortFree, pickFreePorts } from '../util/net.js';
 import { isRunning, processesMentioning, startDaemon, stopDaemon, executableOf } from '../util/process.js';
 import type { Progress } from '../util/progress.js';
+import { nodeHostComponents } from '../setup/go-components.js';
 import { ensureControlPlaneBinaries } from '../setup/setup.js';
 import {
   controlPlaneOrder, controlPlaneSpecs, defaultNetwork, encryptionConfig,
@@ -133,7 +134,7 @@ export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
     }
     const nodeSettings = existing ? existing.nodeSettings : opts.nodes;
     // Build or find every binary and image before touching any state, so a missing toolchain leaves nothing behind.
-    const binaries = await ensureControlPlaneBinaries(opts.progress);
+    const binaries = await ensureControlPlaneBinaries(opts.progress, nodeSettings ? nodeHostComponents : []);
     const prepared = nodeSettings ? await prepareNodes(opts.progress) : undefined;
     const fresh = existing === undefined;
     const network = nodeSettings ? { ...defaultNetwork, advertiseAddress: networkPlanFor(layout.name, nodeSettings).gateway } : defaultNetwork;

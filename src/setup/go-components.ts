@@ -40,6 +40,12 @@ export const controlPlaneComponents = ['etcd', 'kube-apiserver', 'kube-controlle
 /** What every node runs, and the single-binary images (pause, CoreDNS) the cluster needs. */
 export const nodeComponents = ['kubelet', 'kube-proxy', 'kube-router', 'pause', 'coredns', 'multinet', 'multinet-policy', 'whereabouts'] as const satisfies readonly GoComponentName[];
 
+/**
+ * What a cluster with nodes builds beyond the control plane: the nodes' programs and MinIO, the local S3
+ * server on the host that the stack's backups go to (src/cluster/addons/local-s3.ts).
+ */
+export const nodeHostComponents = [...nodeComponents, 'minio'] as const satisfies readonly GoComponentName[];
+
 /** Programs for operators and tests (etcdctl compacts etcd to provoke watch expiry, MinIO stores test backups). */
 export const operatorTools = ['etcdctl', 'minio'] as const satisfies readonly GoComponentName[];
 

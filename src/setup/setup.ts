@@ -14,8 +14,12 @@ export interface Toolset extends ClientBinaries {
   go: GoBinaries;
 }
 
-/** What the control plane itself runs: Debian packages (openssl) and the Go components built from source. */
-export async function ensureControlPlaneBinaries(progress: Progress): Promise<GoBinaries<(typeof controlPlaneComponents)[number]>> {
+/**
+ * What the control plane itself runs: Debian packages (openssl) and the Go components built from source.
+ * `alongside` are built in the same request (a cluster with nodes passes the nodes' components), so
+ * kube-apiserver and kubelet come out of one `go build` of tools/kubernetes.
+ */
+export async function ensureControlPlaneBinaries(progress: Progress, alongside: readonly GoComponentName[] = []): Promise<GoBinaries<(typeof controlPlaneComponents)[number]>> {
   await ensureDebianPackages(loadVersions().debianPackages.controlPlane ?? [], progress);
-  return ensureGoBinaries(controlPlaneComponents, progress);
+  return ensureGoBinaries([...controlPlaneComponents, ...alongside], progress);
 }

@@ -8,10 +8,15 @@ import { controlPlaneDown, controlPlaneStatus, controlPlaneUp, DEFAULT_CLUSTER }
 import { defaultNodeSettings, importImagesIntoCluster, networkPlanFor } from '../cluster/nodes/cluster-nodes.js';
 import { localS3Credentials, localS3Secret, localS3Values } from '../cluster/addons/local-s3.js';
 import { buildImage } from '../images/build.js';
-import type { ImageName } from '../images/recipes.js';
+import { clusterImages, imageRecipes, type ImageName } from '../images/recipes.js';
 import type { BuiltImage } from '../images/build.js';
 import { homedir } from 'node:os';
+import { ensureDebianPackages } from '../setup/debian.js';
+import { ensureGoBinaries, missingGoBinaries, requireGoFor } from '../setup/go-build.js';
+import { controlPlaneComponents, nodeHostComponents, type GoComponentName } from '../setup/go-components.js';
 import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
+import { runLanes, type Lane } from '../setup/lanes.js';
+import { loadVersions } from '../setup/versions.js';
 import { run } from '../util/exec.js';
 import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
@@ -20,6 +25,68 @@ import { allReady, describeProgress, parseWorkloadList, type WorkloadStatus } fr
 
 /** The images the chart's local values name. */
 export const STACK_IMAGES: readonly ImageName[] = ['nginx', 'node', 'mariadb', 'tools'];
+
+/** Every image `up` puts on the local cluster: the cluster's own and the stack's. */
+const LOCAL_IMAGES: readonly ImageName[] = [...new Set([...clusterImages, ...STACK_IMAGES])];
+
+/**
+ * The Go components `up` builds for the local cluster: the control plane, the nodes and their host
+ * add-ons, and what the images carry. Nothing else (etcdctl is an operator's tool: `kstack setup`).
+ */
+export function localStackGoComponents(images: readonly ImageName[] = LOCAL_IMAGES): GoComponentName[] {
+  const carried = images.flatMap((i) => Object.keys(imageRecipes[i].goBinaries) as GoComponentName[]);
+  return [...new Set<GoComponentName>([...controlPlaneComponents, ...nodeHostComponents, ...carried])];
+}
+
+/** Images that carry a Go binary wait for the compile; the others (Debian root filesystems) can go alongside it. */
+export function imagesByLane(images: readonly ImageName[]): { afterCompile: ImageName[]; alongside: ImageName[] } {
+  const carriesGo = (i: ImageName): boolean => Object.keys(imageRecipes[i].goBinaries).length > 0;
+  return { afterCompile: images.filter(carriesGo), alongside: images.filter((i) => !carriesGo(i)) };
+}
+
+/**
+ * The two lanes of a first `up`. Compiling Go is CPU bound; installing the nodes' Debian packages,
+ * fetching kubectl and Node.js and building the images' Debian root filesystems is network and disk
+ * bound, and none of that needs a Go binary, so it runs alongside. Images that carry a Go binary (pause, CoreDNS: no root
+ * filesystem, seconds to build) follow the compile in its lane.
+ */
+export function firstRunLanes(images: readonly ImageName[] = LOCAL_IMAGES): Lane[] {
+  const { afterCompile, alongside } = imagesByLane(images);
+  const debian = loadVersions().debianPackages;
+  return [
+    {
+      name: 'Go',
+      tasks: [
+        (p) => ensureGoBinaries(localStackGoComponents(images), p),
+        ...afterCompile.map((i) => (p: Progress) => buildImage(i, p)),
+      ],
+    },
+    {
+      name: 'images',
+      tasks: [
+        // mmdebstrap for the root filesystems, and the nodes' containerd, runc, CNI plugins.
+        (p) => ensureDebianPackages(debian.nodes ?? [], p),
+        (p) => ensureKubectlAndHelm(p),
+        ...alongside.map((i) => (p: Progress) => buildImage(i, p)),
+      ],
+    },
+  ];
+}
+
+/**
+ * On a machine with empty caches most of `up` is compiling Go and building images: run the two side by
+ * side before the cluster starts (the cluster's own steps then find everything cached). With the Go
+ * programs built already there is nothing to overlap, and this does nothing.
+ */
+async function prepareLocalStack(progress: Progress): Promise<void> {
+  const missing = missingGoBinaries(localStackGoComponents());
+  if (missing.length === 0) return;
+  await requireGoFor(missing); // no toolchain: say so now, not after the image lane's first root filesystem
+  // Before the lanes, as before any Go build: ca-certificates (module downloads), unzip (kubectl and
+  // helm come in a zip). Small, and one apt-get at a time: the image lane installs the rest.
+  await ensureDebianPackages(loadVersions().debianPackages.controlPlane ?? [], progress);
+  await runLanes('build the Go programs and the images side by side', firstRunLanes(), progress);
+}
 
 export interface StackUpOptions {
   /** Deploy to this kubeconfig context (an existing cluster, public images) instead of the local cluster. */
@@ -62,6 +129,7 @@ async function waitForWorkloads(kubectl: string, kubeArgs: string[], namespace: 
 }
 
 export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
+  if (!opts.context) await prepareLocalStack(opts.progress);
   const { kubectl, helm } = await ensureKubectlAndHelm(opts.progress);
   let kubeArgs: string[];
   let kubeconfig: string | undefined;

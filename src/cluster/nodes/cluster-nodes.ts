@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureGoBinaries } from '../../setup/go-build.js';
-import { nodeComponents } from '../../setup/go-components.js';
+import { nodeHostComponents } from '../../setup/go-components.js';
 import { ensureKubectlAndHelm } from '../../setup/kubectl-layer.js';
 import type { GoBinaries } from '../../setup/setup.js';
 import { run } from '../../util/exec.js';
@@ -46,8 +46,8 @@ export function defaultNodeSettings(count = DEFAULT_NODE_COUNT): NodeSettings {
 
 /** Everything nodes need that can be built before any state is written: binaries, images, kubectl. */
 export async function prepareNodes(progress: Progress): Promise<PreparedNodes> {
-  // MinIO is the local S3 server (src/cluster/addons/local-s3.ts) the stack's backups go to.
-  const binaries = await ensureGoBinaries([...nodeComponents, 'minio'], progress) as GoBinaries;
+  // Already built with the control plane's binaries (one request combines the builds); this finds them.
+  const binaries = await ensureGoBinaries(nodeHostComponents, progress) as GoBinaries;
   const images = await clusterImagesFor(clusterImages, progress);
   const { kubectl } = await ensureKubectlAndHelm(progress);
   return { binaries, images, kubectl };
