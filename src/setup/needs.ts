@@ -83,6 +83,11 @@ export const commandNeeds = {
     entries: ['bench/netpol.ts'],
     debian: ['controlPlane', 'nodes', 'images'], go: clusterGo, kubectlHelm: true, nodeRuntime: true,
   },
+  // A fresh clone's `./kstack up` with every cache empty (scripts/first-run-bench.sh): what `up` needs.
+  'bench:first-run': {
+    entries: ['src/stack/up.ts', 'src/podwatch/run.ts'],
+    debian: ['controlPlane', 'nodes', 'images'], go: clusterGo, kubectlHelm: true, nodeRuntime: true,
+  },
   'bench:up': {
     entries: ['bench/up.ts'],
     debian: ['controlPlane', 'nodes', 'images', 'web'], go: clusterGo, kubectlHelm: true, nodeRuntime: true,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { imageRecipes } from '../../../src/images/recipes.js';
-import { controlPlaneComponents, goComponents, nodeComponents, operatorTools, type GoComponentName } from '../../../src/setup/go-components.js';
+import { controlPlaneComponents, goComponents, nodeComponents, nodeHostComponents, operatorTools, type GoComponentName } from '../../../src/setup/go-components.js';
 import {
   commandNames, commandNeeds, programProviders, programUses, resolveNeeds, type CommandName, type CommandNeeds, type Provider,
 } from '../../../src/setup/needs.js';
@@ -60,7 +60,7 @@ export function programsIn(source: string): string[] {
   return [...new Set(found)].filter(Boolean);
 }
 
-const goGroups: Record<string, readonly GoComponentName[]> = { controlPlaneComponents, nodeComponents, operatorTools };
+const goGroups: Record<string, readonly GoComponentName[]> = { controlPlaneComponents, nodeComponents, nodeHostComponents, operatorTools };
 const recipeGo = [...new Set(Object.values(imageRecipes).flatMap((r) => Object.keys(r.goBinaries)))] as GoComponentName[];
 // Calls whose component list is computed, with what it is computed from.
 const computedGo: Record<string, readonly GoComponentName[]> = { 'src/images/build.ts': recipeGo };
@@ -68,7 +68,13 @@ const computedGo: Record<string, readonly GoComponentName[]> = { 'src/images/bui
 /** Go components a module builds: the arguments of its ensureGoBinaries / ensureControlPlaneBinaries calls. */
 function goBuiltIn(file: string, source: string): GoComponentName[] {
   const found: GoComponentName[] = [];
-  if (/\bensureControlPlaneBinaries\(/.test(source) && !/function ensureControlPlaneBinaries/.test(source)) found.push(...controlPlaneComponents);
+  if (!/function ensureControlPlaneBinaries/.test(source)) {
+    for (const m of source.matchAll(/\bensureControlPlaneBinaries\(([^;]*?)\);/g)) {
+      found.push(...controlPlaneComponents);
+      // Built alongside in the same go build (e.g. `nodeSettings ? nodeHostComponents : []`).
+      for (const [group, members] of Object.entries(goGroups)) if (new RegExp(`\\b${group}\\b`).test(m[1] ?? '')) found.push(...members);
+    }
+  }
   for (const m of source.matchAll(/\bensureGoBinaries\(\s*([^)]*?)\s*,\s*[\w$.]+\s*\)/g)) {
     const arg = m[1] ?? '';
     if (goGroups[arg]) {
@@ -77,6 +83,8 @@ function goBuiltIn(file: string, source: string): GoComponentName[] {
       for (const item of arg.slice(1, arg.lastIndexOf(']')).split(',').map((s) => s.trim()).filter(Boolean)) {
         const literal = /^'([^']+)'$/.exec(item)?.[1];
         const group = goGroups[/^\.\.\.(\w+)$/.exec(item)?.[1] ?? ''];
+        // ensureControlPlaneBinaries' `alongside` parameter: its components are counted at each call site.
+        if (file === 'src/setup/setup.ts' && item === '...alongside') continue;
         assert.ok(literal ?? group, `${file}: cannot read the Go component '${item}' in ensureGoBinaries(${arg}); list components literally or spread one of ${Object.keys(goGroups).join(', ')}`);
         if (literal) found.push(literal as GoComponentName);
         if (group) found.push(...group);
