@@ -2,6 +2,7 @@
 // bootstrap) and warm (stopped cluster resumed), against a baseline measured in the same run: the same
 // etcd and kube-apiserver binaries started directly with the same flags, polled until /readyz answers.
 // The ratio warm/baseline is kstack's own overhead on top of what the binaries need.
+// Writes docs/benchmarks/cluster.{json,md} (bench/result.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { readState } from '../src/cluster/state.js';
 import { ensureControlPlaneBinaries } from '../src/setup/setup.js';
 import { formatDuration, createProgress, silentProgress } from '../src/util/progress.js';
 import { startDaemon, stopDaemon } from '../src/util/process.js';
+import { startBench, type Figure, type TargetSpec } from './result.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WARM_TARGET_MS = 10_000;
@@ -45,11 +47,15 @@ async function baselineStart(baseDir: string, name: string): Promise<number> {
   }
 }
 
+interface Part { figures: Figure[]; targets: TargetSpec[] }
+
 async function main(): Promise<void> {
+  const bench = startBench('cluster', { runs: RUNS, nodes: defaultNodeSettings().count });
   const progress = createProgress();
   await ensureControlPlaneBinaries(progress);
   const baseDir = mkdtempSync(join(tmpdir(), 'kstack-bench-'));
   const name = 'bench';
+  let controlPlane: Part;
   try {
     const cold = await controlPlaneUp({ name, baseDir, progress: silentProgress });
     await controlPlaneStop({ name, baseDir, progress: silentProgress });
@@ -75,12 +81,31 @@ async function main(): Promise<void> {
     const w = Math.max(...rows.map((r) => r[0].length));
     process.stdout.write(`\ncontrol-plane start (ratio against the baseline measured in this run)\n`);
     for (const [label, value, ratio] of rows) process.stdout.write(`  ${label.padEnd(w)}  ${value.padStart(8)}  ${ratio.padStart(7)}\n`);
-    process.stdout.write(`  target: warm start to a usable API < ${formatDuration(WARM_TARGET_MS)}: ${warmApi < WARM_TARGET_MS ? 'met' : 'NOT met'}\n`);
+    const s = (ms: number): number => ms / 1000;
+    controlPlane = {
+      figures: [
+        { key: 'baseline.seconds', label: 'baseline: etcd + kube-apiserver started directly, to /readyz', value: s(base), unit: 's', digits: 2 },
+        { key: 'cold.apiReadySeconds', label: 'cold: new cluster, to API ready', value: s(cold.timings.apiReadyMs), unit: 's', digits: 2 },
+        { key: 'cold.apiReadyRatio', label: 'cold: new cluster, to API ready ÷ baseline', value: cold.timings.apiReadyMs / base, unit: '×', digits: 2 },
+        { key: 'cold.allHealthySeconds', label: 'cold: new cluster, to all components healthy + default SA', value: s(cold.timings.allHealthyMs), unit: 's', digits: 2 },
+        { key: 'cold.allHealthyRatio', label: 'cold: … ÷ baseline', value: cold.timings.allHealthyMs / base, unit: '×', digits: 2 },
+        { key: 'warm.apiReadySeconds', label: `warm: resume stopped cluster, to API ready (median of ${RUNS})`, value: s(warmApi), unit: 's', digits: 2 },
+        { key: 'warm.apiReadyRatio', label: 'warm: to API ready ÷ baseline', value: warmApi / base, unit: '×', digits: 2 },
+        { key: 'warm.allHealthySeconds', label: `warm: resume stopped cluster, to all healthy (median of ${RUNS})`, value: s(warmAll), unit: 's', digits: 2 },
+        { key: 'warm.allHealthyRatio', label: 'warm: to all healthy ÷ baseline', value: warmAll / base, unit: '×', digits: 2 },
+      ],
+      targets: [{ key: 'warm.apiReadySeconds', label: 'warm start to a usable API', value: s(warmApi), op: '<', limit: WARM_TARGET_MS / 1000, unit: 's', digits: 2 }],
+    };
   } finally {
     await controlPlaneDown({ name, baseDir, progress: silentProgress });
   }
-  await nodesBench(baseDir, progress);
+  const nodes = await nodesBench(baseDir, progress);
   rmSync(baseDir, { recursive: true, force: true });
+  bench.finish({
+    title: 'control-plane start, cold and warm, against the same binaries started directly; a 3-node cluster to Ready with DNS',
+    figures: [...controlPlane.figures, ...nodes.figures],
+    targets: [...controlPlane.targets, ...nodes.targets],
+  });
 }
 
 /**
@@ -88,7 +113,7 @@ async function main(): Promise<void> {
  * and warm (a stopped cluster resumed). The baseline is the control plane alone, started cold in the
  * same run, so the ratio is what nodes add.
  */
-async function nodesBench(baseDir: string, progress: ReturnType<typeof createProgress>): Promise<void> {
+async function nodesBench(baseDir: string, progress: ReturnType<typeof createProgress>): Promise<Part> {
   const name = 'bench-nodes';
   await prepareNodes(progress); // builds images once, outside the timings
   try {
@@ -109,7 +134,16 @@ async function nodesBench(baseDir: string, progress: ReturnType<typeof createPro
     process.stdout.write(`  baseline: control plane only, cold            ${formatDuration(base).padStart(8)}    1.00×\n`);
     process.stdout.write(`  cold: 3 nodes, no state (images cached)       ${formatDuration(cold.timings.allHealthyMs).padStart(8)}  ${(cold.timings.allHealthyMs / base).toFixed(2).padStart(6)}×\n`);
     process.stdout.write(`  warm: stopped 3-node cluster resumed (median) ${formatDuration(w).padStart(8)}  ${(w / base).toFixed(2).padStart(6)}×\n`);
-    process.stdout.write(`  target: warm bring-up of 3 Ready nodes with DNS <= 60s: ${w <= 60_000 ? 'met' : 'NOT met'}\n`);
+    return {
+      figures: [
+        { key: 'nodes.baselineSeconds', label: 'baseline: control plane only, cold', value: base / 1000, unit: 's', digits: 2 },
+        { key: 'nodes.coldSeconds', label: 'cold: 3 nodes, no state (images cached), to all Ready + CoreDNS', value: cold.timings.allHealthyMs / 1000, unit: 's', digits: 2 },
+        { key: 'nodes.coldRatio', label: 'cold: 3 nodes ÷ control plane alone', value: cold.timings.allHealthyMs / base, unit: '×', digits: 2 },
+        { key: 'nodes.warmSeconds', label: `warm: stopped 3-node cluster resumed (median of ${RUNS})`, value: w / 1000, unit: 's', digits: 2 },
+        { key: 'nodes.warmRatio', label: 'warm: 3 nodes ÷ control plane alone', value: w / base, unit: '×', digits: 2 },
+      ],
+      targets: [{ key: 'nodes.warmSeconds', label: 'warm bring-up of 3 Ready nodes with DNS', value: w / 1000, op: '<=', limit: 60, unit: 's', digits: 2 }],
+    };
   } finally {
     await controlPlaneDown({ name, baseDir, progress: silentProgress });
   }

@@ -13,6 +13,7 @@
 // machine is shared with other work, so the ratio is what to read. Each run also reports where its CPU
 // went (mariadbd, the child programs, this Node process, MinIO): on 2 cores the backup and the baseline
 // compete with everything else, so CPU seconds explain a ratio better than the wall clock alone.
+// Writes docs/benchmarks/dr.{json,md} (bench/result.ts): every figure and each target's verdict.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,8 @@ import type { Manifest } from '../src/dr/manifest.js';
 import { runRestore } from '../src/dr/restore.js';
 import { ScratchDb } from '../src/dr/scratch-db.js';
 import { run } from '../src/util/exec.js';
-import { createProgress, formatDuration } from '../src/util/progress.js';
+import { createProgress } from '../src/util/progress.js';
+import { formatValue, startBench, type Figure, type TargetSpec } from './result.js';
 
 function sizeMib(): number {
   const i = process.argv.indexOf('--size-mib');
@@ -42,6 +44,7 @@ const RPO_TARGET_MS = 60_000;
 /** The chart's default (backup.binlog.flushIntervalSeconds). */
 const RPO_ARCHIVE_INTERVAL_SECONDS = 30;
 const ROUNDS = Number(process.env.BENCH_DR_ROUNDS ?? 3);
+const RPO_DRILL = process.env.BENCH_DR_RPO !== '0';
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -77,12 +80,13 @@ async function measured(pids: { mariadbd: number; minio: number | undefined }, f
   await fn();
   const ms = performance.now() - t0;
   const after = read();
-  const cpu = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Number((v - before[k as keyof CpuSplit]).toFixed(1))])) as CpuSplit;
+  const cpu = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k as keyof CpuSplit]])) as CpuSplit;
   return { ms, cpu };
 }
 
 async function main(): Promise<void> {
   const size = sizeMib();
+  const bench = startBench('dr', { sizeMib: size, rounds: ROUNDS, rpoDrill: RPO_DRILL, archiverIntervalSeconds: RPO_ARCHIVE_INTERVAL_SECONDS });
   const progress = createProgress();
   const dir = mkdtempSync(join(tmpdir(), 'kstack-bench-dr-'));
   chmodSync(dir, 0o755);
@@ -162,55 +166,91 @@ async function main(): Promise<void> {
     source = undefined;
     restoreDb = undefined;
 
-    let rpo: { seconds: number; acknowledged: number; recovered: number; holeFree: boolean } | undefined;
-    if (process.env.BENCH_DR_RPO !== '0') {
+    let rpo: { ms: number; acknowledged: number; recovered: number; holes: number } | undefined;
+    if (RPO_DRILL) {
       rpo = await progress.step('RPO: kill-everything drill (45 s of writes, archiver every 30 s, then SIGKILL all)', async () => {
         const rigDir = join(dir, 'rpo');
         let rig: PitrRig | undefined;
         try {
           rig = await startPitrRig(rigDir, 'rpo');
           const d = await runRpoDrill(rig, join(rigDir, 'src', 'secrets'), { writeSeconds: 45, intervalSeconds: RPO_ARCHIVE_INTERVAL_SECONDS });
-          const holeFree = d.recoveredIds.every((id, i) => id === i + 1);
-          return { seconds: Number((d.rpoMs / 1000).toFixed(1)), acknowledged: d.lastAcked, recovered: d.recoveredIds.length, holeFree };
+          // A recovered set must be a prefix 1..n of the acknowledged writes: count the ids out of place.
+          const holes = d.recoveredIds.filter((id, i) => id !== i + 1).length;
+          return { ms: d.rpoMs, acknowledged: d.lastAcked, recovered: d.recoveredIds.length, holes };
         } finally {
           await rig?.destroy();
         }
       });
     }
 
+    // Everything below is measured values; rounding happens only where they are printed.
     const dumpMiB = manifest.object.dumpBytes / 1048576;
-    const report = {
-      datasetMiB: size,
-      dumpMiB: Number(dumpMiB.toFixed(1)),
-      storedMiB: Number((manifest.object.bytes / 1048576).toFixed(1)),
-      rounds: ROUNDS,
-      baselineRunsSeconds: baselineRuns.map((ms) => Number((ms / 1000).toFixed(1))),
-      backupRunsSeconds: backupRuns.map((ms) => Number((ms / 1000).toFixed(1))),
-      countsOnlyRunsSeconds: countsOnlyRuns.map((ms) => Number((ms / 1000).toFixed(1))),
-      baseline: { seconds: Number((baselineMs / 1000).toFixed(1)), MiBps: Number((dumpMiB / (baselineMs / 1000)).toFixed(1)), fileMiB: Number((baselineBytes / 1048576).toFixed(1)) },
-      backup: { seconds: Number((backupMs / 1000).toFixed(1)), MiBps: Number((dumpMiB / (backupMs / 1000)).toFixed(1)) },
-      throughputRatio: Number((baselineMs / backupMs).toFixed(2)),
-      countsOnly: { seconds: Number((countsOnlyMs / 1000).toFixed(1)), MiBps: Number((dumpMiB / (countsOnlyMs / 1000)).toFixed(1)), ratio: Number((baselineMs / countsOnlyMs).toFixed(2)) },
-      throughputTarget: `≥ ${RATIO_TARGET}`,
-      rto: { seconds: Number((restored.durationMs / 1000).toFixed(1)), human: formatDuration(restored.durationMs), targetSeconds: RTO_TARGET_MS / 1000 },
-      tables: Object.keys(manifest.tables).length,
-      rpo: rpo ? { ...rpo, targetSeconds: RPO_TARGET_MS / 1000, archiverIntervalSeconds: RPO_ARCHIVE_INTERVAL_SECONDS } : 'skipped (BENCH_DR_RPO=0)',
-      cpuSecondsPerRun: cpu,
+    const mibps = (ms: number): number => dumpMiB / (ms / 1000);
+    const cpuMedian = (runs: readonly CpuSplit[]): CpuSplit & { total: number } => {
+      const med = (k: keyof CpuSplit): number => median(runs.map((r) => r[k]));
+      const split = { mariadbd: med('mariadbd'), childPrograms: med('childPrograms'), node: med('node'), minio: med('minio') };
+      return { ...split, total: split.mariadbd + split.childPrograms + split.node + split.minio };
     };
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`backup throughput ${report.backup.MiBps} MiB/s vs baseline ${report.baseline.MiBps} MiB/s: ${report.throughputRatio}× (target ≥ ${RATIO_TARGET}×) ${report.throughputRatio >= RATIO_TARGET ? 'OK' : 'BELOW TARGET'}\n`);
-    process.stdout.write(`backup with row counts only (no checksum pass) ${report.countsOnly.MiBps} MiB/s: ${report.countsOnly.ratio}× the baseline\n`);
-    const cpuLine = (name: string, runs: readonly CpuSplit[]): string => {
-      const med = (k: keyof CpuSplit): number => Number(median(runs.map((r) => r[k])).toFixed(2));
-      const total = med('mariadbd') + med('childPrograms') + med('node') + med('minio');
-      return `${name}: ${total.toFixed(1)} CPU s (mariadbd ${med('mariadbd')}, dump+zstd ${med('childPrograms')}, node ${med('node')}, minio ${med('minio')})`;
+    const cpuFigures = (key: string, name: string, runs: readonly CpuSplit[]): Figure[] => {
+      const m = cpuMedian(runs);
+      return [
+        { key: `cpu.${key}.total`, label: `${name}: CPU seconds per run (median), all processes`, value: m.total, unit: 's', digits: 1 },
+        { key: `cpu.${key}.mariadbd`, label: `${name}: … mariadbd`, value: m.mariadbd, unit: 's', digits: 1 },
+        { key: `cpu.${key}.childPrograms`, label: `${name}: … mariadb-dump + zstd`, value: m.childPrograms, unit: 's', digits: 1 },
+        { key: `cpu.${key}.node`, label: `${name}: … this Node process`, value: m.node, unit: 's', digits: 1 },
+        { key: `cpu.${key}.minio`, label: `${name}: … MinIO`, value: m.minio, unit: 's', digits: 1 },
+      ];
     };
-    process.stdout.write(`CPU per run (medians) — ${cpuLine('baseline', cpu.baseline)}; ${cpuLine('backup', cpu.backup)}; ${cpuLine('counts only', cpu.countsOnly)}\n`);
-    process.stdout.write(`restore (RTO) of ${size} MiB: ${report.rto.human} (target ≤ 10 min) ${restored.durationMs <= RTO_TARGET_MS ? 'OK' : 'ABOVE TARGET'}\n`);
-    if (rpo) {
-      const ok = rpo.holeFree && rpo.recovered > 0 && rpo.seconds * 1000 <= RPO_TARGET_MS;
-      process.stdout.write(`kill-everything RPO: ${rpo.seconds} s (${rpo.recovered} of ${rpo.acknowledged} acknowledged writes recovered${rpo.holeFree ? ', no holes' : ', WITH HOLES'}; target ≤ 60 s) ${ok ? 'OK' : 'ABOVE TARGET'}\n`);
-    }
+    const figures: Figure[] = [
+      { key: 'dataset.MiB', label: 'dataset generated', value: size, unit: 'MiB' },
+      { key: 'dump.MiB', label: 'SQL dumped', value: dumpMiB, unit: 'MiB', digits: 1 },
+      { key: 'stored.MiB', label: 'stored in MinIO (zstd + encrypted)', value: manifest.object.bytes / 1048576, unit: 'MiB', digits: 1 },
+      { key: 'baseline.fileMiB', label: 'baseline file (mariadb-dump | zstd -3)', value: baselineBytes / 1048576, unit: 'MiB', digits: 1 },
+      { key: 'tables', label: 'tables in the backup', value: Object.keys(manifest.tables).length },
+      { key: 'baseline.seconds', label: `baseline: mariadb-dump | zstd -3 > file (median of ${ROUNDS})`, value: baselineMs / 1000, unit: 's', digits: 1 },
+      { key: 'baseline.MiBps', label: 'baseline throughput', value: mibps(baselineMs), unit: 'MiB/s', digits: 1 },
+      { key: 'backup.seconds', label: `kstack backup into MinIO (median of ${ROUNDS})`, value: backupMs / 1000, unit: 's', digits: 1 },
+      { key: 'backup.MiBps', label: 'backup throughput', value: mibps(backupMs), unit: 'MiB/s', digits: 1 },
+      { key: 'throughputRatio', label: 'backup throughput ÷ baseline', value: baselineMs / backupMs, unit: '×', digits: 2 },
+      { key: 'countsOnly.seconds', label: `backup with row counts only, no checksum pass (median of ${ROUNDS})`, value: countsOnlyMs / 1000, unit: 's', digits: 1 },
+      { key: 'countsOnly.MiBps', label: 'counts-only backup throughput', value: mibps(countsOnlyMs), unit: 'MiB/s', digits: 1 },
+      { key: 'countsOnly.ratio', label: 'counts-only backup throughput ÷ baseline', value: baselineMs / countsOnlyMs, unit: '×', digits: 2 },
+      ...cpuFigures('baseline', 'baseline', cpu.baseline),
+      ...cpuFigures('backup', 'backup', cpu.backup),
+      ...cpuFigures('countsOnly', 'counts-only backup', cpu.countsOnly),
+      { key: 'rto.seconds', label: `restore (RTO) of ${size} MiB: check, stream-load, compare counts and checksums`, value: restored.durationMs / 1000, unit: 's', digits: 1 },
+      ...(rpo ? [
+        { key: 'rpo.seconds', label: `kill-everything RPO (archiver every ${RPO_ARCHIVE_INTERVAL_SECONDS} s)`, value: rpo.ms / 1000, unit: 's', digits: 1 },
+        { key: 'rpo.acknowledged', label: 'RPO drill: writes acknowledged before the kill', value: rpo.acknowledged },
+        { key: 'rpo.recovered', label: 'RPO drill: writes recovered', value: rpo.recovered },
+      ] : []),
+    ];
+    const targets: TargetSpec[] = [
+      { key: 'throughputRatio', label: 'backup throughput ÷ baseline', value: baselineMs / backupMs, op: '>=', limit: RATIO_TARGET, unit: '×', digits: 2 },
+      { key: 'rto.seconds', label: `restore (RTO) of ${size} MiB`, value: restored.durationMs / 1000, op: '<=', limit: RTO_TARGET_MS / 1000, unit: 's', digits: 1 },
+      ...(rpo ? [
+        { key: 'rpo.seconds', label: 'kill-everything RPO', value: rpo.ms / 1000, op: '<=' as const, limit: RPO_TARGET_MS / 1000, unit: 's', digits: 1 },
+        { key: 'rpo.holes', label: 'RPO drill: recovered writes out of the acknowledged prefix', value: rpo.holes, op: '<=' as const, limit: 0 },
+      ] : []),
+    ];
+    const secs = (runs: number[]): string => runs.map((ms) => (ms / 1000).toFixed(1)).join(', ');
+    process.stdout.write(`baseline runs ${secs(baselineRuns)} s; backup runs ${secs(backupRuns)} s; counts-only runs ${secs(countsOnlyRuns)} s\n`);
+    for (const f of figures) process.stdout.write(`  ${f.label}: ${formatValue(f.value, f.digits, f.unit)}\n`);
+    bench.finish({
+      title: 'streamed, encrypted backup vs mariadb-dump | zstd; restore time; kill-everything RPO',
+      figures,
+      targets,
+      notes: [
+        `Baseline and backup alternate for ${ROUNDS} rounds on the same server and the medians are compared; the machine is shared, so the ratio is what to read.`,
+        ...(rpo ? [] : ['The RPO drill was skipped (BENCH_DR_RPO=0).']),
+      ],
+      details: {
+        baselineRunsSeconds: baselineRuns.map((ms) => ms / 1000),
+        backupRunsSeconds: backupRuns.map((ms) => ms / 1000),
+        countsOnlyRunsSeconds: countsOnlyRuns.map((ms) => ms / 1000),
+        cpuSecondsPerRun: cpu,
+      },
+    });
   } finally {
     await Promise.allSettled([minio?.stop(false), source?.stop(false), restoreDb?.stop(false)]);
     rmSync(dir, { recursive: true, force: true });

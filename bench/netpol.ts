@@ -3,7 +3,8 @@
 // cells). Baseline, measured in the same run: one full probe round with no policies (all open), the
 // fastest a change could ever be seen. Then, several times: apply default-deny + allow rules and time
 // until the observed matrix equals the evaluator's; delete them and time until all is open again.
-// Printed: the medians and their ratio to the baseline round.
+// Printed: the medians and their ratio to the baseline round. No target: the figures describe the engine.
+// Writes docs/benchmarks/netpol.{json,md} (bench/result.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { compareAndRender, listModelInput, resolveTargets, runProbes, type Kubec
 import { ensureKubectlAndHelm } from '../src/setup/kubectl-layer.js';
 import { run } from '../src/util/exec.js';
 import { createProgress, formatDuration } from '../src/util/progress.js';
+import { startBench } from './result.js';
 
 const NAME = 'netpol-bench';
 const NS = 'np-bench';
@@ -52,6 +54,7 @@ const policies = (): object[] => [
 ];
 
 async function main(): Promise<void> {
+  const bench = startBench('netpol', { runs: RUNS, pods: PODS.length, ports: PORTS.length, nodes: NODES.length, probeTimeoutSeconds: 2 });
   const progress = createProgress();
   const baseDir = mkdtempSync(join(tmpdir(), 'kstack-bench-netpol-'));
   const { kubectl } = await ensureKubectlAndHelm(progress);
@@ -118,6 +121,23 @@ async function main(): Promise<void> {
     console.log(`      a round under these policies: ${formatDuration(median(enforce.map((c) => c.matchingRoundMs)))} (${(median(enforce.map((c) => c.matchingRoundMs)) / b).toFixed(2)}× baseline) — the floor for seeing any change`);
     console.log(`  delete policies → all open again                ${formatDuration(r)}   (${(r / b).toFixed(2)}× baseline)`);
     console.log(`      ${detail(reopen)}`);
+    const m = median(enforce.map((c) => c.matchingRoundMs));
+    bench.finish({
+      title: 'NetworkPolicy convergence on the local cluster (kube-router)',
+      figures: [
+        { key: 'cells', label: 'cells per probe round (pods × pods × ports)', value: cells },
+        { key: 'baseline.seconds', label: `baseline: one probe round, no policies (median of ${RUNS})`, value: b / 1000, unit: 's', digits: 1 },
+        { key: 'enforce.seconds', label: 'apply policies → observed matrix == expected (median)', value: e / 1000, unit: 's', digits: 1 },
+        { key: 'enforce.ratio', label: 'apply policies → match ÷ baseline', value: e / b, unit: '×', digits: 2 },
+        { key: 'enforce.rounds', label: 'apply policies: probe rounds until the match (median)', value: median(enforce.map((c) => c.rounds)) },
+        { key: 'enforce.matchingRoundSeconds', label: 'a probe round under the policies (closed cells wait out the timeout; median)', value: m / 1000, unit: 's', digits: 1 },
+        { key: 'reopen.seconds', label: 'delete policies → all open again (median)', value: r / 1000, unit: 's', digits: 1 },
+        { key: 'reopen.ratio', label: 'delete policies → all open ÷ baseline', value: r / b, unit: '×', digits: 2 },
+        { key: 'reopen.rounds', label: 'delete policies: probe rounds until all open (median)', value: median(reopen.map((c) => c.rounds)) },
+      ],
+      notes: [`Each convergence: ${detail(enforce)} (apply); ${detail(reopen)} (delete).`],
+      details: { baselineMs: baseline, enforce, reopen },
+    });
   } finally {
     await controlPlaneDown({ name: NAME, baseDir, progress }).catch(() => undefined);
     rmSync(baseDir, { recursive: true, force: true });

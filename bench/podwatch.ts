@@ -4,6 +4,7 @@
 // each of BENCH_RATES events/s, default 100 and 500). Both consumers run as child processes and are read by this process, which stamps each
 // line on arrival: events/s (ratio podwatch/kubectl), p50/p99 latency from the API write (request sent) to the
 // sink (the line read from podwatch's JSON-lines stdout), and RSS with every pod tracked.
+// Writes docs/benchmarks/podwatch.{json,md} (bench/result.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { ensureKubectlAndHelm } from '../src/setup/kubectl-layer.js';
 import { pickFreePorts } from '../src/util/net.js';
 import { repoRoot } from '../src/util/paths.js';
 import { createProgress, formatDuration, silentProgress } from '../src/util/progress.js';
+import { startBench, type Figure, type TargetSpec } from './result.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 10_000);
 const BURST = Number(process.env.BENCH_BURST ?? 5000);
@@ -87,6 +89,10 @@ async function pool(n: number, concurrency: number, work: (i: number) => Promise
 }
 
 async function main(): Promise<void> {
+  // V8 flags for the podwatch process: by default the deployment setting from docs/podwatch.md (a small young
+  // generation keeps RSS under 100 MiB); BENCH_PODWATCH_NODE_FLAGS='' measures node's defaults instead.
+  const nodeFlags = (process.env.BENCH_PODWATCH_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
+  const bench = startBench('podwatch', { pods: PODS, burst: BURST, rates: RATES.join(','), pacedSeconds: PACED_SECONDS, podwatchNodeFlags: nodeFlags.join(' ') });
   const progress = createProgress();
   const { kubectl } = await ensureKubectlAndHelm(progress);
   const baseDir = mkdtempSync(join(tmpdir(), 'kstack-bench-podwatch-'));
@@ -135,9 +141,6 @@ async function main(): Promise<void> {
       else if (ev.type === 'updated' && seq > 0 && !c.seqSeen.has(seq)) c.seqSeen.set(seq, at);
     };
     const kube = consumer('kubectl', kubectl, ['--kubeconfig', cp.kubeconfig, 'get', 'pods', '-A', '--watch', '--output-watch-events', '-o', 'json'], onKubectl, 'objects');
-    // V8 flags for the podwatch process: by default the deployment setting from docs/podwatch.md (a small young
-    // generation keeps RSS under 100 MiB); BENCH_PODWATCH_NODE_FLAGS='' measures node's defaults instead.
-    const nodeFlags = (process.env.BENCH_PODWATCH_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
     const pw = consumer('podwatch', process.execPath, [...nodeFlags, join(repoRoot, 'dist', 'src', 'podwatch', 'main.js'), '--kubeconfig', cp.kubeconfig, '-A', '-o', 'json',
       '--emit-initial', '--listen', `127.0.0.1:${port ?? 0}`], onPodwatch, 'lines');
     consumers.push(kube, pw);
@@ -228,6 +231,47 @@ async function main(): Promise<void> {
     line(`  RSS after sync           kubectl ${rssSynced.kubectl.toFixed(0)} MiB   podwatch ${rssSynced.podwatch.toFixed(0)} MiB with ${tracked ?? '?'} pods tracked (target ≤ 100 MiB)`);
     line(`  RSS after churn          kubectl ${rssAfter.kubectl.toFixed(0)} MiB   podwatch ${rssAfter.podwatch.toFixed(0)} MiB`);
     api.close();
+    const figures: Figure[] = [
+      { key: 'create.podsPerSecond', label: 'pod creation rate (setup)', value: created, unit: 'pods/s', digits: 0 },
+      { key: 'initial.kubectlSeconds', label: 'initial list delivered: kubectl', value: kInit / 1000, unit: 's', digits: 1 },
+      { key: 'initial.podwatchSeconds', label: 'initial list delivered: podwatch', value: pInit / 1000, unit: 's', digits: 1 },
+      { key: 'initial.ratio', label: 'initial list: kubectl time ÷ podwatch time', value: kInit / pInit, unit: '×', digits: 2 },
+      { key: 'burst.kubectlEventsPerSecond', label: `burst of ${BURST} patches: kubectl events/s`, value: kRate, unit: 'events/s', digits: 0 },
+      { key: 'burst.podwatchEventsPerSecond', label: `burst of ${BURST} patches: podwatch events/s`, value: pRate, unit: 'events/s', digits: 0 },
+      { key: 'burst.ratio', label: 'burst: podwatch ÷ kubectl events/s', value: pRate / kRate, unit: '×', digits: 2 },
+      ...phases.flatMap((ph): Figure[] => {
+        const k = `paced${ph.rate}`;
+        return [
+          { key: `${k}.achievedPerSecond`, label: `paced ${ph.rate}/s: rate the writer reached`, value: ph.achieved, unit: '/s', digits: 0 },
+          { key: `${k}.kubectlLost`, label: `paced ${ph.rate}/s: events kubectl did not report`, value: ph.total - ph.kLat.length },
+          { key: `${k}.podwatchLost`, label: `paced ${ph.rate}/s: events podwatch did not report`, value: ph.total - ph.pLat.length },
+          { key: `${k}.kubectlP50ms`, label: `paced ${ph.rate}/s: write→sink p50, kubectl`, value: pct(ph.kLat, 50), unit: 'ms', digits: 1 },
+          { key: `${k}.podwatchP50ms`, label: `paced ${ph.rate}/s: write→sink p50, podwatch`, value: pct(ph.pLat, 50), unit: 'ms', digits: 1 },
+          { key: `${k}.kubectlP99ms`, label: `paced ${ph.rate}/s: write→sink p99, kubectl`, value: pct(ph.kLat, 99), unit: 'ms', digits: 1 },
+          { key: `${k}.podwatchP99ms`, label: `paced ${ph.rate}/s: write→sink p99, podwatch`, value: pct(ph.pLat, 99), unit: 'ms', digits: 1 },
+          { key: `${k}.extraP50ms`, label: `paced ${ph.rate}/s: podwatch − kubectl per event, p50`, value: pct(ph.extra, 50), unit: 'ms', digits: 1 },
+          { key: `${k}.extraP99ms`, label: `paced ${ph.rate}/s: podwatch − kubectl per event, p99`, value: pct(ph.extra, 99), unit: 'ms', digits: 1 },
+        ];
+      }),
+      { key: 'rss.syncedKubectlMiB', label: 'RSS after the initial list: kubectl', value: rssSynced.kubectl, unit: 'MiB', digits: 0 },
+      { key: 'rss.syncedPodwatchMiB', label: 'RSS after the initial list: podwatch', value: rssSynced.podwatch, unit: 'MiB', digits: 0 },
+      { key: 'rss.afterChurnKubectlMiB', label: 'RSS after the churn: kubectl', value: rssAfter.kubectl, unit: 'MiB', digits: 0 },
+      { key: 'rss.afterChurnPodwatchMiB', label: 'RSS after the churn: podwatch', value: rssAfter.podwatch, unit: 'MiB', digits: 0 },
+      { key: 'podsTracked', label: 'pods tracked by podwatch (its /metrics)', value: Number(tracked ?? NaN) },
+    ];
+    const at500 = phases.find((ph) => ph.rate === 500);
+    const targets: TargetSpec[] = [
+      { key: 'burst.ratio', label: 'burst: podwatch ÷ kubectl events/s', value: pRate / kRate, op: '>=', limit: 1, unit: '×', digits: 2 },
+      ...(at500 ? [{ key: 'paced500.podwatchP99ms', label: `podwatch write→sink p99 at 500/s (the writer reached ${at500.achieved.toFixed(0)}/s)`, value: pct(at500.pLat, 99), op: '<=' as const, limit: 100, unit: 'ms', digits: 1 }] : []),
+      { key: 'rss.podwatchMaxMiB', label: 'podwatch RSS with every pod tracked (the larger of after sync and after churn)', value: Math.max(rssSynced.podwatch, rssAfter.podwatch), op: '<=', limit: 100, unit: 'MiB', digits: 0 },
+    ];
+    bench.finish({
+      title: 'podwatch vs kubectl get pods -A --watch on the same stream of changes',
+      figures,
+      targets,
+      notes: ['Both consumers read the same stream from a dedicated control plane on this machine; latency is from sending the PATCH to reading the line on the consumer\'s stdout, so it includes the API server\'s and etcd\'s share.'],
+      details: { phases: phases.map((ph) => ({ rate: ph.rate, achieved: ph.achieved, total: ph.total, kubectlReceived: ph.kLat.length, podwatchReceived: ph.pLat.length })) },
+    });
   } finally {
     for (const c of consumers) { c.child.kill('SIGTERM'); await Promise.race([c.exited, sleep(10_000)]); c.child.kill('SIGKILL'); }
     await controlPlaneDown({ name: 'pwbench', baseDir, progress: silentProgress });

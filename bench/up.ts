@@ -2,7 +2,8 @@
 // cluster brought up, images imported, the chart installed, then every row) and warm (cluster running,
 // release installed: `kstack up` finds everything in place, then every row), with their ratio. Build
 // caches (Go components, images) are warm in both: the first `kstack up` on a machine builds them once.
-// Cluster 'prove-bench', removed at the end.
+// Cluster 'prove-bench', removed at the end. Writes docs/benchmarks/up.{json,md} (bench/result.ts); exits 1
+// when a row failed.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { ensureKubectlAndHelm } from '../src/setup/kubectl-layer.js';
 import { stackDown, stackUp } from '../src/stack/up.js';
 import { controlPlaneDown } from '../src/cluster/control-plane.js';
 import { createProgress, formatDuration } from '../src/util/progress.js';
+import { startBench, type Figure } from './result.js';
 
 const CLUSTER = 'prove-bench';
 const NS = 'webstack';
@@ -37,6 +39,7 @@ async function upAndProve(reportDir: string): Promise<Run> {
 const rowsLine = (r: ProveReport): string => r.rows.map((x) => `${x.id}:${x.status}`).join(' ');
 
 async function main(): Promise<number> {
+  const bench = startBench('up', { cluster: CLUSTER, namespace: NS, release: RELEASE });
   const reportDir = mkdtempSync(join(tmpdir(), 'kstack-bench-up-'));
   try {
     await controlPlaneDown({ name: CLUSTER, progress }); // from nothing
@@ -51,6 +54,25 @@ async function main(): Promise<number> {
     for (const r of warm.report.rows) process.stdout.write(`  ${r.id.padEnd(3)} ${formatDuration(r.durationMs).padStart(7)}  ${r.title}\n`);
     const green = cold.report.ok && warm.report.ok;
     if (!green) process.stdout.write('NOT GREEN: a row failed; the times above are not "to green"\n');
+    const runFigures = (key: string, r: Run): Figure[] => [
+      { key: `${key}.totalSeconds`, label: `${key}: kstack up + kstack prove`, value: r.totalMs / 1000, unit: 's', digits: 0 },
+      { key: `${key}.upSeconds`, label: `${key}: kstack up`, value: r.upMs / 1000, unit: 's', digits: 0 },
+      { key: `${key}.proveSeconds`, label: `${key}: kstack prove`, value: r.proveMs / 1000, unit: 's', digits: 0 },
+      { key: `${key}.rows`, label: `${key}: rows`, value: rowsLine(r.report) },
+      { key: `${key}.skipped`, label: `${key}: rows skipped`, value: r.report.summary.skipped },
+    ];
+    bench.finish({
+      title: 'nothing → all kstack prove rows green, cold and warm',
+      figures: [
+        ...runFigures('cold', cold),
+        ...runFigures('warm', warm),
+        { key: 'ratio', label: 'cold ÷ warm, total', value: cold.totalMs / warm.totalMs, unit: '×', digits: 2 },
+        { key: 'upRatio', label: 'cold ÷ warm, kstack up alone', value: cold.upMs / warm.upMs, unit: '×', digits: 1 },
+        ...warm.report.rows.map((r): Figure => ({ key: `warm.row.${r.id}.seconds`, label: `warm: ${r.id} ${r.title}`, value: r.durationMs / 1000, unit: 's', digits: 0 })),
+      ],
+      targets: [{ key: 'rowsFailed', label: 'rows failed, cold and warm', value: cold.report.summary.fail + warm.report.summary.fail, op: '<=', limit: 0 }],
+      notes: ['Build caches (Go components, images) are warm in both runs: a first run on a new machine adds the one-time builds.'],
+    });
     return green ? 0 : 1;
   } finally {
     await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, all: true, progress }).catch(() => undefined);

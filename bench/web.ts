@@ -2,6 +2,7 @@
 // against a baseline measured in the same run: Debian's stock nginx.conf and default site, serving the
 // same rendered page from the same folder with the same nginx binary. Rounds alternate between the two so
 // a busy machine slows both alike; the ratio (ours / stock) is what to read, not the absolute numbers.
+// Writes docs/benchmarks/web.{json,md} (bench/result.ts); exits 1 when ours is more than 5 % slower.
 //   BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (50), BENCH_THREADS (2)
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,12 +16,15 @@ import { createProgress } from '../src/util/progress.js';
 import { ensureDebianPackages } from '../src/setup/debian.js';
 import { ensureKubectlAndHelm } from '../src/setup/kubectl-layer.js';
 import { loadVersions } from '../src/setup/versions.js';
+import { startBench } from './result.js';
 
 const NGINX = '/usr/sbin/nginx';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+/** Noise on a shared machine is a few percent; more than that is a regression to look at. */
+const RATIO_TARGET = 0.95;
 
 interface WrkResult {
   rps: number;
@@ -74,6 +78,7 @@ async function wrk(url: string): Promise<WrkResult> {
 
 async function main(): Promise<void> {
   // Only what this benchmark uses: the web group's Debian packages (nginx, wrk) and helm.
+  const bench = startBench('web', { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, threads: THREADS });
   const progress = createProgress();
   await ensureDebianPackages(loadVersions().debianPackages.web ?? ['nginx', 'wrk'], progress);
   await ensureKubectlAndHelm(progress);
@@ -123,16 +128,37 @@ async function main(): Promise<void> {
     });
     const o = summary(ours);
     const s = summary(stock);
+    const ratio = o.rps / s.rps;
+    const nginxVersion = /nginx\/(\S+)/.exec((await run(NGINX, ['-v'])).stderr)?.[1] ?? 'unknown';
     console.log('');
     console.log('                 req/s (median)   p50 ms   p99 ms   errors');
     console.log(`stock (Debian)   ${s.rps.toFixed(0).padStart(14)}   ${s.p50.toFixed(2).padStart(6)}   ${s.p99.toFixed(2).padStart(6)}   ${s.errors}`);
     console.log(`ours (chart)     ${o.rps.toFixed(0).padStart(14)}   ${o.p50.toFixed(2).padStart(6)}   ${o.p99.toFixed(2).padStart(6)}   ${o.errors}`);
     console.log('');
-    const ratio = o.rps / s.rps;
     console.log(`throughput ratio ours/stock: ${ratio.toFixed(2)}  (>= 1.00 means our config is not slower)`);
     console.log(`p99 latency ratio ours/stock: ${(o.p99 / s.p99).toFixed(2)}  (<= 1.00 is better)`);
-    // Noise on a shared machine is a few percent; more than that is a regression to look at.
-    if (ratio < 0.95) process.exitCode = 1;
+    const runs = (rs: WrkResult[]): string => rs.map((r) => r.rps.toFixed(0)).join(', ');
+    const met = bench.finish({
+      title: "the chart's nginx config vs Debian's stock config, same page, same binary",
+      figures: [
+        { key: 'nginx.version', label: 'nginx (Debian package)', value: nginxVersion },
+        { key: 'page.bytes', label: 'page size', value: Buffer.byteLength(a), unit: 'bytes' },
+        { key: 'stock.rps', label: `stock (Debian): req/s, median of ${ROUNDS}`, value: s.rps, unit: 'req/s', digits: 0 },
+        { key: 'stock.p50ms', label: 'stock (Debian): p50 latency (median)', value: s.p50, unit: 'ms', digits: 2 },
+        { key: 'stock.p99ms', label: 'stock (Debian): p99 latency (median)', value: s.p99, unit: 'ms', digits: 2 },
+        { key: 'stock.errors', label: 'stock (Debian): errors, all rounds', value: s.errors },
+        { key: 'ours.rps', label: `ours (chart): req/s, median of ${ROUNDS}`, value: o.rps, unit: 'req/s', digits: 0 },
+        { key: 'ours.p50ms', label: 'ours (chart): p50 latency (median)', value: o.p50, unit: 'ms', digits: 2 },
+        { key: 'ours.p99ms', label: 'ours (chart): p99 latency (median)', value: o.p99, unit: 'ms', digits: 2 },
+        { key: 'ours.errors', label: 'ours (chart): errors, all rounds', value: o.errors },
+        { key: 'throughputRatio', label: 'throughput ours ÷ stock', value: ratio, unit: '×', digits: 2 },
+        { key: 'p99Ratio', label: 'p99 latency ours ÷ stock (≤ 1 is better)', value: o.p99 / s.p99, unit: '×', digits: 2 },
+      ],
+      targets: [{ key: 'throughputRatio', label: 'throughput ours ÷ stock', value: ratio, op: '>=', limit: RATIO_TARGET, unit: '×', digits: 2 }],
+      notes: [`wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s on loopback, one warm-up each, then ${ROUNDS} alternating rounds; req/s per round: ours ${runs(ours)}, stock ${runs(stock)}.`],
+      details: { ours, stock },
+    });
+    if (!met) process.exitCode = 1;
   } finally {
     for (const server of servers) await server.stop();
     rmSync(root, { recursive: true, force: true });
