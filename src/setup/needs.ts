@@ -114,6 +114,8 @@ export const programProviders: Readonly<Record<string, Provider>> = {
   bash: { base: 'bash (Essential)' },
   tar: { base: 'tar (Essential)' },
   nsenter: { base: 'util-linux (Essential)' },
+  // bench/result.ts stamps each result with the commit; kstack runs from a git clone (README quick start).
+  git: { base: 'git: the checkout kstack runs from is a clone' },
   'dpkg-query': { base: 'dpkg (Essential)' },
   'apt-get': { base: 'apt: how anything gets installed' },
   'apt-cache': { base: 'apt: how anything gets installed' },
