@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { controlPlaneDown, controlPlaneUp } from '../src/cluster/control-plane.js';
 import { createProgress } from '../src/util/progress.js';
 import { repoRoot } from '../src/util/paths.js';
@@ -33,7 +33,16 @@ function testFiles(tier: Tier): string[] {
   }
 }
 
-interface Phase { name: string; files: string[]; env?: NodeJS.ProcessEnv; concurrency?: number; setup?: () => Promise<NodeJS.ProcessEnv>; teardown?: () => Promise<void> }
+interface Phase {
+  name: string;
+  files: string[];
+  env?: NodeJS.ProcessEnv;
+  concurrency?: number;
+  /** One `node --test` per file, in the order given (node --test sorts the files it is given). */
+  inOrder?: boolean;
+  setup?: () => Promise<NodeJS.ProcessEnv>;
+  teardown?: () => Promise<void>;
+}
 
 const workDir = mkdtempSync(join(tmpdir(), 'kstack-test-'));
 const progress = createProgress();
@@ -42,15 +51,15 @@ let current: ReturnType<typeof spawn> | undefined;
 const forward = (sig: NodeJS.Signals): void => { stopping = true; current?.kill(sig); };
 process.on('SIGINT', forward).on('SIGTERM', forward);
 
-/** One `node --test` over the phase's files: spec output on the terminal, outcomes into a JSON-lines file. */
-function runNodeTest(phase: Phase, env: NodeJS.ProcessEnv, outcomesFile: string): Promise<number> {
+/** One `node --test` over `files`: spec output on the terminal, outcomes appended to a JSON-lines file. */
+function runNodeTest(phase: Phase, files: readonly string[], env: NodeJS.ProcessEnv, outcomesFile: string): Promise<number> {
   const reporter = join(repoRoot, 'dist', 'test', 'runner', 'reporter.js');
   const args = [
     '--enable-source-maps', '--test',
     ...(phase.concurrency !== undefined ? [`--test-concurrency=${phase.concurrency}`] : []),
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     `--test-reporter=${reporter}`, `--test-reporter-destination=${outcomesFile}`,
-    ...phase.files,
+    ...files,
   ];
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, args, { stdio: 'inherit', env, cwd: repoRoot });
@@ -87,7 +96,7 @@ function phasesFor(selected: readonly Tier[], only: readonly string[]): Phase[] 
     const baseDir = join(workDir, `e2e-${group.name}`);
     phases.push({
       name: `e2e ${group.name} (cluster ${group.cluster}; budget ${group.budgetMinutes} min)`,
-      files: files.map((f) => byName.get(f) ?? f), concurrency: 1,
+      files: files.map((f) => byName.get(f) ?? f), concurrency: 1, inOrder: true,
       env: { [TEST_ENV.e2eCluster]: group.cluster, [TEST_ENV.e2eBaseDir]: baseDir },
       // The files bring the cluster up (idempotently); whatever they leave is removed here.
       teardown: async () => { await controlPlaneDown({ name: group.cluster, baseDir, progress }); },
@@ -119,10 +128,17 @@ async function main(): Promise<number> {
       if (stopping) break;
       const t0 = performance.now();
       process.stdout.write(`\n━━ ${phase.name}: ${phase.files.length} file(s)\n`);
-      const outcomesFile = join(workDir, `outcomes-${i}.jsonl`);
       try {
         const extra = phase.setup ? await phase.setup() : {};
-        exitCodes |= await runNodeTest(phase, { ...process.env, ...phase.env, ...extra }, outcomesFile);
+        const env = { ...process.env, ...phase.env, ...extra };
+        const batches = phase.inOrder ? phase.files.map((f) => [f]) : [phase.files];
+        for (const [j, batch] of batches.entries()) {
+          if (stopping) break;
+          const outcomesFile = join(workDir, `outcomes-${i}-${j}.jsonl`);
+          if (phase.inOrder) process.stdout.write(`── ${batch.map((f) => relative(repoRoot, f)).join(' ')}\n`);
+          exitCodes |= await runNodeTest(phase, batch, env, outcomesFile);
+          outcomes.push(...readOutcomes(outcomesFile));
+        }
       } catch (err) {
         // A phase that could not start fails as a whole, named, and the other phases still run.
         exitCodes |= 1;
@@ -130,7 +146,6 @@ async function main(): Promise<number> {
       } finally {
         await phase.teardown?.().catch((err: unknown) => { process.stderr.write(`teardown of ${phase.name} failed: ${String(err)}\n`); });
       }
-      outcomes.push(...readOutcomes(outcomesFile));
       timings.push({ name: phase.name, durationMs: performance.now() - t0 });
     }
   } finally {
