@@ -66,6 +66,8 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     assert.ok(Number(row(first, 'R3').measurements.requests) > 100, 'the rollout ran under load');
     assert.equal(typeof row(first, 'R9').measurements.createdMs, 'number');
     assert.equal(typeof row(first, 'R2').measurements.memberBackSeconds, 'number');
+    const r7 = row(first, 'R7').evidence;
+    assert.ok(r7.some((l) => /established on Galera port 4567: .*10\.78\.0\.\d+:\d+↔10\.78\.0\.\d+/.test(l)), `R7 shows Galera connections between net1 addresses\n${r7.join('\n')}`);
     assert.ok(statSync(join(reportDir, 'screenshot.png')).size > 10_000, 'the page screenshot is in the report');
     assert.match(readFileSync(files.markdown, 'utf8'), /## R4 Page shows pod IP and serving-host — PASS/);
     assert.equal((JSON.parse(readFileSync(files.json, 'utf8')) as ProveReport).ok, true);

@@ -27,7 +27,7 @@ export const E2E_GROUPS: readonly E2eGroup[] = [
     // rows on purpose and ends with `kstack down --all`).
     name: 'stack',
     cluster: 'e2e-stack',
-    files: ['stack', 'galera-drill', 'dr', 'net1-galera', 'prove'],
+    files: ['stack', 'dr', 'net1-galera', 'prove'],
     budgetMinutes: 16,
   },
 ];
