@@ -6,7 +6,7 @@
 //   e2e groups   test/runner/groups.ts: each group's files in order on one local cluster they share,
 //                removed after the group.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { controlPlaneDown, controlPlaneUp } from '../src/cluster/control-plane.js';
@@ -24,7 +24,9 @@ function testFiles(tier: Tier): string[] {
   const walk = (d: string): string[] =>
     readdirSync(d).flatMap((f) => {
       const p = join(d, f);
-      return statSync(p).isDirectory() ? walk(p) : f.endsWith('.test.js') ? [p] : [];
+      // Only compiled tests whose source still exists: tsc leaves the output of a deleted test behind.
+      const source = join(repoRoot, relative(join(repoRoot, 'dist'), p)).replace(/\.js$/, '.ts');
+      return statSync(p).isDirectory() ? walk(p) : f.endsWith('.test.js') && existsSync(source) ? [p] : [];
     });
   try {
     return walk(dir).sort();
