@@ -125,37 +125,37 @@ async function main(): Promise<number> {
   const outcomes: Outcome[] = [];
   const timings: { name: string; durationMs: number }[] = [];
   let exitCodes = 0;
-  try {
-    for (const [i, phase] of phases.entries()) {
-      if (stopping) break;
-      const t0 = performance.now();
-      process.stdout.write(`\n━━ ${phase.name}: ${phase.files.length} file(s)\n`);
-      try {
-        const extra = phase.setup ? await phase.setup() : {};
-        const env = { ...process.env, ...phase.env, ...extra };
-        const batches = phase.inOrder ? phase.files.map((f) => [f]) : [phase.files];
-        for (const [j, batch] of batches.entries()) {
-          if (stopping) break;
-          const outcomesFile = join(workDir, `outcomes-${i}-${j}.jsonl`);
-          if (phase.inOrder) process.stdout.write(`── ${batch.map((f) => relative(repoRoot, f)).join(' ')}\n`);
-          exitCodes |= await runNodeTest(phase, batch, env, outcomesFile);
-          outcomes.push(...readOutcomes(outcomesFile));
-        }
-      } catch (err) {
-        // A phase that could not start fails as a whole, named, and the other phases still run.
-        exitCodes |= 1;
-        outcomes.push({ file: phase.name, name: 'phase setup', nesting: 0, kind: 'test', status: 'fail', durationMs: 0, error: err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err) });
-      } finally {
-        await phase.teardown?.().catch((err: unknown) => { process.stderr.write(`teardown of ${phase.name} failed: ${String(err)}\n`); });
+  for (const [i, phase] of phases.entries()) {
+    if (stopping) break;
+    const t0 = performance.now();
+    process.stdout.write(`\n━━ ${phase.name}: ${phase.files.length} file(s)\n`);
+    try {
+      const extra = phase.setup ? await phase.setup() : {};
+      const env = { ...process.env, ...phase.env, ...extra };
+      const batches = phase.inOrder ? phase.files.map((f) => [f]) : [phase.files];
+      for (const [j, batch] of batches.entries()) {
+        if (stopping) break;
+        const outcomesFile = join(workDir, `outcomes-${i}-${j}.jsonl`);
+        if (phase.inOrder) process.stdout.write(`── ${batch.map((f) => relative(repoRoot, f)).join(' ')}\n`);
+        exitCodes |= await runNodeTest(phase, batch, env, outcomesFile);
+        outcomes.push(...readOutcomes(outcomesFile));
       }
-      timings.push({ name: phase.name, durationMs: performance.now() - t0 });
+    } catch (err) {
+      // A phase that could not start fails as a whole, named, and the other phases still run.
+      exitCodes |= 1;
+      outcomes.push({ file: phase.name, name: 'phase setup', nesting: 0, kind: 'test', status: 'fail', durationMs: 0, error: err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err) });
+    } finally {
+      await phase.teardown?.().catch((err: unknown) => { process.stderr.write(`teardown of ${phase.name} failed: ${String(err)}\n`); });
     }
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
+    timings.push({ name: phase.name, durationMs: performance.now() - t0 });
   }
   const summary = summarize(outcomes);
   process.stdout.write(renderSummary(summary, { wallMs: performance.now() - started, phases: timings }));
   return exitCodes !== 0 || !isGreen(summary) || stopping ? 1 : 0;
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} finally {
+  rmSync(workDir, { recursive: true, force: true });
+}
