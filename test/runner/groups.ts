@@ -28,7 +28,7 @@ export const E2E_GROUPS: readonly E2eGroup[] = [
     name: 'stack',
     cluster: 'e2e-stack',
     files: ['stack', 'dr', 'net1-galera', 'prove'],
-    budgetMinutes: 16,
+    budgetMinutes: 15,
   },
 ];
 
