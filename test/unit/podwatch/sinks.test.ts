@@ -7,6 +7,15 @@ import { Counter, PodwatchMetrics } from '../../../src/podwatch/metrics.js';
 import { formatTerminalLine, slackPayload, WebhookSink } from '../../../src/podwatch/sinks.js';
 import type { PodEvent } from '../../../src/podwatch/snapshot.js';
 
+/** Waits (bounded) until `cond` holds: a loaded machine may take longer than the backoff alone suggests. */
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`${what} (waited ${timeoutMs} ms)`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const event = (over: Partial<PodEvent> = {}): PodEvent => ({
   type: 'updated', pod: { namespace: 'shop', name: 'web-1', uid: 'u' }, time: '2026-01-02T03:04:05.678Z', resourceVersion: '9',
   phase: 'Running', ready: true, labels: {}, changes: [{ field: 'phase', from: 'Pending', to: 'Running' }, { field: 'label.tier', to: 'fe' }], ...over,
@@ -79,8 +88,7 @@ describe('WebhookSink (real HTTP receiver on 127.0.0.1)', () => {
     mode = 'fail';
     for (let i = 0; i < 5; i++) sink.emit(event({ resourceVersion: String(i) }));
     assert.equal(metrics.sinkDrops.get({ sink: 'w', reason: 'queue-full' }), 2);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.ok(metrics.sinkErrors.get({ sink: 'w' }) >= 2, 'failures were retried');
+    await until(() => metrics.sinkErrors.get({ sink: 'w' }) >= 2, 'failures were retried');
     mode = 'ok';
     await sink.flush(10_000);
     assert.deepEqual(received.map((e) => (e as PodEvent).resourceVersion), ['0', '1', '2']);
@@ -94,8 +102,7 @@ describe('WebhookSink (real HTTP receiver on 127.0.0.1)', () => {
     received.length = 0;
     mode = 'hang';
     sink.emit(event({ resourceVersion: 'h1' }));
-    await new Promise((r) => setTimeout(r, 700));
-    assert.ok(metrics.sinkErrors.get({ sink: 'h' }) >= 2, 'timed-out attempts are counted and retried');
+    await until(() => metrics.sinkErrors.get({ sink: 'h' }) >= 2, 'timed-out attempts are counted and retried');
     mode = 'ok';
     await sink.flush(10_000);
     assert.equal(received.length, 1);
