@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REQUIREMENTS } from '../src/prove/requirements/index.js';
-import { Kube } from '../src/prove/requirements/kube.js';
+import { Kube } from '../src/kube/kube.js';
 import { runProve, type ProveReport } from '../src/prove/run.js';
 import { ensureKubectlAndHelm } from '../src/setup/kubectl-layer.js';
 import { stackDown, stackUp } from '../src/stack/up.js';

@@ -1,8 +1,13 @@
-// The rows' thin I/O edge: kubectl and helm against the selected cluster, each command recorded in the
-// row's evidence as a user could retype it (without the kubeconfig/context arguments).
+// kubectl and helm against one selected cluster and namespace: the thin I/O edge of prove's rows, the stack's
+// backup/restore commands and the netpol probes. Each command can be recorded (a prove row's evidence) as a
+// user could retype it, without the kubeconfig/context arguments.
 import { spawn } from 'node:child_process';
-import { run, type RunResult } from '../../util/exec.js';
-import type { Evidence } from './types.js';
+import { run, type RunResult } from '../util/exec.js';
+
+/** Where commands are written down as they run (a prove row's Evidence is one). */
+export interface CommandLog {
+  add(line: string): void;
+}
 
 export interface KubeOptions {
   kubectl: string;
@@ -19,7 +24,7 @@ export interface CmdOptions {
   allowFailure?: boolean;
   timeoutMs?: number;
   /** Record the command in this evidence. */
-  ev?: Evidence;
+  ev?: CommandLog;
   /** Do not prefix "-n <namespace>" (cluster-scoped or other-namespace commands). */
   clusterScope?: boolean;
 }
@@ -66,7 +71,7 @@ export class Kube {
    * A long-running `kubectl exec -i` (e.g. a load generator) whose stdin stays open until `finish()`,
    * which closes it and resolves with everything the command printed.
    */
-  execStream(pod: string, container: string | undefined, cmd: readonly string[], ev?: Evidence, namespace = this.opts.namespace): { finish(): Promise<RunResult> } {
+  execStream(pod: string, container: string | undefined, cmd: readonly string[], ev?: CommandLog, namespace = this.opts.namespace): { finish(): Promise<RunResult> } {
     const args = ['-n', namespace, 'exec', '-i', pod, ...(container ? ['-c', container] : []), '--', ...cmd];
     ev?.add(`$ kubectl ${args.map(evidenceArg).join(' ')}`);
     const child = spawn(this.opts.kubectl, [...this.opts.kubeArgs, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -2,7 +2,7 @@
 // the cluster (observed), cell by cell. Rows are sources, columns are destination:port[/protocol]. Pure
 // data in and out: the cluster probe fills an ObservedMatrix, `kstack prove` prints the table or the JSON.
 import { UserError } from '../util/errors.js';
-import { endpointName, evaluate, type Endpoint, type NetworkModel, type Protocol } from './netpol.js';
+import { endpointName, evaluate, type Endpoint, type NetworkModel, type Protocol } from './evaluator.js';
 
 export interface Target {
   to: Endpoint;

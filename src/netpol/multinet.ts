@@ -5,7 +5,7 @@
 // (from the k8s.v1.cni.cncf.io/network-status annotation), not by their pod IPs. Pure.
 import type { V1NetworkPolicy, V1NetworkPolicySpec, V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
 import { UserError } from '../util/errors.js';
-import { buildModel, type NamespaceInfo, type NetworkModel, type PodInfo } from './netpol.js';
+import { buildModel, type NamespaceInfo, type NetworkModel, type PodInfo } from './evaluator.js';
 import { podInfo } from './objects.js';
 
 export const POLICY_FOR_ANNOTATION = 'k8s.v1.cni.cncf.io/policy-for';

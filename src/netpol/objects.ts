@@ -2,7 +2,7 @@
 // Pure: the caller lists; this only picks the fields NetworkPolicy semantics depend on.
 import type { V1Namespace, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
 import { UserError } from '../util/errors.js';
-import type { ContainerPortInfo, NamespaceInfo, PodInfo, Protocol } from './netpol.js';
+import type { ContainerPortInfo, NamespaceInfo, PodInfo, Protocol } from './evaluator.js';
 
 export function namespaceInfo(ns: V1Namespace): NamespaceInfo {
   const name = ns.metadata?.name;

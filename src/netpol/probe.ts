@@ -1,5 +1,5 @@
 // Real reachability probes: from inside each source pod (kubectl exec), try every target at once and
-// report what happened, as an ObservedMatrix (src/prove/matrix.ts). The script is plain bash, so any
+// report what happened, as an ObservedMatrix (src/netpol/matrix.ts). The script is plain bash, so any
 // image with bash and coreutils' `timeout` can be a source (kstack's nginx and mariadb images can):
 //   TCP: connect with bash's /dev/tcp. Connected → open; refused or no answer in time → closed.
 //   UDP: send one datagram with bash's /dev/udp and wait for the same line back. The target must run a
@@ -16,7 +16,7 @@ import {
   type Comparison, type ComparedCell, type ExpectedMatrix, type ObservedCell, type ObservedMatrix, type Target,
 } from './matrix.js';
 import type { V1NamespaceList, V1NetworkPolicyList, V1PodList } from '@kubernetes/client-node';
-import { endpointName, podEndpoint, type Endpoint, type ModelInput, type PodInfo } from './netpol.js';
+import { endpointName, podEndpoint, type Endpoint, type ModelInput, type PodInfo } from './evaluator.js';
 import { isPolicyGoverned, namespaceInfo, podInfo } from './objects.js';
 
 /** A pod (and container) probes run in; its row in the matrix is "namespace/pod". */

@@ -6,7 +6,7 @@ import { messageOf, UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { removeClients } from './requirements/in-cluster.js';
 import { runOrder } from './requirements/index.js';
-import { Kube } from './requirements/kube.js';
+import { Kube } from '../kube/kube.js';
 import { renderJson, renderMarkdown } from './report.js';
 import { Evidence, type ProveContext, type Requirement, type RowResult } from './requirements/types.js';
 

@@ -4,7 +4,7 @@ import { controlPlaneStatus, DEFAULT_CLUSTER } from '../cluster/status.js';
 import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
 import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
-import { Kube } from './requirements/kube.js';
+import { Kube } from '../kube/kube.js';
 
 export interface ProveTarget {
   kube: Kube;

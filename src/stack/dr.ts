@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { webstackChartDir } from '../chart/helm.js';
 import { parseGtid } from '../dr/binlog.js';
 import { parseTargetTime } from '../dr/pitr.js';
-import { Kube } from '../prove/requirements/kube.js';
+import { Kube } from '../kube/kube.js';
 import { UserError } from '../util/errors.js';
 import type { Progress, Step } from '../util/progress.js';
 

@@ -14,7 +14,7 @@ import { localS3Config, localS3Credentials, localS3CredentialsFile, LOCAL_S3_BUC
 import { networkPlanFor, defaultNodeSettings } from '../../src/cluster/nodes/cluster-nodes.js';
 import { parseManifest, parseVerification, type Manifest } from '../../src/dr/manifest.js';
 import { ObjectStore } from '../../src/dr/s3.js';
-import { Kube } from '../../src/prove/requirements/kube.js';
+import { Kube } from '../../src/kube/kube.js';
 import { resolveTarget } from '../../src/prove/run.js';
 import { dbSql } from '../../src/prove/requirements/stack.js';
 import { jobOutcome, resultLine, runRestoreJob } from '../../src/stack/dr.js';

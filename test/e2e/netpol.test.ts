@@ -1,5 +1,5 @@
 // NetworkPolicy is enforced on the local cluster, proven with real connections: kube-router's firewall
-// on every node, probes from inside pods (src/prove/probe.ts), compared with our evaluator's expected
+// on every node, probes from inside pods (src/netpol/probe.ts), compared with our evaluator's expected
 // matrix. Pods on different nodes and on the same node; ingress and egress; TCP, UDP and DNS; deleting
 // the policy reopens traffic; and a control run with the engine stopped, which must be caught.
 import { after, before, describe, it } from 'node:test';
@@ -10,10 +10,10 @@ import { nodeLogFile } from '../../src/cluster/nodes/node-agents.js';
 import { defaultNodeSettings, networkPlanFor } from '../../src/cluster/nodes/cluster-nodes.js';
 import { nodeLayout } from '../../src/cluster/nodes/node-layout.js';
 import { readState } from '../../src/cluster/state.js';
-import { cellText, expectedMatrix, type Comparison, type Target } from '../../src/prove/matrix.js';
-import { buildModel, podEndpoint } from '../../src/prove/netpol.js';
-import { compareAndRender, listModelInput, resolveTargets, runProbes, type KubectlRunner, type ProbeSource } from '../../src/prove/probe.js';
-import { probePod } from '../../src/prove/probe-pods.js';
+import { cellText, expectedMatrix, type Comparison, type Target } from '../../src/netpol/matrix.js';
+import { buildModel, podEndpoint } from '../../src/netpol/evaluator.js';
+import { compareAndRender, listModelInput, resolveTargets, runProbes, type KubectlRunner, type ProbeSource } from '../../src/netpol/probe.js';
+import { probePod } from '../../src/netpol/probe-pods.js';
 import { UserError } from '../../src/util/errors.js';
 import { executableOf, stopDaemon } from '../../src/util/process.js';
 import { createProgress } from '../../src/util/progress.js';

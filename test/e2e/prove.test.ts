@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REQUIREMENTS } from '../../src/prove/requirements/index.js';
-import { Kube } from '../../src/prove/requirements/kube.js';
+import { Kube } from '../../src/kube/kube.js';
 import { runProve, selectRows, writeReport, type ProveReport, type RowOutcome } from '../../src/prove/run.js';
 import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
 import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';

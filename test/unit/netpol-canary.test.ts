@@ -5,7 +5,7 @@ import {
   CANARY_NAMESPACE, CANARY_PORT, canaryDenyPolicy, canaryFailureMessage, canaryObjects, nodesNotShowing, planCanary,
 } from '../../src/cluster/addons/netpol-canary.js';
 import { KUBE_ROUTER_USER, kubeRouterArgs, kubeRouterRBAC } from '../../src/cluster/addons/netpol-engine.js';
-import { buildModel, evaluate, podEndpoint } from '../../src/prove/netpol.js';
+import { buildModel, evaluate, podEndpoint } from '../../src/netpol/evaluator.js';
 
 interface Obj { kind: string; spec?: { template?: { metadata: { labels: Record<string, string> }; spec: { tolerations: unknown[] } } } }
 

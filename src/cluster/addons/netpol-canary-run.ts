@@ -5,9 +5,9 @@ import type { V1PodList } from '@kubernetes/client-node';
 import { run } from '../../util/exec.js';
 import { UserError } from '../../util/errors.js';
 import type { Step } from '../../util/progress.js';
-import type { ObservedCell } from '../../prove/matrix.js';
-import { ipEndpoint } from '../../prove/netpol.js';
-import { runProbes, type KubectlRunner } from '../../prove/probe.js';
+import type { ObservedCell } from '../../netpol/matrix.js';
+import { ipEndpoint } from '../../netpol/evaluator.js';
+import { runProbes, type KubectlRunner } from '../../netpol/probe.js';
 import {
   CANARY_CLIENT_SELECTOR, CANARY_NAMESPACE, CANARY_POLICY, CANARY_PORT, CANARY_SERVER_SELECTOR,
   canaryDenyPolicy, canaryFailureMessage, canaryObjects, nodesNotShowing, planCanary,

@@ -6,7 +6,7 @@
 // each round; runCanary (in netpol-canary-run.ts) is the thin I/O edge.
 import type { V1NetworkPolicy } from '@kubernetes/client-node';
 import { imageRecipes } from '../../images/recipes.js';
-import type { ObservedCell } from '../../prove/matrix.js';
+import type { ObservedCell } from '../../netpol/matrix.js';
 
 export const CANARY_NAMESPACE = 'kstack-system';
 export const CANARY_POLICY = 'kstack-netpol-canary-deny';

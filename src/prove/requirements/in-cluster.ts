@@ -5,7 +5,7 @@
 // image: the release's own pods are fenced by its NetworkPolicies (podwatch may only reach the API).
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { RunResult } from '../../util/exec.js';
-import { componentSelector, type Kube, type List } from './kube.js';
+import { componentSelector, type Kube, type List } from '../../kube/kube.js';
 import type { Evidence } from './types.js';
 
 export interface ClientPod { namespace: string; pod: string; container: string }

@@ -1,6 +1,6 @@
 // R1: the cluster's nodes are Ready, with their versions.
 import type { V1Node } from '@kubernetes/client-node';
-import type { List } from './kube.js';
+import type { List } from '../../kube/kube.js';
 import { verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 export interface NodeFacts { name: string; ready: boolean; readyMessage: string; kubelet: string; roles: string[]; taints: string[] }

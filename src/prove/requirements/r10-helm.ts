@@ -1,7 +1,7 @@
 // R10: the release is deployed by Helm and every object of its manifest exists, owned by it (Helm's
 // managed-by label and release annotations on the live object).
 import { parseManifests, type K8sObject } from '../../chart/manifests.js';
-import type { List } from './kube.js';
+import type { List } from '../../kube/kube.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 const key = (o: { kind: string; metadata: { name: string; namespace?: string } }): string => `${o.kind}/${o.metadata.name}`;

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1PersistentVolumeClaim, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
-import { componentSelector, type List } from './kube.js';
+import { componentSelector, type List } from '../../kube/kube.js';
 import { dbSql, isPodReady, podName, podsOf, wsrepStatus } from './stack.js';
 import { fail, pass, skipped, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 

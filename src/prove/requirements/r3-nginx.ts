@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { webstackChartDir } from '../../chart/helm.js';
-import { componentSelector, type List } from './kube.js';
+import { componentSelector, type List } from '../../kube/kube.js';
 import { clientPod, failedRequests, serviceUrl, startLoad, type LoadSummary } from './in-cluster.js';
 import { httpInPod, isPodReady, podName, podsOf, type HttpAnswer } from './stack.js';
 import { fail, pass, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';

@@ -1,13 +1,13 @@
 // R5: only web pods reach the database. The policies in force (NetworkPolicies of the namespace, read
 // from the cluster) give the expected matrix through kstack's evaluator; real connections from inside
-// every pod of the release (src/prove/probe.ts) give the observed one; they must be equal, and the expected one must say
+// every pod of the release (src/netpol/probe.ts) give the observed one; they must be equal, and the expected one must say
 // web→db:3306 open and every other source→db closed. Skipped when no enforcing policy engine is found.
 import type { V1ClusterRole, V1Namespace, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
-import { compareMatrices, expectedMatrix, formatTable, targetName, type Comparison, type ExpectedMatrix, type Target } from '../matrix.js';
-import { resolveTargets, runProbes, type KubectlRunner } from '../probe.js';
-import { buildModel, endpointName, podEndpoint } from '../netpol.js';
-import { isPolicyGoverned, namespaceInfo, podInfo } from '../objects.js';
-import type { Kube, List } from './kube.js';
+import { compareMatrices, expectedMatrix, formatTable, targetName, type Comparison, type ExpectedMatrix, type Target } from '../../netpol/matrix.js';
+import { resolveTargets, runProbes, type KubectlRunner } from '../../netpol/probe.js';
+import { buildModel, endpointName, podEndpoint } from '../../netpol/evaluator.js';
+import { isPolicyGoverned, namespaceInfo, podInfo } from '../../netpol/objects.js';
+import type { Kube, List } from '../../kube/kube.js';
 import { podName } from './stack.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
@@ -79,7 +79,7 @@ export const r5Reachability: Requirement = {
     const kubectl: KubectlRunner = (args) => ctx.kube.kubectl(args, { clusterScope: true, allowFailure: true, timeoutMs: 60_000 });
     ctx.note(`probing ${release.length} sources × ${targets.length} targets`);
     const observed = await runProbes(kubectl, release.map((p) => ({ namespace: ctx.namespace, pod: podName(p) })), resolveTargets(targets, podInfos), { timeoutSeconds: 3, concurrency: 2 });
-    ev.add(`$ kubectl -n ${ctx.namespace} exec <each pod of the release> -- bash -c '<connect to every target at once, 3 s timeout>'   (src/prove/probe.ts)`);
+    ev.add(`$ kubectl -n ${ctx.namespace} exec <each pod of the release> -- bash -c '<connect to every target at once, 3 s timeout>'   (src/netpol/probe.ts)`);
     const comparison: Comparison = compareMatrices(expected, observed);
     for (const line of formatTable(comparison).split('\n')) ev.add(`  ${line}`);
     ev.measure('cells', comparison.summary.cells);

@@ -13,7 +13,7 @@ import type { V1CronJob } from '@kubernetes/client-node';
 import { cronJobFor, runDrTask, runRestoreJob } from '../../stack/dr.js';
 import { messageOf } from '../../util/errors.js';
 import type { Progress } from '../../util/progress.js';
-import { Kube, type List } from './kube.js';
+import { Kube, type List } from '../../kube/kube.js';
 import { dbSql, isPodReady, podName, podsOf } from './stack.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 

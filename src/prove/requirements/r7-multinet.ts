@@ -4,8 +4,8 @@
 // established TCP connection on the Galera port in each member (its kernel's /proc/net/tcp{,6}) runs
 // between its net1 address and another member's net1 address. Skipped when the cluster has no Multus.
 import type { V1Pod } from '@kubernetes/client-node';
-import { cidrContains, parseCidr, parseIp, type Cidr } from '../cidr.js';
-import { establishedOnPort, parseProcNetTcp, type TcpConnection } from '../proc-net.js';
+import { cidrContains, parseCidr, parseIp, type Cidr } from '../../netpol/cidr.js';
+import { establishedOnPort, parseProcNetTcp, type TcpConnection } from '../../netpol/proc-net.js';
 import { DB_CONTAINER, dbSql, isPodReady, podName, podsOf, wsrepStatus } from './stack.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 

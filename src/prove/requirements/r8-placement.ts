@@ -2,7 +2,7 @@
 // affinity, tolerations of the node's taints), none is left unscheduled, and tainted (dedicated) nodes
 // carry only pods that tolerate their taint.
 import type { V1Node, V1NodeSelectorRequirement, V1NodeSelectorTerm, V1Pod, V1Taint, V1Toleration } from '@kubernetes/client-node';
-import type { List } from './kube.js';
+import type { List } from '../../kube/kube.js';
 import { podName } from './stack.js';
 import { skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kube } from './kube.js';
-import { componentSelector } from './kube.js';
+import type { Kube } from '../../kube/kube.js';
+import { componentSelector } from '../../kube/kube.js';
 import { isPodReady, podName, podsOf } from './stack.js';
 import { waitForSettledWeb } from './settle.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';

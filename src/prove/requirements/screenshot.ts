@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { portForward } from '../../stack/port-forward.js';
-import type { Kube } from './kube.js';
+import type { Kube } from '../../kube/kube.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 

@@ -4,7 +4,7 @@
 // rollout's events for its drill's.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { componentSelector, type List } from './kube.js';
+import { componentSelector, type List } from '../../kube/kube.js';
 import { isPodReady, podsOf } from './stack.js';
 import type { Evidence, ProveContext } from './types.js';
 

@@ -1,7 +1,7 @@
 // What several rows need to know about the webstack release: its pods by component, SQL on a db member,
 // HTTP from inside a pod. Each call records its command in the row's evidence.
 import type { V1Pod } from '@kubernetes/client-node';
-import { componentSelector, type Kube, type List } from './kube.js';
+import { componentSelector, type Kube, type List } from '../../kube/kube.js';
 import type { Evidence } from './types.js';
 
 export async function podsOf(kube: Kube, release: string, component: string, ev?: Evidence): Promise<V1Pod[]> {

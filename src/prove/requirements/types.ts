@@ -1,7 +1,7 @@
 // The shape every requirement row of `kstack prove` shares: what it checks, and a check that returns
 // pass / fail / skipped with the reason, the evidence (commands run and what they showed), numbers
 // measured and files written. Rows live one per module next to this file; run.ts runs them in order.
-import type { Kube } from './kube.js';
+import type { Kube } from '../../kube/kube.js';
 
 export type RowStatus = 'pass' | 'fail' | 'skipped';
 

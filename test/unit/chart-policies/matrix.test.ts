@@ -1,4 +1,4 @@
-// The chart's rendered NetworkPolicies, fed to our NetworkPolicy evaluator (src/prove/netpol.ts) with pods
+// The chart's rendered NetworkPolicies, fed to our NetworkPolicy evaluator (src/netpol/evaluator.ts) with pods
 // labelled and ported exactly as the chart's own workloads render them: the reachability matrix must be the
 // designed one — web→db:3306 only, Galera ports only among db members, backup Jobs→db:3306 and object
 // storage, DNS only to kube-dns, metrics only from the monitoring namespace, podwatch→API, nothing else.
@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import type { V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { helmTemplate, webstackChartDir } from '../../../src/chart/helm.js';
 import { parseManifests, type K8sObject } from '../../../src/chart/manifests.js';
-import { buildModel, ipEndpoint, podEndpoint, type Endpoint, type PodInfo, type Protocol } from '../../../src/prove/netpol.js';
-import { podInfo, networkPoliciesOf } from '../../../src/prove/objects.js';
-import { expectedMatrix, formatTable, targetName, type Target } from '../../../src/prove/matrix.js';
+import { buildModel, ipEndpoint, podEndpoint, type Endpoint, type PodInfo, type Protocol } from '../../../src/netpol/evaluator.js';
+import { podInfo, networkPoliciesOf } from '../../../src/netpol/objects.js';
+import { expectedMatrix, formatTable, targetName, type Target } from '../../../src/netpol/matrix.js';
 
 const NS = 'shop';
 

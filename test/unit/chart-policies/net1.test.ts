@@ -1,5 +1,5 @@
 // The chart's rendered MultiNetworkPolicies on the secondary network (net1), evaluated with
-// src/prove/multinet.ts (the NetworkPolicy evaluator over the pods' net1 addresses): only db members talk
+// src/netpol/multinet.ts (the NetworkPolicy evaluator over the pods' net1 addresses): only db members talk
 // to each other on the Galera and SQL ports, the backup Jobs reach SQL only, and another pod attached to
 // the same network reaches nothing.
 import { describe, it } from 'node:test';
@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import type { V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { helmTemplate } from '../../../src/chart/helm.js';
 import { parseManifests, type K8sObject } from '../../../src/chart/manifests.js';
-import { multiNetworkModel, type MultiNetworkPolicy } from '../../../src/prove/multinet.js';
-import { expectedMatrix, formatTable, type Target } from '../../../src/prove/matrix.js';
-import { podEndpoint, type Protocol } from '../../../src/prove/netpol.js';
+import { multiNetworkModel, type MultiNetworkPolicy } from '../../../src/netpol/multinet.js';
+import { expectedMatrix, formatTable, type Target } from '../../../src/netpol/matrix.js';
+import { podEndpoint, type Protocol } from '../../../src/netpol/evaluator.js';
 
 const NS = 'shop';
 const NET = `${NS}/web-webstack-dbnet`;

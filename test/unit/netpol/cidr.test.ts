@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cidrContains, cidrWithin, parseCidr, parseIp, type Cidr } from '../../../src/prove/cidr.js';
+import { cidrContains, cidrWithin, parseCidr, parseIp, type Cidr } from '../../../src/netpol/cidr.js';
 
 function cidr(text: string): Cidr {
   const c = parseCidr(text);

@@ -7,8 +7,8 @@ import type { V1LabelSelector, V1NetworkPolicy, V1NetworkPolicyEgressRule, V1Net
 import { parse } from 'yaml';
 import {
   buildModel, evaluate, ipEndpoint, podEndpoint, type Endpoint, type NamespaceInfo, type NetworkModel, type PodInfo, type Protocol,
-} from '../../../src/prove/netpol.js';
-import { compareMatrices, emptyObserved, expectedMatrix, formatTable, recordObservation } from '../../../src/prove/matrix.js';
+} from '../../../src/netpol/evaluator.js';
+import { compareMatrices, emptyObserved, expectedMatrix, formatTable, recordObservation } from '../../../src/netpol/matrix.js';
 
 const NS = ['x', 'y', 'z'] as const;
 const NAMES = ['a', 'b', 'c'] as const;

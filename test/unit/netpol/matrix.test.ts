@@ -2,11 +2,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1NetworkPolicy, V1NetworkPolicySpec } from '@kubernetes/client-node';
-import { buildModel, ipEndpoint, podEndpoint, type PodInfo } from '../../../src/prove/netpol.js';
+import { buildModel, ipEndpoint, podEndpoint, type PodInfo } from '../../../src/netpol/evaluator.js';
 import {
   cellText, compareMatrices, emptyObserved, expectedMatrix, formatTable, recordObservation, targetName, toReport,
   type ExpectedMatrix, type ObservedMatrix, type Target,
-} from '../../../src/prove/matrix.js';
+} from '../../../src/netpol/matrix.js';
 
 const np = (ns: string, name: string, spec: V1NetworkPolicySpec): V1NetworkPolicy =>
   ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: ns, name }, spec });

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
-import { attachedPods, multiNetworkModel, networkAddresses, policyNetworks, type MultiNetworkPolicy } from '../../../src/prove/multinet.js';
-import { evaluate, podEndpoint } from '../../../src/prove/netpol.js';
-import { expectedMatrix } from '../../../src/prove/matrix.js';
+import { attachedPods, multiNetworkModel, networkAddresses, policyNetworks, type MultiNetworkPolicy } from '../../../src/netpol/multinet.js';
+import { evaluate, podEndpoint } from '../../../src/netpol/evaluator.js';
+import { expectedMatrix } from '../../../src/netpol/matrix.js';
 
 const NET = 'shop/storage';
 

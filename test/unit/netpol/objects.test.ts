@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
-import { isPolicyGoverned, namespaceInfo, networkPoliciesOf, podInfo } from '../../../src/prove/objects.js';
-import { buildModel, evaluate, podEndpoint } from '../../../src/prove/netpol.js';
+import { isPolicyGoverned, namespaceInfo, networkPoliciesOf, podInfo } from '../../../src/netpol/objects.js';
+import { buildModel, evaluate, podEndpoint } from '../../../src/netpol/evaluator.js';
 
 const pod = (over: Partial<V1Pod> = {}): V1Pod => ({
   metadata: { namespace: 'shop', name: 'db-0', labels: { app: 'db' } },

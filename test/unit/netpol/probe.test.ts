@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectedMatrix } from '../../../src/prove/matrix.js';
-import { buildModel, podEndpoint } from '../../../src/prove/netpol.js';
+import { expectedMatrix } from '../../../src/netpol/matrix.js';
+import { buildModel, podEndpoint } from '../../../src/netpol/evaluator.js';
 import {
   compareAndRender, execArgs, mapLimited, parseProbeOutput, probeScript, resolveTargets, runProbes, udpEchoServerCommand,
   type KubectlRunner, type ResolvedTarget,
-} from '../../../src/prove/probe.js';
+} from '../../../src/netpol/probe.js';
 
 const db = podEndpoint('shop', 'db');
 const tcp = (ip: string, port: number): ResolvedTarget => ({ to: db, ip, port });

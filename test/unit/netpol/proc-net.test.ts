@@ -2,7 +2,7 @@
 // literal text in the kernel's format (lines as read from a member on the local cluster).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeAddress, establishedOnPort, parseProcNetTcp } from '../../../src/prove/proc-net.js';
+import { decodeAddress, establishedOnPort, parseProcNetTcp } from '../../../src/netpol/proc-net.js';
 
 const TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 00000000:0CEA 00000000:0000 0A 00000000:00000000 00:00000000 00000000   999        0 7963 1 0 100 0 0 10 0

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { REQUIREMENTS, runOrder } from '../../../src/prove/requirements/index.js';
-import { Kube } from '../../../src/prove/requirements/kube.js';
+import { Kube } from '../../../src/kube/kube.js';
 import { pass, fail, skipped, verdictOf, type Requirement, type Verdict } from '../../../src/prove/requirements/types.js';
 import { renderJson, renderMarkdown, renderTable, wrap } from '../../../src/prove/report.js';
 import { defaultReportDir, runProve, selectRows, type ProveReport } from '../../../src/prove/run.js';
