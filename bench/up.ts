@@ -53,7 +53,7 @@ async function main(): Promise<number> {
     process.stdout.write(`rows cold: ${rowsLine(cold.report)}\nrows warm: ${rowsLine(warm.report)}\n`);
     for (const r of warm.report.rows) process.stdout.write(`  ${r.id.padEnd(3)} ${formatDuration(r.durationMs).padStart(7)}  ${r.title}\n`);
     const green = cold.report.ok && warm.report.ok;
-    if (!green) process.stdout.write('NOT GREEN: a row failed; the times above are not "to green"\n');
+    if (!green) process.stdout.write(`NOT GREEN: cold ${cold.report.verdict}, warm ${warm.report.verdict} (a failed or skipped row is not green); the times above are not "to green"\n`);
     const runFigures = (key: string, r: Run): Figure[] => [
       { key: `${key}.totalSeconds`, label: `${key}: kstack up + kstack prove`, value: r.totalMs / 1000, unit: 's', digits: 0 },
       { key: `${key}.upSeconds`, label: `${key}: kstack up`, value: r.upMs / 1000, unit: 's', digits: 0 },

@@ -17,7 +17,7 @@ import { defaultNodeSettings } from '../cluster/nodes/cluster-nodes.js';
 import { parseTaint } from '../cluster/nodes/plan.js';
 import type { NodeSettings } from '../cluster/state.js';
 import { REQUIREMENTS } from '../prove/requirements/index.js';
-import { defaultReportDir, prepareReportDir, resolveTarget, runProve, selectRows, writeReport } from '../prove/run.js';
+import { defaultReportDir, exitStatusOf, prepareReportDir, resolveTarget, runProve, selectRows, writeReport } from '../prove/run.js';
 import { renderTable } from '../prove/report.js';
 import { checkRestoreRequest, runDrTask, runRestoreJob, type DrTask } from '../stack/dr.js';
 
@@ -198,13 +198,18 @@ async function upCommand(args: string[]): Promise<number> {
   }
 }
 
-const PROVE_HELP = `kstack prove [--context NAME | --name CLUSTER] [-n NS] [--release NAME] [--only R1,R5] [--report DIR]
+const PROVE_HELP = `kstack prove [--context NAME | --name CLUSTER] [-n NS] [--release NAME] [--only R1,R5] [--allow-skip R6] [--report DIR]
 
 Checks each requirement on the installed release, against the real cluster, and shows for each row
-what was checked, how, the evidence, and pass / fail / skipped-with-reason. Rows the cluster cannot
-do (no Multus, no enforcing policy engine, backups not enabled) are skipped with the reason, never
-passed. R2, R3 and R9 change the release while they run (a db pod deleted, a config rolled out under
-load, web scaled) and restore it. Exit status 1 when a row fails.
+what was checked, how, the evidence, and pass / fail / skipped-with-reason. The release's values say
+what it asks for (replicas, components, placement, backup objectives); a row skips only for a
+component the values turn off (e.g. backup.enabled=false), and a skip is never a pass: the run is
+INCOMPLETE unless you accept that row's skip with --allow-skip. What the cluster lacks (no enforcing
+policy engine, no Multus) fails its row. R2, R3, R6 and R9 change the release while they run (a db pod
+deleted, a config rolled out under load, a backup restored into a throw-away namespace, web scaled)
+and restore it. Every row waits (at most 5 min) for the release to settle first.
+
+Exit status: 0 every row passed (or skipped where allowed), 1 a row failed, 2 a row skipped unasked.
 
 Rows: ${REQUIREMENTS.map((r) => `${r.id} ${r.title}`).join('; ')}.
 
@@ -213,15 +218,17 @@ Rows: ${REQUIREMENTS.map((r) => `${r.id} ${r.title}`).join('; ')}.
   -n, --namespace  namespace of the release (default: webstack)
   --release NAME   Helm release (default: web)
   --only IDS       only these rows, comma-separated (e.g. R5,R6)
+  --allow-skip IDS accept these rows' skips (comma-separated); the skip and its reason are still shown
   --report DIR     where report.md, report.json and screenshot.png go (default: out/prove-<UTC time>/)
 `;
 
 async function proveCommand(args: string[]): Promise<number> {
   const { values } = parseFlags('prove', args, {
     context: { type: 'string' }, name: { type: 'string' }, namespace: { type: 'string', short: 'n' }, release: { type: 'string' },
-    only: { type: 'string' }, report: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    only: { type: 'string' }, 'allow-skip': { type: 'string' }, report: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { process.stdout.write(PROVE_HELP); return 0; }
+  const allowSkip = values['allow-skip'] === undefined ? [] : selectRows(REQUIREMENTS, values['allow-skip'], '--allow-skip').map((r) => r.id);
   if (values.context !== undefined && values.name !== undefined) throw new UserError('--name picks a local cluster and --context another cluster; give one of them');
   const rows = selectRows(REQUIREMENTS, values.only);
   const namespace = values.namespace ?? 'webstack';
@@ -234,12 +241,12 @@ async function proveCommand(args: string[]): Promise<number> {
     ...(values.context !== undefined ? { context: values.context } : {}),
     ...(values.name !== undefined ? { clusterName: values.name } : {}),
   });
-  const report = await runProve({ rows, kube: target.kube, namespace, release, cluster: target.cluster, reportDir, progress });
+  const report = await runProve({ rows, kube: target.kube, namespace, release, cluster: target.cluster, reportDir, progress, allowSkip });
   const files = writeReport(reportDir, report);
   const color = process.stdout.isTTY && !process.env.NO_COLOR;
   process.stdout.write(`\n${renderTable(report, { color, ...(process.stdout.columns ? { columns: process.stdout.columns } : {}) })}`);
   process.stdout.write(`Report: ${files.markdown}\n        ${files.json}\n`);
-  return report.ok ? 0 : 1;
+  return exitStatusOf(report.verdict);
 }
 
 const DR_TARGET_FLAGS = `  --context NAME   kubeconfig context of the cluster (default: the local cluster started by 'kstack up')

@@ -1,11 +1,27 @@
 // How a prove run is shown: a table for the terminal (status coloured on a TTY), report.md for people
 // and report.json for machines. Pure: run.ts produces the ProveReport, the CLI writes the files.
 import { formatDuration } from '../util/progress.js';
-import type { ProveReport, RowOutcome } from './run.js';
+import type { ProveReport, RowOutcome } from './outcome.js';
 import type { RowStatus } from './requirements/types.js';
 
 const COLOR: Record<RowStatus, string> = { pass: '\x1b[32m', fail: '\x1b[31m', skipped: '\x1b[33m' };
 const LABEL: Record<RowStatus, string> = { pass: 'PASS', fail: 'FAIL', skipped: 'SKIP' };
+/** A row's status word: an allowed skip says so, an unasked one does not hide. */
+const labelOf = (r: Pick<RowOutcome, 'status' | 'skipAllowed'>): string => (r.skipAllowed ? 'SKIP (allowed)' : LABEL[r.status]);
+const VERDICT: Record<ProveReport['verdict'], string> = { ok: 'OK', failed: 'FAILED', incomplete: 'INCOMPLETE' };
+
+/** The one-line outcome of the run: counts, then OK / FAILED / INCOMPLETE with what to do next. */
+export function verdictLine(report: ProveReport): string {
+  const s = report.summary;
+  const counts = `${s.pass} passed, ${s.fail} failed, ${s.skipped} skipped`;
+  const skippedIds = report.rows.filter((r) => r.status === 'skipped' && !r.skipAllowed).map((r) => r.id);
+  const allowed = report.rows.filter((r) => r.skipAllowed).map((r) => r.id);
+  const allowedNote = allowed.length ? ` (skip allowed by --allow-skip: ${allowed.join(', ')})` : '';
+  if (report.verdict === 'incomplete') {
+    return `${VERDICT.incomplete}: ${counts}${allowedNote} — ${skippedIds.join(', ')} did not run to a verdict, so the requirements are not proven; enable what the row needs, or accept the skip with --allow-skip ${skippedIds.join(',')}`;
+  }
+  return `${VERDICT[report.verdict]}: ${counts}${allowedNote}`;
+}
 
 const width = (s: string): number => Array.from(s).length;
 const pad = (s: string, w: number): string => s + ' '.repeat(Math.max(0, w - width(s)));
@@ -13,7 +29,7 @@ const pad = (s: string, w: number): string => s + ' '.repeat(Math.max(0, w - wid
 /** One line per row: id, status, title, reason (wrapped to `columns` when given). */
 export function renderTable(report: ProveReport, opts: { color: boolean; columns?: number }): string {
   const header = ['ROW', 'STATUS', 'REQUIREMENT', 'RESULT'];
-  const rows = report.rows.map((r) => [r.id, LABEL[r.status], r.title, r.reason]);
+  const rows = report.rows.map((r) => [r.id, labelOf(r), r.title, r.reason]);
   const widths = [0, 1, 2].map((i) => Math.max(width(header[i] ?? ''), ...rows.map((r) => width(r[i] ?? ''))));
   const indent = widths.reduce((a, b) => a + b + 2, 0);
   const room = opts.columns ? Math.max(20, opts.columns - indent) : Infinity;
@@ -25,12 +41,12 @@ export function renderTable(report: ProveReport, opts: { color: boolean; columns
     const first = `${pad(id, widths[0] ?? 0)}  ${coloured}  ${pad(title, widths[2] ?? 0)}  ${wrapped[0] ?? ''}`.trimEnd();
     return [first, ...wrapped.slice(1).map((w) => `${' '.repeat(indent)}${w}`)].join('\n');
   };
-  const s = report.summary;
   return [
     line(header),
     ...report.rows.map((r, i) => line(rows[i] ?? [], r.status)),
     '',
-    `${s.pass} passed, ${s.fail} failed, ${s.skipped} skipped in ${formatDuration(report.durationMs)} — release '${report.release}' in namespace '${report.namespace}' on ${report.cluster}`,
+    verdictLine(report),
+    `in ${formatDuration(report.durationMs)} — release '${report.release}' in namespace '${report.namespace}' on ${report.cluster}`,
     '',
   ].join('\n');
 }
@@ -50,7 +66,7 @@ export function wrap(text: string, room: number): string[] {
 const mdEscape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function rowSection(r: RowOutcome): string {
-  const parts = [`## ${r.id} ${r.title} — ${LABEL[r.status]}`, '', `**Result:** ${r.reason}`, '', `**What is checked:** ${r.checks}`, ''];
+  const parts = [`## ${r.id} ${r.title} — ${labelOf(r)}`, '', `**Result:** ${r.reason}`, '', `**What is checked:** ${r.checks}`, ''];
   const m = Object.entries(r.measurements);
   if (m.length) {
     parts.push('**Measurements:**', '', '| measurement | value |', '|---|---|', ...m.map(([k, v]) => `| ${mdEscape(k)} | ${mdEscape(String(v))} |`), '');
@@ -62,15 +78,16 @@ function rowSection(r: RowOutcome): string {
 }
 
 export function renderMarkdown(report: ProveReport): string {
-  const s = report.summary;
   return [
     `# kstack prove — release \`${report.release}\` in namespace \`${report.namespace}\``,
     '',
-    `Cluster: ${report.cluster} · started ${report.startedAt} · took ${formatDuration(report.durationMs)} · **${s.pass} passed, ${s.fail} failed, ${s.skipped} skipped** — ${report.ok ? 'OK' : 'FAILED'}`,
+    `Cluster: ${report.cluster} · started ${report.startedAt} · took ${formatDuration(report.durationMs)}`,
+    '',
+    `**${verdictLine(report)}**`,
     '',
     '| row | status | requirement | result |',
     '|---|---|---|---|',
-    ...report.rows.map((r) => `| ${r.id} | ${LABEL[r.status]} | ${mdEscape(r.title)} | ${mdEscape(r.reason)} |`),
+    ...report.rows.map((r) => `| ${r.id} | ${labelOf(r)} | ${mdEscape(r.title)} | ${mdEscape(r.reason)} |`),
     '',
     ...report.rows.map(rowSection),
   ].join('\n');

@@ -52,14 +52,14 @@ export function cronJobFor(list: readonly k8s.V1CronJob[], task: 'backup' | 'ver
 }
 
 /** A Job from a CronJob's template (what `kubectl create job --from=cronjob/…` does), running `task` instead. */
-export function jobFromCronJob(cj: k8s.V1CronJob, name: string, task: DrTask): k8s.V1Job {
+export function jobFromCronJob(cj: k8s.V1CronJob, name: string, task: DrTask, taskArgs: readonly string[] = []): k8s.V1Job {
   const spec = structuredClone(cj.spec?.jobTemplate.spec);
   if (!spec) throw new UserError(`CronJob ${cj.metadata?.name ?? ''} has no job template`);
   const c = spec.template.spec?.containers[0];
   if (!c?.command) throw new UserError(`CronJob ${cj.metadata?.name ?? ''} has no command to adapt; is it the webstack chart's backup CronJob?`);
   const i = c.command.findIndex((a) => a === 'backup' || a === 'verify');
   if (i < 0) throw new UserError(`CronJob ${cj.metadata?.name ?? ''}: its command has no backup/verify task`);
-  c.command = [...c.command.slice(0, i), task];
+  c.command = [...c.command.slice(0, i), task, ...taskArgs];
   c.name = task;
   spec.backoffLimit = 0;
   return {
@@ -181,11 +181,14 @@ async function waitForJob(kube: Kube, name: string, timeoutMs: number, step: Ste
 
 export interface DrTaskResult { job: string; result: unknown; logs: string }
 
-/** Runs backup, verify or list as a Job from the release's CronJob and waits for it. */
-export async function runDrTask(kube: Kube, release: string, task: DrTask, progress: Progress, timeoutMs = 3_600_000): Promise<DrTaskResult> {
+/**
+ * Runs backup, verify or list as a Job from the release's CronJob and waits for it. `taskArgs` follow the
+ * task (e.g. verify's --backup=ID).
+ */
+export async function runDrTask(kube: Kube, release: string, task: DrTask, progress: Progress, timeoutMs = 3_600_000, taskArgs: readonly string[] = []): Promise<DrTaskResult> {
   const cj = await findCronJob(kube, release, task === 'verify' ? 'verify' : 'backup');
   const name = `${(cj.metadata?.name ?? 'backup').slice(0, 40)}-${task}-${runId(new Date(), Math.random().toString(36).slice(2, 6))}`;
-  const job = jobFromCronJob(cj, name, task);
+  const job = jobFromCronJob(cj, name, task, taskArgs);
   await kube.kubectl(['apply', '-f', '-'], { input: stringify(job) });
   const logs = await progress.step(`${task} (Job ${name})`, (step) => waitForJob(kube, name, timeoutMs, step));
   return { job: name, result: resultLine(logs), logs };

@@ -5,7 +5,14 @@
  */
 export interface Step {
   detail(text: string): void;
+  /**
+   * The work finished but did not succeed (a proof row that failed or was skipped): the closing line says
+   * so instead of ✓. Without it, a step that returns is a success.
+   */
+  outcome?(result: StepOutcome): void;
 }
+
+export type StepOutcome = 'failed' | 'skipped';
 
 export interface Progress {
   step<T>(title: string, work: (step: Step) => Promise<T>): Promise<T>;
@@ -44,7 +51,9 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
       let lastLogged = -Infinity;
       if (!isTTY) write(`▸ ${title}\n`);
       else write(`▸ ${title}…`);
+      let outcome: StepOutcome | undefined;
       const step: Step = {
+        outcome(result) { outcome = result; },
         detail(text) {
           if (isTTY) {
             write(`\r\x1b[2K▸ ${title}… ${text}`);
@@ -57,7 +66,8 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
       try {
         const result = await work(step);
         const took = formatDuration(now() - started);
-        write(isTTY ? `\r\x1b[2K✓ ${title} (${took})\n` : `✓ ${title} (${took})\n`);
+        const closing = outcome === 'failed' ? `✗ ${title} — FAILED (${took})` : outcome === 'skipped' ? `⊘ ${title} — SKIPPED (${took})` : `✓ ${title} (${took})`;
+        write(isTTY ? `\r\x1b[2K${closing}\n` : `${closing}\n`);
         return result;
       } catch (err) {
         write(isTTY ? `\r\x1b[2K✗ ${title}\n` : `✗ ${title}\n`);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REQUIREMENTS } from '../../src/prove/requirements/index.js';
 import { Kube } from '../../src/kube/kube.js';
-import { runProve, selectRows, writeReport, type ProveReport, type RowOutcome } from '../../src/prove/run.js';
+import { exitStatusOf, runProve, selectRows, writeReport, type ProveReport, type RowOutcome } from '../../src/prove/run.js';
 import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
 import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
 import { createProgress } from '../../src/util/progress.js';
@@ -61,6 +61,9 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     const summary = first.rows.map((r) => `${r.id} ${r.status}: ${r.reason}`).join('\n');
     for (const r of first.rows) assert.equal(r.status, 'pass', `${r.id} passes\n${summary}\n${r.evidence.join('\n')}`);
     assert.deepEqual(first.rows.map((r) => r.id), REQUIREMENTS.map((r) => r.id), 'every row ran');
+    assert.equal(first.verdict, 'ok', 'nothing failed or skipped');
+    // R6 judged its measurements against the release's objectives (values.yaml backup.objectives).
+    assert.ok(Number(row(first, 'R6').measurements.rto_seconds) <= Number(row(first, 'R6').measurements.rto_objective_seconds));
     // The numbers behind the verdicts are in the report.
     assert.equal(row(first, 'R3').measurements.failedRequests, 0);
     assert.ok(Number(row(first, 'R3').measurements.requests) > 100, 'the rollout ran under load');
@@ -169,6 +172,23 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
       r7 = row(await prove('R7'), 'R7');
     }
     assert.equal(r7.status, 'pass', r7.evidence.join('\n'));
+  });
+
+  it('R9 fails (never skips) when podwatch is enabled but scaled to 0; passes once scaled back', async () => {
+    const dep = `${RELEASE}-webstack-podwatch`;
+    const before = JSON.parse((await kubectl(['get', 'deployment', dep, '-o', 'json'])).stdout) as { spec: { replicas: number } };
+    await kubectl(['scale', `deployment/${dep}`, '--replicas=0']);
+    try {
+      const report = await prove('R9');
+      const r9 = row(report, 'R9');
+      assert.equal(r9.status, 'fail', `${r9.reason}\n${r9.evidence.join('\n')}`);
+      assert.match(r9.reason, /no podwatch pod is Ready/);
+      assert.equal(exitStatusOf(report.verdict), 1);
+    } finally {
+      await kubectl(['scale', `deployment/${dep}`, `--replicas=${before.spec.replicas}`]);
+      await kubectl(['rollout', 'status', `deployment/${dep}`, '--timeout=300s']);
+    }
+    assert.equal(row(await prove('R9'), 'R9').status, 'pass');
   });
 
   it('leaves a readable report folder', () => {

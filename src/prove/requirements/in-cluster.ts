@@ -36,24 +36,38 @@ export function clientPodObject(namespace: string, image: string, pullPolicy: st
   };
 }
 
+/** Pure: the first image with kstack's Node.js among the release's podwatch and web (webinfo) Deployments. */
+export function nodeImageOf(podwatch: V1Deployment | undefined, web: V1Deployment | undefined): { image: string; pullPolicy: string } | undefined {
+  const candidates = [
+    podwatch?.spec?.template.spec?.containers[0],
+    web?.spec?.template.spec?.containers.find((c) => c.name === 'webinfo'),
+  ];
+  const c = candidates.find((x) => x?.image);
+  return c?.image ? { image: c.image, pullPolicy: c.imagePullPolicy ?? 'IfNotPresent' } : undefined;
+}
+
 /**
- * The client pod (made once per run): undefined when the release has no podwatch Deployment to take
- * a node image from.
+ * The client pod (made once per run), from the node image of the release's podwatch or webinfo
+ * container; undefined when the release runs neither.
  */
 export async function clientPod(kube: Kube, release: string, ev?: Evidence): Promise<ClientPod | undefined> {
   const namespace = clientNamespace(kube.namespace);
   const client = { namespace, pod: CLIENT_POD, container: 'client' };
   const existing = await kube.kubectl(['-n', namespace, 'get', 'pod', CLIENT_POD, '-o', 'name'], { clusterScope: true, allowFailure: true });
   if (existing.code === 0 && created.has(namespace)) return client;
-  const dep = (await kube.json<List<V1Deployment>>(['get', 'deployments', '-l', componentSelector(release, 'podwatch')], ev ? { ev } : {})).items[0];
-  const container = dep?.spec?.template.spec?.containers[0];
-  if (!container?.image) return undefined;
+  const first = async (component: string): Promise<V1Deployment | undefined> =>
+    (await kube.json<List<V1Deployment>>(['get', 'deployments', '-l', componentSelector(release, component)], ev ? { ev } : {})).items[0];
+  const image = nodeImageOf(await first('podwatch'), await first('web'));
+  if (!image) return undefined;
   await kube.kubectl(['create', 'namespace', namespace], { clusterScope: true, allowFailure: true, ...(ev ? { ev } : {}) });
   created.add(namespace);
-  await kube.kubectl(['apply', '-f', '-'], { clusterScope: true, input: JSON.stringify(clientPodObject(namespace, container.image, container.imagePullPolicy ?? 'IfNotPresent')), ...(ev ? { ev } : {}) });
+  await kube.kubectl(['apply', '-f', '-'], { clusterScope: true, input: JSON.stringify(clientPodObject(namespace, image.image, image.pullPolicy)), ...(ev ? { ev } : {}) });
   await kube.kubectl(['-n', namespace, 'wait', '--for=condition=Ready', `pod/${CLIENT_POD}`, '--timeout=180s'], { clusterScope: true, timeoutMs: 200_000, ...(ev ? { ev } : {}) });
   return client;
 }
+
+/** Why a row cannot fetch from inside the cluster without a client pod. */
+export const NO_CLIENT = 'the release runs neither podwatch nor webinfo, so there is no image with Node.js for the in-cluster client (enable podwatch.enabled or webinfo.enabled)';
 
 /** Removes the client namespaces this run made. */
 export async function removeClients(kube: Kube): Promise<void> {

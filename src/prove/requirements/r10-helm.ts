@@ -2,7 +2,7 @@
 // managed-by label and release annotations on the live object).
 import { parseManifests, type K8sObject } from '../../chart/manifests.js';
 import type { List } from '../../kube/kube.js';
-import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
+import { fail, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 const key = (o: { kind: string; metadata: { name: string; namespace?: string } }): string => `${o.kind}/${o.metadata.name}`;
 
@@ -41,7 +41,7 @@ export const r10Helm: Requirement = {
     if (status.info.status !== 'deployed') return fail(`release '${ctx.release}' is ${status.info.status}, not deployed`);
     const manifestText = (await ctx.kube.helm(['get', 'manifest', ctx.release], { ev })).stdout;
     const manifest = parseManifests(manifestText);
-    if (manifest.length === 0) return skipped('the release has no objects');
+    if (manifest.length === 0) return fail('the release has no objects');
     const live = (await ctx.kube.json<List<K8sObject>>(['get', '-f', '-', '--ignore-not-found'], { ev, input: manifestText })).items;
     for (const m of manifest) ev.add(`  ${key(m).padEnd(50)} ${live.some((l) => key(l) === key(m)) ? 'live' : 'MISSING'}`);
     ev.measure('objects', manifest.length);

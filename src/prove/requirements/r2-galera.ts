@@ -46,25 +46,27 @@ const TABLE = 'kstack_prove.marks';
 export const r2Galera: Requirement = {
   id: 'R2',
   title: 'Galera cluster with persistent data',
-  checks: 'The db StatefulSet\'s members all report wsrep_cluster_size = replicas, Synced, Primary, each with a Bound PVC. Then a row is written on the first member, the last member\'s pod is deleted, the row is read on a surviving member, and once the member is back (Ready, Synced, full size) the row is read on it too. The test database is dropped afterwards.',
+  checks: 'The db StatefulSet\'s members all report wsrep_cluster_size = replicas, Synced, Primary, each with a Bound PVC. Fails below db.replicaCount. Then a row is written on the first member, the last member\'s pod is deleted, the row is read on a member that neither wrote it nor was deleted, and once the member is back (Ready, Synced, full size) the row is read on it too. The test database is dropped afterwards.',
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
+    if (!ctx.intent.db.enabled) return skipped(`the release's values turn the db off (db.enabled is false)`);
+    if (!ctx.intent.db.galera) return skipped(`the release's values run the db without Galera (db.mode standalone): there is no cluster to check`);
     const sts = (await ctx.kube.json<List<V1StatefulSet>>(['get', 'statefulsets', '-l', componentSelector(ctx.release, 'db')], { ev })).items[0];
-    if (!sts) return skipped(`release '${ctx.release}' has no db StatefulSet (db.enabled is false)`);
-    const replicas = sts.spec?.replicas ?? 1;
+    if (!sts) return fail(`db.enabled is true but release '${ctx.release}' has no db StatefulSet`);
+    const replicas = ctx.intent.db.replicas;
     ev.measure('replicas', replicas);
+    if ((sts.spec?.replicas ?? 1) < replicas) return fail(`the db StatefulSet runs ${sts.spec?.replicas ?? 1} members, the release's values ask for db.replicaCount=${replicas}`);
     const pods = await podsOf(ctx.kube, ctx.release, 'db', ev);
     const members: MemberFacts[] = [];
     for (const p of pods) members.push(await memberFacts(ctx, ev, p));
-    if (members.every((m) => m.ready && m.wsrep.wsrep_local_state_comment === undefined)) {
-      return skipped('the db runs without Galera (db.mode standalone): there is no cluster to check');
-    }
     const before = judgeGalera(members, replicas);
     if (before.length) return fail(before.length === 1 ? before[0] ?? '' : `${before[0] ?? ''} (and ${before.length - 1} more)`);
-    if (replicas < 2) return skipped('a Galera cluster of one member cannot lose a member and keep its data online');
+    if (replicas < 2) return fail('a Galera cluster of one member cannot lose a member and keep its data online (db.replicaCount=1)');
 
     const writer = members[0]?.pod ?? '';
     const victim = members[members.length - 1]?.pod ?? '';
+    // The read while the victim is gone is on a member that neither wrote the row nor was deleted, when there is one.
+    const survivor = members.length > 2 ? members[1]?.pod ?? writer : writer;
     const token = `prove-${randomBytes(6).toString('hex')}`;
     try {
       await dbSql(ctx.kube, writer, `CREATE DATABASE IF NOT EXISTS kstack_prove; CREATE TABLE IF NOT EXISTS ${TABLE} (token VARCHAR(64) PRIMARY KEY, at DATETIME(3) NOT NULL); INSERT INTO ${TABLE} VALUES ('${token}', NOW(3))`, ev);
@@ -73,9 +75,9 @@ export const r2Galera: Requirement = {
       ctx.note(`deleting member ${victim}`);
       const t0 = Date.now();
       await ctx.kube.kubectl(['delete', 'pod', victim, '--wait=false'], { ev });
-      const read = await dbSql(ctx.kube, writer, `SELECT token FROM ${TABLE} WHERE token = '${token}'`, ev);
-      ev.add(`  on ${writer} while ${victim} is replaced: ${read.length ? 'token present' : 'token MISSING'}`);
-      if (!read.length) return fail(`the row written on ${writer} is gone after deleting ${victim}`);
+      const read = await dbSql(ctx.kube, survivor, `SELECT token FROM ${TABLE} WHERE token = '${token}'`, ev);
+      ev.add(`  on ${survivor} while ${victim} is replaced: ${read.length ? 'token present' : 'token MISSING'}`);
+      if (!read.length) return fail(`the row written on ${writer} is not on ${survivor} after deleting ${victim}`);
       // The member back: a new pod (new uid), Ready (= Synced), seeing the full cluster.
       const deadline = Date.now() + 6 * 60_000;
       let back: MemberFacts | undefined;

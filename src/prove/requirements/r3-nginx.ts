@@ -8,9 +8,9 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { webstackChartDir } from '../../chart/helm.js';
 import { componentSelector, type List } from '../../kube/kube.js';
-import { clientPod, failedRequests, serviceUrl, startLoad, type LoadSummary } from './in-cluster.js';
+import { clientPod, failedRequests, NO_CLIENT, serviceUrl, startLoad, type LoadSummary } from './in-cluster.js';
 import { httpInPod, isPodReady, podName, podsOf, type HttpAnswer } from './stack.js';
-import { fail, pass, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
+import { fail, pass, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 export const LOAD_RATE = 50;
 export const PROVE_PATH = '/kstack-prove';
@@ -44,7 +44,7 @@ async function waitRollout(ctx: ProveContext, ev: Evidence, deployment: string):
 export const r3Nginx: Requirement = {
   id: 'R3',
   title: 'nginx replicas with custom config',
-  checks: `The web Deployment has all replicas Ready and each answers /healthz with the custom config's 'ok'. Then, under ${LOAD_RATE} requests/s sent to the web Service from inside the cluster, the config is changed (helm upgrade --reuse-values adding a ${PROVE_PATH} location), rolled out, seen on every new pod, and rolled back (helm rollback); every request must get a 2xx answer.`,
+  checks: `The web Deployment runs web.replicaCount replicas (or more), all Ready, and each answers /healthz with the custom config's 'ok'. Then, under ${LOAD_RATE} requests/s sent to the web Service from inside the cluster, the config is changed (helm upgrade --reuse-values adding a ${PROVE_PATH} location), rolled out, seen on every new pod, and rolled back (helm rollback); every request must get a 2xx answer.`,
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     const dep = (await ctx.kube.json<List<V1Deployment>>(['get', 'deployments', '-l', componentSelector(ctx.release, 'web')], { ev })).items[0];
@@ -54,6 +54,8 @@ export const r3Nginx: Requirement = {
     const ready = dep.status?.readyReplicas ?? 0;
     ev.add(`  deployment ${depName}: ${ready}/${desired} Ready`);
     ev.measure('replicas', desired);
+    const wanted = ctx.intent.web.replicas;
+    if (!ctx.intent.web.autoscaled && desired < wanted) return fail(`the web Deployment runs ${desired} replicas, the release's values ask for web.replicaCount=${wanted}`);
     if (ready < desired) return fail(`web has ${ready}/${desired} replicas Ready`);
     const problems: string[] = [];
     const pods = (await podsOf(ctx.kube, ctx.release, 'web', ev)).filter(isPodReady);
@@ -69,11 +71,12 @@ export const r3Nginx: Requirement = {
     const releases = JSON.parse((await ctx.kube.helm(['list', '--filter', `^${ctx.release}$`, '-o', 'json'], { ev })).stdout) as HelmRelease[];
     const rel = releases[0];
     const ours = parseYaml(readFileSync(join(webstackChartDir, 'Chart.yaml'), 'utf8')) as { name: string; version: string };
-    if (!rel) return skipped(`release '${ctx.release}' is not a Helm release, so its config cannot be changed the way users do`);
-    if (rel.chart !== `${ours.name}-${ours.version}`) return skipped(`the release runs chart ${rel.chart}, this kstack has ${ours.name}-${ours.version}: the rollout drill upgrades with kstack's chart, so it is not run`);
+    if (!rel) return fail(`release '${ctx.release}' is not in helm's list, so its config cannot be changed the way users do`);
+    if (rel.chart !== `${ours.name}-${ours.version}`) return fail(`the release runs chart ${rel.chart}, this kstack has ${ours.name}-${ours.version}: the rollout drill upgrades with kstack's chart; run the kstack that matches the release`);
     const svc = await serviceUrl(ctx.kube, ctx.release, 'web', ev);
+    if (!svc) return fail(`release '${ctx.release}' has no web Service`);
     const client = await clientPod(ctx.kube, ctx.release, ev);
-    if (!svc || !client) return skipped('no web Service, or no podwatch Deployment whose node image can run the in-cluster load generator');
+    if (!client) return fail(NO_CLIENT);
     const values = JSON.parse((await ctx.kube.helm(['get', 'values', ctx.release, '-a', '-o', 'json'], { ev })).stdout) as { web?: { config?: { serverSnippet?: string } } };
     const token = `prove-${randomBytes(6).toString('hex')}`;
     const dir = mkdtempSync(join(tmpdir(), 'kstack-prove-values-'));

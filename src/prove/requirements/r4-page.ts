@@ -3,21 +3,36 @@
 // settled) until every replica has answered, with live data from the database; plus one screenshot from headless Chromium.
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { clientPod, sampleInCluster, serviceUrl } from './in-cluster.js';
+import { clientPod, NO_CLIENT, sampleInCluster, serviceUrl } from './in-cluster.js';
 import { httpInPod, isPodReady, podName, podsOf, type HttpAnswer } from './stack.js';
 import { screenshotPage } from './screenshot.js';
 import { waitForSettledWeb } from './settle.js';
-import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
+import { fail, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 export const expectedServingHost = (pod: string): string => `Host-${pod.slice(-5)}`;
 
-/** Problems with one replica's own page (fetched inside that pod). */
+/**
+ * The page's fields by their data-field name (the chart's index.html marks each value), as text. Pure:
+ * matching a whole field, not a substring of the page, so 10.0.0.1 is not found in 10.0.0.12.
+ */
+export function pageFields(html: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const m of html.matchAll(/<([a-z0-9]+)\b[^>]*\bdata-field="([a-z-]+)"[^>]*>([^<]*)<\/\1>/g)) {
+    const [, , name = '', value = ''] = m;
+    fields[name] ??= value.trim();
+  }
+  return fields;
+}
+
+/** Problems with one replica's own page (fetched inside that pod): its IP and serving-host, exactly. */
 export function judgeOwnPage(pod: string, podIp: string, answer: HttpAnswer | undefined): string[] {
   if (!answer) return [`${pod}: no HTTP answer from nginx on the pod`];
   if (answer.status !== 200) return [`${pod}: GET / answered ${answer.status}`];
   const problems: string[] = [];
-  if (!answer.body.includes(podIp)) problems.push(`${pod}: its page does not show its pod IP ${podIp}`);
-  if (!answer.body.includes(expectedServingHost(pod))) problems.push(`${pod}: its page does not show ${expectedServingHost(pod)}`);
+  const f = pageFields(answer.body);
+  if (f['pod-ip'] !== podIp) problems.push(`${pod}: its page shows pod IP ${f['pod-ip'] ?? '(no pod-ip field)'}, its pod IP is ${podIp}`);
+  const host = expectedServingHost(pod);
+  if (f['serving-host'] !== host) problems.push(`${pod}: its page does not show ${host} (serving-host field: ${f['serving-host'] ?? '(none)'})`);
   return problems;
 }
 
@@ -43,7 +58,7 @@ export function judgeServiceAnswers(replicas: ReadonlyMap<string, string>, infos
 export const r4Page: Requirement = {
   id: 'R4',
   title: 'Page shows pod IP and serving-host',
-  checks: "Once the web Deployment is settled (rollout done, no pod terminating), inside each Ready web pod, GET / from nginx must show that pod's IP and Host- + the last 5 characters of its name. Through the web Service (from kstack's client pod in the namespace <namespace>-prove, by ClusterIP), /api/info is fetched until every replica has answered: each must report its own name, IP and serving-host, and live data from MariaDB when the db is enabled. Headless Chromium loads the page through a port-forward and the screenshot is kept (screenshot.png).",
+  checks: "Once the web Deployment is settled (rollout done, no pod terminating), inside each Ready web pod, GET / from nginx must show exactly that pod's IP in its pod-ip field and Host- + the last 5 characters of its name as serving-host. Through the web Service (from kstack's client pod in the namespace <namespace>-prove, by ClusterIP), /api/info is fetched until every replica has answered: each must report its own name, IP and serving-host, and live data from MariaDB when the db is enabled. Headless Chromium loads the page through a port-forward and the screenshot is kept (screenshot.png); a page Chromium cannot show fails the row.",
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     // Right after a rollout (or a rollback) the old revision's pods may still answer through the Service.
@@ -69,7 +84,7 @@ export const r4Page: Requirement = {
     const svc = await serviceUrl(ctx.kube, ctx.release, 'web', ev);
     if (!svc) return fail(`release '${ctx.release}' has no web Service`);
     const client = await clientPod(ctx.kube, ctx.release, ev);
-    if (!client) return skipped('podwatch is disabled in this release: no node image for the in-cluster client that fetches through the Service');
+    if (!client) return fail(NO_CLIENT);
     // Fetch through the Service until every replica answered (at most 15 per replica).
     const infos: InfoDoc[] = [];
     const seen = new Set<string>();
@@ -90,8 +105,10 @@ export const r4Page: Requirement = {
     problems.push(...judgeServiceAnswers(replicas, infos, dbExpected));
 
     const shot = await screenshotPage(ctx.kube, svc.name, svc.port, join(ctx.reportDir, 'screenshot.png')).catch((err: unknown) => `screenshot failed: ${String(err)}`);
-    if (typeof shot === 'string') ev.add(`  screenshot: none (${shot})`);
-    else {
+    if (typeof shot === 'string') {
+      ev.add(`  screenshot: none (${shot})`);
+      problems.push(`the page could not be shown in Chromium: ${shot}`);
+    } else {
       ev.artifact('screenshot.png');
       ev.add(`  Chromium shows pod ${shot.podName}, IP ${shot.podIp}, serving-host ${shot.servingHost}; live data: ${shot.liveStatus.split('\n')[0] ?? ''}`);
       if (replicas.get(shot.podName) !== shot.podIp) problems.push(`the page in Chromium shows pod ${shot.podName} with IP ${shot.podIp}, which does not match the replica's IP`);

@@ -1,7 +1,7 @@
 // R5: only web pods reach the database. The policies in force (NetworkPolicies of the namespace, read
 // from the cluster) give the expected matrix through kstack's evaluator; real connections from inside
 // every pod of the release (src/netpol/probe.ts) give the observed one; they must be equal, and the expected one must say
-// web→db:3306 open and every other source→db closed. Skipped when no enforcing policy engine is found.
+// web→db:3306 open and every other source→db closed. Fails when no enforcing policy engine is found.
 import type { V1ClusterRole, V1Namespace, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
 import { compareMatrices, expectedMatrix, formatTable, targetName, type Comparison, type ExpectedMatrix, type Target } from '../../netpol/matrix.js';
 import { resolveTargets, runProbes, type KubectlRunner } from '../../netpol/probe.js';
@@ -53,11 +53,13 @@ async function detectEngine(kube: Kube, ev: Evidence): Promise<string | undefine
 export const r5Reachability: Requirement = {
   id: 'R5',
   title: 'Only web pods reach the DB',
-  checks: "The NetworkPolicies in the release's namespace give, through kstack's NetworkPolicy evaluator, the expected reachability from every pod of the release to every db pod on 3306 and every web pod on 8080; they must say web→db open and every other source→db closed. Each source pod then connects to every target (kstack's probe: bash /dev/tcp from inside the pod, 3 s timeout) and the observed matrix must equal the expected one. Skipped when the cluster runs no known enforcing policy engine.",
+  checks: "The NetworkPolicies in the release's namespace give, through kstack's NetworkPolicy evaluator, the expected reachability from every pod of the release to every db pod on 3306 and every web pod on 8080; they must say web→db open and every other source→db closed. Each source pod then connects to every target (kstack's probe: bash /dev/tcp from inside the pod, 3 s timeout) and the observed matrix must equal the expected one. Fails when the cluster runs no known enforcing policy engine; skipped only when the release's values turn the db or its NetworkPolicies off.",
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
+    if (!ctx.intent.db.enabled) return skipped(`the release's values turn the db off (db.enabled is false): there is no db to protect`);
+    if (!ctx.intent.networkPolicy.enabled) return skipped(`the release's values turn its NetworkPolicies off (networkPolicy.enabled is false)`);
     const engine = await detectEngine(ctx.kube, ev);
-    if (!engine) return skipped(`no NetworkPolicy-enforcing engine found (looked for ${ENFORCING_ENGINES.join(', ')}): policies would be configured but not enforced`);
+    if (!engine) return fail(`no NetworkPolicy-enforcing engine found (looked for ${ENFORCING_ENGINES.join(', ')}): the policies are configured but nothing enforces them`);
     ev.add(`  policy engine: ${engine}`);
     const policies = (await ctx.kube.json<List<V1NetworkPolicy>>(['get', 'networkpolicies'], { ev })).items;
     ev.add(`  policies: ${policies.map((p) => p.metadata?.name ?? '?').join(', ') || '(none)'}`);
@@ -67,7 +69,8 @@ export const r5Reachability: Requirement = {
     const release = allPods.filter((p) => p.metadata?.labels?.['app.kubernetes.io/instance'] === ctx.release && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
     const db = release.filter((p) => componentOf(p) === 'db');
     const web = release.filter((p) => componentOf(p) === 'web');
-    if (db.length === 0) return skipped(`release '${ctx.release}' has no running db pods to protect`);
+    if (db.length === 0) return fail(`db.enabled is true but release '${ctx.release}' has no running db pods`);
+    if (web.length === 0) return fail(`release '${ctx.release}' has no running web pods: web→db cannot be shown open`);
     const model = buildModel({ namespaces: namespaces.map(namespaceInfo), pods: allPods.map(podInfo), policies });
     const ep = (p: V1Pod) => podEndpoint(ctx.namespace, podName(p));
     const targets: Target[] = [...db.map((p) => ({ to: ep(p), port: 3306 })), ...web.map((p) => ({ to: ep(p), port: 8080 }))];

@@ -56,6 +56,14 @@ export function judgeDrill(writes: readonly MarkerWrite[], restoredSeqs: readonl
   return { problems, beforeBackup: before.length, restored: acked.filter((w) => have.has(w.seq)).length, rpoSeconds };
 }
 
+/** Pure: the measured RTO and RPO against the release's objectives (backup.objectives); judged unrounded. */
+export function judgeObjectives(rtoSeconds: number, rpoSeconds: number, objectives: { rtoSeconds: number; rpoSeconds: number }): string[] {
+  const problems: string[] = [];
+  if (rtoSeconds > objectives.rtoSeconds) problems.push(`RTO ${rtoSeconds.toFixed(1)} s is above the objective backup.objectives.rtoSeconds=${objectives.rtoSeconds}`);
+  if (rpoSeconds > objectives.rpoSeconds) problems.push(`RPO ${rpoSeconds.toFixed(1)} s is above the objective backup.objectives.rpoSeconds=${objectives.rpoSeconds}`);
+  return problems;
+}
+
 /** Progress that turns the DR helpers' steps into the row's evidence and progress note. */
 function rowProgress(ctx: ProveContext, ev: Evidence): Progress {
   return {
@@ -77,13 +85,16 @@ const WRITE_EVERY_MS = 3000;
 export const r6Backup: Requirement = {
   id: 'R6',
   title: 'Backup, verify, restore (RTO/RPO)',
-  checks: `Marker rows are written on a db member every ${WRITE_EVERY_MS / 1000} s from before the backup until the restore starts. A backup Job is created from the release's backup CronJob and a verify Job from its verify CronJob; both must succeed (verify restores the backup into a throw-away MariaDB and compares row counts and checksums with the manifest). Then the release is restored into a new throw-away namespace (kstack restore --into-namespace NS --lean: a standalone db; the newest backup plus the archived binlogs). Every write acknowledged before the backup started must be there, and the restored writes must have no hole. RTO = restore start → marker rows readable in the copy; RPO = newest acknowledged write before the restore started minus the newest restored one. The throw-away namespace and the marker database are deleted. Requires backups enabled in the release (its backup CronJob).`,
+  checks: `Marker rows are written on a db member every ${WRITE_EVERY_MS / 1000} s from before the backup until the restore starts. A backup Job is created from the release's backup CronJob and a verify Job from its verify CronJob; both must succeed (verify restores the backup into a throw-away MariaDB and compares row counts and checksums with the manifest). Then the release is restored into a new throw-away namespace (kstack restore --into-namespace NS --lean: a standalone db; the newest backup plus the archived binlogs). Every write acknowledged before the backup started must be there, and the restored writes must have no hole. RTO = restore start → marker rows readable in the copy; RPO = newest acknowledged write before the restore started minus the newest restored one; both must be within the release's objectives (backup.objectives.rtoSeconds, rpoSeconds), and verify must have checked the backup this drill took. The throw-away namespace and the marker database are deleted. Skipped only when the release's values turn backups or verification off.`,
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
+    if (!ctx.intent.backup.enabled) return skipped(`the release's values turn backups off (backup.enabled is false)`);
+    if (!ctx.intent.backup.verify) return skipped(`the release's values turn backup verification off (backup.verify.enabled is false): the drill needs it`);
+    const objectives = ctx.intent.backup.objectives;
     const cronJobs = (await ctx.kube.json<List<V1CronJob>>(['get', 'cronjobs', '-l', `app.kubernetes.io/instance=${ctx.release}`], { ev })).items;
     ev.add(`  cronjobs: ${cronJobs.map((c) => c.metadata?.name ?? '?').join(', ') || '(none)'}`);
-    if (!cronJobFor(cronJobs, 'backup')) return skipped(`backups are not enabled in release '${ctx.release}' (no backup CronJob)`);
-    if (!cronJobFor(cronJobs, 'verify')) return skipped(`release '${ctx.release}' has backups but no verify CronJob (backup.verify.enabled=false): the drill needs both`);
+    if (!cronJobFor(cronJobs, 'backup')) return fail(`backup.enabled is true but release '${ctx.release}' has no backup CronJob`);
+    if (!cronJobFor(cronJobs, 'verify')) return fail(`backup.verify.enabled is true but release '${ctx.release}' has no verify CronJob`);
     const member = (await podsOf(ctx.kube, ctx.release, 'db', ev)).find(isPodReady);
     if (!member) return fail('no Ready db member to write the marker rows on');
     const writer = podName(member);
@@ -124,11 +135,11 @@ export const r6Backup: Requirement = {
       if (b.durationMs !== undefined) ev.measure('backup_seconds', Math.round(b.durationMs / 100) / 10);
       if (b.bytes !== undefined) ev.measure('backup_stored_bytes', b.bytes);
 
-      const verify = await runDrTask(ctx.kube, ctx.release, 'verify', progress, 20 * 60_000);
+      const verify = await runDrTask(ctx.kube, ctx.release, 'verify', progress, 20 * 60_000, [`--backup=${b.id}`]);
       const v = verify.result as { backupId?: string; ok?: boolean; problems?: string[]; verifiedAt?: string } | undefined;
       ev.add(`  verify Job ${verify.job}: ${JSON.stringify(v ?? null)}`);
       if (v?.ok !== true) return fail(`verification of the backup failed: ${(v?.problems ?? ['no result line']).join('; ')}`);
-      if (v.backupId !== undefined && v.backupId !== b.id) ev.add(`  note: verify checked ${v.backupId}, the newest backup`);
+      if (v.backupId !== b.id) return fail(`verify checked backup ${v.backupId ?? '(none named)'}, not ${b.id}, the one this drill took`);
       if (v.verifiedAt) ev.measure('backup_verified_timestamp', v.verifiedAt);
 
       // The cut: the source is treated as lost from here; writes acknowledged after it do not count.
@@ -150,7 +161,10 @@ export const r6Backup: Requirement = {
       ev.measure('rpo_seconds', Math.round(j.rpoSeconds * 10) / 10);
       ev.measure('writes_before_backup', j.beforeBackup);
       ev.measure('writes_restored', j.restored);
-      return verdictOf(j.problems, `backup ${b.id} verified and restored into ${throwAway}: all ${j.beforeBackup} writes acknowledged before the backup are there, ${j.restored} in all; RTO ${Math.round(rto)} s (copy installed + restored), RPO ${j.rpoSeconds.toFixed(1)} s`);
+      ev.measure('rto_objective_seconds', objectives.rtoSeconds);
+      ev.measure('rpo_objective_seconds', objectives.rpoSeconds);
+      const problems = [...j.problems, ...judgeObjectives(rto, j.rpoSeconds, objectives)];
+      return verdictOf(problems, `backup ${b.id} verified and restored into ${throwAway}: all ${j.beforeBackup} writes acknowledged before the backup are there, ${j.restored} in all; RTO ${Math.round(rto)} s ≤ ${objectives.rtoSeconds} s (copy installed + restored), RPO ${j.rpoSeconds.toFixed(1)} s ≤ ${objectives.rpoSeconds} s`);
     } finally {
       await stopWriter();
       ctx.note(`deleting the throw-away namespace ${throwAway}`);

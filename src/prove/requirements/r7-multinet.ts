@@ -61,6 +61,16 @@ export interface MemberNet {
   incoming: string;
   /** Established connections on the Galera port inside the member; undefined when they could not be read. */
   galera?: TcpConnection[] | undefined;
+  /** Where the member receives incremental (ist.recv_addr) and snapshot (wsrep_sst_receive_address) transfers. */
+  istAddress?: string;
+  sstAddress?: string;
+}
+
+/** Pure: ist.recv_addr from wsrep_provider_options ("…; ist.recv_addr = 10.78.0.5:4568; …"), without a scheme. */
+export function istRecvAddress(providerOptions: string): string | undefined {
+  const m = /(?:^|;)\s*ist\.recv_addr\s*=\s*([^;]*)/.exec(providerOptions);
+  const v = m?.[1]?.trim().replace(/^tcp:\/\//, '');
+  return v ? v : undefined;
 }
 
 const DEFAULT_GALERA_PORT = 4567;
@@ -82,6 +92,11 @@ export function judgeMultinet(members: readonly MemberNet[], subnet: Cidr, subne
     if (!inSubnet(m.nodeAddress, subnet)) problems.push(`${m.pod}'s Galera replication address wsrep_node_address=${m.nodeAddress || '(unset)'} is not in ${subnetText}`);
     const outside = m.incoming.split(',').filter((a) => a.trim() && !inSubnet(a, subnet));
     if (outside.length) problems.push(`${m.pod} sees wsrep_incoming_addresses outside ${subnetText}: ${outside.join(', ')}`);
+    // IST and SST run only while a member catches up, so their addresses are checked, not their traffic.
+    for (const [what, addr] of [['incremental state transfer (ist.recv_addr)', m.istAddress], ['snapshot state transfer (wsrep_sst_receive_address)', m.sstAddress]] as const) {
+      if (!addr || addr === 'AUTO') problems.push(`${m.pod} receives ${what} at ${addr || '(unset)'}, not at its net1 address`);
+      else if (!m.net1.includes(hostOf(addr))) problems.push(`${m.pod} receives ${what} at ${addr}, not at its net1 address ${m.net1.join(',') || '(none)'}`);
+    }
     if (m.galera === undefined) {
       problems.push(`${m.pod}: its TCP connections could not be read, so Galera traffic over net1 is not shown`);
       continue;
@@ -102,16 +117,15 @@ export function judgeMultinet(members: readonly MemberNet[], subnet: Cidr, subne
 export const r7Multinet: Requirement = {
   id: 'R7',
   title: 'Galera over a secondary network',
-  checks: "Each db pod's Multus network-status shows a net1 interface with an address in the subnet of its NetworkAttachmentDefinition; each Galera member's wsrep_node_address and the wsrep_incoming_addresses are in that subnet; and every established TCP connection on the Galera port inside each member (read from the kernel's /proc/net/tcp and tcp6) joins its net1 address to another member's net1 address, at least one per member. Skipped when the cluster has no Multus (no NetworkAttachmentDefinition CRD) or the release does not enable its secondary network (networks.secondary.enabled false).",
+  checks: "Each db pod's Multus network-status shows a net1 interface with an address in the subnet of its NetworkAttachmentDefinition; each Galera member's wsrep_node_address and the wsrep_incoming_addresses are in that subnet; and every established TCP connection on the Galera port inside each member (read from the kernel's /proc/net/tcp and tcp6) joins its net1 address to another member's net1 address, at least one per member. Each member receives incremental and snapshot state transfers (ist.recv_addr, wsrep_sst_receive_address) at its net1 address. Fails when the cluster has no Multus; skipped only when the release's values turn the secondary network off (networks.secondary.enabled false).",
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
+    if (!ctx.intent.db.enabled) return skipped(`the release's values turn the db off (db.enabled is false)`);
+    if (!ctx.intent.secondaryNetwork.enabled) return skipped(`the release's values do not attach the db to a secondary network (networks.secondary.enabled is false)`);
     const crd = await ctx.kube.kubectl(['get', 'crd', NAD_CRD, '-o', 'name'], { ev, clusterScope: true, allowFailure: true });
-    if (crd.code !== 0) return skipped(`no Multus on this cluster (CRD ${NAD_CRD} not installed)`);
-    const values = await ctx.kube.helm(['get', 'values', ctx.release, '-a', '-o', 'json'], { ev, allowFailure: true });
-    const secondary = values.code === 0 ? (JSON.parse(values.stdout) as { networks?: { secondary?: { enabled?: boolean } } }).networks?.secondary : undefined;
-    if (secondary?.enabled === false) return skipped(`release '${ctx.release}' does not attach the db to a secondary network (networks.secondary.enabled is false)`);
+    if (crd.code !== 0) return fail(`networks.secondary.enabled is true but the cluster has no Multus (CRD ${NAD_CRD} not installed)`);
     const pods = await podsOf(ctx.kube, ctx.release, 'db', ev);
-    if (pods.length === 0) return skipped(`release '${ctx.release}' has no db pods`);
+    if (pods.length === 0) return fail(`db.enabled is true but release '${ctx.release}' has no db pods`);
     const wanted = requestedNetworks(pods[0] as V1Pod);
     ev.add(`  ${pods.map((p) => `${podName(p)}: networks=${p.metadata?.annotations?.[NETWORKS] ?? '(none)'}`).join('; ')}`);
     if (wanted.length === 0) return fail(`the db pods ask for no secondary network (no ${NETWORKS} annotation)`);
@@ -126,10 +140,15 @@ export const r7Multinet: Requirement = {
       const net1 = parseNetworkStatus(p).filter((s) => s.interface === 'net1').flatMap((s) => s.ips ?? []);
       let nodeAddress = '';
       let incoming = '';
+      let sstAddress = '';
+      let istAddress = '';
       let galera: TcpConnection[] | undefined;
       const port = galeraPortOf(p);
       if (isPodReady(p)) {
-        nodeAddress = (await dbSql(ctx.kube, podName(p), "SELECT @@wsrep_node_address", ev).catch(() => []))[0]?.[0] ?? '';
+        const vars = (await dbSql(ctx.kube, podName(p), 'SELECT @@wsrep_node_address, @@wsrep_sst_receive_address, @@wsrep_provider_options', ev).catch(() => []))[0] ?? [];
+        nodeAddress = vars[0] ?? '';
+        sstAddress = vars[1] ?? '';
+        istAddress = istRecvAddress(vars[2] ?? '') ?? '';
         incoming = (await wsrepStatus(ctx.kube, podName(p)).catch((): Record<string, string> => ({}))).wsrep_incoming_addresses ?? '';
         const tcp = await ctx.kube.exec(podName(p), DB_CONTAINER, ['cat', '/proc/net/tcp', '/proc/net/tcp6'], { ev });
         if (tcp.code === 0 || tcp.stdout.includes('local_address')) galera = establishedOnPort(parseProcNetTcp(tcp.stdout), port);
@@ -137,7 +156,8 @@ export const r7Multinet: Requirement = {
       const links = galera?.map((c) => `${c.local.ip}:${c.local.port}↔${c.remote.ip}:${c.remote.port}`).join(' ') ?? '(not read)';
       ev.add(`  ${podName(p)}: net1=${net1.join(',') || '(none)'} wsrep_node_address=${nodeAddress || '(unset)'} wsrep_incoming_addresses=${incoming || '-'}`);
       ev.add(`    established on Galera port ${port}: ${links || '(none)'}`);
-      members.push({ pod: podName(p), net1, nodeAddress, incoming, galera });
+      ev.add(`    IST received at ${istAddress || '(unset)'}, SST at ${sstAddress || '(unset)'}`);
+      members.push({ pod: podName(p), net1, nodeAddress, incoming, galera, istAddress, sstAddress });
       if (galera) ev.measure(`${podName(p)}.galeraConnections`, galera.length);
     }
     ev.measure('members', members.length);

@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kube } from '../../kube/kube.js';
-import { componentSelector } from '../../kube/kube.js';
 import { isPodReady, podName, podsOf } from './stack.js';
 import { waitForSettledWeb } from './settle.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
@@ -91,10 +90,12 @@ export const r9Podwatch: Requirement = {
   checks: "podwatch's /events stream (Server-Sent Events, on every podwatch pod through a port-forward) must report: a created event when web is scaled up by one, an updated event whose diff names the label when a web pod is labelled, and the terminating update and deleted event when web is scaled back; each within a few seconds (latency from the kubectl command to the event's arrival). The label and replica count are restored.",
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
-    const watchers = (await podsOf(ctx.kube, ctx.release, 'podwatch', ev)).filter(isPodReady);
-    if (watchers.length === 0) return skipped(`podwatch is not enabled (no Ready podwatch pod in release '${ctx.release}')`);
-    const hpa = await ctx.kube.kubectl(['get', 'hpa', '-l', componentSelector(ctx.release, 'web'), '-o', 'name'], { allowFailure: true });
-    if (hpa.stdout.trim()) return skipped('web is autoscaled (HPA): scaling it by hand would fight the autoscaler');
+    if (!ctx.intent.podwatch.enabled) return skipped(`the release's values turn podwatch off (podwatch.enabled is false)`);
+    const all = await podsOf(ctx.kube, ctx.release, 'podwatch', ev);
+    const watchers = all.filter(isPodReady);
+    ev.add(`  podwatch pods: ${all.map((p) => `${podName(p)}${isPodReady(p) ? ' Ready' : ' not Ready'}`).join(', ') || '(none)'}`);
+    if (watchers.length === 0) return fail(`podwatch.enabled is true but no podwatch pod is Ready (${all.length} pod${all.length === 1 ? '' : 's'}): nobody reports pod changes`);
+    if (ctx.intent.web.autoscaled) return skipped(`the release's values autoscale web (web.autoscaling.enabled): scaling it by hand would fight the autoscaler`);
     // An earlier row (R3's rollout and back) may still be replacing pods: wait for quiet first.
     const settled = await waitForSettledWeb(ctx, ev);
     if ('unsettled' in settled) return fail(`${settled.unsettled}, so pod events could not be told apart`);

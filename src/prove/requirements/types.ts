@@ -2,6 +2,7 @@
 // pass / fail / skipped with the reason, the evidence (commands run and what they showed), numbers
 // measured and files written. Rows live one per module next to this file; run.ts runs them in order.
 import type { Kube } from '../../kube/kube.js';
+import type { ReleaseIntent } from './release.js';
 
 export type RowStatus = 'pass' | 'fail' | 'skipped';
 
@@ -23,6 +24,8 @@ export interface ProveContext {
   kube: Kube;
   namespace: string;
   release: string;
+  /** What the release's values ask for: replicas, components on or off, placement, objectives. */
+  intent: ReleaseIntent;
   /** Folder the row may write artifacts into (the report folder). */
   reportDir: string;
   /** Progress detail for long checks (one line). */

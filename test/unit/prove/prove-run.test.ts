@@ -7,7 +7,8 @@ import { REQUIREMENTS, runOrder } from '../../../src/prove/requirements/index.js
 import { Kube } from '../../../src/kube/kube.js';
 import { pass, fail, skipped, verdictOf, type Requirement, type Verdict } from '../../../src/prove/requirements/types.js';
 import { renderJson, renderMarkdown, renderTable, wrap } from '../../../src/prove/report.js';
-import { defaultReportDir, runProve, selectRows, type ProveReport } from '../../../src/prove/run.js';
+import { defaultReportDir, runProve, selectRows, type ProveReport, type RunProveOptions } from '../../../src/prove/run.js';
+import { intentOf } from '../../../src/prove/requirements/release.js';
 import { UserError } from '../../../src/util/errors.js';
 import { silentProgress } from '../../../src/util/progress.js';
 
@@ -25,6 +26,10 @@ const fakeRow = (id: string, mutates: boolean, result: Verdict | Error, order: s
 
 /** A Kube that is never called by the fake rows (no binaries behind it). */
 const fakeKube = new Kube({ kubectl: '/nonexistent/kubectl', helm: '/nonexistent/helm', kubeArgs: [], helmArgs: [], namespace: 'ns' });
+
+/** runProve with the fake Kube, the chart's default intent and a release that is already settled. */
+const runFake = (rows: Requirement[], more: Partial<RunProveOptions> = {}): Promise<ProveReport> =>
+  runProve({ rows, kube: fakeKube, namespace: 'ns', release: 'web', cluster: 'fake', reportDir: '/tmp', progress: silentProgress, intent: intentOf({}), settle: () => Promise.resolve(undefined), ...more });
 
 describe('prove: row selection', () => {
   it('has R1 … R10 in order, each with a title and what it checks', () => {
@@ -56,7 +61,7 @@ describe('prove: running rows', () => {
       fakeRow('R2', true, new Error('kubectl exploded\nsecond line'), order),
       fakeRow('R3', false, skipped('no capability'), order),
     ];
-    const report = await runProve({ rows, kube: fakeKube, namespace: 'ns', release: 'web', cluster: 'fake', reportDir: '/tmp', progress: silentProgress });
+    const report = await runFake(rows);
     assert.deepEqual(order, ['R1', 'R3', 'R2'], 'read-only rows first');
     assert.deepEqual(report.rows.map((r) => [r.id, r.status]), [['R1', 'pass'], ['R2', 'fail'], ['R3', 'skipped']], 'reported in table order');
     const r2 = report.rows[1];
@@ -66,10 +71,15 @@ describe('prove: running rows', () => {
     assert.equal(report.ok, false);
   });
 
-  it('is ok when nothing failed, skipped rows included', async () => {
+  it('a skipped row is not a pass: the run is incomplete unless that skip was allowed', async () => {
     const order: string[] = [];
-    const report = await runProve({ rows: [fakeRow('R1', false, pass('a'), order), fakeRow('R7', false, skipped('no Multus'), order)], kube: fakeKube, namespace: 'ns', release: 'web', cluster: 'fake', reportDir: '/tmp', progress: silentProgress });
-    assert.equal(report.ok, true);
+    const rows = [fakeRow('R1', false, pass('a'), order), fakeRow('R7', false, skipped('networks.secondary.enabled is false'), order)];
+    const report = await runFake(rows);
+    assert.equal(report.verdict, 'incomplete');
+    assert.equal(report.ok, false);
+    const allowed = await runFake(rows, { allowSkip: ['R7'] });
+    assert.equal(allowed.verdict, 'ok');
+    assert.equal(allowed.rows[1]?.skipAllowed, true);
   });
 
   it('verdictOf: no problems passes; problems fail with the first and a count', () => {
@@ -86,7 +96,7 @@ const sampleReport = (): ProveReport => ({
     { id: 'R4', title: 'Page shows pod IP', checks: 'page', status: 'fail', reason: 'web-abcde: its page does not show Host-abcde', evidence: ['```oops'], measurements: {}, artifacts: ['screenshot.png'], durationMs: 9000 },
     { id: 'R7', title: 'Galera over a secondary network', checks: 'multus', status: 'skipped', reason: 'no Multus on this cluster', evidence: [], measurements: {}, artifacts: [], durationMs: 100 },
   ],
-  summary: { pass: 1, fail: 1, skipped: 1 }, ok: false,
+  summary: { pass: 1, fail: 1, skipped: 1 }, verdict: 'failed', ok: false,
 });
 
 describe('prove: the report', () => {
@@ -98,7 +108,7 @@ describe('prove: the report', () => {
     assert.match(lines[2] ?? '', /^R4\s+FAIL\s+Page shows pod IP/);
     assert.match(lines[3] ?? '', /^R7\s+SKIP\s+/);
     assert.equal((lines[1] ?? '').indexOf('PASS'), (lines[3] ?? '').indexOf('SKIP'));
-    assert.match(plain, /1 passed, 1 failed, 1 skipped in 1m01s/);
+    assert.match(plain, /FAILED: 1 passed, 1 failed, 1 skipped\nin 1m01s/);
     assert.ok(!plain.includes('\x1b['), 'no escape codes');
     const coloured = renderTable(sampleReport(), { color: true });
     assert.ok(coloured.includes('\x1b[31mFAIL'), 'FAIL in red');
@@ -115,7 +125,7 @@ describe('prove: the report', () => {
 
   it('Markdown: summary table, one section per row with evidence, measurements and the screenshot', () => {
     const md = renderMarkdown(sampleReport());
-    assert.match(md, /\*\*1 passed, 1 failed, 1 skipped\*\* — FAILED/);
+    assert.match(md, /\*\*FAILED: 1 passed, 1 failed, 1 skipped\*\*/);
     assert.match(md, /\| R4 \| FAIL \| Page shows pod IP \| web-abcde: its page does not show Host-abcde \|/);
     assert.match(md, /## R1 Nodes Ready — PASS/);
     assert.match(md, /\| nodes \| 3 \|/);

@@ -27,13 +27,13 @@ const node = (name: string, ready: boolean, labels: Record<string, string> = {},
 
 describe('R1 nodes', () => {
   it('passes when every node is Ready, naming the kubelet versions', () => {
-    const v = judgeNodes([node('web-1', true), node('db-1', true)].map(nodeFacts));
+    const v = judgeNodes([node('web-1', true), node('db-1', true)].map(nodeFacts), { dbNodesAtLeast: 1 });
     assert.equal(v.status, 'pass');
     assert.match(v.reason, /2 nodes Ready \(kubelet v1\.35\.0\)/);
   });
   it('fails on a NotReady node or on no nodes', () => {
-    assert.match(judgeNodes([node('web-1', true), node('db-2', false)].map(nodeFacts)).reason, /node db-2 is not Ready: False \(KubeletNotReady\)/);
-    assert.equal(judgeNodes([]).status, 'fail');
+    assert.match(judgeNodes([node('web-1', true), node('db-2', false)].map(nodeFacts), { dbNodesAtLeast: 1 }).reason, /node db-2 is not Ready: False \(KubeletNotReady\)/);
+    assert.equal(judgeNodes([], { dbNodesAtLeast: 0 }).status, 'fail');
   });
 });
 
@@ -91,10 +91,11 @@ describe('R3 nginx', () => {
 describe('R4 page', () => {
   const page = (body: string) => parseHttp(`HTTP/1.1 200 OK\r\n\r\n${body}`);
   it('a replica\'s own page must show its IP and Host- + the last 5 characters of its name', () => {
-    assert.deepEqual(judgeOwnPage('web-webstack-web-7d9f-k8x2p', '10.244.1.5', page('<p>10.244.1.5</p><p>Host-k8x2p</p>')), []);
-    assert.deepEqual(judgeOwnPage('web-webstack-web-7d9f-k8x2p', '10.244.1.5', page('<p>10.244.1.6</p><p>Host-zzzzz</p>')), [
-      'web-webstack-web-7d9f-k8x2p: its page does not show its pod IP 10.244.1.5',
-      'web-webstack-web-7d9f-k8x2p: its page does not show Host-k8x2p',
+    const fields = (ip: string, host: string): string => `<h1>Served by <span class="serving-host" data-field="serving-host">${host}</span></h1><dd><code data-field="pod-ip">${ip}</code></dd>`;
+    assert.deepEqual(judgeOwnPage('web-webstack-web-7d9f-k8x2p', '10.244.1.5', page(fields('10.244.1.5', 'Host-k8x2p'))), []);
+    assert.deepEqual(judgeOwnPage('web-webstack-web-7d9f-k8x2p', '10.244.1.5', page(fields('10.244.1.6', 'Host-zzzzz'))), [
+      'web-webstack-web-7d9f-k8x2p: its page shows pod IP 10.244.1.6, its pod IP is 10.244.1.5',
+      'web-webstack-web-7d9f-k8x2p: its page does not show Host-k8x2p (serving-host field: Host-zzzzz)',
     ]);
   });
   it('through the Service: every replica must answer, as itself, with live data', () => {
@@ -141,8 +142,8 @@ describe('R7 secondary network', () => {
   const subnet = parseCidr('10.99.0.0/24') as Cidr;
   const conn = (l: string, lp: number, r: string, rp: number): TcpConnection => ({ local: { ip: l, port: lp }, remote: { ip: r, port: rp }, state: 'ESTABLISHED' });
   const healthy = (): MemberNet[] => [
-    { pod: 'db-0', net1: ['10.99.0.10'], nodeAddress: '10.99.0.10', incoming: '10.99.0.10:3306,10.99.0.11:3306', galera: [conn('10.99.0.10', 4567, '10.99.0.11', 51000)] },
-    { pod: 'db-1', net1: ['10.99.0.11'], nodeAddress: '10.99.0.11', incoming: '10.99.0.10:3306,10.99.0.11:3306', galera: [conn('10.99.0.11', 51000, '10.99.0.10', 4567)] },
+    { pod: 'db-0', net1: ['10.99.0.10'], nodeAddress: '10.99.0.10', incoming: '10.99.0.10:3306,10.99.0.11:3306', galera: [conn('10.99.0.10', 4567, '10.99.0.11', 51000)], istAddress: '10.99.0.10:4568', sstAddress: '10.99.0.10:4444' },
+    { pod: 'db-1', net1: ['10.99.0.11'], nodeAddress: '10.99.0.11', incoming: '10.99.0.10:3306,10.99.0.11:3306', galera: [conn('10.99.0.11', 51000, '10.99.0.10', 4567)], istAddress: '10.99.0.11:4568', sstAddress: '10.99.0.11:4444' },
   ];
   it('db members with net1 in the subnet whose Galera connections join their net1 addresses pass', () => {
     assert.deepEqual(judgeMultinet(healthy(), subnet, '10.99.0.0/24'), []);
@@ -152,9 +153,13 @@ describe('R7 secondary network', () => {
       'db-0 has no net1 interface (no secondary network attached)',
       "db-0's Galera replication address wsrep_node_address=10.244.1.4 is not in 10.99.0.0/24",
       'db-0 sees wsrep_incoming_addresses outside 10.99.0.0/24: 10.244.1.4:3306',
+      'db-0 receives incremental state transfer (ist.recv_addr) at (unset), not at its net1 address',
+      'db-0 receives snapshot state transfer (wsrep_sst_receive_address) at (unset), not at its net1 address',
       'db-0 has no established Galera connection to any peer',
       'db-1 has no net1 interface (no secondary network attached)',
       "db-1's Galera replication address wsrep_node_address=(unset) is not in 10.99.0.0/24",
+      'db-1 receives incremental state transfer (ist.recv_addr) at (unset), not at its net1 address',
+      'db-1 receives snapshot state transfer (wsrep_sst_receive_address) at (unset), not at its net1 address',
       'db-1: its TCP connections could not be read, so Galera traffic over net1 is not shown',
     ]);
   });
