@@ -330,7 +330,7 @@ func TestRules(t *testing.T) {
 				"-A MNP-I-net2 -j DROP"),
 		},
 		{
-			name:        "policy-for with namespace/name and two networks: a chain per interface",
+			name:        "policy-for with a namespaced name and a bare one: a chain per interface",
 			policies:    []policySpec{{"app", "on-both", " app/net-a , net-b ", allowWebDB}},
 			attachments: []attach.Attachment{net1, net2},
 			want: table(chains("MNP-I-net1", "MNP-I-net2"), jumpIn1, replyIn1,
