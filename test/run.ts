@@ -1,7 +1,8 @@
 // Runs the test tiers and ends with one summary for CI: a per-file duration table and the closing line
 // `N passed, N failed, N skipped`. A skipped test is not green: the run fails (a missing tool must fail
 // its test with the tool's name, never skip). Phases, one `node --test` each:
-//   unit         pure logic, files in parallel;
+//   unit         pure logic, files in parallel; then `go vet ./...` and `go test ./...` in the tools/
+//                modules with Go tests (runner/go-checks.ts), counted like the node tests;
 //   integration  against one real control plane started here and removed after, whatever the outcome;
 //   e2e groups   test/runner/groups.ts: each group's files in order on one local cluster they share,
 //                removed after the group.
@@ -13,6 +14,7 @@ import { controlPlaneDown, controlPlaneUp } from '../src/cluster/control-plane.j
 import { createProgress } from '../src/util/progress.js';
 import { repoRoot } from '../src/util/paths.js';
 import { TEST_ENV } from './helpers/env.js';
+import { GO_TEST_MODULES, runGoChecks, wantsGoModule } from './runner/go-checks.js';
 import { planE2e } from './runner/groups.js';
 import { isGreen, renderSummary, summarize, type Outcome } from './runner/summary.js';
 
@@ -42,6 +44,8 @@ interface Phase {
   concurrency?: number;
   /** One `node --test` per file, in the order given (node --test sorts the files it is given). */
   inOrder?: boolean;
+  /** tools/ modules whose `go vet` and `go test` run after the phase's files. */
+  goModules?: readonly string[];
   setup?: () => Promise<NodeJS.ProcessEnv>;
   teardown?: () => Promise<void>;
 }
@@ -82,7 +86,8 @@ function phasesFor(selected: readonly Tier[], only: readonly string[]): Phase[] 
   const pick = (tier: Tier): string[] => testFiles(tier).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
   const phases: Phase[] = [];
   const unit = selected.includes('unit') ? pick('unit') : [];
-  if (unit.length) phases.push({ name: 'unit', files: unit, concurrency: 2 });
+  const goModules = selected.includes('unit') ? GO_TEST_MODULES.filter((m) => wantsGoModule(m, only)) : [];
+  if (unit.length || goModules.length) phases.push({ name: 'unit', files: unit, concurrency: 2, goModules });
   const integration = selected.includes('integration') ? pick('integration') : [];
   if (integration.length) {
     const baseDir = join(workDir, 'integration');
@@ -130,17 +135,25 @@ async function main(): Promise<number> {
   for (const [i, phase] of phases.entries()) {
     if (stopping) break;
     const t0 = performance.now();
-    process.stdout.write(`\n━━ ${phase.name}: ${phase.files.length} file(s)\n`);
+    const go = phase.goModules?.length ? `, then go vet and go test in ${phase.goModules.map((m) => `tools/${m}`).join(', ')}` : '';
+    process.stdout.write(`\n━━ ${phase.name}: ${phase.files.length} file(s)${go}\n`);
     try {
       const extra = phase.setup ? await phase.setup() : {};
       const env = { ...process.env, ...phase.env, ...extra };
-      const batches = phase.inOrder ? phase.files.map((f) => [f]) : [phase.files];
+      // No files (a run narrowed to a Go module): no `node --test`, which would look for tests itself.
+      const batches = phase.files.length === 0 ? [] : phase.inOrder ? phase.files.map((f) => [f]) : [phase.files];
       for (const [j, batch] of batches.entries()) {
         if (stopping) break;
         const outcomesFile = join(workDir, `outcomes-${i}-${j}.jsonl`);
         if (phase.inOrder) process.stdout.write(`── ${batch.map((f) => relative(repoRoot, f)).join(' ')}\n`);
         exitCodes |= await runNodeTest(phase, batch, env, outcomesFile);
         outcomes.push(...readOutcomes(outcomesFile));
+      }
+      for (const module of phase.goModules ?? []) {
+        if (stopping) break;
+        const goOutcomes = await runGoChecks(module, { write: (text) => process.stdout.write(text), track: (child) => { current = child; } });
+        if (goOutcomes.some((o) => o.status === 'fail')) exitCodes |= 1;
+        outcomes.push(...goOutcomes);
       }
     } catch (err) {
       // A phase that could not start fails as a whole, named, and the other phases still run.

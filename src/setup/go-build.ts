@@ -173,14 +173,15 @@ export function inSequence<I, T>(items: readonly I[], task: (item: I) => Promise
 }
 
 // Static binaries, no toolchain downloads, no go.mod rewrites: the build is exactly what tools/go.mod says.
-function buildEnv(): NodeJS.ProcessEnv {
+// The test runner's go vet and go test use it too, so they share the build's module and build caches.
+export function goBuildEnv(): NodeJS.ProcessEnv {
   return { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' };
 }
 
 /** How many packages the build goes through (the union of every member's dependencies). */
 async function listDeps(plan: GoBuildPlan, go: GoToolchain): Promise<number> {
   const pkgs = [...plan.outputs.values()].map((n) => goComponents[n].pkg);
-  const list = await run(go.binary, ['list', '-deps', ...pkgs], { cwd: goModuleDir(plan.module), env: buildEnv() });
+  const list = await run(go.binary, ['list', '-deps', ...pkgs], { cwd: goModuleDir(plan.module), env: goBuildEnv() });
   return list.stdout.split('\n').filter(Boolean).length;
 }
 
@@ -197,7 +198,7 @@ async function buildModule(plan: GoBuildPlan, packageCount: Promise<number>, go:
     try {
       await run(go.binary, goBuildArgs(plan, goComponents, kubernetesVersion(), tmp), {
         cwd: goModuleDir(plan.module),
-        env: buildEnv(),
+        env: goBuildEnv(),
         onLine: (line, stream) => {
           if (stream === 'stderr' && line && !line.includes(' ')) {
             done++;
