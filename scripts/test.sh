@@ -9,4 +9,6 @@ export PATH="$(dirname "$node_bin"):$PATH"
 "$node_bin" --enable-source-maps dist/src/cli/main.js setup
 echo "▸ lint" >&2
 "$node_bin" node_modules/eslint/bin/eslint.js --max-warnings=0 .
+# The import rules (.dependency-cruiser.mjs, docs/dependencies.md): no cycle, no import against the layers.
+"$node_bin" node_modules/dependency-cruiser/bin/dependency-cruise.mjs --config .dependency-cruiser.mjs src test bench
 exec "$node_bin" --enable-source-maps dist/test/run.js "$@"
