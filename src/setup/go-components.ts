@@ -31,6 +31,8 @@ export const goComponents = {
   whereabouts: { name: 'whereabouts', module: 'whereabouts', pkg: 'github.com/k8snetworkplumbingwg/whereabouts/cmd', kubernetesVersionStamp: false },
   // The S3-compatible server the disaster-recovery tests and bench:dr store backups in.
   minio: { name: 'minio', module: 'minio', pkg: 'github.com/minio/minio', kubernetesVersionStamp: false },
+  // Writes charts/webstack/README.md from the `# --` comments of values.yaml (npm run chart:docs; lint checks it).
+  'helm-docs': { name: 'helm-docs', module: 'helm-docs', pkg: 'github.com/norwoodj/helm-docs/cmd/helm-docs', kubernetesVersionStamp: false },
 } as const satisfies Record<string, GoComponent>;
 
 export type GoComponentName = keyof typeof goComponents;

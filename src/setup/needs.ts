@@ -66,6 +66,8 @@ export const commandNeeds = {
   // R4 screenshots the page with the host's Chromium.
   prove: { entries: ['src/prove/run.ts', 'src/prove/requirements/index.ts'], debian: ['controlPlane', 'web'], go: [], kubectlHelm: true, nodeRuntime: false },
   watch: { entries: ['src/podwatch/run.ts'], ...none },
+  // npm run chart:docs: charts/webstack/README.md from values.yaml, written by helm-docs (src/setup/helm-docs.ts).
+  'chart:docs': { entries: ['src/setup/helm-docs.ts'], debian: [], go: ['helm-docs'], kubectlHelm: false, nodeRuntime: false },
   // Everything: what the stack, its tests and its benchmarks use.
   setup: { entries: [], debian: allGroups, go: allGo, kubectlHelm: true, nodeRuntime: true },
   'bench:cluster': {
