@@ -98,21 +98,6 @@ export default {
     },
   ],
   options: {
-    // Known file-level cycle, to remove (docs/dependencies.md): src/prove/report.ts takes the ProveReport and
-    // RowOutcome types from src/prove/run.ts, which calls report.ts's renderers. Listed here it is reported
-    // as "1 known violations ignored"; any other cycle fails the check.
-    knownViolations: [
-      {
-        type: 'cycle',
-        from: 'src/prove/report.ts',
-        to: 'src/prove/run.ts',
-        rule: { severity: 'error', name: 'no-circular' },
-        cycle: [
-          { name: 'src/prove/run.ts', dependencyTypes: ['local', 'type-only', 'import'] },
-          { name: 'src/prove/report.ts', dependencyTypes: ['local', 'import'] },
-        ],
-      },
-    ],
     doNotFollow: { path: 'node_modules' },
     // The fixture holds deliberate cycles; its test cruises it from inside the fixture, where this
     // pattern does not match.

@@ -3,8 +3,7 @@
 // against this intent, not against what the API already guarantees: a component the values turn on with
 // zero pods is a failure, and only a component the values turn off may skip its row.
 import { UserError } from '../../util/errors.js';
-import type { Kube } from '../../kube/kube.js';
-import type { Evidence } from './types.js';
+import type { CommandLog, Kube } from '../../kube/kube.js';
 
 export type PlacementPreset = 'soft' | 'hard' | 'none';
 
@@ -76,7 +75,7 @@ export function intentOf(values: unknown): ReleaseIntent {
  * The release's intent from `helm get values --all`. A release helm does not know is an error: without its
  * values there is nothing to judge the cluster against.
  */
-export async function readIntent(kube: Kube, release: string, ev?: Evidence): Promise<ReleaseIntent> {
+export async function readIntent(kube: Kube, release: string, ev?: CommandLog): Promise<ReleaseIntent> {
   const res = await kube.helm(['get', 'values', release, '--all', '-o', 'json'], { allowFailure: true, ...(ev ? { ev } : {}) });
   if (res.code !== 0) {
     throw new UserError(`cannot read the values of Helm release '${release}' in namespace '${kube.namespace}': ${(res.stderr || res.stdout).trim().split('\n')[0] ?? ''}; check --release and --namespace`);
