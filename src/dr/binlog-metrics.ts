@@ -9,13 +9,15 @@ export interface BackupSummary {
   backups: number;
   newest: Manifest | undefined;
   newestVerified: Verification | undefined;
+  /** The newest verification record, passed or failed. */
+  newestVerification: Verification | undefined;
 }
 
 /** Pure: the summary from manifests and verification records that were read. */
 export function summariseBackups(manifests: readonly Manifest[], verifications: readonly Verification[]): BackupSummary {
   const newest = [...manifests].sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0];
-  const newestVerified = verifications.filter((v) => v.ok).sort((a, b) => b.verifiedAt.localeCompare(a.verifiedAt))[0];
-  return { backups: manifests.length, newest, newestVerified };
+  const byTime = [...verifications].sort((a, b) => b.verifiedAt.localeCompare(a.verifiedAt));
+  return { backups: manifests.length, newest, newestVerified: byTime.find((v) => v.ok), newestVerification: byTime[0] };
 }
 
 const seconds = (iso: string | undefined): number => (iso === undefined ? 0 : Math.floor(Date.parse(iso) / 1000));
@@ -28,6 +30,7 @@ export function backupMetricsText(s: BackupSummary): string {
     ...g('kstack_backup_last_duration_seconds', 'Duration of the newest complete backup.', (s.newest?.durationMs ?? 0) / 1000),
     ...g('kstack_backup_last_size_bytes', 'Stored (compressed, encrypted) size of the newest complete backup.', s.newest?.object.bytes ?? 0),
     ...g('kstack_backup_verified_timestamp_seconds', 'Time of the newest successful verification (backup_verified_timestamp; 0: none).', seconds(s.newestVerified?.verifiedAt)),
+    ...g('kstack_backup_verify_failed', 'Whether the newest verification (restore + checks) failed: 1 failed, 0 passed or none yet.', s.newestVerification && !s.newestVerification.ok ? 1 : 0),
     ...g('kstack_backups', 'Complete backups in the storage.', s.backups),
   ].join('\n') + '\n';
 }

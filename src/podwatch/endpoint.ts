@@ -2,7 +2,7 @@
 // of RSS (its KubeConfig module pulls in the whole generated API), which alone breaks podwatch's 100 MiB
 // budget; so the common cases — the in-cluster service account, and kubeconfigs with certificates or
 // tokens — are read here directly, and client-node's KubeConfig is loaded only for what needs its plugins
-// (exec credentials, auth providers). See docs/decisions/0002-podwatch-light-auth.md.
+// (exec credentials, auth providers). See docs/decisions/0007-podwatch-light-auth.md.
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';

@@ -54,9 +54,12 @@ export function buildKey(goMod: string, goSum: string, arch: string = process.ar
   return hash.digest('hex').slice(0, 16);
 }
 
-/** Every .go file under a tools/ module, as "path\0content" in path order ('' when it has none). */
+/**
+ * Every .go file under a tools/ module that goes into its binaries, as "path\0content" in path order ('' when
+ * it has none). Test files are left out: editing a test must not rebuild the binaries.
+ */
 export function moduleSources(dir: string): string {
-  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.go')).sort();
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.go') && !f.endsWith('_test.go')).sort();
   return files.map((f) => `${f}\0${readFileSync(join(dir, f), 'utf8')}`).join('\0');
 }
 
@@ -172,7 +175,7 @@ export function inSequence<I, T>(items: readonly I[], task: (item: I) => Promise
   return { queued, stop: () => { stopped = true; } };
 }
 
-// Static binaries, no toolchain downloads, no go.mod rewrites: the build is exactly what tools/go.mod says.
+// Static binaries, no toolchain downloads, no go.mod rewrites: the build is exactly what the component's tools/<name>/go.mod says.
 // The test runner's go vet and go test use it too, so they share the build's module and build caches.
 export function goBuildEnv(): NodeJS.ProcessEnv {
   return { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' };

@@ -3,6 +3,7 @@
 // scrape ConfigMap, the exporter sidecars, Pod Security labels, security defaults and NOTES.txt's
 // enforcement warning. The real helm renders; capabilities are given with --api-versions, as a cluster
 // would report them.
+import { backupMetricsText, summariseBackups } from '../../../src/dr/binlog-metrics.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
@@ -129,7 +130,10 @@ describe('webstack chart: monitoring', () => {
     assert.match(expr('WebstackGaleraClusterSizeLow'), /min\(mysql_global_status_wsrep_cluster_size\{namespace="shop",pod=~"web-webstack-db-\[0-9\]\+"\}\) < 3/);
     assert.match(expr('WebstackGaleraMemberNotSynced'), /wsrep_local_state\{.*\} != 4/);
     assert.match(expr('WebstackBackupTooOld'), /time\(\) - max\(kstack_backup_last_success_timestamp_seconds\{namespace="shop"\}\) > 93600/);
-    assert.match(expr('WebstackBackupNotVerified'), /kstack_backup_last_verified_timestamp_seconds/);
+    assert.match(expr('WebstackBackupNotVerified'), /kstack_backup_verified_timestamp_seconds/);
+    // Every backup metric an alert reads is one the archivers export (an alert on a name nobody exports never fires).
+    const exported = new Set([...backupMetricsText(summariseBackups([], [])).matchAll(/^(kstack_backup\w*) /gm)].map((m) => m[1]));
+    for (const r of rules) for (const [name] of r.expr.matchAll(/kstack_backup\w*/g)) assert.ok(exported.has(name), `${r.alert} reads ${name}, which the archivers do not export`);
     assert.match(expr('WebstackBackupVerifyFailed'), /kstack_backup_verify_failed\{namespace="shop"\}\) > 0/);
     assert.match(expr('WebstackWeb5xxRatio'), /status=~"5\.\.".*> 0\.05$/);
     assert.match(expr('WebstackPodwatchDown'), /up\{namespace="shop",pod=~"web-webstack-podwatch-\.\*"\}/);

@@ -36,6 +36,9 @@ describe('backup metrics from the manifests', () => {
     assert.match(text, /^kstack_backup_last_duration_seconds 4$/m);
     assert.match(text, new RegExp(`^kstack_backup_verified_timestamp_seconds ${Date.UTC(2026, 10, 25, 4, 30) / 1000}$`, 'm'), 'a failed verification does not count');
     assert.match(text, /^kstack_backups 2$/m);
+    assert.match(text, /^kstack_backup_verify_failed 1$/m, 'the newest verification failed');
+    const passed = backupMetricsText(summariseBackups([], [verification(false, '2026-11-25T04:30:00Z'), verification(true, '2026-11-26T04:30:00Z')]));
+    assert.match(passed, /^kstack_backup_verify_failed 0$/m, 'a later verification passed');
   });
   it('reports zeros when there is no backup yet', () => {
     assert.match(backupMetricsText(summariseBackups([], [])), /^kstack_backup_last_success_timestamp_seconds 0$/m);

@@ -46,13 +46,14 @@ Monitoring helpers.
       annotations:
         summary: The newest successful backup of {{ $db }} is older than {{ $r.backupMaxAgeSeconds }}s (or there is none)
     - alert: WebstackBackupNotVerified
-      expr: time() - max(kstack_backup_last_verified_timestamp_seconds{namespace="{{ $ns }}"}) > {{ $r.verifyMaxAgeSeconds }}
+      # kstack_backup_verified_timestamp_seconds: the newest successful verification (0: none), from the archivers.
+      expr: time() - max(kstack_backup_verified_timestamp_seconds{namespace="{{ $ns }}"}) > {{ $r.verifyMaxAgeSeconds }}
       for: {{ $r.for }}
       labels: { severity: warning }
       annotations:
         summary: No backup of {{ $db }} was verified in the last {{ $r.verifyMaxAgeSeconds }}s
     - alert: WebstackBackupVerifyFailed
-      # kstack_backup_verify_failed: 1 when the newest verification (restore + checks) failed.
+      # kstack_backup_verify_failed: 1 when the newest verification (restore + checks) failed, from the archivers.
       expr: max(kstack_backup_verify_failed{namespace="{{ $ns }}"}) > 0
       labels: { severity: critical }
       annotations:
