@@ -128,7 +128,7 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     assert.equal(row(await prove('R8'), 'R8').status, 'pass');
   });
 
-  it('R5 fails when the db NetworkPolicy is deleted', async () => {
+  it('R5 fails when the db NetworkPolicy is deleted, and when a policy admits another namespace to the db', async () => {
     const policies = JSON.parse((await kubectl(['get', 'networkpolicies', '-o', 'json'])).stdout) as { items: { metadata: { name: string; resourceVersion?: string; uid?: string; creationTimestamp?: string; managedFields?: unknown; generation?: number } ; spec: { podSelector?: { matchLabels?: Record<string, string> } } }[] };
     const db = policies.items.find((p) => p.spec.podSelector?.matchLabels?.['app.kubernetes.io/component'] === 'db');
     assert.ok(db, 'the release has a NetworkPolicy selecting the db pods');
@@ -141,6 +141,24 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     } finally {
       const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, managedFields: _mf, generation: _g, ...metadata } = db.metadata;
       await kube.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ ...db, metadata }) });
+    }
+    // A policy that admits another namespace (the one R5 probes from) to the db fails R5 from outside.
+    const admit = {
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'e2e-admit-outside', namespace: NS },
+      spec: {
+        podSelector: { matchLabels: { 'app.kubernetes.io/component': 'db' } }, policyTypes: ['Ingress'],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${NS}-prove-outside` } } }], ports: [{ port: 3306 }] }],
+      },
+    };
+    await kube.kubectl(['apply', '-f', '-'], { input: JSON.stringify(admit) });
+    try {
+      const r5 = row(await prove('R5'), 'R5');
+      assert.equal(r5.status, 'fail', r5.evidence.join('\n'));
+      assert.match(r5.reason, /the policies let a (plain pod|pod) in another namespace.* reach .*:3306/);
+      // Nothing of the outside probes is left behind.
+      assert.equal((await kubectl(['get', 'pod', 'prove-unlabelled', '--ignore-not-found', '-o', 'name'])).stdout.trim(), '');
+    } finally {
+      await kubectl(['delete', 'networkpolicy', 'e2e-admit-outside', '--ignore-not-found']);
     }
     assert.equal(row(await prove('R5'), 'R5').status, 'pass');
   });

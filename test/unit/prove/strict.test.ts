@@ -18,6 +18,9 @@ import { judgeIntent, judgePlacement, nodeInfo } from '../../../src/prove/requir
 import { releaseUnsettledReason, statefulSetUnsettledReason } from '../../../src/prove/requirements/settle.js';
 import { parseHttp } from '../../../src/prove/requirements/stack.js';
 import { fail, pass, skipped, type Requirement, type Verdict } from '../../../src/prove/requirements/types.js';
+import { hostSourceNode, judgeOutside, outsideExpected, outsidePods, outsideSources, type DbTarget } from '../../../src/prove/requirements/outside.js';
+import { podEndpoint, type Endpoint } from '../../../src/netpol/evaluator.js';
+import type { ExpectedCell, Target } from '../../../src/netpol/matrix.js';
 import { UserError } from '../../../src/util/errors.js';
 import { createProgress } from '../../../src/util/progress.js';
 
@@ -209,5 +212,38 @@ describe('the in-cluster client needs no podwatch', () => {
     assert.deepEqual(nodeImageOf(undefined, d([{ name: 'nginx', image: 'nginx' }, { name: 'webinfo', image: 'kstack/node:1' }])), { image: 'kstack/node:1', pullPolicy: 'IfNotPresent' });
     assert.equal(nodeImageOf(undefined, d([{ name: 'nginx', image: 'nginx' }])), undefined);
     assert.equal(nodeImageOf(d([{ name: 'podwatch', image: 'pw:1' }]), undefined)?.image, 'pw:1');
+  });
+});
+
+describe('R5 from outside the release', () => {
+  const dbOn = (name: string, nodeName: string): V1Pod => ({ metadata: { name }, spec: { nodeName, containers: [] } });
+  it('probes from the host network of a node without a db member when there is one', () => {
+    assert.equal(hostSourceNode(['db-1', 'db-2', 'web-1'], [dbOn('db-0', 'db-1'), dbOn('db-1', 'db-2'), dbOn('db-2', 'db-1')]), 'web-1');
+    assert.equal(hostSourceNode(['a', 'b'], [dbOn('db-0', 'a'), dbOn('db-1', 'a'), dbOn('db-2', 'b')]), 'b', 'else the node with the fewest');
+  });
+  it('makes a plain and a web-lookalike pod in another namespace, an unlabelled one in the release namespace, a host-network one', () => {
+    const pods = outsidePods('shop', { image: 'nginx:1', pullPolicy: 'IfNotPresent' }, { 'app.kubernetes.io/component': 'web', 'app.kubernetes.io/instance': 'web' }, 'web-1');
+    assert.deepEqual(pods.map((p) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`), ['shop-prove-outside/prove-outside', 'shop-prove-outside/prove-web-lookalike', 'shop/prove-unlabelled', 'shop-prove-host/prove-host']);
+    assert.equal(pods[1]?.metadata?.labels?.['app.kubernetes.io/component'], 'web');
+    assert.deepEqual(pods[2]?.metadata?.labels, {});
+    assert.equal(pods[3]?.spec?.hostNetwork, true);
+    assert.equal(pods[3]?.spec?.nodeName, 'web-1');
+  });
+  const sources = outsideSources('shop', 'web-1', '10.77.0.2');
+  const members: DbTarget[] = [3306, 4567].map((port) => ({ to: podEndpoint('shop', 'db-0'), port, node: 'db-1' }));
+  const closed = (): ExpectedCell => ({ open: false, loopback: false, reason: 'denied' });
+  it('nothing from outside may be admitted: a policy letting another namespace in fails, naming the source and port', () => {
+    const admitsOther = (from: Endpoint, t: Target): ExpectedCell => (from.kind === 'pod' && from.namespace === 'shop-prove-outside' && t.port === 3306 ? { open: true, loopback: false, reason: 'allowed by extra-policy' } : closed());
+    const expected = outsideExpected(sources, members, { name: '10.96.0.20:3306', port: 3306 }, admitsOther);
+    assert.deepEqual(expected.columns, ['shop/db-0:3306', 'shop/db-0:4567', '10.96.0.20:3306']);
+    const problems = judgeOutside(expected, sources);
+    assert.equal(problems.length, 4, problems.join('\n'));
+    assert.match(problems[0] ?? '', /a plain pod in another namespace reach shop\/db-0:3306: allowed by extra-policy/);
+    assert.match(problems[1] ?? '', /reach 10\.96\.0\.20:3306: through the Service/);
+    assert.deepEqual(judgeOutside(outsideExpected(sources, members, { name: 'svc', port: 3306 }, closed), sources), []);
+  });
+  it('a member on the host source\'s own node is left out (NetworkPolicy always lets the node in)', () => {
+    const ownNode = (from: Endpoint): ExpectedCell => (from.kind === 'ip' ? { open: true, loopback: true, reason: "allowed: traffic from the pod's own node is always allowed" } : closed());
+    assert.deepEqual(judgeOutside(outsideExpected(sources, members, undefined, ownNode), sources), []);
   });
 });
