@@ -71,7 +71,7 @@ export class Kube {
    * A long-running `kubectl exec -i` (e.g. a load generator) whose stdin stays open until `finish()`,
    * which closes it and resolves with everything the command printed.
    */
-  execStream(pod: string, container: string | undefined, cmd: readonly string[], ev?: CommandLog, namespace = this.opts.namespace): { finish(): Promise<RunResult> } {
+  execStream(pod: string, container: string | undefined, cmd: readonly string[], ev?: CommandLog, namespace = this.opts.namespace): ExecStream {
     const args = ['-n', namespace, 'exec', '-i', pod, ...(container ? ['-c', container] : []), '--', ...cmd];
     ev?.add(`$ kubectl ${args.map(evidenceArg).join(' ')}`);
     const child = spawn(this.opts.kubectl, [...this.opts.kubeArgs, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -83,7 +83,11 @@ export class Kube {
       child.on('close', (code) => { resolve({ stdout, stderr, code: code ?? 1 }); });
       child.on('error', (err) => { resolve({ stdout, stderr: `${stderr}${err.message}`, code: 1 }); });
     });
+    let exited = false;
+    child.on('close', () => { exited = true; });
     return {
+      peek: () => stdout,
+      exited: () => exited,
       finish: async () => {
         child.stdin.end();
         const timer = setTimeout(() => { child.kill('SIGTERM'); }, 30_000);
@@ -91,6 +95,13 @@ export class Kube {
       },
     };
   }
+}
+
+/** A running `kubectl exec -i`: what it printed so far, whether it ended, and finish (close stdin, wait). */
+export interface ExecStream {
+  peek(): string;
+  exited(): boolean;
+  finish(): Promise<RunResult>;
 }
 
 /** Objects as kubectl lists them. */

@@ -68,7 +68,10 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     assert.equal(row(first, 'R3').measurements.failedRequests, 0);
     assert.ok(Number(row(first, 'R3').measurements.requests) > 100, 'the rollout ran under load');
     assert.equal(typeof row(first, 'R9').measurements.createdMs, 'number');
-    assert.equal(typeof row(first, 'R2').measurements.memberBackSeconds, 'number');
+    // R2's full-crash drill: every member deleted at once under writes; nothing acknowledged lost.
+    assert.equal(typeof row(first, 'R2').measurements.recoverySeconds, 'number');
+    assert.equal(row(first, 'R2').measurements.writesLost, 0);
+    assert.ok(Number(row(first, 'R2').measurements.writesAcknowledged) > 10, 'the writer ran');
     const r7 = row(first, 'R7').evidence;
     assert.ok(r7.some((l) => /established on Galera port 4567: .*10\.78\.0\.\d+:\d+↔10\.78\.0\.\d+/.test(l)), `R7 shows Galera connections between net1 addresses\n${r7.join('\n')}`);
     assert.ok(statSync(join(reportDir, 'screenshot.png')).size > 10_000, 'the page screenshot is in the report');

@@ -1,12 +1,13 @@
-// R2: the Galera cluster is whole (size = replicas, every member Synced, one Bound PVC each) and keeps
-// data through the loss of a member: a row written, a member pod deleted, the row still there, and the
-// member back, Synced, with the row.
+// R2: the Galera cluster is whole (size = db.replicaCount, every member Synced, one Bound PVC each) and its
+// data lives on the volumes: every member deleted at once under acknowledged writes through the db Service,
+// all back, and every acknowledged write on every member (nothing could come from a surviving peer).
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1PersistentVolumeClaim, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { componentSelector, type List } from '../../kube/kube.js';
 import { dbSql, isPodReady, podName, podsOf, wsrepStatus } from './stack.js';
-import { fail, pass, skipped, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
+import { judgeWrites, startWriter, type WriteJudgement, type WriterLog } from '../writer.js';
+import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 export interface MemberFacts { pod: string; ready: boolean; wsrep: Record<string, string>; pvcs: { name: string; phase: string }[] }
 
@@ -41,12 +42,24 @@ async function memberFacts(ctx: ProveContext, ev: Evidence, pod: V1Pod): Promise
   return facts;
 }
 
-const TABLE = 'kstack_prove.marks';
+/** Pure: the drill's judgement — nothing acknowledged lost on any member, the cluster back, writes resumed. */
+export function judgeFullCrash(j: WriteJudgement, perMemberLost: ReadonlyMap<string, number[]>, recovered: boolean, ackedAfterRecovery: number): string[] {
+  const problems: string[] = [];
+  if (j.acknowledged === 0) problems.push('no write was acknowledged: the drill proves nothing');
+  for (const [member, lost] of perMemberLost) {
+    if (lost.length) problems.push(`${member} lacks ${lost.length} acknowledged write${lost.length === 1 ? '' : 's'} (first: #${lost[0] ?? '?'})`);
+  }
+  if (recovered && ackedAfterRecovery === 0) problems.push('no write was acknowledged through the db Service after the members were back');
+  return problems;
+}
+
+/** How long the members may take to come back after all of them were deleted. */
+const RECOVERY_LIMIT_MS = 8 * 60_000;
 
 export const r2Galera: Requirement = {
   id: 'R2',
   title: 'Galera cluster with persistent data',
-  checks: 'The db StatefulSet\'s members all report wsrep_cluster_size = replicas, Synced, Primary, each with a Bound PVC. Fails below db.replicaCount. Then a row is written on the first member, the last member\'s pod is deleted, the row is read on a member that neither wrote it nor was deleted, and once the member is back (Ready, Synced, full size) the row is read on it too. The test database is dropped afterwards.',
+  checks: "The db StatefulSet's members all report wsrep_cluster_size = db.replicaCount, Synced, Primary, each with a Bound PVC; fewer members than db.replicaCount, or one, fails. Then the full-crash drill: from inside a web pod (its webinfo container, the application account) a write starts every 0.2 s through the db Service, each on a new connection with a 2 s timeout and no retry, each counted once; every member pod is deleted at once with grace period 0; once all are back (new pods, Ready, Synced, full size; at most 8 min) writes go on for a few seconds. Every acknowledged write must be on every member (read back as root on each), and writes must resume; the recovery time and the longest write outage are measured. The test table is dropped afterwards.",
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.intent.db.enabled) return skipped(`the release's values turn the db off (db.enabled is false)`);
@@ -63,43 +76,61 @@ export const r2Galera: Requirement = {
     if (before.length) return fail(before.length === 1 ? before[0] ?? '' : `${before[0] ?? ''} (and ${before.length - 1} more)`);
     if (replicas < 2) return fail('a Galera cluster of one member cannot lose a member and keep its data online (db.replicaCount=1)');
 
-    const writer = members[0]?.pod ?? '';
-    const victim = members[members.length - 1]?.pod ?? '';
-    // The read while the victim is gone is on a member that neither wrote the row nor was deleted, when there is one.
-    const survivor = members.length > 2 ? members[1]?.pod ?? writer : writer;
-    const token = `prove-${randomBytes(6).toString('hex')}`;
+    const web = (await podsOf(ctx.kube, ctx.release, 'web', ev)).find(isPodReady);
+    if (!web) return fail('no Ready web pod to write through the db Service from');
+    const table = `kstack_prove_r2_${randomBytes(4).toString('hex')}`;
+    const qualified = `\`${ctx.intent.db.appDatabase}\`.${table}`;
+    const writer = await startWriter(ctx.kube, podName(web), { table, intervalMs: 200, timeoutMs: 2000 }, ev);
+    ev.add(`  writing into ${qualified} from ${podName(web)} (webinfo) through the db Service every 0.2 s`);
+    let log: WriterLog | undefined;
+    let recoveredAt: number | undefined;
+    const oldUids = new Set(pods.map((p) => p.metadata?.uid));
+    await sleep(3000); // acknowledged writes before the crash
+    const crashAt = Date.now();
     try {
-      await dbSql(ctx.kube, writer, `CREATE DATABASE IF NOT EXISTS kstack_prove; CREATE TABLE IF NOT EXISTS ${TABLE} (token VARCHAR(64) PRIMARY KEY, at DATETIME(3) NOT NULL); INSERT INTO ${TABLE} VALUES ('${token}', NOW(3))`, ev);
-      ev.add(`  wrote token ${token} on ${writer}`);
-      const oldUid = pods.find((p) => podName(p) === victim)?.metadata?.uid;
-      ctx.note(`deleting member ${victim}`);
-      const t0 = Date.now();
-      await ctx.kube.kubectl(['delete', 'pod', victim, '--wait=false'], { ev });
-      const read = await dbSql(ctx.kube, survivor, `SELECT token FROM ${TABLE} WHERE token = '${token}'`, ev);
-      ev.add(`  on ${survivor} while ${victim} is replaced: ${read.length ? 'token present' : 'token MISSING'}`);
-      if (!read.length) return fail(`the row written on ${writer} is not on ${survivor} after deleting ${victim}`);
-      // The member back: a new pod (new uid), Ready (= Synced), seeing the full cluster.
-      const deadline = Date.now() + 6 * 60_000;
-      let back: MemberFacts | undefined;
-      while (Date.now() < deadline) {
-        const p = await ctx.kube.json<V1Pod>(['get', 'pod', victim]).catch(() => undefined);
-        if (p && p.metadata?.uid !== oldUid && isPodReady(p)) {
-          const w = await wsrepStatus(ctx.kube, victim).catch((): Record<string, string> => ({}));
-          if (w.wsrep_local_state_comment === 'Synced' && w.wsrep_cluster_size === String(replicas)) { back = { pod: victim, ready: true, wsrep: w, pvcs: [] }; break; }
+      ctx.note('deleting every member at once (grace period 0)');
+      await ctx.kube.kubectl(['delete', 'pod', '-l', componentSelector(ctx.release, 'db'), '--grace-period=0', '--wait=false'], { ev });
+      while (Date.now() - crashAt < RECOVERY_LIMIT_MS) {
+        const now = await podsOf(ctx.kube, ctx.release, 'db');
+        const fresh = now.filter((p) => !oldUids.has(p.metadata?.uid) && isPodReady(p));
+        if (fresh.length === replicas) {
+          const states = await Promise.all(fresh.map((p) => wsrepStatus(ctx.kube, podName(p)).catch((): Record<string, string> => ({}))));
+          if (states.every((w) => w.wsrep_local_state_comment === 'Synced' && w.wsrep_cluster_size === String(replicas))) { recoveredAt = Date.now(); break; }
         }
-        ctx.note(`waiting for ${victim} to be back (${Math.round((Date.now() - t0) / 1000)} s)`);
+        ctx.note(`waiting for the members to come back (${Math.round((Date.now() - crashAt) / 1000)} s; ${fresh.length}/${replicas} new and Ready)`);
         await sleep(2000);
       }
-      const backSeconds = (Date.now() - t0) / 1000;
-      if (!back) return fail(`member ${victim} was not back (Ready, Synced, size ${replicas}) within 6 minutes of its pod's deletion`);
-      ev.add(`  ${victim} back after ${backSeconds.toFixed(1)} s: size=${back.wsrep.wsrep_cluster_size ?? ''} state=${back.wsrep.wsrep_local_state_comment ?? ''}`);
-      ev.measure('memberBackSeconds', Number(backSeconds.toFixed(1)));
-      const onVictim = await dbSql(ctx.kube, victim, `SELECT token FROM ${TABLE} WHERE token = '${token}'`, ev);
-      ev.add(`  on ${victim}: ${onVictim.length ? 'token present' : 'token MISSING'}`);
-      if (!onVictim.length) return fail(`member ${victim} came back without the row written before its deletion`);
-      return pass(`${replicas}/${replicas} members Synced with Bound PVCs; a row survived deleting ${victim}, which was back and Synced with it after ${backSeconds.toFixed(0)} s`);
+      if (recoveredAt !== undefined) await sleep(3000);
     } finally {
-      await dbSql(ctx.kube, writer, 'DROP DATABASE IF EXISTS kstack_prove', ev).catch((err: unknown) => { ev.add(`  cleanup failed: ${String(err)}`); });
+      log = await writer.stop();
+    }
+    const recoverySeconds = recoveredAt === undefined ? undefined : (recoveredAt - crashAt) / 1000;
+    try {
+      if (recoverySeconds === undefined) return fail(`the members were not all back (new pods, Ready, Synced, size ${replicas}) within ${RECOVERY_LIMIT_MS / 60_000} min of deleting them all`);
+      ev.add(`  all ${replicas} members back, Synced, after ${recoverySeconds.toFixed(1)} s`);
+      const after = await podsOf(ctx.kube, ctx.release, 'db', ev);
+      const perMemberLost = new Map<string, number[]>();
+      let judgement: WriteJudgement | undefined;
+      for (const p of after) {
+        const rows = new Set((await dbSql(ctx.kube, podName(p), `SELECT seq FROM ${qualified}`, ev)).map(([seq]) => Number(seq)));
+        const j = judgeWrites(log.attempts, rows);
+        judgement ??= j;
+        perMemberLost.set(podName(p), j.lost);
+        ev.add(`  ${podName(p)}: ${rows.size} rows, ${j.lost.length} acknowledged writes missing`);
+      }
+      const j = judgement ?? judgeWrites(log.attempts, new Set());
+      const ackedAfter = log.attempts.filter((a) => a.ok && a.at >= (recoveredAt ?? Infinity) - 1000).length;
+      ev.add(`  writes: ${j.attempted} attempted, ${j.acknowledged} acknowledged, ${j.failed} failed; longest outage ${(j.longestOutageMs / 1000).toFixed(1)} s${log.error ? `; writer: ${log.error}` : ''}`);
+      ev.measure('recoverySeconds', Number(recoverySeconds.toFixed(1)));
+      ev.measure('writeOutageSeconds', Number((j.longestOutageMs / 1000).toFixed(1)));
+      ev.measure('writesAcknowledged', j.acknowledged);
+      ev.measure('writesFailed', j.failed);
+      ev.measure('writesLost', [...perMemberLost.values()].reduce((n, l) => Math.max(n, l.length), 0));
+      const problems = judgeFullCrash(j, perMemberLost, true, ackedAfter);
+      return verdictOf(problems, `${replicas}/${replicas} members Synced with Bound PVCs; after every member was deleted at once they were back in ${recoverySeconds.toFixed(0)} s with all ${j.acknowledged} acknowledged writes on every member (longest write outage ${(j.longestOutageMs / 1000).toFixed(1)} s)`);
+    } finally {
+      const any = (await podsOf(ctx.kube, ctx.release, 'db').catch(() => [])).find(isPodReady);
+      if (any) await dbSql(ctx.kube, podName(any), `DROP TABLE IF EXISTS ${qualified}`, ev).catch((err: unknown) => { ev.add(`  cleanup failed: ${String(err)}`); });
     }
   },
 };

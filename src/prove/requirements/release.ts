@@ -9,7 +9,7 @@ export type PlacementPreset = 'soft' | 'hard' | 'none';
 
 export interface ReleaseIntent {
   web: { replicas: number; autoscaled: boolean };
-  db: { enabled: boolean; galera: boolean; replicas: number };
+  db: { enabled: boolean; galera: boolean; replicas: number; appDatabase: string };
   podwatch: { enabled: boolean; replicas: number };
   backup: { enabled: boolean; verify: boolean; objectives: { rtoSeconds: number; rpoSeconds: number } };
   networkPolicy: { enabled: boolean };
@@ -51,7 +51,7 @@ export function intentOf(values: unknown): ReleaseIntent {
   const backupEnabled = bool(values, 'backup.enabled', false) && dbEnabled;
   return {
     web: { replicas: count(values, 'web.replicaCount', 3), autoscaled: bool(values, 'web.autoscaling.enabled', false) },
-    db: { enabled: dbEnabled, galera: text(values, 'db.mode', 'galera') === 'galera', replicas: count(values, 'db.replicaCount', 3) },
+    db: { enabled: dbEnabled, galera: text(values, 'db.mode', 'galera') === 'galera', replicas: count(values, 'db.replicaCount', 3), appDatabase: text(values, 'db.auth.database', 'app') },
     podwatch: { enabled: bool(values, 'podwatch.enabled', true), replicas: count(values, 'podwatch.replicaCount', 2) },
     backup: {
       enabled: backupEnabled,
