@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoopbackCluster, Writer } from '../src/galera/loopback.js';
+import { LoopbackCluster, Writer } from '../test/helpers/galera-loopback.js';
 import { run } from '../src/util/exec.js';
 import { formatDuration } from '../src/util/progress.js';
 import { startBench, type Figure } from './result.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helmTemplate } from '../src/chart/helm.js';
 import { configMapData, one, parseManifests } from '../src/chart/manifests.js';
-import { checkNginxConfig, initContainerEnv, renderPage, startLocalNginx, webLayout, writeWebFiles, type LocalNginx } from '../src/chart/web-local.js';
+import { checkNginxConfig, initContainerEnv, renderPage, startLocalNginx, webLayout, writeWebFiles, type LocalNginx } from '../test/helpers/web-local.js';
 import { run } from '../src/util/exec.js';
 import { pickFreePorts } from '../src/util/net.js';
 import { createProgress } from '../src/util/progress.js';

@@ -1,6 +1,6 @@
 // A private, throw-away mariadbd: its own data dir and unix socket under one folder, no TCP. `verify`
 // restores into one; the integration tests and bench:dr use them as sources and restore targets. Like
-// src/galera/loopback.ts it runs the real Debian mariadbd, tracked by pid and only that pid is signalled.
+// test/helpers/galera-loopback.ts it runs the real Debian mariadbd, tracked by pid and only that pid is signalled.
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, lchownSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LoopbackCluster } from '../../src/galera/loopback.js';
+import { LoopbackCluster } from './galera-loopback.js';
 import { parseKey, type EncryptionKey } from '../../src/dr/encrypt.js';
 import type { ObjectStore } from '../../src/dr/s3.js';
 import { MinioServer } from './minio.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { helmTemplate } from '../../../src/chart/helm.js';
 import { configMapData, one, parseManifests } from '../../../src/chart/manifests.js';
 import { readWsrep } from '../../../src/galera/agent.js';
-import { LoopbackCluster, MARIADBD, Writer } from '../../../src/galera/loopback.js';
+import { LoopbackCluster, MARIADBD, Writer } from '../../helpers/galera-loopback.js';
 import { run } from '../../../src/util/exec.js';
 import { repoRoot } from '../../../src/util/paths.js';
 import { GALERA_LIBRARY, requireFiles } from '../../helpers/require-tools.js';

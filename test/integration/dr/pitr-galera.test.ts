@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
+import { LoopbackCluster, MARIADBD } from '../../helpers/galera-loopback.js';
 import { BinlogArchiver, readAllIndexes, type ArchiveStore, type Sealer } from '../../../src/dr/binlog-archiver.js';
 import { keySealer, s3ArchiveStore } from '../../../src/dr/binlog-store.js';
 import { parseKey } from '../../../src/dr/encrypt.js';

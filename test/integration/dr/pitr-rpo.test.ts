@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MARIADBD } from '../../../src/galera/loopback.js';
+import { MARIADBD } from '../../helpers/galera-loopback.js';
 import { startPitrRig, type PitrRig } from '../../helpers/pitr-rig.js';
 import { runRpoDrill } from '../../helpers/rpo-drill.js';
 import { requireFiles } from '../../helpers/require-tools.js';

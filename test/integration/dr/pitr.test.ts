@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
+import { LoopbackCluster, MARIADBD } from '../../helpers/galera-loopback.js';
 import { silentProgress } from '../../../src/util/progress.js';
 import { BinlogArchiver, readAllIndexes } from '../../../src/dr/binlog-archiver.js';
 import { keySealer, s3ArchiveStore } from '../../../src/dr/binlog-store.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
+import { LoopbackCluster, MARIADBD } from '../../helpers/galera-loopback.js';
 import { STAGING_DIR, installDbArgs } from '../../../src/galera/datadir.js';
 import { run } from '../../../src/util/exec.js';
 import * as mariadb from 'mariadb';

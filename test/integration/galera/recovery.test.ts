@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoopbackCluster, MARIADBD, Writer } from '../../../src/galera/loopback.js';
+import { LoopbackCluster, MARIADBD, Writer } from '../../helpers/galera-loopback.js';
 import { readWsrep } from '../../../src/galera/agent.js';
 import { dataSourceFromEnv } from '../../../src/webinfo/data-source.js';
 import '../../../src/webinfo/db-source.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
+import { LoopbackCluster, MARIADBD } from '../../helpers/galera-loopback.js';
 import { GALERA_LIBRARY, requireFiles } from '../../helpers/require-tools.js';
 
 const ALL = ['db-0', 'db-1', 'db-2'];

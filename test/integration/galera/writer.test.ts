@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoopbackCluster, MARIADBD } from '../../../src/galera/loopback.js';
+import { LoopbackCluster, MARIADBD } from '../../helpers/galera-loopback.js';
 import { judgeWrites, parseWriterLog, writerScript } from '../../../src/prove/writer.js';
 import { repoRoot } from '../../../src/util/paths.js';
 import { requireFiles } from '../../helpers/require-tools.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { helmTemplate } from '../../../src/chart/helm.js';
 import { configMapData, one, parseManifests } from '../../../src/chart/manifests.js';
-import { checkNginxConfig, initContainerEnv, renderPage, startLocalNginx, waitForHttp, webLayout, writeWebFiles, type LocalNginx, type PodFacts } from '../../../src/chart/web-local.js';
+import { checkNginxConfig, initContainerEnv, renderPage, startLocalNginx, waitForHttp, webLayout, writeWebFiles, type LocalNginx, type PodFacts } from '../../helpers/web-local.js';
 import { pickFreePorts } from '../../../src/util/net.js';
 import { repoRoot } from '../../../src/util/paths.js';
 

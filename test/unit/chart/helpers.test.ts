@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { configMapData, one, parseManifests } from '../../../src/chart/manifests.js';
-import { bindListenTo, initContainerEnv } from '../../../src/chart/web-local.js';
+import { bindListenTo, initContainerEnv } from '../../helpers/web-local.js';
 
 describe('chart helpers', () => {
   it('parses a multi-document stream, skipping empty documents', () => {

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../util/exec.js';
-import type { K8sObject } from './manifests.js';
+import { run } from '../../src/util/exec.js';
+import type { K8sObject } from '../../src/chart/manifests.js';
 
 export interface PodFacts {
   podName: string;

@@ -7,12 +7,12 @@ import { chmodSync, statSync, mkdirSync, readFileSync, rmSync, writeFileSync, ex
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as mariadb from 'mariadb';
-import { repoRoot } from '../util/paths.js';
-import { isPortFree } from '../util/net.js';
-import { executableOf, processesMentioning } from '../util/process.js';
-import type { MemberAddress } from './config.js';
-import type { MemberReport } from './decide.js';
-import { parseReport } from './report.js';
+import { repoRoot } from '../../src/util/paths.js';
+import { isPortFree } from '../../src/util/net.js';
+import { executableOf, processesMentioning } from '../../src/util/process.js';
+import type { MemberAddress } from '../../src/galera/config.js';
+import type { MemberReport } from '../../src/galera/decide.js';
+import { parseReport } from '../../src/galera/report.js';
 
 export interface LoopbackOptions {
   baseDir: string;
