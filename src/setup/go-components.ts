@@ -48,9 +48,6 @@ export const nodeComponents = ['kubelet', 'kube-proxy', 'kube-router', 'pause', 
  */
 export const nodeHostComponents = [...nodeComponents, 'minio'] as const satisfies readonly GoComponentName[];
 
-/** Programs for operators and tests (etcdctl compacts etcd to provoke watch expiry, MinIO stores test backups). */
-export const operatorTools = ['etcdctl', 'minio'] as const satisfies readonly GoComponentName[];
-
 /** -ldflags that stamp the Kubernetes version the way the upstream release build does. */
 export function versionLdflags(kubernetesVersion: string): string[] {
   const m = /^v(\d+)\.(\d+)\./.exec(kubernetesVersion);

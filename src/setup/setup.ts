@@ -2,17 +2,12 @@ import type { Progress } from '../util/progress.js';
 import { ensureDebianPackages } from './debian.js';
 import { ensureGoBinaries } from './go-build.js';
 import { controlPlaneComponents, type GoComponentName } from './go-components.js';
-import type { ClientBinaries } from './kubectl-layer.js';
 import { loadVersions } from './versions.js';
 
 // Everything `kstack setup` installs lives with the per-command declaration (needs.ts).
 export { ensureAllTools } from './needs.js';
 
 export type GoBinaries<N extends GoComponentName = GoComponentName> = Record<N, string>;
-
-export interface Toolset extends ClientBinaries {
-  go: GoBinaries;
-}
 
 /**
  * What the control plane itself runs: Debian packages (openssl) and the Go components built from source.

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { run } from '../../util/exec.js';
 import { UserError } from '../../util/errors.js';
 import type { ClusterNetworkPlan, NodePlan } from './plan.js';
@@ -116,14 +116,3 @@ export function splitRule(line: string): string[] {
   return out;
 }
 
-/** Network namespaces on this host that belong to a cluster (by name prefix). */
-export function clusterNetnsNames(cluster: string): string[] {
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-      .map((l) => l.split(' ')[4] ?? '')
-      .filter((p) => p.startsWith(`/run/netns/kstack-${cluster}-`))
-      .map((p) => p.slice('/run/netns/'.length));
-  } catch {
-    return [];
-  }
-}

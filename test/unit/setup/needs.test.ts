@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { imageRecipes } from '../../../src/images/recipes.js';
-import { controlPlaneComponents, goComponents, nodeComponents, nodeHostComponents, operatorTools, type GoComponentName } from '../../../src/setup/go-components.js';
+import { controlPlaneComponents, goComponents, nodeComponents, nodeHostComponents, type GoComponentName } from '../../../src/setup/go-components.js';
 import {
   commandNames, commandNeeds, programProviders, programUses, resolveNeeds, type CommandName, type CommandNeeds, type Provider,
 } from '../../../src/setup/needs.js';
@@ -60,7 +60,7 @@ export function programsIn(source: string): string[] {
   return [...new Set(found)].filter(Boolean);
 }
 
-const goGroups: Record<string, readonly GoComponentName[]> = { controlPlaneComponents, nodeComponents, nodeHostComponents, operatorTools };
+const goGroups: Record<string, readonly GoComponentName[]> = { controlPlaneComponents, nodeComponents, nodeHostComponents };
 const recipeGo = [...new Set(Object.values(imageRecipes).flatMap((r) => Object.keys(r.goBinaries)))] as GoComponentName[];
 // Calls whose component list is computed, with what it is computed from.
 const computedGo: Record<string, readonly GoComponentName[]> = { 'src/images/build.ts': recipeGo };
