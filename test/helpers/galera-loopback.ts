@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as mariadb from 'mariadb';
 import { repoRoot } from '../../src/util/paths.js';
-import { isPortFree } from '../../src/util/net.js';
+import { pickFreePorts } from '../../src/util/net.js';
 import { executableOf, processesMentioning } from '../../src/util/process.js';
 import type { MemberAddress } from '../../src/galera/config.js';
 import type { MemberReport } from '../../src/galera/decide.js';
@@ -31,26 +31,6 @@ export interface LoopbackOptions {
   baseConfig?: Record<string, unknown>;
 }
 
-/**
- * Free ports below the kernel's ephemeral range. Ports from the ephemeral range (what port 0 hands out)
- * can be taken between picking and binding by any outgoing connection on the machine (Galera's own peer
- * connections included), which made IST listeners fail with EADDRINUSE.
- */
-async function listenPorts(count: number): Promise<number[]> {
-  let low = 32768;
-  try {
-    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
-  } catch { /* not Linux: keep the usual default */ }
-  const floor = 20000;
-  const ceiling = Math.max(floor + 1000, low - 1);
-  const ports: number[] = [];
-  while (ports.length < count) {
-    const p = floor + Math.floor(Math.random() * (ceiling - floor));
-    if (!ports.includes(p) && (await isPortFree(p))) ports.push(p);
-  }
-  return ports;
-}
-
 export const AGENT_MAIN = join(repoRoot, 'dist', 'src', 'galera', 'main.js');
 export const MARIADBD = '/usr/sbin/mariadbd';
 
@@ -69,7 +49,7 @@ export class LoopbackCluster {
 
   static async create(opts: LoopbackOptions): Promise<LoopbackCluster> {
     const prefix = opts.prefix ?? 'db';
-    const ports = await listenPorts(opts.size * 5);
+    const ports = await pickFreePorts(opts.size * 5);
     const at = (i: number, k: number): number => ports[i * 5 + k] ?? 0;
     const members = Array.from({ length: opts.size }, (_, i) => ({
       name: `${prefix}-${i}`, host: opts.host ?? '127.0.0.1',

@@ -2,9 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { acquireLock } from '../../src/util/lock.js';
+import { isPortFree, pickFreePorts } from '../../src/util/net.js';
 import { createProgress, formatDuration } from '../../src/util/progress.js';
 import { portFlag } from '../../src/cli/args.js';
 
@@ -71,6 +73,34 @@ describe('flags', () => {
     assert.equal(portFlag('api-port', undefined), undefined);
     for (const bad of ['0', '65536', '-1', '1.5', 'http', '']) {
       assert.throws(() => portFlag('api-port', bad), /--api-port '.*' is not a port: use a whole number from 1 to 65535/, bad);
+    }
+  });
+});
+
+describe('free ports', () => {
+  it('picks distinct, bindable ports below the ephemeral range, none of those to avoid', async () => {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    const [first] = await pickFreePorts(1);
+    assert.ok(first);
+    const ports = await pickFreePorts(20, '127.0.0.1', new Set([first]));
+    assert.equal(ports.length, 20);
+    assert.equal(new Set(ports).size, 20);
+    assert.ok(!ports.includes(first));
+    for (const p of ports) {
+      assert.ok(p >= 20000 && p < Math.max(21000, low), `${p} is below the ephemeral range (from ${low})`);
+      assert.ok(await isPortFree(p), `${p} is free`);
+    }
+  });
+
+  it('isPortFree is false while something listens there', async () => {
+    const srv = createServer();
+    await new Promise<void>((r) => { srv.listen(0, '127.0.0.1', r); });
+    const addr = srv.address();
+    assert.ok(addr && typeof addr === 'object');
+    try {
+      assert.equal(await isPortFree(addr.port), false);
+    } finally {
+      await new Promise<void>((r) => { srv.close(() => { r(); }); });
     }
   });
 });

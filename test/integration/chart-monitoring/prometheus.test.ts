@@ -22,7 +22,7 @@ import { configMapData, one, parseManifests, type K8sObject } from '../../../src
 import { startLocalNginx, waitForHttp, webLayout, writeWebFiles, type LocalNginx } from '../../helpers/web-local.js';
 import { LoopbackCluster, MARIADBD } from '../../helpers/galera-loopback.js';
 import { run } from '../../../src/util/exec.js';
-import { isPortFree } from '../../../src/util/net.js';
+import { pickFreePorts } from '../../../src/util/net.js';
 import { requireFiles } from '../../helpers/require-tools.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -31,12 +31,6 @@ const NGINX = '/usr/sbin/nginx';
 const NGINX_EXPORTER = '/usr/bin/prometheus-nginx-exporter';
 const MYSQLD_EXPORTER = '/usr/bin/prometheus-mysqld-exporter';
 const NEEDED = [PROMETHEUS, PROMTOOL, NGINX, NGINX_EXPORTER, MYSQLD_EXPORTER, MARIADBD];
-
-async function freePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let p = 20000 + Math.floor(Math.random() * 10000); ports.length < count; p++) if (await isPortFree(p)) ports.push(p);
-  return ports;
-}
 
 interface ScrapeJob { job_name: string; kubernetes_sd_configs?: unknown; static_configs?: unknown[] }
 
@@ -109,7 +103,7 @@ describe('webstack chart: Prometheus scrapes the real exporters through the rend
     db.startAll();
     await db.waitReady();
     const sqlPort = db.member('db-0').sqlPort;
-    const [webPort, statusPort, nginxMetrics, mysqlMetrics, promPort] = await freePorts(5);
+    const [webPort, statusPort, nginxMetrics, mysqlMetrics, promPort] = await pickFreePorts(5);
 
     // A Galera release of 3 members, but one standalone server answers: WebstackGaleraClusterSizeLow must fire.
     const objs = await renderMonitoring({

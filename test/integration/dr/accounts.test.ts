@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioServer } from '../../helpers/minio.js';
@@ -18,16 +17,8 @@ import { runRestore } from '../../../src/dr/restore.js';
 import type { ObjectStore } from '../../../src/dr/s3.js';
 import { ScratchDb } from '../../../src/dr/scratch-db.js';
 import { drAccountsSql } from '../../../src/galera/config.js';
+import { pickFreePorts } from '../../../src/util/net.js';
 import { silentProgress } from '../../../src/util/progress.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => { resolve(); }));
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
-}
 
 const BINLOG = ['log-bin=binlog', 'server-id=1', 'binlog-format=ROW'];
 const accounts = [{ role: 'backup' as const, user: 'kstack_backup', password: 'b-pw' }, { role: 'restore' as const, user: 'kstack_restore', password: 'r-pw' }];
@@ -49,7 +40,8 @@ describe('dr: the Jobs\' accounts on a real MariaDB over TCP', { timeout: 180_00
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kstack-dr-accounts-'));
     chmodSync(dir, 0o755);
-    const [p1, p2] = [await freePort(), await freePort()];
+    const [p1, p2] = await pickFreePorts(2);
+    assert.ok(p1 && p2);
     // Both servers at once: each has its own tmpdir, so one's start cannot delete the other's temporary tables.
     [minio, source, dest] = await Promise.all([
       MinioServer.start(join(dir, 'minio')),

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LoopbackCluster, MARIADBD } from '../../helpers/galera-loopback.js';
-import { isPortFree } from '../../../src/util/net.js';
+import { pickFreePorts } from '../../../src/util/net.js';
 import { repoRoot } from '../../../src/util/paths.js';
 import { requireFiles } from '../../helpers/require-tools.js';
 
@@ -33,8 +33,8 @@ describe('webinfo /api/info with the mariadb data source (real mariadbd)', { tim
     cluster.startAll();
     await cluster.waitReady();
     writeFileSync(join(dir, 'pw'), cluster.appPassword);
-    let port = 0;
-    for (let p = 21000 + Math.floor(Math.random() * 8000); port === 0; p++) if (await isPortFree(p)) port = p;
+    const [port] = await pickFreePorts(1);
+    assert.ok(port);
     const child = spawn(process.execPath, ['--import', join(dist, 'db-source.js'), join(dist, 'main.js')], {
       stdio: 'ignore',
       env: {

@@ -4,9 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { pickFreePorts } from '../../../src/util/net.js';
 import { repoRoot } from '../../../src/util/paths.js';
 import type { KubeApi } from '../../../src/podwatch/kubeapi.js';
 import type { PodEvent } from '../../../src/podwatch/snapshot.js';
@@ -19,14 +18,6 @@ const RETRY_MS = 1000;
 
 interface Replica { id: string; child: ChildProcess; events: PodEvent[]; stderr: string[]; port: number; exited: Promise<number | null> }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => { s.listen(0, '127.0.0.1', r); });
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => { s.close(() => { r(); }); });
-  return port;
-}
-
 describe('podwatch leader election (two replicas)', () => {
   let cluster: TestCluster;
   let namespaces: TestNamespaces;
@@ -34,7 +25,8 @@ describe('podwatch leader election (two replicas)', () => {
   const replicas: Replica[] = [];
 
   const start = async (id: string, ns: string): Promise<Replica> => {
-    const port = await freePort();
+    const [port] = await pickFreePorts(1);
+    assert.ok(port);
     const child = spawn(process.execPath, [MAIN, '--kubeconfig', cluster.kubeconfigPath, '-n', ns, '-o', 'json', '--listen', `127.0.0.1:${port}`,
       '--leader-elect', '--lease-namespace', ns, '--identity', id, '--lease-duration', `${LEASE_MS}ms`, '--renew-deadline', '4s', '--retry-period', `${RETRY_MS}ms`],
     { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { pickFreePorts } from '../../../src/util/net.js';
 import { repoRoot } from '../../../src/util/paths.js';
 import type { KubeApi } from '../../../src/podwatch/kubeapi.js';
 import type { PodEvent } from '../../../src/podwatch/snapshot.js';
@@ -41,10 +42,8 @@ describe('podwatch graceful shutdown', () => {
   it('SIGTERM flushes the webhook queue, then exits 0', async () => {
     const ns = await namespaces.create('podwatch-term');
     const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
-    const probe = createServer();
-    await new Promise<void>((r) => { probe.listen(0, '127.0.0.1', r); });
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => { probe.close(() => { r(); }); });
+    const [port] = await pickFreePorts(1);
+    assert.ok(port);
     const child = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'podwatch', 'main.js'), '--kubeconfig', cluster.kubeconfigPath, '-n', ns,
       '-o', 'none', '--webhook', hook, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

@@ -3,8 +3,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { KubeApi } from '../../../src/podwatch/kubeapi.js';
+import { pickFreePorts } from '../../../src/util/net.js';
 import type { PodEvent } from '../../../src/podwatch/snapshot.js';
 import { eventually, testCluster, TestNamespaces, type TestCluster } from '../../helpers/cluster.js';
 import { apiFor, createPod, podManifest, startPodwatch, testConfig } from './harness.js';
@@ -36,14 +36,6 @@ class Receiver {
   }
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => { s.listen(0, '127.0.0.1', r); });
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => { s.close(() => { r(); }); });
-  return port;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('podwatch webhook sink with a real receiver', () => {
@@ -65,8 +57,10 @@ describe('podwatch webhook sink with a real receiver', () => {
 
   it('receiver down, then slow, then up: retries and delivers every event in order (JSON and Slack formats)', async () => {
     const ns = await namespaces.create('podwatch-hook');
-    const json = new Receiver(await freePort());
-    const slack = new Receiver(await freePort());
+    const [jsonPort, slackPort] = await pickFreePorts(2);
+    assert.ok(jsonPort && slackPort);
+    const json = new Receiver(jsonPort);
+    const slack = new Receiver(slackPort);
     receivers.push(json, slack);
     const base = testConfig({ namespaces: [ns] });
     const hook = { queueSize: 100, maxAttempts: 1000, timeoutMs: 1000 };
@@ -106,7 +100,9 @@ describe('podwatch webhook sink with a real receiver', () => {
 
   it('a receiver that stays down fills the bounded queue, and the rest is counted as dropped', async () => {
     const ns = await namespaces.create('podwatch-drop');
-    const rx = new Receiver(await freePort());
+    const [port] = await pickFreePorts(1);
+    assert.ok(port);
+    const rx = new Receiver(port);
     receivers.push(rx);
     const pw = await startPodwatch(cluster.kc, { ...testConfig({ namespaces: [ns] }), webhooks: [{ url: `http://127.0.0.1:${rx.port}/`, format: 'json', queueSize: 3, maxAttempts: 1000, timeoutMs: 1000 }] });
     try {
