@@ -1,15 +1,64 @@
+// The kstack command's one flag parser (node:util parseArgs, strict), the rule for flags that cannot be
+// used together, and the flag values that need more than a string (ports, node counts, taints, durations).
+// Everything here fails before any I/O, with a UserError that names the flag.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { defaultNodeSettings } from '../cluster/nodes/cluster-nodes.js';
+import { parseTaint } from '../cluster/nodes/plan.js';
+import type { NodeSettings } from '../cluster/state.js';
+import { parseDuration } from '../util/duration.js';
 import { UserError } from '../util/errors.js';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** Strict flag parsing: an unknown flag or a missing value is a UserError that names the flag. */
-export function parseFlags<O extends Options>(command: string, args: string[], options: O) {
+/** Two or more flags that make no sense together: `flag` with any of `with`, and why, in one clause. */
+export interface Conflict {
+  readonly flag: string;
+  readonly with: readonly string[];
+  readonly why: string;
+}
+
+/** What one command accepts; the help text lists its flags (test/unit/cli/main.test.ts holds that). */
+export interface CommandSpec<O extends Options = Options> {
+  /** As typed after `kstack`, e.g. 'cluster up'; error messages name it. */
+  readonly name: string;
+  readonly options: O;
+  readonly help: string;
+  readonly conflicts?: readonly Conflict[];
+  /** Takes operands besides its flags (image names, a node name); without, an operand is an error. */
+  readonly operands?: boolean;
+}
+
+/**
+ * Strict flag parsing: an unknown flag, a missing value or an operand the command does not take is a
+ * UserError that names it.
+ */
+export function parseFlags<O extends Options>(command: string, args: readonly string[], options: O, opts: { operands?: boolean } = {}) {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false });
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: opts.operands ?? false });
   } catch (err) {
     const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw new UserError(`kstack ${command}: ${msg}; see 'kstack ${command} --help'`);
+  }
+}
+
+/**
+ * Parses a command's flags as its spec says, then (unless --help was given) refuses conflicting flags.
+ * `name` overrides the spec's name in messages (e.g. 'backup now' for the backup spec).
+ */
+export function parseCommand<O extends Options>(spec: CommandSpec<O>, args: readonly string[], name: string = spec.name) {
+  const parsed = parseFlags(name, args, spec.options, { operands: spec.operands ?? false });
+  const values: Readonly<Record<string, unknown>> = parsed.values;
+  if (values.help !== true) rejectConflicts(values, spec.conflicts ?? []);
+  return parsed;
+}
+
+/** The one message for flags given together that do not go together: it names them, why, and what to do. */
+export function rejectConflicts(values: Readonly<Record<string, unknown>>, conflicts: readonly Conflict[]): void {
+  for (const c of conflicts) {
+    if (values[c.flag] === undefined) continue;
+    const given = c.with.filter((f) => values[f] !== undefined);
+    if (given.length === 0) continue;
+    throw new UserError(`--${c.flag} cannot be used with ${given.map((f) => `--${f}`).join(' or ')}: ${c.why}; use one or the other`);
   }
 }
 
@@ -21,4 +70,18 @@ export function portFlag(flag: string, value: string | undefined): number | unde
     throw new UserError(`--${flag} '${value}' is not a port: use a whole number from 1 to 65535`);
   }
   return n;
+}
+
+/** A duration flag ('90s', '10m', see src/util/duration.ts) in milliseconds, `fallback` when not given. */
+export function durationFlag(flag: string, value: string | undefined, fallback: string): number {
+  return parseDuration(value ?? fallback, `--${flag}`);
+}
+
+/** The nodes `cluster up` asks for from --nodes and --db-taint (defaults for what is not given). */
+export function nodeSettingsFromFlags(nodes: string | undefined, dbTaint: string | undefined): NodeSettings {
+  const count = nodes === undefined ? undefined : /^\d+$/.test(nodes) ? Number(nodes) : NaN;
+  if (count !== undefined && Number.isNaN(count)) throw new UserError(`--nodes '${nodes ?? ''}' is not a number: use a whole number from 1 to 9`);
+  const settings = defaultNodeSettings(count);
+  if (dbTaint === 'none') return { count: settings.count };
+  return dbTaint === undefined ? settings : { count: settings.count, dbTaint: parseTaint('db-taint', dbTaint) };
 }

@@ -1,4 +1,6 @@
 import type { StatusResult } from '../cluster/control-plane.js';
+import type { NodeSettings } from '../cluster/state.js';
+import { DEFAULT_CLUSTER, DEFAULT_NODE_COUNT } from './defaults.js';
 
 /** The status table as the terminal shows it. */
 export function formatStatus(status: StatusResult): string {
@@ -15,4 +17,20 @@ export function formatStatus(status: StatusResult): string {
     ...rows.map(line),
     '',
   ].join('\n');
+}
+
+/**
+ * The command that resumes a stopped cluster as it was: a cluster with nodes with `cluster up` (and its
+ * --nodes when not the default, which `up` would otherwise refuse as a different count), a control plane
+ * alone with --control-plane; --name when not the default cluster.
+ */
+export function resumeCommand(name: string, nodeSettings: NodeSettings | undefined): string {
+  const shape = nodeSettings === undefined ? ' --control-plane' : nodeSettings.count !== DEFAULT_NODE_COUNT ? ` --nodes ${nodeSettings.count}` : '';
+  return `kstack cluster up${shape}${name === DEFAULT_CLUSTER ? '' : ` --name ${name}`}`;
+}
+
+/** What `kstack cluster stop` prints. */
+export function formatStopped(name: string, result: { existed: boolean; nodeSettings?: NodeSettings }): string {
+  if (!result.existed) return `No cluster '${name}' here; nothing to do.\n`;
+  return `Cluster '${name}' stopped; its data is kept. Resume with '${resumeCommand(name, result.nodeSettings)}'.\n`;
 }

@@ -292,8 +292,11 @@ export async function controlPlaneDown(opts: DownOptions): Promise<{ existed: bo
   }
 }
 
-/** Stops every process but keeps certificates and data, so the next `up` resumes the same cluster. */
-export async function controlPlaneStop(opts: DownOptions): Promise<{ existed: boolean }> {
+/**
+ * Stops every process but keeps certificates and data, so the next `up` resumes the same cluster. Returns
+ * the cluster's node settings (none: a control plane only), which say how to resume it.
+ */
+export async function controlPlaneStop(opts: DownOptions): Promise<{ existed: boolean; nodeSettings?: NodeSettings }> {
   const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
   if (!existsSync(layout.root)) return { existed: false };
   const lock = acquireLock(layout.lockFile, busy(layout.name));
@@ -303,7 +306,7 @@ export async function controlPlaneStop(opts: DownOptions): Promise<{ existed: bo
     await stopAll(layout, state, opts.progress);
     state.components = {};
     writeState(layout.stateFile, state);
-    return { existed: true };
+    return { existed: true, ...(state.nodeSettings ? { nodeSettings: state.nodeSettings } : {}) };
   } finally {
     lock.release();
   }

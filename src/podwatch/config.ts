@@ -2,7 +2,11 @@
 // into one typed object. Every error is a UserError naming the field (as the user wrote it) and what is allowed.
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
+import { parseDuration } from '../util/duration.js';
 import { UserError } from '../util/errors.js';
+
+/** The duration parser is shared with the kstack command (src/util/duration.ts); re-exported for podwatch's callers. */
+export { parseDuration };
 
 export type OutputKind = 'terminal' | 'json' | 'none';
 
@@ -95,15 +99,6 @@ interface Found { value: unknown; where: string }
 
 const envName = (flag: string): string => `PODWATCH_${flag.toUpperCase().replace(/-/g, '_')}`;
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-
-/** Parses "90s", "500ms", "2m", "1h"; a bare number is rejected so units are never guessed. */
-export function parseDuration(value: unknown, where: string): number {
-  const m = typeof value === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim()) : null;
-  if (!m) throw new UserError(`${where}: '${String(value)}' is not a duration: use a number with a unit, e.g. 500ms, 30s, 2m`);
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return n * unit;
-}
 
 function parseInteger(value: unknown, where: string, min: number, max: number): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;

@@ -1,0 +1,238 @@
+// What each kstack command accepts: its flags, the flags that cannot go together, and its help text.
+// main.ts says what each command does with them. Defaults come from defaults.ts only.
+import { PODWATCH_FLAGS, PODWATCH_HELP } from '../podwatch/config.js';
+import { REQUIREMENTS } from '../prove/requirements/index.js';
+import type { CommandSpec, Conflict, Options } from './args.js';
+import { DEFAULT_CLUSTER, DEFAULT_DB_TAINT_FLAG, DEFAULT_NAMESPACE, DEFAULT_NODE_COUNT, DEFAULT_RELEASE, DEFAULT_UP_TIMEOUT } from './defaults.js';
+
+const spec = <O extends Options>(s: CommandSpec<O>): CommandSpec<O> => s;
+
+const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
+const NAME_FLAG = { name: { type: 'string' } } as const;
+const RELEASE_FLAGS = { namespace: { type: 'string', short: 'n' }, release: { type: 'string' } } as const;
+/** Which cluster and release a command works on: a kubeconfig context or a local cluster, namespace, release. */
+const TARGET_FLAGS = { context: { type: 'string' }, ...NAME_FLAG, ...RELEASE_FLAGS } as const;
+
+const CONTEXT_OR_NAME: Conflict = { flag: 'context', with: ['name'], why: '--context picks a cluster from your kubeconfig, --name a local cluster kstack started' };
+
+const TARGET_HELP = `  --context NAME   kubeconfig context of the cluster (default: the local cluster started by 'kstack up')
+  --name CLUSTER   the local cluster's name (default: ${DEFAULT_CLUSTER})
+  -n, --namespace  namespace of the release (default: ${DEFAULT_NAMESPACE})
+  --release NAME   Helm release (default: ${DEFAULT_RELEASE})
+`;
+
+const CLUSTER_USAGE = `  kstack cluster up                     start a local cluster: control plane + ${DEFAULT_NODE_COUNT} nodes, no Docker needed
+  kstack cluster up --control-plane     start only a local control plane (etcd, API server, controller-manager, scheduler)
+  kstack cluster status                 show what runs and whether it is healthy
+  kstack cluster stop                   stop the local cluster, keeping its data (up resumes it)
+  kstack cluster down                   stop the local cluster and remove its files
+  kstack cluster node restart NODE      restart a node's containerd and node agents (kubelet, kube-proxy, policy engines)
+`;
+
+const IMAGES_USAGE = `  kstack images build [NAME…] | list    build the local cluster's images from Debian packages
+`;
+
+export const USAGE = `kstack — a Kubernetes web + database stack that proves its requirements, and its tools
+
+Usage:
+  kstack up [--context NAME]            the main job: local cluster + the stack, page URL, live pod events
+  kstack down [--all]                   remove the stack (--all: and the local cluster)
+  kstack prove [--only R5,R6]           check every requirement on the running release, with evidence
+  kstack watch [flags]                  podwatch: live pod events (see kstack watch --help)
+  kstack backup now|list|verify         run a backup, list backups, verify the newest (in the cluster)
+  kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS [--lean]]
+                                        restore the database (point in time from archived binlogs)
+  kstack setup [--for COMMAND]          install and build what kstack needs, or what one command needs (idempotent, cached)
+${CLUSTER_USAGE}${IMAGES_USAGE}
+Common flags:
+  --name NAME        cluster name (default: ${DEFAULT_CLUSTER})
+  -h, --help         help for a command
+`;
+
+/** `kstack cluster --help`: the cluster subcommands. */
+export const CLUSTER_HELP = `Usage:
+${CLUSTER_USAGE}
+Each takes --name NAME (default: ${DEFAULT_CLUSTER}); 'kstack cluster SUBCOMMAND --help' shows its flags.
+`;
+
+/** `kstack images --help`: the images subcommands. */
+export const IMAGES_HELP = `Usage:
+${IMAGES_USAGE}`;
+
+export const SETUP = spec({
+  name: 'setup',
+  options: { for: { type: 'string' }, ...HELP_FLAG },
+  help: `kstack setup [--for COMMAND]
+
+Installs and builds what kstack, its tests and its benchmarks use: Debian packages, kubectl and helm,
+the Node.js runtime for images, and the Go components. Idempotent; with warm caches it only checks.
+Every command installs its own needs before it starts, so this is only needed ahead of time.
+
+  --for COMMAND   only what COMMAND needs (src/setup/needs.ts), e.g. 'cluster up' or bench:dr
+`,
+});
+
+export const CLUSTER_UP = spec({
+  name: 'cluster up',
+  options: {
+    'control-plane': { type: 'boolean' }, ...NAME_FLAG, 'api-port': { type: 'string' },
+    kubeconfig: { type: 'string' }, nodes: { type: 'string' }, 'db-taint': { type: 'string' }, ...HELP_FLAG,
+  },
+  conflicts: [{ flag: 'control-plane', with: ['nodes', 'db-taint'], why: '--control-plane starts no nodes' }],
+  help: `kstack cluster up [--nodes N] [--db-taint key=value:Effect|none] [--name NAME] [--api-port PORT] [--kubeconfig PATH]
+kstack cluster up --control-plane [--name NAME] [--api-port PORT] [--kubeconfig PATH]
+
+Starts a local Kubernetes cluster without Docker: etcd, kube-apiserver, kube-controller-manager and
+kube-scheduler as local processes on 127.0.0.1, and N nodes, each a network namespace with its own
+containerd, kubelet, kube-proxy, kube-router (NetworkPolicy) and multinet-policy (MultiNetworkPolicy on
+secondary networks), plus CoreDNS, a default local-path StorageClass, the NetworkAttachmentDefinition
+CRD for secondary networks, and a local S3 server for backups. It reports Ready only after a canary
+policy is seen enforced on every node. Everything is built from source or Debian packages on first
+use. Running it again on a healthy cluster changes nothing; on a partly stopped cluster it starts what
+is missing.
+
+  --nodes N          number of nodes (default ${DEFAULT_NODE_COUNT}: web-1, db-1, db-2; 1 gives one untainted node)
+  --db-taint T       taint on db nodes (default ${DEFAULT_DB_TAINT_FLAG}; 'none' for no taint)
+  --control-plane    only the control plane (no nodes)
+  --name NAME        cluster name (default: ${DEFAULT_CLUSTER})
+  --api-port PORT    API server port (default: a free port)
+  --kubeconfig PATH  also write the admin kubeconfig to PATH (removed by 'down')
+`,
+});
+
+export const CLUSTER_DOWN = spec({
+  name: 'cluster down',
+  options: { ...NAME_FLAG, ...HELP_FLAG },
+  help: 'kstack cluster down [--name NAME]\n\nStops every process of the cluster and removes its files.\n',
+});
+
+export const CLUSTER_STOP = spec({
+  name: 'cluster stop',
+  options: { ...NAME_FLAG, ...HELP_FLAG },
+  help: 'kstack cluster stop [--name NAME]\n\nStops every process of the cluster and keeps its data; \'kstack cluster up\' resumes it.\n',
+});
+
+export const CLUSTER_STATUS = spec({
+  name: 'cluster status',
+  options: { ...NAME_FLAG, output: { type: 'string', short: 'o' }, ...HELP_FLAG },
+  help: 'kstack cluster status [--name NAME] [-o json]\n',
+});
+
+export const CLUSTER_NODE = spec({
+  name: 'cluster node',
+  options: { ...NAME_FLAG, ...HELP_FLAG },
+  operands: true,
+  help: 'kstack cluster node restart NODE [--name NAME]\n\nRestarts the node\'s containerd and node agents (kubelet, kube-proxy, kube-router, multinet-policy); its containers keep running.\n',
+});
+
+export const UP = spec({
+  name: 'up',
+  options: {
+    context: { type: 'string' }, ...RELEASE_FLAGS,
+    values: { type: 'string', short: 'f', multiple: true }, timeout: { type: 'string' }, 'no-watch': { type: 'boolean' }, ...HELP_FLAG,
+  },
+  help: `kstack up [--context NAME] [--namespace NS] [--release NAME] [-f values.yaml]… [--timeout ${DEFAULT_UP_TIMEOUT}] [--no-watch]
+
+The main job. Without --context: brings up the local cluster (or reuses the running one), builds and
+imports the stack's images, installs the webstack chart with its local values, waits for every
+workload, then prints the page URL and the podwatch view URL (port-forwards kept by kstack on
+127.0.0.1) and streams pod events until Ctrl-C. With --context: deploys to that existing cluster
+with the chart's public images instead.
+`,
+});
+
+export const DOWN = spec({
+  name: 'down',
+  options: { context: { type: 'string' }, ...RELEASE_FLAGS, all: { type: 'boolean' }, ...HELP_FLAG },
+  conflicts: [{ flag: 'all', with: ['context'], why: '--all also removes the local cluster, and --context names another cluster' }],
+  help: 'kstack down [--context NAME] [--namespace NS] [--release NAME] [--all]\n\nRemoves the release; --all also removes the local cluster.\n',
+});
+
+export const PROVE = spec({
+  name: 'prove',
+  options: { ...TARGET_FLAGS, only: { type: 'string' }, 'allow-skip': { type: 'string' }, report: { type: 'string' }, ...HELP_FLAG },
+  conflicts: [CONTEXT_OR_NAME],
+  help: `kstack prove [--context NAME | --name CLUSTER] [-n NS] [--release NAME] [--only R1,R5] [--allow-skip R6] [--report DIR]
+
+Checks each requirement on the installed release, against the real cluster, and shows for each row
+what was checked, how, the evidence, and pass / fail / skipped-with-reason. The release's values say
+what it asks for (replicas, components, placement, backup objectives); a row skips only for a
+component the values turn off (e.g. backup.enabled=false), and a skip is never a pass: the run is
+INCOMPLETE unless you accept that row's skip with --allow-skip. What the cluster lacks (no enforcing
+policy engine, no Multus) fails its row. R2, R3, R6 and R9 change the release while they run (a db pod
+deleted, a config rolled out under load, a backup restored into a throw-away namespace, web scaled)
+and restore it. Every row waits (at most 5 min) for the release to settle first.
+
+Exit status: 0 every row passed (or skipped where allowed), 1 a row failed, 2 a row skipped unasked.
+
+Rows: ${REQUIREMENTS.map((r) => `${r.id} ${r.title}`).join('; ')}.
+
+${TARGET_HELP}  --only IDS       only these rows, comma-separated (e.g. R5,R6)
+  --allow-skip IDS accept these rows' skips (comma-separated); the skip and its reason are still shown
+  --report DIR     where report.md, report.json and screenshot.png go (default: out/prove-<UTC time>/)
+`,
+});
+
+export const WATCH = spec({ name: 'watch', options: PODWATCH_FLAGS, help: PODWATCH_HELP });
+
+/** `kstack backup now|list|verify`: the subcommand picks the task; errors name it ('backup now'). */
+export const BACKUP = spec({
+  name: 'backup',
+  options: { ...TARGET_FLAGS, ...HELP_FLAG },
+  conflicts: [CONTEXT_OR_NAME],
+  help: `kstack backup now | list | verify [--context NAME | --name CLUSTER] [-n NS] [--release NAME]
+
+Runs a disaster-recovery task of an installed webstack release (backup.enabled=true) in the cluster,
+as a Job made from the release's backup CronJob, shows its progress and prints its result:
+
+  now      a backup now: dump of a Synced member, compressed, encrypted, uploaded with its manifest
+  list     the backups in the storage (id, size, GTID position, verification)
+  verify   restore the newest backup into a throw-away MariaDB and compare it with its manifest
+
+${TARGET_HELP}`,
+});
+
+export const RESTORE = spec({
+  name: 'restore',
+  options: {
+    ...TARGET_FLAGS, ...HELP_FLAG,
+    'to-time': { type: 'string' }, 'to-gtid': { type: 'string' }, backup: { type: 'string' }, 'into-namespace': { type: 'string' }, lean: { type: 'boolean' },
+  },
+  conflicts: [CONTEXT_OR_NAME, { flag: 'to-time', with: ['to-gtid'], why: 'a restore stops at a point in time or after a GTID' }],
+  help: `kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS [--lean]]
+               [--context NAME | --name CLUSTER] [-n NS] [--release NAME]
+
+Restores the release's database from its backups: the backup given (or the newest one before the
+target), then the archived binlogs up to the target. Without a target: as far as the archive goes.
+Runs as the chart's restore Job and follows it.
+
+  --to-time T           point in time, ISO 8601 with a zone (2026-11-25T18:30:00Z) or unix seconds;
+                        transactions at or after T are not applied
+  --to-gtid G           last transaction to apply (domain-server-seq, e.g. 0-1-4711)
+  --backup ID           base backup (see 'kstack backup list'); default: the newest before the target
+  --into-namespace NS   restore into a copy of the release in namespace NS (installed with the same
+                        values; the backup key and storage Secrets are copied) and leave the
+                        original untouched
+  --lean                with --into-namespace: the copy runs a standalone db (no Galera), one web
+                        replica and no podwatch (a cheap drill: read the restored data, then delete NS)
+${TARGET_HELP}`,
+});
+
+export const IMAGES_BUILD = spec({
+  name: 'images build',
+  options: { ...HELP_FLAG },
+  operands: true,
+  help: 'kstack images build [NAME…]\n\nBuilds the local cluster\'s images from Debian packages (every image without NAME) and prints each one\'s reference and folder.\n',
+});
+
+export const IMAGES_LIST = spec({
+  name: 'images list',
+  options: { ...HELP_FLAG },
+  help: 'kstack images list\n\nLists each image of the local cluster with the Debian packages it is made of.\n',
+});
+
+/** Every command with flags, for the tests: each one's --help prints its help, which names its flags. */
+export const COMMANDS: readonly CommandSpec[] = [
+  SETUP, CLUSTER_UP, CLUSTER_DOWN, CLUSTER_STOP, CLUSTER_STATUS, CLUSTER_NODE,
+  UP, DOWN, PROVE, WATCH, BACKUP, RESTORE, IMAGES_BUILD, IMAGES_LIST,
+];
