@@ -70,29 +70,6 @@ describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
     assert.notDeepEqual(second.data.values, first.data.values, 'the visit counter moves with each request');
   });
 
-  it('keeps the data when a db member pod is deleted: the member comes back and the cluster is whole again', async () => {
-    interface Info { data: { ok: boolean; values?: { visits?: number; clusterSize?: number } } }
-    const url = new URL('/api/info', result.page.url);
-    // A full Galera cluster answering again, with the visit counter it has kept.
-    const healthyVisits = async (what: string): Promise<number> => {
-      const info = await eventually(what, async () => {
-        const i = await (await fetch(url)).json() as Info;
-        return i.data.ok && i.data.values?.clusterSize === 3 ? i : undefined;
-      }, 300_000);
-      return info.data.values?.visits ?? 0;
-    };
-    const before = await healthyVisits('3 members before the drill');
-    await kubectl(['delete', 'pod', 'web-webstack-db-1', '--wait=true', '--timeout=120s']);
-    await eventually('the deleted member to be back', async () => {
-      const out = await kubectl(['wait', '--for=condition=Ready', 'pod', '-l', 'app.kubernetes.io/component=db', '--timeout=300s']).catch(() => '');
-      return out.split('\n').filter(Boolean).length === 3 || undefined;
-    }, 300_000);
-    const after = await healthyVisits('3 members after deleting one');
-    assert.ok(after > before, `visits kept and counting after one member was replaced (${before} → ${after})`);
-    // Deleting every member pod at once is not tested here yet: it recovered in one run and not within
-    // 5 minutes in another (issue #6 note); the loopback tests cover the full-crash recovery logic.
-  });
-
   it('serves podwatch\'s view and health to this host', async () => {
     assert.ok(result.podwatch, 'podwatch Service forwarded');
     const health = await fetch(new URL('/healthz', result.podwatch.url));
