@@ -5,8 +5,9 @@
 //                modules with Go tests (runner/go-checks.ts), counted like the node tests;
 //   integration  against one real control plane started here and removed after, whatever the outcome;
 //   e2e groups   test/runner/groups.ts: each group's files in order on one local cluster they share,
-//                removed after the group.
-import { spawn } from 'node:child_process';
+//                removed after the group. The groups run side by side (each on its own cluster, output
+//                lines prefixed with the group's name); KSTACK_E2E_PARALLEL=1 runs them one after another.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
@@ -48,14 +49,27 @@ interface Phase {
   goModules?: readonly string[];
   setup?: () => Promise<NodeJS.ProcessEnv>;
   teardown?: () => Promise<void>;
+  /** Phases with the same key that follow each other run at the same time; `prefix` marks their output. */
+  parallel?: { key: string; prefix: string };
 }
 
 const workDir = mkdtempSync(join(tmpdir(), 'kstack-test-'));
 const progress = createProgress();
 let stopping = false;
-let current: ReturnType<typeof spawn> | undefined;
-const forward = (sig: NodeJS.Signals): void => { stopping = true; current?.kill(sig); };
+const running = new Set<ChildProcess>();
+const forward = (sig: NodeJS.Signals): void => { stopping = true; for (const c of running) c.kill(sig); };
 process.on('SIGINT', forward).on('SIGTERM', forward);
+
+/** Writes text line by line with a prefix (phases that run side by side), or as it is. */
+function writer(prefix: string | undefined): (text: string) => void {
+  if (prefix === undefined) return (text) => { process.stdout.write(text); };
+  let partial = '';
+  return (text) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    if (lines.length) process.stdout.write(lines.map((l) => `${prefix} ${l}\n`).join(''));
+  };
+}
 
 /** One `node --test` over `files`: spec output on the terminal, outcomes appended to a JSON-lines file. */
 function runNodeTest(phase: Phase, files: readonly string[], env: NodeJS.ProcessEnv, outcomesFile: string): Promise<number> {
@@ -67,10 +81,17 @@ function runNodeTest(phase: Phase, files: readonly string[], env: NodeJS.Process
     `--test-reporter=${reporter}`, `--test-reporter-destination=${outcomesFile}`,
     ...files,
   ];
+  const prefix = phase.parallel?.prefix;
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, args, { stdio: 'inherit', env, cwd: repoRoot });
-    current = child;
-    child.on('close', (code) => { current = undefined; resolvePromise(code ?? 1); });
+    const child = spawn(process.execPath, args, { stdio: prefix === undefined ? 'inherit' : ['ignore', 'pipe', 'pipe'], env, cwd: repoRoot });
+    running.add(child);
+    if (prefix !== undefined) {
+      const out = writer(prefix);
+      const err = writer(prefix);
+      child.stdout?.setEncoding('utf8').on('data', out);
+      child.stderr?.setEncoding('utf8').on('data', err);
+    }
+    child.on('close', (code) => { running.delete(child); resolvePromise(code ?? 1); });
   });
 }
 
@@ -107,11 +128,49 @@ function phasesFor(selected: readonly Tier[], only: readonly string[]): Phase[] 
       name: `e2e ${group.name} (cluster ${group.cluster}; budget ${group.budgetMinutes} min)`,
       files: files.map((f) => byName.get(f) ?? f), concurrency: 1, inOrder: true,
       env: { [TEST_ENV.e2eCluster]: group.cluster, [TEST_ENV.e2eBaseDir]: baseDir },
+      ...(process.env.KSTACK_E2E_PARALLEL === '1' ? {} : { parallel: { key: 'e2e', prefix: `[${group.name}]` } }),
       // The files bring the cluster up (idempotently); whatever they leave is removed here.
       teardown: async () => { await controlPlaneDown({ name: group.cluster, baseDir, progress }); },
     });
   }
   return phases;
+}
+
+interface PhaseResult { name: string; exitCode: number; outcomes: Outcome[]; durationMs: number }
+
+/** Sets up, runs and tears down one phase; a phase that cannot start fails as a whole, named. */
+async function runPhase(phase: Phase, i: number): Promise<PhaseResult> {
+  const t0 = performance.now();
+  const out = writer(phase.parallel?.prefix);
+  const outcomes: Outcome[] = [];
+  let exitCode = 0;
+  const go = phase.goModules?.length ? `, then go vet and go test in ${phase.goModules.map((m) => `tools/${m}`).join(', ')}` : '';
+  out(`\n━━ ${phase.name}: ${phase.files.length} file(s)${go}\n`);
+  try {
+    const extra = phase.setup ? await phase.setup() : {};
+    const env = { ...process.env, ...phase.env, ...extra };
+    // No files (a run narrowed to a Go module): no `node --test`, which would look for tests itself.
+    const batches = phase.files.length === 0 ? [] : phase.inOrder ? phase.files.map((f) => [f]) : [phase.files];
+    for (const [j, batch] of batches.entries()) {
+      if (stopping) break;
+      const outcomesFile = join(workDir, `outcomes-${i}-${j}.jsonl`);
+      if (phase.inOrder) out(`── ${batch.map((f) => relative(repoRoot, f)).join(' ')}\n`);
+      exitCode |= await runNodeTest(phase, batch, env, outcomesFile);
+      outcomes.push(...readOutcomes(outcomesFile));
+    }
+    for (const module of phase.goModules ?? []) {
+      if (stopping) break;
+      const goOutcomes = await runGoChecks(module, { write: out, track: (child) => { if (child) { running.add(child); child.on('close', () => running.delete(child)); } } });
+      if (goOutcomes.some((o) => o.status === 'fail')) exitCode |= 1;
+      outcomes.push(...goOutcomes);
+    }
+  } catch (err) {
+    exitCode |= 1;
+    outcomes.push({ file: phase.name, name: 'phase setup', nesting: 0, kind: 'test', status: 'fail', durationMs: 0, error: err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err) });
+  } finally {
+    await phase.teardown?.().catch((err: unknown) => { process.stderr.write(`teardown of ${phase.name} failed: ${String(err)}\n`); });
+  }
+  return { name: phase.name, exitCode, outcomes, durationMs: performance.now() - t0 };
 }
 
 async function main(): Promise<number> {
@@ -132,37 +191,22 @@ async function main(): Promise<number> {
   const outcomes: Outcome[] = [];
   const timings: { name: string; durationMs: number }[] = [];
   let exitCodes = 0;
-  for (const [i, phase] of phases.entries()) {
+  // Consecutive phases with the same parallel key run at once; every other phase alone, in order.
+  const waves: { phase: Phase; index: number }[][] = [];
+  phases.forEach((phase, index) => {
+    const last = waves.at(-1);
+    const key = phase.parallel?.key;
+    if (key !== undefined && last?.[0]?.phase.parallel?.key === key) last.push({ phase, index });
+    else waves.push([{ phase, index }]);
+  });
+  for (const wave of waves) {
     if (stopping) break;
-    const t0 = performance.now();
-    const go = phase.goModules?.length ? `, then go vet and go test in ${phase.goModules.map((m) => `tools/${m}`).join(', ')}` : '';
-    process.stdout.write(`\n━━ ${phase.name}: ${phase.files.length} file(s)${go}\n`);
-    try {
-      const extra = phase.setup ? await phase.setup() : {};
-      const env = { ...process.env, ...phase.env, ...extra };
-      // No files (a run narrowed to a Go module): no `node --test`, which would look for tests itself.
-      const batches = phase.files.length === 0 ? [] : phase.inOrder ? phase.files.map((f) => [f]) : [phase.files];
-      for (const [j, batch] of batches.entries()) {
-        if (stopping) break;
-        const outcomesFile = join(workDir, `outcomes-${i}-${j}.jsonl`);
-        if (phase.inOrder) process.stdout.write(`── ${batch.map((f) => relative(repoRoot, f)).join(' ')}\n`);
-        exitCodes |= await runNodeTest(phase, batch, env, outcomesFile);
-        outcomes.push(...readOutcomes(outcomesFile));
-      }
-      for (const module of phase.goModules ?? []) {
-        if (stopping) break;
-        const goOutcomes = await runGoChecks(module, { write: (text) => process.stdout.write(text), track: (child) => { current = child; } });
-        if (goOutcomes.some((o) => o.status === 'fail')) exitCodes |= 1;
-        outcomes.push(...goOutcomes);
-      }
-    } catch (err) {
-      // A phase that could not start fails as a whole, named, and the other phases still run.
-      exitCodes |= 1;
-      outcomes.push({ file: phase.name, name: 'phase setup', nesting: 0, kind: 'test', status: 'fail', durationMs: 0, error: err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err) });
-    } finally {
-      await phase.teardown?.().catch((err: unknown) => { process.stderr.write(`teardown of ${phase.name} failed: ${String(err)}\n`); });
+    const results = await Promise.all(wave.map(({ phase, index }) => runPhase(phase, index)));
+    for (const r of results) {
+      exitCodes |= r.exitCode;
+      outcomes.push(...r.outcomes);
+      timings.push({ name: r.name, durationMs: r.durationMs });
     }
-    timings.push({ name: phase.name, durationMs: performance.now() - t0 });
   }
   const summary = summarize(outcomes);
   process.stdout.write(renderSummary(summary, { wallMs: performance.now() - started, phases: timings }));

@@ -8,6 +8,7 @@ import { loadVersions } from '../setup/versions.js';
 import { run } from '../util/exec.js';
 import { cacheDir, repoRoot } from '../util/paths.js';
 import type { Progress } from '../util/progress.js';
+import { waitForLock } from '../util/lock.js';
 import { describeLayer, sha256File, writeOciLayout, type Layer } from './oci.js';
 import { imageRecipes, type ImageName, type ImageRecipe } from './recipes.js';
 
@@ -106,6 +107,23 @@ export async function buildImage(name: ImageName, progress: Progress): Promise<B
   const dir = join(imagesDir(), `${name}-${key}`);
   if (existsSync(join(dir, 'index.json'))) return { name, ref: recipe.ref, dir, key };
 
+  // Two kstack processes (two clusters coming up at once) may want the same image: one builds, the other
+  // waits for it instead of replacing the folder the first is about to import.
+  mkdirSync(imagesDir(), { recursive: true });
+  const lock = await waitForLock(join(imagesDir(), `${name}-${key}.lock`), `building image ${recipe.ref}`, 30 * 60_000, (pid) => { progress.info(`waiting for pid ${pid}, which builds image ${recipe.ref}`); });
+  try {
+    if (existsSync(join(dir, 'index.json'))) return { name, ref: recipe.ref, dir, key };
+    return await writeImage({ name, recipe, key, dir, goNames, goPaths, nodeBinary }, progress);
+  } finally {
+    lock.release();
+  }
+}
+
+interface ImageInputs { name: ImageName; recipe: ImageRecipe; key: string; dir: string; goNames: GoComponentName[]; goPaths: Record<string, string>; nodeBinary: string | undefined }
+
+/** Builds the image's layers and OCI layout into `dir` (under the image lock). */
+function writeImage(i: ImageInputs, progress: Progress): Promise<BuiltImage> {
+  const { name, recipe, key, dir, goNames, goPaths, nodeBinary } = i;
   return progress.step(`build image ${recipe.ref}`, async () => {
     const layers: Layer[] = [];
     if (recipe.debianPackages.length) layers.push(await debianRootfs(recipe.debianPackages, progress));
@@ -117,7 +135,7 @@ export async function buildImage(name: ImageName, progress: Progress): Promise<B
       for (const n of goNames) {
         const target = join(staged, recipe.goBinaries[n] ?? '');
         mkdirSync(dirname(target), { recursive: true });
-        copyFileSync((goPaths as Record<string, string>)[n] ?? '', target);
+        copyFileSync(goPaths[n] ?? '', target);
         chmodSync(target, 0o755);
       }
       if (nodeBinary) {

@@ -44,3 +44,23 @@ export function acquireLock(path: string, busyMessage: (holderPid: number) => st
   }
   throw new UserError(`could not take the lock ${path}; another kstack command may be starting, try again`);
 }
+
+/**
+ * Waits (at most `timeoutMs`) for the lock at `path`, taking it over from a holder that died. For work that
+ * two kstack processes may start at once and the second should simply wait for (e.g. building an image).
+ */
+export async function waitForLock(path: string, what: string, timeoutMs = 30 * 60_000, onWait?: (holderPid: number) => void): Promise<Lock> {
+  const deadline = Date.now() + timeoutMs;
+  let told = false;
+  for (;;) {
+    try {
+      return acquireLock(path, (pid) => `busy: pid ${pid}`);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      const holder = holderOf(path);
+      if (Date.now() > deadline) throw new UserError(`waited ${Math.round(timeoutMs / 60_000)} min for another kstack process${holder ? ` (pid ${holder})` : ''} ${what}; stop it or try again later`);
+      if (!told && holder !== undefined) { onWait?.(holder); told = true; }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
