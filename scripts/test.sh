@@ -12,7 +12,7 @@ echo "▸ lint" >&2
 # The import rules (.dependency-cruiser.mjs, docs/dependencies.md): no cycle, no import against the layers.
 "$node_bin" node_modules/dependency-cruiser/bin/dependency-cruise.mjs --config .dependency-cruiser.mjs src test bench
 # The chart's documentation: README.md is what helm-docs writes from values.yaml (else: npm run chart:docs),
-# and every value has a `# --` description and a values.schema.json entry (test/unit/chart-docs).
+# and every value has a `# --` description and a values.schema.json entry (test/unit/chart/docs/).
 echo "▸ lint: charts/webstack README.md, values.yaml and values.schema.json" >&2
-"$node_bin" --enable-source-maps --test --test-reporter=spec dist/test/unit/chart-docs/values-docs.test.js
+"$node_bin" --enable-source-maps --test --test-reporter=spec dist/test/unit/chart/docs/values-docs.test.js
 exec "$node_bin" --enable-source-maps dist/test/run.js "$@"

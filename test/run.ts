@@ -180,7 +180,7 @@ async function main(): Promise<number> {
     process.stderr.write(`unknown test tier '${arg}': use ${tiers.join(', ')} or all\n`);
     return 2;
   }
-  // Further arguments narrow the run to files whose path contains one of them (e.g. `integration chart-db/`).
+  // Further arguments narrow the run to files whose path contains one of them (e.g. `integration chart/db/`).
   const only = process.argv.slice(3);
   const phases = phasesFor(selected, only);
   if (phases.length === 0) {

@@ -1,6 +1,6 @@
 // helm-docs, the generator of charts/webstack/README.md: a Go component like the others (built from source
 // at the version tools/helm-docs/go.mod pins, cached by ensureGoBinaries, installed by `kstack setup`), and
-// the one way kstack runs it. `npm run chart:docs` writes the README; the chart-docs unit test (which the
+// the one way kstack runs it. `npm run chart:docs` writes the README; the unit test in test/unit/chart/docs/ (which the
 // lint step of scripts/test.sh runs) renders it again and fails when the committed file differs.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';

@@ -12,7 +12,7 @@ import { assertPodsAdmitted, assertServerAccepts, podsOfWorkloads, useTestNamesp
 const variants: { name: string; values?: Record<string, unknown>; valuesFiles?: string[] }[] = [
   { name: 'defaults' },
   // values-local.yaml turns the secondary network on (forced: the local cluster always has the Multus CRDs);
-  // this control plane has none, so it is off here. test/integration/chart-network/dry-run.test.ts applies
+  // this control plane has none, so it is off here. test/integration/chart/network/dry-run.test.ts applies
   // values-local.yaml with it on, against stand-in CRDs.
   { name: 'values-local.yaml', valuesFiles: [join(webstackChartDir, 'values-local.yaml')], values: { networks: { secondary: { enabled: false } } } },
   {

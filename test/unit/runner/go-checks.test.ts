@@ -20,7 +20,7 @@ describe('go vet and go test in the unit phase', () => {
     assert.equal(wantsGoModule('multinet', []), true);
     assert.equal(wantsGoModule('multinet', ['multinet']), true);
     assert.equal(wantsGoModule('multinet', ['tools/multinet/internal/policy']), true);
-    assert.equal(wantsGoModule('multinet', ['chart-db/']), false);
+    assert.equal(wantsGoModule('multinet', ['chart/db/']), false);
   });
 
   it('reads the module path of a go.mod', () => {
