@@ -9,15 +9,19 @@ import type { Progress } from '../util/progress.js';
 import { nodeHostComponents } from '../setup/go-components.js';
 import { ensureControlPlaneBinaries } from '../setup/setup.js';
 import {
-  controlPlaneOrder, controlPlaneSpecs, defaultNetwork, encryptionConfig,
+  controlPlaneOrder, encryptionConfig,
   type ComponentSpec, type ControlPlaneComponent, type ControlPlanePorts,
 } from './control-plane-spec.js';
 import { waitHealthy, type HealthTarget } from './health.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { clusterLayout, type ClusterLayout } from './layout.js';
+import {
+  checkUpOptions, componentRunning, nodeSettingsFor, planUp, portInUse, portsToCheck, rollbackPlan,
+  type RollbackPlan, type UpPlan,
+} from './control-plane-phases.js';
 import { DEFAULT_CLUSTER, healthTarget, loadExistingState, pkiOptions } from './status.js';
 import { certificatePlan, ensureCertificates, ensureServiceAccountKey, readPem } from './pki.js';
-import { networkPlanFor, nodesAllRunning, prepareNodes, startNodesAndAddons, stopNodesAndAddons } from './nodes/cluster-nodes.js';
+import { networkPlanFor, nodesAllRunning, prepareNodes, startNodesAndAddons, stopNodesAndAddons, type PreparedNodes } from './nodes/cluster-nodes.js';
 import { checkAddressesFree } from './nodes/network.js';
 import { stopNodeProcesses } from './nodes/nodes.js';
 import { readState, writeState, type ClusterState, type NodeSettings } from './state.js';
@@ -71,17 +75,8 @@ async function choosePorts(requestedApiPort: number | undefined): Promise<Contro
   return { etcdClient, etcdPeer, apiserver: requestedApiPort ?? apiserver, controllerManager, scheduler };
 }
 
-const PORT_OF: Record<ControlPlaneComponent, (keyof ControlPlanePorts)[]> = {
-  etcd: ['etcdClient', 'etcdPeer'],
-  'kube-apiserver': ['apiserver'],
-  'kube-controller-manager': ['controllerManager'],
-  'kube-scheduler': ['scheduler'],
-};
-
-function componentRunning(state: ClusterState, name: ControlPlaneComponent): boolean {
-  const entry = state.components[name];
-  return entry !== undefined && isRunning(entry.pid, entry.binary);
-}
+/** Whether a recorded process still runs: the pid is alive and runs that binary. */
+const runs = (entry: { pid: number; binary: string }): boolean => isRunning(entry.pid, entry.binary);
 
 /** Writes certificates, keys, the encryption config and kubeconfigs that are not there yet. */
 async function ensureClusterFiles(layout: ClusterLayout, state: ClusterState): Promise<void> {
@@ -111,10 +106,115 @@ function lastLogLines(file: string, count = 5): string {
   }
 }
 
+/** Ensure binaries: every binary and image is built or found before any state is touched, so a missing toolchain leaves nothing behind. */
+async function ensureBuilt(progress: Progress, nodeSettings: NodeSettings | undefined): Promise<{ binaries: Record<ControlPlaneComponent, string>; prepared: PreparedNodes | undefined }> {
+  const binaries = await ensureControlPlaneBinaries(progress, nodeSettings ? nodeHostComponents : []);
+  const prepared = nodeSettings ? await prepareNodes(progress) : undefined;
+  return { binaries, prepared };
+}
+
+/** For a new cluster: checks that the nodes' addresses are free, and chooses its ports. */
+async function reserveAddresses(cluster: string, nodeSettings: NodeSettings | undefined, apiPort: number | undefined): Promise<{ createdAt: string; ports: ControlPlanePorts }> {
+  if (nodeSettings) await checkAddressesFree(networkPlanFor(cluster, nodeSettings));
+  const createdAt = new Date().toISOString();
+  return { createdAt, ports: await choosePorts(apiPort) };
+}
+
+/** Fails when a port of a component about to start is taken by another program. */
+async function checkPortsFree(cluster: string, plan: UpPlan): Promise<void> {
+  for (const { component, port } of portsToCheck(plan.toStart, plan.state.ports)) {
+    if (!(await isPortFree(port))) throw portInUse(cluster, component, port);
+  }
+}
+
+/** Write state and certificates (and the user's copy of the admin kubeconfig). */
+async function writeClusterFiles(layout: ClusterLayout, state: ClusterState, opts: UpOptions): Promise<void> {
+  mkdirSync(layout.root, { recursive: true, mode: 0o700 });
+  writeState(layout.stateFile, state);
+  await opts.progress.step('certificates and configuration', () => ensureClusterFiles(layout, state));
+  if (opts.kubeconfigPath) {
+    mkdirSync(dirname(opts.kubeconfigPath), { recursive: true });
+    writeFileSync(opts.kubeconfigPath, readFileSync(layout.kubeconfig), { mode: 0o600 });
+    state.userKubeconfig = opts.kubeconfigPath;
+  }
+}
+
+/**
+ * Start components: each one that is not running starts and must turn healthy before the next.
+ * Records what it started in `startedNow` (for the rollback); returns when the API server was ready,
+ * in milliseconds since `started`.
+ */
+async function startComponents(layout: ClusterLayout, state: ClusterState, specs: readonly ComponentSpec[], progress: Progress, started: number, startedNow: ComponentSpec[]): Promise<number> {
+  let apiReadyMs = 0;
+  for (const spec of specs) {
+    if (componentRunning(state, spec.name, runs)) {
+      if (spec.name === 'kube-apiserver') apiReadyMs = performance.now() - started;
+      continue;
+    }
+    await progress.step(`start ${spec.name}`, async (step) => {
+      const logFile = join(layout.logs, `${spec.name}.log`);
+      const pid = startDaemon({ binary: spec.binary, args: spec.args, logFile });
+      startedNow.push(spec);
+      state.components[spec.name] = { pid, binary: spec.binary };
+      writeState(layout.stateFile, state);
+      const result = await waitHealthy(healthTarget(layout, spec), {
+        timeoutMs: HEALTH_TIMEOUT_MS[spec.name],
+        giveUp: () => (isRunning(pid, spec.binary) ? undefined : 'the process exited'),
+        onAttempt: (last) => { step.detail(last.status ? `HTTP ${last.status}` : 'waiting for it to listen'); },
+      });
+      if (!result.ok) {
+        throw new UserError(`${spec.name} did not become healthy: ${result.reason ?? result.body}. Last lines of ${logFile}:\n${lastLogLines(logFile)}`);
+      }
+    });
+    if (spec.name === 'kube-apiserver') apiReadyMs = performance.now() - started;
+  }
+  return apiReadyMs;
+}
+
+/** Wait healthy: the controller-manager has created the default service account. */
+async function waitForDefaultServiceAccount(layout: ClusterLayout, server: string, progress: Progress): Promise<void> {
+  await progress.step('wait for the default service account', async () => {
+    const target: HealthTarget = {
+      url: `${server}/api/v1/namespaces/default/serviceaccounts/default`,
+      caFile: join(layout.pki, 'ca.crt'), clientCert: 'admin', pkiDir: layout.pki,
+    };
+    const result = await waitHealthy(target, { timeoutMs: 60_000 });
+    if (!result.ok) throw new UserError(`the controller-manager did not create the default service account: ${result.reason ?? ''}; see ${layout.logs}/kube-controller-manager.log`);
+  });
+}
+
+/** Nodes and add-ons; the state is saved whatever the outcome (it records the node processes). */
+async function startNodes(layout: ClusterLayout, state: ClusterState, prepared: PreparedNodes, progress: Progress): Promise<void> {
+  try {
+    await startNodesAndAddons(layout, state, prepared, progress);
+  } finally {
+    writeState(layout.stateFile, state);
+  }
+}
+
+/** Carries out a rollback plan (control-plane-phases.ts decides what it holds). */
+async function rollBack(layout: ClusterLayout, state: ClusterState, plan: RollbackPlan): Promise<void> {
+  if (plan.stopNodesAndAddons) await stopNodesAndAddons(layout, state).catch(() => undefined);
+  for (const name of plan.stop) {
+    const entry = state.components[name];
+    if (entry) await stopDaemon(entry.pid, entry.binary);
+  }
+  const stopped = new Set<string>(plan.stop);
+  state.components = Object.fromEntries(Object.entries(state.components).filter(([name]) => !stopped.has(name)));
+  if (plan.removeUserKubeconfig) rmSync(plan.removeUserKubeconfig, { force: true });
+  if (plan.removeClusterFolder) rmSync(layout.root, { recursive: true, force: true });
+  else if (plan.saveState && existsSync(layout.root)) writeState(layout.stateFile, state);
+}
+
 /**
  * Brings the control plane up, or completes it when some components are down. Safe to run twice: a
  * healthy cluster is left alone. On failure, whatever this call started is stopped again, and a cluster
  * that did not exist before is removed completely.
+ *
+ * The phases, in order: validate the options against the saved cluster, ensure binaries, plan (reuse the
+ * saved state, or choose addresses and ports for a new cluster; what to start), check the ports, write
+ * state and certificates, start components, wait healthy, start nodes and add-ons. A failure in the last
+ * four rolls back as rollbackPlan (control-plane-phases.ts) decides.
  */
 export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
   const started = performance.now();
@@ -123,113 +223,32 @@ export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
   const lock: Lock = acquireLock(layout.lockFile, busy(layout.name));
   try {
     const existing = loadExistingState(layout);
-    if (existing && opts.apiPort !== undefined && opts.apiPort !== existing.ports.apiserver) {
-      throw new UserError(`--api-port ${opts.apiPort}: cluster '${layout.name}' already uses port ${existing.ports.apiserver}; drop --api-port, or run 'kstack cluster down --name ${layout.name}' first`);
-    }
-    if (existing && opts.nodes && !existing.nodeSettings) {
-      throw new UserError(`cluster '${layout.name}' was created as a control plane without nodes; run 'kstack cluster down --name ${layout.name}' first, or add --control-plane`);
-    }
-    if (existing?.nodeSettings && opts.nodes && opts.nodes.count !== existing.nodeSettings.count) {
-      throw new UserError(`--nodes ${opts.nodes.count}: cluster '${layout.name}' already has ${existing.nodeSettings.count} nodes; drop --nodes, or run 'kstack cluster down --name ${layout.name}' first`);
-    }
-    const nodeSettings = existing ? existing.nodeSettings : opts.nodes;
-    // Build or find every binary and image before touching any state, so a missing toolchain leaves nothing behind.
-    const binaries = await ensureControlPlaneBinaries(opts.progress, nodeSettings ? nodeHostComponents : []);
-    const prepared = nodeSettings ? await prepareNodes(opts.progress) : undefined;
-    const fresh = existing === undefined;
-    const network = nodeSettings ? { ...defaultNetwork, advertiseAddress: networkPlanFor(layout.name, nodeSettings).gateway } : defaultNetwork;
-    if (fresh && nodeSettings) await checkAddressesFree(networkPlanFor(layout.name, nodeSettings));
-    const state: ClusterState = existing ?? {
-      version: 1,
-      name: layout.name,
-      createdAt: new Date().toISOString(),
-      ports: await choosePorts(opts.apiPort),
-      network,
-      components: {},
-      ...(nodeSettings ? { nodeSettings } : {}),
-    };
-    const specs = controlPlaneSpecs({ layout, ports: state.ports, binaries, network: state.network });
-    const toStart = specs.filter((s) => !componentRunning(state, s.name));
-    for (const spec of toStart) {
-      for (const key of PORT_OF[spec.name]) {
-        if (!(await isPortFree(state.ports[key]))) {
-          throw new UserError(`${spec.name} cannot start: 127.0.0.1:${state.ports[key]} is in use by another program; stop it, or run 'kstack cluster down --name ${layout.name}' and 'up' again to choose new ports`);
-        }
-      }
-    }
-
+    checkUpOptions(layout.name, opts, existing);
+    const nodeSettings = nodeSettingsFor(existing, opts);
+    const { binaries, prepared } = await ensureBuilt(opts.progress, nodeSettings);
+    const reserved = existing ? undefined : await reserveAddresses(layout.name, nodeSettings, opts.apiPort);
+    const plan = planUp({ layout, existing, nodeSettings, binaries, ...(reserved ? { fresh: reserved } : {}), isRunning: runs });
+    const { state, server } = plan;
+    await checkPortsFree(layout.name, plan);
     const nodesWereComplete = !nodeSettings || nodesAllRunning(layout, state);
-    const server = `https://127.0.0.1:${state.ports.apiserver}`;
-    let apiReadyMs = 0;
     const startedNow: ComponentSpec[] = [];
+    let apiReadyMs: number;
     try {
-      mkdirSync(layout.root, { recursive: true, mode: 0o700 });
+      await writeClusterFiles(layout, state, opts);
+      apiReadyMs = await startComponents(layout, state, plan.specs, opts.progress, started, startedNow);
+      await waitForDefaultServiceAccount(layout, server, opts.progress);
       writeState(layout.stateFile, state);
-      await opts.progress.step('certificates and configuration', () => ensureClusterFiles(layout, state));
-      if (opts.kubeconfigPath) {
-        mkdirSync(dirname(opts.kubeconfigPath), { recursive: true });
-        writeFileSync(opts.kubeconfigPath, readFileSync(layout.kubeconfig), { mode: 0o600 });
-        state.userKubeconfig = opts.kubeconfigPath;
-      }
-      for (const spec of specs) {
-        if (componentRunning(state, spec.name)) {
-          if (spec.name === 'kube-apiserver') apiReadyMs = performance.now() - started;
-          continue;
-        }
-        await opts.progress.step(`start ${spec.name}`, async (step) => {
-          const logFile = join(layout.logs, `${spec.name}.log`);
-          const pid = startDaemon({ binary: spec.binary, args: spec.args, logFile });
-          startedNow.push(spec);
-          state.components[spec.name] = { pid, binary: spec.binary };
-          writeState(layout.stateFile, state);
-          const result = await waitHealthy(healthTarget(layout, spec), {
-            timeoutMs: HEALTH_TIMEOUT_MS[spec.name],
-            giveUp: () => (isRunning(pid, spec.binary) ? undefined : 'the process exited'),
-            onAttempt: (last) => { step.detail(last.status ? `HTTP ${last.status}` : 'waiting for it to listen'); },
-          });
-          if (!result.ok) {
-            throw new UserError(`${spec.name} did not become healthy: ${result.reason ?? result.body}. Last lines of ${logFile}:\n${lastLogLines(logFile)}`);
-          }
-        });
-        if (spec.name === 'kube-apiserver') apiReadyMs = performance.now() - started;
-      }
-      await opts.progress.step('wait for the default service account', async () => {
-        const target: HealthTarget = {
-          url: `${server}/api/v1/namespaces/default/serviceaccounts/default`,
-          caFile: join(layout.pki, 'ca.crt'), clientCert: 'admin', pkiDir: layout.pki,
-        };
-        const result = await waitHealthy(target, { timeoutMs: 60_000 });
-        if (!result.ok) throw new UserError(`the controller-manager did not create the default service account: ${result.reason ?? ''}; see ${layout.logs}/kube-controller-manager.log`);
-      });
-      writeState(layout.stateFile, state);
-      if (prepared) {
-        try {
-          await startNodesAndAddons(layout, state, prepared, opts.progress);
-        } finally {
-          writeState(layout.stateFile, state);
-        }
-      }
+      if (prepared) await startNodes(layout, state, prepared, opts.progress);
     } catch (err) {
-      // KSTACK_KEEP_FAILED=1 leaves a failed cluster running for inspection ('kstack cluster down' removes it).
-      if (process.env.KSTACK_KEEP_FAILED === '1') throw err;
-      if (prepared) await stopNodesAndAddons(layout, state).catch(() => undefined);
-      for (const spec of [...startedNow].reverse()) {
-        const entry = state.components[spec.name];
-        if (entry) await stopDaemon(entry.pid, entry.binary);
-      }
-      const stopped = new Set(startedNow.map((s) => s.name));
-      state.components = Object.fromEntries(Object.entries(state.components).filter(([name]) => !stopped.has(name as ControlPlaneComponent)));
-      if (fresh) {
-        if (state.userKubeconfig) rmSync(state.userKubeconfig, { force: true });
-        rmSync(layout.root, { recursive: true, force: true });
-      } else if (existsSync(layout.root)) {
-        writeState(layout.stateFile, state);
-      }
+      await rollBack(layout, state, rollbackPlan({
+        fresh: plan.fresh, withNodes: prepared !== undefined, started: startedNow.map((s) => s.name),
+        userKubeconfig: state.userKubeconfig, keepFailed: process.env.KSTACK_KEEP_FAILED === '1',
+      }));
       throw err;
     }
     return {
       layout, state, server, kubeconfig: layout.kubeconfig,
-      alreadyRunning: toStart.length === 0 && nodesWereComplete,
+      alreadyRunning: plan.toStart.length === 0 && nodesWereComplete,
       timings: { apiReadyMs, allHealthyMs: performance.now() - started },
     };
   } finally {
