@@ -147,6 +147,8 @@ export function judgeWrites(attempts: readonly WriteAttempt[], readBack: Readonl
 }
 
 export interface RunningWriter {
+  /** What the writer has reported so far (it keeps writing). */
+  peek(): WriterLog;
   /** Stops the writes and returns everything the writer reported. */
   stop(): Promise<WriterLog>;
 }
@@ -169,6 +171,7 @@ export async function startWriter(kube: Kube, pod: string, o: WriterOptions, log
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
+    peek: () => parseWriterLog(stream.peek()),
     stop: async () => {
       const res = await stream.finish();
       return parseWriterLog(res.stdout, res.stderr);

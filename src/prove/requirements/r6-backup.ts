@@ -14,6 +14,7 @@ import { cronJobFor, runDrTask, runRestoreJob } from '../../stack/dr.js';
 import { messageOf } from '../../util/errors.js';
 import type { Progress } from '../../util/progress.js';
 import { Kube, type List } from '../../kube/kube.js';
+import { startWriter, type WriterLog } from '../writer.js';
 import { dbSql, isPodReady, podName, podsOf } from './stack.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
@@ -78,14 +79,12 @@ function rowProgress(ctx: ProveContext, ev: Evidence): Progress {
   };
 }
 
-const MARK_DB = 'kstack_prove_r6';
-const MARKS = `${MARK_DB}.marks`;
-const WRITE_EVERY_MS = 3000;
+const WRITE_EVERY_MS = 1000;
 
 export const r6Backup: Requirement = {
   id: 'R6',
   title: 'Backup, verify, restore (RTO/RPO)',
-  checks: `Marker rows are written on a db member every ${WRITE_EVERY_MS / 1000} s from before the backup until the restore starts. A backup Job is created from the release's backup CronJob and a verify Job from its verify CronJob; both must succeed (verify restores the backup into a throw-away MariaDB and compares row counts and checksums with the manifest). Then the release is restored into a new throw-away namespace (kstack restore --into-namespace NS --lean: a standalone db; the newest backup plus the archived binlogs). Every write acknowledged before the backup started must be there, and the restored writes must have no hole. RTO = restore start → marker rows readable in the copy; RPO = newest acknowledged write before the restore started minus the newest restored one; both must be within the release's objectives (backup.objectives.rtoSeconds, rpoSeconds), and verify must have checked the backup this drill took. The throw-away namespace and the marker database are deleted. Skipped only when the release's values turn backups or verification off.`,
+  checks: `Marker rows are written through the db Service every ${WRITE_EVERY_MS / 1000} s by the drills' writer in a web pod (new connection each, 2 s timeout, no retry), from before the backup until the restore starts. A backup Job is created from the release's backup CronJob and a verify Job from its verify CronJob; both must succeed (verify restores the backup into a throw-away MariaDB and compares row counts and checksums with the manifest). Then the release is restored into a new throw-away namespace (kstack restore --into-namespace NS --lean: a standalone db; the newest backup plus the archived binlogs). Every write acknowledged before the backup started must be there, and the restored writes must have no hole. RTO = restore start → marker rows readable in the copy; RPO = newest acknowledged write before the restore started minus the newest restored one; both must be within the release's objectives (backup.objectives.rtoSeconds, rpoSeconds), and verify must have checked the backup this drill took. The throw-away namespace and the marker table are deleted. Skipped only when the release's values turn backups or verification off.`,
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.intent.backup.enabled) return skipped(`the release's values turn backups off (backup.enabled is false)`);
@@ -95,38 +94,30 @@ export const r6Backup: Requirement = {
     ev.add(`  cronjobs: ${cronJobs.map((c) => c.metadata?.name ?? '?').join(', ') || '(none)'}`);
     if (!cronJobFor(cronJobs, 'backup')) return fail(`backup.enabled is true but release '${ctx.release}' has no backup CronJob`);
     if (!cronJobFor(cronJobs, 'verify')) return fail(`backup.verify.enabled is true but release '${ctx.release}' has no verify CronJob`);
-    const member = (await podsOf(ctx.kube, ctx.release, 'db', ev)).find(isPodReady);
-    if (!member) return fail('no Ready db member to write the marker rows on');
-    const writer = podName(member);
+    const web = (await podsOf(ctx.kube, ctx.release, 'web', ev)).find(isPodReady);
+    if (!web) return fail('no Ready web pod to write the marker rows from');
     const progress = rowProgress(ctx, ev);
     const throwAway = `${ctx.namespace}-r6-${randomBytes(3).toString('hex')}`.slice(0, 63);
     const copy = new Kube({ ...ctx.kube.opts, namespace: throwAway });
+    const table = `kstack_prove_r6_${randomBytes(4).toString('hex')}`;
+    const marks = `\`${ctx.intent.db.appDatabase}\`.${table}`;
 
-    // The writer: one marker row every few seconds, until stopped; each acknowledged write is recorded.
-    const writes: MarkerWrite[] = [];
-    const run = { writing: true };
-    let writeError: string | undefined;
-    await dbSql(ctx.kube, writer, `DROP DATABASE IF EXISTS ${MARK_DB}; CREATE DATABASE ${MARK_DB}; CREATE TABLE ${MARKS} (seq INT PRIMARY KEY, at DATETIME(3) NOT NULL)`, ev);
-    const writerLoop = (async () => {
-      for (let seq = 1; run.writing; seq++) {
-        try {
-          await dbSql(ctx.kube, writer, `INSERT INTO ${MARKS} VALUES (${seq}, NOW(3))`);
-          writes.push({ seq, ackedAt: Date.now() });
-        } catch (err) {
-          writeError ??= messageOf(err);
-          break;
-        }
-        await sleep(WRITE_EVERY_MS);
-      }
-    })();
-    const stopWriter = async (): Promise<void> => { run.writing = false; await writerLoop; };
+    // The drills' writer (src/prove/writer.ts) in a web pod: a marker row through the db Service every
+    // WRITE_EVERY_MS, from before the backup until the cut. Which writes count as "before the backup" is
+    // what the writer had reported when the backup started: no clock of the cluster is compared with ours.
+    const writer = await startWriter(ctx.kube, podName(web), { table, intervalMs: WRITE_EVERY_MS, timeoutMs: 2000 }, ev);
+    let log: WriterLog | undefined;
+    const stopWriter = async (): Promise<WriterLog> => { log ??= await writer.stop(); return log; };
 
     try {
-      while (writes.length < 3 && writeError === undefined) await sleep(500);
-      if (writeError !== undefined) return fail(`writing marker rows on ${writer} failed: ${writeError}`);
-      ev.add(`  writing marker rows on ${writer} every ${WRITE_EVERY_MS / 1000} s into ${MARKS}`);
+      for (let i = 0; writer.peek().attempts.filter((a) => a.ok).length < 3; i++) {
+        if (i > 120) return fail(`the writer in ${podName(web)} had fewer than 3 acknowledged writes after 60 s: ${writer.peek().attempts.find((a) => !a.ok)?.error ?? 'no answer'}`);
+        await sleep(500);
+      }
+      ev.add(`  writing marker rows into ${marks} from ${podName(web)} (webinfo) through the db Service every ${WRITE_EVERY_MS / 1000} s`);
 
-      const backupStartedAt = Date.now();
+      const seenAtBackup = writer.peek().attempts.filter((a) => a.ok);
+      const backupMark = Math.max(...seenAtBackup.map((a) => a.at)) + 1;
       const backup = await runDrTask(ctx.kube, ctx.release, 'backup', progress, 20 * 60_000);
       const b = backup.result as { id?: string; bytes?: number; durationMs?: number; gtid?: string; tables?: number } | undefined;
       ev.add(`  backup Job ${backup.job}: ${JSON.stringify(b ?? null)}`);
@@ -142,18 +133,21 @@ export const r6Backup: Requirement = {
       if (v.backupId !== b.id) return fail(`verify checked backup ${v.backupId ?? '(none named)'}, not ${b.id}, the one this drill took`);
       if (v.verifiedAt) ev.measure('backup_verified_timestamp', v.verifiedAt);
 
-      // The cut: the source is treated as lost from here; writes acknowledged after it do not count.
-      await stopWriter();
+      // The cut: the source is treated as lost from here; the writer stops and every write it reported counts.
+      const written = await stopWriter();
       const cutAt = Date.now();
       const restore = await runRestoreJob(ctx.kube, ctx.release, { intoNamespace: throwAway, lean: true }, progress, { timeoutMs: 20 * 60_000 });
       const r = restore.result as { id?: string; durationMs?: number; gtid?: string } | undefined;
       ev.add(`  restore Job ${restore.job} in ${throwAway}: ${JSON.stringify(r ?? null)}`);
       const copyDb = (await podsOf(copy, ctx.release, 'db', ev)).find(isPodReady);
       if (!copyDb) return fail(`the restored copy in ${throwAway} has no Ready db pod`);
-      const rows = await dbSql(copy, podName(copyDb), `SELECT seq FROM ${MARKS} ORDER BY seq`, ev);
+      const rows = await dbSql(copy, podName(copyDb), `SELECT seq FROM ${marks} ORDER BY seq`, ev);
       const readableAt = Date.now();
-      const restoredSeqs = rows.map(([s]) => Number(s));
-      const j = judgeDrill(writes, restoredSeqs, backupStartedAt, cutAt);
+      // A write whose client saw a failure may still have committed: it is no stranger in the restore.
+      const failedSeqs = new Set(written.attempts.filter((a) => !a.ok).map((a) => a.seq));
+      const restoredSeqs = rows.map(([s]) => Number(s)).filter((seq) => !failedSeqs.has(seq));
+      const writes: MarkerWrite[] = written.attempts.filter((a) => a.ok).map((a) => ({ seq: a.seq, ackedAt: a.at }));
+      const j = judgeDrill(writes, restoredSeqs, backupMark, Infinity);
       const rto = (readableAt - cutAt) / 1000;
       ev.add(`  markers: ${writes.length} acknowledged (${j.beforeBackup} before the backup started), ${j.restored} restored in ${throwAway}`);
       ev.measure('rto_seconds', Math.round(rto));
@@ -170,7 +164,8 @@ export const r6Backup: Requirement = {
       ctx.note(`deleting the throw-away namespace ${throwAway}`);
       await copy.helm(['uninstall', ctx.release, '--wait', '--timeout', '5m'], { ev, allowFailure: true }).catch(() => undefined);
       await ctx.kube.kubectl(['delete', 'namespace', throwAway, '--ignore-not-found', '--wait=true', '--timeout=300s'], { ev, clusterScope: true, allowFailure: true, timeoutMs: 320_000 }).catch(() => undefined);
-      await dbSql(ctx.kube, writer, `DROP DATABASE IF EXISTS ${MARK_DB}`, ev).catch((err: unknown) => { ev.add(`  dropping ${MARK_DB} failed: ${messageOf(err)}`); });
+      const member = (await podsOf(ctx.kube, ctx.release, 'db').catch(() => [])).find(isPodReady);
+      if (member) await dbSql(ctx.kube, podName(member), `DROP TABLE IF EXISTS ${marks}`, ev).catch((err: unknown) => { ev.add(`  dropping ${marks} failed: ${messageOf(err)}`); });
     }
   },
 };
