@@ -10,7 +10,7 @@
  */
 const LAYERS = [
   ['util'],
-  ['setup', 'kube', 'galera', 'podwatch', 'webinfo'],
+  ['setup', 'kube', 'galera', 'podwatch', 'webinfo', 's3'],
   ['images', 'chart', 'dr'],
   ['netpol'],
   ['cluster'],

@@ -12,7 +12,7 @@ import { startChild, type StreamingChild } from './child.js';
 import { clientArgs, clientEnv, connectOrExplain, describeTarget, tableStats, userDatabases, type DbTarget } from './db.js';
 import { DEFAULT_FRAME_BYTES, type EncryptionKey } from './encrypt.js';
 import { newBackupId, parseManifest, type Manifest } from './manifest.js';
-import type { ObjectStore } from './s3.js';
+import type { ObjectStore } from '../s3/object-store.js';
 import { uploadSealed, type SealedObject } from './sealed-upload.js';
 
 export const DUMP_OBJECT = 'dump.sql.zst.enc';

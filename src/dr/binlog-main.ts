@@ -9,7 +9,7 @@ import { BinlogArchiver } from './binlog-archiver.js';
 import { backupMetricsText, readBackupSummary } from './binlog-metrics.js';
 import { keySealer, s3ArchiveStore } from './binlog-store.js';
 import { parseKey } from './encrypt.js';
-import { ObjectStore, parseStorageConfig } from './s3.js';
+import { ObjectStore, parseStorageConfig } from '../s3/object-store.js';
 import { messageOf } from '../util/errors.js';
 
 export interface ArchiverEnv {

@@ -2,8 +2,8 @@
 // size, and the newest successful verification, read from the manifests in the storage (the backup and
 // verify Jobs are short-lived; the storage is the record of what they did).
 import { parseManifest, parseVerification, type Manifest, type Verification } from './manifest.js';
-import type { ObjectStore } from './s3.js';
-import { keyUnder } from './s3.js';
+import type { ObjectStore } from '../s3/object-store.js';
+import { keyUnder } from '../s3/object-store.js';
 
 export interface BackupSummary {
   backups: number;

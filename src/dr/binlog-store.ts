@@ -1,10 +1,10 @@
-// The archive's storage and encryption on top of the DR core: the S3 ObjectStore (src/dr/s3.ts) and the
+// The archive's storage and encryption on top of the DR core: the S3 ObjectStore (src/s3/object-store.ts) and the
 // framed AES-256-GCM format (src/dr/encrypt.ts), so archived binlogs are sealed like backups are.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArchiveStore, Sealer } from './binlog-archiver.js';
 import { DecryptStream, EncryptStream, type EncryptionKey } from './encrypt.js';
-import type { ObjectStore } from './s3.js';
+import type { ObjectStore } from '../s3/object-store.js';
 
 export function s3ArchiveStore(store: ObjectStore): ArchiveStore {
   return {

@@ -2,7 +2,7 @@
 import { UserError } from '../util/errors.js';
 import { MANIFEST_OBJECT, VERIFICATION_OBJECT, backupKey } from './backup.js';
 import { isBackupId, parseManifest, parseVerification, type Manifest, type Verification } from './manifest.js';
-import type { ObjectStore } from './s3.js';
+import type { ObjectStore } from '../s3/object-store.js';
 
 export interface CatalogEntry {
   id: string;

@@ -15,7 +15,7 @@ import type { Manifest, Verification } from './manifest.js';
 import { runPhysicalBackup, runPhysicalRestore, type PhysicalRestoreResult } from './physical.js';
 import { parseRetentionPolicy, runRetention, type RetentionDecision } from './retention.js';
 import { RESTORE_DATADIR_ENV, runRestore, type RestoreOptions, type RestoreResult } from './restore.js';
-import { ObjectStore, parseStorageConfig } from './s3.js';
+import { ObjectStore, parseStorageConfig } from '../s3/object-store.js';
 import { runVerify } from './verify.js';
 
 export const KEY_ENV = 'KSTACK_DR_KEY_FILE';

@@ -20,7 +20,7 @@ import { connectOrExplain, describeTarget, tableStats, userDatabases, type DbTar
 import { DEFAULT_FRAME_BYTES, type EncryptionKey } from './encrypt.js';
 import { newBackupId, parseManifest, type Manifest, type TableStat } from './manifest.js';
 import { checkKey, RESTORE_DATADIR_ENV, streamBackupInto } from './restore.js';
-import type { ObjectStore } from './s3.js';
+import type { ObjectStore } from '../s3/object-store.js';
 import { uploadSealed, type SealedObject } from './sealed-upload.js';
 import { ownForServer, ScratchDb } from './scratch-db.js';
 

@@ -11,7 +11,7 @@ import { listCatalog } from './catalog.js';
 import { loadKey, main, parseFlags, type PitrHook } from './main.js';
 import { chooseBackup, parseTargetTime, planFromStreams, type PitrTarget } from './pitr.js';
 import { replayPitr } from './pitr-apply.js';
-import { ObjectStore, parseStorageConfig } from './s3.js';
+import { ObjectStore, parseStorageConfig } from '../s3/object-store.js';
 import { UserError } from '../util/errors.js';
 
 export function targetOf(flags: Record<string, string>): PitrTarget {

@@ -12,7 +12,7 @@ import { startChild } from './child.js';
 import { checksumAlgorithmOf, clientArgs, clientEnv, connect, describeTarget, tableStats, type ChecksumAlgorithm, type DbTarget } from './db.js';
 import { BackupIntegrityError, DecryptStream, type EncryptionKey } from './encrypt.js';
 import { compareTables, type Manifest, type TableStat } from './manifest.js';
-import type { ObjectStore } from './s3.js';
+import type { ObjectStore } from '../s3/object-store.js';
 
 /** Where a physical backup is restored to (an empty directory that becomes the datadir); --datadir on the command line. */
 export const RESTORE_DATADIR_ENV = 'KSTACK_DR_RESTORE_DATADIR';

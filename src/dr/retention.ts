@@ -5,7 +5,7 @@ import type { Progress } from '../util/progress.js';
 import { MANIFEST_OBJECT, backupKey } from './backup.js';
 import { listCatalog, type CatalogEntry } from './catalog.js';
 import { backupIdTime } from './manifest.js';
-import type { ObjectStore } from './s3.js';
+import type { ObjectStore } from '../s3/object-store.js';
 
 export interface RetentionPolicy {
   /** Always keep the newest N complete backups (≥ 1). */

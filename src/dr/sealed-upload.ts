@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EncryptStream, type EncryptionKey } from './encrypt.js';
-import type { ObjectStore } from './s3.js';
+import type { ObjectStore } from '../s3/object-store.js';
 
 /** Counts bytes and hashes what passes through. */
 class HashCount extends Transform {

@@ -14,7 +14,7 @@ import type { EncryptionKey } from './encrypt.js';
 import { parseVerification, type Verification } from './manifest.js';
 import { extractPhysical, prepareDatadir, startOnCopy } from './physical.js';
 import { checkKey, compareWithManifest, loadDump } from './restore.js';
-import type { ObjectStore } from './s3.js';
+import type { ObjectStore } from '../s3/object-store.js';
 import { ScratchDb } from './scratch-db.js';
 
 export interface VerifyOptions {

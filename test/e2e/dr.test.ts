@@ -13,7 +13,7 @@ import { clusterLayout } from '../../src/cluster/layout.js';
 import { localS3Config, localS3Credentials, localS3CredentialsFile, LOCAL_S3_BUCKET } from '../../src/cluster/addons/local-s3.js';
 import { networkPlanFor, defaultNodeSettings } from '../../src/cluster/nodes/cluster-nodes.js';
 import { parseManifest, parseVerification, type Manifest } from '../../src/dr/manifest.js';
-import { ObjectStore } from '../../src/dr/s3.js';
+import { ObjectStore } from '../../src/s3/object-store.js';
 import { Kube } from '../../src/kube/kube.js';
 import { resolveTarget } from '../../src/prove/run.js';
 import { dbSql } from '../../src/prove/requirements/stack.js';

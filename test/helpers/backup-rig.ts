@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DbTarget } from '../../src/dr/db.js';
 import { parseKey, type EncryptionKey } from '../../src/dr/encrypt.js';
-import type { ObjectStore } from '../../src/dr/s3.js';
+import type { ObjectStore } from '../../src/s3/object-store.js';
 import { ScratchDb } from '../../src/dr/scratch-db.js';
 import { MinioServer } from './minio.js';
 

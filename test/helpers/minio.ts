@@ -8,7 +8,7 @@ import { ensureGoBinaries } from '../../src/setup/go-build.js';
 import { pickFreePorts } from '../../src/util/net.js';
 import { isRunning, startDaemon, stopDaemon } from '../../src/util/process.js';
 import { silentProgress } from '../../src/util/progress.js';
-import { ObjectStore, parseStorageConfig, type StorageConfig } from '../../src/dr/s3.js';
+import { ObjectStore, parseStorageConfig, type StorageConfig } from '../../src/s3/object-store.js';
 
 export class MinioServer {
   readonly accessKey = 'kstack-test';

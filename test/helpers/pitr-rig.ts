@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoopbackCluster } from './galera-loopback.js';
 import { parseKey, type EncryptionKey } from '../../src/dr/encrypt.js';
-import type { ObjectStore } from '../../src/dr/s3.js';
+import type { ObjectStore } from '../../src/s3/object-store.js';
 import { MinioServer } from './minio.js';
 
 export interface PitrRig {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { ObjectStore, type StorageConfig } from '../../dr/s3.js';
+import { ObjectStore, type StorageConfig } from '../../s3/object-store.js';
 import { UserError } from '../../util/errors.js';
 import { executableOf, startDaemon } from '../../util/process.js';
 import type { ClusterLayout } from '../layout.js';

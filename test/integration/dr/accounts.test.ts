@@ -14,7 +14,7 @@ import { connect, type DbTarget } from '../../../src/dr/db.js';
 import { parseKey } from '../../../src/dr/encrypt.js';
 import { pipeBinlogs } from '../../../src/dr/pitr-apply.js';
 import { runRestore } from '../../../src/dr/restore.js';
-import type { ObjectStore } from '../../../src/dr/s3.js';
+import type { ObjectStore } from '../../../src/s3/object-store.js';
 import { ScratchDb } from '../../../src/dr/scratch-db.js';
 import { drAccountsSql } from '../../../src/galera/config.js';
 import { pickFreePorts } from '../../../src/util/net.js';

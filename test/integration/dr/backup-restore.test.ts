@@ -15,7 +15,7 @@ import { parseKey, type EncryptionKey } from '../../../src/dr/encrypt.js';
 import { parseVerification, type Manifest } from '../../../src/dr/manifest.js';
 import { runRestore } from '../../../src/dr/restore.js';
 import { runRetention } from '../../../src/dr/retention.js';
-import type { ObjectStore } from '../../../src/dr/s3.js';
+import type { ObjectStore } from '../../../src/s3/object-store.js';
 import { ScratchDb } from '../../../src/dr/scratch-db.js';
 import { runVerify } from '../../../src/dr/verify.js';
 import { silentProgress } from '../../../src/util/progress.js';

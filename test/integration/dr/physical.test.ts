@@ -16,7 +16,7 @@ import { main } from '../../../src/dr/main.js';
 import { parseVerification, type Manifest } from '../../../src/dr/manifest.js';
 import { PHYSICAL_OBJECT, runPhysicalBackup, runPhysicalRestore } from '../../../src/dr/physical.js';
 import { compareWithManifest, runRestore } from '../../../src/dr/restore.js';
-import type { ObjectStore } from '../../../src/dr/s3.js';
+import type { ObjectStore } from '../../../src/s3/object-store.js';
 import { ScratchDb } from '../../../src/dr/scratch-db.js';
 import { runVerify } from '../../../src/dr/verify.js';
 import { silentProgress } from '../../../src/util/progress.js';

@@ -16,7 +16,7 @@ import { runBackup } from '../../../src/dr/backup.js';
 import type { EncryptionKey } from '../../../src/dr/encrypt.js';
 import type { Manifest } from '../../../src/dr/manifest.js';
 import { runRestore } from '../../../src/dr/restore.js';
-import type { ObjectStore } from '../../../src/dr/s3.js';
+import type { ObjectStore } from '../../../src/s3/object-store.js';
 import { pitrHook, withBaseBackup } from '../../../src/dr/pitr-main.js';
 import { startPitrRig, type PitrRig } from '../../helpers/pitr-rig.js';
 import { requireFiles } from '../../helpers/require-tools.js';

@@ -1,7 +1,7 @@
 // Storage target configuration and the manifest/verification records: strict parsing, errors that name the field.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { keyUnder, parseStorageConfig } from '../../../src/dr/s3.js';
+import { keyUnder, parseStorageConfig } from '../../../src/s3/object-store.js';
 import { backupIdTime, compareTables, isBackupId, newBackupId, parseManifest, parseVerification, type Manifest } from '../../../src/dr/manifest.js';
 
 import { memberTarget, parseDbTarget } from '../../../src/dr/db.js';

@@ -1,6 +1,7 @@
-// The backup storage target: S3 or any S3-compatible store (MinIO in tests). Configuration comes from the
-// environment and mounted files (a Kubernetes Secret); objects are streamed in and out with bounded
-// memory (multipart upload: part size × queue size bytes at most).
+// An S3 or S3-compatible object store (MinIO locally and in tests): the backups' storage target (src/dr)
+// and the local cluster's S3 server's bucket setup (src/cluster/addons/local-s3.ts) both use it, so it
+// lives below both. Configuration comes from the environment and mounted files (a Kubernetes Secret);
+// objects are streamed in and out with bounded memory (multipart upload: part size × queue size bytes at most).
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import {
