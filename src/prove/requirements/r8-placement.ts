@@ -121,12 +121,14 @@ export function judgeIntent(web: readonly V1Pod[], db: readonly V1Pod[], nodes: 
     if (db.length === 0) problems.push('db.enabled is true but the release has no db pods to place');
     check(db, intent.dbNodeLabel, 'db');
     // Spread as declared: with anti-affinity on the hostname, no db node holds more members than an even spread.
+    // The even share counts every member the StatefulSet has, placed or not (a Pending one still needs a node).
     const members = live(db);
+    const wanted = db.filter((p) => !p.metadata?.deletionTimestamp).length;
     const eligible = roleNodes(intent.dbNodeLabel);
     if (members.length > 0 && members.every(spreadsByHost) && eligible.length > 0) {
-      const most = Math.ceil(members.length / eligible.length);
+      const most = Math.ceil(wanted / eligible.length);
       for (const [node, names] of perNode(members)) {
-        if (names.length > most) problems.push(`${names.length} db members on ${node} (${names.join(', ')}): their anti-affinity spreads ${members.length} members over ${eligible.length} db nodes, at most ${most} per node`);
+        if (names.length > most) problems.push(`${names.length} db members on ${node} (${names.join(', ')}): their anti-affinity spreads ${wanted} members over ${eligible.length} db nodes, at most ${most} per node`);
       }
     }
   }
@@ -152,7 +154,8 @@ export const r8Placement: Requirement = {
     ev.measure('taintedNodes', tainted.length);
     const of = (component: string): V1Pod[] => pods.filter((p) => p.metadata?.labels?.['app.kubernetes.io/component'] === component);
     const { webNodeLabel, dbNodeLabel } = ctx.intent.placement;
-    const problems = [...judgeIntent(of('web'), of('db'), nodes, { webNodeLabel, dbNodeLabel, dbEnabled: ctx.intent.db.enabled }), ...judgePlacement(pods, nodes)];
+    // What the scheduler could not do comes first: an unscheduled pod explains a skewed spread.
+    const problems = [...judgePlacement(pods, nodes), ...judgeIntent(of('web'), of('db'), nodes, { webNodeLabel, dbNodeLabel, dbEnabled: ctx.intent.db.enabled })];
     const offTainted = pods.filter((p) => !tainted.some((n) => n.name === p.spec?.nodeName)).length;
     const taintNote = tainted.length
       ? `; ${offTainted} pods kept off the tainted node${tainted.length === 1 ? '' : 's'} ${tainted.map((n) => n.name).join(', ')}, ${pods.length - offTainted} tolerate the taint`

@@ -147,6 +147,10 @@ describe('R8: the intent, not what the scheduler already guarantees', () => {
     const db = ['db-0', 'db-1', 'db-2'].map((n) => pod(n, 'db', 'db-1', { tolerate: true, spread: true }));
     assert.match(judgeIntent(web, db, nodes, intent).join('\n'), /3 db members on db-1 .*at most 2 per node/);
   });
+  it('a Pending member counts toward the even share: two placed members on one of two db nodes are fine when a third waits', () => {
+    const db = [pod('db-0', 'db', 'db-1', { tolerate: true, spread: true }), pod('db-1', 'db', 'db-1', { tolerate: true, spread: true }), { ...pod('db-2', 'db', '', { tolerate: true, spread: true }), spec: { containers: [] } }];
+    assert.deepEqual(judgeIntent(web, db, nodes, intent), []);
+  });
   it('a cluster without role nodes (a single node, or unlabelled nodes) cannot show the intent: it fails', () => {
     const plain = [node('n1', {}), node('n2', {})].map(nodeInfo);
     const problems = judgeIntent([pod('web-a', 'web', 'n1')], [pod('db-0', 'db', 'n2')], plain, intent);
