@@ -148,7 +148,7 @@ describe('R8: the intent, not what the scheduler already guarantees', () => {
     assert.match(judgeIntent(web, db, nodes, intent).join('\n'), /3 db members on db-1 .*at most 2 per node/);
   });
   it('a Pending member counts toward the even share: two placed members on one of two db nodes are fine when a third waits', () => {
-    const db = [pod('db-0', 'db', 'db-1', { tolerate: true, spread: true }), pod('db-1', 'db', 'db-1', { tolerate: true, spread: true }), { ...pod('db-2', 'db', '', { tolerate: true, spread: true }), spec: { containers: [] } }];
+    const db = [pod('db-0', 'db', 'db-1', { tolerate: true, spread: true }), pod('db-1', 'db', 'db-1', { tolerate: true, spread: true }), pod('db-2', 'db', '', { tolerate: true, spread: true })];
     assert.deepEqual(judgeIntent(web, db, nodes, intent), []);
   });
   it('a cluster without role nodes (a single node, or unlabelled nodes) cannot show the intent: it fails', () => {
