@@ -125,7 +125,9 @@ export function judgeOutside(expected: ExpectedMatrix, sources: readonly Outside
 /** Creates the namespaces and pods, waits until they run; returns the cleanup. */
 export async function startOutsidePods(kube: Kube, namespace: string, pods: readonly V1Pod[], ev: Evidence): Promise<() => Promise<void>> {
   const cleanup = async (): Promise<void> => {
-    await kube.kubectl(['-n', namespace, 'delete', 'pod', UNLABELLED, '--ignore-not-found', '--wait=false'], { clusterScope: true, allowFailure: true }).catch(() => undefined);
+    // The release's namespace is the user's: the pod is gone when the row ends (the two namespaces of our
+    // own may finish terminating on their own).
+    await kube.kubectl(['-n', namespace, 'delete', 'pod', UNLABELLED, '--ignore-not-found', '--wait=true', '--timeout=60s'], { clusterScope: true, allowFailure: true, timeoutMs: 70_000 }).catch(() => undefined);
     for (const ns of [outsideNamespace(namespace), hostNamespace(namespace)]) {
       await kube.kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false'], { clusterScope: true, allowFailure: true }).catch(() => undefined);
     }
