@@ -9,6 +9,9 @@ export PATH="$(dirname "$node_bin"):$PATH"
 "$node_bin" --enable-source-maps dist/src/cli/main.js setup
 echo "▸ lint" >&2
 "$node_bin" node_modules/eslint/bin/eslint.js --max-warnings=0 .
+# Formatting (.prettierrc.json, width 120): unformatted code fails here; `npm run format` fixes it.
+echo "▸ lint: formatting (prettier --check; fix with npm run format)" >&2
+"$node_bin" node_modules/prettier/bin/prettier.cjs --check --log-level warn "src/**/*.ts" "test/**/*.ts" "bench/**/*.ts" "*.json" tools/versions.json .dependency-cruiser.mjs eslint.config.js
 # The import rules (.dependency-cruiser.mjs, docs/dependencies.md): no cycle, no import against the layers.
 "$node_bin" node_modules/dependency-cruiser/bin/dependency-cruise.mjs --config .dependency-cruiser.mjs src test bench
 # The chart's documentation: README.md is what helm-docs writes from values.yaml (else: npm run chart:docs),
