@@ -36,7 +36,9 @@ const layerRules = LAYERS.flatMap((layer, level) => {
     name: `layer-${folder}`,
     comment:
       `src/${folder} is layer ${level} (.dependency-cruiser.mjs LAYERS, docs/dependencies.md) and may import ` +
-      (below.length ? `only src/${folder} and the layers below it: ${below.join(', ')}.` : 'nothing in src/ but itself.') +
+      (below.length
+        ? `only src/${folder} and the layers below it: ${below.join(', ')}.`
+        : 'nothing in src/ but itself.') +
       ' Move the shared code down, or move the importing folder up a layer if that makes no cycle.',
     severity: 'error',
     from: { path: `^src/${folder}/` },
@@ -57,8 +59,7 @@ export default {
     {
       name: 'no-folder-cycle',
       comment:
-        'Folders that import each other, directly or through other folders, even when no file-level ' +
-        'cycle exists.',
+        'Folders that import each other, directly or through other folders, even when no file-level ' + 'cycle exists.',
       severity: 'error',
       scope: 'folder',
       from: { pathNot: KNOWN_FOLDER_CYCLE },

@@ -17,7 +17,14 @@ export default tseslint.config(
       // @kubernetes/client-node declares its API objects as data-only classes; object literals are how they are built.
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
       // node:test's describe/it return promises that the runner awaits itself.
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' },
+          ],
+        },
+      ],
     },
   },
   {

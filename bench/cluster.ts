@@ -35,11 +35,17 @@ async function baselineStart(baseDir: string, name: string): Promise<number> {
   const pids: [number, string][] = [];
   try {
     for (const spec of specs) {
-      pids.push([startDaemon({ binary: spec.binary, args: spec.args, logFile: join(layout.logs, `baseline-${spec.name}.log`) }), spec.binary]);
+      pids.push([
+        startDaemon({ binary: spec.binary, args: spec.args, logFile: join(layout.logs, `baseline-${spec.name}.log`) }),
+        spec.binary,
+      ]);
     }
     const api = specs[1];
     if (!api) throw new Error('no api server spec');
-    const res = await waitHealthy({ url: api.healthURL, caFile: api.healthCA, clientCert: 'admin', pkiDir: layout.pki }, { timeoutMs: 120_000 });
+    const res = await waitHealthy(
+      { url: api.healthURL, caFile: api.healthCA, clientCert: 'admin', pkiDir: layout.pki },
+      { timeoutMs: 120_000 },
+    );
     if (!res.ok) throw new Error(`baseline API server not ready: ${res.reason ?? ''}`);
     return performance.now() - started;
   } finally {
@@ -47,7 +53,10 @@ async function baselineStart(baseDir: string, name: string): Promise<number> {
   }
 }
 
-interface Part { figures: Figure[]; targets: TargetSpec[] }
+interface Part {
+  figures: Figure[];
+  targets: TargetSpec[];
+}
 
 async function main(): Promise<void> {
   const bench = startBench('cluster', { runs: RUNS, nodes: defaultNodeSettings().count });
@@ -66,35 +75,118 @@ async function main(): Promise<void> {
       const up = await controlPlaneUp({ name, baseDir, progress: silentProgress });
       warm.push({ api: up.timings.apiReadyMs, all: up.timings.allHealthyMs });
       await controlPlaneStop({ name, baseDir, progress: silentProgress });
-      process.stderr.write(`  run ${i + 1}/${RUNS}: baseline ${formatDuration(baseline.at(-1) ?? 0)}, warm API ${formatDuration(up.timings.apiReadyMs)}, all ${formatDuration(up.timings.allHealthyMs)}\n`);
+      process.stderr.write(
+        `  run ${i + 1}/${RUNS}: baseline ${formatDuration(baseline.at(-1) ?? 0)}, warm API ${formatDuration(up.timings.apiReadyMs)}, all ${formatDuration(up.timings.allHealthyMs)}\n`,
+      );
     }
     const warmApi = median(warm.map((w) => w.api));
     const warmAll = median(warm.map((w) => w.all));
     const base = median(baseline);
     const rows: [string, string, string][] = [
       ['baseline: etcd + kube-apiserver started directly, to /readyz', formatDuration(base), '1.00×'],
-      ['cold: new cluster, to API ready', formatDuration(cold.timings.apiReadyMs), `${(cold.timings.apiReadyMs / base).toFixed(2)}×`],
-      ['cold: new cluster, to all components healthy + default SA', formatDuration(cold.timings.allHealthyMs), `${(cold.timings.allHealthyMs / base).toFixed(2)}×`],
-      [`warm: resume stopped cluster, to API ready (median of ${RUNS})`, formatDuration(warmApi), `${(warmApi / base).toFixed(2)}×`],
-      [`warm: resume stopped cluster, to all healthy (median of ${RUNS})`, formatDuration(warmAll), `${(warmAll / base).toFixed(2)}×`],
+      [
+        'cold: new cluster, to API ready',
+        formatDuration(cold.timings.apiReadyMs),
+        `${(cold.timings.apiReadyMs / base).toFixed(2)}×`,
+      ],
+      [
+        'cold: new cluster, to all components healthy + default SA',
+        formatDuration(cold.timings.allHealthyMs),
+        `${(cold.timings.allHealthyMs / base).toFixed(2)}×`,
+      ],
+      [
+        `warm: resume stopped cluster, to API ready (median of ${RUNS})`,
+        formatDuration(warmApi),
+        `${(warmApi / base).toFixed(2)}×`,
+      ],
+      [
+        `warm: resume stopped cluster, to all healthy (median of ${RUNS})`,
+        formatDuration(warmAll),
+        `${(warmAll / base).toFixed(2)}×`,
+      ],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     process.stdout.write(`\ncontrol-plane start (ratio against the baseline measured in this run)\n`);
-    for (const [label, value, ratio] of rows) process.stdout.write(`  ${label.padEnd(w)}  ${value.padStart(8)}  ${ratio.padStart(7)}\n`);
+    for (const [label, value, ratio] of rows)
+      process.stdout.write(`  ${label.padEnd(w)}  ${value.padStart(8)}  ${ratio.padStart(7)}\n`);
     const s = (ms: number): number => ms / 1000;
     controlPlane = {
       figures: [
-        { key: 'baseline.seconds', label: 'baseline: etcd + kube-apiserver started directly, to /readyz', value: s(base), unit: 's', digits: 2 },
-        { key: 'cold.apiReadySeconds', label: 'cold: new cluster, to API ready', value: s(cold.timings.apiReadyMs), unit: 's', digits: 2 },
-        { key: 'cold.apiReadyRatio', label: 'cold: new cluster, to API ready ÷ baseline', value: cold.timings.apiReadyMs / base, unit: '×', digits: 2 },
-        { key: 'cold.allHealthySeconds', label: 'cold: new cluster, to all components healthy + default SA', value: s(cold.timings.allHealthyMs), unit: 's', digits: 2 },
-        { key: 'cold.allHealthyRatio', label: 'cold: … ÷ baseline', value: cold.timings.allHealthyMs / base, unit: '×', digits: 2 },
-        { key: 'warm.apiReadySeconds', label: `warm: resume stopped cluster, to API ready (median of ${RUNS})`, value: s(warmApi), unit: 's', digits: 2 },
-        { key: 'warm.apiReadyRatio', label: 'warm: to API ready ÷ baseline', value: warmApi / base, unit: '×', digits: 2 },
-        { key: 'warm.allHealthySeconds', label: `warm: resume stopped cluster, to all healthy (median of ${RUNS})`, value: s(warmAll), unit: 's', digits: 2 },
-        { key: 'warm.allHealthyRatio', label: 'warm: to all healthy ÷ baseline', value: warmAll / base, unit: '×', digits: 2 },
+        {
+          key: 'baseline.seconds',
+          label: 'baseline: etcd + kube-apiserver started directly, to /readyz',
+          value: s(base),
+          unit: 's',
+          digits: 2,
+        },
+        {
+          key: 'cold.apiReadySeconds',
+          label: 'cold: new cluster, to API ready',
+          value: s(cold.timings.apiReadyMs),
+          unit: 's',
+          digits: 2,
+        },
+        {
+          key: 'cold.apiReadyRatio',
+          label: 'cold: new cluster, to API ready ÷ baseline',
+          value: cold.timings.apiReadyMs / base,
+          unit: '×',
+          digits: 2,
+        },
+        {
+          key: 'cold.allHealthySeconds',
+          label: 'cold: new cluster, to all components healthy + default SA',
+          value: s(cold.timings.allHealthyMs),
+          unit: 's',
+          digits: 2,
+        },
+        {
+          key: 'cold.allHealthyRatio',
+          label: 'cold: … ÷ baseline',
+          value: cold.timings.allHealthyMs / base,
+          unit: '×',
+          digits: 2,
+        },
+        {
+          key: 'warm.apiReadySeconds',
+          label: `warm: resume stopped cluster, to API ready (median of ${RUNS})`,
+          value: s(warmApi),
+          unit: 's',
+          digits: 2,
+        },
+        {
+          key: 'warm.apiReadyRatio',
+          label: 'warm: to API ready ÷ baseline',
+          value: warmApi / base,
+          unit: '×',
+          digits: 2,
+        },
+        {
+          key: 'warm.allHealthySeconds',
+          label: `warm: resume stopped cluster, to all healthy (median of ${RUNS})`,
+          value: s(warmAll),
+          unit: 's',
+          digits: 2,
+        },
+        {
+          key: 'warm.allHealthyRatio',
+          label: 'warm: to all healthy ÷ baseline',
+          value: warmAll / base,
+          unit: '×',
+          digits: 2,
+        },
       ],
-      targets: [{ key: 'warm.apiReadySeconds', label: 'warm start to a usable API', value: s(warmApi), op: '<', limit: WARM_TARGET_MS / 1000, unit: 's', digits: 2 }],
+      targets: [
+        {
+          key: 'warm.apiReadySeconds',
+          label: 'warm start to a usable API',
+          value: s(warmApi),
+          op: '<',
+          limit: WARM_TARGET_MS / 1000,
+          unit: 's',
+          digits: 2,
+        },
+      ],
     };
   } finally {
     await controlPlaneDown({ name, baseDir, progress: silentProgress });
@@ -102,7 +194,8 @@ async function main(): Promise<void> {
   const nodes = await nodesBench(baseDir, progress);
   rmSync(baseDir, { recursive: true, force: true });
   bench.finish({
-    title: 'control-plane start, cold and warm, against the same binaries started directly; a 3-node cluster to Ready with DNS',
+    title:
+      'control-plane start, cold and warm, against the same binaries started directly; a 3-node cluster to Ready with DNS',
     figures: [...controlPlane.figures, ...nodes.figures],
     targets: [...controlPlane.targets, ...nodes.targets],
   });
@@ -130,19 +223,61 @@ async function nodesBench(baseDir: string, progress: ReturnType<typeof createPro
     }
     const base = baseline.timings.allHealthyMs;
     const w = median(warm);
-    process.stdout.write(`\nlocal cluster with 3 nodes, to all nodes Ready and CoreDNS ready (ratio against a cold control plane alone, this run)\n`);
-    process.stdout.write(`  baseline: control plane only, cold            ${formatDuration(base).padStart(8)}    1.00×\n`);
-    process.stdout.write(`  cold: 3 nodes, no state (images cached)       ${formatDuration(cold.timings.allHealthyMs).padStart(8)}  ${(cold.timings.allHealthyMs / base).toFixed(2).padStart(6)}×\n`);
-    process.stdout.write(`  warm: stopped 3-node cluster resumed (median) ${formatDuration(w).padStart(8)}  ${(w / base).toFixed(2).padStart(6)}×\n`);
+    process.stdout.write(
+      `\nlocal cluster with 3 nodes, to all nodes Ready and CoreDNS ready (ratio against a cold control plane alone, this run)\n`,
+    );
+    process.stdout.write(
+      `  baseline: control plane only, cold            ${formatDuration(base).padStart(8)}    1.00×\n`,
+    );
+    process.stdout.write(
+      `  cold: 3 nodes, no state (images cached)       ${formatDuration(cold.timings.allHealthyMs).padStart(8)}  ${(cold.timings.allHealthyMs / base).toFixed(2).padStart(6)}×\n`,
+    );
+    process.stdout.write(
+      `  warm: stopped 3-node cluster resumed (median) ${formatDuration(w).padStart(8)}  ${(w / base).toFixed(2).padStart(6)}×\n`,
+    );
     return {
       figures: [
-        { key: 'nodes.baselineSeconds', label: 'baseline: control plane only, cold', value: base / 1000, unit: 's', digits: 2 },
-        { key: 'nodes.coldSeconds', label: 'cold: 3 nodes, no state (images cached), to all Ready + CoreDNS', value: cold.timings.allHealthyMs / 1000, unit: 's', digits: 2 },
-        { key: 'nodes.coldRatio', label: 'cold: 3 nodes ÷ control plane alone', value: cold.timings.allHealthyMs / base, unit: '×', digits: 2 },
-        { key: 'nodes.warmSeconds', label: `warm: stopped 3-node cluster resumed (median of ${RUNS})`, value: w / 1000, unit: 's', digits: 2 },
+        {
+          key: 'nodes.baselineSeconds',
+          label: 'baseline: control plane only, cold',
+          value: base / 1000,
+          unit: 's',
+          digits: 2,
+        },
+        {
+          key: 'nodes.coldSeconds',
+          label: 'cold: 3 nodes, no state (images cached), to all Ready + CoreDNS',
+          value: cold.timings.allHealthyMs / 1000,
+          unit: 's',
+          digits: 2,
+        },
+        {
+          key: 'nodes.coldRatio',
+          label: 'cold: 3 nodes ÷ control plane alone',
+          value: cold.timings.allHealthyMs / base,
+          unit: '×',
+          digits: 2,
+        },
+        {
+          key: 'nodes.warmSeconds',
+          label: `warm: stopped 3-node cluster resumed (median of ${RUNS})`,
+          value: w / 1000,
+          unit: 's',
+          digits: 2,
+        },
         { key: 'nodes.warmRatio', label: 'warm: 3 nodes ÷ control plane alone', value: w / base, unit: '×', digits: 2 },
       ],
-      targets: [{ key: 'nodes.warmSeconds', label: 'warm bring-up of 3 Ready nodes with DNS', value: w / 1000, op: '<=', limit: 60, unit: 's', digits: 2 }],
+      targets: [
+        {
+          key: 'nodes.warmSeconds',
+          label: 'warm bring-up of 3 Ready nodes with DNS',
+          value: w / 1000,
+          op: '<=',
+          limit: 60,
+          unit: 's',
+          digits: 2,
+        },
+      ],
     };
   } finally {
     await controlPlaneDown({ name, baseDir, progress: silentProgress });

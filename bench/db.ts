@@ -21,20 +21,32 @@ const THREADS = Number(process.env.BENCH_THREADS ?? 4);
 const KILLS = Number(process.env.BENCH_KILLS ?? 3);
 const OUTAGE_TARGET_MS = 5_000;
 
-interface SysbenchResult { tps: number; p95ms: number; errors: number }
+interface SysbenchResult {
+  tps: number;
+  p95ms: number;
+  errors: number;
+}
 
 async function sysbench(c: LoopbackCluster, members: string[], label: string): Promise<SysbenchResult> {
   const admin = await c.connect(members[0] ?? 'db-0', 'root');
   await admin.query('CREATE DATABASE IF NOT EXISTS sbtest');
   await admin.end();
   const common = [
-    'oltp_write_only', '--db-driver=mysql', '--mysql-host=127.0.0.1',
+    'oltp_write_only',
+    '--db-driver=mysql',
+    '--mysql-host=127.0.0.1',
     `--mysql-port=${members.map((m) => c.member(m).sqlPort).join(',')}`,
-    '--mysql-user=root', `--mysql-password=${c.rootPassword}`, '--mysql-db=sbtest',
-    '--tables=4', '--table-size=10000', `--threads=${THREADS}`,
+    '--mysql-user=root',
+    `--mysql-password=${c.rootPassword}`,
+    '--mysql-db=sbtest',
+    '--tables=4',
+    '--table-size=10000',
+    `--threads=${THREADS}`,
   ];
   await run('sysbench', [...common, 'prepare'], { timeoutMs: 300_000 });
-  const res = await run('sysbench', [...common, `--time=${SECONDS}`, '--report-interval=0', 'run'], { timeoutMs: (SECONDS + 120) * 1000 });
+  const res = await run('sysbench', [...common, `--time=${SECONDS}`, '--report-interval=0', 'run'], {
+    timeoutMs: (SECONDS + 120) * 1000,
+  });
   await run('sysbench', [...common, 'cleanup'], { timeoutMs: 120_000 });
   const tps = Number(/transactions:\s+\d+\s+\(([\d.]+) per sec/.exec(res.stdout)?.[1] ?? NaN);
   const p95ms = Number(/95th percentile:\s+([\d.]+)/.exec(res.stdout)?.[1] ?? NaN);
@@ -43,7 +55,11 @@ async function sysbench(c: LoopbackCluster, members: string[], label: string): P
   return { tps, p95ms, errors };
 }
 
-async function withCluster<T>(size: number, mode: 'galera' | 'standalone', work: (c: LoopbackCluster) => Promise<T>): Promise<T> {
+async function withCluster<T>(
+  size: number,
+  mode: 'galera' | 'standalone',
+  work: (c: LoopbackCluster) => Promise<T>,
+): Promise<T> {
   const c = await LoopbackCluster.create({ baseDir: mkdtempSync(join(tmpdir(), 'kstack-bench-db-')), size, mode });
   try {
     c.startAll();
@@ -68,7 +84,9 @@ async function outage(c: LoopbackCluster): Promise<{ failover: number; survivor:
     await sleep(OUTAGE_TARGET_MS + 3000);
     await Promise.all([onVictim.stop(), onSurvivor.stop()]);
     results.push({ failover: onVictim.maxGapMs, survivor: onSurvivor.maxGapMs });
-    process.stderr.write(`  kill ${i + 1}/${KILLS}: client on the killed member ${formatDuration(onVictim.maxGapMs)}, client on a survivor ${formatDuration(onSurvivor.maxGapMs)}\n`);
+    process.stderr.write(
+      `  kill ${i + 1}/${KILLS}: client on the killed member ${formatDuration(onVictim.maxGapMs)}, client on a survivor ${formatDuration(onSurvivor.maxGapMs)}\n`,
+    );
     c.start('db-0');
     await c.waitReady();
   }
@@ -84,7 +102,9 @@ async function main(): Promise<void> {
     const one = await sysbench(c, ['db-0'], 'galera, one member');
     process.stderr.write(`  galera (clients on one member): ${one.tps.toFixed(1)} tps, p95 ${one.p95ms} ms\n`);
     const all = await sysbench(c, ['db-0', 'db-1', 'db-2'], 'galera, all members');
-    process.stderr.write(`  galera (clients on all members): ${all.tps.toFixed(1)} tps, p95 ${all.p95ms} ms, ${all.errors} certification conflicts retried\n`);
+    process.stderr.write(
+      `  galera (clients on all members): ${all.tps.toFixed(1)} tps, p95 ${all.p95ms} ms, ${all.errors} certification conflicts retried\n`,
+    );
     return { one, all, kills: await outage(c) };
   });
   // Judged on the measured gaps in ms, not on rounded ones.
@@ -100,26 +120,76 @@ async function main(): Promise<void> {
       ...sb('standalone', 'standalone member (baseline)', solo),
       ...sb('galeraOneMember', '3-member Galera, clients on one member', one),
       ...sb('galeraAllMembers', '3-member Galera, clients on all members', all),
-      { key: 'ratioTpsOneMember', label: 'transactions/s Galera (one member) ÷ standalone', value: one.tps / solo.tps, unit: '×', digits: 2 },
-      { key: 'ratioTpsAllMembers', label: 'transactions/s Galera (all members) ÷ standalone', value: all.tps / solo.tps, unit: '×', digits: 2 },
-      { key: 'ratioP95OneMember', label: 'p95 latency Galera (one member) ÷ standalone', value: one.p95ms / solo.p95ms, unit: '×', digits: 2 },
+      {
+        key: 'ratioTpsOneMember',
+        label: 'transactions/s Galera (one member) ÷ standalone',
+        value: one.tps / solo.tps,
+        unit: '×',
+        digits: 2,
+      },
+      {
+        key: 'ratioTpsAllMembers',
+        label: 'transactions/s Galera (all members) ÷ standalone',
+        value: all.tps / solo.tps,
+        unit: '×',
+        digits: 2,
+      },
+      {
+        key: 'ratioP95OneMember',
+        label: 'p95 latency Galera (one member) ÷ standalone',
+        value: one.p95ms / solo.p95ms,
+        unit: '×',
+        digits: 2,
+      },
       ...kills.flatMap((r, i) => [
-        { key: `outage.kill${i + 1}.failoverSeconds`, label: `kill ${i + 1}: write outage, client on the killed member (reconnects)`, value: r.failover / 1000, unit: 's', digits: 2 },
-        { key: `outage.kill${i + 1}.survivorSeconds`, label: `kill ${i + 1}: write outage, client on a survivor`, value: r.survivor / 1000, unit: 's', digits: 2 },
+        {
+          key: `outage.kill${i + 1}.failoverSeconds`,
+          label: `kill ${i + 1}: write outage, client on the killed member (reconnects)`,
+          value: r.failover / 1000,
+          unit: 's',
+          digits: 2,
+        },
+        {
+          key: `outage.kill${i + 1}.survivorSeconds`,
+          label: `kill ${i + 1}: write outage, client on a survivor`,
+          value: r.survivor / 1000,
+          unit: 's',
+          digits: 2,
+        },
       ]),
     ],
     targets: [
-      { key: 'outage.worstFailoverSeconds', label: 'worst write outage, client on the killed member', value: worst('failover') / 1000, op: '<=', limit: OUTAGE_TARGET_MS / 1000, unit: 's', digits: 2 },
-      { key: 'outage.worstSurvivorSeconds', label: 'worst write outage, client on a survivor', value: worst('survivor') / 1000, op: '<=', limit: OUTAGE_TARGET_MS / 1000, unit: 's', digits: 2 },
+      {
+        key: 'outage.worstFailoverSeconds',
+        label: 'worst write outage, client on the killed member',
+        value: worst('failover') / 1000,
+        op: '<=',
+        limit: OUTAGE_TARGET_MS / 1000,
+        unit: 's',
+        digits: 2,
+      },
+      {
+        key: 'outage.worstSurvivorSeconds',
+        label: 'worst write outage, client on a survivor',
+        value: worst('survivor') / 1000,
+        op: '<=',
+        limit: OUTAGE_TARGET_MS / 1000,
+        unit: 's',
+        digits: 2,
+      },
     ],
-    notes: ['All members share this machine\'s cores, so Galera pays three servers\' CPU for every commit: the absolute numbers are a floor, the ratio is what to read.'],
+    notes: [
+      "All members share this machine's cores, so Galera pays three servers' CPU for every commit: the absolute numbers are a floor, the ratio is what to read.",
+    ],
     details: { standalone: solo, galeraOneMember: one, galeraAllMembers: all, outageMs: kills },
   });
-  process.stderr.write(`galera/standalone throughput ${(one.tps / solo.tps).toFixed(3)}× (one member), ${(all.tps / solo.tps).toFixed(3)}× (all members); worst write outage ${formatDuration(Math.max(worst('failover'), worst('survivor')))}\n`);
+  process.stderr.write(
+    `galera/standalone throughput ${(one.tps / solo.tps).toFixed(3)}× (one member), ${(all.tps / solo.tps).toFixed(3)}× (all members); worst write outage ${formatDuration(Math.max(worst('failover'), worst('survivor')))}\n`,
+  );
   if (!met) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

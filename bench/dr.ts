@@ -49,7 +49,7 @@ const RPO_DRILL = process.env.BENCH_DR_RPO !== '0';
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] ?? NaN : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+  return s.length % 2 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
 }
 const RATIO_TARGET = 0.8;
 
@@ -59,7 +59,10 @@ function cpuSecondsOf(pid: number | 'children' | undefined): number {
   try {
     const stat = readFileSync(`/proc/${pid === 'children' ? 'self' : pid}/stat`, 'utf8');
     // Fields after the command name in parentheses: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     const ticks = pid === 'children' ? (f[13] ?? 0) + (f[14] ?? 0) : (f[11] ?? 0) + (f[12] ?? 0);
     return ticks / 100; // USER_HZ: 100 on Linux
   } catch {
@@ -70,23 +73,38 @@ function cpuSecondsOf(pid: number | 'children' | undefined): number {
 type CpuSplit = Record<'mariadbd' | 'childPrograms' | 'node' | 'minio', number>;
 
 /** Runs `fn` and reports its wall time and who spent how many CPU seconds on it. */
-async function measured(pids: { mariadbd: number; minio: number | undefined }, fn: () => Promise<unknown>): Promise<{ ms: number; cpu: CpuSplit }> {
+async function measured(
+  pids: { mariadbd: number; minio: number | undefined },
+  fn: () => Promise<unknown>,
+): Promise<{ ms: number; cpu: CpuSplit }> {
   const read = (): CpuSplit => {
     const u = process.cpuUsage();
-    return { mariadbd: cpuSecondsOf(pids.mariadbd), childPrograms: cpuSecondsOf('children'), node: (u.user + u.system) / 1e6, minio: cpuSecondsOf(pids.minio) };
+    return {
+      mariadbd: cpuSecondsOf(pids.mariadbd),
+      childPrograms: cpuSecondsOf('children'),
+      node: (u.user + u.system) / 1e6,
+      minio: cpuSecondsOf(pids.minio),
+    };
   };
   const before = read();
   const t0 = performance.now();
   await fn();
   const ms = performance.now() - t0;
   const after = read();
-  const cpu = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k as keyof CpuSplit]])) as CpuSplit;
+  const cpu = Object.fromEntries(
+    Object.entries(after).map(([k, v]) => [k, v - before[k as keyof CpuSplit]]),
+  ) as CpuSplit;
   return { ms, cpu };
 }
 
 async function main(): Promise<void> {
   const size = sizeMib();
-  const bench = startBench('dr', { sizeMib: size, rounds: ROUNDS, rpoDrill: RPO_DRILL, archiverIntervalSeconds: RPO_ARCHIVE_INTERVAL_SECONDS });
+  const bench = startBench('dr', {
+    sizeMib: size,
+    rounds: ROUNDS,
+    rpoDrill: RPO_DRILL,
+    archiverIntervalSeconds: RPO_ARCHIVE_INTERVAL_SECONDS,
+  });
   const progress = createProgress();
   const dir = mkdtempSync(join(tmpdir(), 'kstack-bench-dr-'));
   chmodSync(dir, 0o755);
@@ -94,10 +112,22 @@ async function main(): Promise<void> {
   let source: ScratchDb | undefined;
   let restoreDb: ScratchDb | undefined;
   try {
-    [minio, source] = await progress.step('start MinIO and a source mariadbd', () => Promise.all([
-      MinioServer.start(join(dir, 'minio')),
-      ScratchDb.start({ dir: join(dir, 'source'), extra: ['log-bin=binlog', 'server-id=1', 'binlog-format=ROW', 'innodb-flush-log-at-trx-commit=2', 'sync-binlog=0'], bufferPool: '512M' }),
-    ]));
+    [minio, source] = await progress.step('start MinIO and a source mariadbd', () =>
+      Promise.all([
+        MinioServer.start(join(dir, 'minio')),
+        ScratchDb.start({
+          dir: join(dir, 'source'),
+          extra: [
+            'log-bin=binlog',
+            'server-id=1',
+            'binlog-format=ROW',
+            'innodb-flush-log-at-trx-commit=2',
+            'sync-binlog=0',
+          ],
+          bufferPool: '512M',
+        }),
+      ]),
+    );
     const src: DbTarget = { socket: source.socket, host: '', port: 0, user: 'root', password: '' };
     // ~1 KiB per row: a few words of text that compress like real page data, not random bytes.
     const rowsWanted = size * 1024;
@@ -110,7 +140,9 @@ async function main(): Promise<void> {
         await c.query('SET SESSION sql_log_bin = 0');
         const batch = 20_000;
         for (let t = 0; t < 4; t++) {
-          await c.query(`CREATE TABLE bench.t${t} (id INT PRIMARY KEY, created DATETIME NOT NULL, title VARCHAR(200), body TEXT, score DOUBLE)`);
+          await c.query(
+            `CREATE TABLE bench.t${t} (id INT PRIMARY KEY, created DATETIME NOT NULL, title VARCHAR(200), body TEXT, score DOUBLE)`,
+          );
           const per = Math.ceil(rowsWanted / 4);
           for (let from = 1; from <= per; from += batch) {
             const to = Math.min(per, from + batch - 1);
@@ -126,7 +158,20 @@ async function main(): Promise<void> {
     });
 
     const baselineFile = join(dir, 'baseline.sql.zst');
-    const dumpArgs = [...clientArgs(src), '--single-transaction', '--quick', '--routines', '--triggers', '--events', '--hex-blob', '--add-drop-database', '--master-data=2', '--gtid', '--databases', 'bench'];
+    const dumpArgs = [
+      ...clientArgs(src),
+      '--single-transaction',
+      '--quick',
+      '--routines',
+      '--triggers',
+      '--events',
+      '--hex-blob',
+      '--add-drop-database',
+      '--master-data=2',
+      '--gtid',
+      '--databases',
+      'bench',
+    ];
     const store = await minio.store('bench');
     const key = parseKey(randomBytes(32), 'bench key');
     // The machine is shared: alternate baseline and backup, and compare medians.
@@ -138,13 +183,27 @@ async function main(): Promise<void> {
     const pids = { mariadbd: source.pid, minio: minio.processId };
     const cpu: Record<'baseline' | 'backup' | 'countsOnly', CpuSplit[]> = { baseline: [], backup: [], countsOnly: [] };
     for (let round = 1; round <= ROUNDS; round++) {
-      const base = await progress.step(`round ${round}/${ROUNDS} baseline: mariadb-dump | zstd -3 > file`, () => measured(pids, () =>
-        run('bash', ['-o', 'pipefail', '-c', `mariadb-dump ${dumpArgs.map((a) => `'${a}'`).join(' ')} | zstd -q -c -3 > '${baselineFile}'`], { timeoutMs: 3_600_000 })));
+      const base = await progress.step(`round ${round}/${ROUNDS} baseline: mariadb-dump | zstd -3 > file`, () =>
+        measured(pids, () =>
+          run(
+            'bash',
+            [
+              '-o',
+              'pipefail',
+              '-c',
+              `mariadb-dump ${dumpArgs.map((a) => `'${a}'`).join(' ')} | zstd -q -c -3 > '${baselineFile}'`,
+            ],
+            { timeoutMs: 3_600_000 },
+          ),
+        ),
+      );
       baselineRuns.push(base.ms);
       cpu.baseline.push(base.cpu);
       baselineBytes = statSync(baselineFile).size;
       rmSync(baselineFile);
-      const full = await measured(pids, async () => { manifest = await runBackup({ db: src, store, key, progress }); });
+      const full = await measured(pids, async () => {
+        manifest = await runBackup({ db: src, store, key, progress });
+      });
       backupRuns.push(full.ms);
       cpu.backup.push(full.cpu);
       // The same pipeline with row counts only: what the checksum pass costs on a shared machine.
@@ -157,8 +216,16 @@ async function main(): Promise<void> {
     const backupMs = median(backupRuns);
     const countsOnlyMs = median(countsOnlyRuns);
 
-    restoreDb = await progress.step('start a fresh mariadbd to restore into', () => ScratchDb.start({ dir: join(dir, 'restore'), bufferPool: '512M', extra: ['innodb-flush-log-at-trx-commit=2'] }));
-    const restored = await runRestore({ store, key, backupId: manifest.id, target: { socket: restoreDb.socket, host: '', port: 0, user: 'root', password: '' }, progress });
+    restoreDb = await progress.step('start a fresh mariadbd to restore into', () =>
+      ScratchDb.start({ dir: join(dir, 'restore'), bufferPool: '512M', extra: ['innodb-flush-log-at-trx-commit=2'] }),
+    );
+    const restored = await runRestore({
+      store,
+      key,
+      backupId: manifest.id,
+      target: { socket: restoreDb.socket, host: '', port: 0, user: 'root', password: '' },
+      progress,
+    });
     store.destroy();
     // The RPO drill runs its own servers: free the cores and the memory first.
     await Promise.allSettled([minio.stop(false), source.stop(false), restoreDb.stop(false)]);
@@ -168,19 +235,25 @@ async function main(): Promise<void> {
 
     let rpo: { ms: number; acknowledged: number; recovered: number; holes: number } | undefined;
     if (RPO_DRILL) {
-      rpo = await progress.step('RPO: kill-everything drill (45 s of writes, archiver every 30 s, then SIGKILL all)', async () => {
-        const rigDir = join(dir, 'rpo');
-        let rig: PitrRig | undefined;
-        try {
-          rig = await startPitrRig(rigDir, 'rpo');
-          const d = await runRpoDrill(rig, join(rigDir, 'src', 'secrets'), { writeSeconds: 45, intervalSeconds: RPO_ARCHIVE_INTERVAL_SECONDS });
-          // A recovered set must be a prefix 1..n of the acknowledged writes: count the ids out of place.
-          const holes = d.recoveredIds.filter((id, i) => id !== i + 1).length;
-          return { ms: d.rpoMs, acknowledged: d.lastAcked, recovered: d.recoveredIds.length, holes };
-        } finally {
-          await rig?.destroy();
-        }
-      });
+      rpo = await progress.step(
+        'RPO: kill-everything drill (45 s of writes, archiver every 30 s, then SIGKILL all)',
+        async () => {
+          const rigDir = join(dir, 'rpo');
+          let rig: PitrRig | undefined;
+          try {
+            rig = await startPitrRig(rigDir, 'rpo');
+            const d = await runRpoDrill(rig, join(rigDir, 'src', 'secrets'), {
+              writeSeconds: 45,
+              intervalSeconds: RPO_ARCHIVE_INTERVAL_SECONDS,
+            });
+            // A recovered set must be a prefix 1..n of the acknowledged writes: count the ids out of place.
+            const holes = d.recoveredIds.filter((id, i) => id !== i + 1).length;
+            return { ms: d.rpoMs, acknowledged: d.lastAcked, recovered: d.recoveredIds.length, holes };
+          } finally {
+            await rig?.destroy();
+          }
+        },
+      );
     }
 
     // Everything below is measured values; rounding happens only where they are printed.
@@ -188,15 +261,32 @@ async function main(): Promise<void> {
     const mibps = (ms: number): number => dumpMiB / (ms / 1000);
     const cpuMedian = (runs: readonly CpuSplit[]): CpuSplit & { total: number } => {
       const med = (k: keyof CpuSplit): number => median(runs.map((r) => r[k]));
-      const split = { mariadbd: med('mariadbd'), childPrograms: med('childPrograms'), node: med('node'), minio: med('minio') };
+      const split = {
+        mariadbd: med('mariadbd'),
+        childPrograms: med('childPrograms'),
+        node: med('node'),
+        minio: med('minio'),
+      };
       return { ...split, total: split.mariadbd + split.childPrograms + split.node + split.minio };
     };
     const cpuFigures = (key: string, name: string, runs: readonly CpuSplit[]): Figure[] => {
       const m = cpuMedian(runs);
       return [
-        { key: `cpu.${key}.total`, label: `${name}: CPU seconds per run (median), all processes`, value: m.total, unit: 's', digits: 1 },
+        {
+          key: `cpu.${key}.total`,
+          label: `${name}: CPU seconds per run (median), all processes`,
+          value: m.total,
+          unit: 's',
+          digits: 1,
+        },
         { key: `cpu.${key}.mariadbd`, label: `${name}: … mariadbd`, value: m.mariadbd, unit: 's', digits: 1 },
-        { key: `cpu.${key}.childPrograms`, label: `${name}: … mariadb-dump + zstd`, value: m.childPrograms, unit: 's', digits: 1 },
+        {
+          key: `cpu.${key}.childPrograms`,
+          label: `${name}: … mariadb-dump + zstd`,
+          value: m.childPrograms,
+          unit: 's',
+          digits: 1,
+        },
         { key: `cpu.${key}.node`, label: `${name}: … this Node process`, value: m.node, unit: 's', digits: 1 },
         { key: `cpu.${key}.minio`, label: `${name}: … MinIO`, value: m.minio, unit: 's', digits: 1 },
       ];
@@ -204,37 +294,137 @@ async function main(): Promise<void> {
     const figures: Figure[] = [
       { key: 'dataset.MiB', label: 'dataset generated', value: size, unit: 'MiB' },
       { key: 'dump.MiB', label: 'SQL dumped', value: dumpMiB, unit: 'MiB', digits: 1 },
-      { key: 'stored.MiB', label: 'stored in MinIO (zstd + encrypted)', value: manifest.object.bytes / 1048576, unit: 'MiB', digits: 1 },
-      { key: 'baseline.fileMiB', label: 'baseline file (mariadb-dump | zstd -3)', value: baselineBytes / 1048576, unit: 'MiB', digits: 1 },
+      {
+        key: 'stored.MiB',
+        label: 'stored in MinIO (zstd + encrypted)',
+        value: manifest.object.bytes / 1048576,
+        unit: 'MiB',
+        digits: 1,
+      },
+      {
+        key: 'baseline.fileMiB',
+        label: 'baseline file (mariadb-dump | zstd -3)',
+        value: baselineBytes / 1048576,
+        unit: 'MiB',
+        digits: 1,
+      },
       { key: 'tables', label: 'tables in the backup', value: Object.keys(manifest.tables).length },
-      { key: 'baseline.seconds', label: `baseline: mariadb-dump | zstd -3 > file (median of ${ROUNDS})`, value: baselineMs / 1000, unit: 's', digits: 1 },
+      {
+        key: 'baseline.seconds',
+        label: `baseline: mariadb-dump | zstd -3 > file (median of ${ROUNDS})`,
+        value: baselineMs / 1000,
+        unit: 's',
+        digits: 1,
+      },
       { key: 'baseline.MiBps', label: 'baseline throughput', value: mibps(baselineMs), unit: 'MiB/s', digits: 1 },
-      { key: 'backup.seconds', label: `kstack backup into MinIO (median of ${ROUNDS})`, value: backupMs / 1000, unit: 's', digits: 1 },
+      {
+        key: 'backup.seconds',
+        label: `kstack backup into MinIO (median of ${ROUNDS})`,
+        value: backupMs / 1000,
+        unit: 's',
+        digits: 1,
+      },
       { key: 'backup.MiBps', label: 'backup throughput', value: mibps(backupMs), unit: 'MiB/s', digits: 1 },
-      { key: 'throughputRatio', label: 'backup throughput ÷ baseline', value: baselineMs / backupMs, unit: '×', digits: 2 },
-      { key: 'countsOnly.seconds', label: `backup with row counts only, no checksum pass (median of ${ROUNDS})`, value: countsOnlyMs / 1000, unit: 's', digits: 1 },
-      { key: 'countsOnly.MiBps', label: 'counts-only backup throughput', value: mibps(countsOnlyMs), unit: 'MiB/s', digits: 1 },
-      { key: 'countsOnly.ratio', label: 'counts-only backup throughput ÷ baseline', value: baselineMs / countsOnlyMs, unit: '×', digits: 2 },
+      {
+        key: 'throughputRatio',
+        label: 'backup throughput ÷ baseline',
+        value: baselineMs / backupMs,
+        unit: '×',
+        digits: 2,
+      },
+      {
+        key: 'countsOnly.seconds',
+        label: `backup with row counts only, no checksum pass (median of ${ROUNDS})`,
+        value: countsOnlyMs / 1000,
+        unit: 's',
+        digits: 1,
+      },
+      {
+        key: 'countsOnly.MiBps',
+        label: 'counts-only backup throughput',
+        value: mibps(countsOnlyMs),
+        unit: 'MiB/s',
+        digits: 1,
+      },
+      {
+        key: 'countsOnly.ratio',
+        label: 'counts-only backup throughput ÷ baseline',
+        value: baselineMs / countsOnlyMs,
+        unit: '×',
+        digits: 2,
+      },
       ...cpuFigures('baseline', 'baseline', cpu.baseline),
       ...cpuFigures('backup', 'backup', cpu.backup),
       ...cpuFigures('countsOnly', 'counts-only backup', cpu.countsOnly),
-      { key: 'rto.seconds', label: `restore (RTO) of ${size} MiB: check, stream-load, compare counts and checksums`, value: restored.durationMs / 1000, unit: 's', digits: 1 },
-      ...(rpo ? [
-        { key: 'rpo.seconds', label: `kill-everything RPO (archiver every ${RPO_ARCHIVE_INTERVAL_SECONDS} s)`, value: rpo.ms / 1000, unit: 's', digits: 1 },
-        { key: 'rpo.acknowledged', label: 'RPO drill: writes acknowledged before the kill', value: rpo.acknowledged },
-        { key: 'rpo.recovered', label: 'RPO drill: writes recovered', value: rpo.recovered },
-      ] : []),
+      {
+        key: 'rto.seconds',
+        label: `restore (RTO) of ${size} MiB: check, stream-load, compare counts and checksums`,
+        value: restored.durationMs / 1000,
+        unit: 's',
+        digits: 1,
+      },
+      ...(rpo
+        ? [
+            {
+              key: 'rpo.seconds',
+              label: `kill-everything RPO (archiver every ${RPO_ARCHIVE_INTERVAL_SECONDS} s)`,
+              value: rpo.ms / 1000,
+              unit: 's',
+              digits: 1,
+            },
+            {
+              key: 'rpo.acknowledged',
+              label: 'RPO drill: writes acknowledged before the kill',
+              value: rpo.acknowledged,
+            },
+            { key: 'rpo.recovered', label: 'RPO drill: writes recovered', value: rpo.recovered },
+          ]
+        : []),
     ];
     const targets: TargetSpec[] = [
-      { key: 'throughputRatio', label: 'backup throughput ÷ baseline', value: baselineMs / backupMs, op: '>=', limit: RATIO_TARGET, unit: '×', digits: 2 },
-      { key: 'rto.seconds', label: `restore (RTO) of ${size} MiB`, value: restored.durationMs / 1000, op: '<=', limit: RTO_TARGET_MS / 1000, unit: 's', digits: 1 },
-      ...(rpo ? [
-        { key: 'rpo.seconds', label: 'kill-everything RPO', value: rpo.ms / 1000, op: '<=' as const, limit: RPO_TARGET_MS / 1000, unit: 's', digits: 1 },
-        { key: 'rpo.holes', label: 'RPO drill: recovered writes out of the acknowledged prefix', value: rpo.holes, op: '<=' as const, limit: 0 },
-      ] : []),
+      {
+        key: 'throughputRatio',
+        label: 'backup throughput ÷ baseline',
+        value: baselineMs / backupMs,
+        op: '>=',
+        limit: RATIO_TARGET,
+        unit: '×',
+        digits: 2,
+      },
+      {
+        key: 'rto.seconds',
+        label: `restore (RTO) of ${size} MiB`,
+        value: restored.durationMs / 1000,
+        op: '<=',
+        limit: RTO_TARGET_MS / 1000,
+        unit: 's',
+        digits: 1,
+      },
+      ...(rpo
+        ? [
+            {
+              key: 'rpo.seconds',
+              label: 'kill-everything RPO',
+              value: rpo.ms / 1000,
+              op: '<=' as const,
+              limit: RPO_TARGET_MS / 1000,
+              unit: 's',
+              digits: 1,
+            },
+            {
+              key: 'rpo.holes',
+              label: 'RPO drill: recovered writes out of the acknowledged prefix',
+              value: rpo.holes,
+              op: '<=' as const,
+              limit: 0,
+            },
+          ]
+        : []),
     ];
     const secs = (runs: number[]): string => runs.map((ms) => (ms / 1000).toFixed(1)).join(', ');
-    process.stdout.write(`baseline runs ${secs(baselineRuns)} s; backup runs ${secs(backupRuns)} s; counts-only runs ${secs(countsOnlyRuns)} s\n`);
+    process.stdout.write(
+      `baseline runs ${secs(baselineRuns)} s; backup runs ${secs(backupRuns)} s; counts-only runs ${secs(countsOnlyRuns)} s\n`,
+    );
     for (const f of figures) process.stdout.write(`  ${f.label}: ${formatValue(f.value, f.digits, f.unit)}\n`);
     bench.finish({
       title: 'streamed, encrypted backup vs mariadb-dump | zstd; restore time; kill-everything RPO',
@@ -258,6 +448,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

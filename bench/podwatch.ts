@@ -21,7 +21,10 @@ import { startBench, type Figure, type TargetSpec } from './result.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 10_000);
 const BURST = Number(process.env.BENCH_BURST ?? 5000);
-const RATES = (process.env.BENCH_RATES ?? '100,500').split(',').map(Number).filter((n) => n > 0);
+const RATES = (process.env.BENCH_RATES ?? '100,500')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const PACED_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const NS = 'bench';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -50,26 +53,59 @@ function jsonObjects(onObject: (text: string) => void): (chunk: string) => void 
         else if (c === '\\') escaped = true;
         else if (c === '"') inString = false;
       } else if (c === '"') inString = true;
-      else if (c === '{') { if (depth++ === 0) { start = i; current = ''; } }
-      else if (c === '}' && --depth === 0) { onObject(current + chunk.slice(start, i + 1)); current = ''; start = i + 1; }
+      else if (c === '{') {
+        if (depth++ === 0) {
+          start = i;
+          current = '';
+        }
+      } else if (c === '}' && --depth === 0) {
+        onObject(current + chunk.slice(start, i + 1));
+        current = '';
+        start = i + 1;
+      }
     }
-    if (depth > 0) { current += chunk.slice(start); }
+    if (depth > 0) {
+      current += chunk.slice(start);
+    }
   };
 }
 
-function consumer(name: string, cmd: string, args: string[], onEvent: (c: Consumer, o: unknown, at: number) => void, split: 'lines' | 'objects'): Consumer {
+function consumer(
+  name: string,
+  cmd: string,
+  args: string[],
+  onEvent: (c: Consumer, o: unknown, at: number) => void,
+  split: 'lines' | 'objects',
+): Consumer {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const c: Consumer = { name, child, initial: new Map(), seqSeen: new Map(), exited: new Promise((r) => { child.on('exit', () => { r(); }); }) };
-  const handle = (text: string): void => { onEvent(c, JSON.parse(text), performance.now()); };
-  let rest = '';
-  const feed = split === 'objects' ? jsonObjects(handle) : (chunk: string): void => {
-    rest += chunk;
-    const lines = rest.split('\n');
-    rest = lines.pop() ?? '';
-    for (const l of lines) if (l) handle(l);
+  const c: Consumer = {
+    name,
+    child,
+    initial: new Map(),
+    seqSeen: new Map(),
+    exited: new Promise((r) => {
+      child.on('exit', () => {
+        r();
+      });
+    }),
   };
+  const handle = (text: string): void => {
+    onEvent(c, JSON.parse(text), performance.now());
+  };
+  let rest = '';
+  const feed =
+    split === 'objects'
+      ? jsonObjects(handle)
+      : (chunk: string): void => {
+          rest += chunk;
+          const lines = rest.split('\n');
+          rest = lines.pop() ?? '';
+          for (const l of lines) if (l) handle(l);
+        };
   child.stdout.setEncoding('utf8').on('data', feed);
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { if (!/Warning|watch/i.test(d)) process.stderr.write(`[${name}] ${d}`); });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    if (!/Warning|watch/i.test(d)) process.stderr.write(`[${name}] ${d}`);
+  });
   return c;
 }
 
@@ -85,35 +121,63 @@ const pct = (xs: number[], p: number): number => {
 
 async function pool(n: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (next < n) await work(next++); }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await work(next++);
+    }),
+  );
 }
 
 async function main(): Promise<void> {
   // V8 flags for the podwatch process: by default the deployment setting from docs/podwatch.md (a small young
   // generation keeps RSS under 100 MiB); BENCH_PODWATCH_NODE_FLAGS='' measures node's defaults instead.
   const nodeFlags = (process.env.BENCH_PODWATCH_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
-  const bench = startBench('podwatch', { pods: PODS, burst: BURST, rates: RATES.join(','), pacedSeconds: PACED_SECONDS, podwatchNodeFlags: nodeFlags.join(' ') });
+  const bench = startBench('podwatch', {
+    pods: PODS,
+    burst: BURST,
+    rates: RATES.join(','),
+    pacedSeconds: PACED_SECONDS,
+    podwatchNodeFlags: nodeFlags.join(' '),
+  });
   const progress = createProgress();
   const { kubectl } = await ensureKubectlAndHelm(progress);
   const baseDir = mkdtempSync(join(tmpdir(), 'kstack-bench-podwatch-'));
   const consumers: Consumer[] = [];
   try {
-    const cp = await progress.step('control plane for the benchmark', () => controlPlaneUp({ name: 'pwbench', baseDir, progress: silentProgress }));
+    const cp = await progress.step('control plane for the benchmark', () =>
+      controlPlaneUp({ name: 'pwbench', baseDir, progress: silentProgress }),
+    );
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(cp.kubeconfig);
     const api = new KubeApi(endpointFromKubeConfig(kc));
-    await api.request('/api/v1/namespaces', { method: 'POST', contentType: 'application/json', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
+    await api.request('/api/v1/namespaces', {
+      method: 'POST',
+      contentType: 'application/json',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
+    });
     for (let i = 0; i < 120; i++) {
-      if (await api.request(`/api/v1/namespaces/${NS}/serviceaccounts/default`).then(() => true, () => false)) break;
+      if (
+        await api.request(`/api/v1/namespaces/${NS}/serviceaccounts/default`).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       await sleep(500);
     }
     const created = await progress.step(`create ${PODS} pods`, async () => {
       const t0 = performance.now();
       await pool(PODS, 32, async (i) => {
-        await api.request(`/api/v1/namespaces/${NS}/pods`, { method: 'POST', contentType: 'application/json', body: {
-          apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}`, labels: { app: 'bench', seq: '0' } },
-          spec: { schedulerName: 'bench-none', containers: [{ name: 'app', image: 'kstack/pause:bench' }] },
-        } });
+        await api.request(`/api/v1/namespaces/${NS}/pods`, {
+          method: 'POST',
+          contentType: 'application/json',
+          body: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: `p-${i}`, labels: { app: 'bench', seq: '0' } },
+            spec: { schedulerName: 'bench-none', containers: [{ name: 'app', image: 'kstack/pause:bench' }] },
+          },
+        });
       });
       return PODS / ((performance.now() - t0) / 1000);
     });
@@ -140,20 +204,45 @@ async function main(): Promise<void> {
       if (ev.type === 'created' && !c.initial.has(ev.pod.name)) c.initial.set(ev.pod.name, at);
       else if (ev.type === 'updated' && seq > 0 && !c.seqSeen.has(seq)) c.seqSeen.set(seq, at);
     };
-    const kube = consumer('kubectl', kubectl, ['--kubeconfig', cp.kubeconfig, 'get', 'pods', '-A', '--watch', '--output-watch-events', '-o', 'json'], onKubectl, 'objects');
-    const pw = consumer('podwatch', process.execPath, [...nodeFlags, join(repoRoot, 'dist', 'src', 'podwatch', 'main.js'), '--kubeconfig', cp.kubeconfig, '-A', '-o', 'json',
-      '--emit-initial', '--listen', `127.0.0.1:${port ?? 0}`], onPodwatch, 'lines');
+    const kube = consumer(
+      'kubectl',
+      kubectl,
+      ['--kubeconfig', cp.kubeconfig, 'get', 'pods', '-A', '--watch', '--output-watch-events', '-o', 'json'],
+      onKubectl,
+      'objects',
+    );
+    const pw = consumer(
+      'podwatch',
+      process.execPath,
+      [
+        ...nodeFlags,
+        join(repoRoot, 'dist', 'src', 'podwatch', 'main.js'),
+        '--kubeconfig',
+        cp.kubeconfig,
+        '-A',
+        '-o',
+        'json',
+        '--emit-initial',
+        '--listen',
+        `127.0.0.1:${port ?? 0}`,
+      ],
+      onPodwatch,
+      'lines',
+    );
     consumers.push(kube, pw);
     const initialDone = async (c: Consumer): Promise<number> => {
       const deadline = performance.now() + 300_000;
       while (c.initial.size < PODS) {
         if (c.child.exitCode !== null) throw new Error(`${c.name} exited early`);
-        if (performance.now() > deadline) throw new Error(`${c.name} reported ${c.initial.size}/${PODS} pods of the initial list after 5 minutes`);
+        if (performance.now() > deadline)
+          throw new Error(`${c.name} reported ${c.initial.size}/${PODS} pods of the initial list after 5 minutes`);
         await sleep(50);
       }
       return Math.max(...c.initial.values()) - started;
     };
-    const [kInit, pInit] = await progress.step('initial list (both consumers)', () => Promise.all([initialDone(kube), initialDone(pw)]));
+    const [kInit, pInit] = await progress.step('initial list (both consumers)', () =>
+      Promise.all([initialDone(kube), initialDone(pw)]),
+    );
     await sleep(3000);
     const rssSynced = { podwatch: rssMiB(pw.child.pid), kubectl: rssMiB(kube.child.pid) };
 
@@ -163,7 +252,11 @@ async function main(): Promise<void> {
     const patch = async (n: number): Promise<void> => {
       const s = ++seq;
       sentAt.set(s, performance.now());
-      await api.request(`/api/v1/namespaces/${NS}/pods/p-${n % PODS}`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { labels: { seq: String(s) } } } });
+      await api.request(`/api/v1/namespaces/${NS}/pods/p-${n % PODS}`, {
+        method: 'PATCH',
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { labels: { seq: String(s) } } },
+      });
     };
     const burstStart = performance.now();
     await progress.step(`burst of ${BURST} label patches`, () => pool(BURST, 16, patch));
@@ -179,7 +272,9 @@ async function main(): Promise<void> {
     };
 
     // Paced phases: `rate` patches per second; latency from sending the write to the event's arrival.
-    const paced = async (rate: number): Promise<{ rate: number; achieved: number; total: number; kLat: number[]; pLat: number[]; extra: number[] }> => {
+    const paced = async (
+      rate: number,
+    ): Promise<{ rate: number; achieved: number; total: number; kLat: number[]; pLat: number[]; extra: number[] }> => {
       const first = seq + 1;
       const total = rate * PACED_SECONDS;
       const t0 = performance.now();
@@ -196,11 +291,12 @@ async function main(): Promise<void> {
       const achieved = total / ((performance.now() - t0) / 1000);
       const seqs = Array.from({ length: total }, (_, i) => first + i);
       await Promise.all([waitAll(kube, seqs), waitAll(pw, seqs)]);
-      const latencies = (c: Consumer): number[] => seqs.flatMap((s) => {
-        const at = c.seqSeen.get(s);
-        const sent = sentAt.get(s);
-        return at !== undefined && sent !== undefined ? [at - sent] : [];
-      });
+      const latencies = (c: Consumer): number[] =>
+        seqs.flatMap((s) => {
+          const at = c.seqSeen.get(s);
+          const sent = sentAt.get(s);
+          return at !== undefined && sent !== undefined ? [at - sent] : [];
+        });
       // Per event: podwatch's arrival minus kubectl's, i.e. what podwatch adds on top of the baseline on the same stream.
       const extra = seqs.flatMap((s) => {
         const pt = pw.seqSeen.get(s);
@@ -217,63 +313,229 @@ async function main(): Promise<void> {
 
     const kRate = rate(kube);
     const pRate = rate(pw);
-    const line = (s: string): void => { process.stdout.write(`${s}\n`); };
+    const line = (s: string): void => {
+      process.stdout.write(`${s}\n`);
+    };
     line('');
-    line(`podwatch benchmark — ${nodeFlags.length ? `podwatch with ${nodeFlags.join(' ')}, ` : ''}${PODS} pods, burst ${BURST} patches, paced ${RATES.join(' and ')}/s × ${PACED_SECONDS}s (pod creation ran at ${created.toFixed(0)} pods/s)`);
-    line(`  initial list delivered   kubectl ${formatDuration(kInit)}   podwatch ${formatDuration(pInit)}   ratio kubectl/podwatch ${(kInit / pInit).toFixed(2)}×`);
-    line(`  burst events/s           kubectl ${kRate.toFixed(0)}   podwatch ${pRate.toFixed(0)}   ratio podwatch/kubectl ${(pRate / kRate).toFixed(2)}× (target ≥ 1.0×)`);
+    line(
+      `podwatch benchmark — ${nodeFlags.length ? `podwatch with ${nodeFlags.join(' ')}, ` : ''}${PODS} pods, burst ${BURST} patches, paced ${RATES.join(' and ')}/s × ${PACED_SECONDS}s (pod creation ran at ${created.toFixed(0)} pods/s)`,
+    );
+    line(
+      `  initial list delivered   kubectl ${formatDuration(kInit)}   podwatch ${formatDuration(pInit)}   ratio kubectl/podwatch ${(kInit / pInit).toFixed(2)}×`,
+    );
+    line(
+      `  burst events/s           kubectl ${kRate.toFixed(0)}   podwatch ${pRate.toFixed(0)}   ratio podwatch/kubectl ${(pRate / kRate).toFixed(2)}× (target ≥ 1.0×)`,
+    );
     for (const ph of phases) {
-      line(`  paced ${ph.rate}/s (writer reached ${ph.achieved.toFixed(0)}/s): received kubectl ${ph.kLat.length}/${ph.total}, podwatch ${ph.pLat.length}/${ph.total}`);
-      line(`    latency write→sink p50   kubectl ${pct(ph.kLat, 50).toFixed(1)} ms   podwatch ${pct(ph.pLat, 50).toFixed(1)} ms`);
-      line(`    latency write→sink p99   kubectl ${pct(ph.kLat, 99).toFixed(1)} ms   podwatch ${pct(ph.pLat, 99).toFixed(1)} ms (target ≤ 100 ms at 500/s)`);
-      line(`    podwatch − kubectl       p50 ${pct(ph.extra, 50).toFixed(1)} ms   p99 ${pct(ph.extra, 99).toFixed(1)} ms (per event, same stream)`);
+      line(
+        `  paced ${ph.rate}/s (writer reached ${ph.achieved.toFixed(0)}/s): received kubectl ${ph.kLat.length}/${ph.total}, podwatch ${ph.pLat.length}/${ph.total}`,
+      );
+      line(
+        `    latency write→sink p50   kubectl ${pct(ph.kLat, 50).toFixed(1)} ms   podwatch ${pct(ph.pLat, 50).toFixed(1)} ms`,
+      );
+      line(
+        `    latency write→sink p99   kubectl ${pct(ph.kLat, 99).toFixed(1)} ms   podwatch ${pct(ph.pLat, 99).toFixed(1)} ms (target ≤ 100 ms at 500/s)`,
+      );
+      line(
+        `    podwatch − kubectl       p50 ${pct(ph.extra, 50).toFixed(1)} ms   p99 ${pct(ph.extra, 99).toFixed(1)} ms (per event, same stream)`,
+      );
     }
-    line(`  RSS after sync           kubectl ${rssSynced.kubectl.toFixed(0)} MiB   podwatch ${rssSynced.podwatch.toFixed(0)} MiB with ${tracked ?? '?'} pods tracked (target ≤ 100 MiB)`);
-    line(`  RSS after churn          kubectl ${rssAfter.kubectl.toFixed(0)} MiB   podwatch ${rssAfter.podwatch.toFixed(0)} MiB`);
+    line(
+      `  RSS after sync           kubectl ${rssSynced.kubectl.toFixed(0)} MiB   podwatch ${rssSynced.podwatch.toFixed(0)} MiB with ${tracked ?? '?'} pods tracked (target ≤ 100 MiB)`,
+    );
+    line(
+      `  RSS after churn          kubectl ${rssAfter.kubectl.toFixed(0)} MiB   podwatch ${rssAfter.podwatch.toFixed(0)} MiB`,
+    );
     api.close();
     const figures: Figure[] = [
       { key: 'create.podsPerSecond', label: 'pod creation rate (setup)', value: created, unit: 'pods/s', digits: 0 },
-      { key: 'initial.kubectlSeconds', label: 'initial list delivered: kubectl', value: kInit / 1000, unit: 's', digits: 1 },
-      { key: 'initial.podwatchSeconds', label: 'initial list delivered: podwatch', value: pInit / 1000, unit: 's', digits: 1 },
-      { key: 'initial.ratio', label: 'initial list: kubectl time ÷ podwatch time', value: kInit / pInit, unit: '×', digits: 2 },
-      { key: 'burst.kubectlEventsPerSecond', label: `burst of ${BURST} patches: kubectl events/s`, value: kRate, unit: 'events/s', digits: 0 },
-      { key: 'burst.podwatchEventsPerSecond', label: `burst of ${BURST} patches: podwatch events/s`, value: pRate, unit: 'events/s', digits: 0 },
+      {
+        key: 'initial.kubectlSeconds',
+        label: 'initial list delivered: kubectl',
+        value: kInit / 1000,
+        unit: 's',
+        digits: 1,
+      },
+      {
+        key: 'initial.podwatchSeconds',
+        label: 'initial list delivered: podwatch',
+        value: pInit / 1000,
+        unit: 's',
+        digits: 1,
+      },
+      {
+        key: 'initial.ratio',
+        label: 'initial list: kubectl time ÷ podwatch time',
+        value: kInit / pInit,
+        unit: '×',
+        digits: 2,
+      },
+      {
+        key: 'burst.kubectlEventsPerSecond',
+        label: `burst of ${BURST} patches: kubectl events/s`,
+        value: kRate,
+        unit: 'events/s',
+        digits: 0,
+      },
+      {
+        key: 'burst.podwatchEventsPerSecond',
+        label: `burst of ${BURST} patches: podwatch events/s`,
+        value: pRate,
+        unit: 'events/s',
+        digits: 0,
+      },
       { key: 'burst.ratio', label: 'burst: podwatch ÷ kubectl events/s', value: pRate / kRate, unit: '×', digits: 2 },
       ...phases.flatMap((ph): Figure[] => {
         const k = `paced${ph.rate}`;
         return [
-          { key: `${k}.achievedPerSecond`, label: `paced ${ph.rate}/s: rate the writer reached`, value: ph.achieved, unit: '/s', digits: 0 },
-          { key: `${k}.kubectlLost`, label: `paced ${ph.rate}/s: events kubectl did not report`, value: ph.total - ph.kLat.length },
-          { key: `${k}.podwatchLost`, label: `paced ${ph.rate}/s: events podwatch did not report`, value: ph.total - ph.pLat.length },
-          { key: `${k}.kubectlP50ms`, label: `paced ${ph.rate}/s: write→sink p50, kubectl`, value: pct(ph.kLat, 50), unit: 'ms', digits: 1 },
-          { key: `${k}.podwatchP50ms`, label: `paced ${ph.rate}/s: write→sink p50, podwatch`, value: pct(ph.pLat, 50), unit: 'ms', digits: 1 },
-          { key: `${k}.kubectlP99ms`, label: `paced ${ph.rate}/s: write→sink p99, kubectl`, value: pct(ph.kLat, 99), unit: 'ms', digits: 1 },
-          { key: `${k}.podwatchP99ms`, label: `paced ${ph.rate}/s: write→sink p99, podwatch`, value: pct(ph.pLat, 99), unit: 'ms', digits: 1 },
-          { key: `${k}.extraP50ms`, label: `paced ${ph.rate}/s: podwatch − kubectl per event, p50`, value: pct(ph.extra, 50), unit: 'ms', digits: 1 },
-          { key: `${k}.extraP99ms`, label: `paced ${ph.rate}/s: podwatch − kubectl per event, p99`, value: pct(ph.extra, 99), unit: 'ms', digits: 1 },
+          {
+            key: `${k}.achievedPerSecond`,
+            label: `paced ${ph.rate}/s: rate the writer reached`,
+            value: ph.achieved,
+            unit: '/s',
+            digits: 0,
+          },
+          {
+            key: `${k}.kubectlLost`,
+            label: `paced ${ph.rate}/s: events kubectl did not report`,
+            value: ph.total - ph.kLat.length,
+          },
+          {
+            key: `${k}.podwatchLost`,
+            label: `paced ${ph.rate}/s: events podwatch did not report`,
+            value: ph.total - ph.pLat.length,
+          },
+          {
+            key: `${k}.kubectlP50ms`,
+            label: `paced ${ph.rate}/s: write→sink p50, kubectl`,
+            value: pct(ph.kLat, 50),
+            unit: 'ms',
+            digits: 1,
+          },
+          {
+            key: `${k}.podwatchP50ms`,
+            label: `paced ${ph.rate}/s: write→sink p50, podwatch`,
+            value: pct(ph.pLat, 50),
+            unit: 'ms',
+            digits: 1,
+          },
+          {
+            key: `${k}.kubectlP99ms`,
+            label: `paced ${ph.rate}/s: write→sink p99, kubectl`,
+            value: pct(ph.kLat, 99),
+            unit: 'ms',
+            digits: 1,
+          },
+          {
+            key: `${k}.podwatchP99ms`,
+            label: `paced ${ph.rate}/s: write→sink p99, podwatch`,
+            value: pct(ph.pLat, 99),
+            unit: 'ms',
+            digits: 1,
+          },
+          {
+            key: `${k}.extraP50ms`,
+            label: `paced ${ph.rate}/s: podwatch − kubectl per event, p50`,
+            value: pct(ph.extra, 50),
+            unit: 'ms',
+            digits: 1,
+          },
+          {
+            key: `${k}.extraP99ms`,
+            label: `paced ${ph.rate}/s: podwatch − kubectl per event, p99`,
+            value: pct(ph.extra, 99),
+            unit: 'ms',
+            digits: 1,
+          },
         ];
       }),
-      { key: 'rss.syncedKubectlMiB', label: 'RSS after the initial list: kubectl', value: rssSynced.kubectl, unit: 'MiB', digits: 0 },
-      { key: 'rss.syncedPodwatchMiB', label: 'RSS after the initial list: podwatch', value: rssSynced.podwatch, unit: 'MiB', digits: 0 },
-      { key: 'rss.afterChurnKubectlMiB', label: 'RSS after the churn: kubectl', value: rssAfter.kubectl, unit: 'MiB', digits: 0 },
-      { key: 'rss.afterChurnPodwatchMiB', label: 'RSS after the churn: podwatch', value: rssAfter.podwatch, unit: 'MiB', digits: 0 },
+      {
+        key: 'rss.syncedKubectlMiB',
+        label: 'RSS after the initial list: kubectl',
+        value: rssSynced.kubectl,
+        unit: 'MiB',
+        digits: 0,
+      },
+      {
+        key: 'rss.syncedPodwatchMiB',
+        label: 'RSS after the initial list: podwatch',
+        value: rssSynced.podwatch,
+        unit: 'MiB',
+        digits: 0,
+      },
+      {
+        key: 'rss.afterChurnKubectlMiB',
+        label: 'RSS after the churn: kubectl',
+        value: rssAfter.kubectl,
+        unit: 'MiB',
+        digits: 0,
+      },
+      {
+        key: 'rss.afterChurnPodwatchMiB',
+        label: 'RSS after the churn: podwatch',
+        value: rssAfter.podwatch,
+        unit: 'MiB',
+        digits: 0,
+      },
       { key: 'podsTracked', label: 'pods tracked by podwatch (its /metrics)', value: Number(tracked ?? NaN) },
     ];
     const at500 = phases.find((ph) => ph.rate === 500);
     const targets: TargetSpec[] = [
-      { key: 'burst.ratio', label: 'burst: podwatch ÷ kubectl events/s', value: pRate / kRate, op: '>=', limit: 1, unit: '×', digits: 2 },
-      ...(at500 ? [{ key: 'paced500.podwatchP99ms', label: `podwatch write→sink p99 at 500/s (the writer reached ${at500.achieved.toFixed(0)}/s)`, value: pct(at500.pLat, 99), op: '<=' as const, limit: 100, unit: 'ms', digits: 1 }] : []),
-      { key: 'rss.podwatchMaxMiB', label: 'podwatch RSS with every pod tracked (the larger of after sync and after churn)', value: Math.max(rssSynced.podwatch, rssAfter.podwatch), op: '<=', limit: 100, unit: 'MiB', digits: 0 },
+      {
+        key: 'burst.ratio',
+        label: 'burst: podwatch ÷ kubectl events/s',
+        value: pRate / kRate,
+        op: '>=',
+        limit: 1,
+        unit: '×',
+        digits: 2,
+      },
+      ...(at500
+        ? [
+            {
+              key: 'paced500.podwatchP99ms',
+              label: `podwatch write→sink p99 at 500/s (the writer reached ${at500.achieved.toFixed(0)}/s)`,
+              value: pct(at500.pLat, 99),
+              op: '<=' as const,
+              limit: 100,
+              unit: 'ms',
+              digits: 1,
+            },
+          ]
+        : []),
+      {
+        key: 'rss.podwatchMaxMiB',
+        label: 'podwatch RSS with every pod tracked (the larger of after sync and after churn)',
+        value: Math.max(rssSynced.podwatch, rssAfter.podwatch),
+        op: '<=',
+        limit: 100,
+        unit: 'MiB',
+        digits: 0,
+      },
     ];
     bench.finish({
       title: 'podwatch vs kubectl get pods -A --watch on the same stream of changes',
       figures,
       targets,
-      notes: ['Both consumers read the same stream from a dedicated control plane on this machine; latency is from sending the PATCH to reading the line on the consumer\'s stdout, so it includes the API server\'s and etcd\'s share.'],
-      details: { phases: phases.map((ph) => ({ rate: ph.rate, achieved: ph.achieved, total: ph.total, kubectlReceived: ph.kLat.length, podwatchReceived: ph.pLat.length })) },
+      notes: [
+        "Both consumers read the same stream from a dedicated control plane on this machine; latency is from sending the PATCH to reading the line on the consumer's stdout, so it includes the API server's and etcd's share.",
+      ],
+      details: {
+        phases: phases.map((ph) => ({
+          rate: ph.rate,
+          achieved: ph.achieved,
+          total: ph.total,
+          kubectlReceived: ph.kLat.length,
+          podwatchReceived: ph.pLat.length,
+        })),
+      },
     });
   } finally {
-    for (const c of consumers) { c.child.kill('SIGTERM'); await Promise.race([c.exited, sleep(10_000)]); c.child.kill('SIGKILL'); }
+    for (const c of consumers) {
+      c.child.kill('SIGTERM');
+      await Promise.race([c.exited, sleep(10_000)]);
+      c.child.kill('SIGKILL');
+    }
     await controlPlaneDown({ name: 'pwbench', baseDir, progress: silentProgress });
     rmSync(baseDir, { recursive: true, force: true });
   }

@@ -89,13 +89,21 @@ const defaultDigits = (value: number): number => (Number.isInteger(value) ? 0 : 
 
 /** A figure's value as printed (pure). */
 export function formatValue(value: FigureValue, digits?: number, unit?: string): string {
-  const text = typeof value === 'number'
-    ? (Number.isFinite(value) ? value.toFixed(digits ?? defaultDigits(value)) : String(value))
-    : typeof value === 'boolean' ? (value ? 'yes' : 'no') : value;
+  const text =
+    typeof value === 'number'
+      ? Number.isFinite(value)
+        ? value.toFixed(digits ?? defaultDigits(value))
+        : String(value)
+      : typeof value === 'boolean'
+        ? value
+          ? 'yes'
+          : 'no'
+        : value;
   return withUnit(text, unit);
 }
 
-const withUnit = (text: string, unit?: string): string => (!unit ? text : unit === '×' || unit === '%' ? `${text}${unit}` : `${text} ${unit}`);
+const withUnit = (text: string, unit?: string): string =>
+  !unit ? text : unit === '×' || unit === '%' ? `${text}${unit}` : `${text} ${unit}`;
 
 /**
  * The measured value of a target as printed: rounded to `digits`, with more decimals (up to 6) when the
@@ -103,7 +111,8 @@ const withUnit = (text: string, unit?: string): string => (!unit ? text : unit =
  */
 export function formatMeasured(t: Target): string {
   let digits = t.digits ?? defaultDigits(t.value);
-  while (digits < 6 && Number.isFinite(t.value) && judge(Number(t.value.toFixed(digits)), t.op, t.limit) !== t.verdict) digits++;
+  while (digits < 6 && Number.isFinite(t.value) && judge(Number(t.value.toFixed(digits)), t.op, t.limit) !== t.verdict)
+    digits++;
   return formatValue(t.value, digits, t.unit);
 }
 
@@ -128,9 +137,13 @@ export function isDirty(porcelain: string): boolean {
 export const MEASURED_PATHS = ['src', 'bench', 'charts', 'tools'] as const;
 
 function commitOf(root: string): { sha: string; dirty: boolean } {
-  const git = (args: string[]): string => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const git = (args: string[]): string =>
+    execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   try {
-    return { sha: git(['rev-parse', 'HEAD']).trim(), dirty: isDirty(git(['status', '--porcelain', '--', ...MEASURED_PATHS])) };
+    return {
+      sha: git(['rev-parse', 'HEAD']).trim(),
+      dirty: isDirty(git(['status', '--porcelain', '--', ...MEASURED_PATHS])),
+    };
   } catch {
     // Not a git checkout (an unpacked archive): say so rather than invent a commit.
     return { sha: 'unknown', dirty: true };
@@ -155,7 +168,10 @@ export function renderMarkdown(r: BenchResult): string {
   if (params.length) lines.push(`Parameters: ${params.map(([k, v]) => `${k} = ${formatValue(v)}`).join(', ')}.`, '');
   if (r.targets.length) {
     lines.push('| target | measured | wanted | verdict |', '|---|---|---|---|');
-    for (const t of r.targets) lines.push(`| ${cell(t.label)} | ${cell(formatMeasured(t))} | ${cell(formatTarget(t))} | ${t.verdict === 'met' ? 'met' : '**not met**'} |`);
+    for (const t of r.targets)
+      lines.push(
+        `| ${cell(t.label)} | ${cell(formatMeasured(t))} | ${cell(formatTarget(t))} | ${t.verdict === 'met' ? 'met' : '**not met**'} |`,
+      );
     lines.push('');
   }
   lines.push('| figure | value |', '|---|---|');
@@ -168,8 +184,18 @@ export function renderMarkdown(r: BenchResult): string {
 
 /** The JSON document: figures keyed by name so a script reads `figures['backup.MiBps'].value` (pure). */
 export function renderJson(r: BenchResult): string {
-  const figures = Object.fromEntries(r.figures.map((f) => [f.key, { label: f.label, value: f.value, ...(f.unit ? { unit: f.unit } : {}) }]));
-  const targets = r.targets.map((t) => ({ key: t.key, label: t.label, value: t.value, op: t.op, limit: t.limit, ...(t.unit ? { unit: t.unit } : {}), verdict: t.verdict }));
+  const figures = Object.fromEntries(
+    r.figures.map((f) => [f.key, { label: f.label, value: f.value, ...(f.unit ? { unit: f.unit } : {}) }]),
+  );
+  const targets = r.targets.map((t) => ({
+    key: t.key,
+    label: t.label,
+    value: t.value,
+    op: t.op,
+    limit: t.limit,
+    ...(t.unit ? { unit: t.unit } : {}),
+    verdict: t.verdict,
+  }));
   return `${JSON.stringify({ ...r, figures, targets }, null, 2)}\n`;
 }
 
@@ -197,7 +223,11 @@ export function startBench(name: string, parameters: Record<string, FigureValue>
   const t0 = performance.now();
   const commit = commitOf(repoRoot);
   const loadAverageStart = loadavg();
-  const command = ['npm run', `bench:${name}`, ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+  const command = [
+    'npm run',
+    `bench:${name}`,
+    ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
+  ].join(' ');
   return {
     finish(outcome) {
       const targets = (outcome.targets ?? []).map(targetOf);
@@ -208,7 +238,14 @@ export function startBench(name: string, parameters: Record<string, FigureValue>
         commit,
         date: date.toISOString(),
         durationSeconds: (performance.now() - t0) / 1000,
-        host: { nproc: availableParallelism(), memoryMiB: Math.round(totalmem() / 1048576), kernel: release(), node: process.versions.node, loadAverageStart, loadAverageEnd: loadavg() },
+        host: {
+          nproc: availableParallelism(),
+          memoryMiB: Math.round(totalmem() / 1048576),
+          kernel: release(),
+          node: process.versions.node,
+          loadAverageStart,
+          loadAverageEnd: loadavg(),
+        },
         parameters,
         figures: outcome.figures,
         targets,
@@ -222,7 +259,9 @@ export function startBench(name: string, parameters: Record<string, FigureValue>
       writeFileSync(join(dir, `${name}.md`), renderMarkdown(result));
       for (const t of targets) process.stdout.write(`target: ${targetLine(t)}\n`);
       const shown = relative(process.cwd(), dir) || '.';
-      process.stdout.write(`wrote ${join(shown, `${name}.json`)} and ${name}.md (commit ${commit.sha.slice(0, 12)}${commit.dirty ? ', dirty' : ''})\n`);
+      process.stdout.write(
+        `wrote ${join(shown, `${name}.json`)} and ${name}.md (commit ${commit.sha.slice(0, 12)}${commit.dirty ? ', dirty' : ''})\n`,
+      );
       return result.verdict !== 'not met';
     },
   };

@@ -21,17 +21,37 @@ const NS = 'webstack';
 const RELEASE = 'web';
 const progress = createProgress();
 
-interface Run { upMs: number; proveMs: number; totalMs: number; report: ProveReport }
+interface Run {
+  upMs: number;
+  proveMs: number;
+  totalMs: number;
+  report: ProveReport;
+}
 
 async function upAndProve(reportDir: string): Promise<Run> {
   const t0 = performance.now();
-  const stack = await stackUp({ namespace: NS, release: RELEASE, valuesFiles: [], clusterName: CLUSTER, timeoutMs: 15 * 60_000, progress });
+  const stack = await stackUp({
+    namespace: NS,
+    release: RELEASE,
+    valuesFiles: [],
+    clusterName: CLUSTER,
+    timeoutMs: 15 * 60_000,
+    progress,
+  });
   stack.page.stop();
   stack.podwatch?.stop();
   const upMs = performance.now() - t0;
   const { kubectl, helm } = await ensureKubectlAndHelm(progress);
   const kube = new Kube({ kubectl, helm, kubeArgs: stack.kubeArgs, helmArgs: stack.kubeArgs, namespace: NS });
-  const report = await runProve({ rows: REQUIREMENTS, kube, namespace: NS, release: RELEASE, cluster: CLUSTER, reportDir, progress });
+  const report = await runProve({
+    rows: REQUIREMENTS,
+    kube,
+    namespace: NS,
+    release: RELEASE,
+    cluster: CLUSTER,
+    reportDir,
+    progress,
+  });
   const totalMs = performance.now() - t0;
   return { upMs, proveMs: totalMs - upMs, totalMs, report };
 }
@@ -49,13 +69,25 @@ async function main(): Promise<number> {
       `${name.padEnd(5)} total ${formatDuration(r.totalMs).padStart(7)}  (kstack up ${formatDuration(r.upMs)}, prove ${formatDuration(r.proveMs)})  ${r.report.summary.pass} pass, ${r.report.summary.fail} fail, ${r.report.summary.skipped} skipped`;
     process.stdout.write('\nkstack up + kstack prove, from nothing to all rows green\n');
     process.stdout.write(`${line('cold', cold)}\n${line('warm', warm)}\n`);
-    process.stdout.write(`ratio cold/warm: ${(cold.totalMs / warm.totalMs).toFixed(2)}  (kstack up alone: ${(cold.upMs / warm.upMs).toFixed(1)})\n`);
+    process.stdout.write(
+      `ratio cold/warm: ${(cold.totalMs / warm.totalMs).toFixed(2)}  (kstack up alone: ${(cold.upMs / warm.upMs).toFixed(1)})\n`,
+    );
     process.stdout.write(`rows cold: ${rowsLine(cold.report)}\nrows warm: ${rowsLine(warm.report)}\n`);
-    for (const r of warm.report.rows) process.stdout.write(`  ${r.id.padEnd(3)} ${formatDuration(r.durationMs).padStart(7)}  ${r.title}\n`);
+    for (const r of warm.report.rows)
+      process.stdout.write(`  ${r.id.padEnd(3)} ${formatDuration(r.durationMs).padStart(7)}  ${r.title}\n`);
     const green = cold.report.ok && warm.report.ok;
-    if (!green) process.stdout.write(`NOT GREEN: cold ${cold.report.verdict}, warm ${warm.report.verdict} (a failed or skipped row is not green); the times above are not "to green"\n`);
+    if (!green)
+      process.stdout.write(
+        `NOT GREEN: cold ${cold.report.verdict}, warm ${warm.report.verdict} (a failed or skipped row is not green); the times above are not "to green"\n`,
+      );
     const runFigures = (key: string, r: Run): Figure[] => [
-      { key: `${key}.totalSeconds`, label: `${key}: kstack up + kstack prove`, value: r.totalMs / 1000, unit: 's', digits: 0 },
+      {
+        key: `${key}.totalSeconds`,
+        label: `${key}: kstack up + kstack prove`,
+        value: r.totalMs / 1000,
+        unit: 's',
+        digits: 0,
+      },
       { key: `${key}.upSeconds`, label: `${key}: kstack up`, value: r.upMs / 1000, unit: 's', digits: 0 },
       { key: `${key}.proveSeconds`, label: `${key}: kstack prove`, value: r.proveMs / 1000, unit: 's', digits: 0 },
       { key: `${key}.rows`, label: `${key}: rows`, value: rowsLine(r.report) },
@@ -68,14 +100,32 @@ async function main(): Promise<number> {
         ...runFigures('warm', warm),
         { key: 'ratio', label: 'cold ÷ warm, total', value: cold.totalMs / warm.totalMs, unit: '×', digits: 2 },
         { key: 'upRatio', label: 'cold ÷ warm, kstack up alone', value: cold.upMs / warm.upMs, unit: '×', digits: 1 },
-        ...warm.report.rows.map((r): Figure => ({ key: `warm.row.${r.id}.seconds`, label: `warm: ${r.id} ${r.title}`, value: r.durationMs / 1000, unit: 's', digits: 0 })),
+        ...warm.report.rows.map((r): Figure => ({
+          key: `warm.row.${r.id}.seconds`,
+          label: `warm: ${r.id} ${r.title}`,
+          value: r.durationMs / 1000,
+          unit: 's',
+          digits: 0,
+        })),
       ],
-      targets: [{ key: 'rowsFailed', label: 'rows failed, cold and warm', value: cold.report.summary.fail + warm.report.summary.fail, op: '<=', limit: 0 }],
-      notes: ['Build caches (Go components, images) are warm in both runs: a first run on a new machine adds the one-time builds.'],
+      targets: [
+        {
+          key: 'rowsFailed',
+          label: 'rows failed, cold and warm',
+          value: cold.report.summary.fail + warm.report.summary.fail,
+          op: '<=',
+          limit: 0,
+        },
+      ],
+      notes: [
+        'Build caches (Go components, images) are warm in both runs: a first run on a new machine adds the one-time builds.',
+      ],
     });
     return green ? 0 : 1;
   } finally {
-    await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, all: true, progress }).catch(() => undefined);
+    await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, all: true, progress }).catch(
+      () => undefined,
+    );
     rmSync(reportDir, { recursive: true, force: true });
   }
 }

@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helmTemplate } from '../src/chart/helm.js';
 import { configMapData, one, parseManifests } from '../src/chart/manifests.js';
-import { checkNginxConfig, initContainerEnv, renderPage, startLocalNginx, webLayout, writeWebFiles, type LocalNginx } from '../test/helpers/web-local.js';
+import {
+  checkNginxConfig,
+  initContainerEnv,
+  renderPage,
+  startLocalNginx,
+  webLayout,
+  writeWebFiles,
+  type LocalNginx,
+} from '../test/helpers/web-local.js';
 import { run } from '../src/util/exec.js';
 import { pickFreePorts } from '../src/util/net.js';
 import { createProgress } from '../src/util/progress.js';
@@ -56,7 +64,11 @@ export function parseWrk(out: string): WrkResult {
 }
 
 /** Debian's stock nginx.conf and default site, pointed at `pageDir` and bound to loopback (pure). */
-export function stockConfig(debianConf: string, debianSite: string, opts: { port: number; pageDir: string; dir: string }): { conf: string; site: string } {
+export function stockConfig(
+  debianConf: string,
+  debianSite: string,
+  opts: { port: number; pageDir: string; dir: string },
+): { conf: string; site: string } {
   const replace = (text: string, from: RegExp, to: string): string => {
     if (!from.test(text)) throw new Error(`Debian's stock nginx config changed: ${String(from)} not found`);
     return text.replace(from, to);
@@ -65,14 +77,22 @@ export function stockConfig(debianConf: string, debianSite: string, opts: { port
   conf = replace(conf, /^error_log .*;$/m, `error_log ${opts.dir}/error.log;`);
   conf = replace(conf, /^(\s*)access_log .*;$/m, `$1access_log ${opts.dir}/access.log;`);
   conf = replace(conf, /^(\s*)include \/etc\/nginx\/sites-enabled\/\*;$/m, `$1include ${opts.dir}/site.conf;`);
-  let site = replace(debianSite, /^(\s*)listen 80 default_server;$/m, `$1listen 127.0.0.1:${opts.port} default_server;`);
+  let site = replace(
+    debianSite,
+    /^(\s*)listen 80 default_server;$/m,
+    `$1listen 127.0.0.1:${opts.port} default_server;`,
+  );
   site = site.replace(/^\s*listen \[::\]:80 default_server;$/m, '');
   site = replace(site, /^(\s*)root \/var\/www\/html;$/m, `$1root ${opts.pageDir};`);
   return { conf, site };
 }
 
 async function wrk(url: string): Promise<WrkResult> {
-  const res = await run('wrk', ['-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, '--latency', url], { timeoutMs: (SECONDS + 30) * 1000 });
+  const res = await run(
+    'wrk',
+    ['-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, '--latency', url],
+    { timeoutMs: (SECONDS + 30) * 1000 },
+  );
   return parseWrk(res.stdout);
 }
 
@@ -92,14 +112,22 @@ async function main(): Promise<void> {
     const objs = parseManifests(await helmTemplate({ release: 'bench', values: { web: { containerPort: oursPort } } }));
     const layout = webLayout(join(root, 'ours'));
     writeWebFiles(layout, configMapData(one(objs, 'ConfigMap', 'web')));
-    await renderPage(layout, { podName: 'bench-webstack-web-6f7d8c9b5-x7k2m', podIP: '10.244.0.10', nodeName: 'bench', namespace: 'bench' }, initContainerEnv(one(objs, 'Deployment', 'web')));
+    await renderPage(
+      layout,
+      { podName: 'bench-webstack-web-6f7d8c9b5-x7k2m', podIP: '10.244.0.10', nodeName: 'bench', namespace: 'bench' },
+      initContainerEnv(one(objs, 'Deployment', 'web')),
+    );
     await checkNginxConfig(NGINX, layout);
     servers.push(await startLocalNginx(NGINX, layout, join(root, 'ours.log'), `http://127.0.0.1:${oursPort}/healthz`));
 
     // Stock: Debian's shipped config, same page folder.
     const stockDir = join(root, 'stock');
     const stockLayout = { ...webLayout(stockDir), confDir: stockDir };
-    const { conf, site } = stockConfig(readFileSync('/etc/nginx/nginx.conf', 'utf8'), readFileSync('/etc/nginx/sites-available/default', 'utf8'), { port: stockPort, pageDir: layout.pageDir, dir: stockDir });
+    const { conf, site } = stockConfig(
+      readFileSync('/etc/nginx/nginx.conf', 'utf8'),
+      readFileSync('/etc/nginx/sites-available/default', 'utf8'),
+      { port: stockPort, pageDir: layout.pageDir, dir: stockDir },
+    );
     writeWebFiles(stockLayout, {});
     writeFileSync(join(stockDir, 'nginx.conf'), `daemon off;\n${conf}`);
     writeFileSync(join(stockDir, 'site.conf'), site);
@@ -110,7 +138,9 @@ async function main(): Promise<void> {
     const stockURL = `http://127.0.0.1:${stockPort}/`;
     const [a, b] = await Promise.all([fetch(oursURL).then((r) => r.text()), fetch(stockURL).then((r) => r.text())]);
     if (a !== b) throw new Error('the two servers do not serve the same page');
-    console.log(`page: ${a.length} bytes; wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} alternating rounds after a warm-up`);
+    console.log(
+      `page: ${a.length} bytes; wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} alternating rounds after a warm-up`,
+    );
     await wrk(oursURL);
     await wrk(stockURL);
 
@@ -121,10 +151,15 @@ async function main(): Promise<void> {
       if (first) stock.push(await wrk(stockURL));
       ours.push(await wrk(oursURL));
       if (!first) stock.push(await wrk(stockURL));
-      console.log(`round ${i + 1}: ours ${ours.at(-1)?.rps.toFixed(0)} req/s, stock ${stock.at(-1)?.rps.toFixed(0)} req/s`);
+      console.log(
+        `round ${i + 1}: ours ${ours.at(-1)?.rps.toFixed(0)} req/s, stock ${stock.at(-1)?.rps.toFixed(0)} req/s`,
+      );
     }
     const summary = (rs: WrkResult[]): { rps: number; p50: number; p99: number; errors: number } => ({
-      rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50ms)), p99: median(rs.map((r) => r.p99ms)), errors: rs.reduce((s, r) => s + r.errors, 0),
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50ms)),
+      p99: median(rs.map((r) => r.p99ms)),
+      errors: rs.reduce((s, r) => s + r.errors, 0),
     });
     const o = summary(ours);
     const s = summary(stock);
@@ -132,8 +167,12 @@ async function main(): Promise<void> {
     const nginxVersion = /nginx\/(\S+)/.exec((await run(NGINX, ['-v'])).stderr)?.[1] ?? 'unknown';
     console.log('');
     console.log('                 req/s (median)   p50 ms   p99 ms   errors');
-    console.log(`stock (Debian)   ${s.rps.toFixed(0).padStart(14)}   ${s.p50.toFixed(2).padStart(6)}   ${s.p99.toFixed(2).padStart(6)}   ${s.errors}`);
-    console.log(`ours (chart)     ${o.rps.toFixed(0).padStart(14)}   ${o.p50.toFixed(2).padStart(6)}   ${o.p99.toFixed(2).padStart(6)}   ${o.errors}`);
+    console.log(
+      `stock (Debian)   ${s.rps.toFixed(0).padStart(14)}   ${s.p50.toFixed(2).padStart(6)}   ${s.p99.toFixed(2).padStart(6)}   ${s.errors}`,
+    );
+    console.log(
+      `ours (chart)     ${o.rps.toFixed(0).padStart(14)}   ${o.p50.toFixed(2).padStart(6)}   ${o.p99.toFixed(2).padStart(6)}   ${o.errors}`,
+    );
     console.log('');
     console.log(`throughput ratio ours/stock: ${ratio.toFixed(2)}  (>= 1.00 means our config is not slower)`);
     console.log(`p99 latency ratio ours/stock: ${(o.p99 / s.p99).toFixed(2)}  (<= 1.00 is better)`);
@@ -143,7 +182,13 @@ async function main(): Promise<void> {
       figures: [
         { key: 'nginx.version', label: 'nginx (Debian package)', value: nginxVersion },
         { key: 'page.bytes', label: 'page size', value: Buffer.byteLength(a), unit: 'bytes' },
-        { key: 'stock.rps', label: `stock (Debian): req/s, median of ${ROUNDS}`, value: s.rps, unit: 'req/s', digits: 0 },
+        {
+          key: 'stock.rps',
+          label: `stock (Debian): req/s, median of ${ROUNDS}`,
+          value: s.rps,
+          unit: 'req/s',
+          digits: 0,
+        },
         { key: 'stock.p50ms', label: 'stock (Debian): p50 latency (median)', value: s.p50, unit: 'ms', digits: 2 },
         { key: 'stock.p99ms', label: 'stock (Debian): p99 latency (median)', value: s.p99, unit: 'ms', digits: 2 },
         { key: 'stock.errors', label: 'stock (Debian): errors, all rounds', value: s.errors },
@@ -152,10 +197,28 @@ async function main(): Promise<void> {
         { key: 'ours.p99ms', label: 'ours (chart): p99 latency (median)', value: o.p99, unit: 'ms', digits: 2 },
         { key: 'ours.errors', label: 'ours (chart): errors, all rounds', value: o.errors },
         { key: 'throughputRatio', label: 'throughput ours ÷ stock', value: ratio, unit: '×', digits: 2 },
-        { key: 'p99Ratio', label: 'p99 latency ours ÷ stock (≤ 1 is better)', value: o.p99 / s.p99, unit: '×', digits: 2 },
+        {
+          key: 'p99Ratio',
+          label: 'p99 latency ours ÷ stock (≤ 1 is better)',
+          value: o.p99 / s.p99,
+          unit: '×',
+          digits: 2,
+        },
       ],
-      targets: [{ key: 'throughputRatio', label: 'throughput ours ÷ stock', value: ratio, op: '>=', limit: RATIO_TARGET, unit: '×', digits: 2 }],
-      notes: [`wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s on loopback, one warm-up each, then ${ROUNDS} alternating rounds; req/s per round: ours ${runs(ours)}, stock ${runs(stock)}.`],
+      targets: [
+        {
+          key: 'throughputRatio',
+          label: 'throughput ours ÷ stock',
+          value: ratio,
+          op: '>=',
+          limit: RATIO_TARGET,
+          unit: '×',
+          digits: 2,
+        },
+      ],
+      notes: [
+        `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s on loopback, one warm-up each, then ${ROUNDS} alternating rounds; req/s per round: ours ${runs(ours)}, stock ${runs(stock)}.`,
+      ],
       details: { ours, stock },
     });
     if (!met) process.exitCode = 1;

@@ -57,12 +57,18 @@ const workDir = mkdtempSync(join(tmpdir(), 'kstack-test-'));
 const progress = createProgress();
 let stopping = false;
 const running = new Set<ChildProcess>();
-const forward = (sig: NodeJS.Signals): void => { stopping = true; for (const c of running) c.kill(sig); };
+const forward = (sig: NodeJS.Signals): void => {
+  stopping = true;
+  for (const c of running) c.kill(sig);
+};
 process.on('SIGINT', forward).on('SIGTERM', forward);
 
 /** Writes text line by line with a prefix (phases that run side by side), or as it is. */
 function writer(prefix: string | undefined): (text: string) => void {
-  if (prefix === undefined) return (text) => { process.stdout.write(text); };
+  if (prefix === undefined)
+    return (text) => {
+      process.stdout.write(text);
+    };
   let partial = '';
   return (text) => {
     const lines = (partial + text).split('\n');
@@ -72,18 +78,30 @@ function writer(prefix: string | undefined): (text: string) => void {
 }
 
 /** One `node --test` over `files`: spec output on the terminal, outcomes appended to a JSON-lines file. */
-function runNodeTest(phase: Phase, files: readonly string[], env: NodeJS.ProcessEnv, outcomesFile: string): Promise<number> {
+function runNodeTest(
+  phase: Phase,
+  files: readonly string[],
+  env: NodeJS.ProcessEnv,
+  outcomesFile: string,
+): Promise<number> {
   const reporter = join(repoRoot, 'dist', 'test', 'runner', 'reporter.js');
   const args = [
-    '--enable-source-maps', '--test',
+    '--enable-source-maps',
+    '--test',
     ...(phase.concurrency !== undefined ? [`--test-concurrency=${phase.concurrency}`] : []),
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    `--test-reporter=${reporter}`, `--test-reporter-destination=${outcomesFile}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${reporter}`,
+    `--test-reporter-destination=${outcomesFile}`,
     ...files,
   ];
   const prefix = phase.parallel?.prefix;
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, args, { stdio: prefix === undefined ? 'inherit' : ['ignore', 'pipe', 'pipe'], env, cwd: repoRoot });
+    const child = spawn(process.execPath, args, {
+      stdio: prefix === undefined ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+      env,
+      cwd: repoRoot,
+    });
     running.add(child);
     if (prefix !== undefined) {
       const out = writer(prefix);
@@ -91,20 +109,27 @@ function runNodeTest(phase: Phase, files: readonly string[], env: NodeJS.Process
       child.stdout?.setEncoding('utf8').on('data', out);
       child.stderr?.setEncoding('utf8').on('data', err);
     }
-    child.on('close', (code) => { running.delete(child); resolvePromise(code ?? 1); });
+    child.on('close', (code) => {
+      running.delete(child);
+      resolvePromise(code ?? 1);
+    });
   });
 }
 
 function readOutcomes(file: string): Outcome[] {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Outcome);
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Outcome);
   } catch {
     return [];
   }
 }
 
 function phasesFor(selected: readonly Tier[], only: readonly string[]): Phase[] {
-  const pick = (tier: Tier): string[] => testFiles(tier).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+  const pick = (tier: Tier): string[] =>
+    testFiles(tier).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
   const phases: Phase[] = [];
   const unit = selected.includes('unit') ? pick('unit') : [];
   const goModules = selected.includes('unit') ? GO_TEST_MODULES.filter((m) => wantsGoModule(m, only)) : [];
@@ -115,9 +140,15 @@ function phasesFor(selected: readonly Tier[], only: readonly string[]): Phase[] 
     phases.push({
       // Two files at a time: most of their time is waiting (restarts, timeouts, Galera joins), so two
       // fit on 2 cores (7m53s → 4m59s, all green, in the same CI environment).
-      name: 'integration', files: integration, concurrency: 2,
-      setup: async () => ({ [TEST_ENV.kubeconfig]: (await controlPlaneUp({ name: 'shared', baseDir, progress })).kubeconfig }),
-      teardown: async () => { await controlPlaneDown({ name: 'shared', baseDir, progress }); },
+      name: 'integration',
+      files: integration,
+      concurrency: 2,
+      setup: async () => ({
+        [TEST_ENV.kubeconfig]: (await controlPlaneUp({ name: 'shared', baseDir, progress })).kubeconfig,
+      }),
+      teardown: async () => {
+        await controlPlaneDown({ name: 'shared', baseDir, progress });
+      },
     });
   }
   const e2e = selected.includes('e2e') ? pick('e2e') : [];
@@ -126,17 +157,26 @@ function phasesFor(selected: readonly Tier[], only: readonly string[]): Phase[] 
     const baseDir = join(workDir, `e2e-${group.name}`);
     phases.push({
       name: `e2e ${group.name} (cluster ${group.cluster}; budget ${group.budgetMinutes} min)`,
-      files: files.map((f) => byName.get(f) ?? f), concurrency: 1, inOrder: true,
+      files: files.map((f) => byName.get(f) ?? f),
+      concurrency: 1,
+      inOrder: true,
       env: { [TEST_ENV.e2eCluster]: group.cluster, [TEST_ENV.e2eBaseDir]: baseDir },
       ...(process.env.KSTACK_E2E_PARALLEL === '1' ? {} : { parallel: { key: 'e2e', prefix: `[${group.name}]` } }),
       // The files bring the cluster up (idempotently); whatever they leave is removed here.
-      teardown: async () => { await controlPlaneDown({ name: group.cluster, baseDir, progress }); },
+      teardown: async () => {
+        await controlPlaneDown({ name: group.cluster, baseDir, progress });
+      },
     });
   }
   return phases;
 }
 
-interface PhaseResult { name: string; exitCode: number; outcomes: Outcome[]; durationMs: number }
+interface PhaseResult {
+  name: string;
+  exitCode: number;
+  outcomes: Outcome[];
+  durationMs: number;
+}
 
 /** Sets up, runs and tears down one phase; a phase that cannot start fails as a whole, named. */
 async function runPhase(phase: Phase, i: number): Promise<PhaseResult> {
@@ -144,7 +184,9 @@ async function runPhase(phase: Phase, i: number): Promise<PhaseResult> {
   const out = writer(phase.parallel?.prefix);
   const outcomes: Outcome[] = [];
   let exitCode = 0;
-  const go = phase.goModules?.length ? `, then go vet and go test in ${phase.goModules.map((m) => `tools/${m}`).join(', ')}` : '';
+  const go = phase.goModules?.length
+    ? `, then go vet and go test in ${phase.goModules.map((m) => `tools/${m}`).join(', ')}`
+    : '';
   out(`\n━━ ${phase.name}: ${phase.files.length} file(s)${go}\n`);
   try {
     const extra = phase.setup ? await phase.setup() : {};
@@ -160,15 +202,33 @@ async function runPhase(phase: Phase, i: number): Promise<PhaseResult> {
     }
     for (const module of phase.goModules ?? []) {
       if (stopping) break;
-      const goOutcomes = await runGoChecks(module, { write: out, track: (child) => { if (child) { running.add(child); child.on('close', () => running.delete(child)); } } });
+      const goOutcomes = await runGoChecks(module, {
+        write: out,
+        track: (child) => {
+          if (child) {
+            running.add(child);
+            child.on('close', () => running.delete(child));
+          }
+        },
+      });
       if (goOutcomes.some((o) => o.status === 'fail')) exitCode |= 1;
       outcomes.push(...goOutcomes);
     }
   } catch (err) {
     exitCode |= 1;
-    outcomes.push({ file: phase.name, name: 'phase setup', nesting: 0, kind: 'test', status: 'fail', durationMs: 0, error: err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err) });
+    outcomes.push({
+      file: phase.name,
+      name: 'phase setup',
+      nesting: 0,
+      kind: 'test',
+      status: 'fail',
+      durationMs: 0,
+      error: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err),
+    });
   } finally {
-    await phase.teardown?.().catch((err: unknown) => { process.stderr.write(`teardown of ${phase.name} failed: ${String(err)}\n`); });
+    await phase.teardown?.().catch((err: unknown) => {
+      process.stderr.write(`teardown of ${phase.name} failed: ${String(err)}\n`);
+    });
   }
   return { name: phase.name, exitCode, outcomes, durationMs: performance.now() - t0 };
 }

@@ -35,7 +35,10 @@ async function helmBinary(opts: RenderOptions): Promise<string> {
   return opts.helm ?? (await ensureKubectlAndHelm(opts.progress ?? silentProgress)).helm;
 }
 
-async function withValuesFile<T>(values: Record<string, unknown> | undefined, fn: (args: string[]) => Promise<T>): Promise<T> {
+async function withValuesFile<T>(
+  values: Record<string, unknown> | undefined,
+  fn: (args: string[]) => Promise<T>,
+): Promise<T> {
   if (!values) return fn([]);
   const dir = mkdtempSync(join(tmpdir(), 'kstack-values-'));
   try {
@@ -56,11 +59,20 @@ function valueArgs(opts: RenderOptions): string[] {
 export async function tryHelmTemplate(opts: RenderOptions = {}): Promise<HelmOutcome> {
   const helm = await helmBinary(opts);
   return withValuesFile(opts.values, async (valuesFile) => {
-    const res = await run(helm, [
-      'template', opts.release ?? 'web', opts.chartDir ?? webstackChartDir,
-      '--namespace', opts.namespace ?? 'default',
-      ...valueArgs(opts), ...valuesFile, ...(opts.extraArgs ?? []),
-    ], { allowFailure: true });
+    const res = await run(
+      helm,
+      [
+        'template',
+        opts.release ?? 'web',
+        opts.chartDir ?? webstackChartDir,
+        '--namespace',
+        opts.namespace ?? 'default',
+        ...valueArgs(opts),
+        ...valuesFile,
+        ...(opts.extraArgs ?? []),
+      ],
+      { allowFailure: true },
+    );
     return { ok: res.code === 0, stdout: res.stdout, stderr: res.stderr.trim() };
   });
 }
@@ -76,10 +88,20 @@ export async function helmTemplate(opts: RenderOptions = {}): Promise<string> {
 export async function helmLint(opts: RenderOptions = {}): Promise<HelmOutcome> {
   const helm = await helmBinary(opts);
   return withValuesFile(opts.values, async (valuesFile) => {
-    const res = await run(helm, [
-      'lint', '--strict', opts.chartDir ?? webstackChartDir, '--namespace', opts.namespace ?? 'default',
-      ...valueArgs(opts), ...valuesFile, ...(opts.extraArgs ?? []),
-    ], { allowFailure: true });
+    const res = await run(
+      helm,
+      [
+        'lint',
+        '--strict',
+        opts.chartDir ?? webstackChartDir,
+        '--namespace',
+        opts.namespace ?? 'default',
+        ...valueArgs(opts),
+        ...valuesFile,
+        ...(opts.extraArgs ?? []),
+      ],
+      { allowFailure: true },
+    );
     return { ok: res.code === 0, stdout: res.stdout, stderr: res.stderr.trim() };
   });
 }
@@ -89,8 +111,15 @@ export async function helmNotes(opts: RenderOptions = {}): Promise<string> {
   const helm = await helmBinary(opts);
   return withValuesFile(opts.values, async (valuesFile) => {
     const res = await run(helm, [
-      'install', opts.release ?? 'web', opts.chartDir ?? webstackChartDir, '--dry-run=client',
-      '--namespace', opts.namespace ?? 'default', ...valueArgs(opts), ...valuesFile, ...(opts.extraArgs ?? []),
+      'install',
+      opts.release ?? 'web',
+      opts.chartDir ?? webstackChartDir,
+      '--dry-run=client',
+      '--namespace',
+      opts.namespace ?? 'default',
+      ...valueArgs(opts),
+      ...valuesFile,
+      ...(opts.extraArgs ?? []),
     ]);
     const at = res.stdout.indexOf('\nNOTES:\n');
     if (at < 0) throw new Error('helm install --dry-run printed no NOTES');
@@ -110,17 +139,38 @@ export async function helmUpgradeInstall(opts: InstallOptions): Promise<string> 
   const helm = await helmBinary(opts);
   return withValuesFile(opts.values, async (valuesFile) => {
     const res = await run(helm, [
-      'upgrade', '--install', opts.release ?? 'web', opts.chartDir ?? webstackChartDir,
-      '--kubeconfig', opts.kubeconfig, '--namespace', opts.namespace ?? 'default',
+      'upgrade',
+      '--install',
+      opts.release ?? 'web',
+      opts.chartDir ?? webstackChartDir,
+      '--kubeconfig',
+      opts.kubeconfig,
+      '--namespace',
+      opts.namespace ?? 'default',
       ...(opts.wait ? ['--wait', '--timeout', opts.timeout ?? '10m'] : []),
-      ...valueArgs(opts), ...valuesFile, ...(opts.extraArgs ?? []),
+      ...valueArgs(opts),
+      ...valuesFile,
+      ...(opts.extraArgs ?? []),
     ]);
     return res.stdout;
   });
 }
 
 /** `helm uninstall`. */
-export async function helmUninstall(opts: { release: string; namespace: string; kubeconfig: string; helm?: string }): Promise<void> {
+export async function helmUninstall(opts: {
+  release: string;
+  namespace: string;
+  kubeconfig: string;
+  helm?: string;
+}): Promise<void> {
   const helm = opts.helm ?? (await ensureKubectlAndHelm(silentProgress)).helm;
-  await run(helm, ['uninstall', opts.release, '--kubeconfig', opts.kubeconfig, '--namespace', opts.namespace, '--wait']);
+  await run(helm, [
+    'uninstall',
+    opts.release,
+    '--kubeconfig',
+    opts.kubeconfig,
+    '--namespace',
+    opts.namespace,
+    '--wait',
+  ]);
 }

@@ -12,12 +12,15 @@ export interface K8sObject {
 export function parseManifests(text: string): K8sObject[] {
   const objects: K8sObject[] = [];
   parseAllDocuments(text).forEach((doc, i) => {
-    if (doc.errors.length > 0) throw new Error(`rendered document ${i + 1} is not valid YAML: ${doc.errors[0]?.message ?? ''}`);
+    if (doc.errors.length > 0)
+      throw new Error(`rendered document ${i + 1} is not valid YAML: ${doc.errors[0]?.message ?? ''}`);
     const value = doc.toJS() as unknown;
     if (value === null || value === undefined) return;
     const obj = value as Partial<K8sObject>;
     if (typeof obj.kind !== 'string' || typeof obj.apiVersion !== 'string' || typeof obj.metadata?.name !== 'string') {
-      throw new Error(`rendered document ${i + 1} is not a Kubernetes object (kind, apiVersion and metadata.name are required)`);
+      throw new Error(
+        `rendered document ${i + 1} is not a Kubernetes object (kind, apiVersion and metadata.name are required)`,
+      );
     }
     objects.push(obj as K8sObject);
   });
@@ -26,7 +29,9 @@ export function parseManifests(text: string): K8sObject[] {
 
 /** The objects of one kind, optionally only those whose name ends with `-<component>`. */
 export function ofKind(objects: readonly K8sObject[], kind: string, component?: string): K8sObject[] {
-  return objects.filter((o) => o.kind === kind && (component === undefined || o.metadata.name.endsWith(`-${component}`)));
+  return objects.filter(
+    (o) => o.kind === kind && (component === undefined || o.metadata.name.endsWith(`-${component}`)),
+  );
 }
 
 /** Exactly one object of a kind (and component); an error listing what there is otherwise. */
@@ -34,7 +39,9 @@ export function one(objects: readonly K8sObject[], kind: string, component?: str
   const found = ofKind(objects, kind, component);
   if (found.length !== 1) {
     const have = objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ');
-    throw new Error(`expected one ${kind}${component ? ` for ${component}` : ''}, found ${found.length} (rendered: ${have})`);
+    throw new Error(
+      `expected one ${kind}${component ? ` for ${component}` : ''}, found ${found.length} (rendered: ${have})`,
+    );
   }
   return found[0] as K8sObject;
 }

@@ -32,7 +32,12 @@ export interface CommandSpec<O extends Options = Options> {
  * Strict flag parsing: an unknown flag, a missing value or an operand the command does not take is a
  * UserError that names it.
  */
-export function parseFlags<O extends Options>(command: string, args: readonly string[], options: O, opts: { operands?: boolean } = {}) {
+export function parseFlags<O extends Options>(
+  command: string,
+  args: readonly string[],
+  options: O,
+  opts: { operands?: boolean } = {},
+) {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: opts.operands ?? false });
   } catch (err) {
@@ -45,7 +50,11 @@ export function parseFlags<O extends Options>(command: string, args: readonly st
  * Parses a command's flags as its spec says, then (unless --help was given) refuses conflicting flags.
  * `name` overrides the spec's name in messages (e.g. 'backup now' for the backup spec).
  */
-export function parseCommand<O extends Options>(spec: CommandSpec<O>, args: readonly string[], name: string = spec.name) {
+export function parseCommand<O extends Options>(
+  spec: CommandSpec<O>,
+  args: readonly string[],
+  name: string = spec.name,
+) {
   const parsed = parseFlags(name, args, spec.options, { operands: spec.operands ?? false });
   const values: Readonly<Record<string, unknown>> = parsed.values;
   if (values.help !== true) rejectConflicts(values, spec.conflicts ?? []);
@@ -58,7 +67,9 @@ export function rejectConflicts(values: Readonly<Record<string, unknown>>, confl
     if (values[c.flag] === undefined) continue;
     const given = c.with.filter((f) => values[f] !== undefined);
     if (given.length === 0) continue;
-    throw new UserError(`--${c.flag} cannot be used with ${given.map((f) => `--${f}`).join(' or ')}: ${c.why}; use one or the other`);
+    throw new UserError(
+      `--${c.flag} cannot be used with ${given.map((f) => `--${f}`).join(' or ')}: ${c.why}; use one or the other`,
+    );
   }
 }
 
@@ -80,7 +91,8 @@ export function durationFlag(flag: string, value: string | undefined, fallback: 
 /** The nodes `cluster up` asks for from --nodes and --db-taint (defaults for what is not given). */
 export function nodeSettingsFromFlags(nodes: string | undefined, dbTaint: string | undefined): NodeSettings {
   const count = nodes === undefined ? undefined : /^\d+$/.test(nodes) ? Number(nodes) : NaN;
-  if (count !== undefined && Number.isNaN(count)) throw new UserError(`--nodes '${nodes ?? ''}' is not a number: use a whole number from 1 to 9`);
+  if (count !== undefined && Number.isNaN(count))
+    throw new UserError(`--nodes '${nodes ?? ''}' is not a number: use a whole number from 1 to 9`);
   const settings = defaultNodeSettings(count);
   if (dbTaint === 'none') return { count: settings.count };
   return dbTaint === undefined ? settings : { count: settings.count, dbTaint: parseTaint('db-taint', dbTaint) };

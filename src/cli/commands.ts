@@ -3,7 +3,14 @@
 import { PODWATCH_FLAGS, PODWATCH_HELP } from '../podwatch/config.js';
 import { REQUIREMENTS } from '../prove/requirements/index.js';
 import type { CommandSpec, Conflict, Options } from './args.js';
-import { DEFAULT_CLUSTER, DEFAULT_DB_TAINT_FLAG, DEFAULT_NAMESPACE, DEFAULT_NODE_COUNT, DEFAULT_RELEASE, DEFAULT_UP_TIMEOUT } from './defaults.js';
+import {
+  DEFAULT_CLUSTER,
+  DEFAULT_DB_TAINT_FLAG,
+  DEFAULT_NAMESPACE,
+  DEFAULT_NODE_COUNT,
+  DEFAULT_RELEASE,
+  DEFAULT_UP_TIMEOUT,
+} from './defaults.js';
 
 const spec = <O extends Options>(s: CommandSpec<O>): CommandSpec<O> => s;
 
@@ -13,7 +20,11 @@ const RELEASE_FLAGS = { namespace: { type: 'string', short: 'n' }, release: { ty
 /** Which cluster and release a command works on: a kubeconfig context or a local cluster, namespace, release. */
 const TARGET_FLAGS = { context: { type: 'string' }, ...NAME_FLAG, ...RELEASE_FLAGS } as const;
 
-const CONTEXT_OR_NAME: Conflict = { flag: 'context', with: ['name'], why: '--context picks a cluster from your kubeconfig, --name a local cluster kstack started' };
+const CONTEXT_OR_NAME: Conflict = {
+  flag: 'context',
+  with: ['name'],
+  why: '--context picks a cluster from your kubeconfig, --name a local cluster kstack started',
+};
 
 const TARGET_HELP = `  --context NAME   kubeconfig context of the cluster (default: the local cluster started by 'kstack up')
   --name CLUSTER   the local cluster's name (default: ${DEFAULT_CLUSTER})
@@ -75,8 +86,13 @@ Every command installs its own needs before it starts, so this is only needed ah
 export const CLUSTER_UP = spec({
   name: 'cluster up',
   options: {
-    'control-plane': { type: 'boolean' }, ...NAME_FLAG, 'api-port': { type: 'string' },
-    kubeconfig: { type: 'string' }, nodes: { type: 'string' }, 'db-taint': { type: 'string' }, ...HELP_FLAG,
+    'control-plane': { type: 'boolean' },
+    ...NAME_FLAG,
+    'api-port': { type: 'string' },
+    kubeconfig: { type: 'string' },
+    nodes: { type: 'string' },
+    'db-taint': { type: 'string' },
+    ...HELP_FLAG,
   },
   conflicts: [{ flag: 'control-plane', with: ['nodes', 'db-taint'], why: '--control-plane starts no nodes' }],
   help: `kstack cluster up [--nodes N] [--db-taint key=value:Effect|none] [--name NAME] [--api-port PORT] [--kubeconfig PATH]
@@ -109,7 +125,7 @@ export const CLUSTER_DOWN = spec({
 export const CLUSTER_STOP = spec({
   name: 'cluster stop',
   options: { ...NAME_FLAG, ...HELP_FLAG },
-  help: 'kstack cluster stop [--name NAME]\n\nStops every process of the cluster and keeps its data; \'kstack cluster up\' resumes it.\n',
+  help: "kstack cluster stop [--name NAME]\n\nStops every process of the cluster and keeps its data; 'kstack cluster up' resumes it.\n",
 });
 
 export const CLUSTER_STATUS = spec({
@@ -122,14 +138,18 @@ export const CLUSTER_NODE = spec({
   name: 'cluster node',
   options: { ...NAME_FLAG, ...HELP_FLAG },
   operands: true,
-  help: 'kstack cluster node restart NODE [--name NAME]\n\nRestarts the node\'s containerd and node agents (kubelet, kube-proxy, kube-router, multinet-policy); its containers keep running.\n',
+  help: "kstack cluster node restart NODE [--name NAME]\n\nRestarts the node's containerd and node agents (kubelet, kube-proxy, kube-router, multinet-policy); its containers keep running.\n",
 });
 
 export const UP = spec({
   name: 'up',
   options: {
-    context: { type: 'string' }, ...RELEASE_FLAGS,
-    values: { type: 'string', short: 'f', multiple: true }, timeout: { type: 'string' }, 'no-watch': { type: 'boolean' }, ...HELP_FLAG,
+    context: { type: 'string' },
+    ...RELEASE_FLAGS,
+    values: { type: 'string', short: 'f', multiple: true },
+    timeout: { type: 'string' },
+    'no-watch': { type: 'boolean' },
+    ...HELP_FLAG,
   },
   help: `kstack up [--context NAME] [--namespace NS] [--release NAME] [-f values.yaml]… [--timeout ${DEFAULT_UP_TIMEOUT}] [--no-watch]
 
@@ -144,13 +164,25 @@ with the chart's public images instead.
 export const DOWN = spec({
   name: 'down',
   options: { context: { type: 'string' }, ...RELEASE_FLAGS, all: { type: 'boolean' }, ...HELP_FLAG },
-  conflicts: [{ flag: 'all', with: ['context'], why: '--all also removes the local cluster, and --context names another cluster' }],
+  conflicts: [
+    {
+      flag: 'all',
+      with: ['context'],
+      why: '--all also removes the local cluster, and --context names another cluster',
+    },
+  ],
   help: 'kstack down [--context NAME] [--namespace NS] [--release NAME] [--all]\n\nRemoves the release; --all also removes the local cluster.\n',
 });
 
 export const PROVE = spec({
   name: 'prove',
-  options: { ...TARGET_FLAGS, only: { type: 'string' }, 'allow-skip': { type: 'string' }, report: { type: 'string' }, ...HELP_FLAG },
+  options: {
+    ...TARGET_FLAGS,
+    only: { type: 'string' },
+    'allow-skip': { type: 'string' },
+    report: { type: 'string' },
+    ...HELP_FLAG,
+  },
   conflicts: [CONTEXT_OR_NAME],
   help: `kstack prove [--context NAME | --name CLUSTER] [-n NS] [--release NAME] [--only R1,R5] [--allow-skip R6] [--report DIR]
 
@@ -195,10 +227,18 @@ ${TARGET_HELP}`,
 export const RESTORE = spec({
   name: 'restore',
   options: {
-    ...TARGET_FLAGS, ...HELP_FLAG,
-    'to-time': { type: 'string' }, 'to-gtid': { type: 'string' }, backup: { type: 'string' }, 'into-namespace': { type: 'string' }, lean: { type: 'boolean' },
+    ...TARGET_FLAGS,
+    ...HELP_FLAG,
+    'to-time': { type: 'string' },
+    'to-gtid': { type: 'string' },
+    backup: { type: 'string' },
+    'into-namespace': { type: 'string' },
+    lean: { type: 'boolean' },
   },
-  conflicts: [CONTEXT_OR_NAME, { flag: 'to-time', with: ['to-gtid'], why: 'a restore stops at a point in time or after a GTID' }],
+  conflicts: [
+    CONTEXT_OR_NAME,
+    { flag: 'to-time', with: ['to-gtid'], why: 'a restore stops at a point in time or after a GTID' },
+  ],
   help: `kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS [--lean]]
                [--context NAME | --name CLUSTER] [-n NS] [--release NAME]
 
@@ -222,7 +262,7 @@ export const IMAGES_BUILD = spec({
   name: 'images build',
   options: { ...HELP_FLAG },
   operands: true,
-  help: 'kstack images build [NAME…]\n\nBuilds the local cluster\'s images from Debian packages (every image without NAME) and prints each one\'s reference and folder.\n',
+  help: "kstack images build [NAME…]\n\nBuilds the local cluster's images from Debian packages (every image without NAME) and prints each one's reference and folder.\n",
 });
 
 export const IMAGES_LIST = spec({
@@ -233,6 +273,18 @@ export const IMAGES_LIST = spec({
 
 /** Every command with flags, for the tests: each one's --help prints its help, which names its flags. */
 export const COMMANDS: readonly CommandSpec[] = [
-  SETUP, CLUSTER_UP, CLUSTER_DOWN, CLUSTER_STOP, CLUSTER_STATUS, CLUSTER_NODE,
-  UP, DOWN, PROVE, WATCH, BACKUP, RESTORE, IMAGES_BUILD, IMAGES_LIST,
+  SETUP,
+  CLUSTER_UP,
+  CLUSTER_DOWN,
+  CLUSTER_STOP,
+  CLUSTER_STATUS,
+  CLUSTER_NODE,
+  UP,
+  DOWN,
+  PROVE,
+  WATCH,
+  BACKUP,
+  RESTORE,
+  IMAGES_BUILD,
+  IMAGES_LIST,
 ];

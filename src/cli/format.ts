@@ -8,7 +8,11 @@ export function formatStatus(status: StatusResult): string {
   const rows = status.components.map((c) => [c.name, c.pid !== undefined ? String(c.pid) : '-', c.detail]);
   const header = ['COMPONENT', 'PID', 'STATE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [
     `Cluster '${status.name}': ${status.server ?? ''}`,
     `  kubeconfig: ${status.kubeconfig ?? ''}`,
@@ -25,7 +29,12 @@ export function formatStatus(status: StatusResult): string {
  * alone with --control-plane; --name when not the default cluster.
  */
 export function resumeCommand(name: string, nodeSettings: NodeSettings | undefined): string {
-  const shape = nodeSettings === undefined ? ' --control-plane' : nodeSettings.count !== DEFAULT_NODE_COUNT ? ` --nodes ${nodeSettings.count}` : '';
+  const shape =
+    nodeSettings === undefined
+      ? ' --control-plane'
+      : nodeSettings.count !== DEFAULT_NODE_COUNT
+        ? ` --nodes ${nodeSettings.count}`
+        : '';
   return `kstack cluster up${shape}${name === DEFAULT_CLUSTER ? '' : ` --name ${name}`}`;
 }
 

@@ -6,14 +6,28 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { controlPlaneDown, controlPlaneStatus, controlPlaneStop, controlPlaneUp, restartNode } from '../cluster/control-plane.js';
+import {
+  controlPlaneDown,
+  controlPlaneStatus,
+  controlPlaneStop,
+  controlPlaneUp,
+  restartNode,
+} from '../cluster/control-plane.js';
 import { buildImage } from '../images/build.js';
 import { imageRecipes, type ImageName } from '../images/recipes.js';
 import { parsePodwatchConfig } from '../podwatch/config.js';
 import { runPodwatch } from '../podwatch/run.js';
 import { renderTable } from '../prove/report.js';
 import { REQUIREMENTS } from '../prove/requirements/index.js';
-import { defaultReportDir, exitStatusOf, prepareReportDir, resolveTarget, runProve, selectRows, writeReport } from '../prove/run.js';
+import {
+  defaultReportDir,
+  exitStatusOf,
+  prepareReportDir,
+  resolveTarget,
+  runProve,
+  selectRows,
+  writeReport,
+} from '../prove/run.js';
 import { commandNames, ensureAllTools, ensureNeeds, isCommandName } from '../setup/needs.js';
 import { checkRestoreRequest, runDrTask, runRestoreJob, type DrTask } from '../stack/dr.js';
 import { stackDown, stackUp } from '../stack/up.js';
@@ -21,8 +35,23 @@ import { UserError, messageOf } from '../util/errors.js';
 import { createProgress, formatDuration, type Progress } from '../util/progress.js';
 import { durationFlag, nodeSettingsFromFlags, parseCommand, portFlag } from './args.js';
 import {
-  BACKUP, CLUSTER_DOWN, CLUSTER_HELP, CLUSTER_NODE, CLUSTER_STATUS, CLUSTER_STOP, CLUSTER_UP, DOWN, IMAGES_BUILD, IMAGES_HELP,
-  IMAGES_LIST, PROVE, RESTORE, SETUP, UP, USAGE, WATCH,
+  BACKUP,
+  CLUSTER_DOWN,
+  CLUSTER_HELP,
+  CLUSTER_NODE,
+  CLUSTER_STATUS,
+  CLUSTER_STOP,
+  CLUSTER_UP,
+  DOWN,
+  IMAGES_BUILD,
+  IMAGES_HELP,
+  IMAGES_LIST,
+  PROVE,
+  RESTORE,
+  SETUP,
+  UP,
+  USAGE,
+  WATCH,
 } from './commands.js';
 import { DEFAULT_CLUSTER, DEFAULT_NAMESPACE, DEFAULT_RELEASE, DEFAULT_UP_TIMEOUT } from './defaults.js';
 import { formatStatus, formatStopped } from './format.js';
@@ -47,7 +76,10 @@ async function clusterCommand(args: readonly string[], out: Output): Promise<num
   switch (sub) {
     case 'up': {
       const { values } = parseCommand(CLUSTER_UP, rest);
-      if (values.help) { out.write(CLUSTER_UP.help); return 0; }
+      if (values.help) {
+        out.write(CLUSTER_UP.help);
+        return 0;
+      }
       const nodes = values['control-plane'] ? undefined : nodeSettingsFromFlags(values.nodes, values['db-taint']);
       const apiPort = portFlag('api-port', values['api-port']);
       await ensureNeeds('cluster up', progress);
@@ -59,23 +91,34 @@ async function clusterCommand(args: readonly string[], out: Output): Promise<num
         ...(values.kubeconfig !== undefined ? { kubeconfigPath: resolve(values.kubeconfig) } : {}),
       });
       const verb = result.alreadyRunning ? 'was already up' : `is up in ${formatDuration(result.timings.allHealthyMs)}`;
-      const what = result.state.nodeSettings ? `Cluster '${result.layout.name}' (${result.state.nodeSettings.count} nodes)` : `Control plane '${result.layout.name}'`;
+      const what = result.state.nodeSettings
+        ? `Cluster '${result.layout.name}' (${result.state.nodeSettings.count} nodes)`
+        : `Control plane '${result.layout.name}'`;
       out.write(`${what} ${verb}: ${result.server}\n`);
       out.write(`  export KUBECONFIG=${result.state.userKubeconfig ?? result.kubeconfig}\n`);
       return 0;
     }
     case 'down': {
       const { values } = parseCommand(CLUSTER_DOWN, rest);
-      if (values.help) { out.write(CLUSTER_DOWN.help); return 0; }
+      if (values.help) {
+        out.write(CLUSTER_DOWN.help);
+        return 0;
+      }
       await ensureNeeds('cluster down', progress);
-      const { existed } = await controlPlaneDown({ progress, ...(values.name !== undefined ? { name: values.name } : {}) });
+      const { existed } = await controlPlaneDown({
+        progress,
+        ...(values.name !== undefined ? { name: values.name } : {}),
+      });
       const name = values.name ?? DEFAULT_CLUSTER;
       out.write(existed ? `Cluster '${name}' removed.\n` : `No cluster '${name}' here; nothing to do.\n`);
       return 0;
     }
     case 'stop': {
       const { values } = parseCommand(CLUSTER_STOP, rest);
-      if (values.help) { out.write(CLUSTER_STOP.help); return 0; }
+      if (values.help) {
+        out.write(CLUSTER_STOP.help);
+        return 0;
+      }
       await ensureNeeds('cluster stop', progress);
       const result = await controlPlaneStop({ progress, ...(values.name !== undefined ? { name: values.name } : {}) });
       out.write(formatStopped(values.name ?? DEFAULT_CLUSTER, result));
@@ -83,7 +126,10 @@ async function clusterCommand(args: readonly string[], out: Output): Promise<num
     }
     case 'status': {
       const { values } = parseCommand(CLUSTER_STATUS, rest);
-      if (values.help) { out.write(CLUSTER_STATUS.help); return 0; }
+      if (values.help) {
+        out.write(CLUSTER_STATUS.help);
+        return 0;
+      }
       if (values.output !== undefined && values.output !== 'json' && values.output !== 'text') {
         throw new UserError(`--output '${values.output}' is not supported: use 'text' or 'json'`);
       }
@@ -94,46 +140,73 @@ async function clusterCommand(args: readonly string[], out: Output): Promise<num
     }
     case 'node': {
       const { values, positionals } = parseCommand(CLUSTER_NODE, rest);
-      if (values.help) { out.write(CLUSTER_NODE.help); return 0; }
+      if (values.help) {
+        out.write(CLUSTER_NODE.help);
+        return 0;
+      }
       const [action, nodeName, ...extra] = positionals;
-      if (action !== 'restart' || !nodeName || extra.length > 0) throw new UserError(`kstack cluster node: use 'kstack cluster node restart NODE'`);
+      if (action !== 'restart' || !nodeName || extra.length > 0)
+        throw new UserError(`kstack cluster node: use 'kstack cluster node restart NODE'`);
       await ensureNeeds('cluster node restart', progress);
-      const result = await restartNode({ progress, node: nodeName, ...(values.name !== undefined ? { name: values.name } : {}) });
+      const result = await restartNode({
+        progress,
+        node: nodeName,
+        ...(values.name !== undefined ? { name: values.name } : {}),
+      });
       out.write(`Node ${nodeName} of cluster '${result.layout.name}' restarted.\n`);
       return 0;
     }
     default:
-      if (isHelp(sub)) { out.write(CLUSTER_HELP); return 0; }
+      if (isHelp(sub)) {
+        out.write(CLUSTER_HELP);
+        return 0;
+      }
       throw new UserError(`kstack cluster: unknown subcommand '${sub ?? ''}'; use up, stop, down, status or node`);
   }
 }
 
 async function upCommand(args: readonly string[], out: Output): Promise<number> {
   const { values } = parseCommand(UP, args);
-  if (values.help) { out.write(UP.help); return 0; }
+  if (values.help) {
+    out.write(UP.help);
+    return 0;
+  }
   const timeoutMs = durationFlag('timeout', values.timeout, DEFAULT_UP_TIMEOUT);
   const progress = createProgress();
   await ensureNeeds('up', progress);
   const result = await stackUp({
-    namespace: values.namespace ?? DEFAULT_NAMESPACE, release: values.release ?? DEFAULT_RELEASE,
-    valuesFiles: (values.values ?? []).map((f) => resolve(f)), timeoutMs, progress,
+    namespace: values.namespace ?? DEFAULT_NAMESPACE,
+    release: values.release ?? DEFAULT_RELEASE,
+    valuesFiles: (values.values ?? []).map((f) => resolve(f)),
+    timeoutMs,
+    progress,
     ...(values.context !== undefined ? { context: values.context } : {}),
   });
-  out.write(`\nThe stack is up (${result.workloads.map((w) => `${w.component} ${w.ready}/${w.desired}`).join(', ')}).\n`);
+  out.write(
+    `\nThe stack is up (${result.workloads.map((w) => `${w.component} ${w.ready}/${w.desired}`).join(', ')}).\n`,
+  );
   out.write(`  page:     ${result.page.url}\n`);
   if (result.podwatch) out.write(`  podwatch: ${result.podwatch.url}\n`);
   if (result.kubeconfig) out.write(`  export KUBECONFIG=${result.kubeconfig}\n`);
   const controller = new AbortController();
-  const stop = (): void => { controller.abort(); };
+  const stop = (): void => {
+    controller.abort();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
     if (values['no-watch']) return 0;
     out.write(`\nPod events in namespace ${result.namespace} (Ctrl-C to stop; the stack keeps running):\n`);
-    const config = parsePodwatchConfig({
-      namespace: [result.namespace], output: 'terminal', 'emit-initial': true,
-      ...(result.kubeconfig ? { kubeconfig: result.kubeconfig } : {}),
-    }, process.env, undefined);
+    const config = parsePodwatchConfig(
+      {
+        namespace: [result.namespace],
+        output: 'terminal',
+        'emit-initial': true,
+        ...(result.kubeconfig ? { kubeconfig: result.kubeconfig } : {}),
+      },
+      process.env,
+      undefined,
+    );
     await runPodwatch(config, { signal: controller.signal });
     return 0;
   } finally {
@@ -144,20 +217,38 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
 
 async function proveCommand(args: readonly string[], out: Output): Promise<number> {
   const { values } = parseCommand(PROVE, args);
-  if (values.help) { out.write(PROVE.help); return 0; }
-  const allowSkip = values['allow-skip'] === undefined ? [] : selectRows(REQUIREMENTS, values['allow-skip'], '--allow-skip').map((r) => r.id);
+  if (values.help) {
+    out.write(PROVE.help);
+    return 0;
+  }
+  const allowSkip =
+    values['allow-skip'] === undefined
+      ? []
+      : selectRows(REQUIREMENTS, values['allow-skip'], '--allow-skip').map((r) => r.id);
   const rows = selectRows(REQUIREMENTS, values.only);
   const namespace = values.namespace ?? DEFAULT_NAMESPACE;
   const release = values.release ?? DEFAULT_RELEASE;
   const progress = createProgress();
   await ensureNeeds('prove', progress);
-  const reportDir = prepareReportDir(values.report !== undefined ? resolve(values.report) : defaultReportDir(process.cwd(), new Date()));
+  const reportDir = prepareReportDir(
+    values.report !== undefined ? resolve(values.report) : defaultReportDir(process.cwd(), new Date()),
+  );
   const target = await resolveTarget({
-    namespace, progress,
+    namespace,
+    progress,
     ...(values.context !== undefined ? { context: values.context } : {}),
     ...(values.name !== undefined ? { clusterName: values.name } : {}),
   });
-  const report = await runProve({ rows, kube: target.kube, namespace, release, cluster: target.cluster, reportDir, progress, allowSkip });
+  const report = await runProve({
+    rows,
+    kube: target.kube,
+    namespace,
+    release,
+    cluster: target.cluster,
+    reportDir,
+    progress,
+    allowSkip,
+  });
   const files = writeReport(reportDir, report);
   const color = out.isTTY === true && !process.env.NO_COLOR;
   out.write(`\n${renderTable(report, { color, ...(out.columns ? { columns: out.columns } : {}) })}`);
@@ -166,9 +257,13 @@ async function proveCommand(args: readonly string[], out: Output): Promise<numbe
 }
 
 /** The cluster a backup or restore runs in (--context or the local cluster --name); conflicts are already refused. */
-async function drKube(values: { context?: string; name?: string; namespace?: string }, progress: Progress): Promise<Awaited<ReturnType<typeof resolveTarget>>['kube']> {
+async function drKube(
+  values: { context?: string; name?: string; namespace?: string },
+  progress: Progress,
+): Promise<Awaited<ReturnType<typeof resolveTarget>>['kube']> {
   const target = await resolveTarget({
-    namespace: values.namespace ?? DEFAULT_NAMESPACE, progress,
+    namespace: values.namespace ?? DEFAULT_NAMESPACE,
+    progress,
     ...(values.context !== undefined ? { context: values.context } : {}),
     ...(values.name !== undefined ? { clusterName: values.name } : {}),
   });
@@ -177,12 +272,18 @@ async function drKube(values: { context?: string; name?: string; namespace?: str
 
 async function backupCommand(args: readonly string[], out: Output): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === undefined || isHelp(sub)) { out.write(BACKUP.help); return sub === undefined ? 2 : 0; }
+  if (sub === undefined || isHelp(sub)) {
+    out.write(BACKUP.help);
+    return sub === undefined ? 2 : 0;
+  }
   const tasks: Record<string, DrTask> = { now: 'backup', list: 'list', verify: 'verify' };
   const task = tasks[sub];
   if (!task) throw new UserError(`kstack backup: unknown subcommand '${sub}'; use now, list or verify`);
   const { values } = parseCommand(BACKUP, rest, `backup ${sub}`);
-  if (values.help) { out.write(BACKUP.help); return 0; }
+  if (values.help) {
+    out.write(BACKUP.help);
+    return 0;
+  }
   const progress = createProgress();
   await ensureNeeds('backup', progress);
   const kube = await drKube(values, progress);
@@ -193,7 +294,10 @@ async function backupCommand(args: readonly string[], out: Output): Promise<numb
 
 async function restoreCommand(args: readonly string[], out: Output): Promise<number> {
   const { values } = parseCommand(RESTORE, args);
-  if (values.help) { out.write(RESTORE.help); return 0; }
+  if (values.help) {
+    out.write(RESTORE.help);
+    return 0;
+  }
   const req = checkRestoreRequest({
     ...(values['to-time'] !== undefined ? { toTime: values['to-time'] } : {}),
     ...(values['to-gtid'] !== undefined ? { toGtid: values['to-gtid'] } : {}),
@@ -211,11 +315,17 @@ async function restoreCommand(args: readonly string[], out: Output): Promise<num
 
 async function downCommand(args: readonly string[], out: Output): Promise<number> {
   const { values } = parseCommand(DOWN, args);
-  if (values.help) { out.write(DOWN.help); return 0; }
+  if (values.help) {
+    out.write(DOWN.help);
+    return 0;
+  }
   const progress = createProgress();
   await ensureNeeds('down', progress);
   await stackDown({
-    namespace: values.namespace ?? DEFAULT_NAMESPACE, release: values.release ?? DEFAULT_RELEASE, all: values.all ?? false, progress,
+    namespace: values.namespace ?? DEFAULT_NAMESPACE,
+    release: values.release ?? DEFAULT_RELEASE,
+    all: values.all ?? false,
+    progress,
     ...(values.context !== undefined ? { context: values.context } : {}),
   });
   out.write(values.all ? 'Release and local cluster removed.\n' : 'Release removed.\n');
@@ -225,17 +335,28 @@ async function downCommand(args: readonly string[], out: Output): Promise<number
 /** `kstack watch [podwatch flags]`: podwatch in the foreground (see `kstack watch --help`). */
 async function watchCommand(args: readonly string[], out: Output): Promise<number> {
   const { values } = parseCommand(WATCH, args);
-  if (values.help) { out.write(WATCH.help); return 0; }
+  if (values.help) {
+    out.write(WATCH.help);
+    return 0;
+  }
   const configPath = typeof values.config === 'string' ? values.config : undefined;
   let yamlText: string | undefined;
   if (configPath) {
-    try { yamlText = readFileSync(configPath, 'utf8'); } catch (err) { throw new UserError(`--config ${configPath}: cannot read it (${messageOf(err)})`); }
+    try {
+      yamlText = readFileSync(configPath, 'utf8');
+    } catch (err) {
+      throw new UserError(`--config ${configPath}: cannot read it (${messageOf(err)})`);
+    }
   }
   const config = parsePodwatchConfig(values, process.env, yamlText);
   await ensureNeeds('watch', createProgress());
   const controller = new AbortController();
-  process.once('SIGINT', () => { controller.abort(); });
-  process.once('SIGTERM', () => { controller.abort(); });
+  process.once('SIGINT', () => {
+    controller.abort();
+  });
+  process.once('SIGTERM', () => {
+    controller.abort();
+  });
   await runPodwatch(config, { signal: controller.signal });
   return 0;
 }
@@ -245,14 +366,25 @@ async function imagesCommand(args: readonly string[], out: Output): Promise<numb
   const all = Object.keys(imageRecipes) as ImageName[];
   if (sub === 'list') {
     const { values } = parseCommand(IMAGES_LIST, rest);
-    if (values.help) { out.write(IMAGES_LIST.help); return 0; }
-    for (const name of all) out.write(`${imageRecipes[name].ref}\t${imageRecipes[name].debianPackages.join(' ') || '(single binary)'}\n`);
+    if (values.help) {
+      out.write(IMAGES_LIST.help);
+      return 0;
+    }
+    for (const name of all)
+      out.write(`${imageRecipes[name].ref}\t${imageRecipes[name].debianPackages.join(' ') || '(single binary)'}\n`);
     return 0;
   }
-  if (isHelp(sub)) { out.write(IMAGES_HELP); return 0; }
-  if (sub !== 'build') throw new UserError(`kstack images: unknown subcommand '${sub ?? ''}'; use build [NAME…] or list`);
+  if (isHelp(sub)) {
+    out.write(IMAGES_HELP);
+    return 0;
+  }
+  if (sub !== 'build')
+    throw new UserError(`kstack images: unknown subcommand '${sub ?? ''}'; use build [NAME…] or list`);
   const { values, positionals: names } = parseCommand(IMAGES_BUILD, rest);
-  if (values.help) { out.write(IMAGES_BUILD.help); return 0; }
+  if (values.help) {
+    out.write(IMAGES_BUILD.help);
+    return 0;
+  }
   const unknown = names.filter((n) => !all.includes(n as ImageName));
   if (unknown.length) throw new UserError(`unknown image ${unknown.join(', ')}: the images are ${all.join(', ')}`);
   const progress = createProgress();
@@ -266,15 +398,25 @@ async function imagesCommand(args: readonly string[], out: Output): Promise<numb
 
 async function setupCommand(args: readonly string[], out: Output): Promise<number> {
   const { values } = parseCommand(SETUP, args);
-  if (values.help) { out.write(SETUP.help); return 0; }
+  if (values.help) {
+    out.write(SETUP.help);
+    return 0;
+  }
   if (values.for !== undefined) {
-    if (!isCommandName(values.for)) throw new UserError(`--for '${values.for}' is not a command kstack declares needs for; use one of: ${commandNames.join(', ')}`);
+    if (!isCommandName(values.for))
+      throw new UserError(
+        `--for '${values.for}' is not a command kstack declares needs for; use one of: ${commandNames.join(', ')}`,
+      );
     await ensureNeeds(values.for, createProgress(), { buildGo: true });
     out.write(`Ready for '${values.for}'.\n`);
     return 0;
   }
   const tools = await ensureAllTools(createProgress());
-  out.write(`Ready: kubectl ${tools.kubectl}\n       helm ${tools.helm}\n${Object.entries(tools.go).map(([n, p]) => `       ${n} ${p}`).join('\n')}\n`);
+  out.write(
+    `Ready: kubectl ${tools.kubectl}\n       helm ${tools.helm}\n${Object.entries(tools.go)
+      .map(([n, p]) => `       ${n} ${p}`)
+      .join('\n')}\n`,
+  );
   return 0;
 }
 
@@ -287,15 +429,24 @@ function run(argv: readonly string[], out: Output): Promise<number> {
     case '--help':
       out.write(USAGE);
       return Promise.resolve(0);
-    case 'setup': return setupCommand(rest, out);
-    case 'cluster': return clusterCommand(rest, out);
-    case 'images': return imagesCommand(rest, out);
-    case 'up': return upCommand(rest, out);
-    case 'down': return downCommand(rest, out);
-    case 'prove': return proveCommand(rest, out);
-    case 'watch': return watchCommand(rest, out);
-    case 'backup': return backupCommand(rest, out);
-    case 'restore': return restoreCommand(rest, out);
+    case 'setup':
+      return setupCommand(rest, out);
+    case 'cluster':
+      return clusterCommand(rest, out);
+    case 'images':
+      return imagesCommand(rest, out);
+    case 'up':
+      return upCommand(rest, out);
+    case 'down':
+      return downCommand(rest, out);
+    case 'prove':
+      return proveCommand(rest, out);
+    case 'watch':
+      return watchCommand(rest, out);
+    case 'backup':
+      return backupCommand(rest, out);
+    case 'restore':
+      return restoreCommand(rest, out);
     default:
       return Promise.reject(new UserError(`unknown command '${command}'; run 'kstack help' to see the commands`));
   }
@@ -306,12 +457,16 @@ function run(argv: readonly string[], out: Output): Promise<number> {
  * `kstack backup` without a task: 2), or 1 after an error, printed on `io.err` (a UserError as its one
  * line, anything else with its stack).
  */
-export async function main(argv: readonly string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = { out: process.stdout, err: process.stderr },
+): Promise<number> {
   try {
     return await run(argv, io.out);
   } catch (err) {
     if (err instanceof UserError) io.err.write(`kstack: ${err.message}\n`);
-    else io.err.write(`kstack: unexpected error: ${err instanceof Error ? err.stack ?? err.message : messageOf(err)}\n`);
+    else
+      io.err.write(`kstack: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : messageOf(err)}\n`);
     return 1;
   }
 }

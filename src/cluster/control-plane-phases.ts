@@ -3,8 +3,12 @@
 // ports must be free for them, and what a failed `up` undoes. control-plane.ts does the I/O around them.
 import { UserError } from '../util/errors.js';
 import {
-  controlPlaneSpecs, defaultNetwork,
-  type ComponentSpec, type ControlPlaneComponent, type ControlPlanePorts, type NetworkSettings,
+  controlPlaneSpecs,
+  defaultNetwork,
+  type ComponentSpec,
+  type ControlPlaneComponent,
+  type ControlPlanePorts,
+  type NetworkSettings,
 } from './control-plane-spec.js';
 import type { ClusterLayout } from './layout.js';
 import { networkPlanFor } from './nodes/cluster-nodes.js';
@@ -22,13 +26,19 @@ export interface UpRequest {
  */
 export function checkUpOptions(cluster: string, opts: UpRequest, existing: ClusterState | undefined): void {
   if (existing && opts.apiPort !== undefined && opts.apiPort !== existing.ports.apiserver) {
-    throw new UserError(`--api-port ${opts.apiPort}: cluster '${cluster}' already uses port ${existing.ports.apiserver}; drop --api-port, or run 'kstack cluster down --name ${cluster}' first`);
+    throw new UserError(
+      `--api-port ${opts.apiPort}: cluster '${cluster}' already uses port ${existing.ports.apiserver}; drop --api-port, or run 'kstack cluster down --name ${cluster}' first`,
+    );
   }
   if (existing && opts.nodes && !existing.nodeSettings) {
-    throw new UserError(`cluster '${cluster}' was created as a control plane without nodes; run 'kstack cluster down --name ${cluster}' first, or add --control-plane`);
+    throw new UserError(
+      `cluster '${cluster}' was created as a control plane without nodes; run 'kstack cluster down --name ${cluster}' first, or add --control-plane`,
+    );
   }
   if (existing?.nodeSettings && opts.nodes && opts.nodes.count !== existing.nodeSettings.count) {
-    throw new UserError(`--nodes ${opts.nodes.count}: cluster '${cluster}' already has ${existing.nodeSettings.count} nodes; drop --nodes, or run 'kstack cluster down --name ${cluster}' first`);
+    throw new UserError(
+      `--nodes ${opts.nodes.count}: cluster '${cluster}' already has ${existing.nodeSettings.count} nodes; drop --nodes, or run 'kstack cluster down --name ${cluster}' first`,
+    );
   }
 }
 
@@ -39,7 +49,9 @@ export function nodeSettingsFor(existing: ClusterState | undefined, opts: UpRequ
 
 /** With nodes, the API server advertises the host's address on the node bridge. */
 export function networkFor(cluster: string, nodeSettings: NodeSettings | undefined): NetworkSettings {
-  return nodeSettings ? { ...defaultNetwork, advertiseAddress: networkPlanFor(cluster, nodeSettings).gateway } : defaultNetwork;
+  return nodeSettings
+    ? { ...defaultNetwork, advertiseAddress: networkPlanFor(cluster, nodeSettings).gateway }
+    : defaultNetwork;
 }
 
 /** The ports each component listens on. */
@@ -95,18 +107,27 @@ export function planUp({ layout, existing, nodeSettings, binaries, fresh, isRunn
   return { fresh: existing === undefined, state, specs, toStart, server: `https://127.0.0.1:${state.ports.apiserver}` };
 }
 
-export function componentRunning(state: ClusterState, name: ControlPlaneComponent, isRunning: PlanInput['isRunning']): boolean {
+export function componentRunning(
+  state: ClusterState,
+  name: ControlPlaneComponent,
+  isRunning: PlanInput['isRunning'],
+): boolean {
   const entry = state.components[name];
   return entry !== undefined && isRunning(entry);
 }
 
 /** The ports that must be free before the components to start can listen, in the order they are checked. */
-export function portsToCheck(toStart: readonly ComponentSpec[], ports: ControlPlanePorts): { component: ControlPlaneComponent; port: number }[] {
+export function portsToCheck(
+  toStart: readonly ComponentSpec[],
+  ports: ControlPlanePorts,
+): { component: ControlPlaneComponent; port: number }[] {
   return toStart.flatMap((spec) => PORT_OF[spec.name].map((key) => ({ component: spec.name, port: ports[key] })));
 }
 
 export function portInUse(cluster: string, component: ControlPlaneComponent, port: number): UserError {
-  return new UserError(`${component} cannot start: 127.0.0.1:${port} is in use by another program; stop it, or run 'kstack cluster down --name ${cluster}' and 'up' again to choose new ports`);
+  return new UserError(
+    `${component} cannot start: 127.0.0.1:${port} is in use by another program; stop it, or run 'kstack cluster down --name ${cluster}' and 'up' again to choose new ports`,
+  );
 }
 
 export interface RollbackInput {

@@ -99,7 +99,9 @@ export function controlPlaneSpecs({ layout, ports, binaries, network }: SpecInpu
         '--kubelet-preferred-address-types=InternalIP',
         // The API server listens on loopback only. With nodes, they reach it at the advertised bridge
         // address (forwarded to loopback); without nodes there is no valid address to publish.
-        ...(network.advertiseAddress ? [`--advertise-address=${network.advertiseAddress}`] : ['--endpoint-reconciler-type=none']),
+        ...(network.advertiseAddress
+          ? [`--advertise-address=${network.advertiseAddress}`]
+          : ['--endpoint-reconciler-type=none']),
         '--profiling=false',
       ],
       healthURL: `https://127.0.0.1:${ports.apiserver}/readyz`,
@@ -151,7 +153,11 @@ export function controlPlaneSpecs({ layout, ports, binaries, network }: SpecInpu
 }
 
 function componentKubeconfigArgs(kubeconfig: string): string[] {
-  return [`--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`];
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+  ];
 }
 
 /** Encryption at rest for Secrets (secretbox, key generated per cluster). */

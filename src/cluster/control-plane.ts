@@ -9,19 +9,36 @@ import type { Progress } from '../util/progress.js';
 import { nodeHostComponents } from '../setup/go-components.js';
 import { ensureControlPlaneBinaries } from '../setup/setup.js';
 import {
-  controlPlaneOrder, encryptionConfig,
-  type ComponentSpec, type ControlPlaneComponent, type ControlPlanePorts,
+  controlPlaneOrder,
+  encryptionConfig,
+  type ComponentSpec,
+  type ControlPlaneComponent,
+  type ControlPlanePorts,
 } from './control-plane-spec.js';
 import { waitHealthy, type HealthTarget } from './health.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { clusterLayout, type ClusterLayout } from './layout.js';
 import {
-  checkUpOptions, componentRunning, nodeSettingsFor, planUp, portInUse, portsToCheck, rollbackPlan,
-  type RollbackPlan, type UpPlan,
+  checkUpOptions,
+  componentRunning,
+  nodeSettingsFor,
+  planUp,
+  portInUse,
+  portsToCheck,
+  rollbackPlan,
+  type RollbackPlan,
+  type UpPlan,
 } from './control-plane-phases.js';
 import { DEFAULT_CLUSTER, healthTarget, loadExistingState, pkiOptions } from './status.js';
 import { certificatePlan, ensureCertificates, ensureServiceAccountKey, readPem } from './pki.js';
-import { networkPlanFor, nodesAllRunning, prepareNodes, startNodesAndAddons, stopNodesAndAddons, type PreparedNodes } from './nodes/cluster-nodes.js';
+import {
+  networkPlanFor,
+  nodesAllRunning,
+  prepareNodes,
+  startNodesAndAddons,
+  stopNodesAndAddons,
+  type PreparedNodes,
+} from './nodes/cluster-nodes.js';
 import { checkAddressesFree } from './nodes/network.js';
 import { stopNodeProcesses } from './nodes/nodes.js';
 import { readState, writeState, type ClusterState, type NodeSettings } from './state.js';
@@ -65,11 +82,19 @@ function busy(name: string) {
 
 async function choosePorts(requestedApiPort: number | undefined): Promise<ControlPlanePorts> {
   if (requestedApiPort !== undefined && !(await isPortFree(requestedApiPort))) {
-    throw new UserError(`--api-port ${requestedApiPort}: 127.0.0.1:${requestedApiPort} is already in use; choose another port or stop what listens there`);
+    throw new UserError(
+      `--api-port ${requestedApiPort}: 127.0.0.1:${requestedApiPort} is already in use; choose another port or stop what listens there`,
+    );
   }
   const avoid = new Set(requestedApiPort !== undefined ? [requestedApiPort] : []);
   const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler] = await pickFreePorts(5, '127.0.0.1', avoid);
-  if (etcdClient === undefined || etcdPeer === undefined || apiserver === undefined || controllerManager === undefined || scheduler === undefined) {
+  if (
+    etcdClient === undefined ||
+    etcdPeer === undefined ||
+    apiserver === undefined ||
+    controllerManager === undefined ||
+    scheduler === undefined
+  ) {
     throw new Error('could not find free ports on 127.0.0.1');
   }
   return { etcdClient, etcdPeer, apiserver: requestedApiPort ?? apiserver, controllerManager, scheduler };
@@ -84,14 +109,23 @@ async function ensureClusterFiles(layout: ClusterLayout, state: ClusterState): P
   await ensureCertificates(layout.pki, certificatePlan(pkiOptions(state)));
   await ensureServiceAccountKey(layout.pki);
   const encryption = join(layout.config, 'encryption.yaml');
-  if (!existsSync(encryption)) writeFileSync(encryption, encryptionConfig(randomBytes(32).toString('base64')), { mode: 0o600 });
+  if (!existsSync(encryption))
+    writeFileSync(encryption, encryptionConfig(randomBytes(32).toString('base64')), { mode: 0o600 });
   const server = `https://127.0.0.1:${state.ports.apiserver}`;
   const ca = readPem(layout.pki, 'ca.crt');
   const write = (file: string, user: string, cert: string): void => {
-    writeFileSync(file, renderKubeconfig({
-      clusterName: layout.name, server, caPem: ca, user,
-      clientCertPem: readPem(layout.pki, `${cert}.crt`), clientKeyPem: readPem(layout.pki, `${cert}.key`),
-    }), { mode: 0o600 });
+    writeFileSync(
+      file,
+      renderKubeconfig({
+        clusterName: layout.name,
+        server,
+        caPem: ca,
+        user,
+        clientCertPem: readPem(layout.pki, `${cert}.crt`),
+        clientKeyPem: readPem(layout.pki, `${cert}.key`),
+      }),
+      { mode: 0o600 },
+    );
   };
   write(layout.kubeconfig, 'kstack-admin', 'admin');
   write(join(layout.config, 'controller-manager.kubeconfig'), 'system:kube-controller-manager', 'controller-manager');
@@ -107,14 +141,21 @@ function lastLogLines(file: string, count = 5): string {
 }
 
 /** Ensure binaries: every binary and image is built or found before any state is touched, so a missing toolchain leaves nothing behind. */
-async function ensureBuilt(progress: Progress, nodeSettings: NodeSettings | undefined): Promise<{ binaries: Record<ControlPlaneComponent, string>; prepared: PreparedNodes | undefined }> {
+async function ensureBuilt(
+  progress: Progress,
+  nodeSettings: NodeSettings | undefined,
+): Promise<{ binaries: Record<ControlPlaneComponent, string>; prepared: PreparedNodes | undefined }> {
   const binaries = await ensureControlPlaneBinaries(progress, nodeSettings ? nodeHostComponents : []);
   const prepared = nodeSettings ? await prepareNodes(progress) : undefined;
   return { binaries, prepared };
 }
 
 /** For a new cluster: checks that the nodes' addresses are free, and chooses its ports. */
-async function reserveAddresses(cluster: string, nodeSettings: NodeSettings | undefined, apiPort: number | undefined): Promise<{ createdAt: string; ports: ControlPlanePorts }> {
+async function reserveAddresses(
+  cluster: string,
+  nodeSettings: NodeSettings | undefined,
+  apiPort: number | undefined,
+): Promise<{ createdAt: string; ports: ControlPlanePorts }> {
   if (nodeSettings) await checkAddressesFree(networkPlanFor(cluster, nodeSettings));
   const createdAt = new Date().toISOString();
   return { createdAt, ports: await choosePorts(apiPort) };
@@ -144,7 +185,14 @@ async function writeClusterFiles(layout: ClusterLayout, state: ClusterState, opt
  * Records what it started in `startedNow` (for the rollback); returns when the API server was ready,
  * in milliseconds since `started`.
  */
-async function startComponents(layout: ClusterLayout, state: ClusterState, specs: readonly ComponentSpec[], progress: Progress, started: number, startedNow: ComponentSpec[]): Promise<number> {
+async function startComponents(
+  layout: ClusterLayout,
+  state: ClusterState,
+  specs: readonly ComponentSpec[],
+  progress: Progress,
+  started: number,
+  startedNow: ComponentSpec[],
+): Promise<number> {
   let apiReadyMs = 0;
   for (const spec of specs) {
     if (componentRunning(state, spec.name, runs)) {
@@ -160,10 +208,14 @@ async function startComponents(layout: ClusterLayout, state: ClusterState, specs
       const result = await waitHealthy(healthTarget(layout, spec), {
         timeoutMs: HEALTH_TIMEOUT_MS[spec.name],
         giveUp: () => (isRunning(pid, spec.binary) ? undefined : 'the process exited'),
-        onAttempt: (last) => { step.detail(last.status ? `HTTP ${last.status}` : 'waiting for it to listen'); },
+        onAttempt: (last) => {
+          step.detail(last.status ? `HTTP ${last.status}` : 'waiting for it to listen');
+        },
       });
       if (!result.ok) {
-        throw new UserError(`${spec.name} did not become healthy: ${result.reason ?? result.body}. Last lines of ${logFile}:\n${lastLogLines(logFile)}`);
+        throw new UserError(
+          `${spec.name} did not become healthy: ${result.reason ?? result.body}. Last lines of ${logFile}:\n${lastLogLines(logFile)}`,
+        );
       }
     });
     if (spec.name === 'kube-apiserver') apiReadyMs = performance.now() - started;
@@ -176,15 +228,25 @@ async function waitForDefaultServiceAccount(layout: ClusterLayout, server: strin
   await progress.step('wait for the default service account', async () => {
     const target: HealthTarget = {
       url: `${server}/api/v1/namespaces/default/serviceaccounts/default`,
-      caFile: join(layout.pki, 'ca.crt'), clientCert: 'admin', pkiDir: layout.pki,
+      caFile: join(layout.pki, 'ca.crt'),
+      clientCert: 'admin',
+      pkiDir: layout.pki,
     };
     const result = await waitHealthy(target, { timeoutMs: 60_000 });
-    if (!result.ok) throw new UserError(`the controller-manager did not create the default service account: ${result.reason ?? ''}; see ${layout.logs}/kube-controller-manager.log`);
+    if (!result.ok)
+      throw new UserError(
+        `the controller-manager did not create the default service account: ${result.reason ?? ''}; see ${layout.logs}/kube-controller-manager.log`,
+      );
   });
 }
 
 /** Nodes and add-ons; the state is saved whatever the outcome (it records the node processes). */
-async function startNodes(layout: ClusterLayout, state: ClusterState, prepared: PreparedNodes, progress: Progress): Promise<void> {
+async function startNodes(
+  layout: ClusterLayout,
+  state: ClusterState,
+  prepared: PreparedNodes,
+  progress: Progress,
+): Promise<void> {
   try {
     await startNodesAndAddons(layout, state, prepared, progress);
   } finally {
@@ -227,7 +289,14 @@ export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
     const nodeSettings = nodeSettingsFor(existing, opts);
     const { binaries, prepared } = await ensureBuilt(opts.progress, nodeSettings);
     const reserved = existing ? undefined : await reserveAddresses(layout.name, nodeSettings, opts.apiPort);
-    const plan = planUp({ layout, existing, nodeSettings, binaries, ...(reserved ? { fresh: reserved } : {}), isRunning: runs });
+    const plan = planUp({
+      layout,
+      existing,
+      nodeSettings,
+      binaries,
+      ...(reserved ? { fresh: reserved } : {}),
+      isRunning: runs,
+    });
     const { state, server } = plan;
     await checkPortsFree(layout.name, plan);
     const nodesWereComplete = !nodeSettings || nodesAllRunning(layout, state);
@@ -240,14 +309,24 @@ export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
       writeState(layout.stateFile, state);
       if (prepared) await startNodes(layout, state, prepared, opts.progress);
     } catch (err) {
-      await rollBack(layout, state, rollbackPlan({
-        fresh: plan.fresh, withNodes: prepared !== undefined, started: startedNow.map((s) => s.name),
-        userKubeconfig: state.userKubeconfig, keepFailed: process.env.KSTACK_KEEP_FAILED === '1',
-      }));
+      await rollBack(
+        layout,
+        state,
+        rollbackPlan({
+          fresh: plan.fresh,
+          withNodes: prepared !== undefined,
+          started: startedNow.map((s) => s.name),
+          userKubeconfig: state.userKubeconfig,
+          keepFailed: process.env.KSTACK_KEEP_FAILED === '1',
+        }),
+      );
       throw err;
     }
     return {
-      layout, state, server, kubeconfig: layout.kubeconfig,
+      layout,
+      state,
+      server,
+      kubeconfig: layout.kubeconfig,
       alreadyRunning: plan.toStart.length === 0 && nodesWereComplete,
       timings: { apiReadyMs, allHealthyMs: performance.now() - started },
     };
@@ -298,10 +377,18 @@ export async function controlPlaneDown(opts: DownOptions): Promise<{ existed: bo
   const lock = acquireLock(layout.lockFile, busy(layout.name));
   try {
     let state: ClusterState | undefined;
-    try { state = readState(layout.stateFile); } catch { state = undefined; }
+    try {
+      state = readState(layout.stateFile);
+    } catch {
+      state = undefined;
+    }
     await stopAll(layout, state, opts.progress);
-    if (state?.userKubeconfig && existsSync(state.userKubeconfig) && existsSync(layout.kubeconfig)
-      && readFileSync(state.userKubeconfig, 'utf8') === readFileSync(layout.kubeconfig, 'utf8')) {
+    if (
+      state?.userKubeconfig &&
+      existsSync(state.userKubeconfig) &&
+      existsSync(layout.kubeconfig) &&
+      readFileSync(state.userKubeconfig, 'utf8') === readFileSync(layout.kubeconfig, 'utf8')
+    ) {
       rmSync(state.userKubeconfig, { force: true });
     }
     rmSync(layout.root, { recursive: true, force: true });
@@ -335,7 +422,9 @@ export async function controlPlaneStop(opts: DownOptions): Promise<{ existed: bo
  * Stops one component and forgets it, keeping everything else running (fault drills and tests);
  * the next `up` starts it again on the same ports.
  */
-export async function controlPlaneStopComponent(opts: DownOptions & { component: ControlPlaneComponent }): Promise<void> {
+export async function controlPlaneStopComponent(
+  opts: DownOptions & { component: ControlPlaneComponent },
+): Promise<void> {
   const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
   const lock = acquireLock(layout.lockFile, busy(layout.name));
   try {
@@ -359,9 +448,13 @@ export async function restartNode(opts: DownOptions & { node: string }): Promise
   const lock = acquireLock(layout.lockFile, busy(layout.name));
   try {
     const state = loadExistingState(layout);
-    if (!state?.nodeSettings) throw new UserError(`cluster '${layout.name}' has no nodes; start one with 'kstack cluster up'`);
+    if (!state?.nodeSettings)
+      throw new UserError(`cluster '${layout.name}' has no nodes; start one with 'kstack cluster up'`);
     const names = networkPlanFor(layout.name, state.nodeSettings).nodes.map((n) => n.name);
-    if (!names.includes(opts.node)) throw new UserError(`node '${opts.node}' is not part of cluster '${layout.name}': its nodes are ${names.join(', ')}`);
+    if (!names.includes(opts.node))
+      throw new UserError(
+        `node '${opts.node}' is not part of cluster '${layout.name}': its nodes are ${names.join(', ')}`,
+      );
     const entry = state.nodes?.find((n) => n.name === opts.node);
     await opts.progress.step(`stop node ${opts.node}'s agents`, async () => {
       if (entry) await stopNodeProcesses(entry);
@@ -370,5 +463,9 @@ export async function restartNode(opts: DownOptions & { node: string }): Promise
   } finally {
     lock.release();
   }
-  return controlPlaneUp({ progress: opts.progress, ...(opts.name ? { name: opts.name } : {}), ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) });
+  return controlPlaneUp({
+    progress: opts.progress,
+    ...(opts.name ? { name: opts.name } : {}),
+    ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
+  });
 }

@@ -23,17 +23,28 @@ export function probe(target: HealthTarget, timeoutMs = 2000): Promise<HealthRes
     const tls = {
       ca: readFileSync(target.caFile),
       ...(target.clientCert
-        ? { cert: readFileSync(join(target.pkiDir, `${target.clientCert}.crt`)), key: readFileSync(join(target.pkiDir, `${target.clientCert}.key`)) }
+        ? {
+            cert: readFileSync(join(target.pkiDir, `${target.clientCert}.crt`)),
+            key: readFileSync(join(target.pkiDir, `${target.clientCert}.key`)),
+          }
         : {}),
     };
     const req = request(target.url, { method: 'GET', timeout: timeoutMs, ...tls }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => { resolvePromise({ ok: res.statusCode === 200, status: res.statusCode, body }); });
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => {
+        resolvePromise({ ok: res.statusCode === 200, status: res.statusCode, body });
+      });
     });
-    req.on('timeout', () => { req.destroy(new Error('timeout')); });
-    req.on('error', (err) => { resolvePromise({ ok: false, body: err.message }); });
+    req.on('timeout', () => {
+      req.destroy(new Error('timeout'));
+    });
+    req.on('error', (err) => {
+      resolvePromise({ ok: false, body: err.message });
+    });
     req.end();
   });
 }
@@ -46,7 +57,10 @@ export interface WaitOptions {
 }
 
 /** Polls until healthy; resolves with the last result (ok=false on timeout or give-up). */
-export async function waitHealthy(target: HealthTarget, opts: WaitOptions): Promise<HealthResult & { reason?: string }> {
+export async function waitHealthy(
+  target: HealthTarget,
+  opts: WaitOptions,
+): Promise<HealthResult & { reason?: string }> {
   const deadline = Date.now() + opts.timeoutMs;
   let delay = 50;
   let last: HealthResult = { ok: false, body: 'not probed yet' };

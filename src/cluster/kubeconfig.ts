@@ -17,8 +17,15 @@ export function renderKubeconfig(input: KubeconfigInput): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: input.clusterName, cluster: { server: input.server, 'certificate-authority-data': b64(input.caPem) } }],
-    users: [{ name: input.user, user: { 'client-certificate-data': b64(input.clientCertPem), 'client-key-data': b64(input.clientKeyPem) } }],
+    clusters: [
+      { name: input.clusterName, cluster: { server: input.server, 'certificate-authority-data': b64(input.caPem) } },
+    ],
+    users: [
+      {
+        name: input.user,
+        user: { 'client-certificate-data': b64(input.clientCertPem), 'client-key-data': b64(input.clientKeyPem) },
+      },
+    ],
     contexts: [{ name: context, context: { cluster: input.clusterName, user: input.user } }],
     'current-context': context,
     preferences: {},

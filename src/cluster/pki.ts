@@ -36,23 +36,75 @@ export function certificatePlan(opts: PkiOptions): CertSpec[] {
   return [
     { name: 'ca', commonName: 'kstack-ca', isCA: true, usage: [], days: CA_DAYS },
     { name: 'etcd-ca', commonName: 'kstack-etcd-ca', isCA: true, usage: [], days: CA_DAYS },
-    { name: 'etcd-server', commonName: 'kstack-etcd', signer: 'etcd-ca', usage: ['server', 'client'], ...loopback, days: LEAF_DAYS },
-    { name: 'apiserver-etcd-client', commonName: 'kube-apiserver-etcd-client', signer: 'etcd-ca', usage: ['client'], days: LEAF_DAYS },
+    {
+      name: 'etcd-server',
+      commonName: 'kstack-etcd',
+      signer: 'etcd-ca',
+      usage: ['server', 'client'],
+      ...loopback,
+      days: LEAF_DAYS,
+    },
+    {
+      name: 'apiserver-etcd-client',
+      commonName: 'kube-apiserver-etcd-client',
+      signer: 'etcd-ca',
+      usage: ['client'],
+      days: LEAF_DAYS,
+    },
     {
       name: 'apiserver',
       commonName: 'kube-apiserver',
       signer: 'ca',
       usage: ['server'],
-      dnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'localhost'],
+      dnsNames: [
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+        'localhost',
+      ],
       ipAddresses: ['127.0.0.1', opts.apiServiceIP, ...(opts.extraApiIPs ?? [])],
       days: LEAF_DAYS,
     },
-    { name: 'apiserver-kubelet-client', commonName: 'kube-apiserver-kubelet-client', signer: 'ca', usage: ['client'], days: LEAF_DAYS },
-    { name: 'admin', commonName: 'kstack-admin', organization: 'system:masters', signer: 'ca', usage: ['client'], days: LEAF_DAYS },
-    { name: 'controller-manager', commonName: 'system:kube-controller-manager', signer: 'ca', usage: ['client'], days: LEAF_DAYS },
-    { name: 'controller-manager-serving', commonName: 'kube-controller-manager', signer: 'ca', usage: ['server'], ...loopback, days: LEAF_DAYS },
+    {
+      name: 'apiserver-kubelet-client',
+      commonName: 'kube-apiserver-kubelet-client',
+      signer: 'ca',
+      usage: ['client'],
+      days: LEAF_DAYS,
+    },
+    {
+      name: 'admin',
+      commonName: 'kstack-admin',
+      organization: 'system:masters',
+      signer: 'ca',
+      usage: ['client'],
+      days: LEAF_DAYS,
+    },
+    {
+      name: 'controller-manager',
+      commonName: 'system:kube-controller-manager',
+      signer: 'ca',
+      usage: ['client'],
+      days: LEAF_DAYS,
+    },
+    {
+      name: 'controller-manager-serving',
+      commonName: 'kube-controller-manager',
+      signer: 'ca',
+      usage: ['server'],
+      ...loopback,
+      days: LEAF_DAYS,
+    },
     { name: 'scheduler', commonName: 'system:kube-scheduler', signer: 'ca', usage: ['client'], days: LEAF_DAYS },
-    { name: 'scheduler-serving', commonName: 'kube-scheduler', signer: 'ca', usage: ['server'], ...loopback, days: LEAF_DAYS },
+    {
+      name: 'scheduler-serving',
+      commonName: 'kube-scheduler',
+      signer: 'ca',
+      usage: ['server'],
+      ...loopback,
+      days: LEAF_DAYS,
+    },
     { name: 'kube-proxy', commonName: 'system:kube-proxy', signer: 'ca', usage: ['client'], days: LEAF_DAYS },
   ];
 }
@@ -60,8 +112,24 @@ export function certificatePlan(opts: PkiOptions): CertSpec[] {
 /** A node's own certificates: its kubelet's identity towards the API server, and its serving certificate. */
 export function nodeCertificatePlan(node: { name: string; ip: string }): CertSpec[] {
   return [
-    { name: `node-${node.name}-client`, commonName: `system:node:${node.name}`, organization: 'system:nodes', signer: 'ca', usage: ['client'], days: LEAF_DAYS },
-    { name: `node-${node.name}-serving`, commonName: `system:node:${node.name}`, organization: 'system:nodes', signer: 'ca', usage: ['server'], dnsNames: [node.name], ipAddresses: [node.ip], days: LEAF_DAYS },
+    {
+      name: `node-${node.name}-client`,
+      commonName: `system:node:${node.name}`,
+      organization: 'system:nodes',
+      signer: 'ca',
+      usage: ['client'],
+      days: LEAF_DAYS,
+    },
+    {
+      name: `node-${node.name}-serving`,
+      commonName: `system:node:${node.name}`,
+      organization: 'system:nodes',
+      signer: 'ca',
+      usage: ['server'],
+      dnsNames: [node.name],
+      ipAddresses: [node.ip],
+      days: LEAF_DAYS,
+    },
   ];
 }
 
@@ -69,10 +137,18 @@ export function nodeCertificatePlan(node: { name: string; ip: string }): CertSpe
 export function extensionsFor(spec: CertSpec): string {
   const lines: string[] = [];
   if (spec.isCA) {
-    lines.push('basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature', 'subjectKeyIdentifier=hash');
+    lines.push(
+      'basicConstraints=critical,CA:TRUE',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      'subjectKeyIdentifier=hash',
+    );
     return `${lines.join('\n')}\n`;
   }
-  lines.push('basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'authorityKeyIdentifier=keyid');
+  lines.push(
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'authorityKeyIdentifier=keyid',
+  );
   const eku = spec.usage.map((u) => (u === 'server' ? 'serverAuth' : 'clientAuth'));
   if (eku.length) lines.push(`extendedKeyUsage=${eku.join(',')}`);
   const sans = [...(spec.dnsNames ?? []).map((d) => `DNS:${d}`), ...(spec.ipAddresses ?? []).map((ip) => `IP:${ip}`)];
@@ -104,12 +180,38 @@ export async function ensureCertificates(dir: string, plan: readonly CertSpec[])
     writeFileSync(ext, extensionsFor(spec));
     try {
       const csr = join(dir, `${spec.name}.csr`);
-      await run('openssl', ['req', '-new', '-nodes', ...EC_KEY, '-keyout', key, '-out', csr, '-subj', subjectFor(spec), '-config', '/dev/null']);
+      await run('openssl', [
+        'req',
+        '-new',
+        '-nodes',
+        ...EC_KEY,
+        '-keyout',
+        key,
+        '-out',
+        csr,
+        '-subj',
+        subjectFor(spec),
+        '-config',
+        '/dev/null',
+      ]);
       const signWith = spec.signer
         ? ['-CA', join(dir, `${spec.signer}.crt`), '-CAkey', join(dir, `${spec.signer}.key`)]
         : ['-signkey', key];
-      await run('openssl', ['x509', '-req', '-in', csr, ...signWith, '-set_serial', `0x${randomSerial()}`,
-        '-days', String(spec.days), '-extfile', ext, '-out', crt]);
+      await run('openssl', [
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        ...signWith,
+        '-set_serial',
+        `0x${randomSerial()}`,
+        '-days',
+        String(spec.days),
+        '-extfile',
+        ext,
+        '-out',
+        crt,
+      ]);
       rmSync(csr, { force: true });
       chmodSync(key, 0o600);
     } finally {
@@ -119,7 +221,10 @@ export async function ensureCertificates(dir: string, plan: readonly CertSpec[])
 }
 
 function randomSerial(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('').replace(/^[89a-f]/, '1');
+  return [...crypto.getRandomValues(new Uint8Array(16))]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('')
+    .replace(/^[89a-f]/, '1');
 }
 
 /** The service-account token signing key pair (EC P-256): sa.key signs, sa.pub verifies. */

@@ -1,5 +1,10 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { controlPlaneOrder, type ControlPlaneComponent, type ControlPlanePorts, type NetworkSettings } from './control-plane-spec.js';
+import {
+  controlPlaneOrder,
+  type ControlPlaneComponent,
+  type ControlPlanePorts,
+  type NetworkSettings,
+} from './control-plane-spec.js';
 import { nodeComponentOrder, type NodeAgentName } from './nodes/node-agents.js';
 
 /** What `up` records about a cluster so `status`, `down` and the next `up` know what is running where. */
@@ -33,7 +38,13 @@ export interface NodeSettings {
   dbTaint?: { key: string; value: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' };
 }
 
-const PORT_KEYS: (keyof ControlPlanePorts)[] = ['etcdClient', 'etcdPeer', 'apiserver', 'controllerManager', 'scheduler'];
+const PORT_KEYS: (keyof ControlPlanePorts)[] = [
+  'etcdClient',
+  'etcdPeer',
+  'apiserver',
+  'controllerManager',
+  'scheduler',
+];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPort = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 65536;
@@ -52,29 +63,40 @@ export function parseState(text: string): ClusterState {
   if (typeof raw.createdAt !== 'string') throw new Error('state.json: createdAt is missing');
   if (!isObject(raw.ports)) throw new Error('state.json: ports is missing');
   for (const key of PORT_KEYS) {
-    if (!isPort(raw.ports[key])) throw new Error(`state.json: ports.${key} must be a port number, found ${JSON.stringify(raw.ports[key])}`);
+    if (!isPort(raw.ports[key]))
+      throw new Error(`state.json: ports.${key} must be a port number, found ${JSON.stringify(raw.ports[key])}`);
   }
-  if (!isObject(raw.network) || typeof raw.network.serviceCIDR !== 'string' || typeof raw.network.apiServiceIP !== 'string') {
+  if (
+    !isObject(raw.network) ||
+    typeof raw.network.serviceCIDR !== 'string' ||
+    typeof raw.network.apiServiceIP !== 'string'
+  ) {
     throw new Error('state.json: network.serviceCIDR and network.apiServiceIP are required');
   }
-  if (raw.userKubeconfig !== undefined && typeof raw.userKubeconfig !== 'string') throw new Error('state.json: userKubeconfig must be a path');
+  if (raw.userKubeconfig !== undefined && typeof raw.userKubeconfig !== 'string')
+    throw new Error('state.json: userKubeconfig must be a path');
   if (!isObject(raw.components)) throw new Error('state.json: components is missing');
   for (const [name, entry] of Object.entries(raw.components)) {
-    if (!(controlPlaneOrder as readonly string[]).includes(name)) throw new Error(`state.json: components.${name} is not a control-plane component`);
+    if (!(controlPlaneOrder as readonly string[]).includes(name))
+      throw new Error(`state.json: components.${name} is not a control-plane component`);
     if (!isObject(entry) || !Number.isInteger(entry.pid) || typeof entry.binary !== 'string') {
       throw new Error(`state.json: components.${name} needs a pid and a binary`);
     }
   }
   if (raw.nodeSettings !== undefined) {
-    if (!isObject(raw.nodeSettings) || !Number.isInteger(raw.nodeSettings.count)) throw new Error('state.json: nodeSettings.count must be a whole number');
+    if (!isObject(raw.nodeSettings) || !Number.isInteger(raw.nodeSettings.count))
+      throw new Error('state.json: nodeSettings.count must be a whole number');
   }
   if (raw.nodes !== undefined) {
     if (!Array.isArray(raw.nodes)) throw new Error('state.json: nodes must be a list');
     for (const [i, node] of (raw.nodes as unknown[]).entries()) {
-      if (!isObject(node) || typeof node.name !== 'string' || !isObject(node.components)) throw new Error(`state.json: nodes[${i}] needs a name and components`);
+      if (!isObject(node) || typeof node.name !== 'string' || !isObject(node.components))
+        throw new Error(`state.json: nodes[${i}] needs a name and components`);
       for (const [name, entry] of Object.entries(node.components)) {
-        if (!nodeComponentOrder.includes(name)) throw new Error(`state.json: nodes[${i}].components.${name} is not a node component`);
-        if (!isObject(entry) || !Number.isInteger(entry.pid) || typeof entry.binary !== 'string') throw new Error(`state.json: nodes[${i}].components.${name} needs a pid and a binary`);
+        if (!nodeComponentOrder.includes(name))
+          throw new Error(`state.json: nodes[${i}].components.${name} is not a node component`);
+        if (!isObject(entry) || !Number.isInteger(entry.pid) || typeof entry.binary !== 'string')
+          throw new Error(`state.json: nodes[${i}].components.${name} needs a pid and a binary`);
       }
     }
   }

@@ -5,7 +5,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, messageOf } from '../util/errors.js';
 import { isRunning } from '../util/process.js';
-import { controlPlaneOrder, controlPlaneSpecs, type ComponentSpec, type ControlPlaneComponent } from './control-plane-spec.js';
+import {
+  controlPlaneOrder,
+  controlPlaneSpecs,
+  type ComponentSpec,
+  type ControlPlaneComponent,
+} from './control-plane-spec.js';
 import { probe, type HealthTarget } from './health.js';
 import { clusterLayout, type ClusterLayout } from './layout.js';
 import { certificatePlan, type PkiOptions } from './pki.js';
@@ -14,7 +19,10 @@ import { readState, type ClusterState } from './state.js';
 export const DEFAULT_CLUSTER = 'kstack';
 
 export function pkiOptions(state: ClusterState): PkiOptions {
-  return { apiServiceIP: state.network.apiServiceIP, ...(state.network.advertiseAddress ? { extraApiIPs: [state.network.advertiseAddress] } : {}) };
+  return {
+    apiServiceIP: state.network.apiServiceIP,
+    ...(state.network.advertiseAddress ? { extraApiIPs: [state.network.advertiseAddress] } : {}),
+  };
 }
 
 export function corrupt(layout: ClusterLayout, reason: string): UserError {
@@ -38,7 +46,8 @@ export function loadExistingState(layout: ClusterLayout): ClusterState | undefin
   if (state.name !== layout.name) throw corrupt(layout, `state.json names cluster '${state.name}'`);
   for (const spec of certificatePlan(pkiOptions(state))) {
     for (const ext of ['crt', 'key']) {
-      if (!existsSync(join(layout.pki, `${spec.name}.${ext}`))) throw corrupt(layout, `pki/${spec.name}.${ext} is missing`);
+      if (!existsSync(join(layout.pki, `${spec.name}.${ext}`)))
+        throw corrupt(layout, `pki/${spec.name}.${ext} is missing`);
     }
   }
   if (!existsSync(join(layout.config, 'encryption.yaml'))) throw corrupt(layout, 'config/encryption.yaml is missing');
@@ -46,10 +55,21 @@ export function loadExistingState(layout: ClusterLayout): ClusterState | undefin
 }
 
 export function healthTarget(layout: ClusterLayout, spec: ComponentSpec): HealthTarget {
-  return { url: spec.healthURL, caFile: spec.healthCA, pkiDir: layout.pki, ...(spec.healthClientCert ? { clientCert: spec.healthClientCert } : {}) };
+  return {
+    url: spec.healthURL,
+    caFile: spec.healthCA,
+    pkiDir: layout.pki,
+    ...(spec.healthClientCert ? { clientCert: spec.healthClientCert } : {}),
+  };
 }
 
-export type ComponentStatus = { name: ControlPlaneComponent; pid?: number; running: boolean; healthy: boolean; detail: string };
+export type ComponentStatus = {
+  name: ControlPlaneComponent;
+  pid?: number;
+  running: boolean;
+  healthy: boolean;
+  detail: string;
+};
 
 export interface StatusResult {
   name: string;
@@ -65,20 +85,37 @@ export async function controlPlaneStatus(opts: { name?: string; baseDir?: string
   const state = loadExistingState(layout);
   if (!state) return { name: layout.name, exists: false, components: [] };
   const specs = controlPlaneSpecs({
-    layout, ports: state.ports, network: state.network,
-    binaries: Object.fromEntries(controlPlaneOrder.map((c) => [c, state.components[c]?.binary ?? ''])) as Record<ControlPlaneComponent, string>,
+    layout,
+    ports: state.ports,
+    network: state.network,
+    binaries: Object.fromEntries(controlPlaneOrder.map((c) => [c, state.components[c]?.binary ?? ''])) as Record<
+      ControlPlaneComponent,
+      string
+    >,
   });
-  const components = await Promise.all(specs.map(async (spec): Promise<ComponentStatus> => {
-    const entry = state.components[spec.name];
-    const running = entry !== undefined && isRunning(entry.pid, entry.binary);
-    const health = running ? await probe(healthTarget(layout, spec)) : undefined;
-    return {
-      name: spec.name,
-      ...(entry ? { pid: entry.pid } : {}),
-      running,
-      healthy: health?.ok ?? false,
-      detail: !running ? 'not running' : health?.ok ? 'healthy' : `unhealthy: ${health?.status ? `HTTP ${health.status}` : health?.body ?? ''}`,
-    };
-  }));
-  return { name: layout.name, exists: true, server: `https://127.0.0.1:${state.ports.apiserver}`, kubeconfig: layout.kubeconfig, components };
+  const components = await Promise.all(
+    specs.map(async (spec): Promise<ComponentStatus> => {
+      const entry = state.components[spec.name];
+      const running = entry !== undefined && isRunning(entry.pid, entry.binary);
+      const health = running ? await probe(healthTarget(layout, spec)) : undefined;
+      return {
+        name: spec.name,
+        ...(entry ? { pid: entry.pid } : {}),
+        running,
+        healthy: health?.ok ?? false,
+        detail: !running
+          ? 'not running'
+          : health?.ok
+            ? 'healthy'
+            : `unhealthy: ${health?.status ? `HTTP ${health.status}` : (health?.body ?? '')}`,
+      };
+    }),
+  );
+  return {
+    name: layout.name,
+    exists: true,
+    server: `https://127.0.0.1:${state.ports.apiserver}`,
+    kubeconfig: layout.kubeconfig,
+    components,
+  };
 }

@@ -9,7 +9,15 @@ import type * as mariadb from 'mariadb';
 import { UserError, messageOf } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { startChild, type StreamingChild } from './child.js';
-import { clientArgs, clientEnv, connectOrExplain, describeTarget, tableStats, userDatabases, type DbTarget } from './db.js';
+import {
+  clientArgs,
+  clientEnv,
+  connectOrExplain,
+  describeTarget,
+  tableStats,
+  userDatabases,
+  type DbTarget,
+} from './db.js';
 import { DEFAULT_FRAME_BYTES, type EncryptionKey } from './encrypt.js';
 import { newBackupId, parseManifest, type Manifest } from './manifest.js';
 import type { ObjectStore } from '../s3/object-store.js';
@@ -45,7 +53,10 @@ export interface BackupOptions {
   onUploaded?: (bytes: number) => void;
 }
 
-export interface DumpPosition { binlogFile: string; binlogPos: number }
+export interface DumpPosition {
+  binlogFile: string;
+  binlogPos: number;
+}
 
 /**
  * Reads the binlog position mariadb-dump --master-data=2 writes into the head of the dump
@@ -69,7 +80,8 @@ export function dumpSnapshotTaken(stderrLine: string): boolean {
 export const DUMP_VERBOSE_LINE = /^-- /;
 
 /** zstd -vv's status lines: chatter, not errors. */
-export const ZSTD_STATUS_LINE = /^(\*\*\* |--\w|Using std|Decompression will require|\/\*stdin\*\\\s*:\s*(\d|\(|Completed))/;
+export const ZSTD_STATUS_LINE =
+  /^(\*\*\* |--\w|Using std|Decompression will require|\/\*stdin\*\\\s*:\s*(\d|\(|Completed))/;
 
 /** The exact sizes zstd -vv reports when it is done: "/*stdin*\ : 35.12% (1073741824 B => 377045678 B, …)". */
 export function parseZstdSizes(line: string): { in: number; out: number } | undefined {
@@ -81,7 +93,9 @@ export function parseZstdSizes(line: string): { in: number; out: number } | unde
 class KeepHead extends Transform {
   private readonly chunks: Buffer[] = [];
   private kept = 0;
-  constructor(private readonly limit: number) { super(); }
+  constructor(private readonly limit: number) {
+    super();
+  }
   override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
     if (this.kept < this.limit) {
       const part = chunk.subarray(0, this.limit - this.kept);
@@ -90,7 +104,9 @@ class KeepHead extends Transform {
     }
     done(null, chunk);
   }
-  head(): Buffer { return Buffer.concat(this.chunks); }
+  head(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }
 
 /**
@@ -101,8 +117,12 @@ export async function decodeDumpHead(compressedHead: Buffer, zstdBin: string, li
   const child = spawn(zstdBin, ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'ignore'] });
   let text = '';
   const done = new Promise<void>((resolve) => {
-    child.on('error', () => { resolve(); });
-    child.on('close', () => { resolve(); });
+    child.on('error', () => {
+      resolve();
+    });
+    child.on('close', () => {
+      resolve();
+    });
   });
   child.stdout.setEncoding('utf8').on('data', (c: string) => {
     text += c;
@@ -152,21 +172,35 @@ async function openSnapshot(db: DbTarget): Promise<Snapshot> {
     if (vars.wsrep === 'ON') {
       const st = await conn.query<{ Value: string }[]>("SHOW GLOBAL STATUS LIKE 'wsrep_local_state'");
       const state = st[0]?.Value;
-      if (state !== '4') throw new UserError(`the member ${describeTarget(db)} is not Synced (wsrep_local_state=${state ?? 'unknown'}, want 4); back up from a Synced member`);
+      if (state !== '4')
+        throw new UserError(
+          `the member ${describeTarget(db)} is not Synced (wsrep_local_state=${state ?? 'unknown'}, want 4); back up from a Synced member`,
+        );
     }
     await conn.query('SET SESSION lock_wait_timeout = 60');
     await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     const databases = await userDatabases(conn);
-    if (databases.length === 0) throw new UserError(`the server ${describeTarget(db)} has no databases besides the system ones; nothing to back up`);
+    if (databases.length === 0)
+      throw new UserError(
+        `the server ${describeTarget(db)} has no databases besides the system ones; nothing to back up`,
+      );
     await conn.query('FLUSH TABLES WITH READ LOCK');
     await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-    const [pos] = await conn.query<{ binlogPos: string; currentPos: string }[]>('SELECT @@gtid_binlog_pos AS binlogPos, @@gtid_current_pos AS currentPos');
+    const [pos] = await conn.query<{ binlogPos: string; currentPos: string }[]>(
+      'SELECT @@gtid_binlog_pos AS binlogPos, @@gtid_current_pos AS currentPos',
+    );
     let binlog: DumpPosition | null = null;
     if (vars.logBin === 1) {
       const [ms] = await conn.query<{ File: string; Position: unknown }[]>('SHOW MASTER STATUS');
       if (ms) binlog = { binlogFile: ms.File, binlogPos: Number(ms.Position) };
     }
-    return { conn, gtid: (vars.logBin === 1 ? pos?.binlogPos : pos?.currentPos) ?? '', binlog, version: vars.version, databases };
+    return {
+      conn,
+      gtid: (vars.logBin === 1 ? pos?.binlogPos : pos?.currentPos) ?? '',
+      binlog,
+      version: vars.version,
+      databases,
+    };
   } catch (err) {
     await conn.end().catch(() => undefined);
     throw err;
@@ -200,29 +234,65 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
       // The dump goes from mariadb-dump straight into zstd (one pipe, not through Node); Node sees only the
       // compressed stream. mariadb-dump's verbose stderr says when its snapshot exists.
       let unlockDone: Promise<void> = Promise.resolve();
-      const dump = startChild(opts.mariadbDump ?? 'mariadb-dump', [
-        ...clientArgs(opts.db), '--verbose', '--single-transaction', '--quick', '--routines', '--triggers', '--events', '--hex-blob',
-        '--add-drop-database', ...(snap.binlog ? ['--master-data=2', '--gtid'] : []), '--databases', ...snap.databases,
-      ], {
-        env: clientEnv(opts.db), stdin: 'ignore', what: 'mariadb-dump', stderrNoise: DUMP_VERBOSE_LINE,
-        onStderrLine: (line) => { if (locked && dumpSnapshotTaken(line)) unlockDone = unlock(); },
-      });
+      const dump = startChild(
+        opts.mariadbDump ?? 'mariadb-dump',
+        [
+          ...clientArgs(opts.db),
+          '--verbose',
+          '--single-transaction',
+          '--quick',
+          '--routines',
+          '--triggers',
+          '--events',
+          '--hex-blob',
+          '--add-drop-database',
+          ...(snap.binlog ? ['--master-data=2', '--gtid'] : []),
+          '--databases',
+          ...snap.databases,
+        ],
+        {
+          env: clientEnv(opts.db),
+          stdin: 'ignore',
+          what: 'mariadb-dump',
+          stderrNoise: DUMP_VERBOSE_LINE,
+          onStderrLine: (line) => {
+            if (locked && dumpSnapshotTaken(line)) unlockDone = unlock();
+          },
+        },
+      );
       children.push(dump);
       const dumpOut = dump.proc.stdout;
       if (!dumpOut) throw new Error('mariadb-dump has no stdout pipe');
       let sizes: { in: number; out: number } | undefined;
       const zstdBin = opts.zstd ?? 'zstd';
       const zstd = startChild(zstdBin, ['-c', `-${opts.zstdLevel ?? 3}`, '-vv'], {
-        stdin: dumpOut, what: 'zstd', stderrNoise: ZSTD_STATUS_LINE,
-        onStderrLine: (line) => { sizes = parseZstdSizes(line) ?? sizes; },
+        stdin: dumpOut,
+        what: 'zstd',
+        stderrNoise: ZSTD_STATUS_LINE,
+        onStderrLine: (line) => {
+          sizes = parseZstdSizes(line) ?? sizes;
+        },
       });
       children.push(zstd);
       // If mariadb-dump ends without saying so (it failed early), the lock must still go.
-      dump.exited.then(() => undefined, () => undefined).finally(() => { if (locked) unlockDone = unlock(); });
+      dump.exited
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => {
+          if (locked) unlockDone = unlock();
+        });
 
       const stats = (async () => {
         // Our snapshot is fixed at START TRANSACTION; the counts can be read while the dump streams.
-        await new Promise<void>((resolve) => { const w = (): void => { if (!locked) resolve(); else setTimeout(w, 20); }; w(); });
+        await new Promise<void>((resolve) => {
+          const w = (): void => {
+            if (!locked) resolve();
+            else setTimeout(w, 20);
+          };
+          w();
+        });
         await unlockDone;
         return tableStats(snap.conn, snap.databases, opts.checksums === false ? 'none' : 'crc32c');
       })();
@@ -238,9 +308,14 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
         await unlockDone;
         if (snap.binlog) {
           const dumpPosition = parseDumpPosition(await decodeDumpHead(compressedHead.head(), zstdBin));
-          if (!dumpPosition) throw new UserError('mariadb-dump did not write its binlog position (--master-data); the dump cannot be matched to the recorded position');
+          if (!dumpPosition)
+            throw new UserError(
+              'mariadb-dump did not write its binlog position (--master-data); the dump cannot be matched to the recorded position',
+            );
           if (dumpPosition.binlogFile !== snap.binlog.binlogFile || dumpPosition.binlogPos !== snap.binlog.binlogPos) {
-            throw new UserError(`the dump's snapshot (${dumpPosition.binlogFile}:${dumpPosition.binlogPos}) differs from the recorded one (${snap.binlog.binlogFile}:${snap.binlog.binlogPos}); either the dump reached another server than the snapshot session (KSTACK_DR_DB_HOST must name one member, not a load-balanced Service) or a commit slipped past the read lock; fix the host or run the backup again`);
+            throw new UserError(
+              `the dump's snapshot (${dumpPosition.binlogFile}:${dumpPosition.binlogPos}) differs from the recorded one (${snap.binlog.binlogFile}:${snap.binlog.binlogPos}); either the dump reached another server than the snapshot session (KSTACK_DR_DB_HOST must name one member, not a load-balanced Service) or a commit slipped past the read lock; fix the host or run the backup again`,
+            );
           }
         }
       };
@@ -254,8 +329,17 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
       let stored: SealedObject;
       try {
         stored = await uploadSealed(zout, {
-          store, objectKey: dumpKey, key: opts.key, frameBytes, beforeFinal, stages: [compressedHead], partSize: opts.partSize,
-          onUploaded: (n) => { lastUploaded = n; opts.onUploaded?.(n); },
+          store,
+          objectKey: dumpKey,
+          key: opts.key,
+          frameBytes,
+          beforeFinal,
+          stages: [compressedHead],
+          partSize: opts.partSize,
+          onUploaded: (n) => {
+            lastUploaded = n;
+            opts.onUploaded?.(n);
+          },
         });
       } catch (err) {
         for (const c of children) c.kill();
@@ -266,10 +350,16 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
 
       step.detail('checking the stored object and the table statistics');
       const tables = await stats;
-      if (!sizes) throw new UserError(`backup ${id}: zstd did not report how many bytes it compressed (zstd -vv); use the zstd this image ships (1.5) and run the backup again`);
+      if (!sizes)
+        throw new UserError(
+          `backup ${id}: zstd did not report how many bytes it compressed (zstd -vv); use the zstd this image ships (1.5) and run the backup again`,
+        );
       const dumpBytes = sizes.in;
       const storedSize = await store.size(dumpKey);
-      if (storedSize !== stored.bytes) throw new UserError(`backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the dump, ${stored.bytes} were sent; run the backup again`);
+      if (storedSize !== stored.bytes)
+        throw new UserError(
+          `backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the dump, ${stored.bytes} were sent; run the backup again`,
+        );
       const finished = now();
       const manifest: Manifest = parseManifest({
         format: 1,
@@ -280,16 +370,26 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
         finishedAt: finished.toISOString(),
         durationMs: Math.round(performance.now() - t0),
         server: { version: snap.version, member: opts.member ?? describeTarget(opts.db) },
-        position: { gtid: snap.gtid, binlogFile: snap.binlog?.binlogFile ?? null, binlogPos: snap.binlog?.binlogPos ?? null },
+        position: {
+          gtid: snap.gtid,
+          binlogFile: snap.binlog?.binlogFile ?? null,
+          binlogPos: snap.binlog?.binlogPos ?? null,
+        },
         object: {
-          key: dumpKey, bytes: stored.bytes, sha256: stored.sha256, dumpBytes, compression: 'zstd',
+          key: dumpKey,
+          bytes: stored.bytes,
+          sha256: stored.sha256,
+          dumpBytes,
+          compression: 'zstd',
           encryption: { algorithm: 'AES-256-GCM-framed', keyId: opts.key.id, frameBytes },
         },
         tables,
       } satisfies Manifest);
       // Last: only now does the backup exist.
       await store.putBytes(backupKey(store, id, MANIFEST_OBJECT), `${JSON.stringify(manifest, null, 2)}\n`);
-      step.detail(`${mib(dumpBytes)} dumped → ${mib(stored.bytes)} stored, ${Object.keys(tables).length} tables, GTID ${snap.gtid || '(none)'}`);
+      step.detail(
+        `${mib(dumpBytes)} dumped → ${mib(stored.bytes)} stored, ${Object.keys(tables).length} tables, GTID ${snap.gtid || '(none)'}`,
+      );
       return manifest;
     } catch (err) {
       for (const c of children) c.kill();
@@ -304,5 +404,7 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
 
 function asBackupError(err: unknown, id: string): UserError {
   if (err instanceof UserError && err.message.startsWith(`backup ${id}`)) return err;
-  return new UserError(`backup ${id} failed, no manifest was written (this backup does not exist; its partial upload is aborted): ${messageOf(err)}`);
+  return new UserError(
+    `backup ${id} failed, no manifest was written (this backup does not exist; its partial upload is aborted): ${messageOf(err)}`,
+  );
 }

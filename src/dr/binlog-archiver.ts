@@ -6,8 +6,24 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as mariadb from 'mariadb';
 import {
-  type ArchivedBinlog, type BinlogIndex, type Gtid, type ServerBinlog, addToIndex, binlogKey, binlogNumber, emptyIndex, filesToArchive,
-  indexKey, indexPosition, binlogsPrefix, parseGtidPosition, parseIndex, positionCovered, sha256, summariseBinlog, archiveLagSeconds,
+  type ArchivedBinlog,
+  type BinlogIndex,
+  type Gtid,
+  type ServerBinlog,
+  addToIndex,
+  binlogKey,
+  binlogNumber,
+  emptyIndex,
+  filesToArchive,
+  indexKey,
+  indexPosition,
+  binlogsPrefix,
+  parseGtidPosition,
+  parseIndex,
+  positionCovered,
+  sha256,
+  summariseBinlog,
+  archiveLagSeconds,
 } from './binlog.js';
 
 /** The storage the archive lives in (an S3 bucket in production). */
@@ -57,8 +73,14 @@ export interface ArchiverStatus {
 export class BinlogArchiver {
   private index: BinlogIndex | undefined;
   readonly status: ArchiverStatus = {
-    archivedFiles: 0, archivedBytes: 0, lastArchivedTransaction: undefined, lastArchivedGtid: undefined,
-    lastSuccess: undefined, errors: 0, lastError: undefined, behindSince: undefined,
+    archivedFiles: 0,
+    archivedBytes: 0,
+    lastArchivedTransaction: undefined,
+    lastArchivedGtid: undefined,
+    lastSuccess: undefined,
+    errors: 0,
+    lastError: undefined,
+    behindSince: undefined,
   };
   private readonly now: () => number;
 
@@ -76,13 +98,18 @@ export class BinlogArchiver {
 
   private noteIndex(index: BinlogIndex): void {
     const withTx = index.files.filter((f) => f.transactions > 0);
-    const newest = withTx.reduce<ArchivedBinlog | undefined>((a, f) => (a === undefined || (f.lastTime ?? 0) >= (a.lastTime ?? 0) ? f : a), undefined);
+    const newest = withTx.reduce<ArchivedBinlog | undefined>(
+      (a, f) => (a === undefined || (f.lastTime ?? 0) >= (a.lastTime ?? 0) ? f : a),
+      undefined,
+    );
     this.status.lastArchivedTransaction = newest?.lastTime;
     this.status.lastArchivedGtid = newest?.lastGtid;
   }
 
   /** Seconds the oldest unarchived transaction has waited (0: all archived). */
-  lagSeconds(): number { return archiveLagSeconds(this.now(), this.status.behindSince); }
+  lagSeconds(): number {
+    return archiveLagSeconds(this.now(), this.status.behindSince);
+  }
 
   /** One round: flush if needed, ship every closed file the archive lacks. Returns the files shipped. */
   async tick(): Promise<string[]> {
@@ -111,12 +138,19 @@ export class BinlogArchiver {
         this.status.behindSince ??= started;
         await conn.query('FLUSH BINARY LOGS');
       }
-      const listed = (await conn.query<{ Log_name: string; File_size: number | bigint }[]>('SHOW BINARY LOGS'))
-        .map((r): ServerBinlog => ({ name: r.Log_name, size: Number(r.File_size) }));
+      const listed = (await conn.query<{ Log_name: string; File_size: number | bigint }[]>('SHOW BINARY LOGS')).map(
+        (r): ServerBinlog => ({ name: r.Log_name, size: Number(r.File_size) }),
+      );
       const created = new Map<string, number>();
       // Every closed file's start time (names repeat after a data dir is re-created).
       for (const f of [...listed].sort((a, b) => binlogNumber(a.name) - binlogNumber(b.name)).slice(0, -1)) {
-        created.set(f.name, await fileCreated(join(this.opts.binlogDir, f.name), summariseBinlog(await readHead(join(this.opts.binlogDir, f.name), 4096)).created));
+        created.set(
+          f.name,
+          await fileCreated(
+            join(this.opts.binlogDir, f.name),
+            summariseBinlog(await readHead(join(this.opts.binlogDir, f.name), 4096)).created,
+          ),
+        );
       }
       const createdOf = (name: string): number | undefined => created.get(name);
       const todo = filesToArchive(listed, index, createdOf);
@@ -125,10 +159,21 @@ export class BinlogArchiver {
         const summary = { ...summariseBinlog(plain), created: created.get(name) ?? 0 };
         const key = binlogKey(this.opts.prefix, this.opts.stream, name, summary.created);
         await this.opts.store.put(key, await this.opts.sealer.seal(plain));
-        const entry: ArchivedBinlog = { ...summary, name, number: binlogNumber(name), key, size: plain.length, sha256: sha256(plain), archivedAt: Math.floor(this.now() / 1000) };
+        const entry: ArchivedBinlog = {
+          ...summary,
+          name,
+          number: binlogNumber(name),
+          key,
+          size: plain.length,
+          sha256: sha256(plain),
+          archivedAt: Math.floor(this.now() / 1000),
+        };
         this.index = addToIndex(this.index ?? index, entry);
         // The index is written after each file: a crash between two files loses no record of the first.
-        await this.opts.store.put(indexKey(this.opts.prefix, this.opts.stream), Buffer.from(JSON.stringify(this.index, null, 1)));
+        await this.opts.store.put(
+          indexKey(this.opts.prefix, this.opts.stream),
+          Buffer.from(JSON.stringify(this.index, null, 1)),
+        );
         this.noteIndex(this.index);
         this.status.archivedFiles++;
         this.status.archivedBytes += plain.length;
@@ -136,7 +181,9 @@ export class BinlogArchiver {
       }
       if (!serverPos.size || positionCovered(serverPos, indexPosition(this.index ?? index))) {
         // Everything logged when the round began is archived; what came in since waits from `started` on.
-        this.status.behindSince = positionCovered(await binlogPosition(conn), indexPosition(this.index ?? index)) ? undefined : started;
+        this.status.behindSince = positionCovered(await binlogPosition(conn), indexPosition(this.index ?? index))
+          ? undefined
+          : started;
       }
     } finally {
       await conn.end().catch(() => undefined);
@@ -201,6 +248,9 @@ export async function readIndex(store: ArchiveStore, prefix: string, stream: str
 /** Every member stream archived under the prefix, with its index. */
 export async function readAllIndexes(store: ArchiveStore, prefix: string): Promise<BinlogIndex[]> {
   const base = binlogsPrefix(prefix);
-  const streams = (await store.list(base)).filter((k) => k.endsWith('/index.json')).map((k) => k.slice(base.length, -'/index.json'.length)).filter((s) => s !== '' && !s.includes('/'));
+  const streams = (await store.list(base))
+    .filter((k) => k.endsWith('/index.json'))
+    .map((k) => k.slice(base.length, -'/index.json'.length))
+    .filter((s) => s !== '' && !s.includes('/'));
   return Promise.all(streams.map((s) => readIndex(store, prefix, s)));
 }

@@ -36,7 +36,8 @@ export function parseArchiverEnv(env: NodeJS.ProcessEnv): ArchiverEnv {
     const raw = env[k];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${k}: must be a whole number from ${min} to ${max}, not '${raw}'`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`${k}: must be a whole number from ${min} to ${max}, not '${raw}'`);
     return n;
   };
   return {
@@ -54,7 +55,9 @@ export function parseArchiverEnv(env: NodeJS.ProcessEnv): ArchiverEnv {
 }
 
 const log = (msg: string, fields: Record<string, unknown> = {}): void => {
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), component: 'binlog-archiver', msg, ...fields }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ time: new Date().toISOString(), component: 'binlog-archiver', msg, ...fields }) + '\n',
+  );
 };
 
 /**
@@ -65,11 +68,18 @@ const log = (msg: string, fields: Record<string, unknown> = {}): void => {
 async function degraded(err: unknown, port: number): Promise<void> {
   const server = createServer((req, res) => {
     res.writeHead(req.url === '/metrics' ? 200 : 404, { 'content-type': 'text/plain; version=0.0.4' });
-    res.end(req.url === '/metrics' ? '# HELP kstack_binlog_archive_config_error 1 when the archiver cannot start (see its log).\n# TYPE kstack_binlog_archive_config_error gauge\nkstack_binlog_archive_config_error 1\n' : '');
+    res.end(
+      req.url === '/metrics'
+        ? '# HELP kstack_binlog_archive_config_error 1 when the archiver cannot start (see its log).\n# TYPE kstack_binlog_archive_config_error gauge\nkstack_binlog_archive_config_error 1\n'
+        : '',
+    );
   });
   server.listen(port);
   const stop = new AbortController();
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => { stop.abort(); });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const)
+    process.on(sig, () => {
+      stop.abort();
+    });
   while (!stop.signal.aborted) {
     log('cannot archive binlogs: fix the configuration and restart the pod', { error: messageOf(err) });
     await sleep(60_000, undefined, { signal: stop.signal }).catch(() => undefined);
@@ -94,8 +104,18 @@ async function main(): Promise<void> {
   const key = parseKey(readFileSync(cfg.keyFile), 'KSTACK_DR_KEY_FILE');
   const password = readFileSync(cfg.passwordFile, 'utf8').trim();
   const archiver = new BinlogArchiver({
-    connect: () => mariadb.createConnection({ ...(cfg.socket ? { socketPath: cfg.socket } : { host: cfg.host, port: cfg.port }), user: cfg.user, password, connectTimeout: 5000 }),
-    binlogDir: cfg.binlogDir, stream: cfg.stream, prefix: storage.prefix, store: s3ArchiveStore(store), sealer: keySealer(key),
+    connect: () =>
+      mariadb.createConnection({
+        ...(cfg.socket ? { socketPath: cfg.socket } : { host: cfg.host, port: cfg.port }),
+        user: cfg.user,
+        password,
+        connectTimeout: 5000,
+      }),
+    binlogDir: cfg.binlogDir,
+    stream: cfg.stream,
+    prefix: storage.prefix,
+    store: s3ArchiveStore(store),
+    sealer: keySealer(key),
   });
   let backupText = '';
   const server = createServer((req, res) => {
@@ -108,8 +128,16 @@ async function main(): Promise<void> {
   });
   server.listen(cfg.metricsPort);
   const stop = new AbortController();
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => { stop.abort(); });
-  log('started', { stream: cfg.stream, intervalSeconds: cfg.intervalSeconds, bucket: storage.bucket, prefix: storage.prefix });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const)
+    process.on(sig, () => {
+      stop.abort();
+    });
+  log('started', {
+    stream: cfg.stream,
+    intervalSeconds: cfg.intervalSeconds,
+    bucket: storage.bucket,
+    prefix: storage.prefix,
+  });
   let round = 0;
   while (!stop.signal.aborted) {
     try {

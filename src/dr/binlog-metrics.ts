@@ -14,7 +14,10 @@ export interface BackupSummary {
 }
 
 /** Pure: the summary from manifests and verification records that were read. */
-export function summariseBackups(manifests: readonly Manifest[], verifications: readonly Verification[]): BackupSummary {
+export function summariseBackups(
+  manifests: readonly Manifest[],
+  verifications: readonly Verification[],
+): BackupSummary {
   const newest = [...manifests].sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0];
   const byTime = [...verifications].sort((a, b) => b.verifiedAt.localeCompare(a.verifiedAt));
   return { backups: manifests.length, newest, newestVerified: byTime.find((v) => v.ok), newestVerification: byTime[0] };
@@ -24,15 +27,41 @@ const seconds = (iso: string | undefined): number => (iso === undefined ? 0 : Ma
 
 /** Pure: Prometheus text for a summary. */
 export function backupMetricsText(s: BackupSummary): string {
-  const g = (name: string, help: string, value: number): string[] => [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
-  return [
-    ...g('kstack_backup_last_success_timestamp_seconds', 'Finish time of the newest complete backup (0: none).', seconds(s.newest?.finishedAt)),
-    ...g('kstack_backup_last_duration_seconds', 'Duration of the newest complete backup.', (s.newest?.durationMs ?? 0) / 1000),
-    ...g('kstack_backup_last_size_bytes', 'Stored (compressed, encrypted) size of the newest complete backup.', s.newest?.object.bytes ?? 0),
-    ...g('kstack_backup_verified_timestamp_seconds', 'Time of the newest successful verification (backup_verified_timestamp; 0: none).', seconds(s.newestVerified?.verifiedAt)),
-    ...g('kstack_backup_verify_failed', 'Whether the newest verification (restore + checks) failed: 1 failed, 0 passed or none yet.', s.newestVerification && !s.newestVerification.ok ? 1 : 0),
-    ...g('kstack_backups', 'Complete backups in the storage.', s.backups),
-  ].join('\n') + '\n';
+  const g = (name: string, help: string, value: number): string[] => [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} gauge`,
+    `${name} ${value}`,
+  ];
+  return (
+    [
+      ...g(
+        'kstack_backup_last_success_timestamp_seconds',
+        'Finish time of the newest complete backup (0: none).',
+        seconds(s.newest?.finishedAt),
+      ),
+      ...g(
+        'kstack_backup_last_duration_seconds',
+        'Duration of the newest complete backup.',
+        (s.newest?.durationMs ?? 0) / 1000,
+      ),
+      ...g(
+        'kstack_backup_last_size_bytes',
+        'Stored (compressed, encrypted) size of the newest complete backup.',
+        s.newest?.object.bytes ?? 0,
+      ),
+      ...g(
+        'kstack_backup_verified_timestamp_seconds',
+        'Time of the newest successful verification (backup_verified_timestamp; 0: none).',
+        seconds(s.newestVerified?.verifiedAt),
+      ),
+      ...g(
+        'kstack_backup_verify_failed',
+        'Whether the newest verification (restore + checks) failed: 1 failed, 0 passed or none yet.',
+        s.newestVerification && !s.newestVerification.ok ? 1 : 0,
+      ),
+      ...g('kstack_backups', 'Complete backups in the storage.', s.backups),
+    ].join('\n') + '\n'
+  );
 }
 
 /** Reads every manifest and verification record under <prefix>/backups/. Damaged records are skipped. */
@@ -42,8 +71,10 @@ export async function readBackupSummary(store: ObjectStore, prefix: string): Pro
   const verifications: Verification[] = [];
   for (const o of objects) {
     try {
-      if (o.key.endsWith('/manifest.json')) manifests.push(parseManifest(JSON.parse((await store.getBytes(o.key)).toString('utf8')), o.key));
-      else if (o.key.endsWith('/verification.json')) verifications.push(parseVerification(JSON.parse((await store.getBytes(o.key)).toString('utf8')), o.key));
+      if (o.key.endsWith('/manifest.json'))
+        manifests.push(parseManifest(JSON.parse((await store.getBytes(o.key)).toString('utf8')), o.key));
+      else if (o.key.endsWith('/verification.json'))
+        verifications.push(parseVerification(JSON.parse((await store.getBytes(o.key)).toString('utf8')), o.key));
     } catch {
       // A damaged record does not stop the metrics; verify and list report it.
     }

@@ -4,7 +4,11 @@
 import { createHash } from 'node:crypto';
 
 /** A MariaDB GTID: domain-server-sequence. */
-export interface Gtid { domain: number; server: number; seq: number }
+export interface Gtid {
+  domain: number;
+  server: number;
+  seq: number;
+}
 
 export function parseGtid(text: string, field = 'GTID'): Gtid {
   const m = /^(\d+)-(\d+)-(\d+)$/.exec(text.trim());
@@ -20,7 +24,10 @@ export const formatGtid = (g: Gtid): string => `${g.domain}-${g.server}-${g.seq}
  */
 export function parseGtidPosition(text: string, field = 'GTID position'): Map<number, Gtid> {
   const pos = new Map<number, Gtid>();
-  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const g = parseGtid(part, field);
     if (pos.has(g.domain)) throw new Error(`${field}: domain ${g.domain} appears twice in '${text}'`);
     pos.set(g.domain, g);
@@ -29,10 +36,17 @@ export function parseGtidPosition(text: string, field = 'GTID position'): Map<nu
 }
 
 export const formatGtidPosition = (pos: ReadonlyMap<number, Gtid>): string =>
-  [...pos.values()].sort((a, b) => a.domain - b.domain).map(formatGtid).join(',');
+  [...pos.values()]
+    .sort((a, b) => a.domain - b.domain)
+    .map(formatGtid)
+    .join(',');
 
 /** Per domain: the first and last transaction of a binlog file. */
-export interface DomainRange { first: number; last: number; server: number }
+export interface DomainRange {
+  first: number;
+  last: number;
+  server: number;
+}
 
 /** What one binlog file holds; the archive index stores one per shipped file. */
 export interface BinlogSummary {
@@ -59,7 +73,8 @@ const EV = { STOP: 3, ROTATE: 4, FORMAT_DESCRIPTION: 15, GTID: 162 } as const;
 
 /** Reads a binlog file's events (header fields and GTIDs) and summarises it. Throws on a file that is no binlog. */
 export function summariseBinlog(buf: Buffer): BinlogSummary {
-  if (buf.length < MAGIC.length || !buf.subarray(0, 4).equals(MAGIC)) throw new Error('not a MariaDB binlog file (bad magic number)');
+  if (buf.length < MAGIC.length || !buf.subarray(0, 4).equals(MAGIC))
+    throw new Error('not a MariaDB binlog file (bad magic number)');
   const domains: Record<string, DomainRange> = {};
   let transactions = 0;
   let firstGtid: string | undefined;
@@ -88,13 +103,26 @@ export function summariseBinlog(buf: Buffer): BinlogSummary {
       firstTime ??= timestamp;
       transactions++;
       const d = domains[String(domain)];
-      if (d) { d.last = seq; d.server = serverId; } else domains[String(domain)] = { first: seq, last: seq, server: serverId };
+      if (d) {
+        d.last = seq;
+        d.server = serverId;
+      } else domains[String(domain)] = { first: seq, last: seq, server: serverId };
     }
     if (transactions > 0 && type !== EV.ROTATE && type !== EV.STOP) lastTime = Math.max(lastTime ?? 0, timestamp);
     if (type === EV.ROTATE || type === EV.STOP) closed = true;
     off += size;
   }
-  return { transactions, domains, firstGtid, lastGtid, firstTime, lastTime, created, closed, trailingBytes: buf.length - off };
+  return {
+    transactions,
+    domains,
+    firstGtid,
+    lastGtid,
+    firstTime,
+    lastTime,
+    created,
+    closed,
+    trailingBytes: buf.length - off,
+  };
 }
 
 /** One shipped binlog file in the archive index. */
@@ -127,31 +155,47 @@ export function binlogNumber(name: string): number {
 }
 
 /** Where the archive keeps a member's stream: <prefix>/binlogs/<stream>/… */
-export const binlogsPrefix = (prefix: string): string => `${prefix.replace(/\/+$/, '')}${prefix === '' ? '' : '/'}binlogs/`;
+export const binlogsPrefix = (prefix: string): string =>
+  `${prefix.replace(/\/+$/, '')}${prefix === '' ? '' : '/'}binlogs/`;
 export const streamPrefix = (prefix: string, stream: string): string => `${binlogsPrefix(prefix)}${stream}/`;
 export const indexKey = (prefix: string, stream: string): string => `${streamPrefix(prefix, stream)}index.json`;
 /** Object key of a file: its name plus its creation time, so a member whose data was re-created (SST, restore) never overwrites older files of the same name. */
-export const binlogKey = (prefix: string, stream: string, name: string, created: number): string => `${streamPrefix(prefix, stream)}${name}.${created}`;
+export const binlogKey = (prefix: string, stream: string, name: string, created: number): string =>
+  `${streamPrefix(prefix, stream)}${name}.${created}`;
 
 /** A file the server lists (SHOW BINARY LOGS), with its creation time once read. */
-export interface ServerBinlog { name: string; size: number }
+export interface ServerBinlog {
+  name: string;
+  size: number;
+}
 
 /**
  * The closed files not yet archived, oldest first. The newest listed file is the one the server writes to
  * (never shipped); a file counts as archived when the index has its name with the same creation time —
  * so files of a re-created data dir, which reuse names, are shipped again.
  */
-export function filesToArchive(listed: readonly ServerBinlog[], index: BinlogIndex, createdOf: (name: string) => number | undefined): string[] {
+export function filesToArchive(
+  listed: readonly ServerBinlog[],
+  index: BinlogIndex,
+  createdOf: (name: string) => number | undefined,
+): string[] {
   const closed = [...listed].sort((a, b) => binlogNumber(a.name) - binlogNumber(b.name)).slice(0, -1);
   const have = new Set(index.files.map((f) => `${f.name}@${f.created}`));
-  return closed.filter((f) => {
-    const created = createdOf(f.name);
-    return created === undefined || !have.has(`${f.name}@${created}`);
-  }).map((f) => f.name);
+  return closed
+    .filter((f) => {
+      const created = createdOf(f.name);
+      return created === undefined || !have.has(`${f.name}@${created}`);
+    })
+    .map((f) => f.name);
 }
 
 export function parseIndex(raw: unknown, stream: string): BinlogIndex {
-  if (typeof raw !== 'object' || raw === null || (raw as { version?: unknown }).version !== 1 || !Array.isArray((raw as { files?: unknown }).files)) {
+  if (
+    typeof raw !== 'object' ||
+    raw === null ||
+    (raw as { version?: unknown }).version !== 1 ||
+    !Array.isArray((raw as { files?: unknown }).files)
+  ) {
     throw new Error(`binlog index of ${stream}: not a version 1 index; it was written by another tool or is damaged`);
   }
   return raw as BinlogIndex;

@@ -34,8 +34,12 @@ export async function listCatalog(store: ObjectStore): Promise<CatalogEntry[]> {
     if (!e) continue;
     const mk = backupKey(store, id, MANIFEST_OBJECT);
     const vk = backupKey(store, id, VERIFICATION_OBJECT);
-    const manifest = e.keys.includes(mk) ? parseManifest(JSON.parse((await store.getBytes(mk)).toString('utf8')), mk) : undefined;
-    const verification = e.keys.includes(vk) ? parseVerification(JSON.parse((await store.getBytes(vk)).toString('utf8')), vk) : undefined;
+    const manifest = e.keys.includes(mk)
+      ? parseManifest(JSON.parse((await store.getBytes(mk)).toString('utf8')), mk)
+      : undefined;
+    const verification = e.keys.includes(vk)
+      ? parseVerification(JSON.parse((await store.getBytes(vk)).toString('utf8')), vk)
+      : undefined;
     out.push({ id, manifest, verification, keys: e.keys, modified: e.modified });
   }
   return out;
@@ -44,13 +48,22 @@ export async function listCatalog(store: ObjectStore): Promise<CatalogEntry[]> {
 /** The manifest of `id`, or of the newest backup when id is undefined; a clear error when there is none. */
 export async function findBackup(store: ObjectStore, id?: string): Promise<Manifest> {
   if (id !== undefined) {
-    if (!isBackupId(id)) throw new UserError(`backup id '${id}' is not a backup id (e.g. 20261125T180512Z-3fa9c1); list them with 'kstack backup list'`);
+    if (!isBackupId(id))
+      throw new UserError(
+        `backup id '${id}' is not a backup id (e.g. 20261125T180512Z-3fa9c1); list them with 'kstack backup list'`,
+      );
     const mk = backupKey(store, id, MANIFEST_OBJECT);
-    if ((await store.size(mk)) === undefined) throw new UserError(`backup ${id} does not exist in s3://${store.cfg.bucket}/${store.key('backups')} (no manifest: it never completed, or was deleted)`);
+    if ((await store.size(mk)) === undefined)
+      throw new UserError(
+        `backup ${id} does not exist in s3://${store.cfg.bucket}/${store.key('backups')} (no manifest: it never completed, or was deleted)`,
+      );
     return parseManifest(JSON.parse((await store.getBytes(mk)).toString('utf8')), mk);
   }
   const all = (await listCatalog(store)).filter((e) => e.manifest);
   const newest = all.at(-1)?.manifest;
-  if (!newest) throw new UserError(`there are no complete backups in s3://${store.cfg.bucket}/${store.key('backups')}; take one with 'kstack backup now'`);
+  if (!newest)
+    throw new UserError(
+      `there are no complete backups in s3://${store.cfg.bucket}/${store.key('backups')}; take one with 'kstack backup now'`,
+    );
   return newest;
 }

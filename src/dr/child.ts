@@ -46,7 +46,11 @@ export function startChild(cmd: string, args: readonly string[], opts: ChildOpti
   const what = opts.what ?? cmd;
   const exited = new Promise<void>((resolve, reject) => {
     proc.on('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'ENOENT' ? new UserError(`'${cmd}' was not found; install it (the backup image has it) and run again`) : err);
+      reject(
+        err.code === 'ENOENT'
+          ? new UserError(`'${cmd}' was not found; install it (the backup image has it) and run again`)
+          : err,
+      );
     });
     proc.on('close', (code, signal) => {
       if (partial) {
@@ -55,7 +59,12 @@ export function startChild(cmd: string, args: readonly string[], opts: ChildOpti
         partial = '';
       }
       if (code === 0) resolve();
-      else reject(new Error(`${what} ${signal ? `was stopped by ${signal}` : `exited with code ${code ?? '?'}`}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : ''}`));
+      else
+        reject(
+          new Error(
+            `${what} ${signal ? `was stopped by ${signal}` : `exited with code ${code ?? '?'}`}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : ''}`,
+          ),
+        );
     });
   });
   // Nobody may be waiting yet; the rejection is observed by whoever awaits `exited`.
@@ -65,7 +74,11 @@ export function startChild(cmd: string, args: readonly string[], opts: ChildOpti
     exited,
     kill() {
       if (proc.exitCode === null && proc.signalCode === null) {
-        try { proc.kill('SIGKILL'); } catch { /* already gone */ }
+        try {
+          proc.kill('SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
     },
   };

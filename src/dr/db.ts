@@ -24,11 +24,15 @@ export const DB_ENV = {
 } as const;
 
 /** Reads the server to back up from / restore into: a socket, or host and port; user; password or password file. */
-export function parseDbTarget(env: NodeJS.ProcessEnv, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): DbTarget {
+export function parseDbTarget(
+  env: NodeJS.ProcessEnv,
+  readFile: (p: string) => string = (p) => readFileSync(p, 'utf8'),
+): DbTarget {
   const socket = env[DB_ENV.socket] || undefined;
   const host = env[DB_ENV.host] || '127.0.0.1';
   const portRaw = env[DB_ENV.port] || '3306';
-  if (!/^\d+$/.test(portRaw) || Number(portRaw) < 1 || Number(portRaw) > 65535) throw new UserError(`${DB_ENV.port}: '${portRaw}' is not a port (1-65535)`);
+  if (!/^\d+$/.test(portRaw) || Number(portRaw) < 1 || Number(portRaw) > 65535)
+    throw new UserError(`${DB_ENV.port}: '${portRaw}' is not a port (1-65535)`);
   const user = env[DB_ENV.user] || 'root';
   const direct = env[DB_ENV.password];
   const file = env[`${DB_ENV.password}_FILE`];
@@ -40,9 +44,13 @@ export function parseDbTarget(env: NodeJS.ProcessEnv, readFile: (p: string) => s
     } catch (err) {
       if ((err as { code?: string }).code === 'ENOENT') {
         const key = file.split('/').at(-1) ?? file;
-        throw new UserError(`${DB_ENV.password}_FILE: ${file} does not exist: the mounted Secret has no key '${key}' (with db.auth.existingSecret, add that key to the Secret)`);
+        throw new UserError(
+          `${DB_ENV.password}_FILE: ${file} does not exist: the mounted Secret has no key '${key}' (with db.auth.existingSecret, add that key to the Secret)`,
+        );
       }
-      throw new UserError(`${DB_ENV.password}_FILE: cannot read ${file} (${messageOf(err)}); mount the Secret there or fix the path`);
+      throw new UserError(
+        `${DB_ENV.password}_FILE: cannot read ${file} (${messageOf(err)}); mount the Secret there or fix the path`,
+      );
     }
   }
   return { socket, host, port: Number(portRaw), user, password };
@@ -50,7 +58,11 @@ export function parseDbTarget(env: NodeJS.ProcessEnv, readFile: (p: string) => s
 
 /** Arguments for mariadb / mariadb-dump (the password goes through MYSQL_PWD, never the command line). */
 export function clientArgs(t: DbTarget): string[] {
-  return ['--no-defaults', ...(t.socket ? [`--socket=${t.socket}`] : [`--host=${t.host}`, `--port=${t.port}`, '--protocol=tcp']), `--user=${t.user}`];
+  return [
+    '--no-defaults',
+    ...(t.socket ? [`--socket=${t.socket}`] : [`--host=${t.host}`, `--port=${t.port}`, '--protocol=tcp']),
+    `--user=${t.user}`,
+  ];
 }
 
 export function clientEnv(t: DbTarget): NodeJS.ProcessEnv {
@@ -66,8 +78,12 @@ export function describeTarget(t: DbTarget): string {
  * Service; mariadbd's @@hostname is the pod name). Refuses anything that is not a DNS label.
  */
 export function memberTarget(t: DbTarget, hostname: string, domain: string): DbTarget {
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(hostname)) throw new UserError(`the server behind ${describeTarget(t)} calls itself '${hostname}', which is not a member name (a DNS label); unset ${DB_ENV.memberDomain} or point ${DB_ENV.host} at the members' Service`);
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(domain)) throw new UserError(`${DB_ENV.memberDomain}: '${domain}' is not a DNS domain`);
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(hostname))
+    throw new UserError(
+      `the server behind ${describeTarget(t)} calls itself '${hostname}', which is not a member name (a DNS label); unset ${DB_ENV.memberDomain} or point ${DB_ENV.host} at the members' Service`,
+    );
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(domain))
+    throw new UserError(`${DB_ENV.memberDomain}: '${domain}' is not a DNS domain`);
   return { ...t, host: `${hostname}.${domain}` };
 }
 
@@ -86,20 +102,31 @@ async function serverHostname(t: DbTarget): Promise<string> {
  * session of a backup (our snapshot session and mariadb-dump) or a restore reaches the same server for its
  * whole duration. Without KSTACK_DR_DB_MEMBER_DOMAIN (or over a socket) the target is used as it is.
  */
-export async function pinMember(t: DbTarget, env: NodeJS.ProcessEnv): Promise<{ target: DbTarget; member: string | undefined }> {
+export async function pinMember(
+  t: DbTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<{ target: DbTarget; member: string | undefined }> {
   const domain = env[DB_ENV.memberDomain];
   if (t.socket || !domain) return { target: t, member: undefined };
   const member = await serverHostname(t);
   const pinned = memberTarget(t, member, domain);
   const again = await serverHostname(pinned);
-  if (again !== member) throw new UserError(`${describeTarget(pinned)} answers as '${again}', not '${member}'; check ${DB_ENV.memberDomain} (the db headless Service's domain)`);
+  if (again !== member)
+    throw new UserError(
+      `${describeTarget(pinned)} answers as '${again}', not '${member}'; check ${DB_ENV.memberDomain} (the db headless Service's domain)`,
+    );
   return { target: pinned, member };
 }
 
 export function connect(t: DbTarget): Promise<mariadb.Connection> {
   return mariadb.createConnection({
     ...(t.socket ? { socketPath: t.socket } : { host: t.host, port: t.port }),
-    user: t.user, password: t.password, connectTimeout: 10_000, bigIntAsNumber: true, decimalAsNumber: false, multipleStatements: false,
+    user: t.user,
+    password: t.password,
+    connectTimeout: 10_000,
+    bigIntAsNumber: true,
+    decimalAsNumber: false,
+    multipleStatements: false,
   });
 }
 
@@ -108,7 +135,9 @@ export async function connectOrExplain(t: DbTarget): Promise<mariadb.Connection>
   try {
     return await connect(t);
   } catch (err) {
-    throw new UserError(`cannot connect to the database ${describeTarget(t)}: ${messageOf(err)}; check KSTACK_DR_DB_* and that the server runs`);
+    throw new UserError(
+      `cannot connect to the database ${describeTarget(t)}: ${messageOf(err)}; check KSTACK_DR_DB_* and that the server runs`,
+    );
   }
 }
 
@@ -141,28 +170,41 @@ export function checksumAlgorithmOf(checksum: string): ChecksumAlgorithm {
  * from ''. The sum is order-independent and counts duplicate rows. CRC32C is cheap (one pass, in hardware);
  * MD5 made the backup twice as slow.
  */
-export function tableStatSql(db: string, table: string, columns: readonly string[], algorithm: ChecksumAlgorithm = 'crc32c'): string {
+export function tableStatSql(
+  db: string,
+  table: string,
+  columns: readonly string[],
+  algorithm: ChecksumAlgorithm = 'crc32c',
+): string {
   const from = `FROM ${quoteIdent(db)}.${quoteIdent(table)}`;
   if (algorithm === 'none') return `SELECT COUNT(*) AS n, '' AS s ${from}`;
   if (columns.length === 0) throw new Error(`table ${db}.${table} has no columns`);
   const cols = columns.map((c) => `CAST(${quoteIdent(c)} AS BINARY)`).join(', ');
   const nulls = columns.map((c) => `ISNULL(${quoteIdent(c)})`).join(', ');
   const row = `CONCAT_WS('#', ${cols}, CONCAT(${nulls}))`;
-  if (algorithm === 'crc32c') return `SELECT COUNT(*) AS n, CONCAT('${CRC32C_PREFIX}', COALESCE(SUM(CRC32C(${row})), 0)) AS s ${from}`;
+  if (algorithm === 'crc32c')
+    return `SELECT COUNT(*) AS n, CONCAT('${CRC32C_PREFIX}', COALESCE(SUM(CRC32C(${row})), 0)) AS s ${from}`;
   return `SELECT COUNT(*) AS n, CAST(COALESCE(SUM((CRC32(${row}) << 32) | CRC32C(${row})), 0) AS CHAR) AS s ${from}`;
 }
 
 /** Databases a logical backup covers: every one except the server's own schemas. */
 export async function userDatabases(conn: mariadb.Connection): Promise<string[]> {
   const rows: { Database: string }[] = await conn.query('SHOW DATABASES');
-  return rows.map((r) => r.Database).filter((d) => !SYSTEM_SCHEMAS.includes(d)).sort();
+  return rows
+    .map((r) => r.Database)
+    .filter((d) => !SYSTEM_SCHEMAS.includes(d))
+    .sort();
 }
 
 /**
  * Row counts and checksums of every base table in `databases`, read in the connection's current
  * transaction/snapshot, with `algorithm` ('none' counts rows only: much cheaper).
  */
-export async function tableStats(conn: mariadb.Connection, databases: readonly string[], algorithm: ChecksumAlgorithm = 'crc32c'): Promise<Record<string, TableStat>> {
+export async function tableStats(
+  conn: mariadb.Connection,
+  databases: readonly string[],
+  algorithm: ChecksumAlgorithm = 'crc32c',
+): Promise<Record<string, TableStat>> {
   if (databases.length === 0) return {};
   const cols: { db: string; tbl: string; col: string }[] = await conn.query(
     `SELECT c.TABLE_SCHEMA AS db, c.TABLE_NAME AS tbl, c.COLUMN_NAME AS col FROM information_schema.COLUMNS c
@@ -182,7 +224,11 @@ export async function tableStats(conn: mariadb.Connection, databases: readonly s
     const sql = tableStatSql(t.db, t.tbl, t.cols, algorithm);
     const rows: { n: unknown; s: unknown }[] = await conn.query(sql);
     const r = rows[0];
-    out[k] = { rows: Number(r?.n ?? 0), checksum: typeof r?.s === 'string' ? r.s : typeof r?.s === 'number' || typeof r?.s === 'bigint' ? r.s.toString() : '0' };
+    out[k] = {
+      rows: Number(r?.n ?? 0),
+      checksum:
+        typeof r?.s === 'string' ? r.s : typeof r?.s === 'number' || typeof r?.s === 'bigint' ? r.s.toString() : '0',
+    };
   }
   return out;
 }

@@ -47,7 +47,9 @@ export function parseKey(data: Buffer, field: string): EncryptionKey {
     if (b.length === 32) return make(b);
   }
   if (data.length === 32) return make(Buffer.from(data));
-  throw new UserError(`${field}: an encryption key must be 32 bytes (raw), 64 hex characters or base64 of 32 bytes; got ${data.length} bytes. Make one with: head -c 32 /dev/urandom > key`);
+  throw new UserError(
+    `${field}: an encryption key must be 32 bytes (raw), 64 hex characters or base64 of 32 bytes; got ${data.length} bytes. Make one with: head -c 32 /dev/urandom > key`,
+  );
 }
 
 function dataKey(master: Buffer, salt: Buffer): Buffer {
@@ -94,9 +96,14 @@ export class EncryptStream extends Transform {
    * `beforeFinal` runs before the final frame is written and may reject: a producer that failed (a dump
    * that exited non-zero) then fails the stream instead of sealing a complete-looking object.
    */
-  constructor(master: EncryptionKey, readonly frameBytes = DEFAULT_FRAME_BYTES, private readonly beforeFinal?: () => Promise<void>) {
+  constructor(
+    master: EncryptionKey,
+    readonly frameBytes = DEFAULT_FRAME_BYTES,
+    private readonly beforeFinal?: () => Promise<void>,
+  ) {
     super();
-    if (!Number.isInteger(frameBytes) || frameBytes < 1 || frameBytes > MAX_FRAME_BYTES) throw new Error(`frame size ${frameBytes} out of range`);
+    if (!Number.isInteger(frameBytes) || frameBytes < 1 || frameBytes > MAX_FRAME_BYTES)
+      throw new Error(`frame size ${frameBytes} out of range`);
     const salt = randomBytes(16);
     this.header = makeHeader(master.id, frameBytes, salt);
     this.key = dataKey(master.key, salt);
@@ -119,11 +126,16 @@ export class EncryptStream extends Transform {
 
   override _flush(done: TransformCallback): void {
     const gate = this.beforeFinal ? this.beforeFinal() : Promise.resolve();
-    gate.then(() => {
-      this.push(this.seal(Buffer.concat(this.pending, this.pendingBytes), true));
-      this.pending = [];
-      done();
-    }, (err: unknown) => { done(err instanceof Error ? err : new Error(String(err))); });
+    gate.then(
+      () => {
+        this.push(this.seal(Buffer.concat(this.pending, this.pendingBytes), true));
+        this.pending = [];
+        done();
+      },
+      (err: unknown) => {
+        done(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
   }
 
   private seal(plain: Buffer, final: boolean): Buffer {
@@ -148,7 +160,10 @@ export class DecryptStream extends Transform {
   private index = 0;
   private finished = false;
 
-  constructor(private readonly master: EncryptionKey, private readonly what = 'the backup') {
+  constructor(
+    private readonly master: EncryptionKey,
+    private readonly what = 'the backup',
+  ) {
     super();
   }
 
@@ -164,7 +179,11 @@ export class DecryptStream extends Transform {
 
   override _flush(done: TransformCallback): void {
     if (!this.finished) {
-      done(new BackupIntegrityError(`${this.what} is truncated: it ends after ${this.index} frame(s) without its final frame (an interrupted upload or a cut-off object); use another backup`));
+      done(
+        new BackupIntegrityError(
+          `${this.what} is truncated: it ends after ${this.index} frame(s) without its final frame (an interrupted upload or a cut-off object); use another backup`,
+        ),
+      );
       return;
     }
     done();
@@ -174,13 +193,22 @@ export class DecryptStream extends Transform {
     if (!this.header) {
       if (this.buf.length < HEADER_BYTES) return;
       const h = this.buf.subarray(0, HEADER_BYTES);
-      if (!h.subarray(0, 8).equals(MAGIC)) throw new BackupIntegrityError(`${this.what} is not a kstack encrypted backup (bad magic bytes); is it corrupted, or the wrong object?`);
-      if (h.readUInt8(8) !== 1) throw new BackupIntegrityError(`${this.what} has encryption format version ${h.readUInt8(8)}; this kstack reads version 1`);
+      if (!h.subarray(0, 8).equals(MAGIC))
+        throw new BackupIntegrityError(
+          `${this.what} is not a kstack encrypted backup (bad magic bytes); is it corrupted, or the wrong object?`,
+        );
+      if (h.readUInt8(8) !== 1)
+        throw new BackupIntegrityError(
+          `${this.what} has encryption format version ${h.readUInt8(8)}; this kstack reads version 1`,
+        );
       this.frameBytes = h.readUInt32BE(12);
-      if (this.frameBytes < 1 || this.frameBytes > MAX_FRAME_BYTES) throw new BackupIntegrityError(`${this.what} has a corrupted header (frame size ${this.frameBytes})`);
+      if (this.frameBytes < 1 || this.frameBytes > MAX_FRAME_BYTES)
+        throw new BackupIntegrityError(`${this.what} has a corrupted header (frame size ${this.frameBytes})`);
       const keyId = h.subarray(16, 24).toString('hex');
       if (keyId !== this.master.id) {
-        throw new BackupIntegrityError(`${this.what} was encrypted with key id ${keyId}, but the key given has id ${this.master.id}: wrong encryption key; use the key the backup was made with`);
+        throw new BackupIntegrityError(
+          `${this.what} was encrypted with key id ${keyId}, but the key given has id ${this.master.id}: wrong encryption key; use the key the backup was made with`,
+        );
       }
       this.header = Buffer.from(h);
       this.key = dataKey(this.master.key, h.subarray(24, 40));
@@ -188,11 +216,15 @@ export class DecryptStream extends Transform {
     }
     for (;;) {
       if (this.buf.length === 0) return;
-      if (this.finished) throw new BackupIntegrityError(`${this.what} has ${this.buf.length} unexpected byte(s) after its final frame: it is corrupted`);
+      if (this.finished)
+        throw new BackupIntegrityError(
+          `${this.what} has ${this.buf.length} unexpected byte(s) after its final frame: it is corrupted`,
+        );
       if (this.buf.length < 5) return;
       const flags = this.buf.readUInt8(0);
       const len = this.buf.readUInt32BE(1);
-      if ((flags & ~FLAG_FINAL) !== 0 || len > this.frameBytes) throw new BackupIntegrityError(`${this.what} is corrupted: frame ${this.index} has an impossible header`);
+      if ((flags & ~FLAG_FINAL) !== 0 || len > this.frameBytes)
+        throw new BackupIntegrityError(`${this.what} is corrupted: frame ${this.index} has an impossible header`);
       const total = 5 + len + TAG_BYTES;
       if (this.buf.length < total) return;
       const decipher = createDecipheriv('aes-256-gcm', this.key ?? Buffer.alloc(0), nonce(this.index));
@@ -202,7 +234,9 @@ export class DecryptStream extends Transform {
       try {
         plain = Buffer.concat([decipher.update(this.buf.subarray(5, 5 + len)), decipher.final()]);
       } catch {
-        throw new BackupIntegrityError(`${this.what} failed authentication at frame ${this.index} (byte ${HEADER_BYTES + this.index * (this.frameBytes + FRAME_OVERHEAD)}): it is corrupted or was tampered with; use another backup`);
+        throw new BackupIntegrityError(
+          `${this.what} failed authentication at frame ${this.index} (byte ${HEADER_BYTES + this.index * (this.frameBytes + FRAME_OVERHEAD)}): it is corrupted or was tampered with; use another backup`,
+        );
       }
       this.push(plain);
       this.buf = this.buf.subarray(total);

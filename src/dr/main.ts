@@ -21,14 +21,19 @@ import { runVerify } from './verify.js';
 export const KEY_ENV = 'KSTACK_DR_KEY_FILE';
 
 /** The encryption key from the file KSTACK_DR_KEY_FILE names (a mounted Secret). */
-export function loadKey(env: NodeJS.ProcessEnv, readFile: (p: string) => Buffer = (p) => readFileSync(p)): EncryptionKey {
+export function loadKey(
+  env: NodeJS.ProcessEnv,
+  readFile: (p: string) => Buffer = (p) => readFileSync(p),
+): EncryptionKey {
   const file = env[KEY_ENV];
   if (!file) throw new UserError(`${KEY_ENV}: not set; point it at the 32-byte encryption key (e.g. a mounted Secret)`);
   let data: Buffer;
   try {
     data = readFile(file);
   } catch (err) {
-    throw new UserError(`${KEY_ENV}: cannot read ${file} (${messageOf(err)}); mount the key Secret there or fix the path`);
+    throw new UserError(
+      `${KEY_ENV}: cannot read ${file} (${messageOf(err)}); mount the key Secret there or fix the path`,
+    );
   }
   return parseKey(data, `${KEY_ENV} (${file})`);
 }
@@ -54,9 +59,17 @@ export async function backupCommand(ctx: DrContext, physical = false, datadir?: 
       step.detail(describeTarget(pinned.target));
       return pinned;
     });
-    const common = { db: target, store, key: loadKey(ctx.env), progress: ctx.progress, member: member ?? (ctx.env.KSTACK_DR_MEMBER || undefined) };
-    if (physical) return await runPhysicalBackup({ ...common, datadir, workDir: ctx.env.KSTACK_DR_WORK_DIR || undefined });
-    if (datadir !== undefined) throw new UserError('--datadir is only for physical backups; add --physical or drop --datadir');
+    const common = {
+      db: target,
+      store,
+      key: loadKey(ctx.env),
+      progress: ctx.progress,
+      member: member ?? (ctx.env.KSTACK_DR_MEMBER || undefined),
+    };
+    if (physical)
+      return await runPhysicalBackup({ ...common, datadir, workDir: ctx.env.KSTACK_DR_WORK_DIR || undefined });
+    if (datadir !== undefined)
+      throw new UserError('--datadir is only for physical backups; add --physical or drop --datadir');
     return await runBackup(common);
   } finally {
     store.destroy();
@@ -66,7 +79,13 @@ export async function backupCommand(ctx: DrContext, physical = false, datadir?: 
 export async function verifyCommand(ctx: DrContext, backupId?: string): Promise<Verification> {
   const store = storeFrom(ctx.env);
   try {
-    return await runVerify({ store, key: loadKey(ctx.env), progress: ctx.progress, backupId, workDir: ctx.env.KSTACK_DR_WORK_DIR || undefined });
+    return await runVerify({
+      store,
+      key: loadKey(ctx.env),
+      progress: ctx.progress,
+      backupId,
+      workDir: ctx.env.KSTACK_DR_WORK_DIR || undefined,
+    });
   } finally {
     store.destroy();
   }
@@ -76,16 +95,33 @@ export async function verifyCommand(ctx: DrContext, backupId?: string): Promise<
  * Restores by the backup's kind: a logical backup into the server KSTACK_DR_DB_* names, a physical one into
  * the empty directory `datadir` (--datadir or KSTACK_DR_RESTORE_DATADIR).
  */
-export async function restoreCommand(ctx: DrContext, backupId?: string, afterDump?: RestoreOptions['afterDump'], datadir?: string): Promise<RestoreResult | (PhysicalRestoreResult & { kind: 'physical' })> {
+export async function restoreCommand(
+  ctx: DrContext,
+  backupId?: string,
+  afterDump?: RestoreOptions['afterDump'],
+  datadir?: string,
+): Promise<RestoreResult | (PhysicalRestoreResult & { kind: 'physical' })> {
   const store = storeFrom(ctx.env);
   try {
     const manifest = await findBackup(store, backupId);
     if (manifest.kind === 'physical') {
-      if (afterDump) throw new UserError(`backup ${manifest.id} is a physical backup; point-in-time recovery here replays binlogs into a running server after a logical backup: restore a logical backup, or restore this one with main.js restore --datadir DIR, start mariadbd on DIR and replay the binlogs from ${manifest.position.binlogFile ?? '?'}:${manifest.position.binlogPos ?? '?'} (GTID ${manifest.position.gtid || 'none'})`);
-      if (!datadir) throw new UserError(`backup ${manifest.id} is a physical backup (the server's files): give the empty directory to restore it into with --datadir DIR or ${RESTORE_DATADIR_ENV}`);
-      return { kind: 'physical', ...await runPhysicalRestore({ store, key: loadKey(ctx.env), datadir, progress: ctx.progress, manifest }) };
+      if (afterDump)
+        throw new UserError(
+          `backup ${manifest.id} is a physical backup; point-in-time recovery here replays binlogs into a running server after a logical backup: restore a logical backup, or restore this one with main.js restore --datadir DIR, start mariadbd on DIR and replay the binlogs from ${manifest.position.binlogFile ?? '?'}:${manifest.position.binlogPos ?? '?'} (GTID ${manifest.position.gtid || 'none'})`,
+        );
+      if (!datadir)
+        throw new UserError(
+          `backup ${manifest.id} is a physical backup (the server's files): give the empty directory to restore it into with --datadir DIR or ${RESTORE_DATADIR_ENV}`,
+        );
+      return {
+        kind: 'physical',
+        ...(await runPhysicalRestore({ store, key: loadKey(ctx.env), datadir, progress: ctx.progress, manifest })),
+      };
     }
-    if (datadir) throw new UserError(`backup ${manifest.id} is a logical backup; it restores into the running server KSTACK_DR_DB_* names, not into a datadir: drop --datadir / ${RESTORE_DATADIR_ENV}`);
+    if (datadir)
+      throw new UserError(
+        `backup ${manifest.id} is a logical backup; it restores into the running server KSTACK_DR_DB_* names, not into a datadir: drop --datadir / ${RESTORE_DATADIR_ENV}`,
+      );
     const { target } = await pinMember(parseDbTarget(ctx.env), ctx.env);
     return await runRestore({ store, key: loadKey(ctx.env), target, progress: ctx.progress, manifest, afterDump });
   } finally {
@@ -121,24 +157,42 @@ export function renderMetrics(entries: readonly CatalogEntry[]): string {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
     if (value !== undefined) lines.push(`${name} ${value}`);
   };
-  metric('kstack_backup_last_success_timestamp_seconds', 'End time of the newest complete backup.', last ? Date.parse(last.finishedAt) / 1000 : undefined);
-  metric('kstack_backup_verified_timestamp_seconds', 'When the newest verified backup passed verification (backup_verified_timestamp).', verified ? Date.parse(verified.verifiedAt) / 1000 : undefined);
-  metric('kstack_backup_last_duration_seconds', 'Duration of the newest complete backup.', last ? last.durationMs / 1000 : undefined);
+  metric(
+    'kstack_backup_last_success_timestamp_seconds',
+    'End time of the newest complete backup.',
+    last ? Date.parse(last.finishedAt) / 1000 : undefined,
+  );
+  metric(
+    'kstack_backup_verified_timestamp_seconds',
+    'When the newest verified backup passed verification (backup_verified_timestamp).',
+    verified ? Date.parse(verified.verifiedAt) / 1000 : undefined,
+  );
+  metric(
+    'kstack_backup_last_duration_seconds',
+    'Duration of the newest complete backup.',
+    last ? last.durationMs / 1000 : undefined,
+  );
   metric('kstack_backup_last_size_bytes', 'Stored size of the newest complete backup.', last?.object.bytes);
   metric('kstack_backup_count', 'Complete backups in storage.', complete.length);
   return `${lines.join('\n')}\n`;
 }
 
-const USAGE = 'usage: main.js backup [--physical [--datadir=DIR]] | verify [--backup=ID] | restore [--backup=ID] [--to-time=T | --to-gtid=G | --datadir=DIR] | retention | list | metrics';
+const USAGE =
+  'usage: main.js backup [--physical [--datadir=DIR]] | verify [--backup=ID] | restore [--backup=ID] [--to-time=T | --to-gtid=G | --datadir=DIR] | retention | list | metrics';
 
 /** Flags as --name=value or --name value; the `booleans` ones take no value (then 'true'). */
-export function parseFlags(args: readonly string[], allowed: readonly string[], booleans: readonly string[] = []): Record<string, string> {
+export function parseFlags(
+  args: readonly string[],
+  allowed: readonly string[],
+  booleans: readonly string[] = [],
+): Record<string, string> {
   const out: Record<string, string> = {};
   const all = [...allowed, ...booleans];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m?.[1] || !all.includes(m[1])) throw new UserError(`unknown argument '${a}'; allowed: ${all.map((f) => `--${f}`).join(', ')}`);
+    if (!m?.[1] || !all.includes(m[1]))
+      throw new UserError(`unknown argument '${a}'; allowed: ${all.map((f) => `--${f}`).join(', ')}`);
     if (booleans.includes(m[1])) {
       if (m[2] !== undefined) throw new UserError(`--${m[1]} takes no value; write just --${m[1]}`);
       out[m[1]] = 'true';
@@ -157,37 +211,91 @@ export function parseFlags(args: readonly string[], allowed: readonly string[], 
  */
 export type PitrHook = (flags: Record<string, string>, env: NodeJS.ProcessEnv) => RestoreOptions['afterDump'];
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, hooks: { pitr?: PitrHook } = {}): Promise<number> {
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  hooks: { pitr?: PitrHook } = {},
+): Promise<number> {
   const [cmd, ...rest] = argv;
   const ctx: DrContext = { env, progress: createProgress() };
-  const out = (v: unknown): void => { process.stdout.write(`${JSON.stringify(v)}\n`); };
+  const out = (v: unknown): void => {
+    process.stdout.write(`${JSON.stringify(v)}\n`);
+  };
   try {
     switch (cmd) {
       case 'backup': {
         const flags = parseFlags(rest, ['datadir'], ['physical']);
         const m = await backupCommand(ctx, flags.physical === 'true', flags.datadir);
-        out({ id: m.id, kind: m.kind, bytes: m.object.bytes, dumpBytes: m.object.dumpBytes, gtid: m.position.gtid, durationMs: m.durationMs, tables: Object.keys(m.tables).length });
+        out({
+          id: m.id,
+          kind: m.kind,
+          bytes: m.object.bytes,
+          dumpBytes: m.object.dumpBytes,
+          gtid: m.position.gtid,
+          durationMs: m.durationMs,
+          tables: Object.keys(m.tables).length,
+        });
         return 0;
       }
-      case 'verify': out(await verifyCommand(ctx, parseFlags(rest, ['backup', 'backup-id']).backup)); return 0;
+      case 'verify':
+        out(await verifyCommand(ctx, parseFlags(rest, ['backup', 'backup-id']).backup));
+        return 0;
       case 'restore': {
         const flags = parseFlags(rest, ['backup', 'backup-id', 'to-time', 'to-gtid', 'source-prefix', 'datadir']);
-        const pitrWanted = flags['to-time'] !== undefined || flags['to-gtid'] !== undefined || flags['source-prefix'] !== undefined;
-        if (pitrWanted && !hooks.pitr) throw new UserError('--to-time/--to-gtid/--source-prefix need point-in-time recovery, which this entry point was started without');
+        const pitrWanted =
+          flags['to-time'] !== undefined || flags['to-gtid'] !== undefined || flags['source-prefix'] !== undefined;
+        if (pitrWanted && !hooks.pitr)
+          throw new UserError(
+            '--to-time/--to-gtid/--source-prefix need point-in-time recovery, which this entry point was started without',
+          );
         // The restore Job's entry point (pitr-main.js) always replays the archive after the dump: to the target,
         // or without one as far as the archive goes (it strips --source-prefix before we see the flags).
         const afterDump = hooks.pitr?.(flags, env);
-        const r = await restoreCommand(ctx, flags.backup, afterDump, flags.datadir ?? (env[RESTORE_DATADIR_ENV] || undefined));
+        const r = await restoreCommand(
+          ctx,
+          flags.backup,
+          afterDump,
+          flags.datadir ?? (env[RESTORE_DATADIR_ENV] || undefined),
+        );
         const p = r.manifest.position;
-        out('kind' in r
-          ? { id: r.manifest.id, kind: 'physical', datadir: r.datadir, durationMs: r.durationMs, gtid: p.gtid, binlogFile: p.binlogFile, binlogPos: p.binlogPos }
-          : { id: r.manifest.id, durationMs: r.durationMs, gtid: p.gtid });
+        out(
+          'kind' in r
+            ? {
+                id: r.manifest.id,
+                kind: 'physical',
+                datadir: r.datadir,
+                durationMs: r.durationMs,
+                gtid: p.gtid,
+                binlogFile: p.binlogFile,
+                binlogPos: p.binlogPos,
+              }
+            : { id: r.manifest.id, durationMs: r.durationMs, gtid: p.gtid },
+        );
         return 0;
       }
-      case 'retention': parseFlags(rest, []); out(await retentionCommand(ctx)); return 0;
-      case 'list': parseFlags(rest, []); out((await listCommand(ctx)).map((e) => ({ id: e.id, complete: e.manifest !== undefined, bytes: e.manifest?.object.bytes, gtid: e.manifest?.position.gtid, verified: e.verification ? { ok: e.verification.ok, at: e.verification.verifiedAt } : null }))); return 0;
-      case 'metrics': parseFlags(rest, []); process.stdout.write(renderMetrics(await listCommand(ctx))); return 0;
-      default: process.stderr.write(`${USAGE}\n`); return 2;
+      case 'retention':
+        parseFlags(rest, []);
+        out(await retentionCommand(ctx));
+        return 0;
+      case 'list':
+        parseFlags(rest, []);
+        out(
+          (await listCommand(ctx)).map((e) => ({
+            id: e.id,
+            complete: e.manifest !== undefined,
+            bytes: e.manifest?.object.bytes,
+            gtid: e.manifest?.position.gtid,
+            verified: e.verification ? { ok: e.verification.ok, at: e.verification.verifiedAt } : null,
+          })),
+        );
+        return 0;
+      case 'metrics':
+        parseFlags(rest, []);
+        process.stdout.write(renderMetrics(await listCommand(ctx)));
+        return 0;
+      default:
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
     }
   } catch (err) {
     if (err instanceof UserError) {
@@ -199,8 +307,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

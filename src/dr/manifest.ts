@@ -52,7 +52,10 @@ const ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 
 /** Backup ids sort by time: 20261125T180512Z-3fa9c1. */
 export function newBackupId(now: Date, random: string): string {
-  const iso = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const iso = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   return `${iso}-${random}`;
 }
 
@@ -70,7 +73,9 @@ export function backupIdTime(id: string): Date {
 type Obj = Record<string, unknown>;
 
 function fail(where: string, field: string, expected: string, got: unknown): never {
-  throw new UserError(`${where}: field '${field}' must be ${expected}; got ${got === undefined ? 'nothing' : JSON.stringify(got)}`);
+  throw new UserError(
+    `${where}: field '${field}' must be ${expected}; got ${got === undefined ? 'nothing' : JSON.stringify(got)}`,
+  );
 }
 
 function obj(v: unknown, where: string, field: string): Obj {
@@ -80,12 +85,16 @@ function obj(v: unknown, where: string, field: string): Obj {
 
 function exactKeys(o: Obj, keys: readonly string[], where: string, field: string): void {
   const extra = Object.keys(o).filter((k) => !keys.includes(k));
-  if (extra.length > 0) throw new UserError(`${where}: unknown field '${field ? `${field}.` : ''}${extra[0] ?? ''}'; allowed: ${keys.join(', ')}`);
+  if (extra.length > 0)
+    throw new UserError(
+      `${where}: unknown field '${field ? `${field}.` : ''}${extra[0] ?? ''}'; allowed: ${keys.join(', ')}`,
+    );
 }
 
 function str(o: Obj, k: string, where: string, prefix: string, re?: RegExp): string {
   const v = o[k];
-  if (typeof v !== 'string' || (re && !re.test(v))) fail(where, prefix + k, re ? `a string matching ${String(re)}` : 'a string', v);
+  if (typeof v !== 'string' || (re && !re.test(v)))
+    fail(where, prefix + k, re ? `a string matching ${String(re)}` : 'a string', v);
   return v;
 }
 
@@ -106,7 +115,24 @@ const GTID_RE = /^$|^\d+-\d+-\d+(,\d+-\d+-\d+)*$/;
 
 export function parseManifest(raw: unknown, where = 'manifest.json'): Manifest {
   const o = obj(raw, where, '(top)');
-  exactKeys(o, ['format', 'id', 'kind', 'status', 'startedAt', 'finishedAt', 'durationMs', 'server', 'position', 'object', 'tables'], where, '');
+  exactKeys(
+    o,
+    [
+      'format',
+      'id',
+      'kind',
+      'status',
+      'startedAt',
+      'finishedAt',
+      'durationMs',
+      'server',
+      'position',
+      'object',
+      'tables',
+    ],
+    where,
+    '',
+  );
   if (o.format !== 1) fail(where, 'format', '1', o.format);
   const id = str(o, 'id', where, '', ID_RE);
   if (o.kind !== 'logical' && o.kind !== 'physical') fail(where, 'kind', "'logical' or 'physical'", o.kind);
@@ -122,14 +148,18 @@ export function parseManifest(raw: unknown, where = 'manifest.json'): Manifest {
   if (object.compression !== 'zstd') fail(where, 'object.compression', "'zstd'", object.compression);
   const enc = obj(object.encryption, where, 'object.encryption');
   exactKeys(enc, ['algorithm', 'keyId', 'frameBytes'], where, 'object.encryption');
-  if (enc.algorithm !== 'AES-256-GCM-framed') fail(where, 'object.encryption.algorithm', "'AES-256-GCM-framed'", enc.algorithm);
+  if (enc.algorithm !== 'AES-256-GCM-framed')
+    fail(where, 'object.encryption.algorithm', "'AES-256-GCM-framed'", enc.algorithm);
   const tablesRaw = obj(o.tables, where, 'tables');
   const tables: Record<string, TableStat> = {};
   for (const [name, v] of Object.entries(tablesRaw)) {
     if (!/^[^.]+\..+$/.test(name)) fail(where, `tables.${name}`, 'named db.table', name);
     const t = obj(v, where, `tables.${name}`);
     exactKeys(t, ['rows', 'checksum'], where, `tables.${name}`);
-    tables[name] = { rows: int(t, 'rows', where, `tables.${name}.`), checksum: str(t, 'checksum', where, `tables.${name}.`, /^(\d*|crc32c:\d+)$/) };
+    tables[name] = {
+      rows: int(t, 'rows', where, `tables.${name}.`),
+      checksum: str(t, 'checksum', where, `tables.${name}.`, /^(\d*|crc32c:\d+)$/),
+    };
   }
   return {
     format: 1,
@@ -147,7 +177,11 @@ export function parseManifest(raw: unknown, where = 'manifest.json'): Manifest {
       sha256: str(object, 'sha256', where, 'object.', HEX64),
       dumpBytes: int(object, 'dumpBytes', where, 'object.'),
       compression: 'zstd',
-      encryption: { algorithm: 'AES-256-GCM-framed', keyId: str(enc, 'keyId', where, 'object.encryption.', /^[0-9a-f]{16}$/), frameBytes: int(enc, 'frameBytes', where, 'object.encryption.') },
+      encryption: {
+        algorithm: 'AES-256-GCM-framed',
+        keyId: str(enc, 'keyId', where, 'object.encryption.', /^[0-9a-f]{16}$/),
+        frameBytes: int(enc, 'frameBytes', where, 'object.encryption.'),
+      },
     },
     tables,
   };
@@ -158,7 +192,8 @@ export function parseVerification(raw: unknown, where = 'verification.json'): Ve
   exactKeys(o, ['format', 'backupId', 'ok', 'verifiedAt', 'durationMs', 'restoredInto', 'problems'], where, '');
   if (o.format !== 1) fail(where, 'format', '1', o.format);
   if (typeof o.ok !== 'boolean') fail(where, 'ok', 'true or false', o.ok);
-  if (!Array.isArray(o.problems) || o.problems.some((p) => typeof p !== 'string')) fail(where, 'problems', 'a list of strings', o.problems);
+  if (!Array.isArray(o.problems) || o.problems.some((p) => typeof p !== 'string'))
+    fail(where, 'problems', 'a list of strings', o.problems);
   return {
     format: 1,
     backupId: str(o, 'backupId', where, '', ID_RE),
@@ -175,10 +210,15 @@ export function compareTables(expected: Record<string, TableStat>, actual: Recor
   const problems: string[] = [];
   for (const [name, want] of Object.entries(expected)) {
     const got = actual[name];
-    if (!got) { problems.push(`table ${name} is missing after restore`); continue; }
+    if (!got) {
+      problems.push(`table ${name} is missing after restore`);
+      continue;
+    }
     if (got.rows !== want.rows) problems.push(`table ${name}: ${got.rows} rows restored, manifest says ${want.rows}`);
-    else if (want.checksum !== '' && got.checksum !== want.checksum) problems.push(`table ${name}: checksum ${got.checksum} after restore, manifest says ${want.checksum}`);
+    else if (want.checksum !== '' && got.checksum !== want.checksum)
+      problems.push(`table ${name}: checksum ${got.checksum} after restore, manifest says ${want.checksum}`);
   }
-  for (const name of Object.keys(actual)) if (!(name in expected)) problems.push(`table ${name} exists after restore but is not in the manifest`);
+  for (const name of Object.keys(actual))
+    if (!(name in expected)) problems.push(`table ${name} exists after restore but is not in the manifest`);
   return problems;
 }

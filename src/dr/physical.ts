@@ -26,7 +26,11 @@ import { ownForServer, ScratchDb } from './scratch-db.js';
 
 export const PHYSICAL_OBJECT = 'data.mbstream.zst.enc';
 
-export interface PhysicalPosition { binlogFile: string; binlogPos: number; gtid: string }
+export interface PhysicalPosition {
+  binlogFile: string;
+  binlogPos: number;
+  gtid: string;
+}
 
 /**
  * The binlog position mariadb-backup reports on stderr when it has copied everything:
@@ -36,7 +40,8 @@ export interface PhysicalPosition { binlogFile: string; binlogPos: number; gtid:
 export function parseBinlogPosition(text: string): PhysicalPosition | undefined {
   const re = /MySQL binlog position: filename '([^']+)', position '(\d+)'(?:, GTID of the last change '([^']*)')?/g;
   let found: PhysicalPosition | undefined;
-  for (const m of text.matchAll(re)) found = { binlogFile: m[1] ?? '', binlogPos: Number(m[2]), gtid: (m[3] ?? '').replace(/\s+/g, '') };
+  for (const m of text.matchAll(re))
+    found = { binlogFile: m[1] ?? '', binlogPos: Number(m[2]), gtid: (m[3] ?? '').replace(/\s+/g, '') };
   return found;
 }
 
@@ -51,9 +56,19 @@ export function clientOptionFile(t: DbTarget): string {
 }
 
 /** Arguments of `mariadb-backup --backup` streaming mbstream to stdout. --defaults-file must come first. */
-export function physicalBackupArgs(o: { optionFile: string; db: DbTarget; datadir: string; targetDir: string; galera: boolean }): string[] {
+export function physicalBackupArgs(o: {
+  optionFile: string;
+  db: DbTarget;
+  datadir: string;
+  targetDir: string;
+  galera: boolean;
+}): string[] {
   return [
-    `--defaults-file=${o.optionFile}`, '--backup', '--stream=mbstream', `--target-dir=${o.targetDir}`, `--datadir=${o.datadir}`,
+    `--defaults-file=${o.optionFile}`,
+    '--backup',
+    '--stream=mbstream',
+    `--target-dir=${o.targetDir}`,
+    `--datadir=${o.datadir}`,
     ...(o.db.socket ? [`--socket=${o.db.socket}`] : [`--host=${o.db.host}`, `--port=${o.db.port}`, '--protocol=tcp']),
     ...(o.galera ? ['--galera-info'] : []),
   ];
@@ -67,10 +82,20 @@ export function emptyDatadir(path: string, field = `--datadir / ${RESTORE_DATADI
   if (!path) throw new UserError(`${field}: give the empty directory to restore the physical backup into`);
   const dir = resolve(path);
   if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new UserError(`${field}: ${dir} is not a directory; give an empty directory (or one that does not exist yet)`);
+    if (!statSync(dir).isDirectory())
+      throw new UserError(
+        `${field}: ${dir} is not a directory; give an empty directory (or one that does not exist yet)`,
+      );
     const entries = readdirSync(dir).sort();
     if (entries.length > 0) {
-      throw new UserError(`${field}: ${dir} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, e.g. ${entries.slice(0, 3).map((e) => `'${e}'`).join(', ')}); a physical restore only writes into an empty directory: stop mariadbd, move the old datadir away, and run again`);
+      throw new UserError(
+        `${field}: ${dir} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, e.g. ${entries
+          .slice(0, 3)
+          .map((e) => `'${e}'`)
+          .join(
+            ', ',
+          )}); a physical restore only writes into an empty directory: stop mariadbd, move the old datadir away, and run again`,
+      );
     }
   } else {
     mkdirSync(dir, { recursive: true });
@@ -82,15 +107,25 @@ export function emptyDatadir(path: string, field = `--datadir / ${RESTORE_DATADI
 export async function tee(src: Readable, outs: readonly Writable[], onBytes?: (n: number) => void): Promise<void> {
   // A holder, not a variable: the error handlers set it between awaits.
   const state: { failure?: Error; wake?: () => void } = {};
-  const onError = (err: Error): void => { state.failure ??= err; state.wake?.(); };
-  const check = (): void => { if (state.failure) throw state.failure; };
+  const onError = (err: Error): void => {
+    state.failure ??= err;
+    state.wake?.();
+  };
+  const check = (): void => {
+    if (state.failure) throw state.failure;
+  };
   for (const o of outs) o.on('error', onError);
   for await (const chunk of src as AsyncIterable<Buffer>) {
     check();
     onBytes?.(chunk.length);
     const waits = outs.filter((o) => !o.write(chunk)).map((o) => once(o, 'drain'));
     if (waits.length > 0) {
-      await Promise.race([Promise.all(waits), new Promise<void>((r) => { state.wake = r; })]);
+      await Promise.race([
+        Promise.all(waits),
+        new Promise<void>((r) => {
+          state.wake = r;
+        }),
+      ]);
       state.wake = undefined;
     }
     check();
@@ -98,7 +133,13 @@ export async function tee(src: Readable, outs: readonly Writable[], onBytes?: (n
   for (const o of outs) o.end();
 }
 
-interface ServerInfo { version: string; datadir: string; galera: boolean; logBin: boolean; databases: string[] }
+interface ServerInfo {
+  version: string;
+  datadir: string;
+  galera: boolean;
+  logBin: boolean;
+  databases: string[];
+}
 
 /** What the live server says about itself; refuses a Galera member that is not Synced and a server with no user databases. */
 async function serverInfo(db: DbTarget): Promise<ServerInfo> {
@@ -112,10 +153,16 @@ async function serverInfo(db: DbTarget): Promise<ServerInfo> {
     if (galera) {
       const st = await conn.query<{ Value: string }[]>("SHOW GLOBAL STATUS LIKE 'wsrep_local_state'");
       const state = st[0]?.Value;
-      if (state !== '4') throw new UserError(`the member ${describeTarget(db)} is not Synced (wsrep_local_state=${state ?? 'unknown'}, want 4); back up from a Synced member`);
+      if (state !== '4')
+        throw new UserError(
+          `the member ${describeTarget(db)} is not Synced (wsrep_local_state=${state ?? 'unknown'}, want 4); back up from a Synced member`,
+        );
     }
     const databases = await userDatabases(conn);
-    if (databases.length === 0) throw new UserError(`the server ${describeTarget(db)} has no databases besides the system ones; nothing to back up`);
+    if (databases.length === 0)
+      throw new UserError(
+        `the server ${describeTarget(db)} has no databases besides the system ones; nothing to back up`,
+      );
     return { version: vars.version, datadir: vars.datadir, galera, logBin: vars.logBin === 1, databases };
   } finally {
     await conn.end().catch(() => undefined);
@@ -124,11 +171,17 @@ async function serverInfo(db: DbTarget): Promise<ServerInfo> {
 
 /** `mariadb-backup --prepare`: applies the redo log copied with the files, so the folder is a consistent datadir. */
 export async function prepareDatadir(dir: string, mariadbBackup = 'mariadb-backup'): Promise<void> {
-  const p = startChild(mariadbBackup, ['--no-defaults', '--prepare', `--target-dir=${dir}`], { stdin: 'ignore', stdout: 'ignore', what: 'mariadb-backup --prepare' });
+  const p = startChild(mariadbBackup, ['--no-defaults', '--prepare', `--target-dir=${dir}`], {
+    stdin: 'ignore',
+    stdout: 'ignore',
+    what: 'mariadb-backup --prepare',
+  });
   try {
     await p.exited;
   } catch (err) {
-    throw new UserError(`preparing the copied datadir ${dir} failed: ${messageOf(err)}; the backup cannot be made consistent (use another backup, or run the backup again)`);
+    throw new UserError(
+      `preparing the copied datadir ${dir} failed: ${messageOf(err)}; the backup cannot be made consistent (use another backup, or run the backup again)`,
+    );
   }
 }
 
@@ -139,7 +192,10 @@ export async function startOnCopy(folder: string): Promise<ScratchDb> {
 }
 
 /** Row counts and checksums of the user databases of a prepared copy (folder/data), and its GTID position. */
-async function statsOfCopy(folder: string, checksums: boolean): Promise<{ tables: Record<string, TableStat>; gtid: string }> {
+async function statsOfCopy(
+  folder: string,
+  checksums: boolean,
+): Promise<{ tables: Record<string, TableStat>; gtid: string }> {
   const db = await startOnCopy(folder);
   try {
     const conn = await db.connect();
@@ -196,7 +252,9 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
       const info = await serverInfo(opts.db);
       const datadir = opts.datadir ?? info.datadir;
       if (!existsSync(join(datadir, 'mysql'))) {
-        throw new UserError(`the server's datadir ${datadir} is not on this machine (no ${join(datadir, 'mysql')}): a physical backup must run where the server's files are (inside the db pod); pass --datadir if they are mounted elsewhere, or take a logical backup`);
+        throw new UserError(
+          `the server's datadir ${datadir} is not on this machine (no ${join(datadir, 'mysql')}): a physical backup must run where the server's files are (inside the db pod); pass --datadir if they are mounted elsewhere, or take a logical backup`,
+        );
       }
       work = mkdtempSync(join(opts.workDir ?? tmpdir(), 'kstack-physical-'));
       chmodSync(work, 0o755);
@@ -209,18 +267,26 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
 
       let position: PhysicalPosition | undefined;
       let copying = '';
-      const backup = startChild(mariadbBackup, physicalBackupArgs({ optionFile, db: opts.db, datadir, targetDir: streamTmp, galera: info.galera }), {
-        stdin: 'ignore', what: 'mariadb-backup --backup',
-        onStderrLine: (l) => {
-          position = parseBinlogPosition(l) ?? position;
-          const f = /(?:Copying|Streaming) (\S+)/.exec(l);
-          if (f?.[1]) copying = f[1];
+      const backup = startChild(
+        mariadbBackup,
+        physicalBackupArgs({ optionFile, db: opts.db, datadir, targetDir: streamTmp, galera: info.galera }),
+        {
+          stdin: 'ignore',
+          what: 'mariadb-backup --backup',
+          onStderrLine: (l) => {
+            position = parseBinlogPosition(l) ?? position;
+            const f = /(?:Copying|Streaming) (\S+)/.exec(l);
+            if (f?.[1]) copying = f[1];
+          },
         },
-      });
+      );
       children.push(backup);
       const zstd = startChild('zstd', ['-q', '-c', `-${opts.zstdLevel ?? 3}`], { what: 'zstd' });
       children.push(zstd);
-      const extract = startChild('mbstream', ['-x', '-C', copy], { stdout: 'ignore', what: 'mbstream -x (the scratch copy)' });
+      const extract = startChild('mbstream', ['-x', '-C', copy], {
+        stdout: 'ignore',
+        what: 'mbstream -x (the scratch copy)',
+      });
       children.push(extract);
       const stdout = backup.proc.stdout;
       const zin = zstd.proc.stdin;
@@ -229,7 +295,9 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
       if (!stdout || !zin || !zout || !xin) throw new Error('child process pipes missing');
 
       let raw = 0;
-      const feed = tee(stdout, [zin, xin], (n) => { raw += n; });
+      const feed = tee(stdout, [zin, xin], (n) => {
+        raw += n;
+      });
       feed.catch(() => undefined);
       // A mariadb-backup that fails must fail the stream, not seal a complete-looking object.
       const beforeFinal = async (): Promise<void> => {
@@ -238,12 +306,22 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
         await zstd.exited;
       };
       let uploaded = 0;
-      const ticker = setInterval(() => { step.detail(`streamed ${mib(raw)}, uploaded ${mib(uploaded)}${copying ? ` (${copying})` : ''}`); }, 1000);
+      const ticker = setInterval(() => {
+        step.detail(`streamed ${mib(raw)}, uploaded ${mib(uploaded)}${copying ? ` (${copying})` : ''}`);
+      }, 1000);
       let stored: SealedObject;
       try {
         stored = await uploadSealed(zout, {
-          store, objectKey: dataKey, key: opts.key, frameBytes, beforeFinal, partSize: opts.partSize,
-          onUploaded: (n) => { uploaded = n; opts.onUploaded?.(n); },
+          store,
+          objectKey: dataKey,
+          key: opts.key,
+          frameBytes,
+          beforeFinal,
+          partSize: opts.partSize,
+          onUploaded: (n) => {
+            uploaded = n;
+            opts.onUploaded?.(n);
+          },
         });
       } catch (err) {
         for (const c of children) c.kill();
@@ -252,14 +330,20 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
         clearInterval(ticker);
       }
       await extract.exited;
-      if (info.logBin && !position) throw new UserError('mariadb-backup did not report its binlog position ("MySQL binlog position: ..."); the copy cannot be matched to a position');
+      if (info.logBin && !position)
+        throw new UserError(
+          'mariadb-backup did not report its binlog position ("MySQL binlog position: ..."); the copy cannot be matched to a position',
+        );
 
       step.detail('preparing the scratch copy (applying the redo log)');
       await prepareDatadir(copy, mariadbBackup);
       step.detail('reading row counts and checksums from the prepared copy');
       const stats = await statsOfCopy(work, opts.checksums ?? true);
       const storedSize = await store.size(dataKey);
-      if (storedSize !== stored.bytes) throw new UserError(`backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the data, ${stored.bytes} were sent; run the backup again`);
+      if (storedSize !== stored.bytes)
+        throw new UserError(
+          `backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the data, ${stored.bytes} were sent; run the backup again`,
+        );
       const manifest: Manifest = parseManifest({
         format: 1,
         id,
@@ -269,20 +353,32 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
         finishedAt: now().toISOString(),
         durationMs: Math.round(performance.now() - t0),
         server: { version: info.version, member: opts.member ?? describeTarget(opts.db) },
-        position: { gtid: position?.gtid ?? stats.gtid, binlogFile: position?.binlogFile ?? null, binlogPos: position?.binlogPos ?? null },
+        position: {
+          gtid: position?.gtid ?? stats.gtid,
+          binlogFile: position?.binlogFile ?? null,
+          binlogPos: position?.binlogPos ?? null,
+        },
         object: {
-          key: dataKey, bytes: stored.bytes, sha256: stored.sha256, dumpBytes: raw, compression: 'zstd',
+          key: dataKey,
+          bytes: stored.bytes,
+          sha256: stored.sha256,
+          dumpBytes: raw,
+          compression: 'zstd',
           encryption: { algorithm: 'AES-256-GCM-framed', keyId: opts.key.id, frameBytes },
         },
         tables: stats.tables,
       } satisfies Manifest);
       await store.putBytes(backupKey(store, id, MANIFEST_OBJECT), `${JSON.stringify(manifest, null, 2)}\n`);
-      step.detail(`${mib(raw)} streamed → ${mib(stored.bytes)} stored, ${Object.keys(stats.tables).length} tables, GTID ${manifest.position.gtid || '(none)'}`);
+      step.detail(
+        `${mib(raw)} streamed → ${mib(stored.bytes)} stored, ${Object.keys(stats.tables).length} tables, GTID ${manifest.position.gtid || '(none)'}`,
+      );
       return manifest;
     } catch (err) {
       for (const c of children) c.kill();
       if (err instanceof UserError && err.message.startsWith(`backup ${id}`)) throw err;
-      throw new UserError(`backup ${id} failed, no manifest was written (this backup does not exist; its partial upload is aborted): ${messageOf(err)}`);
+      throw new UserError(
+        `backup ${id} failed, no manifest was written (this backup does not exist; its partial upload is aborted): ${messageOf(err)}`,
+      );
     } finally {
       if (work) rmSync(work, { recursive: true, force: true });
     }
@@ -290,12 +386,28 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
 }
 
 /** Streams a physical backup out of storage into `dir`: storage → size/sha256 check → decrypt → zstd -d → mbstream -x. */
-export async function extractPhysical(store: ObjectStore, manifest: Manifest, key: EncryptionKey, dir: string, step?: Step): Promise<void> {
+export async function extractPhysical(
+  store: ObjectStore,
+  manifest: Manifest,
+  key: EncryptionKey,
+  dir: string,
+  step?: Step,
+): Promise<void> {
   checkKey(manifest, key);
   mkdirSync(dir, { recursive: true });
-  await streamBackupInto(store, manifest, key, {
-    cmd: 'mbstream', args: ['-x', '-C', dir], what: `mbstream -x (into ${dir})`, progressVerb: 'extracted', failure: `extracting backup ${manifest.id} into ${dir}`,
-  }, step);
+  await streamBackupInto(
+    store,
+    manifest,
+    key,
+    {
+      cmd: 'mbstream',
+      args: ['-x', '-C', dir],
+      what: `mbstream -x (into ${dir})`,
+      progressVerb: 'extracted',
+      failure: `extracting backup ${manifest.id} into ${dir}`,
+    },
+    step,
+  );
 }
 
 export interface PhysicalRestoreOptions {
@@ -310,7 +422,11 @@ export interface PhysicalRestoreOptions {
   mariadbBackup?: string;
 }
 
-export interface PhysicalRestoreResult { manifest: Manifest; datadir: string; durationMs: number }
+export interface PhysicalRestoreResult {
+  manifest: Manifest;
+  datadir: string;
+  durationMs: number;
+}
 
 /**
  * Restores a physical backup into an empty datadir: extract and prepare next to it (same filesystem),
@@ -319,16 +435,26 @@ export interface PhysicalRestoreResult { manifest: Manifest; datadir: string; du
  */
 export async function runPhysicalRestore(opts: PhysicalRestoreOptions): Promise<PhysicalRestoreResult> {
   const t0 = performance.now();
-  const manifest = opts.manifest ?? await findBackup(opts.store, opts.backupId);
-  if (manifest.kind !== 'physical') throw new UserError(`backup ${manifest.id} is a logical backup; it restores into a running server (KSTACK_DR_DB_*), not into a datadir: drop --datadir`);
+  const manifest = opts.manifest ?? (await findBackup(opts.store, opts.backupId));
+  if (manifest.kind !== 'physical')
+    throw new UserError(
+      `backup ${manifest.id} is a logical backup; it restores into a running server (KSTACK_DR_DB_*), not into a datadir: drop --datadir`,
+    );
   checkKey(manifest, opts.key);
   const datadir = emptyDatadir(opts.datadir);
   const staging = mkdtempSync(join(dirname(datadir), '.kstack-restore-'));
   try {
-    await opts.progress.step(`download, check and extract backup ${manifest.id} (${mib(manifest.object.bytes)})`, (step) => extractPhysical(opts.store, manifest, opts.key, staging, step));
+    await opts.progress.step(
+      `download, check and extract backup ${manifest.id} (${mib(manifest.object.bytes)})`,
+      (step) => extractPhysical(opts.store, manifest, opts.key, staging, step),
+    );
     await opts.progress.step('prepare it (apply the redo log)', () => prepareDatadir(staging, opts.mariadbBackup));
     await opts.progress.step(`move it into ${datadir}`, async () => {
-      const mv = startChild(opts.mariadbBackup ?? 'mariadb-backup', ['--no-defaults', '--move-back', `--target-dir=${staging}`, `--datadir=${datadir}`], { stdin: 'ignore', stdout: 'ignore', what: 'mariadb-backup --move-back' });
+      const mv = startChild(
+        opts.mariadbBackup ?? 'mariadb-backup',
+        ['--no-defaults', '--move-back', `--target-dir=${staging}`, `--datadir=${datadir}`],
+        { stdin: 'ignore', stdout: 'ignore', what: 'mariadb-backup --move-back' },
+      );
       await mv.exited;
       ownForServer(datadir);
     });
@@ -337,7 +463,9 @@ export async function runPhysicalRestore(opts: PhysicalRestoreOptions): Promise<
     // The datadir was empty: leave it so, never a half-restored server.
     for (const e of readdirSync(datadir)) rmSync(join(datadir, e), { recursive: true, force: true });
     if (err instanceof UserError) throw err;
-    throw new UserError(`restoring backup ${manifest.id} into ${datadir} failed (the directory is empty again): ${messageOf(err)}`);
+    throw new UserError(
+      `restoring backup ${manifest.id} into ${datadir} failed (the directory is empty again): ${messageOf(err)}`,
+    );
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

@@ -25,31 +25,51 @@ export function targetOf(flags: Record<string, string>): PitrTarget {
 }
 
 /** The PITR step run after the dump is loaded: plan from the archived streams, fetch, decrypt, replay. */
-export const pitrHook: PitrHook = (flags, env) => async ({ manifest, target, progress }) => {
-  const storage = parseStorageConfig(env);
-  const store = new ObjectStore(storage);
-  try {
-    const archive = s3ArchiveStore(store);
-    const indexes = await readAllIndexes(archive, storage.prefix);
-    let plan;
+export const pitrHook: PitrHook =
+  (flags, env) =>
+  async ({ manifest, target, progress }) => {
+    const storage = parseStorageConfig(env);
+    const store = new ObjectStore(storage);
     try {
-      plan = planFromStreams(indexes, parseGtidPosition(manifest.position.gtid), targetOf(flags), Math.floor(Date.parse(manifest.startedAt) / 1000));
-    } catch (err) {
-      throw new UserError((err as Error).message);
+      const archive = s3ArchiveStore(store);
+      const indexes = await readAllIndexes(archive, storage.prefix);
+      let plan;
+      try {
+        plan = planFromStreams(
+          indexes,
+          parseGtidPosition(manifest.position.gtid),
+          targetOf(flags),
+          Math.floor(Date.parse(manifest.startedAt) / 1000),
+        );
+      } catch (err) {
+        throw new UserError((err as Error).message);
+      }
+      const reach = plan.endOfArchive
+        ? `to the end of the archive (${plan.reachedTime === undefined ? 'nothing after the backup' : new Date(plan.reachedTime * 1000).toISOString()})`
+        : flags['to-gtid'] !== undefined
+          ? `to GTID ${formatGtid(parseGtid(flags['to-gtid']))}`
+          : `to ${flags['to-time'] ?? ''}`;
+      await progress.step(
+        `replay ${plan.files.length} archived binlog(s) of ${plan.stream || 'no stream'} ${reach}`,
+        (step) =>
+          replayPitr({
+            plan,
+            store: archive,
+            sealer: keySealer(loadKey(env)),
+            target: {
+              ...(target.socket ? { socket: target.socket } : { host: target.host, port: target.port }),
+              user: target.user,
+              password: target.password,
+            },
+            onFile: (name, done, total) => {
+              step.detail(`${name} (${done}/${total})`);
+            },
+          }),
+      );
+    } finally {
+      store.destroy();
     }
-    const reach = plan.endOfArchive
-      ? `to the end of the archive (${plan.reachedTime === undefined ? 'nothing after the backup' : new Date(plan.reachedTime * 1000).toISOString()})`
-      : flags['to-gtid'] !== undefined ? `to GTID ${formatGtid(parseGtid(flags['to-gtid']))}` : `to ${flags['to-time'] ?? ''}`;
-    await progress.step(`replay ${plan.files.length} archived binlog(s) of ${plan.stream || 'no stream'} ${reach}`, (step) =>
-      replayPitr({
-        plan, store: archive, sealer: keySealer(loadKey(env)),
-        target: { ...(target.socket ? { socket: target.socket } : { host: target.host, port: target.port }), user: target.user, password: target.password },
-        onFile: (name, done, total) => { step.detail(`${name} (${done}/${total})`); },
-      }));
-  } finally {
-    store.destroy();
-  }
-};
+  };
 
 /** Restore flags with the base backup chosen for the target when none was given. */
 export async function withBaseBackup(argv: string[], env: NodeJS.ProcessEnv): Promise<string[]> {
@@ -61,7 +81,14 @@ export async function withBaseBackup(argv: string[], env: NodeJS.ProcessEnv): Pr
   try {
     // Binlogs are replayed into a running server after a logical backup; a physical one cannot be the base here.
     const complete = (await listCatalog(store)).flatMap((e) => (e.manifest?.kind === 'logical' ? [e.manifest] : []));
-    const base = chooseBackup(complete.map((m) => ({ id: m.id, gtidPosition: m.position.gtid, finishedAt: Math.floor(Date.parse(m.startedAt) / 1000) })), targetOf(flags));
+    const base = chooseBackup(
+      complete.map((m) => ({
+        id: m.id,
+        gtidPosition: m.position.gtid,
+        finishedAt: Math.floor(Date.parse(m.startedAt) / 1000),
+      })),
+      targetOf(flags),
+    );
     return [...argv, `--backup=${base.id}`];
   } catch (err) {
     throw err instanceof UserError ? err : new UserError((err as Error).message);
@@ -93,8 +120,13 @@ export async function pitrMain(argv: string[], env: NodeJS.ProcessEnv): Promise<
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  pitrMain(process.argv.slice(2), process.env).then((code) => { process.exitCode = code; }, (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  });
+  pitrMain(process.argv.slice(2), process.env).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

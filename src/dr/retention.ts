@@ -31,10 +31,15 @@ export function parseRetentionPolicy(env: NodeJS.ProcessEnv): RetentionPolicy {
   const int = (name: string, def: number, min: number): number => {
     const raw = env[name];
     if (raw === undefined || raw === '') return def;
-    if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UserError(`${name}: must be a whole number ≥ ${min}; got '${raw}'`);
+    if (!/^\d+$/.test(raw) || Number(raw) < min)
+      throw new UserError(`${name}: must be a whole number ≥ ${min}; got '${raw}'`);
     return Number(raw);
   };
-  return { keepLast: int('KSTACK_DR_RETENTION_COUNT', 7, 1), keepDays: int('KSTACK_DR_RETENTION_MAX_AGE_DAYS', 14, 0), incompleteGraceHours: int('KSTACK_DR_INCOMPLETE_GRACE_HOURS', 24, 1) };
+  return {
+    keepLast: int('KSTACK_DR_RETENTION_COUNT', 7, 1),
+    keepDays: int('KSTACK_DR_RETENTION_MAX_AGE_DAYS', 14, 0),
+    incompleteGraceHours: int('KSTACK_DR_INCOMPLETE_GRACE_HOURS', 24, 1),
+  };
 }
 
 /**
@@ -42,9 +47,15 @@ export function parseRetentionPolicy(env: NodeJS.ProcessEnv): RetentionPolicy {
  * `keepDays`, and always the newest backup whose verification passed (even when it is older than all
  * of those). Incomplete folders are removed after the grace period.
  */
-export function decideRetention(items: readonly RetentionItem[], policy: RetentionPolicy, now: Date): RetentionDecision {
-  if (!Number.isInteger(policy.keepLast) || policy.keepLast < 1) throw new UserError(`retention keepLast must be ≥ 1; got ${policy.keepLast}`);
-  if (!Number.isFinite(policy.keepDays) || policy.keepDays < 0) throw new UserError(`retention keepDays must be ≥ 0; got ${policy.keepDays}`);
+export function decideRetention(
+  items: readonly RetentionItem[],
+  policy: RetentionPolicy,
+  now: Date,
+): RetentionDecision {
+  if (!Number.isInteger(policy.keepLast) || policy.keepLast < 1)
+    throw new UserError(`retention keepLast must be ≥ 1; got ${policy.keepLast}`);
+  if (!Number.isFinite(policy.keepDays) || policy.keepDays < 0)
+    throw new UserError(`retention keepDays must be ≥ 0; got ${policy.keepDays}`);
   const graceMs = (policy.incompleteGraceHours ?? 24) * 3600_000;
   const sorted = [...items].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)); // newest first
   const complete = sorted.filter((i) => i.complete);
@@ -54,9 +65,14 @@ export function decideRetention(items: readonly RetentionItem[], policy: Retenti
   const ageMs = (id: string): number => now.getTime() - backupIdTime(id).getTime();
   complete.forEach((item, index) => {
     if (index < policy.keepLast) keep.push({ id: item.id, why: `one of the newest ${policy.keepLast}` });
-    else if (ageMs(item.id) < policy.keepDays * 86_400_000) keep.push({ id: item.id, why: `younger than ${policy.keepDays} days` });
+    else if (ageMs(item.id) < policy.keepDays * 86_400_000)
+      keep.push({ id: item.id, why: `younger than ${policy.keepDays} days` });
     else if (item.id === newestVerified) keep.push({ id: item.id, why: 'the newest verified backup' });
-    else remove.push({ id: item.id, why: `older than ${policy.keepDays} days and not among the newest ${policy.keepLast}` });
+    else
+      remove.push({
+        id: item.id,
+        why: `older than ${policy.keepDays} days and not among the newest ${policy.keepLast}`,
+      });
   });
   for (const item of sorted.filter((i) => !i.complete)) {
     if (ageMs(item.id) >= graceMs) remove.push({ id: item.id, why: 'a failed backup (no manifest)' });
@@ -66,11 +82,20 @@ export function decideRetention(items: readonly RetentionItem[], policy: Retenti
 }
 
 export function retentionItems(entries: readonly CatalogEntry[]): RetentionItem[] {
-  return entries.map((e) => ({ id: e.id, complete: e.manifest !== undefined, verifiedOk: e.verification?.ok === true }));
+  return entries.map((e) => ({
+    id: e.id,
+    complete: e.manifest !== undefined,
+    verifiedOk: e.verification?.ok === true,
+  }));
 }
 
 /** Applies the policy to the storage: returns the decision that was carried out. */
-export async function runRetention(store: ObjectStore, policy: RetentionPolicy, progress: Progress, now: Date = new Date()): Promise<RetentionDecision> {
+export async function runRetention(
+  store: ObjectStore,
+  policy: RetentionPolicy,
+  progress: Progress,
+  now: Date = new Date(),
+): Promise<RetentionDecision> {
   return progress.step('apply retention', async (step) => {
     const entries = await listCatalog(store);
     const decision = decideRetention(retentionItems(entries), policy, now);

@@ -16,7 +16,9 @@ class HashCount extends Transform {
     this.hash.update(chunk);
     done(null, chunk);
   }
-  digest(): string { return this.hash.digest('hex'); }
+  digest(): string {
+    return this.hash.digest('hex');
+  }
 }
 
 export interface SealedUploadOptions {
@@ -33,7 +35,10 @@ export interface SealedUploadOptions {
 }
 
 /** What was stored: its size and sha256 (the manifest records both). */
-export interface SealedObject { bytes: number; sha256: string }
+export interface SealedObject {
+  bytes: number;
+  sha256: string;
+}
 
 /** Encrypts `compressed` and uploads it to `objectKey`; rejects (upload aborted) when anything fails. */
 export async function uploadSealed(compressed: Readable, o: SealedUploadOptions): Promise<SealedObject> {

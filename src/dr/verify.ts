@@ -36,8 +36,19 @@ export async function runVerify(opts: VerifyOptions): Promise<Verification> {
   const manifest = await findBackup(opts.store, opts.backupId);
   const t0 = performance.now();
   const record = async (ok: boolean, problems: string[], restoredInto: string): Promise<Verification> => {
-    const v = parseVerification({ format: 1, backupId: manifest.id, ok, verifiedAt: now().toISOString(), durationMs: Math.round(performance.now() - t0), restoredInto, problems });
-    await opts.store.putBytes(backupKey(opts.store, manifest.id, VERIFICATION_OBJECT), `${JSON.stringify(v, null, 2)}\n`);
+    const v = parseVerification({
+      format: 1,
+      backupId: manifest.id,
+      ok,
+      verifiedAt: now().toISOString(),
+      durationMs: Math.round(performance.now() - t0),
+      restoredInto,
+      problems,
+    });
+    await opts.store.putBytes(
+      backupKey(opts.store, manifest.id, VERIFICATION_OBJECT),
+      `${JSON.stringify(v, null, 2)}\n`,
+    );
     return v;
   };
   // A key that is not the backup's key is a configuration problem, not a bad backup: it fails loudly
@@ -56,11 +67,15 @@ export async function runVerify(opts: VerifyOptions): Promise<Verification> {
       const dir = mkdtempSync(join(opts.workDir ?? tmpdir(), 'kstack-verify-'));
       copyDir = dir;
       chmodSync(dir, 0o755);
-      await opts.progress.step(`download, check and extract backup ${manifest.id}`, (step) => extractPhysical(opts.store, manifest, opts.key, join(dir, 'data'), step));
+      await opts.progress.step(`download, check and extract backup ${manifest.id}`, (step) =>
+        extractPhysical(opts.store, manifest, opts.key, join(dir, 'data'), step),
+      );
       await opts.progress.step('prepare it (apply the redo log)', () => prepareDatadir(join(dir, 'data')));
       scratch = await opts.progress.step('start a throw-away mariadbd on it', () => startOnCopy(dir));
     } else {
-      scratch = await opts.progress.step('start a throw-away mariadbd', () => ScratchDb.start({ dir: mkdtempSync(join(opts.workDir ?? tmpdir(), 'kstack-verify-')) }));
+      scratch = await opts.progress.step('start a throw-away mariadbd', () =>
+        ScratchDb.start({ dir: mkdtempSync(join(opts.workDir ?? tmpdir(), 'kstack-verify-')) }),
+      );
     }
     const conn = await scratch.connect();
     try {
@@ -70,11 +85,18 @@ export async function runVerify(opts: VerifyOptions): Promise<Verification> {
       await conn.end();
     }
     const target: DbTarget = { socket: scratch.socket, host: '', port: 0, user: 'root', password: '' };
-    if (manifest.kind === 'logical') await opts.progress.step(`load backup ${manifest.id} into it`, (step) => loadDump(opts.store, manifest, opts.key, target, step));
-    const { problems } = await opts.progress.step('compare row counts and checksums with the manifest', () => compareWithManifest(target, manifest));
+    if (manifest.kind === 'logical')
+      await opts.progress.step(`load backup ${manifest.id} into it`, (step) =>
+        loadDump(opts.store, manifest, opts.key, target, step),
+      );
+    const { problems } = await opts.progress.step('compare row counts and checksums with the manifest', () =>
+      compareWithManifest(target, manifest),
+    );
     if (problems.length > 0) {
       await record(false, problems, restoredInto).catch(() => undefined);
-      throw new UserError(`backup ${manifest.id} FAILED verification: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
+      throw new UserError(
+        `backup ${manifest.id} FAILED verification: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
+      );
     }
     return await record(true, [], restoredInto);
   } catch (err) {

@@ -16,7 +16,8 @@ const IFACE_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
 export function parseInterfaceName(value: string | undefined, what: string): string | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const name = value.trim();
-  if (!IFACE_RE.test(name)) throw new Error(`${what}: "${name}" is not a network interface name (1-15 letters, digits, _ . : -)`);
+  if (!IFACE_RE.test(name))
+    throw new Error(`${what}: "${name}" is not a network interface name (1-15 letters, digits, _ . : -)`);
   return name;
 }
 
@@ -29,17 +30,24 @@ const linkLocal6 = (a: string): boolean => /^fe[89ab]/i.test(a);
  * is not link-local. Throws, naming the interface and the ones that exist, when it is missing or has no
  * usable address (the pod was not attached to the network the chart asked for).
  */
-export function interfaceAddress(interfaces: Readonly<Record<string, readonly InterfaceAddress[] | undefined>>, name: string): string {
+export function interfaceAddress(
+  interfaces: Readonly<Record<string, readonly InterfaceAddress[] | undefined>>,
+  name: string,
+): string {
   const addrs = interfaces[name];
   if (addrs === undefined || addrs.length === 0) {
     const have = Object.keys(interfaces).sort().join(', ') || 'none';
-    throw new Error(`secondary interface ${name}: not in this pod (interfaces: ${have}); attach the pod to the network (networks.secondary.enabled) or unset GALERA_SECONDARY_INTERFACE`);
+    throw new Error(
+      `secondary interface ${name}: not in this pod (interfaces: ${have}); attach the pod to the network (networks.secondary.enabled) or unset GALERA_SECONDARY_INTERFACE`,
+    );
   }
   const v4 = addrs.find(isV4);
   if (v4) return v4.address;
   const v6 = addrs.find((a) => isV6(a) && !linkLocal6(a.address));
   if (v6) return v6.address;
-  throw new Error(`secondary interface ${name}: has no IPv4 or global IPv6 address (${addrs.map((a) => a.address).join(', ')}); check the network's IPAM`);
+  throw new Error(
+    `secondary interface ${name}: has no IPv4 or global IPv6 address (${addrs.map((a) => a.address).join(', ')}); check the network's IPAM`,
+  );
 }
 
 /** host:port as Galera and mariadbd expect it (IPv6 literals in brackets). */

@@ -3,7 +3,16 @@
 // do, then runs mariadbd as its child and supervises it: the agent exits when mariadbd does, so the
 // container restarts and the rule runs again. Nothing here decides; decide.ts does.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  writeFileSync,
+  renameSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +21,38 @@ import * as mariadb from 'mariadb';
 import { run } from '../util/exec.js';
 import { advertisedHost, clusterAddress } from './address.js';
 import { messageOf } from '../util/errors.js';
-import { type AgentConfig, drAccountsSql, dropExtraUsersSql, initialSql, myCnfPath, renderMyCnf, selfMember, socketPath } from './config.js';
-import { decideStart, donorOrder, hasLeftGroup, isAlive, isSynced, ordinalOf, sstDonorOption, type Decision, type MemberReport, type PeerView, type Phase, type WsrepStatus } from './decide.js';
-import { NIL_UUID, formatGrastate, formatPosition, parseGrastate, parseRecoveredPosition, type Position } from './position.js';
+import {
+  type AgentConfig,
+  drAccountsSql,
+  dropExtraUsersSql,
+  initialSql,
+  myCnfPath,
+  renderMyCnf,
+  selfMember,
+  socketPath,
+} from './config.js';
+import {
+  decideStart,
+  donorOrder,
+  hasLeftGroup,
+  isAlive,
+  isSynced,
+  ordinalOf,
+  sstDonorOption,
+  type Decision,
+  type MemberReport,
+  type PeerView,
+  type Phase,
+  type WsrepStatus,
+} from './decide.js';
+import {
+  NIL_UUID,
+  formatGrastate,
+  formatPosition,
+  parseGrastate,
+  parseRecoveredPosition,
+  type Position,
+} from './position.js';
 import { parseReport } from './report.js';
 import { initialiseStaged, installDbArgs, isInitialised, removeStaging } from './datadir.js';
 
@@ -46,12 +84,17 @@ async function inspect(cfg: AgentConfig, log: Log, own: (file: string) => void):
   const grastateFile = join(cfg.dataDir, 'grastate.dat');
   let grastate: ReturnType<typeof parseGrastate> | undefined;
   if (existsSync(grastateFile)) grastate = parseGrastate(readFileSync(grastateFile, 'utf8'));
-  if (grastate && grastate.position.seqno >= 0) return { hasData, position: grastate.position, safeToBootstrap: grastate.safeToBootstrap };
+  if (grastate && grastate.position.seqno >= 0)
+    return { hasData, position: grastate.position, safeToBootstrap: grastate.safeToBootstrap };
   const recoverLog = join(cfg.runDir, 'wsrep-recover.log');
   writeFileSync(recoverLog, '');
   own(recoverLog);
   log('recovering position', { reason: grastate ? 'grastate seqno is -1 (unclean stop)' : 'no grastate.dat' });
-  const res = await run(cfg.mariadbd, [`--defaults-file=${myCnfPath(cfg)}`, '--wsrep-recover', `--log-error=${recoverLog}`], { allowFailure: true, timeoutMs: 300_000 });
+  const res = await run(
+    cfg.mariadbd,
+    [`--defaults-file=${myCnfPath(cfg)}`, '--wsrep-recover', `--log-error=${recoverLog}`],
+    { allowFailure: true, timeoutMs: 300_000 },
+  );
   const position = parseRecoveredPosition(readFileSync(recoverLog, 'utf8') + res.stdout + res.stderr) ?? null;
   log('recovered position', { position: position ? formatPosition(position) : null, exit: res.code });
   return { hasData, position, safeToBootstrap: grastate?.safeToBootstrap ?? false };
@@ -76,7 +119,14 @@ const DISCONNECTED_LIMIT_MS = 10_000;
 /** run()'s result when the agent stopped mariadbd because it left the group: not 0, so main decides again. */
 export const LEFT_GROUP_EXIT = 75;
 
-const WSREP_KEYS = ['wsrep_cluster_status', 'wsrep_local_state', 'wsrep_ready', 'wsrep_cluster_size', 'wsrep_cluster_state_uuid', 'wsrep_last_committed'];
+const WSREP_KEYS = [
+  'wsrep_cluster_status',
+  'wsrep_local_state',
+  'wsrep_ready',
+  'wsrep_cluster_size',
+  'wsrep_cluster_state_uuid',
+  'wsrep_last_committed',
+];
 
 export class Agent {
   private phase: Phase = 'inspecting';
@@ -104,7 +154,10 @@ export class Agent {
   /** The peers' reports from the round that decided: their addresses build wsrep_cluster_address. */
   private lastViews: PeerView[] = [];
 
-  constructor(private readonly cfg: AgentConfig, private readonly log: Log = jsonLog) {}
+  constructor(
+    private readonly cfg: AgentConfig,
+    private readonly log: Log = jsonLog,
+  ) {}
 
   report(): MemberReport {
     return {
@@ -117,7 +170,9 @@ export class Agent {
       wsrep: this.wsrep,
       plan: this.plan,
       ...(this.advertise !== undefined ? { address: this.advertise } : {}),
-      ...(this.syncedSince !== undefined && this.phase === 'running' ? { syncedForMs: Math.round(performance.now() - this.syncedSince) } : {}),
+      ...(this.syncedSince !== undefined && this.phase === 'running'
+        ? { syncedForMs: Math.round(performance.now() - this.syncedSince) }
+        : {}),
     };
   }
 
@@ -141,13 +196,29 @@ export class Agent {
     // Whatever an initialisation interrupted by a crash or a kill left behind.
     removeStaging(this.cfg.dataDir);
     const rootPassword = readSecret(this.cfg.rootPasswordFile, 'rootPasswordFile');
-    this.advertise = advertisedHost({ secondaryInterface: this.cfg.secondaryInterface, podIp: this.cfg.podIp, memberHost: me.host, interfaces: networkInterfaces() });
-    if (this.cfg.mode === 'galera') this.log('advertising', { address: this.advertise, interface: this.cfg.secondaryInterface ?? null });
-    writeFileSync(myCnfPath(this.cfg), renderMyCnf(this.cfg, { sstPassword: rootPassword, advertise: this.advertise }), { mode: 0o600 });
+    this.advertise = advertisedHost({
+      secondaryInterface: this.cfg.secondaryInterface,
+      podIp: this.cfg.podIp,
+      memberHost: me.host,
+      interfaces: networkInterfaces(),
+    });
+    if (this.cfg.mode === 'galera')
+      this.log('advertising', { address: this.advertise, interface: this.cfg.secondaryInterface ?? null });
+    writeFileSync(
+      myCnfPath(this.cfg),
+      renderMyCnf(this.cfg, { sstPassword: rootPassword, advertise: this.advertise }),
+      { mode: 0o600 },
+    );
     this.own(myCnfPath(this.cfg));
     await this.listen(me.agentPort);
-    this.inspection = await inspect(this.cfg, this.log, (f) => { this.own(f); });
-    this.log('inspected', { hasData: this.inspection.hasData, position: this.inspection.position ? formatPosition(this.inspection.position) : null, safeToBootstrap: this.inspection.safeToBootstrap });
+    this.inspection = await inspect(this.cfg, this.log, (f) => {
+      this.own(f);
+    });
+    this.log('inspected', {
+      hasData: this.inspection.hasData,
+      position: this.inspection.position ? formatPosition(this.inspection.position) : null,
+      safeToBootstrap: this.inspection.safeToBootstrap,
+    });
 
     const decision = await this.awaitDecision();
     if (this.stopping) return 0;
@@ -166,10 +237,14 @@ export class Agent {
     if (this.cfg.mode === 'galera') {
       // Peers at the addresses they reported just now, not their DNS names: right after pods are
       // replaced a name may not resolve yet (or still name the deleted pod), and Galera resolves once.
-      const reported = new Map(this.lastViews.map((v) => [v.name, v.report?.phase === 'stopping' ? undefined : v.report?.address]));
+      const reported = new Map(
+        this.lastViews.map((v) => [v.name, v.report?.phase === 'stopping' ? undefined : v.report?.address]),
+      );
       reported.set(this.cfg.self, this.advertise);
       // On a secondary network, never a peer's DNS name: it would put Galera's traffic on eth0.
-      args.push(`--wsrep-cluster-address=${clusterAddress(this.cfg.members, reported, { onlyReported: this.cfg.secondaryInterface !== undefined })}`);
+      args.push(
+        `--wsrep-cluster-address=${clusterAddress(this.cfg.members, reported, { onlyReported: this.cfg.secondaryInterface !== undefined })}`,
+      );
       // A joiner names its donors: the members Synced longest, never one that has just joined by IST itself.
       const donors = decision.action === 'join' ? sstDonorOption(donorOrder(this.lastViews)) : undefined;
       if (donors !== undefined) args.push(`--wsrep-sst-donor=${donors}`);
@@ -206,7 +281,9 @@ export class Agent {
   /** When the agent is root and mariadbd runs as another user, that user must own what mariadbd and its SST scripts write. */
   private chownForServer(): void {
     if (!this.cfg.runAsUser || process.getuid?.() !== 0 || this.cfg.runAsUser === 'root') return;
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${this.cfg.runAsUser ?? ''}:`));
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${this.cfg.runAsUser ?? ''}:`));
     const [, , uid, gid] = line?.split(':') ?? [];
     if (uid === undefined || gid === undefined) throw new Error(`runAsUser: no such user ${this.cfg.runAsUser}`);
     this.owner = { uid: Number(uid), gid: Number(gid) };
@@ -224,13 +301,27 @@ export class Agent {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.report()));
       } else if (path === '/ready') {
         const ok = this.ready();
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'synced\n' : `not ready: ${this.phase}\n`);
+        res
+          .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+          .end(ok ? 'synced\n' : `not ready: ${this.phase}\n`);
       } else if (path === '/live') {
         // Alive while waiting and starting (including a long SST); a running server that stopped
         // answering SQL for minutes is hung, and only then does this fail.
         const outside = this.cfg.mode === 'galera' ? performance.now() - this.lastPrimaryAt : 0;
-        const ok = isAlive(this.phase, performance.now() - this.lastSqlAt, STALL_LIMIT_MS, outside, OUTSIDE_PRIMARY_LIMIT_MS);
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? `${this.phase}\n` : 'mariadbd has not answered SQL, or has been outside the primary component, for too long\n');
+        const ok = isAlive(
+          this.phase,
+          performance.now() - this.lastSqlAt,
+          STALL_LIMIT_MS,
+          outside,
+          OUTSIDE_PRIMARY_LIMIT_MS,
+        );
+        res
+          .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+          .end(
+            ok
+              ? `${this.phase}\n`
+              : 'mariadbd has not answered SQL, or has been outside the primary component, for too long\n',
+          );
       } else {
         res.writeHead(404).end();
       }
@@ -238,19 +329,25 @@ export class Agent {
     const server = this.server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, this.cfg.bindAddress, () => { resolve(); });
+      server.listen(port, this.cfg.bindAddress, () => {
+        resolve();
+      });
     });
   }
 
   private async awaitDecision(): Promise<Decision> {
     this.phase = 'waiting';
     if (this.cfg.mode === 'standalone') {
-      return this.inspection.hasData ? { action: 'join', reason: 'standalone: starting from existing data' } : { action: 'bootstrap', fresh: true, reason: 'standalone: new data dir' };
+      return this.inspection.hasData
+        ? { action: 'join', reason: 'standalone: starting from existing data' }
+        : { action: 'bootstrap', fresh: true, reason: 'standalone: new data dir' };
     }
     const peers = this.cfg.members.filter((m) => m.name !== this.cfg.self);
     for (;;) {
       if (this.stopping) return { action: 'wait', reason: 'stopping' };
-      const views: PeerView[] = await Promise.all(peers.map(async (p) => ({ name: p.name, report: await fetchPeer(`http://${p.host}:${p.agentPort}/state`) })));
+      const views: PeerView[] = await Promise.all(
+        peers.map(async (p) => ({ name: p.name, report: await fetchPeer(`http://${p.host}:${p.agentPort}/state`) })),
+      );
       const decision = decideStart(this.report(), views);
       this.lastViews = views;
       if (decision.reason !== this.plan) this.log('plan', { action: decision.action, reason: decision.reason });
@@ -264,7 +361,9 @@ export class Agent {
     this.log('initialising data dir', { dataDir: this.cfg.dataDir });
     // Staged (datadir.ts): a failed or killed install never leaves a data dir that looks initialised.
     await initialiseStaged(this.cfg.dataDir, async (staging) => {
-      await run(this.cfg.installDb, installDbArgs(staging, this.cfg.tmpDir, this.cfg.runAsUser), { timeoutMs: 300_000 });
+      await run(this.cfg.installDb, installDbArgs(staging, this.cfg.tmpDir, this.cfg.runAsUser), {
+        timeoutMs: 300_000,
+      });
     });
     // A brand-new history: data, but nothing committed yet. Peers rank it last instead of waiting for it.
     this.inspection = { hasData: true, position: { uuid: NIL_UUID, seqno: -1 }, safeToBootstrap: false };
@@ -283,7 +382,10 @@ export class Agent {
           this.log('mariadbd exited', { code, signal });
           resolve(code ?? 1);
         });
-        child.on('error', (err) => { this.log('mariadbd failed to start', { error: err.message }); resolve(1); });
+        child.on('error', (err) => {
+          this.log('mariadbd failed to start', { error: err.message });
+          resolve(1);
+        });
       });
     } finally {
       closeSync(fd);
@@ -296,7 +398,10 @@ export class Agent {
       try {
         return [{ role: a.role, user: a.user, password: readSecret(a.passwordFile, `drAccounts ${a.user}`) }];
       } catch (err) {
-        this.log('DR account skipped: its password is missing; add the key to the db Secret (db.auth.existingSecret) and restart the member', { user: a.user, error: messageOf(err) });
+        this.log(
+          'DR account skipped: its password is missing; add the key to the db Secret (db.auth.existingSecret) and restart the member',
+          { user: a.user, error: messageOf(err) },
+        );
         return [];
       }
     });
@@ -323,7 +428,10 @@ export class Agent {
     // no password: a new data dir, or one whose first start died before the accounts were made.
     let accountsDone = decision.action !== 'bootstrap' && this.cfg.mode !== 'standalone';
     for (;;) {
-      if (this.child?.exitCode !== null || this.stopping) return new Promise<number>(() => { /* the exit promise wins the race */ });
+      if (this.child?.exitCode !== null || this.stopping)
+        return new Promise<number>(() => {
+          /* the exit promise wins the race */
+        });
       let conn: mariadb.Connection | undefined;
       try {
         const connect = (password: string): Promise<mariadb.Connection> =>
@@ -336,10 +444,20 @@ export class Agent {
           conn = await connect('');
         }
         if (!accountsDone) {
-          const app = this.cfg.app ? { ...this.cfg.app, password: readSecret(this.cfg.app.passwordFile, 'app.passwordFile') } : undefined;
+          const app = this.cfg.app
+            ? { ...this.cfg.app, password: readSecret(this.cfg.app.passwordFile, 'app.passwordFile') }
+            : undefined;
           const accounts: { User: string; Host: string }[] = await conn.query('SELECT User, Host FROM mysql.user');
           const dr = this.drAccountPasswords();
-          for (const stmt of [...dropExtraUsersSql(accounts, app?.user, this.cfg.drAccounts.map((a) => a.user)), ...initialSql(rootPassword, app, dr)]) await conn.query(stmt);
+          for (const stmt of [
+            ...dropExtraUsersSql(
+              accounts,
+              app?.user,
+              this.cfg.drAccounts.map((a) => a.user),
+            ),
+            ...initialSql(rootPassword, app, dr),
+          ])
+            await conn.query(stmt);
           accountsDone = true;
           this.drAccountsDone = true;
           this.log('accounts created', { app: this.cfg.app?.user ?? null, dr: dr.map((a) => a.user) });
@@ -353,7 +471,14 @@ export class Agent {
           else this.syncedSince ??= performance.now();
           if (live.status.clusterStatus !== 'Disconnected') this.disconnectedSince = undefined;
           else this.disconnectedSince ??= performance.now();
-          if (hasLeftGroup(this.phase, live.status, performance.now() - (this.disconnectedSince ?? performance.now()), DISCONNECTED_LIMIT_MS)) {
+          if (
+            hasLeftGroup(
+              this.phase,
+              live.status,
+              performance.now() - (this.disconnectedSince ?? performance.now()),
+              DISCONNECTED_LIMIT_MS,
+            )
+          ) {
             // Galera gave up on the group (e.g. "Receiving IST failed, node restart required") and will
             // not come back by itself: stop mariadbd so the agent decides and joins again in seconds,
             // instead of waiting for /live to fail and the kubelet's restart back-off.
@@ -361,7 +486,8 @@ export class Agent {
             this.leftGroup = true;
             this.child.kill('SIGTERM');
           }
-          if (live.status.clusterStatus === 'Primary' || this.phase !== 'running') this.lastPrimaryAt = performance.now();
+          if (live.status.clusterStatus === 'Primary' || this.phase !== 'running')
+            this.lastPrimaryAt = performance.now();
           // While running, publish the live position: peers deciding later compare against it.
           if (live.position) this.inspection = { ...this.inspection, hasData: true, position: live.position };
         }
@@ -383,8 +509,12 @@ export class Agent {
   }
 }
 
-export async function readWsrep(conn: mariadb.Connection): Promise<{ status: WsrepStatus; position: Position | undefined }> {
-  const rows: { Variable_name: string; Value: string }[] = await conn.query(`SHOW GLOBAL STATUS WHERE Variable_name IN (${WSREP_KEYS.map((k) => `'${k}'`).join(',')})`);
+export async function readWsrep(
+  conn: mariadb.Connection,
+): Promise<{ status: WsrepStatus; position: Position | undefined }> {
+  const rows: { Variable_name: string; Value: string }[] = await conn.query(
+    `SHOW GLOBAL STATUS WHERE Variable_name IN (${WSREP_KEYS.map((k) => `'${k}'`).join(',')})`,
+  );
   const v = new Map(rows.map((r) => [r.Variable_name.toLowerCase(), r.Value]));
   const name: { n: string }[] = await conn.query('SELECT @@wsrep_node_name AS n');
   const uuid = v.get('wsrep_cluster_state_uuid');

@@ -86,18 +86,30 @@ function str(o: Json, key: string, where: string, fallback?: string): string {
 
 function port(o: Json, key: string, where: string, fallback?: number): number {
   const v = o[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new Error(`${where}${key}: must be a port number 1-65535`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
+    throw new Error(`${where}${key}: must be a port number 1-65535`);
   return v;
 }
 
 const PORT_KEYS = ['sqlPort', 'galeraPort', 'istPort', 'sstPort', 'agentPort'] as const;
-const DEFAULT_PORTS: Record<(typeof PORT_KEYS)[number], number> = { sqlPort: 3306, galeraPort: 4567, istPort: 4568, sstPort: 4444, agentPort: 8081 };
+const DEFAULT_PORTS: Record<(typeof PORT_KEYS)[number], number> = {
+  sqlPort: 3306,
+  galeraPort: 4567,
+  istPort: 4568,
+  sstPort: 4444,
+  agentPort: 8081,
+};
 
 /**
  * Members of a StatefulSet: <sts>-0 … <sts>-(n-1), reached as <pod>.<headless service>, all on the same
  * ports. This is how the agent finds its peers in Kubernetes.
  */
-export function statefulSetMembers(statefulSet: string, replicas: number, domain: string, ports: Partial<Record<(typeof PORT_KEYS)[number], number>> = {}): MemberAddress[] {
+export function statefulSetMembers(
+  statefulSet: string,
+  replicas: number,
+  domain: string,
+  ports: Partial<Record<(typeof PORT_KEYS)[number], number>> = {},
+): MemberAddress[] {
   return Array.from({ length: replicas }, (_, i) => {
     const name = `${statefulSet}-${i}`;
     return { name, host: `${name}.${domain}`, ...DEFAULT_PORTS, ...ports };
@@ -108,7 +120,8 @@ export function statefulSetMembers(statefulSet: string, replicas: number, domain
 export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): AgentConfig {
   if (!isObject(raw)) throw new Error('agent config: must be a JSON object');
   const mode = raw.mode ?? 'galera';
-  if (mode !== 'galera' && mode !== 'standalone') throw new Error(`mode: must be "galera" or "standalone", not ${JSON.stringify(mode)}`);
+  if (mode !== 'galera' && mode !== 'standalone')
+    throw new Error(`mode: must be "galera" or "standalone", not ${JSON.stringify(mode)}`);
   const self = str(raw, 'self', '', env.HOSTNAME);
 
   let members: MemberAddress[];
@@ -124,7 +137,8 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
   } else if (isObject(raw.statefulSet)) {
     const s = raw.statefulSet;
     const replicas = s.replicas;
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1) throw new Error('statefulSet.replicas: must be a positive integer');
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1)
+      throw new Error('statefulSet.replicas: must be a positive integer');
     const ports: Partial<Record<(typeof PORT_KEYS)[number], number>> = {};
     for (const k of PORT_KEYS) ports[k] = port(s, k, 'statefulSet.', DEFAULT_PORTS[k]);
     members = statefulSetMembers(str(s, 'name', 'statefulSet.'), replicas, str(s, 'domain', 'statefulSet.'), ports);
@@ -134,18 +148,27 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
   const names = new Set(members.map((m) => m.name));
   if (names.size !== members.length) throw new Error('members: names must be unique');
   if (!names.has(self)) throw new Error(`self: "${self}" is not one of the members (${[...names].join(', ')})`);
-  if (members.some((m) => ordinalOf(m.name) === undefined)) throw new Error('members: every name must end in -<ordinal> (like a StatefulSet pod: db-0)');
-  if (mode === 'standalone' && members.length !== 1) throw new Error(`members: standalone mode has exactly 1 member, not ${members.length}`);
+  if (members.some((m) => ordinalOf(m.name) === undefined))
+    throw new Error('members: every name must end in -<ordinal> (like a StatefulSet pod: db-0)');
+  if (mode === 'standalone' && members.length !== 1)
+    throw new Error(`members: standalone mode has exactly 1 member, not ${members.length}`);
   if (mode === 'galera' && (members.length < 3 || members.length % 2 === 0) && raw.allowEvenMembers !== true) {
-    throw new Error(`members: galera mode needs an odd number of members, at least 3 (got ${members.length}), so a majority survives one loss`);
+    throw new Error(
+      `members: galera mode needs an odd number of members, at least 3 (got ${members.length}), so a majority survives one loss`,
+    );
   }
 
   const sst = raw.sstMethod ?? 'mariabackup';
-  if (sst !== 'rsync' && sst !== 'mariabackup') throw new Error(`sstMethod: must be "rsync" or "mariabackup", not ${JSON.stringify(sst)}`);
+  if (sst !== 'rsync' && sst !== 'mariabackup')
+    throw new Error(`sstMethod: must be "rsync" or "mariabackup", not ${JSON.stringify(sst)}`);
   let app: AgentConfig['app'];
   if (raw.app !== undefined) {
     if (!isObject(raw.app)) throw new Error('app: must be an object {user, passwordFile, database}');
-    app = { user: str(raw.app, 'user', 'app.'), passwordFile: str(raw.app, 'passwordFile', 'app.'), database: str(raw.app, 'database', 'app.') };
+    app = {
+      user: str(raw.app, 'user', 'app.'),
+      passwordFile: str(raw.app, 'passwordFile', 'app.'),
+      database: str(raw.app, 'database', 'app.'),
+    };
     if (!/^[A-Za-z0-9_]{1,64}$/.test(app.database)) throw new Error('app.database: letters, digits and _ only (1-64)');
     if (!/^[A-Za-z0-9_]{1,80}$/.test(app.user)) throw new Error('app.user: letters, digits and _ only (1-80)');
   }
@@ -155,26 +178,36 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
     const where = `drAccounts[${i}].`;
     if (!isObject(a)) throw new Error(`drAccounts[${i}]: must be an object {role, user, passwordFile}`);
     const role = a.role;
-    if (role !== 'backup' && role !== 'restore') throw new Error(`${where}role: must be "backup" or "restore", not ${JSON.stringify(role)}`);
+    if (role !== 'backup' && role !== 'restore')
+      throw new Error(`${where}role: must be "backup" or "restore", not ${JSON.stringify(role)}`);
     const user = str(a, 'user', where);
     if (!/^[A-Za-z0-9_]{1,80}$/.test(user)) throw new Error(`${where}user: letters, digits and _ only (1-80)`);
-    if (user === 'root' || user === app?.user) throw new Error(`${where}user: "${user}" is already root's or the app's account; choose another name`);
+    if (user === 'root' || user === app?.user)
+      throw new Error(`${where}user: "${user}" is already root's or the app's account; choose another name`);
     return { role, user, passwordFile: str(a, 'passwordFile', where) };
   });
-  if (new Set(drAccounts.map((a) => a.user)).size !== drAccounts.length) throw new Error('drAccounts: user names must be unique');
+  if (new Set(drAccounts.map((a) => a.user)).size !== drAccounts.length)
+    throw new Error('drAccounts: user names must be unique');
   const extra = raw.extraMysqld ?? [];
-  if (!Array.isArray(extra) || extra.some((l) => typeof l !== 'string' || l.includes('\n'))) throw new Error('extraMysqld: must be a list of single-line strings');
+  if (!Array.isArray(extra) || extra.some((l) => typeof l !== 'string' || l.includes('\n')))
+    throw new Error('extraMysqld: must be a list of single-line strings');
   const pollMs = raw.pollMs ?? 1000;
   if (typeof pollMs !== 'number' || pollMs < 100) throw new Error('pollMs: must be a number ≥ 100');
   const binlog = raw.binlog ?? false;
   if (typeof binlog !== 'boolean') throw new Error('binlog: must be true or false');
   const secondaryRaw = env.GALERA_SECONDARY_INTERFACE ?? raw.secondaryInterface;
-  if (secondaryRaw !== undefined && typeof secondaryRaw !== 'string') throw new Error('secondaryInterface: must be a string (an interface name such as net1)');
-  const secondaryInterface = parseInterfaceName(secondaryRaw, env.GALERA_SECONDARY_INTERFACE !== undefined ? 'GALERA_SECONDARY_INTERFACE' : 'secondaryInterface');
+  if (secondaryRaw !== undefined && typeof secondaryRaw !== 'string')
+    throw new Error('secondaryInterface: must be a string (an interface name such as net1)');
+  const secondaryInterface = parseInterfaceName(
+    secondaryRaw,
+    env.GALERA_SECONDARY_INTERFACE !== undefined ? 'GALERA_SECONDARY_INTERFACE' : 'secondaryInterface',
+  );
   const podIp = env.POD_IP?.trim() ? env.POD_IP.trim() : undefined;
-  if (podIp !== undefined && !/^[0-9A-Fa-f.:]+$/.test(podIp)) throw new Error(`POD_IP: "${podIp}" is not an IP address`);
+  if (podIp !== undefined && !/^[0-9A-Fa-f.:]+$/.test(podIp))
+    throw new Error(`POD_IP: "${podIp}" is not an IP address`);
   const runAsUser = raw.runAsUser;
-  if (runAsUser !== undefined && (typeof runAsUser !== 'string' || runAsUser === '')) throw new Error('runAsUser: must be a non-empty string');
+  if (runAsUser !== undefined && (typeof runAsUser !== 'string' || runAsUser === ''))
+    throw new Error('runAsUser: must be a non-empty string');
 
   return {
     mode,
@@ -239,7 +272,8 @@ export const myCnfPath = (cfg: AgentConfig): string => `${cfg.runDir}/my.cnf`;
  * timeout alone breaks a 5 s outage budget. 3 s still rides out a loaded machine's hiccups; a member that
  * merely stalls is declared inactive only after 10 s.
  */
-const EVICTION_OPTIONS = 'evs.keepalive_period=PT1S;evs.inactive_check_period=PT0.5S;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT10S';
+const EVICTION_OPTIONS =
+  'evs.keepalive_period=PT1S;evs.inactive_check_period=PT0.5S;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT10S';
 
 /**
  * The my.cnf mariadbd runs with. Galera needs: the provider, the peer list, and its own listen/IST/SST
@@ -289,7 +323,8 @@ export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string; adve
   }
   lines.push(...binlogMysqld(cfg));
   lines.push(...cfg.extraMysqld);
-  if (cfg.mode === 'galera' && cfg.sstMethod === 'mariabackup') lines.push('', '[sst]', 'transferfmt=socat', 'streamfmt=mbstream');
+  if (cfg.mode === 'galera' && cfg.sstMethod === 'mariabackup')
+    lines.push('', '[sst]', 'transferfmt=socat', 'streamfmt=mbstream');
   return lines.join('\n') + '\n';
 }
 
@@ -302,9 +337,14 @@ const q = sqlString;
  * DROP USER statements for every account that is not root@localhost, root@127.0.0.1, the app's or a DR
  * Job's (`keepUsers`, at '%').
  */
-export function dropExtraUsersSql(accounts: readonly { User: string; Host: string }[], appUser?: string, keepUsers: readonly string[] = []): string[] {
+export function dropExtraUsersSql(
+  accounts: readonly { User: string; Host: string }[],
+  appUser?: string,
+  keepUsers: readonly string[] = [],
+): string[] {
   const keep = (a: { User: string; Host: string }): boolean =>
-    (a.User === 'root' && (a.Host === 'localhost' || a.Host === '127.0.0.1')) || a.User === 'mariadb.sys' ||
+    (a.User === 'root' && (a.Host === 'localhost' || a.Host === '127.0.0.1')) ||
+    a.User === 'mariadb.sys' ||
     (a.Host === '%' && ((appUser !== undefined && a.User === appUser) || keepUsers.includes(a.User)));
   return accounts.filter((a) => !keep(a)).map((a) => `DROP USER IF EXISTS ${q(a.User)}@${q(a.Host)}`);
 }
@@ -328,7 +368,9 @@ export const BACKUP_PRIVILEGES = 'SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES
  * server versions. It is a separate account with its own Secret key, mounted only into the restore Job, so
  * the scheduled backup and verify Jobs never hold a password that can write.
  */
-export function drAccountsSql(accounts: readonly { role: DrAccount['role']; user: string; password: string }[]): string[] {
+export function drAccountsSql(
+  accounts: readonly { role: DrAccount['role']; user: string; password: string }[],
+): string[] {
   return accounts.flatMap((a) => [
     `CREATE USER IF NOT EXISTS ${q(a.user)}@'%' IDENTIFIED BY ${q(a.password)}`,
     `ALTER USER ${q(a.user)}@'%' IDENTIFIED BY ${q(a.password)}`,
@@ -340,7 +382,11 @@ export function drAccountsSql(accounts: readonly { role: DrAccount['role']; user
  * SQL that sets the root password and creates the application account and the DR Jobs' accounts;
  * idempotent, run once on a new cluster.
  */
-export function initialSql(rootPassword: string, app?: { user: string; password: string; database: string }, drAccounts: readonly { role: DrAccount['role']; user: string; password: string }[] = []): string[] {
+export function initialSql(
+  rootPassword: string,
+  app?: { user: string; password: string; database: string },
+  drAccounts: readonly { role: DrAccount['role']; user: string; password: string }[] = [],
+): string[] {
   const sql = [
     `ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD(${q(rootPassword)}) OR unix_socket`,
     `CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ${q(rootPassword)}`,

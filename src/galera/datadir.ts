@@ -20,8 +20,13 @@ const MARKER = 'mysql';
  */
 export function installDbArgs(dataDir: string, tmpDir: string, user: string | undefined): string[] {
   return [
-    '--no-defaults', `--datadir=${dataDir}`, `--tmpdir=${tmpDir}`, ...(user ? [`--user=${user}`] : []),
-    '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
+    '--no-defaults',
+    `--datadir=${dataDir}`,
+    `--tmpdir=${tmpDir}`,
+    ...(user ? [`--user=${user}`] : []),
+    '--auth-root-authentication-method=normal',
+    '--skip-test-db',
+    '--skip-name-resolve',
   ];
 }
 
@@ -52,7 +57,8 @@ export async function initialiseStaged(dataDir: string, install: (stagingDir: st
   try {
     await install(staging);
     const entries = readdirSync(staging);
-    if (!entries.includes(MARKER)) throw new Error(`the data dir initialisation wrote no '${MARKER}' system database into ${staging}`);
+    if (!entries.includes(MARKER))
+      throw new Error(`the data dir initialisation wrote no '${MARKER}' system database into ${staging}`);
     for (const entry of moveOrder(entries)) {
       const target = join(dataDir, entry);
       rmSync(target, { recursive: true, force: true });

@@ -73,7 +73,8 @@ export function compareForBootstrap(a: MemberReport, b: MemberReport): number {
 export function decideStart(self: MemberReport, peers: readonly PeerView[]): Decision {
   // 1. A cluster is running: join it (IST if our position is in its gcache, SST otherwise).
   const primaries = peers.filter((p) => isPrimaryMember(p.report)).map((p) => p.name);
-  if (primaries.length > 0) return { action: 'join', reason: `joining the running cluster via ${primaries.join(', ')}` };
+  if (primaries.length > 0)
+    return { action: 'join', reason: `joining the running cluster via ${primaries.join(', ')}` };
 
   // 2. Not everyone has reported: only a member Galera marked safe_to_bootstrap (it left a clean
   //    cluster last, so nobody can be ahead of it) may go ahead; everyone else waits, because the silent
@@ -81,10 +82,22 @@ export function decideStart(self: MemberReport, peers: readonly PeerView[]): Dec
   //    A peer that is stopping counts as silent too: it is a pod on its way out (after `kubectl delete`,
   //    the old pod still answers under the member's name until it is gone), its position is not final
   //    until mariadbd has exited, and the pod that replaces it will report the final one.
-  const silent = peers.filter((p) => p.report === undefined || p.report.phase === 'inspecting' || p.report.phase === 'stopping').map((p) => p.name);
+  const silent = peers
+    .filter((p) => p.report === undefined || p.report.phase === 'inspecting' || p.report.phase === 'stopping')
+    .map((p) => p.name);
   if (silent.length > 0) {
-    if (self.hasData && self.safeToBootstrap && self.position !== null && self.position.seqno >= 0 && self.position.uuid !== NIL_UUID) {
-      return { action: 'bootstrap', fresh: false, reason: `safe_to_bootstrap=1 at seqno ${self.position.seqno}; ${silent.join(', ')} not reporting` };
+    if (
+      self.hasData &&
+      self.safeToBootstrap &&
+      self.position !== null &&
+      self.position.seqno >= 0 &&
+      self.position.uuid !== NIL_UUID
+    ) {
+      return {
+        action: 'bootstrap',
+        fresh: false,
+        reason: `safe_to_bootstrap=1 at seqno ${self.position.seqno}; ${silent.join(', ')} not reporting`,
+      };
     }
     return { action: 'wait', reason: `waiting for ${silent.join(', ')} to report their state` };
   }
@@ -95,23 +108,39 @@ export function decideStart(self: MemberReport, peers: readonly PeerView[]): Dec
   // 3. Nobody has data: a brand-new cluster. The lowest ordinal initialises and bootstraps it.
   if (withData.length === 0) {
     const first = [...all].sort((a, b) => a.ordinal - b.ordinal)[0];
-    if (first?.name === self.name) return { action: 'bootstrap', fresh: true, reason: 'no member has data: bootstrapping a new cluster' };
-    return { action: 'wait', reason: `no member has data: waiting for ${first?.name ?? '?'} to bootstrap a new cluster` };
+    if (first?.name === self.name)
+      return { action: 'bootstrap', fresh: true, reason: 'no member has data: bootstrapping a new cluster' };
+    return {
+      action: 'wait',
+      reason: `no member has data: waiting for ${first?.name ?? '?'} to bootstrap a new cluster`,
+    };
   }
 
   // 4. Data exists but no cluster runs (full-cluster stop or crash): the most advanced member
   //    bootstraps from its own data, everyone else joins it afterwards.
   const unknown = withData.filter((r) => r.position === null).map((r) => r.name);
-  if (unknown.length > 0) return { action: 'wait', reason: `position of ${unknown.join(', ')} is unknown (recovery did not report one)` };
+  if (unknown.length > 0)
+    return { action: 'wait', reason: `position of ${unknown.join(', ')} is unknown (recovery did not report one)` };
   const histories = new Set(withData.map((r) => r.position?.uuid).filter((u) => u !== undefined && u !== NIL_UUID));
   if (histories.size > 1) {
-    return { action: 'wait', reason: `members hold data from different clusters (${[...histories].join(', ')}); refusing to pick one, fix by hand` };
+    return {
+      action: 'wait',
+      reason: `members hold data from different clusters (${[...histories].join(', ')}); refusing to pick one, fix by hand`,
+    };
   }
   const best = [...withData].sort(compareForBootstrap)[0];
   if (best === undefined) return { action: 'wait', reason: 'no candidate' };
   const at = best.position?.seqno ?? -1;
-  if (best.name === self.name) return { action: 'bootstrap', fresh: false, reason: `most advanced member (seqno ${at}): bootstrapping from its data` };
-  return { action: 'wait', reason: `${best.name} is the most advanced member (seqno ${at}): waiting for it to bootstrap` };
+  if (best.name === self.name)
+    return {
+      action: 'bootstrap',
+      fresh: false,
+      reason: `most advanced member (seqno ${at}): bootstrapping from its data`,
+    };
+  return {
+    action: 'wait',
+    reason: `${best.name} is the most advanced member (seqno ${at}): waiting for it to bootstrap`,
+  };
 }
 
 /**
@@ -144,7 +173,13 @@ export function sstDonorOption(donors: readonly string[]): string | undefined {
  * be killed), and while a running server answers SQL. Only a running server that has not answered for
  * `stallLimitMs` (hung) is reported dead, so the kubelet restarts it.
  */
-export function isAlive(phase: Phase, msSinceSqlAnswered: number, stallLimitMs: number, msOutsidePrimary = 0, outsidePrimaryLimitMs = Infinity): boolean {
+export function isAlive(
+  phase: Phase,
+  msSinceSqlAnswered: number,
+  stallLimitMs: number,
+  msOutsidePrimary = 0,
+  outsidePrimaryLimitMs = Infinity,
+): boolean {
   // A running server outside the primary component for this long is stuck: e.g. after "Receiving IST
   // failed, node restart required" mariadbd keeps answering SQL as a non-Primary joiner and never recovers.
   return phase !== 'running' || (msSinceSqlAnswered <= stallLimitMs && msOutsidePrimary <= outsidePrimaryLimitMs);
@@ -156,7 +191,12 @@ export function isAlive(phase: Phase, msSinceSqlAnswered: number, stallLimitMs: 
  * It never reconnects by itself, while a server that is merely non-Primary (a partition) keeps trying;
  * so only Disconnected, and only after `limitMs` of it without a break, means "restart mariadbd".
  */
-export function hasLeftGroup(phase: Phase, wsrep: WsrepStatus | null, msDisconnected: number, limitMs: number): boolean {
+export function hasLeftGroup(
+  phase: Phase,
+  wsrep: WsrepStatus | null,
+  msDisconnected: number,
+  limitMs: number,
+): boolean {
   return phase === 'running' && wsrep?.clusterStatus === 'Disconnected' && msDisconnected >= limitMs;
 }
 

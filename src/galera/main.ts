@@ -77,7 +77,9 @@ const RETRY_PAUSE_MS = 2000;
 const QUICK_FAILURE_WINDOW_MS = 120_000;
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exit(code); },
+  (code) => {
+    process.exit(code);
+  },
   (err: unknown) => {
     jsonLog('agent failed', { error: messageOf(err) });
     process.exit(1);

@@ -28,9 +28,11 @@ export function parseGrastate(text: string): GrastateInfo {
     if (m?.[1] !== undefined) fields.set(m[1], m[2] ?? '');
   }
   const uuid = fields.get('uuid');
-  if (uuid === undefined || !UUID_RE.test(uuid)) throw new Error(`grastate.dat: 'uuid' is missing or not a UUID (${uuid ?? 'absent'})`);
+  if (uuid === undefined || !UUID_RE.test(uuid))
+    throw new Error(`grastate.dat: 'uuid' is missing or not a UUID (${uuid ?? 'absent'})`);
   const seqnoText = fields.get('seqno');
-  if (seqnoText === undefined || !/^-?\d+$/.test(seqnoText)) throw new Error(`grastate.dat: 'seqno' is missing or not an integer (${seqnoText ?? 'absent'})`);
+  if (seqnoText === undefined || !/^-?\d+$/.test(seqnoText))
+    throw new Error(`grastate.dat: 'seqno' is missing or not an integer (${seqnoText ?? 'absent'})`);
   const safe = fields.get('safe_to_bootstrap') ?? '0';
   if (safe !== '0' && safe !== '1') throw new Error(`grastate.dat: 'safe_to_bootstrap' must be 0 or 1, not ${safe}`);
   return { position: { uuid, seqno: Number(seqnoText) }, safeToBootstrap: safe === '1' };

@@ -11,7 +11,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function position(v: unknown): Position | null | undefined {
   if (v === null) return null;
-  if (!isObject(v) || typeof v.uuid !== 'string' || typeof v.seqno !== 'number' || !Number.isInteger(v.seqno)) return undefined;
+  if (!isObject(v) || typeof v.uuid !== 'string' || typeof v.seqno !== 'number' || !Number.isInteger(v.seqno))
+    return undefined;
   return { uuid: v.uuid, seqno: v.seqno };
 }
 
@@ -19,7 +20,14 @@ function wsrep(v: unknown): WsrepStatus | null | undefined {
   if (v === null) return null;
   if (!isObject(v)) return undefined;
   const { clusterStatus, localState, ready, clusterSize, nodeName } = v;
-  if (typeof clusterStatus !== 'string' || typeof localState !== 'number' || typeof ready !== 'boolean' || typeof clusterSize !== 'number' || typeof nodeName !== 'string') return undefined;
+  if (
+    typeof clusterStatus !== 'string' ||
+    typeof localState !== 'number' ||
+    typeof ready !== 'boolean' ||
+    typeof clusterSize !== 'number' ||
+    typeof nodeName !== 'string'
+  )
+    return undefined;
   return { clusterStatus, localState, ready, clusterSize, nodeName };
 }
 
@@ -33,9 +41,19 @@ export function parseReport(raw: unknown): MemberReport | undefined {
   const pos = position(raw.position);
   const ws = wsrep(raw.wsrep);
   if (pos === undefined || ws === undefined) return undefined;
-  const report: MemberReport = { name, ordinal, phase: phase as Phase, hasData, position: pos, safeToBootstrap, wsrep: ws, plan: typeof plan === 'string' ? plan : '' };
+  const report: MemberReport = {
+    name,
+    ordinal,
+    phase: phase as Phase,
+    hasData,
+    position: pos,
+    safeToBootstrap,
+    wsrep: ws,
+    plan: typeof plan === 'string' ? plan : '',
+  };
   // An address is only used when it looks like one (an IP or host name, no spaces or separators).
   if (typeof raw.address === 'string' && /^[0-9A-Za-z.:_-]{1,253}$/.test(raw.address)) report.address = raw.address;
-  if (typeof raw.syncedForMs === 'number' && Number.isFinite(raw.syncedForMs) && raw.syncedForMs >= 0) report.syncedForMs = raw.syncedForMs;
+  if (typeof raw.syncedForMs === 'number' && Number.isFinite(raw.syncedForMs) && raw.syncedForMs >= 0)
+    report.syncedForMs = raw.syncedForMs;
   return report;
 }

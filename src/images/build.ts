@@ -1,5 +1,18 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ensureGoBinaries } from '../setup/go-build.js';
 import type { GoComponentName } from '../setup/go-components.js';
@@ -28,7 +41,8 @@ export function hostDebianSources(): string {
   const parts: string[] = [];
   if (existsSync(dir)) {
     for (const f of readdirSync(dir).sort()) {
-      if (f.endsWith('.sources') && /debian/i.test(readFileSync(join(dir, f), 'utf8'))) parts.push(readFileSync(join(dir, f), 'utf8'));
+      if (f.endsWith('.sources') && /debian/i.test(readFileSync(join(dir, f), 'utf8')))
+        parts.push(readFileSync(join(dir, f), 'utf8'));
     }
   }
   if (parts.length === 0 && existsSync('/etc/apt/sources.list')) {
@@ -53,18 +67,29 @@ async function debianRootfs(packages: readonly string[], progress: Progress): Pr
     const tmp = `${file}.tmp-${process.pid}.tar`;
     try {
       await progress.step(`Debian root filesystem with ${packages.join(', ')}`, async (step) => {
-        await run('mmdebstrap', [
-          '--variant=essential',
-          '--format=tar',
-          `--include=${packages.join(',')}`,
-          '--aptopt=Apt::Install-Recommends "false"',
-          '--dpkgopt=path-exclude=/usr/share/doc/*',
-          '--dpkgopt=path-include=/usr/share/doc/*/copyright',
-          '--dpkgopt=path-exclude=/usr/share/man/*',
-          '--dpkgopt=path-exclude=/usr/share/locale/*',
-          '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/*.log',
-          'bookworm', tmp, '-',
-        ], { input: sources, onLine: (line) => { if (line.startsWith('I: ')) step.detail(line.slice(3)); } });
+        await run(
+          'mmdebstrap',
+          [
+            '--variant=essential',
+            '--format=tar',
+            `--include=${packages.join(',')}`,
+            '--aptopt=Apt::Install-Recommends "false"',
+            '--dpkgopt=path-exclude=/usr/share/doc/*',
+            '--dpkgopt=path-include=/usr/share/doc/*/copyright',
+            '--dpkgopt=path-exclude=/usr/share/man/*',
+            '--dpkgopt=path-exclude=/usr/share/locale/*',
+            '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/*.log',
+            'bookworm',
+            tmp,
+            '-',
+          ],
+          {
+            input: sources,
+            onLine: (line) => {
+              if (line.startsWith('I: ')) step.detail(line.slice(3));
+            },
+          },
+        );
       });
       renameSync(tmp, file);
     } finally {
@@ -84,7 +109,18 @@ function filesBelow(dir: string): string[] {
 
 /** A layer made of the files staged in `dir`, with fixed owners and times so equal input gives equal bytes. */
 async function layerFromDir(dir: string, out: string): Promise<Layer> {
-  await run('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', dir, '-cf', out, '.']);
+  await run('tar', [
+    '--sort=name',
+    '--mtime=@0',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '-C',
+    dir,
+    '-cf',
+    out,
+    '.',
+  ]);
   return describeLayer(out);
 }
 
@@ -110,7 +146,14 @@ export async function buildImage(name: ImageName, progress: Progress): Promise<B
   // Two kstack processes (two clusters coming up at once) may want the same image: one builds, the other
   // waits for it instead of replacing the folder the first is about to import.
   mkdirSync(imagesDir(), { recursive: true });
-  const lock = await waitForLock(join(imagesDir(), `${name}-${key}.lock`), `building image ${recipe.ref}`, 30 * 60_000, (pid) => { progress.info(`waiting for pid ${pid}, which builds image ${recipe.ref}`); });
+  const lock = await waitForLock(
+    join(imagesDir(), `${name}-${key}.lock`),
+    `building image ${recipe.ref}`,
+    30 * 60_000,
+    (pid) => {
+      progress.info(`waiting for pid ${pid}, which builds image ${recipe.ref}`);
+    },
+  );
   try {
     if (existsSync(join(dir, 'index.json'))) return { name, ref: recipe.ref, dir, key };
     return await writeImage({ name, recipe, key, dir, goNames, goPaths, nodeBinary }, progress);
@@ -119,7 +162,15 @@ export async function buildImage(name: ImageName, progress: Progress): Promise<B
   }
 }
 
-interface ImageInputs { name: ImageName; recipe: ImageRecipe; key: string; dir: string; goNames: GoComponentName[]; goPaths: Record<string, string>; nodeBinary: string | undefined }
+interface ImageInputs {
+  name: ImageName;
+  recipe: ImageRecipe;
+  key: string;
+  dir: string;
+  goNames: GoComponentName[];
+  goPaths: Record<string, string>;
+  nodeBinary: string | undefined;
+}
 
 /** Builds the image's layers and OCI layout into `dir` (under the image lock). */
 function writeImage(i: ImageInputs, progress: Progress): Promise<BuiltImage> {
@@ -147,8 +198,13 @@ function writeImage(i: ImageInputs, progress: Progress): Promise<BuiltImage> {
         const app = join(staged, 'opt/kstack');
         mkdirSync(app, { recursive: true });
         for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(repoRoot, f), join(app, f));
-        await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app });
-        cpSync(join(repoRoot, 'dist', 'src'), join(app, 'dist', 'src'), { recursive: true, filter: (src) => !src.endsWith('.map') });
+        await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
+          cwd: app,
+        });
+        cpSync(join(repoRoot, 'dist', 'src'), join(app, 'dist', 'src'), {
+          recursive: true,
+          filter: (src) => !src.endsWith('.map'),
+        });
       }
       // /tmp must exist and be writable in every image (emptyDirs cover it when the root fs is read-only).
       mkdirSync(join(staged, 'tmp'), { recursive: true });
@@ -164,7 +220,10 @@ function writeImage(i: ImageInputs, progress: Progress): Promise<BuiltImage> {
       });
       rmSync(dir, { recursive: true, force: true });
       renameSync(layout, dir);
-      writeFileSync(join(dir, 'kstack-image.json'), JSON.stringify({ name, ref: recipe.ref, key, layers: layers.map((l) => l.sha256) }));
+      writeFileSync(
+        join(dir, 'kstack-image.json'),
+        JSON.stringify({ name, ref: recipe.ref, key, layers: layers.map((l) => l.sha256) }),
+      );
       return { name, ref: recipe.ref, dir, key };
     } finally {
       rmSync(work, { recursive: true, force: true });

@@ -53,8 +53,16 @@ export function imageManifest(config: { sha256: string; size: number }, layers: 
   return JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${config.sha256}`, size: config.size },
-    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${l.sha256}`, size: l.size })),
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: `sha256:${config.sha256}`,
+      size: config.size,
+    },
+    layers: layers.map((l) => ({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      digest: `sha256:${l.sha256}`,
+      size: l.size,
+    })),
   });
 }
 
@@ -62,7 +70,12 @@ export function imageManifest(config: { sha256: string; size: number }, layers: 
  * Writes an OCI image layout folder (oci-layout, index.json, blobs/) for one image named `ref`. Layers
  * are hard-linked from the cache (copied if on another filesystem), so this is cheap for large layers.
  */
-export function writeOciLayout(dir: string, ref: string, layers: readonly Layer[], cfg: OciConfig): { manifestDigest: string } {
+export function writeOciLayout(
+  dir: string,
+  ref: string,
+  layers: readonly Layer[],
+  cfg: OciConfig,
+): { manifestDigest: string } {
   const blobs = join(dir, 'blobs', 'sha256');
   mkdirSync(blobs, { recursive: true });
   const putBlob = (text: string): { sha256: string; size: number } => {
@@ -72,22 +85,31 @@ export function writeOciLayout(dir: string, ref: string, layers: readonly Layer[
   };
   for (const layer of layers) {
     const target = join(blobs, layer.sha256);
-    try { linkSync(layer.path, target); } catch { copyFileSync(layer.path, target); }
+    try {
+      linkSync(layer.path, target);
+    } catch {
+      copyFileSync(layer.path, target);
+    }
   }
   const config = putBlob(imageConfig(layers, cfg));
   const manifest = putBlob(imageManifest(config, layers));
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const tag = ref.slice(ref.lastIndexOf(':') + 1);
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [{
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      digest: `sha256:${manifest.sha256}`,
-      size: manifest.size,
-      annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': tag },
-      platform: { architecture: 'amd64', os: 'linux' },
-    }],
-  }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: `sha256:${manifest.sha256}`,
+          size: manifest.size,
+          annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': tag },
+          platform: { architecture: 'amd64', os: 'linux' },
+        },
+      ],
+    }),
+  );
   return { manifestDigest: `sha256:${manifest.sha256}` };
 }

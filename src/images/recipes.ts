@@ -25,15 +25,29 @@ export interface ImageRecipe {
 
 export const LOCAL_REGISTRY = 'kstack.local';
 
-const recipe = (r: Omit<ImageRecipe, 'ref' | 'goBinaries'> & { goBinaries?: ImageRecipe['goBinaries'] }): ImageRecipe => ({
+const recipe = (
+  r: Omit<ImageRecipe, 'ref' | 'goBinaries'> & { goBinaries?: ImageRecipe['goBinaries'] },
+): ImageRecipe => ({
   goBinaries: {},
   ...r,
   ref: `${LOCAL_REGISTRY}/${r.name}:local`,
 });
 
 export const imageRecipes = {
-  pause: recipe({ name: 'pause', debianPackages: [], goBinaries: { pause: '/pause' }, entrypoint: ['/pause'], user: '65535:65535' }),
-  coredns: recipe({ name: 'coredns', debianPackages: [], goBinaries: { coredns: '/coredns' }, entrypoint: ['/coredns'], user: '65532:65532' }),
+  pause: recipe({
+    name: 'pause',
+    debianPackages: [],
+    goBinaries: { pause: '/pause' },
+    entrypoint: ['/pause'],
+    user: '65535:65535',
+  }),
+  coredns: recipe({
+    name: 'coredns',
+    debianPackages: [],
+    goBinaries: { coredns: '/coredns' },
+    entrypoint: ['/coredns'],
+    user: '65532:65532',
+  }),
   nginx: recipe({
     name: 'nginx',
     debianPackages: ['nginx', 'prometheus-nginx-exporter', 'ca-certificates'],
@@ -43,7 +57,19 @@ export const imageRecipes = {
     name: 'mariadb',
     // iproute2: the SST scripts look for a listening port with ss (or lsof/sockstat) and stop without one.
     // zstd: the backup, verify and restore Jobs (src/dr) run in this image and stream through the zstd CLI.
-    debianPackages: ['mariadb-server', 'galera-4', 'mariadb-backup', 'mariadb-client', 'prometheus-mysqld-exporter', 'socat', 'rsync', 'procps', 'iproute2', 'ca-certificates', 'zstd'],
+    debianPackages: [
+      'mariadb-server',
+      'galera-4',
+      'mariadb-backup',
+      'mariadb-client',
+      'prometheus-mysqld-exporter',
+      'socat',
+      'rsync',
+      'procps',
+      'iproute2',
+      'ca-certificates',
+      'zstd',
+    ],
     cmd: ['/usr/sbin/mariadbd'],
   }),
   tools: recipe({

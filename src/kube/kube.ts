@@ -36,7 +36,9 @@ const evidenceArg = (a: string): string => (a.length > 200 ? `'<script, ${a.leng
 export class Kube {
   constructor(readonly opts: KubeOptions) {}
 
-  get namespace(): string { return this.opts.namespace; }
+  get namespace(): string {
+    return this.opts.namespace;
+  }
 
   async kubectl(args: readonly string[], o: CmdOptions = {}): Promise<RunResult> {
     const full = o.clusterScope ? [...args] : ['-n', this.opts.namespace, ...args];
@@ -54,8 +56,16 @@ export class Kube {
   }
 
   /** `kubectl exec POD -c CONTAINER -- cmd…`; resolves with the result, also on a non-zero exit. */
-  async exec(pod: string, container: string | undefined, cmd: readonly string[], o: CmdOptions = {}): Promise<RunResult> {
-    return this.kubectl(['exec', pod, ...(container ? ['-c', container] : []), '--', ...cmd], { allowFailure: true, ...o });
+  async exec(
+    pod: string,
+    container: string | undefined,
+    cmd: readonly string[],
+    o: CmdOptions = {},
+  ): Promise<RunResult> {
+    return this.kubectl(['exec', pod, ...(container ? ['-c', container] : []), '--', ...cmd], {
+      allowFailure: true,
+      ...o,
+    });
   }
 
   async helm(args: readonly string[], o: CmdOptions = {}): Promise<RunResult> {
@@ -71,27 +81,49 @@ export class Kube {
    * A long-running `kubectl exec -i` (e.g. a load generator) whose stdin stays open until `finish()`,
    * which closes it and resolves with everything the command printed.
    */
-  execStream(pod: string, container: string | undefined, cmd: readonly string[], ev?: CommandLog, namespace = this.opts.namespace): ExecStream {
+  execStream(
+    pod: string,
+    container: string | undefined,
+    cmd: readonly string[],
+    ev?: CommandLog,
+    namespace = this.opts.namespace,
+  ): ExecStream {
     const args = ['-n', namespace, 'exec', '-i', pod, ...(container ? ['-c', container] : []), '--', ...cmd];
     ev?.add(`$ kubectl ${args.map(evidenceArg).join(' ')}`);
     const child = spawn(this.opts.kubectl, [...this.opts.kubeArgs, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
     const done = new Promise<RunResult>((resolve) => {
-      child.on('close', (code) => { resolve({ stdout, stderr, code: code ?? 1 }); });
-      child.on('error', (err) => { resolve({ stdout, stderr: `${stderr}${err.message}`, code: 1 }); });
+      child.on('close', (code) => {
+        resolve({ stdout, stderr, code: code ?? 1 });
+      });
+      child.on('error', (err) => {
+        resolve({ stdout, stderr: `${stderr}${err.message}`, code: 1 });
+      });
     });
     let exited = false;
-    child.on('close', () => { exited = true; });
+    child.on('close', () => {
+      exited = true;
+    });
     return {
       peek: () => stdout,
       exited: () => exited,
       finish: async () => {
         child.stdin.end();
-        const timer = setTimeout(() => { child.kill('SIGTERM'); }, 30_000);
-        try { return await done; } finally { clearTimeout(timer); }
+        const timer = setTimeout(() => {
+          child.kill('SIGTERM');
+        }, 30_000);
+        try {
+          return await done;
+        } finally {
+          clearTimeout(timer);
+        }
       },
     };
   }
@@ -105,7 +137,9 @@ export interface ExecStream {
 }
 
 /** Objects as kubectl lists them. */
-export interface List<T> { items: T[] }
+export interface List<T> {
+  items: T[];
+}
 
 /** Labels selecting the release's objects of one component. */
 export const componentSelector = (release: string, component: string): string =>

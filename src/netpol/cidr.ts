@@ -86,6 +86,9 @@ export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
 
 /** Whether `inner` lies entirely inside `outer` (same family, at least as long a prefix). */
 export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
-  return inner.family === outer.family && inner.prefix >= outer.prefix
-    && (inner.network & mask(outer.family, outer.prefix)) === outer.network;
+  return (
+    inner.family === outer.family &&
+    inner.prefix >= outer.prefix &&
+    (inner.network & mask(outer.family, outer.prefix)) === outer.network
+  );
 }

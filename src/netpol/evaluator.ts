@@ -2,7 +2,12 @@
 // and policies, is a connection allowed? Pure: `kstack prove` computes the expected reachability matrix
 // with it and compares that with what probes observe on the cluster. Design and the choices where the API
 // leaves room: docs/decisions/0003-netpol-evaluator.md.
-import type { V1LabelSelector, V1NetworkPolicy, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
+import type {
+  V1LabelSelector,
+  V1NetworkPolicy,
+  V1NetworkPolicyPeer,
+  V1NetworkPolicyPort,
+} from '@kubernetes/client-node';
 import { UserError } from '../util/errors.js';
 import { cidrContains, cidrWithin, parseCidr, parseIp, type Cidr, type IpAddress } from './cidr.js';
 
@@ -81,14 +86,19 @@ export interface Verdict {
 // ---------------------------------------------------------------------------------------------------
 // Compiled (validated, normalised) forms.
 
-interface Requirement { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values: string[] }
+interface Requirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values: string[];
+}
 /** A label selector as a list of requirements that must all hold; no requirement = everything. */
-interface Selector { requirements: Requirement[] }
+interface Selector {
+  requirements: Requirement[];
+}
 
 type Peer =
   /** namespaces 'policy' = the policy's own namespace (a podSelector without a namespaceSelector). */
-  | { kind: 'pods'; namespaces: Selector | 'policy'; pods: Selector }
-  | { kind: 'ipBlock'; cidr: Cidr; except: Cidr[] };
+  { kind: 'pods'; namespaces: Selector | 'policy'; pods: Selector } | { kind: 'ipBlock'; cidr: Cidr; except: Cidr[] };
 
 type PortMatch = { protocol: Protocol; port?: number; endPort?: number } | { protocol: Protocol; name: string };
 
@@ -156,8 +166,9 @@ const present = <T>(v: T | null | undefined): v is T => v !== undefined && v !==
 
 export function compileSelector(sel: Loose<V1LabelSelector> | null | undefined, path: string): Selector {
   if (!present(sel)) return { requirements: [] };
-  const requirements: Requirement[] = Object.entries(labelMap(sel.matchLabels, `${path}.matchLabels`))
-    .map(([key, value]) => ({ key, operator: 'In', values: [value] }));
+  const requirements: Requirement[] = Object.entries(labelMap(sel.matchLabels, `${path}.matchLabels`)).map(
+    ([key, value]) => ({ key, operator: 'In', values: [value] }),
+  );
   arrayAt(sel.matchExpressions, `${path}.matchExpressions`).forEach((raw, i) => {
     requirements.push(compileRequirement(raw, `${path}.matchExpressions[${i}]`));
   });
@@ -168,7 +179,10 @@ function compileRequirement(raw: unknown, path: string): Requirement {
   const r = (raw ?? {}) as { key?: unknown; operator?: unknown; values?: unknown };
   if (typeof r.key !== 'string' || r.key === '') fail(`${path}.key`, 'must be a non-empty string');
   if (typeof r.operator !== 'string' || !OPERATORS.includes(r.operator)) {
-    fail(`${path}.operator`, `unknown operator ${JSON.stringify(r.operator)} (expected one of ${OPERATORS.join(', ')})`);
+    fail(
+      `${path}.operator`,
+      `unknown operator ${JSON.stringify(r.operator)} (expected one of ${OPERATORS.join(', ')})`,
+    );
   }
   const operator = r.operator as Requirement['operator'];
   const values = arrayAt(r.values, `${path}.values`);
@@ -186,11 +200,15 @@ export function selectorMatches(sel: Selector, labels: Record<string, string>): 
 function requirementHolds(r: Requirement, labels: Record<string, string>): boolean {
   const has = Object.hasOwn(labels, r.key);
   switch (r.operator) {
-    case 'In': return has && r.values.includes(labels[r.key] ?? '');
+    case 'In':
+      return has && r.values.includes(labels[r.key] ?? '');
     // NotIn also matches pods without the label at all (apimachinery's labels.Selector semantics).
-    case 'NotIn': return !has || !r.values.includes(labels[r.key] ?? '');
-    case 'Exists': return has;
-    case 'DoesNotExist': return !has;
+    case 'NotIn':
+      return !has || !r.values.includes(labels[r.key] ?? '');
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
   }
 }
 
@@ -213,7 +231,8 @@ function compilePeer(raw: Loose<V1NetworkPolicyPeer> | null, path: string): Peer
       const p = `${path}.ipBlock.except[${i}]`;
       const e = compileCidr(text, p);
       // The API server refuses anything but a strict subset of cidr.
-      if (!cidrWithin(e, cidr) || e.prefix <= cidr.prefix) fail(p, `"${e.text}" must be a strict subset of cidr "${cidr.text}"`);
+      if (!cidrWithin(e, cidr) || e.prefix <= cidr.prefix)
+        fail(p, `"${e.text}" must be a strict subset of cidr "${cidr.text}"`);
       return e;
     });
     return { kind: 'ipBlock', cidr, except };
@@ -223,7 +242,9 @@ function compilePeer(raw: Loose<V1NetworkPolicyPeer> | null, path: string): Peer
   }
   return {
     kind: 'pods',
-    namespaces: !present(namespaceSelector) ? 'policy' : compileSelector(namespaceSelector, `${path}.namespaceSelector`),
+    namespaces: !present(namespaceSelector)
+      ? 'policy'
+      : compileSelector(namespaceSelector, `${path}.namespaceSelector`),
     pods: compileSelector(podSelector, `${path}.podSelector`),
   };
 }
@@ -240,7 +261,8 @@ function compilePort(raw: Loose<V1NetworkPolicyPort> | null, path: string): Port
   const port: unknown = raw.port;
   const endPort: unknown = raw.endPort;
   const protocol = raw.protocol ?? 'TCP'; // null (an empty YAML value) defaults too, as in the API server
-  if (!PROTOCOLS.includes(protocol)) fail(`${path}.protocol`, `must be TCP, UDP or SCTP, got ${JSON.stringify(protocol)}`);
+  if (!PROTOCOLS.includes(protocol))
+    fail(`${path}.protocol`, `must be TCP, UDP or SCTP, got ${JSON.stringify(protocol)}`);
   const proto = protocol as Protocol;
   if (typeof port === 'string') {
     if (!PORT_NAME.test(port)) fail(`${path}.port`, `"${port}" is neither a port number nor a valid port name`);
@@ -263,13 +285,19 @@ function compileRule(raw: unknown, path: string, peerField: 'from' | 'to'): Rule
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(path, 'must be an object');
   const r = raw as Record<string, unknown>;
   const wrong = peerField === 'from' ? ['to'] : ['from', '_from'];
-  for (const w of wrong) if (r[w] !== undefined) fail(`${path}.${w}`, `${peerField === 'from' ? 'ingress' : 'egress'} rules name their peers in "${peerField}"`);
+  for (const w of wrong)
+    if (r[w] !== undefined)
+      fail(`${path}.${w}`, `${peerField === 'from' ? 'ingress' : 'egress'} rules name their peers in "${peerField}"`);
   // client-node's typed classes call the field "_from" ("from" is reserved in TypeScript); plain objects
   // from YAML call it "from". Accept either, never both.
   if (peerField === 'from' && r.from !== undefined && r._from !== undefined) fail(path, 'has both "from" and "_from"');
   const peersRaw = peerField === 'from' ? (r._from ?? r.from) : r.to;
-  const peers = arrayAt(peersRaw, `${path}.${peerField}`).map((p, i) => compilePeer(p as Loose<V1NetworkPolicyPeer> | null, `${path}.${peerField}[${i}]`));
-  const ports = arrayAt(r.ports, `${path}.ports`).map((p, i) => compilePort(p as Loose<V1NetworkPolicyPort> | null, `${path}.ports[${i}]`));
+  const peers = arrayAt(peersRaw, `${path}.${peerField}`).map((p, i) =>
+    compilePeer(p as Loose<V1NetworkPolicyPeer> | null, `${path}.${peerField}[${i}]`),
+  );
+  const ports = arrayAt(r.ports, `${path}.ports`).map((p, i) =>
+    compilePort(p as Loose<V1NetworkPolicyPort> | null, `${path}.ports[${i}]`),
+  );
   return { peers: peers.length === 0 ? 'all' : peers, ports: ports.length === 0 ? 'all' : ports };
 }
 
@@ -292,7 +320,8 @@ export function compilePolicy(np: V1NetworkPolicy): CompiledPolicy {
     const ingress = ingressRaw.map((r, i) => compileRule(r, `spec.ingress[${i}]`, 'from'));
     const egress = egressRaw.map((r, i) => compileRule(r, `spec.egress[${i}]`, 'to'));
     return {
-      namespace, name,
+      namespace,
+      name,
       podSelector: compileSelector(spec.podSelector, 'spec.podSelector'),
       ...(types.has('Ingress') ? { ingress } : {}),
       ...(types.has('Egress') ? { egress } : {}),
@@ -309,7 +338,8 @@ function policyTypes(raw: unknown, hasEgressRules: boolean): Set<string> {
   if (listed.length === 0) return new Set(hasEgressRules ? ['Ingress', 'Egress'] : ['Ingress']);
   const types = new Set<string>();
   listed.forEach((t, i) => {
-    if (t !== 'Ingress' && t !== 'Egress') fail(`spec.policyTypes[${i}]`, `must be Ingress or Egress, got ${JSON.stringify(t)}`);
+    if (t !== 'Ingress' && t !== 'Egress')
+      fail(`spec.policyTypes[${i}]`, `must be Ingress or Egress, got ${JSON.stringify(t)}`);
     if (types.has(t)) fail(`spec.policyTypes[${i}]`, `${t} is listed twice`);
     types.add(t);
   });
@@ -330,7 +360,10 @@ export function buildModel(input: ModelInput): NetworkModel {
   input.namespaces.forEach((ns, i) => {
     if (typeof ns.name !== 'string' || ns.name === '') throw new UserError(`namespaces[${i}].name: must be set`);
     if (namespaces.has(ns.name)) throw new UserError(`namespaces[${i}]: namespace "${ns.name}" is listed twice`);
-    namespaces.set(ns.name, { ...labelMap(ns.labels, `namespace ${ns.name}: labels`), [NAMESPACE_NAME_LABEL]: ns.name });
+    namespaces.set(ns.name, {
+      ...labelMap(ns.labels, `namespace ${ns.name}: labels`),
+      [NAMESPACE_NAME_LABEL]: ns.name,
+    });
   });
   const pods = new Map<string, Pod>();
   for (const p of input.pods) {
@@ -345,27 +378,38 @@ export function buildModel(input: ModelInput): NetworkModel {
 function compilePod(p: PodInfo, namespaces: ReadonlyMap<string, unknown>): Pod {
   const id = `pod ${p.namespace}/${p.name}`;
   if (typeof p.name !== 'string' || p.name === '') throw new UserError(`${id}: name must be set`);
-  if (!namespaces.has(p.namespace)) throw new UserError(`${id}: namespace "${p.namespace}" is not among the namespaces given`);
+  if (!namespaces.has(p.namespace))
+    throw new UserError(`${id}: namespace "${p.namespace}" is not among the namespaces given`);
   const ips = (p.ips ?? []).map((text, i) => {
     const ip = parseIp(text);
     if (ip === undefined) throw new UserError(`${id}: ips[${i}]: "${text}" is not an IP address`);
     return ip;
   });
   const ports = (p.ports ?? []).map((cp, i) => {
-    if (!isPortNumber(cp.port)) throw new UserError(`${id}: ports[${i}].port: must be 1..65535, got ${JSON.stringify(cp.port)}`);
+    if (!isPortNumber(cp.port))
+      throw new UserError(`${id}: ports[${i}].port: must be 1..65535, got ${JSON.stringify(cp.port)}`);
     const protocol = cp.protocol ?? 'TCP';
     if (!PROTOCOLS.includes(protocol)) throw new UserError(`${id}: ports[${i}].protocol: must be TCP, UDP or SCTP`);
     return { name: cp.name ?? '', port: cp.port, protocol };
   });
   const hostIP = p.hostIP === undefined ? undefined : parseIp(p.hostIP);
-  if (p.hostIP !== undefined && hostIP === undefined) throw new UserError(`${id}: hostIP: "${p.hostIP}" is not an IP address`);
-  return { namespace: p.namespace, name: p.name, labels: labelMap(p.labels, `${id}: labels`), ips, ports, ...(hostIP ? { hostIP } : {}) };
+  if (p.hostIP !== undefined && hostIP === undefined)
+    throw new UserError(`${id}: hostIP: "${p.hostIP}" is not an IP address`);
+  return {
+    namespace: p.namespace,
+    name: p.name,
+    labels: labelMap(p.labels, `${id}: labels`),
+    ips,
+    ports,
+    ...(hostIP ? { hostIP } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Evaluation.
 
-const sameIp = (a: IpAddress | undefined, b: IpAddress): boolean => a !== undefined && a.family === b.family && a.value === b.value;
+const sameIp = (a: IpAddress | undefined, b: IpAddress): boolean =>
+  a !== undefined && a.family === b.family && a.value === b.value;
 
 /** What a rule's peer is compared with: the other end of the connection, resolved against the model. */
 type Resolved = { kind: 'pod'; pod: Pod } | { kind: 'ip'; ip: IpAddress };
@@ -392,9 +436,10 @@ function peerMatches(model: NetworkModel, peer: Peer, policyNs: string, other: R
   if (peer.kind === 'ipBlock') return ipBlockMatches(peer, other.kind === 'pod' ? other.pod.ips : [other.ip]);
   if (other.kind === 'ip') return false;
   const pod = other.pod;
-  const nsOk = peer.namespaces === 'policy'
-    ? pod.namespace === policyNs
-    : selectorMatches(peer.namespaces, model.namespaces.get(pod.namespace) ?? {});
+  const nsOk =
+    peer.namespaces === 'policy'
+      ? pod.namespace === policyNs
+      : selectorMatches(peer.namespaces, model.namespaces.get(pod.namespace) ?? {});
   return nsOk && selectorMatches(peer.pods, pod.labels);
 }
 
@@ -402,8 +447,10 @@ function peerMatches(model: NetworkModel, peer: Peer, policyNs: string, other: R
 function portMatches(pm: PortMatch, port: number, protocol: Protocol, destination: Resolved): boolean {
   if (pm.protocol !== protocol) return false;
   if ('name' in pm) {
-    return destination.kind === 'pod'
-      && destination.pod.ports.some((cp) => cp.name === pm.name && cp.protocol === protocol && cp.port === port);
+    return (
+      destination.kind === 'pod' &&
+      destination.pod.ports.some((cp) => cp.name === pm.name && cp.protocol === protocol && cp.port === port)
+    );
   }
   if (pm.port === undefined) return true;
   return port >= pm.port && port <= (pm.endPort ?? pm.port);
@@ -421,11 +468,19 @@ interface DirectionQuery {
 }
 
 function directionVerdict(model: NetworkModel, q: DirectionQuery): DirectionVerdict {
-  const selecting = model.policies.filter((p) => p[q.direction] !== undefined
-    && p.namespace === q.subject.namespace && selectorMatches(p.podSelector, q.subject.labels));
-  const allowing = selecting.filter((p) => (p[q.direction] ?? []).some((rule) =>
-    (rule.peers === 'all' || rule.peers.some((peer) => peerMatches(model, peer, p.namespace, q.other)))
-    && (rule.ports === 'all' || rule.ports.some((pm) => portMatches(pm, q.port, q.protocol, q.destination)))));
+  const selecting = model.policies.filter(
+    (p) =>
+      p[q.direction] !== undefined &&
+      p.namespace === q.subject.namespace &&
+      selectorMatches(p.podSelector, q.subject.labels),
+  );
+  const allowing = selecting.filter((p) =>
+    (p[q.direction] ?? []).some(
+      (rule) =>
+        (rule.peers === 'all' || rule.peers.some((peer) => peerMatches(model, peer, p.namespace, q.other))) &&
+        (rule.ports === 'all' || rule.ports.some((pm) => portMatches(pm, q.port, q.protocol, q.destination))),
+    ),
+  );
   const name = (p: CompiledPolicy): string => `${p.namespace}/${p.name}`;
   return {
     isolated: selecting.length > 0,
@@ -442,27 +497,48 @@ function directionVerdict(model: NetworkModel, q: DirectionQuery): DirectionVerd
  */
 export function evaluate(model: NetworkModel, conn: Connection): Verdict {
   const protocol = conn.protocol ?? 'TCP';
-  if (!PROTOCOLS.includes(protocol)) throw new UserError(`protocol: must be TCP, UDP or SCTP, got ${JSON.stringify(protocol)}`);
+  if (!PROTOCOLS.includes(protocol))
+    throw new UserError(`protocol: must be TCP, UDP or SCTP, got ${JSON.stringify(protocol)}`);
   if (!isPortNumber(conn.port)) throw new UserError(`port: must be 1..65535, got ${JSON.stringify(conn.port)}`);
   const from = resolve(model, conn.from, 'from');
   const to = resolve(model, conn.to, 'to');
   const common = { destination: to, port: conn.port, protocol };
-  const egress = from.kind === 'pod' ? directionVerdict(model, { ...common, direction: 'egress', subject: from.pod, other: to }) : undefined;
-  const ingress = to.kind === 'pod' ? directionVerdict(model, { ...common, direction: 'ingress', subject: to.pod, other: from }) : undefined;
+  const egress =
+    from.kind === 'pod'
+      ? directionVerdict(model, { ...common, direction: 'egress', subject: from.pod, other: to })
+      : undefined;
+  const ingress =
+    to.kind === 'pod'
+      ? directionVerdict(model, { ...common, direction: 'ingress', subject: to.pod, other: from })
+      : undefined;
   const exception = alwaysAllowed(from, to);
   const allowed = exception !== undefined || ((egress?.allowed ?? true) && (ingress?.allowed ?? true));
-  const reason = exception ?? ([
-    egress && `egress from ${endpointName(conn.from)}: ${describe(egress)}`,
-    ingress && `ingress to ${endpointName(conn.to)}: ${describe(ingress)}`,
-  ].filter((s) => s !== undefined).join('; ') || 'no pod involved');
-  return { allowed, ...(egress ? { egress } : {}), ...(ingress ? { ingress } : {}), ...(exception ? { exception } : {}), reason };
+  const reason =
+    exception ??
+    ([
+      egress && `egress from ${endpointName(conn.from)}: ${describe(egress)}`,
+      ingress && `ingress to ${endpointName(conn.to)}: ${describe(ingress)}`,
+    ]
+      .filter((s) => s !== undefined)
+      .join('; ') ||
+      'no pod involved');
+  return {
+    allowed,
+    ...(egress ? { egress } : {}),
+    ...(ingress ? { ingress } : {}),
+    ...(exception ? { exception } : {}),
+    reason,
+  };
 }
 
 /** The two exceptions the API documents: a pod cannot block itself, nor traffic with its own node. */
 function alwaysAllowed(from: Resolved, to: Resolved): string | undefined {
-  if (from.kind === 'pod' && to.kind === 'pod' && from.pod === to.pod) return 'allowed: a pod cannot block traffic to itself';
-  if (from.kind === 'ip' && to.kind === 'pod' && sameIp(to.pod.hostIP, from.ip)) return 'allowed: traffic from the pod\'s own node is always allowed';
-  if (from.kind === 'pod' && to.kind === 'ip' && sameIp(from.pod.hostIP, to.ip)) return 'allowed: traffic to the pod\'s own node is always allowed';
+  if (from.kind === 'pod' && to.kind === 'pod' && from.pod === to.pod)
+    return 'allowed: a pod cannot block traffic to itself';
+  if (from.kind === 'ip' && to.kind === 'pod' && sameIp(to.pod.hostIP, from.ip))
+    return "allowed: traffic from the pod's own node is always allowed";
+  if (from.kind === 'pod' && to.kind === 'ip' && sameIp(from.pod.hostIP, to.ip))
+    return "allowed: traffic to the pod's own node is always allowed";
   return undefined;
 }
 

@@ -55,13 +55,19 @@ export function recordObservation(observed: ObservedMatrix, row: string, column:
 }
 
 /** The expected matrix for every source × target, from the evaluator. Names must be unique. */
-export function expectedMatrix(model: NetworkModel, sources: readonly Endpoint[], targets: readonly Target[]): ExpectedMatrix {
+export function expectedMatrix(
+  model: NetworkModel,
+  sources: readonly Endpoint[],
+  targets: readonly Target[],
+): ExpectedMatrix {
   const rows = uniqueNames(sources.map(endpointName), 'source');
   const columns = uniqueNames(targets.map(targetName), 'target');
-  const cells = sources.map((from) => targets.map((t) => {
-    const verdict = evaluate(model, { from, to: t.to, port: t.port, protocol: t.protocol ?? 'TCP' });
-    return { open: verdict.allowed, reason: verdict.reason, loopback: endpointName(from) === endpointName(t.to) };
-  }));
+  const cells = sources.map((from) =>
+    targets.map((t) => {
+      const verdict = evaluate(model, { from, to: t.to, port: t.port, protocol: t.protocol ?? 'TCP' });
+      return { open: verdict.allowed, reason: verdict.reason, loopback: endpointName(from) === endpointName(t.to) };
+    }),
+  );
   return { rows, columns, cells };
 }
 
@@ -112,22 +118,42 @@ export interface CompareOptions {
   ignoreLoopback?: boolean;
 }
 
-export function compareMatrices(expected: ExpectedMatrix, observed: ObservedMatrix, options: CompareOptions = {}): Comparison {
+export function compareMatrices(
+  expected: ExpectedMatrix,
+  observed: ObservedMatrix,
+  options: CompareOptions = {},
+): Comparison {
   const ignoreLoopback = options.ignoreLoopback ?? true;
-  const cells = expected.rows.map((row, r) => expected.columns.map((column, c) => {
-    const exp = expected.cells[r]?.[c];
-    if (exp === undefined) throw new Error(`expected matrix has no cell [${r}][${c}]`);
-    return compareCell(row, column, exp, observed.cells[row]?.[column], ignoreLoopback);
-  }));
+  const cells = expected.rows.map((row, r) =>
+    expected.columns.map((column, c) => {
+      const exp = expected.cells[r]?.[c];
+      if (exp === undefined) throw new Error(`expected matrix has no cell [${r}][${c}]`);
+      return compareCell(row, column, exp, observed.cells[row]?.[column], ignoreLoopback);
+    }),
+  );
   const flat = cells.flat();
   const summary = { cells: flat.length, match: 0, mismatch: 0, error: 0, missing: 0, ignored: 0 };
   for (const cell of flat) summary[cell.status] += 1;
   const diffs = flat.filter((cell) => cell.status !== 'match' && cell.status !== 'ignored');
   const unexpected = unexpectedCells(expected, observed);
-  return { rows: expected.rows, columns: expected.columns, cells, diffs, unexpected, summary, ok: diffs.length === 0 && unexpected.length === 0 };
+  return {
+    rows: expected.rows,
+    columns: expected.columns,
+    cells,
+    diffs,
+    unexpected,
+    summary,
+    ok: diffs.length === 0 && unexpected.length === 0,
+  };
 }
 
-function compareCell(row: string, column: string, exp: ExpectedCell, obs: ObservedCell | undefined, ignoreLoopback: boolean): ComparedCell {
+function compareCell(
+  row: string,
+  column: string,
+  exp: ExpectedCell,
+  obs: ObservedCell | undefined,
+  ignoreLoopback: boolean,
+): ComparedCell {
   const expected = exp.open ? 'open' : 'closed';
   const base = { row, column, expected, reason: exp.reason, loopback: exp.loopback } as const;
   if (obs === undefined) return { ...base, status: 'missing' };
@@ -140,9 +166,11 @@ function compareCell(row: string, column: string, exp: ExpectedCell, obs: Observ
 function unexpectedCells(expected: ExpectedMatrix, observed: ObservedMatrix): string[] {
   const rows = new Set(expected.rows);
   const columns = new Set(expected.columns);
-  return Object.entries(observed.cells).flatMap(([row, byColumn]) => Object.keys(byColumn)
-    .filter((column) => !rows.has(row) || !columns.has(column))
-    .map((column) => `${row} → ${column}`));
+  return Object.entries(observed.cells).flatMap(([row, byColumn]) =>
+    Object.keys(byColumn)
+      .filter((column) => !rows.has(row) || !columns.has(column))
+      .map((column) => `${row} → ${column}`),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -154,11 +182,15 @@ const MARK: Record<Observation | 'missing', string> = { open: '✓', closed: '�
 export function cellText(cell: ComparedCell): string {
   const exp = MARK[cell.expected];
   switch (cell.status) {
-    case 'match': return exp;
-    case 'missing': return `${exp}≠?`;
-    case 'ignored': return `${exp}≠${MARK[cell.observed ?? 'missing']}*`;
+    case 'match':
+      return exp;
+    case 'missing':
+      return `${exp}≠?`;
+    case 'ignored':
+      return `${exp}≠${MARK[cell.observed ?? 'missing']}*`;
     case 'mismatch':
-    case 'error': return `${exp}≠${MARK[cell.observed ?? 'missing']}`;
+    case 'error':
+      return `${exp}≠${MARK[cell.observed ?? 'missing']}`;
   }
 }
 
@@ -172,10 +204,12 @@ const pad = (s: string, w: number): string => s + ' '.repeat(Math.max(0, w - wid
  */
 export function formatTable(matrix: ExpectedMatrix | Comparison): string {
   const comparison = 'summary' in matrix ? matrix : undefined;
-  const texts = matrix.rows.map((_, r) => matrix.columns.map((__, c) => {
-    if (comparison) return cellText(comparison.cells[r]?.[c] as ComparedCell);
-    return (matrix as ExpectedMatrix).cells[r]?.[c]?.open ? MARK.open : MARK.closed;
-  }));
+  const texts = matrix.rows.map((_, r) =>
+    matrix.columns.map((__, c) => {
+      if (comparison) return cellText(comparison.cells[r]?.[c] as ComparedCell);
+      return (matrix as ExpectedMatrix).cells[r]?.[c]?.open ? MARK.open : MARK.closed;
+    }),
+  );
   const firstWidth = Math.max(0, ...matrix.rows.map(width));
   const colWidths = matrix.columns.map((col, c) => Math.max(width(col), ...texts.map((row) => width(row[c] ?? ''))));
   const line = (first: string, cells: string[]): string =>

@@ -28,14 +28,23 @@ export function policyNetworks(mnp: MultiNetworkPolicy): string[] {
   const id = `MultiNetworkPolicy ${ns ?? '?'}/${mnp.metadata?.name ?? '?'}`;
   if (!ns) throw new UserError(`${id}: metadata.namespace must be set`);
   const raw = mnp.metadata?.annotations?.[POLICY_FOR_ANNOTATION];
-  if (raw === undefined || raw.trim() === '') throw new UserError(`${id}: annotation ${POLICY_FOR_ANNOTATION} is required (the NetworkAttachmentDefinitions it governs, comma-separated)`);
-  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s, i) => {
-    const parts = s.split('/');
-    if (parts.length > 2 || parts.some((p) => !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(p))) {
-      throw new UserError(`${id}: annotation ${POLICY_FOR_ANNOTATION}[${i}]: "${s}" is not a network name (name or namespace/name)`);
-    }
-    return parts.length === 2 ? s : `${ns}/${s}`;
-  });
+  if (raw === undefined || raw.trim() === '')
+    throw new UserError(
+      `${id}: annotation ${POLICY_FOR_ANNOTATION} is required (the NetworkAttachmentDefinitions it governs, comma-separated)`,
+    );
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s, i) => {
+      const parts = s.split('/');
+      if (parts.length > 2 || parts.some((p) => !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(p))) {
+        throw new UserError(
+          `${id}: annotation ${POLICY_FOR_ANNOTATION}[${i}]: "${s}" is not a network name (name or namespace/name)`,
+        );
+      }
+      return parts.length === 2 ? s : `${ns}/${s}`;
+    });
 }
 
 /** A pod's addresses on a network by its network-status annotation ([] when not attached). */
@@ -46,7 +55,9 @@ export function networkAddresses(pod: V1Pod, network: string): string[] {
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new UserError(`pod ${pod.metadata?.namespace ?? '?'}/${pod.metadata?.name ?? '?'}: annotation ${NETWORK_STATUS_ANNOTATION} is not JSON`);
+    throw new UserError(
+      `pod ${pod.metadata?.namespace ?? '?'}/${pod.metadata?.name ?? '?'}: annotation ${NETWORK_STATUS_ANNOTATION} is not JSON`,
+    );
   }
   if (!Array.isArray(parsed)) return [];
   return parsed.flatMap((e: unknown) => {
@@ -59,12 +70,14 @@ export function networkAddresses(pod: V1Pod, network: string): string[] {
 
 /** The MultiNetworkPolicies for `network`, as the NetworkPolicies with the same spec. */
 export function policiesForNetwork(mnps: readonly MultiNetworkPolicy[], network: string): V1NetworkPolicy[] {
-  return mnps.filter((m) => policyNetworks(m).includes(network)).map((m) => ({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: m.metadata?.name ?? '', namespace: m.metadata?.namespace ?? '' },
-    spec: m.spec ?? { podSelector: {} },
-  }));
+  return mnps
+    .filter((m) => policyNetworks(m).includes(network))
+    .map((m) => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: m.metadata?.name ?? '', namespace: m.metadata?.namespace ?? '' },
+      spec: m.spec ?? { podSelector: {} },
+    }));
 }
 
 /**

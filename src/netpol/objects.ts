@@ -37,10 +37,15 @@ export function podInfo(pod: V1Pod): PodInfo {
   const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
   const ports: ContainerPortInfo[] = [...(pod.spec?.containers ?? []), ...sidecars]
     .flatMap((c) => c.ports ?? [])
-    .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.containerPort, protocol: (p.protocol ?? 'TCP') as Protocol }));
+    .map((p) => ({
+      ...(p.name ? { name: p.name } : {}),
+      port: p.containerPort,
+      protocol: (p.protocol ?? 'TCP') as Protocol,
+    }));
   const hostIP = pod.status?.hostIP;
   return {
-    namespace, name,
+    namespace,
+    name,
     labels: { ...(pod.metadata?.labels ?? {}) },
     ips: podIps(pod),
     ports,
@@ -59,7 +64,10 @@ interface ManifestObject {
  * their own. Other APIs' kinds called NetworkPolicy (e.g. Calico's crd.projectcalico.org/v1) have other
  * semantics: they are returned in `ignored` ("apiVersion kind/name") rather than evaluated wrongly.
  */
-export function networkPoliciesOf(objects: readonly ManifestObject[], namespace: string): { policies: V1NetworkPolicy[]; ignored: string[] } {
+export function networkPoliciesOf(
+  objects: readonly ManifestObject[],
+  namespace: string,
+): { policies: V1NetworkPolicy[]; ignored: string[] } {
   const policies: V1NetworkPolicy[] = [];
   const ignored: string[] = [];
   for (const o of objects) {
@@ -68,9 +76,10 @@ export function networkPoliciesOf(objects: readonly ManifestObject[], namespace:
       ignored.push(`${String(o.apiVersion)} NetworkPolicy/${String(o.metadata?.name)}`);
       continue;
     }
-    const ns = typeof o.metadata?.namespace === 'string' && o.metadata.namespace !== '' ? o.metadata.namespace : namespace;
+    const ns =
+      typeof o.metadata?.namespace === 'string' && o.metadata.namespace !== '' ? o.metadata.namespace : namespace;
     const copy = structuredClone(o) as V1NetworkPolicy; // rendered manifests are plain data
-    copy.metadata = { ...copy.metadata as Record<string, unknown>, namespace: ns };
+    copy.metadata = { ...(copy.metadata as Record<string, unknown>), namespace: ns };
     policies.push(copy);
   }
   return { policies, ignored };

@@ -23,17 +23,22 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** A pod that listens on the given ports and can run probes. */
 export function probePod(spec: ProbePodSpec): V1Pod {
-  if (spec.tcpPorts.length === 0) throw new UserError(`probe pod ${spec.namespace}/${spec.name}: tcpPorts must list at least one port`);
+  if (spec.tcpPorts.length === 0)
+    throw new UserError(`probe pod ${spec.namespace}/${spec.name}: tcpPorts must list at least one port`);
   for (const { port } of spec.tcpPorts) {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`probe pod ${spec.namespace}/${spec.name}: tcpPorts: ${port} is not a port (1-65535)`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new UserError(`probe pod ${spec.namespace}/${spec.name}: tcpPorts: ${port} is not a port (1-65535)`);
   }
   const listen = spec.tcpPorts.map((p) => `listen ${p.port};`).join(' ');
   // Debian's default site listens on 80; replace that line with every port asked for.
-  const steps = [`sed -i 's/^\\s*listen 80 default_server;/${listen}/; /listen \\[::\\]:80/d' /etc/nginx/sites-enabled/default`];
+  const steps = [
+    `sed -i 's/^\\s*listen 80 default_server;/${listen}/; /listen \\[::\\]:80/d' /etc/nginx/sites-enabled/default`,
+  ];
   if (spec.udpPort !== undefined) steps.push(`{ ${udpEchoServerCommand(spec.udpPort).map(shellQuote).join(' ')} & }`);
   steps.push(`exec nginx -g 'daemon off;'`);
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name: spec.name, namespace: spec.namespace, labels: { ...spec.labels } },
     spec: {
       ...(spec.node ? { nodeName: spec.node } : {}),
@@ -41,15 +46,23 @@ export function probePod(spec: ProbePodSpec): V1Pod {
       terminationGracePeriodSeconds: 1,
       enableServiceLinks: false,
       automountServiceAccountToken: false,
-      containers: [{
-        name: 'main', image: imageRecipes.nginx.ref, imagePullPolicy: 'Never',
-        command: ['bash', '-c', steps.join(' && ')],
-        ports: [
-          ...spec.tcpPorts.map((p) => ({ containerPort: p.port, protocol: 'TCP', ...(p.name ? { name: p.name } : {}) })),
-          ...(spec.udpPort !== undefined ? [{ containerPort: spec.udpPort, protocol: 'UDP' }] : []),
-        ],
-        resources: { requests: { cpu: '5m', memory: '16Mi' }, limits: { memory: '96Mi' } },
-      }],
+      containers: [
+        {
+          name: 'main',
+          image: imageRecipes.nginx.ref,
+          imagePullPolicy: 'Never',
+          command: ['bash', '-c', steps.join(' && ')],
+          ports: [
+            ...spec.tcpPorts.map((p) => ({
+              containerPort: p.port,
+              protocol: 'TCP',
+              ...(p.name ? { name: p.name } : {}),
+            })),
+            ...(spec.udpPort !== undefined ? [{ containerPort: spec.udpPort, protocol: 'UDP' }] : []),
+          ],
+          resources: { requests: { cpu: '5m', memory: '16Mi' }, limits: { memory: '96Mi' } },
+        },
+      ],
     },
   };
 }

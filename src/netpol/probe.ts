@@ -12,8 +12,17 @@
 import { UserError } from '../util/errors.js';
 import { parseIp } from './cidr.js';
 import {
-  compareMatrices, emptyObserved, formatTable, recordObservation, targetName,
-  type Comparison, type ComparedCell, type ExpectedMatrix, type ObservedCell, type ObservedMatrix, type Target,
+  compareMatrices,
+  emptyObserved,
+  formatTable,
+  recordObservation,
+  targetName,
+  type Comparison,
+  type ComparedCell,
+  type ExpectedMatrix,
+  type ObservedCell,
+  type ObservedMatrix,
+  type Target,
 } from './matrix.js';
 import type { V1NamespaceList, V1NetworkPolicyList, V1PodList } from '@kubernetes/client-node';
 import { endpointName, podEndpoint, type Endpoint, type ModelInput, type PodInfo } from './evaluator.js';
@@ -50,9 +59,11 @@ export const sourceName = (s: ProbeSource): string => endpointName(podEndpoint(s
 
 function checkTarget(t: ResolvedTarget, i: number): void {
   if (!parseIp(t.ip)) throw new UserError(`targets[${i}].ip: '${t.ip}' is not an IP address`);
-  if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535) throw new UserError(`targets[${i}].port: ${String(t.port)} is not a port (1-65535)`);
+  if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535)
+    throw new UserError(`targets[${i}].port: ${String(t.port)} is not a port (1-65535)`);
   const proto = t.protocol ?? 'TCP';
-  if (proto !== 'TCP' && proto !== 'UDP') throw new UserError(`targets[${i}].protocol: ${proto} cannot be probed; use TCP or UDP`);
+  if (proto !== 'TCP' && proto !== 'UDP')
+    throw new UserError(`targets[${i}].protocol: ${proto} cannot be probed; use TCP or UDP`);
 }
 
 /**
@@ -62,7 +73,8 @@ function checkTarget(t: ResolvedTarget, i: number): void {
  */
 export function probeScript(targets: readonly ResolvedTarget[], timeoutSeconds = 2, parallel = 10): string {
   targets.forEach(checkTarget);
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 30) throw new UserError(`timeoutSeconds: ${timeoutSeconds} must be a whole number from 1 to 30`);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 30)
+    throw new UserError(`timeoutSeconds: ${timeoutSeconds} must be a whole number from 1 to 30`);
   const t = timeoutSeconds;
   const lines = [
     'p() {',
@@ -81,7 +93,10 @@ export function probeScript(targets: readonly ResolvedTarget[], timeoutSeconds =
     '}',
     // At most `parallel` attempts at once: on a busy node, starting many more makes the attempts
     // themselves slow enough to time out.
-    ...targets.flatMap((target, i) => [`p ${i} ${target.protocol ?? 'TCP'} ${target.ip} ${target.port} &`, ...((i + 1) % parallel === 0 && i + 1 < targets.length ? ['wait'] : [])]),
+    ...targets.flatMap((target, i) => [
+      `p ${i} ${target.protocol ?? 'TCP'} ${target.ip} ${target.port} &`,
+      ...((i + 1) % parallel === 0 && i + 1 < targets.length ? ['wait'] : []),
+    ]),
     'wait',
   ];
   // `p <index> <proto> <ip> <port>`; the inner bash gets the address and port as $0 and $1.
@@ -110,11 +125,25 @@ export function timeoutRetries(cells: readonly ObservedCell[]): number[] {
 
 /** kubectl exec arguments for one source. */
 export function execArgs(source: ProbeSource, script: string): string[] {
-  return ['exec', '-n', source.namespace, source.pod, ...(source.container ? ['-c', source.container] : []), '--', 'bash', '-c', script];
+  return [
+    'exec',
+    '-n',
+    source.namespace,
+    source.pod,
+    ...(source.container ? ['-c', source.container] : []),
+    '--',
+    'bash',
+    '-c',
+    script,
+  ];
 }
 
 /** Runs `work` over `items` with at most `limit` at once, keeping the order of results. */
-export async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -131,14 +160,20 @@ export async function mapLimited<T, R>(items: readonly T[], limit: number, work:
  * Probes every source × target on the cluster and returns what was observed. Rows are "ns/pod", columns
  * targetName(target) — the names expectedMatrix uses, so the two compare directly.
  */
-export async function runProbes(kubectl: KubectlRunner, sources: readonly ProbeSource[], targets: readonly ResolvedTarget[], options: ProbeOptions = {}): Promise<ObservedMatrix> {
+export async function runProbes(
+  kubectl: KubectlRunner,
+  sources: readonly ProbeSource[],
+  targets: readonly ResolvedTarget[],
+  options: ProbeOptions = {},
+): Promise<ObservedMatrix> {
   const script = probeScript(targets, options.timeoutSeconds ?? 2);
   const observed = emptyObserved();
   const columns = targets.map(targetName);
   const timeout = options.timeoutSeconds ?? 2;
   await mapLimited(sources, options.concurrency ?? 4, async (source) => {
     const res = await kubectl(execArgs(source, script));
-    const failure = res.code === 0 ? undefined : `kubectl exec failed (${res.code}): ${res.stderr.trim().split('\n').at(-1) ?? ''}`;
+    const failure =
+      res.code === 0 ? undefined : `kubectl exec failed (${res.code}): ${res.stderr.trim().split('\n').at(-1) ?? ''}`;
     const cells = parseProbeOutput(res.stdout, targets.length, failure);
     // A policy engine that REJECTs answers at once; a timeout may be an overloaded node instead.
     // Those cells get one more try with twice the timeout; what it sees is the result. (Where the
@@ -146,10 +181,19 @@ export async function runProbes(kubectl: KubectlRunner, sources: readonly ProbeS
     // the retry runs in parallel like the first try so such a round stays short.)
     const again = timeoutRetries(cells);
     if (again.length > 0) {
-      const retry = await kubectl(execArgs(source, probeScript(again.map((i) => targets[i] as ResolvedTarget), Math.min(30, timeout * 2))));
+      const retry = await kubectl(
+        execArgs(
+          source,
+          probeScript(
+            again.map((i) => targets[i] as ResolvedTarget),
+            Math.min(30, timeout * 2),
+          ),
+        ),
+      );
       parseProbeOutput(retry.stdout, again.length, 'retry after a timeout gave no result').forEach((cell, j) => {
         const i = again[j] ?? -1;
-        if (cell.result !== 'error') cells[i] = { result: cell.result, detail: `${cell.detail ?? ''} (after a timeout)` };
+        if (cell.result !== 'error')
+          cells[i] = { result: cell.result, detail: `${cell.detail ?? ''} (after a timeout)` };
       });
     }
     cells.forEach((cell, i) => {
@@ -168,7 +212,10 @@ function addressOf(to: Endpoint, pods: readonly PodInfo[], i: number): string {
   if (to.kind === 'ip') return to.ip;
   const pod = pods.find((p) => p.namespace === to.namespace && p.name === to.name);
   const ip = pod?.ips?.[0];
-  if (!ip) throw new UserError(`targets[${i}]: pod ${to.namespace}/${to.name} ${pod ? 'has no IP yet' : 'is not among the pods'}; wait until it runs`);
+  if (!ip)
+    throw new UserError(
+      `targets[${i}]: pod ${to.namespace}/${to.name} ${pod ? 'has no IP yet' : 'is not among the pods'}; wait until it runs`,
+    );
   return ip;
 }
 
@@ -177,13 +224,21 @@ function addressOf(to: Endpoint, pods: readonly PodInfo[], i: number): string {
  * each datagram with the same bytes. Run it in the background of the target container.
  */
 export function udpEchoServerCommand(port: number): string[] {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`port: ${String(port)} is not a port (1-65535)`);
-  return ['perl', '-MIO::Socket::INET', '-e',
-    `my $s = IO::Socket::INET->new(LocalPort => ${port}, Proto => "udp") or die "udp ${port}: $!"; while (1) { my $from = $s->recv(my $buf, 512); $s->send($buf, 0, $from) if defined $from; }`];
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new UserError(`port: ${String(port)} is not a port (1-65535)`);
+  return [
+    'perl',
+    '-MIO::Socket::INET',
+    '-e',
+    `my $s = IO::Socket::INET->new(LocalPort => ${port}, Proto => "udp") or die "udp ${port}: $!"; while (1) { my $from = $s->recv(my $buf, 512); $s->send($buf, 0, $from) if defined $from; }`,
+  ];
 }
 
 /** Compares and renders: the full table, plus one line per difference with the evaluator's reason. */
-export function compareAndRender(expected: ExpectedMatrix, observed: ObservedMatrix): { comparison: Comparison; table: string; differences: string } {
+export function compareAndRender(
+  expected: ExpectedMatrix,
+  observed: ObservedMatrix,
+): { comparison: Comparison; table: string; differences: string } {
   const comparison = compareMatrices(expected, observed);
   return { comparison, table: formatTable(comparison), differences: formatDifferences(comparison.diffs) };
 }
@@ -191,10 +246,19 @@ export function compareAndRender(expected: ExpectedMatrix, observed: ObservedMat
 /** A table of only the cells that differ: source, target, expected, observed, why it was expected. */
 export function formatDifferences(diffs: readonly ComparedCell[]): string {
   if (diffs.length === 0) return 'no differences';
-  const rows = [['source', 'target', 'expected', 'observed', 'policy says', 'probe'],
-    ...diffs.map((d) => [d.row, d.column, d.expected, d.observed ?? 'not probed', d.reason, d.detail ?? ''])];
+  const rows = [
+    ['source', 'target', 'expected', 'observed', 'policy says', 'probe'],
+    ...diffs.map((d) => [d.row, d.column, d.expected, d.observed ?? 'not probed', d.reason, d.detail ?? '']),
+  ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => Array.from(r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => cell + ' '.repeat((widths[c] ?? 0) - Array.from(cell).length)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell + ' '.repeat((widths[c] ?? 0) - Array.from(cell).length))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**

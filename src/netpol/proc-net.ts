@@ -1,7 +1,10 @@
 // The TCP connections of a pod as its kernel lists them in /proc/net/tcp and /proc/net/tcp6 (images may
 // lack `ss`; every Linux container can `cat` these). Pure: parses the text, no I/O.
 
-export interface TcpEndpoint { ip: string; port: number }
+export interface TcpEndpoint {
+  ip: string;
+  port: number;
+}
 
 export interface TcpConnection {
   local: TcpEndpoint;
@@ -12,8 +15,18 @@ export interface TcpConnection {
 
 // include/net/tcp_states.h
 const STATES: Record<string, string> = {
-  '01': 'ESTABLISHED', '02': 'SYN_SENT', '03': 'SYN_RECV', '04': 'FIN_WAIT1', '05': 'FIN_WAIT2', '06': 'TIME_WAIT',
-  '07': 'CLOSE', '08': 'CLOSE_WAIT', '09': 'LAST_ACK', '0A': 'LISTEN', '0B': 'CLOSING', '0C': 'NEW_SYN_RECV',
+  '01': 'ESTABLISHED',
+  '02': 'SYN_SENT',
+  '03': 'SYN_RECV',
+  '04': 'FIN_WAIT1',
+  '05': 'FIN_WAIT2',
+  '06': 'TIME_WAIT',
+  '07': 'CLOSE',
+  '08': 'CLOSE_WAIT',
+  '09': 'LAST_ACK',
+  '0A': 'LISTEN',
+  '0B': 'CLOSING',
+  '0C': 'NEW_SYN_RECV',
 };
 
 /** One 32-bit word as the kernel prints it: host byte order (little-endian here), so its bytes reversed. */
@@ -27,7 +40,8 @@ export function decodeAddress(hex: string): string | undefined {
   if (/^[0-9A-Fa-f]{8}$/.test(hex)) return wordBytes(hex).join('.');
   if (!/^[0-9A-Fa-f]{32}$/.test(hex)) return undefined;
   const bytes = [0, 8, 16, 24].flatMap((i) => wordBytes(hex.slice(i, i + 8)));
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return bytes.slice(12).join('.');
+  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff)
+    return bytes.slice(12).join('.');
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
   // The full form (no :: shortening): still a valid address for node:net and for cidr.ts.

@@ -38,7 +38,14 @@ export interface PodwatchConfig {
   watchTimeoutSeconds: number;
   stallTimeoutMs: number;
   backoff: { baseMs: number; maxMs: number };
-  leaderElection?: { leaseName: string; leaseNamespace: string; identity: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  leaderElection?: {
+    leaseName: string;
+    leaseNamespace: string;
+    identity: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
   shutdownTimeoutMs: number;
 }
 
@@ -95,14 +102,19 @@ export const PODWATCH_FLAGS = {
 export type PodwatchFlags = Partial<Record<keyof typeof PODWATCH_FLAGS, string | boolean | string[] | undefined>>;
 
 /** One setting looked up in flags, then environment, then the YAML file; `where` names it as the user wrote it. */
-interface Found { value: unknown; where: string }
+interface Found {
+  value: unknown;
+  where: string;
+}
 
 const envName = (flag: string): string => `PODWATCH_${flag.toUpperCase().replace(/-/g, '_')}`;
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 function parseInteger(value: unknown, where: string, min: number, max: number): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${where}: '${String(value)}' must be a whole number from ${min} to ${max}`);
+  const n =
+    typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UserError(`${where}: '${String(value)}' must be a whole number from ${min} to ${max}`);
   return n;
 }
 
@@ -122,14 +134,18 @@ function parseUrl(value: unknown, where: string): string {
   try {
     const u = new URL(String(value));
     if (u.protocol === 'http:' || u.protocol === 'https:') return u.toString();
-  } catch { /* reported below */ }
+  } catch {
+    /* reported below */
+  }
   throw new UserError(`${where}: '${String(value)}' is not an http(s) URL`);
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 function parseName(value: unknown, where: string): string {
   if (typeof value === 'string' && DNS_LABEL.test(value)) return value;
-  throw new UserError(`${where}: '${String(value)}' is not a valid name: use lower-case letters, digits and '-', at most 63 characters`);
+  throw new UserError(
+    `${where}: '${String(value)}' is not a valid name: use lower-case letters, digits and '-', at most 63 characters`,
+  );
 }
 
 function parseListen(value: unknown, where: string): { host: string; port: number } {
@@ -138,10 +154,34 @@ function parseListen(value: unknown, where: string): { host: string; port: numbe
   return { host: (m[1] ?? '0.0.0.0').replace(/^\[|\]$/g, ''), port: parseInteger(m[2], where, 0, 65535) };
 }
 
-const YAML_KEYS = new Set(['kubeconfig', 'inCluster', 'namespaces', 'labelSelector', 'fieldSelector', 'output', 'color', 'webhooks', 'listen',
-  'emitInitial', 'pageSize', 'streamingList', 'watchTimeout', 'stallTimeout', 'leaderElection', 'shutdownTimeout']);
+const YAML_KEYS = new Set([
+  'kubeconfig',
+  'inCluster',
+  'namespaces',
+  'labelSelector',
+  'fieldSelector',
+  'output',
+  'color',
+  'webhooks',
+  'listen',
+  'emitInitial',
+  'pageSize',
+  'streamingList',
+  'watchTimeout',
+  'stallTimeout',
+  'leaderElection',
+  'shutdownTimeout',
+]);
 const WEBHOOK_KEYS = new Set(['url', 'format', 'queueSize', 'maxAttempts', 'timeout']);
-const LEADER_KEYS = new Set(['enabled', 'leaseName', 'leaseNamespace', 'identity', 'leaseDuration', 'renewDeadline', 'retryPeriod']);
+const LEADER_KEYS = new Set([
+  'enabled',
+  'leaseName',
+  'leaseNamespace',
+  'identity',
+  'leaseDuration',
+  'renewDeadline',
+  'retryPeriod',
+]);
 
 function yamlObject(text: string | undefined): Record<string, unknown> {
   if (text === undefined || text.trim() === '') return {};
@@ -152,10 +192,12 @@ function yamlObject(text: string | undefined): Record<string, unknown> {
     throw new UserError(`config file: not valid YAML (${(err as Error).message.split('\n')[0] ?? ''})`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError('config file: the top level must be a mapping of settings');
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new UserError('config file: the top level must be a mapping of settings');
   const o = doc as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!YAML_KEYS.has(k)) throw new UserError(`config file: unknown setting '${k}': allowed are ${[...YAML_KEYS].join(', ')}`);
+    if (!YAML_KEYS.has(k))
+      throw new UserError(`config file: unknown setting '${k}': allowed are ${[...YAML_KEYS].join(', ')}`);
   }
   return o;
 }
@@ -177,7 +219,8 @@ export function chartEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (env.PODWATCH_SCOPE !== undefined && env.PODWATCH_SCOPE !== '') {
     const scope = parseChoice(env.PODWATCH_SCOPE, 'PODWATCH_SCOPE', ['cluster', 'namespace'] as const);
     if (scope === 'namespace' && !env.PODWATCH_NAMESPACE) {
-      if (!env.POD_NAMESPACE) throw new UserError('PODWATCH_SCOPE: namespace scope needs PODWATCH_NAMESPACE or POD_NAMESPACE');
+      if (!env.POD_NAMESPACE)
+        throw new UserError('PODWATCH_SCOPE: namespace scope needs PODWATCH_NAMESPACE or POD_NAMESPACE');
       out.PODWATCH_NAMESPACE = env.POD_NAMESPACE;
     }
     if (scope === 'cluster') delete out.PODWATCH_NAMESPACE;
@@ -190,7 +233,11 @@ export function chartEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * variables) and the text of the YAML config file (or undefined). Flags win over environment, environment
  * over the file. Throws a UserError naming the offending field.
  */
-export function parsePodwatchConfig(flags: PodwatchFlags, envIn: NodeJS.ProcessEnv, yamlText: string | undefined): PodwatchConfig {
+export function parsePodwatchConfig(
+  flags: PodwatchFlags,
+  envIn: NodeJS.ProcessEnv,
+  yamlText: string | undefined,
+): PodwatchConfig {
   const env = chartEnvironment(envIn);
   const y = yamlObject(yamlText);
   const find = (flag: keyof typeof PODWATCH_FLAGS, yamlKey: string = camel(flag)): Found | undefined => {
@@ -222,19 +269,39 @@ export function parsePodwatchConfig(flags: PodwatchFlags, envIn: NodeJS.ProcessE
   if (ns) {
     const list = Array.isArray(ns.value) ? ns.value.flatMap((v) => String(v).split(',')) : String(ns.value).split(',');
     namespaces = [...new Set(list.map((s) => s.trim()).filter(Boolean))].map((n) => parseName(n, ns.where));
-    if (namespaces.length === 0) throw new UserError(`${ns.where}: name at least one namespace, or use --all-namespaces`);
+    if (namespaces.length === 0)
+      throw new UserError(`${ns.where}: name at least one namespace, or use --all-namespaces`);
   }
   if (bool('all-namespaces')) {
-    if (flags.namespace !== undefined) throw new UserError('--all-namespaces and --namespace contradict each other: use one of them');
+    if (flags.namespace !== undefined)
+      throw new UserError('--all-namespaces and --namespace contradict each other: use one of them');
     namespaces = [];
   }
 
-  const output = parseChoice(find('output')?.value ?? 'terminal', find('output')?.where ?? '--output', ['terminal', 'json', 'none'] as const);
-  const color = parseChoice(find('color')?.value ?? 'auto', find('color')?.where ?? '--color', ['auto', 'always', 'never'] as const);
+  const output = parseChoice(find('output')?.value ?? 'terminal', find('output')?.where ?? '--output', [
+    'terminal',
+    'json',
+    'none',
+  ] as const);
+  const color = parseChoice(find('color')?.value ?? 'auto', find('color')?.where ?? '--color', [
+    'auto',
+    'always',
+    'never',
+  ] as const);
 
   const defaults = {
-    queueSize: parseInteger(find('webhook-queue-size')?.value ?? 1000, find('webhook-queue-size')?.where ?? '--webhook-queue-size', 1, 1_000_000),
-    maxAttempts: parseInteger(find('webhook-max-attempts')?.value ?? 20, find('webhook-max-attempts')?.where ?? '--webhook-max-attempts', 1, 1000),
+    queueSize: parseInteger(
+      find('webhook-queue-size')?.value ?? 1000,
+      find('webhook-queue-size')?.where ?? '--webhook-queue-size',
+      1,
+      1_000_000,
+    ),
+    maxAttempts: parseInteger(
+      find('webhook-max-attempts')?.value ?? 20,
+      find('webhook-max-attempts')?.where ?? '--webhook-max-attempts',
+      1,
+      1000,
+    ),
     timeoutMs: dur('webhook-timeout', 5000),
   };
   const webhooks: WebhookConfig[] = [];
@@ -243,23 +310,40 @@ export function parsePodwatchConfig(flags: PodwatchFlags, envIn: NodeJS.ProcessE
     if (f === undefined) return;
     const where = flags[flag] !== undefined ? `--${flag}` : envName(flag);
     const urls = Array.isArray(f) ? f : String(f).split(',');
-    for (const u of urls.map((s) => s.trim()).filter(Boolean)) webhooks.push({ url: parseUrl(u, where), format, ...defaults });
+    for (const u of urls.map((s) => s.trim()).filter(Boolean))
+      webhooks.push({ url: parseUrl(u, where), format, ...defaults });
   };
   addUrls('webhook', 'json');
   addUrls('slack-webhook', 'slack');
   if (y.webhooks !== undefined) {
-    if (!Array.isArray(y.webhooks)) throw new UserError('webhooks (config file): must be a list of {url, format, queueSize, maxAttempts, timeout}');
+    if (!Array.isArray(y.webhooks))
+      throw new UserError('webhooks (config file): must be a list of {url, format, queueSize, maxAttempts, timeout}');
     y.webhooks.forEach((w: unknown, i) => {
       const where = `webhooks[${i}]`;
-      if (typeof w !== 'object' || w === null) throw new UserError(`${where} (config file): must be a mapping with at least url`);
+      if (typeof w !== 'object' || w === null)
+        throw new UserError(`${where} (config file): must be a mapping with at least url`);
       const o = w as Record<string, unknown>;
-      for (const k of Object.keys(o)) if (!WEBHOOK_KEYS.has(k)) throw new UserError(`${where}.${k} (config file): unknown setting: allowed are ${[...WEBHOOK_KEYS].join(', ')}`);
+      for (const k of Object.keys(o))
+        if (!WEBHOOK_KEYS.has(k))
+          throw new UserError(
+            `${where}.${k} (config file): unknown setting: allowed are ${[...WEBHOOK_KEYS].join(', ')}`,
+          );
       webhooks.push({
         url: parseUrl(o.url, `${where}.url (config file)`),
-        format: o.format === undefined ? 'json' : parseChoice(o.format, `${where}.format (config file)`, ['json', 'slack'] as const),
-        queueSize: o.queueSize === undefined ? defaults.queueSize : parseInteger(o.queueSize, `${where}.queueSize (config file)`, 1, 1_000_000),
-        maxAttempts: o.maxAttempts === undefined ? defaults.maxAttempts : parseInteger(o.maxAttempts, `${where}.maxAttempts (config file)`, 1, 1000),
-        timeoutMs: o.timeout === undefined ? defaults.timeoutMs : parseDuration(o.timeout, `${where}.timeout (config file)`),
+        format:
+          o.format === undefined
+            ? 'json'
+            : parseChoice(o.format, `${where}.format (config file)`, ['json', 'slack'] as const),
+        queueSize:
+          o.queueSize === undefined
+            ? defaults.queueSize
+            : parseInteger(o.queueSize, `${where}.queueSize (config file)`, 1, 1_000_000),
+        maxAttempts:
+          o.maxAttempts === undefined
+            ? defaults.maxAttempts
+            : parseInteger(o.maxAttempts, `${where}.maxAttempts (config file)`, 1, 1000),
+        timeoutMs:
+          o.timeout === undefined ? defaults.timeoutMs : parseDuration(o.timeout, `${where}.timeout (config file)`),
       });
     });
   }
@@ -269,9 +353,12 @@ export function parsePodwatchConfig(flags: PodwatchFlags, envIn: NodeJS.ProcessE
   const streamingFound = find('streaming-list');
   const watchTimeoutMs = dur('watch-timeout', 30_000);
   const stallTimeoutMs = dur('stall-timeout', 45_000);
-  if (watchTimeoutMs < 1000) throw new UserError(`${find('watch-timeout')?.where ?? '--watch-timeout'}: must be at least 1s`);
+  if (watchTimeoutMs < 1000)
+    throw new UserError(`${find('watch-timeout')?.where ?? '--watch-timeout'}: must be at least 1s`);
   if (stallTimeoutMs <= watchTimeoutMs) {
-    throw new UserError(`${find('stall-timeout')?.where ?? '--stall-timeout'}: must be longer than the watch timeout (${watchTimeoutMs / 1000}s), or every quiet watch looks stalled`);
+    throw new UserError(
+      `${find('stall-timeout')?.where ?? '--stall-timeout'}: must be longer than the watch timeout (${watchTimeoutMs / 1000}s), or every quiet watch looks stalled`,
+    );
   }
 
   const config: PodwatchConfig = {
@@ -290,7 +377,8 @@ export function parsePodwatchConfig(flags: PodwatchFlags, envIn: NodeJS.ProcessE
   };
   const kubeconfig = str('kubeconfig');
   if (kubeconfig) config.kubeconfig = kubeconfig;
-  if (config.inCluster && kubeconfig) throw new UserError('--in-cluster and --kubeconfig contradict each other: use one of them');
+  if (config.inCluster && kubeconfig)
+    throw new UserError('--in-cluster and --kubeconfig contradict each other: use one of them');
   const labelSelector = str('selector', 'labelSelector');
   if (labelSelector) config.labelSelector = labelSelector;
   const fieldSelector = str('field-selector');
@@ -299,9 +387,14 @@ export function parsePodwatchConfig(flags: PodwatchFlags, envIn: NodeJS.ProcessE
 
   // Leader election: flags/env, or a leaderElection mapping in the file.
   const le = y.leaderElection;
-  if (le !== undefined && (typeof le !== 'object' || le === null || Array.isArray(le))) throw new UserError('leaderElection (config file): must be a mapping');
+  if (le !== undefined && (typeof le !== 'object' || le === null || Array.isArray(le)))
+    throw new UserError('leaderElection (config file): must be a mapping');
   const leY = (le ?? {}) as Record<string, unknown>;
-  for (const k of Object.keys(leY)) if (!LEADER_KEYS.has(k)) throw new UserError(`leaderElection.${k} (config file): unknown setting: allowed are ${[...LEADER_KEYS].join(', ')}`);
+  for (const k of Object.keys(leY))
+    if (!LEADER_KEYS.has(k))
+      throw new UserError(
+        `leaderElection.${k} (config file): unknown setting: allowed are ${[...LEADER_KEYS].join(', ')}`,
+      );
   const leFound = (flag: keyof typeof PODWATCH_FLAGS, key: string): Found | undefined => {
     const f = flags[flag];
     if (f !== undefined) return { value: f, where: `--${flag}` };
@@ -324,12 +417,15 @@ export function parsePodwatchConfig(flags: PodwatchFlags, envIn: NodeJS.ProcessE
     if (!(retryPeriodMs < renewDeadlineMs && renewDeadlineMs < leaseDurationMs)) {
       throw new UserError('leader election: need retry period < renew deadline < lease duration (e.g. 2s < 10s < 15s)');
     }
-    const identity = idF ? String(idF.value) : env.POD_NAME ?? `${hostname()}-${process.pid}`;
+    const identity = idF ? String(idF.value) : (env.POD_NAME ?? `${hostname()}-${process.pid}`);
     if (!identity) throw new UserError(`${idF?.where ?? '--identity'}: must not be empty`);
     config.leaderElection = {
       leaseName: nameF ? parseName(nameF.value, nameF.where) : 'podwatch',
-      leaseNamespace: nsF ? parseName(nsF.value, nsF.where) : env.POD_NAMESPACE ?? 'default',
-      identity, leaseDurationMs, renewDeadlineMs, retryPeriodMs,
+      leaseNamespace: nsF ? parseName(nsF.value, nsF.where) : (env.POD_NAMESPACE ?? 'default'),
+      identity,
+      leaseDurationMs,
+      renewDeadlineMs,
+      retryPeriodMs,
     };
   }
   return config;

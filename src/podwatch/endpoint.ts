@@ -34,11 +34,26 @@ export function endpointFromKubeConfig(kc: KubeConfig): ApiEndpoint {
     server: cluster.server,
     tls: {},
     async headers() {
-      const o: { headers?: Record<string, unknown>; auth?: string; ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean; servername?: string } = { headers: {} };
+      const o: {
+        headers?: Record<string, unknown>;
+        auth?: string;
+        ca?: unknown;
+        cert?: unknown;
+        key?: unknown;
+        rejectUnauthorized?: boolean;
+        servername?: string;
+      } = { headers: {} };
       await kc.applyToHTTPSOptions(o as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
       if (!tls) {
-        const buf = (v: unknown): Buffer | undefined => (v === undefined || v === null ? undefined : Buffer.from(v as string | Buffer));
-        tls = { ca: buf(o.ca), cert: buf(o.cert), key: buf(o.key), ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}), ...(o.servername ? { servername: o.servername } : {}) };
+        const buf = (v: unknown): Buffer | undefined =>
+          v === undefined || v === null ? undefined : Buffer.from(v as string | Buffer);
+        tls = {
+          ca: buf(o.ca),
+          cert: buf(o.cert),
+          key: buf(o.key),
+          ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}),
+          ...(o.servername ? { servername: o.servername } : {}),
+        };
         Object.assign(endpoint.tls, tls);
       }
       const h: Record<string, string> = {};
@@ -56,7 +71,10 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export function inClusterEndpoint(env: NodeJS.ProcessEnv = process.env, dir = SA_DIR): ApiEndpoint {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
-  if (!host) throw new UserError('--in-cluster: KUBERNETES_SERVICE_HOST is not set, so this is not a pod; pass --kubeconfig PATH instead');
+  if (!host)
+    throw new UserError(
+      '--in-cluster: KUBERNETES_SERVICE_HOST is not set, so this is not a pod; pass --kubeconfig PATH instead',
+    );
   let ca: Buffer;
   try {
     ca = readFileSync(join(dir, 'ca.crt'));
@@ -89,8 +107,10 @@ export function endpointFromKubeconfigText(text: string, path: string): ApiEndpo
   if (!ctx) throw new UserError(`${path}: context '${ctxName}' is not defined`);
   const cluster = named(doc.clusters, String(ctx.cluster));
   const user = named(doc.users, String(ctx.user)) ?? {};
-  if (!cluster || typeof cluster.server !== 'string') throw new UserError(`${path}: cluster '${String(ctx.cluster)}' has no server`);
-  if (user.exec || user['auth-provider'] || user.username || cluster['proxy-url'] || user.as || user.impersonate) return undefined;
+  if (!cluster || typeof cluster.server !== 'string')
+    throw new UserError(`${path}: cluster '${String(ctx.cluster)}' has no server`);
+  if (user.exec || user['auth-provider'] || user.username || cluster['proxy-url'] || user.as || user.impersonate)
+    return undefined;
   const base = dirname(path);
   const file = (data: unknown, f: unknown): Buffer | undefined => {
     if (typeof data === 'string') return Buffer.from(data, 'base64');
@@ -121,14 +141,19 @@ export function endpointFromKubeconfigText(text: string, path: string): ApiEndpo
 }
 
 /** The endpoint for podwatch's config: in-cluster, a kubeconfig file, or $KUBECONFIG / ~/.kube/config. */
-export async function loadEndpoint(config: { inCluster: boolean; kubeconfig?: string }, env: NodeJS.ProcessEnv = process.env): Promise<ApiEndpoint> {
+export async function loadEndpoint(
+  config: { inCluster: boolean; kubeconfig?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ApiEndpoint> {
   if (config.inCluster) return inClusterEndpoint(env);
   const path = config.kubeconfig ?? env.KUBECONFIG?.split(':')[0] ?? join(homedir(), '.kube', 'config');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new UserError(`cannot read the kubeconfig ${path} (${(err as Error).message}): pass --kubeconfig PATH or --in-cluster`);
+    throw new UserError(
+      `cannot read the kubeconfig ${path} (${(err as Error).message}): pass --kubeconfig PATH or --in-cluster`,
+    );
   }
   const light = endpointFromKubeconfigText(text, path);
   if (light) return light;

@@ -53,7 +53,11 @@ type WatchEnd = 'closed' | 'gone' | 'stall';
 
 interface WatchLine {
   type?: string;
-  object?: { metadata?: { resourceVersion?: string; annotations?: Record<string, string> }; code?: number; message?: string };
+  object?: {
+    metadata?: { resourceVersion?: string; annotations?: Record<string, string> };
+    code?: number;
+    message?: string;
+  };
 }
 
 // Read through a function so the type checker does not narrow it: it changes while we await.
@@ -62,7 +66,11 @@ const isAborted = (signal: AbortSignal): boolean => signal.aborted;
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     const t = setTimeout(done, ms);
-    function done(): void { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
     signal.addEventListener('abort', done, { once: true });
   });
 
@@ -97,14 +105,20 @@ export class PodInformer {
       try {
         let end: WatchEnd;
         if (this.resourceVersion === undefined && this.streamingSupported) {
-          end = await this.watch(signal, true, () => { attempt = 0; });
+          end = await this.watch(signal, true, () => {
+            attempt = 0;
+          });
         } else {
           if (this.resourceVersion === undefined) await this.list(signal);
-          end = await this.watch(signal, false, () => { attempt = 0; });
+          end = await this.watch(signal, false, () => {
+            attempt = 0;
+          });
         }
         if (isAborted(signal)) return;
         if (end === 'gone') {
-          this.opts.hooks.log(`watch${this.scope()}: resourceVersion ${this.resourceVersion ?? '?'} is gone (410): relisting`);
+          this.opts.hooks.log(
+            `watch${this.scope()}: resourceVersion ${this.resourceVersion ?? '?'} is gone (410): relisting`,
+          );
           this.resourceVersion = undefined;
           this.opts.hooks.onRelist('gone');
           continue;
@@ -114,13 +128,17 @@ export class PodInformer {
           // A watch that ends at once (a proxy, an overloaded server) must not turn into a busy loop.
           await sleep(backoffDelay(attempt++, this.opts.backoff), signal);
         } else if (end === 'stall') {
-          this.opts.hooks.log(`watch${this.scope()}: no event or bookmark for ${this.opts.stallTimeoutMs} ms: reconnecting`);
+          this.opts.hooks.log(
+            `watch${this.scope()}: no event or bookmark for ${this.opts.stallTimeoutMs} ms: reconnecting`,
+          );
           await sleep(backoffDelay(attempt++, this.opts.backoff), signal);
         }
       } catch (err) {
         if (isAborted(signal)) return;
         if (err instanceof StreamingUnsupported) {
-          this.opts.hooks.log(`watch${this.scope()}: streaming lists not supported (${err.message}); using paginated lists`);
+          this.opts.hooks.log(
+            `watch${this.scope()}: streaming lists not supported (${err.message}); using paginated lists`,
+          );
           this.streamingSupported = false;
           continue;
         }
@@ -142,10 +160,13 @@ export class PodInformer {
     let cont: string | undefined;
     let rv: string | undefined;
     do {
-      const page = await this.opts.api.request<{ metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] }>(
-        this.query({ limit: String(this.opts.pageSize), ...(cont ? { continue: cont } : {}) }),
-        { signal, timeoutMs: 60_000 },
-      );
+      const page = await this.opts.api.request<{
+        metadata?: { resourceVersion?: string; continue?: string };
+        items?: unknown[];
+      }>(this.query({ limit: String(this.opts.pageSize), ...(cont ? { continue: cont } : {}) }), {
+        signal,
+        timeoutMs: 60_000,
+      });
       rv ??= page.metadata?.resourceVersion;
       for (const item of page.items ?? []) {
         const s = snapshotOf(item);
@@ -165,13 +186,17 @@ export class PodInformer {
     for (const [k, v] of fresh) this.cache.set(k, v);
     this.resourceVersion = rv;
     if (events.length > 0) this.opts.hooks.onEvents(events, { initial });
-    if (initial) { this.synced = true; this.opts.hooks.onSynced(); }
+    if (initial) {
+      this.synced = true;
+      this.opts.hooks.onSynced();
+    }
   }
 
   /** One watch connection, until the server closes it, it goes silent, or the resourceVersion is gone. */
   private async watch(signal: AbortSignal, streamingList: boolean, onConnected: () => void): Promise<WatchEnd> {
     const params: Record<string, string> = {
-      watch: '1', allowWatchBookmarks: 'true',
+      watch: '1',
+      allowWatchBookmarks: 'true',
       // The server's own timeout, randomised so replicas do not reconnect together.
       timeoutSeconds: String(Math.max(1, Math.round(this.opts.watchTimeoutSeconds * (0.9 + Math.random() * 0.2)))),
     };
@@ -181,11 +206,17 @@ export class PodInformer {
     const reqSignal = AbortSignal.any([signal, controller.signal]);
     let res: IncomingMessage;
     try {
-      res = await this.opts.api.open(this.query(params), { signal: reqSignal, timeoutMs: Math.min(this.opts.stallTimeoutMs, 15_000) });
+      res = await this.opts.api.open(this.query(params), {
+        signal: reqSignal,
+        timeoutMs: Math.min(this.opts.stallTimeoutMs, 15_000),
+      });
     } catch (err) {
       throw new Error(`cannot reach the API server: ${(err as Error).message}`, { cause: err });
     }
-    if (res.statusCode === 410) { res.resume(); return 'gone'; }
+    if (res.statusCode === 410) {
+      res.resume();
+      return 'gone';
+    }
     if (res.statusCode !== 200) {
       const body = await readAll(res);
       if (streamingList && (res.statusCode === 400 || res.statusCode === 422 || res.statusCode === 403)) {
@@ -199,7 +230,11 @@ export class PodInformer {
     let timer: NodeJS.Timeout | undefined;
     const arm = (): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => { state.stalled = true; controller.abort(); res.destroy(); }, this.opts.stallTimeoutMs);
+      timer = setTimeout(() => {
+        state.stalled = true;
+        controller.abort();
+        res.destroy();
+      }, this.opts.stallTimeoutMs);
     };
     arm();
     res.on('data', arm);
@@ -220,7 +255,10 @@ export class PodInformer {
           case 'MODIFIED':
           case 'DELETED': {
             const s = snapshotOf(ev.object);
-            if (pending) { pending.set(podKey(s), s); break; }
+            if (pending) {
+              pending.set(podKey(s), s);
+              break;
+            }
             this.apply(ev.type, s);
             if (rv) this.resourceVersion = rv;
             break;
@@ -256,7 +294,10 @@ export class PodInformer {
     const now = this.now();
     const events: PodEvent[] = [];
     if (type === 'DELETED') {
-      if (old) { this.cache.delete(key); events.push(makeEvent('deleted', s, now)); }
+      if (old) {
+        this.cache.delete(key);
+        events.push(makeEvent('deleted', s, now));
+      }
     } else {
       this.cache.set(key, s);
       if (!old) events.push(makeEvent('created', s, now));

@@ -6,7 +6,11 @@ import type { ApiEndpoint } from './endpoint.js';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
-  constructor(readonly status: number, readonly body: string, what: string) {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    what: string,
+  ) {
     super(`${what}: HTTP ${status}${statusMessage(body)}`);
   }
 }
@@ -48,8 +52,13 @@ export class KubeApi {
     const headers: Record<string, string> = { accept: 'application/json', ...auth };
     if (opts.contentType) headers['content-type'] = opts.contentType;
     return {
-      protocol: this.server.protocol, hostname: this.server.hostname, port: this.server.port || 443,
-      path: basePath + path, method: opts.method ?? 'GET', headers, agent: this.agent,
+      protocol: this.server.protocol,
+      hostname: this.server.hostname,
+      port: this.server.port || 443,
+      path: basePath + path,
+      method: opts.method ?? 'GET',
+      headers,
+      agent: this.agent,
       ...(opts.signal ? { signal: opts.signal } : {}),
     };
   }
@@ -60,9 +69,16 @@ export class KubeApi {
     this.requests++;
     return new Promise((resolve, reject) => {
       const req = https.request(reqOpts, resolve);
-      const timer = setTimeout(() => { req.destroy(new Error(`no response from the API server within ${opts.timeoutMs ?? 0} ms`)); }, opts.timeoutMs ?? 15_000);
-      req.on('response', () => { clearTimeout(timer); });
-      req.on('error', (err) => { clearTimeout(timer); reject(err); });
+      const timer = setTimeout(() => {
+        req.destroy(new Error(`no response from the API server within ${opts.timeoutMs ?? 0} ms`));
+      }, opts.timeoutMs ?? 15_000);
+      req.on('response', () => {
+        clearTimeout(timer);
+      });
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
       req.end(opts.body === undefined ? undefined : JSON.stringify(opts.body));
     });
   }
@@ -71,7 +87,9 @@ export class KubeApi {
   async request<T = unknown>(path: string, opts: RequestOptions = {}): Promise<T> {
     const deadline = opts.timeoutMs ?? 30_000;
     const controller = new AbortController();
-    const timer = setTimeout(() => { controller.abort(new Error(`API request ${path} timed out after ${deadline} ms`)); }, deadline);
+    const timer = setTimeout(() => {
+      controller.abort(new Error(`API request ${path} timed out after ${deadline} ms`));
+    }, deadline);
     const signal = opts.signal ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal;
     try {
       const res = await this.open(path, { ...opts, signal, timeoutMs: deadline });

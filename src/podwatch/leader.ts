@@ -19,7 +19,13 @@ interface Lease {
   apiVersion: 'coordination.k8s.io/v1';
   kind: 'Lease';
   metadata: { name: string; namespace: string; resourceVersion?: string };
-  spec: { holderIdentity?: string | null; leaseDurationSeconds?: number; acquireTime?: string | null; renewTime?: string | null; leaseTransitions?: number };
+  spec: {
+    holderIdentity?: string | null;
+    leaseDurationSeconds?: number;
+    acquireTime?: string | null;
+    renewTime?: string | null;
+    leaseTransitions?: number;
+  };
 }
 
 export interface LeaderHooks {
@@ -37,7 +43,11 @@ export class LeaderElector {
   private observed: { record: string; at: number } | undefined;
   private lastRenew = 0;
 
-  constructor(private readonly api: KubeApi, private readonly cfg: LeaderConfig, private readonly hooks: LeaderHooks) {}
+  constructor(
+    private readonly api: KubeApi,
+    private readonly cfg: LeaderConfig,
+    private readonly hooks: LeaderHooks,
+  ) {}
 
   private path(name?: string): string {
     const base = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.cfg.leaseNamespace)}/leases`;
@@ -53,13 +63,18 @@ export class LeaderElector {
         this.hooks.log(`leader election: ${(err as Error).message}`);
       }
       if (this.isLeader && Date.now() - this.lastRenew > this.cfg.renewDeadlineMs) {
-        this.hooks.log(`leader election: could not renew the lease within ${this.cfg.renewDeadlineMs} ms; stepping down`);
+        this.hooks.log(
+          `leader election: could not renew the lease within ${this.cfg.renewDeadlineMs} ms; stepping down`,
+        );
         this.isLeader = false;
         this.hooks.onStoppedLeading();
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, this.cfg.retryPeriodMs);
-        function done(): void { clearTimeout(t); resolve(); }
+        function done(): void {
+          clearTimeout(t);
+          resolve();
+        }
         signal.addEventListener('abort', done, { once: true });
       });
     }
@@ -75,13 +90,24 @@ export class LeaderElector {
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
     const spec = {
-      holderIdentity: this.cfg.identity, leaseDurationSeconds: Math.ceil(this.cfg.leaseDurationMs / 1000),
-      acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0,
+      holderIdentity: this.cfg.identity,
+      leaseDurationSeconds: Math.ceil(this.cfg.leaseDurationMs / 1000),
+      acquireTime: microTime(now),
+      renewTime: microTime(now),
+      leaseTransitions: 0,
     };
     if (!lease) {
       await this.api.request(this.path(), {
-        method: 'POST', contentType: 'application/json', signal, timeoutMs,
-        body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.cfg.leaseName, namespace: this.cfg.leaseNamespace }, spec },
+        method: 'POST',
+        contentType: 'application/json',
+        signal,
+        timeoutMs,
+        body: {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: this.cfg.leaseName, namespace: this.cfg.leaseNamespace },
+          spec,
+        },
       });
       this.becameLeader(undefined);
       return;
@@ -92,7 +118,10 @@ export class LeaderElector {
     const mine = holder === this.cfg.identity;
     const expired = holder === '' || Date.now() - this.observed.at > (lease.spec.leaseDurationSeconds ?? 15) * 1000;
     if (!mine && !expired) {
-      if (this.isLeader) { this.isLeader = false; this.hooks.onStoppedLeading(); }
+      if (this.isLeader) {
+        this.isLeader = false;
+        this.hooks.onStoppedLeading();
+      }
       return;
     }
     const updated: Lease = {
@@ -101,7 +130,13 @@ export class LeaderElector {
         ? { ...lease.spec, renewTime: spec.renewTime, leaseDurationSeconds: spec.leaseDurationSeconds }
         : { ...spec, leaseTransitions: (lease.spec.leaseTransitions ?? 0) + 1 },
     };
-    await this.api.request(this.path(this.cfg.leaseName), { method: 'PUT', contentType: 'application/json', body: updated, signal, timeoutMs });
+    await this.api.request(this.path(this.cfg.leaseName), {
+      method: 'PUT',
+      contentType: 'application/json',
+      body: updated,
+      signal,
+      timeoutMs,
+    });
     this.lastRenew = Date.now();
     if (!this.isLeader) {
       const prev = holder !== '' && lease.spec.renewTime ? new Date(lease.spec.renewTime) : undefined;
@@ -114,7 +149,9 @@ export class LeaderElector {
   private becameLeader(previousRenew: Date | undefined): void {
     this.lastRenew = Date.now();
     this.isLeader = true;
-    this.hooks.log(`leader election: ${this.cfg.identity} is now the leader of ${this.cfg.leaseNamespace}/${this.cfg.leaseName}`);
+    this.hooks.log(
+      `leader election: ${this.cfg.identity} is now the leader of ${this.cfg.leaseNamespace}/${this.cfg.leaseName}`,
+    );
     this.hooks.onStartedLeading(previousRenew);
   }
 
@@ -126,9 +163,16 @@ export class LeaderElector {
       const lease = await this.api.request<Lease>(this.path(this.cfg.leaseName), { timeoutMs: 3000 });
       if (lease.spec.holderIdentity !== this.cfg.identity) return;
       lease.spec = { ...lease.spec, holderIdentity: null, renewTime: microTime(new Date()), leaseDurationSeconds: 1 };
-      await this.api.request(this.path(this.cfg.leaseName), { method: 'PUT', contentType: 'application/json', body: lease, timeoutMs: 3000 });
+      await this.api.request(this.path(this.cfg.leaseName), {
+        method: 'PUT',
+        contentType: 'application/json',
+        body: lease,
+        timeoutMs: 3000,
+      });
     } catch (err) {
-      this.hooks.log(`leader election: could not release the lease (${(err as Error).message}); the other replica takes over when it expires`);
+      this.hooks.log(
+        `leader election: could not release the lease (${(err as Error).message}); the other replica takes over when it expires`,
+      );
     }
   }
 }

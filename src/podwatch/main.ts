@@ -15,7 +15,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     throw new UserError(`${messageOf(err).replace(/\. To specify a positional argument.*$/s, '')}; see --help`);
   }
-  if (flags.help) { process.stdout.write(PODWATCH_HELP); return 0; }
+  if (flags.help) {
+    process.stdout.write(PODWATCH_HELP);
+    return 0;
+  }
   const configPath = typeof flags.config === 'string' ? flags.config : process.env.PODWATCH_CONFIG;
   let yamlText: string | undefined;
   if (configPath) {
@@ -26,7 +29,8 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const env = { ...process.env };
-  if (env.KUBERNETES_SERVICE_HOST && !flags.kubeconfig && !env.PODWATCH_KUBECONFIG && flags['in-cluster'] === undefined) env.PODWATCH_IN_CLUSTER ??= 'true';
+  if (env.KUBERNETES_SERVICE_HOST && !flags.kubeconfig && !env.PODWATCH_KUBECONFIG && flags['in-cluster'] === undefined)
+    env.PODWATCH_IN_CLUSTER ??= 'true';
   const config = parsePodwatchConfig(flags, env, yamlText);
   const controller = new AbortController();
   const stop = (sig: string): void => {
@@ -34,8 +38,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`podwatch: ${sig}: flushing sinks and shutting down\n`);
     controller.abort();
   };
-  process.once('SIGTERM', () => { stop('SIGTERM'); });
-  process.once('SIGINT', () => { stop('SIGINT'); });
+  process.once('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    stop('SIGINT');
+  });
   await runPodwatch(config, { signal: controller.signal });
   return 0;
 }

@@ -37,11 +37,15 @@ export interface PodwatchHandle {
 /** Events seen while not the leader, kept for the lease time so a new leader can emit what happened during hand-over. */
 class HandoverBuffer {
   private readonly items: { at: number; event: PodEvent }[] = [];
-  constructor(private readonly keepMs: number, private readonly max = 100_000) {}
+  constructor(
+    private readonly keepMs: number,
+    private readonly max = 100_000,
+  ) {}
   push(event: PodEvent): void {
     const at = Date.parse(event.time);
     this.items.push({ at, event });
-    while (this.items.length > this.max || (this.items[0] && this.items[0].at < Date.now() - this.keepMs)) this.items.shift();
+    while (this.items.length > this.max || (this.items[0] && this.items[0].at < Date.now() - this.keepMs))
+      this.items.shift();
   }
   takeSince(t: number): PodEvent[] {
     const out = this.items.filter((i) => i.at >= t).map((i) => ({ ...i.event, handover: true as const }));
@@ -52,7 +56,11 @@ class HandoverBuffer {
 
 export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Promise<void> {
   const { signal } = opts;
-  const log = opts.log ?? ((m: string) => { process.stderr.write(`podwatch: ${m}\n`); });
+  const log =
+    opts.log ??
+    ((m: string) => {
+      process.stderr.write(`podwatch: ${m}\n`);
+    });
   const out = opts.out ?? process.stdout;
   const api = new KubeApi(opts.kubeConfig ? endpointFromKubeConfig(opts.kubeConfig) : await loadEndpoint(config));
   const metrics = new PodwatchMetrics();
@@ -61,18 +69,31 @@ export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Pro
   const sinks: Sink[] = [...(opts.sinks ?? [])];
   if (config.output === 'terminal') {
     const tty = (out as { isTTY?: boolean }).isTTY === true;
-    sinks.push(terminalSink(out, config.color === 'always' || (config.color === 'auto' && tty && !process.env.NO_COLOR)));
+    sinks.push(
+      terminalSink(out, config.color === 'always' || (config.color === 'auto' && tty && !process.env.NO_COLOR)),
+    );
   } else if (config.output === 'json') sinks.push(jsonLinesSink(out));
   config.webhooks.forEach((w, i) => {
-    sinks.push(new WebhookSink({
-      name: `webhook-${i}`, url: w.url, format: w.format, queueSize: w.queueSize, maxAttempts: w.maxAttempts, timeoutMs: w.timeoutMs,
-      backoff: { baseMs: 500, maxMs: 15_000 }, metrics, log,
-    }));
+    sinks.push(
+      new WebhookSink({
+        name: `webhook-${i}`,
+        url: w.url,
+        format: w.format,
+        queueSize: w.queueSize,
+        maxAttempts: w.maxAttempts,
+        timeoutMs: w.timeoutMs,
+        backoff: { baseMs: 500, maxMs: 15_000 },
+        metrics,
+        log,
+      }),
+    );
   });
   if (config.listen) sinks.push(hub);
 
   let leader: LeaderElector | undefined;
-  const buffer = config.leaderElection ? new HandoverBuffer(config.leaderElection.leaseDurationMs * 2 + 5000) : undefined;
+  const buffer = config.leaderElection
+    ? new HandoverBuffer(config.leaderElection.leaseDurationMs * 2 + 5000)
+    : undefined;
   const deliver = (e: PodEvent): void => {
     metrics.events.inc({ type: e.type, namespace: e.pod.namespace });
     for (const s of sinks) {
@@ -84,34 +105,51 @@ export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Pro
       }
     }
     // Synchronous sinks are done now; the webhook sink observes its own latency when it delivers.
-    if (sinks.some((s) => !(s instanceof WebhookSink))) metrics.latency.observe((Date.now() - Date.parse(e.time)) / 1000);
+    if (sinks.some((s) => !(s instanceof WebhookSink)))
+      metrics.latency.observe((Date.now() - Date.parse(e.time)) / 1000);
   };
 
   const namespaces: (string | undefined)[] = config.namespaces.length ? config.namespaces : [undefined];
   let syncedCount = 0;
-  const informers = namespaces.map((namespace) => new PodInformer({
-    api, ...(namespace ? { namespace } : {}),
-    ...(config.labelSelector ? { labelSelector: config.labelSelector } : {}),
-    ...(config.fieldSelector ? { fieldSelector: config.fieldSelector } : {}),
-    pageSize: config.pageSize, watchTimeoutSeconds: config.watchTimeoutSeconds, stallTimeoutMs: config.stallTimeoutMs,
-    backoff: config.backoff, streamingList: config.streamingList,
-    hooks: {
-      onEvents(events, { initial }) {
-        if (initial && !config.emitInitial) return;
-        for (const e of events) {
-          if (leader && !leader.isLeader) buffer?.push(e);
-          else deliver(e);
-        }
-      },
-      onSynced() { syncedCount++; },
-      onRelist(reason) { metrics.relists.inc({ reason }); },
-      onWatchRestart(reason) { metrics.watchRestarts.inc({ reason }); },
-      log,
-    },
-  }));
+  const informers = namespaces.map(
+    (namespace) =>
+      new PodInformer({
+        api,
+        ...(namespace ? { namespace } : {}),
+        ...(config.labelSelector ? { labelSelector: config.labelSelector } : {}),
+        ...(config.fieldSelector ? { fieldSelector: config.fieldSelector } : {}),
+        pageSize: config.pageSize,
+        watchTimeoutSeconds: config.watchTimeoutSeconds,
+        stallTimeoutMs: config.stallTimeoutMs,
+        backoff: config.backoff,
+        streamingList: config.streamingList,
+        hooks: {
+          onEvents(events, { initial }) {
+            if (initial && !config.emitInitial) return;
+            for (const e of events) {
+              if (leader && !leader.isLeader) buffer?.push(e);
+              else deliver(e);
+            }
+          },
+          onSynced() {
+            syncedCount++;
+          },
+          onRelist(reason) {
+            metrics.relists.inc({ reason });
+          },
+          onWatchRestart(reason) {
+            metrics.watchRestarts.inc({ reason });
+          },
+          log,
+        },
+      }),
+  );
 
   const refreshGauges = (): void => {
-    metrics.podsTracked.set({}, informers.reduce((n, i) => n + i.cache.size, 0));
+    metrics.podsTracked.set(
+      {},
+      informers.reduce((n, i) => n + i.cache.size, 0),
+    );
     metrics.apiRequests.set({}, api.requests);
     metrics.isLeader.set({}, !leader || leader.isLeader ? 1 : 0);
   };
@@ -119,14 +157,21 @@ export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Pro
   if (config.listen) {
     try {
       server = await startServer(config.listen.host, config.listen.port, {
-        metrics: () => { refreshGauges(); return metrics.render(); },
+        metrics: () => {
+          refreshGauges();
+          return metrics.render();
+        },
         healthy: () => !signal.aborted,
         ready: () => syncedCount >= informers.length,
-        pods: function* () { for (const i of informers) yield* i.cache.values(); },
+        pods: function* () {
+          for (const i of informers) yield* i.cache.values();
+        },
         hub,
       });
     } catch (err) {
-      throw new UserError(`cannot listen on ${config.listen.host}:${config.listen.port} (${(err as Error).message}): choose another --listen address`);
+      throw new UserError(
+        `cannot listen on ${config.listen.host}:${config.listen.port} (${(err as Error).message}): choose another --listen address`,
+      );
     }
     log(`serving /metrics, /healthz, /readyz and the web view on ${server.url}`);
   }
@@ -142,16 +187,33 @@ export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Pro
         if (replay.length) log(`leader election: emitting ${replay.length} events seen during the hand-over`);
         for (const e of replay) deliver(e);
       },
-      onStoppedLeading() { log('leader election: no longer the leader; events are buffered'); },
+      onStoppedLeading() {
+        log('leader election: no longer the leader; events are buffered');
+      },
       log,
     });
     loops.push(leader.run(signal));
   }
-  opts.onStarted?.({ metrics, ...(server ? { url: server.url } : {}), informers, api, isLeader: () => !leader || leader.isLeader });
+  opts.onStarted?.({
+    metrics,
+    ...(server ? { url: server.url } : {}),
+    informers,
+    api,
+    isLeader: () => !leader || leader.isLeader,
+  });
 
   await new Promise<void>((resolve) => {
-    if (signal.aborted) { resolve(); return; }
-    signal.addEventListener('abort', () => { resolve(); }, { once: true });
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    signal.addEventListener(
+      'abort',
+      () => {
+        resolve();
+      },
+      { once: true },
+    );
   });
   await Promise.all(loops);
   // Graceful shutdown: deliver what is queued, hand the lease over, then stop serving.

@@ -11,7 +11,13 @@ export interface Sink {
   flush(timeoutMs: number): Promise<void>;
 }
 
-const COLORS = { created: '\x1b[32m', updated: '\x1b[33m', deleted: '\x1b[31m', dim: '\x1b[2m', reset: '\x1b[0m' } as const;
+const COLORS = {
+  created: '\x1b[32m',
+  updated: '\x1b[33m',
+  deleted: '\x1b[31m',
+  dim: '\x1b[2m',
+  reset: '\x1b[0m',
+} as const;
 
 export function formatChange(c: Change): string {
   if (c.from === undefined) return `${c.field} +${c.to ?? ''}`;
@@ -36,17 +42,29 @@ export function slackPayload(e: PodEvent): { text: string; blocks: unknown[] } {
   const icon = { created: ':large_green_circle:', updated: ':large_yellow_circle:', deleted: ':red_circle:' }[e.type];
   const changes = e.changes?.map((c) => `• \`${c.field}\` ${c.from ?? '∅'} → ${c.to ?? '∅'}`).join('\n');
   const text = `${icon} *${e.type}* \`${e.pod.namespace}/${e.pod.name}\` phase ${e.phase}${e.observedOnRelist ? ' _(observed on relist)_' : ''}`;
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: changes ? `${text}\n${changes}` : text } }] };
+  return {
+    text,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: changes ? `${text}\n${changes}` : text } }],
+  };
 }
 
 class StreamSink implements Sink {
-  constructor(readonly name: string, private readonly out: NodeJS.WritableStream, private readonly format: (e: PodEvent) => string) {}
-  emit(event: PodEvent): void { this.out.write(`${this.format(event)}\n`); }
+  constructor(
+    readonly name: string,
+    private readonly out: NodeJS.WritableStream,
+    private readonly format: (e: PodEvent) => string,
+  ) {}
+  emit(event: PodEvent): void {
+    this.out.write(`${this.format(event)}\n`);
+  }
   flush(timeoutMs: number): Promise<void> {
     // An empty write's callback runs once everything before it has been handed to the OS.
     return new Promise((resolve) => {
       const t = setTimeout(resolve, timeoutMs);
-      this.out.write('', () => { clearTimeout(t); resolve(); });
+      this.out.write('', () => {
+        clearTimeout(t);
+        resolve();
+      });
     });
   }
 }
@@ -89,7 +107,9 @@ export class WebhookSink implements Sink {
     this.name = opts.name;
   }
 
-  get depth(): number { return this.queue.length; }
+  get depth(): number {
+    return this.queue.length;
+  }
 
   emit(event: PodEvent): void {
     if (this.queue.length >= this.opts.queueSize) {
@@ -98,7 +118,9 @@ export class WebhookSink implements Sink {
     }
     this.queue.push(event);
     this.opts.metrics.queueDepth.set({ sink: this.name }, this.queue.length);
-    this.running ??= this.drain().finally(() => { this.running = undefined; });
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
   }
 
   private async drain(): Promise<void> {
@@ -114,15 +136,27 @@ export class WebhookSink implements Sink {
         this.opts.metrics.sinkErrors.inc({ sink: this.name });
         attempt++;
         if (attempt >= this.opts.maxAttempts) {
-          this.opts.log(`sink ${this.name}: giving up on an event after ${attempt} attempts (${(err as Error).message})`);
+          this.opts.log(
+            `sink ${this.name}: giving up on an event after ${attempt} attempts (${(err as Error).message})`,
+          );
           this.opts.metrics.sinkDrops.inc({ sink: this.name, reason: 'retries' });
           this.queue.shift();
           attempt = 0;
         } else {
           // Wait out the backoff, unless a flush (shutdown) wants the queue delivered now.
           await new Promise<void>((r) => {
-            const t = setTimeout(() => { this.wake = undefined; r(); }, backoffDelay(attempt - 1, this.opts.backoff));
-            this.wake = () => { clearTimeout(t); this.wake = undefined; r(); };
+            const t = setTimeout(
+              () => {
+                this.wake = undefined;
+                r();
+              },
+              backoffDelay(attempt - 1, this.opts.backoff),
+            );
+            this.wake = () => {
+              clearTimeout(t);
+              this.wake = undefined;
+              r();
+            };
           });
         }
       }
@@ -135,11 +169,20 @@ export class WebhookSink implements Sink {
     // A timer we hold ourselves: an AbortSignal.timeout() only referenced through AbortSignal.any() can be
     // garbage-collected before it fires, and a receiver that never answers would then stall the queue.
     const attempt = new AbortController();
-    const timer = setTimeout(() => { attempt.abort(new Error(`no answer within ${this.opts.timeoutMs} ms`)); }, this.opts.timeoutMs);
-    const onStop = (): void => { attempt.abort(new Error('shutting down')); };
+    const timer = setTimeout(() => {
+      attempt.abort(new Error(`no answer within ${this.opts.timeoutMs} ms`));
+    }, this.opts.timeoutMs);
+    const onStop = (): void => {
+      attempt.abort(new Error('shutting down'));
+    };
     this.stop.signal.addEventListener('abort', onStop, { once: true });
     try {
-      const res = await fetch(this.opts.url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: attempt.signal });
+      const res = await fetch(this.opts.url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+        signal: attempt.signal,
+      });
       await res.arrayBuffer();
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
     } finally {

@@ -54,7 +54,10 @@ function stringMap(v: unknown, digestLong: boolean): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(obj(v))) {
     if (typeof val !== 'string') continue;
-    out[k] = digestLong && val.length > MAX_ANNOTATION_VALUE ? `sha256:${createHash('sha256').update(val).digest('hex').slice(0, 16)}` : val;
+    out[k] =
+      digestLong && val.length > MAX_ANNOTATION_VALUE
+        ? `sha256:${createHash('sha256').update(val).digest('hex').slice(0, 16)}`
+        : val;
   }
   return out;
 }
@@ -104,7 +107,9 @@ export function snapshotOf(pod: unknown): PodSnapshot {
     const reason = str(cond.reason);
     conditions[type] = `${str(cond.status) ?? 'Unknown'}${reason ? `:${reason}` : ''}`;
   }
-  const podIPs = arr(status.podIPs).map((ip) => str(obj(ip).ip)).filter((ip): ip is string => ip !== undefined);
+  const podIPs = arr(status.podIPs)
+    .map((ip) => str(obj(ip).ip))
+    .filter((ip): ip is string => ip !== undefined);
   const podIP = str(status.podIP);
   if (podIPs.length === 0 && podIP) podIPs.push(podIP);
   const snap: PodSnapshot = {
@@ -151,7 +156,10 @@ function diffContainers(out: Change[], prefix: string, a: ContainerSnapshot[], b
     const x = before.get(name);
     const y = after.get(name);
     const f = `${prefix}.${name}`;
-    if (!x || !y) { diffValue(out, f, x ? 'present' : undefined, y ? 'present' : undefined); continue; }
+    if (!x || !y) {
+      diffValue(out, f, x ? 'present' : undefined, y ? 'present' : undefined);
+      continue;
+    }
     diffValue(out, `${f}.state`, x.state, y.state);
     diffValue(out, `${f}.lastTerminated`, x.lastTerminated, y.lastTerminated);
     diffValue(out, `${f}.restartCount`, String(x.restartCount), String(y.restartCount));
@@ -201,7 +209,12 @@ export function isReady(s: PodSnapshot): boolean {
   return s.conditions.Ready?.startsWith('True') === true;
 }
 
-export function makeEvent(type: EventType, s: PodSnapshot, now: Date, extra: { changes?: Change[]; observedOnRelist?: boolean } = {}): PodEvent {
+export function makeEvent(
+  type: EventType,
+  s: PodSnapshot,
+  now: Date,
+  extra: { changes?: Change[]; observedOnRelist?: boolean } = {},
+): PodEvent {
   const e: PodEvent = {
     type,
     pod: { namespace: s.namespace, name: s.name, uid: s.uid },
@@ -222,7 +235,12 @@ export function makeEvent(type: EventType, s: PodSnapshot, now: Date, extra: { c
  * the cache were deleted while we were not watching, pods in both may have changed. A pod whose uid changed
  * was deleted and recreated under the same name: both events are reported.
  */
-export function relistEvents(cache: ReadonlyMap<string, PodSnapshot>, fresh: ReadonlyMap<string, PodSnapshot>, now: Date, initial: boolean): PodEvent[] {
+export function relistEvents(
+  cache: ReadonlyMap<string, PodSnapshot>,
+  fresh: ReadonlyMap<string, PodSnapshot>,
+  now: Date,
+  initial: boolean,
+): PodEvent[] {
   const out: PodEvent[] = [];
   const marked = initial ? {} : { observedOnRelist: true };
   for (const [key, old] of cache) {
@@ -231,7 +249,10 @@ export function relistEvents(cache: ReadonlyMap<string, PodSnapshot>, fresh: Rea
   }
   for (const [key, cur] of fresh) {
     const old = cache.get(key);
-    if (!old || old.uid !== cur.uid) { out.push(makeEvent('created', cur, now, marked)); continue; }
+    if (!old || old.uid !== cur.uid) {
+      out.push(makeEvent('created', cur, now, marked));
+      continue;
+    }
     const changes = diffPods(old, cur);
     if (changes.length > 0) out.push(makeEvent('updated', cur, now, { ...marked, changes }));
   }

@@ -45,4 +45,3 @@ export function summarize(rows: readonly RowOutcome[]): ProveReport['summary'] {
     skipped: rows.filter((r) => r.status === 'skipped').length,
   };
 }
-

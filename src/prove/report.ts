@@ -7,7 +7,8 @@ import type { RowStatus } from './requirements/types.js';
 const COLOR: Record<RowStatus, string> = { pass: '\x1b[32m', fail: '\x1b[31m', skipped: '\x1b[33m' };
 const LABEL: Record<RowStatus, string> = { pass: 'PASS', fail: 'FAIL', skipped: 'SKIP' };
 /** A row's status word: an allowed skip says so, an unasked one does not hide. */
-const labelOf = (r: Pick<RowOutcome, 'status' | 'skipAllowed'>): string => (r.skipAllowed ? 'SKIP (allowed)' : LABEL[r.status]);
+const labelOf = (r: Pick<RowOutcome, 'status' | 'skipAllowed'>): string =>
+  r.skipAllowed ? 'SKIP (allowed)' : LABEL[r.status];
 const VERDICT: Record<ProveReport['verdict'], string> = { ok: 'OK', failed: 'FAILED', incomplete: 'INCOMPLETE' };
 
 /** The one-line outcome of the run: counts, then OK / FAILED / INCOMPLETE with what to do next. */
@@ -38,7 +39,8 @@ export function renderTable(report: ProveReport, opts: { color: boolean; columns
     const stText = pad(st, widths[1] ?? 0);
     const coloured = status && opts.color ? `${COLOR[status]}${stText}\x1b[0m` : stText;
     const wrapped = wrap(reason, room);
-    const first = `${pad(id, widths[0] ?? 0)}  ${coloured}  ${pad(title, widths[2] ?? 0)}  ${wrapped[0] ?? ''}`.trimEnd();
+    const first =
+      `${pad(id, widths[0] ?? 0)}  ${coloured}  ${pad(title, widths[2] ?? 0)}  ${wrapped[0] ?? ''}`.trimEnd();
     return [first, ...wrapped.slice(1).map((w) => `${' '.repeat(indent)}${w}`)].join('\n');
   };
   return [
@@ -57,7 +59,10 @@ export function wrap(text: string, room: number): string[] {
   const out: string[] = [];
   let cur = '';
   for (const word of text.split(' ')) {
-    if (cur && width(cur) + 1 + width(word) > room) { out.push(cur); cur = word; } else cur = cur ? `${cur} ${word}` : word;
+    if (cur && width(cur) + 1 + width(word) > room) {
+      out.push(cur);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
   }
   if (cur) out.push(cur);
   return out;
@@ -66,13 +71,28 @@ export function wrap(text: string, room: number): string[] {
 const mdEscape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function rowSection(r: RowOutcome): string {
-  const parts = [`## ${r.id} ${r.title} — ${labelOf(r)}`, '', `**Result:** ${r.reason}`, '', `**What is checked:** ${r.checks}`, ''];
+  const parts = [
+    `## ${r.id} ${r.title} — ${labelOf(r)}`,
+    '',
+    `**Result:** ${r.reason}`,
+    '',
+    `**What is checked:** ${r.checks}`,
+    '',
+  ];
   const m = Object.entries(r.measurements);
   if (m.length) {
-    parts.push('**Measurements:**', '', '| measurement | value |', '|---|---|', ...m.map(([k, v]) => `| ${mdEscape(k)} | ${mdEscape(String(v))} |`), '');
+    parts.push(
+      '**Measurements:**',
+      '',
+      '| measurement | value |',
+      '|---|---|',
+      ...m.map(([k, v]) => `| ${mdEscape(k)} | ${mdEscape(String(v))} |`),
+      '',
+    );
   }
   for (const a of r.artifacts) parts.push(a.endsWith('.png') ? `![${a}](${a})` : `Artifact: [${a}](${a})`, '');
-  if (r.evidence.length) parts.push('**Evidence:**', '', '```', ...r.evidence.map((l) => l.replace(/```/g, "'''")), '```', '');
+  if (r.evidence.length)
+    parts.push('**Evidence:**', '', '```', ...r.evidence.map((l) => l.replace(/```/g, "'''")), '```', '');
   parts.push(`_Took ${formatDuration(r.durationMs)}._`, '');
   return parts.join('\n');
 }

@@ -16,19 +16,32 @@ import { Evidence, type ProveContext, type Requirement, type RowResult } from '.
 import { summarize, verdictOfRun, type ProveReport, type RowOutcome } from './outcome.js';
 
 export { resolveTarget, type ProveTarget } from './target.js';
-export { exitStatusOf, summarize, verdictOfRun, type ProveReport, type ProveVerdict, type RowOutcome } from './outcome.js';
+export {
+  exitStatusOf,
+  summarize,
+  verdictOfRun,
+  type ProveReport,
+  type ProveVerdict,
+  type RowOutcome,
+} from './outcome.js';
 
 /**
  * The rows `--only` names (e.g. "R5,r6, R10"), in the table's order; all rows without it. Unknown or
  * empty names are a UserError listing the ids there are.
  */
-export function selectRows<R extends { id: string }>(all: readonly R[], only: string | undefined, flag = '--only'): R[] {
+export function selectRows<R extends { id: string }>(
+  all: readonly R[],
+  only: string | undefined,
+  flag = '--only',
+): R[] {
   if (only === undefined) return [...all];
   const wanted = only.split(',').map((s) => s.trim().toUpperCase());
   const ids = all.map((r) => r.id);
   const unknown = wanted.filter((w) => !ids.includes(w));
   if (wanted.length === 0 || unknown.length > 0 || wanted.some((w) => w === '')) {
-    throw new UserError(`${flag} '${only}': ${unknown.length ? `unknown row ${unknown.filter(Boolean).join(', ') || '(empty)'}` : 'no rows named'}; the rows are ${ids.join(', ')} (comma-separated, e.g. ${flag} R5,R6)`);
+    throw new UserError(
+      `${flag} '${only}': ${unknown.length ? `unknown row ${unknown.filter(Boolean).join(', ') || '(empty)'}` : 'no rows named'}; the rows are ${ids.join(', ')} (comma-separated, e.g. ${flag} R5,R6)`,
+    );
   }
   return all.filter((r) => wanted.includes(r.id));
 }
@@ -52,7 +65,7 @@ export interface RunProveOptions {
 export async function runProve(opts: RunProveOptions): Promise<ProveReport> {
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
-  const intent = opts.intent ?? await readIntent(opts.kube, opts.release);
+  const intent = opts.intent ?? (await readIntent(opts.kube, opts.release));
   const settle = opts.settle ?? waitForSettledRelease;
   const allowSkip = new Set(opts.allowSkip ?? []);
   const outcomes: RowOutcome[] = [];
@@ -61,8 +74,14 @@ export async function runProve(opts: RunProveOptions): Promise<ProveReport> {
     const t0 = Date.now();
     const verdict = await opts.progress.step(`${row.id} ${row.title}`, async (step) => {
       const ctx: ProveContext = {
-        kube: opts.kube, namespace: opts.namespace, release: opts.release, reportDir: opts.reportDir, intent,
-        note: (text) => { step.detail(text); },
+        kube: opts.kube,
+        namespace: opts.namespace,
+        release: opts.release,
+        reportDir: opts.reportDir,
+        intent,
+        note: (text) => {
+          step.detail(text);
+        },
       };
       let v: { status: RowResult['status']; reason: string };
       try {
@@ -76,9 +95,15 @@ export async function runProve(opts: RunProveOptions): Promise<ProveReport> {
       return v;
     });
     outcomes.push({
-      id: row.id, title: row.title, checks: row.checks, durationMs: Date.now() - t0,
-      status: verdict.status, reason: verdict.reason,
-      evidence: ev.lines, measurements: ev.measurements, artifacts: ev.artifacts,
+      id: row.id,
+      title: row.title,
+      checks: row.checks,
+      durationMs: Date.now() - t0,
+      status: verdict.status,
+      reason: verdict.reason,
+      evidence: ev.lines,
+      measurements: ev.measurements,
+      artifacts: ev.artifacts,
       ...(verdict.status === 'skipped' && allowSkip.has(row.id) ? { skipAllowed: true } : {}),
     });
   }
@@ -88,8 +113,16 @@ export async function runProve(opts: RunProveOptions): Promise<ProveReport> {
   const summary = summarize(outcomes);
   const verdict = verdictOfRun(outcomes);
   return {
-    kind: 'ProveReport', release: opts.release, namespace: opts.namespace, cluster: opts.cluster,
-    startedAt, durationMs: Date.now() - started, rows: outcomes, summary, verdict, ok: verdict === 'ok',
+    kind: 'ProveReport',
+    release: opts.release,
+    namespace: opts.namespace,
+    cluster: opts.cluster,
+    startedAt,
+    durationMs: Date.now() - started,
+    rows: outcomes,
+    summary,
+    verdict,
+    ok: verdict === 'ok',
   };
 }
 

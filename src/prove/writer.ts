@@ -35,7 +35,8 @@ const TABLE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
  */
 export function writerScript(o: WriterOptions): string {
   if (!TABLE_NAME.test(o.table)) throw new Error(`writer table '${o.table}': use lowercase letters, digits and _`);
-  if (!Number.isInteger(o.intervalMs) || o.intervalMs < 10) throw new Error(`writer intervalMs ${o.intervalMs}: a whole number ≥ 10`);
+  if (!Number.isInteger(o.intervalMs) || o.intervalMs < 10)
+    throw new Error(`writer intervalMs ${o.intervalMs}: a whole number ≥ 10`);
   return `
 const mariadb = require('node:module').createRequire(process.env.KSTACK_APP_DIR || '/opt/kstack/package.json')('mariadb');
 const e = process.env;
@@ -94,7 +95,8 @@ export function parseWriterLog(stdout: string, stderr = ''): WriterLog {
     if (kind === 'ack' || kind === 'fail') {
       const seq = Number(a);
       const at = Number(b);
-      if (Number.isInteger(seq) && Number.isFinite(at)) attempts.push({ seq, ok: kind === 'ack', at, ...(kind === 'fail' ? { error: rest.join(' ') } : {}) });
+      if (Number.isInteger(seq) && Number.isFinite(at))
+        attempts.push({ seq, ok: kind === 'ack', at, ...(kind === 'fail' ? { error: rest.join(' ') } : {}) });
     } else if (kind === 'ready') ready = true;
     else if (kind === 'done') done = true;
     else if (kind === 'error') error = [a, b, ...rest].join(' ');
@@ -132,7 +134,10 @@ export function judgeWrites(attempts: readonly WriteAttempt[], readBack: Readonl
   let outage: { from: number; to: number } | undefined;
   for (let i = 1; i < marks.length; i++) {
     const gap = (marks[i] ?? 0) - (marks[i - 1] ?? 0);
-    if (gap > longest) { longest = gap; outage = { from: marks[i - 1] ?? 0, to: marks[i] ?? 0 }; }
+    if (gap > longest) {
+      longest = gap;
+      outage = { from: marks[i - 1] ?? 0, to: marks[i] ?? 0 };
+    }
   }
   const ackedSeqs = new Set(acked.map((a) => a.seq));
   return {
@@ -166,7 +171,9 @@ export async function startWriter(kube: Kube, pod: string, o: WriterOptions, log
     if (/^error /m.test(seen) || stream.exited() || Date.now() > deadline) {
       const res = await stream.finish();
       const parsed = parseWriterLog(res.stdout, res.stderr);
-      throw new Error(`the writer in ${pod} did not start: ${parsed.error ?? (Date.now() > deadline ? 'no answer within 60 s' : `exit ${res.code}`)}`);
+      throw new Error(
+        `the writer in ${pod} did not start: ${parsed.error ?? (Date.now() > deadline ? 'no answer within 60 s' : `exit ${res.code}`)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

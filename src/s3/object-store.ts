@@ -5,8 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand,
-  ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { UserError, messageOf } from '../util/errors.js';
@@ -42,12 +49,15 @@ const readText: ReadFile = (p) => readFileSync(p, 'utf8');
 function secretValue(env: NodeJS.ProcessEnv, name: string, readFile: ReadFile): string | undefined {
   const direct = env[name];
   const file = env[`${name}_FILE`];
-  if (direct !== undefined && direct !== '' && file !== undefined && file !== '') throw new UserError(`${name} and ${name}_FILE are both set; set only one`);
+  if (direct !== undefined && direct !== '' && file !== undefined && file !== '')
+    throw new UserError(`${name} and ${name}_FILE are both set; set only one`);
   if (file !== undefined && file !== '') {
     try {
       return readFile(file).trim();
     } catch (err) {
-      throw new UserError(`${name}_FILE: cannot read ${file} (${messageOf(err)}); mount the Secret there or fix the path`);
+      throw new UserError(
+        `${name}_FILE: cannot read ${file} (${messageOf(err)}); mount the Secret there or fix the path`,
+      );
     }
   }
   return direct === '' ? undefined : direct;
@@ -62,29 +72,53 @@ export function parseStorageConfig(env: NodeJS.ProcessEnv, readFile: ReadFile = 
     try {
       u = new URL(endpointRaw);
     } catch {
-      throw new UserError(`${STORAGE_ENV.endpoint}: '${endpointRaw}' is not a URL; use e.g. http://minio.backup:9000 or https://s3.eu-west-1.amazonaws.com`);
+      throw new UserError(
+        `${STORAGE_ENV.endpoint}: '${endpointRaw}' is not a URL; use e.g. http://minio.backup:9000 or https://s3.eu-west-1.amazonaws.com`,
+      );
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UserError(`${STORAGE_ENV.endpoint}: scheme must be http or https; got '${u.protocol}'`);
-    if (u.pathname !== '/' && u.pathname !== '') throw new UserError(`${STORAGE_ENV.endpoint}: must not contain a path ('${u.pathname}'); put the bucket in ${STORAGE_ENV.bucket} and folders in ${STORAGE_ENV.prefix}`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new UserError(`${STORAGE_ENV.endpoint}: scheme must be http or https; got '${u.protocol}'`);
+    if (u.pathname !== '/' && u.pathname !== '')
+      throw new UserError(
+        `${STORAGE_ENV.endpoint}: must not contain a path ('${u.pathname}'); put the bucket in ${STORAGE_ENV.bucket} and folders in ${STORAGE_ENV.prefix}`,
+      );
     endpoint = `${u.protocol}//${u.host}`;
   }
   const bucket = env[STORAGE_ENV.bucket] ?? '';
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new UserError(`${STORAGE_ENV.bucket}: ${bucket === '' ? 'not set' : `'${bucket}' is not a valid bucket name`}; a bucket name is 3-63 characters of a-z, 0-9, '.' and '-'`);
+    throw new UserError(
+      `${STORAGE_ENV.bucket}: ${bucket === '' ? 'not set' : `'${bucket}' is not a valid bucket name`}; a bucket name is 3-63 characters of a-z, 0-9, '.' and '-'`,
+    );
   }
   const prefixRaw = env[STORAGE_ENV.prefix] ?? '';
   const prefix = prefixRaw.replace(/^\/+|\/+$/g, '');
-  if (prefix.split('/').some((s) => s === '.' || s === '..') || prefix.includes('//') || Array.from(prefix, (ch) => ch.charCodeAt(0)).some((c) => c < 0x20)) {
-    throw new UserError(`${STORAGE_ENV.prefix}: '${prefixRaw}' is not a usable key prefix (no empty, '.' or '..' segments, no control characters)`);
+  if (
+    prefix.split('/').some((s) => s === '.' || s === '..') ||
+    prefix.includes('//') ||
+    Array.from(prefix, (ch) => ch.charCodeAt(0)).some((c) => c < 0x20)
+  ) {
+    throw new UserError(
+      `${STORAGE_ENV.prefix}: '${prefixRaw}' is not a usable key prefix (no empty, '.' or '..' segments, no control characters)`,
+    );
   }
   const region = env[STORAGE_ENV.region] ?? (endpoint ? 'us-east-1' : '');
-  if (!/^[a-z0-9-]+$/.test(region)) throw new UserError(`${STORAGE_ENV.region}: ${region === '' ? 'required when no endpoint is set (AWS S3)' : `'${region}' is not a region name`}`);
+  if (!/^[a-z0-9-]+$/.test(region))
+    throw new UserError(
+      `${STORAGE_ENV.region}: ${region === '' ? 'required when no endpoint is set (AWS S3)' : `'${region}' is not a region name`}`,
+    );
   const accessKeyId = secretValue(env, STORAGE_ENV.accessKeyId, readFile);
   const secretAccessKey = secretValue(env, STORAGE_ENV.secretAccessKey, readFile);
-  if (!accessKeyId) throw new UserError(`${STORAGE_ENV.accessKeyId} (or ${STORAGE_ENV.accessKeyId}_FILE): not set; the storage credentials are required`);
-  if (!secretAccessKey) throw new UserError(`${STORAGE_ENV.secretAccessKey} (or ${STORAGE_ENV.secretAccessKey}_FILE): not set; the storage credentials are required`);
+  if (!accessKeyId)
+    throw new UserError(
+      `${STORAGE_ENV.accessKeyId} (or ${STORAGE_ENV.accessKeyId}_FILE): not set; the storage credentials are required`,
+    );
+  if (!secretAccessKey)
+    throw new UserError(
+      `${STORAGE_ENV.secretAccessKey} (or ${STORAGE_ENV.secretAccessKey}_FILE): not set; the storage credentials are required`,
+    );
   const ps = env[STORAGE_ENV.forcePathStyle];
-  if (ps !== undefined && ps !== '' && ps !== 'true' && ps !== 'false') throw new UserError(`${STORAGE_ENV.forcePathStyle}: must be true or false; got '${ps}'`);
+  if (ps !== undefined && ps !== '' && ps !== 'true' && ps !== 'false')
+    throw new UserError(`${STORAGE_ENV.forcePathStyle}: must be true or false; got '${ps}'`);
   const forcePathStyle = ps === undefined || ps === '' ? endpoint !== undefined : ps === 'true';
   return { endpoint, bucket, prefix, region, accessKeyId, secretAccessKey, forcePathStyle };
 }
@@ -107,17 +141,21 @@ export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 export function storageError(what: string, cfg: StorageConfig, err: unknown): UserError {
   const where = `s3://${cfg.bucket}/${cfg.prefix}${cfg.endpoint ? ` at ${cfg.endpoint}` : ''}`;
   const detail = err instanceof S3ServiceException ? `${err.name}: ${err.message}` : messageOf(err);
-  const code = err instanceof S3ServiceException ? err.name : (err as { code?: string }).code ?? '';
+  const code = err instanceof S3ServiceException ? err.name : ((err as { code?: string }).code ?? '');
   let hint = 'check that the storage is reachable and run again';
   if (code === 'NoSuchBucket') hint = `create bucket '${cfg.bucket}' or fix ${STORAGE_ENV.bucket}`;
-  else if (code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || code === 'AccessDenied') hint = `check the credentials (${STORAGE_ENV.accessKeyId}, ${STORAGE_ENV.secretAccessKey}) and the bucket policy`;
+  else if (code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || code === 'AccessDenied')
+    hint = `check the credentials (${STORAGE_ENV.accessKeyId}, ${STORAGE_ENV.secretAccessKey}) and the bucket policy`;
   return new UserError(`${what} failed on ${where}: ${detail}; ${hint}`);
 }
 
 export class ObjectStore {
   readonly client: S3Client;
 
-  constructor(readonly cfg: StorageConfig, opts: { maxAttempts?: number; requestTimeoutMs?: number } = {}) {
+  constructor(
+    readonly cfg: StorageConfig,
+    opts: { maxAttempts?: number; requestTimeoutMs?: number } = {},
+  ) {
     // The SDK warns on Node < 22 that *future* SDK releases will need it; ours is pinned and runs on the
     // host's Node 20, so the warning would only confuse every backup command's output.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -135,12 +173,16 @@ export class ObjectStore {
     // Upload parts are sent unsigned (SigV4 "UNSIGNED-PAYLOAD"): otherwise the SDK hashes every part once
     // more (SHA-256) and the server hashes it again to check, CPU a backup competes for. Nothing is lost:
     // the parts are AES-256-GCM frames, each authenticated, and the whole object's SHA-256 is in the manifest.
-    this.client.middlewareStack.add((next, context) => async (args) => {
-      // At the build step the request is the serialized HTTP request (headers are a plain record).
-      const request = args.request as { headers?: Record<string, string> } | undefined;
-      if (context.commandName === 'UploadPartCommand' && request?.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-      return next(args);
-    }, { step: 'build', name: 'kstackUnsignedUploadParts' });
+    this.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        // At the build step the request is the serialized HTTP request (headers are a plain record).
+        const request = args.request as { headers?: Record<string, string> } | undefined;
+        if (context.commandName === 'UploadPartCommand' && request?.headers)
+          request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        return next(args);
+      },
+      { step: 'build', name: 'kstackUnsignedUploadParts' },
+    );
   }
 
   key(...parts: string[]): string {
@@ -161,9 +203,13 @@ export class ObjectStore {
     });
     if (opts.onProgress) {
       const cb = opts.onProgress;
-      upload.on('httpUploadProgress', (p) => { if (p.loaded !== undefined) cb(p.loaded); });
+      upload.on('httpUploadProgress', (p) => {
+        if (p.loaded !== undefined) cb(p.loaded);
+      });
     }
-    const failed = new Promise<never>((_, reject) => { body.once('error', reject); });
+    const failed = new Promise<never>((_, reject) => {
+      body.once('error', reject);
+    });
     try {
       await Promise.race([upload.done(), failed]);
     } catch (err) {
@@ -176,7 +222,9 @@ export class ObjectStore {
 
   async putBytes(key: string, data: Buffer | string, contentType = 'application/json'): Promise<void> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.cfg.bucket, Key: key, Body: data, ContentType: contentType }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.cfg.bucket, Key: key, Body: data, ContentType: contentType }),
+      );
     } catch (err) {
       throw storageError(`writing ${key}`, this.cfg, err);
     }
@@ -205,7 +253,8 @@ export class ObjectStore {
       const res = await this.client.send(new HeadObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
       return res.ContentLength ?? 0;
     } catch (err) {
-      if (err instanceof S3ServiceException && (err.name === 'NotFound' || err.$metadata.httpStatusCode === 404)) return undefined;
+      if (err instanceof S3ServiceException && (err.name === 'NotFound' || err.$metadata.httpStatusCode === 404))
+        return undefined;
       throw storageError(`looking up ${key}`, this.cfg, err);
     }
   }
@@ -216,8 +265,11 @@ export class ObjectStore {
     let token: string | undefined;
     try {
       do {
-        const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: prefix, ContinuationToken: token }));
-        for (const o of res.Contents ?? []) if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0, modified: o.LastModified });
+        const res = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const o of res.Contents ?? [])
+          if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0, modified: o.LastModified });
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (token);
     } catch (err) {
@@ -230,7 +282,12 @@ export class ObjectStore {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
       try {
-        const res = await this.client.send(new DeleteObjectsCommand({ Bucket: this.cfg.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+        const res = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.cfg.bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
         const first = res.Errors?.[0];
         if (first) throw new Error(`${first.Key ?? '?'}: ${first.Code ?? ''} ${first.Message ?? ''}`);
       } catch (err) {
@@ -249,11 +306,20 @@ export class ObjectStore {
     let idMarker: string | undefined;
     try {
       for (;;) {
-        const res = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.cfg.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }));
+        const res = await this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.cfg.bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: idMarker,
+          }),
+        );
         for (const u of res.Uploads ?? []) {
           if (u.Key === undefined || u.UploadId === undefined) continue;
           if (olderThan && u.Initiated && u.Initiated >= olderThan) continue;
-          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.cfg.bucket, Key: u.Key, UploadId: u.UploadId }));
+          await this.client.send(
+            new AbortMultipartUploadCommand({ Bucket: this.cfg.bucket, Key: u.Key, UploadId: u.UploadId }),
+          );
           aborted++;
         }
         if (!res.IsTruncated) break;

@@ -3,7 +3,12 @@
 
 /** Names dpkg-query reports as installed, from `dpkg-query -W -f='${Package} ${db:Status-Status}\n' …`. */
 export function installedFromDpkgQuery(stdout: string): Set<string> {
-  return new Set(stdout.split('\n').filter((l) => l.endsWith(' installed')).map((l) => l.split(' ')[0] ?? ''));
+  return new Set(
+    stdout
+      .split('\n')
+      .filter((l) => l.endsWith(' installed'))
+      .map((l) => l.split(' ')[0] ?? ''),
+  );
 }
 
 /**
@@ -18,7 +23,8 @@ export function withoutCandidate(policyStdout: string, requested: readonly strin
     const m = /^\s+Candidate:\s*(\S+)/.exec(line);
     if (m && current !== undefined) candidates.set(current, m[1] ?? '(none)');
   }
-  const candidateOf = (pkg: string): string | undefined => candidates.get(pkg) ?? candidates.get(pkg.split(':')[0] ?? pkg);
+  const candidateOf = (pkg: string): string | undefined =>
+    candidates.get(pkg) ?? candidates.get(pkg.split(':')[0] ?? pkg);
   return requested.filter((pkg) => {
     const c = candidateOf(pkg);
     return c === undefined || c === '(none)';
@@ -42,8 +48,18 @@ export function updateProblems(output: string): string[] {
 
 /** The last `E:` line of a failed apt-get run (its reason), or the last line when there is none. */
 export function aptFailure(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
-  return [...lines].reverse().find((l) => l.startsWith('E: '))?.slice(3) ?? lines.at(-1) ?? 'no output';
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (
+    [...lines]
+      .reverse()
+      .find((l) => l.startsWith('E: '))
+      ?.slice(3) ??
+    lines.at(-1) ??
+    'no output'
+  );
 }
 
 /** One line naming the packages apt cannot install and what to do about it. */

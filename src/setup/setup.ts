@@ -14,7 +14,10 @@ export type GoBinaries<N extends GoComponentName = GoComponentName> = Record<N, 
  * `alongside` are built in the same request (a cluster with nodes passes the nodes' components), so
  * kube-apiserver and kubelet come out of one `go build` of tools/kubernetes.
  */
-export async function ensureControlPlaneBinaries(progress: Progress, alongside: readonly GoComponentName[] = []): Promise<GoBinaries<(typeof controlPlaneComponents)[number]>> {
+export async function ensureControlPlaneBinaries(
+  progress: Progress,
+  alongside: readonly GoComponentName[] = [],
+): Promise<GoBinaries<(typeof controlPlaneComponents)[number]>> {
   await ensureDebianPackages(loadVersions().debianPackages.controlPlane ?? [], progress);
   return ensureGoBinaries([...controlPlaneComponents, ...alongside], progress);
 }

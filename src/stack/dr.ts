@@ -31,18 +31,33 @@ export interface RestoreRequest {
 
 /** Checks restore flags before anything touches the cluster; every problem names the flag. */
 export function checkRestoreRequest(r: RestoreRequest): RestoreRequest {
-  if (r.toTime !== undefined && r.toGtid !== undefined) throw new UserError('--to-time and --to-gtid both given: recover to a time or to a GTID, not both');
+  if (r.toTime !== undefined && r.toGtid !== undefined)
+    throw new UserError('--to-time and --to-gtid both given: recover to a time or to a GTID, not both');
   if (r.toTime !== undefined) {
-    try { parseTargetTime(r.toTime); } catch (err) { throw new UserError((err as Error).message); }
+    try {
+      parseTargetTime(r.toTime);
+    } catch (err) {
+      throw new UserError((err as Error).message);
+    }
   }
   if (r.toGtid !== undefined) {
-    try { parseGtid(r.toGtid, '--to-gtid'); } catch (err) { throw new UserError((err as Error).message); }
+    try {
+      parseGtid(r.toGtid, '--to-gtid');
+    } catch (err) {
+      throw new UserError((err as Error).message);
+    }
   }
-  if (r.backupId !== undefined && !/^[A-Za-z0-9._-]+$/.test(r.backupId)) throw new UserError(`--backup '${r.backupId}' is not a backup id; see 'kstack backup list'`);
+  if (r.backupId !== undefined && !/^[A-Za-z0-9._-]+$/.test(r.backupId))
+    throw new UserError(`--backup '${r.backupId}' is not a backup id; see 'kstack backup list'`);
   if (r.intoNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(r.intoNamespace)) {
-    throw new UserError(`--into-namespace '${r.intoNamespace}' is not a namespace name (lowercase letters, digits, '-', at most 63)`);
+    throw new UserError(
+      `--into-namespace '${r.intoNamespace}' is not a namespace name (lowercase letters, digits, '-', at most 63)`,
+    );
   }
-  if (r.lean === true && r.intoNamespace === undefined) throw new UserError('--lean shapes the copy made with --into-namespace; give --into-namespace NS (an in-place restore keeps the release as it is)');
+  if (r.lean === true && r.intoNamespace === undefined)
+    throw new UserError(
+      '--lean shapes the copy made with --into-namespace; give --into-namespace NS (an in-place restore keeps the release as it is)',
+    );
   return r;
 }
 
@@ -52,20 +67,30 @@ export function cronJobFor(list: readonly k8s.V1CronJob[], task: 'backup' | 'ver
 }
 
 /** A Job from a CronJob's template (what `kubectl create job --from=cronjob/…` does), running `task` instead. */
-export function jobFromCronJob(cj: k8s.V1CronJob, name: string, task: DrTask, taskArgs: readonly string[] = []): k8s.V1Job {
+export function jobFromCronJob(
+  cj: k8s.V1CronJob,
+  name: string,
+  task: DrTask,
+  taskArgs: readonly string[] = [],
+): k8s.V1Job {
   const spec = structuredClone(cj.spec?.jobTemplate.spec);
   if (!spec) throw new UserError(`CronJob ${cj.metadata?.name ?? ''} has no job template`);
   const c = spec.template.spec?.containers[0];
-  if (!c?.command) throw new UserError(`CronJob ${cj.metadata?.name ?? ''} has no command to adapt; is it the webstack chart's backup CronJob?`);
+  if (!c?.command)
+    throw new UserError(
+      `CronJob ${cj.metadata?.name ?? ''} has no command to adapt; is it the webstack chart's backup CronJob?`,
+    );
   const i = c.command.findIndex((a) => a === 'backup' || a === 'verify');
   if (i < 0) throw new UserError(`CronJob ${cj.metadata?.name ?? ''}: its command has no backup/verify task`);
   c.command = [...c.command.slice(0, i), task, ...taskArgs];
   c.name = task;
   spec.backoffLimit = 0;
   return {
-    apiVersion: 'batch/v1', kind: 'Job',
+    apiVersion: 'batch/v1',
+    kind: 'Job',
     metadata: {
-      name, namespace: cj.metadata?.namespace,
+      name,
+      namespace: cj.metadata?.namespace,
       labels: { ...(cj.spec?.jobTemplate.metadata?.labels ?? {}), 'kstack.io/dr-task': task },
       annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
     },
@@ -74,7 +99,8 @@ export function jobFromCronJob(cj: k8s.V1CronJob, name: string, task: DrTask, ta
 }
 
 /** A short lowercase suffix for Job names. */
-export const runId = (now: Date, rand: string): string => `${now.toISOString().slice(11, 19).replace(/:/g, '')}${rand}`.toLowerCase();
+export const runId = (now: Date, rand: string): string =>
+  `${now.toISOString().slice(11, 19).replace(/:/g, '')}${rand}`.toLowerCase();
 
 type Values = Record<string, unknown>;
 const obj = (v: unknown): Values => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Values) : {});
@@ -87,22 +113,37 @@ export function restoreValues(values: Values, req: RestoreRequest, id: string, s
     backup: {
       ...backup,
       restore: {
-        enabled: true, backupId: req.backupId ?? '', toTime: req.toTime ?? '', toGtid: req.toGtid ?? '', runId: id, sourcePrefix: sourcePrefix ?? '',
+        enabled: true,
+        backupId: req.backupId ?? '',
+        toTime: req.toTime ?? '',
+        toGtid: req.toGtid ?? '',
+        runId: id,
+        sourcePrefix: sourcePrefix ?? '',
       },
     },
   };
 }
 
 /** Values for a copy of the release in another namespace that restores from this one's storage prefix. */
-export function copyValues(values: Values, names: { keySecret: string; storageSecret: string }, prefix: string, namespace: string, lean = false): Values {
+export function copyValues(
+  values: Values,
+  names: { keySecret: string; storageSecret: string },
+  prefix: string,
+  namespace: string,
+  lean = false,
+): Values {
   const backup = obj(values.backup);
   const storage = obj(backup.storage);
   const shape: Values = lean
     ? {
-      db: { ...obj(values.db), mode: 'standalone', replicaCount: 1 },
-      web: { ...obj(values.web), replicaCount: 1, autoscaling: { ...obj(obj(values.web).autoscaling), enabled: false } },
-      podwatch: { ...obj(values.podwatch), enabled: false },
-    }
+        db: { ...obj(values.db), mode: 'standalone', replicaCount: 1 },
+        web: {
+          ...obj(values.web),
+          replicaCount: 1,
+          autoscaling: { ...obj(obj(values.web).autoscaling), enabled: false },
+        },
+        podwatch: { ...obj(values.podwatch), enabled: false },
+      }
     : {};
   return {
     ...values,
@@ -110,7 +151,11 @@ export function copyValues(values: Values, names: { keySecret: string; storageSe
     backup: {
       ...backup,
       ...(lean ? { binlog: { ...obj(backup.binlog), enabled: false } } : {}),
-      storage: { ...storage, prefix: `${prefix === '' ? 'webstack' : prefix}-restored-${namespace}`, credentials: { ...obj(storage.credentials), existingSecret: names.storageSecret } },
+      storage: {
+        ...storage,
+        prefix: `${prefix === '' ? 'webstack' : prefix}-restored-${namespace}`,
+        credentials: { ...obj(storage.credentials), existingSecret: names.storageSecret },
+      },
       encryption: { existingSecret: names.keySecret },
     },
   };
@@ -119,8 +164,14 @@ export function copyValues(values: Values, names: { keySecret: string; storageSe
 /** A Secret re-made for another namespace (data kept, server fields dropped). */
 export function secretCopy(s: k8s.V1Secret, namespace: string): k8s.V1Secret {
   return {
-    apiVersion: 'v1', kind: 'Secret',
-    metadata: { name: s.metadata?.name, namespace, labels: { 'app.kubernetes.io/managed-by': 'kstack', 'kstack.io/copied-from': s.metadata?.namespace ?? '' }, annotations: { 'helm.sh/resource-policy': 'keep' } },
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: s.metadata?.name,
+      namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'kstack', 'kstack.io/copied-from': s.metadata?.namespace ?? '' },
+      annotations: { 'helm.sh/resource-policy': 'keep' },
+    },
     type: s.type ?? 'Opaque',
     data: s.data ?? {},
   };
@@ -129,29 +180,41 @@ export function secretCopy(s: k8s.V1Secret, namespace: string): k8s.V1Secret {
 /** What a finished Job's status says: undefined while it runs. */
 export function jobOutcome(job: k8s.V1Job): 'succeeded' | 'failed' | undefined {
   const conds = job.status?.conditions ?? [];
-  if (conds.some((c) => c.type === 'Complete' && c.status === 'True') || (job.status?.succeeded ?? 0) > 0) return 'succeeded';
+  if (conds.some((c) => c.type === 'Complete' && c.status === 'True') || (job.status?.succeeded ?? 0) > 0)
+    return 'succeeded';
   if (conds.some((c) => c.type === 'Failed' && c.status === 'True')) return 'failed';
   return undefined;
 }
 
 /** The last JSON line a DR process printed (its result). */
 export function resultLine(logs: string): unknown {
-  const line = logs.trim().split('\n').reverse().find((l) => /^[[{]/.test(l.trim()));
+  const line = logs
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => /^[[{]/.test(l.trim()));
   if (line === undefined) return undefined;
-  try { return JSON.parse(line) as unknown; } catch { return undefined; }
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 // --- the cluster edge ---
 
-const releaseSelector = (release: string): string => `app.kubernetes.io/instance=${release},app.kubernetes.io/component=backup`;
+const releaseSelector = (release: string): string =>
+  `app.kubernetes.io/instance=${release},app.kubernetes.io/component=backup`;
 
 async function findCronJob(kube: Kube, release: string, task: 'backup' | 'verify'): Promise<k8s.V1CronJob> {
   const list = await kube.json<{ items: k8s.V1CronJob[] }>(['get', 'cronjobs', '-l', releaseSelector(release)]);
   const cj = cronJobFor(list.items, task);
   if (!cj) {
-    throw new UserError(task === 'verify' && cronJobFor(list.items, 'backup')
-      ? `release '${release}' has verification turned off (backup.verify.enabled=false); turn it on with helm upgrade`
-      : `release '${release}' in namespace '${kube.namespace}' has no backup CronJob: install the chart with backup.enabled=true and backup.storage.* set`);
+    throw new UserError(
+      task === 'verify' && cronJobFor(list.items, 'backup')
+        ? `release '${release}' has verification turned off (backup.verify.enabled=false); turn it on with helm upgrade`
+        : `release '${release}' in namespace '${kube.namespace}' has no backup CronJob: install the chart with backup.enabled=true and backup.storage.* set`,
+    );
   }
   return cj;
 }
@@ -161,31 +224,52 @@ async function waitForJob(kube: Kube, name: string, timeoutMs: number, step: Ste
   for (;;) {
     const job = await kube.json<k8s.V1Job>(['get', 'job', name]);
     const outcome = jobOutcome(job);
-    const logs = async (): Promise<string> => (await kube.kubectl(['logs', `job/${name}`, '--all-containers', '--tail=200'], { allowFailure: true })).stdout;
+    const logs = async (): Promise<string> =>
+      (await kube.kubectl(['logs', `job/${name}`, '--all-containers', '--tail=200'], { allowFailure: true })).stdout;
     if (outcome === 'succeeded') return logs();
     if (outcome === 'failed') {
       const tail = (await logs()).trim().split('\n').slice(-15).join('\n');
-      throw new UserError(`Job ${name} failed. Its last lines:\n${tail}\nMore: kubectl -n ${kube.namespace} logs job/${name} --all-containers; kubectl -n ${kube.namespace} describe job ${name}`);
+      throw new UserError(
+        `Job ${name} failed. Its last lines:\n${tail}\nMore: kubectl -n ${kube.namespace} logs job/${name} --all-containers; kubectl -n ${kube.namespace} describe job ${name}`,
+      );
     }
     const pods = await kube.json<{ items: k8s.V1Pod[] }>(['get', 'pods', '-l', `job-name=${name}`]);
     const pod = pods.items[0];
-    const waiting = pod?.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? pod?.status?.initContainerStatuses?.find((c) => c.state?.waiting)?.state?.waiting?.reason;
+    const waiting =
+      pod?.status?.containerStatuses?.[0]?.state?.waiting?.reason ??
+      pod?.status?.initContainerStatuses?.find((c) => c.state?.waiting)?.state?.waiting?.reason;
     step.detail(`${pod?.status?.phase ?? 'Pending'}${waiting ? ` (${waiting})` : ''}`);
     if (waiting && /ErrImage|ImagePullBackOff|CreateContainerConfigError|InvalidImageName/.test(waiting)) {
-      throw new UserError(`Job ${name} cannot start: ${waiting}. See kubectl -n ${kube.namespace} describe pod ${pod?.metadata?.name ?? ''}`);
+      throw new UserError(
+        `Job ${name} cannot start: ${waiting}. See kubectl -n ${kube.namespace} describe pod ${pod?.metadata?.name ?? ''}`,
+      );
     }
-    if (Date.now() > deadline) throw new UserError(`Job ${name} did not finish within ${Math.round(timeoutMs / 1000)} s; it keeps running: kubectl -n ${kube.namespace} logs -f job/${name}`);
+    if (Date.now() > deadline)
+      throw new UserError(
+        `Job ${name} did not finish within ${Math.round(timeoutMs / 1000)} s; it keeps running: kubectl -n ${kube.namespace} logs -f job/${name}`,
+      );
     await sleep(2000);
   }
 }
 
-export interface DrTaskResult { job: string; result: unknown; logs: string }
+export interface DrTaskResult {
+  job: string;
+  result: unknown;
+  logs: string;
+}
 
 /**
  * Runs backup, verify or list as a Job from the release's CronJob and waits for it. `taskArgs` follow the
  * task (e.g. verify's --backup=ID).
  */
-export async function runDrTask(kube: Kube, release: string, task: DrTask, progress: Progress, timeoutMs = 3_600_000, taskArgs: readonly string[] = []): Promise<DrTaskResult> {
+export async function runDrTask(
+  kube: Kube,
+  release: string,
+  task: DrTask,
+  progress: Progress,
+  timeoutMs = 3_600_000,
+  taskArgs: readonly string[] = [],
+): Promise<DrTaskResult> {
   const cj = await findCronJob(kube, release, task === 'verify' ? 'verify' : 'backup');
   const name = `${(cj.metadata?.name ?? 'backup').slice(0, 40)}-${task}-${runId(new Date(), Math.random().toString(36).slice(2, 6))}`;
   const job = jobFromCronJob(cj, name, task, taskArgs);
@@ -196,7 +280,10 @@ export async function runDrTask(kube: Kube, release: string, task: DrTask, progr
 
 async function releaseValues(kube: Kube, release: string): Promise<Values> {
   const res = await kube.helm(['get', 'values', release, '--all', '-o', 'json'], { allowFailure: true });
-  if (res.code !== 0) throw new UserError(`release '${release}' not found in namespace '${kube.namespace}' (${res.stderr.trim()}); give --release and --namespace of the installed webstack chart`);
+  if (res.code !== 0)
+    throw new UserError(
+      `release '${release}' not found in namespace '${kube.namespace}' (${res.stderr.trim()}); give --release and --namespace of the installed webstack chart`,
+    );
   return obj(JSON.parse(res.stdout || '{}') as unknown);
 }
 
@@ -205,7 +292,20 @@ async function renderRestoreJob(kube: Kube, release: string, values: Values, nam
   try {
     const file = join(dir, 'values.json');
     writeFileSync(file, JSON.stringify(values), { mode: 0o600 });
-    const res = await kube.helm(['template', release, webstackChartDir, '--namespace', namespace, '--show-only', 'templates/backup/job-restore.yaml', '-f', file], { allowFailure: true });
+    const res = await kube.helm(
+      [
+        'template',
+        release,
+        webstackChartDir,
+        '--namespace',
+        namespace,
+        '--show-only',
+        'templates/backup/job-restore.yaml',
+        '-f',
+        file,
+      ],
+      { allowFailure: true },
+    );
     if (res.code !== 0) throw new UserError(`rendering the restore Job failed: ${res.stderr.trim()}`);
     return res.stdout;
   } finally {
@@ -218,24 +318,43 @@ async function installCopy(kube: Kube, release: string, values: Values): Promise
   try {
     const file = join(dir, 'values.json');
     writeFileSync(file, JSON.stringify(values), { mode: 0o600 });
-    const res = await kube.helm(['upgrade', '--install', release, webstackChartDir, '-f', file, '--wait', '--timeout', '15m'], { allowFailure: true, timeoutMs: 16 * 60_000 });
-    if (res.code !== 0) throw new UserError(`installing the copy of '${release}' in namespace ${kube.namespace} failed: ${res.stderr.trim()}; see kubectl -n ${kube.namespace} get pods`);
+    const res = await kube.helm(
+      ['upgrade', '--install', release, webstackChartDir, '-f', file, '--wait', '--timeout', '15m'],
+      { allowFailure: true, timeoutMs: 16 * 60_000 },
+    );
+    if (res.code !== 0)
+      throw new UserError(
+        `installing the copy of '${release}' in namespace ${kube.namespace} failed: ${res.stderr.trim()}; see kubectl -n ${kube.namespace} get pods`,
+      );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-export interface RestoreResult { namespace: string; job: string; result: unknown }
+export interface RestoreResult {
+  namespace: string;
+  job: string;
+  result: unknown;
+}
 
 /**
  * Restores the release's database: in place, or into a copy of the release in `intoNamespace` (installed
  * with the same values, the backup key and storage Secrets copied, archiving to its own prefix).
  */
-export async function runRestoreJob(kube: Kube, release: string, req: RestoreRequest, progress: Progress, opts: { timeoutMs?: number } = {}): Promise<RestoreResult> {
+export async function runRestoreJob(
+  kube: Kube,
+  release: string,
+  req: RestoreRequest,
+  progress: Progress,
+  opts: { timeoutMs?: number } = {},
+): Promise<RestoreResult> {
   checkRestoreRequest(req);
   const values = await releaseValues(kube, release);
   const backup = obj(values.backup);
-  if (backup.enabled !== true) throw new UserError(`release '${release}' has backups turned off (backup.enabled); there is nothing to restore from`);
+  if (backup.enabled !== true)
+    throw new UserError(
+      `release '${release}' has backups turned off (backup.enabled); there is nothing to restore from`,
+    );
   const id = runId(new Date(), Math.random().toString(36).slice(2, 6));
   let target = kube;
   let jobValues = restoreValues(values, req, id);
@@ -243,7 +362,10 @@ export async function runRestoreJob(kube: Kube, release: string, req: RestoreReq
     const ns = req.intoNamespace;
     const cj = await findCronJob(kube, release, 'backup');
     const vols = cj.spec?.jobTemplate.spec?.template.spec?.volumes ?? [];
-    const names = { keySecret: vols.find((v) => v.name === 'backup-key')?.secret?.secretName ?? '', storageSecret: vols.find((v) => v.name === 'backup-storage')?.secret?.secretName ?? '' };
+    const names = {
+      keySecret: vols.find((v) => v.name === 'backup-key')?.secret?.secretName ?? '',
+      storageSecret: vols.find((v) => v.name === 'backup-storage')?.secret?.secretName ?? '',
+    };
     const p = obj(backup.storage).prefix;
     const prefix = typeof p === 'string' ? p : 'webstack';
     await progress.step(`copy the backup key and storage Secrets to namespace ${ns}`, async () => {
@@ -255,13 +377,21 @@ export async function runRestoreJob(kube: Kube, release: string, req: RestoreReq
     });
     const copy = copyValues(values, names, prefix, ns, req.lean === true);
     target = new Kube({ ...kube.opts, namespace: ns });
-    await progress.step(`install release '${release}' in namespace ${ns} and wait for it`, () => installCopy(target, release, copy));
+    await progress.step(`install release '${release}' in namespace ${ns} and wait for it`, () =>
+      installCopy(target, release, copy),
+    );
     jobValues = restoreValues(copy, req, id, prefix);
   }
   const manifest = await renderRestoreJob(target, release, jobValues, target.namespace);
   const applied = await target.kubectl(['apply', '-f', '-', '-o', 'name'], { input: manifest });
   const name = applied.stdout.trim().replace(/^job\.batch\//, '');
-  const what = req.toTime ? `to ${req.toTime}` : req.toGtid ? `to GTID ${req.toGtid}` : 'to the newest archived transaction';
-  const logs = await progress.step(`restore ${req.backupId ?? 'the newest backup'} ${what} (Job ${name})`, (step) => waitForJob(target, name, opts.timeoutMs ?? 3_600_000, step));
+  const what = req.toTime
+    ? `to ${req.toTime}`
+    : req.toGtid
+      ? `to GTID ${req.toGtid}`
+      : 'to the newest archived transaction';
+  const logs = await progress.step(`restore ${req.backupId ?? 'the newest backup'} ${what} (Job ${name})`, (step) =>
+    waitForJob(target, name, opts.timeoutMs ?? 3_600_000, step),
+  );
   return { namespace: target.namespace, job: name, result: resultLine(logs) };
 }

@@ -111,17 +111,42 @@ export interface StackUpResult {
   podwatch?: PortForward;
 }
 
-async function waitForWorkloads(kubectl: string, kubeArgs: string[], namespace: string, release: string, timeoutMs: number, progress: Progress): Promise<WorkloadStatus[]> {
+async function waitForWorkloads(
+  kubectl: string,
+  kubeArgs: string[],
+  namespace: string,
+  release: string,
+  timeoutMs: number,
+  progress: Progress,
+): Promise<WorkloadStatus[]> {
   return progress.step(`wait for release '${release}' in namespace '${namespace}'`, async (step) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const out = await run(kubectl, [...kubeArgs, '-n', namespace, 'get', 'deployments,statefulsets', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json']);
+      const out = await run(kubectl, [
+        ...kubeArgs,
+        '-n',
+        namespace,
+        'get',
+        'deployments,statefulsets',
+        '-l',
+        `app.kubernetes.io/instance=${release}`,
+        '-o',
+        'json',
+      ]);
       const last = parseWorkloadList(out.stdout);
       if (allReady(last)) return last;
       step.detail(describeProgress(last) || 'waiting for workloads to appear');
       if (Date.now() > deadline) {
-        const pods = (await run(kubectl, [...kubeArgs, '-n', namespace, 'get', 'pods', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'wide'], { allowFailure: true })).stdout;
-        throw new UserError(`release '${release}' not ready after ${Math.round(timeoutMs / 1000)} s (${describeProgress(last)}); pods:\n${pods}\nSee 'kubectl -n ${namespace} describe pods' and the pods' logs`);
+        const pods = (
+          await run(
+            kubectl,
+            [...kubeArgs, '-n', namespace, 'get', 'pods', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'wide'],
+            { allowFailure: true },
+          )
+        ).stdout;
+        throw new UserError(
+          `release '${release}' not ready after ${Math.round(timeoutMs / 1000)} s (${describeProgress(last)}); pods:\n${pods}\nSee 'kubectl -n ${namespace} describe pods' and the pods' logs`,
+        );
       }
       await sleep(1000);
     }
@@ -138,7 +163,10 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
   if (opts.context) {
     kubeArgs = ['--context', opts.context];
     const check = await run(kubectl, [...kubeArgs, 'version', '-o', 'json'], { allowFailure: true });
-    if (check.code !== 0) throw new UserError(`--context ${opts.context}: the cluster does not answer (${check.stderr.trim().split('\n')[0] ?? ''}); check 'kubectl config get-contexts'`);
+    if (check.code !== 0)
+      throw new UserError(
+        `--context ${opts.context}: the cluster does not answer (${check.stderr.trim().split('\n')[0] ?? ''}); check 'kubectl config get-contexts'`,
+      );
   } else {
     const cluster = await controlPlaneUp({
       progress: opts.progress,
@@ -150,7 +178,9 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     kubeArgs = ['--kubeconfig', kubeconfig];
     const images: BuiltImage[] = [];
     for (const name of STACK_IMAGES) images.push(await buildImage(name, opts.progress));
-    await opts.progress.step('import the stack\'s images into every node', () => importImagesIntoCluster(cluster.layout, cluster.state, images));
+    await opts.progress.step("import the stack's images into every node", () =>
+      importImagesIntoCluster(cluster.layout, cluster.state, images),
+    );
     // Backups to the cluster's own S3 server (started by `cluster up`): its address and the credentials
     // Secret come from the cluster; the user's values files still win.
     const creds = cluster.state.nodeSettings ? localS3Credentials(cluster.layout, false) : undefined;
@@ -167,13 +197,41 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     await run(kubectl, [...kubeArgs, 'create', 'namespace', opts.namespace], { allowFailure: true });
     if (backupSecret) await run(kubectl, [...kubeArgs, 'apply', '-f', '-'], { input: backupSecret });
     await helmUpgradeInstall({
-      helm, release: opts.release, namespace: opts.namespace, valuesFiles,
-      kubeconfig: kubeconfig ?? process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config'), extraArgs: opts.context ? ['--kube-context', opts.context] : [],
+      helm,
+      release: opts.release,
+      namespace: opts.namespace,
+      valuesFiles,
+      kubeconfig: kubeconfig ?? process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config'),
+      extraArgs: opts.context ? ['--kube-context', opts.context] : [],
     });
   });
-  const workloads = await waitForWorkloads(kubectl, kubeArgs, opts.namespace, opts.release, opts.timeoutMs, opts.progress);
-  const services = JSON.parse((await run(kubectl, [...kubeArgs, '-n', opts.namespace, 'get', 'services', '-l', `app.kubernetes.io/instance=${opts.release}`, '-o', 'json'])).stdout) as {
-    items: { metadata: { name: string; labels?: Record<string, string> }; spec: { ports: { name?: string; port: number }[] } }[];
+  const workloads = await waitForWorkloads(
+    kubectl,
+    kubeArgs,
+    opts.namespace,
+    opts.release,
+    opts.timeoutMs,
+    opts.progress,
+  );
+  const services = JSON.parse(
+    (
+      await run(kubectl, [
+        ...kubeArgs,
+        '-n',
+        opts.namespace,
+        'get',
+        'services',
+        '-l',
+        `app.kubernetes.io/instance=${opts.release}`,
+        '-o',
+        'json',
+      ])
+    ).stdout,
+  ) as {
+    items: {
+      metadata: { name: string; labels?: Record<string, string> };
+      spec: { ports: { name?: string; port: number }[] };
+    }[];
   };
   const svc = (component: string): { name: string; port: number } | undefined => {
     const s = services.items.find((i) => i.metadata.labels?.['app.kubernetes.io/component'] === component);
@@ -185,7 +243,15 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
   const page = await portForward(kubectl, kubeArgs, opts.namespace, web.name, web.port);
   const pw = svc('podwatch');
   const podwatch = pw ? await portForward(kubectl, kubeArgs, opts.namespace, pw.name, pw.port) : undefined;
-  return { kubeArgs, ...(kubeconfig ? { kubeconfig } : {}), namespace: opts.namespace, release: opts.release, workloads, page, ...(podwatch ? { podwatch } : {}) };
+  return {
+    kubeArgs,
+    ...(kubeconfig ? { kubeconfig } : {}),
+    namespace: opts.namespace,
+    release: opts.release,
+    workloads,
+    page,
+    ...(podwatch ? { podwatch } : {}),
+  };
 }
 
 export interface StackDownOptions {
@@ -204,14 +270,20 @@ export async function stackDown(opts: StackDownOptions): Promise<void> {
   const { helm } = await ensureKubectlAndHelm(opts.progress);
   const name = opts.clusterName ?? DEFAULT_CLUSTER;
   const local = opts.context === undefined;
-  const status = local ? await controlPlaneStatus({ name, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) }) : undefined;
+  const status = local
+    ? await controlPlaneStatus({ name, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) })
+    : undefined;
   const apiUp = status?.components.find((c) => c.name === 'kube-apiserver')?.healthy ?? !local;
   if (apiUp) {
     const kubeArgs = local ? ['--kubeconfig', status?.kubeconfig ?? ''] : ['--kube-context', opts.context ?? ''];
     await opts.progress.step(`helm uninstall ${opts.release} (namespace ${opts.namespace})`, async () => {
-      const res = await run(helm, ['uninstall', opts.release, '--namespace', opts.namespace, '--wait', ...kubeArgs], { allowFailure: true });
-      if (res.code !== 0 && !/not found/i.test(res.stderr)) throw new UserError(`helm uninstall failed: ${res.stderr.trim()}`);
+      const res = await run(helm, ['uninstall', opts.release, '--namespace', opts.namespace, '--wait', ...kubeArgs], {
+        allowFailure: true,
+      });
+      if (res.code !== 0 && !/not found/i.test(res.stderr))
+        throw new UserError(`helm uninstall failed: ${res.stderr.trim()}`);
     });
   }
-  if (opts.all && local) await controlPlaneDown({ name, progress: opts.progress, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) });
+  if (opts.all && local)
+    await controlPlaneDown({ name, progress: opts.progress, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) });
 }

@@ -25,11 +25,14 @@ export function workloadStatus(obj: WorkloadObject): WorkloadStatus {
     component: obj.metadata.labels?.['app.kubernetes.io/component'] ?? obj.metadata.name,
     desired,
     ready,
-    current: (obj.status?.observedGeneration ?? 0) >= (obj.metadata.generation ?? 0) && (obj.status?.updatedReplicas ?? 0) >= desired,
+    current:
+      (obj.status?.observedGeneration ?? 0) >= (obj.metadata.generation ?? 0) &&
+      (obj.status?.updatedReplicas ?? 0) >= desired,
   };
 }
 
-export const allReady = (ws: readonly WorkloadStatus[]): boolean => ws.length > 0 && ws.every((w) => w.current && w.ready >= w.desired);
+export const allReady = (ws: readonly WorkloadStatus[]): boolean =>
+  ws.length > 0 && ws.every((w) => w.current && w.ready >= w.desired);
 
 /** "web 3/3 · db 1/3 · podwatch 2/2" */
 export function describeProgress(ws: readonly WorkloadStatus[]): string {

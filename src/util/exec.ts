@@ -33,12 +33,19 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       partial[stream] = lines.pop() ?? '';
       for (const line of lines) opts.onLine(line, stream);
     };
-    child.stdout?.setEncoding('utf8').on('data', (c: string) => { stdout += c; feed('stdout', c); });
-    child.stderr?.setEncoding('utf8').on('data', (c: string) => { stderr += c; feed('stderr', c); });
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      feed('stdout', c);
+    });
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+      feed('stderr', c);
+    });
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (err.code === 'ENOENT') reject(new UserError(`'${cmd}' was not found on PATH; install it (or run 'kstack setup') and try again`));
+      if (err.code === 'ENOENT')
+        reject(new UserError(`'${cmd}' was not found on PATH; install it (or run 'kstack setup') and try again`));
       else reject(err);
     });
     child.on('close', (code, signal) => {

@@ -15,7 +15,12 @@ function holderOf(path: string): number | undefined {
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -31,7 +36,11 @@ export function acquireLock(path: string, busyMessage: (holderPid: number) => st
       return {
         release() {
           if (holderOf(path) === process.pid) {
-            try { unlinkSync(path); } catch { /* already gone */ }
+            try {
+              unlinkSync(path);
+            } catch {
+              /* already gone */
+            }
           }
         },
       };
@@ -39,7 +48,11 @@ export function acquireLock(path: string, busyMessage: (holderPid: number) => st
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = holderOf(path);
       if (holder !== undefined && holder !== process.pid && alive(holder)) throw new UserError(busyMessage(holder));
-      try { unlinkSync(path); } catch { /* raced with another taker; try again */ }
+      try {
+        unlinkSync(path);
+      } catch {
+        /* raced with another taker; try again */
+      }
     }
   }
   throw new UserError(`could not take the lock ${path}; another kstack command may be starting, try again`);
@@ -49,7 +62,12 @@ export function acquireLock(path: string, busyMessage: (holderPid: number) => st
  * Waits (at most `timeoutMs`) for the lock at `path`, taking it over from a holder that died. For work that
  * two kstack processes may start at once and the second should simply wait for (e.g. building an image).
  */
-export async function waitForLock(path: string, what: string, timeoutMs = 30 * 60_000, onWait?: (holderPid: number) => void): Promise<Lock> {
+export async function waitForLock(
+  path: string,
+  what: string,
+  timeoutMs = 30 * 60_000,
+  onWait?: (holderPid: number) => void,
+): Promise<Lock> {
   const deadline = Date.now() + timeoutMs;
   let told = false;
   for (;;) {
@@ -58,8 +76,14 @@ export async function waitForLock(path: string, what: string, timeoutMs = 30 * 6
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       const holder = holderOf(path);
-      if (Date.now() > deadline) throw new UserError(`waited ${Math.round(timeoutMs / 60_000)} min for another kstack process${holder ? ` (pid ${holder})` : ''} ${what}; stop it or try again later`);
-      if (!told && holder !== undefined) { onWait?.(holder); told = true; }
+      if (Date.now() > deadline)
+        throw new UserError(
+          `waited ${Math.round(timeoutMs / 60_000)} min for another kstack process${holder ? ` (pid ${holder})` : ''} ${what}; stop it or try again later`,
+        );
+      if (!told && holder !== undefined) {
+        onWait?.(holder);
+        told = true;
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
   }

@@ -5,9 +5,13 @@ import { createServer } from 'node:net';
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolvePromise) => {
     const srv = createServer();
-    srv.once('error', () => { resolvePromise(false); });
+    srv.once('error', () => {
+      resolvePromise(false);
+    });
     srv.listen({ port, host, exclusive: true }, () => {
-      srv.close(() => { resolvePromise(true); });
+      srv.close(() => {
+        resolvePromise(true);
+      });
     });
   });
 }
@@ -29,12 +33,17 @@ function ephemeralLow(): number {
  * EADDRINUSE; below it only another listener can take one. A server of this process that can bind port 0
  * itself and report the port it got needs none of this.
  */
-export async function pickFreePorts(count: number, host = '127.0.0.1', avoid: ReadonlySet<number> = new Set()): Promise<number[]> {
+export async function pickFreePorts(
+  count: number,
+  host = '127.0.0.1',
+  avoid: ReadonlySet<number> = new Set(),
+): Promise<number[]> {
   const floor = 20000;
   const ceiling = Math.max(floor + 1000, ephemeralLow() - 1);
   const ports: number[] = [];
   for (let tries = 0; ports.length < count; tries++) {
-    if (tries > 4 * (ceiling - floor)) throw new Error(`no ${count} free ports between ${floor} and ${ceiling} on ${host}`);
+    if (tries > 4 * (ceiling - floor))
+      throw new Error(`no ${count} free ports between ${floor} and ${ceiling} on ${host}`);
     const p = floor + Math.floor(Math.random() * (ceiling - floor));
     if (!ports.includes(p) && !avoid.has(p) && (await isPortFree(p, host))) ports.push(p);
   }

@@ -57,14 +57,22 @@ export function isRunning(pid: number, binary: string): boolean {
  */
 export async function stopDaemon(pid: number, binary: string, graceMs = 10_000): Promise<void> {
   if (!isRunning(pid, binary)) return;
-  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isRunning(pid, binary)) return;
     await sleep(50);
   }
   if (isRunning(pid, binary)) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
     while (isRunning(pid, binary)) await sleep(20);
   }
 }

@@ -40,7 +40,9 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
   const isTTY = opts.isTTY ?? ('isTTY' in out && out.isTTY);
   const now = opts.now ?? (() => performance.now());
   const logEveryMs = opts.logEveryMs ?? 5000;
-  const write = (s: string): void => { out.write(s); };
+  const write = (s: string): void => {
+    out.write(s);
+  };
 
   return {
     info(text) {
@@ -53,7 +55,9 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
       else write(`▸ ${title}…`);
       let outcome: StepOutcome | undefined;
       const step: Step = {
-        outcome(result) { outcome = result; },
+        outcome(result) {
+          outcome = result;
+        },
         detail(text) {
           if (isTTY) {
             write(`\r\x1b[2K▸ ${title}… ${text}`);
@@ -66,7 +70,12 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
       try {
         const result = await work(step);
         const took = formatDuration(now() - started);
-        const closing = outcome === 'failed' ? `✗ ${title} — FAILED (${took})` : outcome === 'skipped' ? `⊘ ${title} — SKIPPED (${took})` : `✓ ${title} (${took})`;
+        const closing =
+          outcome === 'failed'
+            ? `✗ ${title} — FAILED (${took})`
+            : outcome === 'skipped'
+              ? `⊘ ${title} — SKIPPED (${took})`
+              : `✓ ${title} (${took})`;
         write(isTTY ? `\r\x1b[2K${closing}\n` : `${closing}\n`);
         return result;
       } catch (err) {
@@ -79,6 +88,14 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
 
 /** A progress sink that prints nothing (for library callers and tests that only want the result). */
 export const silentProgress: Progress = {
-  info() { /* silent */ },
-  step(_title, work) { return work({ detail() { /* silent */ } }); },
+  info() {
+    /* silent */
+  },
+  step(_title, work) {
+    return work({
+      detail() {
+        /* silent */
+      },
+    });
+  },
 };

@@ -14,5 +14,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): WebinfoConfig {
   if (!/^\d+$/.test(rawPort) || port < 1 || port > 65535) {
     throw new Error(`WEBINFO_PORT='${rawPort}' is not a port number (1-65535)`);
   }
-  return { host: env.WEBINFO_HOST?.trim() || '127.0.0.1', port, pageDir: env.WEBINFO_PAGE_DIR?.trim() || '/var/lib/kstack/page' };
+  return {
+    host: env.WEBINFO_HOST?.trim() || '127.0.0.1',
+    port,
+    pageDir: env.WEBINFO_PAGE_DIR?.trim() || '/var/lib/kstack/page',
+  };
 }

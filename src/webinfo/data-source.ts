@@ -27,19 +27,21 @@ export type DataSourceFactory = (env: NodeJS.ProcessEnv) => DataSource;
 /** The data source of a pod with no database configured. */
 export const noDataSource: DataSource = {
   name: 'none',
-  read: () => Promise.resolve({
-    source: 'none',
-    configured: false,
-    ok: false,
-    message: 'No database is configured for this release yet, so there is no live data to show.',
-  }),
+  read: () =>
+    Promise.resolve({
+      source: 'none',
+      configured: false,
+      ok: false,
+      message: 'No database is configured for this release yet, so there is no live data to show.',
+    }),
 };
 
 const factories = new Map<string, DataSourceFactory>([['none', () => noDataSource]]);
 
 /** Makes a data source available under `name` (the database work registers "mariadb" here). */
 export function registerDataSource(name: string, factory: DataSourceFactory): void {
-  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`data source name '${name}' must be lowercase letters, digits and dashes`);
+  if (!/^[a-z][a-z0-9-]*$/.test(name))
+    throw new Error(`data source name '${name}' must be lowercase letters, digits and dashes`);
   factories.set(name, factory);
 }
 
@@ -52,7 +54,9 @@ export function dataSourceFromEnv(env: NodeJS.ProcessEnv): DataSource {
   const name = env.WEBINFO_DATA_SOURCE?.trim() || 'none';
   const factory = factories.get(name);
   if (!factory) {
-    throw new Error(`WEBINFO_DATA_SOURCE='${name}' is not a known data source; use one of: ${dataSourceNames().join(', ')}`);
+    throw new Error(
+      `WEBINFO_DATA_SOURCE='${name}' is not a known data source; use one of: ${dataSourceNames().join(', ')}`,
+    );
   }
   return factory(env);
 }
@@ -64,13 +68,20 @@ export async function readWithin(source: DataSource, timeoutMs: number): Promise
   const timeout = new Promise<DataReport>((resolvePromise) => {
     timer = setTimeout(() => {
       controller.abort();
-      resolvePromise({ source: source.name, configured: true, ok: false, message: `the ${source.name} data source did not answer within ${timeoutMs} ms` });
+      resolvePromise({
+        source: source.name,
+        configured: true,
+        ok: false,
+        message: `the ${source.name} data source did not answer within ${timeoutMs} ms`,
+      });
     }, timeoutMs);
   });
   try {
     return await Promise.race([
       source.read(controller.signal).catch((err: unknown): DataReport => ({
-        source: source.name, configured: true, ok: false,
+        source: source.name,
+        configured: true,
+        ok: false,
         message: `the ${source.name} data source failed: ${err instanceof Error ? err.message : String(err)}`,
       })),
       timeout,

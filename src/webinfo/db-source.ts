@@ -16,7 +16,10 @@ export interface MariadbSourceSettings {
 }
 
 /** Settings from the environment; a missing or bad variable is an error naming it. */
-export function mariadbSettingsFromEnv(env: NodeJS.ProcessEnv, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): MariadbSourceSettings {
+export function mariadbSettingsFromEnv(
+  env: NodeJS.ProcessEnv,
+  read: (file: string) => string = (f) => readFileSync(f, 'utf8'),
+): MariadbSourceSettings {
   const need = (name: string): string => {
     const v = env[name]?.trim();
     if (!v) throw new Error(`${name} is not set; the mariadb data source needs it`);
@@ -24,7 +27,8 @@ export function mariadbSettingsFromEnv(env: NodeJS.ProcessEnv, read: (file: stri
   };
   const portText = env.WEBINFO_DB_PORT?.trim() || '3306';
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`WEBINFO_DB_PORT='${portText}' is not a port number (1-65535)`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`WEBINFO_DB_PORT='${portText}' is not a port number (1-65535)`);
   // A mounted Secret file is preferred; an env var from a secretKeyRef works too (webinfo.env can set it).
   const file = env.WEBINFO_DB_PASSWORD_FILE?.trim();
   let password: string;
@@ -37,19 +41,28 @@ export function mariadbSettingsFromEnv(env: NodeJS.ProcessEnv, read: (file: stri
   } else if (env.WEBINFO_DB_PASSWORD) {
     password = env.WEBINFO_DB_PASSWORD;
   } else {
-    throw new Error('neither WEBINFO_DB_PASSWORD_FILE nor WEBINFO_DB_PASSWORD is set; the mariadb data source needs one (from the db Secret, key mariadb-password)');
+    throw new Error(
+      'neither WEBINFO_DB_PASSWORD_FILE nor WEBINFO_DB_PASSWORD is set; the mariadb data source needs one (from the db Secret, key mariadb-password)',
+    );
   }
   const database = need('WEBINFO_DB_DATABASE');
-  if (!/^[A-Za-z0-9_]{1,64}$/.test(database)) throw new Error(`WEBINFO_DB_DATABASE='${database}' must be letters, digits and _`);
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(database))
+    throw new Error(`WEBINFO_DB_DATABASE='${database}' must be letters, digits and _`);
   return { host: need('WEBINFO_DB_HOST'), port, user: need('WEBINFO_DB_USER'), password, database };
 }
 
-interface StatusRow { Variable_name: string; Value: string }
+interface StatusRow {
+  Variable_name: string;
+  Value: string;
+}
 
 /** The page's report from what the server said. Pure. */
 export function visitReport(visits: number, node: string, status: readonly StatusRow[]): DataReport {
   const s = new Map(status.map((r) => [r.Variable_name.toLowerCase(), r.Value]));
-  const galera = s.has('wsrep_cluster_size') && s.get('wsrep_cluster_status') !== undefined && s.get('wsrep_cluster_status') !== 'Disconnected';
+  const galera =
+    s.has('wsrep_cluster_size') &&
+    s.get('wsrep_cluster_status') !== undefined &&
+    s.get('wsrep_cluster_status') !== 'Disconnected';
   const values: Record<string, string | number | boolean | null> = { visits, answeredBy: node };
   if (galera) {
     values.clusterSize = Number(s.get('wsrep_cluster_size'));
@@ -60,8 +73,12 @@ export function visitReport(visits: number, node: string, status: readonly Statu
     values.clusterStatus = 'standalone';
   }
   return {
-    source: 'mariadb', configured: true, ok: true,
-    message: galera ? `visit ${visits}, answered by ${node} (one of ${values.clusterSize} Galera members)` : `visit ${visits}, answered by ${node}`,
+    source: 'mariadb',
+    configured: true,
+    ok: true,
+    message: galera
+      ? `visit ${visits}, answered by ${node} (one of ${values.clusterSize} Galera members)`
+      : `visit ${visits}, answered by ${node}`,
     values,
   };
 }
@@ -78,22 +95,28 @@ export function createMariadbSource(settings: MariadbSourceSettings): DataSource
       const conn = await pool.getConnection();
       try {
         if (!tableReady) {
-          await conn.query('CREATE TABLE IF NOT EXISTS webinfo_visits (id TINYINT PRIMARY KEY, visits BIGINT NOT NULL)');
+          await conn.query(
+            'CREATE TABLE IF NOT EXISTS webinfo_visits (id TINYINT PRIMARY KEY, visits BIGINT NOT NULL)',
+          );
           tableReady = true;
         }
         for (let attempt = 1; ; attempt++) {
           if (signal.aborted) throw new Error('aborted');
           try {
-            await conn.query('INSERT INTO webinfo_visits (id, visits) VALUES (1, 1) ON DUPLICATE KEY UPDATE visits = visits + 1');
+            await conn.query(
+              'INSERT INTO webinfo_visits (id, visits) VALUES (1, 1) ON DUPLICATE KEY UPDATE visits = visits + 1',
+            );
             break;
           } catch (err) {
             if (attempt >= 5 || !RETRYABLE.has((err as { errno?: number }).errno ?? 0)) throw err;
           }
         }
         const rows = await conn.query<{ visits: number | bigint; node: string | null; host: string }[]>(
-          'SELECT visits, @@wsrep_node_name AS node, @@hostname AS host FROM webinfo_visits WHERE id = 1');
+          'SELECT visits, @@wsrep_node_name AS node, @@hostname AS host FROM webinfo_visits WHERE id = 1',
+        );
         const status = await conn.query<StatusRow[]>(
-          "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_cluster_status','wsrep_local_state_comment')");
+          "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_cluster_status','wsrep_local_state_comment')",
+        );
         const row = rows[0];
         return visitReport(Number(row?.visits ?? 0), row?.node || row?.host || '?', status);
       } finally {

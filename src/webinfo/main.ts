@@ -12,17 +12,25 @@ async function main(): Promise<void> {
   const config = configFromEnv(process.env);
   const dataSource = dataSourceFromEnv(process.env);
   const running = await startWebinfo({ ...config, pod: podIdentityFromEnv(process.env), dataSource });
-  console.log(JSON.stringify({ msg: 'webinfo listening', host: config.host, port: running.port, dataSource: dataSource.name }));
+  console.log(
+    JSON.stringify({ msg: 'webinfo listening', host: config.host, port: running.port, dataSource: dataSource.name }),
+  );
   const stop = (signal: string): void => {
     console.log(JSON.stringify({ msg: 'webinfo stopping', signal }));
     void running.close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 5000).unref();
   };
-  process.once('SIGTERM', () => { stop('SIGTERM'); });
-  process.once('SIGINT', () => { stop('SIGINT'); });
+  process.once('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    stop('SIGINT');
+  });
 }
 
 main().catch((err: unknown) => {
-  console.error(JSON.stringify({ msg: 'webinfo failed to start', error: err instanceof Error ? err.message : String(err) }));
+  console.error(
+    JSON.stringify({ msg: 'webinfo failed to start', error: err instanceof Error ? err.message : String(err) }),
+  );
   process.exit(1);
 });

@@ -59,14 +59,18 @@ export async function startWebinfo(opts: WebinfoOptions): Promise<RunningWebinfo
   server.keepAliveTimeout = 75_000; // longer than nginx's upstream keepalive, so nginx closes first
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
-    server.listen({ host: opts.host, port: opts.port }, () => { resolvePromise(); });
+    server.listen({ host: opts.host, port: opts.port }, () => {
+      resolvePromise();
+    });
   });
   const port = (server.address() as AddressInfo).port;
   return {
     port,
     close: async () => {
       await new Promise<void>((resolvePromise) => {
-        server.close(() => { resolvePromise(); });
+        server.close(() => {
+          resolvePromise();
+        });
         server.closeIdleConnections();
       });
       await opts.dataSource.close?.();

@@ -18,8 +18,20 @@ const kubectl = (args: string[], input?: string): Promise<string> => cluster.kub
 const applyYaml = (yaml: string): Promise<string> => kubectl(['apply', '-f', '-'], yaml);
 const json = <T>(args: string[]): Promise<T> => cluster.json<T>(args);
 
-interface PodList { items: { metadata: { name: string; labels?: Record<string, string> }; spec: { nodeName?: string }; status: { phase: string; podIP?: string } }[] }
-interface NodeList { items: { metadata: { name: string; labels: Record<string, string> }; spec: { taints?: { key: string; value: string; effect: string }[] }; status: { conditions: { type: string; status: string }[]; nodeInfo: { kubeletVersion: string } } }[] }
+interface PodList {
+  items: {
+    metadata: { name: string; labels?: Record<string, string> };
+    spec: { nodeName?: string };
+    status: { phase: string; podIP?: string };
+  }[];
+}
+interface NodeList {
+  items: {
+    metadata: { name: string; labels: Record<string, string> };
+    spec: { taints?: { key: string; value: string; effect: string }[] };
+    status: { conditions: { type: string; status: string }[]; nodeInfo: { kubeletVersion: string } };
+  }[];
+}
 
 const nodeReady = async (name: string): Promise<string> => {
   const node = await json<NodeList['items'][number]>(['get', 'node', name]);
@@ -31,7 +43,16 @@ const nodeReady = async (name: string): Promise<string> => {
 // conntrack entry, so the kernel's own retries of that connection can hang for two minutes; a new
 // attempt gets a new source port.
 const httpFromPod = (pod: string, host: string, path = '/'): Promise<string> =>
-  kubectl(['exec', pod, '--', 'timeout', '10', 'bash', '-c', `exec 3<>/dev/tcp/${host}/80 && printf 'GET ${path} HTTP/1.0\\r\\nHost: ${host}\\r\\n\\r\\n' >&3 && cat <&3`]);
+  kubectl([
+    'exec',
+    pod,
+    '--',
+    'timeout',
+    '10',
+    'bash',
+    '-c',
+    `exec 3<>/dev/tcp/${host}/80 && printf 'GET ${path} HTTP/1.0\\r\\nHost: ${host}\\r\\n\\r\\n' >&3 && cat <&3`,
+  ]);
 
 describe('local cluster with nodes', { timeout: 15 * 60_000 }, () => {
   before(() => cluster.start());
@@ -80,16 +101,20 @@ spec:
     const web = pods.items.find((p) => p.metadata.name === 'web');
     assert.equal(web?.spec.nodeName, 'web-1');
     assert.equal(pods.items.find((p) => p.metadata.name === 'client')?.spec.nodeName, 'db-1');
-    const byName = await eventually('the Service to answer by name', async () => {
-      const out = await httpFromPod('client', 'web.default.svc.cluster.local').catch(() => '');
-      return out.startsWith('HTTP/1.1 200') ? out : undefined;
-    }, 60_000);
+    const byName = await eventually(
+      'the Service to answer by name',
+      async () => {
+        const out = await httpFromPod('client', 'web.default.svc.cluster.local').catch(() => '');
+        return out.startsWith('HTTP/1.1 200') ? out : undefined;
+      },
+      60_000,
+    );
     assert.match(byName, /<title>Welcome to nginx!<\/title>/);
     const byIP = await httpFromPod('client', web?.status.podIP ?? '');
     assert.match(byIP, /^HTTP\/1\.1 200 OK/);
   });
 
-  it('binds a PVC on the pod\'s node, and the data survives deleting the pod', async () => {
+  it("binds a PVC on the pod's node, and the data survives deleting the pod", async () => {
     const pod = (marker: string): string => `
 apiVersion: v1
 kind: Pod
@@ -110,7 +135,9 @@ ${pod('first')}`);
     await kubectl(['wait', '--for=condition=Ready', 'pod/writer', '--timeout=120s']);
     const pvc = await json<{ status: { phase: string }; spec: { volumeName: string } }>(['get', 'pvc', 'data']);
     assert.equal(pvc.status.phase, 'Bound');
-    const pv = await json<{ spec: { nodeAffinity: { required: { nodeSelectorTerms: { matchExpressions: { values: string[] }[] }[] } } } }>(['get', 'pv', pvc.spec.volumeName]);
+    const pv = await json<{
+      spec: { nodeAffinity: { required: { nodeSelectorTerms: { matchExpressions: { values: string[] }[] }[] } } };
+    }>(['get', 'pv', pvc.spec.volumeName]);
     assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms[0]?.matchExpressions[0]?.values, ['db-2']);
 
     await kubectl(['delete', 'pod', 'writer', '--grace-period=1', '--wait=true', '--timeout=60s']);
@@ -153,7 +180,8 @@ spec:
 `);
     await kubectl(['rollout', 'status', 'deployment/spread', 'deployment/plain', '--timeout=120s']);
     const pods = await json<PodList>(['get', 'pods']);
-    const nodesOf = (app: string): string[] => pods.items.filter((p) => p.metadata.labels?.app === app).map((p) => p.spec.nodeName ?? '');
+    const nodesOf = (app: string): string[] =>
+      pods.items.filter((p) => p.metadata.labels?.app === app).map((p) => p.spec.nodeName ?? '');
     assert.deepEqual(nodesOf('spread').sort(), ['db-1', 'db-2', 'web-1']);
     assert.deepEqual([...new Set(nodesOf('plain'))], ['web-1'], 'pods without the toleration never land on a db node');
   });
@@ -173,7 +201,11 @@ spec:
     const containerd = state?.nodes?.find((n) => n.name === 'db-1')?.components.containerd;
     assert.ok(containerd);
     process.kill(containerd.pid, 'SIGKILL');
-    await eventually('db-1 NotReady (container runtime down)', async () => ((await nodeReady('db-1')) !== 'True' ? true : undefined), 120_000);
+    await eventually(
+      'db-1 NotReady (container runtime down)',
+      async () => ((await nodeReady('db-1')) !== 'True' ? true : undefined),
+      120_000,
+    );
     cluster.use(await restartNode({ name: NAME, baseDir, node: 'db-1', progress }));
     assert.equal(await nodeReady('db-1'), 'True');
     // Its pods run again: the client pod from the DNS test answers.

@@ -12,7 +12,14 @@ import { nodeLayout } from '../../src/cluster/nodes/node-layout.js';
 import { readState } from '../../src/cluster/state.js';
 import { cellText, expectedMatrix, type Comparison, type Target } from '../../src/netpol/matrix.js';
 import { buildModel, podEndpoint } from '../../src/netpol/evaluator.js';
-import { compareAndRender, listModelInput, resolveTargets, runProbes, type KubectlRunner, type ProbeSource } from '../../src/netpol/probe.js';
+import {
+  compareAndRender,
+  listModelInput,
+  resolveTargets,
+  runProbes,
+  type KubectlRunner,
+  type ProbeSource,
+} from '../../src/netpol/probe.js';
 import { probePod } from '../../src/netpol/probe-pods.js';
 import { UserError } from '../../src/util/errors.js';
 import { executableOf, stopDaemon } from '../../src/util/process.js';
@@ -28,11 +35,19 @@ const APP = 'np-app';
 const OTHER = 'np-other';
 
 const kubectl = (args: string[], input?: string): Promise<string> => cluster.kubectl(args, input);
-const apply = (objects: object[]): Promise<string> => kubectl(['apply', '-f', '-'], objects.map((o) => JSON.stringify(o)).join('\n'));
+const apply = (objects: object[]): Promise<string> =>
+  kubectl(['apply', '-f', '-'], objects.map((o) => JSON.stringify(o)).join('\n'));
 
 /** nginx on 3306 (named "mysql") and 8080, a UDP echo server on 5353: every probed port really listens. */
 const serverPod = (namespace: string, name: string, app: string, node: string): object =>
-  probePod({ namespace, name, labels: { app }, node, tcpPorts: [{ port: 3306, name: 'mysql' }, { port: 8080 }], udpPort: 5353 });
+  probePod({
+    namespace,
+    name,
+    labels: { app },
+    node,
+    tcpPorts: [{ port: 3306, name: 'mysql' }, { port: 8080 }],
+    udpPort: 5353,
+  });
 
 const sources: ProbeSource[] = [
   { namespace: APP, pod: 'web' }, // web-1: another node than db
@@ -43,15 +58,27 @@ const sources: ProbeSource[] = [
 const db = podEndpoint(APP, 'db');
 let dnsPod = podEndpoint('kube-system', 'coredns');
 const targets = (): Target[] => [
-  { to: db, port: 3306 }, { to: db, port: 8080 }, { to: db, port: 5353, protocol: 'UDP' }, { to: dnsPod, port: 53 },
+  { to: db, port: 3306 },
+  { to: db, port: 8080 },
+  { to: db, port: 5353, protocol: 'UDP' },
+  { to: dnsPod, port: 53 },
 ];
 
-interface Round { ok: boolean; table: string; differences: string; comparison: Comparison }
+interface Round {
+  ok: boolean;
+  table: string;
+  differences: string;
+  comparison: Comparison;
+}
 
 /** One round: the expected matrix from the live objects, the observed one from real connections. */
 async function round(): Promise<Round> {
   const input = await listModelInput(k, [APP, OTHER, 'kube-system']);
-  const expected = expectedMatrix(buildModel(input), sources.map((s) => podEndpoint(s.namespace, s.pod)), targets());
+  const expected = expectedMatrix(
+    buildModel(input),
+    sources.map((s) => podEndpoint(s.namespace, s.pod)),
+    targets(),
+  );
   const observed = await runProbes(k, sources, resolveTargets(targets(), input.pods), { timeoutSeconds: 2 });
   const { comparison, table, differences } = compareAndRender(expected, observed);
   return { ok: comparison.ok, table, differences, comparison };
@@ -62,7 +89,8 @@ async function converge(what: string, stable = 3, timeoutMs = 60_000): Promise<{
   const t0 = Date.now();
   let last = await round();
   while (!last.ok) {
-    if (Date.now() - t0 > timeoutMs) assert.fail(`${what}: no match after ${timeoutMs / 1000} s\n${last.table}\n${last.differences}`);
+    if (Date.now() - t0 > timeoutMs)
+      assert.fail(`${what}: no match after ${timeoutMs / 1000} s\n${last.table}\n${last.differences}`);
     await sleep(250);
     last = await round();
   }
@@ -76,26 +104,64 @@ async function converge(what: string, stable = 3, timeoutMs = 60_000): Promise<{
 }
 
 const ingressPolicies = (): object[] => [
-  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny', namespace: APP }, spec: { podSelector: {}, policyTypes: ['Ingress'] } },
   {
-    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'allow-web-to-db', namespace: APP },
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'default-deny', namespace: APP },
+    spec: { podSelector: {}, policyTypes: ['Ingress'] },
+  },
+  {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'allow-web-to-db', namespace: APP },
     spec: {
-      podSelector: { matchLabels: { app: 'db' } }, policyTypes: ['Ingress'],
+      podSelector: { matchLabels: { app: 'db' } },
+      policyTypes: ['Ingress'],
       // The named port "mysql" is 3306 on the db pod.
-      ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ port: 'mysql' }, { port: 5353, protocol: 'UDP' }] }],
+      ingress: [
+        {
+          from: [{ podSelector: { matchLabels: { app: 'web' } } }],
+          ports: [{ port: 'mysql' }, { port: 5353, protocol: 'UDP' }],
+        },
+      ],
     },
   },
 ];
 
 const egressPolicies = (): object[] => [
-  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny', namespace: APP }, spec: { podSelector: {}, policyTypes: ['Egress'] } },
   {
-    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'allow-web-to-db', namespace: APP },
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'default-deny', namespace: APP },
+    spec: { podSelector: {}, policyTypes: ['Egress'] },
+  },
+  {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'allow-web-to-db', namespace: APP },
     spec: {
-      podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Egress'],
+      podSelector: { matchLabels: { app: 'web' } },
+      policyTypes: ['Egress'],
       egress: [
-        { to: [{ podSelector: { matchLabels: { app: 'db' } } }], ports: [{ port: 3300, endPort: 3310 }, { port: 5353, protocol: 'UDP' }] },
-        { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] },
+        {
+          to: [{ podSelector: { matchLabels: { app: 'db' } } }],
+          ports: [
+            { port: 3300, endPort: 3310 },
+            { port: 5353, protocol: 'UDP' },
+          ],
+        },
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+              podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+            },
+          ],
+          ports: [
+            { port: 53, protocol: 'UDP' },
+            { port: 53, protocol: 'TCP' },
+          ],
+        },
       ],
     },
   },
@@ -123,15 +189,37 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
       serverPod(APP, 'other', 'other', 'db-1'),
       serverPod(OTHER, 'web', 'web', 'web-1'),
     ]);
-    for (const ns of [APP, OTHER]) await kubectl(['-n', ns, 'wait', '--for=condition=Ready', 'pods', '--all', '--timeout=120s']);
-    const coredns = (await kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns', '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
+    for (const ns of [APP, OTHER])
+      await kubectl(['-n', ns, 'wait', '--for=condition=Ready', 'pods', '--all', '--timeout=120s']);
+    const coredns = (
+      await kubectl([
+        '-n',
+        'kube-system',
+        'get',
+        'pods',
+        '-l',
+        'k8s-app=kube-dns',
+        '--field-selector=status.phase=Running',
+        '-o',
+        'jsonpath={.items[0].metadata.name}',
+      ])
+    ).trim();
     dnsPod = podEndpoint('kube-system', coredns);
   });
   after(() => cluster.remove([APP, OTHER]));
 
   it('reported Ready only after the canary proved enforcement on every node', async () => {
     // The canary leaves its pods (one server per node) and never its deny policy.
-    const servers = await kubectl(['-n', 'kstack-system', 'get', 'pods', '-l', 'app.kubernetes.io/component=server', '-o', 'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}']);
+    const servers = await kubectl([
+      '-n',
+      'kstack-system',
+      'get',
+      'pods',
+      '-l',
+      'app.kubernetes.io/component=server',
+      '-o',
+      'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}',
+    ]);
     assert.deepEqual(servers.split('\n').filter(Boolean).sort(), ['db-1', 'db-2', 'web-1']);
     assert.equal((await kubectl(['-n', 'kstack-system', 'get', 'networkpolicy', '-o', 'name'])).trim(), '');
   });
@@ -149,11 +237,19 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
     assert.equal(cell(last, `${APP}/web`, db3306), '✓', 'web → db:3306 open (other node)');
     assert.equal(cell(last, `${APP}/web-same`, db3306), '✓', 'web → db:3306 open (same node)');
     assert.equal(cell(last, `${APP}/web`, `${APP}/db:8080`), '✗', 'web → db:other port closed');
-    assert.equal(cell(last, `${APP}/other`, db3306), '✗', 'other → db:3306 closed (same node: the bridge traffic is filtered)');
+    assert.equal(
+      cell(last, `${APP}/other`, db3306),
+      '✗',
+      'other → db:3306 closed (same node: the bridge traffic is filtered)',
+    );
     assert.equal(cell(last, `${OTHER}/web`, db3306), '✗', 'a web pod of another namespace is not allowed');
     assert.equal(cell(last, `${APP}/web`, `${APP}/db:5353/UDP`), '✓', 'UDP allowed for web');
     assert.equal(cell(last, `${APP}/other`, `${APP}/db:5353/UDP`), '✗', 'UDP closed for other');
-    assert.equal(cell(last, `${APP}/other`, `kube-system/${dnsPod.kind === 'pod' ? dnsPod.name : ''}:53`), '✓', 'DNS open: no egress policy');
+    assert.equal(
+      cell(last, `${APP}/other`, `kube-system/${dnsPod.kind === 'pod' ? dnsPod.name : ''}:53`),
+      '✓',
+      'DNS open: no egress policy',
+    );
   });
 
   it('deleting the policies reopens traffic within seconds', async () => {
@@ -176,7 +272,17 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
     assert.equal(cell(last, `${APP}/other`, dns), '✗', 'other may not');
     assert.equal(cell(last, `${OTHER}/web`, db3306), '✓', 'no policy on the other namespace nor on db ingress');
     // Real name resolution (UDP through the kube-dns Service) where allowed, and not elsewhere.
-    const resolve = (pod: string): Promise<string> => kubectl(['-n', APP, 'exec', pod, '--', 'bash', '-c', 'timeout 4 getent hosts kubernetes.default.svc.cluster.local && echo resolved || echo failed']);
+    const resolve = (pod: string): Promise<string> =>
+      kubectl([
+        '-n',
+        APP,
+        'exec',
+        pod,
+        '--',
+        'bash',
+        '-c',
+        'timeout 4 getent hosts kubernetes.default.svc.cluster.local && echo resolved || echo failed',
+      ]);
     assert.match(await resolve('web'), /resolved/);
     assert.match(await resolve('other'), /failed/);
     await deletePolicies();
@@ -191,16 +297,30 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
       if (e) await stopDaemon(e.pid, e.binary);
     }
     try {
-      await assert.rejects(runCanary({
-        kubectl: cluster.kubectlBin, kubeconfig: cluster.up.kubeconfig, enforceSeconds: 6,
-        nodes: net.nodes.map((n) => ({
-          name: n.name, netns: n.netns, log: nodeLogFile(nodeLayout(cluster.up.layout, n.name), 'kube-router'),
-          engineRunning: () => {
-            const e = state?.nodes?.find((s) => s.name === n.name)?.components['kube-router'];
-            return e !== undefined && executableOf(e.pid) === e.binary;
+      await assert.rejects(
+        runCanary(
+          {
+            kubectl: cluster.kubectlBin,
+            kubeconfig: cluster.up.kubeconfig,
+            enforceSeconds: 6,
+            nodes: net.nodes.map((n) => ({
+              name: n.name,
+              netns: n.netns,
+              log: nodeLogFile(nodeLayout(cluster.up.layout, n.name), 'kube-router'),
+              engineRunning: () => {
+                const e = state?.nodes?.find((s) => s.name === n.name)?.components['kube-router'];
+                return e !== undefined && executableOf(e.pid) === e.binary;
+              },
+            })),
           },
-        })),
-      }, { detail: () => undefined }), (err: unknown) => err instanceof UserError && /NetworkPolicy is NOT enforced on node\(s\) web-1, db-1, db-2:[\s\S]*kube-router is NOT running/.test(err.message));
+          { detail: () => undefined },
+        ),
+        (err: unknown) =>
+          err instanceof UserError &&
+          /NetworkPolicy is NOT enforced on node\(s\) web-1, db-1, db-2:[\s\S]*kube-router is NOT running/.test(
+            err.message,
+          ),
+      );
       await apply(ingressPolicies());
       await sleep(3000);
       const r = await round();

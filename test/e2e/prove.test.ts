@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REQUIREMENTS } from '../../src/prove/requirements/index.js';
 import { Kube } from '../../src/kube/kube.js';
-import { exitStatusOf, runProve, selectRows, writeReport, type ProveReport, type RowOutcome } from '../../src/prove/run.js';
+import {
+  exitStatusOf,
+  runProve,
+  selectRows,
+  writeReport,
+  type ProveReport,
+  type RowOutcome,
+} from '../../src/prove/run.js';
 import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
 import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
 import { createProgress } from '../../src/util/progress.js';
@@ -30,7 +37,15 @@ let first: ProveReport;
 let downDone = false;
 
 const prove = async (only?: string): Promise<ProveReport> =>
-  runProve({ rows: selectRows(REQUIREMENTS, only), kube, namespace: NS, release: RELEASE, cluster: `local cluster '${CLUSTER}'`, reportDir, progress });
+  runProve({
+    rows: selectRows(REQUIREMENTS, only),
+    kube,
+    namespace: NS,
+    release: RELEASE,
+    cluster: `local cluster '${CLUSTER}'`,
+    reportDir,
+    progress,
+  });
 
 const row = (report: ProveReport, id: string): RowOutcome => {
   const r = report.rows.find((x) => x.id === id);
@@ -43,14 +58,25 @@ const dbSts = `${RELEASE}-webstack-db`;
 
 describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
   before(async () => {
-    stack = await stackUp({ namespace: NS, release: RELEASE, valuesFiles: [], clusterName: CLUSTER, baseDir, timeoutMs: 15 * 60_000, progress });
+    stack = await stackUp({
+      namespace: NS,
+      release: RELEASE,
+      valuesFiles: [],
+      clusterName: CLUSTER,
+      baseDir,
+      timeoutMs: 15 * 60_000,
+      progress,
+    });
     stack.page.stop();
     stack.podwatch?.stop();
     const { kubectl: k, helm } = await ensureKubectlAndHelm(progress);
     kube = new Kube({ kubectl: k, helm, kubeArgs: stack.kubeArgs, helmArgs: stack.kubeArgs, namespace: NS });
   });
   after(async () => {
-    if (process.env.KSTACK_KEEP_PROVE_E2E !== '1' && !downDone) await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, baseDir, all: true, progress }).catch(() => undefined);
+    if (process.env.KSTACK_KEEP_PROVE_E2E !== '1' && !downDone)
+      await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, baseDir, all: true, progress }).catch(
+        () => undefined,
+      );
     rmSync(reportDir, { recursive: true, force: true });
     if (!own.shared && process.env.KSTACK_KEEP_PROVE_E2E !== '1') own.removeFolder();
   });
@@ -60,10 +86,16 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     const files = writeReport(reportDir, first);
     const summary = first.rows.map((r) => `${r.id} ${r.status}: ${r.reason}`).join('\n');
     for (const r of first.rows) assert.equal(r.status, 'pass', `${r.id} passes\n${summary}\n${r.evidence.join('\n')}`);
-    assert.deepEqual(first.rows.map((r) => r.id), REQUIREMENTS.map((r) => r.id), 'every row ran');
+    assert.deepEqual(
+      first.rows.map((r) => r.id),
+      REQUIREMENTS.map((r) => r.id),
+      'every row ran',
+    );
     assert.equal(first.verdict, 'ok', 'nothing failed or skipped');
     // R6 judged its measurements against the release's objectives (values.yaml backup.objectives).
-    assert.ok(Number(row(first, 'R6').measurements.rto_seconds) <= Number(row(first, 'R6').measurements.rto_objective_seconds));
+    assert.ok(
+      Number(row(first, 'R6').measurements.rto_seconds) <= Number(row(first, 'R6').measurements.rto_objective_seconds),
+    );
     // The numbers behind the verdicts are in the report.
     assert.equal(row(first, 'R3').measurements.failedRequests, 0);
     assert.ok(Number(row(first, 'R3').measurements.requests) > 100, 'the rollout ran under load');
@@ -73,14 +105,19 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     assert.equal(row(first, 'R2').measurements.writesLost, 0);
     assert.ok(Number(row(first, 'R2').measurements.writesAcknowledged) > 10, 'the writer ran');
     const r7 = row(first, 'R7').evidence;
-    assert.ok(r7.some((l) => /established on Galera port 4567: .*10\.78\.0\.\d+:\d+↔10\.78\.0\.\d+/.test(l)), `R7 shows Galera connections between net1 addresses\n${r7.join('\n')}`);
+    assert.ok(
+      r7.some((l) => /established on Galera port 4567: .*10\.78\.0\.\d+:\d+↔10\.78\.0\.\d+/.test(l)),
+      `R7 shows Galera connections between net1 addresses\n${r7.join('\n')}`,
+    );
     assert.ok(statSync(join(reportDir, 'screenshot.png')).size > 10_000, 'the page screenshot is in the report');
     assert.match(readFileSync(files.markdown, 'utf8'), /## R4 Page shows pod IP and serving-host — PASS/);
     assert.equal((JSON.parse(readFileSync(files.json, 'utf8')) as ProveReport).ok, true);
   });
 
   it('the mutating rows restored what they changed: web back to its replicas, no test label, release deployed', async () => {
-    const dep = JSON.parse((await kubectl(['get', 'deployment', `${RELEASE}-webstack-web`, '-o', 'json'])).stdout) as { spec: { replicas: number } };
+    const dep = JSON.parse((await kubectl(['get', 'deployment', `${RELEASE}-webstack-web`, '-o', 'json'])).stdout) as {
+      spec: { replicas: number };
+    };
     assert.equal(dep.spec.replicas, 3);
     assert.equal((await kubectl(['get', 'pods', '-l', 'kstack-prove', '-o', 'name'])).stdout.trim(), '');
     const again = await prove('R10');
@@ -98,7 +135,10 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
       const r4 = row(broken, 'R4');
       assert.equal(r4.status, 'fail');
       assert.match(r4.reason, /does not show Host-[a-z0-9]{5}|serving-host Wrong-/);
-      assert.ok(r4.evidence.some((l) => /does not show Host-/.test(l)), r4.evidence.join('\n'));
+      assert.ok(
+        r4.evidence.some((l) => /does not show Host-/.test(l)),
+        r4.evidence.join('\n'),
+      );
     } finally {
       await kube.helm(['rollback', RELEASE, String(revision.version)]);
       await kubectl(['rollout', 'status', `deployment/${RELEASE}-webstack-web`, '--timeout=300s']);
@@ -110,7 +150,11 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     // Without the toleration and pinned to the (tainted) db nodes, the recreated member stays Pending.
     const patch = [
       { op: 'remove', path: '/spec/template/spec/tolerations' },
-      { op: 'add', path: '/spec/template/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution', value: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'node-role.kstack.io/db', operator: 'Exists' }] }] } },
+      {
+        op: 'add',
+        path: '/spec/template/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution',
+        value: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'node-role.kstack.io/db', operator: 'Exists' }] }] },
+      },
     ];
     await kubectl(['patch', 'statefulset', dbSts, '--type=json', '-p', JSON.stringify(patch)]);
     try {
@@ -122,17 +166,39 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
       }
       assert.equal(r8?.status, 'fail', r8?.evidence.join('\n'));
       assert.match(r8.reason, /is not scheduled|does not tolerate/);
-      assert.ok(r8.evidence.some((l) => /unscheduled/.test(l)), r8.evidence.join('\n'));
+      assert.ok(
+        r8.evidence.some((l) => /unscheduled/.test(l)),
+        r8.evidence.join('\n'),
+      );
     } finally {
       await kubectl(['rollout', 'undo', `statefulset/${dbSts}`]);
-      await kubectl(['delete', 'pod', '-l', 'app.kubernetes.io/component=db', '--field-selector=status.phase=Pending', '--wait=false']);
+      await kubectl([
+        'delete',
+        'pod',
+        '-l',
+        'app.kubernetes.io/component=db',
+        '--field-selector=status.phase=Pending',
+        '--wait=false',
+      ]);
       await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=360s']);
     }
     assert.equal(row(await prove('R8'), 'R8').status, 'pass');
   });
 
   it('R5 fails when the db NetworkPolicy is deleted, and when a policy admits another namespace to the db', async () => {
-    const policies = JSON.parse((await kubectl(['get', 'networkpolicies', '-o', 'json'])).stdout) as { items: { metadata: { name: string; resourceVersion?: string; uid?: string; creationTimestamp?: string; managedFields?: unknown; generation?: number } ; spec: { podSelector?: { matchLabels?: Record<string, string> } } }[] };
+    const policies = JSON.parse((await kubectl(['get', 'networkpolicies', '-o', 'json'])).stdout) as {
+      items: {
+        metadata: {
+          name: string;
+          resourceVersion?: string;
+          uid?: string;
+          creationTimestamp?: string;
+          managedFields?: unknown;
+          generation?: number;
+        };
+        spec: { podSelector?: { matchLabels?: Record<string, string> } };
+      }[];
+    };
     const db = policies.items.find((p) => p.spec.podSelector?.matchLabels?.['app.kubernetes.io/component'] === 'db');
     assert.ok(db, 'the release has a NetworkPolicy selecting the db pods');
     await kubectl(['delete', 'networkpolicy', db.metadata.name]);
@@ -142,15 +208,30 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
       // Without it the db is isolated by the default deny alone (web blocked) or not at all (everyone allowed).
       assert.match(r5.reason, /the policies (block .*web.*|allow .*) → .*db.*:3306/);
     } finally {
-      const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, managedFields: _mf, generation: _g, ...metadata } = db.metadata;
+      const {
+        resourceVersion: _rv,
+        uid: _uid,
+        creationTimestamp: _ct,
+        managedFields: _mf,
+        generation: _g,
+        ...metadata
+      } = db.metadata;
       await kube.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ ...db, metadata }) });
     }
     // A policy that admits another namespace (the one R5 probes from) to the db fails R5 from outside.
     const admit = {
-      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'e2e-admit-outside', namespace: NS },
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'e2e-admit-outside', namespace: NS },
       spec: {
-        podSelector: { matchLabels: { 'app.kubernetes.io/component': 'db' } }, policyTypes: ['Ingress'],
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${NS}-prove-outside` } } }], ports: [{ port: 3306 }] }],
+        podSelector: { matchLabels: { 'app.kubernetes.io/component': 'db' } },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${NS}-prove-outside` } } }],
+            ports: [{ port: 3306 }],
+          },
+        ],
       },
     };
     await kube.kubectl(['apply', '-f', '-'], { input: JSON.stringify(admit) });
@@ -159,7 +240,10 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
       assert.equal(r5.status, 'fail', r5.evidence.join('\n'));
       assert.match(r5.reason, /the policies let a (plain pod|pod) in another namespace.* reach .*:3306/);
       // Nothing of the outside probes is left behind.
-      assert.equal((await kubectl(['get', 'pod', 'prove-unlabelled', '--ignore-not-found', '-o', 'name'])).stdout.trim(), '');
+      assert.equal(
+        (await kubectl(['get', 'pod', 'prove-unlabelled', '--ignore-not-found', '-o', 'name'])).stdout.trim(),
+        '',
+      );
     } finally {
       await kubectl(['delete', 'networkpolicy', 'e2e-admit-outside', '--ignore-not-found']);
     }
@@ -169,17 +253,30 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
   it('R7 fails when Galera is moved off net1 (the pods keep net1, the traffic goes to eth0); passes once undone', async () => {
     // Removing the net1 attachment itself would leave the agent refusing to start (it names the missing
     // interface), so the rollout would never finish; this break keeps the cluster working, only elsewhere.
-    const sts = JSON.parse((await kubectl(['get', 'statefulset', dbSts, '-o', 'json'])).stdout) as { spec: { template: { spec: { containers: { name: string; env?: { name: string }[] }[] } } } };
+    const sts = JSON.parse((await kubectl(['get', 'statefulset', dbSts, '-o', 'json'])).stdout) as {
+      spec: { template: { spec: { containers: { name: string; env?: { name: string }[] }[] } } };
+    };
     const ci = sts.spec.template.spec.containers.findIndex((c) => c.name === 'mariadb');
-    const ei = sts.spec.template.spec.containers[ci]?.env?.findIndex((e) => e.name === 'GALERA_SECONDARY_INTERFACE') ?? -1;
+    const ei =
+      sts.spec.template.spec.containers[ci]?.env?.findIndex((e) => e.name === 'GALERA_SECONDARY_INTERFACE') ?? -1;
     assert.ok(ci >= 0 && ei >= 0, 'the chart sets GALERA_SECONDARY_INTERFACE on the mariadb container');
-    await kubectl(['patch', 'statefulset', dbSts, '--type=json', '-p', JSON.stringify([{ op: 'remove', path: `/spec/template/spec/containers/${ci}/env/${ei}` }])]);
+    await kubectl([
+      'patch',
+      'statefulset',
+      dbSts,
+      '--type=json',
+      '-p',
+      JSON.stringify([{ op: 'remove', path: `/spec/template/spec/containers/${ci}/env/${ei}` }]),
+    ]);
     try {
       await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=600s']);
       const r7 = row(await prove('R7'), 'R7');
       assert.equal(r7.status, 'fail');
       assert.match(r7.reason, /wsrep_node_address=10\.244\.|talks Galera outside/);
-      assert.ok(r7.evidence.some((l) => /established on Galera port \d+: .*10\.244\./.test(l)), r7.evidence.join('\n'));
+      assert.ok(
+        r7.evidence.some((l) => /established on Galera port \d+: .*10\.244\./.test(l)),
+        r7.evidence.join('\n'),
+      );
     } finally {
       await kubectl(['rollout', 'undo', `statefulset/${dbSts}`]);
       await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=600s']);
@@ -197,7 +294,9 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
 
   it('R9 fails (never skips) when podwatch is enabled but scaled to 0; passes once scaled back', async () => {
     const dep = `${RELEASE}-webstack-podwatch`;
-    const before = JSON.parse((await kubectl(['get', 'deployment', dep, '-o', 'json'])).stdout) as { spec: { replicas: number } };
+    const before = JSON.parse((await kubectl(['get', 'deployment', dep, '-o', 'json'])).stdout) as {
+      spec: { replicas: number };
+    };
     await kubectl(['scale', `deployment/${dep}`, '--replicas=0']);
     try {
       const report = await prove('R9');
@@ -223,4 +322,3 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     await assertNothingLeft(CLUSTER, baseDir);
   });
 });
-

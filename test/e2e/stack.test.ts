@@ -17,14 +17,26 @@ const progress = createProgress();
 let result: StackUpResult;
 let kubectlBin = '';
 
-const kubectl = async (args: string[]): Promise<string> => (await run(kubectlBin, [...result.kubeArgs, '-n', result.namespace, ...args])).stdout;
+const kubectl = async (args: string[]): Promise<string> =>
+  (await run(kubectlBin, [...result.kubeArgs, '-n', result.namespace, ...args])).stdout;
 
-interface Pod { metadata: { name: string; labels: Record<string, string> }; status: { podIP: string; phase: string } }
+interface Pod {
+  metadata: { name: string; labels: Record<string, string> };
+  status: { podIP: string; phase: string };
+}
 
 describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
   before(async () => {
     kubectlBin = (await ensureKubectlAndHelm(progress)).kubectl;
-    result = await stackUp({ namespace: 'webstack', release: 'web', valuesFiles: [], clusterName: CLUSTER, baseDir, timeoutMs: 10 * 60_000, progress });
+    result = await stackUp({
+      namespace: 'webstack',
+      release: 'web',
+      valuesFiles: [],
+      clusterName: CLUSTER,
+      baseDir,
+      timeoutMs: 10 * 60_000,
+      progress,
+    });
   });
   after(() => leaveStack(own, result, progress));
 
@@ -34,43 +46,67 @@ describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
   });
 
   it('has each nginx replica serve its own pod IP and Host- + the last 5 characters of its name', async () => {
-    const pods = (JSON.parse(await kubectl(['get', 'pods', '-l', 'app.kubernetes.io/component=web', '-o', 'json'])) as { items: Pod[] }).items;
+    const pods = (
+      JSON.parse(await kubectl(['get', 'pods', '-l', 'app.kubernetes.io/component=web', '-o', 'json'])) as {
+        items: Pod[];
+      }
+    ).items;
     assert.equal(pods.length, 3);
     for (const pod of pods) {
-      const page = await kubectl(['exec', pod.metadata.name, '-c', 'nginx', '--', 'bash', '-c',
-        'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET / HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n" >&3 && cat <&3']);
+      const page = await kubectl([
+        'exec',
+        pod.metadata.name,
+        '-c',
+        'nginx',
+        '--',
+        'bash',
+        '-c',
+        'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET / HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n" >&3 && cat <&3',
+      ]);
       assert.match(page, /^HTTP\/1\.1 200 OK/);
       assert.ok(page.includes(pod.status.podIP), `${pod.metadata.name}'s page shows its IP ${pod.status.podIP}`);
-      assert.ok(page.includes(`Host-${pod.metadata.name.slice(-5)}`), `${pod.metadata.name}'s page shows Host-${pod.metadata.name.slice(-5)}`);
+      assert.ok(
+        page.includes(`Host-${pod.metadata.name.slice(-5)}`),
+        `${pod.metadata.name}'s page shows Host-${pod.metadata.name.slice(-5)}`,
+      );
     }
   });
 
-  it('serves the page to this host through the kept port-forward, with the custom nginx configuration\'s headers', async () => {
+  it("serves the page to this host through the kept port-forward, with the custom nginx configuration's headers", async () => {
     const res = await fetch(result.page.url);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
     const body = await res.text();
     assert.match(body, /Host-[a-z0-9]{5}/);
-    const info = await (await fetch(new URL('/api/info', result.page.url))).json() as { pod: { ip: string }; servingHost: string };
+    const info = (await (await fetch(new URL('/api/info', result.page.url))).json()) as {
+      pod: { ip: string };
+      servingHost: string;
+    };
     assert.match(info.servingHost, /^Host-[a-z0-9]{5}$/);
     assert.match(info.pod.ip, /^10\.244\.\d+\.\d+$/);
   });
 
   it('shows live data read from the Galera cluster on the page (the web→db path)', async () => {
-    interface Info { data: { source: string; ok: boolean; message?: string; values?: Record<string, unknown> } }
+    interface Info {
+      data: { source: string; ok: boolean; message?: string; values?: Record<string, unknown> };
+    }
     const url = new URL('/api/info', result.page.url);
-    const first = await eventually('webinfo to read from the database', async () => {
-      const info = await (await fetch(url)).json() as Info;
-      return info.data.ok ? info : undefined;
-    }, 120_000);
+    const first = await eventually(
+      'webinfo to read from the database',
+      async () => {
+        const info = (await (await fetch(url)).json()) as Info;
+        return info.data.ok ? info : undefined;
+      },
+      120_000,
+    );
     assert.equal(first.data.source, 'mariadb');
     const text = JSON.stringify(first.data.values);
     assert.match(text, /web-webstack-db-\d/, 'names the Galera member that answered');
-    const second = await (await fetch(url)).json() as Info;
+    const second = (await (await fetch(url)).json()) as Info;
     assert.notDeepEqual(second.data.values, first.data.values, 'the visit counter moves with each request');
   });
 
-  it('serves podwatch\'s view and health to this host', async () => {
+  it("serves podwatch's view and health to this host", async () => {
     assert.ok(result.podwatch, 'podwatch Service forwarded');
     const health = await fetch(new URL('/healthz', result.podwatch.url));
     assert.equal(health.status, 200);

@@ -13,10 +13,22 @@ import { ScratchDb } from '../../src/dr/scratch-db.js';
 import { MinioServer } from './minio.js';
 
 /** A root target over the server's socket. */
-export const socketTarget = (db: ScratchDb): DbTarget => ({ socket: db.socket, host: '', port: 0, user: 'root', password: '' });
+export const socketTarget = (db: ScratchDb): DbTarget => ({
+  socket: db.socket,
+  host: '',
+  port: 0,
+  user: 'root',
+  password: '',
+});
 
 /** The sequence number of domain 0 in a GTID position ('0-1-42' → 42). */
-export const seqOf = (gtid: string): number => Number(gtid.split(',').map((g) => g.split('-')).find((p) => p[0] === '0')?.[2] ?? 0);
+export const seqOf = (gtid: string): number =>
+  Number(
+    gtid
+      .split(',')
+      .map((g) => g.split('-'))
+      .find((p) => p[0] === '0')?.[2] ?? 0,
+  );
 
 export interface BackupRig {
   dir: string;
@@ -50,7 +62,10 @@ export async function startBackupRig(folderPrefix: string, storePrefix: string):
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     throw failed?.reason instanceof Error ? failed.reason : new Error('the backup rig did not start');
   }
-  const store = await minio.store('backups', storePrefix).catch(async (err: unknown) => { await destroy(); throw err; });
+  const store = await minio.store('backups', storePrefix).catch(async (err: unknown) => {
+    await destroy();
+    throw err;
+  });
   stores.push(store);
   return { dir, minio, store, source, key: parseKey(randomBytes(32), 'test key'), destroy };
 }
@@ -68,7 +83,11 @@ export interface UnderWriter<T> {
  * Runs `backup` while one writer inserts rows 1, 2, … into app.acks (id, note, at), one per transaction;
  * the backup starts after 300 acknowledged rows, and the writer goes on for `moreAfter` rows once it returned.
  */
-export async function backupUnderWriter<T>(source: ScratchDb, backup: () => Promise<T>, moreAfter = 0): Promise<UnderWriter<T>> {
+export async function backupUnderWriter<T>(
+  source: ScratchDb,
+  backup: () => Promise<T>,
+  moreAfter = 0,
+): Promise<UnderWriter<T>> {
   const c = await source.connect();
   let stop = false;
   let acked = 0;

@@ -41,7 +41,9 @@ export function testCluster(): Promise<TestCluster> {
     const baseDir = mkdtempSync(join(tmpdir(), 'kstack-test-'));
     // Hooks registered from inside a test belong to that test; the process ending is the file ending.
     process.once('beforeExit', () => {
-      void controlPlaneDown({ name: 'solo', baseDir, progress: silentProgress }).finally(() => { rmSync(baseDir, { recursive: true, force: true }); });
+      void controlPlaneDown({ name: 'solo', baseDir, progress: silentProgress }).finally(() => {
+        rmSync(baseDir, { recursive: true, force: true });
+      });
     });
     const cp = await controlPlaneUp({ name: 'solo', baseDir, progress: silentProgress });
     return connect(cp.kubeconfig);
@@ -60,10 +62,17 @@ export class TestNamespaces {
    */
   async create(prefix: string, opts: { restricted?: boolean } = {}): Promise<string> {
     const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
-    const labels = opts.restricted ? { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } : undefined;
+    const labels = opts.restricted
+      ? { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' }
+      : undefined;
     await this.cluster.core.createNamespace({ body: { metadata: { name, ...(labels ? { labels } : {}) } } });
     this.created.push(name);
-    await eventually(`the default ServiceAccount in ${name}`, async () => (await this.cluster.core.readNamespacedServiceAccount({ name: 'default', namespace: name })).metadata?.name, 60_000);
+    await eventually(
+      `the default ServiceAccount in ${name}`,
+      async () =>
+        (await this.cluster.core.readNamespacedServiceAccount({ name: 'default', namespace: name })).metadata?.name,
+      60_000,
+    );
     return name;
   }
 
@@ -99,5 +108,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`,
+  );
 }

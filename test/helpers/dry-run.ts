@@ -9,7 +9,10 @@ import { testCluster, TestNamespaces, type TestCluster } from './cluster.js';
 
 export const toStream = (objs: readonly K8sObject[]): string => objs.map((o) => stringify(o)).join('---\n');
 
-export interface SuiteNamespace { readonly cluster: TestCluster; readonly ns: string }
+export interface SuiteNamespace {
+  readonly cluster: TestCluster;
+  readonly ns: string;
+}
 
 /**
  * Registers before/after hooks in the calling describe: a fresh namespace (Pod Security "restricted"
@@ -29,18 +32,31 @@ export function useTestNamespace(prefix: string, opts: { restricted?: boolean } 
     if (v === undefined) throw new Error(`${what} is read before the suite's before hook ran`);
     return v;
   };
-  return { get cluster() { return ready(cluster, 'cluster'); }, get ns() { return ready(ns, 'ns'); } };
+  return {
+    get cluster() {
+      return ready(cluster, 'cluster');
+    },
+    get ns() {
+      return ready(ns, 'ns');
+    },
+  };
 }
 
 /** `kubectl apply --dry-run=server` of all `objs`: accepted, no Pod Security violation, every object applied. */
 export async function assertServerAccepts(cluster: TestCluster, objs: readonly K8sObject[]): Promise<void> {
-  const res = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-', '-o', 'name'], { input: toStream(objs), allowFailure: true });
+  const res = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-', '-o', 'name'], {
+    input: toStream(objs),
+    allowFailure: true,
+  });
   assert.equal(res.code, 0, `kubectl apply --dry-run=server failed:\n${res.stderr}`);
   assert.doesNotMatch(res.stderr, /would violate PodSecurity/, res.stderr);
   assert.equal(res.stdout.trim().split('\n').length, objs.length, `every object was applied:\n${res.stdout}`);
 }
 
-interface PodTemplate { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: { volumes?: unknown[] } }
+interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { volumes?: unknown[] };
+}
 
 /**
  * The Pods the workloads among `objs` would create (Deployment, StatefulSet ordinal 0 with its claims bound
@@ -50,17 +66,27 @@ export function podsOfWorkloads(objs: readonly K8sObject[], namespace: string): 
   const pods: K8sObject[] = [];
   const add = (w: K8sObject, t: PodTemplate, extraVolumes: unknown[] = []): void => {
     pods.push({
-      apiVersion: 'v1', kind: 'Pod',
-      metadata: { name: `${w.metadata.name}-0`, namespace, labels: t.metadata?.labels ?? {}, annotations: t.metadata?.annotations ?? {} },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: `${w.metadata.name}-0`,
+        namespace,
+        labels: t.metadata?.labels ?? {},
+        annotations: t.metadata?.annotations ?? {},
+      },
       spec: { ...t.spec, volumes: [...(t.spec.volumes ?? []), ...extraVolumes] },
     });
   };
   for (const w of objs) {
     if (w.kind === 'Deployment' || w.kind === 'Job') add(w, (w.spec as { template: PodTemplate }).template);
-    else if (w.kind === 'CronJob') add(w, (w.spec as { jobTemplate: { spec: { template: PodTemplate } } }).jobTemplate.spec.template);
+    else if (w.kind === 'CronJob')
+      add(w, (w.spec as { jobTemplate: { spec: { template: PodTemplate } } }).jobTemplate.spec.template);
     else if (w.kind === 'StatefulSet') {
       const spec = w.spec as { template: PodTemplate; volumeClaimTemplates?: { metadata: { name: string } }[] };
-      const claims = (spec.volumeClaimTemplates ?? []).map((c) => ({ name: c.metadata.name, persistentVolumeClaim: { claimName: `${c.metadata.name}-${w.metadata.name}-0` } }));
+      const claims = (spec.volumeClaimTemplates ?? []).map((c) => ({
+        name: c.metadata.name,
+        persistentVolumeClaim: { claimName: `${c.metadata.name}-${w.metadata.name}-0` },
+      }));
       add(w, spec.template, claims);
     }
   }
@@ -71,12 +97,19 @@ export function podsOfWorkloads(objs: readonly K8sObject[], namespace: string): 
  * Pod Security admits the Pod of every workload in `objs` (dry-run). The workloads' ServiceAccounts are
  * created for real first, because a Pod naming a missing ServiceAccount is refused for that reason alone.
  */
-export async function assertPodsAdmitted(cluster: TestCluster, objs: readonly K8sObject[], namespace: string): Promise<number> {
+export async function assertPodsAdmitted(
+  cluster: TestCluster,
+  objs: readonly K8sObject[],
+  namespace: string,
+): Promise<number> {
   const accounts = objs.filter((o) => o.kind === 'ServiceAccount');
   if (accounts.length > 0) await cluster.kubectl(['apply', '-n', namespace, '-f', '-'], { input: toStream(accounts) });
   const pods = podsOfWorkloads(objs, namespace);
   for (const pod of pods) {
-    const r = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: stringify(pod), allowFailure: true });
+    const r = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], {
+      input: stringify(pod),
+      allowFailure: true,
+    });
     assert.equal(r.code, 0, `the pod ${pod.metadata.name} is not admitted:\n${r.stderr}`);
   }
   return pods.length;

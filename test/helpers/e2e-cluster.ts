@@ -25,7 +25,14 @@ export function e2eCluster(ownName: string, env: NodeJS.ProcessEnv = process.env
     return { name, baseDir, shared: true, removeFolder: () => undefined };
   }
   const own = mkdtempSync(join(tmpdir(), `kstack-${ownName}-`));
-  return { name: ownName, baseDir: own, shared: false, removeFolder: () => { rmSync(own, { recursive: true, force: true }); } };
+  return {
+    name: ownName,
+    baseDir: own,
+    shared: false,
+    removeFolder: () => {
+      rmSync(own, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -33,10 +40,17 @@ export function e2eCluster(ownName: string, env: NodeJS.ProcessEnv = process.env
  * cluster `kstack down --all` and the folder removed; on the group's shared cluster the release stays
  * installed for the next file (the group's last file takes it down). Never throws.
  */
-export async function leaveStack(ref: E2eClusterRef, result: StackUpResult | undefined, progress: Progress, release = { namespace: 'webstack', release: 'web' }): Promise<void> {
+export async function leaveStack(
+  ref: E2eClusterRef,
+  result: StackUpResult | undefined,
+  progress: Progress,
+  release = { namespace: 'webstack', release: 'web' },
+): Promise<void> {
   result?.page.stop();
   result?.podwatch?.stop();
   if (ref.shared) return;
-  await stackDown({ ...release, clusterName: ref.name, baseDir: ref.baseDir, all: true, progress }).catch(() => undefined);
+  await stackDown({ ...release, clusterName: ref.name, baseDir: ref.baseDir, all: true, progress }).catch(
+    () => undefined,
+  );
   ref.removeFolder();
 }

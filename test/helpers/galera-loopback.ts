@@ -3,7 +3,17 @@
 // integration tests and bench:db to exercise exactly the code a pod runs. Processes are tracked by pid
 // and only those are ever signalled.
 import { spawn } from 'node:child_process';
-import { chmodSync, statSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, openSync, closeSync } from 'node:fs';
+import {
+  chmodSync,
+  statSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+  openSync,
+  closeSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as mariadb from 'mariadb';
@@ -43,7 +53,13 @@ export class LoopbackCluster {
   private readonly wanted = new Set<string>();
   private readonly restarts = new Map<string, number>();
 
-  private constructor(readonly opts: Required<Omit<LoopbackOptions, 'extraMysqld' | 'baseConfig' | 'host'>> & { extraMysqld: string[]; baseConfig: Record<string, unknown> }, members: MemberAddress[]) {
+  private constructor(
+    readonly opts: Required<Omit<LoopbackOptions, 'extraMysqld' | 'baseConfig' | 'host'>> & {
+      extraMysqld: string[];
+      baseConfig: Record<string, unknown>;
+    },
+    members: MemberAddress[],
+  ) {
     this.members = members;
   }
 
@@ -52,12 +68,17 @@ export class LoopbackCluster {
     const ports = await pickFreePorts(opts.size * 5);
     const at = (i: number, k: number): number => ports[i * 5 + k] ?? 0;
     const members = Array.from({ length: opts.size }, (_, i) => ({
-      name: `${prefix}-${i}`, host: opts.host ?? '127.0.0.1',
-      sqlPort: at(i, 0), galeraPort: at(i, 1), istPort: at(i, 2), sstPort: at(i, 3), agentPort: at(i, 4),
+      name: `${prefix}-${i}`,
+      host: opts.host ?? '127.0.0.1',
+      sqlPort: at(i, 0),
+      galeraPort: at(i, 1),
+      istPort: at(i, 2),
+      sstPort: at(i, 3),
+      agentPort: at(i, 4),
     }));
     const base = opts.baseConfig ?? {};
-    const baseMode = base.mode === 'standalone' ? 'standalone' as const : 'galera' as const;
-    const baseSst = base.sstMethod === 'mariabackup' ? 'mariabackup' as const : 'rsync' as const;
+    const baseMode = base.mode === 'standalone' ? ('standalone' as const) : ('galera' as const);
+    const baseSst = base.sstMethod === 'mariabackup' ? ('mariabackup' as const) : ('rsync' as const);
     const full = { mode: baseMode, sstMethod: baseSst, prefix, extraMysqld: [], baseConfig: base, ...opts };
     const c = new LoopbackCluster(full, members);
     mkdirSync(join(opts.baseDir, 'secrets'), { recursive: true });
@@ -65,7 +86,10 @@ export class LoopbackCluster {
     chmodSync(opts.baseDir, 0o755);
     if (process.getuid?.() === 0) {
       for (let d = dirname(resolve(opts.baseDir)); d !== dirname(d); d = dirname(d)) {
-        if ((statSync(d).mode & 0o001) === 0) throw new Error(`${d} is not searchable by the mysql user that runs mariadbd; chmod o+x it or put baseDir elsewhere`);
+        if ((statSync(d).mode & 0o001) === 0)
+          throw new Error(
+            `${d} is not searchable by the mysql user that runs mariadbd; chmod o+x it or put baseDir elsewhere`,
+          );
       }
     }
     writeFileSync(join(opts.baseDir, 'secrets', 'root'), c.rootPassword, { mode: 0o600 });
@@ -80,24 +104,47 @@ export class LoopbackCluster {
     return m;
   }
 
-  dataDir(name: string): string { return join(this.opts.baseDir, name, 'data'); }
-  runDir(name: string): string { return join(this.opts.baseDir, name, 'run'); }
+  dataDir(name: string): string {
+    return join(this.opts.baseDir, name, 'data');
+  }
+  runDir(name: string): string {
+    return join(this.opts.baseDir, name, 'run');
+  }
   /** A tmpdir of its own: a starting mariadbd deletes every `#sql*` file in its tmpdir, other servers' included. */
-  tmpDir(name: string): string { return join(this.opts.baseDir, name, 'tmp'); }
-  agentLog(name: string): string { return join(this.opts.baseDir, name, 'agent.log'); }
+  tmpDir(name: string): string {
+    return join(this.opts.baseDir, name, 'tmp');
+  }
+  agentLog(name: string): string {
+    return join(this.opts.baseDir, name, 'agent.log');
+  }
 
   private writeConfig(name: string): void {
     mkdirSync(join(this.opts.baseDir, name), { recursive: true, mode: 0o755 });
-    const baseExtra = Array.isArray(this.opts.baseConfig.extraMysqld) ? (this.opts.baseConfig.extraMysqld as string[]) : [];
+    const baseExtra = Array.isArray(this.opts.baseConfig.extraMysqld)
+      ? (this.opts.baseConfig.extraMysqld as string[])
+      : [];
     const cfg = {
       ...this.opts.baseConfig,
       statefulSet: undefined,
-      mode: this.opts.mode, self: name, members: this.members, clusterName: 'loopback',
-      dataDir: this.dataDir(name), runDir: this.runDir(name), tmpDir: this.tmpDir(name), bindAddress: '127.0.0.1',
-      runAsUser: process.getuid?.() === 0 ? 'mysql' : undefined, sstMethod: this.opts.sstMethod,
+      mode: this.opts.mode,
+      self: name,
+      members: this.members,
+      clusterName: 'loopback',
+      dataDir: this.dataDir(name),
+      runDir: this.runDir(name),
+      tmpDir: this.tmpDir(name),
+      bindAddress: '127.0.0.1',
+      runAsUser: process.getuid?.() === 0 ? 'mysql' : undefined,
+      sstMethod: this.opts.sstMethod,
       rootPasswordFile: join(this.opts.baseDir, 'secrets', 'root'),
       app: { user: 'app', passwordFile: join(this.opts.baseDir, 'secrets', 'app'), database: 'app' },
-      extraMysqld: [...baseExtra, 'innodb_log_file_size=48M', 'performance_schema=OFF', ...(baseExtra.length > 0 ? [] : ['innodb_buffer_pool_size=64M', 'max_connections=200']), ...this.opts.extraMysqld],
+      extraMysqld: [
+        ...baseExtra,
+        'innodb_log_file_size=48M',
+        'performance_schema=OFF',
+        ...(baseExtra.length > 0 ? [] : ['innodb_buffer_pool_size=64M', 'max_connections=200']),
+        ...this.opts.extraMysqld,
+      ],
       pollMs: 500,
     };
     writeFileSync(join(this.opts.baseDir, name, 'agent.json'), JSON.stringify(cfg, null, 2));
@@ -111,13 +158,19 @@ export class LoopbackCluster {
     this.wanted.add(name);
     const fd = openSync(this.agentLog(name), 'a');
     try {
-      const child = spawn(process.execPath, ['--enable-source-maps', AGENT_MAIN, 'run', '--config', join(this.opts.baseDir, name, 'agent.json')], { stdio: ['ignore', fd, fd] });
+      const child = spawn(
+        process.execPath,
+        ['--enable-source-maps', AGENT_MAIN, 'run', '--config', join(this.opts.baseDir, name, 'agent.json')],
+        { stdio: ['ignore', fd, fd] },
+      );
       if (child.pid === undefined) throw new Error(`could not start the agent of ${name}`);
       const pid = child.pid;
       child.on('exit', () => {
         if (this.agents.get(name) !== pid || !this.wanted.has(name)) return;
         this.restarts.set(name, (this.restarts.get(name) ?? 0) + 1);
-        setTimeout(() => { if (this.wanted.has(name) && this.agents.get(name) === pid) this.start(name); }, 1000).unref();
+        setTimeout(() => {
+          if (this.wanted.has(name) && this.agents.get(name) === pid) this.start(name);
+        }, 1000).unref();
       });
       child.unref();
       this.agents.set(name, pid);
@@ -128,9 +181,13 @@ export class LoopbackCluster {
   }
 
   /** How often a member's agent was restarted after exiting by itself. */
-  restartCount(name: string): number { return this.restarts.get(name) ?? 0; }
+  restartCount(name: string): number {
+    return this.restarts.get(name) ?? 0;
+  }
 
-  startAll(): void { for (const m of this.members) this.start(m.name); }
+  startAll(): void {
+    for (const m of this.members) this.start(m.name);
+  }
 
   /** The mariadbd pid of a member, from its pid file, only if that pid really runs mariadbd. */
   serverPid(name: string): number | undefined {
@@ -149,7 +206,13 @@ export class LoopbackCluster {
   async kill(name: string): Promise<void> {
     this.wanted.delete(name);
     const pids = [this.serverPid(name), this.agentAlive(name)].filter((p): p is number => p !== undefined);
-    for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     while (pids.some((p) => executableOf(p) !== undefined)) await sleep(20);
     this.agents.delete(name);
   }
@@ -159,16 +222,29 @@ export class LoopbackCluster {
     this.wanted.delete(name);
     const pid = this.agentAlive(name);
     const server = this.serverPid(name);
-    if (pid !== undefined) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
     const deadline = Date.now() + timeoutMs;
-    while ((this.agentAlive(name) !== undefined || (server !== undefined && executableOf(server) === MARIADBD)) && Date.now() < deadline) await sleep(50);
-    if (this.agentAlive(name) !== undefined || (server !== undefined && executableOf(server) === MARIADBD)) await this.kill(name);
+    while (
+      (this.agentAlive(name) !== undefined || (server !== undefined && executableOf(server) === MARIADBD)) &&
+      Date.now() < deadline
+    )
+      await sleep(50);
+    if (this.agentAlive(name) !== undefined || (server !== undefined && executableOf(server) === MARIADBD))
+      await this.kill(name);
     this.agents.delete(name);
   }
 
   async state(name: string): Promise<MemberReport | undefined> {
     try {
-      const res = await fetch(`http://127.0.0.1:${this.member(name).agentPort}/state`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`http://127.0.0.1:${this.member(name).agentPort}/state`, {
+        signal: AbortSignal.timeout(2000),
+      });
       return parseReport(await res.json());
     } catch {
       return undefined;
@@ -177,7 +253,9 @@ export class LoopbackCluster {
 
   async isReady(name: string): Promise<boolean> {
     try {
-      const res = await fetch(`http://127.0.0.1:${this.member(name).agentPort}/ready`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`http://127.0.0.1:${this.member(name).agentPort}/ready`, {
+        signal: AbortSignal.timeout(2000),
+      });
       await res.text();
       return res.ok;
     } catch {
@@ -192,7 +270,9 @@ export class LoopbackCluster {
       const ready = await Promise.all(names.map((n) => this.isReady(n)));
       if (ready.every(Boolean)) return;
       if (Date.now() > deadline) {
-        const detail = await Promise.all(names.map(async (n) => `${n}: ${JSON.stringify(await this.state(n))}\n${this.tail(n)}`));
+        const detail = await Promise.all(
+          names.map(async (n) => `${n}: ${JSON.stringify(await this.state(n))}\n${this.tail(n)}`),
+        );
         throw new Error(`members not Synced after ${timeoutMs / 1000}s:\n${detail.join('\n')}`);
       }
       await sleep(300);
@@ -200,14 +280,19 @@ export class LoopbackCluster {
   }
 
   tail(name: string, lines = 15): string {
-    const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(none)');
+    const read = (f: string): string =>
+      existsSync(f) ? readFileSync(f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(none)';
     return `-- agent log:\n${read(this.agentLog(name))}\n-- mysqld.err:\n${read(join(this.runDir(name), 'mysqld.err'))}`;
   }
 
   connect(name: string, user: 'root' | 'app' = 'app'): Promise<mariadb.Connection> {
     return mariadb.createConnection({
-      host: '127.0.0.1', port: this.member(name).sqlPort, user, password: user === 'root' ? this.rootPassword : this.appPassword,
-      database: 'app', connectTimeout: 3000,
+      host: '127.0.0.1',
+      port: this.member(name).sqlPort,
+      user,
+      password: user === 'root' ? this.rootPassword : this.appPassword,
+      database: 'app',
+      connectTimeout: 3000,
     });
   }
 
@@ -221,7 +306,13 @@ export class LoopbackCluster {
   async destroy(): Promise<void> {
     await Promise.all(this.members.map((m) => this.kill(m.name)));
     // Leftovers our members started (an SST's rsync daemon or socat): their arguments name our dirs.
-    for (const pid of processesMentioning(this.opts.baseDir)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const pid of processesMentioning(this.opts.baseDir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     rmSync(this.opts.baseDir, { recursive: true, force: true });
   }
 }
@@ -242,12 +333,18 @@ export class Writer {
   private target = 0;
   private lastAckAt = 0;
 
-  constructor(private readonly cluster: LoopbackCluster, private readonly targets: string[], private readonly table = 'writes') {}
+  constructor(
+    private readonly cluster: LoopbackCluster,
+    private readonly targets: string[],
+    private readonly table = 'writes',
+  ) {}
 
   async prepare(): Promise<void> {
     const conn = await this.cluster.connect(this.targets[0] ?? 'db-0');
     try {
-      await conn.query(`CREATE TABLE IF NOT EXISTS \`${this.table}\` (id INT PRIMARY KEY, at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3))`);
+      await conn.query(
+        `CREATE TABLE IF NOT EXISTS \`${this.table}\` (id INT PRIMARY KEY, at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3))`,
+      );
       const rows: { m: number | null }[] = await conn.query(`SELECT MAX(id) AS m FROM \`${this.table}\``);
       this.next = (rows[0]?.m ?? 0) + 1;
     } finally {

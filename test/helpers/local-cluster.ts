@@ -26,7 +26,10 @@ export class LocalTestCluster {
   private kubectlPath = '';
 
   /** `ownName` is used when the file runs alone; in a group run the group's cluster is used. */
-  constructor(ownName: string, private readonly progress: Progress) {
+  constructor(
+    ownName: string,
+    private readonly progress: Progress,
+  ) {
     this.ref = e2eCluster(ownName);
     this.name = this.ref.name;
     this.baseDir = this.ref.baseDir;
@@ -39,12 +42,21 @@ export class LocalTestCluster {
     return this.current;
   }
 
-  get kubectlBin(): string { return this.kubectlPath; }
+  get kubectlBin(): string {
+    return this.kubectlPath;
+  }
 
   /** `cluster up` with the default 3 nodes (again after a `down`, or to restart what was stopped). */
   async start(): Promise<UpResult> {
     this.kubectlPath ||= (await ensureKubectlAndHelm(this.progress)).kubectl;
-    return this.use(await controlPlaneUp({ name: this.name, baseDir: this.baseDir, nodes: defaultNodeSettings(), progress: this.progress }));
+    return this.use(
+      await controlPlaneUp({
+        name: this.name,
+        baseDir: this.baseDir,
+        nodes: defaultNodeSettings(),
+        progress: this.progress,
+      }),
+    );
   }
 
   use(up: UpResult): UpResult {
@@ -54,7 +66,9 @@ export class LocalTestCluster {
 
   /** kubectl against the cluster; throws with stderr on a non-zero exit. */
   async kubectl(args: string[], input?: string): Promise<string> {
-    return (await run(this.kubectlPath, ['--kubeconfig', this.up.kubeconfig, ...args], input !== undefined ? { input } : {})).stdout;
+    return (
+      await run(this.kubectlPath, ['--kubeconfig', this.up.kubeconfig, ...args], input !== undefined ? { input } : {})
+    ).stdout;
   }
 
   async json<T>(args: string[]): Promise<T> {
@@ -69,7 +83,14 @@ export class LocalTestCluster {
   async remove(namespaces: readonly string[] = []): Promise<void> {
     if (this.shared) {
       if (namespaces.length && this.current) {
-        await this.kubectl(['delete', 'namespace', '--ignore-not-found', '--wait=true', '--timeout=120s', ...namespaces]).catch(() => undefined);
+        await this.kubectl([
+          'delete',
+          'namespace',
+          '--ignore-not-found',
+          '--wait=true',
+          '--timeout=120s',
+          ...namespaces,
+        ]).catch(() => undefined);
       }
       return;
     }
@@ -79,7 +100,11 @@ export class LocalTestCluster {
 }
 
 /** A LocalTestCluster brought up in the calling describe's `before` and removed (or, shared, cleaned of `namespaces`) in its `after`. */
-export function useLocalCluster(name: string, progress: Progress, namespaces: readonly string[] = []): LocalTestCluster {
+export function useLocalCluster(
+  name: string,
+  progress: Progress,
+  namespaces: readonly string[] = [],
+): LocalTestCluster {
   const cluster = new LocalTestCluster(name, progress);
   before(() => cluster.start());
   after(() => cluster.remove(namespaces));
@@ -104,6 +129,11 @@ export async function assertNothingLeft(name: string, baseDir?: string): Promise
   for (const node of net.nodes) assert.ok(!links.includes(node.hostVeth), `veth ${node.hostVeth} removed`);
   const rules = (await run('iptables', ['-t', 'nat', '-S'])).stdout + (await run('iptables', ['-S'])).stdout;
   assert.ok(!rules.includes(`kstack:${name}`), 'host iptables rules removed');
-  for (const h of cgroupHierarchies()) for (const node of net.nodes) assert.ok(!existsSync(join(h, cgroupRootName(name, node.name))), `cgroup removed in ${h}`);
-  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(`/run/netns/kstack-${name}-`), 'no netns mount remains');
+  for (const h of cgroupHierarchies())
+    for (const node of net.nodes)
+      assert.ok(!existsSync(join(h, cgroupRootName(name, node.name))), `cgroup removed in ${h}`);
+  assert.ok(
+    !readFileSync('/proc/self/mountinfo', 'utf8').includes(`/run/netns/kstack-${name}-`),
+    'no netns mount remains',
+  );
 }

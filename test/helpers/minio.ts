@@ -15,7 +15,12 @@ export class MinioServer {
   readonly secretKey = 'kstack-test-secret-key';
   private pid: number | undefined;
 
-  private constructor(readonly binary: string, readonly dir: string, readonly port: number, readonly consolePort: number) {}
+  private constructor(
+    readonly binary: string,
+    readonly dir: string,
+    readonly port: number,
+    readonly consolePort: number,
+  ) {}
 
   static async start(dir: string): Promise<MinioServer> {
     const { minio } = await ensureGoBinaries(['minio'], silentProgress);
@@ -27,13 +32,18 @@ export class MinioServer {
     return m;
   }
 
-  get endpoint(): string { return `http://127.0.0.1:${this.port}`; }
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
 
   /** Environment for src/dr (storage target) pointing at this server. */
   env(bucket: string, prefix = ''): NodeJS.ProcessEnv {
     return {
-      KSTACK_DR_S3_ENDPOINT: this.endpoint, KSTACK_DR_S3_BUCKET: bucket, KSTACK_DR_S3_PREFIX: prefix,
-      KSTACK_DR_S3_ACCESS_KEY_ID: this.accessKey, KSTACK_DR_S3_SECRET_ACCESS_KEY: this.secretKey,
+      KSTACK_DR_S3_ENDPOINT: this.endpoint,
+      KSTACK_DR_S3_BUCKET: bucket,
+      KSTACK_DR_S3_PREFIX: prefix,
+      KSTACK_DR_S3_ACCESS_KEY_ID: this.accessKey,
+      KSTACK_DR_S3_SECRET_ACCESS_KEY: this.secretKey,
     };
   }
 
@@ -57,19 +67,37 @@ export class MinioServer {
     if (this.pid !== undefined && isRunning(this.pid, this.binary)) return;
     this.pid = startDaemon({
       binary: this.binary,
-      args: ['server', join(this.dir, 'data'), '--quiet', '--address', `127.0.0.1:${this.port}`, '--console-address', `127.0.0.1:${this.consolePort}`],
+      args: [
+        'server',
+        join(this.dir, 'data'),
+        '--quiet',
+        '--address',
+        `127.0.0.1:${this.port}`,
+        '--console-address',
+        `127.0.0.1:${this.consolePort}`,
+      ],
       logFile: join(this.dir, 'minio.log'),
-      env: { ...process.env, MINIO_ROOT_USER: this.accessKey, MINIO_ROOT_PASSWORD: this.secretKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
+      env: {
+        ...process.env,
+        MINIO_ROOT_USER: this.accessKey,
+        MINIO_ROOT_PASSWORD: this.secretKey,
+        MINIO_BROWSER: 'off',
+        MINIO_UPDATE: 'off',
+      },
     });
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (!isRunning(this.pid, this.binary)) throw new Error(`minio exited while starting; see ${join(this.dir, 'minio.log')}`);
+      if (!isRunning(this.pid, this.binary))
+        throw new Error(`minio exited while starting; see ${join(this.dir, 'minio.log')}`);
       try {
         const res = await fetch(`${this.endpoint}/minio/health/ready`, { signal: AbortSignal.timeout(2000) });
         await res.text();
         if (res.ok) return;
-      } catch { /* not yet */ }
-      if (Date.now() > deadline) throw new Error(`minio did not become ready within 60s; see ${join(this.dir, 'minio.log')}`);
+      } catch {
+        /* not yet */
+      }
+      if (Date.now() > deadline)
+        throw new Error(`minio did not become ready within 60s; see ${join(this.dir, 'minio.log')}`);
       await sleep(250);
     }
   }

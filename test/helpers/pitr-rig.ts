@@ -31,7 +31,13 @@ export async function startPitrRig(dir: string, bucket: string): Promise<PitrRig
     await dst?.destroy();
   };
   try {
-    src = await LoopbackCluster.create({ baseDir: join(dir, 'src'), size: 1, mode: 'standalone', prefix: 'src', baseConfig: { binlog: true } });
+    src = await LoopbackCluster.create({
+      baseDir: join(dir, 'src'),
+      size: 1,
+      mode: 'standalone',
+      prefix: 'src',
+      baseConfig: { binlog: true },
+    });
     dst = await LoopbackCluster.create({ baseDir: join(dir, 'dst'), size: 1, mode: 'standalone', prefix: 'dst' });
     src.startAll();
     dst.startAll();

@@ -11,7 +11,10 @@ export function missingFiles(paths: readonly string[]): string[] {
 }
 
 /** Call first inside a describe: its tests fail (in a before hook) naming each missing file. */
-export function requireFiles(paths: readonly string[], hint = "run './kstack setup' (it installs the Debian packages the tests use)"): void {
+export function requireFiles(
+  paths: readonly string[],
+  hint = "run './kstack setup' (it installs the Debian packages the tests use)",
+): void {
   before(() => {
     const missing = missingFiles(paths);
     if (missing.length) throw new Error(`not installed: ${missing.join(', ')}; ${hint}`);

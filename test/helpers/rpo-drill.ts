@@ -32,13 +32,23 @@ export interface RpoDrillResult {
  * `secretsDir` holds the src root password file; the archiver ships every `intervalSeconds`; writes go on
  * for `writeSeconds` before the kill.
  */
-export async function runRpoDrill(rig: PitrRig, secretsDir: string, opts: { writeSeconds: number; intervalSeconds: number }): Promise<RpoDrillResult> {
+export async function runRpoDrill(
+  rig: PitrRig,
+  secretsDir: string,
+  opts: { writeSeconds: number; intervalSeconds: number },
+): Promise<RpoDrillResult> {
   const { src, dst, store, key, env } = rig;
   const c = await src.connect('src-0', 'root');
   await c.query('CREATE TABLE w (id INT PRIMARY KEY, at BIGINT)');
   await c.end();
   const m = src.member('src-0');
-  const backup = await runBackup({ db: { socket: undefined, host: '127.0.0.1', port: m.sqlPort, user: 'root', password: src.rootPassword }, store, key, progress: silentProgress, member: 'src-0' });
+  const backup = await runBackup({
+    db: { socket: undefined, host: '127.0.0.1', port: m.sqlPort, user: 'root', password: src.rootPassword },
+    store,
+    key,
+    progress: silentProgress,
+    member: 'src-0',
+  });
 
   const [metricsPort] = await pickFreePorts(1);
   if (metricsPort === undefined) throw new Error('no free port for the archiver metrics');
@@ -47,13 +57,23 @@ export async function runRpoDrill(rig: PitrRig, secretsDir: string, opts: { writ
   try {
     archiver = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'dr', 'binlog-main.js')], {
       env: {
-        ...env, KSTACK_BINLOG_STREAM: 'src-0', KSTACK_BINLOG_DIR: src.dataDir('src-0'), KSTACK_BINLOG_HOST: '127.0.0.1', KSTACK_BINLOG_PORT: String(m.sqlPort),
-        KSTACK_DR_DB_PASSWORD_FILE: join(secretsDir, 'root'), KSTACK_BINLOG_INTERVAL_SECONDS: String(opts.intervalSeconds), KSTACK_BINLOG_METRICS_PORT: String(metricsPort),
+        ...env,
+        KSTACK_BINLOG_STREAM: 'src-0',
+        KSTACK_BINLOG_DIR: src.dataDir('src-0'),
+        KSTACK_BINLOG_HOST: '127.0.0.1',
+        KSTACK_BINLOG_PORT: String(m.sqlPort),
+        KSTACK_DR_DB_PASSWORD_FILE: join(secretsDir, 'root'),
+        KSTACK_BINLOG_INTERVAL_SECONDS: String(opts.intervalSeconds),
+        KSTACK_BINLOG_METRICS_PORT: String(metricsPort),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    archiver.stdout?.on('data', (d: Buffer) => { archiverLog += d.toString(); });
-    archiver.stderr?.on('data', (d: Buffer) => { archiverLog += d.toString(); });
+    archiver.stdout?.on('data', (d: Buffer) => {
+      archiverLog += d.toString();
+    });
+    archiver.stderr?.on('data', (d: Buffer) => {
+      archiverLog += d.toString();
+    });
 
     // The writer: one committed row every 100 ms, acknowledged times kept.
     const acked = new Map<number, number>();
@@ -83,8 +103,21 @@ export async function runRpoDrill(rig: PitrRig, secretsDir: string, opts: { writ
     await w.end().catch(() => undefined);
     const lastAcked = Math.max(...acked.keys());
 
-    const target = { socket: undefined, host: '127.0.0.1', port: dst.member('dst-0').sqlPort, user: 'root', password: dst.rootPassword };
-    await runRestore({ store, key, target, progress: silentProgress, backupId: backup.id, afterDump: pitrHook({}, env) });
+    const target = {
+      socket: undefined,
+      host: '127.0.0.1',
+      port: dst.member('dst-0').sqlPort,
+      user: 'root',
+      password: dst.rootPassword,
+    };
+    await runRestore({
+      store,
+      key,
+      target,
+      progress: silentProgress,
+      backupId: backup.id,
+      afterDump: pitrHook({}, env),
+    });
     const r = await dst.connect('dst-0', 'root');
     const recoveredIds = (await r.query<{ id: number }[]>('SELECT id FROM w ORDER BY id')).map((x) => x.id);
     await r.end();
@@ -92,6 +125,7 @@ export async function runRpoDrill(rig: PitrRig, secretsDir: string, opts: { writ
     const rpoMs = lastRecovered === undefined ? NaN : (acked.get(lastAcked) ?? 0) - (acked.get(lastRecovered) ?? 0);
     return { acked, lastAcked, recoveredIds, rpoMs, metrics, archiverLog };
   } finally {
-    if (archiver?.pid !== undefined && archiver.exitCode === null && archiver.signalCode === null) archiver.kill('SIGKILL');
+    if (archiver?.pid !== undefined && archiver.exitCode === null && archiver.signalCode === null)
+      archiver.kill('SIGKILL');
   }
 }

@@ -50,7 +50,11 @@ export function writeWebFiles(layout: WebLayout, data: Record<string, string>, h
   }
   for (const [file, text] of Object.entries(data)) {
     if (file.includes('/')) throw new Error(`ConfigMap key '${file}' is not a plain file name`);
-    writeFileSync(join(layout.confDir, file), file.startsWith('site-') || file.startsWith('server-') ? bindListenTo(text, host) : text, { mode: 0o644 });
+    writeFileSync(
+      join(layout.confDir, file),
+      file.startsWith('site-') || file.startsWith('server-') ? bindListenTo(text, host) : text,
+      { mode: 0o644 },
+    );
   }
 }
 
@@ -60,11 +64,15 @@ export function writeWebFiles(layout: WebLayout, data: Record<string, string>, h
  * downward API variables and the two folders are set by renderPage.
  */
 export function initContainerEnv(deployment: K8sObject): Record<string, string> {
-  const spec = deployment.spec as { template?: { spec?: { initContainers?: { name: string; env?: { name: string; value?: string }[] }[] } } } | undefined;
+  const spec = deployment.spec as
+    | { template?: { spec?: { initContainers?: { name: string; env?: { name: string; value?: string }[] }[] } } }
+    | undefined;
   const init = spec?.template?.spec?.initContainers?.find((c) => c.name === 'render-page');
   if (!init) throw new Error('the web Deployment has no render-page init container');
   const skip = new Set(['PAGE_SOURCE_DIR', 'PAGE_OUTPUT_DIR']);
-  return Object.fromEntries((init.env ?? []).filter((e) => e.value !== undefined && !skip.has(e.name)).map((e) => [e.name, e.value ?? '']));
+  return Object.fromEntries(
+    (init.env ?? []).filter((e) => e.value !== undefined && !skip.has(e.name)).map((e) => [e.name, e.value ?? '']),
+  );
 }
 
 /** Runs the init container's script (render-page.sh) with `sh`, as the pod does. Returns its stdout. */
@@ -75,8 +83,12 @@ export async function renderPage(layout: WebLayout, pod: PodFacts, env: Record<s
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       ...env,
-      POD_NAME: pod.podName, POD_IP: pod.podIP, NODE_NAME: pod.nodeName, POD_NAMESPACE: pod.namespace,
-      PAGE_SOURCE_DIR: layout.confDir, PAGE_OUTPUT_DIR: layout.pageDir,
+      POD_NAME: pod.podName,
+      POD_IP: pod.podIP,
+      NODE_NAME: pod.nodeName,
+      POD_NAMESPACE: pod.namespace,
+      PAGE_SOURCE_DIR: layout.confDir,
+      PAGE_OUTPUT_DIR: layout.pageDir,
     },
   });
   for (const f of ['index.html', 'page.css', 'page.js', 'pod.json', 'serving-host']) {
@@ -102,7 +114,9 @@ export async function checkNginxConfig(nginx: string, layout: WebLayout): Promis
   closeSync(out);
   const code = await new Promise<number>((resolvePromise, reject) => {
     child.once('error', reject);
-    child.once('exit', (c) => { resolvePromise(c ?? 1); });
+    child.once('exit', (c) => {
+      resolvePromise(c ?? 1);
+    });
   });
   if (code !== 0) throw new Error(`nginx -t refused the rendered config:\n${readFileSync(logFile, 'utf8').trim()}`);
 }
@@ -114,19 +128,32 @@ export interface LocalNginx {
 }
 
 /** Starts nginx in the foreground (the config says `daemon off`) with stdout/stderr appended to `logFile`. */
-export async function startLocalNginx(nginx: string, layout: WebLayout, logFile: string, readyURL: string): Promise<LocalNginx> {
+export async function startLocalNginx(
+  nginx: string,
+  layout: WebLayout,
+  logFile: string,
+  readyURL: string,
+): Promise<LocalNginx> {
   const out = openSync(logFile, 'a');
   const child = spawn(nginx, nginxArgs(layout), { stdio: ['ignore', out, out] });
   closeSync(out);
-  const exited = new Promise<void>((resolvePromise) => child.once('exit', () => { resolvePromise(); }));
+  const exited = new Promise<void>((resolvePromise) =>
+    child.once('exit', () => {
+      resolvePromise();
+    }),
+  );
   let running = true;
-  void exited.then(() => { running = false; });
+  void exited.then(() => {
+    running = false;
+  });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${nginx}`);
   const stop = async (graceMs = 10_000): Promise<void> => {
     if (!running) return;
     child.kill('SIGQUIT');
-    const timer = setTimeout(() => { child.kill('SIGKILL'); }, graceMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, graceMs);
     await exited;
     clearTimeout(timer);
   };
@@ -135,7 +162,9 @@ export async function startLocalNginx(nginx: string, layout: WebLayout, logFile:
   } catch (err) {
     await stop(1000);
     const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
-    throw new Error(`${err instanceof Error ? err.message : String(err)}${log ? `\nnginx log:\n${log}` : ''}`, { cause: err });
+    throw new Error(`${err instanceof Error ? err.message : String(err)}${log ? `\nnginx log:\n${log}` : ''}`, {
+      cause: err,
+    });
   }
   return { pid, stop };
 }

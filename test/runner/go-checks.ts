@@ -22,7 +22,9 @@ export const GO_TEST_MODULES: readonly string[] = ['multinet'];
 export function goModulesWithTests(dir: string = toolsDir): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'go.mod')))
-    .filter((e) => (readdirSync(join(dir, e.name), { recursive: true }) as string[]).some((f) => f.endsWith('_test.go')))
+    .filter((e) =>
+      (readdirSync(join(dir, e.name), { recursive: true }) as string[]).some((f) => f.endsWith('_test.go')),
+    )
     .map((e) => e.name)
     .sort();
 }
@@ -81,7 +83,9 @@ const testName = 'go test ./...';
 /** The outcome of one `go vet ./...`: one test, failed with vet's first finding when it exited non-zero. */
 export function goVetOutcome(label: string, code: number, output: readonly string[], durationMs: number): Outcome {
   const base = { file: `${label}: ${vetName}`, name: vetName, nesting: 0, kind: 'test' as const, durationMs };
-  return code === 0 ? { ...base, status: 'pass' } : { ...base, status: 'fail', error: firstMessage(output) ?? `go vet exited with ${code}` };
+  return code === 0
+    ? { ...base, status: 'pass' }
+    : { ...base, status: 'fail', error: firstMessage(output) ?? `go vet exited with ${code}` };
 }
 
 interface GoTestRun {
@@ -103,7 +107,13 @@ interface GoTestRun {
  * no test at all each add one failure.
  */
 export function goTestOutcomes(run: GoTestRun): Outcome[] {
-  interface TestState { pkg: string; name: string; status?: 'pass' | 'fail' | 'skip'; elapsed: number; output: string[] }
+  interface TestState {
+    pkg: string;
+    name: string;
+    status?: 'pass' | 'fail' | 'skip';
+    elapsed: number;
+    output: string[];
+  }
   const tests = new Map<string, TestState>();
   const pkgs = new Map<string, { status?: string; output: string[] }>();
   const build = new Map<string, string[]>();
@@ -119,18 +129,28 @@ export function goTestOutcomes(run: GoTestRun): Outcome[] {
     if (e.Test !== undefined) {
       const key = `${e.Package}\0${e.Test}`;
       let t = tests.get(key);
-      if (!t) { t = { pkg: e.Package, name: e.Test, elapsed: 0, output: [] }; tests.set(key, t); }
+      if (!t) {
+        t = { pkg: e.Package, name: e.Test, elapsed: 0, output: [] };
+        tests.set(key, t);
+      }
       if (e.Action === 'output' && e.Output !== undefined) t.output.push(e.Output);
-      if (e.Action === 'pass' || e.Action === 'fail' || e.Action === 'skip') { t.status = e.Action; t.elapsed = e.Elapsed ?? 0; }
+      if (e.Action === 'pass' || e.Action === 'fail' || e.Action === 'skip') {
+        t.status = e.Action;
+        t.elapsed = e.Elapsed ?? 0;
+      }
     } else {
       let p = pkgs.get(e.Package);
-      if (!p) { p = { output: [] }; pkgs.set(e.Package, p); }
+      if (!p) {
+        p = { output: [] };
+        pkgs.set(e.Package, p);
+      }
       if (e.Action === 'output' && e.Output !== undefined) p.output.push(e.Output);
       if (e.Action === 'pass' || e.Action === 'fail' || e.Action === 'skip') p.status = e.Action;
     }
   }
   const fileOf = (pkg: string): string => {
-    const rel = pkg === run.modulePath ? '' : pkg.startsWith(`${run.modulePath}/`) ? pkg.slice(run.modulePath.length) : ` ${pkg}`;
+    const rel =
+      pkg === run.modulePath ? '' : pkg.startsWith(`${run.modulePath}/`) ? pkg.slice(run.modulePath.length) : ` ${pkg}`;
     return `${run.label}${rel}: go test`;
   };
   const outcomes: Outcome[] = [];
@@ -142,22 +162,52 @@ export function goTestOutcomes(run: GoTestRun): Outcome[] {
     const kind = children.length > 0 && !failedOnItsOwn ? 'suite' : 'test';
     const error = t.status === undefined ? 'did not finish' : status === 'pass' ? undefined : firstMessage(t.output);
     outcomes.push({
-      file: fileOf(t.pkg), name: t.name, nesting: t.name.split('/').length - 1, kind, status,
-      durationMs: t.elapsed * 1000, ...(error !== undefined ? { error } : {}),
+      file: fileOf(t.pkg),
+      name: t.name,
+      nesting: t.name.split('/').length - 1,
+      kind,
+      status,
+      durationMs: t.elapsed * 1000,
+      ...(error !== undefined ? { error } : {}),
     });
   }
-  const failedIn = (pkg: string): boolean => outcomes.some((o) => o.file === fileOf(pkg) && o.kind === 'test' && o.status === 'fail');
+  const failedIn = (pkg: string): boolean =>
+    outcomes.some((o) => o.file === fileOf(pkg) && o.kind === 'test' && o.status === 'fail');
   for (const [pkg, p] of pkgs) {
     if (p.status === 'fail' && !failedIn(pkg)) {
-      outcomes.push({ file: fileOf(pkg), name: 'go test (package)', nesting: 0, kind: 'test', status: 'fail', durationMs: 0, error: firstMessage(build.get(pkg) ?? []) ?? firstMessage(p.output) ?? 'failed' });
+      outcomes.push({
+        file: fileOf(pkg),
+        name: 'go test (package)',
+        nesting: 0,
+        kind: 'test',
+        status: 'fail',
+        durationMs: 0,
+        error: firstMessage(build.get(pkg) ?? []) ?? firstMessage(p.output) ?? 'failed',
+      });
     }
   }
   const moduleFile = `${run.label}: ${testName}`;
   if (run.code !== 0 && !outcomes.some((o) => o.status === 'fail')) {
-    outcomes.push({ file: moduleFile, name: testName, nesting: 0, kind: 'test', status: 'fail', durationMs: 0, error: firstMessage(run.stderr) ?? `go test exited with ${run.code}` });
+    outcomes.push({
+      file: moduleFile,
+      name: testName,
+      nesting: 0,
+      kind: 'test',
+      status: 'fail',
+      durationMs: 0,
+      error: firstMessage(run.stderr) ?? `go test exited with ${run.code}`,
+    });
   }
   if (!outcomes.some((o) => o.kind === 'test')) {
-    outcomes.push({ file: moduleFile, name: testName, nesting: 0, kind: 'test', status: 'fail', durationMs: 0, error: `ran no test in ${run.label}` });
+    outcomes.push({
+      file: moduleFile,
+      name: testName,
+      nesting: 0,
+      kind: 'test',
+      status: 'fail',
+      durationMs: 0,
+      error: `ran no test in ${run.label}`,
+    });
   }
   return outcomes;
 }
@@ -168,7 +218,13 @@ export interface GoCheckIo {
   track: (child: ChildProcess | undefined) => void;
 }
 
-function runGo(go: GoToolchain, args: readonly string[], cwd: string, io: GoCheckIo, onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<number> {
+function runGo(
+  go: GoToolchain,
+  args: readonly string[],
+  cwd: string,
+  io: GoCheckIo,
+  onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+): Promise<number> {
   return new Promise((resolvePromise) => {
     const child = spawn(go.binary, args, { cwd, env: goBuildEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     io.track(child);
@@ -180,7 +236,9 @@ function runGo(go: GoToolchain, args: readonly string[], cwd: string, io: GoChec
         for (const l of lines) onLine(l, stream);
       });
     }
-    child.on('error', (err) => { onLine(`${go.binary}: ${err.message}`, 'stderr'); });
+    child.on('error', (err) => {
+      onLine(`${go.binary}: ${err.message}`, 'stderr');
+    });
     child.on('close', (code, signal) => {
       io.track(undefined);
       for (const stream of ['stdout', 'stderr'] as const) if (partial[stream]) onLine(partial[stream], stream);
@@ -202,13 +260,24 @@ export async function runGoChecks(module: string, io: GoCheckIo): Promise<Outcom
     // No toolchain (or too old a one): both checks fail, with findGo's message naming the program.
     const error = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
     io.write(`✖ ${label}: ${error}\n`);
-    return [vetName, testName].map((name) => ({ file: `${label}: ${name}`, name, nesting: 0, kind: 'test' as const, status: 'fail' as const, durationMs: 0, error }));
+    return [vetName, testName].map((name) => ({
+      file: `${label}: ${name}`,
+      name,
+      nesting: 0,
+      kind: 'test' as const,
+      status: 'fail' as const,
+      durationMs: 0,
+      error,
+    }));
   }
 
   io.write(`── ${label}: ${vetName} (${go.version})\n`);
   const vetStart = performance.now();
   const vetOutput: string[] = [];
-  const vetCode = await runGo(go, ['vet', '-trimpath', './...'], dir, io, (line) => { vetOutput.push(line); io.write(`${line}\n`); });
+  const vetCode = await runGo(go, ['vet', '-trimpath', './...'], dir, io, (line) => {
+    vetOutput.push(line);
+    io.write(`${line}\n`);
+  });
   const outcomes = [goVetOutcome(label, vetCode, vetOutput, performance.now() - vetStart)];
 
   io.write(`── ${label}: ${testName} (${go.version})\n`);
@@ -216,7 +285,11 @@ export async function runGoChecks(module: string, io: GoCheckIo): Promise<Outcom
   const stderr: string[] = [];
   // -count=1: the tests run every time (they take milliseconds; the compiled packages stay cached).
   const code = await runGo(go, ['test', '-trimpath', '-count=1', '-json', './...'], dir, io, (line, stream) => {
-    if (stream === 'stderr') { stderr.push(line); io.write(`${line}\n`); return; }
+    if (stream === 'stderr') {
+      stderr.push(line);
+      io.write(`${line}\n`);
+      return;
+    }
     lines.push(line);
     const show = goOutputToShow(line);
     if (show !== undefined) io.write(show);

@@ -33,11 +33,16 @@ export const E2E_GROUPS: readonly E2eGroup[] = [
 ];
 
 /** The group runs for a set of selected e2e file names; throws naming a file that is in no group or in two. */
-export function planE2e(selected: readonly string[], groups: readonly E2eGroup[] = E2E_GROUPS): { group: E2eGroup; files: string[] }[] {
+export function planE2e(
+  selected: readonly string[],
+  groups: readonly E2eGroup[] = E2E_GROUPS,
+): { group: E2eGroup; files: string[] }[] {
   for (const name of selected) {
     const owners = groups.filter((g) => g.files.includes(name));
     if (owners.length !== 1) {
-      throw new Error(`e2e file '${name}.test.ts' is in ${owners.length === 0 ? 'no group' : `${owners.length} groups (${owners.map((g) => g.name).join(', ')})`}: list it in exactly one group in test/runner/groups.ts`);
+      throw new Error(
+        `e2e file '${name}.test.ts' is in ${owners.length === 0 ? 'no group' : `${owners.length} groups (${owners.map((g) => g.name).join(', ')})`}: list it in exactly one group in test/runner/groups.ts`,
+      );
     }
   }
   return groups

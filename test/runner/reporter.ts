@@ -22,8 +22,20 @@ function firstLine(err: unknown): string | undefined {
 }
 
 function outcome(type: 'test:pass' | 'test:fail', data: TestEventData): Outcome {
-  const status = data.skip !== undefined && data.skip !== false ? 'skip' : data.todo !== undefined && data.todo !== false ? 'todo' : type === 'test:pass' ? 'pass' : 'fail';
-  const reason = typeof data.skip === 'string' ? data.skip : typeof data.todo === 'string' ? data.todo : firstLine(data.details.error);
+  const status =
+    data.skip !== undefined && data.skip !== false
+      ? 'skip'
+      : data.todo !== undefined && data.todo !== false
+        ? 'todo'
+        : type === 'test:pass'
+          ? 'pass'
+          : 'fail';
+  const reason =
+    typeof data.skip === 'string'
+      ? data.skip
+      : typeof data.todo === 'string'
+        ? data.todo
+        : firstLine(data.details.error);
   return {
     file: data.file ? relative(process.cwd(), data.file) : '(unknown file)',
     name: data.name,
@@ -35,8 +47,11 @@ function outcome(type: 'test:pass' | 'test:fail', data: TestEventData): Outcome 
   };
 }
 
-export default async function* outcomesReporter(source: AsyncIterable<{ type: string; data: unknown }>): AsyncGenerator<string> {
+export default async function* outcomesReporter(
+  source: AsyncIterable<{ type: string; data: unknown }>,
+): AsyncGenerator<string> {
   for await (const event of source) {
-    if (event.type === 'test:pass' || event.type === 'test:fail') yield `${JSON.stringify(outcome(event.type, event.data as TestEventData))}\n`;
+    if (event.type === 'test:pass' || event.type === 'test:fail')
+      yield `${JSON.stringify(outcome(event.type, event.data as TestEventData))}\n`;
   }
 }

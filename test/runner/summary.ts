@@ -15,7 +15,13 @@ export interface Outcome {
   error?: string;
 }
 
-export interface FileRow { file: string; tests: number; failed: number; skipped: number; durationMs: number }
+export interface FileRow {
+  file: string;
+  tests: number;
+  failed: number;
+  skipped: number;
+  durationMs: number;
+}
 
 export interface Summary {
   passed: number;
@@ -31,10 +37,15 @@ export function summarize(outcomes: readonly Outcome[]): Summary {
   const files = new Map<string, FileRow>();
   const row = (file: string): FileRow => {
     let r = files.get(file);
-    if (!r) { r = { file, tests: 0, failed: 0, skipped: 0, durationMs: 0 }; files.set(file, r); }
+    if (!r) {
+      r = { file, tests: 0, failed: 0, skipped: 0, durationMs: 0 };
+      files.set(file, r);
+    }
     return r;
   };
-  let passed = 0, failed = 0, skipped = 0;
+  let passed = 0,
+    failed = 0,
+    skipped = 0;
   const problems: string[] = [];
   for (const o of outcomes) {
     const r = row(o.file);
@@ -42,14 +53,26 @@ export function summarize(outcomes: readonly Outcome[]): Summary {
     if (o.kind === 'suite') {
       // A skipped suite reports none of its tests: it counts as one skip. A suite that failed in a hook
       // reports its tests as failed ("cancelled"); its own error says why, so it is listed (not counted).
-      if (o.status === 'skip' || o.status === 'todo') { skipped++; r.skipped++; problems.push(`${o.file} › ${o.name}: suite skipped${o.error ? ` (${o.error})` : ''}`); }
-      else if (o.status === 'fail' && o.error) problems.push(`${o.file} › ${o.name}: ${o.error}`);
+      if (o.status === 'skip' || o.status === 'todo') {
+        skipped++;
+        r.skipped++;
+        problems.push(`${o.file} › ${o.name}: suite skipped${o.error ? ` (${o.error})` : ''}`);
+      } else if (o.status === 'fail' && o.error) problems.push(`${o.file} › ${o.name}: ${o.error}`);
       continue;
     }
     r.tests++;
     if (o.status === 'pass') passed++;
-    else if (o.status === 'fail') { failed++; r.failed++; problems.push(`${o.file} › ${o.name}: ${o.error ?? 'failed'}`); }
-    else { skipped++; r.skipped++; problems.push(`${o.file} › ${o.name}: ${o.status === 'todo' ? 'todo' : 'skipped'}${o.error ? ` (${o.error})` : ''}`); }
+    else if (o.status === 'fail') {
+      failed++;
+      r.failed++;
+      problems.push(`${o.file} › ${o.name}: ${o.error ?? 'failed'}`);
+    } else {
+      skipped++;
+      r.skipped++;
+      problems.push(
+        `${o.file} › ${o.name}: ${o.status === 'todo' ? 'todo' : 'skipped'}${o.error ? ` (${o.error})` : ''}`,
+      );
+    }
   }
   // A file whose suite failed with no test reported under it still fails the run, once.
   for (const o of outcomes) {
@@ -72,11 +95,20 @@ function clock(ms: number): string {
 }
 
 /** The per-file table (slowest first), the problems, and the closing line CI reads. */
-export function renderSummary(s: Summary, opts: { wallMs: number; phases?: readonly { name: string; durationMs: number }[] }): string {
+export function renderSummary(
+  s: Summary,
+  opts: { wallMs: number; phases?: readonly { name: string; durationMs: number }[] },
+): string {
   const width = Math.max(4, ...s.files.map((f) => f.file.length));
-  const lines = ['', 'Per-file durations (slowest first):', `  ${'file'.padEnd(width)}  tests  failed  skipped  duration`];
+  const lines = [
+    '',
+    'Per-file durations (slowest first):',
+    `  ${'file'.padEnd(width)}  tests  failed  skipped  duration`,
+  ];
   for (const f of s.files) {
-    lines.push(`  ${f.file.padEnd(width)}  ${String(f.tests).padStart(5)}  ${String(f.failed).padStart(6)}  ${String(f.skipped).padStart(7)}  ${clock(f.durationMs).padStart(8)}`);
+    lines.push(
+      `  ${f.file.padEnd(width)}  ${String(f.tests).padStart(5)}  ${String(f.failed).padStart(6)}  ${String(f.skipped).padStart(7)}  ${clock(f.durationMs).padStart(8)}`,
+    );
   }
   if (opts.phases?.length) {
     lines.push('', 'Phases:');

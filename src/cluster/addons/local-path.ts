@@ -12,15 +12,20 @@ const PROVISIONED_BY = 'pv.kubernetes.io/provisioned-by';
 export const volumeName = (pvc: k8s.V1PersistentVolumeClaim): string => `pvc-${pvc.metadata?.uid ?? ''}`;
 
 /** Which claims need a volume now: ours, pending, scheduled to a node, and without a volume yet. */
-export function claimsToProvision(pvcs: readonly k8s.V1PersistentVolumeClaim[], pvs: readonly k8s.V1PersistentVolume[]): k8s.V1PersistentVolumeClaim[] {
+export function claimsToProvision(
+  pvcs: readonly k8s.V1PersistentVolumeClaim[],
+  pvs: readonly k8s.V1PersistentVolume[],
+): k8s.V1PersistentVolumeClaim[] {
   const existing = new Set(pvs.map((pv) => pv.metadata?.name));
-  return pvcs.filter((pvc) =>
-    pvc.spec?.storageClassName === LOCAL_PATH_CLASS
-    && pvc.status?.phase === 'Pending'
-    && !pvc.spec.volumeName
-    && pvc.metadata?.annotations?.[SELECTED_NODE] !== undefined
-    && pvc.metadata.deletionTimestamp === undefined
-    && !existing.has(volumeName(pvc)));
+  return pvcs.filter(
+    (pvc) =>
+      pvc.spec?.storageClassName === LOCAL_PATH_CLASS &&
+      pvc.status?.phase === 'Pending' &&
+      !pvc.spec.volumeName &&
+      pvc.metadata?.annotations?.[SELECTED_NODE] !== undefined &&
+      pvc.metadata.deletionTimestamp === undefined &&
+      !existing.has(volumeName(pvc)),
+  );
 }
 
 /** The PersistentVolume for a claim on a node (pure). */
@@ -37,19 +42,33 @@ export function volumeFor(pvc: k8s.V1PersistentVolumeClaim, volumesRoot: string)
       persistentVolumeReclaimPolicy: 'Delete',
       storageClassName: LOCAL_PATH_CLASS,
       volumeMode: pvc.spec?.volumeMode ?? 'Filesystem',
-      claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: pvc.metadata?.namespace ?? '', name: pvc.metadata?.name ?? '', uid: pvc.metadata?.uid ?? '' },
+      claimRef: {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace: pvc.metadata?.namespace ?? '',
+        name: pvc.metadata?.name ?? '',
+        uid: pvc.metadata?.uid ?? '',
+      },
       local: { path: join(volumesRoot, node, name) },
-      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
+          ],
+        },
+      },
     },
   };
 }
 
 /** Volumes of ours whose claim is gone (Released, reclaim policy Delete): their data is to be removed. */
 export function volumesToDelete(pvs: readonly k8s.V1PersistentVolume[]): k8s.V1PersistentVolume[] {
-  return pvs.filter((pv) =>
-    pv.metadata?.annotations?.[PROVISIONED_BY] === LOCAL_PATH_PROVISIONER
-    && pv.spec?.persistentVolumeReclaimPolicy === 'Delete'
-    && (pv.status?.phase === 'Released' || pv.status?.phase === 'Failed'));
+  return pvs.filter(
+    (pv) =>
+      pv.metadata?.annotations?.[PROVISIONED_BY] === LOCAL_PATH_PROVISIONER &&
+      pv.spec?.persistentVolumeReclaimPolicy === 'Delete' &&
+      (pv.status?.phase === 'Released' || pv.status?.phase === 'Failed'),
+  );
 }
 
 export interface ProvisionerApi {
@@ -60,7 +79,10 @@ export interface ProvisionerApi {
 
 /** One pass: create the volumes claims need, delete the released ones with their folders. */
 export async function reconcileOnce({ core, volumesRoot, log }: ProvisionerApi): Promise<void> {
-  const [pvcs, pvs] = await Promise.all([core.listPersistentVolumeClaimForAllNamespaces(), core.listPersistentVolume()]);
+  const [pvcs, pvs] = await Promise.all([
+    core.listPersistentVolumeClaimForAllNamespaces(),
+    core.listPersistentVolume(),
+  ]);
   for (const pvc of claimsToProvision(pvcs.items, pvs.items)) {
     const pv = volumeFor(pvc, volumesRoot);
     const path = pv.spec?.local?.path ?? '';
@@ -68,7 +90,9 @@ export async function reconcileOnce({ core, volumesRoot, log }: ProvisionerApi):
     // Pods run as arbitrary non-root users; the folder is only reachable through the node's kubelet.
     chmodSync(path, 0o777);
     await core.createPersistentVolume({ body: pv });
-    log(`provisioned ${pv.metadata?.name ?? ''} for ${pvc.metadata?.namespace ?? ''}/${pvc.metadata?.name ?? ''} on ${pv.metadata?.labels?.['kstack.io/node'] ?? ''} at ${path}`);
+    log(
+      `provisioned ${pv.metadata?.name ?? ''} for ${pvc.metadata?.namespace ?? ''}/${pvc.metadata?.name ?? ''} on ${pv.metadata?.labels?.['kstack.io/node'] ?? ''} at ${path}`,
+    );
   }
   for (const pv of volumesToDelete(pvs.items)) {
     const path = pv.spec?.local?.path;

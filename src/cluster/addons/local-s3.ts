@@ -16,7 +16,10 @@ export const LOCAL_S3_PORT = 9000;
 export const LOCAL_S3_CONSOLE_PORT = 9001;
 export const LOCAL_S3_BUCKET = 'kstack-backups';
 
-export interface LocalS3Credentials { accessKeyId: string; secretAccessKey: string }
+export interface LocalS3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 
 export const localS3Dir = (layout: ClusterLayout): string => join(layout.root, 's3');
 export const localS3CredentialsFile = (layout: ClusterLayout): string => join(layout.config, 'local-s3.json');
@@ -33,11 +36,17 @@ export function newCredentials(random: (n: number) => Buffer = randomBytes): Loc
 /** Parses the credentials file; a wrong one names the field. */
 export function parseCredentials(text: string, file: string): LocalS3Credentials {
   let raw: unknown;
-  try { raw = JSON.parse(text); } catch { throw new UserError(`${file} is not JSON; delete it and run 'kstack cluster up' again to make new credentials`); }
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UserError(`${file} is not JSON; delete it and run 'kstack cluster up' again to make new credentials`);
+  }
   const r = raw as Partial<Record<keyof LocalS3Credentials, unknown>>;
   for (const k of ['accessKeyId', 'secretAccessKey'] as const) {
     if (typeof r[k] !== 'string' || r[k].length < (k === 'accessKeyId' ? 3 : 8)) {
-      throw new UserError(`${file}: ${k} must be a string (access key ≥ 3, secret ≥ 8 characters); delete the file and run 'kstack cluster up' again`);
+      throw new UserError(
+        `${file}: ${k} must be a string (access key ≥ 3, secret ≥ 8 characters); delete the file and run 'kstack cluster up' again`,
+      );
     }
   }
   return { accessKeyId: r.accessKeyId as string, secretAccessKey: r.secretAccessKey as string };
@@ -57,14 +66,22 @@ export function localS3Credentials(layout: ClusterLayout, create = true): LocalS
 /** The storage target of the local cluster (what the backup Jobs and `kstack backup` use). */
 export function localS3Config(gateway: string, creds: LocalS3Credentials, prefix: string): StorageConfig {
   return {
-    endpoint: localS3Endpoint(gateway), bucket: LOCAL_S3_BUCKET, prefix, region: 'us-east-1',
-    accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, forcePathStyle: true,
+    endpoint: localS3Endpoint(gateway),
+    bucket: LOCAL_S3_BUCKET,
+    prefix,
+    region: 'us-east-1',
+    accessKeyId: creds.accessKeyId,
+    secretAccessKey: creds.secretAccessKey,
+    forcePathStyle: true,
   };
 }
 
 /** Starts MinIO unless it runs, waits until it is ready and makes the bucket. Returns the process entry. */
 export async function ensureLocalS3(
-  layout: ClusterLayout, gateway: string, binary: string, running: { pid: number; binary: string } | undefined,
+  layout: ClusterLayout,
+  gateway: string,
+  binary: string,
+  running: { pid: number; binary: string } | undefined,
 ): Promise<{ pid: number; binary: string }> {
   const creds = localS3Credentials(layout) as LocalS3Credentials;
   let entry = running;
@@ -73,21 +90,39 @@ export async function ensureLocalS3(
     mkdirSync(join(localS3Dir(layout), 'data'), { recursive: true });
     const pid = startDaemon({
       binary,
-      args: ['server', join(localS3Dir(layout), 'data'), '--quiet', '--address', `${gateway}:${LOCAL_S3_PORT}`, '--console-address', `${gateway}:${LOCAL_S3_CONSOLE_PORT}`],
+      args: [
+        'server',
+        join(localS3Dir(layout), 'data'),
+        '--quiet',
+        '--address',
+        `${gateway}:${LOCAL_S3_PORT}`,
+        '--console-address',
+        `${gateway}:${LOCAL_S3_CONSOLE_PORT}`,
+      ],
       logFile: log,
-      env: { ...process.env, MINIO_ROOT_USER: creds.accessKeyId, MINIO_ROOT_PASSWORD: creds.secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
+      env: {
+        ...process.env,
+        MINIO_ROOT_USER: creds.accessKeyId,
+        MINIO_ROOT_PASSWORD: creds.secretAccessKey,
+        MINIO_BROWSER: 'off',
+        MINIO_UPDATE: 'off',
+      },
     });
     entry = { pid, binary };
   }
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (executableOf(entry.pid) !== entry.binary) throw new UserError(`the local S3 server (MinIO) exited while starting; see ${log}`);
+    if (executableOf(entry.pid) !== entry.binary)
+      throw new UserError(`the local S3 server (MinIO) exited while starting; see ${log}`);
     try {
       const res = await fetch(`${localS3Endpoint(gateway)}/minio/health/ready`, { signal: AbortSignal.timeout(2000) });
       await res.text();
       if (res.ok) break;
-    } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new UserError(`the local S3 server (MinIO) did not become ready in 60 s; see ${log}`);
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline)
+      throw new UserError(`the local S3 server (MinIO) did not become ready in 60 s; see ${log}`);
     await sleep(250);
   }
   const store = new ObjectStore(localS3Config(gateway, creds, ''), { maxAttempts: 3, requestTimeoutMs: 30_000 });
@@ -108,7 +143,9 @@ export const LOCAL_S3_SECRET = 'kstack-local-s3';
 
 export function localS3Secret(namespace: string, creds: LocalS3Credentials): object {
   return {
-    apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
     metadata: { name: LOCAL_S3_SECRET, namespace, labels: { 'app.kubernetes.io/managed-by': 'kstack' } },
     stringData: { 'access-key-id': creds.accessKeyId, 'secret-access-key': creds.secretAccessKey },
   };
@@ -117,7 +154,14 @@ export function localS3Secret(namespace: string, creds: LocalS3Credentials): obj
 /** Chart values that turn backups on against the local S3 server (the static parts are in values-local.yaml). */
 export function localS3Values(gateway: string): object {
   return {
-    backup: { enabled: true, storage: { endpoint: localS3Endpoint(gateway), bucket: LOCAL_S3_BUCKET, credentials: { existingSecret: LOCAL_S3_SECRET } } },
+    backup: {
+      enabled: true,
+      storage: {
+        endpoint: localS3Endpoint(gateway),
+        bucket: LOCAL_S3_BUCKET,
+        credentials: { existingSecret: LOCAL_S3_SECRET },
+      },
+    },
     networkPolicy: { objectStorage: { cidrs: [`${gateway}/32`], ports: [LOCAL_S3_PORT] } },
   };
 }

@@ -1,7 +1,17 @@
 // Secondary networks on the local cluster (docs/secondary-network.md): the CRDs (taken from the pinned
 // Go modules' own source), RBAC and identities of multinet, whereabouts and multinet-policy, each node's
 // CNI folder, and the canary `cluster up` uses to prove that pods really get a second interface.
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../util/exec.js';
@@ -39,7 +49,13 @@ export const CANARY_NAD = 'kstack-canary';
 const CANARY_NAMESPACE = 'kube-system';
 
 const DAYS = 365;
-const clientCert = (name: string, commonName: string): CertSpec => ({ name, commonName, signer: 'ca', usage: ['client'], days: DAYS });
+const clientCert = (name: string, commonName: string): CertSpec => ({
+  name,
+  commonName,
+  signer: 'ca',
+  usage: ['client'],
+  days: DAYS,
+});
 
 export const multinetCert = clientCert('multinet', MULTINET_USER);
 export const whereaboutsCert = clientCert('whereabouts', WHEREABOUTS_USER);
@@ -48,7 +64,9 @@ export const multinetPolicyCert = clientCert('multinet-policy', MULTINET_POLICY_
 const clusterRole = (name: string, rules: object[]): object[] => [
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules },
   {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name },
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name }],
   },
@@ -61,13 +79,29 @@ export function secondaryNetworkRBAC(): object[] {
       { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
       // network-status is written with UpdateStatus, as the Network Plumbing WG's library does.
       { apiGroups: [''], resources: ['pods/status'], verbs: ['get', 'update', 'patch'] },
-      { apiGroups: ['k8s.cni.cncf.io'], resources: ['network-attachment-definitions'], verbs: ['get', 'list', 'watch'] },
+      {
+        apiGroups: ['k8s.cni.cncf.io'],
+        resources: ['network-attachment-definitions'],
+        verbs: ['get', 'list', 'watch'],
+      },
     ]),
     ...clusterRole(WHEREABOUTS_USER, [
-      { apiGroups: ['whereabouts.cni.cncf.io'], resources: ['ippools', 'overlappingrangeipreservations', 'nodeslicepools'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+      {
+        apiGroups: ['whereabouts.cni.cncf.io'],
+        resources: ['ippools', 'overlappingrangeipreservations', 'nodeslicepools'],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+      },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+      },
       { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['k8s.cni.cncf.io'], resources: ['network-attachment-definitions'], verbs: ['get', 'list', 'watch'] },
+      {
+        apiGroups: ['k8s.cni.cncf.io'],
+        resources: ['network-attachment-definitions'],
+        verbs: ['get', 'list', 'watch'],
+      },
       { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
     ]),
   ];
@@ -77,17 +111,46 @@ export function secondaryNetworkRBAC(): object[] {
 export function multinetPolicyRBAC(): object[] {
   return clusterRole(MULTINET_POLICY_USER, [
     { apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
-    { apiGroups: ['k8s.cni.cncf.io'], resources: ['multi-networkpolicies', 'network-attachment-definitions'], verbs: ['get', 'list', 'watch'] },
+    {
+      apiGroups: ['k8s.cni.cncf.io'],
+      resources: ['multi-networkpolicies', 'network-attachment-definitions'],
+      verbs: ['get', 'list', 'watch'],
+    },
   ]);
 }
 
 /** The CRDs, by the pinned module that carries them, the file inside it and the CRD it must hold. */
 export const CRD_SOURCES = [
-  { toolsModule: 'multinet', goModule: 'github.com/k8snetworkplumbingwg/network-attachment-definition-client', file: 'artifacts/networks-crd.yaml', crd: 'network-attachment-definitions.k8s.cni.cncf.io' },
-  { toolsModule: 'multinet', goModule: 'github.com/k8snetworkplumbingwg/multi-networkpolicy', file: 'scheme.yml', crd: 'multi-networkpolicies.k8s.cni.cncf.io' },
-  { toolsModule: 'whereabouts', goModule: 'github.com/k8snetworkplumbingwg/whereabouts', file: 'doc/crds/whereabouts.cni.cncf.io_ippools.yaml', crd: 'ippools.whereabouts.cni.cncf.io' },
-  { toolsModule: 'whereabouts', goModule: 'github.com/k8snetworkplumbingwg/whereabouts', file: 'doc/crds/whereabouts.cni.cncf.io_overlappingrangeipreservations.yaml', crd: 'overlappingrangeipreservations.whereabouts.cni.cncf.io' },
-  { toolsModule: 'whereabouts', goModule: 'github.com/k8snetworkplumbingwg/whereabouts', file: 'doc/crds/whereabouts.cni.cncf.io_nodeslicepools.yaml', crd: 'nodeslicepools.whereabouts.cni.cncf.io' },
+  {
+    toolsModule: 'multinet',
+    goModule: 'github.com/k8snetworkplumbingwg/network-attachment-definition-client',
+    file: 'artifacts/networks-crd.yaml',
+    crd: 'network-attachment-definitions.k8s.cni.cncf.io',
+  },
+  {
+    toolsModule: 'multinet',
+    goModule: 'github.com/k8snetworkplumbingwg/multi-networkpolicy',
+    file: 'scheme.yml',
+    crd: 'multi-networkpolicies.k8s.cni.cncf.io',
+  },
+  {
+    toolsModule: 'whereabouts',
+    goModule: 'github.com/k8snetworkplumbingwg/whereabouts',
+    file: 'doc/crds/whereabouts.cni.cncf.io_ippools.yaml',
+    crd: 'ippools.whereabouts.cni.cncf.io',
+  },
+  {
+    toolsModule: 'whereabouts',
+    goModule: 'github.com/k8snetworkplumbingwg/whereabouts',
+    file: 'doc/crds/whereabouts.cni.cncf.io_overlappingrangeipreservations.yaml',
+    crd: 'overlappingrangeipreservations.whereabouts.cni.cncf.io',
+  },
+  {
+    toolsModule: 'whereabouts',
+    goModule: 'github.com/k8snetworkplumbingwg/whereabouts',
+    file: 'doc/crds/whereabouts.cni.cncf.io_nodeslicepools.yaml',
+    crd: 'nodeslicepools.whereabouts.cni.cncf.io',
+  },
 ] as const;
 
 /**
@@ -100,7 +163,8 @@ export function crdYaml(text: string, file: string, crd: string): string {
   if (kinds.length !== 1 || kinds[0] !== 'CustomResourceDefinition') {
     throw new Error(`${file}: expected one CustomResourceDefinition, found kinds ${kinds.join(', ') || 'none'}`);
   }
-  if (!new RegExp(`^\\s+name:\\s*${crd.replaceAll('.', '\\.')}\\s*$`, 'm').test(text)) throw new Error(`${file}: does not define ${crd}`);
+  if (!new RegExp(`^\\s+name:\\s*${crd.replaceAll('.', '\\.')}\\s*$`, 'm').test(text))
+    throw new Error(`${file}: does not define ${crd}`);
   return text.replace(/^---\s*\n/, '');
 }
 
@@ -114,14 +178,23 @@ export async function secondaryNetworkCRDs(): Promise<{ yaml: string; names: str
   for (const src of CRD_SOURCES) {
     const version = requiredVersion(readGoMod(src.toolsModule), src.goModule);
     if (!version) throw new Error(`tools/${src.toolsModule}/go.mod does not require ${src.goModule}`);
-    const cached = join(cacheDir(), 'crds', `${src.goModule.replaceAll('/', '_')}@${version}`, src.file.replaceAll('/', '_'));
+    const cached = join(
+      cacheDir(),
+      'crds',
+      `${src.goModule.replaceAll('/', '_')}@${version}`,
+      src.file.replaceAll('/', '_'),
+    );
     if (!existsSync(cached)) {
       const res = await run(process.env.KSTACK_GO ?? 'go', ['mod', 'download', '-json', `${src.goModule}@${version}`], {
-        cwd: goModuleDir(src.toolsModule), env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' }, allowFailure: true,
+        cwd: goModuleDir(src.toolsModule),
+        env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' },
+        allowFailure: true,
       });
       const dir = res.code === 0 ? (JSON.parse(res.stdout) as { Dir?: string }).Dir : undefined;
       if (!dir || !existsSync(join(dir, src.file))) {
-        throw new UserError(`could not read ${src.file} from ${src.goModule}@${version} ('go mod download' in tools/${src.toolsModule}: ${res.stderr.trim() || 'no Dir'}); check that Go and the Go module proxy are reachable and run again`);
+        throw new UserError(
+          `could not read ${src.file} from ${src.goModule}@${version} ('go mod download' in tools/${src.toolsModule}: ${res.stderr.trim() || 'no Dir'}); check that Go and the Go module proxy are reachable and run again`,
+        );
       }
       mkdirSync(join(cached, '..'), { recursive: true });
       writeFileSync(cached, readFileSync(join(dir, src.file), 'utf8'));
@@ -154,7 +227,8 @@ export function cniBinLinks(systemPlugins: readonly string[], plugins: NodeCniIn
 /** Writes a node's CNI bin folder, kubeconfigs and the multinet conflist. Idempotent. */
 export async function writeNodeCni({ layout, node, nl, plugins, server }: NodeCniInput): Promise<void> {
   for (const d of [nl.cniBinDir, nl.cniCacheDir, nl.multinetStateDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
-  if (!existsSync(SYSTEM_CNI_DIR)) throw new UserError(`${SYSTEM_CNI_DIR} is missing; install the node packages with 'kstack setup' and run again`);
+  if (!existsSync(SYSTEM_CNI_DIR))
+    throw new UserError(`${SYSTEM_CNI_DIR} is missing; install the node packages with 'kstack setup' and run again`);
   const links = cniBinLinks(readdirSync(SYSTEM_CNI_DIR), plugins);
   for (const [name, target] of links) {
     const path = join(nl.cniBinDir, name);
@@ -165,17 +239,27 @@ export async function writeNodeCni({ layout, node, nl, plugins, server }: NodeCn
   }
   await ensureCertificates(layout.pki, [multinetCert, whereaboutsCert]);
   const ca = readPem(layout.pki, 'ca.crt');
-  const kubeconfig = (user: string, cert: CertSpec): string => renderKubeconfig({
-    clusterName: layout.name, server, caPem: ca, user,
-    clientCertPem: readPem(layout.pki, `${cert.name}.crt`), clientKeyPem: readPem(layout.pki, `${cert.name}.key`),
-  });
+  const kubeconfig = (user: string, cert: CertSpec): string =>
+    renderKubeconfig({
+      clusterName: layout.name,
+      server,
+      caPem: ca,
+      user,
+      clientCertPem: readPem(layout.pki, `${cert.name}.crt`),
+      clientKeyPem: readPem(layout.pki, `${cert.name}.key`),
+    });
   const multinetKubeconfig = join(nl.root, 'multinet.kubeconfig');
   const whereaboutsKubeconfig = join(nl.root, 'whereabouts.kubeconfig');
   writeFileSync(multinetKubeconfig, kubeconfig(MULTINET_USER, multinetCert), { mode: 0o600 });
   writeFileSync(whereaboutsKubeconfig, kubeconfig(WHEREABOUTS_USER, whereaboutsCert), { mode: 0o600 });
   const whereaboutsFlatFile = join(nl.root, 'whereabouts.conf');
-  writeFileSync(whereaboutsFlatFile, whereaboutsConfig(whereaboutsKubeconfig, join(nl.logs, 'whereabouts.log')), { mode: 0o600 });
-  writeFileSync(join(nl.cniConfDir, MULTINET_CONFLIST), multinetConfig({ node, layout: nl, kubeconfig: multinetKubeconfig, whereaboutsConfig: whereaboutsFlatFile }));
+  writeFileSync(whereaboutsFlatFile, whereaboutsConfig(whereaboutsKubeconfig, join(nl.logs, 'whereabouts.log')), {
+    mode: 0o600,
+  });
+  writeFileSync(
+    join(nl.cniConfDir, MULTINET_CONFLIST),
+    multinetConfig({ node, layout: nl, kubeconfig: multinetKubeconfig, whereaboutsConfig: whereaboutsFlatFile }),
+  );
 }
 
 function isLink(path: string): boolean {
@@ -228,7 +312,10 @@ export function parseNetworkStatus(annotations: Record<string, string> | undefin
     throw new Error(`pod ${pod}: ${NETWORK_STATUS_ANNOTATION} is not JSON (${(err as Error).message})`, { cause: err });
   }
   if (!Array.isArray(parsed)) throw new Error(`pod ${pod}: ${NETWORK_STATUS_ANNOTATION} is not a list`);
-  return parsed.filter((e): e is NetworkStatusEntry => typeof e === 'object' && e !== null && typeof (e as { name?: unknown }).name === 'string');
+  return parsed.filter(
+    (e): e is NetworkStatusEntry =>
+      typeof e === 'object' && e !== null && typeof (e as { name?: unknown }).name === 'string',
+  );
 }
 
 /** The addresses a pod has on one network (namespace/name) by its network-status annotation. */
@@ -264,7 +351,10 @@ function canaryPod(node: NodePlan): object {
   };
 }
 
-interface PodView { metadata?: { name?: string; annotations?: Record<string, string> }; status?: { phase?: string } }
+interface PodView {
+  metadata?: { name?: string; annotations?: Record<string, string> };
+  status?: { phase?: string };
+}
 
 /**
  * Proves on every node that a pod asking for a secondary network gets it: a canary pod per node with
@@ -280,20 +370,43 @@ export async function checkSecondaryNetwork(
 ): Promise<void> {
   const pods = net.nodes.map(canaryPod);
   const names = net.nodes.map((n) => `kstack-net1-canary-${n.name}`);
-  await kubectl(['-n', CANARY_NAMESPACE, 'delete', 'pod', '--ignore-not-found', '--wait=true', '--grace-period=0', ...names]);
-  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'],
-    [macvlanAttachment(CANARY_NAD, CANARY_NAMESPACE, CANARY_SUBNET), ...pods].map((o) => JSON.stringify(o)).join('\n'));
+  await kubectl([
+    '-n',
+    CANARY_NAMESPACE,
+    'delete',
+    'pod',
+    '--ignore-not-found',
+    '--wait=true',
+    '--grace-period=0',
+    ...names,
+  ]);
+  await kubectl(
+    ['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'],
+    [macvlanAttachment(CANARY_NAD, CANARY_NAMESPACE, CANARY_SUBNET), ...pods].map((o) => JSON.stringify(o)).join('\n'),
+  );
   const deadline = Date.now() + timeoutMs;
   let lastProblem = '';
   try {
     for (;;) {
-      const out = await kubectl(['-n', CANARY_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/name=kstack-net1-canary', '-o', 'json']);
+      const out = await kubectl([
+        '-n',
+        CANARY_NAMESPACE,
+        'get',
+        'pods',
+        '-l',
+        'app.kubernetes.io/name=kstack-net1-canary',
+        '-o',
+        'json',
+      ]);
       const items = (JSON.parse(out) as { items: PodView[] }).items;
       const missing = names.filter((name) => {
         const pod = items.find((p) => p.metadata?.name === name);
         if (!pod) return true;
         try {
-          const ips = addressesOn(parseNetworkStatus(pod.metadata?.annotations, name), `${CANARY_NAMESPACE}/${CANARY_NAD}`);
+          const ips = addressesOn(
+            parseNetworkStatus(pod.metadata?.annotations, name),
+            `${CANARY_NAMESPACE}/${CANARY_NAD}`,
+          );
           return !ips.some((ip) => inSubnet(ip, CANARY_SUBNET));
         } catch (err) {
           lastProblem = (err as Error).message;
@@ -303,14 +416,34 @@ export async function checkSecondaryNetwork(
       if (missing.length === 0) return;
       detail(`waiting for net1 on ${missing.join(', ')}`);
       if (Date.now() > deadline) {
-        const events = await kubectl(['-n', CANARY_NAMESPACE, 'get', 'events', '--field-selector', `involvedObject.name=${missing[0] ?? ''}`, '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}']).catch(() => '');
+        const events = await kubectl([
+          '-n',
+          CANARY_NAMESPACE,
+          'get',
+          'events',
+          '--field-selector',
+          `involvedObject.name=${missing[0] ?? ''}`,
+          '-o',
+          'jsonpath={range .items[*]}{.message}{"\\n"}{end}',
+        ]).catch(() => '');
         const hint = events.split('\n').filter(Boolean).slice(-2).join(' | ');
-        throw new UserError(`secondary network check failed: ${missing.join(', ')} got no net1 address in ${CANARY_SUBNET} within ${Math.round(timeoutMs / 1000)} s`
-          + `${lastProblem ? ` (${lastProblem})` : ''}${hint ? `; pod events: ${hint}` : ''}; check ${join(layout.logs, '<node>', 'multinet.log')}, the containerd logs there, and 'kubectl get ippools -A'`);
+        throw new UserError(
+          `secondary network check failed: ${missing.join(', ')} got no net1 address in ${CANARY_SUBNET} within ${Math.round(timeoutMs / 1000)} s` +
+            `${lastProblem ? ` (${lastProblem})` : ''}${hint ? `; pod events: ${hint}` : ''}; check ${join(layout.logs, '<node>', 'multinet.log')}, the containerd logs there, and 'kubectl get ippools -A'`,
+        );
       }
       await sleep(500);
     }
   } finally {
-    await kubectl(['-n', CANARY_NAMESPACE, 'delete', 'pod', '--ignore-not-found', '--wait=false', '--grace-period=0', ...names]).catch(() => '');
+    await kubectl([
+      '-n',
+      CANARY_NAMESPACE,
+      'delete',
+      'pod',
+      '--ignore-not-found',
+      '--wait=false',
+      '--grace-period=0',
+      ...names,
+    ]).catch(() => '');
   }
 }

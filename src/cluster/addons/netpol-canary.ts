@@ -17,7 +17,10 @@ export const CANARY_PORT = 80;
 export const CANARY_SERVER_SELECTOR = `${NAME_LABEL}=${CANARY_APP},${COMPONENT_LABEL}=server`;
 export const CANARY_CLIENT_SELECTOR = `${NAME_LABEL}=${CANARY_APP},${COMPONENT_LABEL}=client`;
 
-const labels = (component: 'server' | 'client'): Record<string, string> => ({ [NAME_LABEL]: CANARY_APP, [COMPONENT_LABEL]: component });
+const labels = (component: 'server' | 'client'): Record<string, string> => ({
+  [NAME_LABEL]: CANARY_APP,
+  [COMPONENT_LABEL]: component,
+});
 
 const podSpec = (command?: string[]): object => ({
   // Every node, the tainted db nodes included.
@@ -25,23 +28,35 @@ const podSpec = (command?: string[]): object => ({
   terminationGracePeriodSeconds: 1,
   enableServiceLinks: false,
   automountServiceAccountToken: false,
-  containers: [{
-    name: 'canary',
-    image: imageRecipes.nginx.ref,
-    imagePullPolicy: 'Never',
-    ...(command ? { command } : {}),
-    ports: command ? [] : [{ name: 'http', containerPort: CANARY_PORT, protocol: 'TCP' }],
-    resources: { requests: { cpu: '5m', memory: '16Mi' }, limits: { memory: '64Mi' } },
-  }],
+  containers: [
+    {
+      name: 'canary',
+      image: imageRecipes.nginx.ref,
+      imagePullPolicy: 'Never',
+      ...(command ? { command } : {}),
+      ports: command ? [] : [{ name: 'http', containerPort: CANARY_PORT, protocol: 'TCP' }],
+      resources: { requests: { cpu: '5m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+    },
+  ],
 });
 
 /** The namespace, a server on every node (DaemonSet) and one client (Deployment). */
 export function canaryObjects(): object[] {
-  const meta = (name: string): object => ({ name, namespace: CANARY_NAMESPACE, labels: { [NAME_LABEL]: CANARY_APP, 'app.kubernetes.io/managed-by': 'kstack' } });
+  const meta = (name: string): object => ({
+    name,
+    namespace: CANARY_NAMESPACE,
+    labels: { [NAME_LABEL]: CANARY_APP, 'app.kubernetes.io/managed-by': 'kstack' },
+  });
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: CANARY_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'kstack' } } },
     {
-      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: meta('netpol-canary-server'),
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: CANARY_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'kstack' } },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: meta('netpol-canary-server'),
       spec: {
         selector: { matchLabels: labels('server') },
         updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%' } },
@@ -49,7 +64,9 @@ export function canaryObjects(): object[] {
       },
     },
     {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('netpol-canary-client'),
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta('netpol-canary-client'),
       spec: {
         replicas: 1,
         selector: { matchLabels: labels('client') },
@@ -63,8 +80,13 @@ export function canaryObjects(): object[] {
 /** Denies all ingress to the canary servers (and only to them). */
 export function canaryDenyPolicy(): V1NetworkPolicy {
   return {
-    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
-    metadata: { name: CANARY_POLICY, namespace: CANARY_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'kstack' } },
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: {
+      name: CANARY_POLICY,
+      namespace: CANARY_NAMESPACE,
+      labels: { 'app.kubernetes.io/managed-by': 'kstack' },
+    },
     spec: { podSelector: { matchLabels: labels('server') }, policyTypes: ['Ingress'], ingress: [] },
   };
 }
@@ -87,7 +109,11 @@ export interface CanaryPlan {
 }
 
 /** Picks the client and one running server per node (newest listing wins). */
-export function planCanary(nodes: readonly string[], clients: readonly CanaryPod[], servers: readonly CanaryPod[]): CanaryPlan {
+export function planCanary(
+  nodes: readonly string[],
+  clients: readonly CanaryPod[],
+  servers: readonly CanaryPod[],
+): CanaryPlan {
   // In node order, so messages list nodes the way the cluster plan does.
   const byNode = new Map<string, CanaryPod>();
   for (const n of nodes) {
@@ -126,10 +152,21 @@ export function canaryFailureMessage(f: CanaryFailureContext): string {
   const lines = f.nodes.map((n) => {
     const d = f.details(n);
     const cell = f.observed.get(n);
-    const tail = !d.engineRunning && d.logTail ? `\n    its log ends with:\n${d.logTail.split('\n').map((l) => `      ${l}`).join('\n')}` : '';
-    return `  ${n}: kube-router ${d.engineRunning ? 'runs' : 'is NOT running'}; last probe ${cell ? `${cell.result} (${cell.detail ?? ''})` : 'none'}; log ${d.log}; `
-      + `rules: 'nsenter --net=/run/netns/${d.netns} iptables -S KUBE-ROUTER-FORWARD' and 'nsenter --net=/run/netns/${d.netns} ipset list -n'${tail}`;
+    const tail =
+      !d.engineRunning && d.logTail
+        ? `\n    its log ends with:\n${d.logTail
+            .split('\n')
+            .map((l) => `      ${l}`)
+            .join('\n')}`
+        : '';
+    return (
+      `  ${n}: kube-router ${d.engineRunning ? 'runs' : 'is NOT running'}; last probe ${cell ? `${cell.result} (${cell.detail ?? ''})` : 'none'}; log ${d.log}; ` +
+      `rules: 'nsenter --net=/run/netns/${d.netns} iptables -S KUBE-ROUTER-FORWARD' and 'nsenter --net=/run/netns/${d.netns} ipset list -n'${tail}`
+    );
   });
-  return [`${what}. The cluster is not reported Ready.`, ...lines,
-    `Run 'kstack cluster up' again after fixing it (the canary lives in namespace ${CANARY_NAMESPACE}).`].join('\n');
+  return [
+    `${what}. The cluster is not reported Ready.`,
+    ...lines,
+    `Run 'kstack cluster up' again after fixing it (the canary lives in namespace ${CANARY_NAMESPACE}).`,
+  ].join('\n');
 }

@@ -12,9 +12,14 @@ if (!kubeconfig || !volumesRoot) {
 const kc = new k8s.KubeConfig();
 kc.loadFromFile(kubeconfig);
 const core = kc.makeApiClient(k8s.CoreV1Api);
-const log = (line: string): void => { process.stdout.write(`${new Date().toISOString()} ${line}\n`); };
+const log = (line: string): void => {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+};
 const stop = new AbortController();
-for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => { stop.abort(); });
+for (const sig of ['SIGTERM', 'SIGINT'] as const)
+  process.on(sig, () => {
+    stop.abort();
+  });
 log(`local-path provisioner: volumes under ${volumesRoot}`);
 // Polling once a second is plenty for a local cluster and cannot miss an event.
 while (!stop.signal.aborted) {

@@ -36,7 +36,10 @@ export interface PreparedNodes {
 }
 
 export function networkPlanFor(cluster: string, settings: NodeSettings): ClusterNetworkPlan {
-  return planClusterNetwork(cluster, { count: settings.count, ...(settings.dbTaint ? { dbTaint: settings.dbTaint } : {}) });
+  return planClusterNetwork(cluster, {
+    count: settings.count,
+    ...(settings.dbTaint ? { dbTaint: settings.dbTaint } : {}),
+  });
 }
 
 export function defaultNodeSettings(count = DEFAULT_NODE_COUNT): NodeSettings {
@@ -47,7 +50,7 @@ export function defaultNodeSettings(count = DEFAULT_NODE_COUNT): NodeSettings {
 /** Everything nodes need that can be built before any state is written: binaries, images, kubectl. */
 export async function prepareNodes(progress: Progress): Promise<PreparedNodes> {
   // Already built with the control plane's binaries (one request combines the builds); this finds them.
-  const binaries = await ensureGoBinaries(nodeHostComponents, progress) as GoBinaries;
+  const binaries = (await ensureGoBinaries(nodeHostComponents, progress)) as GoBinaries;
   const images = await clusterImagesFor(clusterImages, progress);
   const { kubectl } = await ensureKubectlAndHelm(progress);
   return { binaries, images, kubectl };
@@ -73,28 +76,48 @@ export function readySince(lastTransitionTime: string, since: number): boolean {
 /** True when every node process and the provisioner of the cluster are running. */
 export function nodesAllRunning(layout: ClusterLayout, state: ClusterState): boolean {
   if (!state.nodeSettings) return true;
-  const alive = (e: { pid: number; binary: string } | undefined): boolean => e !== undefined && executableOf(e.pid) === e.binary;
+  const alive = (e: { pid: number; binary: string } | undefined): boolean =>
+    e !== undefined && executableOf(e.pid) === e.binary;
   const net = networkPlanFor(layout.name, state.nodeSettings);
-  return alive(state.addons?.provisioner) && alive(state.addons?.s3) && net.nodes.every((n) => {
-    const entry = state.nodes?.find((s) => s.name === n.name);
-    return nodeComponentOrder.every((c) => alive(entry?.components[c as NodeComponent]));
-  });
+  return (
+    alive(state.addons?.provisioner) &&
+    alive(state.addons?.s3) &&
+    net.nodes.every((n) => {
+      const entry = state.nodes?.find((s) => s.name === n.name);
+      return nodeComponentOrder.every((c) => alive(entry?.components[c as NodeComponent]));
+    })
+  );
 }
 
 /** Starts the host-side local-path provisioner (its own client certificate and RBAC user). */
 async function ensureProvisioner(layout: ClusterLayout, state: ClusterState): Promise<void> {
   const entry = state.addons?.provisioner;
   if (entry && executableOf(entry.pid) === entry.binary) return;
-  await ensureCertificates(layout.pki, [{ name: 'local-path-provisioner', commonName: PROVISIONER_USER, signer: 'ca', usage: ['client'], days: 365 }]);
+  await ensureCertificates(layout.pki, [
+    { name: 'local-path-provisioner', commonName: PROVISIONER_USER, signer: 'ca', usage: ['client'], days: 365 },
+  ]);
   const kubeconfig = join(layout.config, 'local-path-provisioner.kubeconfig');
-  writeFileSync(kubeconfig, renderKubeconfig({
-    clusterName: layout.name, server: `https://127.0.0.1:${state.ports.apiserver}`, caPem: readPem(layout.pki, 'ca.crt'),
-    user: PROVISIONER_USER, clientCertPem: readPem(layout.pki, 'local-path-provisioner.crt'), clientKeyPem: readPem(layout.pki, 'local-path-provisioner.key'),
-  }), { mode: 0o600 });
+  writeFileSync(
+    kubeconfig,
+    renderKubeconfig({
+      clusterName: layout.name,
+      server: `https://127.0.0.1:${state.ports.apiserver}`,
+      caPem: readPem(layout.pki, 'ca.crt'),
+      user: PROVISIONER_USER,
+      clientCertPem: readPem(layout.pki, 'local-path-provisioner.crt'),
+      clientKeyPem: readPem(layout.pki, 'local-path-provisioner.key'),
+    }),
+    { mode: 0o600 },
+  );
   mkdirSync(volumesDir(layout), { recursive: true });
   const script = join(repoRoot, 'dist', 'src', 'cluster', 'addons', 'provisioner-main.js');
-  if (!existsSync(script)) throw new UserError(`${script} is missing; run the command through ./kstack so the TypeScript is compiled`);
-  const pid = startDaemon({ binary: process.execPath, args: [script, kubeconfig, volumesDir(layout)], logFile: join(layout.logs, 'local-path-provisioner.log') });
+  if (!existsSync(script))
+    throw new UserError(`${script} is missing; run the command through ./kstack so the TypeScript is compiled`);
+  const pid = startDaemon({
+    binary: process.execPath,
+    args: [script, kubeconfig, volumesDir(layout)],
+    logFile: join(layout.logs, 'local-path-provisioner.log'),
+  });
   state.addons = { ...state.addons, provisioner: { pid, binary: process.execPath } };
 }
 
@@ -102,31 +125,56 @@ async function ensureProvisioner(layout: ClusterLayout, state: ClusterState): Pr
  * Nodes, add-ons and the provisioner; waits until the nodes are Ready and DNS answers, then proves that
  * NetworkPolicy is enforced on every node (the canary) and refuses to report Ready otherwise.
  */
-export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterState, prepared: PreparedNodes, progress: Progress): Promise<void> {
+export async function startNodesAndAddons(
+  layout: ClusterLayout,
+  state: ClusterState,
+  prepared: PreparedNodes,
+  progress: Progress,
+): Promise<void> {
   if (!state.nodeSettings) throw new Error('startNodesAndAddons: cluster has no node settings');
   const net = networkPlanFor(layout.name, state.nodeSettings);
   const kubectl = adminKubectl(prepared.kubectl, layout);
   const agentObjects = nodeAgents.flatMap((a: NodeAgent) => a.clusterObjects?.() ?? []);
   const crds = await secondaryNetworkCRDs();
-  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], apply([...apiserverToKubeletRBAC(), ...agentObjects, ...secondaryNetworkRBAC()]));
+  await kubectl(
+    ['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'],
+    apply([...apiserverToKubeletRBAC(), ...agentObjects, ...secondaryNetworkRBAC()]),
+  );
   await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], crds.yaml);
   // On nodes whose containers were all gone, Ready statuses from before are stale.
-  const containersGoneAt = await nodesUp({ layout, state, net, binaries: prepared.binaries, kubectl, progress }, prepared.images);
+  const containersGoneAt = await nodesUp(
+    { layout, state, net, binaries: prepared.binaries, kubectl, progress },
+    prepared.images,
+  );
   await progress.step('add-ons: CoreDNS, local-path storage', async (step) => {
-    await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], apply([...coreDNS(net.dnsServiceIP), ...localPathStorage()]));
+    await kubectl(
+      ['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'],
+      apply([...coreDNS(net.dnsServiceIP), ...localPathStorage()]),
+    );
     await ensureProvisioner(layout, state);
     const deadline = Date.now() + 120_000;
     for (;;) {
       // A CoreDNS pod Ready now: on a node whose containers were gone, only a transition since then counts.
-      const out = await kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns', '-o',
-        'jsonpath={range .items[*]}{.spec.nodeName}={.status.conditions[?(@.type=="Ready")].status}={.status.conditions[?(@.type=="Ready")].lastTransitionTime}{"\\n"}{end}']);
+      const out = await kubectl([
+        '-n',
+        'kube-system',
+        'get',
+        'pods',
+        '-l',
+        'k8s-app=kube-dns',
+        '-o',
+        'jsonpath={range .items[*]}{.spec.nodeName}={.status.conditions[?(@.type=="Ready")].status}={.status.conditions[?(@.type=="Ready")].lastTransitionTime}{"\\n"}{end}',
+      ]);
       const fresh = out.split('\n').some((l) => {
         const [node = '', ready = '', since = ''] = l.split('=');
         return ready === 'True' && readySince(since, containersGoneAt.get(node) ?? 0);
       });
       if (fresh) return;
       step.detail('waiting for CoreDNS to be ready');
-      if (Date.now() > deadline) throw new UserError(`CoreDNS did not become ready in 2 minutes; see 'kubectl -n kube-system describe pods -l k8s-app=kube-dns'`);
+      if (Date.now() > deadline)
+        throw new UserError(
+          `CoreDNS did not become ready in 2 minutes; see 'kubectl -n kube-system describe pods -l k8s-app=kube-dns'`,
+        );
       await sleep(500);
     }
   });
@@ -136,22 +184,27 @@ export async function startNodesAndAddons(layout: ClusterLayout, state: ClusterS
   });
   await progress.step('secondary network: net1 on every node (multinet, whereabouts)', async (step) => {
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds.names.map((n) => `crd/${n}`)]);
-    await checkSecondaryNetwork(kubectl, net, layout, (t) => { step.detail(t); });
+    await checkSecondaryNetwork(kubectl, net, layout, (t) => {
+      step.detail(t);
+    });
   });
   await progress.step('NetworkPolicy enforced on every node (canary)', async (step) => {
-    const result = await runCanary({
-      kubectl: prepared.kubectl,
-      kubeconfig: layout.kubeconfig,
-      nodes: net.nodes.map((n) => ({
-        name: n.name,
-        netns: n.netns,
-        log: nodeLogFile(nodeLayout(layout, n.name), 'kube-router'),
-        engineRunning: () => {
-          const e = state.nodes?.find((s) => s.name === n.name)?.components['kube-router'];
-          return e !== undefined && executableOf(e.pid) === e.binary;
-        },
-      })),
-    }, step);
+    const result = await runCanary(
+      {
+        kubectl: prepared.kubectl,
+        kubeconfig: layout.kubeconfig,
+        nodes: net.nodes.map((n) => ({
+          name: n.name,
+          netns: n.netns,
+          log: nodeLogFile(nodeLayout(layout, n.name), 'kube-router'),
+          engineRunning: () => {
+            const e = state.nodes?.find((s) => s.name === n.name)?.components['kube-router'];
+            return e !== undefined && executableOf(e.pid) === e.binary;
+          },
+        })),
+      },
+      step,
+    );
     step.detail(`deny took ${result.denyMs} ms, reopen ${result.reopenMs} ms`);
   });
 }
@@ -174,8 +227,16 @@ export async function stopNodesAndAddons(layout: ClusterLayout, state: ClusterSt
 }
 
 /** Imports images into every node's containerd that does not hold them yet (the stack's images). */
-export async function importImagesIntoCluster(layout: ClusterLayout, state: ClusterState, images: readonly BuiltImage[]): Promise<void> {
+export async function importImagesIntoCluster(
+  layout: ClusterLayout,
+  state: ClusterState,
+  images: readonly BuiltImage[],
+): Promise<void> {
   if (!state.nodeSettings) throw new UserError(`cluster '${layout.name}' has no nodes to import images into`);
   // Nodes import in parallel: each has its own containerd, and the work is mostly disk and hashing.
-  await Promise.all(networkPlanFor(layout.name, state.nodeSettings).nodes.map((node) => importMissingImages(nodeLayout(layout, node.name), images)));
+  await Promise.all(
+    networkPlanFor(layout.name, state.nodeSettings).nodes.map((node) =>
+      importMissingImages(nodeLayout(layout, node.name), images),
+    ),
+  );
 }

@@ -7,7 +7,9 @@ const CGROUP_V1 = '/sys/fs/cgroup';
 /** The cgroup v1 hierarchies mounted on this host (cpu, memory, …, name=systemd), as folders. */
 export function cgroupHierarchies(): string[] {
   try {
-    return readdirSync(CGROUP_V1).filter((d) => d !== 'unified').map((d) => join(CGROUP_V1, d));
+    return readdirSync(CGROUP_V1)
+      .filter((d) => d !== 'unified')
+      .map((d) => join(CGROUP_V1, d));
   } catch {
     return [];
   }
@@ -23,7 +25,8 @@ export function ensureCgroupRoot(name: string): void {
     if (!existsSync(dir)) mkdirSync(dir);
     if (h.endsWith('/cpuset')) {
       for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-        if (readFileSync(join(dir, f), 'utf8').trim() === '') writeFileSync(join(dir, f), readFileSync(join(h, f), 'utf8'));
+        if (readFileSync(join(dir, f), 'utf8').trim() === '')
+          writeFileSync(join(dir, f), readFileSync(join(h, f), 'utf8'));
       }
     }
   }
@@ -37,7 +40,8 @@ export function pidsInCgroup(name: string): number[] {
     if (!existsSync(root)) continue;
     const walk = (dir: string): void => {
       try {
-        for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) pids.add(Number(line));
+        for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n'))
+          if (line) pids.add(Number(line));
         for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(join(dir, e.name));
       } catch {
         // raced with removal
@@ -55,7 +59,11 @@ export function removeCgroupRoot(name: string): void {
     if (!existsSync(root)) continue;
     const remove = (dir: string): void => {
       for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) remove(join(dir, e.name));
-      try { rmdirSync(dir); } catch { /* still busy: reported by the caller's check */ }
+      try {
+        rmdirSync(dir);
+      } catch {
+        /* still busy: reported by the caller's check */
+      }
     };
     remove(root);
   }
@@ -64,7 +72,8 @@ export function removeCgroupRoot(name: string): void {
 /** Mount points at or below `dir`, deepest first (the order to unmount them in). */
 export function mountsBelow(dir: string): string[] {
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
     .map((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' '))
     .filter((p) => p === dir || p.startsWith(prefix))
     .sort((a, b) => b.length - a.length);

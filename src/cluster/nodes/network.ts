@@ -4,7 +4,11 @@ import { UserError } from '../../util/errors.js';
 import type { ClusterNetworkPlan, NodePlan } from './plan.js';
 
 /** Runs a command inside a node's network namespace (network only: files and mounts stay the host's). */
-export function inNetns(netns: string, cmd: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+export function inNetns(
+  netns: string,
+  cmd: string,
+  args: string[],
+): Promise<{ stdout: string; stderr: string; code: number }> {
   return run('nsenter', [`--net=/run/netns/${netns}`, '--', cmd, ...args]);
 }
 
@@ -18,20 +22,40 @@ async function linkExists(name: string): Promise<boolean> {
 async function deleteLink(name: string): Promise<void> {
   if (!(await linkExists(name))) return;
   const res = await run('ip', ['link', 'delete', name], { allowFailure: true });
-  if (res.code !== 0 && (await linkExists(name))) throw new Error(`could not delete network link ${name}: ${res.stderr.trim()}`);
+  if (res.code !== 0 && (await linkExists(name)))
+    throw new Error(`could not delete network link ${name}: ${res.stderr.trim()}`);
 }
 
 /** Comment that marks every host iptables rule of a cluster, so `down` removes exactly those. */
 export const ruleComment = (cluster: string): string => `kstack:${cluster}`;
 
 /** The host-side iptables rules of a cluster (table, chain, rule args), pure so they can be checked. */
-export function hostRules(cluster: string, net: ClusterNetworkPlan, apiPort: number): { table: string; chain: string; rule: string[] }[] {
+export function hostRules(
+  cluster: string,
+  net: ClusterNetworkPlan,
+  apiPort: number,
+): { table: string; chain: string; rule: string[] }[] {
   const comment = ['-m', 'comment', '--comment', ruleComment(cluster)];
   return [
     // Nodes reach the API server (which listens on loopback only) at the bridge address.
     {
-      table: 'nat', chain: 'PREROUTING',
-      rule: ['-i', net.bridge, '-d', net.gateway, '-p', 'tcp', '--dport', String(apiPort), ...comment, '-j', 'DNAT', '--to-destination', `127.0.0.1:${apiPort}`],
+      table: 'nat',
+      chain: 'PREROUTING',
+      rule: [
+        '-i',
+        net.bridge,
+        '-d',
+        net.gateway,
+        '-p',
+        'tcp',
+        '--dport',
+        String(apiPort),
+        ...comment,
+        '-j',
+        'DNAT',
+        '--to-destination',
+        `127.0.0.1:${apiPort}`,
+      ],
     },
   ];
 }
@@ -42,7 +66,10 @@ export async function checkAddressesFree(net: ClusterNetworkPlan): Promise<void>
   for (const cidr of [net.nodeSubnet]) {
     const prefix = cidr.split('/')[0]?.split('.').slice(0, 3).join('.') ?? '';
     const clash = routes.split('\n').find((r) => r.startsWith(`${prefix}.`) && !r.includes(`dev ${net.bridge}`));
-    if (clash) throw new UserError(`the host already routes ${cidr.split('/')[0] ?? ''}… (${clash.trim()}); another local cluster may use it: run 'kstack cluster down' for that one, or pick another --name`);
+    if (clash)
+      throw new UserError(
+        `the host already routes ${cidr.split('/')[0] ?? ''}… (${clash.trim()}); another local cluster may use it: run 'kstack cluster down' for that one, or pick another --name`,
+      );
   }
 }
 
@@ -78,13 +105,31 @@ export async function setUpNodeNetwork(net: ClusterNetworkPlan, node: NodePlan):
   for (const other of net.nodes) {
     if (other.name !== node.name) await inNs('route', 'replace', other.podCIDR, 'via', other.ip);
   }
-  for (const [key, value] of [['net.ipv4.ip_forward', '1'], ['net.bridge.bridge-nf-call-iptables', '1'], ['net.ipv4.conf.all.rp_filter', '0']] as const) {
+  for (const [key, value] of [
+    ['net.ipv4.ip_forward', '1'],
+    ['net.bridge.bridge-nf-call-iptables', '1'],
+    ['net.ipv4.conf.all.rp_filter', '0'],
+  ] as const) {
     await inNetns(node.netns, 'sysctl', ['-q', '-w', `${key}=${value}`]);
   }
   // Pods keep their own addresses towards other pods (NetworkPolicy sees them); only traffic that
   // leaves the pod network (to the API server on the host, say) takes the node's address.
-  const masq = ['-s', net.podCIDR, '!', '-d', net.podCIDR, '-m', 'comment', '--comment', 'kstack: pod traffic leaving the pod network', '-j', 'MASQUERADE'];
-  const present = await inNetns(node.netns, 'iptables', ['-t', 'nat', '-C', 'POSTROUTING', ...masq]).catch(() => undefined);
+  const masq = [
+    '-s',
+    net.podCIDR,
+    '!',
+    '-d',
+    net.podCIDR,
+    '-m',
+    'comment',
+    '--comment',
+    'kstack: pod traffic leaving the pod network',
+    '-j',
+    'MASQUERADE',
+  ];
+  const present = await inNetns(node.netns, 'iptables', ['-t', 'nat', '-C', 'POSTROUTING', ...masq]).catch(
+    () => undefined,
+  );
   if (!present) await inNetns(node.netns, 'iptables', ['-t', 'nat', '-A', 'POSTROUTING', ...masq]);
 }
 
@@ -100,7 +145,7 @@ export async function tearDownNetwork(cluster: string, net: ClusterNetworkPlan):
   for (const table of ['nat', 'filter']) {
     const rules = (await run('iptables', ['-t', table, '-S'], { allowFailure: true })).stdout.split('\n');
     for (const line of rules) {
-      if (!line.startsWith("-A ") || !splitRule(line).includes(ruleComment(cluster))) continue;
+      if (!line.startsWith('-A ') || !splitRule(line).includes(ruleComment(cluster))) continue;
       // `iptables -S` prints the rule exactly as -D accepts it.
       await run('iptables', ['-t', table, '-D', ...splitRule(line.slice(3))]);
     }
@@ -115,4 +160,3 @@ export function splitRule(line: string): string[] {
   while ((m = re.exec(line)) !== null) out.push(m[1] ?? m[2] ?? '');
   return out;
 }
-

@@ -47,27 +47,45 @@ export interface NodeAgent {
 
 const DAYS = 365;
 
-const clientCert = (name: string, commonName: string, organization?: string): CertSpec =>
-  ({ name, commonName, ...(organization ? { organization } : {}), signer: 'ca', usage: ['client'], days: DAYS });
+const clientCert = (name: string, commonName: string, organization?: string): CertSpec => ({
+  name,
+  commonName,
+  ...(organization ? { organization } : {}),
+  signer: 'ca',
+  usage: ['client'],
+  days: DAYS,
+});
 
 export const nodeAgents = [
   {
     name: 'kubelet',
     component: 'kubelet',
     // The Node authorizer knows a kubelet by system:node:<name> in group system:nodes.
-    identity: (node) => ({ user: `system:node:${node.name}`, cert: clientCert(`node-${node.name}-client`, `system:node:${node.name}`, 'system:nodes') }),
-    files: ({ net, node, nl, pki, cgroupRoot }) => [{
-      path: nl.kubeletConfig,
-      content: kubeletConfig({
-        net, node, layout: nl, cgroupRoot,
-        clusterCA: join(pki, 'ca.crt'),
-        servingCert: join(pki, `node-${node.name}-serving.crt`),
-        servingKey: join(pki, `node-${node.name}-serving.key`),
-      }),
-    }],
+    identity: (node) => ({
+      user: `system:node:${node.name}`,
+      cert: clientCert(`node-${node.name}-client`, `system:node:${node.name}`, 'system:nodes'),
+    }),
+    files: ({ net, node, nl, pki, cgroupRoot }) => [
+      {
+        path: nl.kubeletConfig,
+        content: kubeletConfig({
+          net,
+          node,
+          layout: nl,
+          cgroupRoot,
+          clusterCA: join(pki, 'ca.crt'),
+          servingCert: join(pki, `node-${node.name}-serving.crt`),
+          servingKey: join(pki, `node-${node.name}-serving.key`),
+        }),
+      },
+    ],
     args: ({ node, nl, kubeconfig }) => [
-      `--config=${nl.kubeletConfig}`, `--kubeconfig=${kubeconfig}`, `--root-dir=${nl.kubeletRoot}`,
-      `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, '--v=1',
+      `--config=${nl.kubeletConfig}`,
+      `--kubeconfig=${kubeconfig}`,
+      `--root-dir=${nl.kubeletRoot}`,
+      `--hostname-override=${node.name}`,
+      `--node-ip=${node.ip}`,
+      '--v=1',
     ],
   },
   {
@@ -83,7 +101,8 @@ export const nodeAgents = [
     name: 'kube-router',
     component: 'kube-router',
     identity: () => ({ user: KUBE_ROUTER_USER, cert: clientCert('kube-router', KUBE_ROUTER_USER) }),
-    args: ({ net, node, kubeconfig }) => kubeRouterArgs({ nodeName: node.name, kubeconfig, serviceCIDR: net.serviceCIDR }),
+    args: ({ net, node, kubeconfig }) =>
+      kubeRouterArgs({ nodeName: node.name, kubeconfig, serviceCIDR: net.serviceCIDR }),
     clusterObjects: kubeRouterRBAC,
     // It takes the node's InternalIP from the Node status once, at start, and exits without one.
     afterNodeReady: true,
@@ -94,7 +113,11 @@ export const nodeAgents = [
     name: 'multinet-policy',
     component: 'multinet-policy',
     identity: () => ({ user: MULTINET_POLICY_USER, cert: multinetPolicyCert }),
-    args: ({ node, nl, kubeconfig }) => [`--kubeconfig=${kubeconfig}`, `--hostname-override=${node.name}`, `--state-dir=${nl.multinetStateDir}`],
+    args: ({ node, nl, kubeconfig }) => [
+      `--kubeconfig=${kubeconfig}`,
+      `--hostname-override=${node.name}`,
+      `--state-dir=${nl.multinetStateDir}`,
+    ],
     clusterObjects: multinetPolicyRBAC,
   },
 ] as const satisfies readonly NodeAgent[];

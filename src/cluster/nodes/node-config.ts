@@ -114,22 +114,28 @@ export interface MultinetConfigInput {
  * (10-kstack.conflist, embedded) and pods that ask for more to their NetworkAttachmentDefinitions.
  */
 export function multinetConfig({ node, layout, kubeconfig, whereaboutsConfig }: MultinetConfigInput): string {
-  return `${JSON.stringify({
-    cniVersion: '1.0.0',
-    name: 'multinet',
-    plugins: [{
-      type: 'multinet',
-      kubeconfig,
-      whereaboutsConfig,
-      defaultNetwork: defaultNetwork(node, layout),
-      binDir: layout.cniBinDir,
-      cacheDir: layout.cniCacheDir,
-      stateDir: layout.multinetStateDir,
-      logFile: join(layout.logs, 'multinet.log'),
-      // containerd hands port mappings only to plugins that ask; multinet passes them to portmap.
-      capabilities: { portMappings: true },
-    }],
-  }, null, 2)}\n`;
+  return `${JSON.stringify(
+    {
+      cniVersion: '1.0.0',
+      name: 'multinet',
+      plugins: [
+        {
+          type: 'multinet',
+          kubeconfig,
+          whereaboutsConfig,
+          defaultNetwork: defaultNetwork(node, layout),
+          binDir: layout.cniBinDir,
+          cacheDir: layout.cniCacheDir,
+          stateDir: layout.multinetStateDir,
+          logFile: join(layout.logs, 'multinet.log'),
+          // containerd hands port mappings only to plugins that ask; multinet passes them to portmap.
+          capabilities: { portMappings: true },
+        },
+      ],
+    },
+    null,
+    2,
+  )}\n`;
 }
 
 export interface KubeletConfigInput {
@@ -143,7 +149,15 @@ export interface KubeletConfigInput {
   cgroupRoot: string;
 }
 
-export function kubeletConfig({ net, node, layout, clusterCA, servingCert, servingKey, cgroupRoot }: KubeletConfigInput): string {
+export function kubeletConfig({
+  net,
+  node,
+  layout,
+  clusterCA,
+  servingCert,
+  servingKey,
+  cgroupRoot,
+}: KubeletConfigInput): string {
   return stringify({
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
@@ -173,7 +187,12 @@ export function kubeletConfig({ net, node, layout, clusterCA, servingCert, servi
     podLogsDir: layout.podLogs,
     // Several nodes share one disk: evict only when it is really full, and never collect the
     // images kstack imported (they cannot be pulled again).
-    evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '2%', 'imagefs.available': '2%', 'nodefs.inodesFree': '2%' },
+    evictionHard: {
+      'memory.available': '100Mi',
+      'nodefs.available': '2%',
+      'imagefs.available': '2%',
+      'nodefs.inodesFree': '2%',
+    },
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
     serializeImagePulls: false,

@@ -15,10 +15,24 @@ import type { ClusterState, NodeComponent, NodeState } from '../state.js';
 import { writeNodeCni } from '../addons/multinet.js';
 import { setUpHostNetwork, setUpNodeNetwork, tearDownNetwork } from './network.js';
 import { containerdConfig, cniConfig, nodeResolvConf } from './node-config.js';
-import { agentKubeconfig, nodeAgents, nodeComponentOrder, nodeLogFile, type AgentContext, type NodeAgent } from './node-agents.js';
+import {
+  agentKubeconfig,
+  nodeAgents,
+  nodeComponentOrder,
+  nodeLogFile,
+  type AgentContext,
+  type NodeAgent,
+} from './node-agents.js';
 import { nodeLayout, type NodeLayout } from './node-layout.js';
 import type { ClusterNetworkPlan, NodePlan } from './plan.js';
-import { ensureCgroupRoot, ensureInotifyInstances, mountsBelow, pidsInCgroup, removeCgroupRoot, unmountBelow } from './host-resources.js';
+import {
+  ensureCgroupRoot,
+  ensureInotifyInstances,
+  mountsBelow,
+  pidsInCgroup,
+  removeCgroupRoot,
+  unmountBelow,
+} from './host-resources.js';
 
 const CONTAINERD = '/usr/bin/containerd';
 
@@ -49,15 +63,26 @@ function running(entry: { pid: number; binary: string } | undefined): boolean {
 }
 
 /** Starts a program inside the node's network namespace; nsenter execs it, keeping the pid. */
-async function startInNode(node: NodePlan, binary: string, args: string[], logFile: string): Promise<{ pid: number; binary: string }> {
-  const pid = startDaemon({ binary: '/usr/bin/nsenter', args: [`--net=/run/netns/${node.netns}`, '--', binary, ...args], logFile });
+async function startInNode(
+  node: NodePlan,
+  binary: string,
+  args: string[],
+  logFile: string,
+): Promise<{ pid: number; binary: string }> {
+  const pid = startDaemon({
+    binary: '/usr/bin/nsenter',
+    args: [`--net=/run/netns/${node.netns}`, '--', binary, ...args],
+    logFile,
+  });
   // nsenter execs the program; on a busy machine that can take a moment.
   for (let i = 0; i < 1000 && executableOf(pid) !== binary; i++) {
     if (executableOf(pid) === undefined) break;
     await sleep(10);
   }
   if (executableOf(pid) !== binary) {
-    const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-3).join('\n') : '(no log)';
+    const tail = existsSync(logFile)
+      ? readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-3).join('\n')
+      : '(no log)';
     throw new UserError(`${binary} did not start on node ${node.name}; last lines of ${logFile}:\n${tail}`);
   }
   return { pid, binary };
@@ -65,14 +90,37 @@ async function startInNode(node: NodePlan, binary: string, args: string[], logFi
 
 const agents: readonly NodeAgent[] = nodeAgents;
 
-function agentContext(layout: ClusterLayout, net: ClusterNetworkPlan, node: NodePlan, nl: NodeLayout, agent: NodeAgent): AgentContext {
-  return { net, node, nl, pki: layout.pki, cgroupRoot: `/${cgroupRootName(layout.name, node.name)}`, kubeconfig: agentKubeconfig(nl, agent.name) };
+function agentContext(
+  layout: ClusterLayout,
+  net: ClusterNetworkPlan,
+  node: NodePlan,
+  nl: NodeLayout,
+  agent: NodeAgent,
+): AgentContext {
+  return {
+    net,
+    node,
+    nl,
+    pki: layout.pki,
+    cgroupRoot: `/${cgroupRootName(layout.name, node.name)}`,
+    kubeconfig: agentKubeconfig(nl, agent.name),
+  };
 }
 
 /** Writes every file a node needs (configs, kubeconfigs, CNI, certificates) for containerd and every agent. Idempotent. */
 async function writeNodeFiles(ctx: NodesContext, node: NodePlan, nl: NodeLayout): Promise<void> {
   const { layout, state, net } = ctx;
-  for (const d of [nl.root, nl.containerdRoot, nl.containerdState, nl.runcRoot, nl.cniConfDir, nl.cniDataDir, nl.kubeletRoot, nl.podLogs, nl.logs]) {
+  for (const d of [
+    nl.root,
+    nl.containerdRoot,
+    nl.containerdState,
+    nl.runcRoot,
+    nl.cniConfDir,
+    nl.cniDataDir,
+    nl.kubeletRoot,
+    nl.podLogs,
+    nl.logs,
+  ]) {
     mkdirSync(d, { recursive: true, mode: 0o700 });
   }
   await ensureCertificates(layout.pki, [...nodeCertificatePlan(node), ...nodeAgents.map((a) => a.identity(node).cert)]);
@@ -80,15 +128,30 @@ async function writeNodeFiles(ctx: NodesContext, node: NodePlan, nl: NodeLayout)
   const ca = readPem(layout.pki, 'ca.crt');
   writeFileSync(nl.containerdConfig, containerdConfig(nl));
   writeFileSync(join(nl.cniConfDir, '10-kstack.conflist'), cniConfig(net, node, nl));
-  await writeNodeCni({ layout, net, node, nl, server, plugins: { multinet: ctx.binaries.multinet, whereabouts: ctx.binaries.whereabouts } });
+  await writeNodeCni({
+    layout,
+    net,
+    node,
+    nl,
+    server,
+    plugins: { multinet: ctx.binaries.multinet, whereabouts: ctx.binaries.whereabouts },
+  });
   writeFileSync(nl.resolvConf, nodeResolvConf());
   for (const agent of agents) {
     const { user, cert } = agent.identity(node);
     const actx = agentContext(layout, net, node, nl, agent);
-    writeFileSync(actx.kubeconfig, renderKubeconfig({
-      clusterName: layout.name, server, caPem: ca, user,
-      clientCertPem: readPem(layout.pki, `${cert.name}.crt`), clientKeyPem: readPem(layout.pki, `${cert.name}.key`),
-    }), { mode: 0o600 });
+    writeFileSync(
+      actx.kubeconfig,
+      renderKubeconfig({
+        clusterName: layout.name,
+        server,
+        caPem: ca,
+        user,
+        clientCertPem: readPem(layout.pki, `${cert.name}.crt`),
+        clientKeyPem: readPem(layout.pki, `${cert.name}.key`),
+      }),
+      { mode: 0o600 },
+    );
     for (const f of agent.files?.(actx) ?? []) writeFileSync(f.path, f.content, { mode: 0o600 });
   }
 }
@@ -98,18 +161,31 @@ export function nodeObject(node: NodePlan): object {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: node.name, labels: { ...node.labels, 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } },
+    metadata: {
+      name: node.name,
+      labels: {
+        ...node.labels,
+        'kubernetes.io/hostname': node.name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+      },
+    },
     spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR], taints: node.taints.map((t) => ({ ...t })) },
   };
 }
 
 async function waitForContainerd(nl: NodeLayout, node: NodePlan): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const res = await run('ctr', ['--address', nl.containerdSocket, 'version'], { allowFailure: true, timeoutMs: 5000 });
+    const res = await run('ctr', ['--address', nl.containerdSocket, 'version'], {
+      allowFailure: true,
+      timeoutMs: 5000,
+    });
     if (res.code === 0) return;
     await sleep(100);
   }
-  throw new UserError(`containerd on node ${node.name} did not answer on ${nl.containerdSocket}; see ${join(nl.logs, 'containerd.log')}`);
+  throw new UserError(
+    `containerd on node ${node.name} did not answer on ${nl.containerdSocket}; see ${join(nl.logs, 'containerd.log')}`,
+  );
 }
 
 /** Images every node's containerd must hold, built (cached) once for the cluster. */
@@ -121,12 +197,19 @@ export async function clusterImagesFor(names: readonly ImageName[], progress: Pr
 
 /** Imports an image into one node's containerd (namespace k8s.io, where the kubelet looks). */
 async function importImage(image: BuiltImage, containerdSocket: string): Promise<void> {
-  await run('sh', ['-c', 'tar -C "$1" -cf - . | ctr --address "$2" --namespace k8s.io images import -', 'import', image.dir, containerdSocket]);
+  await run('sh', [
+    '-c',
+    'tar -C "$1" -cf - . | ctr --address "$2" --namespace k8s.io images import -',
+    'import',
+    image.dir,
+    containerdSocket,
+  ]);
 }
 
 /** Imports images a node does not have yet (by the manifest digest containerd reports). */
 export async function importMissingImages(nl: NodeLayout, images: readonly BuiltImage[]): Promise<void> {
-  const listed = (await run('ctr', ['--address', nl.containerdSocket, '--namespace', 'k8s.io', 'images', 'ls', '-q'])).stdout;
+  const listed = (await run('ctr', ['--address', nl.containerdSocket, '--namespace', 'k8s.io', 'images', 'ls', '-q']))
+    .stdout;
   const have = new Set(listed.split('\n').filter(Boolean));
   for (const image of images) {
     const stamp = join(nl.root, `image-${image.name}.key`);
@@ -157,12 +240,20 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
     await progress.step(`node ${node.name} (${node.role}, ${node.ip}, pods ${node.podCIDR})`, async (step) => {
       await writeNodeFiles(ctx, node, nl);
       ensureCgroupRoot(cgroupRootName(layout.name, node.name));
-      await ctx.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], JSON.stringify(nodeObject(node)));
+      await ctx.kubectl(
+        ['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'],
+        JSON.stringify(nodeObject(node)),
+      );
       if (!running(entry.components.containerd)) {
         step.detail('containerd');
         // Without live shims every container of this node is gone: pod statuses from before are stale.
         if (processesMentioning(nl.containerdSocket).length === 0) containersGoneAt.set(node.name, Date.now() - 1000);
-        entry.components.containerd = await startInNode(node, CONTAINERD, ['--config', nl.containerdConfig], nodeLogFile(nl, 'containerd'));
+        entry.components.containerd = await startInNode(
+          node,
+          CONTAINERD,
+          ['--config', nl.containerdConfig],
+          nodeLogFile(nl, 'containerd'),
+        );
       }
       await waitForContainerd(nl, node);
       step.detail('images');
@@ -172,38 +263,79 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
         step.detail(agent.name);
         // A kubelet started now must renew the node's lease before the node counts as Ready again.
         if (agent.name === 'kubelet') agentsStartedAt.set(node.name, Date.now() - 1000);
-        entry.components[agent.name as NodeComponent] = await startInNode(node, binaries[agent.component], agent.args(agentContext(layout, net, node, nl, agent)), nodeLogFile(nl, agent.name));
+        entry.components[agent.name as NodeComponent] = await startInNode(
+          node,
+          binaries[agent.component],
+          agent.args(agentContext(layout, net, node, nl, agent)),
+          nodeLogFile(nl, agent.name),
+        );
       }
     });
   }
   await progress.step(`${net.nodes.length} nodes Ready`, async (step) => {
     const deadline = Date.now() + 180_000;
     for (;;) {
-      const out = await ctx.kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
-      const ready = out.split('\n').filter((l) => l.endsWith('=True')).map((l) => l.split('=')[0]);
+      const out = await ctx.kubectl([
+        'get',
+        'nodes',
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+      ]);
+      const ready = out
+        .split('\n')
+        .filter((l) => l.endsWith('=True'))
+        .map((l) => l.split('=')[0]);
       // A node's Ready condition outlives a dead kubelet by the grace period: only a lease renewed by the
       // kubelet that runs now proves the node is really there.
-      const leases = await ctx.kubectl(['-n', 'kube-node-lease', 'get', 'leases', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.renewTime}{"\\n"}{end}']);
-      const renewed = new Map(leases.split('\n').filter(Boolean).map((l) => [l.split('=')[0] ?? '', Date.parse(l.split('=')[1] ?? '')]));
-      const waiting = net.nodes.map((n) => n.name).filter((n) => !ready.includes(n) || !((renewed.get(n) ?? 0) >= (agentsStartedAt.get(n) ?? 0)));
+      const leases = await ctx.kubectl([
+        '-n',
+        'kube-node-lease',
+        'get',
+        'leases',
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name}={.spec.renewTime}{"\\n"}{end}',
+      ]);
+      const renewed = new Map(
+        leases
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => [l.split('=')[0] ?? '', Date.parse(l.split('=')[1] ?? '')]),
+      );
+      const waiting = net.nodes
+        .map((n) => n.name)
+        .filter((n) => !ready.includes(n) || !((renewed.get(n) ?? 0) >= (agentsStartedAt.get(n) ?? 0)));
       if (waiting.length === 0) return;
       step.detail(`waiting for ${waiting.join(', ')}`);
       if (Date.now() > deadline) {
-        throw new UserError(`node(s) ${waiting.join(', ')} did not become Ready in 3 minutes; see the kubelet logs in ${layout.logs}/<node>/kubelet.log`);
+        throw new UserError(
+          `node(s) ${waiting.join(', ')} did not become Ready in 3 minutes; see the kubelet logs in ${layout.logs}/<node>/kubelet.log`,
+        );
       }
       await sleep(500);
     }
   });
   // Agents that read their node's status (its addresses) start once every node is Ready.
   const late = agents.filter((a) => a.afterNodeReady);
-  const missing = net.nodes.flatMap((node) => late.filter((a) => !running(nodeState(state, node.name).components[a.name as NodeComponent])).map((a) => ({ node, agent: a })));
+  const missing = net.nodes.flatMap((node) =>
+    late
+      .filter((a) => !running(nodeState(state, node.name).components[a.name as NodeComponent]))
+      .map((a) => ({ node, agent: a })),
+  );
   if (missing.length > 0) {
-    await progress.step(`start ${[...new Set(missing.map((m) => m.agent.name))].join(', ')} on ${[...new Set(missing.map((m) => m.node.name))].join(', ')}`, async () => {
-      for (const { node, agent } of missing) {
-        const nl = nodeLayout(layout, node.name);
-        nodeState(state, node.name).components[agent.name as NodeComponent] = await startInNode(node, binaries[agent.component], agent.args(agentContext(layout, net, node, nl, agent)), nodeLogFile(nl, agent.name));
-      }
-    });
+    await progress.step(
+      `start ${[...new Set(missing.map((m) => m.agent.name))].join(', ')} on ${[...new Set(missing.map((m) => m.node.name))].join(', ')}`,
+      async () => {
+        for (const { node, agent } of missing) {
+          const nl = nodeLayout(layout, node.name);
+          nodeState(state, node.name).components[agent.name as NodeComponent] = await startInNode(
+            node,
+            binaries[agent.component],
+            agent.args(agentContext(layout, net, node, nl, agent)),
+            nodeLogFile(nl, agent.name),
+          );
+        }
+      },
+    );
   }
   return containersGoneAt;
 }
@@ -216,7 +348,13 @@ export async function stopNode(layout: ClusterLayout, state: ClusterState | unde
   for (let round = 0; round < 3; round++) {
     const pids = pidsInCgroup(cgroupRootName(layout.name, name));
     if (pids.length === 0) break;
-    for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await sleep(200);
   }
   await killShims(nodeLayout(layout, name));
@@ -240,7 +378,11 @@ async function killShims(nl: NodeLayout): Promise<void> {
 }
 
 /** Stops every node and removes what nodes put on the host: mounts, cgroups, network. Keeps files. */
-export async function nodesDown(layout: ClusterLayout, state: ClusterState | undefined, net: ClusterNetworkPlan): Promise<void> {
+export async function nodesDown(
+  layout: ClusterLayout,
+  state: ClusterState | undefined,
+  net: ClusterNetworkPlan,
+): Promise<void> {
   for (const node of net.nodes) await stopNode(layout, state, node.name);
   await unmountBelow(layout.root);
   for (const node of net.nodes) removeCgroupRoot(cgroupRootName(layout.name, node.name));

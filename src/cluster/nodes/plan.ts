@@ -50,7 +50,10 @@ export const DEFAULT_DB_TAINT: Taint = { key: 'dedicated', value: 'db', effect: 
 /** Parses `key=value:Effect` (the kubectl taint syntax), naming the flag when it is wrong. */
 export function parseTaint(flag: string, text: string): Taint {
   const m = /^([A-Za-z0-9][-A-Za-z0-9_./]*)=([-A-Za-z0-9_.]*):(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(text);
-  if (!m) throw new UserError(`--${flag} '${text}' is not a taint: use key=value:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute`);
+  if (!m)
+    throw new UserError(
+      `--${flag} '${text}' is not a taint: use key=value:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute`,
+    );
   return { key: m[1] ?? '', value: m[2] ?? '', effect: m[3] as Taint['effect'] };
 }
 
@@ -63,7 +66,9 @@ export function nodeRoles(count: number): { name: string; role: NodeRole; alsoRo
     throw new UserError(`--nodes ${String(count)} is not supported: use a whole number from 1 to 9`);
   }
   if (count === 1) return [{ name: 'node-1', role: 'web', alsoRoles: ['db'] }];
-  const out: { name: string; role: NodeRole; alsoRoles: NodeRole[] }[] = [{ name: 'web-1', role: 'web', alsoRoles: [] }];
+  const out: { name: string; role: NodeRole; alsoRoles: NodeRole[] }[] = [
+    { name: 'web-1', role: 'web', alsoRoles: [] },
+  ];
   for (let i = 1; i < count; i++) out.push({ name: `db-${i}`, role: 'db', alsoRoles: [] });
   return out;
 }

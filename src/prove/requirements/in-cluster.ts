@@ -8,7 +8,11 @@ import type { RunResult } from '../../util/exec.js';
 import { componentSelector, type Kube, type List } from '../../kube/kube.js';
 import type { Evidence } from './types.js';
 
-export interface ClientPod { namespace: string; pod: string; container: string }
+export interface ClientPod {
+  namespace: string;
+  pod: string;
+  container: string;
+}
 
 export const CLIENT_POD = 'prove-client';
 export const clientNamespace = (namespace: string): string => `${namespace}-prove`;
@@ -19,25 +23,46 @@ const created = new Set<string>();
 /** The client pod as an object (restricted Pod Security: non-root, no privileges, read-only root). */
 export function clientPodObject(namespace: string, image: string, pullPolicy: string): object {
   return {
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name: CLIENT_POD, namespace, labels: { 'app.kubernetes.io/name': 'kstack-prove-client', 'app.kubernetes.io/managed-by': 'kstack-prove' } },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: CLIENT_POD,
+      namespace,
+      labels: { 'app.kubernetes.io/name': 'kstack-prove-client', 'app.kubernetes.io/managed-by': 'kstack-prove' },
+    },
     spec: {
       automountServiceAccountToken: false,
       terminationGracePeriodSeconds: 1,
-      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [{
-        name: 'client', image, imagePullPolicy: pullPolicy,
-        command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
-        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-        resources: { requests: { cpu: '20m', memory: '48Mi' }, limits: { memory: '192Mi' } },
-      }],
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        runAsGroup: 1000,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: [
+        {
+          name: 'client',
+          image,
+          imagePullPolicy: pullPolicy,
+          command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
+          resources: { requests: { cpu: '20m', memory: '48Mi' }, limits: { memory: '192Mi' } },
+        },
+      ],
       tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }],
     },
   };
 }
 
 /** Pure: the first image with kstack's Node.js among the release's podwatch and web (webinfo) Deployments. */
-export function nodeImageOf(podwatch: V1Deployment | undefined, web: V1Deployment | undefined): { image: string; pullPolicy: string } | undefined {
+export function nodeImageOf(
+  podwatch: V1Deployment | undefined,
+  web: V1Deployment | undefined,
+): { image: string; pullPolicy: string } | undefined {
   const candidates = [
     podwatch?.spec?.template.spec?.containers[0],
     web?.spec?.template.spec?.containers.find((c) => c.name === 'webinfo'),
@@ -53,26 +78,52 @@ export function nodeImageOf(podwatch: V1Deployment | undefined, web: V1Deploymen
 export async function clientPod(kube: Kube, release: string, ev?: Evidence): Promise<ClientPod | undefined> {
   const namespace = clientNamespace(kube.namespace);
   const client = { namespace, pod: CLIENT_POD, container: 'client' };
-  const existing = await kube.kubectl(['-n', namespace, 'get', 'pod', CLIENT_POD, '-o', 'name'], { clusterScope: true, allowFailure: true });
+  const existing = await kube.kubectl(['-n', namespace, 'get', 'pod', CLIENT_POD, '-o', 'name'], {
+    clusterScope: true,
+    allowFailure: true,
+  });
   if (existing.code === 0 && created.has(namespace)) return client;
   const first = async (component: string): Promise<V1Deployment | undefined> =>
-    (await kube.json<List<V1Deployment>>(['get', 'deployments', '-l', componentSelector(release, component)], ev ? { ev } : {})).items[0];
+    (
+      await kube.json<List<V1Deployment>>(
+        ['get', 'deployments', '-l', componentSelector(release, component)],
+        ev ? { ev } : {},
+      )
+    ).items[0];
   const image = nodeImageOf(await first('podwatch'), await first('web'));
   if (!image) return undefined;
-  await kube.kubectl(['create', 'namespace', namespace], { clusterScope: true, allowFailure: true, ...(ev ? { ev } : {}) });
+  await kube.kubectl(['create', 'namespace', namespace], {
+    clusterScope: true,
+    allowFailure: true,
+    ...(ev ? { ev } : {}),
+  });
   created.add(namespace);
-  await kube.kubectl(['apply', '-f', '-'], { clusterScope: true, input: JSON.stringify(clientPodObject(namespace, image.image, image.pullPolicy)), ...(ev ? { ev } : {}) });
-  await kube.kubectl(['-n', namespace, 'wait', '--for=condition=Ready', `pod/${CLIENT_POD}`, '--timeout=180s'], { clusterScope: true, timeoutMs: 200_000, ...(ev ? { ev } : {}) });
+  await kube.kubectl(['apply', '-f', '-'], {
+    clusterScope: true,
+    input: JSON.stringify(clientPodObject(namespace, image.image, image.pullPolicy)),
+    ...(ev ? { ev } : {}),
+  });
+  await kube.kubectl(['-n', namespace, 'wait', '--for=condition=Ready', `pod/${CLIENT_POD}`, '--timeout=180s'], {
+    clusterScope: true,
+    timeoutMs: 200_000,
+    ...(ev ? { ev } : {}),
+  });
   return client;
 }
 
 /** Why a row cannot fetch from inside the cluster without a client pod. */
-export const NO_CLIENT = 'the release runs neither podwatch nor webinfo, so there is no image with Node.js for the in-cluster client (enable podwatch.enabled or webinfo.enabled)';
+export const NO_CLIENT =
+  'the release runs neither podwatch nor webinfo, so there is no image with Node.js for the in-cluster client (enable podwatch.enabled or webinfo.enabled)';
 
 /** Removes the client namespaces this run made. */
 export async function removeClients(kube: Kube): Promise<void> {
   for (const ns of created) {
-    await kube.kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false'], { clusterScope: true, allowFailure: true }).catch(() => undefined);
+    await kube
+      .kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false'], {
+        clusterScope: true,
+        allowFailure: true,
+      })
+      .catch(() => undefined);
     created.delete(ns);
   }
 }
@@ -97,12 +148,44 @@ const [url, n] = process.argv.slice(1);
 })();
 `;
 
-export interface Sample { status: number; body?: string; error?: string }
+export interface Sample {
+  status: number;
+  body?: string;
+  error?: string;
+}
 
-export async function sampleInCluster(kube: Kube, client: ClientPod, url: string, count: number, ev?: Evidence): Promise<Sample[]> {
-  const res = await kube.kubectl(['-n', client.namespace, 'exec', client.pod, '-c', client.container, '--', 'node', '-e', SAMPLER, url, String(count)], { clusterScope: true, allowFailure: true, ...(ev ? { ev } : {}), timeoutMs: count * 4000 + 30_000 });
-  if (res.code !== 0 && res.stdout.trim() === '') throw new Error(`the in-cluster client in ${client.pod} failed: ${res.stderr.trim().split('\n').slice(-2).join(' ')}`);
-  return res.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Sample);
+export async function sampleInCluster(
+  kube: Kube,
+  client: ClientPod,
+  url: string,
+  count: number,
+  ev?: Evidence,
+): Promise<Sample[]> {
+  const res = await kube.kubectl(
+    [
+      '-n',
+      client.namespace,
+      'exec',
+      client.pod,
+      '-c',
+      client.container,
+      '--',
+      'node',
+      '-e',
+      SAMPLER,
+      url,
+      String(count),
+    ],
+    { clusterScope: true, allowFailure: true, ...(ev ? { ev } : {}), timeoutMs: count * 4000 + 30_000 },
+  );
+  if (res.code !== 0 && res.stdout.trim() === '')
+    throw new Error(
+      `the in-cluster client in ${client.pod} failed: ${res.stderr.trim().split('\n').slice(-2).join(' ')}`,
+    );
+  return res.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Sample);
 }
 
 /**
@@ -132,32 +215,68 @@ process.stdin.on('end', stop); process.stdin.on('close', stop); process.stdin.re
 setTimeout(stop, Number(maxSeconds) * 1000);
 `;
 
-export interface LoadSummary { sent: number; byStatus: Record<string, number>; errors: number; failures: string[] }
+export interface LoadSummary {
+  sent: number;
+  byStatus: Record<string, number>;
+  errors: number;
+  failures: string[];
+}
 
 /** Non-2xx answers plus requests that got no answer at all. */
 export const failedRequests = (s: LoadSummary): number =>
-  s.errors + Object.entries(s.byStatus).filter(([code]) => !/^2\d\d$/.test(code)).reduce((a, [, n]) => a + n, 0);
+  s.errors +
+  Object.entries(s.byStatus)
+    .filter(([code]) => !/^2\d\d$/.test(code))
+    .reduce((a, [, n]) => a + n, 0);
 
-export function startLoad(kube: Kube, client: ClientPod, url: string, ratePerSecond: number, maxSeconds: number, ev?: Evidence): { stop(): Promise<LoadSummary> } {
-  const stream = kube.execStream(client.pod, client.container, ['node', '-e', LOAD, url, String(ratePerSecond), String(maxSeconds)], ev, client.namespace);
+export function startLoad(
+  kube: Kube,
+  client: ClientPod,
+  url: string,
+  ratePerSecond: number,
+  maxSeconds: number,
+  ev?: Evidence,
+): { stop(): Promise<LoadSummary> } {
+  const stream = kube.execStream(
+    client.pod,
+    client.container,
+    ['node', '-e', LOAD, url, String(ratePerSecond), String(maxSeconds)],
+    ev,
+    client.namespace,
+  );
   return {
     stop: async () => {
       const res: RunResult = await stream.finish();
       const line = res.stdout.trim().split('\n').pop() ?? '';
-      try { return JSON.parse(line) as LoadSummary; } catch {
-        throw new Error(`the load generator in ${client.pod} printed no summary (exit ${res.code}): ${res.stderr.trim().split('\n').slice(-2).join(' ')}`);
+      try {
+        return JSON.parse(line) as LoadSummary;
+      } catch {
+        throw new Error(
+          `the load generator in ${client.pod} printed no summary (exit ${res.code}): ${res.stderr.trim().split('\n').slice(-2).join(' ')}`,
+        );
       }
     },
   };
 }
 
 /** http://<ClusterIP>:<port>/ of the release's Service for `component` (ClusterIP: no DNS needed). */
-export async function serviceUrl(kube: Kube, release: string, component: string, ev?: Evidence): Promise<{ name: string; url: string; port: number } | undefined> {
-  interface Svc { metadata: { name: string; labels?: Record<string, string> }; spec: { clusterIP?: string; ports: { name?: string; port: number }[] } }
-  const list = await kube.json<{ items: Svc[] }>(['get', 'services', '-l', `app.kubernetes.io/instance=${release},app.kubernetes.io/component=${component}`], ev ? { ev } : {});
+export async function serviceUrl(
+  kube: Kube,
+  release: string,
+  component: string,
+  ev?: Evidence,
+): Promise<{ name: string; url: string; port: number } | undefined> {
+  interface Svc {
+    metadata: { name: string; labels?: Record<string, string> };
+    spec: { clusterIP?: string; ports: { name?: string; port: number }[] };
+  }
+  const list = await kube.json<{ items: Svc[] }>(
+    ['get', 'services', '-l', `app.kubernetes.io/instance=${release},app.kubernetes.io/component=${component}`],
+    ev ? { ev } : {},
+  );
   const svc = list.items.find((s) => s.spec.clusterIP && s.spec.clusterIP !== 'None');
   const port = svc?.spec.ports.find((p) => p.name === 'http') ?? svc?.spec.ports[0];
   if (!svc || !port) return undefined;
-  const host = svc.spec.clusterIP?.includes(':') ? `[${svc.spec.clusterIP}]` : svc.spec.clusterIP ?? '';
+  const host = svc.spec.clusterIP?.includes(':') ? `[${svc.spec.clusterIP}]` : (svc.spec.clusterIP ?? '');
   return { name: svc.metadata.name, url: `http://${host}:${port.port}`, port: port.port };
 }

@@ -12,7 +12,18 @@ import { r9Podwatch } from './r9-podwatch.js';
 import { r10Helm } from './r10-helm.js';
 import type { Requirement } from './types.js';
 
-export const REQUIREMENTS: readonly Requirement[] = [r1Nodes, r2Galera, r3Nginx, r4Page, r5Reachability, r6Backup, r7Multinet, r8Placement, r9Podwatch, r10Helm];
+export const REQUIREMENTS: readonly Requirement[] = [
+  r1Nodes,
+  r2Galera,
+  r3Nginx,
+  r4Page,
+  r5Reachability,
+  r6Backup,
+  r7Multinet,
+  r8Placement,
+  r9Podwatch,
+  r10Helm,
+];
 
 /**
  * The order rows run in: read-only rows first, so a mutating drill (a pod deleted, a rollout) cannot

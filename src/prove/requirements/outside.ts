@@ -34,24 +34,45 @@ export interface OutsideSource {
 }
 
 /** A pod that only sleeps, from the release's web image (it has bash and coreutils for the probe script). */
-export function sleeperPod(o: { name: string; namespace: string; image: string; pullPolicy: string; labels: Record<string, string>; hostNetworkOn?: string }): V1Pod {
+export function sleeperPod(o: {
+  name: string;
+  namespace: string;
+  image: string;
+  pullPolicy: string;
+  labels: Record<string, string>;
+  hostNetworkOn?: string;
+}): V1Pod {
   const host = o.hostNetworkOn !== undefined;
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name: o.name, namespace: o.namespace, labels: { ...o.labels } },
     spec: {
       ...(host ? { hostNetwork: true, nodeName: o.hostNetworkOn } : {}),
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 1,
-      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        runAsGroup: 1000,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
       tolerations: [{ operator: 'Exists' }],
-      containers: [{
-        name: 'probe', image: o.image, imagePullPolicy: o.pullPolicy,
-        command: ['sleep', '3600'],
-        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-        resources: { requests: { cpu: '5m', memory: '8Mi' }, limits: { memory: '32Mi' } },
-      }],
+      containers: [
+        {
+          name: 'probe',
+          image: o.image,
+          imagePullPolicy: o.pullPolicy,
+          command: ['sleep', '3600'],
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
+          resources: { requests: { cpu: '5m', memory: '8Mi' }, limits: { memory: '32Mi' } },
+        },
+      ],
     },
   };
 }
@@ -63,7 +84,12 @@ export function hostSourceNode(nodes: readonly string[], dbPods: readonly V1Pod[
 }
 
 /** The three probe pods and where they go; the web lookalike copies the web pods' labels. */
-export function outsidePods(namespace: string, image: { image: string; pullPolicy: string }, webLabels: Record<string, string>, hostNode: string): V1Pod[] {
+export function outsidePods(
+  namespace: string,
+  image: { image: string; pullPolicy: string },
+  webLabels: Record<string, string>,
+  hostNode: string,
+): V1Pod[] {
   const mark = { 'app.kubernetes.io/managed-by': 'kstack-prove' };
   return [
     sleeperPod({ name: PLAIN, namespace: outsideNamespace(namespace), ...image, labels: mark }),
@@ -77,14 +103,40 @@ export function outsidePods(namespace: string, image: { image: string; pullPolic
 export function outsideSources(namespace: string, hostNode: string, hostIp: string): OutsideSource[] {
   const other = outsideNamespace(namespace);
   return [
-    { row: endpointName(podEndpoint(other, PLAIN)), what: 'a plain pod in another namespace', namespace: other, pod: PLAIN, endpoint: podEndpoint(other, PLAIN) },
-    { row: endpointName(podEndpoint(other, LOOKALIKE)), what: "a pod in another namespace with the web pods' labels", namespace: other, pod: LOOKALIKE, endpoint: podEndpoint(other, LOOKALIKE) },
-    { row: endpointName(podEndpoint(namespace, UNLABELLED)), what: "an unlabelled pod in the release's namespace", namespace, pod: UNLABELLED, endpoint: podEndpoint(namespace, UNLABELLED) },
-    { row: endpointName(podEndpoint(hostNamespace(namespace), HOST)), what: `the host network of node ${hostNode} (${hostIp})`, namespace: hostNamespace(namespace), pod: HOST, endpoint: ipEndpoint(hostIp) },
+    {
+      row: endpointName(podEndpoint(other, PLAIN)),
+      what: 'a plain pod in another namespace',
+      namespace: other,
+      pod: PLAIN,
+      endpoint: podEndpoint(other, PLAIN),
+    },
+    {
+      row: endpointName(podEndpoint(other, LOOKALIKE)),
+      what: "a pod in another namespace with the web pods' labels",
+      namespace: other,
+      pod: LOOKALIKE,
+      endpoint: podEndpoint(other, LOOKALIKE),
+    },
+    {
+      row: endpointName(podEndpoint(namespace, UNLABELLED)),
+      what: "an unlabelled pod in the release's namespace",
+      namespace,
+      pod: UNLABELLED,
+      endpoint: podEndpoint(namespace, UNLABELLED),
+    },
+    {
+      row: endpointName(podEndpoint(hostNamespace(namespace), HOST)),
+      what: `the host network of node ${hostNode} (${hostIp})`,
+      namespace: hostNamespace(namespace),
+      pod: HOST,
+      endpoint: ipEndpoint(hostIp),
+    },
   ];
 }
 
-export interface DbTarget extends Target { node: string }
+export interface DbTarget extends Target {
+  node: string;
+}
 
 /**
  * Pure: the expected matrix for the outside sources, from per-cell verdicts of the evaluator, plus the
@@ -92,7 +144,9 @@ export interface DbTarget extends Target { node: string }
  * open only if open to all of them).
  */
 export function outsideExpected(
-  sources: readonly OutsideSource[], members: readonly DbTarget[], service: { name: string; port: number } | undefined,
+  sources: readonly OutsideSource[],
+  members: readonly DbTarget[],
+  service: { name: string; port: number } | undefined,
   verdict: (from: Endpoint, t: Target) => ExpectedCell,
 ): ExpectedMatrix {
   const columns = [...members.map(targetName), ...(service ? [service.name] : [])];
@@ -101,7 +155,10 @@ export function outsideExpected(
     if (!service) return row;
     const sql = members.filter((t) => t.port === service.port).map((t) => verdict(s.endpoint, t));
     const open = sql.length > 0 && sql.every((c) => c.open);
-    return [...row, { open, loopback: false, reason: `through the Service to a member: ${sql[0]?.reason ?? 'no member'}` }];
+    return [
+      ...row,
+      { open, loopback: false, reason: `through the Service to a member: ${sql[0]?.reason ?? 'no member'}` },
+    ];
   });
   return { rows: sources.map((s) => s.row), columns, cells };
 }
@@ -123,25 +180,63 @@ export function judgeOutside(expected: ExpectedMatrix, sources: readonly Outside
 }
 
 /** Creates the namespaces and pods, waits until they run; returns the cleanup. */
-export async function startOutsidePods(kube: Kube, namespace: string, pods: readonly V1Pod[], ev: Evidence): Promise<() => Promise<void>> {
+export async function startOutsidePods(
+  kube: Kube,
+  namespace: string,
+  pods: readonly V1Pod[],
+  ev: Evidence,
+): Promise<() => Promise<void>> {
   const cleanup = async (): Promise<void> => {
     // The release's namespace is the user's: the pod is gone when the row ends (the two namespaces of our
     // own may finish terminating on their own).
-    await kube.kubectl(['-n', namespace, 'delete', 'pod', UNLABELLED, '--ignore-not-found', '--wait=true', '--timeout=60s'], { clusterScope: true, allowFailure: true, timeoutMs: 70_000 }).catch(() => undefined);
+    await kube
+      .kubectl(['-n', namespace, 'delete', 'pod', UNLABELLED, '--ignore-not-found', '--wait=true', '--timeout=60s'], {
+        clusterScope: true,
+        allowFailure: true,
+        timeoutMs: 70_000,
+      })
+      .catch(() => undefined);
     for (const ns of [outsideNamespace(namespace), hostNamespace(namespace)]) {
-      await kube.kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false'], { clusterScope: true, allowFailure: true }).catch(() => undefined);
+      await kube
+        .kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false'], {
+          clusterScope: true,
+          allowFailure: true,
+        })
+        .catch(() => undefined);
     }
   };
   try {
     const ns = (name: string, level: string): object => ({
-      apiVersion: 'v1', kind: 'Namespace',
-      metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'kstack-prove', 'pod-security.kubernetes.io/enforce': level } },
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name,
+        labels: { 'app.kubernetes.io/managed-by': 'kstack-prove', 'pod-security.kubernetes.io/enforce': level },
+      },
     });
     // The host-network pod needs a privileged namespace of its own, outside the release's.
-    const objects = [ns(outsideNamespace(namespace), 'restricted'), ns(hostNamespace(namespace), 'privileged'), ...pods];
-    await kube.kubectl(['apply', '-f', '-'], { clusterScope: true, input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }), ev });
+    const objects = [
+      ns(outsideNamespace(namespace), 'restricted'),
+      ns(hostNamespace(namespace), 'privileged'),
+      ...pods,
+    ];
+    await kube.kubectl(['apply', '-f', '-'], {
+      clusterScope: true,
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+      ev,
+    });
     for (const p of pods) {
-      await kube.kubectl(['-n', p.metadata?.namespace ?? namespace, 'wait', '--for=condition=Ready', `pod/${p.metadata?.name ?? ''}`, '--timeout=180s'], { clusterScope: true, timeoutMs: 200_000, ev });
+      await kube.kubectl(
+        [
+          '-n',
+          p.metadata?.namespace ?? namespace,
+          'wait',
+          '--for=condition=Ready',
+          `pod/${p.metadata?.name ?? ''}`,
+          '--timeout=180s',
+        ],
+        { clusterScope: true, timeoutMs: 200_000, ev },
+      );
     }
     return cleanup;
   } catch (err) {

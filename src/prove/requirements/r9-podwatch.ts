@@ -24,49 +24,86 @@ export function parseSse(buffer: string): { data: string[]; rest: string } {
   const blocks = buffer.split('\n\n');
   const rest = blocks.pop() ?? '';
   const data = blocks.flatMap((b) => {
-    const lines = b.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart());
+    const lines = b
+      .split('\n')
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).trimStart());
     return lines.length ? [lines.join('\n')] : [];
   });
   return { data, rest };
 }
 
-export interface Expectation { key: string; what: string; match: (e: SeenEvent) => boolean; after: number; withinMs: number }
+export interface Expectation {
+  key: string;
+  what: string;
+  match: (e: SeenEvent) => boolean;
+  after: number;
+  withinMs: number;
+}
 
 /** For each expectation: the first matching event after its action, its latency, and whether in time. */
-export function judgeEvents(events: readonly SeenEvent[], expectations: readonly Expectation[]): { problems: string[]; latencies: Record<string, number> } {
+export function judgeEvents(
+  events: readonly SeenEvent[],
+  expectations: readonly Expectation[],
+): { problems: string[]; latencies: Record<string, number> } {
   const problems: string[] = [];
   const latencies: Record<string, number> = {};
   for (const x of expectations) {
     const e = events.filter((ev) => ev.arrived >= x.after && x.match(ev)).sort((a, b) => a.arrived - b.arrived)[0];
-    if (!e) { problems.push(`podwatch reported no ${x.what}`); continue; }
+    if (!e) {
+      problems.push(`podwatch reported no ${x.what}`);
+      continue;
+    }
     const ms = e.arrived - x.after;
     latencies[x.key] = ms;
-    if (ms > x.withinMs) problems.push(`podwatch reported ${x.what} after ${(ms / 1000).toFixed(1)} s (allowed ${(x.withinMs / 1000).toFixed(0)} s)`);
+    if (ms > x.withinMs)
+      problems.push(
+        `podwatch reported ${x.what} after ${(ms / 1000).toFixed(1)} s (allowed ${(x.withinMs / 1000).toFixed(0)} s)`,
+      );
   }
   return { problems, latencies };
 }
 
-interface Listener { events: SeenEvent[]; stop(): void }
+interface Listener {
+  events: SeenEvent[];
+  stop(): void;
+}
 
 /** Port-forwards to a podwatch pod and collects its SSE events. */
 async function listen(kube: Kube, pod: string, port: number): Promise<Listener> {
-  const child = spawn(kube.opts.kubectl, [...kube.opts.kubeArgs, '-n', kube.namespace, 'port-forward', '--address', '127.0.0.1', `pod/${pod}`, `:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    kube.opts.kubectl,
+    [...kube.opts.kubeArgs, '-n', kube.namespace, 'port-forward', '--address', '127.0.0.1', `pod/${pod}`, `:${port}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const localPort = await new Promise<number>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => { child.kill(); reject(new Error(`port-forward to ${pod} did not start: ${out}`)); }, 30_000);
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`port-forward to ${pod} did not start: ${out}`));
+    }, 30_000);
     const onData = (c: Buffer): void => {
       out += c.toString();
       const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('exit', () => { clearTimeout(timer); reject(new Error(`port-forward to ${pod} exited: ${out}`)); });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`port-forward to ${pod} exited: ${out}`));
+    });
   });
   const controller = new AbortController();
   const events: SeenEvent[] = [];
   const res = await fetch(`http://127.0.0.1:${localPort}/events`, { signal: controller.signal });
-  if (!res.ok || !res.body) { child.kill(); throw new Error(`podwatch ${pod} /events answered ${res.status}`); }
+  if (!res.ok || !res.body) {
+    child.kill();
+    throw new Error(`podwatch ${pod} /events answered ${res.status}`);
+  }
   void (async () => {
     let buffer = '';
     const decoder = new TextDecoder();
@@ -79,23 +116,41 @@ async function listen(kube: Kube, pod: string, port: number): Promise<Listener> 
           events.push({ type: e.type, pod: e.pod.name, changes: e.changes ?? [], arrived: Date.now(), via: pod });
         }
       }
-    } catch { /* aborted */ }
+    } catch {
+      /* aborted */
+    }
   })();
-  return { events, stop: () => { controller.abort(); child.kill('SIGTERM'); } };
+  return {
+    events,
+    stop: () => {
+      controller.abort();
+      child.kill('SIGTERM');
+    },
+  };
 }
 
 export const r9Podwatch: Requirement = {
   id: 'R9',
   title: 'podwatch reports pod changes',
-  checks: "podwatch's /events stream (Server-Sent Events, on every podwatch pod through a port-forward) must report: a created event when web is scaled up by one, an updated event whose diff names the label when a web pod is labelled, and the terminating update and deleted event when web is scaled back; each within a few seconds (latency from the kubectl command to the event's arrival). The label and replica count are restored.",
+  checks:
+    "podwatch's /events stream (Server-Sent Events, on every podwatch pod through a port-forward) must report: a created event when web is scaled up by one, an updated event whose diff names the label when a web pod is labelled, and the terminating update and deleted event when web is scaled back; each within a few seconds (latency from the kubectl command to the event's arrival). The label and replica count are restored.",
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
-    if (!ctx.intent.podwatch.enabled) return skipped(`the release's values turn podwatch off (podwatch.enabled is false)`);
+    if (!ctx.intent.podwatch.enabled)
+      return skipped(`the release's values turn podwatch off (podwatch.enabled is false)`);
     const all = await podsOf(ctx.kube, ctx.release, 'podwatch', ev);
     const watchers = all.filter(isPodReady);
-    ev.add(`  podwatch pods: ${all.map((p) => `${podName(p)}${isPodReady(p) ? ' Ready' : ' not Ready'}`).join(', ') || '(none)'}`);
-    if (watchers.length === 0) return fail(`podwatch.enabled is true but no podwatch pod is Ready (${all.length} pod${all.length === 1 ? '' : 's'}): nobody reports pod changes`);
-    if (ctx.intent.web.autoscaled) return skipped(`the release's values autoscale web (web.autoscaling.enabled): scaling it by hand would fight the autoscaler`);
+    ev.add(
+      `  podwatch pods: ${all.map((p) => `${podName(p)}${isPodReady(p) ? ' Ready' : ' not Ready'}`).join(', ') || '(none)'}`,
+    );
+    if (watchers.length === 0)
+      return fail(
+        `podwatch.enabled is true but no podwatch pod is Ready (${all.length} pod${all.length === 1 ? '' : 's'}): nobody reports pod changes`,
+      );
+    if (ctx.intent.web.autoscaled)
+      return skipped(
+        `the release's values autoscale web (web.autoscaling.enabled): scaling it by hand would fight the autoscaler`,
+      );
     // An earlier row (R3's rollout and back) may still be replacing pods: wait for quiet first.
     const settled = await waitForSettledWeb(ctx, ev);
     if ('unsettled' in settled) return fail(`${settled.unsettled}, so pod events could not be told apart`);
@@ -133,34 +188,85 @@ export const r9Podwatch: Requirement = {
       marks.update = Date.now();
       await ctx.kube.kubectl(['label', 'pod', labelled, `kstack-prove=${token}`], { ev });
       labelSet = true;
-      await waitFor(() => all().some((e) => e.arrived >= marks.update && e.pod === labelled && e.changes.some((c) => c.field === 'label.kstack-prove')), 15_000);
+      await waitFor(
+        () =>
+          all().some(
+            (e) =>
+              e.arrived >= marks.update &&
+              e.pod === labelled &&
+              e.changes.some((c) => c.field === 'label.kstack-prove'),
+          ),
+        15_000,
+      );
 
       // Wait for the new pod to run, so that scaling back deletes a running pod.
-      await waitFor(async () => (await podsOf(ctx.kube, ctx.release, 'web')).filter(isPodReady).length >= replicas + 1, 120_000);
+      await waitFor(
+        async () => (await podsOf(ctx.kube, ctx.release, 'web')).filter(isPodReady).length >= replicas + 1,
+        120_000,
+      );
       // The removed pod is one of those running now: events of any other pod are not the drill's.
       const running = new Set((await podsOf(ctx.kube, ctx.release, 'web')).filter(isPodReady).map(podName));
       const isRemovable = (e: SeenEvent): boolean => running.has(e.pod);
       marks.delete = Date.now();
       await ctx.kube.kubectl(['scale', `deployment/${depName}`, `--replicas=${replicas}`], { ev });
       scaled = false;
-      await waitFor(() => all().some((e) => e.arrived >= marks.delete && e.type === 'deleted' && isRemovable(e)), (grace + 20) * 1000);
+      await waitFor(
+        () => all().some((e) => e.arrived >= marks.delete && e.type === 'deleted' && isRemovable(e)),
+        (grace + 20) * 1000,
+      );
 
       const events = all();
       for (const e of events.filter((x) => x.arrived >= marks.create)) {
-        ev.add(`  +${((e.arrived - marks.create) / 1000).toFixed(2)} s via ${e.via}: ${e.type} ${e.pod}${e.changes.length ? ` ${e.changes.map((c) => `${c.field}: ${c.from ?? '∅'} → ${c.to ?? '∅'}`).join(', ')}` : ''}`);
+        ev.add(
+          `  +${((e.arrived - marks.create) / 1000).toFixed(2)} s via ${e.via}: ${e.type} ${e.pod}${e.changes.length ? ` ${e.changes.map((c) => `${c.field}: ${c.from ?? '∅'} → ${c.to ?? '∅'}`).join(', ')}` : ''}`,
+        );
       }
       const { problems, latencies } = judgeEvents(events, [
-        { key: 'createdMs', what: 'created event for the added web pod', match: (e) => e.type === 'created' && isNewWeb(e), after: marks.create, withinMs: 5000 },
-        { key: 'updatedMs', what: `updated event with label.kstack-prove → ${token} on ${labelled}`, match: (e) => e.type === 'updated' && e.pod === labelled && e.changes.some((c) => c.field === 'label.kstack-prove' && c.to === token), after: marks.update, withinMs: 5000 },
-        { key: 'terminatingMs', what: 'terminating update for the removed web pod', match: (e) => e.type === 'updated' && isRemovable(e) && e.changes.some((c) => c.field === 'terminating'), after: marks.delete, withinMs: 5000 },
-        { key: 'deletedMs', what: 'deleted event for the removed web pod', match: (e) => e.type === 'deleted' && isRemovable(e), after: marks.delete, withinMs: (grace + 10) * 1000 },
+        {
+          key: 'createdMs',
+          what: 'created event for the added web pod',
+          match: (e) => e.type === 'created' && isNewWeb(e),
+          after: marks.create,
+          withinMs: 5000,
+        },
+        {
+          key: 'updatedMs',
+          what: `updated event with label.kstack-prove → ${token} on ${labelled}`,
+          match: (e) =>
+            e.type === 'updated' &&
+            e.pod === labelled &&
+            e.changes.some((c) => c.field === 'label.kstack-prove' && c.to === token),
+          after: marks.update,
+          withinMs: 5000,
+        },
+        {
+          key: 'terminatingMs',
+          what: 'terminating update for the removed web pod',
+          match: (e) => e.type === 'updated' && isRemovable(e) && e.changes.some((c) => c.field === 'terminating'),
+          after: marks.delete,
+          withinMs: 5000,
+        },
+        {
+          key: 'deletedMs',
+          what: 'deleted event for the removed web pod',
+          match: (e) => e.type === 'deleted' && isRemovable(e),
+          after: marks.delete,
+          withinMs: (grace + 10) * 1000,
+        },
       ]);
       for (const [k, ms] of Object.entries(latencies)) ev.measure(k, ms);
       if (created) ev.add(`  the added pod was ${created.pod}`);
-      return verdictOf(problems, `created, updated (with the label diff) and deleted reported; latencies created ${sec(latencies.createdMs)}, updated ${sec(latencies.updatedMs)}, terminating ${sec(latencies.terminatingMs)}, deleted ${sec(latencies.deletedMs)} (deleted includes the pod's graceful shutdown)`);
+      return verdictOf(
+        problems,
+        `created, updated (with the label diff) and deleted reported; latencies created ${sec(latencies.createdMs)}, updated ${sec(latencies.updatedMs)}, terminating ${sec(latencies.terminatingMs)}, deleted ${sec(latencies.deletedMs)} (deleted includes the pod's graceful shutdown)`,
+      );
     } finally {
       if (labelSet) await ctx.kube.kubectl(['label', 'pod', labelled, 'kstack-prove-'], { ev, allowFailure: true });
-      if (scaled) await ctx.kube.kubectl(['scale', `deployment/${depName}`, `--replicas=${replicas}`], { ev, allowFailure: true });
+      if (scaled)
+        await ctx.kube.kubectl(['scale', `deployment/${depName}`, `--replicas=${replicas}`], {
+          ev,
+          allowFailure: true,
+        });
       for (const l of listeners) l.stop();
     }
   },

@@ -27,14 +27,16 @@ const at = (root: unknown, path: string): unknown => path.split('.').reduce<unkn
 function bool(root: unknown, path: string, dflt: boolean): boolean {
   const v = at(root, path);
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new UserError(`release values: ${path} is ${JSON.stringify(v)}, expected true or false`);
+  if (typeof v !== 'boolean')
+    throw new UserError(`release values: ${path} is ${JSON.stringify(v)}, expected true or false`);
   return v;
 }
 
 function count(root: unknown, path: string, dflt: number): number {
   const v = at(root, path);
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new UserError(`release values: ${path} is ${JSON.stringify(v)}, expected a whole number ≥ 0`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw new UserError(`release values: ${path} is ${JSON.stringify(v)}, expected a whole number ≥ 0`);
   return v;
 }
 
@@ -46,12 +48,18 @@ function text(root: unknown, path: string, dflt: string): string {
 /** Pure: the intent from a release's computed values (missing keys take the chart's defaults). */
 export function intentOf(values: unknown): ReleaseIntent {
   const preset = text(values, 'placement.preset', 'soft');
-  if (preset !== 'soft' && preset !== 'hard' && preset !== 'none') throw new UserError(`release values: placement.preset is '${preset}', expected soft, hard or none`);
+  if (preset !== 'soft' && preset !== 'hard' && preset !== 'none')
+    throw new UserError(`release values: placement.preset is '${preset}', expected soft, hard or none`);
   const dbEnabled = bool(values, 'db.enabled', true);
   const backupEnabled = bool(values, 'backup.enabled', false) && dbEnabled;
   return {
     web: { replicas: count(values, 'web.replicaCount', 3), autoscaled: bool(values, 'web.autoscaling.enabled', false) },
-    db: { enabled: dbEnabled, galera: text(values, 'db.mode', 'galera') === 'galera', replicas: count(values, 'db.replicaCount', 3), appDatabase: text(values, 'db.auth.database', 'app') },
+    db: {
+      enabled: dbEnabled,
+      galera: text(values, 'db.mode', 'galera') === 'galera',
+      replicas: count(values, 'db.replicaCount', 3),
+      appDatabase: text(values, 'db.auth.database', 'app'),
+    },
     podwatch: { enabled: bool(values, 'podwatch.enabled', true), replicas: count(values, 'podwatch.replicaCount', 2) },
     backup: {
       enabled: backupEnabled,
@@ -76,9 +84,14 @@ export function intentOf(values: unknown): ReleaseIntent {
  * values there is nothing to judge the cluster against.
  */
 export async function readIntent(kube: Kube, release: string, ev?: CommandLog): Promise<ReleaseIntent> {
-  const res = await kube.helm(['get', 'values', release, '--all', '-o', 'json'], { allowFailure: true, ...(ev ? { ev } : {}) });
+  const res = await kube.helm(['get', 'values', release, '--all', '-o', 'json'], {
+    allowFailure: true,
+    ...(ev ? { ev } : {}),
+  });
   if (res.code !== 0) {
-    throw new UserError(`cannot read the values of Helm release '${release}' in namespace '${kube.namespace}': ${(res.stderr || res.stdout).trim().split('\n')[0] ?? ''}; check --release and --namespace`);
+    throw new UserError(
+      `cannot read the values of Helm release '${release}' in namespace '${kube.namespace}': ${(res.stderr || res.stdout).trim().split('\n')[0] ?? ''}; check --release and --namespace`,
+    );
   }
   return intentOf(JSON.parse(res.stdout) as unknown);
 }

@@ -12,24 +12,31 @@ import type { Evidence, ProveContext } from './types.js';
 export function unsettledReason(dep: V1Deployment, pods: readonly V1Pod[]): string | undefined {
   const want = dep.spec?.replicas ?? 1;
   const st = dep.status ?? {};
-  if ((st.observedGeneration ?? 0) < (dep.metadata?.generation ?? 0)) return 'the Deployment controller has not seen the latest spec';
+  if ((st.observedGeneration ?? 0) < (dep.metadata?.generation ?? 0))
+    return 'the Deployment controller has not seen the latest spec';
   if ((st.updatedReplicas ?? 0) !== want) return `${st.updatedReplicas ?? 0} of ${want} replicas updated`;
   const going = pods.filter((p) => p.metadata?.deletionTimestamp !== undefined);
-  if (going.length) return `${going.length} pod(s) still terminating (${going.map((p) => p.metadata?.name ?? '?').join(', ')})`;
+  if (going.length)
+    return `${going.length} pod(s) still terminating (${going.map((p) => p.metadata?.name ?? '?').join(', ')})`;
   if (pods.length !== want) return `${pods.length} pods for ${want} replicas`;
   const ready = pods.filter(isPodReady).length;
   if (ready !== want) return `${ready} of ${want} pods Ready`;
   return undefined;
 }
 
-export interface Settled { deployment: V1Deployment; waitedMs: number }
+export interface Settled {
+  deployment: V1Deployment;
+  waitedMs: number;
+}
 
 /**
  * Waits (terminationGracePeriodSeconds + 90 s at most) until the release's web Deployment is settled.
  * Returns it, or the reason it did not settle, for the row to fail with.
  */
 export async function waitForSettledWeb(ctx: ProveContext, ev: Evidence): Promise<Settled | { unsettled: string }> {
-  const dep = (await ctx.kube.json<List<V1Deployment>>(['get', 'deployments', '-l', componentSelector(ctx.release, 'web')], { ev })).items[0];
+  const dep = (
+    await ctx.kube.json<List<V1Deployment>>(['get', 'deployments', '-l', componentSelector(ctx.release, 'web')], { ev })
+  ).items[0];
   if (!dep) return { unsettled: `release '${ctx.release}' has no web Deployment` };
   const name = dep.metadata?.name ?? '';
   const limitMs = ((dep.spec?.template.spec?.terminationGracePeriodSeconds ?? 30) + 90) * 1000;
@@ -42,7 +49,8 @@ export async function waitForSettledWeb(ctx: ProveContext, ev: Evidence): Promis
       if (waitedMs > 1000) ev.add(`  web Deployment settled after ${(waitedMs / 1000).toFixed(1)} s`);
       return { deployment: d, waitedMs };
     }
-    if (Date.now() - start > limitMs) return { unsettled: `web Deployment ${name} did not settle within ${limitMs / 1000} s (${why})` };
+    if (Date.now() - start > limitMs)
+      return { unsettled: `web Deployment ${name} did not settle within ${limitMs / 1000} s (${why})` };
     await sleep(1000);
   }
 }
@@ -52,25 +60,37 @@ export function statefulSetUnsettledReason(sts: V1StatefulSet): string | undefin
   const want = sts.spec?.replicas ?? 1;
   const st = sts.status;
   const name = sts.metadata?.name ?? '?';
-  if ((st?.observedGeneration ?? 0) < (sts.metadata?.generation ?? 0)) return `the StatefulSet controller has not seen ${name}'s latest spec`;
-  if (st?.updateRevision !== undefined && st.currentRevision !== st.updateRevision) return `${name} is rolling out (${st.updatedReplicas ?? 0} of ${want} updated)`;
+  if ((st?.observedGeneration ?? 0) < (sts.metadata?.generation ?? 0))
+    return `the StatefulSet controller has not seen ${name}'s latest spec`;
+  if (st?.updateRevision !== undefined && st.currentRevision !== st.updateRevision)
+    return `${name} is rolling out (${st.updatedReplicas ?? 0} of ${want} updated)`;
   if ((st?.readyReplicas ?? 0) !== want) return `${name}: ${st?.readyReplicas ?? 0} of ${want} Ready`;
   return undefined;
 }
 
 /** A pod the scheduler cannot place: waiting will not settle it, so the rows judge it as it is. */
 export const isUnschedulable = (p: V1Pod): boolean =>
-  (p.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+  (p.status?.conditions ?? []).some(
+    (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+  );
 
 /**
  * Pure: why the release is not settled (undefined when it is, or when it is stuck on a pod that cannot be
  * scheduled, which no wait fixes). Pods of Jobs (backups) are not part of a rollout.
  */
-export function releaseUnsettledReason(deployments: readonly V1Deployment[], statefulSets: readonly V1StatefulSet[], pods: readonly V1Pod[]): string | undefined {
+export function releaseUnsettledReason(
+  deployments: readonly V1Deployment[],
+  statefulSets: readonly V1StatefulSet[],
+  pods: readonly V1Pod[],
+): string | undefined {
   const owned = pods.filter((p) => !(p.metadata?.ownerReferences ?? []).some((o) => o.kind === 'Job'));
   if (owned.some(isUnschedulable)) return undefined;
   for (const d of deployments) {
-    const mine = owned.filter((p) => (p.metadata?.labels?.['app.kubernetes.io/component'] ?? '') === (d.metadata?.labels?.['app.kubernetes.io/component'] ?? '-'));
+    const mine = owned.filter(
+      (p) =>
+        (p.metadata?.labels?.['app.kubernetes.io/component'] ?? '') ===
+        (d.metadata?.labels?.['app.kubernetes.io/component'] ?? '-'),
+    );
     const why = unsettledReason(d, mine);
     if (why !== undefined) return `${d.metadata?.name ?? '?'}: ${why}`;
   }
@@ -79,7 +99,8 @@ export function releaseUnsettledReason(deployments: readonly V1Deployment[], sta
     if (why !== undefined) return why;
   }
   const going = owned.filter((p) => p.metadata?.deletionTimestamp !== undefined);
-  if (going.length) return `${going.length} pod(s) still terminating (${going.map((p) => p.metadata?.name ?? '?').join(', ')})`;
+  if (going.length)
+    return `${going.length} pod(s) still terminating (${going.map((p) => p.metadata?.name ?? '?').join(', ')})`;
   return undefined;
 }
 
@@ -103,7 +124,8 @@ export async function waitForSettledRelease(ctx: ProveContext, ev: Evidence): Pr
       if (waited > 1000) ev.add(`  release settled after ${(waited / 1000).toFixed(1)} s`);
       return undefined;
     }
-    if (waited > SETTLE_LIMIT_MS) return `release '${ctx.release}' did not settle within ${SETTLE_LIMIT_MS / 60_000} min (${why})`;
+    if (waited > SETTLE_LIMIT_MS)
+      return `release '${ctx.release}' did not settle within ${SETTLE_LIMIT_MS / 60_000} min (${why})`;
     ctx.note(`waiting for the release to settle: ${why}`);
     await sleep(1000);
   }

@@ -5,14 +5,17 @@ import { componentSelector, type Kube, type List } from '../../kube/kube.js';
 import type { Evidence } from './types.js';
 
 export async function podsOf(kube: Kube, release: string, component: string, ev?: Evidence): Promise<V1Pod[]> {
-  const pods = (await kube.json<List<V1Pod>>(['get', 'pods', '-l', componentSelector(release, component)], ev ? { ev } : {})).items;
+  const pods = (
+    await kube.json<List<V1Pod>>(['get', 'pods', '-l', componentSelector(release, component)], ev ? { ev } : {})
+  ).items;
   return pods.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
 }
 
 export const podName = (p: V1Pod): string => p.metadata?.name ?? '?';
 
 export const isPodReady = (p: V1Pod): boolean =>
-  p.metadata?.deletionTimestamp === undefined && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  p.metadata?.deletionTimestamp === undefined &&
+  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** The db container's name in the webstack chart. */
 export const DB_CONTAINER = 'mariadb';
@@ -21,18 +24,38 @@ const SOCKET = '/run/mysqld/mysqld.sock';
 
 /** Runs SQL as root over the member's socket; rows as tab-separated lines. Throws with mariadb's error. */
 export async function dbSql(kube: Kube, pod: string, sql: string, ev?: Evidence): Promise<string[][]> {
-  const res = await kube.exec(pod, DB_CONTAINER, ['sh', '-c', `exec mariadb -S ${SOCKET} -uroot -p"$(cat ${ROOT_PASSWORD_FILE})" -N -B -e "$1"`, 'sql', sql], ev ? { ev } : {});
-  if (res.code !== 0) throw new Error(`SQL on ${pod} failed (${res.code}): ${(res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ')}`);
-  return res.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+  const res = await kube.exec(
+    pod,
+    DB_CONTAINER,
+    ['sh', '-c', `exec mariadb -S ${SOCKET} -uroot -p"$(cat ${ROOT_PASSWORD_FILE})" -N -B -e "$1"`, 'sql', sql],
+    ev ? { ev } : {},
+  );
+  if (res.code !== 0)
+    throw new Error(
+      `SQL on ${pod} failed (${res.code}): ${(res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ')}`,
+    );
+  return res.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
 }
 
 /** wsrep status variables of one member, by name. */
 export async function wsrepStatus(kube: Kube, pod: string, ev?: Evidence): Promise<Record<string, string>> {
-  const rows = await dbSql(kube, pod, "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment','wsrep_cluster_status','wsrep_incoming_addresses','wsrep_ready','wsrep_connected')", ev);
+  const rows = await dbSql(
+    kube,
+    pod,
+    "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment','wsrep_cluster_status','wsrep_incoming_addresses','wsrep_ready','wsrep_connected')",
+    ev,
+  );
   return Object.fromEntries(rows.map(([k = '', v = '']) => [k, v]));
 }
 
-export interface HttpAnswer { status: number; headers: Record<string, string>; body: string }
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
 /** Parses a raw HTTP/1.x response (as read from a socket). */
 export function parseHttp(raw: string): HttpAnswer | undefined {
@@ -49,7 +72,14 @@ export function parseHttp(raw: string): HttpAnswer | undefined {
 }
 
 /** GET `path` from 127.0.0.1:`port` inside a container, with bash's /dev/tcp (no curl needed). */
-export async function httpInPod(kube: Kube, pod: string, container: string, port: number, path: string, ev?: Evidence): Promise<HttpAnswer | undefined> {
+export async function httpInPod(
+  kube: Kube,
+  pod: string,
+  container: string,
+  port: number,
+  path: string,
+  ev?: Evidence,
+): Promise<HttpAnswer | undefined> {
   const script = `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET ${path} HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n' >&3 && timeout 10 cat <&3`;
   const res = await kube.exec(pod, container, ['bash', '-c', script], ev ? { ev } : {});
   return parseHttp(res.stdout);

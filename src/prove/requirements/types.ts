@@ -51,9 +51,15 @@ export class Evidence {
   readonly lines: string[] = [];
   readonly measurements: Record<string, Measurement> = {};
   readonly artifacts: string[] = [];
-  add(line: string): void { this.lines.push(line); }
-  measure(name: string, value: Measurement): void { this.measurements[name] = value; }
-  artifact(name: string): void { this.artifacts.push(name); }
+  add(line: string): void {
+    this.lines.push(line);
+  }
+  measure(name: string, value: Measurement): void {
+    this.measurements[name] = value;
+  }
+  artifact(name: string): void {
+    this.artifacts.push(name);
+  }
 }
 
 export const pass = (reason: string): Verdict => ({ status: 'pass', reason });
@@ -63,5 +69,9 @@ export const skipped = (reason: string): Verdict => ({ status: 'skipped', reason
 /** A list of problems found by a pure judge: empty means the requirement holds. */
 export function verdictOf(problems: readonly string[], passReason: string): Verdict {
   if (problems.length === 0) return pass(passReason);
-  return fail(problems.length === 1 ? problems[0] ?? '' : `${problems[0] ?? ''} (and ${problems.length - 1} more: see evidence)`);
+  return fail(
+    problems.length === 1
+      ? (problems[0] ?? '')
+      : `${problems[0] ?? ''} (and ${problems.length - 1} more: see evidence)`,
+  );
 }

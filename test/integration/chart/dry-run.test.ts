@@ -14,7 +14,11 @@ const variants: { name: string; values?: Record<string, unknown>; valuesFiles?: 
   // values-local.yaml turns the secondary network on (forced: the local cluster always has the Multus CRDs);
   // this control plane has none, so it is off here. test/integration/chart/network/dry-run.test.ts applies
   // values-local.yaml with it on, against stand-in CRDs.
-  { name: 'values-local.yaml', valuesFiles: [join(webstackChartDir, 'values-local.yaml')], values: { networks: { secondary: { enabled: false } } } },
+  {
+    name: 'values-local.yaml',
+    valuesFiles: [join(webstackChartDir, 'values-local.yaml')],
+    values: { networks: { secondary: { enabled: false } } },
+  },
   {
     name: 'everything optional on',
     values: {
@@ -25,13 +29,27 @@ const variants: { name: string; values?: Record<string, unknown>; valuesFiles?: 
         config: { extraServers: { status: 'server {\n    listen 8082;\n    location / { stub_status; }\n}' } },
         nodeSelector: { 'kubernetes.io/os': 'linux' },
         tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'web', effect: 'NoSchedule' }],
-        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/component': 'web' } } }],
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            topologyKey: 'kubernetes.io/hostname',
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: { matchLabels: { 'app.kubernetes.io/component': 'web' } },
+          },
+        ],
       },
       podwatch: { scope: 'cluster', args: ['--log', 'json'] },
       global: { imagePullSecrets: ['pull'] },
     },
   },
-  { name: 'webinfo and podwatch off', values: { webinfo: { enabled: false }, podwatch: { enabled: false }, web: { podDisruptionBudget: { enabled: false } } } },
+  {
+    name: 'webinfo and podwatch off',
+    values: {
+      webinfo: { enabled: false },
+      podwatch: { enabled: false },
+      web: { podDisruptionBudget: { enabled: false } },
+    },
+  },
 ];
 
 describe('webstack chart: server-side dry-run against the real control plane', () => {
@@ -39,19 +57,35 @@ describe('webstack chart: server-side dry-run against the real control plane', (
 
   for (const variant of variants) {
     it(`accepts every object rendered with ${variant.name}, and admits the pods as "restricted"`, async () => {
-      const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: suite.ns, values: variant.values, valuesFiles: variant.valuesFiles }));
+      const objs = parseManifests(
+        await helmTemplate({
+          release: 'ws',
+          namespace: suite.ns,
+          values: variant.values,
+          valuesFiles: variant.valuesFiles,
+        }),
+      );
       assert.ok(objs.length > 0);
       await assertServerAccepts(suite.cluster, objs);
-      assert.ok(await assertPodsAdmitted(suite.cluster, objs, suite.ns) > 0, 'some workload pods were checked');
+      assert.ok((await assertPodsAdmitted(suite.cluster, objs, suite.ns)) > 0, 'some workload pods were checked');
     });
   }
 
   it('the namespace really enforces "restricted": a web pod that may escalate privileges is refused', async () => {
-    const objs = parseManifests(await helmTemplate({ release: 'bad', namespace: suite.ns, values: { web: { securityContext: { allowPrivilegeEscalation: true } } } }));
+    const objs = parseManifests(
+      await helmTemplate({
+        release: 'bad',
+        namespace: suite.ns,
+        values: { web: { securityContext: { allowPrivilegeEscalation: true } } },
+      }),
+    );
     const web = ofKind(objs, 'Deployment', 'web')[0];
     assert.ok(web);
     const [pod] = podsOfWorkloads([web], suite.ns);
-    const res = await suite.cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: stringify(pod), allowFailure: true });
+    const res = await suite.cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], {
+      input: stringify(pod),
+      allowFailure: true,
+    });
     assert.notEqual(res.code, 0, 'the API server admitted a pod that violates "restricted"');
     assert.match(res.stderr, /violates PodSecurity "restricted:[^"]*": allowPrivilegeEscalation != false/);
   });

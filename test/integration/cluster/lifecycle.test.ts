@@ -26,7 +26,10 @@ function stateHome(): string {
 }
 
 function kstack(home: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return run(process.execPath, [cli, ...args], { env: { ...process.env, KSTACK_STATE_DIR: home, ...extraEnv }, allowFailure: true });
+  return run(process.execPath, [cli, ...args], {
+    env: { ...process.env, KSTACK_STATE_DIR: home, ...extraEnv },
+    allowFailure: true,
+  });
 }
 
 /** The error line kstack printed (it must be exactly one line starting with 'kstack: '). */
@@ -60,20 +63,31 @@ describe('kstack cluster up / status / down', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /was already up/);
     const stateAgain = parseState(readFileSync(join(home, 'lc', 'state.json'), 'utf8'));
-    assert.deepEqual(Object.values(stateAgain.components).map((c) => c.pid), pids, 'a second up restarts nothing');
+    assert.deepEqual(
+      Object.values(stateAgain.components).map((c) => c.pid),
+      pids,
+      'a second up restarts nothing',
+    );
 
     const status = await kstack(home, ['cluster', 'status', '--name', 'lc', '-o', 'json']);
     assert.equal(status.code, 0, status.stdout + status.stderr);
     const parsed = JSON.parse(status.stdout) as { components: { name: string; healthy: boolean }[] };
-    assert.deepEqual(parsed.components.map((c) => [c.name, c.healthy]), [
-      ['etcd', true], ['kube-apiserver', true], ['kube-controller-manager', true], ['kube-scheduler', true],
-    ]);
+    assert.deepEqual(
+      parsed.components.map((c) => [c.name, c.healthy]),
+      [
+        ['etcd', true],
+        ['kube-apiserver', true],
+        ['kube-controller-manager', true],
+        ['kube-scheduler', true],
+      ],
+    );
 
     const down = await kstack(home, ['cluster', 'down', '--name', 'lc']);
     assert.equal(down.code, 0, down.stderr);
     assertNothingLeft(home);
     assert.ok(!existsSync(kubeconfigCopy), 'the --kubeconfig copy is removed by down');
-    for (const [key, port] of Object.entries(state.ports) as [string, number][]) assert.ok(await isPortFree(port), `${key} port ${port} is free again`);
+    for (const [key, port] of Object.entries(state.ports) as [string, number][])
+      assert.ok(await isPortFree(port), `${key} port ${port} is free again`);
 
     const statusAfter = await kstack(home, ['cluster', 'status', '--name', 'lc']);
     assert.equal(statusAfter.code, 3);
@@ -88,7 +102,10 @@ describe('kstack cluster up / status / down', () => {
     try {
       const res = await kstack(home, ['cluster', 'up', '--control-plane', '--name', 'lc', '--api-port', String(port)]);
       const line = oneLineError(res);
-      assert.match(line, new RegExp(`--api-port ${port}: 127\\.0\\.0\\.1:${port} is already in use; choose another port`));
+      assert.match(
+        line,
+        new RegExp(`--api-port ${port}: 127\\.0\\.0\\.1:${port} is already in use; choose another port`),
+      );
       assertNothingLeft(home);
     } finally {
       server.close();
@@ -98,8 +115,13 @@ describe('kstack cluster up / status / down', () => {
   it('refuses to build without a Go toolchain, saying how to get one, and starts nothing', async () => {
     const home = stateHome();
     const emptyCache = mkdtempSync(join(tmpdir(), 'kstack-nocache-'));
-    after(() => { rmSync(emptyCache, { recursive: true, force: true }); });
-    const res = await kstack(home, ['cluster', 'up', '--control-plane', '--name', 'lc'], { KSTACK_CACHE_DIR: emptyCache, KSTACK_GO: '/nonexistent/go' });
+    after(() => {
+      rmSync(emptyCache, { recursive: true, force: true });
+    });
+    const res = await kstack(home, ['cluster', 'up', '--control-plane', '--name', 'lc'], {
+      KSTACK_CACHE_DIR: emptyCache,
+      KSTACK_GO: '/nonexistent/go',
+    });
     const line = oneLineError(res);
     assert.match(line, /no Go toolchain found .*install Go 1\.\d+(\.\d+)? or newer \(or set KSTACK_GO=/);
     assertNothingLeft(home);
@@ -111,10 +133,16 @@ describe('kstack cluster up / status / down', () => {
     writeFileSync(join(home, 'lc', 'state.json'), '{"version": 1, "name": "lc", "ports": ');
     const res = await kstack(home, ['cluster', 'up', '--control-plane', '--name', 'lc']);
     const line = oneLineError(res);
-    assert.match(line, /state of cluster 'lc' .* is corrupt \(state\.json is not valid JSON.*run 'kstack cluster down --name lc'/);
+    assert.match(
+      line,
+      /state of cluster 'lc' .* is corrupt \(state\.json is not valid JSON.*run 'kstack cluster down --name lc'/,
+    );
     assert.deepEqual(processesMentioning(home), []);
 
-    writeFileSync(join(home, 'lc', 'state.json'), JSON.stringify({ version: 1, name: 'lc', createdAt: 'x', ports: { etcdClient: 'nope' } }));
+    writeFileSync(
+      join(home, 'lc', 'state.json'),
+      JSON.stringify({ version: 1, name: 'lc', createdAt: 'x', ports: { etcdClient: 'nope' } }),
+    );
     const res2 = await kstack(home, ['cluster', 'up', '--control-plane', '--name', 'lc']);
     assert.match(oneLineError(res2), /ports\.etcdClient must be a port number/);
 
@@ -126,17 +154,27 @@ describe('kstack cluster up / status / down', () => {
   it('refuses a second concurrent up of the same cluster, and the first one still succeeds', async () => {
     const home = stateHome();
     const first = spawn(process.execPath, [cli, 'cluster', 'up', '--control-plane', '--name', 'lc'], {
-      env: { ...process.env, KSTACK_STATE_DIR: home }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KSTACK_STATE_DIR: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let firstErr = '';
-    first.stderr.setEncoding('utf8').on('data', (c: string) => { firstErr += c; });
-    const firstDone = new Promise<number>((r) => first.on('close', (code) => { r(code ?? 1); }));
+    first.stderr.setEncoding('utf8').on('data', (c: string) => {
+      firstErr += c;
+    });
+    const firstDone = new Promise<number>((r) =>
+      first.on('close', (code) => {
+        r(code ?? 1);
+      }),
+    );
     // Wait until the first command holds the lock, then race it.
     const lock = join(home, '.lc.lock');
     for (let i = 0; i < 200 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 25));
     assert.ok(existsSync(lock), 'the first up takes the lock');
     const second = await kstack(home, ['cluster', 'up', '--control-plane', '--name', 'lc']);
-    assert.match(oneLineError(second), new RegExp(`another kstack command \\(pid ${first.pid}\\) is already working on cluster 'lc'; wait for it`));
+    assert.match(
+      oneLineError(second),
+      new RegExp(`another kstack command \\(pid ${first.pid}\\) is already working on cluster 'lc'; wait for it`),
+    );
     assert.equal(await firstDone, 0, firstErr);
     assert.ok(!existsSync(lock), 'the lock is released when up ends');
     const down = await kstack(home, ['cluster', 'down', '--name', 'lc']);
@@ -146,9 +184,18 @@ describe('kstack cluster up / status / down', () => {
 
   it('rejects bad flags naming the flag', async () => {
     const home = stateHome();
-    assert.match(oneLineError(await kstack(home, ['cluster', 'up', '--control-plane', '--api-port', 'http'])), /--api-port 'http' is not a port: use a whole number from 1 to 65535/);
-    assert.match(oneLineError(await kstack(home, ['cluster', 'up', '--control-plane', '--name', 'Bad_Name'])), /--name 'Bad_Name' is not a valid cluster name/);
-    assert.match(oneLineError(await kstack(home, ['cluster', 'up', '--control-plane', '--frobnicate'])), /Unknown option '--frobnicate'/);
+    assert.match(
+      oneLineError(await kstack(home, ['cluster', 'up', '--control-plane', '--api-port', 'http'])),
+      /--api-port 'http' is not a port: use a whole number from 1 to 65535/,
+    );
+    assert.match(
+      oneLineError(await kstack(home, ['cluster', 'up', '--control-plane', '--name', 'Bad_Name'])),
+      /--name 'Bad_Name' is not a valid cluster name/,
+    );
+    assert.match(
+      oneLineError(await kstack(home, ['cluster', 'up', '--control-plane', '--frobnicate'])),
+      /Unknown option '--frobnicate'/,
+    );
     assertNothingLeft(home);
   });
 });

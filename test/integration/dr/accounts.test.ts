@@ -21,15 +21,28 @@ import { pickFreePorts } from '../../../src/util/net.js';
 import { silentProgress } from '../../../src/util/progress.js';
 
 const BINLOG = ['log-bin=binlog', 'server-id=1', 'binlog-format=ROW'];
-const accounts = [{ role: 'backup' as const, user: 'kstack_backup', password: 'b-pw' }, { role: 'restore' as const, user: 'kstack_restore', password: 'r-pw' }];
-const tcp = (db: ScratchDb, user: string, password: string): DbTarget => ({ socket: undefined, host: '127.0.0.1', port: db.port ?? 0, user, password });
+const accounts = [
+  { role: 'backup' as const, user: 'kstack_backup', password: 'b-pw' },
+  { role: 'restore' as const, user: 'kstack_restore', password: 'r-pw' },
+];
+const tcp = (db: ScratchDb, user: string, password: string): DbTarget => ({
+  socket: undefined,
+  host: '127.0.0.1',
+  port: db.port ?? 0,
+  user,
+  password,
+});
 
 async function sql(db: ScratchDb, statements: string[]): Promise<void> {
   const c = await db.connect();
-  try { for (const s of statements) await c.query(s); } finally { await c.end(); }
+  try {
+    for (const s of statements) await c.query(s);
+  } finally {
+    await c.end();
+  }
 }
 
-describe('dr: the Jobs\' accounts on a real MariaDB over TCP', { timeout: 180_000 }, () => {
+describe("dr: the Jobs' accounts on a real MariaDB over TCP", { timeout: 180_000 }, () => {
   let dir: string;
   let minio: MinioServer;
   let store: ObjectStore;
@@ -69,7 +82,13 @@ describe('dr: the Jobs\' accounts on a real MariaDB over TCP', { timeout: 180_00
   });
 
   it('the backup account backs up over TCP, and restore loads it with the restore account; then binlogs replay on top', async () => {
-    const manifest = await runBackup({ db: tcp(source, 'kstack_backup', 'b-pw'), store, key, progress: silentProgress, member: 'source-0' });
+    const manifest = await runBackup({
+      db: tcp(source, 'kstack_backup', 'b-pw'),
+      store,
+      key,
+      progress: silentProgress,
+      member: 'source-0',
+    });
     assert.equal(manifest.tables['app.visits']?.rows, 3);
     assert.match(manifest.position.gtid, /^0-1-\d+$/);
     assert.equal(manifest.server.member, 'source-0');
@@ -80,13 +99,19 @@ describe('dr: the Jobs\' accounts on a real MariaDB over TCP', { timeout: 180_00
     const restoreAs = tcp(dest, 'kstack_restore', 'r-pw');
     const r = await runRestore({ store, key, target: restoreAs, progress: silentProgress });
     assert.equal(r.manifest.id, manifest.id);
-    const files = readdirSync(join(source.dir, 'data')).filter((f) => /^binlog\.\d+$/.test(f)).sort().map((f) => join(source.dir, 'data', f));
+    const files = readdirSync(join(source.dir, 'data'))
+      .filter((f) => /^binlog\.\d+$/.test(f))
+      .sort()
+      .map((f) => join(source.dir, 'data', f));
     await pipeBinlogs(files, [`--start-position=${manifest.position.gtid}`], restoreAs);
 
     const c = await connect(tcp(dest, 'kstack_restore', 'r-pw'));
     try {
       const rows = await c.query<{ note: string }[]>('SELECT note FROM app.visits ORDER BY id');
-      assert.deepEqual(rows.map((x) => x.note), ['one', 'two', 'three', 'after']);
+      assert.deepEqual(
+        rows.map((x) => x.note),
+        ['one', 'two', 'three', 'after'],
+      );
       assert.equal((await c.query<{ n: number }[]>('SELECT n FROM app.v'))[0]?.n, 4);
       assert.equal((await c.query<unknown[]>("SHOW TRIGGERS FROM app LIKE 'visits'")).length, 1);
       assert.equal((await c.query<unknown[]>("SHOW PROCEDURE STATUS WHERE Db = 'app'")).length, 1);

@@ -39,7 +39,7 @@ describe('dr: binlogs on a Galera cluster', { timeout: 400_000 }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('gives each write one GTID, the same on every member, and every member\'s archive ends at it', async () => {
+  it("gives each write one GTID, the same on every member, and every member's archive ends at it", async () => {
     assert.ok(c);
     const cl = c;
     const names = cl.members.map((m) => m.name);
@@ -62,10 +62,20 @@ describe('dr: binlogs on a Galera cluster', { timeout: 400_000 }, () => {
       positions.push((await conn.query<{ p: string }[]>('SELECT @@GLOBAL.gtid_binlog_pos AS p'))[0]?.p ?? '');
       await conn.end();
     }
-    assert.ok(positions.every((p) => p === positions[0]), `the same binlog position on every member: ${positions.join(' | ')}`);
+    assert.ok(
+      positions.every((p) => p === positions[0]),
+      `the same binlog position on every member: ${positions.join(' | ')}`,
+    );
     assert.match(positions[0] ?? '', /^0-1-\d+$/, 'one GTID domain (the wsrep domain) and server id for the cluster');
     for (const n of names) {
-      await new BinlogArchiver({ connect: () => cl.connect(n, 'root'), binlogDir: cl.dataDir(n), stream: n, prefix: 'ws', store, sealer }).tick();
+      await new BinlogArchiver({
+        connect: () => cl.connect(n, 'root'),
+        binlogDir: cl.dataDir(n),
+        stream: n,
+        prefix: 'ws',
+        store,
+        sealer,
+      }).tick();
     }
     const indexes = await readAllIndexes(store, 'ws');
     assert.deepEqual(indexes.map((i) => i.stream).sort(), [...names].sort());
@@ -73,8 +83,16 @@ describe('dr: binlogs on a Galera cluster', { timeout: 400_000 }, () => {
     // backup position picks the stream that covers it (the first member's).
     const plan = planFromStreams(indexes, parseGtidPosition('0-1-5'), { kind: 'latest' });
     assert.equal(plan.files.at(-1)?.lastGtid, positions[0]);
-    assert.equal(plan.files[0]?.domains['0']?.first !== undefined && plan.files[0].domains['0'].first <= 6, true, `the chosen stream (${plan.stream}) starts at or before 0-1-6`);
-    for (const ix of indexes) process.stdout.write(`# ${ix.stream}: ${ix.files.map((f) => `${f.name}@${f.created} ${f.firstGtid ?? '-'}..${f.lastGtid ?? '-'}`).join(', ')}\n`);
-    for (const ix of indexes) assert.equal(ix.files.at(-1)?.lastGtid, positions[0], `${ix.stream}'s archive ends at the cluster's last GTID`);
+    assert.equal(
+      plan.files[0]?.domains['0']?.first !== undefined && plan.files[0].domains['0'].first <= 6,
+      true,
+      `the chosen stream (${plan.stream}) starts at or before 0-1-6`,
+    );
+    for (const ix of indexes)
+      process.stdout.write(
+        `# ${ix.stream}: ${ix.files.map((f) => `${f.name}@${f.created} ${f.firstGtid ?? '-'}..${f.lastGtid ?? '-'}`).join(', ')}\n`,
+      );
+    for (const ix of indexes)
+      assert.equal(ix.files.at(-1)?.lastGtid, positions[0], `${ix.stream}'s archive ends at the cluster's last GTID`);
   });
 });

@@ -31,12 +31,22 @@ describe('dr: RPO of a kill-everything drill with the binlog archiver', { timeou
   it('recovers a hole-free prefix of the acknowledged writes; RPO printed', async () => {
     assert.ok(rig);
     const d = await runRpoDrill(rig, join(dir, 'src', 'secrets'), { writeSeconds: 45, intervalSeconds: 30 });
-    assert.match(d.metrics, /kstack_binlog_archived_files_total\{stream="src-0"\} [1-9]/, `the archiver shipped files:\n${d.metrics}\n${d.archiverLog}`);
+    assert.match(
+      d.metrics,
+      /kstack_binlog_archived_files_total\{stream="src-0"\} [1-9]/,
+      `the archiver shipped files:\n${d.metrics}\n${d.archiverLog}`,
+    );
     assert.match(d.metrics, /kstack_binlog_archive_lag_seconds\{stream="src-0"\} \d/);
     const ids = d.recoveredIds;
     assert.ok(ids.length > 0, 'rows were recovered from the archive');
-    assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => i + 1), 'a hole-free prefix of the writes');
+    assert.deepEqual(
+      ids,
+      Array.from({ length: ids.length }, (_, i) => i + 1),
+      'a hole-free prefix of the writes',
+    );
     assert.ok(ids.length <= d.lastAcked, 'nothing that was not acknowledged');
-    process.stdout.write(`# RPO drill: ${d.lastAcked} writes acknowledged, ${ids.length} recovered from backup + archive; RPO ${(d.rpoMs / 1000).toFixed(1)} s (target ≤ 60 s, archiver rounds every 30 s)\n`);
+    process.stdout.write(
+      `# RPO drill: ${d.lastAcked} writes acknowledged, ${ids.length} recovered from backup + archive; RPO ${(d.rpoMs / 1000).toFixed(1)} s (target ≤ 60 s, archiver rounds every 30 s)\n`,
+    );
   });
 });

@@ -54,7 +54,19 @@ describe('dr: point-in-time recovery from archived binlogs', { timeout: 300_000 
     try {
       await c.query('CREATE TABLE t (id INT PRIMARY KEY, tag CHAR(1))');
       for (let i = 1; i <= 10; i++) await c.query('INSERT INTO t VALUES (?, ?)', [i, 'A']);
-      backup = await runBackup({ db: { socket: undefined, host: '127.0.0.1', port: src.member('src-0').sqlPort, user: 'root', password: src.rootPassword }, store, key, progress: silentProgress, member: 'src-0' });
+      backup = await runBackup({
+        db: {
+          socket: undefined,
+          host: '127.0.0.1',
+          port: src.member('src-0').sqlPort,
+          user: 'root',
+          password: src.rootPassword,
+        },
+        store,
+        key,
+        progress: silentProgress,
+        member: 'src-0',
+      });
       assert.match(backup.position.gtid, /^\d+-\d+-\d+/);
       for (let i = 11; i <= 20; i++) await c.query('INSERT INTO t VALUES (?, ?)', [i, 'B']);
       afterB = (await c.query<{ p: string }[]>('SELECT @@gtid_binlog_pos AS p'))[0]?.p ?? '';
@@ -65,7 +77,12 @@ describe('dr: point-in-time recovery from archived binlogs', { timeout: 300_000 
       await c.end();
     }
     archiver = new BinlogArchiver({
-      connect: () => src!.connect('src-0', 'root'), binlogDir: src.dataDir('src-0'), stream: 'src-0', prefix: 'ws', store: s3ArchiveStore(store), sealer: keySealer(key),
+      connect: () => src!.connect('src-0', 'root'),
+      binlogDir: src.dataDir('src-0'),
+      stream: 'src-0',
+      prefix: 'ws',
+      store: s3ArchiveStore(store),
+      sealer: keySealer(key),
     });
     const shipped = await archiver.tick();
     assert.ok(shipped.length >= 1, 'at least the file with A, B and C was shipped');
@@ -87,9 +104,17 @@ describe('dr: point-in-time recovery from archived binlogs', { timeout: 300_000 
     const m = dst.member('dst-0');
     const argv = await withBaseBackup(['restore', ...Object.entries(flags).map(([k, v]) => `--${k}=${v}`)], env);
     const chosen = /--backup=(.+)/.exec(argv.at(-1) ?? '')?.[1];
-    if (Object.keys(flags).length > 0) assert.equal(chosen, backup.id, 'the only backup, taken before the target, is the base');
+    if (Object.keys(flags).length > 0)
+      assert.equal(chosen, backup.id, 'the only backup, taken before the target, is the base');
     const target = { socket: undefined, host: '127.0.0.1', port: m.sqlPort, user: 'root', password: dst.rootPassword };
-    await runRestore({ store, key, target, progress: silentProgress, backupId: backup.id, afterDump: pitrHook(flags, env) });
+    await runRestore({
+      store,
+      key,
+      target,
+      progress: silentProgress,
+      backupId: backup.id,
+      afterDump: pitrHook(flags, env),
+    });
     const r = await dst.connect('dst-0', 'root');
     try {
       return (await r.query<{ tag: string }[]>('SELECT tag FROM t ORDER BY id')).map((x) => x.tag);

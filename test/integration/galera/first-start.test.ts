@@ -4,7 +4,16 @@
 // instead of taking its leftovers for a data dir.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoopbackCluster, MARIADBD } from '../../helpers/galera-loopback.js';
@@ -48,7 +57,13 @@ describe('galera agent: an interrupted first start', { timeout: 300_000 }, () =>
     const root = await c.connect('db-0', 'root');
     await root.end();
     await assert.rejects(
-      mariadb.createConnection({ host: '127.0.0.1', port: c.member('db-0').sqlPort, user: 'root', password: '', connectTimeout: 3000 }),
+      mariadb.createConnection({
+        host: '127.0.0.1',
+        port: c.member('db-0').sqlPort,
+        user: 'root',
+        password: '',
+        connectTimeout: 3000,
+      }),
       (err: { errno?: number }) => err.errno === 1045,
     );
   });
@@ -69,23 +84,36 @@ describe('galera agent: a failed data dir initialisation', { timeout: 300_000 },
     // without its tables) and fails, as it did when another server's start deleted its temporary tables.
     const once = join(dir, 'failed-once');
     const installDb = join(dir, 'install-db-failing-once');
-    writeFileSync(installDb, [
-      '#!/bin/sh',
-      `if [ ! -e '${once}' ]; then`,
-      `  touch '${once}'`,
-      '  for a in "$@"; do case "$a" in --datadir=*) d="${a#--datadir=}";; esac; done',
-      '  mkdir -p "$d/mysql" && echo half > "$d/ibdata1"',
-      '  echo "ERROR: 1051  Unknown table \'mysql.tmp_user_sys\' (simulated)" >&2; exit 1',
-      'fi',
-      'exec /usr/bin/mariadb-install-db "$@"',
-      '',
-    ].join('\n'), { mode: 0o755 });
-    c = await LoopbackCluster.create({ baseDir: join(dir, 'db'), size: 1, mode: 'standalone', baseConfig: { installDb } });
+    writeFileSync(
+      installDb,
+      [
+        '#!/bin/sh',
+        `if [ ! -e '${once}' ]; then`,
+        `  touch '${once}'`,
+        '  for a in "$@"; do case "$a" in --datadir=*) d="${a#--datadir=}";; esac; done',
+        '  mkdir -p "$d/mysql" && echo half > "$d/ibdata1"',
+        '  echo "ERROR: 1051  Unknown table \'mysql.tmp_user_sys\' (simulated)" >&2; exit 1',
+        'fi',
+        'exec /usr/bin/mariadb-install-db "$@"',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    c = await LoopbackCluster.create({
+      baseDir: join(dir, 'db'),
+      size: 1,
+      mode: 'standalone',
+      baseConfig: { installDb },
+    });
     c.startAll();
     await c.waitReady();
     assert.ok(existsSync(once), 'the failing install ran');
     const log = readFileSync(c.agentLog('db-0'), 'utf8');
-    assert.equal(log.split('\n').filter((l) => l.includes('"initialising data dir"')).length, 2, `two initialisations in the agent log:\n${log}`);
+    assert.equal(
+      log.split('\n').filter((l) => l.includes('"initialising data dir"')).length,
+      2,
+      `two initialisations in the agent log:\n${log}`,
+    );
     assert.ok(!readdirSync(c.dataDir('db-0')).includes(STAGING_DIR), 'no staging folder left in the data dir');
     const conn = await c.connect('db-0', 'app');
     try {

@@ -16,7 +16,6 @@ import { GALERA_LIBRARY, requireFiles } from '../../helpers/require-tools.js';
 
 const ALL = ['db-0', 'db-1', 'db-2'];
 
-
 function errLog(c: LoopbackCluster, name: string): string {
   const f = join(c.runDir(name), 'mysqld.err');
   return existsSync(f) ? readFileSync(f, 'utf8') : '';
@@ -31,14 +30,16 @@ async function assertNothingLost(c: LoopbackCluster, w: Writer, members: readonl
 }
 
 async function clusterSizes(c: LoopbackCluster): Promise<number[]> {
-  return Promise.all(ALL.map(async (m) => {
-    const conn = await c.connect(m, 'root');
-    try {
-      return (await readWsrep(conn)).status.clusterSize;
-    } finally {
-      await conn.end();
-    }
-  }));
+  return Promise.all(
+    ALL.map(async (m) => {
+      const conn = await c.connect(m, 'root');
+      try {
+        return (await readWsrep(conn)).status.clusterSize;
+      } finally {
+        await conn.end();
+      }
+    }),
+  );
 }
 
 /** Where each member's agent log ends now: a scenario reads only what its members log after it. */
@@ -47,7 +48,10 @@ function logMarks(c: LoopbackCluster): Map<string, number> {
 }
 
 function logLinesSince(c: LoopbackCluster, m: string, marks: Map<string, number>): string[] {
-  return readFileSync(c.agentLog(m)).subarray(marks.get(m) ?? 0).toString('utf8').split('\n');
+  return readFileSync(c.agentLog(m))
+    .subarray(marks.get(m) ?? 0)
+    .toString('utf8')
+    .split('\n');
 }
 
 /**
@@ -56,17 +60,27 @@ function logLinesSince(c: LoopbackCluster, m: string, marks: Map<string, number>
  * member logged). Returns its name.
  */
 function assertMostAdvancedBootstrapped(c: LoopbackCluster, marks: Map<string, number>): string {
-  const bootstrapped = ALL.filter((m) => logLinesSince(c, m, marks).some((l) => l.includes('most advanced member') && l.includes('bootstrapping from its data')));
+  const bootstrapped = ALL.filter((m) =>
+    logLinesSince(c, m, marks).some(
+      (l) => l.includes('most advanced member') && l.includes('bootstrapping from its data'),
+    ),
+  );
   assert.equal(bootstrapped.length, 1, `exactly one member should bootstrap, got ${bootstrapped.join(', ') || 'none'}`);
   const recovered = ALL.map((m) => {
-    const line = logLinesSince(c, m, marks).filter((l) => l.includes('"recovered position"')).pop();
+    const line = logLinesSince(c, m, marks)
+      .filter((l) => l.includes('"recovered position"'))
+      .pop();
     assert.ok(line, `${m} logged its recovered position`);
     const pos = (JSON.parse(line) as { position: string | null }).position;
     assert.ok(pos, `${m} recovered a position`);
     return Number(pos.split(':').pop());
   });
   const winner = ALL.indexOf(bootstrapped[0] ?? '');
-  assert.equal(recovered[winner], Math.max(...recovered), `the bootstrapper ${bootstrapped[0] ?? '?'} had seqno ${recovered[winner]}, others ${recovered.join(', ')}`);
+  assert.equal(
+    recovered[winner],
+    Math.max(...recovered),
+    `the bootstrapper ${bootstrapped[0] ?? '?'} had seqno ${recovered[winner]}, others ${recovered.join(', ')}`,
+  );
   return bootstrapped[0] ?? '';
 }
 
@@ -167,7 +181,11 @@ describe('galera agent on loopback (real mariadbd + galera-4)', { timeout: 900_0
     await c.waitReady(ALL);
     await w.stop();
     await assertNothingLost(c, w, ALL);
-    assert.match(errLog(c, 'db-2').slice(mark), /rsync SST completed on joiner/, 'db-2 should have received a full SST');
+    assert.match(
+      errLog(c, 'db-2').slice(mark),
+      /rsync SST completed on joiner/,
+      'db-2 should have received a full SST',
+    );
     // The earlier writers' rows came along with the snapshot too.
     const conn = await c.connect('db-2', 'app');
     const rows: { n: bigint | number }[] = await conn.query('SELECT COUNT(*) AS n FROM writes');
@@ -189,13 +207,19 @@ describe('galera agent on loopback (real mariadbd + galera-4)', { timeout: 900_0
 
   it('the web tier\'s "mariadb" data source counts visits and names the member that answered', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'kstack-dbsource-'));
-    t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+    t.after(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
     const reports = [];
     for (const m of ALL) {
       writeFileSync(join(dir, 'pw'), c.appPassword);
       const source = dataSourceFromEnv({
-        WEBINFO_DATA_SOURCE: 'mariadb', WEBINFO_DB_HOST: '127.0.0.1', WEBINFO_DB_PORT: String(c.member(m).sqlPort),
-        WEBINFO_DB_USER: 'app', WEBINFO_DB_PASSWORD_FILE: join(dir, 'pw'), WEBINFO_DB_DATABASE: 'app',
+        WEBINFO_DATA_SOURCE: 'mariadb',
+        WEBINFO_DB_HOST: '127.0.0.1',
+        WEBINFO_DB_PORT: String(c.member(m).sqlPort),
+        WEBINFO_DB_USER: 'app',
+        WEBINFO_DB_PASSWORD_FILE: join(dir, 'pw'),
+        WEBINFO_DB_DATABASE: 'app',
       });
       try {
         reports.push(await source.read(AbortSignal.timeout(10_000)));
@@ -204,10 +228,20 @@ describe('galera agent on loopback (real mariadbd + galera-4)', { timeout: 900_0
         await source.close?.();
       }
     }
-    assert.ok(reports.every((r) => r.ok), JSON.stringify(reports));
-    assert.deepEqual(reports.map((r) => r.values?.answeredBy), ['db-0', 'db-0', 'db-1', 'db-1', 'db-2', 'db-2']);
+    assert.ok(
+      reports.every((r) => r.ok),
+      JSON.stringify(reports),
+    );
+    assert.deepEqual(
+      reports.map((r) => r.values?.answeredBy),
+      ['db-0', 'db-0', 'db-1', 'db-1', 'db-2', 'db-2'],
+    );
     const visits = reports.map((r) => Number(r.values?.visits));
-    assert.deepEqual(visits, visits.map((_, i) => (visits[0] ?? 0) + i), 'one counter, replicated: every visit on any member counts once');
+    assert.deepEqual(
+      visits,
+      visits.map((_, i) => (visits[0] ?? 0) + i),
+      'one counter, replicated: every visit on any member counts once',
+    );
     assert.ok(reports.every((r) => r.values?.clusterSize === 3 && r.values.memberState === 'Synced'));
   });
 });

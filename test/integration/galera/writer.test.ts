@@ -21,7 +21,13 @@ describe('the acknowledging writer (real mariadbd)', { timeout: 300_000 }, () =>
   let cluster: LoopbackCluster | undefined;
   let pid: number | undefined;
   after(async () => {
-    if (pid !== undefined) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await cluster?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -31,20 +37,36 @@ describe('the acknowledging writer (real mariadbd)', { timeout: 300_000 }, () =>
     cluster.startAll();
     await cluster.waitReady();
     writeFileSync(join(dir, 'pw'), cluster.appPassword);
-    const child = spawn(process.execPath, ['-e', writerScript({ table: 'writes_it', intervalMs: 100, timeoutMs: 2000 })], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: {
-        ...process.env, KSTACK_APP_DIR: join(repoRoot, 'package.json'),
-        WEBINFO_DB_HOST: '127.0.0.1', WEBINFO_DB_PORT: String(cluster.member('db-0').sqlPort),
-        WEBINFO_DB_USER: 'app', WEBINFO_DB_PASSWORD_FILE: join(dir, 'pw'), WEBINFO_DB_DATABASE: 'app',
+    const child = spawn(
+      process.execPath,
+      ['-e', writerScript({ table: 'writes_it', intervalMs: 100, timeoutMs: 2000 })],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          KSTACK_APP_DIR: join(repoRoot, 'package.json'),
+          WEBINFO_DB_HOST: '127.0.0.1',
+          WEBINFO_DB_PORT: String(cluster.member('db-0').sqlPort),
+          WEBINFO_DB_USER: 'app',
+          WEBINFO_DB_PASSWORD_FILE: join(dir, 'pw'),
+          WEBINFO_DB_DATABASE: 'app',
+        },
       },
-    });
+    );
     pid = child.pid;
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-    const exited = new Promise<number | null>((r) => { child.on('close', (code) => { r(code); }); });
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    const exited = new Promise<number | null>((r) => {
+      child.on('close', (code) => {
+        r(code);
+      });
+    });
     for (let i = 0; !/^ready$/m.test(stdout); i++) {
       assert.ok(i < 300, `the writer did not start: ${stdout}${stderr}`);
       await sleep(100);
@@ -70,6 +92,9 @@ describe('the acknowledging writer (real mariadbd)', { timeout: 300_000 }, () =>
     assert.ok(j.acknowledged >= 20, `writes were acknowledged before and after the stop (${j.acknowledged})`);
     assert.ok(j.failed >= 5, `writes failed while the server was down (${j.failed})`);
     assert.equal(new Set(log.attempts.map((a) => a.seq)).size, log.attempts.length, 'each attempt reported once');
-    assert.ok(j.longestOutageMs >= 1500 && j.longestOutageMs <= backAt - stoppedAt + 5000, `the outage (${j.longestOutageMs} ms) covers the stop (${backAt - stoppedAt} ms)`);
+    assert.ok(
+      j.longestOutageMs >= 1500 && j.longestOutageMs <= backAt - stoppedAt + 5000,
+      `the outage (${j.longestOutageMs} ms) covers the stop (${backAt - stoppedAt} ms)`,
+    );
   });
 });

@@ -13,9 +13,15 @@ import { eventually } from '../../helpers/cluster.js';
 export class CollectingSink implements Sink {
   readonly name = 'collect';
   readonly events: PodEvent[] = [];
-  emit(e: PodEvent): void { this.events.push(e); }
-  flush(): Promise<void> { return Promise.resolve(); }
-  of(name: string): PodEvent[] { return this.events.filter((e) => e.pod.name === name); }
+  emit(e: PodEvent): void {
+    this.events.push(e);
+  }
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+  of(name: string): PodEvent[] {
+    return this.events.filter((e) => e.pod.name === name);
+  }
 }
 
 export function testConfig(overrides: Partial<PodwatchConfig> = {}): PodwatchConfig {
@@ -34,11 +40,31 @@ export async function startPodwatch(kc: k8s.KubeConfig, config: PodwatchConfig):
   const controller = new AbortController();
   const logs: string[] = [];
   let handle: PodwatchHandle | undefined;
-  const done = runPodwatch(config, { signal: controller.signal, kubeConfig: kc, sinks: [sink], log: (m) => logs.push(`${new Date().toISOString()} ${m}`), onStarted: (h) => { handle = h; } });
+  const done = runPodwatch(config, {
+    signal: controller.signal,
+    kubeConfig: kc,
+    sinks: [sink],
+    log: (m) => logs.push(`${new Date().toISOString()} ${m}`),
+    onStarted: (h) => {
+      handle = h;
+    },
+  });
   done.catch(() => undefined);
   const h = await eventually('podwatch started', () => Promise.resolve(handle), 30_000);
-  await eventually('podwatch synced', () => Promise.resolve(h.informers.every((i) => i.synced) ? true : undefined), 60_000);
-  return { sink, handle: h, logs, stop: async () => { controller.abort(); await done; } };
+  await eventually(
+    'podwatch synced',
+    () => Promise.resolve(h.informers.every((i) => i.synced) ? true : undefined),
+    60_000,
+  );
+  return {
+    sink,
+    handle: h,
+    logs,
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+  };
 }
 
 export function apiFor(kc: k8s.KubeConfig): KubeApi {
@@ -47,9 +73,22 @@ export function apiFor(kc: k8s.KubeConfig): KubeApi {
 
 export const podPath = (ns: string, name: string, sub = ''): string => `/api/v1/namespaces/${ns}/pods/${name}${sub}`;
 
-export function podManifest(name: string, labels: Record<string, string> = {}, extraSpec: Record<string, unknown> = {}): Record<string, unknown> {
+export function podManifest(
+  name: string,
+  labels: Record<string, string> = {},
+  extraSpec: Record<string, unknown> = {},
+): Record<string, unknown> {
   // No scheduler picks these up (schedulerName), so only the test changes them.
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { schedulerName: 'podwatch-test-none', containers: [{ name: 'app', image: 'kstack/pause:test' }], ...extraSpec } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels },
+    spec: {
+      schedulerName: 'podwatch-test-none',
+      containers: [{ name: 'app', image: 'kstack/pause:test' }],
+      ...extraSpec,
+    },
+  };
 }
 
 export async function createPod(api: KubeApi, ns: string, manifest: Record<string, unknown>): Promise<void> {
@@ -58,7 +97,11 @@ export async function createPod(api: KubeApi, ns: string, manifest: Record<strin
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      await api.request(`/api/v1/namespaces/${ns}/pods`, { method: 'POST', body: manifest, contentType: 'application/json' });
+      await api.request(`/api/v1/namespaces/${ns}/pods`, {
+        method: 'POST',
+        body: manifest,
+        contentType: 'application/json',
+      });
       return;
     } catch (err) {
       const e = err as { status?: number; message?: string };
@@ -69,7 +112,11 @@ export async function createPod(api: KubeApi, ns: string, manifest: Record<strin
 }
 
 export async function patchPod(api: KubeApi, ns: string, name: string, body: unknown, sub = ''): Promise<void> {
-  await api.request(podPath(ns, name, sub), { method: 'PATCH', body, contentType: 'application/strategic-merge-patch+json' });
+  await api.request(podPath(ns, name, sub), {
+    method: 'PATCH',
+    body,
+    contentType: 'application/strategic-merge-patch+json',
+  });
 }
 
 export async function deletePod(api: KubeApi, ns: string, name: string, gracePeriodSeconds?: number): Promise<void> {
@@ -77,6 +124,11 @@ export async function deletePod(api: KubeApi, ns: string, name: string, gracePer
   await api.request(`${podPath(ns, name)}${q}`, { method: 'DELETE' });
 }
 
-export function waitEvents(sink: CollectingSink, what: string, check: (events: PodEvent[]) => boolean, timeoutMs = 30_000): Promise<PodEvent[]> {
+export function waitEvents(
+  sink: CollectingSink,
+  what: string,
+  check: (events: PodEvent[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<PodEvent[]> {
   return eventually(what, () => Promise.resolve(check(sink.events) ? sink.events : undefined), timeoutMs);
 }

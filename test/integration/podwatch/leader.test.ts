@@ -16,7 +16,14 @@ const MAIN = join(repoRoot, 'dist', 'src', 'podwatch', 'main.js');
 const LEASE_MS = 6000;
 const RETRY_MS = 1000;
 
-interface Replica { id: string; child: ChildProcess; events: PodEvent[]; stderr: string[]; port: number; exited: Promise<number | null> }
+interface Replica {
+  id: string;
+  child: ChildProcess;
+  events: PodEvent[];
+  stderr: string[];
+  port: number;
+  exited: Promise<number | null>;
+}
 
 describe('podwatch leader election (two replicas)', () => {
   let cluster: TestCluster;
@@ -27,10 +34,44 @@ describe('podwatch leader election (two replicas)', () => {
   const start = async (id: string, ns: string): Promise<Replica> => {
     const [port] = await pickFreePorts(1);
     assert.ok(port);
-    const child = spawn(process.execPath, [MAIN, '--kubeconfig', cluster.kubeconfigPath, '-n', ns, '-o', 'json', '--listen', `127.0.0.1:${port}`,
-      '--leader-elect', '--lease-namespace', ns, '--identity', id, '--lease-duration', `${LEASE_MS}ms`, '--renew-deadline', '4s', '--retry-period', `${RETRY_MS}ms`],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-    const r: Replica = { id, child, events: [], stderr: [], port, exited: new Promise((res) => { child.on('exit', (code) => { res(code); }); }) };
+    const child = spawn(
+      process.execPath,
+      [
+        MAIN,
+        '--kubeconfig',
+        cluster.kubeconfigPath,
+        '-n',
+        ns,
+        '-o',
+        'json',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--leader-elect',
+        '--lease-namespace',
+        ns,
+        '--identity',
+        id,
+        '--lease-duration',
+        `${LEASE_MS}ms`,
+        '--renew-deadline',
+        '4s',
+        '--retry-period',
+        `${RETRY_MS}ms`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const r: Replica = {
+      id,
+      child,
+      events: [],
+      stderr: [],
+      port,
+      exited: new Promise((res) => {
+        child.on('exit', (code) => {
+          res(code);
+        });
+      }),
+    };
     let buf = '';
     child.stdout?.setEncoding('utf8').on('data', (c: string) => {
       buf += c;
@@ -38,13 +79,24 @@ describe('podwatch leader election (two replicas)', () => {
       buf = lines.pop() ?? '';
       for (const l of lines) if (l.trim()) r.events.push(JSON.parse(l) as PodEvent);
     });
-    child.stderr?.setEncoding('utf8').on('data', (c: string) => { r.stderr.push(c); });
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+      r.stderr.push(c);
+    });
     replicas.push(r);
-    await eventually(`${id} ready`, async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 30_000);
+    await eventually(
+      `${id} ready`,
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined,
+      30_000,
+    );
     return r;
   };
   const holder = async (ns: string): Promise<string | undefined> => {
-    const lease = await api.request<{ spec: { holderIdentity?: string | null } }>(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/podwatch`).catch(() => undefined);
+    const lease = await api
+      .request<{ spec: { holderIdentity?: string | null } }>(
+        `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/podwatch`,
+      )
+      .catch(() => undefined);
     return lease?.spec.holderIdentity ?? undefined;
   };
 
@@ -54,7 +106,11 @@ describe('podwatch leader election (two replicas)', () => {
     api = apiFor(cluster.kc);
   });
   after(async () => {
-    for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) { r.child.kill('SIGKILL'); await r.exited; }
+    for (const r of replicas)
+      if (r.child.exitCode === null && r.child.signalCode === null) {
+        r.child.kill('SIGKILL');
+        await r.exited;
+      }
     api.close();
     await namespaces.cleanup();
   });
@@ -66,7 +122,9 @@ describe('podwatch leader election (two replicas)', () => {
     const b = await start('pw-b', ns);
 
     await createPod(api, ns, podManifest('before'));
-    await eventually('leader emitted', () => Promise.resolve(a.events.some((e) => e.pod.name === 'before') ? true : undefined));
+    await eventually('leader emitted', () =>
+      Promise.resolve(a.events.some((e) => e.pod.name === 'before') ? true : undefined),
+    );
     // Long enough for the leader to renew (every second) well after that event: the new leader replays from
     // the last renewal minus 1 s, so it must not repeat it.
     await new Promise((r) => setTimeout(r, 3500));
@@ -80,16 +138,35 @@ describe('podwatch leader election (two replicas)', () => {
 
     await eventually('pw-b leads', async () => ((await holder(ns)) === 'pw-b' ? true : undefined), 30_000);
     const takeoverMs = performance.now() - killedAt;
-    assert.ok(takeoverMs <= LEASE_MS + 2 * RETRY_MS + 2000, `took over after ${Math.round(takeoverMs)} ms (lease ${LEASE_MS} ms)`);
-    await eventually('gap emitted by the new leader', () => Promise.resolve(
-      b.events.some((e) => e.pod.name === 'during' && e.type === 'created') &&
-      b.events.some((e) => e.pod.name === 'before' && e.changes?.some((c) => c.field === 'label.moved')) ? true : undefined), 20_000);
-    assert.ok(b.events.every((e) => e.handover === true), 'events of the hand-over window are marked');
-    assert.ok(!b.events.some((e) => e.pod.name === 'before' && e.type === 'created'), 'what the old leader already emitted before its last renewal is not repeated');
+    assert.ok(
+      takeoverMs <= LEASE_MS + 2 * RETRY_MS + 2000,
+      `took over after ${Math.round(takeoverMs)} ms (lease ${LEASE_MS} ms)`,
+    );
+    await eventually(
+      'gap emitted by the new leader',
+      () =>
+        Promise.resolve(
+          b.events.some((e) => e.pod.name === 'during' && e.type === 'created') &&
+            b.events.some((e) => e.pod.name === 'before' && e.changes?.some((c) => c.field === 'label.moved'))
+            ? true
+            : undefined,
+        ),
+      20_000,
+    );
+    assert.ok(
+      b.events.every((e) => e.handover === true),
+      'events of the hand-over window are marked',
+    );
+    assert.ok(
+      !b.events.some((e) => e.pod.name === 'before' && e.type === 'created'),
+      'what the old leader already emitted before its last renewal is not repeated',
+    );
 
     // And live events after the hand-over are emitted normally.
     await createPod(api, ns, podManifest('after'));
-    await eventually('live after hand-over', () => Promise.resolve(b.events.some((e) => e.pod.name === 'after' && !e.handover) ? true : undefined));
+    await eventually('live after hand-over', () =>
+      Promise.resolve(b.events.some((e) => e.pod.name === 'after' && !e.handover) ? true : undefined),
+    );
 
     // SIGTERM: graceful shutdown, exit code 0, lease released.
     b.child.kill('SIGTERM');

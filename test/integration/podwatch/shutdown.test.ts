@@ -27,14 +27,27 @@ describe('podwatch graceful shutdown', () => {
     // A slow receiver: 400 ms per event, so events queue up.
     receiver = createServer((req, res) => {
       let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
-      req.on('end', () => { setTimeout(() => { received.push(JSON.parse(body) as PodEvent); res.writeHead(200).end(); }, 400); });
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        setTimeout(() => {
+          received.push(JSON.parse(body) as PodEvent);
+          res.writeHead(200).end();
+        }, 400);
+      });
     });
-    await new Promise<void>((r) => { receiver.listen(0, '127.0.0.1', r); });
+    await new Promise<void>((r) => {
+      receiver.listen(0, '127.0.0.1', r);
+    });
   });
   after(async () => {
     receiver.closeAllConnections();
-    await new Promise<void>((r) => { receiver.close(() => { r(); }); });
+    await new Promise<void>((r) => {
+      receiver.close(() => {
+        r();
+      });
+    });
     api.close();
     await namespaces.cleanup();
   });
@@ -44,25 +57,53 @@ describe('podwatch graceful shutdown', () => {
     const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
     const [port] = await pickFreePorts(1);
     assert.ok(port);
-    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'podwatch', 'main.js'), '--kubeconfig', cluster.kubeconfigPath, '-n', ns,
-      '-o', 'none', '--webhook', hook, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'dist', 'src', 'podwatch', 'main.js'),
+        '--kubeconfig',
+        cluster.kubeconfigPath,
+        '-n',
+        ns,
+        '-o',
+        'none',
+        '--webhook',
+        hook,
+        '--listen',
+        `127.0.0.1:${port}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-    const exited = new Promise<number | null>((r) => { child.on('exit', (code) => { r(code); }); });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    const exited = new Promise<number | null>((r) => {
+      child.on('exit', (code) => {
+        r(code);
+      });
+    });
     try {
       const metric = async (re: RegExp): Promise<number | undefined> => {
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
         const m = re.exec(text);
         return m ? Number(m[1]) : undefined;
       };
-      await eventually('podwatch ready', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined));
+      await eventually('podwatch ready', async () =>
+        (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined,
+      );
       for (let i = 0; i < 6; i++) await createPod(api, ns, podManifest(`t-${i}`));
-      await eventually('6 events emitted', async () => ((await metric(/^podwatch_events_total\{namespace="[^"]+",type="created"\} (\d+)$/m)) === 6 ? true : undefined));
+      await eventually('6 events emitted', async () =>
+        (await metric(/^podwatch_events_total\{namespace="[^"]+",type="created"\} (\d+)$/m)) === 6 ? true : undefined,
+      );
       const depth = await metric(/^podwatch_sink_queue_depth\{sink="webhook-0"\} (\d+)$/m);
       assert.ok(depth !== undefined && depth > 0, `events still queued at SIGTERM (depth ${depth})`);
       child.kill('SIGTERM');
       assert.equal(await exited, 0, stderr);
-      assert.deepEqual(received.map((e) => e.pod.name), ['t-0', 't-1', 't-2', 't-3', 't-4', 't-5']);
+      assert.deepEqual(
+        received.map((e) => e.pod.name),
+        ['t-0', 't-1', 't-2', 't-3', 't-4', 't-5'],
+      );
       assert.match(stderr, /SIGTERM: flushing sinks and shutting down/);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

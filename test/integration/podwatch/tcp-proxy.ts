@@ -17,7 +17,10 @@ export class TcpRelay {
   async start(): Promise<number> {
     this.server = createServer((client) => {
       this.connections++;
-      if (this.cut) { client.destroy(); return; }
+      if (this.cut) {
+        client.destroy();
+        return;
+      }
       if (this.dropping) {
         // Accept and read nothing: like packets dropped by a firewall after the handshake.
         client.pause();
@@ -28,12 +31,19 @@ export class TcpRelay {
       const upstream = connect(this.targetPort, '127.0.0.1');
       for (const s of [client, upstream]) {
         this.sockets.add(s);
-        s.on('close', () => { this.sockets.delete(s); });
-        s.on('error', () => { client.destroy(); upstream.destroy(); });
+        s.on('close', () => {
+          this.sockets.delete(s);
+        });
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
       }
       client.pipe(upstream).pipe(client);
     });
-    await new Promise<void>((resolve) => { this.server?.listen(0, '127.0.0.1', resolve); });
+    await new Promise<void>((resolve) => {
+      this.server?.listen(0, '127.0.0.1', resolve);
+    });
     return (this.server.address() as AddressInfo).port;
   }
 
@@ -46,7 +56,11 @@ export class TcpRelay {
   /** Stops forwarding in both directions without closing anything. */
   blackhole(): void {
     this.dropping = true;
-    for (const s of this.sockets) { s.unpipe(); s.pause(); this.held.add(s); }
+    for (const s of this.sockets) {
+      s.unpipe();
+      s.pause();
+      this.held.add(s);
+    }
   }
 
   restore(): void {
@@ -60,6 +74,12 @@ export class TcpRelay {
   async stop(): Promise<void> {
     this.restore();
     this.disconnect();
-    await new Promise<void>((resolve) => { if (this.server) this.server.close(() => { resolve(); }); else resolve(); });
+    await new Promise<void>((resolve) => {
+      if (this.server)
+        this.server.close(() => {
+          resolve();
+        });
+      else resolve();
+    });
   }
 }

@@ -9,9 +9,26 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { repoRoot } from '../../../src/util/paths.js';
 import type { KubeApi } from '../../../src/podwatch/kubeapi.js';
 import { testCluster, TestNamespaces } from '../../helpers/cluster.js';
-import { apiFor, createPod, patchPod, podManifest, startPodwatch, testConfig, type RunningPodwatch } from './harness.js';
+import {
+  apiFor,
+  createPod,
+  patchPod,
+  podManifest,
+  startPodwatch,
+  testConfig,
+  type RunningPodwatch,
+} from './harness.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe('podwatch web view and HTTP endpoints', () => {
   let namespaces: TestNamespaces;
@@ -48,7 +65,12 @@ describe('podwatch web view and HTTP endpoints', () => {
   });
 
   it('shows a new event live in headless Chromium, and the filters hide what does not match', async () => {
-    browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 720 } });
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 720 },
+    });
     const page = await browser.newPage();
     await page.goto(pw.handle.url ?? '');
     await page.locator('#status.live').waitFor({ timeout: 30_000 });
@@ -60,7 +82,11 @@ describe('podwatch web view and HTTP endpoints', () => {
     const update = page.locator('li.ev[data-type="updated"]', { hasText: 'label.tier' });
     await update.waitFor({ timeout: 30_000 });
     assert.match(await update.innerText(), /frontend/);
-    assert.equal(await page.locator('td.name', { hasText: `${ns}/live-1` }).count(), 1, 'the pod table has the new pod');
+    assert.equal(
+      await page.locator('td.name', { hasText: `${ns}/live-1` }).count(),
+      1,
+      'the pod table has the new pod',
+    );
 
     mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: join(repoRoot, 'test-artifacts', 'podwatch-webview.png') });
@@ -73,6 +99,6 @@ describe('podwatch web view and HTTP endpoints', () => {
     assert.equal(await page.locator('td.name').count(), 1);
     await page.uncheck('.f-type[value="updated"]');
     assert.equal(await page.locator('li.ev[data-type="updated"]').count(), 0);
-    assert.ok(await page.locator('li.ev[data-type="created"]').count() >= 1);
+    assert.ok((await page.locator('li.ev[data-type="created"]').count()) >= 1);
   });
 });

@@ -23,7 +23,13 @@ describe('webinfo /api/info with the mariadb data source (real mariadbd)', { tim
   let cluster: LoopbackCluster | undefined;
   let pid: number | undefined;
   after(async () => {
-    if (pid !== undefined) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await cluster?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -38,17 +44,29 @@ describe('webinfo /api/info with the mariadb data source (real mariadbd)', { tim
     const child = spawn(process.execPath, ['--import', join(dist, 'db-source.js'), join(dist, 'main.js')], {
       stdio: 'ignore',
       env: {
-        ...process.env, WEBINFO_HOST: '127.0.0.1', WEBINFO_PORT: String(port), WEBINFO_PAGE_DIR: dir, POD_NAME: 'web-abcde',
-        WEBINFO_DATA_SOURCE: 'mariadb', WEBINFO_DB_HOST: '127.0.0.1', WEBINFO_DB_PORT: String(cluster.member('db-0').sqlPort),
-        WEBINFO_DB_USER: 'app', WEBINFO_DB_PASSWORD_FILE: join(dir, 'pw'), WEBINFO_DB_DATABASE: 'app',
+        ...process.env,
+        WEBINFO_HOST: '127.0.0.1',
+        WEBINFO_PORT: String(port),
+        WEBINFO_PAGE_DIR: dir,
+        POD_NAME: 'web-abcde',
+        WEBINFO_DATA_SOURCE: 'mariadb',
+        WEBINFO_DB_HOST: '127.0.0.1',
+        WEBINFO_DB_PORT: String(cluster.member('db-0').sqlPort),
+        WEBINFO_DB_USER: 'app',
+        WEBINFO_DB_PASSWORD_FILE: join(dir, 'pw'),
+        WEBINFO_DB_DATABASE: 'app',
       },
     });
     pid = child.pid;
-    const get = async (): Promise<{ data: { ok: boolean; source: string; message: string; values?: Record<string, unknown> } }> => {
+    const get = async (): Promise<{
+      data: { ok: boolean; source: string; message: string; values?: Record<string, unknown> };
+    }> => {
       for (let i = 0; ; i++) {
         try {
           const res = await fetch(`http://127.0.0.1:${port}/api/info`, { signal: AbortSignal.timeout(5000) });
-          return await res.json() as { data: { ok: boolean; source: string; message: string; values?: Record<string, unknown> } };
+          return (await res.json()) as {
+            data: { ok: boolean; source: string; message: string; values?: Record<string, unknown> };
+          };
         } catch (err) {
           if (i > 100) throw err;
           await sleep(100);

@@ -6,10 +6,18 @@ import { bindListenTo, initContainerEnv } from '../../helpers/web-local.js';
 
 describe('chart helpers', () => {
   it('parses a multi-document stream, skipping empty documents', () => {
-    const objs = parseManifests('---\n# Source: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a-web}\ndata: {k: v}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a-web}\n');
-    assert.deepEqual(objs.map((o) => o.kind), ['ConfigMap', 'Service']);
+    const objs = parseManifests(
+      '---\n# Source: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a-web}\ndata: {k: v}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a-web}\n',
+    );
+    assert.deepEqual(
+      objs.map((o) => o.kind),
+      ['ConfigMap', 'Service'],
+    );
     assert.deepEqual(configMapData(one(objs, 'ConfigMap', 'web')), { k: 'v' });
-    assert.throws(() => one(objs, 'Deployment'), /expected one Deployment, found 0 \(rendered: ConfigMap\/a-web, Service\/a-web\)/);
+    assert.throws(
+      () => one(objs, 'Deployment'),
+      /expected one Deployment, found 0 \(rendered: ConfigMap\/a-web, Service\/a-web\)/,
+    );
     assert.throws(() => configMapData(one(objs, 'Service')), /is not a ConfigMap/);
   });
 
@@ -20,14 +28,35 @@ describe('chart helpers', () => {
 
   it('binds every listen directive to loopback, and refuses a config without one', () => {
     const conf = 'server {\n    listen 8080 default_server;\n}\nserver {\n  listen 9000;\n}\n';
-    assert.equal(bindListenTo(conf, '127.0.0.1'), 'server {\n    listen 127.0.0.1:8080 default_server;\n}\nserver {\n  listen 127.0.0.1:9000;\n}\n');
+    assert.equal(
+      bindListenTo(conf, '127.0.0.1'),
+      'server {\n    listen 127.0.0.1:8080 default_server;\n}\nserver {\n  listen 127.0.0.1:9000;\n}\n',
+    );
     assert.throws(() => bindListenTo('server { }', '127.0.0.1'), /no "listen <port>" directive/);
   });
 
   it('takes the literal env of the render-page init container, leaving the folders to the caller', () => {
-    const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w' }, spec: { template: { spec: { initContainers: [{ name: 'render-page', env: [
-      { name: 'PAGE_TITLE', value: 'T' }, { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }, { name: 'PAGE_OUTPUT_DIR', value: '/x' },
-    ] }] } } } };
+    const d = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'w' },
+      spec: {
+        template: {
+          spec: {
+            initContainers: [
+              {
+                name: 'render-page',
+                env: [
+                  { name: 'PAGE_TITLE', value: 'T' },
+                  { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                  { name: 'PAGE_OUTPUT_DIR', value: '/x' },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    };
     assert.deepEqual(initContainerEnv(d), { PAGE_TITLE: 'T' });
     assert.throws(() => initContainerEnv({ ...d, spec: {} }), /no render-page init container/);
   });

@@ -10,7 +10,10 @@ const fails = (fn: () => unknown, message: string): void => {
 
 describe('cli flag parsing', () => {
   it('takes operands only where the command says so', () => {
-    assert.deepEqual(parseFlags('images build', ['a', '--help', 'b'], { help: { type: 'boolean' } }, { operands: true }).positionals, ['a', 'b']);
+    assert.deepEqual(
+      parseFlags('images build', ['a', '--help', 'b'], { help: { type: 'boolean' } }, { operands: true }).positionals,
+      ['a', 'b'],
+    );
     assert.throws(() => parseFlags('images list', ['a'], { help: { type: 'boolean' } }), UserError);
   });
 
@@ -18,12 +21,21 @@ describe('cli flag parsing', () => {
     const conflicts = [{ flag: 'a', with: ['b', 'c'], why: 'a does x' }];
     rejectConflicts({ a: true }, conflicts);
     rejectConflicts({ b: 'x', c: 'y' }, conflicts);
-    fails(() => { rejectConflicts({ a: true, c: 'y' }, conflicts); }, '--a cannot be used with --c: a does x; use one or the other');
-    fails(() => { rejectConflicts({ a: true, b: 'x', c: 'y' }, conflicts); }, '--a cannot be used with --b or --c: a does x; use one or the other');
+    fails(() => {
+      rejectConflicts({ a: true, c: 'y' }, conflicts);
+    }, '--a cannot be used with --c: a does x; use one or the other');
+    fails(() => {
+      rejectConflicts({ a: true, b: 'x', c: 'y' }, conflicts);
+    }, '--a cannot be used with --b or --c: a does x; use one or the other');
   });
 
   it('parseCommand checks conflicts unless --help is given', () => {
-    const spec = { name: 't', help: '', options: { a: { type: 'boolean' }, b: { type: 'string' }, help: { type: 'boolean' } }, conflicts: [{ flag: 'a', with: ['b'], why: 'w' }] } as const;
+    const spec = {
+      name: 't',
+      help: '',
+      options: { a: { type: 'boolean' }, b: { type: 'string' }, help: { type: 'boolean' } },
+      conflicts: [{ flag: 'a', with: ['b'], why: 'w' }],
+    } as const;
     assert.throws(() => parseCommand(spec, ['--a', '--b', 'x']), UserError);
     assert.equal(parseCommand(spec, ['--a', '--b', 'x', '--help']).values.help, true);
   });
@@ -32,7 +44,10 @@ describe('cli flag parsing', () => {
     assert.equal(durationFlag('timeout', undefined, '10m'), 600_000);
     assert.equal(durationFlag('timeout', '90s', '10m'), 90_000);
     assert.equal(durationFlag('timeout', '1.5h', '10m'), 5_400_000);
-    fails(() => durationFlag('timeout', '90', '10m'), "--timeout: '90' is not a duration: use a number with a unit, e.g. 500ms, 30s, 2m");
+    fails(
+      () => durationFlag('timeout', '90', '10m'),
+      "--timeout: '90' is not a duration: use a number with a unit, e.g. 500ms, 30s, 2m",
+    );
   });
 });
 
@@ -47,7 +62,10 @@ describe('cluster stop message', () => {
   });
 
   it('says what happened', () => {
-    assert.equal(formatStopped('kstack', { existed: true, nodeSettings: { count: 3 } }), "Cluster 'kstack' stopped; its data is kept. Resume with 'kstack cluster up'.\n");
+    assert.equal(
+      formatStopped('kstack', { existed: true, nodeSettings: { count: 3 } }),
+      "Cluster 'kstack' stopped; its data is kept. Resume with 'kstack cluster up'.\n",
+    );
     assert.equal(formatStopped('dev', { existed: false }), "No cluster 'dev' here; nothing to do.\n");
   });
 });

@@ -11,12 +11,27 @@ import { BACKUP, CLUSTER_HELP, COMMANDS, IMAGES_HELP, PROVE, UP, USAGE } from '.
 import { DEFAULT_CLUSTER, DEFAULT_NAMESPACE, DEFAULT_RELEASE, DEFAULT_UP_TIMEOUT } from '../../../src/cli/defaults.js';
 import { main, type Io } from '../../../src/cli/main.js';
 
-interface Run { code: number; out: string; err: string }
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
 
 async function kstack(...argv: string[]): Promise<Run> {
   let out = '';
   let err = '';
-  const io: Io = { out: { write: (s: string) => { out += s; } }, err: { write: (s: string) => { err += s; } } };
+  const io: Io = {
+    out: {
+      write: (s: string) => {
+        out += s;
+      },
+    },
+    err: {
+      write: (s: string) => {
+        err += s;
+      },
+    },
+  };
   const code = await main(argv, io);
   return { code, out, err };
 }
@@ -32,7 +47,9 @@ async function usageError(argv: string[], message: string | RegExp): Promise<voi
 }
 
 /** Flags podwatch's own help (src/podwatch/config.ts) does not list yet; `kstack watch --help` prints it as is. */
-const UNLISTED: Readonly<Record<string, readonly string[]>> = { watch: ['all-namespaces', 'page-size', 'streaming-list', 'shutdown-timeout'] };
+const UNLISTED: Readonly<Record<string, readonly string[]>> = {
+  watch: ['all-namespaces', 'page-size', 'streaming-list', 'shutdown-timeout'],
+};
 
 let savedEnv: NodeJS.ProcessEnv = {};
 let scratch = '';
@@ -41,7 +58,10 @@ before(() => {
   scratch = mkdtempSync(join(tmpdir(), 'kstack-cli-test-'));
   process.env = {
     ...savedEnv,
-    PATH: join(scratch, 'bin'), XDG_CACHE_HOME: join(scratch, 'cache'), XDG_STATE_HOME: join(scratch, 'state'), KUBECONFIG: join(scratch, 'kubeconfig'),
+    PATH: join(scratch, 'bin'),
+    XDG_CACHE_HOME: join(scratch, 'cache'),
+    XDG_STATE_HOME: join(scratch, 'state'),
+    KUBECONFIG: join(scratch, 'kubeconfig'),
   };
 });
 after(() => {
@@ -68,14 +88,19 @@ describe('kstack help', () => {
       assert.deepEqual(await kstack(...words, '-h'), { code: 0, out: spec.help, err: '' });
       for (const [flag, option] of Object.entries(spec.options)) {
         if (flag === 'help' || UNLISTED[spec.name]?.includes(flag)) continue;
-        const named = spec.help.includes(`--${flag}`) || (option.short !== undefined && spec.help.includes(`-${option.short} `));
+        const named =
+          spec.help.includes(`--${flag}`) || (option.short !== undefined && spec.help.includes(`-${option.short} `));
         assert.ok(named, `'kstack ${spec.name} --help' does not mention --${flag}`);
       }
     });
   }
 
   it('help wins over everything else on the line, conflicting flags included', async () => {
-    assert.deepEqual(await kstack('prove', '--context', 'x', '--name', 'y', '--help'), { code: 0, out: PROVE.help, err: '' });
+    assert.deepEqual(await kstack('prove', '--context', 'x', '--name', 'y', '--help'), {
+      code: 0,
+      out: PROVE.help,
+      err: '',
+    });
   });
 
   it('cluster and images have a help of their own; backup without a task prints its help and exits 2', async () => {
@@ -83,12 +108,17 @@ describe('kstack help', () => {
     assert.deepEqual(await kstack('cluster', 'help'), { code: 0, out: CLUSTER_HELP, err: '' });
     assert.deepEqual(await kstack('images', '-h'), { code: 0, out: IMAGES_HELP, err: '' });
     assert.deepEqual(await kstack('backup', '--help'), { code: 0, out: BACKUP.help, err: '' });
-    for (const task of ['now', 'list', 'verify']) assert.deepEqual(await kstack('backup', task, '--help'), { code: 0, out: BACKUP.help, err: '' });
+    for (const task of ['now', 'list', 'verify'])
+      assert.deepEqual(await kstack('backup', task, '--help'), { code: 0, out: BACKUP.help, err: '' });
     assert.deepEqual(await kstack('backup'), { code: 2, out: BACKUP.help, err: '' });
   });
 
   it('the help texts show the defaults the parsing uses', () => {
-    for (const text of [`(default: ${DEFAULT_NAMESPACE})`, `(default: ${DEFAULT_RELEASE})`, `(default: ${DEFAULT_CLUSTER})`]) {
+    for (const text of [
+      `(default: ${DEFAULT_NAMESPACE})`,
+      `(default: ${DEFAULT_RELEASE})`,
+      `(default: ${DEFAULT_CLUSTER})`,
+    ]) {
       assert.ok(PROVE.help.includes(text), text);
       assert.ok(BACKUP.help.includes(text), text);
     }
@@ -102,51 +132,95 @@ describe('kstack usage errors', () => {
   });
 
   it('an unknown subcommand', async () => {
-    await usageError(['cluster', 'frobnicate'], "kstack cluster: unknown subcommand 'frobnicate'; use up, stop, down, status or node");
+    await usageError(
+      ['cluster', 'frobnicate'],
+      "kstack cluster: unknown subcommand 'frobnicate'; use up, stop, down, status or node",
+    );
     await usageError(['cluster'], "kstack cluster: unknown subcommand ''; use up, stop, down, status or node");
-    await usageError(['images', 'frobnicate'], "kstack images: unknown subcommand 'frobnicate'; use build [NAME…] or list");
-    await usageError(['backup', 'frobnicate'], "kstack backup: unknown subcommand 'frobnicate'; use now, list or verify");
-    await usageError(['cluster', 'node', 'reboot', 'web-1'], "kstack cluster node: use 'kstack cluster node restart NODE'");
+    await usageError(
+      ['images', 'frobnicate'],
+      "kstack images: unknown subcommand 'frobnicate'; use build [NAME…] or list",
+    );
+    await usageError(
+      ['backup', 'frobnicate'],
+      "kstack backup: unknown subcommand 'frobnicate'; use now, list or verify",
+    );
+    await usageError(
+      ['cluster', 'node', 'reboot', 'web-1'],
+      "kstack cluster node: use 'kstack cluster node restart NODE'",
+    );
     await usageError(['cluster', 'node', 'restart'], "kstack cluster node: use 'kstack cluster node restart NODE'");
   });
 
   for (const spec of COMMANDS) {
     const words = spec.name === 'backup' ? ['backup', 'now'] : spec.name.split(' ');
     it(`an unknown flag of 'kstack ${words.join(' ')}' is named, with where the help is`, async () => {
-      await usageError([...words, '--no-such-flag'], `kstack ${words.join(' ')}: Unknown option '--no-such-flag'; see 'kstack ${words.join(' ')} --help'`);
+      await usageError(
+        [...words, '--no-such-flag'],
+        `kstack ${words.join(' ')}: Unknown option '--no-such-flag'; see 'kstack ${words.join(' ')} --help'`,
+      );
     });
   }
 
   it('a flag without its value, and an operand a command does not take', async () => {
-    await usageError(['up', '--timeout'], "kstack up: Option '--timeout <value>' argument missing; see 'kstack up --help'");
-    await usageError(['down', 'everything'], /^kstack: kstack down: Unexpected argument 'everything'.*; see 'kstack down --help'\n$/);
+    await usageError(
+      ['up', '--timeout'],
+      "kstack up: Option '--timeout <value>' argument missing; see 'kstack up --help'",
+    );
+    await usageError(
+      ['down', 'everything'],
+      /^kstack: kstack down: Unexpected argument 'everything'.*; see 'kstack down --help'\n$/,
+    );
   });
 
   it('--context and --name: prove, backup and restore say the same', async () => {
-    const message = '--context cannot be used with --name: --context picks a cluster from your kubeconfig, --name a local cluster kstack started; use one or the other';
+    const message =
+      '--context cannot be used with --name: --context picks a cluster from your kubeconfig, --name a local cluster kstack started; use one or the other';
     await usageError(['prove', '--context', 'x', '--name', 'y'], message);
-    for (const task of ['now', 'list', 'verify']) await usageError(['backup', task, '--context', 'x', '--name', 'y'], message);
+    for (const task of ['now', 'list', 'verify'])
+      await usageError(['backup', task, '--context', 'x', '--name', 'y'], message);
     await usageError(['restore', '--name', 'y', '--context', 'x'], message);
   });
 
   it('the other conflicting flags, in the same words', async () => {
-    await usageError(['down', '--all', '--context', 'x'], '--all cannot be used with --context: --all also removes the local cluster, and --context names another cluster; use one or the other');
-    await usageError(['cluster', 'up', '--control-plane', '--nodes', '2'], '--control-plane cannot be used with --nodes: --control-plane starts no nodes; use one or the other');
-    await usageError(['cluster', 'up', '--control-plane', '--db-taint', 'none', '--nodes', '2'], '--control-plane cannot be used with --nodes or --db-taint: --control-plane starts no nodes; use one or the other');
-    await usageError(['restore', '--to-time', '2026-01-01T00:00:00Z', '--to-gtid', '0-1-2'], '--to-time cannot be used with --to-gtid: a restore stops at a point in time or after a GTID; use one or the other');
+    await usageError(
+      ['down', '--all', '--context', 'x'],
+      '--all cannot be used with --context: --all also removes the local cluster, and --context names another cluster; use one or the other',
+    );
+    await usageError(
+      ['cluster', 'up', '--control-plane', '--nodes', '2'],
+      '--control-plane cannot be used with --nodes: --control-plane starts no nodes; use one or the other',
+    );
+    await usageError(
+      ['cluster', 'up', '--control-plane', '--db-taint', 'none', '--nodes', '2'],
+      '--control-plane cannot be used with --nodes or --db-taint: --control-plane starts no nodes; use one or the other',
+    );
+    await usageError(
+      ['restore', '--to-time', '2026-01-01T00:00:00Z', '--to-gtid', '0-1-2'],
+      '--to-time cannot be used with --to-gtid: a restore stops at a point in time or after a GTID; use one or the other',
+    );
   });
 
   it('a bad duration names the flag and the units', async () => {
-    await usageError(['up', '--timeout', '10x'], "--timeout: '10x' is not a duration: use a number with a unit, e.g. 500ms, 30s, 2m");
+    await usageError(
+      ['up', '--timeout', '10x'],
+      "--timeout: '10x' is not a duration: use a number with a unit, e.g. 500ms, 30s, 2m",
+    );
     await usageError(['up', '--timeout', '600'], /^kstack: --timeout: '600' is not a duration/);
   });
 
   it('other bad values are refused before any work, naming the flag', async () => {
     await usageError(['cluster', 'up', '--nodes', 'x'], "--nodes 'x' is not a number: use a whole number from 1 to 9");
-    await usageError(['cluster', 'up', '--api-port', '70000'], "--api-port '70000' is not a port: use a whole number from 1 to 65535");
+    await usageError(
+      ['cluster', 'up', '--api-port', '70000'],
+      "--api-port '70000' is not a port: use a whole number from 1 to 65535",
+    );
     await usageError(['cluster', 'up', '--db-taint', 'db'], /^kstack: --db-taint 'db' is not a taint/);
     await usageError(['cluster', 'status', '-o', 'yaml'], "--output 'yaml' is not supported: use 'text' or 'json'");
-    await usageError(['setup', '--for', 'frobnicate'], /^kstack: --for 'frobnicate' is not a command kstack declares needs for; use one of: up, /);
+    await usageError(
+      ['setup', '--for', 'frobnicate'],
+      /^kstack: --for 'frobnicate' is not a command kstack declares needs for; use one of: up, /,
+    );
     await usageError(['images', 'build', 'frobnicate'], /^kstack: unknown image frobnicate: the images are /);
     await usageError(['prove', '--only', 'R99'], /^kstack: --only 'R99': unknown row R99/);
     await usageError(['prove', '--allow-skip', 'R0'], /^kstack: --allow-skip 'R0': unknown row R0/);

@@ -1,30 +1,52 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  checkUpOptions, nodeSettingsFor, planUp, portInUse, portsToCheck, rollbackPlan,
-  type PlanInput, type RollbackInput,
+  checkUpOptions,
+  nodeSettingsFor,
+  planUp,
+  portInUse,
+  portsToCheck,
+  rollbackPlan,
+  type PlanInput,
+  type RollbackInput,
 } from '../../../src/cluster/control-plane-phases.js';
-import { controlPlaneOrder, defaultNetwork, type ControlPlaneComponent } from '../../../src/cluster/control-plane-spec.js';
+import {
+  controlPlaneOrder,
+  defaultNetwork,
+  type ControlPlaneComponent,
+} from '../../../src/cluster/control-plane-spec.js';
 import { clusterLayout } from '../../../src/cluster/layout.js';
 import { networkPlanFor } from '../../../src/cluster/nodes/cluster-nodes.js';
 import type { ClusterState } from '../../../src/cluster/state.js';
 import { UserError } from '../../../src/util/errors.js';
 
 const layout = clusterLayout('demo', '/state');
-const binaries = { etcd: '/b/etcd', 'kube-apiserver': '/b/api', 'kube-controller-manager': '/b/cm', 'kube-scheduler': '/b/sched' };
+const binaries = {
+  etcd: '/b/etcd',
+  'kube-apiserver': '/b/api',
+  'kube-controller-manager': '/b/cm',
+  'kube-scheduler': '/b/sched',
+};
 const savedPorts = { etcdClient: 2379, etcdPeer: 2380, apiserver: 6443, controllerManager: 10257, scheduler: 10259 };
 const newPorts = { etcdClient: 41001, etcdPeer: 41002, apiserver: 41003, controllerManager: 41004, scheduler: 41005 };
 const fresh = { createdAt: '2030-01-02T03:04:05.000Z', ports: newPorts };
 
 function saved(over: Partial<ClusterState> = {}): ClusterState {
   return {
-    version: 1, name: 'demo', createdAt: '2029-12-31T00:00:00.000Z', ports: { ...savedPorts },
-    network: { ...defaultNetwork }, components: {}, ...over,
+    version: 1,
+    name: 'demo',
+    createdAt: '2029-12-31T00:00:00.000Z',
+    ports: { ...savedPorts },
+    network: { ...defaultNetwork },
+    components: {},
+    ...over,
   };
 }
 
 /** A process check that must not be asked (a new cluster records no processes). */
-const neverAsked: PlanInput['isRunning'] = (entry) => { throw new Error(`isRunning asked about pid ${entry.pid}`); };
+const neverAsked: PlanInput['isRunning'] = (entry) => {
+  throw new Error(`isRunning asked about pid ${entry.pid}`);
+};
 
 describe('up, phase 1: options against the saved cluster', () => {
   const rejects = (fn: () => void, message: RegExp): void => {
@@ -43,22 +65,27 @@ describe('up, phase 1: options against the saved cluster', () => {
   });
 
   it('--api-port that differs from the saved port: names the flag, the port in use and both ways out', () => {
-    rejects(() => { checkUpOptions('demo', { apiPort: 7000 }, saved()); },
-      /^--api-port 7000: cluster 'demo' already uses port 6443; drop --api-port, or run 'kstack cluster down --name demo' first$/);
+    rejects(() => {
+      checkUpOptions('demo', { apiPort: 7000 }, saved());
+    }, /^--api-port 7000: cluster 'demo' already uses port 6443; drop --api-port, or run 'kstack cluster down --name demo' first$/);
   });
 
   it('--nodes on a cluster created as a control plane only', () => {
-    rejects(() => { checkUpOptions('demo', { nodes: { count: 3 } }, saved()); },
-      /^cluster 'demo' was created as a control plane without nodes; run 'kstack cluster down --name demo' first, or add --control-plane$/);
+    rejects(() => {
+      checkUpOptions('demo', { nodes: { count: 3 } }, saved());
+    }, /^cluster 'demo' was created as a control plane without nodes; run 'kstack cluster down --name demo' first, or add --control-plane$/);
   });
 
   it('--nodes with another count than the cluster has', () => {
-    rejects(() => { checkUpOptions('demo', { nodes: { count: 5 } }, saved({ nodeSettings: { count: 3 } })); },
-      /^--nodes 5: cluster 'demo' already has 3 nodes; drop --nodes, or run 'kstack cluster down --name demo' first$/);
+    rejects(() => {
+      checkUpOptions('demo', { nodes: { count: 5 } }, saved({ nodeSettings: { count: 3 } }));
+    }, /^--nodes 5: cluster 'demo' already has 3 nodes; drop --nodes, or run 'kstack cluster down --name demo' first$/);
   });
 
   it('checks the port before the nodes', () => {
-    rejects(() => { checkUpOptions('demo', { apiPort: 7000, nodes: { count: 5 } }, saved({ nodeSettings: { count: 3 } })); }, /^--api-port 7000/);
+    rejects(() => {
+      checkUpOptions('demo', { apiPort: 7000, nodes: { count: 5 } }, saved({ nodeSettings: { count: 3 } }));
+    }, /^--api-port 7000/);
   });
 });
 
@@ -72,18 +99,39 @@ describe('up, phase 2: the plan', () => {
   });
 
   it('a new control plane only: the chosen ports, the default network, every component to start', () => {
-    const plan = planUp({ layout, existing: undefined, nodeSettings: undefined, binaries, fresh, isRunning: neverAsked });
+    const plan = planUp({
+      layout,
+      existing: undefined,
+      nodeSettings: undefined,
+      binaries,
+      fresh,
+      isRunning: neverAsked,
+    });
     assert.equal(plan.fresh, true);
     assert.deepEqual(plan.state, {
-      version: 1, name: 'demo', createdAt: fresh.createdAt, ports: newPorts, network: defaultNetwork, components: {},
+      version: 1,
+      name: 'demo',
+      createdAt: fresh.createdAt,
+      ports: newPorts,
+      network: defaultNetwork,
+      components: {},
     });
     assert.equal(plan.server, 'https://127.0.0.1:41003');
-    assert.deepEqual(plan.specs.map((s) => s.name), [...controlPlaneOrder]);
-    assert.deepEqual(plan.toStart.map((s) => s.name), [...controlPlaneOrder]);
+    assert.deepEqual(
+      plan.specs.map((s) => s.name),
+      [...controlPlaneOrder],
+    );
+    assert.deepEqual(
+      plan.toStart.map((s) => s.name),
+      [...controlPlaneOrder],
+    );
     assert.ok(plan.specs.find((s) => s.name === 'kube-apiserver')?.args.includes('--endpoint-reconciler-type=none'));
     assert.deepEqual(portsToCheck(plan.toStart, plan.state.ports), [
-      { component: 'etcd', port: 41001 }, { component: 'etcd', port: 41002 }, { component: 'kube-apiserver', port: 41003 },
-      { component: 'kube-controller-manager', port: 41004 }, { component: 'kube-scheduler', port: 41005 },
+      { component: 'etcd', port: 41001 },
+      { component: 'etcd', port: 41002 },
+      { component: 'kube-apiserver', port: 41003 },
+      { component: 'kube-controller-manager', port: 41004 },
+      { component: 'kube-scheduler', port: 41005 },
     ]);
   });
 
@@ -108,18 +156,28 @@ describe('up, phase 2: the plan', () => {
     });
     const asked: number[] = [];
     const plan = planUp({
-      layout, existing, nodeSettings: existing.nodeSettings, binaries,
-      isRunning: (entry) => { asked.push(entry.pid); return entry.pid !== 13; },
+      layout,
+      existing,
+      nodeSettings: existing.nodeSettings,
+      binaries,
+      isRunning: (entry) => {
+        asked.push(entry.pid);
+        return entry.pid !== 13;
+      },
     });
     assert.equal(plan.fresh, false);
     assert.equal(plan.state, existing);
     assert.equal(plan.server, 'https://127.0.0.1:6443');
-    assert.deepEqual(plan.toStart.map((s) => s.name), ['kube-controller-manager', 'kube-scheduler']);
+    assert.deepEqual(
+      plan.toStart.map((s) => s.name),
+      ['kube-controller-manager', 'kube-scheduler'],
+    );
     assert.deepEqual(asked, [11, 12, 13], 'only recorded processes are checked');
     assert.ok(plan.specs.find((s) => s.name === 'etcd')?.args.includes('--listen-client-urls=https://127.0.0.1:2379'));
     assert.ok(plan.specs.find((s) => s.name === 'kube-apiserver')?.args.includes('--advertise-address=10.200.0.1'));
     assert.deepEqual(portsToCheck(plan.toStart, plan.state.ports), [
-      { component: 'kube-controller-manager', port: 10257 }, { component: 'kube-scheduler', port: 10259 },
+      { component: 'kube-controller-manager', port: 10257 },
+      { component: 'kube-scheduler', port: 10259 },
     ]);
   });
 
@@ -133,13 +191,19 @@ describe('up, phase 2: the plan', () => {
   });
 
   it('a new cluster without chosen ports is a programming error', () => {
-    assert.throws(() => planUp({ layout, existing: undefined, nodeSettings: undefined, binaries, isRunning: neverAsked }), /needs its creation time and ports/);
+    assert.throws(
+      () => planUp({ layout, existing: undefined, nodeSettings: undefined, binaries, isRunning: neverAsked }),
+      /needs its creation time and ports/,
+    );
   });
 
   it('a taken port names the component, the address and the way out', () => {
     const err = portInUse('demo', 'kube-scheduler', 10259);
     assert.ok(err instanceof UserError);
-    assert.equal(err.message, "kube-scheduler cannot start: 127.0.0.1:10259 is in use by another program; stop it, or run 'kstack cluster down --name demo' and 'up' again to choose new ports");
+    assert.equal(
+      err.message,
+      "kube-scheduler cannot start: 127.0.0.1:10259 is in use by another program; stop it, or run 'kstack cluster down --name demo' and 'up' again to choose new ports",
+    );
   });
 });
 
@@ -158,8 +222,14 @@ describe('up: what a failure undoes', () => {
     { phase: 'wait for the default service account', started: all },
     { phase: 'nodes and add-ons', started: all },
   ];
-  const input = (over: Partial<RollbackInput>): RollbackInput =>
-    ({ fresh: true, withNodes: false, started: [], userKubeconfig: undefined, keepFailed: false, ...over });
+  const input = (over: Partial<RollbackInput>): RollbackInput => ({
+    fresh: true,
+    withNodes: false,
+    started: [],
+    userKubeconfig: undefined,
+    keepFailed: false,
+    ...over,
+  });
 
   for (const { phase, started } of failures) {
     it(`new cluster, failure at '${phase}': stops what started, newest first, and removes the cluster`, () => {
@@ -173,12 +243,15 @@ describe('up: what a failure undoes', () => {
     });
 
     it(`saved cluster with nodes, failure at '${phase}': stops nodes and what started, keeps the files`, () => {
-      assert.deepEqual(rollbackPlan(input({ fresh: false, withNodes: true, started, userKubeconfig: '/home/u/.kube/demo' })), {
-        stopNodesAndAddons: true,
-        stop: [...started].reverse(),
-        removeClusterFolder: false,
-        saveState: true,
-      });
+      assert.deepEqual(
+        rollbackPlan(input({ fresh: false, withNodes: true, started, userKubeconfig: '/home/u/.kube/demo' })),
+        {
+          stopNodesAndAddons: true,
+          stop: [...started].reverse(),
+          removeClusterFolder: false,
+          saveState: true,
+        },
+      );
     });
   }
 
@@ -194,9 +267,15 @@ describe('up: what a failure undoes', () => {
 
   it('KSTACK_KEEP_FAILED=1 undoes nothing, whatever failed', () => {
     for (const fresh of [true, false]) {
-      assert.deepEqual(rollbackPlan(input({ fresh, withNodes: true, started: all, userKubeconfig: '/k', keepFailed: true })), {
-        stopNodesAndAddons: false, stop: [], removeClusterFolder: false, saveState: false,
-      });
+      assert.deepEqual(
+        rollbackPlan(input({ fresh, withNodes: true, started: all, userKubeconfig: '/k', keepFailed: true })),
+        {
+          stopNodesAndAddons: false,
+          stop: [],
+          removeClusterFolder: false,
+          saveState: false,
+        },
+      );
     }
   });
 });

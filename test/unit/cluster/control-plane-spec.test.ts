@@ -7,13 +7,21 @@ import { parse } from 'yaml';
 
 const layout = clusterLayout('demo', '/state');
 const ports = { etcdClient: 2379, etcdPeer: 2380, apiserver: 6443, controllerManager: 10257, scheduler: 10259 };
-const binaries = { etcd: '/b/etcd', 'kube-apiserver': '/b/api', 'kube-controller-manager': '/b/cm', 'kube-scheduler': '/b/sched' };
+const binaries = {
+  etcd: '/b/etcd',
+  'kube-apiserver': '/b/api',
+  'kube-controller-manager': '/b/cm',
+  'kube-scheduler': '/b/sched',
+};
 const specs = controlPlaneSpecs({ layout, ports, binaries, network: defaultNetwork });
 const argsOf = (name: string): string[] => specs.find((s) => s.name === name)?.args ?? [];
 
 describe('control plane command lines', () => {
   it('starts in dependency order', () => {
-    assert.deepEqual(specs.map((s) => s.name), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+    assert.deepEqual(
+      specs.map((s) => s.name),
+      ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'],
+    );
   });
 
   it('listens on loopback only', () => {
@@ -44,14 +52,17 @@ describe('control plane command lines', () => {
   });
 
   it('keeps every file of the cluster under its folder', () => {
-    for (const s of specs) for (const arg of s.args) {
-      const path = /=(\/[^,]*)$/.exec(arg)?.[1];
-      if (path && !path.startsWith('/b/')) assert.ok(path.startsWith('/state/demo/'), `${s.name}: ${arg}`);
-    }
+    for (const s of specs)
+      for (const arg of s.args) {
+        const path = /=(\/[^,]*)$/.exec(arg)?.[1];
+        if (path && !path.startsWith('/b/')) assert.ok(path.startsWith('/state/demo/'), `${s.name}: ${arg}`);
+      }
   });
 
   it('writes an encryption config whose key is the one given', () => {
-    const cfg = parse(encryptionConfig('a2V5')) as { resources: { resources: string[]; providers: { secretbox?: { keys: { secret: string }[] } }[] }[] };
+    const cfg = parse(encryptionConfig('a2V5')) as {
+      resources: { resources: string[]; providers: { secretbox?: { keys: { secret: string }[] } }[] }[];
+    };
     assert.deepEqual(cfg.resources[0]?.resources, ['secrets']);
     assert.equal(cfg.resources[0]?.providers[0]?.secretbox?.keys[0]?.secret, 'a2V5');
   });
@@ -59,7 +70,16 @@ describe('control plane command lines', () => {
 
 describe('kubeconfig', () => {
   it('is self-contained and selects its own context', () => {
-    const cfg = parse(renderKubeconfig({ clusterName: 'demo', server: 'https://127.0.0.1:6443', caPem: 'CA', user: 'admin', clientCertPem: 'CERT', clientKeyPem: 'KEY' })) as Record<string, unknown>;
+    const cfg = parse(
+      renderKubeconfig({
+        clusterName: 'demo',
+        server: 'https://127.0.0.1:6443',
+        caPem: 'CA',
+        user: 'admin',
+        clientCertPem: 'CERT',
+        clientKeyPem: 'KEY',
+      }),
+    ) as Record<string, unknown>;
     assert.equal(cfg['current-context'], 'demo');
     const clusters = cfg.clusters as { cluster: Record<string, string> }[];
     assert.equal(Buffer.from(clusters[0]?.cluster['certificate-authority-data'] ?? '', 'base64').toString(), 'CA');

@@ -15,14 +15,23 @@ describe('certificate plan', () => {
     });
   });
 
-  it('keeps etcd behind its own CA: only the API server\'s etcd client is signed by it', () => {
-    const etcdSigned = plan.filter((c) => c.signer === 'etcd-ca').map((c) => c.name).sort();
+  it("keeps etcd behind its own CA: only the API server's etcd client is signed by it", () => {
+    const etcdSigned = plan
+      .filter((c) => c.signer === 'etcd-ca')
+      .map((c) => c.name)
+      .sort();
     assert.deepEqual(etcdSigned, ['apiserver-etcd-client', 'etcd-server']);
   });
 
   it('makes the API server certificate valid for every name pods and users use', () => {
     const ext = extensionsFor(byName.get('apiserver')!);
-    for (const san of ['DNS:kubernetes.default.svc.cluster.local', 'DNS:localhost', 'IP:127.0.0.1', 'IP:10.96.0.1', 'IP:10.77.0.1']) {
+    for (const san of [
+      'DNS:kubernetes.default.svc.cluster.local',
+      'DNS:localhost',
+      'IP:127.0.0.1',
+      'IP:10.96.0.1',
+      'IP:10.77.0.1',
+    ]) {
       assert.ok(ext.includes(san), `missing ${san} in ${ext}`);
     }
     assert.match(ext, /extendedKeyUsage=serverAuth\n/);

@@ -20,10 +20,26 @@ describe('parseState', () => {
     ['truncated JSON', '{"version": 1,', /not valid JSON/],
     ['wrong version', { ...valid, version: 2 }, /version must be 1, found 2/],
     ['missing name', { ...valid, name: '' }, /name is missing/],
-    ['a port that is a string', { ...valid, ports: { ...valid.ports, apiserver: '6443' } }, /ports\.apiserver must be a port number, found "6443"/],
-    ['a port out of range', { ...valid, ports: { ...valid.ports, scheduler: 70000 } }, /ports\.scheduler must be a port number/],
-    ['an unknown component', { ...valid, components: { kubelet: { pid: 1, binary: '/k' } } }, /components\.kubelet is not a control-plane component/],
-    ['a component without pid', { ...valid, components: { etcd: { binary: '/x' } } }, /components\.etcd needs a pid and a binary/],
+    [
+      'a port that is a string',
+      { ...valid, ports: { ...valid.ports, apiserver: '6443' } },
+      /ports\.apiserver must be a port number, found "6443"/,
+    ],
+    [
+      'a port out of range',
+      { ...valid, ports: { ...valid.ports, scheduler: 70000 } },
+      /ports\.scheduler must be a port number/,
+    ],
+    [
+      'an unknown component',
+      { ...valid, components: { kubelet: { pid: 1, binary: '/k' } } },
+      /components\.kubelet is not a control-plane component/,
+    ],
+    [
+      'a component without pid',
+      { ...valid, components: { etcd: { binary: '/x' } } },
+      /components\.etcd needs a pid and a binary/,
+    ],
     ['no network', { ...valid, network: undefined }, /network\.serviceCIDR and network\.apiServiceIP are required/],
     ['an array', [], /not an object/],
   ];

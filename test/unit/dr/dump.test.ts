@@ -3,7 +3,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { DUMP_VERBOSE_LINE, ZSTD_STATUS_LINE, decodeDumpHead, dumpSnapshotTaken, parseDumpPosition, parseZstdSizes } from '../../../src/dr/backup.js';
+import {
+  DUMP_VERBOSE_LINE,
+  ZSTD_STATUS_LINE,
+  decodeDumpHead,
+  dumpSnapshotTaken,
+  parseDumpPosition,
+  parseZstdSizes,
+} from '../../../src/dr/backup.js';
 import { checksumAlgorithmOf, clientArgs, parseDbTarget, tableStatSql } from '../../../src/dr/db.js';
 
 const head = `-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB
@@ -46,19 +53,34 @@ describe('dump head from the compressed stream', () => {
 describe('child chatter and zstd sizes', () => {
   it("keeps mariadb-dump's and zstd's real errors and drops their status lines", () => {
     assert.ok(DUMP_VERBOSE_LINE.test('-- Retrieving rows...'));
-    assert.ok(!DUMP_VERBOSE_LINE.test('mariadb-dump: Got error: 2002: Can\'t connect'));
-    for (const line of ['*** Zstandard CLI (64-bit) v1.5.4, by Yann Collet ***', '--zstd=wlog=21,clog=16', 'Using stdin for input ',
-      'Decompression will require 2097152 B of memory', '/*stdin*\\            : 75.37%   (6754388 B => 5090834 B, /*stdout*\\) ',
-      '/*stdin*\\            :  (     0 B =>     13 B, /*stdout*\\) ', '/*stdin*\\            : Completed in 0.07 sec  (cpu load : 35%)']) {
+    assert.ok(!DUMP_VERBOSE_LINE.test("mariadb-dump: Got error: 2002: Can't connect"));
+    for (const line of [
+      '*** Zstandard CLI (64-bit) v1.5.4, by Yann Collet ***',
+      '--zstd=wlog=21,clog=16',
+      'Using stdin for input ',
+      'Decompression will require 2097152 B of memory',
+      '/*stdin*\\            : 75.37%   (6754388 B => 5090834 B, /*stdout*\\) ',
+      '/*stdin*\\            :  (     0 B =>     13 B, /*stdout*\\) ',
+      '/*stdin*\\            : Completed in 0.07 sec  (cpu load : 35%)',
+    ]) {
       assert.ok(ZSTD_STATUS_LINE.test(line), line);
     }
     assert.ok(!ZSTD_STATUS_LINE.test('zstd: error 70 : Write error : cannot write block : Broken pipe'));
     assert.ok(!ZSTD_STATUS_LINE.test('/*stdin*\\ : Read error (39) : premature end'));
   });
   it('reads the exact byte counts zstd -vv reports', () => {
-    assert.deepEqual(parseZstdSizes('/*stdin*\\            : 75.37%   (6754388 B => 5090834 B, /*stdout*\\) '), { in: 6754388, out: 5090834 });
-    assert.deepEqual(parseZstdSizes('/*stdin*\\            :  (     0 B =>     13 B, /*stdout*\\) '), { in: 0, out: 13 });
-    assert.equal(parseZstdSizes('/*stdin*\\            : 75.37%   (  6.44 MiB =>   4.85 MiB, /*stdout*\\) '), undefined);
+    assert.deepEqual(parseZstdSizes('/*stdin*\\            : 75.37%   (6754388 B => 5090834 B, /*stdout*\\) '), {
+      in: 6754388,
+      out: 5090834,
+    });
+    assert.deepEqual(parseZstdSizes('/*stdin*\\            :  (     0 B =>     13 B, /*stdout*\\) '), {
+      in: 0,
+      out: 13,
+    });
+    assert.equal(
+      parseZstdSizes('/*stdin*\\            : 75.37%   (  6.44 MiB =>   4.85 MiB, /*stdout*\\) '),
+      undefined,
+    );
   });
 });
 
@@ -88,11 +110,21 @@ describe('database target', () => {
     const t = parseDbTarget({ KSTACK_DR_DB_PASSWORD_FILE: '/s/pw' }, () => 'sec ret\n');
     assert.deepEqual(t, { socket: undefined, host: '127.0.0.1', port: 3306, user: 'root', password: 'sec ret' });
     assert.ok(!clientArgs(t).some((a) => a.includes('sec ret')));
-    assert.deepEqual(clientArgs({ ...t, socket: '/run/m.sock' }), ['--no-defaults', '--socket=/run/m.sock', '--user=root']);
+    assert.deepEqual(clientArgs({ ...t, socket: '/run/m.sock' }), [
+      '--no-defaults',
+      '--socket=/run/m.sock',
+      '--user=root',
+    ]);
   });
   it('names the bad variable', () => {
     assert.throws(() => parseDbTarget({ KSTACK_DR_DB_PORT: '99999' }), /KSTACK_DR_DB_PORT: '99999'/);
     assert.throws(() => parseDbTarget({ KSTACK_DR_DB_PASSWORD: 'a', KSTACK_DR_DB_PASSWORD_FILE: '/x' }), /both set/);
-    assert.throws(() => parseDbTarget({ KSTACK_DR_DB_PASSWORD_FILE: '/x' }, () => { throw new Error('ENOENT'); }), /KSTACK_DR_DB_PASSWORD_FILE: cannot read \/x/);
+    assert.throws(
+      () =>
+        parseDbTarget({ KSTACK_DR_DB_PASSWORD_FILE: '/x' }, () => {
+          throw new Error('ENOENT');
+        }),
+      /KSTACK_DR_DB_PASSWORD_FILE: cannot read \/x/,
+    );
   });
 });

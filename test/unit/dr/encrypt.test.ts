@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DecryptStream, EncryptStream, HEADER_BYTES, FRAME_OVERHEAD, encryptedSize, keyIdOf, parseKey, type EncryptionKey } from '../../../src/dr/encrypt.js';
+import {
+  DecryptStream,
+  EncryptStream,
+  HEADER_BYTES,
+  FRAME_OVERHEAD,
+  encryptedSize,
+  keyIdOf,
+  parseKey,
+  type EncryptionKey,
+} from '../../../src/dr/encrypt.js';
 
 const key = (): EncryptionKey => parseKey(randomBytes(32), 'test key');
 
@@ -19,12 +28,14 @@ async function collect(source: Readable, through: NodeJS.ReadWriteStream): Promi
 /** Splits data into uneven chunks, as a network would. */
 function chunked(data: Buffer): Readable {
   const parts: Buffer[] = [];
-  for (let i = 0, n = 1; i < data.length; i += n, n = (n * 7 + 13) % 5000 + 1) parts.push(data.subarray(i, i + n));
+  for (let i = 0, n = 1; i < data.length; i += n, n = ((n * 7 + 13) % 5000) + 1) parts.push(data.subarray(i, i + n));
   return Readable.from(parts);
 }
 
-const encrypt = (k: EncryptionKey, data: Buffer, frame = 4096): Promise<Buffer> => collect(chunked(data), new EncryptStream(k, frame));
-const decrypt = (k: EncryptionKey, data: Buffer): Promise<Buffer> => collect(chunked(data), new DecryptStream(k, 'backup X'));
+const encrypt = (k: EncryptionKey, data: Buffer, frame = 4096): Promise<Buffer> =>
+  collect(chunked(data), new EncryptStream(k, frame));
+const decrypt = (k: EncryptionKey, data: Buffer): Promise<Buffer> =>
+  collect(chunked(data), new DecryptStream(k, 'backup X'));
 
 describe('framed AES-256-GCM', () => {
   for (const size of [0, 1, 4095, 4096, 4097, 3 * 4096, 50_000]) {

@@ -11,12 +11,27 @@ describe('binlog settings for PITR', () => {
   });
   it('galera: every member logs every transaction with the cluster-wide GTID', () => {
     const cnf = renderMyCnf(parseAgentConfig({ ...base, binlog: true }));
-    for (const line of ['log_bin=/var/lib/mysql/mariadb-bin', 'log_slave_updates=ON', 'server_id=1', 'wsrep_gtid_mode=ON', 'wsrep_gtid_domain_id=0', 'gtid_domain_id=102']) {
+    for (const line of [
+      'log_bin=/var/lib/mysql/mariadb-bin',
+      'log_slave_updates=ON',
+      'server_id=1',
+      'wsrep_gtid_mode=ON',
+      'wsrep_gtid_domain_id=0',
+      'gtid_domain_id=102',
+    ]) {
       assert.ok(cnf.split('\n').includes(line), `${line} in\n${cnf}`);
     }
   });
   it('standalone: binlog without the wsrep GTID settings', () => {
-    const cnf = renderMyCnf(parseAgentConfig({ ...base, binlog: true, mode: 'standalone', statefulSet: { name: 'db', replicas: 1, domain: 'h' }, self: 'db-0' }));
+    const cnf = renderMyCnf(
+      parseAgentConfig({
+        ...base,
+        binlog: true,
+        mode: 'standalone',
+        statefulSet: { name: 'db', replicas: 1, domain: 'h' },
+        self: 'db-0',
+      }),
+    );
     assert.match(cnf, /^log_bin=/m);
     assert.doesNotMatch(cnf, /wsrep_gtid_mode/);
   });

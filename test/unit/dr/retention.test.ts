@@ -37,7 +37,11 @@ describe('retention', () => {
   });
 
   it('removes failed runs (no manifest) only after the grace period', () => {
-    const items: RetentionItem[] = [complete(28), { id: day(28, 'aaaaaa'), complete: false, verifiedOk: false }, { id: '20261130T110000Z-bbbbbb', complete: false, verifiedOk: false }];
+    const items: RetentionItem[] = [
+      complete(28),
+      { id: day(28, 'aaaaaa'), complete: false, verifiedOk: false },
+      { id: '20261130T110000Z-bbbbbb', complete: false, verifiedOk: false },
+    ];
     const r = decideRetention(items, { keepLast: 5, keepDays: 0, incompleteGraceHours: 24 }, now);
     assert.deepEqual(ids(r.remove), [day(28, 'aaaaaa')]);
     assert.deepEqual(ids(r.keep), [day(28), '20261130T110000Z-bbbbbb']);
@@ -45,8 +49,14 @@ describe('retention', () => {
 
   it('refuses a policy that would delete every backup, and bad env values by name', () => {
     assert.throws(() => decideRetention([], { keepLast: 0, keepDays: 1 }, now), /keepLast must be ≥ 1/);
-    assert.throws(() => parseRetentionPolicy({ KSTACK_DR_RETENTION_COUNT: '0' }), /KSTACK_DR_RETENTION_COUNT: must be a whole number ≥ 1/);
-    assert.throws(() => parseRetentionPolicy({ KSTACK_DR_RETENTION_MAX_AGE_DAYS: 'two' }), /KSTACK_DR_RETENTION_MAX_AGE_DAYS/);
+    assert.throws(
+      () => parseRetentionPolicy({ KSTACK_DR_RETENTION_COUNT: '0' }),
+      /KSTACK_DR_RETENTION_COUNT: must be a whole number ≥ 1/,
+    );
+    assert.throws(
+      () => parseRetentionPolicy({ KSTACK_DR_RETENTION_MAX_AGE_DAYS: 'two' }),
+      /KSTACK_DR_RETENTION_MAX_AGE_DAYS/,
+    );
     assert.deepEqual(parseRetentionPolicy({}), { keepLast: 7, keepDays: 14, incompleteGraceHours: 24 });
   });
 });

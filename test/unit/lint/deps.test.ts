@@ -6,7 +6,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../../../src/util/paths.js';
 
-interface Run { status: number | null; output: string }
+interface Run {
+  status: number | null;
+  output: string;
+}
 
 /** dependency-cruiser's command line with the project's config, from `cwd`, over `paths`. */
 function depcruise(cwd: string, paths: readonly string[]): Promise<Run> {
@@ -18,7 +21,9 @@ function depcruise(cwd: string, paths: readonly string[]): Promise<Run> {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.on('error', reject);
-    child.on('close', (status) => { resolvePromise({ status, output }); });
+    child.on('close', (status) => {
+      resolvePromise({ status, output });
+    });
   });
 }
 

@@ -21,16 +21,20 @@ describe('IP addresses', () => {
     ['255.255.255.255', 4, 0xffffffffn],
     ['::', 6, 0n],
     ['::1', 6, 1n],
-    ['fd00::1', 6, 0xfd00n << 112n | 1n],
+    ['fd00::1', 6, (0xfd00n << 112n) | 1n],
     ['2001:db8:0:0:1:0:0:1', 6, 0x20010db8000000000001000000000001n],
     ['::ffff:1.2.3.4', 6, 0xffff01020304n],
     ['64:ff9b::10.0.0.1', 6, 0x0064ff9b00000000000000000a000001n],
   ] as const) {
-    it(`reads ${text}`, () => { assert.deepEqual(parseIp(text), { family, value }); });
+    it(`reads ${text}`, () => {
+      assert.deepEqual(parseIp(text), { family, value });
+    });
   }
 
   for (const text of ['10.0.0', '10.0.0.256', '1.2.3.4/32', 'fe80::1%eth0', 'x', '', ':::']) {
-    it(`refuses ${JSON.stringify(text)}`, () => { assert.equal(parseIp(text), undefined); });
+    it(`refuses ${JSON.stringify(text)}`, () => {
+      assert.equal(parseIp(text), undefined);
+    });
   }
 });
 

@@ -29,18 +29,25 @@ describe('/proc/net/tcp parsing', () => {
   it('lists every connection of both tables with its state, skipping the headers', () => {
     const all = parseProcNetTcp(TCP + TCP6);
     assert.equal(all.length, 8);
-    assert.deepEqual(all[1], { local: { ip: '10.78.0.3', port: 4567 }, remote: { ip: '10.78.0.2', port: 43024 }, state: 'ESTABLISHED' });
+    assert.deepEqual(all[1], {
+      local: { ip: '10.78.0.3', port: 4567 },
+      remote: { ip: '10.78.0.2', port: 43024 },
+      state: 'ESTABLISHED',
+    });
     assert.equal(all[0]?.state, 'LISTEN');
     assert.equal(all[4]?.state, 'TIME_WAIT');
   });
 
   it('keeps the established connections to or from one port (Galera 4567): accepted and dialled, not listeners or closed ones', () => {
     const galera = establishedOnPort(parseProcNetTcp(TCP + TCP6), 4567);
-    assert.deepEqual(galera.map((c) => `${c.local.ip}:${c.local.port}>${c.remote.ip}:${c.remote.port}`), [
-      '10.78.0.3:4567>10.78.0.2:43024',
-      '10.78.0.3:48008>10.78.0.1:4567',
-      '10.244.2.11:4567>10.244.2.12:40000',
-      '2001:db8:0:0:0:0:fd00:1:4567>2001:db8:0:0:0:0:fd00:2:40001',
-    ]);
+    assert.deepEqual(
+      galera.map((c) => `${c.local.ip}:${c.local.port}>${c.remote.ip}:${c.remote.port}`),
+      [
+        '10.78.0.3:4567>10.78.0.2:43024',
+        '10.78.0.3:48008>10.78.0.1:4567',
+        '10.244.2.11:4567>10.244.2.12:40000',
+        '2001:db8:0:0:0:0:fd00:1:4567>2001:db8:0:0:0:0:fd00:2:40001',
+      ],
+    );
   });
 });

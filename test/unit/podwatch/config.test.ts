@@ -30,43 +30,103 @@ describe('parsePodwatchConfig', () => {
   });
 
   it('reads webhooks from flags and the file, with per-hook settings', () => {
-    const yaml = 'webhooks:\n  - url: http://127.0.0.1:9000/hook\n    format: slack\n    queueSize: 5\n    timeout: 2s\n';
+    const yaml =
+      'webhooks:\n  - url: http://127.0.0.1:9000/hook\n    format: slack\n    queueSize: 5\n    timeout: 2s\n';
     const c = parsePodwatchConfig({ webhook: ['http://127.0.0.1:9001/'], 'webhook-queue-size': '7' }, {}, yaml);
-    assert.deepEqual(c.webhooks.map((w) => [w.url, w.format, w.queueSize, w.timeoutMs]), [
-      ['http://127.0.0.1:9001/', 'json', 7, 5000],
-      ['http://127.0.0.1:9000/hook', 'slack', 5, 2000],
-    ]);
+    assert.deepEqual(
+      c.webhooks.map((w) => [w.url, w.format, w.queueSize, w.timeoutMs]),
+      [
+        ['http://127.0.0.1:9001/', 'json', 7, 5000],
+        ['http://127.0.0.1:9000/hook', 'slack', 5, 2000],
+      ],
+    );
   });
 
   it('leader election with sane defaults, from a file mapping', () => {
-    const c = parsePodwatchConfig({}, { POD_NAME: 'pw-0' }, 'leaderElection:\n  enabled: true\n  leaseNamespace: monitoring\n');
-    assert.deepEqual(c.leaderElection, { leaseName: 'podwatch', leaseNamespace: 'monitoring', identity: 'pw-0', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000 });
+    const c = parsePodwatchConfig(
+      {},
+      { POD_NAME: 'pw-0' },
+      'leaderElection:\n  enabled: true\n  leaseNamespace: monitoring\n',
+    );
+    assert.deepEqual(c.leaderElection, {
+      leaseName: 'podwatch',
+      leaseNamespace: 'monitoring',
+      identity: 'pw-0',
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2000,
+    });
   });
 
   it('names the field and what is allowed on every error', () => {
-    fails(() => parsePodwatchConfig({ output: 'xml' }, {}, undefined), /^--output: 'xml' is not allowed: use one of terminal, json, none$/);
-    fails(() => parsePodwatchConfig({}, { PODWATCH_STALL_TIMEOUT: '90' }, undefined), /^PODWATCH_STALL_TIMEOUT: '90' is not a duration/);
+    fails(
+      () => parsePodwatchConfig({ output: 'xml' }, {}, undefined),
+      /^--output: 'xml' is not allowed: use one of terminal, json, none$/,
+    );
+    fails(
+      () => parsePodwatchConfig({}, { PODWATCH_STALL_TIMEOUT: '90' }, undefined),
+      /^PODWATCH_STALL_TIMEOUT: '90' is not a duration/,
+    );
     fails(() => parsePodwatchConfig({}, {}, 'stalTimeout: 1m'), /^config file: unknown setting 'stalTimeout'/);
-    fails(() => parsePodwatchConfig({}, {}, 'webhooks:\n  - url: ftp://x\n'), /^webhooks\[0\]\.url \(config file\): 'ftp:\/\/x' is not an http\(s\) URL$/);
-    fails(() => parsePodwatchConfig({ namespace: ['Bad_NS'] }, {}, undefined), /^--namespace: 'Bad_NS' is not a valid name/);
-    fails(() => parsePodwatchConfig({ listen: 'localhost' }, {}, undefined), /^--listen: 'localhost' must be host:port/);
-    fails(() => parsePodwatchConfig({ 'stall-timeout': '10s', 'watch-timeout': '30s' }, {}, undefined), /^--stall-timeout: must be longer than the watch timeout/);
-    fails(() => parsePodwatchConfig({ 'leader-elect': true, 'lease-duration': '5s', 'renew-deadline': '10s' }, {}, undefined), /retry period < renew deadline < lease duration/);
+    fails(
+      () => parsePodwatchConfig({}, {}, 'webhooks:\n  - url: ftp://x\n'),
+      /^webhooks\[0\]\.url \(config file\): 'ftp:\/\/x' is not an http\(s\) URL$/,
+    );
+    fails(
+      () => parsePodwatchConfig({ namespace: ['Bad_NS'] }, {}, undefined),
+      /^--namespace: 'Bad_NS' is not a valid name/,
+    );
+    fails(
+      () => parsePodwatchConfig({ listen: 'localhost' }, {}, undefined),
+      /^--listen: 'localhost' must be host:port/,
+    );
+    fails(
+      () => parsePodwatchConfig({ 'stall-timeout': '10s', 'watch-timeout': '30s' }, {}, undefined),
+      /^--stall-timeout: must be longer than the watch timeout/,
+    );
+    fails(
+      () =>
+        parsePodwatchConfig({ 'leader-elect': true, 'lease-duration': '5s', 'renew-deadline': '10s' }, {}, undefined),
+      /retry period < renew deadline < lease duration/,
+    );
     fails(() => parsePodwatchConfig({ 'all-namespaces': true, namespace: ['a'] }, {}, undefined), /contradict/);
     fails(() => parsePodwatchConfig({}, {}, 'a: [unclosed'), /^config file: not valid YAML/);
-    fails(() => parsePodwatchConfig({ 'webhook-queue-size': '0' }, {}, undefined), /^--webhook-queue-size: '0' must be a whole number from 1/);
+    fails(
+      () => parsePodwatchConfig({ 'webhook-queue-size': '0' }, {}, undefined),
+      /^--webhook-queue-size: '0' must be a whole number from 1/,
+    );
   });
 
   it('understands the variables the webstack chart sets', () => {
-    const c = parsePodwatchConfig({}, { PODWATCH_PORT: '8080', PODWATCH_SCOPE: 'namespace', PODWATCH_NAMESPACE: 'web', PODWATCH_LEADER_ELECTION: 'true',
-      PODWATCH_LEASE_NAME: 'web-podwatch', PODWATCH_LEASE_NAMESPACE: 'web', POD_NAME: 'pw-1' }, undefined);
+    const c = parsePodwatchConfig(
+      {},
+      {
+        PODWATCH_PORT: '8080',
+        PODWATCH_SCOPE: 'namespace',
+        PODWATCH_NAMESPACE: 'web',
+        PODWATCH_LEADER_ELECTION: 'true',
+        PODWATCH_LEASE_NAME: 'web-podwatch',
+        PODWATCH_LEASE_NAMESPACE: 'web',
+        POD_NAME: 'pw-1',
+      },
+      undefined,
+    );
     assert.deepEqual(c.listen, { host: '0.0.0.0', port: 8080 });
     assert.deepEqual(c.namespaces, ['web']);
     assert.equal(c.leaderElection?.leaseName, 'web-podwatch');
     assert.equal(c.leaderElection?.identity, 'pw-1');
-    assert.deepEqual(parsePodwatchConfig({}, { PODWATCH_SCOPE: 'cluster', PODWATCH_NAMESPACE: '' }, undefined).namespaces, []);
-    fails(() => parsePodwatchConfig({}, { PODWATCH_SCOPE: 'galaxy' }, undefined), /^PODWATCH_SCOPE: 'galaxy' is not allowed: use one of cluster, namespace$/);
-    fails(() => parsePodwatchConfig({}, { PODWATCH_PORT: 'http' }, undefined), /^PODWATCH_PORT: 'http' must be a whole number/);
+    assert.deepEqual(
+      parsePodwatchConfig({}, { PODWATCH_SCOPE: 'cluster', PODWATCH_NAMESPACE: '' }, undefined).namespaces,
+      [],
+    );
+    fails(
+      () => parsePodwatchConfig({}, { PODWATCH_SCOPE: 'galaxy' }, undefined),
+      /^PODWATCH_SCOPE: 'galaxy' is not allowed: use one of cluster, namespace$/,
+    );
+    fails(
+      () => parsePodwatchConfig({}, { PODWATCH_PORT: 'http' }, undefined),
+      /^PODWATCH_PORT: 'http' must be a whole number/,
+    );
   });
 
   it('parses durations with units only', () => {
@@ -77,7 +137,10 @@ describe('parsePodwatchConfig', () => {
   });
 
   it('listen accepts host:port and a bare port', () => {
-    assert.deepEqual(parsePodwatchConfig({ listen: '127.0.0.1:8080' }, {}, undefined).listen, { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(parsePodwatchConfig({ listen: '127.0.0.1:8080' }, {}, undefined).listen, {
+      host: '127.0.0.1',
+      port: 8080,
+    });
     assert.deepEqual(parsePodwatchConfig({ listen: '9090' }, {}, undefined).listen, { host: '0.0.0.0', port: 9090 });
   });
 });

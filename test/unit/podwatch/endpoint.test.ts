@@ -29,7 +29,10 @@ describe('endpointFromKubeconfigText', () => {
     try {
       writeFileSync(join(dir, 'client.crt'), 'CERT');
       writeFileSync(join(dir, 'client.key'), 'KEY');
-      const ep = endpointFromKubeconfigText(kubeconfig('    client-certificate: client.crt\n    client-key: client.key\n'), join(dir, 'config'));
+      const ep = endpointFromKubeconfigText(
+        kubeconfig('    client-certificate: client.crt\n    client-key: client.key\n'),
+        join(dir, 'config'),
+      );
       assert.ok(ep);
       assert.equal(ep.server, 'https://127.0.0.1:6443');
       assert.equal(ep.tls.ca?.toString(), 'CA');
@@ -48,13 +51,25 @@ describe('endpointFromKubeconfigText', () => {
   });
 
   it('leaves exec plugins and auth providers to client-node', () => {
-    assert.equal(endpointFromKubeconfigText(kubeconfig('    exec: {command: aws, apiVersion: client.authentication.k8s.io/v1}\n'), '/x/config'), undefined);
+    assert.equal(
+      endpointFromKubeconfigText(
+        kubeconfig('    exec: {command: aws, apiVersion: client.authentication.k8s.io/v1}\n'),
+        '/x/config',
+      ),
+      undefined,
+    );
     assert.equal(endpointFromKubeconfigText(kubeconfig('    auth-provider: {name: oidc}\n'), '/x/config'), undefined);
   });
 
   it('names what is missing', () => {
-    assert.throws(() => endpointFromKubeconfigText('apiVersion: v1\n', '/x/config'), (e: unknown) => e instanceof UserError && /no current-context/.test(e.message));
-    assert.throws(() => endpointFromKubeconfigText('current-context: nope\ncontexts: []\n', '/x/config'), (e: unknown) => e instanceof UserError && /context 'nope' is not defined/.test(e.message));
+    assert.throws(
+      () => endpointFromKubeconfigText('apiVersion: v1\n', '/x/config'),
+      (e: unknown) => e instanceof UserError && /no current-context/.test(e.message),
+    );
+    assert.throws(
+      () => endpointFromKubeconfigText('current-context: nope\ncontexts: []\n', '/x/config'),
+      (e: unknown) => e instanceof UserError && /context 'nope' is not defined/.test(e.message),
+    );
   });
 });
 
@@ -75,6 +90,9 @@ describe('inClusterEndpoint', () => {
   });
 
   it('explains when it is not running in a pod', () => {
-    assert.throws(() => inClusterEndpoint({}, '/nonexistent'), (e: unknown) => e instanceof UserError && /not a pod/.test(e.message));
+    assert.throws(
+      () => inClusterEndpoint({}, '/nonexistent'),
+      (e: unknown) => e instanceof UserError && /not a pod/.test(e.message),
+    );
   });
 });

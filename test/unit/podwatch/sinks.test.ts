@@ -17,15 +17,30 @@ async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Pro
 }
 
 const event = (over: Partial<PodEvent> = {}): PodEvent => ({
-  type: 'updated', pod: { namespace: 'shop', name: 'web-1', uid: 'u' }, time: '2026-01-02T03:04:05.678Z', resourceVersion: '9',
-  phase: 'Running', ready: true, labels: {}, changes: [{ field: 'phase', from: 'Pending', to: 'Running' }, { field: 'label.tier', to: 'fe' }], ...over,
+  type: 'updated',
+  pod: { namespace: 'shop', name: 'web-1', uid: 'u' },
+  time: '2026-01-02T03:04:05.678Z',
+  resourceVersion: '9',
+  phase: 'Running',
+  ready: true,
+  labels: {},
+  changes: [
+    { field: 'phase', from: 'Pending', to: 'Running' },
+    { field: 'label.tier', to: 'fe' },
+  ],
+  ...over,
 });
 
 describe('formatting', () => {
   it('terminal lines name the pod and what changed; colour only when asked', () => {
-    assert.equal(formatTerminalLine(event(), false), '03:04:05.678 updated shop/web-1  phase Pending→Running, label.tier +fe');
-    assert.equal(formatTerminalLine(event({ type: 'deleted', changes: undefined, observedOnRelist: true }), false),
-      '03:04:05.678 deleted shop/web-1  phase=Running ready (observed on relist)');
+    assert.equal(
+      formatTerminalLine(event(), false),
+      '03:04:05.678 updated shop/web-1  phase Pending→Running, label.tier +fe',
+    );
+    assert.equal(
+      formatTerminalLine(event({ type: 'deleted', changes: undefined, observedOnRelist: true }), false),
+      '03:04:05.678 deleted shop/web-1  phase=Running ready (observed on relist)',
+    );
     assert.ok(formatTerminalLine(event(), true).includes('\x1b[33mupdated'));
     assert.ok(!formatTerminalLine(event(), false).includes('\x1b'));
   });
@@ -40,11 +55,26 @@ describe('formatting', () => {
 describe('backoffDelay', () => {
   it('grows exponentially to the cap with jitter between half and the full delay', () => {
     const policy = { baseMs: 2000, maxMs: 30_000 };
-    assert.equal(backoffDelay(0, policy, () => 0), 1000);
-    assert.equal(backoffDelay(0, policy, () => 1), 2000);
-    assert.equal(backoffDelay(3, policy, () => 1), 16_000);
-    assert.equal(backoffDelay(50, policy, () => 1), 30_000);
-    assert.equal(backoffDelay(50, policy, () => 0), 15_000);
+    assert.equal(
+      backoffDelay(0, policy, () => 0),
+      1000,
+    );
+    assert.equal(
+      backoffDelay(0, policy, () => 1),
+      2000,
+    );
+    assert.equal(
+      backoffDelay(3, policy, () => 1),
+      16_000,
+    );
+    assert.equal(
+      backoffDelay(50, policy, () => 1),
+      30_000,
+    );
+    assert.equal(
+      backoffDelay(50, policy, () => 0),
+      15_000,
+    );
   });
 });
 
@@ -60,7 +90,8 @@ describe('metrics', () => {
     assert.match(text, /^podwatch_event_latency_seconds_bucket\{le="0.01"\} 0$/m);
     assert.match(text, /^podwatch_pods_tracked 0$/m);
     const c = new Counter('x', 'y');
-    c.inc({ a: '1' }, 2); c.inc({ a: '2' });
+    c.inc({ a: '1' }, 2);
+    c.inc({ a: '2' });
     assert.equal(c.total(), 3);
   });
 });
@@ -70,35 +101,73 @@ describe('WebhookSink (real HTTP receiver on 127.0.0.1)', () => {
   let mode: 'ok' | 'fail' | 'hang' = 'ok';
   const server = createServer((req: IncomingMessage, res) => {
     let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
     req.on('end', () => {
       if (mode === 'hang') return; // accepts and never answers
-      if (mode === 'fail') { res.writeHead(503).end(); return; }
+      if (mode === 'fail') {
+        res.writeHead(503).end();
+        return;
+      }
       received.push(JSON.parse(body));
       res.writeHead(204).end();
     });
   });
-  after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => { r(); }); }));
+  after(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => {
+          r();
+        });
+      }),
+  );
 
   it('delivers in order, retries failures, and counts drops when the queue is full', async () => {
-    await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
+    await new Promise<void>((r) => {
+      server.listen(0, '127.0.0.1', r);
+    });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
     const metrics = new PodwatchMetrics();
-    const sink = new WebhookSink({ name: 'w', url, format: 'json', queueSize: 3, maxAttempts: 100, timeoutMs: 2000, backoff: { baseMs: 20, maxMs: 100 }, metrics, log: () => undefined });
+    const sink = new WebhookSink({
+      name: 'w',
+      url,
+      format: 'json',
+      queueSize: 3,
+      maxAttempts: 100,
+      timeoutMs: 2000,
+      backoff: { baseMs: 20, maxMs: 100 },
+      metrics,
+      log: () => undefined,
+    });
     mode = 'fail';
     for (let i = 0; i < 5; i++) sink.emit(event({ resourceVersion: String(i) }));
     assert.equal(metrics.sinkDrops.get({ sink: 'w', reason: 'queue-full' }), 2);
     await until(() => metrics.sinkErrors.get({ sink: 'w' }) >= 2, 'failures were retried');
     mode = 'ok';
     await sink.flush(10_000);
-    assert.deepEqual(received.map((e) => (e as PodEvent).resourceVersion), ['0', '1', '2']);
+    assert.deepEqual(
+      received.map((e) => (e as PodEvent).resourceVersion),
+      ['0', '1', '2'],
+    );
     assert.equal(sink.depth, 0);
   });
 
   it('a receiver that accepts and never answers times out and is retried', async () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
     const metrics = new PodwatchMetrics();
-    const sink = new WebhookSink({ name: 'h', url, format: 'slack', queueSize: 10, maxAttempts: 100, timeoutMs: 200, backoff: { baseMs: 20, maxMs: 50 }, metrics, log: () => undefined });
+    const sink = new WebhookSink({
+      name: 'h',
+      url,
+      format: 'slack',
+      queueSize: 10,
+      maxAttempts: 100,
+      timeoutMs: 200,
+      backoff: { baseMs: 20, maxMs: 50 },
+      metrics,
+      log: () => undefined,
+    });
     received.length = 0;
     mode = 'hang';
     sink.emit(event({ resourceVersion: 'h1' }));

@@ -4,22 +4,35 @@ import { diffPods, relistEvents, snapshotOf, podKey, type PodSnapshot } from '..
 
 const basePod = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   metadata: {
-    name: 'web-1', namespace: 'shop', uid: 'u1', resourceVersion: '10', labels: { app: 'web' },
+    name: 'web-1',
+    namespace: 'shop',
+    uid: 'u1',
+    resourceVersion: '10',
+    labels: { app: 'web' },
     annotations: { note: 'x', 'kubectl.kubernetes.io/last-applied-configuration': 'y'.repeat(5000) },
     managedFields: [{ manager: 'kubectl', time: '2026-01-01T00:00:00Z' }],
   },
   spec: { nodeName: 'n1', containers: [{ name: 'app' }], initContainers: [{ name: 'init' }] },
   status: {
-    phase: 'Running', podIP: '10.0.0.1',
+    phase: 'Running',
+    podIP: '10.0.0.1',
     conditions: [{ type: 'Ready', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }],
-    containerStatuses: [{ name: 'app', ready: true, restartCount: 0, state: { running: { startedAt: '2026-01-01T00:00:00Z' } } }],
-    initContainerStatuses: [{ name: 'init', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } }],
+    containerStatuses: [
+      { name: 'app', ready: true, restartCount: 0, state: { running: { startedAt: '2026-01-01T00:00:00Z' } } },
+    ],
+    initContainerStatuses: [
+      { name: 'init', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+    ],
   },
   ...over,
 });
 
 type Obj = Record<string, unknown>;
-interface TestPod { metadata: Obj; spec: Obj; status: Obj & { conditions: Obj[]; containerStatuses: Obj[]; initContainerStatuses: Obj[] } }
+interface TestPod {
+  metadata: Obj;
+  spec: Obj;
+  status: Obj & { conditions: Obj[]; containerStatuses: Obj[]; initContainerStatuses: Obj[] };
+}
 
 function withChanges(mutate: (p: TestPod) => void): PodSnapshot {
   const p = structuredClone(basePod()) as unknown as TestPod;
@@ -65,8 +78,17 @@ describe('diffPods', () => {
   it('reports phase, conditions, container states with reasons and exit codes, restarts, node, IPs, labels, annotations, terminating', () => {
     const b = withChanges((p) => {
       p.status.phase = 'Failed';
-      p.status.conditions = [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, { type: 'PodScheduled', status: 'True' }];
-      p.status.containerStatuses[0] = { name: 'app', ready: false, restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } };
+      p.status.conditions = [
+        { type: 'Ready', status: 'False', reason: 'ContainersNotReady' },
+        { type: 'PodScheduled', status: 'True' },
+      ];
+      p.status.containerStatuses[0] = {
+        name: 'app',
+        ready: false,
+        restartCount: 4,
+        state: { waiting: { reason: 'CrashLoopBackOff' } },
+        lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+      };
       p.spec.nodeName = 'n2';
       p.status.podIP = '10.0.0.2';
       p.metadata.labels = { app: 'web', tier: 'fe' };
@@ -90,28 +112,39 @@ describe('diffPods', () => {
   });
 
   it('reports ImagePullBackOff on an init container', () => {
-    const b = withChanges((p) => { p.status.initContainerStatuses[0]!.state = { waiting: { reason: 'ImagePullBackOff' } }; });
-    assert.deepEqual(diffPods(a, b), [{ field: 'initContainer.init.state', from: 'terminated:Completed:0', to: 'waiting:ImagePullBackOff' }]);
+    const b = withChanges((p) => {
+      p.status.initContainerStatuses[0]!.state = { waiting: { reason: 'ImagePullBackOff' } };
+    });
+    assert.deepEqual(diffPods(a, b), [
+      { field: 'initContainer.init.state', from: 'terminated:Completed:0', to: 'waiting:ImagePullBackOff' },
+    ]);
   });
 });
 
 describe('relistEvents', () => {
   const now = new Date('2026-01-01T00:00:00Z');
   const snap = (name: string, uid: string, labels: Record<string, string> = {}): PodSnapshot =>
-    snapshotOf({ metadata: { name, namespace: 'ns', uid, labels }, spec: { containers: [] }, status: { phase: 'Pending' } });
+    snapshotOf({
+      metadata: { name, namespace: 'ns', uid, labels },
+      spec: { containers: [] },
+      status: { phase: 'Pending' },
+    });
   const map = (...s: PodSnapshot[]): Map<string, PodSnapshot> => new Map(s.map((x) => [podKey(x), x]));
 
   it('finds creations, deletions during the gap, updates, and replacements (same name, new uid), all marked', () => {
     const cache = map(snap('keep', '1'), snap('gone', '2'), snap('changed', '3', { v: '1' }), snap('replaced', '4'));
     const fresh = map(snap('keep', '1'), snap('changed', '3', { v: '2' }), snap('replaced', '5'), snap('new', '6'));
     const ev = relistEvents(cache, fresh, now, false);
-    assert.deepEqual(ev.map((e) => [e.type, e.pod.name, e.pod.uid, e.observedOnRelist]), [
-      ['deleted', 'gone', '2', true],
-      ['deleted', 'replaced', '4', true],
-      ['updated', 'changed', '3', true],
-      ['created', 'replaced', '5', true],
-      ['created', 'new', '6', true],
-    ]);
+    assert.deepEqual(
+      ev.map((e) => [e.type, e.pod.name, e.pod.uid, e.observedOnRelist]),
+      [
+        ['deleted', 'gone', '2', true],
+        ['deleted', 'replaced', '4', true],
+        ['updated', 'changed', '3', true],
+        ['created', 'replaced', '5', true],
+        ['created', 'new', '6', true],
+      ],
+    );
     assert.deepEqual(ev[2]?.changes, [{ field: 'label.v', from: '1', to: '2' }]);
   });
 

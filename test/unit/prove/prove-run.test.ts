@@ -5,16 +5,32 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { REQUIREMENTS, runOrder } from '../../../src/prove/requirements/index.js';
 import { Kube } from '../../../src/kube/kube.js';
-import { pass, fail, skipped, verdictOf, type Requirement, type Verdict } from '../../../src/prove/requirements/types.js';
+import {
+  pass,
+  fail,
+  skipped,
+  verdictOf,
+  type Requirement,
+  type Verdict,
+} from '../../../src/prove/requirements/types.js';
 import { renderJson, renderMarkdown, renderTable, wrap } from '../../../src/prove/report.js';
-import { defaultReportDir, runProve, selectRows, type ProveReport, type RunProveOptions } from '../../../src/prove/run.js';
+import {
+  defaultReportDir,
+  runProve,
+  selectRows,
+  type ProveReport,
+  type RunProveOptions,
+} from '../../../src/prove/run.js';
 import { intentOf } from '../../../src/prove/requirements/release.js';
 import { UserError } from '../../../src/util/errors.js';
 import { silentProgress } from '../../../src/util/progress.js';
 
 /** A row whose check is a fake: it returns (or throws) what the test says and records one evidence line. */
 const fakeRow = (id: string, mutates: boolean, result: Verdict | Error, order: string[]): Requirement => ({
-  id, title: `fake ${id}`, checks: `fake check ${id}`, mutates,
+  id,
+  title: `fake ${id}`,
+  checks: `fake check ${id}`,
+  mutates,
   check: (_ctx, ev) => {
     order.push(id);
     ev.add(`$ fake command for ${id}`);
@@ -25,31 +41,60 @@ const fakeRow = (id: string, mutates: boolean, result: Verdict | Error, order: s
 });
 
 /** A Kube that is never called by the fake rows (no binaries behind it). */
-const fakeKube = new Kube({ kubectl: '/nonexistent/kubectl', helm: '/nonexistent/helm', kubeArgs: [], helmArgs: [], namespace: 'ns' });
+const fakeKube = new Kube({
+  kubectl: '/nonexistent/kubectl',
+  helm: '/nonexistent/helm',
+  kubeArgs: [],
+  helmArgs: [],
+  namespace: 'ns',
+});
 
 /** runProve with the fake Kube, the chart's default intent and a release that is already settled. */
 const runFake = (rows: Requirement[], more: Partial<RunProveOptions> = {}): Promise<ProveReport> =>
-  runProve({ rows, kube: fakeKube, namespace: 'ns', release: 'web', cluster: 'fake', reportDir: '/tmp', progress: silentProgress, intent: intentOf({}), settle: () => Promise.resolve(undefined), ...more });
+  runProve({
+    rows,
+    kube: fakeKube,
+    namespace: 'ns',
+    release: 'web',
+    cluster: 'fake',
+    reportDir: '/tmp',
+    progress: silentProgress,
+    intent: intentOf({}),
+    settle: () => Promise.resolve(undefined),
+    ...more,
+  });
 
 describe('prove: row selection', () => {
   it('has R1 … R10 in order, each with a title and what it checks', () => {
-    assert.deepEqual(REQUIREMENTS.map((r) => r.id), ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10']);
+    assert.deepEqual(
+      REQUIREMENTS.map((r) => r.id),
+      ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10'],
+    );
     for (const r of REQUIREMENTS) assert.ok(r.title.length > 5 && r.checks.length > 40, r.id);
   });
 
   it('--only picks rows case-insensitively with spaces, in table order; none given: all', () => {
-    assert.deepEqual(selectRows(REQUIREMENTS, ' r6, R5 ').map((r) => r.id), ['R5', 'R6']);
+    assert.deepEqual(
+      selectRows(REQUIREMENTS, ' r6, R5 ').map((r) => r.id),
+      ['R5', 'R6'],
+    );
     assert.equal(selectRows(REQUIREMENTS, undefined).length, 10);
   });
 
   it('--only refuses unknown or empty names, naming them and the rows there are', () => {
-    assert.throws(() => selectRows(REQUIREMENTS, 'R5,R11'), (e: Error) => e instanceof UserError && /unknown row R11/.test(e.message) && /R1, R2/.test(e.message));
+    assert.throws(
+      () => selectRows(REQUIREMENTS, 'R5,R11'),
+      (e: Error) => e instanceof UserError && /unknown row R11/.test(e.message) && /R1, R2/.test(e.message),
+    );
     assert.throws(() => selectRows(REQUIREMENTS, 'R5,'), UserError);
     assert.throws(() => selectRows(REQUIREMENTS, ''), UserError);
   });
 
   it('runs read-only rows before the ones that change the release', () => {
-    assert.deepEqual(runOrder(REQUIREMENTS).map((r) => r.id), ['R1', 'R4', 'R5', 'R7', 'R8', 'R10', 'R2', 'R3', 'R6', 'R9']);
+    assert.deepEqual(
+      runOrder(REQUIREMENTS).map((r) => r.id),
+      ['R1', 'R4', 'R5', 'R7', 'R8', 'R10', 'R2', 'R3', 'R6', 'R9'],
+    );
   });
 });
 
@@ -63,7 +108,15 @@ describe('prove: running rows', () => {
     ];
     const report = await runFake(rows);
     assert.deepEqual(order, ['R1', 'R3', 'R2'], 'read-only rows first');
-    assert.deepEqual(report.rows.map((r) => [r.id, r.status]), [['R1', 'pass'], ['R2', 'fail'], ['R3', 'skipped']], 'reported in table order');
+    assert.deepEqual(
+      report.rows.map((r) => [r.id, r.status]),
+      [
+        ['R1', 'pass'],
+        ['R2', 'fail'],
+        ['R3', 'skipped'],
+      ],
+      'reported in table order',
+    );
     const r2 = report.rows[1];
     assert.equal(r2?.reason, 'could not check: kubectl exploded');
     assert.deepEqual(r2?.evidence, ['$ fake command for R2', 'error: kubectl exploded\nsecond line']);
@@ -73,7 +126,10 @@ describe('prove: running rows', () => {
 
   it('a skipped row is not a pass: the run is incomplete unless that skip was allowed', async () => {
     const order: string[] = [];
-    const rows = [fakeRow('R1', false, pass('a'), order), fakeRow('R7', false, skipped('networks.secondary.enabled is false'), order)];
+    const rows = [
+      fakeRow('R1', false, pass('a'), order),
+      fakeRow('R7', false, skipped('networks.secondary.enabled is false'), order),
+    ];
     const report = await runFake(rows);
     assert.equal(report.verdict, 'incomplete');
     assert.equal(report.ok, false);
@@ -90,13 +146,50 @@ describe('prove: running rows', () => {
 });
 
 const sampleReport = (): ProveReport => ({
-  kind: 'ProveReport', release: 'web', namespace: 'webstack', cluster: "local cluster 'kstack'", startedAt: '2026-11-25T18:00:00.000Z', durationMs: 61_000,
+  kind: 'ProveReport',
+  release: 'web',
+  namespace: 'webstack',
+  cluster: "local cluster 'kstack'",
+  startedAt: '2026-11-25T18:00:00.000Z',
+  durationMs: 61_000,
   rows: [
-    { id: 'R1', title: 'Nodes Ready', checks: 'nodes', status: 'pass', reason: '3 nodes Ready (a|b)', evidence: ['$ kubectl get nodes', '  web-1 Ready'], measurements: { nodes: 3 }, artifacts: [], durationMs: 500 },
-    { id: 'R4', title: 'Page shows pod IP', checks: 'page', status: 'fail', reason: 'web-abcde: its page does not show Host-abcde', evidence: ['```oops'], measurements: {}, artifacts: ['screenshot.png'], durationMs: 9000 },
-    { id: 'R7', title: 'Galera over a secondary network', checks: 'multus', status: 'skipped', reason: 'no Multus on this cluster', evidence: [], measurements: {}, artifacts: [], durationMs: 100 },
+    {
+      id: 'R1',
+      title: 'Nodes Ready',
+      checks: 'nodes',
+      status: 'pass',
+      reason: '3 nodes Ready (a|b)',
+      evidence: ['$ kubectl get nodes', '  web-1 Ready'],
+      measurements: { nodes: 3 },
+      artifacts: [],
+      durationMs: 500,
+    },
+    {
+      id: 'R4',
+      title: 'Page shows pod IP',
+      checks: 'page',
+      status: 'fail',
+      reason: 'web-abcde: its page does not show Host-abcde',
+      evidence: ['```oops'],
+      measurements: {},
+      artifacts: ['screenshot.png'],
+      durationMs: 9000,
+    },
+    {
+      id: 'R7',
+      title: 'Galera over a secondary network',
+      checks: 'multus',
+      status: 'skipped',
+      reason: 'no Multus on this cluster',
+      evidence: [],
+      measurements: {},
+      artifacts: [],
+      durationMs: 100,
+    },
   ],
-  summary: { pass: 1, fail: 1, skipped: 1 }, verdict: 'failed', ok: false,
+  summary: { pass: 1, fail: 1, skipped: 1 },
+  verdict: 'failed',
+  ok: false,
 });
 
 describe('prove: the report', () => {

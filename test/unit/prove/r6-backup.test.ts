@@ -26,16 +26,28 @@ describe('R6 drill judgement', () => {
 
   it('fails when a write acknowledged before the backup is missing', () => {
     const j = judgeDrill(writes, upTo(3), BACKUP, CUT);
-    assert.match(j.problems[0] ?? '', /^1 of 4 writes acknowledged before the backup are missing in the restore \(first: #4\)/);
+    assert.match(
+      j.problems[0] ?? '',
+      /^1 of 4 writes acknowledged before the backup are missing in the restore \(first: #4\)/,
+    );
   });
 
   it('fails on a hole and on rows never written', () => {
-    assert.ok(judgeDrill(writes, [1, 2, 3, 4, 6], BACKUP, CUT).problems.some((p) => /a hole in the restored writes: #5 is missing but #6 is there/.test(p)));
-    assert.ok(judgeDrill(writes, [...upTo(10), 99], BACKUP, CUT).problems.some((p) => /never acknowledged here: 99/.test(p)));
+    assert.ok(
+      judgeDrill(writes, [1, 2, 3, 4, 6], BACKUP, CUT).problems.some((p) =>
+        /a hole in the restored writes: #5 is missing but #6 is there/.test(p),
+      ),
+    );
+    assert.ok(
+      judgeDrill(writes, [...upTo(10), 99], BACKUP, CUT).problems.some((p) => /never acknowledged here: 99/.test(p)),
+    );
   });
 
   it('fails when no write came before the backup (nothing proven)', () => {
-    assert.match(judgeDrill(writes, upTo(10), 500, CUT).problems[0] ?? '', /no marker write was acknowledged before the backup started/);
+    assert.match(
+      judgeDrill(writes, upTo(10), 500, CUT).problems[0] ?? '',
+      /no marker write was acknowledged before the backup started/,
+    );
   });
 
   it('ignores writes acknowledged after the cut', () => {

@@ -7,18 +7,27 @@ import { E2E_GROUPS, planE2e } from '../../runner/groups.js';
 
 describe('e2e groups', () => {
   it('every e2e file is in exactly one group, and every listed file exists', () => {
-    const files = readdirSync(join(repoRoot, 'test', 'e2e')).filter((f) => f.endsWith('.test.ts')).map((f) => f.replace(/\.test\.ts$/, '')).sort();
+    const files = readdirSync(join(repoRoot, 'test', 'e2e'))
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((f) => f.replace(/\.test\.ts$/, ''))
+      .sort();
     assert.deepEqual(E2E_GROUPS.flatMap((g) => g.files).sort(), files);
     assert.doesNotThrow(() => planE2e(files));
   });
 
   it('refuses a file in no group, naming it and where to list it', () => {
-    assert.throws(() => planE2e(['new-drill']), /e2e file 'new-drill\.test\.ts' is in no group: list it in exactly one group in test\/runner\/groups\.ts/);
+    assert.throws(
+      () => planE2e(['new-drill']),
+      /e2e file 'new-drill\.test\.ts' is in no group: list it in exactly one group in test\/runner\/groups\.ts/,
+    );
   });
 
   it('keeps the group order for a selection, and leaves out groups with nothing selected', () => {
     const plan = planE2e(['prove', 'stack']);
-    assert.deepEqual(plan.map((p) => [p.group.name, p.files]), [['stack', ['stack', 'prove']]]);
+    assert.deepEqual(
+      plan.map((p) => [p.group.name, p.files]),
+      [['stack', ['stack', 'prove']]],
+    );
   });
 
   it('gives each group its own cluster name and a budget; the groups fit the e2e budget together', () => {

@@ -2,7 +2,13 @@
 // host names replaced by mirror.invalid.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { aptFailure, installedFromDpkgQuery, unavailableMessage, updateProblems, withoutCandidate } from '../../../src/setup/apt-output.js';
+import {
+  aptFailure,
+  installedFromDpkgQuery,
+  unavailableMessage,
+  updateProblems,
+  withoutCandidate,
+} from '../../../src/setup/apt-output.js';
 
 const POLICY = `openssl:
   Installed: 3.0.19-1~deb12u2
@@ -51,15 +57,23 @@ describe('apt output', () => {
   });
 
   it('finds packages without a candidate: unknown names (left out of the output) and (none)', () => {
-    assert.deepEqual(withoutCandidate(POLICY, ['openssl', 'hello', 'mail-transport-agent', 'kstack-no-such-pkg']), ['mail-transport-agent', 'kstack-no-such-pkg']);
+    assert.deepEqual(withoutCandidate(POLICY, ['openssl', 'hello', 'mail-transport-agent', 'kstack-no-such-pkg']), [
+      'mail-transport-agent',
+      'kstack-no-such-pkg',
+    ]);
     assert.deepEqual(withoutCandidate(POLICY, ['hello:amd64']), []);
     assert.deepEqual(withoutCandidate('', ['hello']), ['hello'], 'an empty index offers nothing');
   });
 
   it('tells why the index could not be refreshed, and nothing when it was', () => {
-    assert.deepEqual(updateProblems(UPDATE_UNREACHABLE), ['Could not connect to 127.0.0.1:9 (127.0.0.1). - connect (111: Connection refused)']);
+    assert.deepEqual(updateProblems(UPDATE_UNREACHABLE), [
+      'Could not connect to 127.0.0.1:9 (127.0.0.1). - connect (111: Connection refused)',
+    ]);
     assert.deepEqual(updateProblems(UPDATE_OK), []);
-    assert.deepEqual(updateProblems('E: Could not get lock /var/lib/apt/lists/lock. It is held by process 42 (apt-get)\n'), ['Could not get lock /var/lib/apt/lists/lock. It is held by process 42 (apt-get)']);
+    assert.deepEqual(
+      updateProblems('E: Could not get lock /var/lib/apt/lists/lock. It is held by process 42 (apt-get)\n'),
+      ['Could not get lock /var/lib/apt/lists/lock. It is held by process 42 (apt-get)'],
+    );
   });
 
   it('takes the reason of a failed install from its last E: line', () => {
@@ -70,7 +84,10 @@ describe('apt output', () => {
   it('says in one line which packages, why, and what to do', () => {
     const msg = unavailableMessage(['mmdebstrap', 'runc'], updateProblems(UPDATE_UNREACHABLE));
     assert.ok(!msg.includes('\n'));
-    assert.match(msg, /^cannot install Debian packages mmdebstrap runc: the package index could not be refreshed \(Could not connect/);
+    assert.match(
+      msg,
+      /^cannot install Debian packages mmdebstrap runc: the package index could not be refreshed \(Could not connect/,
+    );
     assert.match(msg, /apt-get install -y mmdebstrap runc/);
     assert.match(unavailableMessage(['nosuch'], []), /no configured apt source offers them/);
   });

@@ -10,7 +10,10 @@ describe('pins', () => {
 
   it('reads versions from go.mod', () => {
     assert.match(requiredVersion(goMod, 'k8s.io/kubernetes') ?? '', /^v1\.\d+\.\d+$/);
-    assert.equal(requiredVersion('require (\n\tgo.etcd.io/etcd/server/v3 v3.6.5 // indirect\n)', 'go.etcd.io/etcd/server/v3'), 'v3.6.5');
+    assert.equal(
+      requiredVersion('require (\n\tgo.etcd.io/etcd/server/v3 v3.6.5 // indirect\n)', 'go.etcd.io/etcd/server/v3'),
+      'v3.6.5',
+    );
     assert.equal(requiredVersion(goMod, 'example.com/absent'), undefined);
     assert.match(goDirective(goMod) ?? '', /^1\.\d+/);
   });
@@ -30,7 +33,11 @@ describe('pins', () => {
     for (const c of Object.values(goComponents)) {
       const mod = readGoMod(c.module);
       if (c.pkg.startsWith('kstack.local/')) continue; // our own code, not a pinned dependency
-      assert.match(mod, new RegExp(`^\\s*(tool\\s+)?${c.pkg.replace(/[.]/g, '\\.')}\\s*$`, 'm'), `${c.pkg} is a tool in tools/${c.module}/go.mod`);
+      assert.match(
+        mod,
+        new RegExp(`^\\s*(tool\\s+)?${c.pkg.replace(/[.]/g, '\\.')}\\s*$`, 'm'),
+        `${c.pkg} is a tool in tools/${c.module}/go.mod`,
+      );
     }
   });
 
@@ -48,7 +55,10 @@ describe('pins', () => {
     assert.notEqual(buildKey(goMod, sum, 'x64'), buildKey(goMod, sum, 'arm64'));
     // A module's own Go source is part of the key; a module without any keeps its old key.
     assert.equal(buildKey(goMod, sum, 'x64', ''), buildKey(goMod, sum, 'x64'));
-    assert.notEqual(buildKey(goMod, sum, 'x64', 'main.go\0package main'), buildKey(goMod, sum, 'x64', 'main.go\0package main // changed'));
+    assert.notEqual(
+      buildKey(goMod, sum, 'x64', 'main.go\0package main'),
+      buildKey(goMod, sum, 'x64', 'main.go\0package main // changed'),
+    );
   });
 
   it('compares versions numerically', () => {
@@ -58,6 +68,9 @@ describe('pins', () => {
   });
 
   it('computes npm integrity strings', () => {
-    assert.equal(npmIntegrity(Buffer.from('')), 'sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==');
+    assert.equal(
+      npmIntegrity(Buffer.from('')),
+      'sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==',
+    );
   });
 });

@@ -7,10 +7,24 @@ import { firstRunLanes, imagesByLane, localStackGoComponents } from '../../../sr
 describe('what a first `up` builds', () => {
   it('builds what the cluster and its images run, and no operator tools', () => {
     const names = localStackGoComponents();
-    for (const n of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kube-router', 'coredns', 'pause', 'multinet', 'multinet-policy', 'whereabouts', 'minio']) {
+    for (const n of [
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'kube-scheduler',
+      'kubelet',
+      'kube-proxy',
+      'kube-router',
+      'coredns',
+      'pause',
+      'multinet',
+      'multinet-policy',
+      'whereabouts',
+      'minio',
+    ]) {
       assert.ok(names.includes(n as never), `${n} is built`);
     }
-    assert.ok(!names.includes('etcdctl'), 'etcdctl is for operators (kstack setup), not on up\'s path');
+    assert.ok(!names.includes('etcdctl'), "etcdctl is for operators (kstack setup), not on up's path");
     // Seven modules, so seven go build runs instead of one per binary.
     assert.equal(planGoBuilds(names, goComponents).length, 7);
   });
@@ -21,6 +35,12 @@ describe('what a first `up` builds', () => {
       alongside: ['nginx', 'node', 'mariadb', 'tools'],
     });
     const lanes = firstRunLanes(['pause', 'nginx']);
-    assert.deepEqual(lanes.map((l) => [l.name, l.tasks.length]), [['Go', 2], ['images', 3]]);
+    assert.deepEqual(
+      lanes.map((l) => [l.name, l.tasks.length]),
+      [
+        ['Go', 2],
+        ['images', 3],
+      ],
+    );
   });
 });

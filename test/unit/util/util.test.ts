@@ -44,7 +44,12 @@ describe('progress', () => {
   it('logs start, rate-limited details and the end of a step when not on a terminal', async () => {
     let out = '';
     let clock = 0;
-    const sink = new Writable({ write(chunk: Buffer, _enc, cb) { out += chunk.toString(); cb(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
     const progress = createProgress({ out: sink, isTTY: false, now: () => clock, logEveryMs: 1000 });
     await progress.step('build', async (step) => {
       step.detail('1/10');
@@ -60,9 +65,17 @@ describe('progress', () => {
 
   it('marks a failed step and passes the error on', async () => {
     let out = '';
-    const sink = new Writable({ write(chunk: Buffer, _enc, cb) { out += chunk.toString(); cb(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
     const progress = createProgress({ out: sink, isTTY: false });
-    await assert.rejects(progress.step('fail', () => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      progress.step('fail', () => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
     assert.match(out, /✗ fail\n$/);
   });
 });
@@ -72,7 +85,11 @@ describe('flags', () => {
     assert.equal(portFlag('api-port', '6443'), 6443);
     assert.equal(portFlag('api-port', undefined), undefined);
     for (const bad of ['0', '65536', '-1', '1.5', 'http', '']) {
-      assert.throws(() => portFlag('api-port', bad), /--api-port '.*' is not a port: use a whole number from 1 to 65535/, bad);
+      assert.throws(
+        () => portFlag('api-port', bad),
+        /--api-port '.*' is not a port: use a whole number from 1 to 65535/,
+        bad,
+      );
     }
   });
 });
@@ -94,13 +111,19 @@ describe('free ports', () => {
 
   it('isPortFree is false while something listens there', async () => {
     const srv = createServer();
-    await new Promise<void>((r) => { srv.listen(0, '127.0.0.1', r); });
+    await new Promise<void>((r) => {
+      srv.listen(0, '127.0.0.1', r);
+    });
     const addr = srv.address();
     assert.ok(addr && typeof addr === 'object');
     try {
       assert.equal(await isPortFree(addr.port), false);
     } finally {
-      await new Promise<void>((r) => { srv.close(() => { r(); }); });
+      await new Promise<void>((r) => {
+        srv.close(() => {
+          r();
+        });
+      });
     }
   });
 });

@@ -31,14 +31,25 @@ describe('webstack chart db: the Secret is generated once and kept', () => {
     assert.match(Buffer.from(first['mariadb-root-password'] ?? '', 'base64').toString(), /^[A-Za-z0-9]{32}$/);
     assert.match(Buffer.from(first['mariadb-password'] ?? '', 'base64').toString(), /^[A-Za-z0-9]{32}$/);
 
-    await helmUpgradeInstall({ release: 'ws', namespace: ns, kubeconfig: cluster.kubeconfigPath, values: { ...values, db: { config: { mysqld: { max_connections: 300 } } } } });
+    await helmUpgradeInstall({
+      release: 'ws',
+      namespace: ns,
+      kubeconfig: cluster.kubeconfigPath,
+      values: { ...values, db: { config: { mysqld: { max_connections: 300 } } } },
+    });
     assert.deepEqual(await passwords(), first, 'an upgrade must not regenerate the passwords');
 
     await helmUninstall({ release: 'ws', namespace: ns, kubeconfig: cluster.kubeconfigPath });
     assert.deepEqual(await passwords(), first, 'uninstall keeps the Secret (helm.sh/resource-policy: keep)');
 
     // Reinstalling adopts nothing new: the kept Secret's passwords are still the ones in use.
-    await helmUpgradeInstall({ release: 'ws', namespace: ns, kubeconfig: cluster.kubeconfigPath, values, extraArgs: ['--take-ownership'] });
+    await helmUpgradeInstall({
+      release: 'ws',
+      namespace: ns,
+      kubeconfig: cluster.kubeconfigPath,
+      values,
+      extraArgs: ['--take-ownership'],
+    });
     assert.deepEqual(await passwords(), first);
   });
 });

@@ -11,14 +11,29 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { helmTemplate } from '../../../../src/chart/helm.js';
 import { configMapData, one, parseManifests } from '../../../../src/chart/manifests.js';
-import { checkNginxConfig, initContainerEnv, renderPage, startLocalNginx, waitForHttp, webLayout, writeWebFiles, type LocalNginx, type PodFacts } from '../../../helpers/web-local.js';
+import {
+  checkNginxConfig,
+  initContainerEnv,
+  renderPage,
+  startLocalNginx,
+  waitForHttp,
+  webLayout,
+  writeWebFiles,
+  type LocalNginx,
+  type PodFacts,
+} from '../../../helpers/web-local.js';
 import { pickFreePorts } from '../../../../src/util/net.js';
 import { repoRoot } from '../../../../src/util/paths.js';
 
 const NGINX = '/usr/sbin/nginx';
 const CHROMIUM = '/usr/bin/chromium';
 const artifacts = join(repoRoot, 'test-artifacts', 'web');
-const pod: PodFacts = { podName: 'ws-webstack-web-7c9d5b6f4-k8x2p', podIP: '10.244.1.17', nodeName: 'node-b', namespace: 'shop' };
+const pod: PodFacts = {
+  podName: 'ws-webstack-web-7c9d5b6f4-k8x2p',
+  podIP: '10.244.1.17',
+  nodeName: 'node-b',
+  namespace: 'shop',
+};
 
 interface InfoDoc {
   pod: { name: string; ip: string; node: string; namespace: string };
@@ -34,8 +49,14 @@ function startWebinfo(port: number, pageDir: string, logFile: string): ChildProc
     cwd: repoRoot,
     stdio: ['ignore', out, out],
     env: {
-      PATH: process.env.PATH, WEBINFO_HOST: '127.0.0.1', WEBINFO_PORT: String(port), WEBINFO_PAGE_DIR: pageDir,
-      POD_NAME: pod.podName, POD_IP: pod.podIP, NODE_NAME: pod.nodeName, POD_NAMESPACE: pod.namespace,
+      PATH: process.env.PATH,
+      WEBINFO_HOST: '127.0.0.1',
+      WEBINFO_PORT: String(port),
+      WEBINFO_PAGE_DIR: pageDir,
+      POD_NAME: pod.podName,
+      POD_IP: pod.podIP,
+      NODE_NAME: pod.nodeName,
+      POD_NAMESPACE: pod.namespace,
     },
   });
   closeSync(out);
@@ -44,7 +65,11 @@ function startWebinfo(port: number, pageDir: string, logFile: string): ChildProc
 
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => { r(); }));
+  const exited = new Promise<void>((r) =>
+    child.once('exit', () => {
+      r();
+    }),
+  );
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
@@ -64,7 +89,13 @@ describe('web tier on loopback: rendered nginx config, init script, webinfo, hea
     chmodSync(root, 0o755); // nginx's workers (an unprivileged user when started by root) read the page
     const [nginxPort, webinfoPort] = await pickFreePorts(2);
     assert.ok(nginxPort && webinfoPort);
-    const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'shop', values: { web: { containerPort: nginxPort }, webinfo: { port: webinfoPort } } }));
+    const objs = parseManifests(
+      await helmTemplate({
+        release: 'ws',
+        namespace: 'shop',
+        values: { web: { containerPort: nginxPort }, webinfo: { port: webinfoPort } },
+      }),
+    );
     const layout = webLayout(root);
     writeWebFiles(layout, configMapData(one(objs, 'ConfigMap', 'web')));
     const init = await renderPage(layout, pod, initContainerEnv(one(objs, 'Deployment', 'web')));
@@ -97,8 +128,9 @@ describe('web tier on loopback: rendered nginx config, init script, webinfo, hea
     assert.equal(res.headers.get('cache-control'), 'no-cache');
     assert.equal(res.headers.get('server'), 'nginx', 'no version in the Server header');
     const html = await res.text();
-    for (const text of [pod.podIP, pod.podName, pod.nodeName, 'Host-k8x2p']) assert.ok(html.includes(text), `the page shows ${text}`);
-    const json = await (await fetch(`${base}/pod.json`)).json() as Record<string, string>;
+    for (const text of [pod.podIP, pod.podName, pod.nodeName, 'Host-k8x2p'])
+      assert.ok(html.includes(text), `the page shows ${text}`);
+    const json = (await (await fetch(`${base}/pod.json`)).json()) as Record<string, string>;
     assert.equal(json.servingHost, 'Host-k8x2p');
     assert.equal(json.podIP, pod.podIP);
     assert.equal(await (await fetch(`${base}/healthz`)).text(), 'ok\n');
@@ -108,10 +140,13 @@ describe('web tier on loopback: rendered nginx config, init script, webinfo, hea
   it('/api/info goes through nginx to webinfo, which says plainly that no database is configured', async () => {
     const res = await fetch(`${base}/api/info`);
     assert.equal(res.status, 200);
-    const info = await res.json() as InfoDoc;
+    const info = (await res.json()) as InfoDoc;
     assert.deepEqual(info.pod, { name: pod.podName, ip: pod.podIP, node: pod.nodeName, namespace: pod.namespace });
     assert.equal(info.servingHost, 'Host-k8x2p', 'webinfo reads what the init container wrote');
-    assert.deepEqual({ source: info.data.source, configured: info.data.configured, ok: info.data.ok }, { source: 'none', configured: false, ok: false });
+    assert.deepEqual(
+      { source: info.data.source, configured: info.data.configured, ok: info.data.ok },
+      { source: 'none', configured: false, ok: false },
+    );
     assert.match(info.data.message, /No database is configured/);
     assert.equal((await fetch(`${base}/api/nope`)).status, 404);
   });
@@ -123,14 +158,24 @@ describe('web tier on loopback: rendered nginx config, init script, webinfo, hea
       browser = await chromium.launchPersistentContext(userDataDir, {
         executablePath: CHROMIUM,
         headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
         viewport: { width: 1000, height: 760 },
         timeout: 60_000,
       });
       const page = await browser.newPage();
       const problems: string[] = [];
-      page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(`${base}/`, { waitUntil: 'load', timeout: 30_000 });
       const field = (name: string): Promise<string> => page.locator(`[data-field="${name}"]`).first().innerText();
@@ -142,8 +187,16 @@ describe('web tier on loopback: rendered nginx config, init script, webinfo, hea
       const status = page.locator('[data-field="live-status"][data-state="unconfigured"]');
       await status.waitFor({ timeout: 20_000 });
       assert.match(await status.innerText(), /No database is configured/);
-      assert.equal(await page.title(), 'kstack webstack · Host-k8x2p', 'the title comes from web.page.title via the init container');
-      assert.equal(await page.locator('link[rel=stylesheet]').evaluate((l) => (l as unknown as { sheet: unknown }).sheet !== null), true, 'the stylesheet loaded (CSP allows it)');
+      assert.equal(
+        await page.title(),
+        'kstack webstack · Host-k8x2p',
+        'the title comes from web.page.title via the init container',
+      );
+      assert.equal(
+        await page.locator('link[rel=stylesheet]').evaluate((l) => (l as unknown as { sheet: unknown }).sheet !== null),
+        true,
+        'the stylesheet loaded (CSP allows it)',
+      );
       mkdirSync(artifacts, { recursive: true });
       const shot = join(artifacts, 'page.png');
       await page.screenshot({ path: shot, fullPage: true });

@@ -14,25 +14,50 @@ const source = join(webstackChartDir, 'files', 'web');
 describe('render-page.sh (the init container script)', () => {
   let root: string;
   let n = 0;
-  before(() => { root = mkdtempSync(join(tmpdir(), 'kstack-render-')); });
-  after(() => { rmSync(root, { recursive: true, force: true }); });
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'kstack-render-'));
+  });
+  after(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
 
-  async function renderWith(env: Record<string, string>, shell = '/bin/sh'): Promise<{ code: number; stderr: string; out: string }> {
+  async function renderWith(
+    env: Record<string, string>,
+    shell = '/bin/sh',
+  ): Promise<{ code: number; stderr: string; out: string }> {
     const out = join(root, `out-${n++}`);
     mkdirSync(out);
     chmodSync(out, 0o755);
-    const res = await run(shell, [script], { env: { PATH: process.env.PATH, PAGE_SOURCE_DIR: source, PAGE_OUTPUT_DIR: out, ...env }, allowFailure: true });
+    const res = await run(shell, [script], {
+      env: { PATH: process.env.PATH, PAGE_SOURCE_DIR: source, PAGE_OUTPUT_DIR: out, ...env },
+      allowFailure: true,
+    });
     return { code: res.code, stderr: res.stderr, out };
   }
   const read = (dir: string, file: string): string => readFileSync(join(dir, file), 'utf8');
-  const pod = { POD_NAME: 'shop-webstack-web-5d8f7c9b6-qz7tm', POD_IP: '10.244.2.9', NODE_NAME: 'node-c', POD_NAMESPACE: 'shop' };
+  const pod = {
+    POD_NAME: 'shop-webstack-web-5d8f7c9b6-qz7tm',
+    POD_IP: '10.244.2.9',
+    NODE_NAME: 'node-c',
+    POD_NAMESPACE: 'shop',
+  };
 
   it('by default writes Host- plus the last 5 characters of the pod name, in every output', async () => {
     const r = await renderWith(pod, '/usr/bin/dash');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(read(r.out, 'serving-host'), 'Host-qz7tm\n');
     const doc = JSON.parse(read(r.out, 'pod.json')) as Record<string, string>;
-    assert.deepEqual({ ...doc, renderedAt: 'x' }, { podName: pod.POD_NAME, podIP: pod.POD_IP, nodeName: 'node-c', namespace: 'shop', servingHost: 'Host-qz7tm', renderedAt: 'x' });
+    assert.deepEqual(
+      { ...doc, renderedAt: 'x' },
+      {
+        podName: pod.POD_NAME,
+        podIP: pod.POD_IP,
+        nodeName: 'node-c',
+        namespace: 'shop',
+        servingHost: 'Host-qz7tm',
+        renderedAt: 'x',
+      },
+    );
     assert.match(doc.renderedAt!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const html = read(r.out, 'index.html');
     assert.doesNotMatch(html, /@@[A-Z_]+@@/, 'every placeholder is replaced');

@@ -31,14 +31,19 @@ const service = (objs: K8sObject[], name: string): k8s.V1Service => {
   assert.ok(s, `Service ${name}`);
   return s;
 };
-const agentJson = (objs: K8sObject[]): unknown => JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? 'null');
+const agentJson = (objs: K8sObject[]): unknown =>
+  JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? 'null');
 
 describe('webstack chart db: defaults', () => {
   it('renders a Galera StatefulSet, headless and client Services, a PDB, a Secret and the agent ConfigMap', async () => {
     const objs = await render();
     assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
-      'ConfigMap/ws-webstack-db', 'PodDisruptionBudget/ws-webstack-db', 'Secret/ws-webstack-db',
-      'Service/ws-webstack-db', 'Service/ws-webstack-db-headless', 'StatefulSet/ws-webstack-db',
+      'ConfigMap/ws-webstack-db',
+      'PodDisruptionBudget/ws-webstack-db',
+      'Secret/ws-webstack-db',
+      'Service/ws-webstack-db',
+      'Service/ws-webstack-db-headless',
+      'StatefulSet/ws-webstack-db',
     ]);
     for (const o of objs) assert.equal(o.metadata.namespace, 'shop');
   });
@@ -46,7 +51,11 @@ describe('webstack chart db: defaults', () => {
   it('runs 3 members in parallel with one volume each, behind the headless Service', async () => {
     const s = sts(await render());
     assert.equal(s.spec?.replicas, 3);
-    assert.equal(s.spec?.podManagementPolicy, 'Parallel', 'full-cluster recovery needs every member up before any is Ready');
+    assert.equal(
+      s.spec?.podManagementPolicy,
+      'Parallel',
+      'full-cluster recovery needs every member up before any is Ready',
+    );
     assert.equal(s.spec?.serviceName, 'ws-webstack-db-headless');
     const claim = s.spec?.volumeClaimTemplates?.[0];
     assert.equal(claim?.metadata?.name, 'data');
@@ -57,18 +66,43 @@ describe('webstack chart db: defaults', () => {
   it('starts the agent with the ConfigMap, probes its /ready and /live, and mounts data, secret and config', async () => {
     const objs = await render();
     const c = container(objs);
-    assert.deepEqual(c.command, ['/opt/webstack-agent/node', '/opt/webstack-agent/kstack/dist/src/galera/main.js', 'run', '--config', '/etc/webstack-db/config/agent.json']);
+    assert.deepEqual(c.command, [
+      '/opt/webstack-agent/node',
+      '/opt/webstack-agent/kstack/dist/src/galera/main.js',
+      'run',
+      '--config',
+      '/etc/webstack-db/config/agent.json',
+    ]);
     assert.equal(c.image, 'mariadb:10.11', 'the mariadb container needs nothing but MariaDB');
     assert.equal(c.readinessProbe?.httpGet?.path, '/ready');
     assert.equal(c.livenessProbe?.httpGet?.path, '/live');
-    assert.deepEqual(c.volumeMounts?.map((m) => m.mountPath).sort(), ['/etc/webstack-db/config', '/etc/webstack-db/secret', '/opt/webstack-agent', '/run/mysqld', '/tmp', '/var/lib/mysql']);
+    assert.deepEqual(c.volumeMounts?.map((m) => m.mountPath).sort(), [
+      '/etc/webstack-db/config',
+      '/etc/webstack-db/secret',
+      '/opt/webstack-agent',
+      '/run/mysqld',
+      '/tmp',
+      '/var/lib/mysql',
+    ]);
     assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
     assert.equal(podSpec(objs).securityContext?.runAsUser, 999);
-    assert.deepEqual(podSpec(objs).containers.map((x) => x.name), ['mariadb', 'metrics'], 'the mysqld exporter sidecar is on by default');
+    assert.deepEqual(
+      podSpec(objs).containers.map((x) => x.name),
+      ['mariadb', 'metrics'],
+      'the mysqld exporter sidecar is on by default',
+    );
   });
 
   it('an init container copies node and the agent from the kstack image into the shared emptyDir', async () => {
-    const spec = podSpec(await render({ agent: { image: { repository: 'kstack.local/node', tag: 'local', digest: '', pullPolicy: 'Never' }, node: '/usr/local/bin/node', appDir: '/opt/kstack' } }));
+    const spec = podSpec(
+      await render({
+        agent: {
+          image: { repository: 'kstack.local/node', tag: 'local', digest: '', pullPolicy: 'Never' },
+          node: '/usr/local/bin/node',
+          appDir: '/opt/kstack',
+        },
+      }),
+    );
     const init = spec.initContainers?.find((x) => x.name === 'agent-install');
     assert.ok(init);
     assert.equal(init.image, 'kstack.local/node:local');
@@ -85,7 +119,10 @@ describe('webstack chart db: defaults', () => {
     const headless = service(objs, 'ws-webstack-db-headless');
     assert.equal(headless.spec?.clusterIP, 'None');
     assert.equal(headless.spec?.publishNotReadyAddresses, true);
-    assert.deepEqual(headless.spec?.ports?.map((p) => p.port), [3306, 4567, 4568, 4444, 8081]);
+    assert.deepEqual(
+      headless.spec?.ports?.map((p) => p.port),
+      [3306, 4567, 4568, 4444, 8081],
+    );
     const client = service(objs, 'ws-webstack-db');
     assert.notEqual(client.spec?.publishNotReadyAddresses, true);
   });
@@ -96,7 +133,11 @@ describe('webstack chart db: defaults', () => {
     const anti = spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0];
     assert.equal(anti?.podAffinityTerm.topologyKey, 'kubernetes.io/hostname');
     assert.equal(anti?.podAffinityTerm.labelSelector?.matchLabels?.['app.kubernetes.io/component'], 'db');
-    assert.equal(spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.preference.matchExpressions?.[0]?.key, 'node-role.kstack.io/db');
+    assert.equal(
+      spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.preference
+        .matchExpressions?.[0]?.key,
+      'node-role.kstack.io/db',
+    );
   });
 
   it('generates a Secret with both passwords, kept when the release is deleted', async () => {
@@ -120,7 +161,10 @@ describe('webstack chart db: the rendered agent config', () => {
     const raw = agentJson(objs);
     const cfg = parseAgentConfig(raw, { HOSTNAME: 'ws-webstack-db-1' });
     assert.equal(cfg.self, 'ws-webstack-db-1');
-    assert.deepEqual(cfg.members.map((m) => m.host), [0, 1, 2].map((i) => `ws-webstack-db-${i}.ws-webstack-db-headless.shop.svc.cluster.local`));
+    assert.deepEqual(
+      cfg.members.map((m) => m.host),
+      [0, 1, 2].map((i) => `ws-webstack-db-${i}.ws-webstack-db-headless.shop.svc.cluster.local`),
+    );
     assert.equal(cfg.rootPasswordFile, '/etc/webstack-db/secret/mariadb-root-password');
     const secret = one(objs, 'Secret', 'db') as k8s.V1Secret;
     const root = Buffer.from(secret.data?.['mariadb-root-password'] ?? '', 'base64').toString();
@@ -132,13 +176,17 @@ describe('webstack chart db: the rendered agent config', () => {
 
   it('carries db.config.mysqld and db.ports, and a config change rolls the pods', async () => {
     const before = await render();
-    const after = await render({ config: { mysqld: { max_connections: 500 } }, ports: { mysql: 3307, galera: 4567, ist: 4568, sst: 4444, agent: 8082 } });
+    const after = await render({
+      config: { mysqld: { max_connections: 500 } },
+      ports: { mysql: 3307, galera: 4567, ist: 4568, sst: 4444, agent: 8082 },
+    });
     const cfg = parseAgentConfig(agentJson(after), { HOSTNAME: 'ws-webstack-db-0' });
     assert.ok(cfg.extraMysqld.includes('max_connections=500'));
     assert.equal(cfg.members[0]?.sqlPort, 3307);
     assert.equal(container(after).readinessProbe?.httpGet?.port, 'agent');
     assert.ok(container(after).ports?.some((p) => p.name === 'agent' && p.containerPort === 8082));
-    const sum = (o: K8sObject[]): string | undefined => sts(o).spec?.template.metadata?.annotations?.['checksum/config'];
+    const sum = (o: K8sObject[]): string | undefined =>
+      sts(o).spec?.template.metadata?.annotations?.['checksum/config'];
     assert.notEqual(sum(before), sum(after));
   });
 });
@@ -164,13 +212,24 @@ describe('webstack chart db: options', () => {
     const objs = await render({ metrics: { enabled: true } });
     const m = container(objs, 'metrics');
     assert.match(m.image ?? '', /^prom\/mysqld-exporter:/);
-    assert.equal(m.env?.find((e) => e.name === 'MYSQLD_EXPORTER_PASSWORD')?.valueFrom?.secretKeyRef?.key, 'mariadb-root-password');
+    assert.equal(
+      m.env?.find((e) => e.name === 'MYSQLD_EXPORTER_PASSWORD')?.valueFrom?.secretKeyRef?.key,
+      'mariadb-root-password',
+    );
     const client = service(objs, 'ws-webstack-db');
     assert.ok(client.spec?.ports?.some((p) => p.name === 'metrics' && p.port === 9104));
   });
 
   it('persistence and placement values are passed through (placement.preset none: only the explicit keys)', async () => {
-    const objs = await render({ persistence: { size: '20Gi', storageClass: 'fast', accessModes: ['ReadWriteOncePod'] }, nodeSelector: { disk: 'ssd' }, affinity: { podAntiAffinity: {} }, tolerations: [] }, { placement: { preset: 'none' } });
+    const objs = await render(
+      {
+        persistence: { size: '20Gi', storageClass: 'fast', accessModes: ['ReadWriteOncePod'] },
+        nodeSelector: { disk: 'ssd' },
+        affinity: { podAntiAffinity: {} },
+        tolerations: [],
+      },
+      { placement: { preset: 'none' } },
+    );
     const claim = sts(objs).spec?.volumeClaimTemplates?.[0];
     assert.equal(claim?.spec?.storageClassName, 'fast');
     assert.equal(claim?.spec?.resources?.requests?.storage, '20Gi');
@@ -184,21 +243,76 @@ describe('webstack chart db: options', () => {
   });
 });
 
-interface BadValue { what: string; db: Values; field: string; reason: RegExp }
+interface BadValue {
+  what: string;
+  db: Values;
+  field: string;
+  reason: RegExp;
+}
 
 const bad: BadValue[] = [
-  { what: 'an even member count in galera mode', db: { replicaCount: 4 }, field: '/db/replicaCount', reason: /must be one of 3, 5, 7/ },
-  { what: 'a single galera member', db: { replicaCount: 1 }, field: '/db/replicaCount', reason: /must be one of 3, 5, 7/ },
-  { what: 'standalone with 3 members', db: { mode: 'standalone', replicaCount: 3 }, field: '/db/replicaCount', reason: /value must be 1/ },
+  {
+    what: 'an even member count in galera mode',
+    db: { replicaCount: 4 },
+    field: '/db/replicaCount',
+    reason: /must be one of 3, 5, 7/,
+  },
+  {
+    what: 'a single galera member',
+    db: { replicaCount: 1 },
+    field: '/db/replicaCount',
+    reason: /must be one of 3, 5, 7/,
+  },
+  {
+    what: 'standalone with 3 members',
+    db: { mode: 'standalone', replicaCount: 3 },
+    field: '/db/replicaCount',
+    reason: /value must be 1/,
+  },
   { what: 'an unknown mode', db: { mode: 'async' }, field: '/db/mode', reason: /must be one of/ },
-  { what: 'an unknown key under db', db: { replicas: 3 }, field: '/db', reason: /additional properties 'replicas' not allowed/ },
+  {
+    what: 'an unknown key under db',
+    db: { replicas: 3 },
+    field: '/db',
+    reason: /additional properties 'replicas' not allowed/,
+  },
   { what: 'an unknown SST method', db: { sstMethod: 'xtrabackup' }, field: '/db/sstMethod', reason: /must be one of/ },
-  { what: 'a volume size Kubernetes cannot read', db: { persistence: { size: '8 GB' } }, field: '/db/persistence/size', reason: /does not match pattern/ },
-  { what: 'a database name with a dash', db: { auth: { existingSecret: '', database: 'my-app', username: 'app' } }, field: '/db/auth/database', reason: /does not match pattern/ },
-  { what: 'a Secret name with capitals', db: { auth: { existingSecret: 'MySecret', database: 'app', username: 'app' } }, field: '/db/auth/existingSecret', reason: /does not match pattern/ },
-  { what: 'a port out of range', db: { ports: { mysql: 0, galera: 4567, ist: 4568, sst: 4444, agent: 8081 } }, field: '/db/ports/mysql', reason: /minimum/ },
-  { what: 'a my.cnf option name with a space', db: { config: { mysqld: { 'max connections': 1 } } }, field: '/db/config/mysqld', reason: /additional properties 'max connections' not allowed/ },
-  { what: 'a relative mariadbd path', db: { mariadbd: 'mariadbd' }, field: '/db/mariadbd', reason: /does not match pattern/ },
+  {
+    what: 'a volume size Kubernetes cannot read',
+    db: { persistence: { size: '8 GB' } },
+    field: '/db/persistence/size',
+    reason: /does not match pattern/,
+  },
+  {
+    what: 'a database name with a dash',
+    db: { auth: { existingSecret: '', database: 'my-app', username: 'app' } },
+    field: '/db/auth/database',
+    reason: /does not match pattern/,
+  },
+  {
+    what: 'a Secret name with capitals',
+    db: { auth: { existingSecret: 'MySecret', database: 'app', username: 'app' } },
+    field: '/db/auth/existingSecret',
+    reason: /does not match pattern/,
+  },
+  {
+    what: 'a port out of range',
+    db: { ports: { mysql: 0, galera: 4567, ist: 4568, sst: 4444, agent: 8081 } },
+    field: '/db/ports/mysql',
+    reason: /minimum/,
+  },
+  {
+    what: 'a my.cnf option name with a space',
+    db: { config: { mysqld: { 'max connections': 1 } } },
+    field: '/db/config/mysqld',
+    reason: /additional properties 'max connections' not allowed/,
+  },
+  {
+    what: 'a relative mariadbd path',
+    db: { mariadbd: 'mariadbd' },
+    field: '/db/mariadbd',
+    reason: /does not match pattern/,
+  },
 ];
 
 describe('webstack chart db: values.schema.json refuses bad db values, naming the field', () => {

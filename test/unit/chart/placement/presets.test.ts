@@ -14,7 +14,8 @@ async function specs(values?: Values, valuesFiles?: string[]): Promise<Record<st
   const out: Record<string, k8s.V1PodSpec> = {};
   for (const o of objs as (K8sObject & { spec?: { template?: k8s.V1PodTemplateSpec } })[]) {
     const component = o.metadata.labels?.['app.kubernetes.io/component'];
-    if ((o.kind === 'Deployment' || o.kind === 'StatefulSet') && component && o.spec?.template?.spec) out[component] = o.spec.template.spec;
+    if ((o.kind === 'Deployment' || o.kind === 'StatefulSet') && component && o.spec?.template?.spec)
+      out[component] = o.spec.template.spec;
   }
   assert.deepEqual(Object.keys(out).sort(), ['db', 'podwatch', 'web']);
   return out;
@@ -22,12 +23,19 @@ async function specs(values?: Values, valuesFiles?: string[]): Promise<Record<st
 
 const dbToleration = { key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' };
 const required = (s: k8s.V1PodSpec): k8s.V1NodeSelectorRequirement[] | undefined =>
-  s.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms.flatMap((t) => t.matchExpressions ?? []);
+  s.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms.flatMap(
+    (t) => t.matchExpressions ?? [],
+  );
 const preferredKeys = (s: k8s.V1PodSpec): string[] =>
-  (s.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).flatMap((p) => (p.preference.matchExpressions ?? []).map((e) => e.key));
+  (s.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).flatMap((p) =>
+    (p.preference.matchExpressions ?? []).map((e) => e.key),
+  );
 const spreadsByHost = (s: k8s.V1PodSpec, component: string): boolean =>
-  (s.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).some((t) =>
-    t.podAffinityTerm.topologyKey === 'kubernetes.io/hostname' && t.podAffinityTerm.labelSelector?.matchLabels?.['app.kubernetes.io/component'] === component);
+  (s.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).some(
+    (t) =>
+      t.podAffinityTerm.topologyKey === 'kubernetes.io/hostname' &&
+      t.podAffinityTerm.labelSelector?.matchLabels?.['app.kubernetes.io/component'] === component,
+  );
 
 describe('webstack chart: placement presets', () => {
   it('soft (the default): prefers the role nodes, spreads by host, db tolerates the db taint', async () => {
@@ -47,7 +55,11 @@ describe('webstack chart: placement presets', () => {
     assert.deepEqual(required(s.web!), [{ key: 'node-role.kstack.io/web', operator: 'Exists' }]);
     assert.deepEqual(required(s.db!), [{ key: 'node-role.kstack.io/db', operator: 'Exists' }]);
     assert.deepEqual(s.db!.tolerations, [dbToleration]);
-    assert.equal(s.db!.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution, undefined, 'no required anti-affinity: 3 members may share 2 db nodes');
+    assert.equal(
+      s.db!.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+      undefined,
+      'no required anti-affinity: 3 members may share 2 db nodes',
+    );
     assert.ok(spreadsByHost(s.db!, 'db'));
   });
 
@@ -66,22 +78,36 @@ describe('webstack chart: placement presets', () => {
   });
 
   it('label keys and the taint are values', async () => {
-    const s = await specs({ placement: { preset: 'hard', dbNodeLabel: 'example.com/database', dbTaint: { key: 'role', value: 'database', effect: 'NoExecute' } } });
+    const s = await specs({
+      placement: {
+        preset: 'hard',
+        dbNodeLabel: 'example.com/database',
+        dbTaint: { key: 'role', value: 'database', effect: 'NoExecute' },
+      },
+    });
     assert.deepEqual(required(s.db!), [{ key: 'example.com/database', operator: 'Exists' }]);
     assert.deepEqual(s.db!.tolerations, [{ key: 'role', operator: 'Equal', value: 'database', effect: 'NoExecute' }]);
   });
 });
 
 describe('webstack chart: placement merge rule', () => {
-  it('an explicit nodeAffinity replaces the preset\'s; the preset\'s anti-affinity stays', async () => {
-    const nodeAffinity = { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] }] } };
+  it("an explicit nodeAffinity replaces the preset's; the preset's anti-affinity stays", async () => {
+    const nodeAffinity = {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] }],
+      },
+    };
     const s = await specs({ placement: { preset: 'hard' }, db: { affinity: { nodeAffinity } } });
     assert.deepEqual(s.db!.affinity?.nodeAffinity, nodeAffinity);
     assert.ok(spreadsByHost(s.db!, 'db'));
   });
 
-  it('an explicit podAntiAffinity replaces the preset\'s; the preset\'s node affinity stays', async () => {
-    const podAntiAffinity = { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { x: 'y' } } }] };
+  it("an explicit podAntiAffinity replaces the preset's; the preset's node affinity stays", async () => {
+    const podAntiAffinity = {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { x: 'y' } } },
+      ],
+    };
     const s = await specs({ placement: { preset: 'soft' }, web: { affinity: { podAntiAffinity } } });
     assert.deepEqual(s.web!.affinity?.podAntiAffinity, podAntiAffinity);
     assert.deepEqual(preferredKeys(s.web!), ['node-role.kstack.io/web']);
@@ -94,8 +120,18 @@ describe('webstack chart: placement merge rule', () => {
   });
 
   it('nodeSelector, topologySpreadConstraints and priorityClassName apply as given, next to the preset', async () => {
-    const tsc = [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { 'app.kubernetes.io/component': 'web' } } }];
-    const s = await specs({ placement: { preset: 'hard' }, web: { nodeSelector: { disk: 'ssd' }, topologySpreadConstraints: tsc, priorityClassName: 'high' } });
+    const tsc = [
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'DoNotSchedule',
+        labelSelector: { matchLabels: { 'app.kubernetes.io/component': 'web' } },
+      },
+    ];
+    const s = await specs({
+      placement: { preset: 'hard' },
+      web: { nodeSelector: { disk: 'ssd' }, topologySpreadConstraints: tsc, priorityClassName: 'high' },
+    });
     assert.deepEqual(s.web!.nodeSelector, { disk: 'ssd' });
     assert.deepEqual(s.web!.topologySpreadConstraints, tsc);
     assert.equal(s.web!.priorityClassName, 'high');

@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import type { V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { helmTemplate, webstackChartDir } from '../../../../src/chart/helm.js';
 import { parseManifests, type K8sObject } from '../../../../src/chart/manifests.js';
-import { buildModel, ipEndpoint, podEndpoint, type Endpoint, type PodInfo, type Protocol } from '../../../../src/netpol/evaluator.js';
+import {
+  buildModel,
+  ipEndpoint,
+  podEndpoint,
+  type Endpoint,
+  type PodInfo,
+  type Protocol,
+} from '../../../../src/netpol/evaluator.js';
 import { podInfo, networkPoliciesOf } from '../../../../src/netpol/objects.js';
 import { expectedMatrix, formatTable, targetName, type Target } from '../../../../src/netpol/matrix.js';
 
@@ -16,7 +23,11 @@ const NS = 'shop';
 
 /** A pod as the workload's template would create it, with an address. */
 function podFrom(template: V1PodTemplateSpec, name: string, ip: string): PodInfo {
-  const pod: V1Pod = { metadata: { name, namespace: NS, labels: template.metadata?.labels ?? {} }, spec: template.spec, status: { podIP: ip, phase: 'Running' } };
+  const pod: V1Pod = {
+    metadata: { name, namespace: NS, labels: template.metadata?.labels ?? {} },
+    spec: template.spec,
+    status: { podIP: ip, phase: 'Running' },
+  };
   return podInfo(pod);
 }
 
@@ -41,10 +52,25 @@ async function scenario(values?: Record<string, unknown>, valuesFiles?: string[]
   const db = templateOf(objs, 'StatefulSet', 'db');
   const pw = templateOf(objs, 'Deployment', 'podwatch');
   // The backup Jobs (templates/backup/) carry the release's selector labels with component=backup.
-  const backupJob = objs.find((o) => (o.kind === 'CronJob' || o.kind === 'Job') && o.metadata.labels?.['app.kubernetes.io/component'] === 'backup');
+  const backupJob = objs.find(
+    (o) =>
+      (o.kind === 'CronJob' || o.kind === 'Job') && o.metadata.labels?.['app.kubernetes.io/component'] === 'backup',
+  );
   const backupTemplate: V1PodTemplateSpec = backupJob
-    ? ((backupJob.kind === 'CronJob' ? (backupJob.spec as { jobTemplate: { spec: { template: V1PodTemplateSpec } } }).jobTemplate.spec : backupJob.spec as { template: V1PodTemplateSpec }).template)
-    : { metadata: { labels: { 'app.kubernetes.io/name': 'webstack', 'app.kubernetes.io/instance': 'web', 'app.kubernetes.io/component': 'backup' } }, spec: { containers: [{ name: 'backup' }] } };
+    ? (backupJob.kind === 'CronJob'
+        ? (backupJob.spec as { jobTemplate: { spec: { template: V1PodTemplateSpec } } }).jobTemplate.spec
+        : (backupJob.spec as { template: V1PodTemplateSpec })
+      ).template
+    : {
+        metadata: {
+          labels: {
+            'app.kubernetes.io/name': 'webstack',
+            'app.kubernetes.io/instance': 'web',
+            'app.kubernetes.io/component': 'backup',
+          },
+        },
+        spec: { containers: [{ name: 'backup' }] },
+      };
   const pods: PodInfo[] = [
     podFrom(web, 'web-a', '10.244.1.10'),
     podFrom(db, 'db-0', '10.244.2.10'),
@@ -54,27 +80,60 @@ async function scenario(values?: Record<string, unknown>, valuesFiles?: string[]
     // Not the release's: a pod in the same namespace, Prometheus, the cluster DNS and another kube-system pod.
     { namespace: NS, name: 'stranger', labels: { app: 'other' }, ips: ['10.244.1.40'], ports: [{ port: 80 }] },
     { namespace: 'monitoring', name: 'prometheus', labels: { app: 'prometheus' }, ips: ['10.244.1.50'] },
-    { namespace: 'kube-system', name: 'coredns', labels: { 'k8s-app': 'kube-dns' }, ips: ['10.244.1.2'], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53 }] },
+    {
+      namespace: 'kube-system',
+      name: 'coredns',
+      labels: { 'k8s-app': 'kube-dns' },
+      ips: ['10.244.1.2'],
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP' },
+        { name: 'dns-tcp', port: 53 },
+      ],
+    },
     { namespace: 'kube-system', name: 'metrics-server', labels: { 'k8s-app': 'metrics-server' }, ips: ['10.244.1.3'] },
     { namespace: 'storage', name: 'minio', labels: { app: 'minio' }, ips: ['10.244.2.60'], ports: [{ port: 9000 }] },
   ];
   return { objs, pods };
 }
 
-const p = (name: string): Endpoint => podEndpoint(['prometheus'].includes(name) ? 'monitoring' : ['coredns', 'metrics-server'].includes(name) ? 'kube-system' : name === 'minio' ? 'storage' : NS, name);
+const p = (name: string): Endpoint =>
+  podEndpoint(
+    ['prometheus'].includes(name)
+      ? 'monitoring'
+      : ['coredns', 'metrics-server'].includes(name)
+        ? 'kube-system'
+        : name === 'minio'
+          ? 'storage'
+          : NS,
+    name,
+  );
 const t = (to: Endpoint, port: number, protocol: Protocol = 'TCP'): Target => ({ to, port, protocol });
 
 const sources = ['web-a', 'db-0', 'podwatch-a', 'backup-a', 'stranger', 'prometheus'].map(p);
 const targets: Target[] = [
-  t(p('db-1'), 3306), t(p('db-1'), 4567), t(p('db-1'), 4567, 'UDP'), t(p('db-1'), 4568), t(p('db-1'), 4444), t(p('db-1'), 8081), t(p('db-1'), 9104), t(p('db-1'), 22),
-  t(p('web-a'), 8080), t(p('web-a'), 9113), t(p('web-a'), 8082),
+  t(p('db-1'), 3306),
+  t(p('db-1'), 4567),
+  t(p('db-1'), 4567, 'UDP'),
+  t(p('db-1'), 4568),
+  t(p('db-1'), 4444),
+  t(p('db-1'), 8081),
+  t(p('db-1'), 9104),
+  t(p('db-1'), 22),
+  t(p('web-a'), 8080),
+  t(p('web-a'), 9113),
+  t(p('web-a'), 8082),
   t(p('podwatch-a'), 8080),
   t(p('backup-a'), 8080),
-  t(p('coredns'), 53, 'UDP'), t(p('coredns'), 53), t(p('metrics-server'), 53, 'UDP'),
+  t(p('coredns'), 53, 'UDP'),
+  t(p('coredns'), 53),
+  t(p('metrics-server'), 53, 'UDP'),
   t(p('stranger'), 80),
   t(p('minio'), 9000),
-  t(ipEndpoint(API_IP), 6443), t(ipEndpoint(API_IP), 443), t(ipEndpoint(API_IP), 31234),
-  t(ipEndpoint(OBJECT_STORE_IP), 443), t(ipEndpoint(INTERNET_IP), 443),
+  t(ipEndpoint(API_IP), 6443),
+  t(ipEndpoint(API_IP), 443),
+  t(ipEndpoint(API_IP), 31234),
+  t(ipEndpoint(OBJECT_STORE_IP), 443),
+  t(ipEndpoint(INTERNET_IP), 443),
 ];
 
 interface Design {
@@ -99,7 +158,8 @@ function designed(from: string, target: Target, d: Design): boolean {
     if (!release.includes(from)) return true;
     if (to === 'coredns' && port === 53) return true; // DNS, UDP and TCP, for every pod of the release
     if (from === 'web-a') return to === 'db-1' && port === 3306 && proto === 'TCP';
-    if (from === 'db-0') return to === 'db-1' && (proto === 'UDP' ? port === 4567 : [3306, 4567, 4568, 4444, 8081].includes(port));
+    if (from === 'db-0')
+      return to === 'db-1' && (proto === 'UDP' ? port === 4567 : [3306, 4567, 4568, 4444, 8081].includes(port));
     if (from === 'backup-a') {
       if (to === 'db-1') return port === 3306 && proto === 'TCP';
       if (to === OBJECT_STORE_IP) return d.objectStoreIp && port === 443;
@@ -108,7 +168,8 @@ function designed(from: string, target: Target, d: Design): boolean {
     }
     if (from === 'podwatch-a') {
       if (to === API_IP) return d.apiAnyPort || port === 443 || port === 6443;
-      if (to === OBJECT_STORE_IP || to === INTERNET_IP) return d.apiAnywhere && (d.apiAnyPort || port === 443 || port === 6443);
+      if (to === OBJECT_STORE_IP || to === INTERNET_IP)
+        return d.apiAnywhere && (d.apiAnyPort || port === 443 || port === 6443);
       return false;
     }
     return false;
@@ -121,7 +182,11 @@ function designed(from: string, target: Target, d: Design): boolean {
       if (from === 'db-0') return proto === 'UDP' ? port === 4567 : [4567, 4568, 4444, 8081].includes(port);
       return from === 'prometheus' && port === 9104;
     }
-    if (to === 'web-a') return (port === 8080 && (d.webFromAnywhere || (d.webFromMonitoring === true && from === 'prometheus'))) || (from === 'prometheus' && port === 9113);
+    if (to === 'web-a')
+      return (
+        (port === 8080 && (d.webFromAnywhere || (d.webFromMonitoring === true && from === 'prometheus'))) ||
+        (from === 'prometheus' && port === 9113)
+      );
     if (to === 'podwatch-a') return from === 'prometheus' && port === 8080;
     return false; // backup Jobs accept nothing
   };
@@ -139,34 +204,69 @@ function check(name: string, s: Scenario, d: Design): void {
   });
   const m = expectedMatrix(model, sources, targets);
   const wrong: string[] = [];
-  m.rows.forEach((row, i) => { m.columns.forEach((col, j) => {
-    const cell = m.cells[i]?.[j];
-    const target = targets[j];
-    assert.ok(cell && target);
-    const want = designed(row.split('/')[1] ?? row, target, d);
-    if (cell.open !== want) wrong.push(`${row} -> ${col}: evaluator says ${cell.open ? 'open' : 'closed'}, design says ${want ? 'open' : 'closed'} (${cell.reason})`);
-  }); });
+  m.rows.forEach((row, i) => {
+    m.columns.forEach((col, j) => {
+      const cell = m.cells[i]?.[j];
+      const target = targets[j];
+      assert.ok(cell && target);
+      const want = designed(row.split('/')[1] ?? row, target, d);
+      if (cell.open !== want)
+        wrong.push(
+          `${row} -> ${col}: evaluator says ${cell.open ? 'open' : 'closed'}, design says ${want ? 'open' : 'closed'} (${cell.reason})`,
+        );
+    });
+  });
   assert.deepEqual(wrong, [], `${name}:\n${formatTable(m)}`);
 }
 
 describe('webstack chart: rendered NetworkPolicies, evaluated', () => {
   it('with the defaults: web→db:3306 only, Galera only among members, backup→db, DNS only to kube-dns, metrics only from monitoring, podwatch→API on 443/6443', async () => {
-    check('defaults', await scenario(), { apiAnyPort: false, apiAnywhere: true, objectStoreIp: false, objectStoreNs: false, webFromAnywhere: true });
+    check('defaults', await scenario(), {
+      apiAnyPort: false,
+      apiAnywhere: true,
+      objectStoreIp: false,
+      objectStoreNs: false,
+      webFromAnywhere: true,
+    });
   });
 
   it('with values-local.yaml: podwatch reaches the API only at the node bridge gateway (any port), nothing else outside', async () => {
-    check('values-local.yaml', await scenario(undefined, [join(webstackChartDir, 'values-local.yaml')]),
-      { apiAnyPort: true, apiAnywhere: false, objectStoreIp: false, objectStoreNs: false, webFromAnywhere: true });
+    check('values-local.yaml', await scenario(undefined, [join(webstackChartDir, 'values-local.yaml')]), {
+      apiAnyPort: true,
+      apiAnywhere: false,
+      objectStoreIp: false,
+      objectStoreNs: false,
+      webFromAnywhere: true,
+    });
   });
 
   it('object storage by CIDR and by namespace; web only from selected namespaces', async () => {
-    const s = await scenario({ networkPolicy: { objectStorage: { cidrs: ['192.0.2.0/24'], namespaces: ['storage'], ports: [443, 9000] }, web: { allowFromAnywhere: false, fromNamespaces: ['monitoring'] } } });
+    const s = await scenario({
+      networkPolicy: {
+        objectStorage: { cidrs: ['192.0.2.0/24'], namespaces: ['storage'], ports: [443, 9000] },
+        web: { allowFromAnywhere: false, fromNamespaces: ['monitoring'] },
+      },
+    });
     // web from "monitoring" only: prometheus may reach 8080, the stranger may not.
-    const d: Design = { apiAnyPort: false, apiAnywhere: true, objectStoreIp: true, objectStoreNs: true, webFromAnywhere: false, webFromMonitoring: true };
+    const d: Design = {
+      apiAnyPort: false,
+      apiAnywhere: true,
+      objectStoreIp: true,
+      objectStoreNs: true,
+      webFromAnywhere: false,
+      webFromMonitoring: true,
+    };
     const { policies } = networkPoliciesOf(s.objs, NS);
-    const model = buildModel({ namespaces: [{ name: NS }, { name: 'monitoring' }, { name: 'kube-system' }, { name: 'storage' }], pods: s.pods, policies });
+    const model = buildModel({
+      namespaces: [{ name: NS }, { name: 'monitoring' }, { name: 'kube-system' }, { name: 'storage' }],
+      pods: s.pods,
+      policies,
+    });
     const m = expectedMatrix(model, sources, targets);
-    const cell = (row: string, col: Target): boolean | undefined => m.cells[m.rows.indexOf(`${NS}/${row}`) >= 0 ? m.rows.indexOf(`${NS}/${row}`) : m.rows.indexOf(`monitoring/${row}`)]?.[m.columns.indexOf(targetName(col))]?.open;
+    const cell = (row: string, col: Target): boolean | undefined =>
+      m.cells[
+        m.rows.indexOf(`${NS}/${row}`) >= 0 ? m.rows.indexOf(`${NS}/${row}`) : m.rows.indexOf(`monitoring/${row}`)
+      ]?.[m.columns.indexOf(targetName(col))]?.open;
     assert.equal(cell('prometheus', t(p('web-a'), 8080)), true);
     assert.equal(cell('stranger', t(p('web-a'), 8080)), false);
     // Object storage: 443 on the CIDR; 9000 in the storage namespace (the listed ports apply to both).
@@ -174,14 +274,18 @@ describe('webstack chart: rendered NetworkPolicies, evaluated', () => {
     assert.equal(cell('backup-a', t(p('minio'), 9000)), true);
     assert.equal(cell('backup-a', t(ipEndpoint(INTERNET_IP), 443)), false);
     // The rest of the matrix is unchanged (podwatch can reach the object store's IP: the API default is anywhere).
-    const wrong = m.rows.flatMap((row, i) => m.columns.flatMap((col, j) => {
-      const target = targets[j];
-      if (!target) return [];
-      const from = row.split('/')[1] ?? row;
-      if (from === 'backup-a' && col.startsWith('storage/')) return []; // port 9000 was opened to CIDR and namespace alike
-      const want = designed(from, target, d) || (from === 'backup-a' && target.to.kind === 'ip' && target.to.ip === OBJECT_STORE_IP && target.port === 9000);
-      return m.cells[i]?.[j]?.open === want ? [] : [`${row} -> ${col}`];
-    }));
+    const wrong = m.rows.flatMap((row, i) =>
+      m.columns.flatMap((col, j) => {
+        const target = targets[j];
+        if (!target) return [];
+        const from = row.split('/')[1] ?? row;
+        if (from === 'backup-a' && col.startsWith('storage/')) return []; // port 9000 was opened to CIDR and namespace alike
+        const want =
+          designed(from, target, d) ||
+          (from === 'backup-a' && target.to.kind === 'ip' && target.to.ip === OBJECT_STORE_IP && target.port === 9000);
+        return m.cells[i]?.[j]?.open === want ? [] : [`${row} -> ${col}`];
+      }),
+    );
     assert.deepEqual(wrong, [], formatTable(m));
   });
 

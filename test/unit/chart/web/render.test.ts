@@ -30,7 +30,8 @@ const container = (spec: k8s.V1PodSpec, name: string): k8s.V1Container => {
 };
 const envOf = (c: k8s.V1Container, name: string): string | undefined => c.env?.find((e) => e.name === name)?.value;
 const webFiles = (objs: K8sObject[]): Record<string, string> => configMapData(one(objs, 'ConfigMap', 'web'));
-const checksum = (objs: K8sObject[]): string | undefined => deployment(objs, 'web').spec?.template.metadata?.annotations?.['checksum/config'];
+const checksum = (objs: K8sObject[]): string | undefined =>
+  deployment(objs, 'web').spec?.template.metadata?.annotations?.['checksum/config'];
 
 describe('webstack chart: helm lint', () => {
   it('is clean with --strict, with the defaults and with values-local.yaml', async () => {
@@ -42,7 +43,9 @@ describe('webstack chart: helm lint', () => {
   });
 
   it('is clean with every optional object turned on', async () => {
-    const res = await helmLint({ values: { web: { ingress: { enabled: true }, autoscaling: { enabled: true } }, podwatch: { scope: 'cluster' } } });
+    const res = await helmLint({
+      values: { web: { ingress: { enabled: true }, autoscaling: { enabled: true } }, podwatch: { scope: 'cluster' } },
+    });
     assert.ok(res.ok, res.stdout + res.stderr);
   });
 });
@@ -52,7 +55,10 @@ describe('webstack chart: defaults', () => {
     const all = parseManifests(await helmTemplate({ release: 'web', namespace: 'shop' }));
     for (const o of all) {
       for (const key of ['name', 'instance', 'component', 'managed-by', 'part-of']) {
-        assert.ok(o.metadata.labels?.[`app.kubernetes.io/${key}`], `${o.kind}/${o.metadata.name} has app.kubernetes.io/${key}`);
+        assert.ok(
+          o.metadata.labels?.[`app.kubernetes.io/${key}`],
+          `${o.kind}/${o.metadata.name} has app.kubernetes.io/${key}`,
+        );
       }
     }
   });
@@ -85,7 +91,11 @@ describe('webstack chart: defaults', () => {
     const objs = await render();
     const d = deployment(objs, 'web');
     assert.equal(d.spec?.replicas, 3);
-    assert.deepEqual(d.spec?.selector.matchLabels, { 'app.kubernetes.io/name': 'webstack', 'app.kubernetes.io/instance': 'web', 'app.kubernetes.io/component': 'web' });
+    assert.deepEqual(d.spec?.selector.matchLabels, {
+      'app.kubernetes.io/name': 'webstack',
+      'app.kubernetes.io/instance': 'web',
+      'app.kubernetes.io/component': 'web',
+    });
     const spec = podSpec(objs, 'web');
     assert.equal(spec.securityContext?.runAsNonRoot, true);
     assert.equal(spec.securityContext?.runAsUser, 101);
@@ -93,7 +103,15 @@ describe('webstack chart: defaults', () => {
     assert.equal(spec.automountServiceAccountToken, false);
     const nginx = container(spec, 'nginx');
     assert.equal(nginx.image, 'nginx:1.29');
-    assert.deepEqual(nginx.command, ['/usr/sbin/nginx', '-p', '/var/lib/kstack/nginx/', '-c', '/etc/kstack/web/nginx.conf', '-e', 'stderr']);
+    assert.deepEqual(nginx.command, [
+      '/usr/sbin/nginx',
+      '-p',
+      '/var/lib/kstack/nginx/',
+      '-c',
+      '/etc/kstack/web/nginx.conf',
+      '-e',
+      'stderr',
+    ]);
     assert.deepEqual(nginx.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
       assert.equal(c.securityContext?.readOnlyRootFilesystem, true, `${c.name}: read-only root fs`);
@@ -105,15 +123,22 @@ describe('webstack chart: defaults', () => {
     assert.equal(nginx.livenessProbe?.httpGet?.path, '/healthz');
     assert.match(nginx.lifecycle?.preStop?.exec?.command?.join(' ') ?? '', /sleep 5;.*-s quit/s);
     const mounts = Object.fromEntries((nginx.volumeMounts ?? []).map((m) => [m.mountPath, m.name]));
-    assert.deepEqual(mounts, { '/etc/kstack/web': 'config', '/var/lib/kstack/nginx': 'nginx-prefix', '/var/lib/kstack/nginx/html': 'page', '/tmp': 'tmp' });
-    for (const v of spec.volumes ?? []) assert.ok(v.configMap ?? v.emptyDir, `volume ${v.name} is a ConfigMap or an emptyDir`);
+    assert.deepEqual(mounts, {
+      '/etc/kstack/web': 'config',
+      '/var/lib/kstack/nginx': 'nginx-prefix',
+      '/var/lib/kstack/nginx/html': 'page',
+      '/tmp': 'tmp',
+    });
+    for (const v of spec.volumes ?? [])
+      assert.ok(v.configMap ?? v.emptyDir, `volume ${v.name} is a ConfigMap or an emptyDir`);
   });
 
   it('renders the page in an init container from the downward API', async () => {
     const spec = podSpec(await render(), 'web');
     const init = container(spec, 'render-page');
     assert.deepEqual(init.command, ['/bin/sh', '/etc/kstack/web/render-page.sh']);
-    const field = (n: string): string | undefined => init.env?.find((e) => e.name === n)?.valueFrom?.fieldRef?.fieldPath;
+    const field = (n: string): string | undefined =>
+      init.env?.find((e) => e.name === n)?.valueFrom?.fieldRef?.fieldPath;
     assert.equal(field('POD_IP'), 'status.podIP');
     assert.equal(field('POD_NAME'), 'metadata.name');
     assert.equal(field('NODE_NAME'), 'spec.nodeName');
@@ -124,7 +149,14 @@ describe('webstack chart: defaults', () => {
 
   it('puts nginx.conf, the site, the page template and its script in the ConfigMap', async () => {
     const files = webFiles(await render());
-    assert.deepEqual(Object.keys(files).sort(), ['index.html.tmpl', 'nginx.conf', 'page.css', 'page.js', 'render-page.sh', 'site-default.conf']);
+    assert.deepEqual(Object.keys(files).sort(), [
+      'index.html.tmpl',
+      'nginx.conf',
+      'page.css',
+      'page.js',
+      'render-page.sh',
+      'site-default.conf',
+    ]);
     assert.match(files['nginx.conf']!, /^\s*daemon off;$/m);
     assert.match(files['nginx.conf']!, /^\s*include site-\*\.conf;$/m);
     assert.match(files['site-default.conf']!, /^\s*listen 8080 default_server;$/m);
@@ -137,10 +169,17 @@ describe('webstack chart: defaults', () => {
     const objs = await render();
     const role = one(objs, 'Role', 'podwatch') as unknown as k8s.V1Role;
     assert.deepEqual(role.rules, [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);
-    const lease = ofKind(objs, 'Role').find((r) => r.metadata.name.endsWith('-leader-election')) as unknown as k8s.V1Role;
+    const lease = ofKind(objs, 'Role').find((r) =>
+      r.metadata.name.endsWith('-leader-election'),
+    ) as unknown as k8s.V1Role;
     assert.deepEqual(lease.rules, [
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['web-webstack-podwatch'], verbs: ['get', 'update'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['web-webstack-podwatch'],
+        verbs: ['get', 'update'],
+      },
     ]);
     const spec = podSpec(objs, 'podwatch');
     assert.equal(spec.serviceAccountName, 'web-webstack-podwatch');
@@ -194,15 +233,24 @@ describe('webstack chart: values change the output', () => {
   it('web Deployment: replicas, binary, port, strategy, timings, probes, resources, security, pod metadata', async () => {
     const objs = await render({
       web: {
-        replicaCount: 5, binary: '/usr/local/sbin/nginx', containerPort: 9090,
-        strategy: { type: 'Recreate' }, minReadySeconds: 7, revisionHistoryLimit: 2,
-        probes: { readiness: { periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 2 }, liveness: { initialDelaySeconds: 9, periodSeconds: 20, timeoutSeconds: 4, failureThreshold: 5 } },
-        preStopDelaySeconds: 12, terminationGracePeriodSeconds: 60,
+        replicaCount: 5,
+        binary: '/usr/local/sbin/nginx',
+        containerPort: 9090,
+        strategy: { type: 'Recreate' },
+        minReadySeconds: 7,
+        revisionHistoryLimit: 2,
+        probes: {
+          readiness: { periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 2 },
+          liveness: { initialDelaySeconds: 9, periodSeconds: 20, timeoutSeconds: 4, failureThreshold: 5 },
+        },
+        preStopDelaySeconds: 12,
+        terminationGracePeriodSeconds: 60,
         resources: { requests: { cpu: '200m', memory: '64Mi' }, limits: { memory: '256Mi' } },
         init: { resources: { requests: { cpu: '5m', memory: '8Mi' } } },
         podSecurityContext: { runAsUser: 2000, runAsGroup: 2000, fsGroup: 2000 },
         securityContext: { readOnlyRootFilesystem: true, runAsUser: 2001 },
-        podAnnotations: { 'prometheus.io/scrape': 'true' }, podLabels: { tier: 'front' },
+        podAnnotations: { 'prometheus.io/scrape': 'true' },
+        podLabels: { tier: 'front' },
       },
     });
     const d = deployment(objs, 'web');
@@ -217,13 +265,30 @@ describe('webstack chart: values change the output', () => {
     const nginx = container(spec, 'nginx');
     assert.equal(nginx.command?.[0], '/usr/local/sbin/nginx');
     assert.equal(nginx.ports?.[0]?.containerPort, 9090);
-    assert.deepEqual(nginx.readinessProbe, { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 2 });
-    assert.deepEqual(nginx.livenessProbe, { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 9, periodSeconds: 20, timeoutSeconds: 4, failureThreshold: 5 });
-    assert.match(nginx.lifecycle?.preStop?.exec?.command?.[2] ?? '', /^sleep 12;.*\/usr\/local\/sbin\/nginx .* -s quit/s);
+    assert.deepEqual(nginx.readinessProbe, {
+      httpGet: { path: '/healthz', port: 'http' },
+      periodSeconds: 3,
+      timeoutSeconds: 1,
+      failureThreshold: 2,
+    });
+    assert.deepEqual(nginx.livenessProbe, {
+      httpGet: { path: '/healthz', port: 'http' },
+      initialDelaySeconds: 9,
+      periodSeconds: 20,
+      timeoutSeconds: 4,
+      failureThreshold: 5,
+    });
+    assert.match(
+      nginx.lifecycle?.preStop?.exec?.command?.[2] ?? '',
+      /^sleep 12;.*\/usr\/local\/sbin\/nginx .* -s quit/s,
+    );
     assert.equal(spec.terminationGracePeriodSeconds, 60);
     assert.deepEqual(nginx.resources, { requests: { cpu: '200m', memory: '64Mi' }, limits: { memory: '256Mi' } });
     // helm merges maps with the defaults: the default limit stays unless set to null.
-    assert.deepEqual(container(spec, 'render-page').resources, { requests: { cpu: '5m', memory: '8Mi' }, limits: { memory: '32Mi' } });
+    assert.deepEqual(container(spec, 'render-page').resources, {
+      requests: { cpu: '5m', memory: '8Mi' },
+      limits: { memory: '32Mi' },
+    });
     assert.equal(spec.securityContext?.runAsUser, 2000);
     assert.equal(spec.securityContext?.runAsNonRoot, true, 'overrides keep the other defaults');
     assert.equal(nginx.securityContext?.runAsUser, 2001);
@@ -240,17 +305,26 @@ describe('webstack chart: values change the output', () => {
     assert.match(base['site-default.conf']!, /add_header X-Frame-Options DENY always;/);
     assert.match(base['site-default.conf']!, /location \/ \{[^}]*expires -1;/s);
 
-    const files = webFiles(await render({
-      web: {
-        config: {
-          workerProcesses: 4, workerConnections: 4096, keepaliveTimeout: 15, clientMaxBodySize: '8m', gzip: false,
-          serverTokens: true, accessLog: false, pageMaxAgeSeconds: 30, securityHeaders: false,
-          httpSnippet: 'map $http_upgrade $conn_upgrade { default upgrade; "" close; }',
-          serverSnippet: 'location = /robots.txt { return 200 "User-agent: *\\nDisallow: /\\n"; }',
-          extraServers: { status: 'server {\n    listen 8081;\n    location / { stub_status; }\n}' },
+    const files = webFiles(
+      await render({
+        web: {
+          config: {
+            workerProcesses: 4,
+            workerConnections: 4096,
+            keepaliveTimeout: 15,
+            clientMaxBodySize: '8m',
+            gzip: false,
+            serverTokens: true,
+            accessLog: false,
+            pageMaxAgeSeconds: 30,
+            securityHeaders: false,
+            httpSnippet: 'map $http_upgrade $conn_upgrade { default upgrade; "" close; }',
+            serverSnippet: 'location = /robots.txt { return 200 "User-agent: *\\nDisallow: /\\n"; }',
+            extraServers: { status: 'server {\n    listen 8081;\n    location / { stub_status; }\n}' },
+          },
         },
-      },
-    }));
+      }),
+    );
     const conf = files['nginx.conf']!;
     assert.match(conf, /worker_processes 4;/);
     assert.match(conf, /worker_connections 4096;/);
@@ -278,7 +352,16 @@ describe('webstack chart: values change the output', () => {
   });
 
   it('page values: title, serving-host format, suffix length, a custom template', async () => {
-    const objs = await render({ web: { page: { title: 'Shop', servingHostFormat: 'srv-{suffix}.{podName}', suffixLength: 3, template: '<p>@@SERVING_HOST@@ @@POD_IP@@</p>' } } });
+    const objs = await render({
+      web: {
+        page: {
+          title: 'Shop',
+          servingHostFormat: 'srv-{suffix}.{podName}',
+          suffixLength: 3,
+          template: '<p>@@SERVING_HOST@@ @@POD_IP@@</p>',
+        },
+      },
+    });
     const init = container(podSpec(objs, 'web'), 'render-page');
     assert.equal(envOf(init, 'PAGE_TITLE'), 'Shop');
     assert.equal(envOf(init, 'SERVING_HOST_FORMAT'), 'srv-{suffix}.{podName}');
@@ -290,58 +373,118 @@ describe('webstack chart: values change the output', () => {
     let svc = one(await render(), 'Service', 'web') as unknown as k8s.V1Service;
     assert.equal(svc.spec?.type, 'ClusterIP');
     assert.deepEqual(svc.spec?.ports, [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
-    svc = one(await render({ web: { service: { type: 'NodePort', port: 8000, nodePort: 30080, annotations: { a: 'b' } } } }), 'Service', 'web');
+    svc = one(
+      await render({ web: { service: { type: 'NodePort', port: 8000, nodePort: 30080, annotations: { a: 'b' } } } }),
+      'Service',
+      'web',
+    );
     assert.equal(svc.spec?.type, 'NodePort');
-    assert.deepEqual(svc.spec?.ports, [{ name: 'http', port: 8000, targetPort: 'http', protocol: 'TCP', nodePort: 30080 }]);
+    assert.deepEqual(svc.spec?.ports, [
+      { name: 'http', port: 8000, targetPort: 'http', protocol: 'TCP', nodePort: 30080 },
+    ]);
     assert.deepEqual(svc.metadata?.annotations, { a: 'b' });
   });
 
   it('Ingress: hosts, paths, class, TLS, annotations', async () => {
-    const objs = await render({ web: { ingress: {
-      enabled: true, className: 'nginx', annotations: { 'x/y': 'z' },
-      hosts: [{ host: 'shop.example', paths: [{ path: '/', pathType: 'Prefix' }, { path: '/api', pathType: 'Exact' }] }],
-      tls: [{ secretName: 'shop-tls', hosts: ['shop.example'] }],
-    } } });
+    const objs = await render({
+      web: {
+        ingress: {
+          enabled: true,
+          className: 'nginx',
+          annotations: { 'x/y': 'z' },
+          hosts: [
+            {
+              host: 'shop.example',
+              paths: [
+                { path: '/', pathType: 'Prefix' },
+                { path: '/api', pathType: 'Exact' },
+              ],
+            },
+          ],
+          tls: [{ secretName: 'shop-tls', hosts: ['shop.example'] }],
+        },
+      },
+    });
     const ing = one(objs, 'Ingress', 'web') as unknown as k8s.V1Ingress;
     assert.equal(ing.spec?.ingressClassName, 'nginx');
     assert.deepEqual(ing.metadata?.annotations, { 'x/y': 'z' });
     assert.deepEqual(ing.spec?.tls, [{ secretName: 'shop-tls', hosts: ['shop.example'] }]);
     const rule = ing.spec?.rules?.[0];
     assert.equal(rule?.host, 'shop.example');
-    assert.deepEqual(rule?.http?.paths.map((p) => [p.path, p.pathType, p.backend.service?.name, p.backend.service?.port?.name]), [
-      ['/', 'Prefix', 'web-webstack-web', 'http'], ['/api', 'Exact', 'web-webstack-web', 'http'],
-    ]);
+    assert.deepEqual(
+      rule?.http?.paths.map((p) => [p.path, p.pathType, p.backend.service?.name, p.backend.service?.port?.name]),
+      [
+        ['/', 'Prefix', 'web-webstack-web', 'http'],
+        ['/api', 'Exact', 'web-webstack-web', 'http'],
+      ],
+    );
   });
 
   it('HPA replaces the replica count; memory target only when set; max below min is refused', async () => {
-    let objs = await render({ web: { autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 60 } } });
+    let objs = await render({
+      web: { autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 60 } },
+    });
     assert.equal(deployment(objs, 'web').spec?.replicas, undefined);
     let hpa = one(objs, 'HorizontalPodAutoscaler', 'web') as unknown as k8s.V2HorizontalPodAutoscaler;
     assert.equal(hpa.spec?.scaleTargetRef.name, 'web-webstack-web');
     assert.equal(hpa.spec?.minReplicas, 2);
     assert.equal(hpa.spec?.maxReplicas, 6);
-    assert.deepEqual(hpa.spec?.metrics?.map((m) => [m.resource?.name, m.resource?.target.averageUtilization]), [['cpu', 60]]);
+    assert.deepEqual(
+      hpa.spec?.metrics?.map((m) => [m.resource?.name, m.resource?.target.averageUtilization]),
+      [['cpu', 60]],
+    );
     objs = await render({ web: { autoscaling: { enabled: true, targetMemoryUtilizationPercentage: 80 } } });
     hpa = one(objs, 'HorizontalPodAutoscaler', 'web');
-    assert.deepEqual(hpa.spec?.metrics?.map((m) => m.resource?.name), ['cpu', 'memory']);
-    const bad = await tryHelmTemplate({ values: { web: { autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } } } });
+    assert.deepEqual(
+      hpa.spec?.metrics?.map((m) => m.resource?.name),
+      ['cpu', 'memory'],
+    );
+    const bad = await tryHelmTemplate({
+      values: { web: { autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } } },
+    });
     assert.equal(bad.ok, false);
-    assert.match(bad.stderr, /web\.autoscaling\.maxReplicas \(2\) must be at least web\.autoscaling\.minReplicas \(5\)/);
+    assert.match(
+      bad.stderr,
+      /web\.autoscaling\.maxReplicas \(2\) must be at least web\.autoscaling\.minReplicas \(5\)/,
+    );
   });
 
   it('PodDisruptionBudget: maxUnavailable, or none', async () => {
-    const pdb = one(await render({ web: { podDisruptionBudget: { maxUnavailable: '34%' } } }), 'PodDisruptionBudget', 'web') as unknown as k8s.V1PodDisruptionBudget;
+    const pdb = one(
+      await render({ web: { podDisruptionBudget: { maxUnavailable: '34%' } } }),
+      'PodDisruptionBudget',
+      'web',
+    ) as unknown as k8s.V1PodDisruptionBudget;
     assert.equal(pdb.spec?.maxUnavailable, '34%');
     assert.deepEqual(pdb.spec?.selector?.matchLabels?.['app.kubernetes.io/component'], 'web');
-    assert.equal(ofKind(await render({ web: { podDisruptionBudget: { enabled: false } } }), 'PodDisruptionBudget').length, 0);
+    assert.equal(
+      ofKind(await render({ web: { podDisruptionBudget: { enabled: false } } }), 'PodDisruptionBudget').length,
+      0,
+    );
   });
 
   it('placement keys are rendered as given, for web and podwatch', async () => {
     const placement = {
       nodeSelector: { 'kstack.io/role': 'web' },
-      affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { a: 'b' } } } }] } },
+      affinity: {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 100,
+              podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { a: 'b' } } },
+            },
+          ],
+        },
+      },
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'web', effect: 'NoSchedule' }],
-      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { a: 'b' } } }],
+      topologySpreadConstraints: [
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: { a: 'b' } },
+        },
+      ],
       priorityClassName: 'web-critical',
     };
     const objs = await render({ web: placement, podwatch: placement, placement: { preset: 'none' } });
@@ -357,7 +500,7 @@ describe('webstack chart: values change the output', () => {
     assert.equal(plain.nodeSelector ?? plain.affinity ?? plain.tolerations ?? plain.priorityClassName, undefined);
   });
 
-  it('webinfo reads the release\'s database when db is on (password from the db Secret), and nothing when it is off', async () => {
+  it("webinfo reads the release's database when db is on (password from the db Secret), and nothing when it is off", async () => {
     let wi = container(podSpec(await render({}), 'web'), 'webinfo');
     assert.equal(envOf(wi, 'WEBINFO_DATA_SOURCE'), 'mariadb');
     assert.equal(envOf(wi, 'WEBINFO_DB_HOST'), 'web-webstack-db');
@@ -367,37 +510,66 @@ describe('webstack chart: values change the output', () => {
     assert.deepEqual(password?.valueFrom?.secretKeyRef, { name: 'web-webstack-db', key: 'mariadb-password' });
     assert.equal(password?.value, undefined, 'never a literal password');
     wi = container(podSpec(await render({ db: { enabled: false } }), 'web'), 'webinfo');
-    assert.equal(wi.env?.some((e) => e.name.startsWith('WEBINFO_DB') || e.name === 'WEBINFO_DATA_SOURCE'), false);
+    assert.equal(
+      wi.env?.some((e) => e.name.startsWith('WEBINFO_DB') || e.name === 'WEBINFO_DATA_SOURCE'),
+      false,
+    );
     wi = container(podSpec(await render({ db: { auth: { existingSecret: 'mine' } } }), 'web'), 'webinfo');
     assert.equal(wi.env?.find((e) => e.name === 'WEBINFO_DB_PASSWORD')?.valueFrom?.secretKeyRef?.name, 'mine');
   });
 
   it('webinfo: image, command, port, env, resources; disabled means no container and a JSON 503 on /api/', async () => {
-    let objs = await render({ webinfo: { command: ['node', 'other.js'], workingDir: '/srv', port: 9001, env: [{ name: 'WEBINFO_DATA_SOURCE', value: 'none' }], resources: { requests: { memory: '48Mi' }, limits: null }, securityContext: { runAsUser: 3000 } } });
+    let objs = await render({
+      webinfo: {
+        command: ['node', 'other.js'],
+        workingDir: '/srv',
+        port: 9001,
+        env: [{ name: 'WEBINFO_DATA_SOURCE', value: 'none' }],
+        resources: { requests: { memory: '48Mi' }, limits: null },
+        securityContext: { runAsUser: 3000 },
+      },
+    });
     const wi = container(podSpec(objs, 'web'), 'webinfo');
     assert.deepEqual(wi.command, ['node', 'other.js']);
     assert.equal(wi.workingDir, '/srv');
     assert.equal(envOf(wi, 'WEBINFO_PORT'), '9001');
     assert.equal(envOf(wi, 'WEBINFO_HOST'), '127.0.0.1');
     assert.equal(envOf(wi, 'WEBINFO_DATA_SOURCE'), 'none');
-    assert.deepEqual(wi.resources, { requests: { cpu: '10m', memory: '48Mi' } }, 'null removes a default (helm semantics)');
+    assert.deepEqual(
+      wi.resources,
+      { requests: { cpu: '10m', memory: '48Mi' } },
+      'null removes a default (helm semantics)',
+    );
     assert.equal(wi.securityContext?.runAsUser, 3000);
     assert.equal(wi.livenessProbe?.httpGet?.path, '/api/healthz');
     assert.match(webFiles(objs)['nginx.conf']!, /server 127\.0\.0\.1:9001;/);
 
     objs = await render({ webinfo: { enabled: false } });
-    assert.deepEqual(podSpec(objs, 'web').containers.map((c) => c.name), ['nginx', 'metrics']);
+    assert.deepEqual(
+      podSpec(objs, 'web').containers.map((c) => c.name),
+      ['nginx', 'metrics'],
+    );
     const files = webFiles(objs);
     assert.doesNotMatch(files['nginx.conf']!, /upstream webinfo/);
-    assert.match(files['site-default.conf']!, /location \/api\/ \{[^}]*return 503 '\{"error":"the webinfo companion is disabled/s);
+    assert.match(
+      files['site-default.conf']!,
+      /location \/api\/ \{[^}]*return 503 '\{"error":"the webinfo companion is disabled/s,
+    );
   });
 
   it('podwatch: cluster scope uses a ClusterRole; replicas, args, env, port, service, lease, service account', async () => {
-    let objs = await render({ podwatch: {
-      scope: 'cluster', replicaCount: 1, args: ['--sink', 'stdout'], env: [{ name: 'LOG_LEVEL', value: 'debug' }], port: 9100,
-      service: { enabled: true, port: 9200 }, leaderElection: { enabled: true, leaseName: 'pw-lease' },
-      serviceAccount: { create: true, name: 'watcher', annotations: { 'x/y': 'z' } },
-    } });
+    let objs = await render({
+      podwatch: {
+        scope: 'cluster',
+        replicaCount: 1,
+        args: ['--sink', 'stdout'],
+        env: [{ name: 'LOG_LEVEL', value: 'debug' }],
+        port: 9100,
+        service: { enabled: true, port: 9200 },
+        leaderElection: { enabled: true, leaseName: 'pw-lease' },
+        serviceAccount: { create: true, name: 'watcher', annotations: { 'x/y': 'z' } },
+      },
+    });
     assert.equal(ofKind(objs, 'Role', 'podwatch').length, 0);
     const cr = one(objs, 'ClusterRole') as unknown as k8s.V1ClusterRole;
     assert.equal(cr.metadata?.name, 'shop-web-webstack-podwatch', 'cluster-wide names carry the namespace');
@@ -421,8 +593,18 @@ describe('webstack chart: values change the output', () => {
     const svc = one(objs, 'Service', 'podwatch') as unknown as k8s.V1Service;
     assert.equal(svc.spec?.ports?.[0]?.port, 9200);
 
-    objs = await render({ podwatch: { rbac: { create: false }, serviceAccount: { create: false, name: 'existing' }, leaderElection: { enabled: false }, service: { enabled: false } } });
-    assert.deepEqual(ofKind(objs, 'Role').length + ofKind(objs, 'RoleBinding').length + ofKind(objs, 'ServiceAccount').length, 0);
+    objs = await render({
+      podwatch: {
+        rbac: { create: false },
+        serviceAccount: { create: false, name: 'existing' },
+        leaderElection: { enabled: false },
+        service: { enabled: false },
+      },
+    });
+    assert.deepEqual(
+      ofKind(objs, 'Role').length + ofKind(objs, 'RoleBinding').length + ofKind(objs, 'ServiceAccount').length,
+      0,
+    );
     assert.equal(ofKind(objs, 'Service', 'podwatch').length, 0);
     assert.equal(podSpec(objs, 'podwatch').serviceAccountName, 'existing');
     assert.equal(envOf(container(podSpec(objs, 'podwatch'), 'podwatch'), 'PODWATCH_LEADER_ELECTION'), 'false');
@@ -434,12 +616,17 @@ describe('webstack chart: values change the output', () => {
 
 describe('webstack chart: podwatch pod settings', () => {
   it('command, working dir, resources, security contexts, pod annotations and labels', async () => {
-    const objs = await render({ podwatch: {
-      command: ['node', '--max-old-space-size=128', 'dist/src/podwatch/main.js'], workingDir: '/app',
-      resources: { requests: { cpu: '50m', memory: '80Mi' }, limits: { memory: '200Mi' } },
-      podSecurityContext: { runAsUser: 4000, runAsGroup: 4000 }, securityContext: { runAsUser: 4001 },
-      podAnnotations: { 'prometheus.io/scrape': 'true' }, podLabels: { team: 'ops' },
-    } });
+    const objs = await render({
+      podwatch: {
+        command: ['node', '--max-old-space-size=128', 'dist/src/podwatch/main.js'],
+        workingDir: '/app',
+        resources: { requests: { cpu: '50m', memory: '80Mi' }, limits: { memory: '200Mi' } },
+        podSecurityContext: { runAsUser: 4000, runAsGroup: 4000 },
+        securityContext: { runAsUser: 4001 },
+        podAnnotations: { 'prometheus.io/scrape': 'true' },
+        podLabels: { team: 'ops' },
+      },
+    });
     const d = deployment(objs, 'podwatch');
     assert.equal(d.spec?.template.metadata?.annotations?.['prometheus.io/scrape'], 'true');
     assert.equal(d.spec?.template.metadata?.labels?.team, 'ops');
@@ -460,11 +647,25 @@ describe('webstack chart: NOTES.txt', () => {
     let notes = await helmNotes({ release: 'web', namespace: 'shop' });
     assert.match(notes, /kubectl port-forward -n shop svc\/web-webstack-web 8080:80/);
     assert.match(notes, /kubectl rollout status -n shop deployment\/web-webstack-web/);
-    assert.match(notes, /watches namespace shop:\n\s+kubectl port-forward -n shop svc\/web-webstack-podwatch 8090:8080/);
+    assert.match(
+      notes,
+      /watches namespace shop:\n\s+kubectl port-forward -n shop svc\/web-webstack-podwatch 8090:8080/,
+    );
     notes = await helmNotes({ values: { web: { service: { type: 'NodePort' } }, podwatch: { scope: 'cluster' } } });
     assert.match(notes, /jsonpath='\{\.spec\.ports\[0\]\.nodePort\}'/);
     assert.match(notes, /watches every namespace/);
-    notes = await helmNotes({ values: { web: { ingress: { enabled: true, hosts: [{ host: 'shop.example', paths: [{ path: '/', pathType: 'Prefix' }] }], tls: [{ secretName: 't' }] } }, podwatch: { service: { enabled: false } } } });
+    notes = await helmNotes({
+      values: {
+        web: {
+          ingress: {
+            enabled: true,
+            hosts: [{ host: 'shop.example', paths: [{ path: '/', pathType: 'Prefix' }] }],
+            tls: [{ secretName: 't' }],
+          },
+        },
+        podwatch: { service: { enabled: false } },
+      },
+    });
     assert.match(notes, /https:\/\/shop\.example\//);
     assert.doesNotMatch(notes, /pod monitor/);
   });

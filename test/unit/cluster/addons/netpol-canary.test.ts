@@ -2,12 +2,21 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1NetworkPolicy } from '@kubernetes/client-node';
 import {
-  CANARY_NAMESPACE, CANARY_PORT, canaryDenyPolicy, canaryFailureMessage, canaryObjects, nodesNotShowing, planCanary,
+  CANARY_NAMESPACE,
+  CANARY_PORT,
+  canaryDenyPolicy,
+  canaryFailureMessage,
+  canaryObjects,
+  nodesNotShowing,
+  planCanary,
 } from '../../../../src/cluster/addons/netpol-canary.js';
 import { KUBE_ROUTER_USER, kubeRouterArgs, kubeRouterRBAC } from '../../../../src/cluster/addons/netpol-engine.js';
 import { buildModel, evaluate, podEndpoint } from '../../../../src/netpol/evaluator.js';
 
-interface Obj { kind: string; spec?: { template?: { metadata: { labels: Record<string, string> }; spec: { tolerations: unknown[] } } } }
+interface Obj {
+  kind: string;
+  spec?: { template?: { metadata: { labels: Record<string, string> }; spec: { tolerations: unknown[] } } };
+}
 
 describe('canary objects', () => {
   const objects = canaryObjects() as Obj[];
@@ -18,7 +27,10 @@ describe('canary objects', () => {
   };
 
   it('puts a server on every node, tainted ones included, and one client', () => {
-    assert.deepEqual(objects.map((o) => o.kind), ['Namespace', 'DaemonSet', 'Deployment']);
+    assert.deepEqual(
+      objects.map((o) => o.kind),
+      ['Namespace', 'DaemonSet', 'Deployment'],
+    );
     assert.deepEqual(template('DaemonSet').spec.tolerations, [{ operator: 'Exists' }]);
   });
 
@@ -29,7 +41,11 @@ describe('canary objects', () => {
       { namespace: CANARY_NAMESPACE, name: 'server', labels: server, ips: ['10.244.1.5'] },
       { namespace: CANARY_NAMESPACE, name: 'client', labels: client, ips: ['10.244.0.5'] },
     ];
-    const conn = (to: string) => ({ from: podEndpoint(CANARY_NAMESPACE, to === 'server' ? 'client' : 'server'), to: podEndpoint(CANARY_NAMESPACE, to), port: CANARY_PORT });
+    const conn = (to: string) => ({
+      from: podEndpoint(CANARY_NAMESPACE, to === 'server' ? 'client' : 'server'),
+      to: podEndpoint(CANARY_NAMESPACE, to),
+      port: CANARY_PORT,
+    });
     const without = buildModel({ namespaces: [{ name: CANARY_NAMESPACE }], pods, policies: [] });
     const deny: V1NetworkPolicy = canaryDenyPolicy();
     const withDeny = buildModel({ namespaces: [{ name: CANARY_NAMESPACE }], pods, policies: [deny] });
@@ -42,22 +58,30 @@ describe('canary objects', () => {
 describe('canary plan and judgement', () => {
   const nodes = ['web-1', 'db-1', 'db-2'];
   it('waits for nodes without a running server and for a running client', () => {
-    const plan = planCanary(nodes, [{ name: 'c', node: 'web-1', running: false }], [
-      { name: 's1', node: 'web-1', ip: '10.244.0.2', running: true },
-      { name: 's2', node: 'db-1', ip: '10.244.1.2', running: false },
-      { name: 's3', node: 'db-2', running: true },
-    ]);
+    const plan = planCanary(
+      nodes,
+      [{ name: 'c', node: 'web-1', running: false }],
+      [
+        { name: 's1', node: 'web-1', ip: '10.244.0.2', running: true },
+        { name: 's2', node: 'db-1', ip: '10.244.1.2', running: false },
+        { name: 's3', node: 'db-2', running: true },
+      ],
+    );
     assert.equal(plan.client, undefined);
     assert.deepEqual(plan.waitingFor, ['db-1', 'db-2']);
     assert.deepEqual([...plan.servers.keys()], ['web-1']);
   });
 
   it('lists servers in node order, whatever order the API returned them in', () => {
-    const plan = planCanary(nodes, [], [
-      { name: 's3', node: 'db-2', ip: '10.244.2.2', running: true },
-      { name: 's1', node: 'web-1', ip: '10.244.0.2', running: true },
-      { name: 's2', node: 'db-1', ip: '10.244.1.2', running: true },
-    ]);
+    const plan = planCanary(
+      nodes,
+      [],
+      [
+        { name: 's3', node: 'db-2', ip: '10.244.2.2', running: true },
+        { name: 's1', node: 'web-1', ip: '10.244.0.2', running: true },
+        { name: 's2', node: 'db-1', ip: '10.244.1.2', running: true },
+      ],
+    );
     assert.deepEqual([...plan.servers.keys()], nodes);
   });
 
@@ -73,8 +97,16 @@ describe('canary plan and judgement', () => {
 
   it('names the node, whether kube-router runs, its log and the commands to look at the rules', () => {
     const msg = canaryFailureMessage({
-      phase: 'deny', nodes: ['db-2'], clientNode: 'web-1', seconds: 20,
-      details: () => ({ log: '/logs/db-2/kube-router.log', netns: 'kstack-x-db-2', engineRunning: false, logTail: 'F1125 failed to create network policy controller' }),
+      phase: 'deny',
+      nodes: ['db-2'],
+      clientNode: 'web-1',
+      seconds: 20,
+      details: () => ({
+        log: '/logs/db-2/kube-router.log',
+        netns: 'kstack-x-db-2',
+        engineRunning: false,
+        logTail: 'F1125 failed to create network policy controller',
+      }),
       observed: new Map([['db-2', { result: 'open', detail: 'connected' }]]),
     });
     assert.match(msg, /NetworkPolicy is NOT enforced on node\(s\) db-2/);
@@ -89,14 +121,23 @@ describe('canary plan and judgement', () => {
 describe('kube-router', () => {
   it('runs only the firewall controller, as the node, with the cluster service range', () => {
     const args = kubeRouterArgs({ nodeName: 'db-1', kubeconfig: '/k', serviceCIDR: '10.96.0.0/16' });
-    for (const a of ['--run-firewall=true', '--run-router=false', '--run-service-proxy=false', '--hostname-override=db-1', '--kubeconfig=/k', '--service-cluster-ip-range=10.96.0.0/16']) {
+    for (const a of [
+      '--run-firewall=true',
+      '--run-router=false',
+      '--run-service-proxy=false',
+      '--hostname-override=db-1',
+      '--kubeconfig=/k',
+      '--service-cluster-ip-range=10.96.0.0/16',
+    ]) {
       assert.ok(args.includes(a), a);
     }
   });
 
   it('may read what it watches and write nothing but events', () => {
     const [role] = kubeRouterRBAC() as { rules: { resources: string[]; verbs: string[] }[] }[];
-    const writes = role?.rules.filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v))).flatMap((r) => r.resources);
+    const writes = role?.rules
+      .filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)))
+      .flatMap((r) => r.resources);
     assert.deepEqual(writes, ['events']);
     const reads = role?.rules.flatMap((r) => r.resources) ?? [];
     for (const r of ['pods', 'namespaces', 'nodes', 'networkpolicies']) assert.ok(reads.includes(r), r);

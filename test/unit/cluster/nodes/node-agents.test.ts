@@ -1,7 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { clusterLayout } from '../../../../src/cluster/layout.js';
-import { agentKubeconfig, nodeAgents, nodeComponentOrder, type AgentContext, type NodeAgent } from '../../../../src/cluster/nodes/node-agents.js';
+import {
+  agentKubeconfig,
+  nodeAgents,
+  nodeComponentOrder,
+  type AgentContext,
+  type NodeAgent,
+} from '../../../../src/cluster/nodes/node-agents.js';
 import { nodeLayout } from '../../../../src/cluster/nodes/node-layout.js';
 import { planClusterNetwork } from '../../../../src/cluster/nodes/plan.js';
 import { parseState } from '../../../../src/cluster/state.js';
@@ -12,7 +18,14 @@ const layout = clusterLayout('demo', '/tmp/kstack-test');
 const node = net.nodes[1];
 if (!node) throw new Error('plan has no second node');
 const nl = nodeLayout(layout, node.name);
-const ctx = (name: string): AgentContext => ({ net, node, nl, pki: layout.pki, cgroupRoot: '/kstack-demo-db-1', kubeconfig: agentKubeconfig(nl, name) });
+const ctx = (name: string): AgentContext => ({
+  net,
+  node,
+  nl,
+  pki: layout.pki,
+  cgroupRoot: '/kstack-demo-db-1',
+  kubeconfig: agentKubeconfig(nl, name),
+});
 
 describe('node agents table', () => {
   it('starts containerd first, then kubelet, then the other agents; names are unique', () => {
@@ -27,7 +40,11 @@ describe('node agents table', () => {
   });
 
   it('builds every agent from a Go component that nodes build', () => {
-    for (const agent of nodeAgents) assert.ok((nodeComponents as readonly string[]).includes(agent.component), `${agent.name} needs ${agent.component} in nodeComponents`);
+    for (const agent of nodeAgents)
+      assert.ok(
+        (nodeComponents as readonly string[]).includes(agent.component),
+        `${agent.name} needs ${agent.component} in nodeComponents`,
+      );
   });
 
   it('gives every agent a client certificate signed by the cluster CA, and the kubelet its node identity', () => {
@@ -38,7 +55,17 @@ describe('node agents table', () => {
       assert.deepEqual(cert.usage, ['client']);
     }
     const kubelet = nodeAgents.find((a) => a.name === 'kubelet');
-    assert.deepEqual(kubelet?.identity(node), { user: 'system:node:db-1', cert: { name: 'node-db-1-client', commonName: 'system:node:db-1', organization: 'system:nodes', signer: 'ca', usage: ['client'], days: 365 } });
+    assert.deepEqual(kubelet?.identity(node), {
+      user: 'system:node:db-1',
+      cert: {
+        name: 'node-db-1-client',
+        commonName: 'system:node:db-1',
+        organization: 'system:nodes',
+        signer: 'ca',
+        usage: ['client'],
+        days: 365,
+      },
+    });
   });
 
   it('passes each agent its own kubeconfig and the node name', () => {
@@ -56,7 +83,9 @@ describe('node agents table', () => {
 
 describe('state with node agents', () => {
   const base = {
-    version: 1, name: 'demo', createdAt: '2026-01-01T00:00:00Z',
+    version: 1,
+    name: 'demo',
+    createdAt: '2026-01-01T00:00:00Z',
     ports: { etcdClient: 1, etcdPeer: 2, apiserver: 3, controllerManager: 4, scheduler: 5 },
     network: { serviceCIDR: '10.96.0.0/16', apiServiceIP: '10.96.0.1' },
     components: {},
@@ -67,7 +96,15 @@ describe('state with node agents', () => {
     assert.deepEqual(Object.keys(state.nodes?.[0]?.components ?? {}), [...nodeComponentOrder]);
   });
   it('still refuses a node component it does not know', () => {
-    assert.throws(() => parseState(JSON.stringify({ ...base, nodes: [{ name: 'web-1', components: { 'kube-flannel': { pid: 1, binary: '/x' } } }] })),
-      /nodes\[0\]\.components\.kube-flannel is not a node component/);
+    assert.throws(
+      () =>
+        parseState(
+          JSON.stringify({
+            ...base,
+            nodes: [{ name: 'web-1', components: { 'kube-flannel': { pid: 1, binary: '/x' } } }],
+          }),
+        ),
+      /nodes\[0\]\.components\.kube-flannel is not a node component/,
+    );
   });
 });

@@ -7,7 +7,12 @@ import { coreDNS, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER } from '../../../../s
 import { clusterLayout } from '../../../../src/cluster/layout.js';
 import { readySince } from '../../../../src/cluster/nodes/cluster-nodes.js';
 import { hostRules, splitRule } from '../../../../src/cluster/nodes/network.js';
-import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig } from '../../../../src/cluster/nodes/node-config.js';
+import {
+  cniConfig,
+  containerdConfig,
+  kubeletConfig,
+  kubeProxyConfig,
+} from '../../../../src/cluster/nodes/node-config.js';
 import { nodeLayout } from '../../../../src/cluster/nodes/node-layout.js';
 import { nodeObject } from '../../../../src/cluster/nodes/nodes.js';
 import { DEFAULT_DB_TAINT, nodeRoles, parseTaint, planClusterNetwork } from '../../../../src/cluster/nodes/plan.js';
@@ -19,7 +24,10 @@ const layout = nodeLayout(clusterLayout('demo', '/state'), web.name);
 
 describe('node plan', () => {
   it('makes web-1, db-1, db-2 by default, with roles as labels and the taint on db nodes only', () => {
-    assert.deepEqual(net.nodes.map((n) => n.name), ['web-1', 'db-1', 'db-2']);
+    assert.deepEqual(
+      net.nodes.map((n) => n.name),
+      ['web-1', 'db-1', 'db-2'],
+    );
     assert.deepEqual(web.labels, { 'node-role.kstack.io/web': '' });
     assert.deepEqual(web.taints, []);
     assert.deepEqual(db.labels, { 'node-role.kstack.io/db': '' });
@@ -32,7 +40,7 @@ describe('node plan', () => {
     assert.deepEqual(one.nodes[0]?.taints, []);
   });
 
-  it('keeps every node and pod address distinct, inside the cluster\'s own ranges', () => {
+  it("keeps every node and pod address distinct, inside the cluster's own ranges", () => {
     const ips = net.nodes.map((n) => n.ip);
     const cidrs = net.nodes.map((n) => n.podCIDR);
     assert.equal(new Set(ips).size, 3);
@@ -52,7 +60,8 @@ describe('node plan', () => {
   });
 
   it('refuses node counts it cannot plan, naming the flag', () => {
-    for (const bad of [0, 10, 2.5, -1]) assert.throws(() => nodeRoles(bad), /--nodes .* is not supported: use a whole number from 1 to 9/);
+    for (const bad of [0, 10, 2.5, -1])
+      assert.throws(() => nodeRoles(bad), /--nodes .* is not supported: use a whole number from 1 to 9/);
   });
 
   it('parses taints like kubectl and names the flag when one is wrong', () => {
@@ -64,7 +73,10 @@ describe('node plan', () => {
   });
 
   it('registers Node objects with the pod CIDR, role labels and taints', () => {
-    const obj = nodeObject(db) as { metadata: { labels: Record<string, string> }; spec: { podCIDR: string; taints: unknown[] } };
+    const obj = nodeObject(db) as {
+      metadata: { labels: Record<string, string> };
+      spec: { podCIDR: string; taints: unknown[] };
+    };
     assert.equal(obj.spec.podCIDR, db.podCIDR);
     assert.equal(obj.metadata.labels['kubernetes.io/hostname'], 'db-1');
     assert.ok('node-role.kstack.io/db' in obj.metadata.labels);
@@ -73,9 +85,15 @@ describe('node plan', () => {
 });
 
 describe('node configuration', () => {
-  it('keeps containerd\'s root, state, socket, runc root and pod netns under the node folder', () => {
+  it("keeps containerd's root, state, socket, runc root and pod netns under the node folder", () => {
     const toml = containerdConfig(layout);
-    for (const path of [layout.containerdRoot, layout.containerdState, layout.containerdSocket, layout.runcRoot, layout.cniConfDir]) {
+    for (const path of [
+      layout.containerdRoot,
+      layout.containerdState,
+      layout.containerdSocket,
+      layout.runcRoot,
+      layout.cniConfDir,
+    ]) {
       assert.ok(toml.includes(JSON.stringify(path)), path);
     }
     assert.match(toml, /netns_mounts_under_state_dir = true/);
@@ -84,8 +102,10 @@ describe('node configuration', () => {
     assert.match(toml, /sandbox_image = "kstack\.local\/pause:local"/);
   });
 
-  it('gives pods the node\'s pod CIDR without masquerading between pods', () => {
-    const cni = JSON.parse(cniConfig(net, web, layout)) as { plugins: { type: string; ipMasq?: boolean; ipam?: { ranges: { subnet: string }[][]; dataDir: string } }[] };
+  it("gives pods the node's pod CIDR without masquerading between pods", () => {
+    const cni = JSON.parse(cniConfig(net, web, layout)) as {
+      plugins: { type: string; ipMasq?: boolean; ipam?: { ranges: { subnet: string }[][]; dataDir: string } }[];
+    };
     const bridge = cni.plugins.find((p) => p.type === 'bridge');
     assert.equal(bridge?.ipMasq, false);
     assert.equal(bridge?.ipam?.ranges[0]?.[0]?.subnet, web.podCIDR);
@@ -93,19 +113,37 @@ describe('node configuration', () => {
   });
 
   it('configures the kubelet for cgroup v1, its own cgroup root, x509+webhook auth and cluster DNS', () => {
-    const cfg = parse(kubeletConfig({ net, node: web, layout, clusterCA: '/ca.crt', servingCert: '/s.crt', servingKey: '/s.key', cgroupRoot: '/kstack-demo-web-1' })) as Record<string, unknown>;
+    const cfg = parse(
+      kubeletConfig({
+        net,
+        node: web,
+        layout,
+        clusterCA: '/ca.crt',
+        servingCert: '/s.crt',
+        servingKey: '/s.key',
+        cgroupRoot: '/kstack-demo-web-1',
+      }),
+    ) as Record<string, unknown>;
     assert.equal(cfg.failCgroupV1, false);
     assert.equal(cfg.cgroupDriver, 'cgroupfs');
     assert.equal(cfg.cgroupRoot, '/kstack-demo-web-1');
     assert.equal(cfg.address, web.ip);
     assert.equal(cfg.readOnlyPort, 0);
-    assert.deepEqual(cfg.authentication, { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: '/ca.crt' } });
+    assert.deepEqual(cfg.authentication, {
+      anonymous: { enabled: false },
+      webhook: { enabled: true },
+      x509: { clientCAFile: '/ca.crt' },
+    });
     assert.deepEqual(cfg.clusterDNS, [net.dnsServiceIP]);
     assert.equal(cfg.imageGCHighThresholdPercent, 100);
   });
 
   it('runs kube-proxy in iptables mode without touching host-global conntrack settings', () => {
-    const cfg = parse(kubeProxyConfig(net, web, layout)) as { mode: string; clusterCIDR: string; conntrack: Record<string, unknown> };
+    const cfg = parse(kubeProxyConfig(net, web, layout)) as {
+      mode: string;
+      clusterCIDR: string;
+      conntrack: Record<string, unknown>;
+    };
     assert.equal(cfg.mode, 'iptables');
     assert.equal(cfg.clusterCIDR, net.podCIDR);
     assert.deepEqual(cfg.conntrack, { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' });
@@ -120,14 +158,34 @@ describe('node configuration', () => {
   });
 
   it('splits iptables -S lines with quoted comments', () => {
-    assert.deepEqual(splitRule('PREROUTING -i br -m comment --comment "kstack:demo" -j DNAT'), ['PREROUTING', '-i', 'br', '-m', 'comment', '--comment', 'kstack:demo', '-j', 'DNAT']);
+    assert.deepEqual(splitRule('PREROUTING -i br -m comment --comment "kstack:demo" -j DNAT'), [
+      'PREROUTING',
+      '-i',
+      'br',
+      '-m',
+      'comment',
+      '--comment',
+      'kstack:demo',
+      '-j',
+      'DNAT',
+    ]);
   });
 
   it('runs CoreDNS non-root, read-only, on every node, at the DNS Service address', () => {
     const objs = coreDNS('10.96.0.10') as { kind: string }[];
     const svc = objs.find((o) => o.kind === 'Service') as unknown as { spec: { clusterIP: string } };
     assert.equal(svc.spec.clusterIP, '10.96.0.10');
-    const dep = objs.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { securityContext: { runAsNonRoot: boolean }; tolerations: { operator: string; effect?: string }[]; containers: { securityContext: { readOnlyRootFilesystem: boolean } }[] } } } };
+    const dep = objs.find((o) => o.kind === 'Deployment') as unknown as {
+      spec: {
+        template: {
+          spec: {
+            securityContext: { runAsNonRoot: boolean };
+            tolerations: { operator: string; effect?: string }[];
+            containers: { securityContext: { readOnlyRootFilesystem: boolean } }[];
+          };
+        };
+      };
+    };
     const pod = dep.spec.template.spec;
     assert.equal(pod.securityContext.runAsNonRoot, true);
     assert.equal(pod.containers[0]?.securityContext.readOnlyRootFilesystem, true);
@@ -144,16 +202,38 @@ describe('node configuration', () => {
 });
 
 describe('local-path provisioner decisions', () => {
-  const pvc = (name: string, extra: { node?: string; phase?: string; volumeName?: string; cls?: string } = {}): V1PersistentVolumeClaim => ({
-    metadata: { name, namespace: 'ns', uid: `uid-${name}`, annotations: extra.node ? { 'volume.kubernetes.io/selected-node': extra.node } : {} },
-    spec: { storageClassName: extra.cls ?? LOCAL_PATH_CLASS, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } }, ...(extra.volumeName ? { volumeName: extra.volumeName } : {}) },
+  const pvc = (
+    name: string,
+    extra: { node?: string; phase?: string; volumeName?: string; cls?: string } = {},
+  ): V1PersistentVolumeClaim => ({
+    metadata: {
+      name,
+      namespace: 'ns',
+      uid: `uid-${name}`,
+      annotations: extra.node ? { 'volume.kubernetes.io/selected-node': extra.node } : {},
+    },
+    spec: {
+      storageClassName: extra.cls ?? LOCAL_PATH_CLASS,
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '2Gi' } },
+      ...(extra.volumeName ? { volumeName: extra.volumeName } : {}),
+    },
     status: { phase: extra.phase ?? 'Pending' },
   });
 
   it('provisions only scheduled, pending claims of its class that have no volume yet', () => {
-    const claims = [pvc('ready', { node: 'db-1' }), pvc('unscheduled'), pvc('other-class', { node: 'db-1', cls: 'fast' }), pvc('bound', { node: 'db-1', phase: 'Bound', volumeName: 'x' }), pvc('has-pv', { node: 'db-2' })];
+    const claims = [
+      pvc('ready', { node: 'db-1' }),
+      pvc('unscheduled'),
+      pvc('other-class', { node: 'db-1', cls: 'fast' }),
+      pvc('bound', { node: 'db-1', phase: 'Bound', volumeName: 'x' }),
+      pvc('has-pv', { node: 'db-2' }),
+    ];
     const pvs = [{ metadata: { name: 'pvc-uid-has-pv' } }];
-    assert.deepEqual(claimsToProvision(claims, pvs).map((c) => c.metadata?.name), ['ready']);
+    assert.deepEqual(
+      claimsToProvision(claims, pvs).map((c) => c.metadata?.name),
+      ['ready'],
+    );
   });
 
   it('makes a local volume pinned to the selected node, bound to the claim, deleted with it', () => {
@@ -167,8 +247,19 @@ describe('local-path provisioner decisions', () => {
   });
 
   it('deletes only its own released volumes', () => {
-    const mine = (phase: string) => ({ metadata: { name: phase, annotations: { 'pv.kubernetes.io/provisioned-by': LOCAL_PATH_PROVISIONER } }, spec: { persistentVolumeReclaimPolicy: 'Delete' }, status: { phase } });
-    const foreign = { metadata: { name: 'foreign', annotations: {} }, spec: { persistentVolumeReclaimPolicy: 'Delete' }, status: { phase: 'Released' } };
-    assert.deepEqual(volumesToDelete([mine('Bound'), mine('Released'), foreign]).map((v) => v.metadata?.name), ['Released']);
+    const mine = (phase: string) => ({
+      metadata: { name: phase, annotations: { 'pv.kubernetes.io/provisioned-by': LOCAL_PATH_PROVISIONER } },
+      spec: { persistentVolumeReclaimPolicy: 'Delete' },
+      status: { phase },
+    });
+    const foreign = {
+      metadata: { name: 'foreign', annotations: {} },
+      spec: { persistentVolumeReclaimPolicy: 'Delete' },
+      status: { phase: 'Released' },
+    };
+    assert.deepEqual(
+      volumesToDelete([mine('Bound'), mine('Released'), foreign]).map((v) => v.metadata?.name),
+      ['Released'],
+    );
   });
 });
