@@ -5,9 +5,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kube } from '../../kube/kube.js';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { componentSelector, type Kube, type List } from '../../kube/kube.js';
 import { isPodReady, podName, podsOf } from './stack.js';
-import { waitForSettledWeb } from './settle.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 export interface SeenEvent {
@@ -151,10 +151,14 @@ export const r9Podwatch: Requirement = {
       return skipped(
         `the release's values autoscale web (web.autoscaling.enabled): scaling it by hand would fight the autoscaler`,
       );
-    // An earlier row (R3's rollout and back) may still be replacing pods: wait for quiet first.
-    const settled = await waitForSettledWeb(ctx, ev);
-    if ('unsettled' in settled) return fail(`${settled.unsettled}, so pod events could not be told apart`);
-    const dep = settled.deployment;
+    // The runner settled the release before this row (run.ts), so an earlier row's rollout (R3's, and back)
+    // sends no events that could be taken for the drill's.
+    const dep = (
+      await ctx.kube.json<List<V1Deployment>>(['get', 'deployments', '-l', componentSelector(ctx.release, 'web')], {
+        ev,
+      })
+    ).items[0];
+    if (!dep) return fail(`release '${ctx.release}' has no web Deployment`);
     const depName = dep.metadata?.name ?? '';
     const replicas = dep.spec?.replicas ?? 1;
     const grace = dep.spec?.template.spec?.terminationGracePeriodSeconds ?? 30;
