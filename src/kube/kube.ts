@@ -2,6 +2,7 @@
 // backup/restore commands and the netpol probes. Each command can be recorded (a prove row's evidence) as a
 // user could retype it, without the kubeconfig/context arguments.
 import { spawn } from 'node:child_process';
+import { UserError } from '../util/errors.js';
 import { run, type RunResult } from '../util/exec.js';
 
 /** Where commands are written down as they run (a prove row's Evidence is one). */
@@ -144,3 +145,21 @@ export interface List<T> {
 /** Labels selecting the release's objects of one component. */
 export const componentSelector = (release: string, component: string): string =>
   `app.kubernetes.io/instance=${release},app.kubernetes.io/component=${component}`;
+
+/**
+ * A Helm release's computed values (`helm get values --all`): what it was installed with, defaults included.
+ * A release helm does not know in the Kube's namespace is a UserError naming it and what to check.
+ */
+export async function releaseValues(kube: Kube, release: string, ev?: CommandLog): Promise<Record<string, unknown>> {
+  const res = await kube.helm(['get', 'values', release, '--all', '-o', 'json'], {
+    allowFailure: true,
+    ...(ev ? { ev } : {}),
+  });
+  if (res.code !== 0) {
+    throw new UserError(
+      `cannot read the values of Helm release '${release}' in namespace '${kube.namespace}' (${(res.stderr || res.stdout).trim().split('\n')[0] ?? ''}); give --release and --namespace of the installed webstack chart`,
+    );
+  }
+  const v = JSON.parse(res.stdout || '{}') as unknown;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}

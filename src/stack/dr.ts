@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { webstackChartDir } from '../chart/helm.js';
 import { parseGtid } from '../dr/binlog.js';
 import { parseTargetTime } from '../dr/pitr.js';
-import { Kube } from '../kube/kube.js';
+import { Kube, releaseValues } from '../kube/kube.js';
 import { UserError } from '../util/errors.js';
 import type { Progress, Step } from '../util/progress.js';
 
@@ -276,15 +276,6 @@ export async function runDrTask(
   await kube.kubectl(['apply', '-f', '-'], { input: stringify(job) });
   const logs = await progress.step(`${task} (Job ${name})`, (step) => waitForJob(kube, name, timeoutMs, step));
   return { job: name, result: resultLine(logs), logs };
-}
-
-async function releaseValues(kube: Kube, release: string): Promise<Values> {
-  const res = await kube.helm(['get', 'values', release, '--all', '-o', 'json'], { allowFailure: true });
-  if (res.code !== 0)
-    throw new UserError(
-      `release '${release}' not found in namespace '${kube.namespace}' (${res.stderr.trim()}); give --release and --namespace of the installed webstack chart`,
-    );
-  return obj(JSON.parse(res.stdout || '{}') as unknown);
 }
 
 async function renderRestoreJob(kube: Kube, release: string, values: Values, namespace: string): Promise<string> {

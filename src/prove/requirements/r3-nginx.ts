@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { webstackChartDir } from '../../chart/helm.js';
-import { componentSelector, type List } from '../../kube/kube.js';
+import { componentSelector, releaseValues, type List } from '../../kube/kube.js';
 import { clientPod, failedRequests, NO_CLIENT, serviceUrl, startLoad, type LoadSummary } from './in-cluster.js';
 import { httpInPod, isPodReady, podName, podsOf, type HttpAnswer } from './stack.js';
 import { fail, pass, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
@@ -109,9 +109,9 @@ export const r3Nginx: Requirement = {
     if (!svc) return fail(`release '${ctx.release}' has no web Service`);
     const client = await clientPod(ctx.kube, ctx.release, ev);
     if (!client) return fail(NO_CLIENT);
-    const values = JSON.parse(
-      (await ctx.kube.helm(['get', 'values', ctx.release, '-a', '-o', 'json'], { ev })).stdout,
-    ) as { web?: { config?: { serverSnippet?: string } } };
+    const values = (await releaseValues(ctx.kube, ctx.release, ev)) as {
+      web?: { config?: { serverSnippet?: string } };
+    };
     const token = `prove-${randomBytes(6).toString('hex')}`;
     const dir = mkdtempSync(join(tmpdir(), 'kstack-prove-values-'));
     const file = join(dir, 'change.json');

@@ -3,7 +3,7 @@
 // against this intent, not against what the API already guarantees: a component the values turn on with
 // zero pods is a failure, and only a component the values turn off may skip its row.
 import { UserError } from '../../util/errors.js';
-import type { CommandLog, Kube } from '../../kube/kube.js';
+import { releaseValues, type CommandLog, type Kube } from '../../kube/kube.js';
 
 export type PlacementPreset = 'soft' | 'hard' | 'none';
 
@@ -84,14 +84,5 @@ export function intentOf(values: unknown): ReleaseIntent {
  * values there is nothing to judge the cluster against.
  */
 export async function readIntent(kube: Kube, release: string, ev?: CommandLog): Promise<ReleaseIntent> {
-  const res = await kube.helm(['get', 'values', release, '--all', '-o', 'json'], {
-    allowFailure: true,
-    ...(ev ? { ev } : {}),
-  });
-  if (res.code !== 0) {
-    throw new UserError(
-      `cannot read the values of Helm release '${release}' in namespace '${kube.namespace}': ${(res.stderr || res.stdout).trim().split('\n')[0] ?? ''}; check --release and --namespace`,
-    );
-  }
-  return intentOf(JSON.parse(res.stdout) as unknown);
+  return intentOf(await releaseValues(kube, release, ev));
 }
