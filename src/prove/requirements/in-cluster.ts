@@ -3,7 +3,7 @@
 // host (pinned to one pod) cannot. They run in a pod of their own, in a namespace of their own
 // ("<namespace>-prove", removed at the end of the run), with the node binary of the release's podwatch
 // image: the release's own pods are fenced by its NetworkPolicies (podwatch may only reach the API).
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { RunResult } from '../../util/exec.js';
 import { componentSelector, type Kube, type List } from '../../kube/kube.js';
 import type { Evidence } from './types.js';
@@ -20,18 +20,32 @@ export const clientNamespace = (namespace: string): string => `${namespace}-prov
 /** Client namespaces made during this process, removed by removeClients(). */
 const created = new Set<string>();
 
-/** The client pod as an object (restricted Pod Security: non-root, no privileges, read-only root). */
-export function clientPodObject(namespace: string, image: string, pullPolicy: string): object {
+/** What the pods prove makes differ in; the rest is the same restricted shape (Pod Security "restricted"). */
+export interface RestrictedPodSpec {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  container: string;
+  image: string;
+  pullPolicy: string;
+  command: string[];
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+  tolerations: { operator: string; effect?: string }[];
+  /** Run in the host network of this node (a privileged namespace is needed for that). */
+  hostNetworkOn?: string;
+  enableServiceLinks?: boolean;
+}
+
+/** A pod of prove's own: non-root, no privileges, read-only root, no service account token. Pure. */
+export function restrictedPod(o: RestrictedPodSpec): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: {
-      name: CLIENT_POD,
-      namespace,
-      labels: { 'app.kubernetes.io/name': 'kstack-prove-client', 'app.kubernetes.io/managed-by': 'kstack-prove' },
-    },
+    metadata: { name: o.name, namespace: o.namespace, labels: { ...o.labels } },
     spec: {
+      ...(o.hostNetworkOn !== undefined ? { hostNetwork: true, nodeName: o.hostNetworkOn } : {}),
       automountServiceAccountToken: false,
+      ...(o.enableServiceLinks !== undefined ? { enableServiceLinks: o.enableServiceLinks } : {}),
       terminationGracePeriodSeconds: 1,
       securityContext: {
         runAsNonRoot: true,
@@ -41,21 +55,36 @@ export function clientPodObject(namespace: string, image: string, pullPolicy: st
       },
       containers: [
         {
-          name: 'client',
-          image,
-          imagePullPolicy: pullPolicy,
-          command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
+          name: o.container,
+          image: o.image,
+          imagePullPolicy: o.pullPolicy,
+          command: [...o.command],
           securityContext: {
             allowPrivilegeEscalation: false,
             readOnlyRootFilesystem: true,
             capabilities: { drop: ['ALL'] },
           },
-          resources: { requests: { cpu: '20m', memory: '48Mi' }, limits: { memory: '192Mi' } },
+          resources: o.resources,
         },
       ],
-      tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }],
+      tolerations: o.tolerations,
     },
   };
+}
+
+/** The client pod as an object. */
+export function clientPodObject(namespace: string, image: string, pullPolicy: string): V1Pod {
+  return restrictedPod({
+    name: CLIENT_POD,
+    namespace,
+    labels: { 'app.kubernetes.io/name': 'kstack-prove-client', 'app.kubernetes.io/managed-by': 'kstack-prove' },
+    container: 'client',
+    image,
+    pullPolicy,
+    command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
+    resources: { requests: { cpu: '20m', memory: '48Mi' }, limits: { memory: '192Mi' } },
+    tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }],
+  });
 }
 
 /** Pure: the first image with kstack's Node.js among the release's podwatch and web (webinfo) Deployments. */

@@ -10,6 +10,7 @@ import { targetName } from '../../netpol/matrix.js';
 import type { Endpoint } from '../../netpol/evaluator.js';
 import { endpointName, ipEndpoint, podEndpoint } from '../../netpol/evaluator.js';
 import type { Kube } from '../../kube/kube.js';
+import { restrictedPod } from './in-cluster.js';
 import type { Evidence } from './types.js';
 
 /** The ports a db member uses: SQL, Galera replication, incremental and snapshot state transfer. */
@@ -42,39 +43,14 @@ export function sleeperPod(o: {
   labels: Record<string, string>;
   hostNetworkOn?: string;
 }): V1Pod {
-  const host = o.hostNetworkOn !== undefined;
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: o.name, namespace: o.namespace, labels: { ...o.labels } },
-    spec: {
-      ...(host ? { hostNetwork: true, nodeName: o.hostNetworkOn } : {}),
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
-      terminationGracePeriodSeconds: 1,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 1000,
-        runAsGroup: 1000,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
-      tolerations: [{ operator: 'Exists' }],
-      containers: [
-        {
-          name: 'probe',
-          image: o.image,
-          imagePullPolicy: o.pullPolicy,
-          command: ['sleep', '3600'],
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-          },
-          resources: { requests: { cpu: '5m', memory: '8Mi' }, limits: { memory: '32Mi' } },
-        },
-      ],
-    },
-  };
+  return restrictedPod({
+    ...o,
+    container: 'probe',
+    command: ['sleep', '3600'],
+    resources: { requests: { cpu: '5m', memory: '8Mi' }, limits: { memory: '32Mi' } },
+    tolerations: [{ operator: 'Exists' }],
+    enableServiceLinks: false,
+  });
 }
 
 /** Pure: the node for the host-network source: one that runs no db member, else the one running fewest. */
