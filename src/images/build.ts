@@ -178,7 +178,6 @@ function writeImage(i: ImageInputs, progress: Progress): Promise<BuiltImage> {
   return progress.step(`build image ${recipe.ref}`, async () => {
     const layers: Layer[] = [];
     if (recipe.debianPackages.length) layers.push(await debianRootfs(recipe.debianPackages, progress));
-    mkdirSync(imagesDir(), { recursive: true });
     const work = mkdtempSync(join(imagesDir(), `.tmp-${name}-`));
     try {
       const staged = join(work, 'files');
