@@ -4,7 +4,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { REQUIREMENTS, runOrder } from '../../../src/prove/requirements/index.js';
-import { Kube } from '../../../src/kube/kube.js';
 import {
   pass,
   fail,
@@ -14,16 +13,9 @@ import {
   type Verdict,
 } from '../../../src/prove/requirements/types.js';
 import { renderJson, renderMarkdown, renderTable, wrap } from '../../../src/prove/report.js';
-import {
-  defaultReportDir,
-  runProve,
-  selectRows,
-  type ProveReport,
-  type RunProveOptions,
-} from '../../../src/prove/run.js';
-import { intentOf } from '../../../src/prove/requirements/release.js';
+import { defaultReportDir, selectRows, type ProveReport } from '../../../src/prove/run.js';
 import { UserError } from '../../../src/util/errors.js';
-import { silentProgress } from '../../../src/util/progress.js';
+import { runFake } from '../../helpers/prove-fakes.js';
 
 /** A row whose check is a fake: it returns (or throws) what the test says and records one evidence line. */
 const fakeRow = (id: string, mutates: boolean, result: Verdict | Error, order: string[]): Requirement => ({
@@ -39,30 +31,6 @@ const fakeRow = (id: string, mutates: boolean, result: Verdict | Error, order: s
     return Promise.resolve(result);
   },
 });
-
-/** A Kube that is never called by the fake rows (no binaries behind it). */
-const fakeKube = new Kube({
-  kubectl: '/nonexistent/kubectl',
-  helm: '/nonexistent/helm',
-  kubeArgs: [],
-  helmArgs: [],
-  namespace: 'ns',
-});
-
-/** runProve with the fake Kube, the chart's default intent and a release that is already settled. */
-const runFake = (rows: Requirement[], more: Partial<RunProveOptions> = {}): Promise<ProveReport> =>
-  runProve({
-    rows,
-    kube: fakeKube,
-    namespace: 'ns',
-    release: 'web',
-    cluster: 'fake',
-    reportDir: '/tmp',
-    progress: silentProgress,
-    intent: intentOf({}),
-    settle: () => Promise.resolve(undefined),
-    ...more,
-  });
 
 describe('prove: row selection', () => {
   it('has R1 … R10 in order, each with a title and what it checks', () => {

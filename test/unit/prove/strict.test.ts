@@ -5,9 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Deployment, V1Node, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
-import { Kube } from '../../../src/kube/kube.js';
 import { verdictLine } from '../../../src/prove/report.js';
-import { exitStatusOf, runProve, verdictOfRun } from '../../../src/prove/run.js';
+import { exitStatusOf, verdictOfRun } from '../../../src/prove/run.js';
 import { judgeNodes, nodeFacts, nodeNeeds, requiresOnePerNode } from '../../../src/prove/requirements/r1-nodes.js';
 import { nodeImageOf } from '../../../src/prove/requirements/in-cluster.js';
 import { intentOf } from '../../../src/prove/requirements/release.js';
@@ -30,6 +29,7 @@ import { podEndpoint, type Endpoint } from '../../../src/netpol/evaluator.js';
 import type { ExpectedCell, Target } from '../../../src/netpol/matrix.js';
 import { UserError } from '../../../src/util/errors.js';
 import { createProgress } from '../../../src/util/progress.js';
+import { runFake } from '../../helpers/prove-fakes.js';
 
 const row = (id: string, v: Verdict): Requirement => ({
   id,
@@ -38,14 +38,6 @@ const row = (id: string, v: Verdict): Requirement => ({
   mutates: false,
   check: () => Promise.resolve(v),
 });
-const fakeKube = new Kube({
-  kubectl: '/nonexistent/kubectl',
-  helm: '/nonexistent/helm',
-  kubeArgs: [],
-  helmArgs: [],
-  namespace: 'ns',
-});
-
 describe('skip is not pass', () => {
   it('a skipped row makes the run incomplete (exit 2); a failure wins (exit 1); an allowed skip is ok (exit 0)', () => {
     assert.equal(verdictOfRun([{ status: 'pass' }, { status: 'skipped' }]), 'incomplete');
@@ -94,17 +86,7 @@ describe('skip is not pass', () => {
       },
     } as unknown as NodeJS.WritableStream;
     const progress = createProgress({ out: sink, isTTY: false });
-    await runProve({
-      rows: [row('R1', pass('fine')), row('R4', fail('wrong host')), row('R7', skipped('off'))],
-      kube: fakeKube,
-      namespace: 'ns',
-      release: 'web',
-      cluster: 'fake',
-      reportDir: '/tmp',
-      progress,
-      intent: intentOf({}),
-      settle: () => Promise.resolve(undefined),
-    });
+    await runFake([row('R1', pass('fine')), row('R4', fail('wrong host')), row('R7', skipped('off'))], { progress });
     assert.match(out, /^✓ R1 row R1 \(/m);
     assert.match(out, /^✗ R4 row R4 — FAILED \(/m);
     assert.match(out, /^⊘ R7 row R7 — SKIPPED \(/m);
@@ -120,15 +102,7 @@ describe('skip is not pass', () => {
         return Promise.resolve(pass('fine'));
       },
     };
-    const report = await runProve({
-      rows: [r],
-      kube: fakeKube,
-      namespace: 'ns',
-      release: 'web',
-      cluster: 'fake',
-      reportDir: '/tmp',
-      progress: createProgress({ out: { write: () => true } as unknown as NodeJS.WritableStream, isTTY: false }),
-      intent: intentOf({}),
+    const report = await runFake([r], {
       settle: () => Promise.resolve("release 'web' did not settle within 5 min (web: 2 of 3 pods Ready)"),
     });
     assert.equal(ran, false);
