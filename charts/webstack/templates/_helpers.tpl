@@ -17,6 +17,9 @@ Helpers shared by every component of the chart (web, podwatch, db). Call them wi
   webstack.placement            (dict "ctx" $ "component" "web" "values" .Values.web)  nodeSelector, affinity,
                                 tolerations, topologySpreadConstraints and priorityClassName: placement.preset for
                                 that component (web, db, podwatch, backup) merged with the explicit values
+  webstack.placementPreset      (dict "ctx" $ "component" "db")  the preset's part alone, as JSON
+  webstack.serviceExposure      (.Values.web.service)  externalTrafficPolicy (NodePort/LoadBalancer) and
+                                loadBalancerClass (LoadBalancer, when set) of a Service spec, or nothing
 */}}
 
 {{- define "webstack.name" -}}
@@ -97,23 +100,38 @@ imagePullSecrets:
 {{- end -}}
 
 {{/*
-The placement preset's part for one component (a dict: affinity, tolerations). See values.yaml "placement".
+The placement preset's part for one component (a dict: affinity, tolerations, topologySpreadConstraints).
+See values.yaml "placement" and docs/chart.md "Placement".
+  soft: preferred node affinity to the role's nodes, preferred one pod per node, the db taint tolerated (db, backup)
+  hard: the same with required node affinity
+  ha:   hard, plus required one db member per node, and web pods spread evenly over the web nodes
+        (topologySpreadConstraints, DoNotSchedule; matchLabelKeys pod-template-hash counts only the pods of
+        the same rollout, so a rolling update's surge pod is not held back by the old ReplicaSet's pods)
   (dict "ctx" $ "component" "db")
 */}}
 {{- define "webstack.placementPreset" -}}
 {{- $p := .ctx.Values.placement -}}
 {{- $preset := $p.preset | default "none" -}}
-{{- $out := dict "affinity" dict "tolerations" list -}}
+{{- $out := dict "affinity" dict "tolerations" list "topologySpreadConstraints" list -}}
 {{- if ne $preset "none" -}}
+{{- $required := or (eq $preset "hard") (eq $preset "ha") -}}
 {{- $selector := include "webstack.selectorLabels" (dict "ctx" .ctx "component" .component) | fromYaml -}}
-{{- $spread := list (dict "weight" 100 "podAffinityTerm" (dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" $selector))) -}}
+{{- $byHost := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" $selector) -}}
+{{- $spread := list (dict "weight" 100 "podAffinityTerm" $byHost) -}}
 {{- $roleLabel := "" -}}
 {{- if eq .component "web" }}{{ $roleLabel = $p.webNodeLabel }}{{ end -}}
 {{- if eq .component "db" }}{{ $roleLabel = $p.dbNodeLabel }}{{ end -}}
-{{- if ne .component "backup" }}{{ $_ := set $out.affinity "podAntiAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" $spread) }}{{ end -}}
+{{- if and (eq $preset "ha") (eq .component "db") -}}
+{{- $_ := set $out.affinity "podAntiAffinity" (dict "requiredDuringSchedulingIgnoredDuringExecution" (list $byHost)) -}}
+{{- else if ne .component "backup" -}}
+{{- $_ := set $out.affinity "podAntiAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" $spread) -}}
+{{- end -}}
+{{- if and (eq $preset "ha") (eq .component "web") -}}
+{{- $_ := set $out "topologySpreadConstraints" (list (dict "maxSkew" 1 "topologyKey" "kubernetes.io/hostname" "whenUnsatisfiable" "DoNotSchedule" "labelSelector" (dict "matchLabels" $selector) "matchLabelKeys" (list "pod-template-hash"))) -}}
+{{- end -}}
 {{- if $roleLabel -}}
 {{- $term := dict "matchExpressions" (list (dict "key" $roleLabel "operator" "Exists")) -}}
-{{- if eq $preset "hard" -}}
+{{- if $required -}}
 {{- $_ := set $out.affinity "nodeAffinity" (dict "requiredDuringSchedulingIgnoredDuringExecution" (dict "nodeSelectorTerms" (list $term))) -}}
 {{- else -}}
 {{- $_ := set $out.affinity "nodeAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" (list (dict "weight" 50 "preference" $term))) -}}
@@ -132,7 +150,9 @@ nodeSelector, affinity, tolerations, topologySpreadConstraints and priorityClass
 (placement.preset) merged with the component's own keys. The rule (docs/chart.md, "Placement"):
   - affinity: each of nodeAffinity / podAffinity / podAntiAffinity given explicitly replaces the preset's;
   - tolerations: the preset's, then the explicit ones (an identical one is not repeated);
-  - nodeSelector, topologySpreadConstraints, priorityClassName: only the explicit values (presets set none).
+  - topologySpreadConstraints: the explicit list, when not empty, replaces the preset's (only "ha" sets one,
+    for web);
+  - nodeSelector, priorityClassName: only the explicit values (presets set none).
   (dict "ctx" $ "component" "web" "values" .Values.web)
 */}}
 {{- define "webstack.placement" -}}
@@ -156,9 +176,23 @@ affinity:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .values.topologySpreadConstraints }}
+{{- with .values.topologySpreadConstraints | default $preset.topologySpreadConstraints }}
 topologySpreadConstraints:
   {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The parts of a Service spec that only some types take (the API refuses them on the others):
+externalTrafficPolicy for NodePort and LoadBalancer, loadBalancerClass for LoadBalancer when not empty.
+  (.Values.web.service) or (.Values.podwatch.service)
+*/}}
+{{- define "webstack.serviceExposure" -}}
+{{- if has .type (list "NodePort" "LoadBalancer") }}
+externalTrafficPolicy: {{ .externalTrafficPolicy | default "Cluster" }}
+{{- end }}
+{{- if and (eq .type "LoadBalancer") .loadBalancerClass }}
+loadBalancerClass: {{ .loadBalancerClass | quote }}
 {{- end }}
 {{- end -}}
 

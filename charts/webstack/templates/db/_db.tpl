@@ -14,8 +14,17 @@ Names and the agent config of the db component (MariaDB Galera). Everything else
 {{- default (include "webstack.db.name" .) .Values.db.auth.existingSecret -}}
 {{- end -}}
 
+{{/*
+Members of the StatefulSet: 1 in standalone mode, else db.replicaCount. values.schema.json already refuses
+2 Galera members; this refuses them again for a render without the schema (--skip-schema-validation).
+*/}}
 {{- define "webstack.db.replicas" -}}
-{{- if eq .Values.db.mode "standalone" }}1{{ else }}{{ .Values.db.replicaCount }}{{ end -}}
+{{- if eq .Values.db.mode "standalone" }}1{{ else -}}
+{{- if eq (int .Values.db.replicaCount) 2 -}}
+{{- fail "db.replicaCount: 2 members cannot keep quorum when one is lost (Galera needs a majority); use 3 or more (an odd number), or db.mode=standalone for one member without HA" -}}
+{{- end -}}
+{{- .Values.db.replicaCount -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The agent's JSON config (src/galera/config.ts): peers are the StatefulSet's pods behind the headless Service. */}}

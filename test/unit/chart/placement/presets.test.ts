@@ -1,5 +1,5 @@
-// placement.preset and its merge with the per-component keys (docs/chart.md, "Placement"), rendered by the
-// real helm.
+// placement.preset (none, soft, hard, ha) and its merge with the per-component keys (docs/chart.md,
+// "Placement"), rendered by the real helm.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -30,6 +30,24 @@ const preferredKeys = (s: k8s.V1PodSpec): string[] =>
   (s.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).flatMap((p) =>
     (p.preference.matchExpressions ?? []).map((e) => e.key),
   );
+const selector = (component: string): Record<string, string> => ({
+  'app.kubernetes.io/name': 'webstack',
+  'app.kubernetes.io/instance': 'ws',
+  'app.kubernetes.io/component': component,
+});
+/** What preset "ha" adds to web: an even spread over the nodes, counted per ReplicaSet. */
+const webSpread: k8s.V1TopologySpreadConstraint = {
+  labelSelector: { matchLabels: selector('web') },
+  matchLabelKeys: ['pod-template-hash'],
+  maxSkew: 1,
+  topologyKey: 'kubernetes.io/hostname',
+  whenUnsatisfiable: 'DoNotSchedule',
+};
+const oneMemberPerNode = {
+  requiredDuringSchedulingIgnoredDuringExecution: [
+    { labelSelector: { matchLabels: selector('db') }, topologyKey: 'kubernetes.io/hostname' },
+  ],
+};
 const spreadsByHost = (s: k8s.V1PodSpec, component: string): boolean =>
   (s.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).some(
     (t) =>
@@ -48,6 +66,7 @@ describe('webstack chart: placement presets', () => {
     assert.deepEqual(s.db!.tolerations, [dbToleration]);
     assert.equal(s.web!.tolerations, undefined, 'web does not tolerate the db taint');
     assert.equal(s.podwatch!.affinity?.nodeAffinity, undefined);
+    for (const c of ['web', 'db', 'podwatch']) assert.equal(s[c]!.topologySpreadConstraints, undefined, c);
   });
 
   it('hard: requires web nodes for web and db nodes for db (with the toleration); anti-affinity stays preferred', async () => {
@@ -61,12 +80,57 @@ describe('webstack chart: placement presets', () => {
       'no required anti-affinity: 3 members may share 2 db nodes',
     );
     assert.ok(spreadsByHost(s.db!, 'db'));
+    for (const c of ['web', 'db', 'podwatch']) assert.equal(s[c]!.topologySpreadConstraints, undefined, c);
   });
 
-  it('values-local.yaml uses hard', async () => {
+  it('ha: hard, plus one db member per node (required) and web spread evenly over the web nodes', async () => {
+    const s = await specs({ placement: { preset: 'ha' } });
+    const hard = await specs({ placement: { preset: 'hard' } });
+    // Everything hard does.
+    assert.deepEqual(required(s.web!), [{ key: 'node-role.kstack.io/web', operator: 'Exists' }]);
+    assert.deepEqual(required(s.db!), [{ key: 'node-role.kstack.io/db', operator: 'Exists' }]);
+    assert.deepEqual(s.db!.tolerations, [dbToleration]);
+    assert.equal(s.web!.tolerations, undefined);
+    // db: the required anti-affinity instead of the preferred one.
+    assert.deepEqual(s.db!.affinity?.podAntiAffinity, oneMemberPerNode);
+    assert.equal(s.db!.topologySpreadConstraints, undefined);
+    // web: the spread, and the preferred anti-affinity stays.
+    assert.deepEqual(s.web!.topologySpreadConstraints, [webSpread]);
+    assert.deepEqual(s.web!.affinity, hard.web!.affinity);
+    assert.ok(spreadsByHost(s.web!, 'web'));
+    // podwatch: unchanged (one pod per node preferred, nothing else).
+    assert.deepEqual(s.podwatch, hard.podwatch);
+    assert.ok(spreadsByHost(s.podwatch!, 'podwatch'));
+    assert.equal(s.podwatch!.topologySpreadConstraints, undefined);
+  });
+
+  it('ha: the backup Jobs get exactly what hard gives them', async () => {
+    const backupPod = async (preset: string): Promise<k8s.V1PodSpec | undefined> => {
+      const objs = parseManifests(
+        await helmTemplate({
+          release: 'ws',
+          namespace: 'shop',
+          values: { placement: { preset }, backup: { enabled: true, storage: { bucket: 'backups' } } },
+        }),
+      );
+      const cron = objs.find((o) => o.kind === 'CronJob') as
+        (K8sObject & { spec: { jobTemplate: { spec: { template: k8s.V1PodTemplateSpec } } } }) | undefined;
+      return cron?.spec.jobTemplate.spec.template.spec;
+    };
+    const [ha, hard] = [await backupPod('ha'), await backupPod('hard')];
+    assert.ok(ha && hard);
+    assert.deepEqual(
+      [ha.affinity, ha.tolerations, ha.topologySpreadConstraints],
+      [hard.affinity, hard.tolerations, hard.topologySpreadConstraints],
+    );
+  });
+
+  it('values-local.yaml uses ha', async () => {
     const s = await specs(undefined, [join(webstackChartDir, 'values-local.yaml')]);
     assert.deepEqual(required(s.db!), [{ key: 'node-role.kstack.io/db', operator: 'Exists' }]);
     assert.deepEqual(required(s.web!), [{ key: 'node-role.kstack.io/web', operator: 'Exists' }]);
+    assert.deepEqual(s.db!.affinity?.podAntiAffinity, oneMemberPerNode);
+    assert.deepEqual(s.web!.topologySpreadConstraints, [webSpread]);
   });
 
   it('none: nothing but the explicit keys (a db without its toleration)', async () => {
@@ -117,6 +181,41 @@ describe('webstack chart: placement merge rule', () => {
     const extra = { key: 'gpu', operator: 'Exists', effect: 'NoSchedule' };
     const s = await specs({ placement: { preset: 'hard' }, db: { tolerations: [dbToleration, extra] } });
     assert.deepEqual(s.db!.tolerations, [dbToleration, extra]);
+  });
+
+  it("ha: an explicit web.topologySpreadConstraints replaces the preset's; the rest of ha stays", async () => {
+    const tsc = [
+      {
+        maxSkew: 2,
+        topologyKey: 'topology.kubernetes.io/zone',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: selector('web') },
+      },
+    ];
+    const s = await specs({ placement: { preset: 'ha' }, web: { topologySpreadConstraints: tsc } });
+    assert.deepEqual(s.web!.topologySpreadConstraints, tsc);
+    assert.deepEqual(required(s.web!), [{ key: 'node-role.kstack.io/web', operator: 'Exists' }]);
+    assert.ok(spreadsByHost(s.web!, 'web'));
+    assert.deepEqual(s.db!.affinity?.podAntiAffinity, oneMemberPerNode);
+  });
+
+  it("ha: an explicit db podAntiAffinity replaces the required one; db spread constraints add to ha's db part", async () => {
+    const podAntiAffinity = {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        {
+          weight: 10,
+          podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector('db') } },
+        },
+      ],
+    };
+    const tsc = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' }];
+    const s = await specs({
+      placement: { preset: 'ha' },
+      db: { affinity: { podAntiAffinity }, topologySpreadConstraints: tsc },
+    });
+    assert.deepEqual(s.db!.affinity?.podAntiAffinity, podAntiAffinity);
+    assert.deepEqual(required(s.db!), [{ key: 'node-role.kstack.io/db', operator: 'Exists' }]);
+    assert.deepEqual(s.db!.topologySpreadConstraints, tsc);
   });
 
   it('nodeSelector, topologySpreadConstraints and priorityClassName apply as given, next to the preset', async () => {

@@ -289,6 +289,51 @@ describe('webstack chart: rendered NetworkPolicies, evaluated', () => {
     assert.deepEqual(wrong, [], formatTable(m));
   });
 
+  it('with values-local.yaml: clients outside the cluster (the host on the node bridge) reach web and podwatch, never the db', async () => {
+    // The load-balanced Services use externalTrafficPolicy Local, so the policies see the client's own address.
+    const s = await scenario(undefined, [join(webstackChartDir, 'values-local.yaml')]);
+    const { policies } = networkPoliciesOf(s.objs, NS);
+    const model = buildModel({
+      namespaces: [{ name: NS }, { name: 'monitoring' }, { name: 'kube-system' }, { name: 'storage' }],
+      pods: s.pods,
+      policies,
+    });
+    const host = ipEndpoint('10.77.42.1');
+    const outsider = ipEndpoint(INTERNET_IP);
+    const m = expectedMatrix(model, [host, outsider], targets);
+    const open = (from: number, target: Target): boolean | undefined =>
+      m.cells[from]?.[m.columns.indexOf(targetName(target))]?.open;
+    assert.equal(open(0, t(p('web-a'), 8080)), true, 'host -> web');
+    assert.equal(open(0, t(p('podwatch-a'), 8080)), true, 'host -> podwatch');
+    assert.equal(open(1, t(p('web-a'), 8080)), true, 'web is open to anyone (networkPolicy.web.allowFromAnywhere)');
+    assert.equal(open(1, t(p('podwatch-a'), 8080)), false, 'podwatch admits only the node bridge');
+    for (const target of targets.filter((x) => x.to.kind === 'pod' && x.to.name === 'db-1'))
+      for (const from of [0, 1]) assert.equal(open(from, target), false, `${m.rows[from]} -> ${targetName(target)}`);
+    for (const port of [9113, 8082])
+      assert.equal(open(0, t(p('web-a'), port)), false, `host -> web:${port} (metrics and status stay closed)`);
+  });
+
+  it('networkPolicy.podwatch: its namespaces and CIDRs reach podwatch, next to the metrics namespaces', async () => {
+    const s = await scenario({ networkPolicy: { podwatch: { fromNamespaces: [NS], fromCIDRs: ['192.0.2.0/24'] } } });
+    const { policies } = networkPoliciesOf(s.objs, NS);
+    const model = buildModel({
+      namespaces: [{ name: NS }, { name: 'monitoring' }, { name: 'kube-system' }, { name: 'storage' }],
+      pods: s.pods,
+      policies,
+    });
+    const target = t(p('podwatch-a'), 8080);
+    const m = expectedMatrix(
+      model,
+      [p('stranger'), p('prometheus'), p('coredns'), ipEndpoint(OBJECT_STORE_IP), ipEndpoint(INTERNET_IP)],
+      [target],
+    );
+    assert.deepEqual(
+      m.cells.map((row) => row[0]?.open),
+      [true, true, false, true, false],
+      formatTable(m),
+    );
+  });
+
   it('renders no policy with networkPolicy.enabled=false', async () => {
     const s = await scenario({ networkPolicy: { enabled: false } });
     assert.deepEqual(networkPoliciesOf(s.objs, NS).policies, []);
