@@ -38,6 +38,8 @@ const CLUSTER_USAGE = `  kstack cluster up                     start a local clu
   kstack cluster stop                   stop the local cluster, keeping its data (up resumes it)
   kstack cluster down                   stop the local cluster and remove its files
   kstack cluster node restart NODE      restart a node's containerd and node agents (kubelet, kube-proxy, policy engines)
+  kstack cluster node stop NODE [--mode freeze|kill]   fail a node on purpose: freeze it (a hung machine) or kill it (power loss)
+  kstack cluster node start NODE        bring a stopped node back and wait until it is Ready
 `;
 
 const IMAGES_USAGE = `  kstack images build [NAME…] | list    build the local cluster's images from Debian packages
@@ -48,6 +50,7 @@ export const USAGE = `kstack — a Kubernetes web + database stack that proves i
 Usage:
   kstack up [--context NAME]            the main job: local cluster + the stack, page URL, live pod events
   kstack down [--all]                   remove the stack (--all: and the local cluster)
+  kstack status [-o json]               the page and podwatch URLs (they outlive kstack) and the workloads
   kstack prove [--only R5,R6]           check every requirement on the running release, with evidence
   kstack watch [flags]                  podwatch: live pod events (see kstack watch --help)
   kstack backup now|list|verify         run a backup, list backups, verify the newest (in the cluster)
@@ -107,7 +110,8 @@ policy is seen enforced on every node. Everything is built from source or Debian
 use. Running it again on a healthy cluster changes nothing; on a partly stopped cluster it starts what
 is missing.
 
-  --nodes N          number of nodes (default ${DEFAULT_NODE_COUNT}: web-1, db-1, db-2; 1 gives one untainted node)
+  --nodes N          number of nodes (default ${DEFAULT_NODE_COUNT}: web-1, web-2, db-1, db-2, db-3, which can lose any
+                     one node; 4 gives web-1 + 3 db nodes, 3 web-1, db-1, db-2; 1 one untainted node)
   --db-taint T       taint on db nodes (default ${DEFAULT_DB_TAINT_FLAG}; 'none' for no taint)
   --control-plane    only the control plane (no nodes)
   --name NAME        cluster name (default: ${DEFAULT_CLUSTER})
@@ -136,9 +140,19 @@ export const CLUSTER_STATUS = spec({
 
 export const CLUSTER_NODE = spec({
   name: 'cluster node',
-  options: { ...NAME_FLAG, ...HELP_FLAG },
+  options: { ...NAME_FLAG, mode: { type: 'string' }, ...HELP_FLAG },
   operands: true,
-  help: "kstack cluster node restart NODE [--name NAME]\n\nRestarts the node's containerd and node agents (kubelet, kube-proxy, kube-router, multinet-policy); its containers keep running.\n",
+  help: `kstack cluster node restart NODE [--name NAME]
+kstack cluster node stop NODE [--mode freeze|kill] [--name NAME]
+kstack cluster node start NODE [--name NAME]
+
+restart  restarts the node's containerd and node agents (kubelet, kube-proxy, kube-router,
+         multinet-policy); its containers keep running.
+stop     fails the node on purpose, for drills. --mode freeze (the default) stops every process of the
+         node, agents and containers, as a hung or partitioned machine; --mode kill kills them all at
+         once, as a power loss (the nodes share this machine's kernel, so its network and files stay).
+start    brings a stopped node back (thaws it, or restarts its agents) and waits until it is Ready.
+`,
 });
 
 export const UP = spec({
@@ -148,16 +162,21 @@ export const UP = spec({
     ...RELEASE_FLAGS,
     values: { type: 'string', short: 'f', multiple: true },
     timeout: { type: 'string' },
+    detach: { type: 'boolean' },
     'no-watch': { type: 'boolean' },
     ...HELP_FLAG,
   },
-  help: `kstack up [--context NAME] [--namespace NS] [--release NAME] [-f values.yaml]… [--timeout ${DEFAULT_UP_TIMEOUT}] [--no-watch]
+  help: `kstack up [--context NAME] [--namespace NS] [--release NAME] [-f values.yaml]… [--timeout ${DEFAULT_UP_TIMEOUT}] [--detach]
 
 The main job. Without --context: brings up the local cluster (or reuses the running one), builds and
 imports the stack's images, installs the webstack chart with its local values, waits for every
-workload, then prints the page URL and the podwatch view URL (port-forwards kept by kstack on
-127.0.0.1) and streams pod events until Ctrl-C. With --context: deploys to that existing cluster
-with the chart's public images instead.
+workload, then prints the page URL and the podwatch view URL and streams pod events until Ctrl-C.
+On the local cluster the URLs are load-balancer addresses on the cluster's bridge: they keep working
+after kstack exits ('kstack status' prints them again). A release whose Services are not of type
+LoadBalancer is reached through port-forwards on 127.0.0.1 that end with this command. With --context:
+deploys to that existing cluster with the chart's public images instead.
+
+  --detach     exit after printing the URLs (--no-watch is the same)
 `,
 });
 
@@ -172,6 +191,19 @@ export const DOWN = spec({
     },
   ],
   help: 'kstack down [--context NAME] [--namespace NS] [--release NAME] [--all]\n\nRemoves the release; --all also removes the local cluster.\n',
+});
+
+export const STATUS = spec({
+  name: 'status',
+  options: { ...TARGET_FLAGS, output: { type: 'string', short: 'o' }, ...HELP_FLAG },
+  conflicts: [CONTEXT_OR_NAME],
+  help: `kstack status [--context NAME | --name CLUSTER] [-n NS] [--release NAME] [-o text|json]
+
+Where the running release is reached, at any time: the page URL and the podwatch view URL (keys
+pageUrl and podwatchUrl in -o json) when the Services have load-balancer addresses, and how many
+replicas of each workload are ready. Exits 0 when the page URL is known and every workload is ready.
+
+${TARGET_HELP}`,
 });
 
 export const PROVE = spec({

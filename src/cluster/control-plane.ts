@@ -36,12 +36,14 @@ import {
   nodesAllRunning,
   prepareNodes,
   startNodesAndAddons,
+  startOneNode,
   stopNodesAndAddons,
   type PreparedNodes,
 } from './nodes/cluster-nodes.js';
 import { checkAddressesFree } from './nodes/network.js';
 import { stopNodeProcesses } from './nodes/nodes.js';
-import { readState, writeState, type ClusterState, type NodeSettings } from './state.js';
+import { freezeNode, killNode, type NodeFaultMode } from './nodes/node-faults.js';
+import { readState, writeState, type ClusterState, type NodeSettings, type NodeState } from './state.js';
 
 export { controlPlaneStatus, DEFAULT_CLUSTER, type ComponentStatus, type StatusResult } from './status.js';
 
@@ -468,4 +470,82 @@ export async function restartNode(opts: DownOptions & { node: string }): Promise
     ...(opts.name ? { name: opts.name } : {}),
     ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
   });
+}
+
+/** The cluster's state and the node's entry, or a UserError naming the nodes there are. */
+function nodeOfCluster(layout: ClusterLayout, node: string): { state: ClusterState; entry: NodeState } {
+  const state = loadExistingState(layout);
+  if (!state?.nodeSettings)
+    throw new UserError(`cluster '${layout.name}' has no nodes; start one with 'kstack cluster up'`);
+  const names = networkPlanFor(layout.name, state.nodeSettings).nodes.map((n) => n.name);
+  if (!names.includes(node))
+    throw new UserError(`node '${node}' is not part of cluster '${layout.name}': its nodes are ${names.join(', ')}`);
+  state.nodes ??= [];
+  let entry = state.nodes.find((n) => n.name === node);
+  if (!entry) {
+    entry = { name: node, components: {} };
+    state.nodes.push(entry);
+  }
+  return { state, entry };
+}
+
+/**
+ * Stops a node on purpose, as a fault drill: `freeze` stops every process of it (a hung or partitioned
+ * machine), `kill` kills them all at once (a power loss; its files and volumes stay). Returns how many
+ * processes were stopped. `node start` (or `cluster up`) brings it back.
+ */
+export async function stopNodeOnDemand(
+  opts: DownOptions & { node: string; mode: NodeFaultMode },
+): Promise<{ processes: number }> {
+  const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
+  const lock = acquireLock(layout.lockFile, busy(layout.name));
+  try {
+    const { state, entry } = nodeOfCluster(layout, opts.node);
+    if (entry.fault)
+      throw new UserError(
+        `node '${opts.node}' is already stopped (${entry.fault.mode}, since ${entry.fault.since}); start it with 'kstack cluster node start ${opts.node}'`,
+      );
+    const processes =
+      opts.mode === 'freeze' ? freezeNode(layout, entry, opts.node) : await killNode(layout, entry, opts.node);
+    entry.fault = { mode: opts.mode, since: new Date().toISOString() };
+    writeState(layout.stateFile, state);
+    return { processes };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Brings a node stopped by stopNodeOnDemand back, and waits until it is Ready. */
+export async function startNodeOnDemand(opts: DownOptions & { node: string }): Promise<{ wasStopped: boolean }> {
+  const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
+  const lock = acquireLock(layout.lockFile, busy(layout.name));
+  try {
+    const { state, entry } = nodeOfCluster(layout, opts.node);
+    const wasStopped = entry.fault !== undefined;
+    const prepared = await prepareNodes(opts.progress);
+    try {
+      await startOneNode(layout, state, prepared, opts.node, opts.progress);
+    } finally {
+      writeState(layout.stateFile, state);
+    }
+    return { wasStopped };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Node failures on demand for drills (kstack prove R11, the failover bench): stop and start by node name. */
+export function nodeFaultControl(opts: DownOptions): {
+  stop(node: string, mode: NodeFaultMode): Promise<void>;
+  start(node: string): Promise<void>;
+} {
+  const cluster = { ...(opts.name ? { name: opts.name } : {}), ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) };
+  return {
+    stop: async (node, mode) => {
+      await stopNodeOnDemand({ ...cluster, progress: opts.progress, node, mode });
+    },
+    start: async (node) => {
+      await startNodeOnDemand({ ...cluster, progress: opts.progress, node });
+    },
+  };
 }

@@ -20,8 +20,12 @@ export interface ClusterState {
   /** The nodes of a cluster created with nodes (absent for a control plane only). */
   nodes?: NodeState[];
   nodeSettings?: NodeSettings;
-  /** Host processes that serve the cluster (the local-path provisioner, the local S3 server). */
-  addons?: { provisioner?: { pid: number; binary: string }; s3?: { pid: number; binary: string } };
+  /** Host processes that serve the cluster (the local-path provisioner, the local S3 server, the load balancer). */
+  addons?: {
+    provisioner?: { pid: number; binary: string };
+    s3?: { pid: number; binary: string };
+    lb?: { pid: number; binary: string };
+  };
 }
 
 /** containerd and every per-node agent of src/cluster/nodes/node-agents.ts. */
@@ -30,6 +34,15 @@ export type NodeComponent = 'containerd' | NodeAgentName;
 export interface NodeState {
   name: string;
   components: Partial<Record<NodeComponent, { pid: number; binary: string }>>;
+  /** Set while the node is stopped on purpose (`kstack cluster node stop`), cleared by `node start`. */
+  fault?: NodeFault;
+}
+
+/** A node failure made on demand: frozen (a hung machine) or killed (a power loss). */
+export interface NodeFault {
+  mode: 'freeze' | 'kill';
+  /** When the node was stopped (ISO 8601). */
+  since: string;
 }
 
 /** How the nodes were asked for at creation; later `up`s rebuild the same plan from it. */
@@ -98,6 +111,13 @@ export function parseState(text: string): ClusterState {
         if (!isObject(entry) || !Number.isInteger(entry.pid) || typeof entry.binary !== 'string')
           throw new Error(`state.json: nodes[${i}].components.${name} needs a pid and a binary`);
       }
+      if (
+        node.fault !== undefined &&
+        (!isObject(node.fault) ||
+          (node.fault.mode !== 'freeze' && node.fault.mode !== 'kill') ||
+          typeof node.fault.since !== 'string')
+      )
+        throw new Error(`state.json: nodes[${i}].fault needs a mode (freeze or kill) and a since time`);
     }
   }
   return raw as unknown as ClusterState;

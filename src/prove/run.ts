@@ -12,7 +12,13 @@ import { Kube } from '../kube/kube.js';
 import { renderJson, renderMarkdown } from './report.js';
 import { readIntent, type ReleaseIntent } from './requirements/release.js';
 import { waitForSettledRelease } from './requirements/settle.js';
-import { Evidence, type ProveContext, type Requirement, type RowResult } from './requirements/types.js';
+import {
+  Evidence,
+  type NodeControl,
+  type ProveContext,
+  type Requirement,
+  type RowResult,
+} from './requirements/types.js';
 import { summarize, verdictOfRun, type ProveReport, type RowOutcome } from './outcome.js';
 
 export { resolveTarget, type ProveTarget } from './target.js';
@@ -58,6 +64,8 @@ export interface RunProveOptions {
   allowSkip?: readonly string[];
   /** The release's intent; read from helm when not given. */
   intent?: ReleaseIntent;
+  /** Node failures on demand (kstack's local cluster); rows that need them fail without. */
+  nodes?: NodeControl;
   /** Waits until the release is settled; returns why it is not (the row then fails). Default: the real wait. */
   settle?: (ctx: ProveContext, ev: Evidence) => Promise<string | undefined>;
 }
@@ -82,6 +90,7 @@ export async function runProve(opts: RunProveOptions): Promise<ProveReport> {
         note: (text) => {
           step.detail(text);
         },
+        ...(opts.nodes ? { nodes: opts.nodes } : {}),
       };
       let v: { status: RowResult['status']; reason: string };
       try {

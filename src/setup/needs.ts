@@ -54,7 +54,8 @@ export const commandNeeds = {
     kubectlHelm: true,
     nodeRuntime: true,
   },
-  'cluster node restart': {
+  // restart, stop and start: stop needs only what the cluster has, start may restart containerd and agents.
+  'cluster node': {
     entries: ['src/cluster/control-plane.ts'],
     debian: ['controlPlane', 'nodes', 'images'],
     go: clusterGo,
@@ -63,6 +64,7 @@ export const commandNeeds = {
   },
   'cluster down': { entries: ['src/cluster/control-plane.ts'], ...none, installsNothing: onlyWhatUpMade },
   'cluster stop': { entries: ['src/cluster/control-plane.ts'], ...none, installsNothing: onlyWhatUpMade },
+  status: { entries: ['src/stack/status.ts'], ...none, installsNothing: onlyWhatUpMade },
   'cluster status': { entries: ['src/cluster/status.ts'], ...none, installsNothing: onlyWhatUpMade },
   'images build': {
     entries: ['src/images/build.ts'],

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { helmUpgradeInstall, webstackChartDir } from '../chart/helm.js';
 import { controlPlaneDown, controlPlaneStatus, controlPlaneUp, DEFAULT_CLUSTER } from '../cluster/control-plane.js';
 import { defaultNodeSettings, importImagesIntoCluster, networkPlanFor } from '../cluster/nodes/cluster-nodes.js';
+import { survivesNodeLoss } from '../cluster/nodes/plan.js';
 import { localS3Credentials, localS3Secret, localS3Values } from '../cluster/addons/local-s3.js';
 import { buildImage } from '../images/build.js';
 import { clusterImages, imageRecipes, type ImageName } from '../images/recipes.js';
@@ -20,7 +21,7 @@ import { loadVersions } from '../setup/versions.js';
 import { run } from '../util/exec.js';
 import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
-import { portForward, type PortForward } from './port-forward.js';
+import { componentEndpoint, type Endpoint } from './endpoints.js';
 import { allReady, describeProgress, parseWorkloadList, type WorkloadStatus } from './workloads.js';
 
 /** The images the chart's local values name. */
@@ -107,8 +108,8 @@ export interface StackUpResult {
   namespace: string;
   release: string;
   workloads: WorkloadStatus[];
-  page: PortForward;
-  podwatch?: PortForward;
+  page: Endpoint;
+  podwatch?: Endpoint;
 }
 
 async function waitForWorkloads(
@@ -191,6 +192,16 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
       backupSecret = JSON.stringify(localS3Secret(opts.namespace, creds));
       valuesFiles.unshift(s3Values);
     }
+    // values-local's "ha" preset needs 2 web and 3 db nodes; a smaller cluster gets "hard" (it cannot
+    // lose a node anyway), so every member can still be placed. The user's values files still win.
+    if (cluster.state.nodeSettings && !survivesNodeLoss(cluster.state.nodeSettings.count)) {
+      const placement = join(cluster.layout.config, 'local-placement-values.yaml');
+      writeFileSync(placement, `${JSON.stringify({ placement: { preset: 'hard' } }, null, 2)}\n`);
+      valuesFiles.unshift(placement);
+      opts.progress.info(
+        `cluster '${cluster.layout.name}' has ${cluster.state.nodeSettings.count} nodes: it cannot lose a node (5 nodes can), so placement.preset is 'hard'`,
+      );
+    }
     valuesFiles.unshift(join(webstackChartDir, 'values-local.yaml'));
   }
   await opts.progress.step(`helm upgrade --install ${opts.release} (namespace ${opts.namespace})`, async () => {
@@ -213,36 +224,9 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     opts.timeoutMs,
     opts.progress,
   );
-  const services = JSON.parse(
-    (
-      await run(kubectl, [
-        ...kubeArgs,
-        '-n',
-        opts.namespace,
-        'get',
-        'services',
-        '-l',
-        `app.kubernetes.io/instance=${opts.release}`,
-        '-o',
-        'json',
-      ])
-    ).stdout,
-  ) as {
-    items: {
-      metadata: { name: string; labels?: Record<string, string> };
-      spec: { ports: { name?: string; port: number }[] };
-    }[];
-  };
-  const svc = (component: string): { name: string; port: number } | undefined => {
-    const s = services.items.find((i) => i.metadata.labels?.['app.kubernetes.io/component'] === component);
-    const port = s?.spec.ports.find((p) => p.name === 'http') ?? s?.spec.ports[0];
-    return s && port ? { name: s.metadata.name, port: port.port } : undefined;
-  };
-  const web = svc('web');
-  if (!web) throw new UserError(`release '${opts.release}' has no web Service; is it the webstack chart?`);
-  const page = await portForward(kubectl, kubeArgs, opts.namespace, web.name, web.port);
-  const pw = svc('podwatch');
-  const podwatch = pw ? await portForward(kubectl, kubeArgs, opts.namespace, pw.name, pw.port) : undefined;
+  const page = await componentEndpoint(kubectl, kubeArgs, opts.namespace, opts.release, 'web');
+  if (!page) throw new UserError(`release '${opts.release}' has no web Service; is it the webstack chart?`);
+  const podwatch = await componentEndpoint(kubectl, kubeArgs, opts.namespace, opts.release, 'podwatch');
   return {
     kubeArgs,
     ...(kubeconfig ? { kubeconfig } : {}),

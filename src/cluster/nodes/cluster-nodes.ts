@@ -16,6 +16,7 @@ import { clusterImages } from '../../images/recipes.js';
 import type { BuiltImage } from '../../images/build.js';
 import { apiserverToKubeletRBAC, coreDNS, localPathStorage, PROVISIONER_USER } from '../addons/manifests.js';
 import { ensureLocalS3 } from '../addons/local-s3.js';
+import { LB_USER, loadBalancerRBAC } from '../addons/load-balancer.js';
 import { checkSecondaryNetwork, secondaryNetworkCRDs, secondaryNetworkRBAC } from '../addons/multinet.js';
 import { runCanary } from '../addons/netpol-canary-run.js';
 import { renderKubeconfig } from '../kubeconfig.js';
@@ -27,7 +28,8 @@ import { clusterImagesFor, importMissingImages, nodesDown, nodesUp } from './nod
 import { nodeLayout } from './node-layout.js';
 import { DEFAULT_DB_TAINT, planClusterNetwork, type ClusterNetworkPlan } from './plan.js';
 
-export const DEFAULT_NODE_COUNT = 3;
+/** 2 web + 3 db nodes: the smallest cluster that can lose any one node (plan.ts nodeRoles). */
+export const DEFAULT_NODE_COUNT = 5;
 
 export interface PreparedNodes {
   binaries: GoBinaries;
@@ -82,6 +84,7 @@ export function nodesAllRunning(layout: ClusterLayout, state: ClusterState): boo
   return (
     alive(state.addons?.provisioner) &&
     alive(state.addons?.s3) &&
+    alive(state.addons?.lb) &&
     net.nodes.every((n) => {
       const entry = state.nodes?.find((s) => s.name === n.name);
       return nodeComponentOrder.every((c) => alive(entry?.components[c as NodeComponent]));
@@ -89,36 +92,74 @@ export function nodesAllRunning(layout: ClusterLayout, state: ClusterState): boo
   );
 }
 
-/** Starts the host-side local-path provisioner (its own client certificate and RBAC user). */
-async function ensureProvisioner(layout: ClusterLayout, state: ClusterState): Promise<void> {
-  const entry = state.addons?.provisioner;
+/** A controller kstack runs on the host for the cluster: its own client certificate, RBAC user and log. */
+interface HostController {
+  key: 'provisioner' | 'lb';
+  user: string;
+  /** Certificate and kubeconfig name, and the log file's name. */
+  name: string;
+  /** The compiled entry point under dist/src. */
+  script: string[];
+  args: string[];
+}
+
+/** Starts a host controller unless it runs (the local-path provisioner, the load balancer). */
+async function ensureHostController(layout: ClusterLayout, state: ClusterState, c: HostController): Promise<void> {
+  const entry = state.addons?.[c.key];
   if (entry && executableOf(entry.pid) === entry.binary) return;
   await ensureCertificates(layout.pki, [
-    { name: 'local-path-provisioner', commonName: PROVISIONER_USER, signer: 'ca', usage: ['client'], days: 365 },
+    { name: c.name, commonName: c.user, signer: 'ca', usage: ['client'], days: 365 },
   ]);
-  const kubeconfig = join(layout.config, 'local-path-provisioner.kubeconfig');
+  const kubeconfig = join(layout.config, `${c.name}.kubeconfig`);
   writeFileSync(
     kubeconfig,
     renderKubeconfig({
       clusterName: layout.name,
       server: `https://127.0.0.1:${state.ports.apiserver}`,
       caPem: readPem(layout.pki, 'ca.crt'),
-      user: PROVISIONER_USER,
-      clientCertPem: readPem(layout.pki, 'local-path-provisioner.crt'),
-      clientKeyPem: readPem(layout.pki, 'local-path-provisioner.key'),
+      user: c.user,
+      clientCertPem: readPem(layout.pki, `${c.name}.crt`),
+      clientKeyPem: readPem(layout.pki, `${c.name}.key`),
     }),
     { mode: 0o600 },
   );
-  mkdirSync(volumesDir(layout), { recursive: true });
-  const script = join(repoRoot, 'dist', 'src', 'cluster', 'addons', 'provisioner-main.js');
+  const script = join(repoRoot, 'dist', 'src', ...c.script);
   if (!existsSync(script))
     throw new UserError(`${script} is missing; run the command through ./kstack so the TypeScript is compiled`);
   const pid = startDaemon({
     binary: process.execPath,
-    args: [script, kubeconfig, volumesDir(layout)],
-    logFile: join(layout.logs, 'local-path-provisioner.log'),
+    args: [script, kubeconfig, ...c.args],
+    logFile: join(layout.logs, `${c.name}.log`),
   });
-  state.addons = { ...state.addons, provisioner: { pid, binary: process.execPath } };
+  state.addons = { ...state.addons, [c.key]: { pid, binary: process.execPath } };
+}
+
+/** Starts the host-side local-path provisioner. */
+async function ensureProvisioner(layout: ClusterLayout, state: ClusterState): Promise<void> {
+  mkdirSync(volumesDir(layout), { recursive: true });
+  await ensureHostController(layout, state, {
+    key: 'provisioner',
+    user: PROVISIONER_USER,
+    name: 'local-path-provisioner',
+    script: ['cluster', 'addons', 'provisioner-main.js'],
+    args: [volumesDir(layout)],
+  });
+}
+
+/**
+ * Starts the load balancer controller (addons/load-balancer.ts). Per-connection multipath hashing is a
+ * setting of the host's network namespace: without it every connection from one client would take the
+ * same node.
+ */
+async function ensureLoadBalancer(layout: ClusterLayout, state: ClusterState, net: ClusterNetworkPlan): Promise<void> {
+  await run('sysctl', ['-q', '-w', 'net.ipv4.fib_multipath_hash_policy=1']);
+  await ensureHostController(layout, state, {
+    key: 'lb',
+    user: LB_USER,
+    name: 'load-balancer',
+    script: ['cluster', 'addons', 'lb-main.js'],
+    args: [net.bridge, net.nodeSubnet, net.nodes.map((n) => `${n.name}=${n.ip}`).join(',')],
+  });
 }
 
 /**
@@ -138,7 +179,7 @@ export async function startNodesAndAddons(
   const crds = await secondaryNetworkCRDs();
   await kubectl(
     ['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'],
-    apply([...apiserverToKubeletRBAC(), ...agentObjects, ...secondaryNetworkRBAC()]),
+    apply([...apiserverToKubeletRBAC(), ...agentObjects, ...secondaryNetworkRBAC(), ...loadBalancerRBAC()]),
   );
   await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], crds.yaml);
   // On nodes whose containers were all gone, Ready statuses from before are stale.
@@ -146,12 +187,13 @@ export async function startNodesAndAddons(
     { layout, state, net, binaries: prepared.binaries, kubectl, progress },
     prepared.images,
   );
-  await progress.step('add-ons: CoreDNS, local-path storage', async (step) => {
+  await progress.step('add-ons: CoreDNS, local-path storage, load balancer', async (step) => {
     await kubectl(
       ['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'],
       apply([...coreDNS(net.dnsServiceIP), ...localPathStorage()]),
     );
     await ensureProvisioner(layout, state);
+    await ensureLoadBalancer(layout, state, net);
     const deadline = Date.now() + 120_000;
     for (;;) {
       // A CoreDNS pod Ready now: on a node whose containers were gone, only a transition since then counts.
@@ -215,8 +257,10 @@ export async function startNodesAndAddons(
  * the state is unreadable (every name it removes is derived from the cluster name).
  */
 export async function stopNodesAndAddons(layout: ClusterLayout, state: ClusterState | undefined): Promise<void> {
-  const provisioner = state?.addons?.provisioner;
-  if (provisioner) await stopDaemon(provisioner.pid, provisioner.binary);
+  for (const key of ['provisioner', 'lb'] as const) {
+    const c = state?.addons?.[key];
+    if (c) await stopDaemon(c.pid, c.binary);
+  }
   const s3 = state?.addons?.s3;
   if (s3) await stopDaemon(s3.pid, s3.binary, 10_000);
   if (state?.addons) state.addons = {};
@@ -224,6 +268,33 @@ export async function stopNodesAndAddons(layout: ClusterLayout, state: ClusterSt
   const net = networkPlanFor(layout.name, settings);
   await nodesDown(layout, state, net);
   if (state?.nodes) state.nodes = state.nodes.map((n) => ({ name: n.name, components: {} }));
+}
+
+/**
+ * Brings one node back (`kstack cluster node start`): thaws a frozen node, or restarts containerd and the
+ * agents of a killed one, and waits until it is Ready with a lease renewed by its new kubelet.
+ */
+export async function startOneNode(
+  layout: ClusterLayout,
+  state: ClusterState,
+  prepared: PreparedNodes,
+  name: string,
+  progress: Progress,
+): Promise<void> {
+  if (!state.nodeSettings) throw new Error('startOneNode: cluster has no node settings');
+  const net = networkPlanFor(layout.name, state.nodeSettings);
+  await nodesUp(
+    {
+      layout,
+      state,
+      net,
+      binaries: prepared.binaries,
+      kubectl: adminKubectl(prepared.kubectl, layout),
+      progress,
+      only: name,
+    },
+    prepared.images,
+  );
 }
 
 /** Imports images into every node's containerd that does not hold them yet (the stack's images). */

@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import type { ClusterLayout } from '../layout.js';
 
+/** The cgroup (v1) under which a node's pods live, in every hierarchy. */
+export const cgroupRootName = (cluster: string, node: string): string => `kstack-${cluster}-${node}`;
+
 /** Where one node keeps its files, all under the cluster's folder so `down` can remove them. */
 export interface NodeLayout {
   root: string;

@@ -23,7 +23,10 @@ import {
   type AgentContext,
   type NodeAgent,
 } from './node-agents.js';
-import { nodeLayout, type NodeLayout } from './node-layout.js';
+import { cgroupRootName, nodeLayout, type NodeLayout } from './node-layout.js';
+
+export { cgroupRootName };
+import { thawNode } from './node-faults.js';
 import type { ClusterNetworkPlan, NodePlan } from './plan.js';
 import {
   ensureCgroupRoot,
@@ -36,8 +39,6 @@ import {
 
 const CONTAINERD = '/usr/bin/containerd';
 
-export const cgroupRootName = (cluster: string, node: string): string => `kstack-${cluster}-${node}`;
-
 export interface NodesContext {
   layout: ClusterLayout;
   state: ClusterState;
@@ -46,6 +47,8 @@ export interface NodesContext {
   /** Admin kubeconfig, to create Node objects and wait for readiness. */
   kubectl: (args: string[], input?: string) => Promise<string>;
   progress: Progress;
+  /** Bring up only this node (`kstack cluster node start`); the others are left as they are. */
+  only?: string;
 }
 
 function nodeState(state: ClusterState, name: string): NodeState {
@@ -227,16 +230,20 @@ export async function importMissingImages(nl: NodeLayout, images: readonly Built
  */
 export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]): Promise<Map<string, number>> {
   const { layout, state, net, binaries, progress } = ctx;
+  const selected = net.nodes.filter((n) => ctx.only === undefined || n.name === ctx.only);
   await progress.step('node network', async () => {
     ensureInotifyInstances();
     await setUpHostNetwork(layout.name, net, state.ports.apiserver);
-    for (const node of net.nodes) await setUpNodeNetwork(net, node);
+    for (const node of selected) await setUpNodeNetwork(net, node);
   });
   const agentsStartedAt = new Map<string, number>();
   const containersGoneAt = new Map<string, number>();
-  for (const node of net.nodes) {
+  for (const node of selected) {
     const nl = nodeLayout(layout, node.name);
     const entry = nodeState(state, node.name);
+    // Bringing a node up ends a failure made on demand: a frozen node is thawed, a killed one restarted below.
+    if (entry.fault?.mode === 'freeze') thawNode(layout, entry, node.name);
+    delete entry.fault;
     await progress.step(`node ${node.name} (${node.role}, ${node.ip}, pods ${node.podCIDR})`, async (step) => {
       await writeNodeFiles(ctx, node, nl);
       ensureCgroupRoot(cgroupRootName(layout.name, node.name));
@@ -272,7 +279,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
       }
     });
   }
-  await progress.step(`${net.nodes.length} nodes Ready`, async (step) => {
+  await progress.step(`${selected.length} node${selected.length === 1 ? '' : 's'} Ready`, async (step) => {
     const deadline = Date.now() + 180_000;
     for (;;) {
       const out = await ctx.kubectl([
@@ -301,7 +308,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
           .filter(Boolean)
           .map((l) => [l.split('=')[0] ?? '', Date.parse(l.split('=')[1] ?? '')]),
       );
-      const waiting = net.nodes
+      const waiting = selected
         .map((n) => n.name)
         .filter((n) => !ready.includes(n) || !((renewed.get(n) ?? 0) >= (agentsStartedAt.get(n) ?? 0)));
       if (waiting.length === 0) return;
@@ -316,7 +323,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
   });
   // Agents that read their node's status (its addresses) start once every node is Ready.
   const late = agents.filter((a) => a.afterNodeReady);
-  const missing = net.nodes.flatMap((node) =>
+  const missing = selected.flatMap((node) =>
     late
       .filter((a) => !running(nodeState(state, node.name).components[a.name as NodeComponent]))
       .map((a) => ({ node, agent: a })),

@@ -57,8 +57,13 @@ export function parseTaint(flag: string, text: string): Taint {
   return { key: m[1] ?? '', value: m[2] ?? '', effect: m[3] as Taint['effect'] };
 }
 
+/** Galera members a db tier needs to lose one node and keep quorum: three, one per db node. */
+export const HA_DB_NODES = 3;
+
 /**
- * The roles of N nodes: one web node and the rest db nodes (the default 3 are web-1, db-1, db-2). A
+ * The roles of N nodes. From 4 nodes on, three are db nodes (one Galera member each, so losing any one
+ * keeps quorum) and the rest web nodes: the default 5 are web-1, web-2, db-1, db-2, db-3. Fewer nodes
+ * keep one web node and make the rest db nodes (3: web-1, db-1, db-2), which cannot lose a db node. A
  * single node plays both roles and gets no taint, so everything can run on it.
  */
 export function nodeRoles(count: number): { name: string; role: NodeRole; alsoRoles: NodeRole[] }[] {
@@ -66,11 +71,16 @@ export function nodeRoles(count: number): { name: string; role: NodeRole; alsoRo
     throw new UserError(`--nodes ${String(count)} is not supported: use a whole number from 1 to 9`);
   }
   if (count === 1) return [{ name: 'node-1', role: 'web', alsoRoles: ['db'] }];
-  const out: { name: string; role: NodeRole; alsoRoles: NodeRole[] }[] = [
-    { name: 'web-1', role: 'web', alsoRoles: [] },
-  ];
-  for (let i = 1; i < count; i++) out.push({ name: `db-${i}`, role: 'db', alsoRoles: [] });
+  const db = count >= HA_DB_NODES + 1 ? HA_DB_NODES : count - 1;
+  const out: { name: string; role: NodeRole; alsoRoles: NodeRole[] }[] = [];
+  for (let i = 1; i <= count - db; i++) out.push({ name: `web-${i}`, role: 'web', alsoRoles: [] });
+  for (let i = 1; i <= db; i++) out.push({ name: `db-${i}`, role: 'db', alsoRoles: [] });
   return out;
+}
+
+/** Whether a cluster of N nodes can lose any one node and keep the page up and the database writable. */
+export function survivesNodeLoss(count: number): boolean {
+  return nodeRoles(count).filter((n) => n.role === 'web').length >= 2 && count >= HA_DB_NODES + 2;
 }
 
 function shortHash(text: string): string {

@@ -5,7 +5,7 @@
 import { UserError } from '../../util/errors.js';
 import { releaseValues, type CommandLog, type Kube } from '../../kube/kube.js';
 
-export type PlacementPreset = 'soft' | 'hard' | 'none';
+export type PlacementPreset = 'soft' | 'hard' | 'ha' | 'none';
 
 export interface ReleaseIntent {
   web: { replicas: number; autoscaled: boolean };
@@ -48,8 +48,8 @@ function text(root: unknown, path: string, dflt: string): string {
 /** Pure: the intent from a release's computed values (missing keys take the chart's defaults). */
 export function intentOf(values: unknown): ReleaseIntent {
   const preset = text(values, 'placement.preset', 'soft');
-  if (preset !== 'soft' && preset !== 'hard' && preset !== 'none')
-    throw new UserError(`release values: placement.preset is '${preset}', expected soft, hard or none`);
+  if (preset !== 'soft' && preset !== 'hard' && preset !== 'ha' && preset !== 'none')
+    throw new UserError(`release values: placement.preset is '${preset}', expected soft, hard, ha or none`);
   const dbEnabled = bool(values, 'db.enabled', true);
   const backupEnabled = bool(values, 'backup.enabled', false) && dbEnabled;
   return {

@@ -30,6 +30,16 @@ export interface ProveContext {
   reportDir: string;
   /** Progress detail for long checks (one line). */
   note(text: string): void;
+  /** Fails and restores whole nodes; present on kstack's local cluster only (R11 needs it). */
+  nodes?: NodeControl;
+}
+
+/** Node failures on demand, as `kstack cluster node stop|start` makes them. */
+export interface NodeControl {
+  /** freeze: every process of the node stopped (a hung machine); kill: all killed at once (power loss). */
+  stop(node: string, mode: 'freeze' | 'kill'): Promise<void>;
+  /** Brings the node back and waits until it is Ready. */
+  start(node: string): Promise<void>;
 }
 
 export interface Requirement {

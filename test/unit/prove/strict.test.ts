@@ -138,7 +138,7 @@ describe('the release intent (helm get values --all)', () => {
     );
     assert.throws(
       () => intentOf({ placement: { preset: 'strict' } }),
-      /placement\.preset is 'strict', expected soft, hard or none/,
+      /placement\.preset is 'strict', expected soft, hard, ha or none/,
     );
   });
 });

@@ -15,7 +15,13 @@ import {
 } from '../../../../src/cluster/nodes/node-config.js';
 import { nodeLayout } from '../../../../src/cluster/nodes/node-layout.js';
 import { nodeObject } from '../../../../src/cluster/nodes/nodes.js';
-import { DEFAULT_DB_TAINT, nodeRoles, parseTaint, planClusterNetwork } from '../../../../src/cluster/nodes/plan.js';
+import {
+  DEFAULT_DB_TAINT,
+  nodeRoles,
+  parseTaint,
+  planClusterNetwork,
+  survivesNodeLoss,
+} from '../../../../src/cluster/nodes/plan.js';
 
 const net = planClusterNetwork('demo', { count: 3, dbTaint: DEFAULT_DB_TAINT });
 const web = net.nodes[0]!;
@@ -57,6 +63,23 @@ describe('node plan', () => {
     assert.notEqual(net.bridge, other.bridge);
     assert.notEqual(web.hostVeth, other.nodes[0]?.hostVeth);
     assert.equal(web.netns, 'kstack-demo-web-1');
+  });
+
+  it('gives roles that follow from the count: 3 db nodes from 4 nodes on, the rest web nodes', () => {
+    const names = (n: number): string =>
+      nodeRoles(n)
+        .map((r) => r.name)
+        .join(',');
+    assert.equal(names(1), 'node-1');
+    assert.equal(names(2), 'web-1,db-1');
+    assert.equal(names(3), 'web-1,db-1,db-2');
+    assert.equal(names(4), 'web-1,db-1,db-2,db-3');
+    assert.equal(names(5), 'web-1,web-2,db-1,db-2,db-3');
+    assert.equal(names(7), 'web-1,web-2,web-3,web-4,db-1,db-2,db-3');
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((n) => survivesNodeLoss(n)),
+      [false, false, false, false, true, true],
+    );
   });
 
   it('refuses node counts it cannot plan, naming the flag', () => {
