@@ -1,6 +1,7 @@
-// The chart's placement presets on kstack's local cluster (1 web node, 2 db nodes tainted
-// dedicated=db:NoSchedule): the scheduler puts the pods where the presets say. The chart is rendered with
-// values-local.yaml (preset "hard"); each workload's pod template keeps its labels and every placement
+// The chart's placement presets on kstack's local cluster (the nodes group's 3 nodes: 1 web node, 2 db
+// nodes tainted dedicated=db:NoSchedule): the scheduler puts the pods where the presets say. The chart is
+// rendered with values-local.yaml and preset "hard", as `kstack up` does on a cluster this small (values-local's
+// "ha" needs 3 db nodes; the stack group's 5-node cluster runs it, and prove R8/R11 check it there); each workload's pod template keeps its labels and every placement
 // field (affinity, tolerations, nodeSelector) as rendered, and runs the pause image instead of the real
 // containers — scheduling depends only on those fields (and on requests, dropped here so the small nodes
 // fit), and this test is about scheduling, not about running the stack (the stack e2e does that).
@@ -83,6 +84,7 @@ describe('chart placement presets on the local cluster', { timeout: 20 * 60_000 
         release: 'ws',
         namespace: 'default',
         valuesFiles: [join(webstackChartDir, 'values-local.yaml')],
+        values: { placement: { preset: 'hard' } },
       }),
     );
     const web = placedDeployment(workload(objs, 'Deployment', 'web'), 'placed-web', 3);

@@ -3,8 +3,10 @@
 // dead kubelet or containerd, and a `down` that leaves nothing behind.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { controlPlaneDown, restartNode } from '../../src/cluster/control-plane.js';
+import { controlPlaneDown, restartNode, startNodeOnDemand, stopNodeOnDemand } from '../../src/cluster/control-plane.js';
+import { nodeProcesses } from '../../src/cluster/nodes/node-faults.js';
 import { readState } from '../../src/cluster/state.js';
 import { createProgress } from '../../src/util/progress.js';
 import { eventually } from '../helpers/cluster.js';
@@ -210,6 +212,40 @@ spec:
     assert.equal(await nodeReady('db-1'), 'True');
     // Its pods run again: the client pod from the DNS test answers.
     await kubectl(['wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
+  });
+
+  it('`node stop --mode freeze` stops every process of the node until `node start`; the node goes NotReady meanwhile', async () => {
+    const stateFile = join(baseDir, NAME, 'state.json');
+    const { processes } = await stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'freeze', progress });
+    const entry = readState(stateFile)?.nodes?.find((n) => n.name === 'db-1');
+    assert.equal(entry?.fault?.mode, 'freeze', 'the state records the fault (cluster status shows it)');
+    const pids = nodeProcesses(cluster.up.layout, entry, 'db-1');
+    assert.ok(pids.length >= processes - 2 && pids.length > 5, `agents, shims and containers found (${pids.length})`);
+    // State 'T' (stopped) for each of them: none runs while the node is frozen.
+    const states = pids.map((pid) => /\) (\S) /.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1]);
+    assert.deepEqual([...new Set(states)], ['T'], 'every process of the node is stopped');
+    await assert.rejects(
+      stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'kill', progress }),
+      /already stopped \(freeze.*kstack cluster node start db-1/,
+    );
+    await eventually(
+      'db-1 NotReady while frozen',
+      async () => ((await nodeReady('db-1')) !== 'True' ? true : undefined),
+      120_000,
+    );
+    await startNodeOnDemand({ name: NAME, baseDir, node: 'db-1', progress });
+    assert.equal(await nodeReady('db-1'), 'True');
+    assert.equal(readState(stateFile)?.nodes?.find((n) => n.name === 'db-1')?.fault, undefined);
+    await kubectl(['wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
+  });
+
+  it('`node stop --mode kill` kills the node at once (a power loss); `node start` brings it and its pods back', async () => {
+    await stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'kill', progress });
+    const entry = readState(join(baseDir, NAME, 'state.json'))?.nodes?.find((n) => n.name === 'db-1');
+    assert.deepEqual(nodeProcesses(cluster.up.layout, entry, 'db-1'), [], 'no process of db-1 is left');
+    await startNodeOnDemand({ name: NAME, baseDir, node: 'db-1', progress });
+    assert.equal(await nodeReady('db-1'), 'True');
+    await kubectl(['wait', '--for=condition=Ready', 'pod/client', '--timeout=180s']);
   });
 
   it('`down` removes every namespace, bridge, rule, mount, cgroup, process and file; `up` after `down` works', async () => {

@@ -291,7 +291,7 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
 
   it('control run: with kube-router stopped, the canary refuses and the probe shows the mismatch', async () => {
     const state = readState(cluster.up.layout.stateFile);
-    const net = networkPlanFor(cluster.name, defaultNodeSettings());
+    const net = networkPlanFor(cluster.name, defaultNodeSettings(3));
     for (const node of state?.nodes ?? []) {
       const e = node.components['kube-router'];
       if (e) await stopDaemon(e.pid, e.binary);

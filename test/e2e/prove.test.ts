@@ -20,7 +20,8 @@ import {
 } from '../../src/prove/run.js';
 import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
 import { stackDown, stackUp, type StackUpResult } from '../../src/stack/up.js';
-import { createProgress } from '../../src/util/progress.js';
+import { createProgress, silentProgress } from '../../src/util/progress.js';
+import { nodeFaultControl } from '../../src/cluster/control-plane.js';
 import { webstackChartDir } from '../../src/chart/helm.js';
 import { assertNothingLeft } from '../helpers/local-cluster.js';
 import { e2eCluster } from '../helpers/e2e-cluster.js';
@@ -36,15 +37,21 @@ let kube: Kube;
 let first: ProveReport;
 let downDone = false;
 
-const prove = async (only?: string): Promise<ProveReport> =>
+// kstack's local cluster offers node failures on demand, as `kstack prove` wires them (R11 uses them).
+const nodes = nodeFaultControl({ name: CLUSTER, baseDir, progress: silentProgress });
+const prove = async (
+  only?: string,
+  target = { kube: (): Kube => kube, namespace: NS, release: RELEASE },
+): Promise<ProveReport> =>
   runProve({
     rows: selectRows(REQUIREMENTS, only),
-    kube,
-    namespace: NS,
-    release: RELEASE,
+    kube: target.kube(),
+    namespace: target.namespace,
+    release: target.release,
     cluster: `local cluster '${CLUSTER}'`,
     reportDir,
     progress,
+    nodes,
   });
 
 const row = (report: ProveReport, id: string): RowOutcome => {
@@ -103,6 +110,15 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     // R2's full-crash drill: every member deleted at once under writes; nothing acknowledged lost.
     assert.equal(typeof row(first, 'R2').measurements.recoverySeconds, 'number');
     assert.equal(row(first, 'R2').measurements.writesLost, 0);
+    // R11: a db node, then the busiest web node, frozen 60 s under page load and writes; judged by prove
+    // against the objectives (outage ≤ 10 s, ≤ 1% failed requests, back ≤ 60 s): it passed above. Strictly
+    // here too: nothing acknowledged lost, both nodes' pods back.
+    const r11 = row(first, 'R11').measurements;
+    assert.equal(r11['db.writesLost'], 0);
+    assert.equal(r11['web.writesLost'], 0);
+    assert.equal(typeof r11['db.recoverySeconds'], 'number');
+    assert.equal(typeof r11['web.recoverySeconds'], 'number');
+    assert.notEqual(r11['db.node'], r11['web.node']);
     assert.ok(Number(row(first, 'R2').measurements.writesAcknowledged) > 10, 'the writer ran');
     const r7 = row(first, 'R7').evidence;
     assert.ok(
@@ -309,6 +325,62 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
       await kubectl(['rollout', 'status', `deployment/${dep}`, '--timeout=300s']);
     }
     assert.equal(row(await prove('R9'), 'R9').status, 'pass');
+  });
+
+  it('R11 fails when two Galera members share a node (forced through values), naming them, before any drill', async () => {
+    // A second, small release whose db members are all held on db-1 (required node affinity; the explicit
+    // anti-affinity replaces the preset's one-member-per-node rule). Its own PVCs, so nothing of the main
+    // release moves; removed afterwards.
+    const ns = 'prove-r11-break';
+    const values = join(reportDir, 'r11-break.json');
+    writeFileSync(
+      values,
+      JSON.stringify({
+        podwatch: { enabled: false },
+        networks: { secondary: { enabled: false } },
+        web: { replicaCount: 2, service: { type: 'ClusterIP' } },
+        db: {
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['db-1'] }] },
+                ],
+              },
+            },
+            podAntiAffinity: {},
+          },
+        },
+      }),
+    );
+    const brk = new Kube({ ...kube.opts, namespace: ns });
+    try {
+      await brk.helm(
+        [
+          'install',
+          'brk',
+          webstackChartDir,
+          '--create-namespace',
+          '-f',
+          join(webstackChartDir, 'values-local.yaml'),
+          '-f',
+          values,
+          '--wait',
+          '--timeout',
+          '10m',
+        ],
+        { timeoutMs: 660_000 },
+      );
+      const r11 = row(await prove('R11', { kube: () => brk, namespace: ns, release: 'brk' }), 'R11');
+      assert.equal(r11.status, 'fail', r11.evidence.join('\n'));
+      assert.match(r11.reason, /db members brk-webstack-db-\d, brk-webstack-db-\d.* share node db-1/);
+    } finally {
+      await brk.helm(['uninstall', 'brk', '--wait'], { allowFailure: true });
+      await brk.kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=300s'], {
+        clusterScope: true,
+        timeoutMs: 320_000,
+      });
+    }
   });
 
   it('leaves a readable report folder', () => {

@@ -143,7 +143,7 @@ describe(
   () => {
     before(async () => {
       kubectlBin = (await ensureKubectlAndHelm(progress)).kubectl;
-      cluster = await controlPlaneUp({ name: NAME, baseDir, nodes: defaultNodeSettings(), progress });
+      cluster = await controlPlaneUp({ name: NAME, baseDir, nodes: defaultNodeSettings(3), progress });
       await kubectl(['create', 'namespace', NS]);
       await kubectl([
         '-n',

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
 import { stackUp, type StackUpResult } from '../../src/stack/up.js';
+import { main } from '../../src/cli/main.js';
 import { run } from '../../src/util/exec.js';
 import { createProgress } from '../../src/util/progress.js';
 import { eventually } from '../helpers/cluster.js';
@@ -72,7 +73,45 @@ describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
     }
   });
 
-  it("serves the page to this host through the kept port-forward, with the custom nginx configuration's headers", async () => {
+  it('gives URLs that outlive kstack: load-balancer addresses, and `kstack status -o json` prints them again', async () => {
+    assert.equal(result.page.kind, 'load-balancer', result.page.url);
+    assert.match(result.page.url, /^http:\/\/10\.77\.\d+\.2\d\d\/$/);
+    assert.equal(result.podwatch?.kind, 'load-balancer');
+    const lines: string[] = [];
+    const sink = { write: (t: string) => lines.push(t) > 0 };
+    // The CLI finds local clusters under KSTACK_STATE_DIR, as a user's shell would point it.
+    const saved = process.env.KSTACK_STATE_DIR;
+    process.env.KSTACK_STATE_DIR = baseDir;
+    let code: number;
+    try {
+      code = await main(['status', '-o', 'json', '--name', CLUSTER], { out: sink, err: sink });
+    } finally {
+      if (saved === undefined) delete process.env.KSTACK_STATE_DIR;
+      else process.env.KSTACK_STATE_DIR = saved;
+    }
+    assert.equal(code, 0, lines.join(''));
+    const status = JSON.parse(lines.join('')) as { pageUrl?: string; podwatchUrl?: string };
+    assert.equal(status.pageUrl, result.page.url);
+    assert.equal(status.podwatchUrl, result.podwatch.url);
+  });
+
+  it('balances reloads of the page URL over every web replica (each reload a new connection)', async () => {
+    const pods = (
+      JSON.parse(await kubectl(['get', 'pods', '-l', 'app.kubernetes.io/component=web', '-o', 'json'])) as {
+        items: Pod[];
+      }
+    ).items;
+    const wanted = new Set(pods.map((p) => `Host-${p.metadata.name.slice(-5)}`));
+    const seen = new Set<string>();
+    for (let i = 0; i < 60 && seen.size < wanted.size; i++) {
+      const body = await (await fetch(result.page.url, { headers: { connection: 'close' } })).text();
+      const host = /Host-[a-z0-9]{5}/.exec(body)?.[0];
+      if (host) seen.add(host);
+    }
+    assert.deepEqual([...seen].sort(), [...wanted].sort(), 'every replica answered within 60 reloads');
+  });
+
+  it("serves the page to this host through the load balancer, with the custom nginx configuration's headers", async () => {
     const res = await fetch(result.page.url);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);

@@ -46,14 +46,17 @@ export class LocalTestCluster {
     return this.kubectlPath;
   }
 
-  /** `cluster up` with the default 3 nodes (again after a `down`, or to restart what was stopped). */
+  /**
+   * `cluster up` with 3 nodes (web-1, db-1, db-2; again after a `down`, or to restart what was stopped): the
+   * cluster-level files need no more, and the nodes group runs beside the stack group's 5 nodes on 2 cores.
+   */
   async start(): Promise<UpResult> {
     this.kubectlPath ||= (await ensureKubectlAndHelm(this.progress)).kubectl;
     return this.use(
       await controlPlaneUp({
         name: this.name,
         baseDir: this.baseDir,
-        nodes: defaultNodeSettings(),
+        nodes: defaultNodeSettings(3),
         progress: this.progress,
       }),
     );

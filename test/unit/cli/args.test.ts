@@ -53,9 +53,9 @@ describe('cli flag parsing', () => {
 
 describe('cluster stop message', () => {
   it('resumes the cluster as it was: nodes with plain up, a control plane alone with --control-plane', () => {
-    assert.equal(resumeCommand('kstack', { count: 3 }), 'kstack cluster up');
+    assert.equal(resumeCommand('kstack', { count: 5 }), 'kstack cluster up');
     assert.equal(resumeCommand('kstack', undefined), 'kstack cluster up --control-plane');
-    assert.equal(resumeCommand('dev', { count: 3 }), 'kstack cluster up --name dev');
+    assert.equal(resumeCommand('dev', { count: 5 }), 'kstack cluster up --name dev');
     assert.equal(resumeCommand('dev', undefined), 'kstack cluster up --control-plane --name dev');
     // `cluster up` alone asks for the default node count, which up refuses on a cluster of another size.
     assert.equal(resumeCommand('kstack', { count: 1 }), 'kstack cluster up --nodes 1');
@@ -63,7 +63,7 @@ describe('cluster stop message', () => {
 
   it('says what happened', () => {
     assert.equal(
-      formatStopped('kstack', { existed: true, nodeSettings: { count: 3 } }),
+      formatStopped('kstack', { existed: true, nodeSettings: { count: 5 } }),
       "Cluster 'kstack' stopped; its data is kept. Resume with 'kstack cluster up'.\n",
     );
     assert.equal(formatStopped('dev', { existed: false }), "No cluster 'dev' here; nothing to do.\n");

@@ -147,9 +147,12 @@ describe('kstack usage errors', () => {
     );
     await usageError(
       ['cluster', 'node', 'reboot', 'web-1'],
-      "kstack cluster node: use 'kstack cluster node restart NODE'",
+      "kstack cluster node: use 'kstack cluster node restart|stop|start NODE'",
     );
-    await usageError(['cluster', 'node', 'restart'], "kstack cluster node: use 'kstack cluster node restart NODE'");
+    await usageError(
+      ['cluster', 'node', 'restart'],
+      "kstack cluster node: use 'kstack cluster node restart|stop|start NODE'",
+    );
   });
 
   for (const spec of COMMANDS) {
