@@ -97,7 +97,8 @@ async function reconcileServices(): Promise<void> {
   }
   targets = next;
   // Routes of addresses no Service holds any more go (a Service deleted, or no longer a LoadBalancer).
-  const routed = routedAddresses((await exec('ip', ['-4', 'route', 'show', 'dev', bridge])).stdout, pool);
+  // Not `show dev BRIDGE`: that leaves out multipath routes, which are the usual ones here.
+  const routed = routedAddresses((await exec('ip', ['-4', 'route', 'show'])).stdout, pool);
   for (const address of routed.keys()) {
     if (next.has(address)) continue;
     await ip(['route', 'del', `${address}/32`]).catch(() => undefined);
