@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { durationFlag, parseCommand, parseFlags, rejectConflicts } from '../../../src/cli/args.js';
 import { formatStopped, resumeCommand } from '../../../src/cli/format.js';
+import { DEFAULT_NODE_COUNT } from '../../../src/cli/defaults.js';
 import { UserError } from '../../../src/util/errors.js';
 
 const fails = (fn: () => unknown, message: string): void => {
@@ -53,17 +54,18 @@ describe('cli flag parsing', () => {
 
 describe('cluster stop message', () => {
   it('resumes the cluster as it was: nodes with plain up, a control plane alone with --control-plane', () => {
-    assert.equal(resumeCommand('kstack', { count: 5 }), 'kstack cluster up');
+    assert.equal(resumeCommand('kstack', { count: DEFAULT_NODE_COUNT }), 'kstack cluster up');
     assert.equal(resumeCommand('kstack', undefined), 'kstack cluster up --control-plane');
-    assert.equal(resumeCommand('dev', { count: 5 }), 'kstack cluster up --name dev');
+    assert.equal(resumeCommand('dev', { count: DEFAULT_NODE_COUNT }), 'kstack cluster up --name dev');
     assert.equal(resumeCommand('dev', undefined), 'kstack cluster up --control-plane --name dev');
     // `cluster up` alone asks for the default node count, which up refuses on a cluster of another size.
     assert.equal(resumeCommand('kstack', { count: 1 }), 'kstack cluster up --nodes 1');
+    assert.equal(resumeCommand('kstack', { count: 3 }), 'kstack cluster up --nodes 3');
   });
 
   it('says what happened', () => {
     assert.equal(
-      formatStopped('kstack', { existed: true, nodeSettings: { count: 5 } }),
+      formatStopped('kstack', { existed: true, nodeSettings: { count: DEFAULT_NODE_COUNT } }),
       "Cluster 'kstack' stopped; its data is kept. Resume with 'kstack cluster up'.\n",
     );
     assert.equal(formatStopped('dev', { existed: false }), "No cluster 'dev' here; nothing to do.\n");

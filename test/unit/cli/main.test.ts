@@ -204,6 +204,40 @@ describe('kstack usage errors', () => {
     );
   });
 
+  it('cluster node: --mode is freeze or kill, for stop only; an unknown action is a usage error', async () => {
+    await usageError(
+      ['cluster', 'node', 'stop', 'web-1', '--mode', 'pause'],
+      "--mode 'pause' is not supported: use freeze or kill",
+    );
+    await usageError(
+      ['cluster', 'node', 'start', 'web-1', '--mode', 'kill'],
+      "--mode applies to 'kstack cluster node stop' only",
+    );
+    await usageError(
+      ['cluster', 'node', 'restart', 'web-1', '--mode', 'freeze'],
+      "--mode applies to 'kstack cluster node stop' only",
+    );
+    for (const argv of [
+      ['cluster', 'node', 'frobnicate', 'x'],
+      ['cluster', 'node', 'stop'],
+      ['cluster', 'node', 'stop', 'web-1', 'web-2'],
+    ])
+      await usageError(argv, "kstack cluster node: use 'kstack cluster node restart|stop|start NODE'");
+  });
+
+  it('status: -o is text or json; the help of status and of up name the page URL and --detach', async () => {
+    await usageError(['status', '-o', 'yaml'], "--output 'yaml' is not supported: use 'text' or 'json'");
+    await usageError(['status', '--output', 'table'], /^kstack: --output 'table' is not supported/);
+    const status = await kstack('status', '--help');
+    assert.equal(status.code, 0);
+    assert.match(status.out, /pageUrl/);
+    assert.match(status.out, /-o text\|json/);
+    const up = await kstack('up', '--help');
+    assert.equal(up.code, 0);
+    assert.match(up.out, /--detach/);
+    assert.match(up.out, /keep working\s+after kstack exits/);
+  });
+
   it('a bad duration names the flag and the units', async () => {
     await usageError(
       ['up', '--timeout', '10x'],

@@ -16,6 +16,22 @@ describe('parseState', () => {
     assert.equal(parseState(JSON.stringify(valid)).ports.apiserver, 1003);
   });
 
+  it('keeps the fault of a node stopped on demand', () => {
+    for (const mode of ['freeze', 'kill'] as const) {
+      const state = parseState(
+        JSON.stringify({
+          ...valid,
+          nodes: [
+            { name: 'web-1', components: {} },
+            { name: 'db-1', components: {}, fault: { mode, since: '2026-11-25T00:01:00Z' } },
+          ],
+        }),
+      );
+      assert.deepEqual(state.nodes?.[1]?.fault, { mode, since: '2026-11-25T00:01:00Z' });
+      assert.equal(state.nodes?.[0]?.fault, undefined);
+    }
+  });
+
   const broken: [string, unknown, RegExp][] = [
     ['truncated JSON', '{"version": 1,', /not valid JSON/],
     ['wrong version', { ...valid, version: 2 }, /version must be 1, found 2/],
@@ -42,6 +58,22 @@ describe('parseState', () => {
     ],
     ['no network', { ...valid, network: undefined }, /network\.serviceCIDR and network\.apiServiceIP are required/],
     ['an array', [], /not an object/],
+    [
+      'a node fault of an unknown mode',
+      { ...valid, nodes: [{ name: 'web-1', components: {}, fault: { mode: 'pause', since: '2026-11-25T00:01:00Z' } }] },
+      /nodes\[0\]\.fault needs a mode \(freeze or kill\) and a since time/,
+    ],
+    [
+      'a node fault without since',
+      {
+        ...valid,
+        nodes: [
+          { name: 'web-1', components: {} },
+          { name: 'db-1', components: {}, fault: { mode: 'kill' } },
+        ],
+      },
+      /nodes\[1\]\.fault needs a mode \(freeze or kill\) and a since time/,
+    ],
   ];
   for (const [what, input, message] of broken) {
     it(`names the problem: ${what}`, () => {
