@@ -12,8 +12,8 @@ import { Kube } from '../src/kube/kube.js';
 import { runProve, type ProveReport } from '../src/prove/run.js';
 import { ensureKubectlAndHelm } from '../src/setup/kubectl-layer.js';
 import { stackDown, stackUp } from '../src/stack/up.js';
-import { controlPlaneDown } from '../src/cluster/control-plane.js';
-import { createProgress, formatDuration } from '../src/util/progress.js';
+import { controlPlaneDown, nodeFaultControl } from '../src/cluster/control-plane.js';
+import { createProgress, formatDuration, silentProgress } from '../src/util/progress.js';
 import { startBench, type Figure } from './result.js';
 
 const CLUSTER = 'prove-bench';
@@ -51,6 +51,7 @@ async function upAndProve(reportDir: string): Promise<Run> {
     cluster: CLUSTER,
     reportDir,
     progress,
+    nodes: nodeFaultControl({ name: CLUSTER, progress: silentProgress }),
   });
   const totalMs = performance.now() - t0;
   return { upMs, proveMs: totalMs - upMs, totalMs, report };

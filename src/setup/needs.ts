@@ -146,6 +146,13 @@ export const commandNeeds = {
     kubectlHelm: true,
     nodeRuntime: true,
   },
+  'bench:failover': {
+    entries: ['bench/failover.ts'],
+    debian: ['controlPlane', 'nodes', 'images'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
+  },
   'bench:up': {
     entries: ['bench/up.ts'],
     debian: ['controlPlane', 'nodes', 'images', 'web'],

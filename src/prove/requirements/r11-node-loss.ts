@@ -52,6 +52,8 @@ export function judgePlacementForNodeLoss(db: readonly PodPlace[], web: readonly
 export interface PhaseResult {
   role: 'db' | 'web';
   node: string;
+  /** How the node was stopped (R11: freeze). */
+  mode?: NodeLossFault['mode'];
   page: PageLoadSummary;
   writes: WriteJudgement;
   /** The most acknowledged writes any member lacks afterwards. */
@@ -62,7 +64,8 @@ export interface PhaseResult {
 
 /** Pure: the problems of one phase: strict outcomes first, then the objectives. */
 export function judgePhase(p: PhaseResult, o: NodeLossObjectives): string[] {
-  const what = `with ${p.role} node ${p.node} frozen`;
+  const how = { freeze: 'frozen', kill: 'killed', none: 'left running' }[p.mode ?? 'freeze'];
+  const what = `with ${p.role} node ${p.node} ${how}`;
   const problems: string[] = [];
   if (p.lost > 0) problems.push(`${what}: ${p.lost} acknowledged write${p.lost === 1 ? '' : 's'} lost`);
   if (p.writes.acknowledged === 0) problems.push(`${what}: no write was acknowledged, the drill proves nothing`);
@@ -109,13 +112,22 @@ async function waitForNodePods(ctx: ProveContext, node: string, since: number): 
   return undefined;
 }
 
-/** The drill of one phase, under load: the writer, the node frozen and started, the pods back, the writes read back. */
-async function freezeUnderWrites(
+/** How a phase fails its node: frozen or killed for `downSeconds`, or not at all (a bench's baseline). */
+export interface NodeLossFault {
+  mode: 'freeze' | 'kill' | 'none';
+  downSeconds: number;
+}
+
+export const R11_FAULT: NodeLossFault = { mode: 'freeze', downSeconds: FREEZE_SECONDS };
+
+/** The drill of one phase, under load: the writer, the node stopped and started, the pods back, the writes read back. */
+async function stopUnderWrites(
   ctx: ProveContext,
   ev: Evidence,
   role: 'db' | 'web',
   node: string,
   table: string,
+  fault: NodeLossFault,
 ): Promise<{ writes: WriteJudgement; lost: number; recoveryMs?: number }> {
   const nodes = ctx.nodes;
   if (!nodes) throw new Error('no node control');
@@ -130,17 +142,20 @@ async function freezeUnderWrites(
     { table, intervalMs: WRITE_INTERVAL_MS, timeoutMs: TIMEOUT_MS },
     ev,
   );
-  ev.add(`  ${role} phase: writes from ${podName(writerPod)} every 0.2 s, page at ${PAGE_RATE}/s; freezing ${node}`);
+  const verb = { freeze: 'freezing', kill: 'killing', none: 'not stopping' }[fault.mode];
+  ev.add(`  ${role} phase: writes from ${podName(writerPod)} every 0.2 s, page at ${PAGE_RATE}/s; ${verb} ${node}`);
   let stopped = false;
   let recoveryMs: number | undefined;
   try {
     await sleep(3000);
-    ctx.note(`${node} frozen for ${FREEZE_SECONDS} s`);
-    await nodes.stop(node, 'freeze');
-    stopped = true;
-    await sleep(FREEZE_SECONDS * 1000);
+    ctx.note(`${node}: ${fault.mode} for ${fault.downSeconds} s`);
+    if (fault.mode !== 'none') {
+      await nodes.stop(node, fault.mode);
+      stopped = true;
+    }
+    await sleep(fault.downSeconds * 1000);
     const startedAt = Date.now();
-    await nodes.start(node);
+    if (fault.mode !== 'none') await nodes.start(node);
     stopped = false;
     recoveryMs = await waitForNodePods(ctx, node, startedAt);
     await sleep(3000);
@@ -163,23 +178,27 @@ async function freezeUnderWrites(
   return { writes, lost, ...(recoveryMs !== undefined ? { recoveryMs } : {}) };
 }
 
-/** One phase: page load throughout, the node picked from the first seconds of it, the drill, the judgement's facts. */
-async function phase(
+/**
+ * One phase: page load throughout, the node picked from the first seconds of it, the drill, the
+ * judgement's facts. Exported for bench:failover, which runs it frozen, killed and without a fault.
+ */
+export async function nodeLossPhase(
   ctx: ProveContext,
   ev: Evidence,
   role: 'db' | 'web',
   pageUrl: string,
   pickNode: (byHost: Record<string, number>) => Promise<string>,
+  fault: NodeLossFault = R11_FAULT,
 ): Promise<PhaseResult> {
   const load = startPageLoad(pageUrl, { ratePerSecond: PAGE_RATE, timeoutMs: TIMEOUT_MS });
   const table = `kstack_prove_r11_${randomBytes(4).toString('hex')}`;
   let node: string;
-  let drill: Awaited<ReturnType<typeof freezeUnderWrites>>;
+  let drill: Awaited<ReturnType<typeof stopUnderWrites>>;
   let page: PageLoadSummary;
   try {
     await sleep(3000);
     node = await pickNode(summarizePageLoad(load.peek()).byHost);
-    drill = await freezeUnderWrites(ctx, ev, role, node, table);
+    drill = await stopUnderWrites(ctx, ev, role, node, table, fault);
   } finally {
     page = summarizePageLoad(await load.stop());
     const any = (await podsOf(ctx.kube, ctx.release, 'db').catch(() => [])).find(isPodReady);
@@ -192,6 +211,7 @@ async function phase(
   const result: PhaseResult = {
     role,
     node,
+    mode: fault.mode,
     page,
     writes,
     lost,
@@ -204,6 +224,22 @@ async function phase(
     `  ${role} node ${node}: page ${page.attempted - page.failed}/${page.attempted} ok (${page.failedPercent}% failed; served by ${servedBy}); writes ${writes.acknowledged}/${writes.attempted} acknowledged, ${lost} lost, longest outage ${(writes.longestOutageMs / 1000).toFixed(1)} s; pods back ${result.recoverySeconds ?? 'never'} s after the node returned`,
   );
   return result;
+}
+
+/** The node of db member 0 (every member takes writes through the Service; any one stands for all). */
+export async function dbNodeOfMember0(ctx: ProveContext): Promise<string> {
+  const db = await podsOf(ctx.kube, ctx.release, 'db');
+  return (db.find((p) => /-0$/.test(podName(p))) ?? db[0])?.spec?.nodeName ?? '';
+}
+
+/** The web node whose replicas answered most page requests so far. */
+export async function busiestWebNode(ctx: ProveContext, byHost: Record<string, number>): Promise<string> {
+  const perNode = new Map<string, number>();
+  for (const p of await podsOf(ctx.kube, ctx.release, 'web')) {
+    const node = p.spec?.nodeName ?? '';
+    perNode.set(node, (perNode.get(node) ?? 0) + (byHost[`Host-${podName(p).slice(-5)}`] ?? 0));
+  }
+  return [...perNode].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
 }
 
 function measurePhase(ev: Evidence, p: PhaseResult): void {
@@ -249,19 +285,9 @@ export const r11NodeLoss: Requirement = {
         'the web Service has no load-balancer address (web.service.type LoadBalancer): there is no entry point that outlives a node',
       );
     ev.add(`  page URL ${pageUrl}`);
-    const member0 = db.find((p) => /-0$/.test(podName(p))) ?? db[0];
-    const dbPhase = await phase(ctx, ev, 'db', pageUrl, () => Promise.resolve(member0?.spec?.nodeName ?? ''));
+    const dbPhase = await nodeLossPhase(ctx, ev, 'db', pageUrl, () => dbNodeOfMember0(ctx));
     measurePhase(ev, dbPhase);
-    const webPhase = await phase(ctx, ev, 'web', pageUrl, async (byHost) => {
-      const pods = await podsOf(ctx.kube, ctx.release, 'web');
-      const perNode = new Map<string, number>();
-      for (const p of pods) {
-        const host = `Host-${podName(p).slice(-5)}`;
-        const node = p.spec?.nodeName ?? '';
-        perNode.set(node, (perNode.get(node) ?? 0) + (byHost[host] ?? 0));
-      }
-      return [...perNode].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
-    });
+    const webPhase = await nodeLossPhase(ctx, ev, 'web', pageUrl, (byHost) => busiestWebNode(ctx, byHost));
     measurePhase(ev, webPhase);
     const problems = [...judgePhase(dbPhase, NODE_LOSS_OBJECTIVES), ...judgePhase(webPhase, NODE_LOSS_OBJECTIVES)];
     return verdictOf(
