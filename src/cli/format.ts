@@ -13,12 +13,29 @@ export function formatStatus(status: StatusResult): string {
       .map((c, i) => c.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
+  const nodeRows = (status.nodes ?? []).map((n) => [
+    n.name,
+    n.role,
+    n.state === 'down'
+      ? `down: ${n.missing.join(', ')} not running ('kstack cluster up' starts them)`
+      : n.state === 'running'
+        ? 'running'
+        : `${n.state} since ${n.since ?? '?'} ('kstack cluster node start ${n.name}')`,
+  ]);
+  const nodeHeader = ['NODE', 'ROLE', 'STATE'];
+  const nodeWidths = nodeHeader.map((h, i) => Math.max(h.length, ...nodeRows.map((r) => (r[i] ?? '').length)));
+  const nodeLine = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(nodeWidths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [
     `Cluster '${status.name}': ${status.server ?? ''}`,
     `  kubeconfig: ${status.kubeconfig ?? ''}`,
     '',
     line(header),
     ...rows.map(line),
+    ...(nodeRows.length ? ['', nodeLine(nodeHeader), ...nodeRows.map(nodeLine)] : []),
     '',
   ].join('\n');
 }

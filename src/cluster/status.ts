@@ -14,7 +14,9 @@ import {
 import { probe, type HealthTarget } from './health.js';
 import { clusterLayout, type ClusterLayout } from './layout.js';
 import { certificatePlan, type PkiOptions } from './pki.js';
-import { readState, type ClusterState } from './state.js';
+import { readState, type ClusterState, type NodeComponent, type NodeState } from './state.js';
+import { nodeComponentOrder } from './nodes/node-agents.js';
+import { planClusterNetwork } from './nodes/plan.js';
 
 export const DEFAULT_CLUSTER = 'kstack';
 
@@ -71,12 +73,47 @@ export type ComponentStatus = {
   detail: string;
 };
 
+/** One node as the state records it: its role, a failure made on demand, and which of its processes run. */
+export interface NodeStatus {
+  name: string;
+  role: string;
+  /** 'running': every process runs; 'frozen' / 'killed': stopped on purpose; 'down': some process is not running. */
+  state: 'running' | 'frozen' | 'killed' | 'down';
+  since?: string;
+  /** containerd and the agents that do not run (state 'down'). */
+  missing: string[];
+}
+
 export interface StatusResult {
   name: string;
   exists: boolean;
   server?: string;
   kubeconfig?: string;
   components: ComponentStatus[];
+  /** The nodes (none for a control plane alone). */
+  nodes?: NodeStatus[];
+}
+
+/** Pure: a node's status from its planned role, its state entry and which of its processes run. */
+export function nodeStatusOf(
+  name: string,
+  role: string,
+  entry: NodeState | undefined,
+  runs: (c: { pid: number; binary: string }) => boolean,
+): NodeStatus {
+  if (entry?.fault)
+    return {
+      name,
+      role,
+      state: entry.fault.mode === 'freeze' ? 'frozen' : 'killed',
+      since: entry.fault.since,
+      missing: [],
+    };
+  const missing = nodeComponentOrder.filter((c) => {
+    const e = entry?.components[c as NodeComponent];
+    return e === undefined || !runs(e);
+  });
+  return { name, role, state: missing.length ? 'down' : 'running', missing };
 }
 
 /** What runs and what answers its health check, without changing anything. */
@@ -111,11 +148,23 @@ export async function controlPlaneStatus(opts: { name?: string; baseDir?: string
       };
     }),
   );
+  const settings = state.nodeSettings;
+  const nodes = settings
+    ? planClusterNetwork(layout.name, { count: settings.count }).nodes.map((n) =>
+        nodeStatusOf(
+          n.name,
+          n.role,
+          state.nodes?.find((e) => e.name === n.name),
+          (c) => isRunning(c.pid, c.binary),
+        ),
+      )
+    : undefined;
   return {
     name: layout.name,
     exists: true,
     server: `https://127.0.0.1:${state.ports.apiserver}`,
     kubeconfig: layout.kubeconfig,
     components,
+    ...(nodes ? { nodes } : {}),
   };
 }
