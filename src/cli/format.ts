@@ -21,8 +21,11 @@ export function formatStatus(status: StatusResult): string {
       : n.state === 'running'
         ? 'running'
         : `${n.state} since ${n.since ?? '?'} ('kstack cluster node start ${n.name}')`,
+    Object.entries(n.restarts ?? {})
+      .map(([c, k]) => `${c} ${k}×`)
+      .join(', ') || '-',
   ]);
-  const nodeHeader = ['NODE', 'ROLE', 'STATE'];
+  const nodeHeader = ['NODE', 'ROLE', 'STATE', 'RESTARTED BY UP'];
   const nodeWidths = nodeHeader.map((h, i) => Math.max(h.length, ...nodeRows.map((r) => (r[i] ?? '').length)));
   const nodeLine = (cells: string[]): string =>
     cells

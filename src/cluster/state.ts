@@ -36,6 +36,8 @@ export interface NodeState {
   components: Partial<Record<NodeComponent, { pid: number; binary: string }>>;
   /** Set while the node is stopped on purpose (`kstack cluster node stop`), cleared by `node start`. */
   fault?: NodeFault;
+  /** How often `up` had to start a process of the node again after it exited, per process. */
+  restarts?: Partial<Record<NodeComponent, number>>;
 }
 
 /** A node failure made on demand: frozen (a hung machine) or killed (a power loss). */
@@ -118,6 +120,12 @@ export function parseState(text: string): ClusterState {
           typeof node.fault.since !== 'string')
       )
         throw new Error(`state.json: nodes[${i}].fault needs a mode (freeze or kill) and a since time`);
+      if (node.restarts !== undefined) {
+        if (!isObject(node.restarts)) throw new Error(`state.json: nodes[${i}].restarts must be an object`);
+        for (const [name, n] of Object.entries(node.restarts))
+          if (!nodeComponentOrder.includes(name) || !Number.isInteger(n))
+            throw new Error(`state.json: nodes[${i}].restarts.${name} must be a node component with a whole number`);
+      }
     }
   }
   return raw as unknown as ClusterState;

@@ -82,6 +82,8 @@ export interface NodeStatus {
   since?: string;
   /** containerd and the agents that do not run (state 'down'). */
   missing: string[];
+  /** Processes `up` had to start again after they exited, and how often. */
+  restarts?: Record<string, number>;
 }
 
 export interface StatusResult {
@@ -101,6 +103,7 @@ export function nodeStatusOf(
   entry: NodeState | undefined,
   runs: (c: { pid: number; binary: string }) => boolean,
 ): NodeStatus {
+  const restarts = entry?.restarts && Object.keys(entry.restarts).length ? { restarts: { ...entry.restarts } } : {};
   if (entry?.fault)
     return {
       name,
@@ -108,12 +111,13 @@ export function nodeStatusOf(
       state: entry.fault.mode === 'freeze' ? 'frozen' : 'killed',
       since: entry.fault.since,
       missing: [],
+      ...restarts,
     };
   const missing = nodeComponentOrder.filter((c) => {
     const e = entry?.components[c as NodeComponent];
     return e === undefined || !runs(e);
   });
-  return { name, role, state: missing.length ? 'down' : 'running', missing };
+  return { name, role, state: missing.length ? 'down' : 'running', missing, ...restarts };
 }
 
 /** What runs and what answers its health check, without changing anything. */

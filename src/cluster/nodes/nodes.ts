@@ -38,6 +38,19 @@ import {
 } from './host-resources.js';
 
 const CONTAINERD = '/usr/bin/containerd';
+/** Restarts of one process while its node comes up, before `up` gives up (backoff 1, 2, 4, 8, 16 s). */
+export const MAX_RESTARTS_PER_UP = 5;
+
+/** Pure: what to do about a process that exited, given its restarts so far in this `up`. */
+export function restartDecision(r: { count: number; nextAt: number }, now: number): 'restart' | 'wait' | 'give up' {
+  if (r.count >= MAX_RESTARTS_PER_UP) return 'give up';
+  return now < r.nextAt ? 'wait' : 'restart';
+}
+
+/** Pure: the retry record after a restart: one more, and the next allowed after 1 s × 2^count. */
+export function nextRetry(r: { count: number; nextAt: number }, now: number): { count: number; nextAt: number } {
+  return { count: r.count + 1, nextAt: now + 1000 * 2 ** r.count };
+}
 
 export interface NodesContext {
   layout: ClusterLayout;
@@ -279,6 +292,42 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
       }
     });
   }
+  // A process that exits while its node comes up (a kubelet that found containerd's CRI not yet
+  // serving, say) is started again with backoff instead of failing the whole `up`; each restart is
+  // counted in the state, where `cluster status` shows it.
+  const retries = new Map<string, { count: number; nextAt: number }>();
+  const restartExited = async (step: { detail(text: string): void }): Promise<void> => {
+    for (const node of selected) {
+      const entry = nodeState(state, node.name);
+      const nl = nodeLayout(layout, node.name);
+      for (const name of nodeComponentOrder) {
+        const agent = agents.find((a) => a.name === name);
+        const current = entry.components[name as NodeComponent];
+        if (current === undefined || running(current) || agent?.afterNodeReady) continue;
+        const key = `${node.name}/${name}`;
+        const r = retries.get(key) ?? { count: 0, nextAt: 0 };
+        const decision = restartDecision(r, Date.now());
+        if (decision === 'give up')
+          throw new UserError(
+            `${name} on node ${node.name} exited ${r.count + 1} times while the node came up; see ${nodeLogFile(nl, name)}`,
+          );
+        if (decision === 'wait') continue;
+        step.detail(`${name} on ${node.name} exited: starting it again`);
+        entry.components[name as NodeComponent] =
+          agent === undefined
+            ? await startInNode(node, CONTAINERD, ['--config', nl.containerdConfig], nodeLogFile(nl, 'containerd'))
+            : await startInNode(
+                node,
+                binaries[agent.component],
+                agent.args(agentContext(layout, net, node, nl, agent)),
+                nodeLogFile(nl, agent.name),
+              );
+        if (name === 'kubelet') agentsStartedAt.set(node.name, Date.now() - 1000);
+        entry.restarts = { ...entry.restarts, [name]: (entry.restarts?.[name as NodeComponent] ?? 0) + 1 };
+        retries.set(key, nextRetry(r, Date.now()));
+      }
+    }
+  };
   await progress.step(`${selected.length} node${selected.length === 1 ? '' : 's'} Ready`, async (step) => {
     const deadline = Date.now() + 180_000;
     for (;;) {
@@ -308,6 +357,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
           .filter(Boolean)
           .map((l) => [l.split('=')[0] ?? '', Date.parse(l.split('=')[1] ?? '')]),
       );
+      await restartExited(step);
       const waiting = selected
         .map((n) => n.name)
         .filter((n) => !ready.includes(n) || !((renewed.get(n) ?? 0) >= (agentsStartedAt.get(n) ?? 0)));

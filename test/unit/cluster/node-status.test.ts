@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeStatusOf, type StatusResult } from '../../../src/cluster/status.js';
 import { formatStatus } from '../../../src/cli/format.js';
+import { MAX_RESTARTS_PER_UP, nextRetry, restartDecision } from '../../../src/cluster/nodes/nodes.js';
 
 const all = (pid = 1): Record<string, { pid: number; binary: string }> =>
   Object.fromEntries(
@@ -66,5 +67,34 @@ describe('cluster status: nodes', () => {
     assert.match(text, /web-1\s+web\s+running/);
     assert.match(text, /db-1\s+db\s+frozen since T \('kstack cluster node start db-1'\)/);
     assert.match(text, /db-2\s+db\s+down: kubelet not running \('kstack cluster up' starts them\)/);
+  });
+});
+
+describe('cluster up: a node process that exits while its node comes up', () => {
+  it('is started again with backoff 1, 2, 4, 8, 16 s, then up gives up', () => {
+    let r = { count: 0, nextAt: 0 };
+    const gaps: number[] = [];
+    let now = 1000;
+    while (restartDecision(r, now) !== 'give up') {
+      assert.equal(restartDecision(r, now), 'restart');
+      const next = nextRetry(r, now);
+      gaps.push(next.nextAt - now);
+      if (next.count < MAX_RESTARTS_PER_UP)
+        assert.equal(restartDecision(next, next.nextAt - 1), 'wait', 'not before the backoff ends');
+      r = next;
+      now = next.nextAt;
+    }
+    assert.deepEqual(gaps, [1000, 2000, 4000, 8000, 16000]);
+    assert.equal(r.count, MAX_RESTARTS_PER_UP);
+  });
+
+  it('shows the restarts in the node table', () => {
+    const text = formatStatus({
+      name: 'k',
+      exists: true,
+      components: [],
+      nodes: [{ name: 'web-1', role: 'web', state: 'running', missing: [], restarts: { kubelet: 2 } }],
+    });
+    assert.match(text, /web-1\s+web\s+running\s+kubelet 2×/);
   });
 });
