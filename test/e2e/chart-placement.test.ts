@@ -146,7 +146,7 @@ describe('chart placement presets on the local cluster', { timeout: 20 * 60_000 
         release: 'ws',
         namespace: 'default',
         valuesFiles: [join(webstackChartDir, 'values-local.yaml')],
-        values: { networks: { secondary: { enabled: true } } },
+        values: { networks: { secondary: { enabled: true } }, placement: { preset: 'hard' } },
         extraArgs: ['--api-versions', 'k8s.cni.cncf.io/v1'],
       }),
     );

@@ -217,35 +217,59 @@ spec:
   it('`node stop --mode freeze` stops every process of the node until `node start`; the node goes NotReady meanwhile', async () => {
     const stateFile = join(baseDir, NAME, 'state.json');
     const { processes } = await stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'freeze', progress });
-    const entry = readState(stateFile)?.nodes?.find((n) => n.name === 'db-1');
-    assert.equal(entry?.fault?.mode, 'freeze', 'the state records the fault (cluster status shows it)');
-    const pids = nodeProcesses(cluster.up.layout, entry, 'db-1');
-    assert.ok(pids.length >= processes - 2 && pids.length > 5, `agents, shims and containers found (${pids.length})`);
-    // State 'T' (stopped) for each of them: none runs while the node is frozen.
-    const states = pids.map((pid) => /\) (\S) /.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1]);
-    assert.deepEqual([...new Set(states)], ['T'], 'every process of the node is stopped');
-    await assert.rejects(
-      stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'kill', progress }),
-      /already stopped \(freeze.*kstack cluster node start db-1/,
-    );
-    await eventually(
-      'db-1 NotReady while frozen',
-      async () => ((await nodeReady('db-1')) !== 'True' ? true : undefined),
-      120_000,
-    );
-    await startNodeOnDemand({ name: NAME, baseDir, node: 'db-1', progress });
+    try {
+      const entry = readState(stateFile)?.nodes?.find((n) => n.name === 'db-1');
+      assert.equal(entry?.fault?.mode, 'freeze', 'the state records the fault (cluster status shows it)');
+      const pids = nodeProcesses(cluster.up.layout, entry, 'db-1');
+      assert.ok(pids.length >= processes - 2 && pids.length > 5, `agents, shims and containers found (${pids.length})`);
+      // None runs while the node is frozen: T (stopped by SIGSTOP: agents, shims) or D (held by the
+      // freezer cgroup: the containers).
+      const states = pids.map((pid) => /\) (\S) /.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '?');
+      assert.deepEqual(
+        [...new Set(states)].filter((st) => st !== 'T' && st !== 'D'),
+        [],
+        `every process of the node is stopped (${states.join('')})`,
+      );
+      await assert.rejects(
+        stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'kill', progress }),
+        /already stopped \(freeze.*kstack cluster node start db-1/,
+      );
+      await eventually(
+        'db-1 NotReady while frozen',
+        async () => ((await nodeReady('db-1')) !== 'True' ? true : undefined),
+        120_000,
+      );
+    } finally {
+      await startNodeOnDemand({ name: NAME, baseDir, node: 'db-1', progress });
+    }
     assert.equal(await nodeReady('db-1'), 'True');
     assert.equal(readState(stateFile)?.nodes?.find((n) => n.name === 'db-1')?.fault, undefined);
     await kubectl(['wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
   });
 
   it('`node stop --mode kill` kills the node at once (a power loss); `node start` brings it and its pods back', async () => {
+    const killedAt = Math.floor(Date.now() / 1000) * 1000;
     await stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'kill', progress });
-    const entry = readState(join(baseDir, NAME, 'state.json'))?.nodes?.find((n) => n.name === 'db-1');
-    assert.deepEqual(nodeProcesses(cluster.up.layout, entry, 'db-1'), [], 'no process of db-1 is left');
-    await startNodeOnDemand({ name: NAME, baseDir, node: 'db-1', progress });
+    try {
+      const entry = readState(join(baseDir, NAME, 'state.json'))?.nodes?.find((n) => n.name === 'db-1');
+      assert.deepEqual(nodeProcesses(cluster.up.layout, entry, 'db-1'), [], 'no process of db-1 is left');
+    } finally {
+      await startNodeOnDemand({ name: NAME, baseDir, node: 'db-1', progress });
+    }
     assert.equal(await nodeReady('db-1'), 'True');
-    await kubectl(['wait', '--for=condition=Ready', 'pod/client', '--timeout=180s']);
+    // Its container died with the node: the one running now was started after the kill.
+    await eventually(
+      'the client pod on db-1 running a container started after the kill',
+      async () => {
+        const pod = await json<{
+          status: { containerStatuses?: { ready: boolean; state: { running?: { startedAt: string } } }[] };
+        }>(['get', 'pod', 'client']);
+        const c = pod.status.containerStatuses?.[0];
+        const started = Date.parse(c?.state.running?.startedAt ?? '');
+        return c?.ready && started >= killedAt ? true : undefined;
+      },
+      180_000,
+    );
   });
 
   it('`down` removes every namespace, bridge, rule, mount, cgroup, process and file; `up` after `down` works', async () => {

@@ -400,6 +400,9 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
 /** Stops one node's processes (newest first) and every container still running in its cgroup. */
 export async function stopNode(layout: ClusterLayout, state: ClusterState | undefined, name: string): Promise<void> {
   const entry = state?.nodes?.find((n) => n.name === name);
+  // A frozen process cannot act on SIGTERM nor die of SIGKILL until it is thawed.
+  thawNode(layout, entry, name);
+  if (entry) delete entry.fault;
   if (entry) await stopNodeProcesses(entry);
   // Containers and their shims outlive containerd; the node's cgroup knows them all.
   for (let round = 0; round < 3; round++) {
