@@ -19,6 +19,8 @@ import { startBench, type Figure, type TargetSpec } from './result.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WARM_TARGET_MS = 10_000;
+/** Nodes of the whole-cluster part: the default topology. */
+const N = defaultNodeSettings().count;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -194,15 +196,14 @@ async function main(): Promise<void> {
   const nodes = await nodesBench(baseDir, progress);
   rmSync(baseDir, { recursive: true, force: true });
   bench.finish({
-    title:
-      'control-plane start, cold and warm, against the same binaries started directly; a 3-node cluster to Ready with DNS',
+    title: `control-plane start, cold and warm, against the same binaries started directly; a ${N}-node cluster to Ready with DNS`,
     figures: [...controlPlane.figures, ...nodes.figures],
     targets: [...controlPlane.targets, ...nodes.targets],
   });
 }
 
 /**
- * Whole cluster: control plane + 3 nodes + CoreDNS ready, cold (binaries and images cached, no state)
+ * Whole cluster: control plane + the default nodes (5) + CoreDNS ready, cold (binaries and images cached, no state)
  * and warm (a stopped cluster resumed). The baseline is the control plane alone, started cold in the
  * same run, so the ratio is what nodes add.
  */
@@ -224,16 +225,16 @@ async function nodesBench(baseDir: string, progress: ReturnType<typeof createPro
     const base = baseline.timings.allHealthyMs;
     const w = median(warm);
     process.stdout.write(
-      `\nlocal cluster with 3 nodes, to all nodes Ready and CoreDNS ready (ratio against a cold control plane alone, this run)\n`,
+      `\nlocal cluster with ${N} nodes, to all nodes Ready and CoreDNS ready (ratio against a cold control plane alone, this run)\n`,
     );
     process.stdout.write(
       `  baseline: control plane only, cold            ${formatDuration(base).padStart(8)}    1.00×\n`,
     );
     process.stdout.write(
-      `  cold: 3 nodes, no state (images cached)       ${formatDuration(cold.timings.allHealthyMs).padStart(8)}  ${(cold.timings.allHealthyMs / base).toFixed(2).padStart(6)}×\n`,
+      `  cold: ${N} nodes, no state (images cached)       ${formatDuration(cold.timings.allHealthyMs).padStart(8)}  ${(cold.timings.allHealthyMs / base).toFixed(2).padStart(6)}×\n`,
     );
     process.stdout.write(
-      `  warm: stopped 3-node cluster resumed (median) ${formatDuration(w).padStart(8)}  ${(w / base).toFixed(2).padStart(6)}×\n`,
+      `  warm: stopped ${N}-node cluster resumed (median) ${formatDuration(w).padStart(8)}  ${(w / base).toFixed(2).padStart(6)}×\n`,
     );
     return {
       figures: [
@@ -246,26 +247,32 @@ async function nodesBench(baseDir: string, progress: ReturnType<typeof createPro
         },
         {
           key: 'nodes.coldSeconds',
-          label: 'cold: 3 nodes, no state (images cached), to all Ready + CoreDNS',
+          label: `cold: ${N} nodes, no state (images cached), to all Ready + CoreDNS`,
           value: cold.timings.allHealthyMs / 1000,
           unit: 's',
           digits: 2,
         },
         {
           key: 'nodes.coldRatio',
-          label: 'cold: 3 nodes ÷ control plane alone',
+          label: `cold: ${N} nodes ÷ control plane alone`,
           value: cold.timings.allHealthyMs / base,
           unit: '×',
           digits: 2,
         },
         {
           key: 'nodes.warmSeconds',
-          label: `warm: stopped 3-node cluster resumed (median of ${RUNS})`,
+          label: `warm: stopped ${N}-node cluster resumed (median of ${RUNS})`,
           value: w / 1000,
           unit: 's',
           digits: 2,
         },
-        { key: 'nodes.warmRatio', label: 'warm: 3 nodes ÷ control plane alone', value: w / base, unit: '×', digits: 2 },
+        {
+          key: 'nodes.warmRatio',
+          label: `warm: ${N} nodes ÷ control plane alone`,
+          value: w / base,
+          unit: '×',
+          digits: 2,
+        },
       ],
       targets: [
         {

@@ -16,13 +16,15 @@ export function cgroupHierarchies(): string[] {
 }
 
 /**
- * Creates a node's cgroup root in every hierarchy (the kubelet refuses to start without it). cpuset
+ * Creates a node's cgroup root in every hierarchy (the kubelet refuses to start without it), thawed. cpuset
  * needs its cpus and mems copied from the parent before anything can join it.
  */
 export function ensureCgroupRoot(name: string): void {
   for (const h of cgroupHierarchies()) {
     const dir = join(h, name);
     if (!existsSync(dir)) mkdirSync(dir);
+    // A node stopped with `node stop --mode freeze` and never started would hold every new pod frozen.
+    if (h.endsWith('/freezer')) writeFileSync(join(dir, 'freezer.state'), 'THAWED');
     if (h.endsWith('/cpuset')) {
       for (const f of ['cpuset.cpus', 'cpuset.mems']) {
         if (readFileSync(join(dir, f), 'utf8').trim() === '')
