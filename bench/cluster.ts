@@ -277,7 +277,7 @@ async function nodesBench(baseDir: string, progress: ReturnType<typeof createPro
       targets: [
         {
           key: 'nodes.warmSeconds',
-          label: 'warm bring-up of 3 Ready nodes with DNS',
+          label: `warm bring-up of ${N} Ready nodes with DNS`,
           value: w / 1000,
           op: '<=',
           limit: 60,
