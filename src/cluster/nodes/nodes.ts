@@ -244,6 +244,15 @@ export async function importMissingImages(nl: NodeLayout, images: readonly Built
 export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]): Promise<Map<string, number>> {
   const { layout, state, net, binaries, progress } = ctx;
   const selected = net.nodes.filter((n) => ctx.only === undefined || n.name === ctx.only);
+  const startContainerd = (node: NodePlan, nl: NodeLayout): Promise<{ pid: number; binary: string }> =>
+    startInNode(node, CONTAINERD, ['--config', nl.containerdConfig], nodeLogFile(nl, 'containerd'));
+  const startAgent = (node: NodePlan, nl: NodeLayout, agent: NodeAgent): Promise<{ pid: number; binary: string }> =>
+    startInNode(
+      node,
+      binaries[agent.component],
+      agent.args(agentContext(layout, net, node, nl, agent)),
+      nodeLogFile(nl, agent.name),
+    );
   await progress.step('node network', async () => {
     ensureInotifyInstances();
     await setUpHostNetwork(layout.name, net, state.ports.apiserver);
@@ -268,12 +277,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
         step.detail('containerd');
         // Without live shims every container of this node is gone: pod statuses from before are stale.
         if (processesMentioning(nl.containerdSocket).length === 0) containersGoneAt.set(node.name, Date.now() - 1000);
-        entry.components.containerd = await startInNode(
-          node,
-          CONTAINERD,
-          ['--config', nl.containerdConfig],
-          nodeLogFile(nl, 'containerd'),
-        );
+        entry.components.containerd = await startContainerd(node, nl);
       }
       await waitForContainerd(nl, node);
       step.detail('images');
@@ -283,12 +287,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
         step.detail(agent.name);
         // A kubelet started now must renew the node's lease before the node counts as Ready again.
         if (agent.name === 'kubelet') agentsStartedAt.set(node.name, Date.now() - 1000);
-        entry.components[agent.name as NodeComponent] = await startInNode(
-          node,
-          binaries[agent.component],
-          agent.args(agentContext(layout, net, node, nl, agent)),
-          nodeLogFile(nl, agent.name),
-        );
+        entry.components[agent.name as NodeComponent] = await startAgent(node, nl, agent);
       }
     });
   }
@@ -314,14 +313,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
         if (decision === 'wait') continue;
         step.detail(`${name} on ${node.name} exited: starting it again`);
         entry.components[name as NodeComponent] =
-          agent === undefined
-            ? await startInNode(node, CONTAINERD, ['--config', nl.containerdConfig], nodeLogFile(nl, 'containerd'))
-            : await startInNode(
-                node,
-                binaries[agent.component],
-                agent.args(agentContext(layout, net, node, nl, agent)),
-                nodeLogFile(nl, agent.name),
-              );
+          agent === undefined ? await startContainerd(node, nl) : await startAgent(node, nl, agent);
         if (name === 'kubelet') agentsStartedAt.set(node.name, Date.now() - 1000);
         entry.restarts = { ...entry.restarts, [name]: (entry.restarts?.[name as NodeComponent] ?? 0) + 1 };
         retries.set(key, nextRetry(r, Date.now()));
@@ -384,12 +376,7 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
       async () => {
         for (const { node, agent } of missing) {
           const nl = nodeLayout(layout, node.name);
-          nodeState(state, node.name).components[agent.name as NodeComponent] = await startInNode(
-            node,
-            binaries[agent.component],
-            agent.args(agentContext(layout, net, node, nl, agent)),
-            nodeLogFile(nl, agent.name),
-          );
+          nodeState(state, node.name).components[agent.name as NodeComponent] = await startAgent(node, nl, agent);
         }
       },
     );
