@@ -449,17 +449,9 @@ export async function restartNode(opts: DownOptions & { node: string }): Promise
   const layout = clusterLayout(opts.name ?? DEFAULT_CLUSTER, opts.baseDir);
   const lock = acquireLock(layout.lockFile, busy(layout.name));
   try {
-    const state = loadExistingState(layout);
-    if (!state?.nodeSettings)
-      throw new UserError(`cluster '${layout.name}' has no nodes; start one with 'kstack cluster up'`);
-    const names = networkPlanFor(layout.name, state.nodeSettings).nodes.map((n) => n.name);
-    if (!names.includes(opts.node))
-      throw new UserError(
-        `node '${opts.node}' is not part of cluster '${layout.name}': its nodes are ${names.join(', ')}`,
-      );
-    const entry = state.nodes?.find((n) => n.name === opts.node);
+    const { state, entry } = nodeOfCluster(layout, opts.node);
     await opts.progress.step(`stop node ${opts.node}'s agents`, async () => {
-      if (entry) await stopNodeProcesses(entry);
+      await stopNodeProcesses(entry);
       writeState(layout.stateFile, state);
     });
   } finally {
