@@ -3,11 +3,10 @@
 // without kstack; a release whose Services have no load-balancer address gets a hint instead.
 import { controlPlaneStatus, DEFAULT_CLUSTER } from '../cluster/status.js';
 import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
-import { run } from '../util/exec.js';
 import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { componentService, loadBalancerUrl, releaseServices } from './endpoints.js';
-import { parseWorkloadList, type WorkloadStatus } from './workloads.js';
+import { releaseWorkloads, type WorkloadStatus } from './workloads.js';
 
 export interface StackStatus {
   cluster: string;
@@ -45,21 +44,7 @@ export async function stackStatus(opts: {
     cluster = `local cluster '${name}'`;
   }
   const services = await releaseServices(kubectl, kubeArgs, opts.namespace, opts.release);
-  const workloads = parseWorkloadList(
-    (
-      await run(kubectl, [
-        ...kubeArgs,
-        '-n',
-        opts.namespace,
-        'get',
-        'deployments,statefulsets',
-        '-l',
-        `app.kubernetes.io/instance=${opts.release}`,
-        '-o',
-        'json',
-      ])
-    ).stdout,
-  );
+  const workloads = await releaseWorkloads(kubectl, kubeArgs, opts.namespace, opts.release);
   if (services.length === 0 && workloads.length === 0)
     throw new UserError(
       `no release '${opts.release}' in namespace '${opts.namespace}' of ${cluster}; install it with 'kstack up'`,

@@ -22,7 +22,7 @@ import { run } from '../util/exec.js';
 import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { componentEndpoint, type Endpoint } from './endpoints.js';
-import { allReady, describeProgress, parseWorkloadList, type WorkloadStatus } from './workloads.js';
+import { allReady, describeProgress, releaseWorkloads, type WorkloadStatus } from './workloads.js';
 
 /** The images the chart's local values name. */
 export const STACK_IMAGES: readonly ImageName[] = ['nginx', 'node', 'mariadb', 'tools'];
@@ -123,18 +123,7 @@ async function waitForWorkloads(
   return progress.step(`wait for release '${release}' in namespace '${namespace}'`, async (step) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const out = await run(kubectl, [
-        ...kubeArgs,
-        '-n',
-        namespace,
-        'get',
-        'deployments,statefulsets',
-        '-l',
-        `app.kubernetes.io/instance=${release}`,
-        '-o',
-        'json',
-      ]);
-      const last = parseWorkloadList(out.stdout);
+      const last = await releaseWorkloads(kubectl, kubeArgs, namespace, release);
       if (allReady(last)) return last;
       step.detail(describeProgress(last) || 'waiting for workloads to appear');
       if (Date.now() > deadline) {

@@ -1,4 +1,5 @@
 // Readiness of a release's workloads, as people want to see it while they wait (pure parts + one poll).
+import { run } from '../util/exec.js';
 export interface WorkloadStatus {
   kind: 'Deployment' | 'StatefulSet';
   name: string;
@@ -42,4 +43,25 @@ export function describeProgress(ws: readonly WorkloadStatus[]): string {
 export function parseWorkloadList(json: string): WorkloadStatus[] {
   const list = JSON.parse(json) as { items: WorkloadObject[] };
   return list.items.map(workloadStatus).sort((a, b) => a.component.localeCompare(b.component));
+}
+
+/** The release's Deployments and StatefulSets as they are now (the one kubectl call around the parsing above). */
+export async function releaseWorkloads(
+  kubectl: string,
+  kubeArgs: readonly string[],
+  namespace: string,
+  release: string,
+): Promise<WorkloadStatus[]> {
+  const out = await run(kubectl, [
+    ...kubeArgs,
+    '-n',
+    namespace,
+    'get',
+    'deployments,statefulsets',
+    '-l',
+    `app.kubernetes.io/instance=${release}`,
+    '-o',
+    'json',
+  ]);
+  return parseWorkloadList(out.stdout);
 }
