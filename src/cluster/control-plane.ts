@@ -498,7 +498,7 @@ export async function stopNodeOnDemand(
         `node '${opts.node}' is already stopped (${entry.fault.mode}, since ${entry.fault.since}); start it with 'kstack cluster node start ${opts.node}'`,
       );
     const processes =
-      opts.mode === 'freeze' ? freezeNode(layout, entry, opts.node) : await killNode(layout, entry, opts.node);
+      opts.mode === 'freeze' ? await freezeNode(layout, entry, opts.node) : await killNode(layout, entry, opts.node);
     entry.fault = { mode: opts.mode, since: new Date().toISOString() };
     writeState(layout.stateFile, state);
     return { processes };

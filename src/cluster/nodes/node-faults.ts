@@ -2,7 +2,7 @@
 // partitioned machine is (every process of it stopped, its kernel state kept), or killed, as close to a
 // power loss as nodes that share one kernel allow (every process of it killed at once; its network
 // namespace, files and volumes stay, like a disk that survives the power cut).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { executableOf, processesMentioning } from '../../util/process.js';
@@ -47,13 +47,18 @@ function freezerState(layout: ClusterLayout, name: string): string | undefined {
 
 /**
  * Freezes a node: the freezer cgroup stops its containers (so a process forked meanwhile is caught too)
- * and SIGSTOP stops its agents, containerd and shims. Returns how many processes were stopped.
+ * and SIGSTOP stops its agents, containerd and shims. Freezing a cgroup is asynchronous (it reads
+ * FREEZING until every task is stopped), so this returns once it reads FROZEN. Returns how many
+ * processes were stopped.
  */
-export function freezeNode(layout: ClusterLayout, entry: NodeState | undefined, name: string): number {
+export async function freezeNode(layout: ClusterLayout, entry: NodeState | undefined, name: string): Promise<number> {
   const pids = nodeProcesses(layout, entry, name);
   const freezer = freezerState(layout, name);
   if (freezer) writeFileSync(freezer, 'FROZEN');
   signal(pids, 'SIGSTOP');
+  for (let i = 0; freezer && i < 100 && readFileSync(freezer, 'utf8').trim() !== 'FROZEN'; i++) await sleep(50);
+  if (freezer && readFileSync(freezer, 'utf8').trim() !== 'FROZEN')
+    throw new Error(`the freezer cgroup of node ${name} did not reach FROZEN within 5 s (${freezer})`);
   return pids.length;
 }
 
