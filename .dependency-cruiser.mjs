@@ -13,7 +13,7 @@ const LAYERS = [
   ['setup', 'kube', 'galera', 'podwatch', 'webinfo', 's3'],
   ['images', 'chart', 'dr'],
   ['netpol'],
-  ['cluster'],
+  ['cluster', 'monitoring'],
   ['stack'],
   ['prove'],
   ['cli'],

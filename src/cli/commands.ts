@@ -164,9 +164,16 @@ export const UP = spec({
     timeout: { type: 'string' },
     detach: { type: 'boolean' },
     'no-watch': { type: 'boolean' },
+    'alert-webhook': { type: 'string', multiple: true },
+    'alert-slack': { type: 'string', multiple: true },
     ...HELP_FLAG,
   },
+  conflicts: [
+    { flag: 'alert-webhook', with: ['context'], why: "alert destinations configure the local cluster's Alertmanager" },
+    { flag: 'alert-slack', with: ['context'], why: "alert destinations configure the local cluster's Alertmanager" },
+  ],
   help: `kstack up [--context NAME] [--namespace NS] [--release NAME] [-f values.yaml]… [--timeout ${DEFAULT_UP_TIMEOUT}] [--detach]
+          [--alert-webhook URL]… [--alert-slack URL[#channel]]…
 
 The main job. Without --context: brings up the local cluster (or reuses the running one), builds and
 imports the stack's images, installs the webstack chart with its local values, waits for every
@@ -175,8 +182,14 @@ On the local cluster the URLs are load-balancer addresses on the cluster's bridg
 after kstack exits ('kstack status' prints them again). A release whose Services are not of type
 LoadBalancer is reached through port-forwards on 127.0.0.1 that end with this command. With --context:
 deploys to that existing cluster with the chart's public images instead.
+The local cluster also gets Prometheus, Alertmanager and a health page (namespace monitoring), which
+read the release's PodMonitors and PrometheusRule; their URLs are printed with the page's.
 
-  --detach     exit after printing the URLs (--no-watch is the same)
+  --detach              exit after printing the URLs (--no-watch is the same)
+  --alert-webhook URL   send alerts (firing and resolved) to this webhook, Alertmanager's JSON format;
+                        repeat for more. Given at all, these flags replace the destinations set before.
+  --alert-slack URL     send alerts to a Slack incoming-webhook URL; '#channel' after the URL picks the
+                        channel (e.g. https://hooks.example/T/B/X#ops)
 `,
 });
 

@@ -3,6 +3,8 @@
 // work, prints their results. Every command parses and checks all its flags before its first I/O
 // (ensureNeeds), so a usage error costs nothing. main() is importable: it runs only when this file is the
 // program, and returns the exit status.
+import { readMonitoringUrls } from '../stack/monitoring.js';
+import { receiversFromFlags } from '../monitoring/alertmanager-config.js';
 import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -200,12 +202,18 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
     timeoutMs,
     progress,
     ...(values.context !== undefined ? { context: values.context } : {}),
+    ...(values['alert-webhook'] || values['alert-slack']
+      ? { receivers: receiversFromFlags(values['alert-webhook'] ?? [], values['alert-slack'] ?? []) }
+      : {}),
   });
   out.write(
     `\nThe stack is up (${result.workloads.map((w) => `${w.component} ${w.ready}/${w.desired}`).join(', ')}).\n`,
   );
   out.write(`  page:     ${result.page.url}\n`);
   if (result.podwatch) out.write(`  podwatch: ${result.podwatch.url}\n`);
+  if (result.monitoring?.healthUrl) out.write(`  health:   ${result.monitoring.healthUrl}\n`);
+  if (result.monitoring?.prometheusUrl) out.write(`  prometheus:   ${result.monitoring.prometheusUrl}\n`);
+  if (result.monitoring?.alertmanagerUrl) out.write(`  alertmanager: ${result.monitoring.alertmanagerUrl}\n`);
   if (result.kubeconfig) out.write(`  export KUBECONFIG=${result.kubeconfig}\n`);
   const controller = new AbortController();
   const stop = (): void => {
@@ -279,6 +287,9 @@ async function proveCommand(args: readonly string[], out: Output): Promise<numbe
     ...(values.context !== undefined ? { context: values.context } : {}),
     ...(values.name !== undefined ? { clusterName: values.name } : {}),
   });
+  // kstack's local monitoring, when `kstack up` installed it (R12 reads its Prometheus and Alertmanager).
+  const monitoring =
+    values.context === undefined ? await readMonitoringUrls(target.kube.opts.kubectl, target.kube.opts.kubeArgs) : {};
   const report = await runProve({
     rows,
     kube: target.kube,
@@ -296,6 +307,9 @@ async function proveCommand(args: readonly string[], out: Output): Promise<numbe
             ...(values.name !== undefined ? { name: values.name } : {}),
           }),
         }
+      : {}),
+    ...(monitoring.prometheusUrl && monitoring.alertmanagerUrl
+      ? { monitoring: { prometheusUrl: monitoring.prometheusUrl, alertmanagerUrl: monitoring.alertmanagerUrl } }
       : {}),
   });
   const files = writeReport(reportDir, report);

@@ -77,6 +77,14 @@ export const imageRecipes = {
     debianPackages: ['mariadb-client', 'mariadb-backup', 'rclone', 'zstd', 'curl', 'openssl', 'ca-certificates'],
     cmd: ['/bin/sh'],
   }),
+  // Prometheus and Alertmanager for the local cluster's monitoring (namespace monitoring): Debian's builds,
+  // started with their own commands by src/monitoring/manifests.ts.
+  monitoring: recipe({
+    name: 'monitoring',
+    debianPackages: ['prometheus', 'prometheus-alertmanager', 'ca-certificates'],
+    cmd: ['/usr/bin/prometheus'],
+    user: '65534:65534',
+  }),
   node: recipe({
     name: 'node',
     debianPackages: ['ca-certificates', 'libstdc++6', 'mariadb-client', 'zstd'],

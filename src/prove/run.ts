@@ -14,6 +14,7 @@ import { readIntent, type ReleaseIntent } from './requirements/release.js';
 import { waitForSettledRelease } from './requirements/settle.js';
 import {
   Evidence,
+  type MonitoringEndpoints,
   type NodeControl,
   type ProveContext,
   type Requirement,
@@ -66,6 +67,8 @@ export interface RunProveOptions {
   intent?: ReleaseIntent;
   /** Node failures on demand (kstack's local cluster); rows that need them fail without. */
   nodes?: NodeControl;
+  /** Prometheus and Alertmanager of the cluster (R12). */
+  monitoring?: MonitoringEndpoints;
   /** Waits until the release is settled; returns why it is not (the row then fails). Default: the real wait. */
   settle?: (ctx: ProveContext, ev: Evidence) => Promise<string | undefined>;
 }
@@ -91,6 +94,7 @@ export async function runProve(opts: RunProveOptions): Promise<ProveReport> {
           step.detail(text);
         },
         ...(opts.nodes ? { nodes: opts.nodes } : {}),
+        ...(opts.monitoring ? { monitoring: opts.monitoring } : {}),
       };
       let v: { status: RowResult['status']; reason: string };
       try {

@@ -6,6 +6,7 @@ import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
 import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { componentService, loadBalancerUrl, releaseServices } from './endpoints.js';
+import { readMonitoringUrls } from './monitoring.js';
 import { releaseWorkloads, type WorkloadStatus } from './workloads.js';
 
 export interface StackStatus {
@@ -15,6 +16,10 @@ export interface StackStatus {
   /** The page through the load balancer; absent when the web Service has no load-balancer address. */
   pageUrl?: string;
   podwatchUrl?: string;
+  /** The cluster's health page, Prometheus and Alertmanager (kstack's local monitoring), when installed. */
+  healthUrl?: string;
+  prometheusUrl?: string;
+  alertmanagerUrl?: string;
   workloads: WorkloadStatus[];
   /** What to do when a URL is missing. */
   hints: string[];
@@ -53,6 +58,7 @@ export async function stackStatus(opts: {
     const found = componentService(services, component);
     return found ? loadBalancerUrl(found.service, found.port) : undefined;
   };
+  const monitoring = await readMonitoringUrls(kubectl, kubeArgs);
   const pageUrl = urlOf('web');
   const podwatchUrl = urlOf('podwatch');
   const hints = pageUrl
@@ -66,6 +72,7 @@ export async function stackStatus(opts: {
     release: opts.release,
     ...(pageUrl ? { pageUrl } : {}),
     ...(podwatchUrl ? { podwatchUrl } : {}),
+    ...monitoring,
     workloads,
     hints,
   };
@@ -77,6 +84,9 @@ export function formatStackStatus(s: StackStatus): string {
     `Release '${s.release}' in namespace '${s.namespace}' of ${s.cluster}:`,
     `  page:     ${s.pageUrl ?? '(no load-balancer address)'}`,
     `  podwatch: ${s.podwatchUrl ?? '(no load-balancer address)'}`,
+    ...(s.healthUrl ? [`  health:   ${s.healthUrl}`] : []),
+    ...(s.prometheusUrl ? [`  prometheus:   ${s.prometheusUrl}`] : []),
+    ...(s.alertmanagerUrl ? [`  alertmanager: ${s.alertmanagerUrl}`] : []),
     `  workloads: ${s.workloads.map((w) => `${w.component} ${w.ready}/${w.desired}`).join(', ') || 'none'}`,
     ...s.hints.map((h) => `  hint: ${h}`),
   ];

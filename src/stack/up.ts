@@ -22,10 +22,12 @@ import { run } from '../util/exec.js';
 import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { componentEndpoint, type Endpoint } from './endpoints.js';
+import { applyMonitoring, waitForMonitoring, type MonitoringUrls } from './monitoring.js';
+import type { Receivers } from '../monitoring/alertmanager-config.js';
 import { allReady, describeProgress, releaseWorkloads, type WorkloadStatus } from './workloads.js';
 
 /** The images the chart's local values name. */
-export const STACK_IMAGES: readonly ImageName[] = ['nginx', 'node', 'mariadb', 'tools'];
+export const STACK_IMAGES: readonly ImageName[] = ['nginx', 'node', 'mariadb', 'tools', 'monitoring'];
 
 /** Every image `up` puts on the local cluster: the cluster's own and the stack's. */
 const LOCAL_IMAGES: readonly ImageName[] = [...new Set([...clusterImages, ...STACK_IMAGES])];
@@ -99,6 +101,8 @@ export interface StackUpOptions {
   baseDir?: string;
   timeoutMs: number;
   progress: Progress;
+  /** Alert destinations for the local cluster's Alertmanager (replaces the ones set before). */
+  receivers?: Receivers;
 }
 
 export interface StackUpResult {
@@ -110,6 +114,9 @@ export interface StackUpResult {
   workloads: WorkloadStatus[];
   page: Endpoint;
   podwatch?: Endpoint;
+  /** The local cluster's Prometheus, Alertmanager and health page (none on --context). */
+  monitoring?: MonitoringUrls;
+  alertmanager?: Endpoint;
 }
 
 async function waitForWorkloads(
@@ -171,6 +178,10 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     await opts.progress.step("import the stack's images into every node", () =>
       importImagesIntoCluster(cluster.layout, cluster.state, images),
     );
+    // Before the release, so its PodMonitors and PrometheusRule are picked up as soon as they exist.
+    await opts.progress.step('monitoring: Prometheus, Alertmanager and the health page (namespace monitoring)', () =>
+      applyMonitoring(kubectl, kubeArgs, opts.receivers),
+    );
     // Backups to the cluster's own S3 server (started by `cluster up`): its address and the credentials
     // Secret come from the cluster; the user's values files still win.
     const creds = cluster.state.nodeSettings ? localS3Credentials(cluster.layout, false) : undefined;
@@ -216,6 +227,13 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
   const page = await componentEndpoint(kubectl, kubeArgs, opts.namespace, opts.release, 'web');
   if (!page) throw new UserError(`release '${opts.release}' has no web Service; is it the webstack chart?`);
   const podwatch = await componentEndpoint(kubectl, kubeArgs, opts.namespace, opts.release, 'podwatch');
+  const monitoring = opts.context
+    ? undefined
+    : await opts.progress.step('wait for monitoring', (step) =>
+        waitForMonitoring(kubectl, kubeArgs, 120_000, (t) => {
+          step.detail(t);
+        }),
+      );
   return {
     kubeArgs,
     ...(kubeconfig ? { kubeconfig } : {}),
@@ -224,6 +242,10 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     workloads,
     page,
     ...(podwatch ? { podwatch } : {}),
+    ...(monitoring ? { monitoring } : {}),
+    ...(monitoring?.alertmanagerUrl
+      ? { alertmanager: { url: monitoring.alertmanagerUrl, kind: 'load-balancer' as const, stop: () => undefined } }
+      : {}),
   };
 }
 

@@ -25,6 +25,13 @@ import { nodeFaultControl } from '../../src/cluster/control-plane.js';
 import { webstackChartDir } from '../../src/chart/helm.js';
 import { assertNothingLeft } from '../helpers/local-cluster.js';
 import { e2eCluster } from '../helpers/e2e-cluster.js';
+import { slackNotices, startAlertReceiver, webhookNotices, type AlertReceiver } from '../helpers/alert-receivers.js';
+import { watchHealthFigure, type HealthWatch } from '../helpers/health-view.js';
+import { applyMonitoring } from '../../src/stack/monitoring.js';
+import { defaultNodeSettings, networkPlanFor } from '../../src/cluster/nodes/cluster-nodes.js';
+import { repoRoot } from '../../src/util/paths.js';
+import { checkTargetsAndRules } from '../../src/prove/requirements/r12-monitoring.js';
+import { Evidence } from '../../src/prove/requirements/types.js';
 
 const own = e2eCluster('prove-e2e');
 const { name: CLUSTER, baseDir } = own;
@@ -36,6 +43,13 @@ let stack: StackUpResult | undefined;
 let kube: Kube;
 let first: ProveReport;
 let downDone = false;
+// Alert destinations on the host's cluster-bridge address (Alertmanager's webhook and Slack's format), and
+// the health page watched in Chromium while prove's R12 drills run.
+let webhook: AlertReceiver | undefined;
+let slack: AlertReceiver | undefined;
+let health: HealthWatch | undefined;
+const HEALTH_SHOT = join(repoRoot, 'test-artifacts', 'health-view.png');
+const HEALTH_SHOT_DRILL = join(repoRoot, 'test-artifacts', 'health-view-member-down.png');
 
 // kstack's local cluster offers node failures on demand, as `kstack prove` wires them (R11 uses them).
 const nodes = nodeFaultControl({ name: CLUSTER, baseDir, progress: silentProgress });
@@ -52,6 +66,14 @@ const prove = async (
     reportDir,
     progress,
     nodes,
+    ...(stack?.monitoring?.prometheusUrl && stack.monitoring.alertmanagerUrl
+      ? {
+          monitoring: {
+            prometheusUrl: stack.monitoring.prometheusUrl,
+            alertmanagerUrl: stack.monitoring.alertmanagerUrl,
+          },
+        }
+      : {}),
   });
 
 const row = (report: ProveReport, id: string): RowOutcome => {
@@ -78,8 +100,27 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     stack.podwatch?.stop();
     const { kubectl: k, helm } = await ensureKubectlAndHelm(progress);
     kube = new Kube({ kubectl: k, helm, kubeArgs: stack.kubeArgs, helmArgs: stack.kubeArgs, namespace: NS });
+    // Users' alert destinations, as `kstack up --alert-webhook --alert-slack` sets them.
+    const gateway = networkPlanFor(CLUSTER, defaultNodeSettings()).gateway;
+    webhook = await startAlertReceiver(gateway, '/hook');
+    slack = await startAlertReceiver(gateway, '/services/T0/B0/x');
+    await applyMonitoring(k, stack.kubeArgs, { webhooks: [webhook.url], slack: [{ url: slack.url, channel: '#ops' }] });
+    const healthUrl = stack.monitoring?.healthUrl ?? '';
+    for (const deadline = Date.now() + 60_000; ;) {
+      const status = (await (await fetch(`${healthUrl}api/status`)).json()) as {
+        receivers: { webhooks: string[] };
+        alertmanager: { ok: boolean };
+      };
+      if (status.receivers.webhooks.includes(webhook.url) && status.alertmanager.ok) break;
+      assert.ok(Date.now() < deadline, `the monitoring controller took the receivers: ${JSON.stringify(status)}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    health = await watchHealthFigure(healthUrl, NS, 'galera-size', HEALTH_SHOT_DRILL);
   });
   after(async () => {
+    await health?.stop();
+    await webhook?.stop();
+    await slack?.stop();
     if (process.env.KSTACK_KEEP_PROVE_E2E !== '1' && !downDone)
       await stackDown({ namespace: NS, release: RELEASE, clusterName: CLUSTER, baseDir, all: true, progress }).catch(
         () => undefined,
@@ -126,6 +167,28 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
       `R7 shows Galera connections between net1 addresses\n${r7.join('\n')}`,
     );
     assert.ok(statSync(join(reportDir, 'screenshot.png')).size > 10_000, 'the page screenshot is in the report');
+    // R12: targets up, both drills fired and resolved within their budgets (judged by prove above). The
+    // same notifications reached the users' destinations, firing and resolved, in both formats.
+    const r12 = row(first, 'R12').measurements;
+    assert.ok(Number(r12.targets_up) >= 11, `every metrics port scraped: ${JSON.stringify(r12)}`);
+    assert.equal(typeof r12.member_down_fire_seconds, 'number');
+    assert.equal(typeof r12.member_down_resolve_seconds, 'number');
+    assert.equal(typeof r12.backup_age_fire_seconds, 'number');
+    for (const alert of ['WebstackGaleraClusterSizeLow', 'WebstackBackupTooOld'])
+      for (const status of ['firing', 'resolved']) {
+        assert.ok(webhookNotices(webhook!, alert, status).length > 0, `webhook got ${alert} ${status}`);
+        assert.ok(slackNotices(slack!, alert, status).length > 0, `Slack-format receiver got ${alert} ${status}`);
+      }
+    // The health page showed the member's loss and its return as it happened (sampled every second).
+    const sizes = health!.samples.map(([, t]) => t);
+    const low = sizes.findIndex((t) => /^2\b/.test(t));
+    assert.ok(low >= 0, `the health page showed 2 members during the drill: ${sizes.join(' ')}`);
+    assert.ok(
+      sizes.slice(low).some((t) => /^3\b/.test(t)),
+      `and 3 again after it: ${sizes.join(' ')}`,
+    );
+    assert.ok(statSync(HEALTH_SHOT_DRILL).size > 10_000, 'a screenshot of the health page during the drill is kept');
+    await health!.screenshot(HEALTH_SHOT);
     assert.match(readFileSync(files.markdown, 'utf8'), /## R4 Page shows pod IP and serving-host — PASS/);
     assert.equal((JSON.parse(readFileSync(files.json, 'utf8')) as ProveReport).ok, true);
   });
@@ -325,6 +388,35 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
       await kubectl(['rollout', 'status', `deployment/${dep}`, '--timeout=300s']);
     }
     assert.equal(row(await prove('R9'), 'R9').status, 'pass');
+  });
+
+  it('R12 fails when the mysqld exporter target is removed from the db PodMonitor, naming each member; passes once restored', async () => {
+    const pmName = `${RELEASE}-webstack-db`;
+    const pm = JSON.parse((await kubectl(['get', 'podmonitor', pmName, '-o', 'json'])).stdout) as {
+      spec: { podMetricsEndpoints: { port: string }[] };
+    };
+    const index = pm.spec.podMetricsEndpoints.findIndex((e) => e.port === 'metrics');
+    assert.ok(index >= 0, 'the db PodMonitor scrapes the mysqld exporter port');
+    const patch = JSON.stringify([{ op: 'remove', path: `/spec/podMetricsEndpoints/${index}` }]);
+    await kubectl(['patch', 'podmonitor', pmName, '--type=json', '-p', patch]);
+    const ctx = { kube, namespace: NS, release: RELEASE, note: () => undefined };
+    const prometheusUrl = stack?.monitoring?.prometheusUrl ?? '';
+    try {
+      const r12 = row(await prove('R12'), 'R12');
+      assert.equal(r12.status, 'fail', r12.evidence.join('\n'));
+      for (const member of [0, 1, 2])
+        assert.match(
+          r12.reason,
+          new RegExp(`mysqld exporter of ${dbSts}-${member} \\(port metrics\\) is not a Prometheus target`),
+        );
+    } finally {
+      const back = JSON.stringify([
+        { op: 'add', path: `/spec/podMetricsEndpoints/${index}`, value: pm.spec.podMetricsEndpoints[index] },
+      ]);
+      await kubectl(['patch', 'podmonitor', pmName, '--type=json', '-p', back]);
+    }
+    // Restored: the targets check alone passes again (the drills ran in the all-rows run).
+    assert.deepEqual(await checkTargetsAndRules(ctx, new Evidence(), prometheusUrl, 60_000), []);
   });
 
   it('R11 fails when two Galera members share a node (forced through values), naming them, before any drill', async () => {

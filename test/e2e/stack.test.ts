@@ -90,9 +90,23 @@ describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
       else process.env.KSTACK_STATE_DIR = saved;
     }
     assert.equal(code, 0, lines.join(''));
-    const status = JSON.parse(lines.join('')) as { pageUrl?: string; podwatchUrl?: string };
+    const status = JSON.parse(lines.join('')) as {
+      pageUrl?: string;
+      podwatchUrl?: string;
+      healthUrl?: string;
+      prometheusUrl?: string;
+      alertmanagerUrl?: string;
+    };
     assert.equal(status.pageUrl, result.page.url);
     assert.equal(status.podwatchUrl, result.podwatch.url);
+    // The local monitoring, through the same load balancer: Prometheus and Alertmanager answer their
+    // readiness, and the health page is served.
+    assert.equal(status.prometheusUrl, result.monitoring?.prometheusUrl);
+    assert.equal(status.alertmanagerUrl, result.monitoring?.alertmanagerUrl);
+    assert.equal(status.healthUrl, result.monitoring?.healthUrl);
+    for (const url of [status.prometheusUrl, status.alertmanagerUrl])
+      assert.equal((await fetch(`${url ?? ''}-/ready`)).status, 200, `${url ?? 'a monitoring URL'} is ready`);
+    assert.match(await (await fetch(status.healthUrl ?? '')).text(), /kstack health/);
   });
 
   it('balances reloads of the page URL over every web replica (each reload a new connection)', async () => {

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../util/exec.js';
 import { UserError } from '../../util/errors.js';
 import { cacheDir } from '../../util/paths.js';
-import { goModuleDir, readGoMod, requiredVersion } from '../../setup/versions.js';
+import { crdsFromModules, type CrdSource } from './crds.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import type { ClusterLayout } from '../layout.js';
 import { ensureCertificates, readPem, type CertSpec } from '../pki.js';
@@ -151,57 +151,11 @@ export const CRD_SOURCES = [
     file: 'doc/crds/whereabouts.cni.cncf.io_nodeslicepools.yaml',
     crd: 'nodeslicepools.whereabouts.cni.cncf.io',
   },
-] as const;
+] as const satisfies readonly CrdSource[];
 
-/**
- * Checks that an upstream YAML file holds exactly the one CustomResourceDefinition expected, and returns
- * it as is. It is applied as YAML by kubectl, whose (Go) parser is the one upstream writes these files
- * for: scheme.yml has quoted scalars that stricter YAML 1.2 parsers refuse.
- */
-export function crdYaml(text: string, file: string, crd: string): string {
-  const kinds = [...text.matchAll(/^kind:\s*(\S+)\s*$/gm)].map((m) => m[1]);
-  if (kinds.length !== 1 || kinds[0] !== 'CustomResourceDefinition') {
-    throw new Error(`${file}: expected one CustomResourceDefinition, found kinds ${kinds.join(', ') || 'none'}`);
-  }
-  if (!new RegExp(`^\\s+name:\\s*${crd.replaceAll('.', '\\.')}\\s*$`, 'm').test(text))
-    throw new Error(`${file}: does not define ${crd}`);
-  return text.replace(/^---\s*\n/, '');
-}
-
-/**
- * The CRD YAML from the pinned modules' own source, copied into the cache on first use (so a later
- * `up` needs neither Go nor the module cache). Modules are fetched with `go mod download`. Returns one
- * multi-document YAML stream and the CRD names.
- */
-export async function secondaryNetworkCRDs(): Promise<{ yaml: string; names: string[] }> {
-  const docs: string[] = [];
-  for (const src of CRD_SOURCES) {
-    const version = requiredVersion(readGoMod(src.toolsModule), src.goModule);
-    if (!version) throw new Error(`tools/${src.toolsModule}/go.mod does not require ${src.goModule}`);
-    const cached = join(
-      cacheDir(),
-      'crds',
-      `${src.goModule.replaceAll('/', '_')}@${version}`,
-      src.file.replaceAll('/', '_'),
-    );
-    if (!existsSync(cached)) {
-      const res = await run(process.env.KSTACK_GO ?? 'go', ['mod', 'download', '-json', `${src.goModule}@${version}`], {
-        cwd: goModuleDir(src.toolsModule),
-        env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' },
-        allowFailure: true,
-      });
-      const dir = res.code === 0 ? (JSON.parse(res.stdout) as { Dir?: string }).Dir : undefined;
-      if (!dir || !existsSync(join(dir, src.file))) {
-        throw new UserError(
-          `could not read ${src.file} from ${src.goModule}@${version} ('go mod download' in tools/${src.toolsModule}: ${res.stderr.trim() || 'no Dir'}); check that Go and the Go module proxy are reachable and run again`,
-        );
-      }
-      mkdirSync(join(cached, '..'), { recursive: true });
-      writeFileSync(cached, readFileSync(join(dir, src.file), 'utf8'));
-    }
-    docs.push(crdYaml(readFileSync(cached, 'utf8'), src.file, src.crd));
-  }
-  return { yaml: docs.join('\n---\n'), names: CRD_SOURCES.map((s) => s.crd) };
+/** The secondary network's CRDs from the pinned modules' own source (addons/crds.ts). */
+export function secondaryNetworkCRDs(): Promise<{ yaml: string; names: string[] }> {
+  return crdsFromModules(CRD_SOURCES);
 }
 
 export interface NodeCniInput {

@@ -17,6 +17,7 @@ import type { BuiltImage } from '../../images/build.js';
 import { apiserverToKubeletRBAC, coreDNS, localPathStorage, PROVISIONER_USER } from '../addons/manifests.js';
 import { ensureLocalS3 } from '../addons/local-s3.js';
 import { LB_USER, loadBalancerRBAC } from '../addons/load-balancer.js';
+import { crdsFromModules, MONITORING_CRD_SOURCES } from '../addons/crds.js';
 import { checkSecondaryNetwork, secondaryNetworkCRDs, secondaryNetworkRBAC } from '../addons/multinet.js';
 import { runCanary } from '../addons/netpol-canary-run.js';
 import { renderKubeconfig } from '../kubeconfig.js';
@@ -177,11 +178,16 @@ export async function startNodesAndAddons(
   const kubectl = adminKubectl(prepared.kubectl, layout);
   const agentObjects = nodeAgents.flatMap((a: NodeAgent) => a.clusterObjects?.() ?? []);
   const crds = await secondaryNetworkCRDs();
+  const monitoringCrds = await crdsFromModules(MONITORING_CRD_SOURCES);
   await kubectl(
     ['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'],
     apply([...apiserverToKubeletRBAC(), ...agentObjects, ...secondaryNetworkRBAC(), ...loadBalancerRBAC()]),
   );
   await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'], crds.yaml);
+  await kubectl(
+    ['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'],
+    monitoringCrds.yaml,
+  );
   // On nodes whose containers were all gone, Ready statuses from before are stale.
   const containersGoneAt = await nodesUp(
     { layout, state, net, binaries: prepared.binaries, kubectl, progress },

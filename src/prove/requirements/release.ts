@@ -2,6 +2,7 @@
 // many replicas each wants, the placement preset and the recovery objectives. Rows judge the cluster
 // against this intent, not against what the API already guarantees: a component the values turn on with
 // zero pods is a failure, and only a component the values turn off may skip its row.
+import { parseDuration } from '../../util/duration.js';
 import { UserError } from '../../util/errors.js';
 import { releaseValues, type CommandLog, type Kube } from '../../kube/kube.js';
 
@@ -15,6 +16,8 @@ export interface ReleaseIntent {
   networkPolicy: { enabled: boolean };
   secondaryNetwork: { enabled: boolean };
   placement: { preset: PlacementPreset; webNodeLabel: string; dbNodeLabel: string };
+  /** monitoring.interval, monitoring.rules.for and the backup-age threshold, in seconds. */
+  monitoring: { intervalSeconds: number; forSeconds: number; backupMaxAgeSeconds: number };
 }
 
 /** The chart's defaults for the objectives (values.yaml backup.objectives). */
@@ -75,6 +78,13 @@ export function intentOf(values: unknown): ReleaseIntent {
       preset,
       webNodeLabel: text(values, 'placement.webNodeLabel', 'node-role.kstack.io/web'),
       dbNodeLabel: text(values, 'placement.dbNodeLabel', 'node-role.kstack.io/db'),
+    },
+    monitoring: {
+      intervalSeconds:
+        parseDuration(text(values, 'monitoring.interval', '30s'), 'release values: monitoring.interval') / 1000,
+      forSeconds:
+        parseDuration(text(values, 'monitoring.rules.for', '5m'), 'release values: monitoring.rules.for') / 1000,
+      backupMaxAgeSeconds: count(values, 'monitoring.rules.backupMaxAgeSeconds', 93600),
     },
   };
 }

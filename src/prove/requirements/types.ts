@@ -32,6 +32,13 @@ export interface ProveContext {
   note(text: string): void;
   /** Fails and restores whole nodes; present on kstack's local cluster only (R11 needs it). */
   nodes?: NodeControl;
+  /** The cluster's Prometheus and Alertmanager (kstack's local monitoring); R12 needs them. */
+  monitoring?: MonitoringEndpoints;
+}
+
+export interface MonitoringEndpoints {
+  prometheusUrl: string;
+  alertmanagerUrl: string;
 }
 
 /** Node failures on demand, as `kstack cluster node stop|start` makes them. */

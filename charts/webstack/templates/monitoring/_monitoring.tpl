@@ -29,6 +29,14 @@ Monitoring helpers.
       annotations:
         summary: Galera cluster {{ $db }} has fewer members than its {{ .Values.db.replicaCount }} replicas
         description: 'The smallest cluster size a member reports is {{ "{{" }} $value {{ "}}" }}.'
+    - alert: WebstackGaleraNoPrimary
+      # wsrep_cluster_status Primary = 1 (non-Primary, Disconnected = 0): no member in a Primary component
+      # means the cluster lost quorum and refuses writes everywhere.
+      expr: max(mysql_global_status_wsrep_cluster_status{ {{- $sel -}} }) < 1
+      for: {{ $r.for }}
+      labels: { severity: critical }
+      annotations:
+        summary: No member of Galera cluster {{ $db }} is in a Primary component (quorum lost, writes refused)
     - alert: WebstackGaleraMemberNotSynced
       # wsrep_local_state 4 = Synced; a member stuck Joining/Donor/Joined for long is not serving.
       expr: mysql_global_status_wsrep_local_state{ {{- $sel -}} } != 4
@@ -58,6 +66,25 @@ Monitoring helpers.
       labels: { severity: critical }
       annotations:
         summary: The latest verification of a backup of {{ $db }} failed
+    {{- if and (include "webstack.backup.archiverEnabled" .) .Values.backup.metrics.enabled }}
+    - alert: WebstackBinlogArchiveBehind
+      # kstack_binlog_archive_lag_seconds: how long the oldest binlogged transaction not yet archived has waited.
+      expr: max(kstack_binlog_archive_lag_seconds{namespace="{{ $ns }}"}) > {{ .Values.backup.objectives.rpoSeconds }}
+      for: {{ $r.for }}
+      labels: { severity: critical }
+      annotations:
+        summary: Binlog archiving of {{ $db }} is {{ "{{" }} $value | humanizeDuration {{ "}}" }} behind, over the {{ .Values.backup.objectives.rpoSeconds }}s RPO
+    {{- end }}
+    {{- end }}
+    {{- if .Values.web.metrics.enabled }}
+    {{- $webReplicas := ternary .Values.web.autoscaling.minReplicas .Values.web.replicaCount .Values.web.autoscaling.enabled }}
+    - alert: WebstackWebReplicasUnavailable
+      # Web pods whose exporter answers (up == 1 per pod); a missing or failing replica lowers the count.
+      expr: (count(up{namespace="{{ $ns }}",pod=~"{{ $web }}-.*",endpoint="metrics"} == 1) or vector(0)) < {{ $webReplicas }}
+      for: {{ $r.for }}
+      labels: { severity: warning }
+      annotations:
+        summary: '{{ "{{" }} $value {{ "}}" }} of the {{ $webReplicas }} replicas of {{ $web }} answer'
     {{- end }}
     - alert: WebstackWeb5xxRatio
       expr: ({{ tpl $r.web5xxRequests $tplCtx }}) / ({{ tpl $r.webAllRequests $tplCtx }}) > {{ $r.web5xxRatio }}

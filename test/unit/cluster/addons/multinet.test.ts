@@ -1,9 +1,9 @@
+import { crdYaml } from '../../../../src/cluster/addons/crds.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   addressesOn,
   cniBinLinks,
-  crdYaml,
   inSubnet,
   macvlanAttachment,
   parseNetworkStatus,
