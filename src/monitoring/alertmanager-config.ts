@@ -30,7 +30,7 @@ export interface RouteTiming {
 
 export const DEFAULT_ROUTE_TIMING: RouteTiming = { groupWait: '5s', groupInterval: '10s', repeatInterval: '4h' };
 
-const isHttpUrl = (v: unknown): v is string => {
+const isHttpUrl = (v: unknown): boolean => {
   if (typeof v !== 'string') return false;
   try {
     const u = new URL(v);
@@ -46,7 +46,7 @@ export function parseReceivers(text: string): Receivers {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${RECEIVERS_KEY}: not JSON (${(err as Error).message})`);
+    throw new Error(`${RECEIVERS_KEY}: not JSON (${(err as Error).message})`, { cause: err });
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new Error(`${RECEIVERS_KEY}: expected an object with "webhooks" and "slack"`);
@@ -64,7 +64,7 @@ export function parseReceivers(text: string): Receivers {
     if (!isHttpUrl(r.url)) throw new Error(`${RECEIVERS_KEY}: slack[${i}].url must be an http(s) URL`);
     if (r.channel !== undefined && typeof r.channel !== 'string')
       throw new Error(`${RECEIVERS_KEY}: slack[${i}].channel must be a string`);
-    return { url: r.url, ...(r.channel ? { channel: r.channel } : {}) };
+    return { url: String(r.url), ...(typeof r.channel === 'string' && r.channel ? { channel: r.channel } : {}) };
   });
   return { webhooks: webhooks as string[], slack: slackReceivers };
 }

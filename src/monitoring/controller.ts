@@ -74,7 +74,7 @@ function writeIfChanged(path: string, content: string): boolean {
 function removeUnwanted(dir: string, subdirs: readonly string[], wanted: ReadonlyMap<string, string>): string[] {
   const removed: string[] = [];
   for (const sub of subdirs) {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(join(dir, sub));
     } catch {

@@ -5,7 +5,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  readFileSync,
   readdirSync,
   readlinkSync,
   rmSync,
@@ -14,9 +13,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { run } from '../../util/exec.js';
 import { UserError } from '../../util/errors.js';
-import { cacheDir } from '../../util/paths.js';
 import { crdsFromModules, type CrdSource } from './crds.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import type { ClusterLayout } from '../layout.js';

@@ -180,13 +180,14 @@ async function memberDrill(ctx: ProveContext, ev: Evidence, view: AlertView, t: 
   const problems: string[] = [];
   // The member's data lives on its node, so while the node is cordoned it stays Pending: away for as long as the drill needs.
   await kube.kubectl(['cordon', node], { ev });
-  let deletedAt = 0;
   let firedAt: number | undefined;
+  const deletedAt = Date.now();
   try {
-    deletedAt = Date.now();
     await kube.kubectl(['delete', 'pod', podName(victim), '--wait=false'], { ev });
     const budget = fireBudgetSeconds({ ...t, slackSeconds: 30 });
-    firedAt = await waitForAlert(view, labels, 'firing', (budget + 60) * 1000, ctx.note);
+    firedAt = await waitForAlert(view, labels, 'firing', (budget + 60) * 1000, (t) => {
+      ctx.note(t);
+    });
     if (firedAt === undefined)
       problems.push(
         `${labels.alertname} never reached ${view.what} within ${budget + 60} s of deleting ${podName(victim)}`,
@@ -208,8 +209,8 @@ async function memberDrill(ctx: ProveContext, ev: Evidence, view: AlertView, t: 
   while (Date.now() < backDeadline) {
     const pod = (await podsOf(kube, ctx.release, 'db')).find((p) => podName(p) === podName(victim));
     if (pod && isPodReady(pod)) {
-      const size = (await wsrepStatus(kube, podName(pod)).catch(() => ({}) as Record<string, string>))
-        .wsrep_cluster_size;
+      const status: Record<string, string> = await wsrepStatus(kube, podName(pod)).catch(() => ({}));
+      const size = status.wsrep_cluster_size;
       if (size === String(members.length)) {
         backAt = Date.now();
         break;
@@ -223,7 +224,9 @@ async function memberDrill(ctx: ProveContext, ev: Evidence, view: AlertView, t: 
   ev.add(`${podName(victim)} rejoined, cluster size ${members.length}`);
   if (firedAt === undefined) return problems;
   const resolveBudget = t.scrapeSeconds + t.evaluationSeconds + t.groupIntervalSeconds + 15;
-  const resolvedAt = await waitForAlert(view, labels, 'resolved', (resolveBudget + 60) * 1000, ctx.note);
+  const resolvedAt = await waitForAlert(view, labels, 'resolved', (resolveBudget + 60) * 1000, (t) => {
+    ctx.note(t);
+  });
   if (resolvedAt === undefined)
     problems.push(
       `${labels.alertname} was not resolved in ${view.what} within ${resolveBudget + 60} s of the member's return`,
@@ -320,7 +323,9 @@ async function backupDrill(
     );
     const crossing = (last + threshold) * 1000;
     const budget = fireBudgetSeconds({ ...t, slackSeconds: 10 });
-    const firedAt = await waitForAlert(view, labels, 'firing', (threshold + budget + 60) * 1000, ctx.note);
+    const firedAt = await waitForAlert(view, labels, 'firing', (threshold + budget + 60) * 1000, (t) => {
+      ctx.note(t);
+    });
     if (firedAt === undefined) return [`WebstackBackupTooOld (drill) never reached ${view.what}`];
     const s = (firedAt - crossing) / 1000;
     ev.measure('backup_age_fire_seconds', Number(s.toFixed(1)));
@@ -333,7 +338,9 @@ async function backupDrill(
     const restoredAt = Date.now();
     await kube.kubectl(['apply', '-f', '-'], { input: ruleObject(original.expr ?? ''), ev });
     const resolveBudget = t.evaluationSeconds + t.groupIntervalSeconds + 15;
-    const resolvedAt = await waitForAlert(view, labels, 'resolved', (resolveBudget + 60) * 1000, ctx.note);
+    const resolvedAt = await waitForAlert(view, labels, 'resolved', (resolveBudget + 60) * 1000, (t) => {
+      ctx.note(t);
+    });
     if (resolvedAt === undefined) problems.push(`WebstackBackupTooOld (drill) was not resolved in ${view.what}`);
     else {
       const r = (resolvedAt - restoredAt) / 1000;
@@ -370,14 +377,14 @@ export async function checkTargetsAndRules(
   ev.measure('metrics_ports', expected.length);
   // A target just discovered is "unknown" until its first scrape: wait a little for every one to be judged.
   const deadline = Date.now() + waitMs;
-  let problems: string[] = [];
+  let problems: string[];
   for (;;) {
     const seen: SeenTarget[] = (await activeTargets(prometheusUrl)).map((t) => ({
       namespace: t.labels.namespace ?? '',
       pod: t.labels.pod ?? '',
       endpoint: t.labels.endpoint ?? '',
       health: t.health,
-      lastError: t.lastError ?? '',
+      lastError: t.lastError,
     }));
     problems = judgeTargets(ctx.namespace, expected, seen);
     if (problems.length === 0 || Date.now() > deadline) {

@@ -25,7 +25,7 @@ Monitoring helpers.
       # Every member reports the size of the primary component it sees; fewer than the replicas = a member is gone.
       expr: min(mysql_global_status_wsrep_cluster_size{ {{- $sel -}} }) < {{ .Values.db.replicaCount }} or absent(mysql_global_status_wsrep_cluster_size{ {{- $sel -}} })
       for: {{ $r.for }}
-      labels: { severity: critical }
+      labels: { severity: critical, namespace: {{ $ns | quote }} }
       annotations:
         summary: Galera cluster {{ $db }} has fewer members than its {{ .Values.db.replicaCount }} replicas
         description: 'The smallest cluster size a member reports is {{ "{{" }} $value {{ "}}" }}.'
@@ -34,14 +34,14 @@ Monitoring helpers.
       # means the cluster lost quorum and refuses writes everywhere.
       expr: max(mysql_global_status_wsrep_cluster_status{ {{- $sel -}} }) < 1
       for: {{ $r.for }}
-      labels: { severity: critical }
+      labels: { severity: critical, namespace: {{ $ns | quote }} }
       annotations:
         summary: No member of Galera cluster {{ $db }} is in a Primary component (quorum lost, writes refused)
     - alert: WebstackGaleraMemberNotSynced
       # wsrep_local_state 4 = Synced; a member stuck Joining/Donor/Joined for long is not serving.
       expr: mysql_global_status_wsrep_local_state{ {{- $sel -}} } != 4
       for: {{ $r.for }}
-      labels: { severity: warning }
+      labels: { severity: warning, namespace: {{ $ns | quote }} }
       annotations:
         summary: 'Galera member {{ "{{" }} $labels.pod {{ "}}" }} is not Synced (state {{ "{{" }} $value {{ "}}" }})'
     {{- end }}
@@ -50,20 +50,20 @@ Monitoring helpers.
       # kstack_backup_last_success_timestamp_seconds: exported by the binlog archiver sidecars (templates/backup/).
       expr: time() - max(kstack_backup_last_success_timestamp_seconds{namespace="{{ $ns }}"}) > {{ $r.backupMaxAgeSeconds }} or absent(kstack_backup_last_success_timestamp_seconds{namespace="{{ $ns }}"})
       for: {{ $r.for }}
-      labels: { severity: critical }
+      labels: { severity: critical, namespace: {{ $ns | quote }} }
       annotations:
         summary: The newest successful backup of {{ $db }} is older than {{ $r.backupMaxAgeSeconds }}s (or there is none)
     - alert: WebstackBackupNotVerified
       # kstack_backup_verified_timestamp_seconds: the newest successful verification (0: none), from the archivers.
       expr: time() - max(kstack_backup_verified_timestamp_seconds{namespace="{{ $ns }}"}) > {{ $r.verifyMaxAgeSeconds }}
       for: {{ $r.for }}
-      labels: { severity: warning }
+      labels: { severity: warning, namespace: {{ $ns | quote }} }
       annotations:
         summary: No backup of {{ $db }} was verified in the last {{ $r.verifyMaxAgeSeconds }}s
     - alert: WebstackBackupVerifyFailed
       # kstack_backup_verify_failed: 1 when the newest verification (restore + checks) failed, from the archivers.
       expr: max(kstack_backup_verify_failed{namespace="{{ $ns }}"}) > 0
-      labels: { severity: critical }
+      labels: { severity: critical, namespace: {{ $ns | quote }} }
       annotations:
         summary: The latest verification of a backup of {{ $db }} failed
     {{- if and (include "webstack.backup.archiverEnabled" .) .Values.backup.metrics.enabled }}
@@ -71,7 +71,7 @@ Monitoring helpers.
       # kstack_binlog_archive_lag_seconds: how long the oldest binlogged transaction not yet archived has waited.
       expr: max(kstack_binlog_archive_lag_seconds{namespace="{{ $ns }}"}) > {{ .Values.backup.objectives.rpoSeconds }}
       for: {{ $r.for }}
-      labels: { severity: critical }
+      labels: { severity: critical, namespace: {{ $ns | quote }} }
       annotations:
         summary: Binlog archiving of {{ $db }} is {{ "{{" }} $value | humanizeDuration {{ "}}" }} behind, over the {{ .Values.backup.objectives.rpoSeconds }}s RPO
     {{- end }}
@@ -82,21 +82,21 @@ Monitoring helpers.
       # Web pods whose exporter answers (up == 1 per pod); a missing or failing replica lowers the count.
       expr: (count(up{namespace="{{ $ns }}",pod=~"{{ $web }}-.*",endpoint="metrics"} == 1) or vector(0)) < {{ $webReplicas }}
       for: {{ $r.for }}
-      labels: { severity: warning }
+      labels: { severity: warning, namespace: {{ $ns | quote }} }
       annotations:
         summary: '{{ "{{" }} $value {{ "}}" }} of the {{ $webReplicas }} replicas of {{ $web }} answer'
     {{- end }}
     - alert: WebstackWeb5xxRatio
       expr: ({{ tpl $r.web5xxRequests $tplCtx }}) / ({{ tpl $r.webAllRequests $tplCtx }}) > {{ $r.web5xxRatio }}
       for: {{ $r.for }}
-      labels: { severity: warning }
+      labels: { severity: warning, namespace: {{ $ns | quote }} }
       annotations:
         summary: More than {{ mulf $r.web5xxRatio 100 }}% of the responses of {{ $web }} are 5xx
     {{- if .Values.podwatch.enabled }}
     - alert: WebstackPodwatchDown
       expr: max(up{namespace="{{ $ns }}",pod=~"{{ $pw }}-.*"}) < 1 or absent(up{namespace="{{ $ns }}",pod=~"{{ $pw }}-.*"})
       for: {{ $r.for }}
-      labels: { severity: warning }
+      labels: { severity: warning, namespace: {{ $ns | quote }} }
       annotations:
         summary: No podwatch replica of {{ $pw }} answers its /metrics
     {{- end }}
