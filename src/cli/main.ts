@@ -206,6 +206,9 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
   );
   out.write(`  page:     ${result.page.url}\n`);
   if (result.podwatch) out.write(`  podwatch: ${result.podwatch.url}\n`);
+  // StackUpResult.alertmanager lands with the monitoring add-on (src/stack/up.ts); until then it is absent.
+  const alertmanager = (result as { alertmanager?: { url: string; stop(): void } }).alertmanager;
+  if (alertmanager) out.write(`  alertmanager: ${alertmanager.url}\n`);
   if (result.kubeconfig) out.write(`  export KUBECONFIG=${result.kubeconfig}\n`);
   const controller = new AbortController();
   const stop = (): void => {
@@ -215,12 +218,15 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
   process.once('SIGTERM', stop);
   try {
     if (values['no-watch'] || values.detach) return 0;
-    out.write(`\nPod events in namespace ${result.namespace} (Ctrl-C to stop; the stack keeps running):\n`);
+    out.write(
+      `\nPod events in namespace ${result.namespace}${alertmanager ? ' and Alertmanager alerts' : ''} (Ctrl-C to stop; the stack keeps running):\n`,
+    );
     const config = parsePodwatchConfig(
       {
         namespace: [result.namespace],
         output: 'terminal',
         'emit-initial': true,
+        ...(alertmanager ? { alertmanager: alertmanager.url } : {}),
         ...(result.kubeconfig ? { kubeconfig: result.kubeconfig } : {}),
       },
       process.env,
@@ -231,6 +237,7 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
   } finally {
     result.page.stop();
     result.podwatch?.stop();
+    alertmanager?.stop();
   }
 }
 
