@@ -201,7 +201,9 @@ async function main(): Promise<void> {
       const ev = o as { type: string; pod: { name: string; namespace: string }; labels: Record<string, string> };
       if (ev.pod.namespace !== NS) return;
       const seq = Number(ev.labels.seq ?? 0);
-      if (ev.type === 'created' && !c.initial.has(ev.pod.name)) c.initial.set(ev.pod.name, at);
+      // --emit-initial reports the first list as `existing` (a snapshot); a pod made after the start is `created`.
+      if ((ev.type === 'existing' || ev.type === 'created') && !c.initial.has(ev.pod.name))
+        c.initial.set(ev.pod.name, at);
       else if (ev.type === 'updated' && seq > 0 && !c.seqSeen.has(seq)) c.seqSeen.set(seq, at);
     };
     const kube = consumer(

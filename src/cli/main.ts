@@ -213,7 +213,8 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
   if (result.podwatch) out.write(`  podwatch: ${result.podwatch.url}\n`);
   if (result.monitoring?.healthUrl) out.write(`  health:   ${result.monitoring.healthUrl}\n`);
   if (result.monitoring?.prometheusUrl) out.write(`  prometheus:   ${result.monitoring.prometheusUrl}\n`);
-  if (result.monitoring?.alertmanagerUrl) out.write(`  alertmanager: ${result.monitoring.alertmanagerUrl}\n`);
+  const alertmanager = result.alertmanager;
+  if (alertmanager) out.write(`  alertmanager: ${alertmanager.url}\n`);
   if (result.kubeconfig) out.write(`  export KUBECONFIG=${result.kubeconfig}\n`);
   const controller = new AbortController();
   const stop = (): void => {
@@ -223,12 +224,15 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
   process.once('SIGTERM', stop);
   try {
     if (values['no-watch'] || values.detach) return 0;
-    out.write(`\nPod events in namespace ${result.namespace} (Ctrl-C to stop; the stack keeps running):\n`);
+    out.write(
+      `\nPod events in namespace ${result.namespace}${alertmanager ? ' and Alertmanager alerts' : ''} (Ctrl-C to stop; the stack keeps running):\n`,
+    );
     const config = parsePodwatchConfig(
       {
         namespace: [result.namespace],
         output: 'terminal',
         'emit-initial': true,
+        ...(alertmanager ? { alertmanager: alertmanager.url } : {}),
         ...(result.kubeconfig ? { kubeconfig: result.kubeconfig } : {}),
       },
       process.env,
@@ -239,6 +243,7 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
   } finally {
     result.page.stop();
     result.podwatch?.stop();
+    alertmanager?.stop();
   }
 }
 

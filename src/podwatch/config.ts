@@ -18,6 +18,17 @@ export interface WebhookConfig {
   timeoutMs: number;
 }
 
+export interface AlertmanagerPoll {
+  /** Alertmanager's base URL, e.g. http://127.0.0.1:9093/ (a path prefix is kept). */
+  url: string;
+  intervalMs: number;
+  /** Per request: a hung Alertmanager must not stop the next poll for long. */
+  timeoutMs: number;
+}
+
+/** Alertmanager is polled every 2 s, each request bounded: the terminal shows a firing alert within seconds. */
+export const ALERTMANAGER_POLL = { intervalMs: 2000, timeoutMs: 5000 } as const;
+
 export interface PodwatchConfig {
   /** Path to a kubeconfig; undefined = in-cluster service account when inCluster, else the default loading rules. */
   kubeconfig?: string;
@@ -31,8 +42,10 @@ export interface PodwatchConfig {
   webhooks: WebhookConfig[];
   /** host:port for /metrics, /healthz, /readyz and the web view; undefined = no HTTP server. */
   listen?: { host: string; port: number };
-  /** Also report the pods that exist at start as "created". */
+  /** Also report the pods that exist at start: as `existing` events, which the terminal sums up in one line. */
   emitInitial: boolean;
+  /** Poll this Alertmanager's active alerts (the webhook at POST /api/alerts works without it). */
+  alertmanager?: AlertmanagerPoll;
   pageSize: number;
   streamingList: boolean;
   watchTimeoutSeconds: number;
@@ -50,15 +63,19 @@ export interface PodwatchConfig {
 }
 
 /** Help text for the flags below (the entrypoint's --help; `kstack watch --help` can show it too). */
-export const PODWATCH_HELP = `podwatch — reports pod changes (created / updated / deleted, with what changed)
+export const PODWATCH_HELP = `podwatch — reports pod changes (created / updated / deleted, with what changed) and alerts
 
   -n, --namespace NS        watch these namespaces (repeat or comma-separate; default: all)
   -l, --selector SEL        label selector;  --field-selector SEL
   -o, --output KIND         terminal (default), json (JSON lines) or none;  --color auto|always|never
       --webhook URL         POST each event as JSON (repeatable);  --slack-webhook URL (Slack-compatible payload)
       --webhook-queue-size N, --webhook-max-attempts N, --webhook-timeout DUR
-      --listen HOST:PORT    serve /metrics, /healthz, /readyz and the live web view
-      --emit-initial        also report pods that exist at start as created
+      --listen HOST:PORT    serve /metrics, /healthz, /readyz, the live web view and POST /api/alerts
+                            (Alertmanager's webhook receiver)
+      --emit-initial        also report the pods that exist at start, as "existing" (a snapshot: one summary
+                            line on the terminal), never as created
+      --alertmanager URL    poll this Alertmanager's active alerts every 2s; alerts firing at start are a
+                            snapshot (alert-existing), then changes are alert-firing / alert-resolved
       --watch-timeout DUR   rewatch period (default 30s);  --stall-timeout DUR (default 45s)
       --leader-elect        run as one of several replicas (Lease --lease-name, --lease-namespace, --identity,
                             --lease-duration 15s, --renew-deadline 10s, --retry-period 2s)
@@ -84,6 +101,7 @@ export const PODWATCH_FLAGS = {
   'webhook-timeout': { type: 'string' },
   listen: { type: 'string' },
   'emit-initial': { type: 'boolean' },
+  alertmanager: { type: 'string' },
   'page-size': { type: 'string' },
   'streaming-list': { type: 'string' },
   'watch-timeout': { type: 'string' },
@@ -165,6 +183,7 @@ const YAML_KEYS = new Set([
   'webhooks',
   'listen',
   'emitInitial',
+  'alertmanager',
   'pageSize',
   'streamingList',
   'watchTimeout',
@@ -384,6 +403,9 @@ export function parsePodwatchConfig(
   const fieldSelector = str('field-selector');
   if (fieldSelector) config.fieldSelector = fieldSelector;
   if (listenFound) config.listen = parseListen(listenFound.value, listenFound.where);
+  const alertmanagerFound = find('alertmanager');
+  if (alertmanagerFound)
+    config.alertmanager = { url: parseUrl(alertmanagerFound.value, alertmanagerFound.where), ...ALERTMANAGER_POLL };
 
   // Leader election: flags/env, or a leaderElection mapping in the file.
   const le = y.leaderElection;

@@ -82,6 +82,15 @@ export class Histogram extends Metric {
 /** podwatch's metrics; one instance per runPodwatch. */
 export class PodwatchMetrics {
   readonly events = new Counter('podwatch_events_total', 'Pod events emitted, by type and namespace.');
+  readonly alertsFiring = new Counter('podwatch_alerts_firing', 'Alerts firing, as Alertmanager last told.', 'gauge');
+  readonly alertNotifications = new Counter(
+    'podwatch_alert_notifications_total',
+    'Alertmanager webhook notifications and poll answers received, by source (webhook, poll) and result (accepted, rejected).',
+  );
+  readonly alertPollErrors = new Counter(
+    'podwatch_alertmanager_poll_errors_total',
+    'Polls of Alertmanager that failed, by reason (unreachable, http, invalid).',
+  );
   readonly watchRestarts = new Counter(
     'podwatch_watch_restarts_total',
     'Watch connections restarted, by reason (closed, error, stall).',
@@ -109,6 +118,9 @@ export class PodwatchMetrics {
   render(): string {
     return `${[
       this.events,
+      this.alertsFiring,
+      this.alertNotifications,
+      this.alertPollErrors,
       this.watchRestarts,
       this.relists,
       this.podsTracked,

@@ -1,7 +1,10 @@
-// runPodwatch: wires informers, sinks, the HTTP server and leader election together, and shuts down
-// gracefully (sinks flushed, lease released) when the signal aborts.
+// runPodwatch: wires informers, the alert sources (webhook, Alertmanager poll), sinks, the HTTP server and
+// leader election together, and shuts down gracefully (sinks flushed, lease released) when the signal aborts.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { UserError } from '../util/errors.js';
+import { pollAlertmanager } from './alert-poller.js';
+import { AlertTracker } from './alert-tracker.js';
+import { isAlertEvent } from './alerts.js';
 import type { PodwatchConfig } from './config.js';
 import { endpointFromKubeConfig, loadEndpoint } from './endpoint.js';
 import { PodInformer } from './informer.js';
@@ -9,7 +12,15 @@ import { KubeApi } from './kubeapi.js';
 import { LeaderElector } from './leader.js';
 import { PodwatchMetrics } from './metrics.js';
 import { startServer, WebViewHub } from './server.js';
-import { jsonLinesSink, terminalSink, WebhookSink, type Sink } from './sinks.js';
+import {
+  emitSnapshotTo,
+  jsonLinesSink,
+  terminalSink,
+  WebhookSink,
+  type PodwatchEvent,
+  type Sink,
+  type Snapshot,
+} from './sinks.js';
 import type { PodEvent } from './snapshot.js';
 
 export interface RunOptions {
@@ -94,19 +105,35 @@ export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Pro
   const buffer = config.leaderElection
     ? new HandoverBuffer(config.leaderElection.leaseDurationMs * 2 + 5000)
     : undefined;
-  const deliver = (e: PodEvent): void => {
-    metrics.events.inc({ type: e.type, namespace: e.pod.namespace });
+  const toEachSink = (send: (s: Sink) => void): void => {
     for (const s of sinks) {
       try {
-        s.emit(e);
+        send(s);
       } catch (err) {
         metrics.sinkErrors.inc({ sink: s.name });
         log(`sink ${s.name}: ${(err as Error).message}`);
       }
     }
-    // Synchronous sinks are done now; the webhook sink observes its own latency when it delivers.
+  };
+  // Synchronous sinks are done once emit returns; the webhook sink observes its own latency when it delivers.
+  const observeLatency = (e: PodwatchEvent): void => {
     if (sinks.some((s) => !(s instanceof WebhookSink)))
       metrics.latency.observe((Date.now() - Date.parse(e.time)) / 1000);
+  };
+  const deliver = (e: PodwatchEvent): void => {
+    if (!isAlertEvent(e)) metrics.events.inc({ type: e.type, namespace: e.pod.namespace });
+    toEachSink((s) => {
+      s.emit(e);
+    });
+    observeLatency(e);
+  };
+  const deliverSnapshot = (snapshot: Snapshot): void => {
+    if (snapshot.kind === 'pods')
+      for (const e of snapshot.events) metrics.events.inc({ type: e.type, namespace: e.pod.namespace });
+    toEachSink((s) => {
+      emitSnapshotTo(s, snapshot);
+    });
+    for (const e of snapshot.events) observeLatency(e);
   };
 
   const namespaces: (string | undefined)[] = config.namespaces.length ? config.namespaces : [undefined];
@@ -126,10 +153,14 @@ export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Pro
         hooks: {
           onEvents(events, { initial }) {
             if (initial && !config.emitInitial) return;
-            for (const e of events) {
-              if (leader && !leader.isLeader) buffer?.push(e);
-              else deliver(e);
+            if (leader && !leader.isLeader) {
+              for (const e of events) buffer?.push(e);
+              return;
             }
+            // The first list is what already exists: one snapshot, so a sink can summarise it.
+            if (initial && events[0])
+              deliverSnapshot({ kind: 'pods', time: events[0].time, ...(namespace ? { namespace } : {}), events });
+            else for (const e of events) deliver(e);
           },
           onSynced() {
             syncedCount++;
@@ -144,6 +175,9 @@ export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Pro
         },
       }),
   );
+
+  // The webhook (POST /api/alerts) and the Alertmanager poll feed one firing set.
+  const alerts = new AlertTracker({ metrics, deliver, deliverSnapshot, isLeader: () => !leader || leader.isLeader });
 
   const refreshGauges = (): void => {
     metrics.podsTracked.set(
@@ -167,16 +201,38 @@ export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Pro
           for (const i of informers) yield* i.cache.values();
         },
         hub,
+        alerts: () => alerts.firing(),
+        onAlertNotification: (n) => alerts.onNotification(n),
+        onAlertRejected: (message) => {
+          metrics.alertNotifications.inc({ source: 'webhook', result: 'rejected' });
+          log(`alerts: rejected a webhook payload (${message})`);
+        },
       });
     } catch (err) {
       throw new UserError(
         `cannot listen on ${config.listen.host}:${config.listen.port} (${(err as Error).message}): choose another --listen address`,
       );
     }
-    log(`serving /metrics, /healthz, /readyz and the web view on ${server.url}`);
+    log(`serving /metrics, /healthz, /readyz, the web view and the alert webhook (POST /api/alerts) on ${server.url}`);
   }
 
   const loops: Promise<void>[] = informers.map((i) => i.run(signal));
+  if (config.alertmanager) {
+    log(`alertmanager: polling ${config.alertmanager.url} every ${config.alertmanager.intervalMs} ms`);
+    loops.push(
+      pollAlertmanager({
+        ...config.alertmanager,
+        signal,
+        onAnswer: (answer) => {
+          alerts.onPollAnswer(answer);
+        },
+        onFailure: (reason) => {
+          metrics.alertPollErrors.inc({ reason });
+        },
+        log,
+      }),
+    );
+  }
   if (config.leaderElection) {
     const le = config.leaderElection;
     leader = new LeaderElector(api, le, {

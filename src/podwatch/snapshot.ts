@@ -184,7 +184,8 @@ export function diffPods(a: PodSnapshot, b: PodSnapshot): Change[] {
   return out;
 }
 
-export type EventType = 'created' | 'updated' | 'deleted';
+/** `existing`: the pod was there when podwatch started (its first list), so it is not news that it was created. */
+export type EventType = 'created' | 'updated' | 'deleted' | 'existing';
 
 export interface PodEvent {
   type: EventType;
@@ -233,7 +234,8 @@ export function makeEvent(
 /**
  * The events that turn `cache` into `fresh` (a new list): pods only in the list were created, pods only in
  * the cache were deleted while we were not watching, pods in both may have changed. A pod whose uid changed
- * was deleted and recreated under the same name: both events are reported.
+ * was deleted and recreated under the same name: both events are reported. On the `initial` list the pods
+ * are `existing`, not created: podwatch did not see them appear (the startup flood kubewatch is known for).
  */
 export function relistEvents(
   cache: ReadonlyMap<string, PodSnapshot>,
@@ -250,7 +252,7 @@ export function relistEvents(
   for (const [key, cur] of fresh) {
     const old = cache.get(key);
     if (!old || old.uid !== cur.uid) {
-      out.push(makeEvent('created', cur, now, marked));
+      out.push(makeEvent(initial ? 'existing' : 'created', cur, now, marked));
       continue;
     }
     const changes = diffPods(old, cur);

@@ -5,16 +5,19 @@ import { parsePodwatchConfig, type PodwatchConfig } from '../../../src/podwatch/
 import { endpointFromKubeConfig } from '../../../src/podwatch/endpoint.js';
 import { KubeApi } from '../../../src/podwatch/kubeapi.js';
 import { runPodwatch, type PodwatchHandle } from '../../../src/podwatch/run.js';
-import type { Sink } from '../../../src/podwatch/sinks.js';
+import { isAlertEvent, type AlertEvent } from '../../../src/podwatch/alerts.js';
+import type { PodwatchEvent, Sink } from '../../../src/podwatch/sinks.js';
 import type { PodEvent } from '../../../src/podwatch/snapshot.js';
 import { eventually } from '../../helpers/cluster.js';
 
-/** A real sink that keeps every event it receives, for assertions. */
+/** A real sink that keeps every event it receives, for assertions: pod events and alert events apart. */
 export class CollectingSink implements Sink {
   readonly name = 'collect';
   readonly events: PodEvent[] = [];
-  emit(e: PodEvent): void {
-    this.events.push(e);
+  readonly alerts: AlertEvent[] = [];
+  emit(e: PodwatchEvent): void {
+    if (isAlertEvent(e)) this.alerts.push(e);
+    else this.events.push(e);
   }
   flush(): Promise<void> {
     return Promise.resolve();

@@ -1,5 +1,6 @@
 // The live web view in a real browser (Debian chromium via playwright-core), plus /healthz, /readyz and
-// /metrics: a pod created by the test shows up in the timeline and the pod table without a reload.
+// /metrics: a pod created by the test shows up in the timeline and the pod table without a reload, and an
+// alert POSTed the way Alertmanager's webhook sends it shows in the Alerts panel until it is resolved.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -100,5 +101,57 @@ describe('podwatch web view and HTTP endpoints', () => {
     await page.uncheck('.f-type[value="updated"]');
     assert.equal(await page.locator('li.ev[data-type="updated"]').count(), 0);
     assert.ok((await page.locator('li.ev[data-type="created"]').count()) >= 1);
+  });
+
+  it('an Alertmanager webhook notification shows in the Alerts panel and the timeline, live', async () => {
+    assert.ok(browser, 'the previous test opened the browser');
+    const page = await browser.newPage();
+    await page.goto(pw.handle.url ?? '');
+    await page.locator('#status.live').waitFor({ timeout: 30_000 });
+    const notify = (status: 'firing' | 'resolved'): Promise<Response> =>
+      fetch(`${pw.handle.url ?? ''}api/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          version: '4',
+          status,
+          receiver: 'podwatch',
+          groupKey: '{}:{alertname="WebstackGaleraClusterSizeLow"}',
+          alerts: [
+            {
+              status,
+              labels: { alertname: 'WebstackGaleraClusterSizeLow', severity: 'critical', namespace: ns, pod: 'db-0' },
+              annotations: { summary: 'the Galera cluster has 2 of 3 members' },
+              startsAt: new Date(Date.now() - 60_000).toISOString(),
+              endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
+              generatorURL: 'http://prometheus.invalid/graph',
+              fingerprint: 'webview-test-1',
+            },
+          ],
+        }),
+      });
+
+    assert.equal((await notify('firing')).status, 200);
+    const panel = page.locator('#alerts li.alert.sev-critical', { hasText: 'WebstackGaleraClusterSizeLow' });
+    await panel.waitFor({ timeout: 30_000 });
+    assert.match(await panel.innerText(), /the Galera cluster has 2 of 3 members/);
+    assert.match(await panel.innerText(), /since \d\d:\d\d:\d\d \(\d+s\)/);
+    await page.locator('li.ev[data-type="alert-firing"]').waitFor({ timeout: 30_000 });
+    assert.equal((await notify('firing')).status, 200, 'a repeat');
+    await page.screenshot({ path: join(repoRoot, 'test-artifacts', 'podwatch-webview-alerts.png') });
+
+    assert.equal((await notify('resolved')).status, 200);
+    await page.locator('li.ev[data-type="alert-resolved"]').waitFor({ timeout: 30_000 });
+    await page.locator('#alerts li.empty').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('li.ev[data-type="alert-firing"]').count(), 1, 'the repeat added nothing');
+    assert.deepEqual(
+      pw.sink.alerts.map((e) => e.type),
+      ['alert-firing', 'alert-resolved'],
+    );
+    assert.deepEqual(await (await fetch(`${pw.handle.url ?? ''}api/alerts`)).json(), []);
+    assert.match(
+      await (await fetch(`${pw.handle.url ?? ''}metrics`)).text(),
+      /^podwatch_alert_notifications_total\{result="accepted",source="webhook"\} 3$/m,
+    );
   });
 });

@@ -8,6 +8,26 @@ const fails = (fn: () => unknown, pattern: RegExp): void => {
 };
 
 describe('parsePodwatchConfig', () => {
+  it('--alertmanager (or PODWATCH_ALERTMANAGER, or alertmanager in the file) turns on the 2 s poll', () => {
+    assert.equal(parsePodwatchConfig({}, {}, undefined).alertmanager, undefined);
+    assert.deepEqual(parsePodwatchConfig({ alertmanager: 'http://127.0.0.1:9093' }, {}, undefined).alertmanager, {
+      url: 'http://127.0.0.1:9093/',
+      intervalMs: 2000,
+      timeoutMs: 5000,
+    });
+    const env = { PODWATCH_ALERTMANAGER: 'http://am.monitoring.svc:9093/am' };
+    assert.equal(parsePodwatchConfig({}, env, undefined).alertmanager?.url, 'http://am.monitoring.svc:9093/am');
+    assert.equal(
+      parsePodwatchConfig({}, {}, 'alertmanager: http://file.invalid:9093\n').alertmanager?.url,
+      'http://file.invalid:9093/',
+    );
+    fails(
+      () => parsePodwatchConfig({ alertmanager: 'am:9093' }, {}, undefined),
+      /^--alertmanager: 'am:9093' is not an http\(s\) URL/,
+    );
+    fails(() => parsePodwatchConfig({}, { PODWATCH_ALERTMANAGER: 'ftp://x' }, undefined), /^PODWATCH_ALERTMANAGER: /);
+  });
+
   it('has working defaults: all namespaces, terminal output, streaming lists, no HTTP server', () => {
     const c = parsePodwatchConfig({}, {}, undefined);
     assert.deepEqual(c.namespaces, []);

@@ -148,8 +148,23 @@ describe('relistEvents', () => {
     assert.deepEqual(ev[2]?.changes, [{ field: 'label.v', from: '1', to: '2' }]);
   });
 
-  it('the initial list is not marked as observed on relist, and an unchanged relist emits nothing', () => {
-    assert.equal(relistEvents(new Map(), map(snap('a', '1')), now, true)[0]?.observedOnRelist, undefined);
+  it('the initial list is pods that already exist, not creations, and not marked as observed on relist', () => {
+    const initial = relistEvents(new Map(), map(snap('a', '1'), snap('b', '2')), now, true);
+    assert.deepEqual(
+      initial.map((e) => [e.type, e.pod.name]),
+      [
+        ['existing', 'a'],
+        ['existing', 'b'],
+      ],
+    );
+    assert.equal(initial[0]?.observedOnRelist, undefined);
+  });
+
+  it('a later relist reports new pods as created, and an unchanged relist emits nothing', () => {
+    assert.equal(
+      relistEvents(map(snap('a', '1')), map(snap('a', '1'), snap('b', '2')), now, false)[0]?.type,
+      'created',
+    );
     assert.deepEqual(relistEvents(map(snap('a', '1')), map(snap('a', '1')), now, false), []);
   });
 });
