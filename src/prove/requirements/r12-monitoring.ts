@@ -114,14 +114,7 @@ interface AlertView {
 
 async function podwatchAlertView(ctx: ProveContext): Promise<AlertView | undefined> {
   const services = (
-    await ctx.kube.json<List<V1Service>>([
-      'get',
-      'services',
-      '-l',
-      `app.kubernetes.io/instance=${ctx.release}`,
-      '-o',
-      'json',
-    ])
+    await ctx.kube.json<List<V1Service>>(['get', 'services', '-l', `app.kubernetes.io/instance=${ctx.release}`])
   ).items;
   const found = componentService(services, 'podwatch');
   const url = found && loadBalancerUrl(found.service, found.port);
@@ -272,7 +265,7 @@ async function backupDrill(
 ): Promise<string[]> {
   const { kube } = ctx;
   const rules = await kube.json<List<PrometheusRuleObject>>(
-    ['get', 'prometheusrules', '-l', `app.kubernetes.io/instance=${ctx.release}`, '-o', 'json'],
+    ['get', 'prometheusrules', '-l', `app.kubernetes.io/instance=${ctx.release}`],
     { ev },
   );
   const original = rules.items
@@ -297,7 +290,7 @@ async function backupDrill(
     return [`WebstackBackupTooOld's expression does not compare with its threshold ${maxAge}: ${original.expr ?? ''}`];
   const cronjobs = await kube.json<
     List<{ metadata: { name: string; labels?: Record<string, string> }; spec: { suspend?: boolean } }>
-  >(['get', 'cronjobs', '-l', `app.kubernetes.io/instance=${ctx.release}`, '-o', 'json'], { ev });
+  >(['get', 'cronjobs', '-l', `app.kubernetes.io/instance=${ctx.release}`], { ev });
   const backupJob = cronjobs.items.find((c) => c.metadata.labels?.['app.kubernetes.io/component'] === 'backup');
   if (!backupJob) return ['the release has no backup CronJob'];
   const ruleName = `${ctx.release}-r12-backup-drill`;
@@ -369,7 +362,7 @@ export async function checkTargetsAndRules(
   waitMs: number,
 ): Promise<string[]> {
   const pods = (
-    await ctx.kube.json<List<V1Pod>>(['get', 'pods', '-l', `app.kubernetes.io/instance=${ctx.release}`, '-o', 'json'], {
+    await ctx.kube.json<List<V1Pod>>(['get', 'pods', '-l', `app.kubernetes.io/instance=${ctx.release}`], {
       ev,
     })
   ).items;
