@@ -13,11 +13,12 @@ const variants: { name: string; values?: Record<string, unknown>; valuesFiles?: 
   { name: 'defaults' },
   // values-local.yaml turns the secondary network on (forced: the local cluster always has the Multus CRDs);
   // this control plane has none, so it is off here. test/integration/chart/network/dry-run.test.ts applies
-  // values-local.yaml with it on, against stand-in CRDs.
+  // values-local.yaml with it on, against stand-in CRDs. The same for the monitoring objects (values-local
+  // renders them always: `cluster up` installs their CRDs): "auto" renders them only where the API is served.
   {
     name: 'values-local.yaml',
     valuesFiles: [join(webstackChartDir, 'values-local.yaml')],
-    values: { networks: { secondary: { enabled: false } } },
+    values: { networks: { secondary: { enabled: false } }, monitoring: { operator: 'auto' } },
   },
   {
     name: 'everything optional on',

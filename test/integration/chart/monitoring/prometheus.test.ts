@@ -74,10 +74,13 @@ describe('webstack chart: alert rules pass promtool', () => {
         'WebstackBackupNotVerified',
         'WebstackBackupTooOld',
         'WebstackBackupVerifyFailed',
+        'WebstackBinlogArchiveBehind',
         'WebstackGaleraClusterSizeLow',
         'WebstackGaleraMemberNotSynced',
+        'WebstackGaleraNoPrimary',
         'WebstackPodwatchDown',
         'WebstackWeb5xxRatio',
+        'WebstackWebReplicasUnavailable',
       ]);
       writeFileSync(join(dir, 'operator.yaml'), stringify({ groups }));
       writeFileSync(
@@ -87,7 +90,7 @@ describe('webstack chart: alert rules pass promtool', () => {
       for (const file of ['operator.yaml', 'configmap.yaml']) {
         const res = await run(PROMTOOL, ['check', 'rules', join(dir, file)], { allowFailure: true });
         assert.equal(res.code, 0, `promtool check rules ${file}:\n${res.stdout}${res.stderr}`);
-        assert.match(res.stdout, /SUCCESS: 7 rules found/);
+        assert.match(res.stdout, /SUCCESS: 10 rules found/);
       }
       // And promtool does catch a broken expression: the check can fail.
       writeFileSync(
@@ -290,7 +293,7 @@ describe(
       const rules = (
         (await (await fetch(`${api}/rules`)).json()) as { data: { groups: { rules: unknown[] }[] } }
       ).data.groups.flatMap((g) => g.rules);
-      assert.equal(rules.length, 7);
+      assert.equal(rules.length, 10);
     });
   },
 );
