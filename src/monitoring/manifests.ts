@@ -17,6 +17,11 @@ export interface MonitoringSettings {
   clusterName: string;
   /** How long Prometheus keeps samples. */
   retention: string;
+  /**
+   * The build keys of the images the pod runs: images are re-imported under the same tag when kstack
+   * changes, so a changed key in the pod template is what makes `kstack up` roll the pod onto them.
+   */
+  imageKeys?: string;
 }
 
 export const DEFAULT_MONITORING: MonitoringSettings = {
@@ -104,7 +109,7 @@ export function monitoringObjects(s: MonitoringSettings = DEFAULT_MONITORING): o
         strategy: { type: 'Recreate' },
         selector: { matchLabels: labels },
         template: {
-          metadata: { labels },
+          metadata: { labels, ...(s.imageKeys ? { annotations: { 'kstack.io/image-keys': s.imageKeys } } : {}) },
           spec: {
             serviceAccountName: MONITORING_NAME,
             securityContext: { runAsNonRoot: true, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },

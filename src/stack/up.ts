@@ -24,6 +24,7 @@ import type { Progress } from '../util/progress.js';
 import { componentEndpoint, type Endpoint } from './endpoints.js';
 import { applyMonitoring, waitForMonitoring, type MonitoringUrls } from './monitoring.js';
 import type { Receivers } from '../monitoring/alertmanager-config.js';
+import { DEFAULT_MONITORING } from '../monitoring/manifests.js';
 import { allReady, describeProgress, releaseWorkloads, type WorkloadStatus } from './workloads.js';
 
 /** The images the chart's local values name. */
@@ -180,7 +181,14 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     );
     // Before the release, so its PodMonitors and PrometheusRule are picked up as soon as they exist.
     await opts.progress.step('monitoring: Prometheus, Alertmanager and the health page (namespace monitoring)', () =>
-      applyMonitoring(kubectl, kubeArgs, opts.receivers),
+      applyMonitoring(kubectl, kubeArgs, opts.receivers, {
+        ...DEFAULT_MONITORING,
+        clusterName: cluster.layout.name,
+        imageKeys: images
+          .filter((i) => i.name === 'node' || i.name === 'monitoring')
+          .map((i) => `${i.name}=${i.key}`)
+          .join(','),
+      }),
     );
     // Backups to the cluster's own S3 server (started by `cluster up`): its address and the credentials
     // Secret come from the cluster; the user's values files still win.
