@@ -193,6 +193,11 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
     return 0;
   }
   const timeoutMs = durationFlag('timeout', values.timeout, DEFAULT_UP_TIMEOUT);
+  // Checked before anything runs: a bad URL must not cost a cluster start.
+  const receivers =
+    values['alert-webhook'] || values['alert-slack']
+      ? receiversFromFlags(values['alert-webhook'] ?? [], values['alert-slack'] ?? [])
+      : undefined;
   const progress = createProgress();
   await ensureNeeds('up', progress);
   const result = await stackUp({
@@ -202,9 +207,7 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
     timeoutMs,
     progress,
     ...(values.context !== undefined ? { context: values.context } : {}),
-    ...(values['alert-webhook'] || values['alert-slack']
-      ? { receivers: receiversFromFlags(values['alert-webhook'] ?? [], values['alert-slack'] ?? []) }
-      : {}),
+    ...(receivers ? { receivers } : {}),
   });
   out.write(
     `\nThe stack is up (${result.workloads.map((w) => `${w.component} ${w.ready}/${w.desired}`).join(', ')}).\n`,
