@@ -1,20 +1,10 @@
 // The health page in headless Chromium (Debian's chromium via playwright-core) while a drill runs: it
 // samples one figure every second, as a user watching the page would see it, and takes screenshots.
+import { CHROMIUM_ARGS } from '../../src/prove/requirements/screenshot.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface HealthWatch {
   page: Page;
@@ -38,7 +28,7 @@ export async function watchHealthFigure(
   const browser: BrowserContext = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
     viewport: { width: 1280, height: 900 },
   });
   const page = await browser.newPage();

@@ -6,6 +6,18 @@ import { join } from 'node:path';
 import { portForward } from '../../stack/port-forward.js';
 import type { Kube } from '../../kube/kube.js';
 
+/** Headless Chromium in a container-less root shell: no sandbox, GPU, QUIC or background traffic. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+] as const;
+
 export const CHROMIUM = '/usr/bin/chromium';
 
 export interface PageShot {
@@ -31,16 +43,7 @@ export async function screenshotPage(
       headless: true,
       viewport: { width: 1000, height: 760 },
       timeout: 60_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: [...CHROMIUM_ARGS],
     });
     try {
       const page = await browser.newPage();

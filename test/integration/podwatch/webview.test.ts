@@ -1,6 +1,7 @@
 // The live web view in a real browser (Debian chromium via playwright-core), plus /healthz, /readyz and
 // /metrics: a pod created by the test shows up in the timeline and the pod table without a reload, and an
 // alert POSTed the way Alertmanager's webhook sends it shows in the Alerts panel until it is resolved.
+import { CHROMIUM_ARGS } from '../../../src/prove/requirements/screenshot.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,17 +20,6 @@ import {
   testConfig,
   type RunningPodwatch,
 } from './harness.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('podwatch web view and HTTP endpoints', () => {
   let namespaces: TestNamespaces;
@@ -69,7 +59,7 @@ describe('podwatch web view and HTTP endpoints', () => {
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS],
       viewport: { width: 1280, height: 720 },
     });
     const page = await browser.newPage();
