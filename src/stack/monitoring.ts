@@ -34,7 +34,16 @@ export async function applyMonitoring(
   settings: MonitoringSettings = DEFAULT_MONITORING,
 ): Promise<void> {
   await run(kubectl, [...kubeArgs, ...applyArgs], { input: list(monitoringObjects(settings)) });
-  if (receivers) await run(kubectl, [...kubeArgs, ...applyArgs], { input: list([receiversSecret(receivers)]) });
+  if (receivers) await applyReceivers(kubectl, kubeArgs, receivers);
+}
+
+/** Replaces the alert destinations only: the controller picks them up within a sync, nothing restarts. */
+export async function applyReceivers(
+  kubectl: string,
+  kubeArgs: readonly string[],
+  receivers: Receivers,
+): Promise<void> {
+  await run(kubectl, [...kubeArgs, ...applyArgs], { input: list([receiversSecret(receivers)]) });
 }
 
 /** The three URLs of a monitoring Service that has its load-balancer address (pure). */

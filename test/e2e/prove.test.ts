@@ -27,7 +27,7 @@ import { assertNothingLeft } from '../helpers/local-cluster.js';
 import { e2eCluster } from '../helpers/e2e-cluster.js';
 import { slackNotices, startAlertReceiver, webhookNotices, type AlertReceiver } from '../helpers/alert-receivers.js';
 import { watchHealthFigure, type HealthWatch } from '../helpers/health-view.js';
-import { applyMonitoring } from '../../src/stack/monitoring.js';
+import { applyReceivers } from '../../src/stack/monitoring.js';
 import { defaultNodeSettings, networkPlanFor } from '../../src/cluster/nodes/cluster-nodes.js';
 import { repoRoot } from '../../src/util/paths.js';
 import { checkTargetsAndRules } from '../../src/prove/requirements/r12-monitoring.js';
@@ -104,14 +104,16 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     const gateway = networkPlanFor(CLUSTER, defaultNodeSettings()).gateway;
     webhook = await startAlertReceiver(gateway, '/hook');
     slack = await startAlertReceiver(gateway, '/services/T0/B0/x');
-    await applyMonitoring(k, stack.kubeArgs, { webhooks: [webhook.url], slack: [{ url: slack.url, channel: '#ops' }] });
+    await applyReceivers(k, stack.kubeArgs, { webhooks: [webhook.url], slack: [{ url: slack.url, channel: '#ops' }] });
     const healthUrl = stack.monitoring?.healthUrl ?? '';
     for (const deadline = Date.now() + 60_000; ;) {
-      const status = (await (await fetch(`${healthUrl}api/status`)).json()) as {
-        receivers: { webhooks: string[] };
-        alertmanager: { ok: boolean };
+      const status = (await fetch(`${healthUrl}api/status`, { signal: AbortSignal.timeout(5000) })
+        .then((r) => r.json())
+        .catch((err: unknown) => ({ error: String(err) }))) as {
+        receivers?: { webhooks: string[] };
+        alertmanager?: { ok: boolean };
       };
-      if (status.receivers.webhooks.includes(webhook.url) && status.alertmanager.ok) break;
+      if (status.receivers?.webhooks.includes(webhook.url) && status.alertmanager?.ok) break;
       assert.ok(Date.now() < deadline, `the monitoring controller took the receivers: ${JSON.stringify(status)}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
