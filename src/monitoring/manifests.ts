@@ -18,6 +18,11 @@ export interface MonitoringSettings {
   /** How long Prometheus keeps samples. */
   retention: string;
   /**
+   * Prometheus's --rules.alert.resend-delay: how often a firing alert is sent again. A rule changed on a
+   * reload can leave its alert's resolution for the next resend, so this bounds that wait (default 1m).
+   */
+  resendDelay: string;
+  /**
    * The build keys of the images the pod runs: images are re-imported under the same tag when kstack
    * changes, so a changed key in the pod template is what makes `kstack up` roll the pod onto them.
    */
@@ -29,6 +34,7 @@ export const DEFAULT_MONITORING: MonitoringSettings = {
   evaluationInterval: '5s',
   clusterName: 'kstack',
   retention: '24h',
+  resendDelay: '10s',
 };
 
 const labels = { 'app.kubernetes.io/name': MONITORING_NAME, 'app.kubernetes.io/managed-by': 'kstack' };
@@ -144,6 +150,7 @@ export function monitoringObjects(s: MonitoringSettings = DEFAULT_MONITORING): o
                   `--storage.tsdb.retention.time=${s.retention}`,
                   `--web.listen-address=:${PROMETHEUS_PORT}`,
                   '--web.enable-lifecycle',
+                  `--rules.alert.resend-delay=${s.resendDelay}`,
                 ]),
                 ports: [{ name: 'prometheus', containerPort: PROMETHEUS_PORT }],
                 readinessProbe: httpProbe('/-/ready', PROMETHEUS_PORT),

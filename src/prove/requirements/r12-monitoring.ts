@@ -160,6 +160,8 @@ interface Timing {
   evaluationSeconds: number;
   groupWaitSeconds: number;
   groupIntervalSeconds: number;
+  /** Prometheus's resend delay: after a rule changes on reload, its alert may resolve only at the next resend. */
+  resendSeconds: number;
 }
 
 /** Drill 1: a member deleted and held away (node cordoned) fires the size alert; back, it resolves. */
@@ -330,7 +332,7 @@ async function backupDrill(
     // Back to the release's threshold: the condition clears at the next evaluation.
     const restoredAt = Date.now();
     await kube.kubectl(['apply', '-f', '-'], { input: ruleObject(original.expr ?? ''), ev });
-    const resolveBudget = t.evaluationSeconds + t.groupIntervalSeconds + 15;
+    const resolveBudget = t.evaluationSeconds + t.resendSeconds + t.groupIntervalSeconds + 15;
     const resolvedAt = await waitForAlert(view, labels, 'resolved', (resolveBudget + 60) * 1000, (t) => {
       ctx.note(t);
     });
@@ -401,7 +403,7 @@ export const r12Monitoring: Requirement = {
   id: 'R12',
   title: 'Monitoring and alerts',
   checks:
-    "Every metrics port of the release's running pods (mysqld exporter and binlog archiver per db member, nginx exporter per web replica, podwatch) must be a Prometheus target that is up, and the release's rule group must load with no rule in error. Drills, with alerts read where Alertmanager delivers them (podwatch's alert view): the highest db member deleted and kept away by cordoning its node must fire WebstackGaleraClusterSizeLow, and resolve it once the member is back; with the backup CronJob suspended, a drill copy of the release's WebstackBackupTooOld rule whose threshold is the newest backup's age plus 15 s must fire, and resolve when its threshold is put back. Each time to fire is judged against the rule's for + scrape + evaluation interval + group_wait (+30 s for the member's shutdown, +10 s for the backup drill), each time to resolve against scrape/evaluation + group_interval + 15 s. Cordon, CronJob and drill rule are restored.",
+    "Every metrics port of the release's running pods (mysqld exporter and binlog archiver per db member, nginx exporter per web replica, podwatch) must be a Prometheus target that is up, and the release's rule group must load with no rule in error. Drills, with alerts read where Alertmanager delivers them (podwatch's alert view): the highest db member deleted and kept away by cordoning its node must fire WebstackGaleraClusterSizeLow, and resolve it once the member is back; with the backup CronJob suspended, a drill copy of the release's WebstackBackupTooOld rule whose threshold is the newest backup's age plus 15 s must fire, and resolve when its threshold is put back. Each time to fire is judged against the rule's for + scrape + evaluation interval + group_wait (+30 s for the member's shutdown, +10 s for the backup drill), each time to resolve against scrape/evaluation + group_interval + 15 s (the backup drill's also + Prometheus's resend delay: a rule changed on reload may resolve only at the next resend). Cordon, CronJob and drill rule are restored.",
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.monitoring)
@@ -417,6 +419,7 @@ export const r12Monitoring: Requirement = {
       evaluationSeconds: secondsOf(undefined, DEFAULT_MONITORING.evaluationInterval),
       groupWaitSeconds: secondsOf(undefined, DEFAULT_ROUTE_TIMING.groupWait),
       groupIntervalSeconds: secondsOf(undefined, DEFAULT_ROUTE_TIMING.groupInterval),
+      resendSeconds: secondsOf(undefined, DEFAULT_MONITORING.resendDelay),
     };
     const problems = await checkTargetsAndRules(ctx, ev, prometheusUrl, (3 * m.intervalSeconds + 10) * 1000);
     if (problems.length) return verdictOf(problems, '');
