@@ -31,6 +31,7 @@ import { applyReceivers } from '../../src/stack/monitoring.js';
 import { defaultNodeSettings, networkPlanFor } from '../../src/cluster/nodes/cluster-nodes.js';
 import { repoRoot } from '../../src/util/paths.js';
 import { checkTargetsAndRules } from '../../src/prove/requirements/r12-monitoring.js';
+import { activeTargets } from '../../src/monitoring/prometheus-api.js';
 import { Evidence } from '../../src/prove/requirements/types.js';
 
 const own = e2eCluster('prove-e2e');
@@ -404,6 +405,15 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     const ctx = { kube, namespace: NS, release: RELEASE, note: () => undefined };
     const prometheusUrl = stack?.monitoring?.prometheusUrl ?? '';
     try {
+      // Judged once Prometheus has taken the change (the controller syncs every 2 s, then reloads it).
+      const mysqldTargets = async (): Promise<number> =>
+        (await activeTargets(prometheusUrl)).filter(
+          (t) => t.labels.endpoint === 'metrics' && (t.labels.pod ?? '').startsWith(`${dbSts}-`),
+        ).length;
+      for (const deadline = Date.now() + 60_000; (await mysqldTargets()) > 0;) {
+        assert.ok(Date.now() < deadline, 'Prometheus dropped the mysqld exporter targets within 60 s');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
       const r12 = row(await prove('R12'), 'R12');
       assert.equal(r12.status, 'fail', r12.evidence.join('\n'));
       for (const member of [0, 1, 2])
