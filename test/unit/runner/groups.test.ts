@@ -32,8 +32,8 @@ describe('e2e groups', () => {
 
   it('gives each group its own cluster name and a budget; the groups fit the e2e budget together', () => {
     assert.equal(new Set(E2E_GROUPS.map((g) => g.cluster)).size, E2E_GROUPS.length);
-    // Groups run side by side: the longest sets the e2e phase's time, and 25 min of it leaves the whole
+    // Groups run side by side: the longest sets the e2e phase's time, and 28 min of it leaves the whole
     // clean-clone run (setup, unit, integration ≈ 7 min) well within 60.
-    for (const g of E2E_GROUPS) assert.ok(g.budgetMinutes > 0 && g.budgetMinutes <= 25, g.name);
+    for (const g of E2E_GROUPS) assert.ok(g.budgetMinutes > 0 && g.budgetMinutes <= 28, g.name);
   });
 });
