@@ -65,6 +65,7 @@ export const HEALTH_QUERY_NAMES = [
   'podwatchTargets',
   'backupLastSuccess',
   'backupVerifyFailed',
+  'backupVerified',
   'binlogLag',
 ] as const;
 
@@ -115,6 +116,8 @@ export function healthQueries(opts: QueryOptions = {}): Record<HealthQueryName, 
     // would hide; the age is taken against the sample's evaluation time, so no clock but Prometheus's counts.
     backupLastSuccess: `max by (namespace) (kstack_backup_last_success_timestamp_seconds{${db}})`,
     backupVerifyFailed: `max by (namespace) (kstack_backup_verify_failed{${db}})`,
+    // Time of the newest passed verification; 0 = none yet (then "not failed" is not "passed").
+    backupVerified: `max by (namespace) (kstack_backup_verified_timestamp_seconds{${db}})`,
     // Exported by the binlog archivers (src/dr/binlog-archiver.ts) when point-in-time recovery is on.
     binlogLag: `max by (namespace) (kstack_binlog_archive_lag_seconds{${db}})`,
   };
@@ -417,7 +420,10 @@ function backupFigures(
         ? 'none'
         : Math.max(0, last.sample.timestamp - last.sample.value);
   const failed = get('backupVerifyFailed');
-  const failedValue = failed.value === null ? null : failed.value > 0;
+  const verified = get('backupVerified');
+  // Not failed but never passed either: no verification has run yet, which the page must not show as "passed".
+  const neverVerified = failed.value !== null && failed.value <= 0 && verified.value !== null && verified.value <= 0;
+  const failedValue = failed.value === null || neverVerified ? null : failed.value > 0;
   const lag = get('binlogLag');
   return {
     backupAge: {
@@ -433,10 +439,11 @@ function backupFigures(
               : 'newest successful backup',
     },
     backupVerifyFailed: {
-      status: judgeVerifyFailed(failedValue),
+      status: neverVerified ? 'warn' : judgeVerifyFailed(failedValue),
       value: failedValue,
-      note:
-        failedValue === null
+      note: neverVerified
+        ? 'no verification yet'
+        : failedValue === null
           ? missing(failed.error, 'verification metrics')
           : failedValue
             ? 'the newest verification failed'

@@ -61,6 +61,7 @@ function fakeModel(): HealthModel {
       podwatchTargets: at(2),
       backupLastSuccess: at(FAKE_EVAL_TIME - 11_520),
       backupVerifyFailed: at(0),
+      backupVerified: at(FAKE_EVAL_TIME - 600),
       binlogLag: at(4),
     },
     targets: { ok: true, value: parseTargetsResponse(FAKE_TARGETS_ANSWER) },

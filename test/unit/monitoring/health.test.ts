@@ -111,6 +111,7 @@ describe('healthQueries', () => {
     for (const metric of [
       'kstack_backup_last_success_timestamp_seconds',
       'kstack_backup_verify_failed',
+      'kstack_backup_verified_timestamp_seconds',
       'kstack_binlog_archive_lag_seconds',
       'mysql_global_status_wsrep_cluster_size',
       'mysql_global_status_wsrep_local_state',
@@ -242,6 +243,7 @@ function fakeInputs(): HealthInputs {
     podwatchTargets: fakeSamples({ shop: 2 }),
     backupLastSuccess: fakeSamples({ shop: FAKE_EVAL_TIME - 3600, 'shop-restore': 0 }),
     backupVerifyFailed: fakeSamples({ shop: 0, 'shop-restore': 1 }),
+    backupVerified: fakeSamples({ shop: FAKE_EVAL_TIME - 7200, 'shop-restore': 0 }),
     binlogLag: fakeSamples({ shop: 4.25 }),
   };
   return {
@@ -349,6 +351,13 @@ describe('healthModel', () => {
       .namespaces[0]!.figures;
     assert.deepEqual(shop.backupAge, { status: 'warn', value: 3600, note: 'older than the 1800 s allowed' });
     assert.deepEqual(shop.binlogLag, { status: 'warn', value: 4.25, note: 'above the 2 s allowed' });
+  });
+
+  it('shows no verification yet (not "passed") when none failed and none ever passed', () => {
+    const inputs = fakeInputs();
+    inputs.queries.backupVerified = fakeSamples({ shop: 0 });
+    const shop = healthModel(inputs).namespaces[0]!.figures;
+    assert.deepEqual(shop.backupVerifyFailed, { status: 'warn', value: null, note: 'no verification yet' });
   });
 
   it('takes the expected members per namespace', () => {

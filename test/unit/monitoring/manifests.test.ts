@@ -10,11 +10,12 @@ import { monitoringUrls } from '../../../src/stack/monitoring.js';
 import { UserError } from '../../../src/util/errors.js';
 
 const objects = monitoringObjects() as { kind: string }[];
-const ofKind = <T>(kind: string): T => objects.find((o) => o.kind === kind) as T;
+// The objects are plain JSON; each test reads the one it needs as its typed shape.
+const ofKind = (kind: string): unknown => objects.find((o) => o.kind === kind);
 
 describe('local monitoring objects', () => {
   it('one pod: controller, Prometheus, Alertmanager, each as nobody, read-only, no capabilities', () => {
-    const dep = ofKind<V1Deployment>('Deployment');
+    const dep = ofKind('Deployment') as V1Deployment;
     assert.equal(dep.spec?.replicas, 1);
     assert.equal(dep.spec?.strategy?.type, 'Recreate', 'never two Prometheus evaluating the same rules');
     const containers = dep.spec?.template.spec?.containers ?? [];
@@ -33,13 +34,13 @@ describe('local monitoring objects', () => {
     assert.match(containers[1]?.command?.[2] ?? '', /until \[ -s .*prometheus\.yml \]/);
     assert.ok(containers[1]?.command?.includes('--web.enable-lifecycle'), 'Prometheus accepts /-/reload');
     assert.ok(containers[2]?.command?.includes('--cluster.listen-address='), 'one Alertmanager, no gossip');
-    const ns = ofKind<{ metadata: { name: string; labels: Record<string, string> } }>('Namespace');
+    const ns = ofKind('Namespace') as { metadata: { name: string; labels: Record<string, string> } };
     assert.equal(ns.metadata.name, MONITORING_NAMESPACE);
     assert.equal(ns.metadata.labels['pod-security.kubernetes.io/enforce'], 'restricted');
   });
 
   it('RBAC lists only pods, services, PodMonitors and PrometheusRules, and gets only the receivers Secret', () => {
-    const role = ofKind<V1ClusterRole>('ClusterRole');
+    const role = ofKind('ClusterRole') as V1ClusterRole;
     assert.deepEqual(
       role.rules?.map((r) => [r.resources, r.verbs]),
       [
@@ -47,15 +48,19 @@ describe('local monitoring objects', () => {
         [['podmonitors', 'prometheusrules'], ['list']],
       ],
     );
-    const secret = ofKind<V1Role>('Role');
+    const secret = ofKind('Role') as V1Role;
     assert.deepEqual(secret.rules?.[0]?.resourceNames, ['alert-receivers']);
     assert.deepEqual(secret.rules?.[0]?.verbs, ['get']);
   });
 
   it('URLs come from the Service once the load balancer gave it an address', () => {
-    const svc = ofKind<V1Service>('Service');
+    const svc = ofKind('Service') as V1Service;
     assert.deepEqual(monitoringUrls(svc), {}, 'no address yet');
-    const withAddress: V1Service = { ...svc, status: { loadBalancer: { ingress: [{ ip: '10.77.3.200' }] } } };
+    const withAddress: V1Service = {
+      metadata: svc.metadata,
+      spec: svc.spec,
+      status: { loadBalancer: { ingress: [{ ip: '10.77.3.200' }] } },
+    };
     assert.deepEqual(monitoringUrls(withAddress), {
       healthUrl: 'http://10.77.3.200:8080/',
       prometheusUrl: 'http://10.77.3.200:9090/',
