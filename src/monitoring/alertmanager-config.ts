@@ -3,6 +3,7 @@
 // that declares itself an alert receiver (podwatch's web view, by the annotation below). Firing and
 // resolved notifications both go out.
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import { namedPort } from './scrape-targets.js';
 import { UserError } from '../util/errors.js';
 
 /** A Service with this annotation receives Alertmanager webhooks at http://<svc>.<ns>.svc:<http port><path>. */
@@ -100,11 +101,7 @@ const isReady = (pod: V1Pod): boolean =>
 function targetPortOf(pod: V1Pod, target: number | string): number | undefined {
   if (typeof target === 'number') return target;
   if (/^\d+$/.test(target)) return Number(target);
-  for (const c of pod.spec?.containers ?? []) {
-    const p = c.ports?.find((cp) => cp.name === target);
-    if (p) return p.containerPort;
-  }
-  return undefined;
+  return namedPort(pod, target)?.port;
 }
 
 /** alertmanager.yml (pure). With no destination at all, alerts still reach Alertmanager's API and view. */

@@ -4,6 +4,7 @@
 // resync loop instead of watches: a small cluster lists in milliseconds, and a loop cannot miss an event.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { ApiError, type KubeApi } from '../podwatch/kubeapi.js';
 import {
@@ -192,17 +193,7 @@ export class MonitoringController {
         this.status.lastError = (err as Error).message;
         this.opts.log(`sync failed: ${(err as Error).message}`);
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, intervalMs);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
     }
   }
 }
