@@ -88,12 +88,57 @@ export function durationFlag(flag: string, value: string | undefined, fallback: 
   return parseDuration(value ?? fallback, `--${flag}`);
 }
 
-/** The nodes `cluster up` asks for from --nodes and --db-taint (defaults for what is not given). */
-export function nodeSettingsFromFlags(nodes: string | undefined, dbTaint: string | undefined): NodeSettings {
+/** The nodes `cluster up` asks for from --nodes, --db-taint and --no-preload (defaults for what is not given). */
+export function nodeSettingsFromFlags(
+  nodes: string | undefined,
+  dbTaint: string | undefined,
+  noPreload = false,
+): NodeSettings {
   const count = nodes === undefined ? undefined : /^\d+$/.test(nodes) ? Number(nodes) : NaN;
   if (count !== undefined && Number.isNaN(count))
     throw new UserError(`--nodes '${nodes ?? ''}' is not a number: use a whole number from 1 to 9`);
   const settings = defaultNodeSettings(count);
-  if (dbTaint === 'none') return { count: settings.count };
-  return dbTaint === undefined ? settings : { count: settings.count, dbTaint: parseTaint('db-taint', dbTaint) };
+  const pull = noPreload ? { pullOnly: true } : {};
+  if (dbTaint === 'none') return { count: settings.count, ...pull };
+  return dbTaint === undefined
+    ? { ...settings, ...pull }
+    : { count: settings.count, dbTaint: parseTaint('db-taint', dbTaint), ...pull };
+}
+
+/** Pure: --prometheus and --alertmanager, both or neither, each an http(s) URL. */
+export function monitoringFromFlags(
+  prometheus: string | undefined,
+  alertmanager: string | undefined,
+): { prometheusUrl: string; alertmanagerUrl: string } | undefined {
+  if (prometheus === undefined && alertmanager === undefined) return undefined;
+  if (prometheus === undefined || alertmanager === undefined)
+    throw new UserError(
+      `--${prometheus === undefined ? 'prometheus' : 'alertmanager'} is missing: give --prometheus URL and --alertmanager URL together`,
+    );
+  for (const [flag, value] of [
+    ['prometheus', prometheus],
+    ['alertmanager', alertmanager],
+  ] as const) {
+    if (!URL.canParse(value) || !['http:', 'https:'].includes(new URL(value).protocol))
+      throw new UserError(`--${flag} '${value}': use an http:// or https:// URL, e.g. http://127.0.0.1:9090`);
+  }
+  return { prometheusUrl: prometheus.replace(/\/+$/, ''), alertmanagerUrl: alertmanager.replace(/\/+$/, '') };
+}
+
+/** Pure: what `kstack up`'s monitoring flags allow: alert destinations need a monitoring kstack runs. */
+export function checkUpMonitoringFlags(v: {
+  context?: string | undefined;
+  'with-monitoring'?: boolean | undefined;
+  'alert-webhook'?: string[] | undefined;
+  'alert-slack'?: string[] | undefined;
+}): void {
+  if (v['with-monitoring'] && v.context === undefined)
+    throw new UserError(
+      "--with-monitoring is for --context: the local cluster always runs kstack's monitoring; drop the flag",
+    );
+  const alerts = v['alert-webhook'] ? '--alert-webhook' : v['alert-slack'] ? '--alert-slack' : undefined;
+  if (alerts && v.context !== undefined && !v['with-monitoring'])
+    throw new UserError(
+      `${alerts} with --context needs --with-monitoring: alert destinations configure kstack's Alertmanager, which runs there only with it`,
+    );
 }

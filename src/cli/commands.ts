@@ -95,10 +95,19 @@ export const CLUSTER_UP = spec({
     kubeconfig: { type: 'string' },
     nodes: { type: 'string' },
     'db-taint': { type: 'string' },
+    'no-preload': { type: 'boolean' },
+    'registry-ca': { type: 'string' },
     ...HELP_FLAG,
   },
-  conflicts: [{ flag: 'control-plane', with: ['nodes', 'db-taint'], why: '--control-plane starts no nodes' }],
-  help: `kstack cluster up [--nodes N] [--db-taint key=value:Effect|none] [--name NAME] [--api-port PORT] [--kubeconfig PATH]
+  conflicts: [
+    {
+      flag: 'control-plane',
+      with: ['nodes', 'db-taint', 'no-preload', 'registry-ca'],
+      why: '--control-plane starts no nodes',
+    },
+  ],
+  help: `kstack cluster up [--nodes N] [--db-taint key=value:Effect|none] [--no-preload] [--registry-ca HOST[:PORT]=FILE]
+                 [--name NAME] [--api-port PORT] [--kubeconfig PATH]
 kstack cluster up --control-plane [--name NAME] [--api-port PORT] [--kubeconfig PATH]
 
 Starts a local Kubernetes cluster without Docker: etcd, kube-apiserver, kube-controller-manager and
@@ -113,6 +122,10 @@ is missing.
   --nodes N          number of nodes (default ${DEFAULT_NODE_COUNT}: web-1, web-2, db-1, db-2, db-3, which can lose any
                      one node; 4 gives web-1 + 3 db nodes, 3 web-1, db-1, db-2; 1 one untainted node)
   --db-taint T       taint on db nodes (default ${DEFAULT_DB_TAINT_FLAG}; 'none' for no taint)
+  --no-preload       side-load none of the stack's images: workloads pull them from a registry, as on a
+                     cluster kstack did not make (see 'kstack images push'); fixed when the cluster is created
+  --registry-ca HOST[:PORT]=FILE
+                     the nodes trust FILE (PEM) as the CA of the registry HOST[:PORT] (added to a running cluster too)
   --control-plane    only the control plane (no nodes)
   --name NAME        cluster name (default: ${DEFAULT_CLUSTER})
   --api-port PORT    API server port (default: a free port)
@@ -166,14 +179,11 @@ export const UP = spec({
     'no-watch': { type: 'boolean' },
     'alert-webhook': { type: 'string', multiple: true },
     'alert-slack': { type: 'string', multiple: true },
+    'with-monitoring': { type: 'boolean' },
     ...HELP_FLAG,
   },
-  conflicts: [
-    { flag: 'alert-webhook', with: ['context'], why: "alert destinations configure the local cluster's Alertmanager" },
-    { flag: 'alert-slack', with: ['context'], why: "alert destinations configure the local cluster's Alertmanager" },
-  ],
-  help: `kstack up [--context NAME] [--namespace NS] [--release NAME] [-f values.yaml]… [--timeout ${DEFAULT_UP_TIMEOUT}] [--detach]
-          [--alert-webhook URL]… [--alert-slack URL[#channel]]…
+  help: `kstack up [--context NAME [--with-monitoring]] [--namespace NS] [--release NAME] [-f values.yaml]… [--timeout ${DEFAULT_UP_TIMEOUT}]
+          [--detach] [--alert-webhook URL]… [--alert-slack URL[#channel]]…
 
 The main job. Without --context: brings up the local cluster (or reuses the running one), builds and
 imports the stack's images, installs the webstack chart with its local values, waits for every
@@ -181,10 +191,13 @@ workload, then prints the page URL and the podwatch view URL and streams pod eve
 On the local cluster the URLs are load-balancer addresses on the cluster's bridge: they keep working
 after kstack exits ('kstack status' prints them again). A release whose Services are not of type
 LoadBalancer is reached through port-forwards on 127.0.0.1 that end with this command. With --context:
-deploys to that existing cluster with the chart's public images instead.
+deploys to that existing cluster with the values files given (the images 'kstack images push' put in a
+registry: pass the file it wrote with -f).
 The local cluster also gets Prometheus, Alertmanager and a health page (namespace monitoring), which
 read the release's PodMonitors and PrometheusRule; their URLs are printed with the page's.
 
+  --with-monitoring     with --context: run the same monitoring there, its images named by the -f file
+                        of 'kstack images push' (the release's image pull Secrets are copied to it)
   --detach              exit after printing the URLs (--no-watch is the same)
   --alert-webhook URL   send alerts (firing and resolved) to this webhook, Alertmanager's JSON format;
                         repeat for more. Given at all, these flags replace the destinations set before.
@@ -226,10 +239,13 @@ export const PROVE = spec({
     only: { type: 'string' },
     'allow-skip': { type: 'string' },
     report: { type: 'string' },
+    prometheus: { type: 'string' },
+    alertmanager: { type: 'string' },
     ...HELP_FLAG,
   },
   conflicts: [CONTEXT_OR_NAME],
   help: `kstack prove [--context NAME | --name CLUSTER] [-n NS] [--release NAME] [--only R1,R5] [--allow-skip R6] [--report DIR]
+             [--prometheus URL --alertmanager URL]
 
 Checks each requirement on the installed release, against the real cluster, and shows for each row
 what was checked, how, the evidence, and pass / fail / skipped-with-reason. The release's values say
@@ -247,6 +263,12 @@ Rows: ${REQUIREMENTS.map((r) => `${r.id} ${r.title}`).join('; ')}.
 ${TARGET_HELP}  --only IDS       only these rows, comma-separated (e.g. R5,R6)
   --allow-skip IDS accept these rows' skips (comma-separated); the skip and its reason are still shown
   --report DIR     where report.md, report.json and screenshot.png go (default: out/prove-<UTC time>/)
+  --prometheus URL --alertmanager URL
+                   the Prometheus and Alertmanager that scrape the release and route its alerts (R12);
+                   default: kstack's monitoring (namespace monitoring) when the cluster runs it
+
+On a cluster kstack did not make (--context), R11 takes each node out by cordon and drain instead of
+stopping it.
 `,
 });
 

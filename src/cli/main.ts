@@ -19,12 +19,14 @@ import {
   stopNodeOnDemand,
 } from '../cluster/control-plane.js';
 import { NODE_FAULT_MODES, type NodeFaultMode } from '../cluster/nodes/node-faults.js';
+import { loadRegistryTrust, parseRegistryTrust } from '../cluster/nodes/registry-trust.js';
 import { buildImage } from '../images/build.js';
 import { imageRecipes, type ImageName } from '../images/recipes.js';
 import { parsePodwatchConfig } from '../podwatch/config.js';
 import { runPodwatch } from '../podwatch/run.js';
 import { renderTable } from '../prove/report.js';
 import { REQUIREMENTS } from '../prove/requirements/index.js';
+import { drainNodeControl } from '../prove/requirements/node-drain.js';
 import {
   defaultReportDir,
   exitStatusOf,
@@ -38,9 +40,17 @@ import { commandNames, ensureAllTools, ensureNeeds, isCommandName } from '../set
 import { checkRestoreRequest, runDrTask, runRestoreJob, type DrTask } from '../stack/dr.js';
 import { formatStackStatus, stackStatus } from '../stack/status.js';
 import { stackDown, stackUp } from '../stack/up.js';
+import { monitoringImagesFromValuesFiles } from '../stack/context-monitoring.js';
 import { UserError, messageOf } from '../util/errors.js';
 import { createProgress, formatDuration, silentProgress, type Progress } from '../util/progress.js';
-import { durationFlag, nodeSettingsFromFlags, parseCommand, portFlag } from './args.js';
+import {
+  checkUpMonitoringFlags,
+  durationFlag,
+  monitoringFromFlags,
+  nodeSettingsFromFlags,
+  parseCommand,
+  portFlag,
+} from './args.js';
 import {
   BACKUP,
   CLUSTER_DOWN,
@@ -88,8 +98,12 @@ async function clusterCommand(args: readonly string[], out: Output): Promise<num
         out.write(CLUSTER_UP.help);
         return 0;
       }
-      const nodes = values['control-plane'] ? undefined : nodeSettingsFromFlags(values.nodes, values['db-taint']);
+      const nodes = values['control-plane']
+        ? undefined
+        : nodeSettingsFromFlags(values.nodes, values['db-taint'], values['no-preload'] === true);
       const apiPort = portFlag('api-port', values['api-port']);
+      const registryCa =
+        values['registry-ca'] !== undefined ? loadRegistryTrust(parseRegistryTrust(values['registry-ca'])) : undefined;
       await ensureNeeds('cluster up', progress);
       const result = await controlPlaneUp({
         progress,
@@ -98,6 +112,7 @@ async function clusterCommand(args: readonly string[], out: Output): Promise<num
         ...(apiPort !== undefined ? { apiPort } : {}),
         ...(values.kubeconfig !== undefined ? { kubeconfigPath: resolve(values.kubeconfig) } : {}),
       });
+      if (registryCa) out.write(`Nodes trust the registry's CA: ${registryCa.write(result.layout)}\n`);
       const verb = result.alreadyRunning ? 'was already up' : `is up in ${formatDuration(result.timings.allHealthyMs)}`;
       const what = result.state.nodeSettings
         ? `Cluster '${result.layout.name}' (${result.state.nodeSettings.count} nodes)`
@@ -193,6 +208,9 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
     return 0;
   }
   const timeoutMs = durationFlag('timeout', values.timeout, DEFAULT_UP_TIMEOUT);
+  checkUpMonitoringFlags(values);
+  const valuesFiles = (values.values ?? []).map((f) => resolve(f));
+  const contextMonitoring = values['with-monitoring'] ? monitoringImagesFromValuesFiles(valuesFiles) : undefined;
   // Checked before anything runs: a bad URL must not cost a cluster start.
   const receivers =
     values['alert-webhook'] || values['alert-slack']
@@ -203,11 +221,12 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
   const result = await stackUp({
     namespace: values.namespace ?? DEFAULT_NAMESPACE,
     release: values.release ?? DEFAULT_RELEASE,
-    valuesFiles: (values.values ?? []).map((f) => resolve(f)),
+    valuesFiles,
     timeoutMs,
     progress,
     ...(values.context !== undefined ? { context: values.context } : {}),
     ...(receivers ? { receivers } : {}),
+    ...(contextMonitoring ? { contextMonitoring } : {}),
   });
   out.write(
     `\nThe stack is up (${result.workloads.map((w) => `${w.component} ${w.ready}/${w.desired}`).join(', ')}).\n`,
@@ -282,6 +301,7 @@ async function proveCommand(args: readonly string[], out: Output): Promise<numbe
       ? []
       : selectRows(REQUIREMENTS, values['allow-skip'], '--allow-skip').map((r) => r.id);
   const rows = selectRows(REQUIREMENTS, values.only);
+  const monitoringFlags = monitoringFromFlags(values.prometheus, values.alertmanager);
   const namespace = values.namespace ?? DEFAULT_NAMESPACE;
   const release = values.release ?? DEFAULT_RELEASE;
   const progress = createProgress();
@@ -295,9 +315,8 @@ async function proveCommand(args: readonly string[], out: Output): Promise<numbe
     ...(values.context !== undefined ? { context: values.context } : {}),
     ...(values.name !== undefined ? { clusterName: values.name } : {}),
   });
-  // kstack's local monitoring, when `kstack up` installed it (R12 reads its Prometheus and Alertmanager).
-  const monitoring =
-    values.context === undefined ? await readMonitoringUrls(target.kube.opts.kubectl, target.kube.opts.kubeArgs) : {};
+  // The Prometheus and Alertmanager given, else kstack's monitoring when the cluster runs it (R12).
+  const monitoring = monitoringFlags ?? (await readMonitoringUrls(target.kube.opts.kubectl, target.kube.opts.kubeArgs));
   const report = await runProve({
     rows,
     kube: target.kube,
@@ -307,15 +326,11 @@ async function proveCommand(args: readonly string[], out: Output): Promise<numbe
     reportDir,
     progress,
     allowSkip,
-    // On kstack's local cluster R11 fails nodes on purpose; another cluster offers no such control.
-    ...(values.context === undefined
-      ? {
-          nodes: nodeFaultControl({
-            progress: silentProgress,
-            ...(values.name !== undefined ? { name: values.name } : {}),
-          }),
-        }
-      : {}),
+    // On kstack's local cluster R11 freezes nodes; on another cluster it drains them through the API.
+    nodes:
+      values.context === undefined
+        ? nodeFaultControl({ progress: silentProgress, ...(values.name !== undefined ? { name: values.name } : {}) })
+        : drainNodeControl(target.kube),
     ...(monitoring.prometheusUrl && monitoring.alertmanagerUrl
       ? { monitoring: { prometheusUrl: monitoring.prometheusUrl, alertmanagerUrl: monitoring.alertmanagerUrl } }
       : {}),

@@ -528,12 +528,15 @@ export async function startNodeOnDemand(opts: DownOptions & { node: string }): P
 
 /** Node failures on demand for drills (kstack prove R11, the failover bench): stop and start by node name. */
 export function nodeFaultControl(opts: DownOptions): {
-  stop(node: string, mode: NodeFaultMode): Promise<void>;
+  readonly fault: 'freeze';
+  stop(node: string, mode: NodeFaultMode | 'drain'): Promise<void>;
   start(node: string): Promise<void>;
 } {
   const cluster = { ...(opts.name ? { name: opts.name } : {}), ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) };
   return {
+    fault: 'freeze',
     stop: async (node, mode) => {
+      if (mode === 'drain') throw new Error('nodeFaultControl: a local node is frozen or killed, not drained');
       await stopNodeOnDemand({ ...cluster, progress: opts.progress, node, mode });
     },
     start: async (node) => {

@@ -51,6 +51,11 @@ export interface NodeFault {
 export interface NodeSettings {
   count: number;
   dbTaint?: { key: string; value: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' };
+  /**
+   * `cluster up --no-preload`: no image of the stack is side-loaded into the nodes; workloads pull theirs
+   * from a registry, as on a cluster kstack did not make. The canary's nginx image is removed after the canary.
+   */
+  pullOnly?: boolean;
 }
 
 const PORT_KEYS: (keyof ControlPlanePorts)[] = [
@@ -101,6 +106,8 @@ export function parseState(text: string): ClusterState {
   if (raw.nodeSettings !== undefined) {
     if (!isObject(raw.nodeSettings) || !Number.isInteger(raw.nodeSettings.count))
       throw new Error('state.json: nodeSettings.count must be a whole number');
+    if (raw.nodeSettings.pullOnly !== undefined && typeof raw.nodeSettings.pullOnly !== 'boolean')
+      throw new Error('state.json: nodeSettings.pullOnly must be true or false');
   }
   if (raw.nodes !== undefined) {
     if (!Array.isArray(raw.nodes)) throw new Error('state.json: nodes must be a list');

@@ -1,6 +1,7 @@
 // kubectl and helm against one selected cluster and namespace: the thin I/O edge of prove's rows, the stack's
 // backup/restore commands and the netpol probes. Each command can be recorded (a prove row's evidence) as a
 // user could retype it, without the kubeconfig/context arguments.
+import type { V1Secret } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { UserError } from '../util/errors.js';
 import { run, type RunResult } from '../util/exec.js';
@@ -162,4 +163,40 @@ export async function releaseValues(kube: Kube, release: string, ev?: CommandLog
   }
   const v = JSON.parse(res.stdout || '{}') as unknown;
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** A Secret re-made for another namespace (data kept, server fields dropped). Pure. */
+export function secretCopy(s: V1Secret, namespace: string): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: s.metadata?.name,
+      namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'kstack', 'kstack.io/copied-from': s.metadata?.namespace ?? '' },
+      annotations: { 'helm.sh/resource-policy': 'keep' },
+    },
+    type: s.type ?? 'Opaque',
+    data: s.data ?? {},
+  };
+}
+
+/**
+ * Copies Secrets of the Kube's namespace into another one (image pull Secrets for pods kstack makes
+ * outside the release, the backup Secrets for a restore elsewhere). A name that does not exist fails.
+ */
+export async function copySecrets(
+  kube: Kube,
+  names: readonly string[],
+  toNamespace: string,
+  o: Pick<CmdOptions, 'ev'> = {},
+): Promise<void> {
+  for (const name of names) {
+    const secret = await kube.json<V1Secret>(['get', 'secret', name]);
+    await kube.kubectl(['apply', '-f', '-'], {
+      clusterScope: true,
+      input: JSON.stringify(secretCopy(secret, toNamespace)),
+      ...(o.ev ? { ev: o.ev } : {}),
+    });
+  }
 }

@@ -27,7 +27,28 @@ export interface MonitoringSettings {
    * changes, so a changed key in the pod template is what makes `kstack up` roll the pod onto them.
    */
   imageKeys?: string;
+  /** Where the pod's images come from: the local cluster's side-loaded ones unless given (a registry's). */
+  images?: MonitoringImages;
 }
+
+/** The two images of the monitoring pod and how they are pulled. */
+export interface MonitoringImages {
+  /** kstack's Node.js image (the controller). */
+  controller: string;
+  /** Prometheus and Alertmanager. */
+  monitoring: string;
+  pullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /** Image pull Secrets in the monitoring namespace. */
+  pullSecrets: string[];
+}
+
+/** The images `kstack up` side-loads into the local cluster's nodes. */
+export const LOCAL_MONITORING_IMAGES: MonitoringImages = {
+  controller: imageRecipes.node.ref,
+  monitoring: imageRecipes.monitoring.ref,
+  pullPolicy: 'Never',
+  pullSecrets: [],
+};
 
 export const DEFAULT_MONITORING: MonitoringSettings = {
   scrapeInterval: '15s',
@@ -61,6 +82,7 @@ const afterFile = (file: string, exec: string[]): string[] => [
 ];
 
 export function monitoringObjects(s: MonitoringSettings = DEFAULT_MONITORING): object[] {
+  const images = s.images ?? LOCAL_MONITORING_IMAGES;
   const httpProbe = (path: string, port: number): object => ({
     httpGet: { path, port },
     periodSeconds: 5,
@@ -118,12 +140,13 @@ export function monitoringObjects(s: MonitoringSettings = DEFAULT_MONITORING): o
           metadata: { labels, ...(s.imageKeys ? { annotations: { 'kstack.io/image-keys': s.imageKeys } } : {}) },
           spec: {
             serviceAccountName: MONITORING_NAME,
+            ...(images.pullSecrets.length ? { imagePullSecrets: images.pullSecrets.map((name) => ({ name })) } : {}),
             securityContext: { runAsNonRoot: true, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
             containers: [
               {
                 name: 'controller',
-                image: imageRecipes.node.ref,
-                imagePullPolicy: 'Never',
+                image: images.controller,
+                imagePullPolicy: images.pullPolicy,
                 command: ['node', 'dist/src/monitoring/main.js'],
                 workingDir: '/opt/kstack',
                 env: [
@@ -141,8 +164,8 @@ export function monitoringObjects(s: MonitoringSettings = DEFAULT_MONITORING): o
               },
               {
                 name: 'prometheus',
-                image: imageRecipes.monitoring.ref,
-                imagePullPolicy: 'Never',
+                image: images.monitoring,
+                imagePullPolicy: images.pullPolicy,
                 command: afterFile('prometheus.yml', [
                   '/usr/bin/prometheus',
                   `--config.file=${CONFIG_DIR}/prometheus.yml`,
@@ -163,8 +186,8 @@ export function monitoringObjects(s: MonitoringSettings = DEFAULT_MONITORING): o
               },
               {
                 name: 'alertmanager',
-                image: imageRecipes.monitoring.ref,
-                imagePullPolicy: 'Never',
+                image: images.monitoring,
+                imagePullPolicy: images.pullPolicy,
                 command: afterFile('alertmanager.yml', [
                   '/usr/bin/prometheus-alertmanager',
                   `--config.file=${CONFIG_DIR}/alertmanager.yml`,

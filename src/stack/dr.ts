@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { webstackChartDir } from '../chart/helm.js';
 import { parseGtid } from '../dr/binlog.js';
 import { parseTargetTime } from '../dr/pitr.js';
-import { Kube, releaseValues } from '../kube/kube.js';
+import { copySecrets, Kube, releaseValues } from '../kube/kube.js';
 import { UserError } from '../util/errors.js';
 import type { Progress, Step } from '../util/progress.js';
 
@@ -161,20 +161,13 @@ export function copyValues(
   };
 }
 
-/** A Secret re-made for another namespace (data kept, server fields dropped). */
-export function secretCopy(s: k8s.V1Secret, namespace: string): k8s.V1Secret {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: {
-      name: s.metadata?.name,
-      namespace,
-      labels: { 'app.kubernetes.io/managed-by': 'kstack', 'kstack.io/copied-from': s.metadata?.namespace ?? '' },
-      annotations: { 'helm.sh/resource-policy': 'keep' },
-    },
-    type: s.type ?? 'Opaque',
-    data: s.data ?? {},
-  };
+/** Pure: the image pull Secrets the release's values name (global.imagePullSecrets: names or {name}). */
+export function imagePullSecretNames(values: Record<string, unknown>): string[] {
+  const list = obj(values.global).imagePullSecrets;
+  if (!Array.isArray(list)) return [];
+  return list
+    .map((e: unknown) => (typeof e === 'string' ? e : typeof obj(e).name === 'string' ? (obj(e).name as string) : ''))
+    .filter((n) => n !== '');
 }
 
 /** What a finished Job's status says: undefined while it runs. */
@@ -359,12 +352,10 @@ export async function runRestoreJob(
     };
     const p = obj(backup.storage).prefix;
     const prefix = typeof p === 'string' ? p : 'webstack';
-    await progress.step(`copy the backup key and storage Secrets to namespace ${ns}`, async () => {
+    const pullSecrets = imagePullSecretNames(values);
+    await progress.step(`copy the backup key, storage and image pull Secrets to namespace ${ns}`, async () => {
       await kube.kubectl(['create', 'namespace', ns], { clusterScope: true, allowFailure: true });
-      for (const s of [names.keySecret, names.storageSecret]) {
-        const secret = await kube.json<k8s.V1Secret>(['get', 'secret', s]);
-        await kube.kubectl(['apply', '-f', '-'], { clusterScope: true, input: stringify(secretCopy(secret, ns)) });
-      }
+      await copySecrets(kube, [names.keySecret, names.storageSecret, ...pullSecrets], ns);
     });
     const copy = copyValues(values, names, prefix, ns, req.lean === true);
     target = new Kube({ ...kube.opts, namespace: ns });

@@ -24,7 +24,8 @@ import type { Progress } from '../util/progress.js';
 import { componentEndpoint, type Endpoint } from './endpoints.js';
 import { applyMonitoring, waitForMonitoring, type MonitoringUrls } from './monitoring.js';
 import type { Receivers } from '../monitoring/alertmanager-config.js';
-import { DEFAULT_MONITORING } from '../monitoring/manifests.js';
+import { DEFAULT_MONITORING, MONITORING_NAMESPACE, type MonitoringImages } from '../monitoring/manifests.js';
+import { copySecrets, Kube } from '../kube/kube.js';
 import { allReady, describeProgress, releaseWorkloads, type WorkloadStatus } from './workloads.js';
 
 /** The images the chart's local values name. */
@@ -102,8 +103,10 @@ export interface StackUpOptions {
   baseDir?: string;
   timeoutMs: number;
   progress: Progress;
-  /** Alert destinations for the local cluster's Alertmanager (replaces the ones set before). */
+  /** Alert destinations for kstack's Alertmanager (replaces the ones set before). */
   receivers?: Receivers;
+  /** With --context: also run kstack's monitoring there, from these images (a registry's). */
+  contextMonitoring?: MonitoringImages;
 }
 
 export interface StackUpResult {
@@ -148,6 +151,27 @@ async function waitForWorkloads(
       }
       await sleep(1000);
     }
+  });
+}
+
+/**
+ * kstack's monitoring on another cluster: its namespace first, then the image pull Secrets the release
+ * uses copied into it (the pod pulls from the same registry), then the same objects as on the local cluster.
+ */
+async function applyContextMonitoring(
+  kubectl: string,
+  helm: string,
+  kubeArgs: string[],
+  opts: StackUpOptions,
+  images: MonitoringImages,
+): Promise<void> {
+  await run(kubectl, [...kubeArgs, 'create', 'namespace', MONITORING_NAMESPACE], { allowFailure: true });
+  const release = new Kube({ kubectl, helm, kubeArgs, helmArgs: [], namespace: opts.namespace });
+  await copySecrets(release, images.pullSecrets, MONITORING_NAMESPACE);
+  await applyMonitoring(kubectl, kubeArgs, opts.receivers, {
+    ...DEFAULT_MONITORING,
+    clusterName: opts.context ?? DEFAULT_MONITORING.clusterName,
+    images,
   });
 }
 
@@ -212,6 +236,11 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     }
     valuesFiles.unshift(join(webstackChartDir, 'values-local.yaml'));
   }
+  const contextMonitoring = opts.context ? opts.contextMonitoring : undefined;
+  if (contextMonitoring)
+    await opts.progress.step('monitoring: Prometheus, Alertmanager and the health page (namespace monitoring)', () =>
+      applyContextMonitoring(kubectl, helm, kubeArgs, opts, contextMonitoring),
+    );
   await opts.progress.step(`helm upgrade --install ${opts.release} (namespace ${opts.namespace})`, async () => {
     await run(kubectl, [...kubeArgs, 'create', 'namespace', opts.namespace], { allowFailure: true });
     if (backupSecret) await run(kubectl, [...kubeArgs, 'apply', '-f', '-'], { input: backupSecret });
@@ -235,13 +264,14 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
   const page = await componentEndpoint(kubectl, kubeArgs, opts.namespace, opts.release, 'web');
   if (!page) throw new UserError(`release '${opts.release}' has no web Service; is it the webstack chart?`);
   const podwatch = await componentEndpoint(kubectl, kubeArgs, opts.namespace, opts.release, 'podwatch');
-  const monitoring = opts.context
-    ? undefined
-    : await opts.progress.step('wait for monitoring', (step) =>
-        waitForMonitoring(kubectl, kubeArgs, 120_000, (t) => {
-          step.detail(t);
-        }),
-      );
+  const monitoring =
+    opts.context && !contextMonitoring
+      ? undefined
+      : await opts.progress.step('wait for monitoring', (step) =>
+          waitForMonitoring(kubectl, kubeArgs, 120_000, (t) => {
+            step.detail(t);
+          }),
+        );
   return {
     kubeArgs,
     ...(kubeconfig ? { kubeconfig } : {}),

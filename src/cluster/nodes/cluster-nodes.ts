@@ -12,7 +12,7 @@ import { UserError } from '../../util/errors.js';
 import { repoRoot } from '../../util/paths.js';
 import { executableOf, startDaemon, stopDaemon } from '../../util/process.js';
 import type { Progress } from '../../util/progress.js';
-import { clusterImages } from '../../images/recipes.js';
+import { clusterImages, imageRecipes } from '../../images/recipes.js';
 import type { BuiltImage } from '../../images/build.js';
 import { apiserverToKubeletRBAC, coreDNS, localPathStorage, PROVISIONER_USER } from '../addons/manifests.js';
 import { ensureLocalS3 } from '../addons/local-s3.js';
@@ -25,7 +25,7 @@ import type { ClusterLayout } from '../layout.js';
 import { ensureCertificates, readPem } from '../pki.js';
 import type { ClusterState, NodeComponent, NodeSettings } from '../state.js';
 import { nodeAgents, nodeComponentOrder, nodeLogFile, type NodeAgent } from './node-agents.js';
-import { clusterImagesFor, importMissingImages, nodesDown, nodesUp } from './nodes.js';
+import { clusterImagesFor, importMissingImages, nodesDown, nodesUp, removeImage } from './nodes.js';
 import { nodeLayout } from './node-layout.js';
 import { DEFAULT_DB_TAINT, planClusterNetwork, type ClusterNetworkPlan } from './plan.js';
 
@@ -255,6 +255,11 @@ export async function startNodesAndAddons(
     );
     step.detail(`deny took ${result.denyMs} ms, reopen ${result.reopenMs} ms`);
   });
+  // The canary's nginx is also the stack's web image: on a pull-only cluster no node may hold it.
+  if (state.nodeSettings.pullOnly)
+    await progress.step("pull-only nodes (--no-preload): the canary's nginx image removed", async () => {
+      for (const n of net.nodes) await removeImage(nodeLayout(layout, n.name), imageRecipes.nginx);
+    });
 }
 
 /**
@@ -299,7 +304,8 @@ export async function startOneNode(
       progress,
       only: name,
     },
-    prepared.images,
+    // No canary runs here, so a pull-only node gets back only what the cluster itself needs.
+    state.nodeSettings.pullOnly ? prepared.images.filter((i) => i.name !== imageRecipes.nginx.name) : prepared.images,
   );
 }
 

@@ -50,6 +50,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
         SystemdCgroup = false
         Root = ${q(node.runcRoot)}
 
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    # Per-registry trust (a private CA) from \`cluster up --registry-ca\`; containerd reads it at each pull.
+    config_path = ${q(node.registryHostsDir)}
+
   [plugins."io.containerd.grpc.v1.cri".cni]
     # The system plugins plus multinet and whereabouts (see src/cluster/addons/multinet.ts).
     bin_dir = ${q(node.cniBinDir)}

@@ -29,6 +29,8 @@ export interface NodeLayout {
   kubeProxyKubeconfig: string;
   resolvConf: string;
   logs: string;
+  /** containerd's registry hosts folder (one `HOST:PORT/hosts.toml` per trusted registry), shared by the cluster's nodes. */
+  registryHostsDir: string;
 }
 
 export function nodeLayout(cluster: ClusterLayout, node: string): NodeLayout {
@@ -53,5 +55,9 @@ export function nodeLayout(cluster: ClusterLayout, node: string): NodeLayout {
     kubeProxyKubeconfig: join(root, 'kube-proxy.kubeconfig'),
     resolvConf: join(root, 'resolv.conf'),
     logs: join(cluster.logs, node),
+    registryHostsDir: registryHostsDir(cluster),
   };
 }
+
+/** Where `cluster up --registry-ca` puts what containerd needs to trust a registry (read at every pull). */
+export const registryHostsDir = (cluster: ClusterLayout): string => join(cluster.root, 'registries');

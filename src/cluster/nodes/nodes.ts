@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../util/exec.js';
@@ -234,6 +234,17 @@ export async function importMissingImages(nl: NodeLayout, images: readonly Built
     await importImage(image, nl.containerdSocket);
     writeFileSync(stamp, image.key);
   }
+}
+
+/**
+ * Removes an image from one node's containerd and waits for its content to be garbage collected, so a
+ * later pull of the same content must fetch it again (what `cluster up --no-preload` promises).
+ */
+export async function removeImage(nl: NodeLayout, image: { name: string; ref: string }): Promise<void> {
+  await run('ctr', ['--address', nl.containerdSocket, '--namespace', 'k8s.io', 'images', 'rm', '--sync', image.ref], {
+    allowFailure: true,
+  });
+  rmSync(join(nl.root, `image-${image.name}.key`), { force: true });
 }
 
 /**

@@ -3,9 +3,9 @@
 // host (pinned to one pod) cannot. They run in a pod of their own, in a namespace of their own
 // ("<namespace>-prove", removed at the end of the run), with the node binary of the release's podwatch
 // image: the release's own pods are fenced by its NetworkPolicies (podwatch may only reach the API).
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import type { RunResult } from '../../util/exec.js';
-import { componentSelector, type Kube, type List } from '../../kube/kube.js';
+import { componentSelector, copySecrets, type Kube, type List } from '../../kube/kube.js';
 import type { Evidence } from './types.js';
 
 export interface ClientPod {
@@ -34,6 +34,8 @@ export interface RestrictedPodSpec {
   /** Run in the host network of this node (a privileged namespace is needed for that). */
   hostNetworkOn?: string;
   enableServiceLinks?: boolean;
+  /** Image pull Secrets (copied into the pod's namespace beforehand), as the release's pods use them. */
+  pullSecrets?: readonly string[];
 }
 
 /** A pod of prove's own: non-root, no privileges, read-only root, no service account token. Pure. */
@@ -45,6 +47,7 @@ export function restrictedPod(o: RestrictedPodSpec): V1Pod {
     spec: {
       ...(o.hostNetworkOn !== undefined ? { hostNetwork: true, nodeName: o.hostNetworkOn } : {}),
       automountServiceAccountToken: false,
+      ...(o.pullSecrets?.length ? { imagePullSecrets: o.pullSecrets.map((name) => ({ name })) } : {}),
       ...(o.enableServiceLinks !== undefined ? { enableServiceLinks: o.enableServiceLinks } : {}),
       terminationGracePeriodSeconds: 1,
       securityContext: {
@@ -73,8 +76,14 @@ export function restrictedPod(o: RestrictedPodSpec): V1Pod {
 }
 
 /** The client pod as an object. */
-export function clientPodObject(namespace: string, image: string, pullPolicy: string): V1Pod {
+export function clientPodObject(
+  namespace: string,
+  image: string,
+  pullPolicy: string,
+  pullSecrets: readonly string[] = [],
+): V1Pod {
   return restrictedPod({
+    pullSecrets,
     name: CLIENT_POD,
     namespace,
     labels: { 'app.kubernetes.io/name': 'kstack-prove-client', 'app.kubernetes.io/managed-by': 'kstack-prove' },
@@ -87,17 +96,34 @@ export function clientPodObject(namespace: string, image: string, pullPolicy: st
   });
 }
 
+/** An image of the release, as a pod kstack makes elsewhere must name it. */
+export interface ReleaseImage {
+  image: string;
+  pullPolicy: string;
+  pullSecrets: string[];
+}
+
+/** Pure: the image pull Secrets a pod spec names. */
+export const pullSecretsOf = (pod: V1PodSpec | undefined): string[] =>
+  (pod?.imagePullSecrets ?? []).map((r) => r.name ?? '').filter((n) => n !== '');
+
 /** Pure: the first image with kstack's Node.js among the release's podwatch and web (webinfo) Deployments. */
 export function nodeImageOf(
   podwatch: V1Deployment | undefined,
   web: V1Deployment | undefined,
-): { image: string; pullPolicy: string } | undefined {
+): ReleaseImage | undefined {
   const candidates = [
-    podwatch?.spec?.template.spec?.containers[0],
-    web?.spec?.template.spec?.containers.find((c) => c.name === 'webinfo'),
+    { pod: podwatch?.spec?.template.spec, c: podwatch?.spec?.template.spec?.containers[0] },
+    { pod: web?.spec?.template.spec, c: web?.spec?.template.spec?.containers.find((c) => c.name === 'webinfo') },
   ];
-  const c = candidates.find((x) => x?.image);
-  return c?.image ? { image: c.image, pullPolicy: c.imagePullPolicy ?? 'IfNotPresent' } : undefined;
+  const found = candidates.find((x) => x.c?.image);
+  return found?.c?.image
+    ? {
+        image: found.c.image,
+        pullPolicy: found.c.imagePullPolicy ?? 'IfNotPresent',
+        pullSecrets: pullSecretsOf(found.pod),
+      }
+    : undefined;
 }
 
 /**
@@ -127,9 +153,10 @@ export async function clientPod(kube: Kube, release: string, ev?: Evidence): Pro
     ...(ev ? { ev } : {}),
   });
   created.add(namespace);
+  await copySecrets(kube, image.pullSecrets, namespace, ev ? { ev } : {});
   await kube.kubectl(['apply', '-f', '-'], {
     clusterScope: true,
-    input: JSON.stringify(clientPodObject(namespace, image.image, image.pullPolicy)),
+    input: JSON.stringify(clientPodObject(namespace, image.image, image.pullPolicy, image.pullSecrets)),
     ...(ev ? { ev } : {}),
   });
   await kube.kubectl(['-n', namespace, 'wait', '--for=condition=Ready', `pod/${CLIENT_POD}`, '--timeout=180s'], {

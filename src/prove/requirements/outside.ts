@@ -9,8 +9,8 @@ import type { ExpectedCell, ExpectedMatrix, Target } from '../../netpol/matrix.j
 import { targetName } from '../../netpol/matrix.js';
 import type { Endpoint } from '../../netpol/evaluator.js';
 import { endpointName, ipEndpoint, podEndpoint } from '../../netpol/evaluator.js';
-import type { Kube } from '../../kube/kube.js';
-import { restrictedPod } from './in-cluster.js';
+import { copySecrets, type Kube } from '../../kube/kube.js';
+import { pullSecretsOf, restrictedPod, type ReleaseImage } from './in-cluster.js';
 import type { Evidence } from './types.js';
 
 /** The ports a db member uses: SQL, Galera replication, incremental and snapshot state transfer. */
@@ -40,6 +40,7 @@ export function sleeperPod(o: {
   namespace: string;
   image: string;
   pullPolicy: string;
+  pullSecrets?: readonly string[];
   labels: Record<string, string>;
   hostNetworkOn?: string;
 }): V1Pod {
@@ -62,7 +63,7 @@ export function hostSourceNode(nodes: readonly string[], dbPods: readonly V1Pod[
 /** The three probe pods and where they go; the web lookalike copies the web pods' labels. */
 export function outsidePods(
   namespace: string,
-  image: { image: string; pullPolicy: string },
+  image: ReleaseImage,
   webLabels: Record<string, string>,
   hostNode: string,
 ): V1Pod[] {
@@ -196,9 +197,18 @@ export async function startOutsidePods(
       ns(hostNamespace(namespace), 'privileged'),
       ...pods,
     ];
+    // Namespaces first: the pods of our own namespaces pull with copies of the release's pull Secrets.
     await kube.kubectl(['apply', '-f', '-'], {
       clusterScope: true,
-      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects.slice(0, 2) }),
+      ev,
+    });
+    const pullSecrets = [...new Set(pods.flatMap((p) => pullSecretsOf(p.spec)))];
+    for (const other of [outsideNamespace(namespace), hostNamespace(namespace)])
+      await copySecrets(kube, pullSecrets, other, { ev });
+    await kube.kubectl(['apply', '-f', '-'], {
+      clusterScope: true,
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: pods }),
       ev,
     });
     for (const p of pods) {

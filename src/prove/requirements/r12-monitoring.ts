@@ -16,7 +16,7 @@ import { activeTargets, alertmanagerAlerts, queryInstant, ruleGroups } from '../
 import { componentService, loadBalancerUrl } from '../../stack/endpoints.js';
 import { parseDuration } from '../../util/duration.js';
 import { isPodReady, podName, podsOf, wsrepStatus } from './stack.js';
-import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
+import { fail, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 /** Ports that serve /metrics, by the names the chart gives them. */
 const METRICS_PORTS: Record<string, string[]> = {
@@ -407,8 +407,8 @@ export const r12Monitoring: Requirement = {
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.monitoring)
-      return skipped(
-        'no Prometheus and Alertmanager known for this cluster (kstack up installs them on its local cluster)',
+      return fail(
+        "no Prometheus and Alertmanager found for this cluster: kstack's monitoring is not installed (kstack up does that; kstack up --context with --monitoring too), and none was given with --prometheus URL --alertmanager URL",
       );
     const { prometheusUrl, alertmanagerUrl } = ctx.monitoring;
     ev.add(`Prometheus ${prometheusUrl}, Alertmanager ${alertmanagerUrl}`);

@@ -28,6 +28,7 @@ import {
   type DbTarget,
 } from './outside.js';
 import { podName } from './stack.js';
+import { pullSecretsOf } from './in-cluster.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 /** Policy engines known to enforce NetworkPolicy, by the names of their agents' pods or ClusterRoles. */
@@ -195,7 +196,11 @@ async function probeFromOutside(
   const { 'pod-template-hash': _hash, ...webLabels } = web0.metadata?.labels ?? {};
   const pods = outsidePods(
     ctx.namespace,
-    { image: nginx.image, pullPolicy: nginx.imagePullPolicy ?? 'IfNotPresent' },
+    {
+      image: nginx.image,
+      pullPolicy: nginx.imagePullPolicy ?? 'IfNotPresent',
+      pullSecrets: pullSecretsOf(web0.spec),
+    },
     webLabels,
     hostNode,
   );

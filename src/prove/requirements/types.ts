@@ -41,10 +41,18 @@ export interface MonitoringEndpoints {
   alertmanagerUrl: string;
 }
 
-/** Node failures on demand, as `kstack cluster node stop|start` makes them. */
+/**
+ * Node failures on demand: on kstack's local cluster as `kstack cluster node stop|start` makes them; on
+ * any other cluster a cordon and drain through the Kubernetes API (a node taken out for maintenance).
+ */
 export interface NodeControl {
-  /** freeze: every process of the node stopped (a hung machine); kill: all killed at once (power loss). */
-  stop(node: string, mode: 'freeze' | 'kill'): Promise<void>;
+  /** The failure R11 makes with this control. */
+  readonly fault: 'freeze' | 'drain';
+  /**
+   * freeze: every process of the node stopped (a hung machine); kill: all killed at once (power loss);
+   * drain: cordoned and every pod evicted (PodDisruptionBudgets respected).
+   */
+  stop(node: string, mode: 'freeze' | 'kill' | 'drain'): Promise<void>;
   /** Brings the node back and waits until it is Ready. */
   start(node: string): Promise<void>;
 }

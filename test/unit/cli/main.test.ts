@@ -204,6 +204,29 @@ describe('kstack usage errors', () => {
     );
   });
 
+  it('any-cluster flags: checked before any I/O, naming the flag and the form it takes', async () => {
+    await usageError(
+      ['cluster', 'up', '--control-plane', '--no-preload'],
+      '--control-plane cannot be used with --no-preload: --control-plane starts no nodes; use one or the other',
+    );
+    await usageError(['cluster', 'up', '--registry-ca', 'ca.pem'], /--registry-ca 'ca\.pem': use HOST\[:PORT\]=FILE/);
+    await usageError(['cluster', 'up', '--registry-ca', '10.0.0.1:5000=/nonexistent/ca.pem'], /cannot read the file/);
+    await usageError(['prove', '--prometheus', 'http://127.0.0.1:9090'], /--alertmanager is missing/);
+    await usageError(
+      ['prove', '--prometheus', 'ftp://x', '--alertmanager', 'http://127.0.0.1:9093'],
+      "--prometheus 'ftp://x': use an http:// or https:// URL, e.g. http://127.0.0.1:9090",
+    );
+    await usageError(['up', '--with-monitoring'], /--with-monitoring is for --context/);
+    await usageError(
+      ['up', '--context', 'x', '--alert-webhook', 'http://127.0.0.1:1/'],
+      /--alert-webhook with --context needs --with-monitoring/,
+    );
+    await usageError(
+      ['up', '--context', 'x', '--with-monitoring', '-f', 'charts/webstack/values-local.yaml'],
+      /--with-monitoring: no values file given with -f names the monitoring image/,
+    );
+  });
+
   it('cluster node: --mode is freeze or kill, for stop only; an unknown action is a usage error', async () => {
     await usageError(
       ['cluster', 'node', 'stop', 'web-1', '--mode', 'pause'],

@@ -12,9 +12,21 @@ import {
   jobFromCronJob,
   jobOutcome,
   restoreValues,
+  imagePullSecretNames,
   resultLine,
-  secretCopy,
 } from '../../../src/stack/dr.js';
+import { secretCopy } from '../../../src/kube/kube.js';
+
+describe('image pull Secrets of a release', () => {
+  it('reads the names from global.imagePullSecrets (names or {name}), none when unset', () => {
+    assert.deepEqual(imagePullSecretNames({ global: { imagePullSecrets: ['reg', { name: 'other' }, 3] } }), [
+      'reg',
+      'other',
+    ]);
+    assert.deepEqual(imagePullSecretNames({ global: {} }), []);
+    assert.deepEqual(imagePullSecretNames({}), []);
+  });
+});
 
 describe('kstack restore flags', () => {
   it('refuses a time and a GTID together, bad times, bad GTIDs and bad namespaces, naming the flag', () => {

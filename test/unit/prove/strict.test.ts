@@ -369,10 +369,18 @@ describe('the in-cluster client needs no podwatch', () => {
           { name: 'webinfo', image: 'kstack/node:1' },
         ]),
       ),
-      { image: 'kstack/node:1', pullPolicy: 'IfNotPresent' },
+      { image: 'kstack/node:1', pullPolicy: 'IfNotPresent', pullSecrets: [] },
     );
     assert.equal(nodeImageOf(undefined, d([{ name: 'nginx', image: 'nginx' }])), undefined);
     assert.equal(nodeImageOf(d([{ name: 'podwatch', image: 'pw:1' }]), undefined)?.image, 'pw:1');
+    // The client pod, in a namespace of kstack's own, pulls with the release's pull Secrets.
+    const withSecret: V1Deployment = {
+      spec: {
+        selector: {},
+        template: { spec: { imagePullSecrets: [{ name: 'reg' }], containers: [{ name: 'pw', image: 'pw:2' }] } },
+      },
+    };
+    assert.deepEqual(nodeImageOf(withSecret, undefined)?.pullSecrets, ['reg']);
   });
 });
 
@@ -392,7 +400,7 @@ describe('R5 from outside the release', () => {
   it('makes a plain and a web-lookalike pod in another namespace, an unlabelled one in the release namespace, a host-network one', () => {
     const pods = outsidePods(
       'shop',
-      { image: 'nginx:1', pullPolicy: 'IfNotPresent' },
+      { image: 'nginx:1', pullPolicy: 'IfNotPresent', pullSecrets: ['reg'] },
       { 'app.kubernetes.io/component': 'web', 'app.kubernetes.io/instance': 'web' },
       'web-1',
     );
@@ -409,6 +417,8 @@ describe('R5 from outside the release', () => {
     assert.deepEqual(pods[2]?.metadata?.labels, {});
     assert.equal(pods[3]?.spec?.hostNetwork, true);
     assert.equal(pods[3]?.spec?.nodeName, 'web-1');
+    // Every probe pod pulls the release's image with the release's pull Secret (copied into our namespaces).
+    for (const p of pods) assert.deepEqual(p.spec?.imagePullSecrets, [{ name: 'reg' }]);
   });
   const sources = outsideSources('shop', 'web-1', '10.77.0.2');
   const members: DbTarget[] = [3306, 4567].map((port) => ({ to: podEndpoint('shop', 'db-0'), port, node: 'db-1' }));

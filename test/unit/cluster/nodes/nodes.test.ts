@@ -125,6 +125,14 @@ describe('node configuration', () => {
     assert.match(toml, /sandbox_image = "kstack\.local\/pause:local"/);
   });
 
+  it("points containerd's registry hosts at the cluster's shared folder, which --registry-ca fills", () => {
+    const toml = containerdConfig(layout);
+    assert.match(
+      toml,
+      /\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\]\n\s+#[^\n]*\n\s+config_path = "\/state\/demo\/registries"/,
+    );
+  });
+
   it("gives pods the node's pod CIDR without masquerading between pods", () => {
     const cni = JSON.parse(cniConfig(net, web, layout)) as {
       plugins: { type: string; ipMasq?: boolean; ipam?: { ranges: { subnet: string }[][]; dataDir: string } }[];

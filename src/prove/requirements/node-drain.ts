@@ -1,0 +1,28 @@
+// Node loss on a cluster kstack did not make: what the Kubernetes API offers is taking a node out of
+// service, cordoned and drained (evictions respect the release's PodDisruptionBudgets), then put back.
+// The pods that lived there must be replaced elsewhere or wait for the node; the service must not notice.
+import type { Kube } from '../../kube/kube.js';
+import type { NodeControl } from './types.js';
+
+/** How long a drain may take: a db member's shutdown, then the rest of the node's pods. */
+const DRAIN_TIMEOUT_SECONDS = 240;
+
+/** Pure: the kubectl arguments that drain one node (DaemonSet pods stay; emptyDir data goes with the pod). */
+export function drainArgs(node: string): string[] {
+  return ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', `--timeout=${DRAIN_TIMEOUT_SECONDS}s`];
+}
+
+export function drainNodeControl(kube: Kube): NodeControl {
+  return {
+    fault: 'drain',
+    async stop(node, mode) {
+      if (mode !== 'drain')
+        throw new Error(`node ${node}: this cluster can only be drained (a ${mode} needs kstack's local cluster)`);
+      await kube.kubectl(['cordon', node], { clusterScope: true });
+      await kube.kubectl(drainArgs(node), { clusterScope: true, timeoutMs: (DRAIN_TIMEOUT_SECONDS + 30) * 1000 });
+    },
+    async start(node) {
+      await kube.kubectl(['uncordon', node], { clusterScope: true });
+    },
+  };
+}
