@@ -11,6 +11,8 @@ import { loadVersions } from './versions.js';
 
 /**
  * The package groups of tools/versions.json (`debianPackages`). `imagePush`: skopeo, for `images push`.
+ * `monitoring` and `registry` (the tests' OCI registry, test/helpers/registry.ts, and htpasswd for its
+ * users) only the tests use: `kstack setup` installs every group.
  */
 export type DebianGroup =
   'web' | 'controlPlane' | 'podwatch' | 'db' | 'monitoring' | 'nodes' | 'images' | 'imagePush' | 'registry';
@@ -42,6 +44,7 @@ const allGroups: readonly DebianGroup[] = [
   'nodes',
   'images',
   'imagePush',
+  'registry',
 ];
 const allGo = Object.keys(goComponents) as GoComponentName[];
 // The local cluster: control plane, nodes (with their images), and MinIO as its local S3 (cluster-nodes.ts).
@@ -239,6 +242,9 @@ export const programProviders: Readonly<Record<string, Provider>> = {
   socat: { debian: 'socat' },
   rsync: { debian: 'rsync' },
   skopeo: { debian: 'skopeo' },
+  // The tests' OCI registry and its users file (test/helpers/registry.ts).
+  'docker-registry': { debian: 'docker-registry' },
+  htpasswd: { debian: 'apache2-utils' },
   kubectl: { client: 'kubectl' },
   helm: { client: 'helm' },
   ...Object.fromEntries(allGo.map((name): [string, Provider] => [name, { go: name }])),
