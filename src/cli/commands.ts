@@ -43,6 +43,7 @@ const CLUSTER_USAGE = `  kstack cluster up                     start a local clu
 `;
 
 const IMAGES_USAGE = `  kstack images build [NAME…] | list    build the local cluster's images from Debian packages
+  kstack images push --registry HOST[:PORT][/PREFIX] [NAME…]   push them to a registry; prints chart values that use them
 `;
 
 export const USAGE = `kstack — a Kubernetes web + database stack that proves its requirements, and its tools
@@ -338,6 +339,41 @@ export const IMAGES_LIST = spec({
   help: 'kstack images list\n\nLists each image of the local cluster with the Debian packages it is made of.\n',
 });
 
+export const IMAGES_PUSH = spec({
+  name: 'images push',
+  options: {
+    registry: { type: 'string' },
+    username: { type: 'string' },
+    'password-stdin': { type: 'boolean' },
+    'ca-file': { type: 'string' },
+    'pull-secret': { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    ...HELP_FLAG,
+  },
+  operands: true,
+  help: `kstack images push --registry HOST[:PORT][/PREFIX] [--username U --password-stdin] [--ca-file PEM]
+                   [--pull-secret NAME] [-o FILE] [NAME…]
+
+Builds the stack's images (cached; without NAME: nginx, node, mariadb, tools, monitoring; NAME can be any
+image of 'kstack images list') and pushes each
+to HOST[:PORT][/PREFIX]/NAME:VERSION-KEY with skopeo, over HTTPS with certificate checks. KEY is the
+image's build key, which changes whenever the image's content does. Then prints a Helm values file for
+charts/webstack that runs the pushed images, pinned by digest (image keys only: add your own values),
+and on stderr each pushed reference with its digest. The monitoring image, which is not a chart value,
+is reported in the file's comment line '# kstack monitoring image: REPOSITORY@DIGEST'. A failed push
+names the image and the registry's answer and exits non-zero, with no values printed.
+
+  --registry R       where to push: HOST[:PORT][/PREFIX], lowercase (e.g. registry.example:5000/team)
+  --username U       user name for the registry; needs --password-stdin
+  --password-stdin   read the password from stdin (never from the command line); without --username,
+                     the logins this machine already has are used
+  --ca-file PEM      the CA that signed the registry's certificate (besides the system's CAs)
+  --pull-secret NAME the values name this docker-registry Secret in global.imagePullSecrets; the
+                     command that creates it is printed on stderr
+  -o, --output FILE  write the values file to FILE instead of stdout
+`,
+});
+
 /** Every command with flags, for the tests: each one's --help prints its help, which names its flags. */
 export const COMMANDS: readonly CommandSpec[] = [
   SETUP,
@@ -354,4 +390,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   RESTORE,
   IMAGES_BUILD,
   IMAGES_LIST,
+  IMAGES_PUSH,
 ];

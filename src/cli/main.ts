@@ -5,8 +5,8 @@
 // program, and returns the exit status.
 import { readMonitoringUrls } from '../stack/monitoring.js';
 import { receiversFromFlags } from '../monitoring/alertmanager-config.js';
-import { readFileSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   controlPlaneDown,
@@ -21,7 +21,10 @@ import {
 import { NODE_FAULT_MODES, type NodeFaultMode } from '../cluster/nodes/node-faults.js';
 import { loadRegistryTrust, parseRegistryTrust } from '../cluster/nodes/registry-trust.js';
 import { buildImage } from '../images/build.js';
+import { pushImages, readCaFile, type RegistryCredentials } from '../images/push.js';
+import { checkPullSecretName, pullSecretHint, renderPushValuesFile } from '../images/push-values.js';
 import { imageRecipes, type ImageName } from '../images/recipes.js';
+import { parseRegistryTarget } from '../images/registry-target.js';
 import { parsePodwatchConfig } from '../podwatch/config.js';
 import { runPodwatch } from '../podwatch/run.js';
 import { renderTable } from '../prove/report.js';
@@ -39,7 +42,7 @@ import {
 import { commandNames, ensureAllTools, ensureNeeds, isCommandName } from '../setup/needs.js';
 import { checkRestoreRequest, runDrTask, runRestoreJob, type DrTask } from '../stack/dr.js';
 import { formatStackStatus, stackStatus } from '../stack/status.js';
-import { stackDown, stackUp } from '../stack/up.js';
+import { STACK_IMAGES, stackDown, stackUp } from '../stack/up.js';
 import { monitoringImagesFromValuesFiles } from '../stack/context-monitoring.js';
 import { UserError, messageOf } from '../util/errors.js';
 import { createProgress, formatDuration, silentProgress, type Progress } from '../util/progress.js';
@@ -63,6 +66,7 @@ import {
   IMAGES_BUILD,
   IMAGES_HELP,
   IMAGES_LIST,
+  IMAGES_PUSH,
   PROVE,
   RESTORE,
   SETUP,
@@ -84,6 +88,14 @@ export interface Output {
 export interface Io {
   out: Output;
   err: Output;
+  /** All of stdin (for --password-stdin); process.stdin when not given. */
+  readInput?: () => Promise<string>;
+}
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text;
 }
 
 const isHelp = (arg: string | undefined): boolean => arg === 'help' || arg === '--help' || arg === '-h';
@@ -447,7 +459,75 @@ async function watchCommand(args: readonly string[], out: Output): Promise<numbe
   return 0;
 }
 
-async function imagesCommand(args: readonly string[], out: Output): Promise<number> {
+/** Image names given as operands, or a UserError listing the images there are. */
+function imageNames(names: readonly string[]): ImageName[] {
+  const all = Object.keys(imageRecipes) as ImageName[];
+  const unknown = names.filter((n) => !all.includes(n as ImageName));
+  if (unknown.length) throw new UserError(`unknown image ${unknown.join(', ')}: the images are ${all.join(', ')}`);
+  return names as ImageName[];
+}
+
+/** --username and --password-stdin go together; the password is read from stdin, never from the command line. */
+async function registryCredentials(
+  values: { username?: string; 'password-stdin'?: boolean },
+  io: Io,
+): Promise<RegistryCredentials | undefined> {
+  if (values['password-stdin'] && values.username === undefined)
+    throw new UserError('--password-stdin needs --username: the password is for that user');
+  if (values.username === undefined) return undefined;
+  if (!values['password-stdin'])
+    throw new UserError(
+      '--username needs --password-stdin: the password is read from stdin, never from the command line',
+    );
+  const password = (await (io.readInput ?? readStdin)()).replace(/\r?\n$/, '');
+  if (password === '') throw new UserError('--password-stdin: stdin held no password');
+  return { username: values.username, password };
+}
+
+/** `kstack images push`: flags checked first, then build and push, then the values file (only if all pushed). */
+async function imagesPushCommand(args: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommand(IMAGES_PUSH, args);
+  if (values.help) {
+    io.out.write(IMAGES_PUSH.help);
+    return 0;
+  }
+  if (values.registry === undefined)
+    throw new UserError(
+      "kstack images push: --registry HOST[:PORT][/PREFIX] is required; see 'kstack images push --help'",
+    );
+  const target = parseRegistryTarget(values.registry);
+  const images = positionals.length ? imageNames(positionals) : [...STACK_IMAGES];
+  const pullSecret = values['pull-secret'] === undefined ? undefined : checkPullSecretName(values['pull-secret']);
+  const output = values.output === undefined ? undefined : resolve(values.output);
+  if (output !== undefined && !existsSync(dirname(output)))
+    throw new UserError(`--output ${values.output}: folder ${dirname(output)} does not exist`);
+  const caPem = values['ca-file'] === undefined ? undefined : readCaFile(values['ca-file']);
+  const credentials = await registryCredentials(values, io);
+  const progress = createProgress();
+  await ensureNeeds('images push', progress);
+  const pushed = await pushImages({
+    target,
+    images,
+    progress,
+    ...(credentials ? { credentials } : {}),
+    ...(caPem !== undefined ? { caPem } : {}),
+  });
+  const file = renderPushValuesFile(pushed, { server: target.server, ...(pullSecret ? { pullSecret } : {}) });
+  for (const p of pushed) io.err.write(`pushed ${p.repository}:${p.tag}@${p.digest}\n`);
+  if (pullSecret)
+    io.err.write(
+      `Create the pull Secret in the release's namespace (password from the environment):\n  ${pullSecretHint(pullSecret, target.server, credentials?.username)}\n`,
+    );
+  if (output === undefined) io.out.write(file);
+  else {
+    writeFileSync(output, file);
+    io.err.write(`Values written to ${output}\n`);
+  }
+  return 0;
+}
+
+async function imagesCommand(args: readonly string[], io: Io): Promise<number> {
+  const out = io.out;
   const [sub, ...rest] = args;
   const all = Object.keys(imageRecipes) as ImageName[];
   if (sub === 'list') {
@@ -464,18 +544,18 @@ async function imagesCommand(args: readonly string[], out: Output): Promise<numb
     out.write(IMAGES_HELP);
     return 0;
   }
+  if (sub === 'push') return imagesPushCommand(rest, io);
   if (sub !== 'build')
-    throw new UserError(`kstack images: unknown subcommand '${sub ?? ''}'; use build [NAME…] or list`);
-  const { values, positionals: names } = parseCommand(IMAGES_BUILD, rest);
+    throw new UserError(`kstack images: unknown subcommand '${sub ?? ''}'; use build [NAME…], push or list`);
+  const { values, positionals } = parseCommand(IMAGES_BUILD, rest);
   if (values.help) {
     out.write(IMAGES_BUILD.help);
     return 0;
   }
-  const unknown = names.filter((n) => !all.includes(n as ImageName));
-  if (unknown.length) throw new UserError(`unknown image ${unknown.join(', ')}: the images are ${all.join(', ')}`);
+  const names = imageNames(positionals);
   const progress = createProgress();
   await ensureNeeds('images build', progress);
-  for (const name of (names.length ? names : all) as ImageName[]) {
+  for (const name of names.length ? names : all) {
     const built = await buildImage(name, progress);
     out.write(`${built.ref}\t${built.dir}\n`);
   }
@@ -506,7 +586,8 @@ async function setupCommand(args: readonly string[], out: Output): Promise<numbe
   return 0;
 }
 
-function run(argv: readonly string[], out: Output): Promise<number> {
+function run(argv: readonly string[], io: Io): Promise<number> {
+  const out = io.out;
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
@@ -520,7 +601,7 @@ function run(argv: readonly string[], out: Output): Promise<number> {
     case 'cluster':
       return clusterCommand(rest, out);
     case 'images':
-      return imagesCommand(rest, out);
+      return imagesCommand(rest, io);
     case 'up':
       return upCommand(rest, out);
     case 'down':
@@ -550,7 +631,7 @@ export async function main(
   io: Io = { out: process.stdout, err: process.stderr },
 ): Promise<number> {
   try {
-    return await run(argv, io.out);
+    return await run(argv, io);
   } catch (err) {
     if (err instanceof UserError) io.err.write(`kstack: ${err.message}\n`);
     else

@@ -9,8 +9,13 @@ import { controlPlaneComponents, goComponents, nodeComponents, type GoComponentN
 import { ensureKubectlAndHelm, ensureNodeRuntime, type ClientBinaries } from './kubectl-layer.js';
 import { loadVersions } from './versions.js';
 
-/** The package groups of tools/versions.json (`debianPackages`). */
-export type DebianGroup = 'web' | 'controlPlane' | 'podwatch' | 'db' | 'monitoring' | 'nodes' | 'images';
+/**
+ * The package groups of tools/versions.json (`debianPackages`). `imagePush`: skopeo, for `images push`.
+ * `monitoring` and `registry` (the tests' OCI registry, test/helpers/registry.ts, and htpasswd for its
+ * users) only the tests use: `kstack setup` installs every group.
+ */
+export type DebianGroup =
+  'web' | 'controlPlane' | 'podwatch' | 'db' | 'monitoring' | 'nodes' | 'images' | 'imagePush' | 'registry';
 
 export interface CommandNeeds {
   /** Modules (from the repository root) whose code the command runs; the unit test walks their imports. */
@@ -30,7 +35,17 @@ export interface CommandNeeds {
   installsNothing?: string;
 }
 
-const allGroups: readonly DebianGroup[] = ['web', 'controlPlane', 'podwatch', 'db', 'monitoring', 'nodes', 'images'];
+const allGroups: readonly DebianGroup[] = [
+  'web',
+  'controlPlane',
+  'podwatch',
+  'db',
+  'monitoring',
+  'nodes',
+  'images',
+  'imagePush',
+  'registry',
+];
 const allGo = Object.keys(goComponents) as GoComponentName[];
 // The local cluster: control plane, nodes (with their images), and MinIO as its local S3 (cluster-nodes.ts).
 const clusterGo: readonly GoComponentName[] = [...controlPlaneComponents, ...nodeComponents, 'minio'];
@@ -70,6 +85,14 @@ export const commandNeeds = {
     entries: ['src/images/build.ts'],
     // controlPlane: unzip and ca-certificates, with which the pinned npm packages are fetched.
     debian: ['controlPlane', 'images'],
+    go: ['pause', 'coredns'],
+    kubectlHelm: false,
+    nodeRuntime: true,
+  },
+  // Builds like `images build`, then copies each image to a registry with skopeo.
+  'images push': {
+    entries: ['src/images/push.ts'],
+    debian: ['controlPlane', 'images', 'imagePush'],
     go: ['pause', 'coredns'],
     kubectlHelm: false,
     nodeRuntime: true,
@@ -218,6 +241,10 @@ export const programProviders: Readonly<Record<string, Provider>> = {
   sysbench: { debian: 'sysbench' },
   socat: { debian: 'socat' },
   rsync: { debian: 'rsync' },
+  skopeo: { debian: 'skopeo' },
+  // The tests' OCI registry and its users file (test/helpers/registry.ts).
+  'docker-registry': { debian: 'docker-registry' },
+  htpasswd: { debian: 'apache2-utils' },
   kubectl: { client: 'kubectl' },
   helm: { client: 'helm' },
   ...Object.fromEntries(allGo.map((name): [string, Provider] => [name, { go: name }])),

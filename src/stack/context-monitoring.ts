@@ -4,11 +4,9 @@
 // and Prometheus/Alertmanager the monitoring image, which is not a chart value and so travels as a comment.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { MONITORING_COMMENT_PREFIX, parseMonitoringImageComment } from '../images/push-values.js';
 import type { MonitoringImages } from '../monitoring/manifests.js';
 import { UserError } from '../util/errors.js';
-
-/** The comment `kstack images push` writes at the top of its values file. */
-export const MONITORING_IMAGE_COMMENT = 'kstack monitoring image:';
 
 type Values = Record<string, unknown>;
 const obj = (v: unknown): Values => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Values) : {});
@@ -31,10 +29,7 @@ export function monitoringImagesFromTexts(texts: readonly string[]): MonitoringI
   let pullPolicy: MonitoringImages['pullPolicy'] = 'IfNotPresent';
   let pullSecrets: string[] = [];
   for (const text of texts) {
-    for (const line of text.split('\n')) {
-      const m = new RegExp(`^#\\s*${MONITORING_IMAGE_COMMENT}\\s*(\\S+)`).exec(line);
-      if (m?.[1]) monitoring = m[1];
-    }
+    monitoring = parseMonitoringImageComment(text)?.ref ?? monitoring;
     const values = obj(parse(text) as unknown);
     const webinfo = obj(obj(values.webinfo).image);
     const ref = imageRef(webinfo);
@@ -52,7 +47,7 @@ export function monitoringImagesFromValuesFiles(files: readonly string[]): Monit
   const images = monitoringImagesFromTexts(files.map((f) => readFileSync(f, 'utf8')));
   if (!images)
     throw new UserError(
-      `--with-monitoring: no values file given with -f names the monitoring image (a '# ${MONITORING_IMAGE_COMMENT} REF' line) and webinfo.image; pass the file 'kstack images push -o FILE' wrote`,
+      `--with-monitoring: no values file given with -f names the monitoring image (a '${MONITORING_COMMENT_PREFIX.trim()} REF@DIGEST' line) and webinfo.image; pass the file 'kstack images push -o FILE' wrote`,
     );
   return images;
 }

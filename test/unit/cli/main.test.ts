@@ -7,9 +7,19 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BACKUP, CLUSTER_HELP, COMMANDS, IMAGES_HELP, PROVE, UP, USAGE } from '../../../src/cli/commands.js';
+import {
+  BACKUP,
+  CLUSTER_HELP,
+  COMMANDS,
+  IMAGES_HELP,
+  IMAGES_PUSH,
+  PROVE,
+  UP,
+  USAGE,
+} from '../../../src/cli/commands.js';
 import { DEFAULT_CLUSTER, DEFAULT_NAMESPACE, DEFAULT_RELEASE, DEFAULT_UP_TIMEOUT } from '../../../src/cli/defaults.js';
 import { main, type Io } from '../../../src/cli/main.js';
+import { STACK_IMAGES } from '../../../src/stack/up.js';
 
 interface Run {
   code: number;
@@ -139,7 +149,7 @@ describe('kstack usage errors', () => {
     await usageError(['cluster'], "kstack cluster: unknown subcommand ''; use up, stop, down, status or node");
     await usageError(
       ['images', 'frobnicate'],
-      "kstack images: unknown subcommand 'frobnicate'; use build [NAME…] or list",
+      "kstack images: unknown subcommand 'frobnicate'; use build [NAME…], push or list",
     );
     await usageError(
       ['backup', 'frobnicate'],
@@ -285,5 +295,57 @@ describe('kstack usage errors', () => {
     await usageError(['prove', '--only', 'R99'], /^kstack: --only 'R99': unknown row R99/);
     await usageError(['prove', '--allow-skip', 'R0'], /^kstack: --allow-skip 'R0': unknown row R0/);
     await usageError(['restore', '--lean'], /^kstack: --lean shapes the copy made with --into-namespace/);
+  });
+
+  it('images push refuses bad input before any work, naming the flag and what it allows', async () => {
+    const push = (...args: string[]): string[] => ['images', 'push', ...args];
+    await usageError(push('nginx'), /^kstack: kstack images push: --registry HOST\[:PORT\]\[\/PREFIX\] is required/);
+    await usageError(
+      push('--registry', 'https://r.example'),
+      /^kstack: --registry 'https:\/\/r\.example': no scheme.*use HOST\[:PORT\]\[\/PREFIX\]/,
+    );
+    await usageError(
+      push('--registry', 'r.example/Team'),
+      /^kstack: --registry 'r\.example\/Team': path part 'Team'.*lowercase/,
+    );
+    await usageError(
+      push('--registry', 'r.example', 'frobnicate'),
+      /^kstack: unknown image frobnicate: the images are pause, coredns, nginx, mariadb, tools, monitoring, node$/m,
+    );
+    await usageError(
+      push('--registry', 'r.example', '--password-stdin'),
+      '--password-stdin needs --username: the password is for that user',
+    );
+    await usageError(
+      push('--registry', 'r.example', '--username', 'u'),
+      '--username needs --password-stdin: the password is read from stdin, never from the command line',
+    );
+    await usageError(
+      push('--registry', 'r.example', '--ca-file', join(scratch, 'missing.pem')),
+      /^kstack: --ca-file \S+missing\.pem: cannot read it \(ENOENT/,
+    );
+    await usageError(
+      push('--registry', 'r.example', '--pull-secret', 'Reg_Cred'),
+      /^kstack: --pull-secret 'Reg_Cred' is not a Secret name/,
+    );
+    await usageError(
+      push('--registry', 'r.example', '-o', join(scratch, 'no', 'such', 'v.yaml')),
+      /^kstack: --output .*does not exist/,
+    );
+  });
+
+  it('images push: an empty password on stdin is refused', async () => {
+    let err = '';
+    const code = await main(['images', 'push', '--registry', 'r.example', '--username', 'u', '--password-stdin'], {
+      out: { write: () => true },
+      err: { write: (s: string) => (err += s) },
+      readInput: () => Promise.resolve('\n'),
+    });
+    assert.equal(code, 1);
+    assert.equal(err, 'kstack: --password-stdin: stdin held no password\n');
+  });
+
+  it("images push's help names the images it pushes by default", () => {
+    assert.ok(IMAGES_PUSH.help.includes(`without NAME: ${STACK_IMAGES.join(', ')}`));
   });
 });
