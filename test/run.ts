@@ -161,7 +161,9 @@ function phasesFor(selected: readonly Tier[], only: readonly string[]): Phase[] 
       concurrency: 1,
       inOrder: true,
       env: { [TEST_ENV.e2eCluster]: group.cluster, [TEST_ENV.e2eBaseDir]: baseDir },
-      ...(process.env.KSTACK_E2E_PARALLEL === '1' ? {} : { parallel: { key: 'e2e', prefix: `[${group.name}]` } }),
+      ...(process.env.KSTACK_E2E_PARALLEL === '1' || !group.sideBySide
+        ? {}
+        : { parallel: { key: 'e2e', prefix: `[${group.name}]` } }),
       // The files bring the cluster up (idempotently); whatever they leave is removed here.
       teardown: async () => {
         await controlPlaneDown({ name: group.cluster, baseDir, progress });

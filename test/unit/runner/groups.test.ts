@@ -32,8 +32,11 @@ describe('e2e groups', () => {
 
   it('gives each group its own cluster name and a budget; the groups fit the e2e budget together', () => {
     assert.equal(new Set(E2E_GROUPS.map((g) => g.cluster)).size, E2E_GROUPS.length);
-    // Groups run side by side: the longest sets the e2e phase's time, and 28 min of it leaves the whole
-    // clean-clone run (setup, unit, integration ≈ 7 min) well within 60.
-    for (const g of E2E_GROUPS) assert.ok(g.budgetMinutes > 0 && g.budgetMinutes <= 28, g.name);
+    for (const g of E2E_GROUPS) assert.ok(g.budgetMinutes > 0, g.name);
+    // Side-by-side groups take as long as the longest of them; the others follow one by one. 48 min of
+    // e2e leaves the whole clean-clone run (setup, unit, integration ≈ 7 min) within 60.
+    const together = Math.max(0, ...E2E_GROUPS.filter((g) => g.sideBySide).map((g) => g.budgetMinutes));
+    const alone = E2E_GROUPS.filter((g) => !g.sideBySide).reduce((sum, g) => sum + g.budgetMinutes, 0);
+    assert.ok(together + alone <= 48, `e2e budget ${together} + ${alone} min`);
   });
 });
