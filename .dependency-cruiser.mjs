@@ -10,7 +10,7 @@
  */
 const LAYERS = [
   ['util'],
-  ['setup', 'kube', 'galera', 'podwatch', 'webinfo', 's3'],
+  ['setup', 'kube', 'galera', 'podwatch', 'webinfo', 's3', 'charttest'],
   ['images', 'chart', 'dr'],
   ['netpol'],
   ['cluster', 'monitoring'],
