@@ -23,6 +23,10 @@ import { createProgress } from '../../src/util/progress.js';
 import { e2eCluster } from '../helpers/e2e-cluster.js';
 import { assertNothingLeft } from '../helpers/local-cluster.js';
 import { RegistryServer } from '../helpers/registry.js';
+import { runHelmTest } from '../helpers/helm-test.js';
+import { Kube } from '../../src/kube/kube.js';
+import { readState } from '../../src/cluster/state.js';
+import { stopDaemon } from '../../src/util/process.js';
 
 const own = e2eCluster('any');
 const { name: CLUSTER, baseDir } = own;
@@ -64,6 +68,23 @@ function kstack(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise
     });
     child.stdin.end(input ?? '');
   });
+}
+
+const foreignKube = (): Kube =>
+  new Kube({
+    kubectl,
+    helm,
+    kubeArgs: ['--kubeconfig', kubeconfig, '--context', CONTEXT],
+    helmArgs: ['--kubeconfig', kubeconfig, '--kube-context', CONTEXT],
+    namespace: NAMESPACE,
+  });
+
+/** Unhooks kube-router's chains in a node's network namespace: the node then enforces no policy at all. */
+async function unhookKubeRouter(netns: string): Promise<void> {
+  const rules = (await run('ip', ['netns', 'exec', netns, 'iptables', '-S'])).stdout.split('\n');
+  for (const rule of rules.filter((r) => /^-A (INPUT|FORWARD|OUTPUT) .*-j KUBE-ROUTER-/.test(r)))
+    // iptables -S prints each rule shell-quoted (comments have spaces): a shell reads it back as written.
+    await run('ip', ['netns', 'exec', netns, 'sh', '-c', `iptables -D ${rule.slice(3)}`]);
 }
 
 const k = async (args: string[], input?: string): Promise<string> =>
@@ -229,6 +250,37 @@ describe(
           );
         }
       }
+    });
+
+    it('helm test: the page through the web Service, every member Synced and Primary, the db closed to others', async () => {
+      const r = await runHelmTest(foreignKube(), RELEASE, NAMESPACE);
+      assert.ok(r.ok, r.perTest.map((t) => `${t.name}: ${t.phase}\n${t.log}`).join('\n') + r.output);
+      assert.deepEqual(
+        r.perTest.map((t) => t.phase),
+        r.perTest.map(() => 'Succeeded'),
+      );
+    });
+
+    it('break: with no policy engine enforcing (kube-router stopped, its rules unhooked), helm test fails', async () => {
+      const state = readState(clusterLayout(CLUSTER, baseDir).stateFile);
+      for (const node of state?.nodes ?? []) {
+        const e = node.components['kube-router'];
+        if (e) await stopDaemon(e.pid, e.binary);
+      }
+      try {
+        for (const node of nodes) await unhookKubeRouter(node.netns);
+        const r = await runHelmTest(foreignKube(), RELEASE, NAMESPACE);
+        assert.equal(r.ok, false, 'helm test must fail when nothing enforces the policies');
+        const closed = r.perTest.find((t) => t.name.endsWith('db-closed'));
+        assert.equal(closed?.phase, 'Failed', r.perTest.map((t) => `${t.name}: ${t.phase}\n${t.log}`).join('\n'));
+        assert.match(closed.log, /OPEN/);
+      } finally {
+        // `cluster up` starts the engine again, and its canary proves the policies enforced.
+        const restore = await kstack(['cluster', 'up', '--name', CLUSTER], stateEnv);
+        assert.equal(restore.code, 0, 'kstack cluster up restores the engine');
+      }
+      const again = await runHelmTest(foreignKube(), RELEASE, NAMESPACE);
+      assert.ok(again.ok, again.perTest.map((t) => `${t.name}: ${t.phase}\n${t.log}`).join('\n'));
     });
 
     it('kstack up --context deploys the same release and runs kstack’s monitoring from the registry', async () => {

@@ -4,12 +4,24 @@
 import type { Kube } from '../../kube/kube.js';
 import type { NodeControl } from './types.js';
 
+/** The label value of the pods prove makes (in-cluster.ts, outside.ts). */
+const PROVE_MANAGED_BY = 'kstack-prove';
+
 /** How long a drain may take: a db member's shutdown, then the rest of the node's pods. */
 const DRAIN_TIMEOUT_SECONDS = 240;
 
 /** Pure: the kubectl arguments that drain one node (DaemonSet pods stay; emptyDir data goes with the pod). */
 export function drainArgs(node: string): string[] {
-  return ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', `--timeout=${DRAIN_TIMEOUT_SECONDS}s`];
+  return [
+    'drain',
+    node,
+    '--ignore-daemonsets',
+    '--delete-emptydir-data',
+    // prove's own pods (its client, the probes) stay: they are the observer, not the service under test,
+    // and as bare pods they would stop the drain. Any other bare pod stops it, as it should: never --force.
+    `--pod-selector=app.kubernetes.io/managed-by!=${PROVE_MANAGED_BY}`,
+    `--timeout=${DRAIN_TIMEOUT_SECONDS}s`,
+  ];
 }
 
 export function drainNodeControl(kube: Kube): NodeControl {

@@ -153,8 +153,9 @@ async function stopUnderWrites(
     await sleep(3000);
     ctx.note(`${node}: ${fault.mode} for ${fault.downSeconds} s`);
     if (fault.mode !== 'none') {
-      await nodes.stop(node, fault.mode);
+      // Set first: a stop that fails half-way (a drain that evicted some pods) is still undone below.
       stopped = true;
+      await nodes.stop(node, fault.mode);
     }
     await sleep(fault.downSeconds * 1000);
     const startedAt = Date.now();
@@ -162,6 +163,10 @@ async function stopUnderWrites(
     stopped = false;
     recoveryMs = await waitForNodePods(ctx, node, startedAt);
     await sleep(3000);
+  } catch (err) {
+    // The writer is a child process: a drill that fails must not leave it running (nor prove waiting on it).
+    await writer.stop().catch(() => undefined);
+    throw err;
   } finally {
     // A drill restores what it broke, whatever happened in between.
     if (stopped) await nodes.start(node).catch(() => undefined);

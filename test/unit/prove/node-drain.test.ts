@@ -9,6 +9,8 @@ describe('R11 on a cluster kstack did not make: cordon and drain', () => {
     assert.ok(args.includes('--ignore-daemonsets'));
     assert.ok(args.includes('--delete-emptydir-data'));
     assert.ok(args.some((a) => /^--timeout=\d+s$/.test(a)));
+    // prove's own bare pods (the client, the probes) are left alone; any other bare pod stops the drain.
+    assert.ok(args.includes('--pod-selector=app.kubernetes.io/managed-by!=kstack-prove'));
     // --disable-eviction would delete pods past their budgets: never.
     assert.ok(!args.some((a) => a.startsWith('--disable-eviction') || a === '--force'));
   });
