@@ -43,7 +43,7 @@ export const E2E_GROUPS: readonly E2eGroup[] = [
     name: 'any-cluster',
     cluster: 'e2e-any',
     files: ['any-cluster'],
-    budgetMinutes: 20,
+    budgetMinutes: 16,
     sideBySide: false,
   },
 ];
