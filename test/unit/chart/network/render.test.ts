@@ -365,3 +365,13 @@ describe('webstack chart: NOTES.txt on policy enforcement', () => {
     assert.doesNotMatch(notes, /NetworkPolic/);
   });
 });
+
+describe('webstack chart: NOTES.txt points at helm test', () => {
+  it('tells the user to run helm test when the test pods are rendered, and not when they are off', async () => {
+    assert.match(await helmNotes({ release: 'web', namespace: 'shop' }), /helm test web -n shop --logs/);
+    assert.doesNotMatch(
+      await helmNotes({ release: 'web', namespace: 'shop', values: { tests: { enabled: false } } }),
+      /helm test/,
+    );
+  });
+});
