@@ -70,6 +70,16 @@ function kstack(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise
   });
 }
 
+/** The release's values, as README says: this cluster's own (values-local.yaml, its S3), then push's images. */
+const releaseValues = (): string[] => [
+  '-f',
+  join(webstackChartDir, 'values-local.yaml'),
+  '-f',
+  files.s3,
+  '-f',
+  files.pushed,
+];
+
 const foreignKube = (): Kube =>
   new Kube({
     kubectl,
@@ -212,12 +222,7 @@ describe(
           webstackChartDir,
           '--namespace',
           NAMESPACE,
-          '-f',
-          join(webstackChartDir, 'values-local.yaml'),
-          '-f',
-          files.s3,
-          '-f',
-          files.pushed,
+          ...releaseValues(),
           '--wait',
           '--timeout',
           '12m',
@@ -293,12 +298,7 @@ describe(
           NAMESPACE,
           '--release',
           RELEASE,
-          '-f',
-          join(webstackChartDir, 'values-local.yaml'),
-          '-f',
-          files.s3,
-          '-f',
-          files.pushed,
+          ...releaseValues(),
           '--with-monitoring',
           '--detach',
         ],
