@@ -354,7 +354,7 @@ export const IMAGES_PUSH = spec({
   help: `kstack images push --registry HOST[:PORT][/PREFIX] [--username U --password-stdin] [--ca-file PEM]
                    [--pull-secret NAME] [-o FILE] [NAME…]
 
-Builds the stack's images (cached; without NAME: nginx, node, mariadb, tools, monitoring; NAME can be any
+Builds the stack's images (cached; without NAME: nginx, node, mariadb, monitoring; NAME can be any
 image of 'kstack images list') and pushes each
 to HOST[:PORT][/PREFIX]/NAME:VERSION-KEY with skopeo, over HTTPS with certificate checks. KEY is the
 image's build key, which changes whenever the image's content does. Then prints a Helm values file for

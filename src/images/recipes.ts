@@ -72,11 +72,6 @@ export const imageRecipes = {
     ],
     cmd: ['/usr/sbin/mariadbd'],
   }),
-  tools: recipe({
-    name: 'tools',
-    debianPackages: ['mariadb-client', 'mariadb-backup', 'rclone', 'zstd', 'curl', 'openssl', 'ca-certificates'],
-    cmd: ['/bin/sh'],
-  }),
   // Prometheus and Alertmanager for the local cluster's monitoring (namespace monitoring): Debian's builds,
   // started with their own commands by src/monitoring/manifests.ts.
   monitoring: recipe({

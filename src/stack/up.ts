@@ -29,7 +29,7 @@ import { copySecrets, Kube } from '../kube/kube.js';
 import { allReady, describeProgress, releaseWorkloads, type WorkloadStatus } from './workloads.js';
 
 /** The images the chart's local values name. */
-export const STACK_IMAGES: readonly ImageName[] = ['nginx', 'node', 'mariadb', 'tools', 'monitoring'];
+export const STACK_IMAGES: readonly ImageName[] = ['nginx', 'node', 'mariadb', 'monitoring'];
 
 /** Every image `up` puts on the local cluster: the cluster's own and the stack's. */
 const LOCAL_IMAGES: readonly ImageName[] = [...new Set([...clusterImages, ...STACK_IMAGES])];

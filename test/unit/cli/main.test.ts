@@ -310,7 +310,7 @@ describe('kstack usage errors', () => {
     );
     await usageError(
       push('--registry', 'r.example', 'frobnicate'),
-      /^kstack: unknown image frobnicate: the images are pause, coredns, nginx, mariadb, tools, monitoring, node$/m,
+      /^kstack: unknown image frobnicate: the images are pause, coredns, nginx, mariadb, monitoring, node$/m,
     );
     await usageError(
       push('--registry', 'r.example', '--password-stdin'),

@@ -34,7 +34,6 @@ const STACK: PushedImage[] = [
   pushedImage('nginx', 'a'),
   pushedImage('node', 'b'),
   pushedImage('mariadb', 'c'),
-  pushedImage('tools', 'd'),
   pushedImage('monitoring', 'e'),
 ];
 
@@ -118,7 +117,7 @@ describe('images push: the values for the pushed images', () => {
     const text = renderPushValuesFile(STACK, { server: 'registry.example:5000', pullSecret: 'regcred' });
     assert.deepEqual(parse(text, { version: '1.1' }), chartValuesForPushed(STACK, { pullSecret: 'regcred' }));
     assert.match(text, /^# Helm values for charts\/webstack: .*registry\.example:5000/);
-    assert.ok(text.split('\n').includes(monitoringImageComment(STACK[4] as PushedImage)));
+    assert.ok(text.split('\n').includes(monitoringImageComment(STACK[3] as PushedImage)));
     assert.deepEqual(parseMonitoringImageComment(text), {
       repository: 'registry.example:5000/team/monitoring',
       digest: digestOf('e'),

@@ -30,9 +30,9 @@ describe('what a first `up` builds', () => {
   });
 
   it('builds the images with a Debian root filesystem alongside the compile, the Go-binary images after it', () => {
-    assert.deepEqual(imagesByLane(['pause', 'coredns', 'nginx', 'node', 'mariadb', 'tools']), {
+    assert.deepEqual(imagesByLane(['pause', 'coredns', 'nginx', 'node', 'mariadb', 'monitoring']), {
       afterCompile: ['pause', 'coredns'],
-      alongside: ['nginx', 'node', 'mariadb', 'tools'],
+      alongside: ['nginx', 'node', 'mariadb', 'monitoring'],
     });
     const lanes = firstRunLanes(['pause', 'nginx']);
     assert.deepEqual(
