@@ -165,6 +165,17 @@ export async function releaseValues(kube: Kube, release: string, ev?: CommandLog
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
+/** Pure: the image pull Secrets the release's values name (global.imagePullSecrets: names or {name}). */
+export function imagePullSecretNames(values: Record<string, unknown>): string[] {
+  const global = values.global;
+  const list =
+    typeof global === 'object' && global !== null ? (global as Record<string, unknown>).imagePullSecrets : undefined;
+  if (!Array.isArray(list)) return [];
+  return list
+    .map((e: unknown) => (typeof e === 'string' ? e : ((e as { name?: unknown } | null)?.name ?? '')))
+    .filter((n): n is string => typeof n === 'string' && n !== '');
+}
+
 /** A Secret re-made for another namespace (data kept, server fields dropped). Pure. */
 export function secretCopy(s: V1Secret, namespace: string): V1Secret {
   return {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { MONITORING_COMMENT_PREFIX, parseMonitoringImageComment } from '../images/push-values.js';
+import { imagePullSecretNames } from '../kube/kube.js';
 import type { MonitoringImages } from '../monitoring/manifests.js';
 import { UserError } from '../util/errors.js';
 
@@ -36,8 +37,8 @@ export function monitoringImagesFromTexts(texts: readonly string[]): MonitoringI
     if (ref) controller = ref;
     const policy = str(webinfo.pullPolicy);
     if (policy === 'Always' || policy === 'IfNotPresent' || policy === 'Never') pullPolicy = policy;
-    const secrets = obj(values.global).imagePullSecrets;
-    if (Array.isArray(secrets)) pullSecrets = secrets.filter((s): s is string => typeof s === 'string');
+    // A file that names no pull Secrets leaves those of an earlier file.
+    if (Array.isArray(obj(values.global).imagePullSecrets)) pullSecrets = imagePullSecretNames(values);
   }
   return monitoring && controller ? { controller, monitoring, pullPolicy, pullSecrets } : undefined;
 }

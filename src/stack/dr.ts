@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { webstackChartDir } from '../chart/helm.js';
 import { parseGtid } from '../dr/binlog.js';
 import { parseTargetTime } from '../dr/pitr.js';
-import { copySecrets, Kube, releaseValues } from '../kube/kube.js';
+import { copySecrets, imagePullSecretNames, Kube, releaseValues } from '../kube/kube.js';
 import { UserError } from '../util/errors.js';
 import type { Progress, Step } from '../util/progress.js';
 
@@ -159,15 +159,6 @@ export function copyValues(
       encryption: { existingSecret: names.keySecret },
     },
   };
-}
-
-/** Pure: the image pull Secrets the release's values name (global.imagePullSecrets: names or {name}). */
-export function imagePullSecretNames(values: Record<string, unknown>): string[] {
-  const list = obj(values.global).imagePullSecrets;
-  if (!Array.isArray(list)) return [];
-  return list
-    .map((e: unknown) => (typeof e === 'string' ? e : typeof obj(e).name === 'string' ? (obj(e).name as string) : ''))
-    .filter((n) => n !== '');
 }
 
 /** What a finished Job's status says: undefined while it runs. */

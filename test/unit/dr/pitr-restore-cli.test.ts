@@ -12,10 +12,9 @@ import {
   jobFromCronJob,
   jobOutcome,
   restoreValues,
-  imagePullSecretNames,
   resultLine,
 } from '../../../src/stack/dr.js';
-import { secretCopy } from '../../../src/kube/kube.js';
+import { imagePullSecretNames, secretCopy } from '../../../src/kube/kube.js';
 
 describe('image pull Secrets of a release', () => {
   it('reads the names from global.imagePullSecrets (names or {name}), none when unset', () => {
