@@ -41,7 +41,9 @@ export function writerScript(o: WriterOptions): string {
 const mariadb = require('node:module').createRequire(process.env.KSTACK_APP_DIR || '/opt/kstack/package.json')('mariadb');
 const e = process.env;
 const password = e.WEBINFO_DB_PASSWORD || (e.WEBINFO_DB_PASSWORD_FILE ? require('node:fs').readFileSync(e.WEBINFO_DB_PASSWORD_FILE, 'utf8').trim() : '');
-const cfg = { host: e.WEBINFO_DB_HOST, port: Number(e.WEBINFO_DB_PORT || 3306), user: e.WEBINFO_DB_USER, password, database: e.WEBINFO_DB_DATABASE, connectTimeout: ${o.timeoutMs}, socketTimeout: ${o.timeoutMs} };
+// TLS as webinfo uses it: the db's CA (WEBINFO_DB_TLS_CA), the server's name verified.
+const ssl = e.WEBINFO_DB_TLS_CA ? { ca: require('node:fs').readFileSync(e.WEBINFO_DB_TLS_CA, 'utf8'), rejectUnauthorized: true } : undefined;
+const cfg = { host: e.WEBINFO_DB_HOST, port: Number(e.WEBINFO_DB_PORT || 3306), user: e.WEBINFO_DB_USER, password, database: e.WEBINFO_DB_DATABASE, connectTimeout: ${o.timeoutMs}, socketTimeout: ${o.timeoutMs}, ssl };
 const out = (s) => process.stdout.write(s + '\\n');
 let seq = 0, inFlight = 0, stopping = false;
 async function once(n) {
