@@ -24,6 +24,7 @@ import { messageOf } from '../util/errors.js';
 import {
   type AgentConfig,
   drAccountsSql,
+  appAccountTlsSql,
   dropExtraUsersSql,
   initialSql,
   myCnfPath,
@@ -408,15 +409,18 @@ export class Agent {
   }
 
   /**
-   * Upgrades from a chart without the DR accounts: a Synced member makes sure they exist with the Secret's
-   * password (idempotent; on Galera the statements replicate to every member).
+   * Upgrades from a chart without the DR accounts, and TLS turned on or off: a Synced member makes sure the
+   * DR accounts exist with the Secret's password and that every account over TCP requires TLS exactly when
+   * the member serves it (idempotent; on Galera the statements replicate to every member).
    */
-  private async ensureDrAccounts(conn: mariadb.Connection): Promise<void> {
+  private async ensureAccounts(conn: mariadb.Connection): Promise<void> {
     const dr = this.drAccountPasswords();
+    const requireSsl = this.cfg.tls !== undefined;
     try {
-      for (const stmt of drAccountsSql(dr)) await conn.query(stmt);
+      for (const stmt of [...drAccountsSql(dr, requireSsl), ...appAccountTlsSql(this.cfg.app?.user, requireSsl)])
+        await conn.query(stmt);
       this.drAccountsDone = true;
-      if (dr.length > 0) this.log('DR accounts ensured', { users: dr.map((a) => a.user) });
+      this.log('accounts ensured', { dr: dr.map((a) => a.user), app: this.cfg.app?.user ?? null, requireSsl });
     } catch (err) {
       this.log('ensuring the DR accounts failed; retrying', { error: messageOf(err) });
     }
@@ -455,7 +459,7 @@ export class Agent {
               app?.user,
               this.cfg.drAccounts.map((a) => a.user),
             ),
-            ...initialSql(rootPassword, app, dr),
+            ...initialSql(rootPassword, app, dr, this.cfg.tls !== undefined),
           ])
             await conn.query(stmt);
           accountsDone = true;
@@ -496,7 +500,7 @@ export class Agent {
           this.plan = `running (${decision.reason})`;
           this.log('mariadbd answers SQL', { wsrep: this.wsrep });
         }
-        if (!this.drAccountsDone && this.ready()) await this.ensureDrAccounts(conn);
+        if (!this.drAccountsDone && this.ready()) await this.ensureAccounts(conn);
       } catch (err) {
         this.sqlOk = false;
         if (this.phase === 'running') this.log('status query failed', { error: messageOf(err) });

@@ -63,6 +63,18 @@ export interface AgentConfig {
   secondaryInterface: string | undefined;
   /** This pod's IP (POD_IP, from the downward API); advertised instead of the DNS name when set. */
   podIp: string | undefined;
+  /**
+   * TLS for everything that leaves the member: client connections (required: require_secure_transport),
+   * Galera replication and IST (socket.ssl), SST (socat with OpenSSL). Undefined: all in plain text.
+   */
+  tls: TlsFiles | undefined;
+}
+
+/** PEM files of the member's TLS: the CA every peer and client trusts, and the server's certificate and key. */
+export interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
 }
 
 /** An account of the DR Jobs: `backup` dumps (least privileges), `restore` loads a dump and replays binlogs. */
@@ -205,6 +217,11 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
   const podIp = env.POD_IP?.trim() ? env.POD_IP.trim() : undefined;
   if (podIp !== undefined && !/^[0-9A-Fa-f.:]+$/.test(podIp))
     throw new Error(`POD_IP: "${podIp}" is not an IP address`);
+  let tls: TlsFiles | undefined;
+  if (raw.tls !== undefined && raw.tls !== null) {
+    if (!isObject(raw.tls)) throw new Error('tls: must be an object {ca, cert, key} (paths of PEM files) or null');
+    tls = { ca: str(raw.tls, 'ca', 'tls.'), cert: str(raw.tls, 'cert', 'tls.'), key: str(raw.tls, 'key', 'tls.') };
+  }
   const runAsUser = raw.runAsUser;
   if (runAsUser !== undefined && (typeof runAsUser !== 'string' || runAsUser === ''))
     throw new Error('runAsUser: must be a non-empty string');
@@ -230,6 +247,7 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
     binlog,
     secondaryInterface,
     podIp,
+    tls,
   };
 }
 
@@ -302,6 +320,7 @@ export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string; adve
     'innodb_autoinc_lock_mode=2',
     'innodb_flush_log_at_trx_commit=2',
     'binlog_format=ROW',
+    ...tlsMysqld(cfg.tls),
   ];
   if (cfg.runAsUser) lines.push(`user=${cfg.runAsUser}`);
   if (cfg.mode === 'galera') {
@@ -315,7 +334,7 @@ export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string; adve
       `wsrep_node_address=${hostPort(host, me.galeraPort)}`,
       `wsrep_node_incoming_address=${hostPort(host, me.sqlPort)}`,
       `wsrep_sst_receive_address=${hostPort(host, me.sstPort)}`,
-      `wsrep_provider_options="gmcast.listen_addr=tcp://${cfg.bindAddress}:${me.galeraPort};ist.recv_addr=${hostPort(host, me.istPort)};ist.recv_bind=${cfg.bindAddress};gcache.size=128M;pc.recovery=FALSE;${EVICTION_OPTIONS}"`,
+      `wsrep_provider_options="gmcast.listen_addr=tcp://${cfg.bindAddress}:${me.galeraPort};ist.recv_addr=${hostPort(host, me.istPort)};ist.recv_bind=${cfg.bindAddress};gcache.size=128M;pc.recovery=FALSE;${EVICTION_OPTIONS}${galeraTlsOptions(cfg.tls)}"`,
       `wsrep_sst_method=${cfg.sstMethod}`,
       'wsrep_slave_threads=2',
     );
@@ -323,9 +342,40 @@ export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string; adve
   }
   lines.push(...binlogMysqld(cfg));
   lines.push(...cfg.extraMysqld);
-  if (cfg.mode === 'galera' && cfg.sstMethod === 'mariabackup')
-    lines.push('', '[sst]', 'transferfmt=socat', 'streamfmt=mbstream');
+  if (cfg.mode === 'galera') {
+    const sst = cfg.sstMethod === 'mariabackup' ? ['transferfmt=socat', 'streamfmt=mbstream'] : [];
+    sst.push(...sstTls(cfg.tls));
+    if (sst.length > 0) lines.push('', '[sst]', ...sst);
+  }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Server TLS for client connections. require_secure_transport refuses every TCP client without TLS,
+ * whatever its account says (the socket, local to the pod, stays allowed: the agent and SST use it).
+ */
+export function tlsMysqld(tls: TlsFiles | undefined): string[] {
+  if (!tls) return [];
+  return [`ssl_ca=${tls.ca}`, `ssl_cert=${tls.cert}`, `ssl_key=${tls.key}`, 'require_secure_transport=ON'];
+}
+
+/**
+ * Galera's own TLS (replication and IST). Peers check each other's certificate against the CA, not the
+ * name: they advertise IPs (the pod's or net1's), which no certificate of the chart names.
+ */
+export function galeraTlsOptions(tls: TlsFiles | undefined): string {
+  if (!tls) return '';
+  return `;socket.ssl=YES;socket.ssl_ca=${tls.ca};socket.ssl_cert=${tls.cert};socket.ssl_key=${tls.key}`;
+}
+
+/**
+ * SST over socat with OpenSSL: the joiner listens with the certificate, the donor connects and verifies the
+ * chain against the CA (VERIFY_CA, for the same reason as Galera: peers are reached by IP). The scripts
+ * refuse to send a snapshot in plain text once ssl-mode is set.
+ */
+export function sstTls(tls: TlsFiles | undefined): string[] {
+  if (!tls) return [];
+  return ['ssl-mode=VERIFY_CA', `ssl-ca=${tls.ca}`, `ssl-cert=${tls.cert}`, `ssl-key=${tls.key}`];
 }
 
 /** A SQL string literal. */
@@ -370,12 +420,24 @@ export const BACKUP_PRIVILEGES = 'SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES
  */
 export function drAccountsSql(
   accounts: readonly { role: DrAccount['role']; user: string; password: string }[],
+  requireSsl = false,
 ): string[] {
   return accounts.flatMap((a) => [
     `CREATE USER IF NOT EXISTS ${q(a.user)}@'%' IDENTIFIED BY ${q(a.password)}`,
-    `ALTER USER ${q(a.user)}@'%' IDENTIFIED BY ${q(a.password)}`,
+    `ALTER USER ${q(a.user)}@'%' IDENTIFIED BY ${q(a.password)} ${requireClause(requireSsl)}`,
     `GRANT ${a.role === 'backup' ? BACKUP_PRIVILEGES : 'ALL PRIVILEGES'} ON *.* TO ${q(a.user)}@'%'`,
   ]);
+}
+
+const requireClause = (requireSsl: boolean): string => (requireSsl ? 'REQUIRE SSL' : 'REQUIRE NONE');
+
+/**
+ * The application account's transport requirement, set on every start of a Synced member: REQUIRE SSL with
+ * TLS on, REQUIRE NONE when it is turned off (else the app could no longer log in). A no-op when the account
+ * does not exist yet (a new cluster creates it with the clause).
+ */
+export function appAccountTlsSql(appUser: string | undefined, requireSsl: boolean): string[] {
+  return appUser ? [`ALTER USER IF EXISTS ${q(appUser)}@'%' ${requireClause(requireSsl)}`] : [];
 }
 
 /**
@@ -386,6 +448,7 @@ export function initialSql(
   rootPassword: string,
   app?: { user: string; password: string; database: string },
   drAccounts: readonly { role: DrAccount['role']; user: string; password: string }[] = [],
+  requireSsl = false,
 ): string[] {
   const sql = [
     `ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD(${q(rootPassword)}) OR unix_socket`,
@@ -396,10 +459,10 @@ export function initialSql(
   if (app) {
     sql.push(
       `CREATE DATABASE IF NOT EXISTS \`${app.database}\``,
-      `CREATE USER IF NOT EXISTS ${q(app.user)}@'%' IDENTIFIED BY ${q(app.password)}`,
+      `CREATE USER IF NOT EXISTS ${q(app.user)}@'%' IDENTIFIED BY ${q(app.password)} ${requireClause(requireSsl)}`,
       `GRANT ALL PRIVILEGES ON \`${app.database}\`.* TO ${q(app.user)}@'%'`,
     );
   }
-  sql.push(...drAccountsSql(drAccounts));
+  sql.push(...drAccountsSql(drAccounts, requireSsl));
   return sql;
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { formatGrastate, parseGrastate, parseRecoveredPosition } from '../../../src/galera/position.js';
 import {
   BACKUP_PRIVILEGES,
+  appAccountTlsSql,
   drAccountsSql,
   dropExtraUsersSql,
   initialSql,
@@ -181,6 +182,52 @@ describe('agent config', () => {
   });
 });
 
+describe('TLS', () => {
+  const base = {
+    self: 'db-1',
+    rootPasswordFile: '/secrets/root',
+    members: [0, 1, 2].map((i) => ({ name: `db-${i}`, host: `db-${i}.db` })),
+  };
+  const tls = { ca: '/tls/ca.crt', cert: '/tls/tls.crt', key: '/tls/tls.key' };
+
+  it('serves clients over TLS only, encrypts Galera and IST, and sends SST through OpenSSL verifying the CA', () => {
+    const cnf = renderMyCnf(parseAgentConfig({ ...base, tls }));
+    for (const line of ['ssl_ca=/tls/ca.crt', 'ssl_cert=/tls/tls.crt', 'ssl_key=/tls/tls.key'])
+      assert.match(cnf, new RegExp(`^${line}$`, 'm'));
+    assert.match(cnf, /^require_secure_transport=ON$/m);
+    assert.match(
+      cnf,
+      /^wsrep_provider_options=".*;socket\.ssl=YES;socket\.ssl_ca=\/tls\/ca\.crt;socket\.ssl_cert=\/tls\/tls\.crt;socket\.ssl_key=\/tls\/tls\.key"$/m,
+    );
+    const sst = cnf.slice(cnf.indexOf('[sst]'));
+    assert.match(sst, /^ssl-mode=VERIFY_CA$/m);
+    assert.match(sst, /^ssl-ca=\/tls\/ca\.crt$/m);
+    assert.match(sst, /^transferfmt=socat$/m);
+  });
+
+  it('renders none of it without tls, and refuses a tls object that misses a file', () => {
+    const cnf = renderMyCnf(parseAgentConfig(base));
+    assert.doesNotMatch(cnf, /ssl|require_secure_transport/);
+    assert.throws(() => parseAgentConfig({ ...base, tls: { ca: '/a', cert: '/b' } }), {
+      message: /^tls\.key: must be a non-empty string/,
+    });
+    assert.throws(() => parseAgentConfig({ ...base, tls: 'on' }), { message: /^tls: must be an object/ });
+  });
+
+  it('makes the accounts over TCP require TLS exactly when it is on', () => {
+    const app = { user: 'app', password: 'x', database: 'app' };
+    assert.ok(
+      initialSql('pw', app, [], true).some((s) => /^CREATE USER IF NOT EXISTS 'app'@'%' .* REQUIRE SSL$/.test(s)),
+    );
+    assert.ok(initialSql('pw', app, [], false).some((s) => /'app'@'%' .* REQUIRE NONE$/.test(s)));
+    const dr = drAccountsSql([{ role: 'backup', user: 'kstack_backup', password: 'b' }], true);
+    assert.ok(dr.some((s) => /^ALTER USER 'kstack_backup'@'%' IDENTIFIED BY 'b' REQUIRE SSL$/.test(s)));
+    assert.deepEqual(appAccountTlsSql('app', true), ["ALTER USER IF EXISTS 'app'@'%' REQUIRE SSL"]);
+    assert.deepEqual(appAccountTlsSql('app', false), ["ALTER USER IF EXISTS 'app'@'%' REQUIRE NONE"]);
+    assert.deepEqual(appAccountTlsSql(undefined, true), []);
+  });
+});
+
 describe('accounts', () => {
   it('quotes passwords so any character is safe', () => {
     assert.equal(sqlString(`a'b\\c`), `'a\\'b\\\\c'`);
@@ -219,10 +266,10 @@ describe("the DR Jobs' accounts", () => {
   it("creates each at '%' idempotently, re-sets its password from the Secret, and grants by role", () => {
     assert.deepEqual(drAccountsSql(dr), [
       "CREATE USER IF NOT EXISTS 'kstack_backup'@'%' IDENTIFIED BY 'b\\'k'",
-      "ALTER USER 'kstack_backup'@'%' IDENTIFIED BY 'b\\'k'",
+      "ALTER USER 'kstack_backup'@'%' IDENTIFIED BY 'b\\'k' REQUIRE NONE",
       `GRANT ${BACKUP_PRIVILEGES} ON *.* TO 'kstack_backup'@'%'`,
       "CREATE USER IF NOT EXISTS 'kstack_restore'@'%' IDENTIFIED BY 'r'",
-      "ALTER USER 'kstack_restore'@'%' IDENTIFIED BY 'r'",
+      "ALTER USER 'kstack_restore'@'%' IDENTIFIED BY 'r' REQUIRE NONE",
       "GRANT ALL PRIVILEGES ON *.* TO 'kstack_restore'@'%'",
     ]);
   });
