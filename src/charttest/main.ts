@@ -128,6 +128,7 @@ async function askMember(member: string, s: DbSettings): Promise<MemberAnswer> {
       port: s.port,
       user: s.user,
       password: s.password,
+      ...(s.tlsCa ? { ssl: { ca: s.tlsCa, rejectUnauthorized: true } } : {}),
       connectTimeout: s.connectTimeoutMs,
       socketTimeout: s.connectTimeoutMs,
     });

@@ -32,6 +32,8 @@ export interface DbSettings extends CommonSettings {
   mode: 'galera' | 'standalone';
   user: string;
   password: string;
+  /** The db's CA (PEM): set, every connection uses TLS and verifies the member's certificate and name. */
+  tlsCa: string | undefined;
 }
 
 export interface ClosedSettings extends CommonSettings {
@@ -113,6 +115,7 @@ export function dbSettings(env: Env): DbSettings {
     user: need(env, 'CHARTTEST_DB_USER'),
     // Not trimmed: a password is taken as the Secret holds it.
     password: env.CHARTTEST_DB_PASSWORD ?? need(env, 'CHARTTEST_DB_PASSWORD'),
+    tlsCa: env.CHARTTEST_DB_TLS_CA?.includes('BEGIN CERTIFICATE') ? env.CHARTTEST_DB_TLS_CA : undefined,
   };
 }
 

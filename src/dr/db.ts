@@ -11,6 +11,8 @@ export interface DbTarget {
   port: number;
   user: string;
   password: string;
+  /** The db's CA file: set, a TCP connection uses TLS and verifies the server's certificate and name. */
+  tlsCa?: string;
 }
 
 export const DB_ENV = {
@@ -21,6 +23,8 @@ export const DB_ENV = {
   password: 'KSTACK_DR_DB_PASSWORD',
   /** DNS domain of the members' stable names (<member>.<domain>): set, a TCP target is pinned to one member. */
   memberDomain: 'KSTACK_DR_DB_MEMBER_DOMAIN',
+  /** The db's CA file (PEM): TLS to the server, verified. */
+  tlsCa: 'KSTACK_DR_DB_TLS_CA',
 } as const;
 
 /** Reads the server to back up from / restore into: a socket, or host and port; user; password or password file. */
@@ -53,7 +57,8 @@ export function parseDbTarget(
       );
     }
   }
-  return { socket, host, port: Number(portRaw), user, password };
+  const tlsCa = env[DB_ENV.tlsCa] || undefined;
+  return { socket, host, port: Number(portRaw), user, password, ...(tlsCa ? { tlsCa } : {}) };
 }
 
 /** Arguments for mariadb / mariadb-dump (the password goes through MYSQL_PWD, never the command line). */
@@ -61,6 +66,7 @@ export function clientArgs(t: DbTarget): string[] {
   return [
     '--no-defaults',
     ...(t.socket ? [`--socket=${t.socket}`] : [`--host=${t.host}`, `--port=${t.port}`, '--protocol=tcp']),
+    ...(!t.socket && t.tlsCa ? ['--ssl', `--ssl-ca=${t.tlsCa}`, '--ssl-verify-server-cert'] : []),
     `--user=${t.user}`,
   ];
 }
@@ -121,6 +127,7 @@ export async function pinMember(
 export function connect(t: DbTarget): Promise<mariadb.Connection> {
   return mariadb.createConnection({
     ...(t.socket ? { socketPath: t.socket } : { host: t.host, port: t.port }),
+    ...(!t.socket && t.tlsCa ? { ssl: { ca: readTlsCa(t.tlsCa), rejectUnauthorized: true } } : {}),
     user: t.user,
     password: t.password,
     connectTimeout: 10_000,
@@ -128,6 +135,14 @@ export function connect(t: DbTarget): Promise<mariadb.Connection> {
     decimalAsNumber: false,
     multipleStatements: false,
   });
+}
+
+function readTlsCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`${DB_ENV.tlsCa}: cannot read ${file} (${messageOf(err)}); mount the db's CA (ca.crt) there`);
+  }
 }
 
 /** connect(), with a failure turned into an error that names the target and what to check. */

@@ -14,6 +14,8 @@ export interface SqlTarget {
   socket?: string;
   user: string;
   password: string;
+  /** The db's CA file: TLS over TCP, the server verified. */
+  tlsCa?: string;
 }
 
 export interface ReplayOptions {
@@ -57,6 +59,7 @@ function clientArgs(t: SqlTarget): string[] {
   const args = [`--user=${t.user}`];
   if (t.socket) args.push(`--socket=${t.socket}`);
   else args.push(`--host=${t.host ?? '127.0.0.1'}`, `--port=${t.port ?? 3306}`, '--protocol=TCP');
+  if (!t.socket && t.tlsCa) args.push('--ssl', `--ssl-ca=${t.tlsCa}`, '--ssl-verify-server-cert');
   return args;
 }
 

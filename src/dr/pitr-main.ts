@@ -60,6 +60,7 @@ export const pitrHook: PitrHook =
               ...(target.socket ? { socket: target.socket } : { host: target.host, port: target.port }),
               user: target.user,
               password: target.password,
+              ...(target.tlsCa ? { tlsCa: target.tlsCa } : {}),
             },
             onFile: (name, done, total) => {
               step.detail(`${name} (${done}/${total})`);

@@ -57,6 +57,7 @@ export const imageRecipes = {
     name: 'mariadb',
     // iproute2: the SST scripts look for a listening port with ss (or lsof/sockstat) and stop without one.
     // zstd: the backup, verify and restore Jobs (src/dr) run in this image and stream through the zstd CLI.
+    // openssl: the SST scripts check the certificates with it before an encrypted transfer.
     debianPackages: [
       'mariadb-server',
       'galera-4',
@@ -69,6 +70,7 @@ export const imageRecipes = {
       'iproute2',
       'ca-certificates',
       'zstd',
+      'openssl',
     ],
     cmd: ['/usr/sbin/mariadbd'],
   }),

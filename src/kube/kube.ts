@@ -211,3 +211,24 @@ export async function copySecrets(
     });
   }
 }
+
+/**
+ * Pod Security Admission labels of a namespace that only admits pods meeting the "restricted" standard: the
+ * release's namespace (`kstack up`, a restore into a new namespace). Privileged helpers of kstack (prove's
+ * capture) run in kstack's own namespaces, never there.
+ */
+export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+  'pod-security.kubernetes.io/audit': 'restricted',
+  'pod-security.kubernetes.io/warn': 'restricted',
+};
+
+/** `kubectl` arguments that set those labels on a namespace (idempotent). */
+export const restrictNamespaceArgs = (namespace: string): string[] => [
+  'label',
+  'namespace',
+  namespace,
+  '--overwrite',
+  ...Object.entries(RESTRICTED_NAMESPACE_LABELS).map(([k, v]) => `${k}=${v}`),
+];

@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { webstackChartDir } from '../chart/helm.js';
 import { parseGtid } from '../dr/binlog.js';
 import { parseTargetTime } from '../dr/pitr.js';
-import { copySecrets, imagePullSecretNames, Kube, releaseValues } from '../kube/kube.js';
+import { copySecrets, imagePullSecretNames, Kube, releaseValues, restrictNamespaceArgs } from '../kube/kube.js';
 import { UserError } from '../util/errors.js';
 import type { Progress, Step } from '../util/progress.js';
 
@@ -346,6 +346,7 @@ export async function runRestoreJob(
     const pullSecrets = imagePullSecretNames(values);
     await progress.step(`copy the backup key, storage and image pull Secrets to namespace ${ns}`, async () => {
       await kube.kubectl(['create', 'namespace', ns], { clusterScope: true, allowFailure: true });
+      await kube.kubectl(restrictNamespaceArgs(ns), { clusterScope: true });
       await copySecrets(kube, [names.keySecret, names.storageSecret, ...pullSecrets], ns);
     });
     const copy = copyValues(values, names, prefix, ns, req.lean === true);

@@ -25,7 +25,7 @@ import { componentEndpoint, type Endpoint } from './endpoints.js';
 import { applyMonitoring, waitForMonitoring, type MonitoringUrls } from './monitoring.js';
 import type { Receivers } from '../monitoring/alertmanager-config.js';
 import { DEFAULT_MONITORING, MONITORING_NAMESPACE, type MonitoringImages } from '../monitoring/manifests.js';
-import { copySecrets, Kube } from '../kube/kube.js';
+import { copySecrets, Kube, restrictNamespaceArgs } from '../kube/kube.js';
 import { allReady, describeProgress, releaseWorkloads, type WorkloadStatus } from './workloads.js';
 
 /** The images the chart's local values name. */
@@ -243,6 +243,8 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     );
   await opts.progress.step(`helm upgrade --install ${opts.release} (namespace ${opts.namespace})`, async () => {
     await run(kubectl, [...kubeArgs, 'create', 'namespace', opts.namespace], { allowFailure: true });
+    // Only "restricted" pods from now on: every pod of the chart meets it, and nothing may later weaken that.
+    await run(kubectl, [...kubeArgs, ...restrictNamespaceArgs(opts.namespace)]);
     if (backupSecret) await run(kubectl, [...kubeArgs, 'apply', '-f', '-'], { input: backupSecret });
     await helmUpgradeInstall({
       helm,

@@ -2,7 +2,8 @@
 // request it bumps a visit counter row and reports which database member answered (wsrep_node_name),
 // the cluster size and state. This is the only database traffic from the web pods.
 // Settings (environment): WEBINFO_DB_HOST, WEBINFO_DB_PORT (3306), WEBINFO_DB_USER,
-// WEBINFO_DB_PASSWORD_FILE (a mounted Secret key) or WEBINFO_DB_PASSWORD (a secretKeyRef), WEBINFO_DB_DATABASE.
+// WEBINFO_DB_PASSWORD_FILE (a mounted Secret key) or WEBINFO_DB_PASSWORD (a secretKeyRef), WEBINFO_DB_DATABASE,
+// WEBINFO_DB_TLS_CA (the db's CA file: set, the connection uses TLS and verifies the server's certificate and name).
 import { readFileSync } from 'node:fs';
 import * as mariadb from 'mariadb';
 import { registerDataSource, type DataReport, type DataSource } from './data-source.js';
@@ -13,6 +14,8 @@ export interface MariadbSourceSettings {
   user: string;
   password: string;
   database: string;
+  /** The db's CA (PEM text); undefined: no TLS. */
+  tlsCa?: string;
 }
 
 /** Settings from the environment; a missing or bad variable is an error naming it. */
@@ -48,7 +51,23 @@ export function mariadbSettingsFromEnv(
   const database = need('WEBINFO_DB_DATABASE');
   if (!/^[A-Za-z0-9_]{1,64}$/.test(database))
     throw new Error(`WEBINFO_DB_DATABASE='${database}' must be letters, digits and _`);
-  return { host: need('WEBINFO_DB_HOST'), port, user: need('WEBINFO_DB_USER'), password, database };
+  const caFile = env.WEBINFO_DB_TLS_CA?.trim();
+  let tlsCa: string | undefined;
+  if (caFile) {
+    try {
+      tlsCa = read(caFile);
+    } catch (err) {
+      throw new Error(`WEBINFO_DB_TLS_CA: cannot read ${caFile}; mount the db's CA there`, { cause: err });
+    }
+  }
+  return {
+    host: need('WEBINFO_DB_HOST'),
+    port,
+    user: need('WEBINFO_DB_USER'),
+    password,
+    database,
+    ...(tlsCa ? { tlsCa } : {}),
+  };
 }
 
 interface StatusRow {
@@ -87,7 +106,14 @@ export function visitReport(visits: number, node: string, status: readonly Statu
 const RETRYABLE = new Set([1213, 1205]);
 
 export function createMariadbSource(settings: MariadbSourceSettings): DataSource {
-  const pool = mariadb.createPool({ ...settings, connectionLimit: 2, connectTimeout: 2000, acquireTimeout: 2500 });
+  const { tlsCa, ...connection } = settings;
+  const pool = mariadb.createPool({
+    ...connection,
+    ...(tlsCa ? { ssl: { ca: tlsCa, rejectUnauthorized: true } } : {}),
+    connectionLimit: 2,
+    connectTimeout: 2000,
+    acquireTimeout: 2500,
+  });
   let tableReady = false;
   return {
     name: 'mariadb',

@@ -82,6 +82,10 @@ Job then pins one member by its stable name under KSTACK_DR_DB_MEMBER_DOMAIN for
 {{- else }}
 - { name: KSTACK_DR_DB_USER, value: {{ $account.user | quote }} }
 - { name: KSTACK_DR_DB_PASSWORD_FILE, value: {{ printf "/etc/webstack-db/secret/%s" $account.key | quote }} }
+{{- if include "webstack.db.tls" .ctx }}
+# TLS to the member, verified against the db's CA and the member's name.
+- { name: KSTACK_DR_DB_TLS_CA, value: {{ include "webstack.db.tlsCaFile" .ctx | quote }} }
+{{- end }}
 {{- end }}
 - { name: KSTACK_DR_RETENTION_COUNT, value: {{ $b.retention.count | quote }} }
 - { name: KSTACK_DR_RETENTION_MAX_AGE_DAYS, value: {{ $b.retention.maxAgeDays | quote }} }
@@ -158,6 +162,9 @@ spec:
         - { name: tmp, mountPath: /tmp }
         - { name: db-secret, mountPath: /etc/webstack-db/secret, readOnly: true }
         {{- include "webstack.backup.secretMounts" $ | nindent 8 }}
+        {{- if include "webstack.db.tls" $ }}
+        - { name: db-tls-ca, mountPath: /etc/webstack-db/tls, readOnly: true }
+        {{- end }}
   volumes:
     - { name: agent, emptyDir: {} }
     - { name: tmp, emptyDir: {} }
@@ -170,6 +177,9 @@ spec:
         optional: true
         items: [{ key: {{ $account.key }}, path: {{ $account.key }} }]
     {{- include "webstack.backup.secretVolumes" $ | nindent 4 }}
+    {{- if include "webstack.db.tls" $ }}
+    {{- include "webstack.db.tlsCaVolume" $ | nindent 4 }}
+    {{- end }}
 {{- end -}}
 
 {{/*

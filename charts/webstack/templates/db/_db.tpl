@@ -53,6 +53,45 @@ Members of the StatefulSet: 1 in standalone mode, else db.replicaCount. values.s
   "pollMs" 1000
   "binlog" (eq (include "webstack.backup.archiverEnabled" .) "true")
   "drAccounts" (include "webstack.backup.dbAccounts" . | fromJsonArray)
+  "tls" (ternary (dict "ca" "/etc/webstack-db/tls/ca.crt" "cert" "/etc/webstack-db/tls/tls.crt" "key" "/etc/webstack-db/tls/tls.key") nil (eq (include "webstack.db.tls" .) "true"))
 -}}
 {{- toJson $cfg -}}
 {{- end -}}
+
+{{/* The Secret with the members' TLS (ca.crt, tls.crt, tls.key): the user's, or the chart's. */}}
+{{- define "webstack.db.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "webstack.db.name" .) | trunc 63 | trimSuffix "-") .Values.db.tls.existingSecret -}}
+{{- end -}}
+
+{{/* "true" when the db serves TLS (and requires it). */}}
+{{- define "webstack.db.tls" -}}
+{{- if and .Values.db.enabled .Values.db.tls.enabled }}true{{ end -}}
+{{- end -}}
+
+{{/*
+Names the server certificate must carry: every name a client of the chart reaches a member by. The client
+Service (short, namespaced and full), each member's stable name under the headless Service, and loopback
+(the exporter and in-pod clients). Galera and SST peers reach each other by IP and check the CA only.
+*/}}
+{{- define "webstack.db.tlsDnsNames" -}}
+{{- $ns := .Release.Namespace -}}
+{{- $domain := .Values.db.clusterDomain -}}
+{{- $names := list "localhost" -}}
+{{- range $svc := list (include "webstack.db.name" .) (include "webstack.db.headlessName" .) -}}
+{{- $names = concat $names (list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.%s" $svc $ns $domain)) -}}
+{{- end -}}
+{{- $h := include "webstack.db.headlessName" . -}}
+{{- $names = concat $names (list (printf "*.%s" $h) (printf "*.%s.%s" $h $ns) (printf "*.%s.%s.svc" $h $ns) (printf "*.%s.%s.svc.%s" $h $ns $domain)) -}}
+{{- toJson $names -}}
+{{- end -}}
+
+{{/* Mount of the CA alone, for the db's clients (web, backup Jobs, tests): they verify the server with it. */}}
+{{- define "webstack.db.tlsCaVolume" -}}
+- name: db-tls-ca
+  secret:
+    secretName: {{ include "webstack.db.tlsSecretName" . }}
+    items: [{ key: ca.crt, path: ca.crt }]
+{{- end -}}
+
+{{/* Where clients find the CA (webstack.db.tlsCaVolume mounted at /etc/webstack-db/tls). */}}
+{{- define "webstack.db.tlsCaFile" -}}/etc/webstack-db/tls/ca.crt{{- end -}}

@@ -100,7 +100,16 @@ describe('webstack chart backup: enabled', () => {
       'Node.js and kstack are copied in as for the db members',
     );
     const secrets = (pod.volumes ?? []).map((v) => v.secret?.secretName).filter(Boolean);
-    assert.deepEqual(secrets.sort(), ['ws-webstack-backup-key', 'ws-webstack-backup-storage', 'ws-webstack-db']);
+    assert.deepEqual(secrets.sort(), [
+      'ws-webstack-backup-key',
+      'ws-webstack-backup-storage',
+      'ws-webstack-db',
+      'ws-webstack-db-tls',
+    ]);
+    assert.deepEqual(pod.volumes?.find((v) => v.name === 'db-tls-ca')?.secret?.items, [
+      { key: 'ca.crt', path: 'ca.crt' },
+    ]);
+    assert.equal(env.KSTACK_DR_DB_TLS_CA, '/etc/webstack-db/tls/ca.crt', 'TLS to the db, verified');
     // Its own read-only account, one member pinned under the headless Service, and only its own password mounted.
     assert.equal(env.KSTACK_DR_DB_USER, 'kstack_backup');
     assert.equal(env.KSTACK_DR_DB_PASSWORD_FILE, '/etc/webstack-db/secret/mariadb-backup-password');

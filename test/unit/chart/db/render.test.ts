@@ -3,6 +3,7 @@
 // schema with the field named.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import { helmTemplate, tryHelmTemplate } from '../../../../src/chart/helm.js';
 import { configMapData, one, parseManifests, type K8sObject } from '../../../../src/chart/manifests.js';
@@ -41,6 +42,8 @@ describe('webstack chart db: defaults', () => {
       'ConfigMap/ws-webstack-db',
       'PodDisruptionBudget/ws-webstack-db',
       'Secret/ws-webstack-db',
+      'Secret/ws-webstack-db-tls',
+      'Secret/ws-webstack-db-tls-ca',
       'Service/ws-webstack-db',
       'Service/ws-webstack-db-headless',
       'StatefulSet/ws-webstack-db',
@@ -79,6 +82,7 @@ describe('webstack chart db: defaults', () => {
     assert.deepEqual(c.volumeMounts?.map((m) => m.mountPath).sort(), [
       '/etc/webstack-db/config',
       '/etc/webstack-db/secret',
+      '/etc/webstack-db/tls',
       '/opt/webstack-agent',
       '/run/mysqld',
       '/tmp',
@@ -203,7 +207,11 @@ describe('webstack chart db: options', () => {
 
   it('existingSecret: no Secret rendered, the pods mount the given one', async () => {
     const objs = await render({ auth: { existingSecret: 'my-db-secret', database: 'shop', username: 'shop' } });
-    assert.equal(objs.filter((o) => o.kind === 'Secret').length, 0);
+    assert.deepEqual(
+      objs.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name),
+      ['ws-webstack-db-tls-ca', 'ws-webstack-db-tls'],
+      'only the TLS Secrets',
+    );
     assert.equal(podSpec(objs).volumes?.find((v) => v.name === 'secret')?.secret?.secretName, 'my-db-secret');
     assert.deepEqual(parseAgentConfig(agentJson(objs), { HOSTNAME: 'ws-webstack-db-0' }).app?.database, 'shop');
   });
@@ -330,6 +338,93 @@ describe('webstack chart db: values.schema.json refuses bad db values, naming th
     for (const db of [{ replicaCount: 5 }, { mode: 'standalone', replicaCount: 1 }]) {
       const res = await tryHelmTemplate({ values: { db } });
       assert.ok(res.ok, res.stderr);
+    }
+  });
+});
+
+describe('webstack chart db: TLS', () => {
+  const secret = (objs: K8sObject[], name: string): k8s.V1Secret => {
+    const o = objs.find((x) => x.kind === 'Secret' && x.metadata.name === name);
+    assert.ok(o, `Secret ${name}`);
+    return o;
+  };
+  const pem = (s: k8s.V1Secret, key: string): string => Buffer.from(s.data?.[key] ?? '', 'base64').toString('utf8');
+
+  it('is on by default: a CA (its key in its own Secret, mounted nowhere) and a server certificate for every name', async () => {
+    const objs = await render();
+    const ca = secret(objs, 'ws-webstack-db-tls-ca');
+    assert.equal(ca.metadata?.annotations?.['helm.sh/resource-policy'], 'keep');
+    const tls = secret(objs, 'ws-webstack-db-tls');
+    assert.equal(tls.type, 'kubernetes.io/tls');
+    assert.equal(pem(tls, 'ca.crt'), pem(ca, 'ca.crt'));
+    assert.ok(!('ca.key' in (tls.data ?? {})), 'the CA key never reaches a pod');
+    const cert = new X509Certificate(pem(tls, 'tls.crt'));
+    assert.ok(cert.verify(new X509Certificate(pem(ca, 'ca.crt')).publicKey), 'signed by the CA');
+    for (const name of [
+      'ws-webstack-db',
+      'ws-webstack-db.shop.svc.cluster.local',
+      'ws-webstack-db-0.ws-webstack-db-headless.shop.svc.cluster.local',
+      'localhost',
+    ])
+      assert.ok(cert.checkHost(name), `the certificate names ${name}`);
+    assert.equal(cert.checkIP('127.0.0.1'), '127.0.0.1');
+    assert.equal(cert.checkHost('other.shop.svc.cluster.local'), undefined);
+    assert.ok(podSpec(objs).volumes?.every((v) => v.secret?.secretName !== 'ws-webstack-db-tls-ca'));
+  });
+
+  it('gives the agent the files, and mariadbd then requires TLS and encrypts Galera, IST and SST', async () => {
+    const objs = await render();
+    const cfg = parseAgentConfig(agentJson(objs), { HOSTNAME: 'ws-webstack-db-0' });
+    assert.deepEqual(cfg.tls, {
+      ca: '/etc/webstack-db/tls/ca.crt',
+      cert: '/etc/webstack-db/tls/tls.crt',
+      key: '/etc/webstack-db/tls/tls.key',
+    });
+    const cnf = renderMyCnf(cfg);
+    assert.match(cnf, /^require_secure_transport=ON$/m);
+    assert.match(cnf, /socket\.ssl=YES/);
+    assert.match(cnf, /^ssl-mode=VERIFY_CA$/m);
+    assert.equal(podSpec(objs).volumes?.find((v) => v.name === 'tls')?.secret?.secretName, 'ws-webstack-db-tls');
+    const metrics = container(objs, 'metrics');
+    assert.match(metrics.command?.join(' ') ?? '', /ssl-ca=%s.*\/etc\/webstack-db\/tls\/ca\.crt/s);
+  });
+
+  it('a new db.tls.rotation changes the pod template (a rolling restart); nothing else about TLS does', async () => {
+    const annotation = async (db: Values): Promise<string | undefined> =>
+      sts(await render(db)).spec?.template.metadata?.annotations?.['checksum/tls'];
+    const before = await annotation({});
+    assert.ok(before);
+    assert.equal(await annotation({}), before, 'two renders, same template');
+    assert.notEqual(await annotation({ tls: { rotation: 1 } }), before);
+  });
+
+  it('existingSecret: no certificate made, the members mount the given Secret', async () => {
+    const objs = await render({ tls: { existingSecret: 'db-cert' } });
+    assert.ok(!objs.some((o) => o.kind === 'Secret' && /-tls(-ca)?$/.test(o.metadata.name)));
+    assert.equal(podSpec(objs).volumes?.find((v) => v.name === 'tls')?.secret?.secretName, 'db-cert');
+  });
+
+  it('off: no Secret, no mount, and the agent runs in plain text', async () => {
+    const objs = await render({ tls: { enabled: false } });
+    assert.ok(!objs.some((o) => o.kind === 'Secret' && /-tls(-ca)?$/.test(o.metadata.name)));
+    assert.equal(
+      parseAgentConfig(agentJson(objs), { HOSTNAME: 'ws-webstack-db-0' }).tls,
+      undefined,
+      'no tls in the config',
+    );
+    assert.ok(!podSpec(objs).volumes?.some((v) => v.name === 'tls' || v.name === 'db-tls-ca'));
+  });
+
+  it('refuses a bad tls value, naming it', async () => {
+    for (const [tls, field] of [
+      [{ enabled: 'yes' }, /tls.*enabled/],
+      [{ validityDays: 0 }, /validityDays/],
+      [{ rotation: -1 }, /rotation/],
+      [{ extra: 1 }, /extra/],
+    ] as const) {
+      const res = await tryHelmTemplate({ values: { db: { tls } } });
+      assert.ok(!res.ok);
+      assert.match(res.stderr, field);
     }
   });
 });

@@ -184,6 +184,7 @@ describe('webstack chart tests: what each test is told', () => {
       CHARTTEST_DB_MODE: 'galera',
       CHARTTEST_DB_USER: 'app',
       CHARTTEST_DB_PASSWORD: { secretKeyRef: { name: 'ws-webstack-db', key: 'mariadb-password' } },
+      CHARTTEST_DB_TLS_CA: { secretKeyRef: { name: 'ws-webstack-db-tls', key: 'ca.crt' } },
     });
     const five = env(
       pod(await render({ db: { replicaCount: 5, clusterDomain: 'k8s.example' } }), 'ws-webstack-test-db'),

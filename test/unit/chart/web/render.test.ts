@@ -129,8 +129,18 @@ describe('webstack chart: defaults', () => {
       '/var/lib/kstack/nginx/html': 'page',
       '/tmp': 'tmp',
     });
+    // Besides ConfigMaps and emptyDirs, only the db's CA certificate (webinfo verifies the db with it).
     for (const v of spec.volumes ?? [])
-      assert.ok(v.configMap ?? v.emptyDir, `volume ${v.name} is a ConfigMap or an emptyDir`);
+      assert.ok(
+        v.configMap ?? v.emptyDir ?? (v.secret?.items?.length === 1 && v.secret.items[0]?.key === 'ca.crt'),
+        `volume ${v.name} is a ConfigMap, an emptyDir or the db's CA`,
+      );
+    const webinfo = spec.containers.find((c) => c.name === 'webinfo');
+    assert.equal(
+      webinfo?.env?.find((e) => e.name === 'WEBINFO_DB_TLS_CA')?.value,
+      '/etc/webstack-db/tls/ca.crt',
+      'webinfo connects to the db with TLS, verifying it',
+    );
   });
 
   it('renders the page in an init container from the downward API', async () => {
