@@ -82,9 +82,10 @@ export const imageRecipes = {
     cmd: ['/usr/bin/prometheus'],
     user: '65534:65534',
   }),
+  // tcpdump: prove's R13 captures the db's traffic with it from a privileged pod in kstack's own namespace.
   node: recipe({
     name: 'node',
-    debianPackages: ['ca-certificates', 'libstdc++6', 'mariadb-client', 'zstd'],
+    debianPackages: ['ca-certificates', 'libstdc++6', 'mariadb-client', 'zstd', 'tcpdump'],
     includeNode: true,
     includeKstackApp: true,
     workdir: '/opt/kstack',

@@ -22,7 +22,14 @@ export interface WriterOptions {
   intervalMs: number;
   /** Connect and query timeout of each write. */
   timeoutMs: number;
+  /**
+   * A string every INSERT carries (column `note`), for R13 to look for in captured traffic: [A-Za-z0-9_-]+.
+   * Without it the table and the INSERTs are as before.
+   */
+  marker?: string;
 }
+
+const MARKER = /^[A-Za-z0-9_-]{1,64}$/;
 
 const TABLE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
@@ -37,6 +44,14 @@ export function writerScript(o: WriterOptions): string {
   if (!TABLE_NAME.test(o.table)) throw new Error(`writer table '${o.table}': use lowercase letters, digits and _`);
   if (!Number.isInteger(o.intervalMs) || o.intervalMs < 10)
     throw new Error(`writer intervalMs ${o.intervalMs}: a whole number ≥ 10`);
+  if (o.marker !== undefined && !MARKER.test(o.marker))
+    throw new Error(`writer marker '${o.marker}': use 1-64 letters, digits, _ and -`);
+  // The marker goes in as a bound parameter, so it crosses the wire inside the query text only with TLS off.
+  const insert =
+    o.marker === undefined
+      ? `'INSERT INTO ${o.table} (seq, at) VALUES (?, NOW(3))', [n]`
+      : `'INSERT INTO ${o.table} (seq, at, note) VALUES (?, NOW(3), ?)', [n, '${o.marker}']`;
+  const columns = `seq INT PRIMARY KEY, at DATETIME(3) NOT NULL${o.marker === undefined ? '' : ', note VARCHAR(64)'}`;
   return `
 const mariadb = require('node:module').createRequire(process.env.KSTACK_APP_DIR || '/opt/kstack/package.json')('mariadb');
 const e = process.env;
@@ -51,7 +66,7 @@ async function once(n) {
   inFlight++;
   try {
     c = await mariadb.createConnection(cfg);
-    await c.query('INSERT INTO ${o.table} (seq, at) VALUES (?, NOW(3))', [n]);
+    await c.query(${insert});
     out('ack ' + n + ' ' + Date.now());
   } catch (err) {
     out('fail ' + n + ' ' + Date.now() + ' ' + String(err && (err.code || err.message) || err).replace(/\\s+/g, '_').slice(0, 80));
@@ -62,7 +77,7 @@ async function once(n) {
 }
 (async () => {
   const c = await mariadb.createConnection(cfg);
-  await c.query('CREATE TABLE IF NOT EXISTS ${o.table} (seq INT PRIMARY KEY, at DATETIME(3) NOT NULL)');
+  await c.query('CREATE TABLE IF NOT EXISTS ${o.table} (${columns})');
   await c.end();
   out('ready');
   const timer = setInterval(() => { if (!stopping) void once(++seq); }, ${o.intervalMs});

@@ -432,10 +432,10 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     assert.deepEqual(await checkTargetsAndRules(ctx, new Evidence(), prometheusUrl, 60_000), []);
   });
 
-  it('R11 fails when two Galera members share a node (forced through values), naming them, before any drill', async () => {
+  it('R11 fails when two Galera members share a node, and R13 when TLS is off (both forced through values)', async () => {
     // A second, small release whose db members are all held on db-1 (required node affinity; the explicit
-    // anti-affinity replaces the preset's one-member-per-node rule). Its own PVCs, so nothing of the main
-    // release moves; removed afterwards.
+    // anti-affinity replaces the preset's one-member-per-node rule) and whose db runs without TLS. Its own
+    // PVCs, so nothing of the main release moves; removed afterwards.
     const ns = 'prove-r11-break';
     const values = join(reportDir, 'r11-break.json');
     writeFileSync(
@@ -445,6 +445,7 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
         networks: { secondary: { enabled: false } },
         web: { replicaCount: 2, service: { type: 'ClusterIP' } },
         db: {
+          tls: { enabled: false },
           affinity: {
             nodeAffinity: {
               requiredDuringSchedulingIgnoredDuringExecution: {
@@ -479,6 +480,14 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
       const r11 = row(await prove('R11', { kube: () => brk, namespace: ns, release: 'brk' }), 'R11');
       assert.equal(r11.status, 'fail', r11.evidence.join('\n'));
       assert.match(r11.reason, /db members brk-webstack-db-\d, brk-webstack-db-\d.* share node db-1/);
+      // TLS off: the capture finds the writer's marker in plain text, and a client without TLS gets in.
+      const r13 = row(await prove('R13', { kube: () => brk, namespace: ns, release: 'brk' }), 'R13');
+      assert.equal(r13.status, 'fail', r13.evidence.join('\n'));
+      assert.match(r13.reason, /the marker kstackR13marker[0-9a-f]+ was found in plain text .*mysql \(3306\)/);
+      assert.ok(
+        r13.evidence.some((l) => /a client without TLS \(mariadb --skip-ssl\) was accepted/.test(l)),
+        r13.evidence.join('\n'),
+      );
     } finally {
       await brk.helm(['uninstall', 'brk', '--wait'], { allowFailure: true });
       await brk.kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=300s'], {

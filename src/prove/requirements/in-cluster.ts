@@ -147,12 +147,7 @@ export async function clientPod(kube: Kube, release: string, ev?: Evidence): Pro
     ).items[0];
   const image = nodeImageOf(await first('podwatch'), await first('web'));
   if (!image) return undefined;
-  await kube.kubectl(['create', 'namespace', namespace], {
-    clusterScope: true,
-    allowFailure: true,
-    ...(ev ? { ev } : {}),
-  });
-  created.add(namespace);
+  await ensureClientNamespace(kube, ev);
   await copySecrets(kube, image.pullSecrets, namespace, ev ? { ev } : {});
   await kube.kubectl(['apply', '-f', '-'], {
     clusterScope: true,
@@ -165,6 +160,18 @@ export async function clientPod(kube: Kube, release: string, ev?: Evidence): Pro
     ...(ev ? { ev } : {}),
   });
   return client;
+}
+
+/** Creates kstack's own namespace for this release's helpers (once), removed by removeClients(). */
+export async function ensureClientNamespace(kube: Kube, ev?: Evidence): Promise<string> {
+  const namespace = clientNamespace(kube.namespace);
+  await kube.kubectl(['create', 'namespace', namespace], {
+    clusterScope: true,
+    allowFailure: true,
+    ...(ev ? { ev } : {}),
+  });
+  created.add(namespace);
+  return namespace;
 }
 
 /** Why a row cannot fetch from inside the cluster without a client pod. */

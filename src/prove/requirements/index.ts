@@ -1,4 +1,4 @@
-// The requirement rows of `kstack prove`, in the order they run and are shown (R1 … R12). Read-only
+// The requirement rows of `kstack prove`, in the order they run and are shown (R1 … R13). Read-only
 // rows run before the ones that change the release (and restore it).
 import { r1Nodes } from './r1-nodes.js';
 import { r2Galera } from './r2-galera.js';
@@ -12,6 +12,7 @@ import { r9Podwatch } from './r9-podwatch.js';
 import { r10Helm } from './r10-helm.js';
 import { r11NodeLoss } from './r11-node-loss.js';
 import { r12Monitoring } from './r12-monitoring.js';
+import { r13Security } from './r13-security.js';
 import type { Requirement } from './types.js';
 
 export const REQUIREMENTS: readonly Requirement[] = [
@@ -27,6 +28,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   r10Helm,
   r11NodeLoss,
   r12Monitoring,
+  r13Security,
 ];
 
 /**

@@ -11,13 +11,15 @@ export type PlacementPreset = 'soft' | 'hard' | 'ha' | 'none';
 export interface ReleaseIntent {
   web: { replicas: number; autoscaled: boolean };
   db: { enabled: boolean; galera: boolean; replicas: number; appDatabase: string };
-  podwatch: { enabled: boolean; replicas: number };
+  podwatch: { enabled: boolean; replicas: number; clusterScope: boolean };
   backup: { enabled: boolean; verify: boolean; objectives: { rtoSeconds: number; rpoSeconds: number } };
   networkPolicy: { enabled: boolean };
   secondaryNetwork: { enabled: boolean };
   placement: { preset: PlacementPreset; webNodeLabel: string; dbNodeLabel: string };
   /** monitoring.interval, monitoring.rules.for and the backup-age threshold, in seconds. */
   monitoring: { intervalSeconds: number; forSeconds: number; backupMaxAgeSeconds: number };
+  /** db.tls.enabled (default true): the db's client and replication traffic encrypted. */
+  dbTls: boolean;
 }
 
 /** The chart's defaults for the objectives (values.yaml backup.objectives). */
@@ -63,7 +65,11 @@ export function intentOf(values: unknown): ReleaseIntent {
       replicas: count(values, 'db.replicaCount', 3),
       appDatabase: text(values, 'db.auth.database', 'app'),
     },
-    podwatch: { enabled: bool(values, 'podwatch.enabled', true), replicas: count(values, 'podwatch.replicaCount', 2) },
+    podwatch: {
+      enabled: bool(values, 'podwatch.enabled', true),
+      replicas: count(values, 'podwatch.replicaCount', 2),
+      clusterScope: text(values, 'podwatch.scope', 'namespace') === 'cluster',
+    },
     backup: {
       enabled: backupEnabled,
       verify: backupEnabled && bool(values, 'backup.verify.enabled', true),
@@ -86,6 +92,7 @@ export function intentOf(values: unknown): ReleaseIntent {
         parseDuration(text(values, 'monitoring.rules.for', '5m'), 'release values: monitoring.rules.for') / 1000,
       backupMaxAgeSeconds: count(values, 'monitoring.rules.backupMaxAgeSeconds', 93600),
     },
+    dbTls: bool(values, 'db.tls.enabled', true),
   };
 }
 

@@ -1,5 +1,5 @@
 // kstack prove's pure parts: row selection (--only), running rows with fake checks (a throwing row
-// fails, never passes; read-only rows run first, the report keeps R1…R12 order), and the report as
+// fails, never passes; read-only rows run first, the report keeps R1…R13 order), and the report as
 // a terminal table, Markdown and JSON.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,10 +33,10 @@ const fakeRow = (id: string, mutates: boolean, result: Verdict | Error, order: s
 });
 
 describe('prove: row selection', () => {
-  it('has R1 … R12 in order, each with a title and what it checks', () => {
+  it('has R1 … R13 in order, each with a title and what it checks', () => {
     assert.deepEqual(
       REQUIREMENTS.map((r) => r.id),
-      ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11', 'R12'],
+      ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11', 'R12', 'R13'],
     );
     for (const r of REQUIREMENTS) assert.ok(r.title.length > 5 && r.checks.length > 40, r.id);
   });
@@ -46,13 +46,13 @@ describe('prove: row selection', () => {
       selectRows(REQUIREMENTS, ' r6, R5 ').map((r) => r.id),
       ['R5', 'R6'],
     );
-    assert.equal(selectRows(REQUIREMENTS, undefined).length, 12);
+    assert.equal(selectRows(REQUIREMENTS, undefined).length, 13);
   });
 
   it('--only refuses unknown or empty names, naming them and the rows there are', () => {
     assert.throws(
-      () => selectRows(REQUIREMENTS, 'R5,R13'),
-      (e: Error) => e instanceof UserError && /unknown row R13/.test(e.message) && /R1, R2/.test(e.message),
+      () => selectRows(REQUIREMENTS, 'R5,R14'),
+      (e: Error) => e instanceof UserError && /unknown row R14/.test(e.message) && /R1, R2/.test(e.message),
     );
     assert.throws(() => selectRows(REQUIREMENTS, 'R5,'), UserError);
     assert.throws(() => selectRows(REQUIREMENTS, ''), UserError);
@@ -61,7 +61,7 @@ describe('prove: row selection', () => {
   it('runs read-only rows before the ones that change the release', () => {
     assert.deepEqual(
       runOrder(REQUIREMENTS).map((r) => r.id),
-      ['R1', 'R4', 'R5', 'R7', 'R8', 'R10', 'R2', 'R3', 'R6', 'R9', 'R11', 'R12'],
+      ['R1', 'R4', 'R5', 'R7', 'R8', 'R10', 'R2', 'R3', 'R6', 'R9', 'R11', 'R12', 'R13'],
     );
   });
 });

@@ -13,6 +13,17 @@ describe('drill writer', () => {
     );
     assert.match(writerScript({ table: 'kstack_w1', intervalMs: 200, timeoutMs: 2000 }), /INSERT INTO kstack_w1/);
   });
+  it('carries a marker in every INSERT only when asked, and refuses one that is not plain', () => {
+    const plain = writerScript({ table: 'kstack_w1', intervalMs: 200, timeoutMs: 2000 });
+    assert.doesNotMatch(plain, /note/);
+    const marked = writerScript({ table: 'kstack_w1', intervalMs: 200, timeoutMs: 2000, marker: 'kstackR13m1' });
+    assert.match(marked, /INSERT INTO kstack_w1 \(seq, at, note\) VALUES \(\?, NOW\(3\), \?\)', \[n, 'kstackR13m1'\]/);
+    assert.match(marked, /note VARCHAR\(64\)/);
+    assert.throws(
+      () => writerScript({ table: 'kstack_w1', intervalMs: 200, timeoutMs: 2000, marker: "x'); DROP" }),
+      /writer marker/,
+    );
+  });
   it('parses acks, failures, ready, done and a setup error', () => {
     const log = parseWriterLog('ready\nack 2 1000\nfail 1 900 ECONNREFUSED\nack 3 1200\ndone\n');
     assert.deepEqual(
