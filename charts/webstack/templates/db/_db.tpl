@@ -95,3 +95,20 @@ Service (short, namespaced and full), each member's stable name under the headle
 
 {{/* Where clients find the CA (webstack.db.tlsCaVolume mounted at /etc/webstack-db/tls). */}}
 {{- define "webstack.db.tlsCaFile" -}}/etc/webstack-db/tls/ca.crt{{- end -}}
+
+{{/*
+The server certificate's generation: db.tls.rotation, or the live Secret's when that is higher. A values file
+that still says 0 after `kstack db rotate-certs` (a plain re-run of `kstack up` or `helm upgrade -f`) then
+neither re-issues the certificate nor restarts the members; only a higher number does.
+*/}}
+{{- define "webstack.db.tlsRotation" -}}
+{{- $r := int .Values.db.tls.rotation -}}
+{{- if not .Values.db.tls.existingSecret -}}
+{{- $live := lookup "v1" "Secret" .Release.Namespace (include "webstack.db.tlsSecretName" .) -}}
+{{- if and $live $live.metadata $live.metadata.annotations -}}
+{{- $n := index $live.metadata.annotations "webstack.kstack.io/tls-rotation" | default "0" | atoi -}}
+{{- if gt $n $r }}{{ $r = $n }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- $r -}}
+{{- end -}}
