@@ -57,6 +57,7 @@ Usage:
   kstack backup now|list|verify         run a backup, list backups, verify the newest (in the cluster)
   kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS [--lean]]
                                         restore the database (point in time from archived binlogs)
+  kstack db rotate-certs                renew the database's TLS certificate; members restart one by one
   kstack setup [--for COMMAND]          install and build what kstack needs, or what one command needs (idempotent, cached)
 ${CLUSTER_USAGE}${IMAGES_USAGE}
 Common flags:
@@ -326,6 +327,22 @@ Runs as the chart's restore Job and follows it.
 ${TARGET_HELP}`,
 });
 
+export const DB_ROTATE_CERTS = spec({
+  name: 'db rotate-certs',
+  options: { ...TARGET_FLAGS, ...HELP_FLAG },
+  conflicts: [CONTEXT_OR_NAME],
+  help: `kstack db rotate-certs [--context NAME | --name CLUSTER] [-n NS] [--release NAME]
+
+Renews the server certificate of the release's database (db.tls) without downtime: helm upgrade with
+the next db.tls.rotation issues a new certificate from the chart's CA, and the members restart one by
+one under the PodDisruptionBudget, each Synced before the next goes. Clients trust the CA, so they keep
+working. Then every member is asked, over TLS, which certificate it serves; all must serve the new one.
+With db.tls.existingSecret, renew that Secret first (e.g. cert-manager does): this command then rolls
+the members onto it.
+
+${TARGET_HELP}`,
+});
+
 export const IMAGES_BUILD = spec({
   name: 'images build',
   options: { ...HELP_FLAG },
@@ -388,6 +405,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   WATCH,
   BACKUP,
   RESTORE,
+  DB_ROTATE_CERTS,
   IMAGES_BUILD,
   IMAGES_LIST,
   IMAGES_PUSH,

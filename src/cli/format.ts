@@ -1,4 +1,5 @@
 import type { StatusResult } from '../cluster/control-plane.js';
+import type { RotateResult } from '../stack/certs.js';
 import type { NodeSettings } from '../cluster/state.js';
 import { DEFAULT_CLUSTER, DEFAULT_NODE_COUNT } from './defaults.js';
 
@@ -62,4 +63,15 @@ export function resumeCommand(name: string, nodeSettings: NodeSettings | undefin
 export function formatStopped(name: string, result: { existed: boolean; nodeSettings?: NodeSettings }): string {
   if (!result.existed) return `No cluster '${name}' here; nothing to do.\n`;
   return `Cluster '${name}' stopped; its data is kept. Resume with '${resumeCommand(name, result.nodeSettings)}'.\n`;
+}
+
+/** What `kstack db rotate-certs` did: the old and new certificate, and what each member serves now. */
+export function formatRotation(r: RotateResult): string {
+  const lines = [
+    `Rotated the db certificate of ${r.statefulSet} (generation ${r.rotation}) in ${r.seconds} s:`,
+    `  before  serial ${r.before.serial}, valid until ${r.before.notAfter}`,
+    `  after   serial ${r.after.serial}, valid until ${r.after.notAfter}`,
+    ...r.members.map((m) => `  ${m.pod} serves ${m.serial}`),
+  ];
+  return `${lines.join('\n')}\n`;
 }

@@ -42,6 +42,7 @@ import {
 import { commandNames, ensureAllTools, ensureNeeds, isCommandName } from '../setup/needs.js';
 import { checkRestoreRequest, runDrTask, runRestoreJob, type DrTask } from '../stack/dr.js';
 import { formatStackStatus, stackStatus } from '../stack/status.js';
+import { rotateDbCerts } from '../stack/certs.js';
 import { STACK_IMAGES, stackDown, stackUp } from '../stack/up.js';
 import { monitoringImagesFromValuesFiles } from '../stack/context-monitoring.js';
 import { UserError, messageOf } from '../util/errors.js';
@@ -56,6 +57,7 @@ import {
 } from './args.js';
 import {
   BACKUP,
+  DB_ROTATE_CERTS,
   CLUSTER_DOWN,
   CLUSTER_HELP,
   CLUSTER_NODE,
@@ -76,7 +78,7 @@ import {
   WATCH,
 } from './commands.js';
 import { DEFAULT_CLUSTER, DEFAULT_NAMESPACE, DEFAULT_RELEASE, DEFAULT_UP_TIMEOUT } from './defaults.js';
-import { formatStatus, formatStopped } from './format.js';
+import { formatRotation, formatStatus, formatStopped } from './format.js';
 
 /** Where the command prints: process.stdout / process.stderr, or a test's buffers. */
 export interface Output {
@@ -411,6 +413,26 @@ async function restoreCommand(args: readonly string[], out: Output): Promise<num
   return 0;
 }
 
+async function dbCommand(args: readonly string[], out: Output): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || isHelp(sub)) {
+    out.write(DB_ROTATE_CERTS.help);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== 'rotate-certs') throw new UserError(`kstack db: unknown subcommand '${sub}'; use rotate-certs`);
+  const { values } = parseCommand(DB_ROTATE_CERTS, rest);
+  if (values.help) {
+    out.write(DB_ROTATE_CERTS.help);
+    return 0;
+  }
+  const progress = createProgress();
+  await ensureNeeds('db rotate-certs', progress);
+  const kube = await drKube(values, progress);
+  const res = await rotateDbCerts(kube, values.release ?? DEFAULT_RELEASE, progress);
+  out.write(formatRotation(res));
+  return 0;
+}
+
 async function downCommand(args: readonly string[], out: Output): Promise<number> {
   const { values } = parseCommand(DOWN, args);
   if (values.help) {
@@ -616,6 +638,8 @@ function run(argv: readonly string[], io: Io): Promise<number> {
       return backupCommand(rest, out);
     case 'restore':
       return restoreCommand(rest, out);
+    case 'db':
+      return dbCommand(rest, out);
     default:
       return Promise.reject(new UserError(`unknown command '${command}'; run 'kstack help' to see the commands`));
   }

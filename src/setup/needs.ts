@@ -112,6 +112,14 @@ export const commandNeeds = {
     kubectlHelm: true,
     nodeRuntime: false,
   },
+  // Renews the db's certificate through helm and watches the rollout with kubectl.
+  'db rotate-certs': {
+    entries: ['src/stack/certs.ts', 'src/prove/target.ts'],
+    debian: ['controlPlane'],
+    go: [],
+    kubectlHelm: true,
+    nodeRuntime: false,
+  },
   // R4 screenshots the page with the host's Chromium.
   prove: {
     entries: ['src/prove/run.ts', 'src/prove/requirements/index.ts'],

@@ -138,7 +138,7 @@ async function startCapture(
       const why = /^error (.*)$/m.exec(res.stdout)?.[1] ?? (res.stdout + res.stderr).trim().slice(-300);
       throw new Error(
         /ENOENT/.test(why)
-          ? `the image ${image.image} has no tcpdump (rebuild it: kstack images build node), so nothing could be captured`
+          ? `the image ${image.image} has no tcpdump (rebuild it: kstack images build node), so nothing could be captured (${why})`
           : `tcpdump did not start on ${node}: ${why}`,
       );
     }
