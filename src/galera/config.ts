@@ -297,7 +297,8 @@ const EVICTION_OPTIONS =
  * The my.cnf mariadbd runs with. Galera needs: the provider, the peer list, and its own listen/IST/SST
  * addresses (distinct ports per member make several members share one host in tests). SST scripts read
  * this file too (mariadbd passes --defaults-file on), so credentials for mariabackup SST live here,
- * in the run dir, never in a ConfigMap.
+ * in the run dir, never in a ConfigMap. ist.recv_bind names the IST port: without one Galera binds the Galera
+ * port + 1 whatever ist.recv_addr says, and donors connect there (not the configured IST port).
  */
 export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string; advertise?: string } = {}): string {
   const me = selfMember(cfg);
@@ -334,7 +335,7 @@ export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string; adve
       `wsrep_node_address=${hostPort(host, me.galeraPort)}`,
       `wsrep_node_incoming_address=${hostPort(host, me.sqlPort)}`,
       `wsrep_sst_receive_address=${hostPort(host, me.sstPort)}`,
-      `wsrep_provider_options="gmcast.listen_addr=tcp://${cfg.bindAddress}:${me.galeraPort};ist.recv_addr=${hostPort(host, me.istPort)};ist.recv_bind=${cfg.bindAddress};gcache.size=128M;pc.recovery=FALSE;${EVICTION_OPTIONS}${galeraTlsOptions(cfg.tls)}"`,
+      `wsrep_provider_options="gmcast.listen_addr=tcp://${cfg.bindAddress}:${me.galeraPort};ist.recv_addr=${hostPort(host, me.istPort)};ist.recv_bind=${hostPort(cfg.bindAddress, me.istPort)};gcache.size=128M;pc.recovery=FALSE;${EVICTION_OPTIONS}${galeraTlsOptions(cfg.tls)}"`,
       `wsrep_sst_method=${cfg.sstMethod}`,
       'wsrep_slave_threads=2',
     );

@@ -12,10 +12,11 @@ import { loadVersions } from './versions.js';
 /**
  * The package groups of tools/versions.json (`debianPackages`). `imagePush`: skopeo, for `images push`.
  * `monitoring` and `registry` (the tests' OCI registry, test/helpers/registry.ts, and htpasswd for its
- * users) only the tests use: `kstack setup` installs every group.
+ * users) and `capture` (tcpdump, which shows the db's replication is encrypted) only the tests use: `kstack setup`
+ * installs every group. `db` has openssl: the loopback members' certificates, and the SST scripts check them.
  */
 export type DebianGroup =
-  'web' | 'controlPlane' | 'podwatch' | 'db' | 'monitoring' | 'nodes' | 'images' | 'imagePush' | 'registry';
+  'web' | 'controlPlane' | 'podwatch' | 'db' | 'monitoring' | 'nodes' | 'images' | 'imagePush' | 'registry' | 'capture';
 
 export interface CommandNeeds {
   /** Modules (from the repository root) whose code the command runs; the unit test walks their imports. */
@@ -45,6 +46,7 @@ const allGroups: readonly DebianGroup[] = [
   'images',
   'imagePush',
   'registry',
+  'capture',
 ];
 const allGo = Object.keys(goComponents) as GoComponentName[];
 // The local cluster: control plane, nodes (with their images), and MinIO as its local S3 (cluster-nodes.ts).
@@ -253,6 +255,8 @@ export const programProviders: Readonly<Record<string, Provider>> = {
   // The tests' OCI registry and its users file (test/helpers/registry.ts).
   'docker-registry': { debian: 'docker-registry' },
   htpasswd: { debian: 'apache2-utils' },
+  // The db TLS test's capture of Galera traffic (test/integration/galera/tls.test.ts).
+  tcpdump: { debian: 'tcpdump' },
   kubectl: { client: 'kubectl' },
   helm: { client: 'helm' },
   ...Object.fromEntries(allGo.map((name): [string, Provider] => [name, { go: name }])),

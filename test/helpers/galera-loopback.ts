@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import {
   chmodSync,
+  chownSync,
   statSync,
   mkdirSync,
   readFileSync,
@@ -17,10 +18,11 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as mariadb from 'mariadb';
+import { ensureCertificates, type CertSpec } from '../../src/cluster/pki.js';
 import { repoRoot } from '../../src/util/paths.js';
 import { pickFreePorts } from '../../src/util/net.js';
 import { executableOf, processesMentioning } from '../../src/util/process.js';
-import type { MemberAddress } from '../../src/galera/config.js';
+import type { MemberAddress, TlsFiles } from '../../src/galera/config.js';
 import type { MemberReport } from '../../src/galera/decide.js';
 import { parseReport } from '../../src/galera/report.js';
 
@@ -39,6 +41,11 @@ export interface LoopbackOptions {
    * [mysqld] tuning are kept; members, paths, ports and password files are replaced by loopback ones.
    */
   baseConfig?: Record<string, unknown>;
+  /**
+   * TLS as the chart turns it on: a CA and one server certificate (SANs localhost and 127.0.0.1) made with
+   * openssl under baseDir, every member's agent config gets `tls`, and the helper's clients verify the server.
+   */
+  tls?: boolean;
 }
 
 export const AGENT_MAIN = join(repoRoot, 'dist', 'src', 'galera', 'main.js');
@@ -52,6 +59,8 @@ export class LoopbackCluster {
   /** Members that should be running: an agent that exits on its own is restarted, like a container. */
   private readonly wanted = new Set<string>();
   private readonly restarts = new Map<string, number>();
+  /** The PEM files every member uses when tls is on; undefined: plain text. */
+  tlsFiles: TlsFiles | undefined;
 
   private constructor(
     readonly opts: Required<Omit<LoopbackOptions, 'extraMysqld' | 'baseConfig' | 'host'>> & {
@@ -61,6 +70,48 @@ export class LoopbackCluster {
     members: MemberAddress[],
   ) {
     this.members = members;
+  }
+
+  /** The mariadb driver's `ssl` option: TLS that verifies the server against the CA (undefined: plain). */
+  clientSsl(): { ca: string; rejectUnauthorized: true } | undefined {
+    return this.tlsFiles ? { ca: readFileSync(this.tlsFiles.ca, 'utf8'), rejectUnauthorized: true } : undefined;
+  }
+
+  /**
+   * The CA and the server certificate (also a client one: Galera peers present it to each other). The key
+   * is 0600 and owned by the user mariadbd runs as, which reads it itself, and so do its SST scripts.
+   */
+  private async makeTls(): Promise<void> {
+    const dir = join(this.opts.baseDir, 'tls');
+    const plan: CertSpec[] = [
+      { name: 'ca', commonName: 'kstack-loopback-ca', isCA: true, usage: [], days: 2 },
+      {
+        name: 'server',
+        commonName: 'localhost',
+        signer: 'ca',
+        usage: ['server', 'client'],
+        dnsNames: ['localhost'],
+        ipAddresses: ['127.0.0.1'],
+        days: 2,
+      },
+    ];
+    await ensureCertificates(dir, plan);
+    chmodSync(dir, 0o755);
+    // The CA's key signs nothing more; nobody needs it.
+    rmSync(join(dir, 'ca.key'), { force: true });
+    const key = join(dir, 'server.key');
+    chmodSync(key, 0o600);
+    if (process.getuid?.() === 0) {
+      const [, , uid, gid] =
+        readFileSync('/etc/passwd', 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('mysql:'))
+          ?.split(':') ?? [];
+      if (uid === undefined || gid === undefined)
+        throw new Error('no user mysql (it runs mariadbd): install mariadb-server');
+      chownSync(key, Number(uid), Number(gid));
+    }
+    this.tlsFiles = { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key };
   }
 
   static async create(opts: LoopbackOptions): Promise<LoopbackCluster> {
@@ -79,7 +130,7 @@ export class LoopbackCluster {
     const base = opts.baseConfig ?? {};
     const baseMode = base.mode === 'standalone' ? ('standalone' as const) : ('galera' as const);
     const baseSst = base.sstMethod === 'mariabackup' ? ('mariabackup' as const) : ('rsync' as const);
-    const full = { mode: baseMode, sstMethod: baseSst, prefix, extraMysqld: [], baseConfig: base, ...opts };
+    const full = { mode: baseMode, sstMethod: baseSst, prefix, extraMysqld: [], baseConfig: base, tls: false, ...opts };
     const c = new LoopbackCluster(full, members);
     mkdirSync(join(opts.baseDir, 'secrets'), { recursive: true });
     // mariadbd runs as mysql (rsync SST refuses root-owned data); it must be able to reach its dirs.
@@ -94,6 +145,7 @@ export class LoopbackCluster {
     }
     writeFileSync(join(opts.baseDir, 'secrets', 'root'), c.rootPassword, { mode: 0o600 });
     writeFileSync(join(opts.baseDir, 'secrets', 'app'), c.appPassword, { mode: 0o600 });
+    if (full.tls) await c.makeTls();
     for (const m of members) c.writeConfig(m.name);
     return c;
   }
@@ -146,6 +198,7 @@ export class LoopbackCluster {
         ...this.opts.extraMysqld,
       ],
       pollMs: 500,
+      tls: this.tlsFiles ?? null,
     };
     writeFileSync(join(this.opts.baseDir, name, 'agent.json'), JSON.stringify(cfg, null, 2));
   }
@@ -293,6 +346,7 @@ export class LoopbackCluster {
       password: user === 'root' ? this.rootPassword : this.appPassword,
       database: 'app',
       connectTimeout: 3000,
+      ssl: this.clientSsl(),
     });
   }
 

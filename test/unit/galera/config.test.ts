@@ -139,6 +139,22 @@ describe('agent config', () => {
     assert.doesNotMatch(cnf, /wsrep_sst_auth/, 'rsync SST needs no credentials');
   });
 
+  it("binds IST to the configured IST port, not Galera's default (the Galera port + 1)", () => {
+    const cfg = parseAgentConfig({
+      ...base,
+      bindAddress: '127.0.0.1',
+      members: [0, 1, 2].map((i) => ({
+        name: `db-${i}`,
+        host: '127.0.0.1',
+        galeraPort: 20414 + i * 10,
+        istPort: 21753 + i,
+      })),
+    });
+    assert.match(renderMyCnf(cfg), /ist\.recv_addr=127\.0\.0\.1:21754;ist\.recv_bind=127\.0\.0\.1:21754;/);
+    const v6 = parseAgentConfig({ ...base, bindAddress: '::' });
+    assert.match(renderMyCnf(v6), /ist\.recv_bind=\[::\]:4568;/, 'IPv6 in brackets');
+  });
+
   it("gives mariadbd the configured tmpdir, /tmp by default (a pod's own)", () => {
     assert.match(renderMyCnf(parseAgentConfig(base)), /^tmpdir=\/tmp$/m);
     assert.match(renderMyCnf(parseAgentConfig({ ...base, tmpDir: '/srv/db-1/tmp' })), /^tmpdir=\/srv\/db-1\/tmp$/m);
