@@ -254,9 +254,9 @@ what was checked, how, the evidence, and pass / fail / skipped-with-reason. The 
 what it asks for (replicas, components, placement, backup objectives); a row skips only for a
 component the values turn off (e.g. backup.enabled=false), and a skip is never a pass: the run is
 INCOMPLETE unless you accept that row's skip with --allow-skip. What the cluster lacks (no enforcing
-policy engine, no Multus) fails its row. R2, R3, R6 and R9 change the release while they run (a db pod
-deleted, a config rolled out under load, a backup restored into a throw-away namespace, web scaled)
-and restore it. Every row waits (at most 5 min) for the release to settle first.
+policy engine, no Multus) fails its row. R2, R3, R6, R9, R11 and R13 change the release while they
+run (a db pod deleted, a config rolled out under load, a backup restored into a throw-away namespace,
+web scaled, nodes stopped, a member restarted under a traffic capture) and restore it. Every row waits (at most 5 min) for the release to settle first.
 
 Exit status: 0 every row passed (or skipped where allowed), 1 a row failed, 2 a row skipped unasked.
 
