@@ -27,6 +27,7 @@ import type { Receivers } from '../monitoring/alertmanager-config.js';
 import { DEFAULT_MONITORING, MONITORING_NAMESPACE, type MonitoringImages } from '../monitoring/manifests.js';
 import { copySecrets, Kube, restrictNamespaceArgs } from '../kube/kube.js';
 import { allReady, describeProgress, releaseWorkloads, type WorkloadStatus } from './workloads.js';
+import { liveDbTls, restartDbOnTlsSwitch } from './db-tls-switch.js';
 
 /** The images the chart's local values name. */
 export const STACK_IMAGES: readonly ImageName[] = ['nginx', 'node', 'mariadb', 'monitoring'];
@@ -246,6 +247,7 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     // Only "restricted" pods from now on: every pod of the chart meets it, and nothing may later weaken that.
     await run(kubectl, [...kubeArgs, ...restrictNamespaceArgs(opts.namespace)]);
     if (backupSecret) await run(kubectl, [...kubeArgs, 'apply', '-f', '-'], { input: backupSecret });
+    const tlsBefore = await liveDbTls(kubectl, kubeArgs, opts.namespace, opts.release);
     await helmUpgradeInstall({
       helm,
       release: opts.release,
@@ -254,6 +256,7 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
       kubeconfig: kubeconfig ?? process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config'),
       extraArgs: opts.context ? ['--kube-context', opts.context] : [],
     });
+    await restartDbOnTlsSwitch(kubectl, kubeArgs, opts.namespace, opts.release, tlsBefore, opts.progress);
   });
   const workloads = await waitForWorkloads(
     kubectl,
