@@ -133,7 +133,8 @@ describe(
     };
 
     it('sees nginx and mysqld targets up, their metrics labelled by the chart, and the Galera alert evaluating real data', async () => {
-      db = await LoopbackCluster.create({ baseDir: join(dir, 'db'), size: 1, mode: 'standalone' });
+      // TLS on, as the chart's default: the exporter sidecar's my.cnf verifies the member with the CA.
+      db = await LoopbackCluster.create({ baseDir: join(dir, 'db'), size: 1, mode: 'standalone', tls: true });
       db.startAll();
       await db.waitReady();
       const sqlPort = db.member('db-0').sqlPort;
@@ -161,6 +162,7 @@ describe(
       const my = container(objs, 'StatefulSet', 'db', 'metrics');
       const script = (my.command?.[2] ?? '')
         .replaceAll('/run/exporter', join(dir, 'exporter'))
+        .replaceAll('/etc/webstack-db/tls/ca.crt', db.tlsFiles?.ca ?? 'no CA')
         .replace(/--web\.listen-address=:/, '--web.listen-address=127.0.0.1:');
       mkdirSync(join(dir, 'exporter'));
       assert.equal(
