@@ -275,7 +275,18 @@ describe('Galera over the secondary network (net1) with the chart', { timeout: 4
           nodeName: i.node,
           terminationGracePeriodSeconds: 0,
           tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }],
-          containers: [{ name: 'nginx', image: 'kstack.local/nginx:local', imagePullPolicy: 'Never' }],
+          // The release namespace enforces Pod Security "restricted": the intruder is such a pod (it only sends
+          // probes: bash and coreutils' timeout from the nginx image, no server).
+          securityContext: { runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'nginx',
+              image: 'kstack.local/nginx:local',
+              imagePullPolicy: 'Never',
+              command: ['sleep', '3600'],
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            },
+          ],
         },
       }),
     );
