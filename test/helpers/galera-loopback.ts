@@ -338,15 +338,20 @@ export class LoopbackCluster {
     return `-- agent log:\n${read(this.agentLog(name))}\n-- mysqld.err:\n${read(join(this.runDir(name), 'mysqld.err'))}`;
   }
 
-  connect(name: string, user: 'root' | 'app' = 'app'): Promise<mariadb.Connection> {
+  /** A client on a member's SQL port: with TLS when the cluster has it, unless `plain` asks for none. */
+  connect(
+    name: string,
+    user: 'root' | 'app' = 'app',
+    opts: { plain?: boolean; connectTimeoutMs?: number } = {},
+  ): Promise<mariadb.Connection> {
     return mariadb.createConnection({
       host: '127.0.0.1',
       port: this.member(name).sqlPort,
       user,
       password: user === 'root' ? this.rootPassword : this.appPassword,
       database: 'app',
-      connectTimeout: 3000,
-      ssl: this.clientSsl(),
+      connectTimeout: opts.connectTimeoutMs ?? 3000,
+      ssl: opts.plain ? undefined : this.clientSsl(),
     });
   }
 

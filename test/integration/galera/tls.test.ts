@@ -30,16 +30,8 @@ function assertSstOverTls(log: string, joiner: string): void {
 }
 
 /** A client without TLS, straight to a member's SQL port. */
-function plainClient(c: LoopbackCluster, name: string, user: 'app' | 'root' = 'app'): Promise<mariadb.Connection> {
-  return mariadb.createConnection({
-    host: '127.0.0.1',
-    port: c.member(name).sqlPort,
-    user,
-    password: user === 'root' ? c.rootPassword : c.appPassword,
-    database: 'app',
-    connectTimeout: 5000,
-  });
-}
+const plainClient = (c: LoopbackCluster, name: string, user: 'app' | 'root' = 'app'): Promise<mariadb.Connection> =>
+  c.connect(name, user, { plain: true, connectTimeoutMs: 5000 });
 
 async function query<T>(c: LoopbackCluster, name: string, sql: string, user: 'app' | 'root' = 'app'): Promise<T> {
   const conn = await c.connect(name, user);
