@@ -126,6 +126,18 @@ export function nodeImageOf(
     : undefined;
 }
 
+/** The node image of the release's podwatch or webinfo container (nodeImageOf), read from their Deployments. */
+export async function releaseNodeImage(kube: Kube, release: string, ev?: Evidence): Promise<ReleaseImage | undefined> {
+  const first = async (component: string): Promise<V1Deployment | undefined> =>
+    (
+      await kube.json<List<V1Deployment>>(
+        ['get', 'deployments', '-l', componentSelector(release, component)],
+        ev ? { ev } : {},
+      )
+    ).items[0];
+  return nodeImageOf(await first('podwatch'), await first('web'));
+}
+
 /**
  * The client pod (made once per run), from the node image of the release's podwatch or webinfo
  * container; undefined when the release runs neither.
@@ -138,14 +150,7 @@ export async function clientPod(kube: Kube, release: string, ev?: Evidence): Pro
     allowFailure: true,
   });
   if (existing.code === 0 && created.has(namespace)) return client;
-  const first = async (component: string): Promise<V1Deployment | undefined> =>
-    (
-      await kube.json<List<V1Deployment>>(
-        ['get', 'deployments', '-l', componentSelector(release, component)],
-        ev ? { ev } : {},
-      )
-    ).items[0];
-  const image = nodeImageOf(await first('podwatch'), await first('web'));
+  const image = await releaseNodeImage(kube, release, ev);
   if (!image) return undefined;
   await ensureClientNamespace(kube, ev);
   await copySecrets(kube, image.pullSecrets, namespace, ev ? { ev } : {});

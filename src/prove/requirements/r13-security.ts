@@ -21,21 +21,9 @@ import {
   parseProcStatus,
 } from '../security/containers.js';
 import { judgeWrites, startWriter, type WriterLog } from '../writer.js';
-import { ensureClientNamespace, nodeImageOf, restrictedPod, type ReleaseImage } from './in-cluster.js';
-import { DB_CONTAINER, dbSql, isPodReady, podName, podsOf, wsrepStatus } from './stack.js';
+import { ensureClientNamespace, releaseNodeImage, restrictedPod, type ReleaseImage } from './in-cluster.js';
+import { DB_CONTAINER, DB_PORT_NAMES, dbPortsOf, dbSql, isPodReady, podName, podsOf, wsrepStatus } from './stack.js';
 import { skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
-
-/** The db ports the capture watches, by the mariadb container's port names. */
-export const DB_PORT_NAMES = ['mysql', 'galera', 'ist', 'sst'] as const;
-
-/** Pure: the named db ports of a db pod's mariadb container. */
-export function dbPortsOf(pod: V1Pod): Record<string, number> {
-  const c = pod.spec?.containers.find((x) => x.name === DB_CONTAINER);
-  const out: Record<string, number> = {};
-  for (const p of c?.ports ?? [])
-    if (p.name && (DB_PORT_NAMES as readonly string[]).includes(p.name)) out[p.name] = p.containerPort;
-  return out;
-}
 
 /**
  * Pure: how a member caught up after its last start, from its mariadbd error log. The SST script always runs
@@ -98,13 +86,6 @@ process.stdin.on('end', () => p.kill('SIGINT'));
 
 const hex = (n: number): string => randomBytes(n).toString('hex');
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
-async function releaseNodeImage(kube: Kube, release: string, ev: Evidence): Promise<ReleaseImage | undefined> {
-  const first = async (component: string): Promise<V1Deployment | undefined> =>
-    (await kube.json<List<V1Deployment>>(['get', 'deployments', '-l', componentSelector(release, component)], { ev }))
-      .items[0];
-  return nodeImageOf(await first('podwatch'), await first('web'));
-}
 
 interface Capture {
   node: string;

@@ -6,7 +6,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../../netpol/cidr.js';
 import { establishedOnPort, parseProcNetTcp, type TcpConnection } from '../../netpol/proc-net.js';
-import { DB_CONTAINER, dbSql, isPodReady, podName, podsOf, wsrepStatus } from './stack.js';
+import { DB_CONTAINER, dbPortsOf, dbSql, isPodReady, podName, podsOf, wsrepStatus } from './stack.js';
 import { fail, skipped, verdictOf, type Evidence, type ProveContext, type Requirement, type Verdict } from './types.js';
 
 export const NAD_CRD = 'network-attachment-definitions.k8s.cni.cncf.io';
@@ -101,8 +101,7 @@ const DEFAULT_GALERA_PORT = 4567;
 
 /** The Galera port of a db pod: its mariadb container's port named "galera" (the chart's db.ports.galera). */
 export function galeraPortOf(pod: V1Pod): number {
-  const c = pod.spec?.containers.find((x) => x.name === DB_CONTAINER);
-  return c?.ports?.find((p) => p.name === 'galera')?.containerPort ?? DEFAULT_GALERA_PORT;
+  return dbPortsOf(pod).galera ?? DEFAULT_GALERA_PORT;
 }
 
 export function judgeMultinet(members: readonly MemberNet[], subnet: Cidr, subnetText: string): string[] {

@@ -19,6 +19,18 @@ export const isPodReady = (p: V1Pod): boolean =>
 
 /** The db container's name in the webstack chart. */
 export const DB_CONTAINER = 'mariadb';
+
+/** The db's ports, by the mariadb container's port names (the chart's db.ports). */
+export const DB_PORT_NAMES = ['mysql', 'galera', 'ist', 'sst'] as const;
+
+/** Pure: the named db ports of a db pod's mariadb container. */
+export function dbPortsOf(pod: V1Pod): Record<string, number> {
+  const c = pod.spec?.containers.find((x) => x.name === DB_CONTAINER);
+  const out: Record<string, number> = {};
+  for (const p of c?.ports ?? [])
+    if (p.name && (DB_PORT_NAMES as readonly string[]).includes(p.name)) out[p.name] = p.containerPort;
+  return out;
+}
 const ROOT_PASSWORD_FILE = '/etc/webstack-db/secret/mariadb-root-password';
 const SOCKET = '/run/mysqld/mysqld.sock';
 

@@ -10,7 +10,8 @@ import {
   judgeProcStatus,
   parseProcStatus,
 } from '../../../../src/prove/security/containers.js';
-import { capturePodObject, dbPortsOf, transferOf } from '../../../../src/prove/requirements/r13-security.js';
+import { capturePodObject, transferOf } from '../../../../src/prove/requirements/r13-security.js';
+import { dbPortsOf } from '../../../../src/prove/requirements/stack.js';
 
 const good: V1Container = {
   name: 'c',
