@@ -61,12 +61,17 @@ export function parseDbTarget(
   return { socket, host, port: Number(portRaw), user, password, ...(tlsCa ? { tlsCa } : {}) };
 }
 
+/** The mariadb CLI tools' TLS arguments for a TCP target with the db's CA: TLS, the server verified. */
+export function tlsClientArgs(t: { socket?: string | undefined; tlsCa?: string | undefined }): string[] {
+  return !t.socket && t.tlsCa ? ['--ssl', `--ssl-ca=${t.tlsCa}`, '--ssl-verify-server-cert'] : [];
+}
+
 /** Arguments for mariadb / mariadb-dump (the password goes through MYSQL_PWD, never the command line). */
 export function clientArgs(t: DbTarget): string[] {
   return [
     '--no-defaults',
     ...(t.socket ? [`--socket=${t.socket}`] : [`--host=${t.host}`, `--port=${t.port}`, '--protocol=tcp']),
-    ...(!t.socket && t.tlsCa ? ['--ssl', `--ssl-ca=${t.tlsCa}`, '--ssl-verify-server-cert'] : []),
+    ...tlsClientArgs(t),
     `--user=${t.user}`,
   ];
 }

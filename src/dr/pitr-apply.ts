@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { sha256 } from './binlog.js';
 import type { ArchiveStore, Sealer } from './binlog-archiver.js';
 import type { PitrPlan } from './pitr.js';
+import { tlsClientArgs } from './db.js';
 
 export interface SqlTarget {
   host?: string;
@@ -59,7 +60,7 @@ function clientArgs(t: SqlTarget): string[] {
   const args = [`--user=${t.user}`];
   if (t.socket) args.push(`--socket=${t.socket}`);
   else args.push(`--host=${t.host ?? '127.0.0.1'}`, `--port=${t.port ?? 3306}`, '--protocol=TCP');
-  if (!t.socket && t.tlsCa) args.push('--ssl', `--ssl-ca=${t.tlsCa}`, '--ssl-verify-server-cert');
+  args.push(...tlsClientArgs(t));
   return args;
 }
 

@@ -11,7 +11,7 @@ import {
   parseDumpPosition,
   parseZstdSizes,
 } from '../../../src/dr/backup.js';
-import { checksumAlgorithmOf, clientArgs, parseDbTarget, tableStatSql } from '../../../src/dr/db.js';
+import { checksumAlgorithmOf, clientArgs, parseDbTarget, tableStatSql, tlsClientArgs } from '../../../src/dr/db.js';
 
 const head = `-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB
 -- CHANGE MASTER TO MASTER_USE_GTID=slave_pos;
@@ -115,6 +115,14 @@ describe('database target', () => {
       '--socket=/run/m.sock',
       '--user=root',
     ]);
+  });
+  it('verifies the server over TLS with the db CA (KSTACK_DR_DB_TLS_CA), on TCP only', () => {
+    const t = parseDbTarget({ KSTACK_DR_DB_HOST: 'db.shop.svc', KSTACK_DR_DB_TLS_CA: '/tls/ca.crt' });
+    assert.equal(t.tlsCa, '/tls/ca.crt');
+    assert.deepEqual(tlsClientArgs(t), ['--ssl', '--ssl-ca=/tls/ca.crt', '--ssl-verify-server-cert']);
+    assert.ok(clientArgs(t).includes('--ssl-verify-server-cert'));
+    assert.deepEqual(tlsClientArgs({ ...t, socket: '/run/m.sock' }), [], 'a socket stays inside the pod');
+    assert.deepEqual(tlsClientArgs({ ...t, tlsCa: undefined }), []);
   });
   it('names the bad variable', () => {
     assert.throws(() => parseDbTarget({ KSTACK_DR_DB_PORT: '99999' }), /KSTACK_DR_DB_PORT: '99999'/);
