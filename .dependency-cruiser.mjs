@@ -15,6 +15,7 @@ const LAYERS = [
   ['netpol'],
   ['cluster', 'monitoring'],
   ['stack'],
+  ['region'],
   ['prove'],
   ['cli'],
 ];

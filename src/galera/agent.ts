@@ -29,9 +29,18 @@ import {
   initialSql,
   myCnfPath,
   renderMyCnf,
+  replicationAccountSql,
   selfMember,
   socketPath,
 } from './config.js';
+import {
+  READ_REGION_STATE_SQL,
+  REGION_STATE_DDL,
+  effectiveRole,
+  parseRegionState,
+  wantsReadOnly,
+  type RegionState,
+} from './region-role.js';
 import {
   decideStart,
   donorOrder,
@@ -393,6 +402,56 @@ export class Agent {
     }
   }
 
+  /**
+   * In a pair of regions each region keeps its own accounts (its own Secrets): what the agent runs on them
+   * stays out of the binlog, so it never replicates to the other region (Galera still copies it here).
+   */
+  private regionSessionSql(): string[] {
+    return this.cfg.region ? ['SET SESSION sql_log_bin = 0'] : [];
+  }
+
+  /** The replication account and the region state table, when this cluster is one of two regions. */
+  private regionAccountSql(): string[] {
+    const region = this.cfg.region;
+    if (!region) return [];
+    const account = region.replicationAccount;
+    const repl = account
+      ? replicationAccountSql(
+          { user: account.user, password: readSecret(account.passwordFile, 'region.replicationAccount') },
+          this.cfg.tls !== undefined,
+        )
+      : [];
+    return [...repl, ...REGION_STATE_DDL];
+  }
+
+  /**
+   * Opens writes only on a primary region: read_only follows the role in the region state table (or the
+   * configured initial one). Checked on every poll, so a promotion or a fence reaches each member in pollMs.
+   */
+  private async reconcileRegionRole(conn: mariadb.Connection): Promise<void> {
+    const region = this.cfg.region;
+    if (!region) return;
+    let stored: RegionState | undefined;
+    try {
+      const rows: { role: unknown; epoch: unknown; reason: unknown }[] = await conn.query(READ_REGION_STATE_SQL);
+      stored = parseRegionState(rows[0]);
+    } catch (err) {
+      if ((err as { errno?: number }).errno !== 1146 && (err as { errno?: number }).errno !== 1049) throw err;
+    }
+    const role = effectiveRole(region.initialRole, stored);
+    const want = wantsReadOnly(role);
+    const rows: { ro: number | bigint }[] = await conn.query('SELECT @@global.read_only AS ro');
+    const current = Number(rows[0]?.ro ?? 1) === 1;
+    if (current === want) return;
+    await conn.query(`SET GLOBAL read_only = ${want ? 'ON' : 'OFF'}`);
+    this.log(want ? 'region role: read-only' : 'region role: writable', {
+      region: region.name,
+      role,
+      epoch: stored?.epoch ?? 0,
+      reason: stored?.reason ?? 'initial role',
+    });
+  }
+
   /** The DR accounts whose password file is there (a missing key in an existingSecret is logged, not fatal). */
   private drAccountPasswords(): { role: 'backup' | 'restore'; user: string; password: string }[] {
     return this.cfg.drAccounts.flatMap((a) => {
@@ -417,7 +476,12 @@ export class Agent {
     const dr = this.drAccountPasswords();
     const requireSsl = this.cfg.tls !== undefined;
     try {
-      for (const stmt of [...drAccountsSql(dr, requireSsl), ...appAccountTlsSql(this.cfg.app?.user, requireSsl)])
+      for (const stmt of [
+        ...this.regionSessionSql(),
+        ...drAccountsSql(dr, requireSsl),
+        ...appAccountTlsSql(this.cfg.app?.user, requireSsl),
+        ...this.regionAccountSql(),
+      ])
         await conn.query(stmt);
       this.drAccountsDone = true;
       this.log('accounts ensured', { dr: dr.map((a) => a.user), app: this.cfg.app?.user ?? null, requireSsl });
@@ -454,12 +518,13 @@ export class Agent {
           const accounts: { User: string; Host: string }[] = await conn.query('SELECT User, Host FROM mysql.user');
           const dr = this.drAccountPasswords();
           for (const stmt of [
-            ...dropExtraUsersSql(
-              accounts,
-              app?.user,
-              this.cfg.drAccounts.map((a) => a.user),
-            ),
+            ...this.regionSessionSql(),
+            ...dropExtraUsersSql(accounts, app?.user, [
+              ...this.cfg.drAccounts.map((a) => a.user),
+              ...(this.cfg.region?.replicationAccount ? [this.cfg.region.replicationAccount.user] : []),
+            ]),
             ...initialSql(rootPassword, app, dr, this.cfg.tls !== undefined),
+            ...this.regionAccountSql(),
           ])
             await conn.query(stmt);
           accountsDone = true;
@@ -501,6 +566,7 @@ export class Agent {
           this.log('mariadbd answers SQL', { wsrep: this.wsrep });
         }
         if (!this.drAccountsDone && this.ready()) await this.ensureAccounts(conn);
+        if (this.drAccountsDone && this.ready()) await this.reconcileRegionRole(conn);
       } catch (err) {
         this.sqlOk = false;
         if (this.phase === 'running') this.log('status query failed', { error: messageOf(err) });

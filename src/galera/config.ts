@@ -68,7 +68,30 @@ export interface AgentConfig {
    * Galera replication and IST (socket.ssl), SST (socat with OpenSSL). Undefined: all in plain text.
    */
   tls: TlsFiles | undefined;
+  /** This cluster's place in a pair of regions (docs/multi-region.md); undefined: one region, as before. */
+  region: RegionConfig | undefined;
 }
+
+/**
+ * One region of a primary/standby pair. Each region is its own Galera cluster; the standby's members apply
+ * the primary's binlog stream by asynchronous GTID replication, so the two need distinct identities.
+ */
+export interface RegionConfig {
+  name: string;
+  /** server_id of every member of this region; a replica skips events carrying its own server_id. */
+  serverId: number;
+  /** wsrep_gtid_domain_id of this region's cluster, so the GTIDs of each region's writes never collide. */
+  gtidDomainId: number;
+  /**
+   * The role the region takes until `kstack region` records another in the region state table: members
+   * always start read-only and the agent opens writes only on a primary (src/galera/region-role.ts).
+   */
+  initialRole: RegionRole;
+  /** The account the other region's replica logs in with (least privilege); undefined: none is made. */
+  replicationAccount: { user: string; passwordFile: string } | undefined;
+}
+
+export type RegionRole = 'primary' | 'standby' | 'fenced';
 
 /** PEM files of the member's TLS: the CA every peer and client trusts, and the server's certificate and key. */
 export interface TlsFiles {
@@ -222,6 +245,7 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
     if (!isObject(raw.tls)) throw new Error('tls: must be an object {ca, cert, key} (paths of PEM files) or null');
     tls = { ca: str(raw.tls, 'ca', 'tls.'), cert: str(raw.tls, 'cert', 'tls.'), key: str(raw.tls, 'key', 'tls.') };
   }
+  const region = parseRegion(raw.region, binlog, app?.user, drAccounts);
   const runAsUser = raw.runAsUser;
   if (runAsUser !== undefined && (typeof runAsUser !== 'string' || runAsUser === ''))
     throw new Error('runAsUser: must be a non-empty string');
@@ -248,6 +272,53 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
     secondaryInterface,
     podIp,
     tls,
+    region,
+  };
+}
+
+const REGION_NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
+
+function positiveInt(o: Json, key: string, where: string, max: number): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+    throw new Error(`${where}${key}: must be an integer from 1 to ${max}`);
+  return v;
+}
+
+function parseRegion(
+  raw: unknown,
+  binlog: boolean,
+  appUser: string | undefined,
+  drAccounts: readonly DrAccount[],
+): RegionConfig | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObject(raw))
+    throw new Error('region: must be an object {name, serverId, gtidDomainId, initialRole, replicationAccount}');
+  const name = str(raw, 'name', 'region.');
+  if (!REGION_NAME.test(name)) throw new Error(`region.name: "${name}" must be a DNS label (a-z, 0-9, -)`);
+  // Replication reads the binlog: a region without one could neither feed a standby nor fail back.
+  if (!binlog) throw new Error('region: needs binlog: true (the standby replicates from the binary log)');
+  const initialRole = raw.initialRole ?? 'primary';
+  if (initialRole !== 'primary' && initialRole !== 'standby')
+    throw new Error(`region.initialRole: must be "primary" or "standby", not ${JSON.stringify(initialRole)}`);
+  let replicationAccount: RegionConfig['replicationAccount'];
+  if (raw.replicationAccount !== undefined && raw.replicationAccount !== null) {
+    const a = raw.replicationAccount;
+    if (!isObject(a)) throw new Error('region.replicationAccount: must be an object {user, passwordFile}');
+    const user = str(a, 'user', 'region.replicationAccount.');
+    if (!/^[A-Za-z0-9_]{1,80}$/.test(user))
+      throw new Error('region.replicationAccount.user: letters, digits and _ only (1-80)');
+    if (user === 'root' || user === appUser || drAccounts.some((d) => d.user === user))
+      throw new Error(`region.replicationAccount.user: "${user}" is already another account's; choose another name`);
+    replicationAccount = { user, passwordFile: str(a, 'passwordFile', 'region.replicationAccount.') };
+  }
+  return {
+    name,
+    // server_id is 32-bit; the GTID domain too, but the per-member local domains are derived from it.
+    serverId: positiveInt(raw, 'serverId', 'region.', 4_294_967_295),
+    gtidDomainId: positiveInt(raw, 'gtidDomainId', 'region.', 1_000_000),
+    initialRole,
+    replicationAccount,
   };
 }
 
@@ -265,16 +336,36 @@ export function binlogMysqld(cfg: AgentConfig): string[] {
     `log_bin=${cfg.dataDir}/${BINLOG_BASENAME}`,
     `log_bin_index=${cfg.dataDir}/${BINLOG_BASENAME}.index`,
     'log_slave_updates=ON',
-    'server_id=1',
+    `server_id=${cfg.region?.serverId ?? 1}`,
     'binlog_checksum=CRC32',
     'binlog_expire_logs_seconds=604800',
   ];
   if (cfg.mode === 'galera') {
     const ordinal = ordinalOf(cfg.self) ?? 0;
-    lines.push('wsrep_gtid_mode=ON', 'wsrep_gtid_domain_id=0', `gtid_domain_id=${100 + ordinal}`);
+    const domain = cfg.region?.gtidDomainId ?? 0;
+    // Events a member logs outside Galera get a domain of their own per member, and per region.
+    lines.push(
+      'wsrep_gtid_mode=ON',
+      `wsrep_gtid_domain_id=${domain}`,
+      `gtid_domain_id=${100 + ordinal + 1000 * domain}`,
+    );
   }
   return lines;
 }
+
+/**
+ * A region's members start read-only, whatever their role, so a member that comes back never takes a write
+ * before its agent has read the role (src/galera/region-role.ts). The replica's SQL thread is not bound by
+ * read_only. The region state table stays in its region (replicate_ignore_db); a dead primary is noticed in
+ * slave_net_timeout, and the replica retries every MASTER_CONNECT_RETRY seconds.
+ */
+export function regionMysqld(region: RegionConfig | undefined): string[] {
+  if (!region) return [];
+  return ['read_only=ON', `replicate_ignore_db=${REGION_STATE_DATABASE}`, 'slave_net_timeout=10'];
+}
+
+/** The database that holds a region's role; never replicated to the other region. */
+export const REGION_STATE_DATABASE = 'kstack_region';
 
 export function selfMember(cfg: AgentConfig): MemberAddress {
   const me = cfg.members.find((m) => m.name === cfg.self);
@@ -342,6 +433,7 @@ export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string; adve
     if (cfg.sstMethod === 'mariabackup') lines.push(`wsrep_sst_auth=root:${opts.sstPassword ?? ''}`);
   }
   lines.push(...binlogMysqld(cfg));
+  lines.push(...regionMysqld(cfg.region));
   lines.push(...cfg.extraMysqld);
   if (cfg.mode === 'galera') {
     const sst = cfg.sstMethod === 'mariabackup' ? ['transferfmt=socat', 'streamfmt=mbstream'] : [];
@@ -428,6 +520,20 @@ export function drAccountsSql(
     `ALTER USER ${q(a.user)}@'%' IDENTIFIED BY ${q(a.password)} ${requireClause(requireSsl)}`,
     `GRANT ${a.role === 'backup' ? BACKUP_PRIVILEGES : 'ALL PRIVILEGES'} ON *.* TO ${q(a.user)}@'%'`,
   ]);
+}
+
+/**
+ * The other region's replica account: REPLICATION SLAVE to read the binlog stream, SELECT on the region
+ * state (the peer reads which region is primary), nothing else. Idempotent like the DR accounts'.
+ */
+export function replicationAccountSql(account: { user: string; password: string }, requireSsl: boolean): string[] {
+  const who = `${q(account.user)}@'%'`;
+  return [
+    `CREATE USER IF NOT EXISTS ${who} IDENTIFIED BY ${q(account.password)}`,
+    `ALTER USER ${who} IDENTIFIED BY ${q(account.password)} ${requireClause(requireSsl)}`,
+    `GRANT REPLICATION SLAVE ON *.* TO ${who}`,
+    `GRANT SELECT ON \`${REGION_STATE_DATABASE}\`.* TO ${who}`,
+  ];
 }
 
 const requireClause = (requireSsl: boolean): string => (requireSsl ? 'REQUIRE SSL' : 'REQUIRE NONE');
