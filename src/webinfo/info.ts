@@ -13,6 +13,8 @@ export interface PodIdentity {
 
 export interface Info {
   pod: PodIdentity;
+  /** The region this release serves (the chart's region.name); null when none is set. */
+  region: string | null;
   /** As rendered by the init container; null when the page has not been rendered (yet). */
   servingHost: string | null;
   renderedAt: string | null;
@@ -52,6 +54,19 @@ export function readPageFacts(pageDir: string): PageFacts {
   }
 }
 
-export function buildInfo(pod: PodIdentity, facts: PageFacts, data: DataReport, now: Date): Info {
-  return { pod, servingHost: facts.servingHost, renderedAt: facts.renderedAt, time: now.toISOString(), data };
+export function buildInfo(
+  pod: PodIdentity,
+  facts: PageFacts,
+  data: DataReport,
+  now: Date,
+  region: string | null = null,
+): Info {
+  return {
+    pod,
+    region,
+    servingHost: facts.servingHost,
+    renderedAt: facts.renderedAt,
+    time: now.toISOString(),
+    data,
+  };
 }

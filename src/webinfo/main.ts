@@ -1,6 +1,6 @@
 // Entry point of the webinfo companion: node dist/src/webinfo/main.js (in the web pods, next to nginx).
-// Settings: see config.ts; WEBINFO_DATA_SOURCE (none) picks the data source; POD_NAME, POD_IP, NODE_NAME
-// and POD_NAMESPACE come from the downward API. Logs are JSON lines on stdout.
+// Settings: see config.ts (WEBINFO_REGION names the region); WEBINFO_DATA_SOURCE (none) picks the data
+// source; POD_NAME, POD_IP, NODE_NAME and POD_NAMESPACE come from the downward API. Logs are JSON lines on stdout.
 import { configFromEnv } from './config.js';
 import { dataSourceFromEnv } from './data-source.js';
 import { podIdentityFromEnv } from './info.js';
@@ -13,7 +13,13 @@ async function main(): Promise<void> {
   const dataSource = dataSourceFromEnv(process.env);
   const running = await startWebinfo({ ...config, pod: podIdentityFromEnv(process.env), dataSource });
   console.log(
-    JSON.stringify({ msg: 'webinfo listening', host: config.host, port: running.port, dataSource: dataSource.name }),
+    JSON.stringify({
+      msg: 'webinfo listening',
+      host: config.host,
+      port: running.port,
+      region: config.region,
+      dataSource: dataSource.name,
+    }),
   );
   const stop = (signal: string): void => {
     console.log(JSON.stringify({ msg: 'webinfo stopping', signal }));

@@ -11,6 +11,8 @@ export interface WebinfoOptions {
   port: number;
   pageDir: string;
   pod: PodIdentity;
+  /** The region /api/info names; null or absent: none. */
+  region?: string | null;
   dataSource: DataSource;
   /** Upper bound for one data source read. */
   readTimeoutMs?: number;
@@ -46,7 +48,7 @@ export function handler(opts: WebinfoOptions): (req: IncomingMessage, res: Serve
     }
     if (path === '/api/info') {
       void readWithin(opts.dataSource, opts.readTimeoutMs ?? 3000).then((data) => {
-        send(res, 200, buildInfo(opts.pod, readPageFacts(opts.pageDir), data, new Date()), head);
+        send(res, 200, buildInfo(opts.pod, readPageFacts(opts.pageDir), data, new Date(), opts.region ?? null), head);
       });
       return;
     }

@@ -75,6 +75,20 @@ export function initContainerEnv(deployment: K8sObject): Record<string, string> 
   );
 }
 
+/**
+ * The literal environment of the webinfo container in a rendered web Deployment (WEBINFO_REGION, the data
+ * source's settings, …); variables from the downward API or a Secret are left out.
+ */
+export function webinfoEnv(deployment: K8sObject): Record<string, string> {
+  const spec = deployment.spec as
+    { template?: { spec?: { containers?: { name: string; env?: { name: string; value?: string }[] }[] } } } | undefined;
+  const webinfo = spec?.template?.spec?.containers?.find((c) => c.name === 'webinfo');
+  if (!webinfo) throw new Error('the web Deployment has no webinfo container');
+  return Object.fromEntries(
+    (webinfo.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value ?? '']),
+  );
+}
+
 /** Runs the init container's script (render-page.sh) with `sh`, as the pod does. Returns its stdout. */
 export async function renderPage(layout: WebLayout, pod: PodFacts, env: Record<string, string> = {}): Promise<string> {
   const script = join(layout.confDir, 'render-page.sh');

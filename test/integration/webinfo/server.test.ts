@@ -19,14 +19,28 @@ import { startWebinfo, type RunningWebinfo } from '../../../src/webinfo/server.j
 
 describe('webinfo: settings and the data source plug', () => {
   it('reads its port and folders from the environment and names a bad port', () => {
-    assert.deepEqual(configFromEnv({}), { host: '127.0.0.1', port: 8081, pageDir: '/var/lib/kstack/page' });
-    assert.deepEqual(configFromEnv({ WEBINFO_PORT: '9000', WEBINFO_HOST: '::1', WEBINFO_PAGE_DIR: '/p' }), {
-      host: '::1',
-      port: 9000,
-      pageDir: '/p',
+    assert.deepEqual(configFromEnv({}), {
+      host: '127.0.0.1',
+      port: 8081,
+      pageDir: '/var/lib/kstack/page',
+      region: null,
     });
+    assert.deepEqual(
+      configFromEnv({ WEBINFO_PORT: '9000', WEBINFO_HOST: '::1', WEBINFO_PAGE_DIR: '/p', WEBINFO_REGION: 'east' }),
+      { host: '::1', port: 9000, pageDir: '/p', region: 'east' },
+    );
     assert.throws(() => configFromEnv({ WEBINFO_PORT: '80a' }), /WEBINFO_PORT='80a' is not a port number/);
     assert.throws(() => configFromEnv({ WEBINFO_PORT: '70000' }), /WEBINFO_PORT='70000'/);
+  });
+
+  it('reads the region: empty is none, a name that is not a DNS label is refused naming the variable', () => {
+    assert.equal(configFromEnv({ WEBINFO_REGION: '  ' }).region, null);
+    assert.equal(configFromEnv({ WEBINFO_REGION: 'eu-west-2' }).region, 'eu-west-2');
+    for (const bad of ['East', 'east_1', '-east', 'east-', 'a'.repeat(64)]) {
+      assert.throws(() => configFromEnv({ WEBINFO_REGION: bad }), {
+        message: new RegExp(`^WEBINFO_REGION='${bad}' is not a region name: use a DNS label`),
+      });
+    }
   });
 
   it('reads the pod identity; missing variables read "unknown"', () => {
@@ -134,6 +148,7 @@ describe('webinfo: HTTP on loopback', () => {
     const info = (await res.json()) as Record<string, unknown>;
     assert.deepEqual(info.pod, { name: 'web-zz9zz', namespace: 'ns', ip: '10.1.1.1', node: 'n' });
     assert.equal(info.servingHost, 'Host-zz9zz');
+    assert.equal(info.region, null, 'no region set: null, not absent');
     assert.deepEqual(info.data, {
       source: 'test-counter',
       configured: true,
@@ -155,6 +170,24 @@ describe('webinfo: HTTP on loopback', () => {
     const post = await fetch(`${base}/api/info`, { method: 'POST', body: 'x' });
     assert.equal(post.status, 405);
     assert.equal(post.headers.get('allow'), 'GET, HEAD');
+  });
+
+  it('names the region it was given', async () => {
+    const east = await startWebinfo({
+      host: '127.0.0.1',
+      port: 0,
+      pageDir: dir,
+      pod: podIdentityFromEnv({}),
+      region: 'east',
+      dataSource: noDataSource,
+    });
+    try {
+      const info = (await (await fetch(`http://127.0.0.1:${east.port}/api/info`)).json()) as Record<string, unknown>;
+      assert.equal(info.region, 'east');
+      assert.deepEqual(Object.keys(info), ['pod', 'region', 'servingHost', 'renderedAt', 'time', 'data']);
+    } finally {
+      await east.close();
+    }
   });
 
   it('close() stops listening and closes the data source', async () => {

@@ -147,6 +147,24 @@ const cases: BadValue[] = [
     reason: /missing propert(y|ies) 'topologyKey'/,
   },
   {
+    what: 'a region name that is not a DNS label',
+    values: { region: { name: 'East_1' } },
+    field: '/region/name',
+    reason: /does not match pattern/,
+  },
+  {
+    what: 'a region name longer than a DNS label',
+    values: { region: { name: 'r'.repeat(64) } },
+    field: '/region/name',
+    reason: /maxLength: got 64, want 63/,
+  },
+  {
+    what: 'an unknown key under region',
+    values: { region: { id: 'east' } },
+    field: '/region',
+    reason: /additional properties 'id' not allowed/,
+  },
+  {
     what: 'an unknown placement preset',
     values: { placement: { preset: 'spread' } },
     field: '/placement/preset',

@@ -31,6 +31,7 @@
       if (!res.ok) throw new Error(info.error || `HTTP ${res.status}`);
       const db = info.data || {};
       const rows = [['answered by', info.pod && info.pod.name ? info.pod.name : 'unknown'], ['at', info.time]];
+      if (typeof info.region === 'string') rows.push(['region', info.region]);
       if (db.configured && db.ok) {
         show('ok', db.message);
         for (const [k, v] of Object.entries(db.values || {})) rows.push([k, v]);

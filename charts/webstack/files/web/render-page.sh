@@ -2,7 +2,8 @@
 # Renders this pod's page before nginx starts (the web pods' init container). POSIX sh, sed, cat and date
 # only, so it runs in the public nginx image and in the Debian-built local image alike.
 #   in:  POD_NAME, POD_IP, NODE_NAME, POD_NAMESPACE (downward API), SERVING_HOST_FORMAT, SUFFIX_LENGTH,
-#        PAGE_TITLE, PAGE_SOURCE_DIR (index.html.tmpl, page.css, page.js), PAGE_OUTPUT_DIR
+#        PAGE_TITLE, REGION (empty: none shown), PAGE_SOURCE_DIR (index.html.tmpl, page.css, page.js),
+#        PAGE_OUTPUT_DIR
 #   out: index.html, page.css, page.js, pod.json and serving-host in PAGE_OUTPUT_DIR
 set -eu
 
@@ -15,6 +16,7 @@ POD_NAMESPACE=${POD_NAMESPACE:-unknown}
 SERVING_HOST_FORMAT=${SERVING_HOST_FORMAT:-Host-{suffix\}}
 SUFFIX_LENGTH=${SUFFIX_LENGTH:-5}
 PAGE_TITLE=${PAGE_TITLE:-webstack}
+REGION=${REGION:-}
 src=${PAGE_SOURCE_DIR:-/etc/kstack/web}
 out=${PAGE_OUTPUT_DIR:-/var/lib/kstack/page}
 
@@ -36,6 +38,9 @@ json_escape() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
 suffix=$(printf '%s' "$POD_NAME" | sed -e "s/^.*\(.\{$SUFFIX_LENGTH\}\)\$/\1/")
 serving_host=$(printf '%s' "$SERVING_HOST_FORMAT" | sed -e "s|{suffix}|$(sed_escape "$suffix")|g" -e "s|{podName}|$(sed_escape "$POD_NAME")|g")
 rendered_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# The "served from region" line is hidden when no region is set.
+region_hidden=
+[ -n "$REGION" ] || region_hidden=hidden
 
 
 # Write to temporary names, then rename: nginx never sees a half-written page.
@@ -45,6 +50,8 @@ sed -e "s|@@TITLE@@|$(sed_escape "$(html_escape "$PAGE_TITLE")")|g" \
     -e "s|@@POD_NAME@@|$(sed_escape "$(html_escape "$POD_NAME")")|g" \
     -e "s|@@NODE_NAME@@|$(sed_escape "$(html_escape "$NODE_NAME")")|g" \
     -e "s|@@POD_NAMESPACE@@|$(sed_escape "$(html_escape "$POD_NAMESPACE")")|g" \
+    -e "s|@@REGION@@|$(sed_escape "$(html_escape "$REGION")")|g" \
+    -e "s|@@REGION_HIDDEN@@|$region_hidden|g" \
     -e "s|@@RENDERED_AT@@|$rendered_at|g" \
     "$src/index.html.tmpl" > "$out/.index.html.tmp"
 for asset in page.css page.js; do

@@ -1,7 +1,7 @@
 // The web tier runs for real on this machine: the chart's rendered ConfigMap is written out, the init
 // container's script renders the page, the webinfo companion starts from its real entry point, Debian's
-// nginx serves the rendered nginx.conf on loopback, and headless Chromium reads the page. The screenshot
-// is kept in test-artifacts/web/.
+// nginx serves the rendered nginx.conf on loopback, and headless Chromium reads the page. The release has
+// region.name set, so the page and /api/info name the region. The screenshot is kept in test-artifacts/web/.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,6 +17,7 @@ import {
   renderPage,
   startLocalNginx,
   waitForHttp,
+  webinfoEnv,
   webLayout,
   writeWebFiles,
   type LocalNginx,
@@ -34,22 +35,28 @@ const pod: PodFacts = {
   nodeName: 'node-b',
   namespace: 'shop',
 };
+const REGION = 'east';
 
 interface InfoDoc {
   pod: { name: string; ip: string; node: string; namespace: string };
+  region: string | null;
   servingHost: string | null;
   time: string;
   data: { source: string; configured: boolean; ok: boolean; message: string };
 }
 
-/** The companion from its real entry point, as the pod starts it (output appended to `logFile`). */
-function startWebinfo(port: number, pageDir: string, logFile: string): ChildProcess {
+/**
+ * The companion from its real entry point, as the pod starts it (output appended to `logFile`), with the
+ * webinfo container's literal environment from the rendered Deployment (WEBINFO_REGION when region.name is set).
+ */
+function startWebinfo(port: number, pageDir: string, logFile: string, rendered: Record<string, string>): ChildProcess {
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['dist/src/webinfo/main.js'], {
     cwd: repoRoot,
     stdio: ['ignore', out, out],
     env: {
       PATH: process.env.PATH,
+      ...rendered,
       WEBINFO_HOST: '127.0.0.1',
       WEBINFO_PORT: String(port),
       WEBINFO_PAGE_DIR: pageDir,
@@ -93,7 +100,12 @@ describe('web tier on loopback: rendered nginx config, init script, webinfo, hea
       await helmTemplate({
         release: 'ws',
         namespace: 'shop',
-        values: { web: { containerPort: nginxPort }, webinfo: { port: webinfoPort } },
+        values: {
+          web: { containerPort: nginxPort },
+          webinfo: { port: webinfoPort },
+          region: { name: REGION },
+          db: { enabled: false },
+        },
       }),
     );
     const layout = webLayout(root);
@@ -102,7 +114,8 @@ describe('web tier on loopback: rendered nginx config, init script, webinfo, hea
     assert.match(init, /serving-host=Host-k8x2p/);
     servingHost = readFileSync(join(layout.pageDir, 'serving-host'), 'utf8').trim();
     await checkNginxConfig(NGINX, layout);
-    webinfo = startWebinfo(webinfoPort, layout.pageDir, join(root, 'webinfo.log'));
+    const deployment = one(objs, 'Deployment', 'web');
+    webinfo = startWebinfo(webinfoPort, layout.pageDir, join(root, 'webinfo.log'), webinfoEnv(deployment));
     await waitForHttp(`http://127.0.0.1:${webinfoPort}/api/healthz`, 20_000, () => webinfo?.exitCode === null);
     base = `http://127.0.0.1:${nginxPort}`;
     nginx = await startLocalNginx(NGINX, layout, join(root, 'nginx.log'), `${base}/healthz`);
@@ -128,7 +141,7 @@ describe('web tier on loopback: rendered nginx config, init script, webinfo, hea
     assert.equal(res.headers.get('cache-control'), 'no-cache');
     assert.equal(res.headers.get('server'), 'nginx', 'no version in the Server header');
     const html = await res.text();
-    for (const text of [pod.podIP, pod.podName, pod.nodeName, 'Host-k8x2p'])
+    for (const text of [pod.podIP, pod.podName, pod.nodeName, 'Host-k8x2p', `data-field="region">${REGION}<`])
       assert.ok(html.includes(text), `the page shows ${text}`);
     const json = (await (await fetch(`${base}/pod.json`)).json()) as Record<string, string>;
     assert.equal(json.servingHost, 'Host-k8x2p');
@@ -143,6 +156,7 @@ describe('web tier on loopback: rendered nginx config, init script, webinfo, hea
     const info = (await res.json()) as InfoDoc;
     assert.deepEqual(info.pod, { name: pod.podName, ip: pod.podIP, node: pod.nodeName, namespace: pod.namespace });
     assert.equal(info.servingHost, 'Host-k8x2p', 'webinfo reads what the init container wrote');
+    assert.equal(info.region, REGION, 'the Deployment passes region.name to webinfo');
     assert.deepEqual(
       { source: info.data.source, configured: info.data.configured, ok: info.data.ok },
       { source: 'none', configured: false, ok: false },
@@ -184,9 +198,18 @@ describe('web tier on loopback: rendered nginx config, init script, webinfo, hea
       assert.equal(await field('serving-host'), 'Host-k8x2p');
       assert.match(await field('serving-host-value'), /^Host-[a-z0-9]{5}$/);
       assert.equal(await field('node-name'), pod.nodeName);
+      assert.equal(await field('region'), REGION);
+      const regionLine = page.locator('[data-field="region-line"]');
+      assert.ok(await regionLine.isVisible(), 'the region line is shown');
+      assert.match(await regionLine.innerText(), new RegExp(`^served from region ${REGION}$`));
       const status = page.locator('[data-field="live-status"][data-state="unconfigured"]');
       await status.waitFor({ timeout: 20_000 });
       assert.match(await status.innerText(), /No database is configured/);
+      assert.match(
+        await page.locator('#live-facts').innerText(),
+        new RegExp(`region\\s+${REGION}`),
+        'the live data lists the region /api/info reported',
+      );
       assert.equal(
         await page.title(),
         'kstack webstack · Host-k8x2p',

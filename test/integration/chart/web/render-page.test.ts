@@ -77,6 +77,17 @@ describe('render-page.sh (the init container script)', () => {
     assert.equal(read(r.out, 'serving-host'), 'Host-abc\n');
   });
 
+  it('shows "served from region <name>" with REGION set, and hides that line without it', async () => {
+    const east = await renderWith({ ...pod, REGION: 'east' }, '/usr/bin/dash');
+    assert.equal(east.code, 0, east.stderr);
+    assert.match(
+      read(east.out, 'index.html'),
+      /<p class="region" data-field="region-line" >served from region\s*<strong data-field="region">east<\/strong>/,
+    );
+    const none = await renderWith(pod, '/usr/bin/dash');
+    assert.match(read(none.out, 'index.html'), /<p class="region" data-field="region-line" hidden>/);
+  });
+
   it('escapes HTML in the title and the serving-host', async () => {
     const r = await renderWith({ ...pod, PAGE_TITLE: 'Tom & Jerry <3', SERVING_HOST_FORMAT: 'a&b-{suffix}' });
     assert.equal(r.code, 0, r.stderr);

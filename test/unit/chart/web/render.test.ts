@@ -379,6 +379,28 @@ describe('webstack chart: values change the output', () => {
     assert.equal(webFiles(objs)['index.html.tmpl']?.trimEnd(), '<p>@@SERVING_HOST@@ @@POD_IP@@</p>');
   });
 
+  it('region.name reaches the page, webinfo and the pod labels when set, and nothing when empty', async () => {
+    const region = 'webstack.kstack.io/region';
+    let objs = await render({ region: { name: 'east' } });
+    let spec = podSpec(objs, 'web');
+    assert.equal(envOf(container(spec, 'render-page'), 'REGION'), 'east');
+    assert.equal(envOf(container(spec, 'webinfo'), 'WEBINFO_REGION'), 'east');
+    assert.equal(deployment(objs, 'web').spec?.template.metadata?.labels?.[region], 'east');
+    assert.equal(
+      deployment(objs, 'web').spec?.selector.matchLabels?.[region],
+      undefined,
+      'the selector stays as it was: a region change needs no new Deployment',
+    );
+    assert.equal(deployment(objs, 'podwatch').spec?.template.metadata?.labels?.[region], undefined);
+    assert.match(webFiles(objs)['index.html.tmpl']!, /served from region\s*<strong data-field="region">@@REGION@@/);
+
+    objs = await render();
+    spec = podSpec(objs, 'web');
+    const names = [...spec.containers, ...(spec.initContainers ?? [])].flatMap((c) => (c.env ?? []).map((e) => e.name));
+    assert.ok(!names.includes('REGION') && !names.includes('WEBINFO_REGION'), names.join(' '));
+    assert.equal(deployment(objs, 'web').spec?.template.metadata?.labels?.[region], undefined);
+  });
+
   it('web Service: type, port, nodePort, annotations', async () => {
     let svc = one(await render(), 'Service', 'web') as unknown as k8s.V1Service;
     assert.equal(svc.spec?.type, 'ClusterIP');
