@@ -27,6 +27,24 @@ Members of the StatefulSet: 1 in standalone mode, else db.replicaCount. values.s
 {{- end -}}
 {{- end -}}
 
+{{/*
+The region block of the agent's config ("null": one region). Checks what a region needs, naming the value to
+change: replication reads the binlog, travels over TLS, and the Galera GTID mode is what lets any member feed
+a replica.
+*/}}
+{{- define "webstack.db.region" -}}
+{{- $r := .Values.db.replication -}}
+{{- if $r.role -}}
+{{- if not .Values.region.name }}{{ fail "region.name: db.replication.role is set, so this release is one of two regions; name it (e.g. east)" }}{{ end -}}
+{{- if ne .Values.db.mode "galera" }}{{ fail "db.mode: db.replication.role needs galera (the GTID mode that lets any member feed the other region)" }}{{ end -}}
+{{- if not (include "webstack.db.tls" .) }}{{ fail "db.tls.enabled: db.replication.role needs TLS (replication crosses the regions' entry points)" }}{{ end -}}
+{{- if not (include "webstack.backup.archiverEnabled" .) }}{{ fail "backup.binlog.enabled: db.replication.role needs the binary log (backup.enabled and backup.binlog.enabled)" }}{{ end -}}
+{{- toJson (dict "name" .Values.region.name "serverId" (int64 $r.serverId) "gtidDomainId" (int64 $r.gtidDomainId) "initialRole" $r.role "replicationAccount" (dict "user" $r.username "passwordFile" "/etc/webstack-db/secret/mariadb-replication-password")) -}}
+{{- else -}}
+null
+{{- end -}}
+{{- end -}}
+
 {{/* The agent's JSON config (src/galera/config.ts): peers are the StatefulSet's pods behind the headless Service. */}}
 {{- define "webstack.db.agentConfig" -}}
 {{- $db := .Values.db -}}
@@ -54,8 +72,14 @@ Members of the StatefulSet: 1 in standalone mode, else db.replicaCount. values.s
   "binlog" (eq (include "webstack.backup.archiverEnabled" .) "true")
   "drAccounts" (include "webstack.backup.dbAccounts" . | fromJsonArray)
   "tls" (ternary (dict "ca" "/etc/webstack-db/tls/ca.crt" "cert" "/etc/webstack-db/tls/tls.crt" "key" "/etc/webstack-db/tls/tls.key") nil (eq (include "webstack.db.tls" .) "true"))
+  "region" (include "webstack.db.region" . | fromJson)
 -}}
 {{- toJson $cfg -}}
+{{- end -}}
+
+{{/* The Service that exposes the members' SQL port to the other region (db.replication.service). */}}
+{{- define "webstack.db.replicationServiceName" -}}
+{{- printf "%s-replication" (include "webstack.db.name" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/* The Secret with the members' TLS (ca.crt, tls.crt, tls.key): the user's, or the chart's. */}}

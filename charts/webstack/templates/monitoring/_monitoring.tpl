@@ -45,6 +45,23 @@ Monitoring helpers.
       annotations:
         summary: 'Galera member {{ "{{" }} $labels.pod {{ "}}" }} is not Synced (state {{ "{{" }} $value {{ "}}" }})'
     {{- end }}
+    {{- if and .Values.db.enabled .Values.db.metrics.enabled .Values.db.replication.role }}
+    - alert: WebstackReplicationStopped
+      # Only the member that replicates from the other region has these series (a primary has none): 0 = the
+      # replica cannot reach the other region's entry point (IO) or stopped applying (SQL).
+      expr: min(mysql_slave_status_slave_io_running{ {{- $sel -}} } * mysql_slave_status_slave_sql_running{ {{- $sel -}} }) == 0
+      for: {{ $r.for }}
+      labels: { severity: critical, namespace: {{ $ns | quote }} }
+      annotations:
+        summary: Region {{ .Values.region.name }} is not replicating from the other region (its copy is going stale)
+    - alert: WebstackReplicationLagHigh
+      # Seconds_Behind_Master: how far the standby's applied writes trail the primary's.
+      expr: max(mysql_slave_status_seconds_behind_master{ {{- $sel -}} }) > {{ $r.replicationLagSeconds }}
+      for: {{ $r.for }}
+      labels: { severity: warning, namespace: {{ $ns | quote }} }
+      annotations:
+        summary: 'Region {{ .Values.region.name }} trails the primary by {{ "{{" }} $value {{ "}}" }}s (over {{ $r.replicationLagSeconds }}s)'
+    {{- end }}
     {{- if and .Values.db.enabled $r.backupAlerts (include "webstack.backupEnabled" .) }}
     - alert: WebstackBackupTooOld
       # kstack_backup_last_success_timestamp_seconds: exported by the binlog archiver sidecars (templates/backup/).
