@@ -11,7 +11,7 @@
 const LAYERS = [
   ['util'],
   ['setup', 'kube', 'galera', 'podwatch', 'webinfo', 's3', 'charttest'],
-  ['images', 'chart', 'dr', 'region'],
+  ['images', 'chart', 'dr'],
   ['netpol'],
   ['cluster', 'monitoring'],
   ['stack'],
