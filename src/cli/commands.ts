@@ -58,6 +58,7 @@ Usage:
   kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS [--lean]]
                                         restore the database (point in time from archived binlogs)
   kstack db rotate-certs                renew the database's TLS certificate; members restart one by one
+  kstack region up|status|failover      two local clusters as a primary and a standby region (replication)
   kstack setup [--for COMMAND]          install and build what kstack needs, or what one command needs (idempotent, cached)
 ${CLUSTER_USAGE}${IMAGES_USAGE}
 Common flags:
@@ -410,3 +411,53 @@ export const COMMANDS: readonly CommandSpec[] = [
   IMAGES_LIST,
   IMAGES_PUSH,
 ];
+
+const REGION_FLAGS = { ...RELEASE_FLAGS, ...HELP_FLAG } as const;
+
+export const REGION_UP = spec({
+  name: 'region up',
+  options: {
+    primary: { type: 'string' },
+    standby: { type: 'string' },
+    'standby-nodes': { type: 'string' },
+    values: { type: 'string', short: 'f', multiple: true },
+    timeout: { type: 'string' },
+    ...REGION_FLAGS,
+  },
+  help: `kstack region up --primary NAME --standby NAME [--standby-nodes N] [-f values.yaml]… [--timeout ${DEFAULT_UP_TIMEOUT}]
+
+Two local clusters named after the regions, each with the stack ('kstack up'), as one pair: the primary
+takes writes; the standby's database applies the primary's changes by GTID replication over TLS (its own
+account, through the primary's load-balancer address only) and refuses the app's writes until promoted.
+The page of each region says which region served it. Idempotent. See docs/multi-region.md.
+
+  --primary NAME        the region that takes writes (a cluster of this name)
+  --standby NAME        the region that follows it
+  --standby-nodes N     nodes of the standby's cluster (default ${DEFAULT_NODE_COUNT}; it may be smaller)
+`,
+});
+
+export const REGION_STATUS = spec({
+  name: 'region status',
+  options: { output: { type: 'string', short: 'o' }, ...REGION_FLAGS },
+  help: `kstack region status [-o json]
+
+Each region's role (primary, standby, fenced), whether its database refuses writes, its replica (running,
+seconds behind, last error) and how many of the primary's transactions the standby still lacks.
+Exit status 0 when the standby replicates, 3 otherwise.
+`,
+});
+
+export const REGION_FAILOVER = spec({
+  name: 'region failover',
+  options: { planned: { type: 'boolean' }, timeout: { type: 'string' }, ...REGION_FLAGS },
+  help: `kstack region failover --planned [--timeout 2m]
+
+Makes the standby the primary. --planned (a switchover, both regions up): writes stop in the primary,
+the standby catches up with every transaction it had (no acknowledged write is lost), is promoted and
+takes writes, and the old primary follows it as the new standby. Refuses when the standby is not
+replicating. An unplanned failover (the primary lost) is not built yet (docs/multi-region.md).
+
+  --timeout D   how long the standby may take to catch up (default 2m)
+`,
+});

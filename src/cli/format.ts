@@ -1,4 +1,6 @@
 import type { StatusResult } from '../cluster/control-plane.js';
+import type { RegionPair } from '../region/pair.js';
+import type { FailoverResult, RegionView } from '../region/regions.js';
 import type { RotateResult } from '../stack/certs.js';
 import type { NodeSettings } from '../cluster/state.js';
 import { DEFAULT_CLUSTER, DEFAULT_NODE_COUNT } from './defaults.js';
@@ -74,4 +76,31 @@ export function formatRotation(r: RotateResult): string {
     ...r.members.map((m) => `  ${m.pod} serves ${m.serial}`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** `kstack region status`: one line per region, then what the standby's replica says. */
+export function formatRegionStatus(s: { pair: RegionPair; regions: readonly RegionView[] }): string {
+  const rows = s.regions.map((r) => {
+    const writes = r.readOnly === undefined ? '?' : r.readOnly ? 'refused' : 'taken';
+    const replica = r.replica
+      ? (r.replica.ioRunning && r.replica.sqlRunning ? 'running' : 'STOPPED') +
+        (r.replica.secondsBehind !== undefined ? `, ${r.replica.secondsBehind} s behind` : '') +
+        (r.replica.lastError ? `, error: ${r.replica.lastError}` : '')
+      : 'none';
+    const behind = r.behind === undefined ? '' : `, ${r.behind} transaction(s) behind the primary`;
+    const entry = r.entryPoint ? ` page http://${r.entryPoint}/` : '';
+    return r.error
+      ? `  ${r.region.padEnd(10)} ${r.role.padEnd(8)} unreachable: ${r.error}`
+      : `  ${r.region.padEnd(10)} ${r.role.padEnd(8)} writes ${writes.padEnd(8)} replica ${replica}${behind}${entry}`;
+  });
+  return `Regions (epoch ${s.pair.epoch}, release ${s.pair.release} in ${s.pair.namespace}):\n${rows.join('\n')}\n`;
+}
+
+/** What `kstack region failover --planned` did. */
+export function formatFailover(r: FailoverResult): string {
+  return (
+    `Region ${r.pair.primary} is the primary now (epoch ${r.pair.epoch}); ${r.pair.standby} follows it.\n` +
+    `  writes paused for ${(r.writesStoppedMs / 1000).toFixed(1)} s; the standby caught up on ${r.caughtUp} ` +
+    'transaction(s) after writes stopped, so no acknowledged write was lost\n'
+  );
 }

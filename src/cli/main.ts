@@ -70,6 +70,9 @@ import {
   IMAGES_LIST,
   IMAGES_PUSH,
   PROVE,
+  REGION_FAILOVER,
+  REGION_STATUS,
+  REGION_UP,
   RESTORE,
   SETUP,
   STATUS,
@@ -78,7 +81,9 @@ import {
   WATCH,
 } from './commands.js';
 import { DEFAULT_CLUSTER, DEFAULT_NAMESPACE, DEFAULT_RELEASE, DEFAULT_UP_TIMEOUT } from './defaults.js';
-import { formatRotation, formatStatus, formatStopped } from './format.js';
+import { formatFailover, formatRegionStatus, formatRotation, formatStatus, formatStopped } from './format.js';
+import { plannedFailover, regionStatus } from '../region/regions.js';
+import { regionUp } from '../region/region-up.js';
 
 /** Where the command prints: process.stdout / process.stderr, or a test's buffers. */
 export interface Output {
@@ -433,6 +438,86 @@ async function dbCommand(args: readonly string[], out: Output): Promise<number> 
   return 0;
 }
 
+const REGION_HELP = `Usage:
+  kstack region up --primary NAME --standby NAME   two local clusters as one pair of regions
+  kstack region status [-o json]                    roles, writes, replication and lag of each region
+  kstack region failover --planned                   switch the roles over without losing a write
+'kstack region SUBCOMMAND --help' shows its flags.
+`;
+
+async function regionCommand(args: readonly string[], out: Output): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || isHelp(sub)) {
+    out.write(REGION_HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub === 'up') return regionUpCommand(rest, out);
+  if (sub === 'status') return regionStatusCommand(rest, out);
+  if (sub === 'failover') return regionFailoverCommand(rest, out);
+  throw new UserError(`kstack region: unknown subcommand '${sub}'; use up, status or failover`);
+}
+
+async function regionUpCommand(args: readonly string[], out: Output): Promise<number> {
+  const { values } = parseCommand(REGION_UP, args);
+  if (values.help) {
+    out.write(REGION_UP.help);
+    return 0;
+  }
+  if (!values.primary || !values.standby)
+    throw new UserError('kstack region up: give --primary NAME and --standby NAME');
+  const standbyNodes =
+    values['standby-nodes'] === undefined ? undefined : nodeSettingsFromFlags(values['standby-nodes'], undefined).count;
+  const timeoutMs = durationFlag('timeout', values.timeout, DEFAULT_UP_TIMEOUT);
+  const progress = createProgress();
+  await ensureNeeds('region up', progress);
+  const res = await regionUp({
+    primary: values.primary,
+    standby: values.standby,
+    namespace: values.namespace ?? DEFAULT_NAMESPACE,
+    release: values.release ?? DEFAULT_RELEASE,
+    valuesFiles: (values.values ?? []).map((f) => resolve(f)),
+    timeoutMs,
+    progress,
+    ...(standbyNodes !== undefined ? { standbyNodes } : {}),
+  });
+  out.write(`\nTwo regions are up: ${res.pair.primary} (primary) and ${res.pair.standby} (standby).\n`);
+  out.write(`  ${res.pair.primary}: ${res.primary.page.url}\n  ${res.pair.standby}: ${res.standby.page.url}\n`);
+  return 0;
+}
+
+async function regionStatusCommand(args: readonly string[], out: Output): Promise<number> {
+  const { values } = parseCommand(REGION_STATUS, args);
+  if (values.help) {
+    out.write(REGION_STATUS.help);
+    return 0;
+  }
+  if (values.output !== undefined && values.output !== 'json' && values.output !== 'text')
+    throw new UserError(`--output '${values.output}' is not supported: use 'text' or 'json'`);
+  const progress = createProgress();
+  await ensureNeeds('region status', progress);
+  const status = await regionStatus(progress);
+  out.write(values.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatRegionStatus(status));
+  const standby = status.regions.find((r) => r.region === status.pair.standby);
+  return standby?.replica?.ioRunning && standby.replica.sqlRunning ? 0 : 3;
+}
+
+async function regionFailoverCommand(args: readonly string[], out: Output): Promise<number> {
+  const { values } = parseCommand(REGION_FAILOVER, args);
+  if (values.help) {
+    out.write(REGION_FAILOVER.help);
+    return 0;
+  }
+  if (!values.planned)
+    throw new UserError(
+      'kstack region failover: only --planned is built so far (both regions up); see docs/multi-region.md',
+    );
+  const timeoutMs = durationFlag('timeout', values.timeout, '2m');
+  const progress = createProgress();
+  await ensureNeeds('region failover', progress);
+  out.write(formatFailover(await plannedFailover(progress, { timeoutMs })));
+  return 0;
+}
+
 async function downCommand(args: readonly string[], out: Output): Promise<number> {
   const { values } = parseCommand(DOWN, args);
   if (values.help) {
@@ -640,6 +725,8 @@ function run(argv: readonly string[], io: Io): Promise<number> {
       return restoreCommand(rest, out);
     case 'db':
       return dbCommand(rest, out);
+    case 'region':
+      return regionCommand(rest, out);
     default:
       return Promise.reject(new UserError(`unknown command '${command}'; run 'kstack help' to see the commands`));
   }

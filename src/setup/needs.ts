@@ -114,6 +114,29 @@ export const commandNeeds = {
     kubectlHelm: true,
     nodeRuntime: false,
   },
+  // Two regions: what `up` needs, twice (src/region/regions.ts calls stackUp for each).
+  'region up': {
+    entries: ['src/region/region-up.ts'],
+    debian: ['controlPlane', 'nodes', 'images'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
+  },
+  // status and failover only talk to the two clusters' databases through kubectl.
+  'region status': {
+    entries: ['src/region/regions.ts'],
+    debian: ['controlPlane'],
+    go: [],
+    kubectlHelm: true,
+    nodeRuntime: false,
+  },
+  'region failover': {
+    entries: ['src/region/regions.ts'],
+    debian: ['controlPlane'],
+    go: [],
+    kubectlHelm: true,
+    nodeRuntime: false,
+  },
   // Renews the db's certificate through helm and watches the rollout with kubectl.
   'db rotate-certs': {
     entries: ['src/stack/certs.ts', 'src/prove/target.ts'],

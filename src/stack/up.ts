@@ -101,9 +101,13 @@ export interface StackUpOptions {
   release: string;
   valuesFiles: string[];
   clusterName?: string;
+  /** Nodes of a new local cluster (default 5); a running cluster keeps its own. */
+  nodes?: number;
   baseDir?: string;
   timeoutMs: number;
   progress: Progress;
+  /** Runs after the release namespace exists and before helm installs into it (e.g. Secrets the chart adopts). */
+  beforeInstall?: (kube: Kube) => Promise<void>;
   /** Alert destinations for kstack's Alertmanager (replaces the ones set before). */
   receivers?: Receivers;
   /** With --context: also run kstack's monitoring there, from these images (a registry's). */
@@ -193,7 +197,7 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
   } else {
     const cluster = await controlPlaneUp({
       progress: opts.progress,
-      nodes: defaultNodeSettings(),
+      nodes: defaultNodeSettings(opts.nodes),
       name: opts.clusterName ?? DEFAULT_CLUSTER,
       ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
     });
@@ -247,6 +251,16 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     // Only "restricted" pods from now on: every pod of the chart meets it, and nothing may later weaken that.
     await run(kubectl, [...kubeArgs, ...restrictNamespaceArgs(opts.namespace)]);
     if (backupSecret) await run(kubectl, [...kubeArgs, 'apply', '-f', '-'], { input: backupSecret });
+    if (opts.beforeInstall)
+      await opts.beforeInstall(
+        new Kube({
+          kubectl,
+          helm,
+          kubeArgs,
+          helmArgs: kubeconfig ? ['--kubeconfig', kubeconfig] : ['--kube-context', opts.context ?? ''],
+          namespace: opts.namespace,
+        }),
+      );
     const tlsBefore = await liveDbTls(kubectl, kubeArgs, opts.namespace, opts.release);
     await helmUpgradeInstall({
       helm,

@@ -1,0 +1,91 @@
+// `kstack region up`: two local clusters, each with the stack, as one pair of regions (docs/multi-region.md):
+// the primary first, then the standby with the primary's CA, then the standby's replica pointed at the
+// primary's entry point and the pair recorded.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { stackUp, type StackUpOptions, type StackUpResult } from '../stack/up.js';
+import type { Progress } from '../util/progress.js';
+import { checkPair, regionValues, writePair, type RegionPair } from './pair.js';
+import { connectReplica, copyCa, regionKube, roleEverywhere } from './regions.js';
+
+export interface RegionUpOptions {
+  primary: string;
+  standby: string;
+  /** Nodes of the standby's cluster (it may be smaller). */
+  standbyNodes?: number;
+  namespace: string;
+  release: string;
+  valuesFiles: string[];
+  timeoutMs: number;
+  progress: Progress;
+}
+
+export interface RegionUpResult {
+  pair: RegionPair;
+  primary: StackUpResult;
+  standby: StackUpResult;
+}
+
+function regionValuesFile(dir: string, region: string, values: Record<string, unknown>): string {
+  const file = join(dir, `region-${region}-values.json`);
+  writeFileSync(file, `${JSON.stringify(values, null, 2)}\n`);
+  return file;
+}
+
+const hostOf = (url: string): string => new URL(url).hostname;
+
+/**
+ * Both regions' clusters and stacks, then the standby's replica pointed at the primary's entry point.
+ * Idempotent: re-running it re-applies the values and re-points the replica from where it stands.
+ */
+export async function regionUp(opts: RegionUpOptions): Promise<RegionUpResult> {
+  checkPair(opts.primary, opts.standby);
+  const { progress } = opts;
+  const stack = (
+    region: string,
+    role: 'primary' | 'standby',
+    extra: Partial<StackUpOptions>,
+  ): Promise<StackUpResult> => {
+    const dir = tmpdir();
+    const file = regionValuesFile(
+      dir,
+      region,
+      regionValues(region, role, role === 'primary' ? opts.standby : opts.primary),
+    );
+    return stackUp({
+      namespace: opts.namespace,
+      release: opts.release,
+      valuesFiles: [...opts.valuesFiles, file],
+      timeoutMs: opts.timeoutMs,
+      progress,
+      clusterName: region,
+      ...extra,
+    });
+  };
+  const primary = await progress.step(`region ${opts.primary} (primary)`, () => stack(opts.primary, 'primary', {}));
+  const primaryKube = await regionKube(opts.primary, opts.namespace, progress);
+  const standby = await progress.step(`region ${opts.standby} (standby)`, () =>
+    stack(opts.standby, 'standby', {
+      ...(opts.standbyNodes !== undefined ? { nodes: opts.standbyNodes } : {}),
+      beforeInstall: (kube) => copyCa(primaryKube, kube, opts.release),
+    }),
+  );
+  const standbyKube = await regionKube(opts.standby, opts.namespace, progress);
+  const pair: RegionPair = {
+    primary: opts.primary,
+    standby: opts.standby,
+    epoch: 1,
+    fenced: [],
+    namespace: opts.namespace,
+    release: opts.release,
+    entryPoints: { [opts.primary]: hostOf(primary.page.url), [opts.standby]: hostOf(standby.page.url) },
+  };
+  await progress.step(`replication ${opts.primary} → ${opts.standby} (GTID, TLS)`, async () => {
+    await roleEverywhere(primaryKube, opts.release, opts.primary, 'primary', 1, 'region up');
+    await roleEverywhere(standbyKube, opts.release, opts.standby, 'standby', 1, 'region up');
+    await connectReplica(primaryKube, opts.primary, standbyKube, opts.standby, opts.release, '');
+  });
+  writePair(pair);
+  return { pair, primary, standby };
+}

@@ -1,0 +1,333 @@
+// `kstack region …` on a running pair of regions (docs/multi-region.md): connects a region's replica to the
+// other's entry point, reports each region's role and lag, and switches the roles over without losing a
+// write. The decisions live in pair.ts and replication.ts; this is the I/O that applies them to the two
+// clusters, through kubectl only (region-up.ts brings the clusters and stacks up).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import { controlPlaneStatus } from '../cluster/status.js';
+import { Kube, componentSelector, type List } from '../kube/kube.js';
+import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
+import { UserError } from '../util/errors.js';
+import type { Progress } from '../util/progress.js';
+import { afterFailover, requirePair, writePair, type RegionPair } from './pair.js';
+import {
+  binlogPosition,
+  promote,
+  replicaPosition,
+  replicaStatus,
+  scalarText,
+  setRegionRole,
+  startReplica,
+  transactionsBehind,
+  writeDomain,
+  type ReplicaStatus,
+  type SqlSession,
+} from './replication.js';
+
+const DB_CONTAINER = 'mariadb';
+const ROOT_PASSWORD_FILE = '/etc/webstack-db/secret/mariadb-root-password';
+const SOCKET = '/run/mysqld/mysqld.sock';
+/** The CA both regions' certificates come from (the standby's copy of the primary's). */
+const MEMBER_CA_FILE = '/etc/webstack-db/tls/ca.crt';
+const REPLICATION_USER = 'kstack_repl';
+
+/** Reads `mariadb -B` output: a header line, then one tab-separated line per row; NULL is NULL. */
+export function parseBatchOutput(text: string): Record<string, unknown>[] {
+  const lines = text.split('\n').filter((l) => l !== '');
+  const header = lines[0]?.split('\t') ?? [];
+  return lines.slice(1).map((line) => {
+    const cells = line.split('\t');
+    return Object.fromEntries(header.map((h, i) => [h, cells[i] === 'NULL' ? null : (cells[i] ?? null)]));
+  });
+}
+
+/** SQL as root on one member, over its socket; statements go on stdin, so no password shows in a process list. */
+export function memberSession(kube: Kube, pod: string): SqlSession {
+  return {
+    async query(sql: string) {
+      const res = await kube.kubectl(
+        [
+          'exec',
+          '-i',
+          pod,
+          '-c',
+          DB_CONTAINER,
+          '--',
+          'sh',
+          '-c',
+          `exec mariadb -S ${SOCKET} -uroot -p"$(cat ${ROOT_PASSWORD_FILE})" -B`,
+        ],
+        { input: `${sql};\n`, allowFailure: true, timeoutMs: 60_000 },
+      );
+      if (res.code !== 0) {
+        const message = (res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ');
+        const errno = /ERROR (\d+)/.exec(message)?.[1];
+        throw Object.assign(new Error(`SQL on ${pod} failed: ${message}`), errno ? { errno: Number(errno) } : {});
+      }
+      return parseBatchOutput(res.stdout);
+    },
+  };
+}
+
+/** kubectl/helm against one region's local cluster; a clear error when it is not running. */
+export async function regionKube(region: string, namespace: string, progress: Progress): Promise<Kube> {
+  const { kubectl, helm } = await ensureKubectlAndHelm(progress);
+  const status = await controlPlaneStatus({ name: region });
+  const api = status.components.find((c) => c.name === 'kube-apiserver');
+  if (!status.exists || !status.kubeconfig || !api?.healthy)
+    throw new UserError(
+      `region '${region}': its cluster is not running; start it with 'kstack cluster up --name ${region}'`,
+    );
+  return new Kube({
+    kubectl,
+    helm,
+    kubeArgs: ['--kubeconfig', status.kubeconfig],
+    helmArgs: ['--kubeconfig', status.kubeconfig],
+    namespace,
+  });
+}
+
+/** The release's db members that are Ready, by name. */
+async function readyMembers(kube: Kube, release: string): Promise<string[]> {
+  const pods = await kube.json<List<V1Pod>>(['get', 'pods', '-l', componentSelector(release, 'db')]);
+  return pods.items
+    .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .map((p) => p.metadata?.name ?? '')
+    .filter(Boolean)
+    .sort();
+}
+
+async function firstMember(kube: Kube, release: string, region: string): Promise<string> {
+  const members = await readyMembers(kube, release);
+  const first = members[0];
+  if (!first) throw new UserError(`region '${region}': no db member of release '${release}' is Ready`);
+  return first;
+}
+
+/** The region's replication entry point: the address its load balancer gave the replication Service. */
+async function replicationEntry(kube: Kube, release: string, region: string): Promise<{ host: string; port: number }> {
+  const services = await kube.json<List<V1Service>>(['get', 'services', '-l', componentSelector(release, 'db')]);
+  const svc = services.items.find((s) => s.metadata?.name?.endsWith('-replication'));
+  const host = svc?.status?.loadBalancer?.ingress?.[0]?.ip;
+  const port = svc?.spec?.ports?.find((p) => p.name === 'mysql')?.port;
+  if (!svc || !host || !port)
+    throw new UserError(
+      `region '${region}': the db replication Service has no load-balancer address yet; ` +
+        `see 'kubectl -n ${kube.namespace} get services'`,
+    );
+  return { host, port };
+}
+
+/** The replication account's password, from the region's own db Secret. */
+async function replicationPassword(kube: Kube, release: string, region: string): Promise<string> {
+  const secrets = await kube.json<List<V1Secret>>(['get', 'secrets', '-l', componentSelector(release, 'db')]);
+  const value = secrets.items
+    .map((s) => s.data?.['mariadb-replication-password'])
+    .find((v): v is string => typeof v === 'string');
+  if (!value) throw new UserError(`region '${region}': the db Secret has no mariadb-replication-password`);
+  return Buffer.from(value, 'base64').toString('utf8');
+}
+
+/**
+ * The standby trusts the primary's certificate because both come from one CA: the primary's CA Secret is
+ * copied before the standby's release exists, marked as the release's, so the chart adopts it (its lookup
+ * keeps a CA it finds) and issues the standby's certificate from it.
+ */
+export async function copyCa(from: Kube, to: Kube, release: string): Promise<void> {
+  const secrets = await from.json<List<V1Secret>>(['get', 'secrets', '-l', componentSelector(release, 'db')]);
+  const ca = secrets.items.find((s) => s.metadata?.name?.endsWith('-tls-ca'));
+  if (!ca?.data?.['ca.crt'] || !ca.data['ca.key'] || !ca.metadata?.name)
+    throw new UserError("the primary region's db has no CA Secret (<db>-tls-ca); is db.tls.enabled on?");
+  const copy = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: ca.type ?? 'Opaque',
+    metadata: {
+      name: ca.metadata.name,
+      namespace: to.namespace,
+      labels: { ...ca.metadata.labels, 'app.kubernetes.io/managed-by': 'Helm' },
+      annotations: {
+        'meta.helm.sh/release-name': release,
+        'meta.helm.sh/release-namespace': to.namespace,
+        'helm.sh/resource-policy': 'keep',
+      },
+    },
+    data: ca.data,
+  };
+  await to.kubectl(['apply', '-f', '-'], { input: JSON.stringify(copy), clusterScope: true });
+}
+
+/** Polls until `check` says yes; throws `what` after `timeoutMs`. */
+async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new UserError(`${what}: not within ${Math.round(timeoutMs / 1000)} s`);
+    await sleep(500);
+  }
+}
+
+/** Sets a role on every Ready member at once (each also records it; Galera would copy it within pollMs). */
+export async function roleEverywhere(
+  kube: Kube,
+  release: string,
+  region: string,
+  role: 'primary' | 'standby',
+  epoch: number,
+  reason: string,
+): Promise<void> {
+  const members = await readyMembers(kube, release);
+  if (members.length === 0) throw new UserError(`region '${region}': no db member is Ready`);
+  for (const m of members) await setRegionRole(memberSession(kube, m), { role, epoch, reason });
+}
+
+/**
+ * Points one member of `replica`'s region at `source`'s entry point, from position `from` ('' = the
+ * source's whole binlog), and waits until it is connected and applying.
+ */
+export async function connectReplica(
+  sourceKube: Kube,
+  source: string,
+  replicaKube: Kube,
+  replica: string,
+  release: string,
+  from: string,
+): Promise<void> {
+  const entry = await replicationEntry(sourceKube, release, source);
+  const password = await replicationPassword(sourceKube, release, source);
+  const member = await firstMember(replicaKube, release, replica);
+  const session = memberSession(replicaKube, member);
+  // The replica reaches the source by its load-balancer address, which no certificate names: the chain is
+  // checked against the shared CA, as Galera peers check each other.
+  await startReplica(
+    session,
+    {
+      host: entry.host,
+      port: entry.port,
+      user: REPLICATION_USER,
+      password,
+      caFile: MEMBER_CA_FILE,
+      verifyServerName: false,
+    },
+    from,
+  );
+  let last: ReplicaStatus | undefined;
+  try {
+    await until(
+      `the replica on ${replica}/${member} connecting to ${source} (${entry.host}:${entry.port})`,
+      60_000,
+      async () => {
+        last = await replicaStatus(session);
+        return last.ioRunning && last.sqlRunning;
+      },
+    );
+  } catch (err) {
+    throw new UserError(`${(err as Error).message}; last error: ${last?.lastError ?? 'none'}`);
+  }
+}
+
+export interface RegionView {
+  region: string;
+  role: string;
+  epoch: number;
+  readOnly: boolean | undefined;
+  replica: ReplicaStatus | undefined;
+  /** Transactions of the other region's write domain this region lacks (a standby's lag, counted). */
+  behind: number | undefined;
+  entryPoint: string | undefined;
+  error: string | undefined;
+}
+
+/** Each region's recorded role, whether its members refuse writes, and its replica's state and lag. */
+export async function regionStatus(progress: Progress): Promise<{ pair: RegionPair; regions: RegionView[] }> {
+  const pair = requirePair();
+  const views: RegionView[] = [];
+  let primaryPos: Awaited<ReturnType<typeof binlogPosition>> | undefined;
+  let primaryDomain: number | undefined;
+  for (const region of [pair.primary, pair.standby]) {
+    const view: RegionView = {
+      region,
+      role: region === pair.primary ? 'primary' : 'standby',
+      epoch: pair.epoch,
+      readOnly: undefined,
+      replica: undefined,
+      behind: undefined,
+      entryPoint: pair.entryPoints[region],
+      error: undefined,
+    };
+    try {
+      const kube = await regionKube(region, pair.namespace, progress);
+      const session = memberSession(kube, await firstMember(kube, pair.release, region));
+      const ro = await session.query('SELECT @@GLOBAL.read_only AS ro');
+      view.readOnly = scalarText(ro[0]?.ro) === '1';
+      const rs = await replicaStatus(session);
+      view.replica = rs.configured ? rs : undefined;
+      if (region === pair.primary) {
+        primaryPos = await binlogPosition(session);
+        primaryDomain = await writeDomain(session);
+      } else if (primaryPos && primaryDomain !== undefined) {
+        view.behind = transactionsBehind(primaryPos, await replicaPosition(session), [primaryDomain]);
+      }
+    } catch (err) {
+      view.error = (err as Error).message;
+    }
+    if (pair.fenced.includes(region)) view.role = 'fenced';
+    views.push(view);
+  }
+  return { pair, regions: views };
+}
+
+export interface FailoverResult {
+  pair: RegionPair;
+  /** Transactions the new primary had to catch up on after writes stopped. */
+  caughtUp: number;
+  /** From writes stopped on the old primary to writes taken by the new one. */
+  writesStoppedMs: number;
+}
+
+/**
+ * Planned failover (a switchover): stop writes on the primary, wait until the standby has every transaction
+ * of the primary's write domain (RPO 0), promote the standby, point the old primary's replica at the new
+ * primary, and record the pair (the global name follows it).
+ */
+export async function plannedFailover(progress: Progress, opts: { timeoutMs: number }): Promise<FailoverResult> {
+  const pair = requirePair();
+  const oldKube = await regionKube(pair.primary, pair.namespace, progress);
+  const newKube = await regionKube(pair.standby, pair.namespace, progress);
+  const epoch = pair.epoch + 1;
+  const standbyMember = await firstMember(newKube, pair.release, pair.standby);
+  const standbySession = memberSession(newKube, standbyMember);
+  const rs = await replicaStatus(standbySession);
+  if (!rs.configured || !rs.sqlRunning)
+    throw new UserError(
+      `region '${pair.standby}' is not applying the primary's changes (${rs.lastError ?? 'no replica'}); ` +
+        "a switchover would lose them: fix replication first ('kstack region status')",
+    );
+  const stoppedAt = Date.now();
+  await progress.step(`stop writes in ${pair.primary}`, () =>
+    roleEverywhere(oldKube, pair.release, pair.primary, 'standby', epoch, `switchover to ${pair.standby}`),
+  );
+  const oldSession = memberSession(oldKube, await firstMember(oldKube, pair.release, pair.primary));
+  const domain = await writeDomain(oldSession);
+  const target = await binlogPosition(oldSession);
+  const startBehind = transactionsBehind(target, await replicaPosition(standbySession), [domain]);
+  await progress.step(`wait until ${pair.standby} has every transaction of ${pair.primary}`, (step) =>
+    until(`${pair.standby} catching up with ${pair.primary}`, opts.timeoutMs, async () => {
+      const behind = transactionsBehind(target, await replicaPosition(standbySession), [domain]);
+      step.detail(`${behind} transaction(s) behind`);
+      return behind === 0;
+    }),
+  );
+  await progress.step(`promote ${pair.standby}`, async () => {
+    await promote(standbySession, epoch, `switchover from ${pair.primary}`);
+    await roleEverywhere(newKube, pair.release, pair.standby, 'primary', epoch, `switchover from ${pair.primary}`);
+  });
+  const writesStoppedMs = Date.now() - stoppedAt;
+  const next = afterFailover(pair, false);
+  writePair(next);
+  await progress.step(`${pair.primary} follows ${pair.standby}`, async () => {
+    const from = await oldSession.query('SELECT @@GLOBAL.gtid_binlog_pos AS pos');
+    await connectReplica(newKube, pair.standby, oldKube, pair.primary, pair.release, scalarText(from[0]?.pos));
+  });
+  return { pair: next, caughtUp: startBehind, writesStoppedMs };
+}
