@@ -45,7 +45,8 @@ export function mariadbSettingsFromEnv(
     password = env.WEBINFO_DB_PASSWORD;
   } else {
     throw new Error(
-      'neither WEBINFO_DB_PASSWORD_FILE nor WEBINFO_DB_PASSWORD is set; the mariadb data source needs one (from the db Secret, key mariadb-password)',
+      'neither WEBINFO_DB_PASSWORD_FILE nor WEBINFO_DB_PASSWORD is set; the ' +
+        'mariadb data source needs one (from the db Secret, key mariadb-password)',
     );
   }
   const database = need('WEBINFO_DB_DATABASE');
@@ -141,7 +142,8 @@ export function createMariadbSource(settings: MariadbSourceSettings): DataSource
           'SELECT visits, @@wsrep_node_name AS node, @@hostname AS host FROM webinfo_visits WHERE id = 1',
         );
         const status = await conn.query<StatusRow[]>(
-          "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_cluster_status','wsrep_local_state_comment')",
+          'SHOW GLOBAL STATUS WHERE Variable_name IN ' +
+            "('wsrep_cluster_size','wsrep_cluster_status','wsrep_local_state_comment')",
         );
         const row = rows[0];
         return visitReport(Number(row?.visits ?? 0), row?.node || row?.host || '?', status);
