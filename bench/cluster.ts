@@ -78,7 +78,8 @@ async function main(): Promise<void> {
       warm.push({ api: up.timings.apiReadyMs, all: up.timings.allHealthyMs });
       await controlPlaneStop({ name, baseDir, progress: silentProgress });
       process.stderr.write(
-        `  run ${i + 1}/${RUNS}: baseline ${formatDuration(baseline.at(-1) ?? 0)}, warm API ${formatDuration(up.timings.apiReadyMs)}, all ${formatDuration(up.timings.allHealthyMs)}\n`,
+        `  run ${i + 1}/${RUNS}: baseline ${formatDuration(baseline.at(-1) ?? 0)}, ` +
+          `warm API ${formatDuration(up.timings.apiReadyMs)}, all ${formatDuration(up.timings.allHealthyMs)}\n`,
       );
     }
     const warmApi = median(warm.map((w) => w.api));
@@ -196,7 +197,9 @@ async function main(): Promise<void> {
   const nodes = await nodesBench(baseDir, progress);
   rmSync(baseDir, { recursive: true, force: true });
   bench.finish({
-    title: `control-plane start, cold and warm, against the same binaries started directly; a ${N}-node cluster to Ready with DNS`,
+    title:
+      `control-plane start, cold and warm, against the same binaries ` +
+      `started directly; a ${N}-node cluster to Ready with DNS`,
     figures: [...controlPlane.figures, ...nodes.figures],
     targets: [...controlPlane.targets, ...nodes.targets],
   });
@@ -225,16 +228,20 @@ async function nodesBench(baseDir: string, progress: ReturnType<typeof createPro
     const base = baseline.timings.allHealthyMs;
     const w = median(warm);
     process.stdout.write(
-      `\nlocal cluster with ${N} nodes, to all nodes Ready and CoreDNS ready (ratio against a cold control plane alone, this run)\n`,
+      `\nlocal cluster with ${N} nodes, to all nodes Ready and CoreDNS ` +
+        `ready (ratio against a cold control plane alone, this run)\n`,
     );
     process.stdout.write(
       `  baseline: control plane only, cold            ${formatDuration(base).padStart(8)}    1.00×\n`,
     );
     process.stdout.write(
-      `  cold: ${N} nodes, no state (images cached)       ${formatDuration(cold.timings.allHealthyMs).padStart(8)}  ${(cold.timings.allHealthyMs / base).toFixed(2).padStart(6)}×\n`,
+      `  cold: ${N} nodes, no state (images cached)       ` +
+        `${formatDuration(cold.timings.allHealthyMs).padStart(8)}  ` +
+        `${(cold.timings.allHealthyMs / base).toFixed(2).padStart(6)}×\n`,
     );
     process.stdout.write(
-      `  warm: stopped ${N}-node cluster resumed (median) ${formatDuration(w).padStart(8)}  ${(w / base).toFixed(2).padStart(6)}×\n`,
+      `  warm: stopped ${N}-node cluster resumed ` +
+        `(median) ${formatDuration(w).padStart(8)}  ${(w / base).toFixed(2).padStart(6)}×\n`,
     );
     return {
       figures: [

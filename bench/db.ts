@@ -108,7 +108,8 @@ async function outage(c: LoopbackCluster): Promise<{ failover: number; survivor:
     await Promise.all([onVictim.stop(), onSurvivor.stop()]);
     results.push({ failover: onVictim.maxGapMs, survivor: onSurvivor.maxGapMs });
     process.stderr.write(
-      `  kill ${i + 1}/${KILLS}: client on the killed member ${formatDuration(onVictim.maxGapMs)}, client on a survivor ${formatDuration(onSurvivor.maxGapMs)}\n`,
+      `  kill ${i + 1}/${KILLS}: client on the killed member ${formatDuration(onVictim.maxGapMs)}, ` +
+        `client on a survivor ${formatDuration(onSurvivor.maxGapMs)}\n`,
     );
     c.start('db-0');
     await c.waitReady();
@@ -131,7 +132,8 @@ function galera(tls: boolean): Promise<GaleraRun> {
     process.stderr.write(`  clients on one member: ${one.tps.toFixed(1)} tps, p95 ${one.p95ms} ms\n`);
     const all = await sysbench(c, ['db-0', 'db-1', 'db-2'], `galera ${name}, all members`);
     process.stderr.write(
-      `  clients on all members: ${all.tps.toFixed(1)} tps, p95 ${all.p95ms} ms, ${all.errors} certification conflicts retried\n`,
+      `  clients on all members: ${all.tps.toFixed(1)} tps, ` +
+        `p95 ${all.p95ms} ms, ${all.errors} certification conflicts retried\n`,
     );
     return { one, all, kills: await outage(c) };
   });
@@ -182,7 +184,8 @@ async function main(): Promise<void> {
     }));
   const met = bench.finish({
     title:
-      'Galera vs a standalone member and TLS on vs off (sysbench oltp_write_only); write outage when a member is SIGKILLed',
+      'Galera vs a standalone member and TLS on vs off (sysbench ' +
+      'oltp_write_only); write outage when a member is SIGKILLed',
     figures: [
       ...sb('standalone', 'standalone member (baseline, TLS off)', solo),
       ...sb('tlsOff.galeraOneMember', '3-member Galera, TLS off, clients on one member', off.one),
@@ -215,8 +218,11 @@ async function main(): Promise<void> {
     ],
     targets: [...outageTargets('tlsOff', 'TLS off', off), ...outageTargets('tlsOn', 'TLS on', on)],
     notes: [
-      "All members share this machine's cores, so Galera pays three servers' CPU for every commit: the absolute numbers are a floor, the ratio is what to read.",
-      'TLS on: clients (sysbench 1.0.20 with --mysql-ssl=on, which takes cacert.pem from its working directory; the outage writers verify the server against the CA), Galera replication and IST (socket.ssl), SST (socat with OpenSSL). Both Galera clusters use mariabackup SST, the chart default.',
+      "All members share this machine's cores, so Galera pays three servers' CPU " +
+        'for every commit: the absolute numbers are a floor, the ratio is what to read.',
+      'TLS on: clients (sysbench 1.0.20 with --mysql-ssl=on, which takes cacert.pem from its working ' +
+        'directory; the outage writers verify the server against the CA), Galera replication and IST ' +
+        '(socket.ssl), SST (socat with OpenSSL). Both Galera clusters use mariabackup SST, the chart default.',
       ...(process.env.BENCH_NOTE ? [process.env.BENCH_NOTE] : []),
     ],
     details: {
@@ -226,7 +232,11 @@ async function main(): Promise<void> {
     },
   });
   process.stderr.write(
-    `galera/standalone throughput ${(off.one.tps / solo.tps).toFixed(3)}× (one member, TLS off); TLS on/off ${(on.one.tps / off.one.tps).toFixed(3)}× (one member), ${(on.all.tps / off.all.tps).toFixed(3)}× (all members); worst write outage TLS off ${formatDuration(Math.max(worst(off, 'failover'), worst(off, 'survivor')))}, TLS on ${formatDuration(Math.max(worst(on, 'failover'), worst(on, 'survivor')))}\n`,
+    `galera/standalone throughput ${(off.one.tps / solo.tps).toFixed(3)}× (one member, ` +
+      `TLS off); TLS on/off ${(on.one.tps / off.one.tps).toFixed(3)}× (one ` +
+      `member), ${(on.all.tps / off.all.tps).toFixed(3)}× (all members); worst write outage TLS ` +
+      `off ${formatDuration(Math.max(worst(off, 'failover'), worst(off, 'survivor')))}, ` +
+      `TLS on ${formatDuration(Math.max(worst(on, 'failover'), worst(on, 'survivor')))}\n`,
   );
   if (!met) process.exitCode = 1;
 }

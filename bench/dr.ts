@@ -141,13 +141,16 @@ async function main(): Promise<void> {
         const batch = 20_000;
         for (let t = 0; t < 4; t++) {
           await c.query(
-            `CREATE TABLE bench.t${t} (id INT PRIMARY KEY, created DATETIME NOT NULL, title VARCHAR(200), body TEXT, score DOUBLE)`,
+            `CREATE TABLE bench.t${t} (id INT PRIMARY KEY, ` +
+              `created DATETIME NOT NULL, title VARCHAR(200), body TEXT, score DOUBLE)`,
           );
           const per = Math.ceil(rowsWanted / 4);
           for (let from = 1; from <= per; from += batch) {
             const to = Math.min(per, from + batch - 1);
-            await c.query(`INSERT INTO bench.t${t} SELECT seq, '2026-01-01' + INTERVAL seq SECOND, CONCAT('item ', seq, ' ', MD5(seq)),
-              CONCAT_WS(' ', REPEAT(CONCAT(SUBSTRING('lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor', 1 + seq % 40, 30), ' '), 20), MD5(seq * 7), SHA1(seq), MD5(seq * 13), SHA2(seq, 256), MD5(seq + 1)),
+            await c.query(`INSERT INTO bench.t${t} SELECT seq, '2026-01-01' + INTERVAL seq SECOND, CONCAT('item ', seq,\
+ ' ', MD5(seq)),
+              CONCAT_WS(' ', REPEAT(CONCAT(SUBSTRING('lorem ipsum dolor sit amet consectetur adipiscing elit sed do\
+ eiusmod tempor', 1 + seq % 40, 30), ' '), 20), MD5(seq * 7), SHA1(seq), MD5(seq * 13), SHA2(seq, 256), MD5(seq + 1)),
               RAND(seq) FROM seq_${from}_to_${to}`);
             step.detail(`table ${t + 1}/4: ${to}/${per} rows`);
           }
@@ -423,7 +426,8 @@ async function main(): Promise<void> {
     ];
     const secs = (runs: number[]): string => runs.map((ms) => (ms / 1000).toFixed(1)).join(', ');
     process.stdout.write(
-      `baseline runs ${secs(baselineRuns)} s; backup runs ${secs(backupRuns)} s; counts-only runs ${secs(countsOnlyRuns)} s\n`,
+      `baseline runs ${secs(baselineRuns)} s; backup runs ${secs(backupRuns)} s; ` +
+        `counts-only runs ${secs(countsOnlyRuns)} s\n`,
     );
     for (const f of figures) process.stdout.write(`  ${f.label}: ${formatValue(f.value, f.digits, f.unit)}\n`);
     bench.finish({
@@ -431,7 +435,8 @@ async function main(): Promise<void> {
       figures,
       targets,
       notes: [
-        `Baseline and backup alternate for ${ROUNDS} rounds on the same server and the medians are compared; the machine is shared, so the ratio is what to read.`,
+        `Baseline and backup alternate for ${ROUNDS} rounds on the same server and ` +
+          `the medians are compared; the machine is shared, so the ratio is what to read.`,
         ...(rpo ? [] : ['The RPO drill was skipped (BENCH_DR_RPO=0).']),
       ],
       details: {

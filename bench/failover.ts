@@ -89,7 +89,10 @@ async function main(): Promise<number> {
       );
       results.set(c.key, r);
       process.stdout.write(
-        `${c.key.padEnd(10)} node ${r.node.padEnd(6)} page failed ${String(r.page.failedPercent).padStart(5)}%  longest write outage ${outageSeconds(r).toFixed(1).padStart(5)} s  lost ${r.lost}  back after ${r.recoverySeconds ?? 'never'} s\n`,
+        `${c.key.padEnd(10)} node ${r.node.padEnd(6)} page ` +
+          `failed ${String(r.page.failedPercent).padStart(5)}%  longest write ` +
+          `outage ${outageSeconds(r).toFixed(1).padStart(5)} s  ` +
+          `lost ${r.lost}  back after ${r.recoverySeconds ?? 'never'} s\n`,
       );
     }
     const base = results.get('baseline');
@@ -161,8 +164,10 @@ async function main(): Promise<number> {
       figures,
       targets,
       notes: [
-        'Nodes are network namespaces on one kernel: kill ends every process of the node at once, but its network namespace and files stay (as a disk survives a power cut).',
-        'The baseline runs the same load for the same time with no node stopped; ratios divide by its longest write outage (at least 0.2 s, the write interval).',
+        'Nodes are network namespaces on one kernel: kill ends every process of the node at once, ' +
+          'but its network namespace and files stay (as a disk survives a power cut).',
+        'The baseline runs the same load for the same time with no node stopped; ' +
+          'ratios divide by its longest write outage (at least 0.2 s, the write interval).',
       ],
     });
     return [...results.values()].some((r) => r.lost > 0) ? 1 : 0;

@@ -194,22 +194,27 @@ async function main(): Promise<void> {
       cs
         .map(
           (c) =>
-            `${formatDuration(c.ms)} = ${c.rounds} round(s), the matching one ${formatDuration(c.matchingRoundStartMs)} → +${formatDuration(c.matchingRoundMs)}`,
+            `${formatDuration(c.ms)} = ${c.rounds} round(s), the matching ` +
+            `one ${formatDuration(c.matchingRoundStartMs)} → +${formatDuration(c.matchingRoundMs)}`,
         )
         .join('; ');
     const cells = sources.length * targets.length;
     console.log(
-      `\nNetworkPolicy convergence, ${PODS.length} pods × ${PORTS.length} ports = ${cells} cells per round, ${RUNS} runs (medians):`,
+      `\nNetworkPolicy convergence, ${PODS.length} pods × ${PORTS.length} ` +
+        `ports = ${cells} cells per round, ${RUNS} runs (medians):`,
     );
     console.log(
-      `  baseline: one probe round, no policies          ${formatDuration(b)}   (all: ${baseline.map(formatDuration).join(', ')})`,
+      `  baseline: one probe round, no policies          ${formatDuration(b)}   ` +
+        `(all: ${baseline.map(formatDuration).join(', ')})`,
     );
     console.log(
       `  apply policies → observed == expected           ${formatDuration(e)}   (${(e / b).toFixed(2)}× baseline)`,
     );
     console.log(`      ${detail(enforce)}`);
     console.log(
-      `      a round under these policies: ${formatDuration(median(enforce.map((c) => c.matchingRoundMs)))} (${(median(enforce.map((c) => c.matchingRoundMs)) / b).toFixed(2)}× baseline) — the floor for seeing any change`,
+      `      a round under these policies: ${formatDuration(median(enforce.map((c) => c.matchingRoundMs)))} ` +
+        `(${(median(enforce.map((c) => c.matchingRoundMs)) / b).toFixed(2)}× ` +
+        `baseline) — the floor for seeing any change`,
     );
     console.log(
       `  delete policies → all open again                ${formatDuration(r)}   (${(r / b).toFixed(2)}× baseline)`,

@@ -1,7 +1,8 @@
 // npm run bench:podwatch — podwatch against the baseline `kubectl get pods -A --watch --output-watch-events -o json`
 // on the same stream of changes from a dedicated control plane: an initial list of BENCH_PODS pods (default
 // 10,000), then label-patch churn (a burst as fast as the API server takes it, then a paced phase at
-// each of BENCH_RATES events/s, default 100 and 500). Both consumers run as child processes and are read by this process, which stamps each
+// each of BENCH_RATES events/s, default 100 and 500). Both consumers run
+// as child processes and are read by this process, which stamps each
 // line on arrival: events/s (ratio podwatch/kubectl), p50/p99 latency from the API write (request sent) to the
 // sink (the line read from podwatch's JSON-lines stdout), and RSS with every pod tracked.
 // Writes docs/benchmarks/podwatch.{json,md} (bench/result.ts).
@@ -299,7 +300,8 @@ async function main(): Promise<void> {
           const sent = sentAt.get(s);
           return at !== undefined && sent !== undefined ? [at - sent] : [];
         });
-      // Per event: podwatch's arrival minus kubectl's, i.e. what podwatch adds on top of the baseline on the same stream.
+      // Per event: podwatch's arrival minus kubectl's, i.e. what
+      // podwatch adds on top of the baseline on the same stream.
       const extra = seqs.flatMap((s) => {
         const pt = pw.seqSeen.get(s);
         const kt = kube.seqSeen.get(s);
@@ -320,33 +322,43 @@ async function main(): Promise<void> {
     };
     line('');
     line(
-      `podwatch benchmark — ${nodeFlags.length ? `podwatch with ${nodeFlags.join(' ')}, ` : ''}${PODS} pods, burst ${BURST} patches, paced ${RATES.join(' and ')}/s × ${PACED_SECONDS}s (pod creation ran at ${created.toFixed(0)} pods/s)`,
+      `podwatch benchmark — ${nodeFlags.length ? `podwatch with ${nodeFlags.join(' ')}, ` : ''}${PODS} pods, ` +
+        `burst ${BURST} patches, paced ${RATES.join(' and ')}/s ` +
+        `× ${PACED_SECONDS}s (pod creation ran at ${created.toFixed(0)} pods/s)`,
     );
     line(
-      `  initial list delivered   kubectl ${formatDuration(kInit)}   podwatch ${formatDuration(pInit)}   ratio kubectl/podwatch ${(kInit / pInit).toFixed(2)}×`,
+      `  initial list delivered   kubectl ${formatDuration(kInit)}   ` +
+        `podwatch ${formatDuration(pInit)}   ratio kubectl/podwatch ${(kInit / pInit).toFixed(2)}×`,
     );
     line(
-      `  burst events/s           kubectl ${kRate.toFixed(0)}   podwatch ${pRate.toFixed(0)}   ratio podwatch/kubectl ${(pRate / kRate).toFixed(2)}× (target ≥ 1.0×)`,
+      `  burst events/s           kubectl ${kRate.toFixed(0)}   podwatch ${pRate.toFixed(0)}   ` +
+        `ratio podwatch/kubectl ${(pRate / kRate).toFixed(2)}× (target ≥ 1.0×)`,
     );
     for (const ph of phases) {
       line(
-        `  paced ${ph.rate}/s (writer reached ${ph.achieved.toFixed(0)}/s): received kubectl ${ph.kLat.length}/${ph.total}, podwatch ${ph.pLat.length}/${ph.total}`,
+        `  paced ${ph.rate}/s (writer reached ${ph.achieved.toFixed(0)}/s): ` +
+          `received kubectl ${ph.kLat.length}/${ph.total}, podwatch ${ph.pLat.length}/${ph.total}`,
       );
       line(
-        `    latency write→sink p50   kubectl ${pct(ph.kLat, 50).toFixed(1)} ms   podwatch ${pct(ph.pLat, 50).toFixed(1)} ms`,
+        `    latency write→sink p50   kubectl ${pct(ph.kLat, 50).toFixed(1)} ` +
+          `ms   podwatch ${pct(ph.pLat, 50).toFixed(1)} ms`,
       );
       line(
-        `    latency write→sink p99   kubectl ${pct(ph.kLat, 99).toFixed(1)} ms   podwatch ${pct(ph.pLat, 99).toFixed(1)} ms (target ≤ 100 ms at 500/s)`,
+        `    latency write→sink p99   kubectl ${pct(ph.kLat, 99).toFixed(1)} ms   ` +
+          `podwatch ${pct(ph.pLat, 99).toFixed(1)} ms (target ≤ 100 ms at 500/s)`,
       );
       line(
-        `    podwatch − kubectl       p50 ${pct(ph.extra, 50).toFixed(1)} ms   p99 ${pct(ph.extra, 99).toFixed(1)} ms (per event, same stream)`,
+        `    podwatch − kubectl       p50 ${pct(ph.extra, 50).toFixed(1)} ` +
+          `ms   p99 ${pct(ph.extra, 99).toFixed(1)} ms (per event, same stream)`,
       );
     }
     line(
-      `  RSS after sync           kubectl ${rssSynced.kubectl.toFixed(0)} MiB   podwatch ${rssSynced.podwatch.toFixed(0)} MiB with ${tracked ?? '?'} pods tracked (target ≤ 100 MiB)`,
+      `  RSS after sync           kubectl ${rssSynced.kubectl.toFixed(0)} MiB   ` +
+        `podwatch ${rssSynced.podwatch.toFixed(0)} MiB with ${tracked ?? '?'} pods tracked (target ≤ 100 MiB)`,
     );
     line(
-      `  RSS after churn          kubectl ${rssAfter.kubectl.toFixed(0)} MiB   podwatch ${rssAfter.podwatch.toFixed(0)} MiB`,
+      `  RSS after churn          kubectl ${rssAfter.kubectl.toFixed(0)} ` +
+        `MiB   podwatch ${rssAfter.podwatch.toFixed(0)} MiB`,
     );
     api.close();
     const figures: Figure[] = [
@@ -520,7 +532,9 @@ async function main(): Promise<void> {
       figures,
       targets,
       notes: [
-        "Both consumers read the same stream from a dedicated control plane on this machine; latency is from sending the PATCH to reading the line on the consumer's stdout, so it includes the API server's and etcd's share.",
+        'Both consumers read the same stream from a dedicated control plane on ' +
+          'this machine; latency is from sending the PATCH to reading the line on ' +
+          "the consumer's stdout, so it includes the API server's and etcd's share.",
       ],
       details: {
         phases: phases.map((ph) => ({

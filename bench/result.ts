@@ -128,7 +128,9 @@ export function targetLine(t: Target): string {
   return `${t.label}: ${formatMeasured(t)} (target ${formatTarget(t)}) ${t.verdict === 'met' ? 'met' : 'NOT MET'}`;
 }
 
-/** `git status --porcelain` output for the measured folders says whether the work tree differs from the commit (pure). */
+/**
+ * `git status --porcelain` output for the measured folders says whether the work tree differs from the commit (pure).
+ */
 export function isDirty(porcelain: string): boolean {
   return porcelain.split('\n').some((l) => l.trim() !== '');
 }
@@ -158,10 +160,13 @@ export function renderMarkdown(r: BenchResult): string {
   const lines = [
     `# bench:${r.bench} — ${r.title}`,
     '',
-    `\`${r.command}\` at commit \`${r.commit.sha.slice(0, 12)}\`${r.commit.dirty ? ` with uncommitted changes in ${MEASURED_PATHS.map((p) => `${p}/`).join(' ')}` : ''}, ` +
+    `\`${r.command}\` at commit \`${r.commit.sha.slice(0, 12)}` +
+      `\`${r.commit.dirty ? ` with uncommitted changes in ${MEASURED_PATHS.map((p) => `${p}/`).join(' ')}` : ''}` +
+      `, ` +
       `started ${r.date}, took ${formatDuration(r.durationSeconds * 1000)}. ` +
       `Host: ${h.nproc} CPUs, ${formatValue(h.memoryMiB / 1024, 1)} GiB memory, Linux ${h.kernel}, Node ${h.node}, ` +
-      `load average ${h.loadAverageStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${h.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')} at the end.`,
+      `load average ${h.loadAverageStart.map((x) => x.toFixed(2)).join(' ')} at ` +
+      `the start, ${h.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')} at the end.`,
     '',
   ];
   const params = Object.entries(r.parameters);
@@ -170,7 +175,8 @@ export function renderMarkdown(r: BenchResult): string {
     lines.push('| target | measured | wanted | verdict |', '|---|---|---|---|');
     for (const t of r.targets)
       lines.push(
-        `| ${cell(t.label)} | ${cell(formatMeasured(t))} | ${cell(formatTarget(t))} | ${t.verdict === 'met' ? 'met' : '**not met**'} |`,
+        `| ${cell(t.label)} | ${cell(formatMeasured(t))} | ${cell(formatTarget(t))} ` +
+          `| ${t.verdict === 'met' ? 'met' : '**not met**'} |`,
       );
     lines.push('');
   }
@@ -260,7 +266,8 @@ export function startBench(name: string, parameters: Record<string, FigureValue>
       for (const t of targets) process.stdout.write(`target: ${targetLine(t)}\n`);
       const shown = relative(process.cwd(), dir) || '.';
       process.stdout.write(
-        `wrote ${join(shown, `${name}.json`)} and ${name}.md (commit ${commit.sha.slice(0, 12)}${commit.dirty ? ', dirty' : ''})\n`,
+        `wrote ${join(shown, `${name}.json`)} and ${name}.md ` +
+          `(commit ${commit.sha.slice(0, 12)}${commit.dirty ? ', dirty' : ''})\n`,
       );
       return result.verdict !== 'not met';
     },

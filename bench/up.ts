@@ -76,11 +76,14 @@ async function main(): Promise<number> {
     const cold = await upAndProve(reportDir);
     const warm = await upAndProve(reportDir);
     const line = (name: string, r: Run): string =>
-      `${name.padEnd(5)} total ${formatDuration(r.totalMs).padStart(7)}  (kstack up ${formatDuration(r.upMs)}, prove ${formatDuration(r.proveMs)})  ${r.report.summary.pass} pass, ${r.report.summary.fail} fail, ${r.report.summary.skipped} skipped`;
+      `${name.padEnd(5)} total ${formatDuration(r.totalMs).padStart(7)}  (kstack ` +
+      `up ${formatDuration(r.upMs)}, prove ${formatDuration(r.proveMs)})  ${r.report.summary.pass} ` +
+      `pass, ${r.report.summary.fail} fail, ${r.report.summary.skipped} skipped`;
     process.stdout.write('\nkstack up + kstack prove, from nothing to all rows green\n');
     process.stdout.write(`${line('cold', cold)}\n${line('warm', warm)}\n`);
     process.stdout.write(
-      `ratio cold/warm: ${(cold.totalMs / warm.totalMs).toFixed(2)}  (kstack up alone: ${(cold.upMs / warm.upMs).toFixed(1)})\n`,
+      `ratio cold/warm: ${(cold.totalMs / warm.totalMs).toFixed(2)}  ` +
+        `(kstack up alone: ${(cold.upMs / warm.upMs).toFixed(1)})\n`,
     );
     process.stdout.write(`rows cold: ${rowsLine(cold.report)}\nrows warm: ${rowsLine(warm.report)}\n`);
     for (const r of warm.report.rows)
@@ -88,7 +91,8 @@ async function main(): Promise<number> {
     const green = cold.report.ok && warm.report.ok;
     if (!green)
       process.stdout.write(
-        `NOT GREEN: cold ${cold.report.verdict}, warm ${warm.report.verdict} (a failed or skipped row is not green); the times above are not "to green"\n`,
+        `NOT GREEN: cold ${cold.report.verdict}, warm ${warm.report.verdict} (a ` +
+          `failed or skipped row is not green); the times above are not "to green"\n`,
       );
     const runs: [string, Run][] = [
       ['cold', cold],
@@ -154,7 +158,8 @@ async function main(): Promise<number> {
         },
       ],
       notes: [
-        'Build caches (Go components, images) are warm in both runs: a first run on a new machine adds the one-time builds.',
+        'Build caches (Go components, images) are warm in both runs: ' +
+          'a first run on a new machine adds the one-time builds.',
       ],
     });
     return green ? 0 : 1;

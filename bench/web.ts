@@ -139,7 +139,8 @@ async function main(): Promise<void> {
     const [a, b] = await Promise.all([fetch(oursURL).then((r) => r.text()), fetch(stockURL).then((r) => r.text())]);
     if (a !== b) throw new Error('the two servers do not serve the same page');
     console.log(
-      `page: ${a.length} bytes; wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} alternating rounds after a warm-up`,
+      `page: ${a.length} bytes; wrk -t${THREADS} -c${CONNECTIONS} ` +
+        `-d${SECONDS}s, ${ROUNDS} alternating rounds after a warm-up`,
     );
     await wrk(oursURL);
     await wrk(stockURL);
@@ -168,10 +169,12 @@ async function main(): Promise<void> {
     console.log('');
     console.log('                 req/s (median)   p50 ms   p99 ms   errors');
     console.log(
-      `stock (Debian)   ${s.rps.toFixed(0).padStart(14)}   ${s.p50.toFixed(2).padStart(6)}   ${s.p99.toFixed(2).padStart(6)}   ${s.errors}`,
+      `stock (Debian)   ${s.rps.toFixed(0).padStart(14)}   ` +
+        `${s.p50.toFixed(2).padStart(6)}   ${s.p99.toFixed(2).padStart(6)}   ${s.errors}`,
     );
     console.log(
-      `ours (chart)     ${o.rps.toFixed(0).padStart(14)}   ${o.p50.toFixed(2).padStart(6)}   ${o.p99.toFixed(2).padStart(6)}   ${o.errors}`,
+      `ours (chart)     ${o.rps.toFixed(0).padStart(14)}   ` +
+        `${o.p50.toFixed(2).padStart(6)}   ${o.p99.toFixed(2).padStart(6)}   ${o.errors}`,
     );
     console.log('');
     console.log(`throughput ratio ours/stock: ${ratio.toFixed(2)}  (>= 1.00 means our config is not slower)`);
@@ -217,7 +220,8 @@ async function main(): Promise<void> {
         },
       ],
       notes: [
-        `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s on loopback, one warm-up each, then ${ROUNDS} alternating rounds; req/s per round: ours ${runs(ours)}, stock ${runs(stock)}.`,
+        `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s on loopback, one warm-up each, ` +
+          `then ${ROUNDS} alternating rounds; req/s per round: ours ${runs(ours)}, stock ${runs(stock)}.`,
       ],
       details: { ours, stock },
     });

@@ -116,12 +116,15 @@ export function closedVerdict(
   if (unresolved.length > 0)
     return {
       ok: false,
-      summary: `cannot judge: ${unresolved.map(podOfMember).join(', ')} did not resolve (DNS or the members are missing)`,
+      summary:
+        `cannot judge: ${unresolved.map(podOfMember).join(', ')} ` + `did not resolve (DNS or the members are missing)`,
     };
   if (control && control.outcome !== 'connected')
     return {
       ok: false,
-      summary: `cannot judge: the positive control ${control.target} did not connect (${control.outcome}: ${control.detail}); this pod's network is broken, not proven closed`,
+      summary:
+        `cannot judge: the positive control ${control.target} did not connect ` +
+        `(${control.outcome}: ${control.detail}); this pod's network is broken, not proven closed`,
     };
   const open = probes.filter((p) => p.outcome === 'connected');
   if (open.length > 0)
@@ -136,6 +139,8 @@ export function closedVerdict(
   const ports = [...new Set(probes.map((p) => p.port))].join(', ');
   return {
     ok: true,
-    summary: `${members} member(s) closed on ${ports}${control ? `; control ${control.target} open` : '; no control configured'}`,
+    summary:
+      `${members} member(s) closed ` +
+      `on ${ports}${control ? `; control ${control.target} open` : '; no control configured'}`,
   };
 }

@@ -68,7 +68,10 @@ function httpGet(url: string, timeoutMs: number): Promise<{ status: number | nul
 
 function line(j: Judged, what: string, n: number): string {
   if (j.kind === 'good')
-    return `PASS ${what} #${n}: ${j.served.servingHost} = ${j.served.podName} (${j.served.podIP})${j.note ? `; ${j.note}` : ''}`;
+    return (
+      `PASS ${what} #${n}: ${j.served.servingHost} = ${j.served.podName} ` +
+      `(${j.served.podIP})${j.note ? `; ${j.note}` : ''}`
+    );
   return `${j.kind === 'bad' ? 'FAIL' : 'RETRY'} ${what} #${n}: ${j.reason}`;
 }
 
@@ -82,7 +85,8 @@ export async function runPage(s: PageSettings, print: Print): Promise<Outcome> {
   const deadline = Date.now() + s.timeoutMs;
   const form = { format: s.servingHostFormat, suffixLength: s.suffixLength };
   print(
-    `INFO page: ${s.webUrl}/ and ${s.webinfo ? '/api/info' : '(webinfo off: no /api/info)'}, ${s.requests} good answers each within ${s.timeoutMs / 1000}s; serving-host form '${s.servingHostFormat}'`,
+    `INFO page: ${s.webUrl}/ and ${s.webinfo ? '/api/info' : '(webinfo off: no /api/info)'}, ${s.requests} ` +
+      `good answers each within ${s.timeoutMs / 1000}s; serving-host form '${s.servingHostFormat}'`,
   );
   const page: Judged[] = [];
   const info: Judged[] | null = s.webinfo ? [] : null;
@@ -148,7 +152,8 @@ export async function runDbStatus(s: DbSettings, print: Print): Promise<Outcome>
   const deadline = Date.now() + s.timeoutMs;
   const expected = s.members.length;
   print(
-    `INFO db-status: ${expected} member(s) as ${s.user} on port ${s.port} (${s.mode}), until all are good or ${s.timeoutMs / 1000}s`,
+    `INFO db-status: ${expected} member(s) as ${s.user} on port ${s.port} ` +
+      `(${s.mode}), until all are good or ${s.timeoutMs / 1000}s`,
   );
   const last = new Map<string, MemberJudgement>();
   for (let round = 1; ; round++) {
@@ -197,7 +202,9 @@ async function resolve(name: string): Promise<string | null> {
 
 export async function runDbClosed(s: ClosedSettings, print: Print): Promise<Outcome> {
   print(
-    `INFO db-closed: ${s.members.length} member(s) on ${s.ports.join(', ')} must not connect within ${s.connectTimeoutMs / 1000}s each; control ${s.control ? `${s.control.host}:${s.control.port}` : 'none'}`,
+    `INFO db-closed: ${s.members.length} member(s) on ${s.ports.join(', ')} ` +
+      `must not connect within ${s.connectTimeoutMs / 1000}s each; ` +
+      `control ${s.control ? `${s.control.host}:${s.control.port}` : 'none'}`,
   );
   const deadline = Date.now() + s.timeoutMs;
   let control: ControlProbe | null = null;
@@ -230,7 +237,8 @@ export async function runDbClosed(s: ClosedSettings, print: Print): Promise<Outc
       probes.push({ member, address, port, outcome: r.outcome, detail: r.detail });
       const closed = r.outcome !== 'connected';
       print(
-        `${closed ? 'PASS' : 'FAIL'} ${podOfMember(member)} ${address}:${port}: ${closed ? 'closed' : 'OPEN'} (${r.detail})`,
+        `${closed ? 'PASS' : 'FAIL'} ${podOfMember(member)} ${address}` +
+          `:${port}: ${closed ? 'closed' : 'OPEN'} (${r.detail})`,
       );
     }
   }

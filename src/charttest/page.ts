@@ -73,7 +73,8 @@ export function judgePage(status: number | null, body: string, form: Form): Judg
     return {
       kind: 'bad',
       reason:
-        'page: no data-field="serving-host", "pod-ip" or "pod-name" element (a web.page.template must keep them for this test)',
+        'page: no data-field="serving-host", "pod-ip" or "pod-name" ' +
+        'element (a web.page.template must keep them for this test)',
     };
   const served = { podName, podIP, servingHost };
   const problem = checkServed(served, form, 'page');

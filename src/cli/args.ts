@@ -113,7 +113,8 @@ export function monitoringFromFlags(
   if (prometheus === undefined && alertmanager === undefined) return undefined;
   if (prometheus === undefined || alertmanager === undefined)
     throw new UserError(
-      `--${prometheus === undefined ? 'prometheus' : 'alertmanager'} is missing: give --prometheus URL and --alertmanager URL together`,
+      `--${prometheus === undefined ? 'prometheus' : 'alertmanager'} ` +
+        `is missing: give --prometheus URL and --alertmanager URL together`,
     );
   for (const [flag, value] of [
     ['prometheus', prometheus],
@@ -139,6 +140,7 @@ export function checkUpMonitoringFlags(v: {
   const alerts = v['alert-webhook'] ? '--alert-webhook' : v['alert-slack'] ? '--alert-slack' : undefined;
   if (alerts && v.context !== undefined && !v['with-monitoring'])
     throw new UserError(
-      `${alerts} with --context needs --with-monitoring: alert destinations configure kstack's Alertmanager, which runs there only with it`,
+      `${alerts} with --context needs --with-monitoring: alert destinations ` +
+        `configure kstack's Alertmanager, which runs there only with it`,
     );
 }

@@ -26,24 +26,30 @@ const CONTEXT_OR_NAME: Conflict = {
   why: '--context picks a cluster from your kubeconfig, --name a local cluster kstack started',
 };
 
-const TARGET_HELP = `  --context NAME   kubeconfig context of the cluster (default: the local cluster started by 'kstack up')
+const TARGET_HELP = `  --context NAME   kubeconfig context of the cluster (default: the local cluster started by\
+ 'kstack up')
   --name CLUSTER   the local cluster's name (default: ${DEFAULT_CLUSTER})
   -n, --namespace  namespace of the release (default: ${DEFAULT_NAMESPACE})
   --release NAME   Helm release (default: ${DEFAULT_RELEASE})
 `;
 
-const CLUSTER_USAGE = `  kstack cluster up                     start a local cluster: control plane + ${DEFAULT_NODE_COUNT} nodes, no Docker needed
-  kstack cluster up --control-plane     start only a local control plane (etcd, API server, controller-manager, scheduler)
+const CLUSTER_USAGE = `  kstack cluster up                     start a local cluster: control plane +\
+ ${DEFAULT_NODE_COUNT} nodes, no Docker needed
+  kstack cluster up --control-plane     start only a local control plane (etcd, API server, controller-manager,\
+ scheduler)
   kstack cluster status                 show what runs and whether it is healthy
   kstack cluster stop                   stop the local cluster, keeping its data (up resumes it)
   kstack cluster down                   stop the local cluster and remove its files
-  kstack cluster node restart NODE      restart a node's containerd and node agents (kubelet, kube-proxy, policy engines)
-  kstack cluster node stop NODE [--mode freeze|kill]   fail a node on purpose: freeze it (a hung machine) or kill it (power loss)
+  kstack cluster node restart NODE      restart a node's containerd and node agents (kubelet, kube-proxy,\
+ policy engines)
+  kstack cluster node stop NODE [--mode freeze|kill]   fail a node on purpose: freeze it (a hung machine) or kill it\
+ (power loss)
   kstack cluster node start NODE        bring a stopped node back and wait until it is Ready
 `;
 
 const IMAGES_USAGE = `  kstack images build [NAME…] | list    build the local cluster's images from Debian packages
-  kstack images push --registry HOST[:PORT][/PREFIX] [NAME…]   push them to a registry; prints chart values that use them
+  kstack images push --registry HOST[:PORT][/PREFIX] [NAME…]   push them to a registry;\
+ prints chart values that use them
 `;
 
 export const USAGE = `kstack — a Kubernetes web + database stack that proves its requirements, and its tools
@@ -59,7 +65,8 @@ Usage:
                                         restore the database (point in time from archived binlogs)
   kstack db rotate-certs                renew the database's TLS certificate; members restart one by one
   kstack region up|status|failover      two local clusters as a primary and a standby region (replication)
-  kstack setup [--for COMMAND]          install and build what kstack needs, or what one command needs (idempotent, cached)
+  kstack setup [--for COMMAND]          install and build what kstack needs, or what one command needs (idempotent,\
+ cached)
 ${CLUSTER_USAGE}${IMAGES_USAGE}
 Common flags:
   --name NAME        cluster name (default: ${DEFAULT_CLUSTER})
@@ -109,7 +116,8 @@ export const CLUSTER_UP = spec({
       why: '--control-plane starts no nodes',
     },
   ],
-  help: `kstack cluster up [--nodes N] [--db-taint key=value:Effect|none] [--no-preload] [--registry-ca HOST[:PORT]=FILE]
+  help: `kstack cluster up [--nodes N] [--db-taint key=value:Effect|none] [--no-preload] [--registry-ca\
+ HOST[:PORT]=FILE]
                  [--name NAME] [--api-port PORT] [--kubeconfig PATH]
 kstack cluster up --control-plane [--name NAME] [--api-port PORT] [--kubeconfig PATH]
 
@@ -145,7 +153,9 @@ export const CLUSTER_DOWN = spec({
 export const CLUSTER_STOP = spec({
   name: 'cluster stop',
   options: { ...NAME_FLAG, ...HELP_FLAG },
-  help: "kstack cluster stop [--name NAME]\n\nStops every process of the cluster and keeps its data; 'kstack cluster up' resumes it.\n",
+  help:
+    'kstack cluster stop [--name NAME]\n\nStops every process of the ' +
+    "cluster and keeps its data; 'kstack cluster up' resumes it.\n",
 });
 
 export const CLUSTER_STATUS = spec({
@@ -185,7 +195,8 @@ export const UP = spec({
     'with-monitoring': { type: 'boolean' },
     ...HELP_FLAG,
   },
-  help: `kstack up [--context NAME [--with-monitoring]] [--namespace NS] [--release NAME] [-f values.yaml]… [--timeout ${DEFAULT_UP_TIMEOUT}]
+  help: `kstack up [--context NAME [--with-monitoring]] [--namespace NS] [--release NAME] [-f values.yaml]… [--timeout\
+ ${DEFAULT_UP_TIMEOUT}]
           [--detach] [--alert-webhook URL]… [--alert-slack URL[#channel]]…
 
 The main job. Without --context: brings up the local cluster (or reuses the running one), builds and
@@ -219,7 +230,9 @@ export const DOWN = spec({
       why: '--all also removes the local cluster, and --context names another cluster',
     },
   ],
-  help: 'kstack down [--context NAME] [--namespace NS] [--release NAME] [--all]\n\nRemoves the release; --all also removes the local cluster.\n',
+  help:
+    'kstack down [--context NAME] [--namespace NS] [--release NAME] ' +
+    '[--all]\n\nRemoves the release; --all also removes the local cluster.\n',
 });
 
 export const STATUS = spec({
@@ -247,7 +260,8 @@ export const PROVE = spec({
     ...HELP_FLAG,
   },
   conflicts: [CONTEXT_OR_NAME],
-  help: `kstack prove [--context NAME | --name CLUSTER] [-n NS] [--release NAME] [--only R1,R5] [--allow-skip R6] [--report DIR]
+  help: `kstack prove [--context NAME | --name CLUSTER] [-n NS] [--release NAME] [--only R1,R5] [--allow-skip R6]\
+ [--report DIR]
              [--prometheus URL --alertmanager URL]
 
 Checks each requirement on the installed release, against the real cluster, and shows for each row
@@ -257,7 +271,8 @@ component the values turn off (e.g. backup.enabled=false), and a skip is never a
 INCOMPLETE unless you accept that row's skip with --allow-skip. What the cluster lacks (no enforcing
 policy engine, no Multus) fails its row. R2, R3, R6, R9, R11 and R13 change the release while they
 run (a db pod deleted, a config rolled out under load, a backup restored into a throw-away namespace,
-web scaled, nodes stopped, a member restarted under a traffic capture) and restore it. Every row waits (at most 5 min) for the release to settle first.
+web scaled, nodes stopped, a member restarted under a traffic capture) and restore it. Every row waits (at most 5 min)\
+ for the release to settle first.
 
 Exit status: 0 every row passed (or skipped where allowed), 1 a row failed, 2 a row skipped unasked.
 
@@ -348,7 +363,9 @@ export const IMAGES_BUILD = spec({
   name: 'images build',
   options: { ...HELP_FLAG },
   operands: true,
-  help: "kstack images build [NAME…]\n\nBuilds the local cluster's images from Debian packages (every image without NAME) and prints each one's reference and folder.\n",
+  help:
+    "kstack images build [NAME…]\n\nBuilds the local cluster's images from Debian " +
+    "packages (every image without NAME) and prints each one's reference and folder.\n",
 });
 
 export const IMAGES_LIST = spec({
@@ -424,7 +441,8 @@ export const REGION_UP = spec({
     timeout: { type: 'string' },
     ...REGION_FLAGS,
   },
-  help: `kstack region up --primary NAME --standby NAME [--standby-nodes N] [-f values.yaml]… [--timeout ${DEFAULT_UP_TIMEOUT}]
+  help: `kstack region up --primary NAME --standby NAME [--standby-nodes N] [-f values.yaml]…
+                 [--timeout ${DEFAULT_UP_TIMEOUT}]
 
 Two local clusters named after the regions, each with the stack ('kstack up'), as one pair: the primary
 takes writes; the standby's database applies the primary's changes by GTID replication over TLS (its own

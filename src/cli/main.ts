@@ -200,7 +200,8 @@ async function clusterCommand(args: readonly string[], out: Output): Promise<num
       if (action === 'stop') {
         const result = await stopNodeOnDemand({ progress, node: nodeName, mode: mode as NodeFaultMode, ...cluster });
         out.write(
-          `Node ${nodeName} ${mode === 'freeze' ? 'frozen' : 'killed'} (${result.processes} processes); bring it back with 'kstack cluster node start ${nodeName}'.\n`,
+          `Node ${nodeName} ${mode === 'freeze' ? 'frozen' : 'killed'} (${result.processes} ` +
+            `processes); bring it back with 'kstack cluster node start ${nodeName}'.\n`,
         );
       } else if (action === 'start') {
         const result = await startNodeOnDemand({ progress, node: nodeName, ...cluster });
@@ -266,7 +267,8 @@ async function upCommand(args: readonly string[], out: Output): Promise<number> 
   try {
     if (values['no-watch'] || values.detach) return 0;
     out.write(
-      `\nPod events in namespace ${result.namespace}${alertmanager ? ' and Alertmanager alerts' : ''} (Ctrl-C to stop; the stack keeps running):\n`,
+      `\nPod events in namespace ${result.namespace}${alertmanager ? ' and Alertmanager alerts' : ''} ` +
+        `(Ctrl-C to stop; the stack keeps running):\n`,
     );
     const config = parsePodwatchConfig(
       {
@@ -623,7 +625,8 @@ async function imagesPushCommand(args: readonly string[], io: Io): Promise<numbe
   for (const p of pushed) io.err.write(`pushed ${p.repository}:${p.tag}@${p.digest}\n`);
   if (pullSecret)
     io.err.write(
-      `Create the pull Secret in the release's namespace (password from the environment):\n  ${pullSecretHint(pullSecret, target.server, credentials?.username)}\n`,
+      `Create the pull Secret in the release's namespace (password from the ` +
+        `environment):\n  ${pullSecretHint(pullSecret, target.server, credentials?.username)}\n`,
     );
   if (output === undefined) io.out.write(file);
   else {

@@ -27,22 +27,28 @@ export interface UpRequest {
 export function checkUpOptions(cluster: string, opts: UpRequest, existing: ClusterState | undefined): void {
   if (existing && opts.apiPort !== undefined && opts.apiPort !== existing.ports.apiserver) {
     throw new UserError(
-      `--api-port ${opts.apiPort}: cluster '${cluster}' already uses port ${existing.ports.apiserver}; drop --api-port, or run 'kstack cluster down --name ${cluster}' first`,
+      `--api-port ${opts.apiPort}: cluster '${cluster}' already uses port ${existing.ports.apiserver}; ` +
+        `drop --api-port, or run 'kstack cluster down --name ${cluster}' first`,
     );
   }
   if (existing && opts.nodes && !existing.nodeSettings) {
     throw new UserError(
-      `cluster '${cluster}' was created as a control plane without nodes; run 'kstack cluster down --name ${cluster}' first, or add --control-plane`,
+      `cluster '${cluster}' was created as a control plane without nodes; run ` +
+        `'kstack cluster down --name ${cluster}' first, or add --control-plane`,
     );
   }
   if (existing?.nodeSettings && opts.nodes && opts.nodes.count !== existing.nodeSettings.count) {
     throw new UserError(
-      `--nodes ${opts.nodes.count}: cluster '${cluster}' already has ${existing.nodeSettings.count} nodes; drop --nodes, or run 'kstack cluster down --name ${cluster}' first`,
+      `--nodes ${opts.nodes.count}: cluster '${cluster}' already has ${existing.nodeSettings.count} ` +
+        `nodes; drop --nodes, or run 'kstack cluster down --name ${cluster}' first`,
     );
   }
 }
 
-/** The nodes the cluster has: fixed by the saved state once it exists, else the ones asked for (none: control plane only). */
+/**
+ * The nodes the cluster has: fixed by the saved state once it
+ * exists, else the ones asked for (none: control plane only).
+ */
 export function nodeSettingsFor(existing: ClusterState | undefined, opts: UpRequest): NodeSettings | undefined {
   return existing ? existing.nodeSettings : opts.nodes;
 }
@@ -126,7 +132,8 @@ export function portsToCheck(
 
 export function portInUse(cluster: string, component: ControlPlaneComponent, port: number): UserError {
   return new UserError(
-    `${component} cannot start: 127.0.0.1:${port} is in use by another program; stop it, or run 'kstack cluster down --name ${cluster}' and 'up' again to choose new ports`,
+    `${component} cannot start: 127.0.0.1:${port} is in use by another program; stop it, ` +
+      `or run 'kstack cluster down --name ${cluster}' and 'up' again to choose new ports`,
   );
 }
 

@@ -79,13 +79,15 @@ export interface UpResult {
 
 function busy(name: string) {
   return (pid: number): string =>
-    `another kstack command (pid ${pid}) is already working on cluster '${name}'; wait for it to finish (or stop it) and run again`;
+    `another kstack command (pid ${pid}) is already working on cluster ` +
+    `'${name}'; wait for it to finish (or stop it) and run again`;
 }
 
 async function choosePorts(requestedApiPort: number | undefined): Promise<ControlPlanePorts> {
   if (requestedApiPort !== undefined && !(await isPortFree(requestedApiPort))) {
     throw new UserError(
-      `--api-port ${requestedApiPort}: 127.0.0.1:${requestedApiPort} is already in use; choose another port or stop what listens there`,
+      `--api-port ${requestedApiPort}: 127.0.0.1:${requestedApiPort} ` +
+        `is already in use; choose another port or stop what listens there`,
     );
   }
   const avoid = new Set(requestedApiPort !== undefined ? [requestedApiPort] : []);
@@ -142,7 +144,10 @@ function lastLogLines(file: string, count = 5): string {
   }
 }
 
-/** Ensure binaries: every binary and image is built or found before any state is touched, so a missing toolchain leaves nothing behind. */
+/**
+ * Ensure binaries: every binary and image is built or found before
+ * any state is touched, so a missing toolchain leaves nothing behind.
+ */
 async function ensureBuilt(
   progress: Progress,
   nodeSettings: NodeSettings | undefined,
@@ -216,7 +221,8 @@ async function startComponents(
       });
       if (!result.ok) {
         throw new UserError(
-          `${spec.name} did not become healthy: ${result.reason ?? result.body}. Last lines of ${logFile}:\n${lastLogLines(logFile)}`,
+          `${spec.name} did not become healthy: ${result.reason ?? result.body}. ` +
+            `Last lines of ${logFile}:\n${lastLogLines(logFile)}`,
         );
       }
     });
@@ -237,7 +243,8 @@ async function waitForDefaultServiceAccount(layout: ClusterLayout, server: strin
     const result = await waitHealthy(target, { timeoutMs: 60_000 });
     if (!result.ok)
       throw new UserError(
-        `the controller-manager did not create the default service account: ${result.reason ?? ''}; see ${layout.logs}/kube-controller-manager.log`,
+        `the controller-manager did not create the default service ` +
+          `account: ${result.reason ?? ''}; see ${layout.logs}/kube-controller-manager.log`,
       );
   });
 }
@@ -442,7 +449,8 @@ export async function controlPlaneStopComponent(
 }
 
 /**
- * Restarts one node's containerd and agents (kubelet, kube-proxy, … see nodes/node-agents.ts; running containers survive, as on a real
+ * Restarts one node's containerd and agents (kubelet, kube-proxy, …
+ * see nodes/node-agents.ts; running containers survive, as on a real
  * node whose agents restart), then completes the cluster like `up` does.
  */
 export async function restartNode(opts: DownOptions & { node: string }): Promise<UpResult> {
@@ -495,7 +503,8 @@ export async function stopNodeOnDemand(
     const { state, entry } = nodeOfCluster(layout, opts.node);
     if (entry.fault)
       throw new UserError(
-        `node '${opts.node}' is already stopped (${entry.fault.mode}, since ${entry.fault.since}); start it with 'kstack cluster node start ${opts.node}'`,
+        `node '${opts.node}' is already stopped (${entry.fault.mode}, ` +
+          `since ${entry.fault.since}); start it with 'kstack cluster node start ${opts.node}'`,
       );
     const processes =
       opts.mode === 'freeze' ? await freezeNode(layout, entry, opts.node) : await killNode(layout, entry, opts.node);

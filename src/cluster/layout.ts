@@ -22,7 +22,8 @@ const NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 export function validateClusterName(name: string): string {
   if (!NAME.test(name)) {
     throw new UserError(
-      `--name '${name}' is not a valid cluster name: use 1-40 lowercase letters, digits and '-', starting and ending with a letter or digit`,
+      `--name '${name}' is not a valid cluster name: use 1-40 lowercase ` +
+        `letters, digits and '-', starting and ending with a letter or digit`,
     );
   }
   return name;

@@ -29,7 +29,8 @@ export function pkiOptions(state: ClusterState): PkiOptions {
 
 export function corrupt(layout: ClusterLayout, reason: string): UserError {
   return new UserError(
-    `the state of cluster '${layout.name}' in ${layout.root} is corrupt (${reason}); run 'kstack cluster down --name ${layout.name}' to remove it, then 'kstack cluster up' again`,
+    `the state of cluster '${layout.name}' in ${layout.root} is corrupt (${reason}); run ` +
+      `'kstack cluster down --name ${layout.name}' to remove it, then 'kstack cluster up' again`,
   );
 }
 

@@ -166,7 +166,8 @@ async function openSnapshot(db: DbTarget): Promise<Snapshot> {
   const conn = await connectOrExplain(db);
   try {
     const [vars] = await conn.query<{ version: string; wsrep: string | null; logBin: number }[]>(
-      "SELECT @@version AS version, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'WSREP_ON') AS wsrep, @@log_bin AS logBin",
+      'SELECT @@version AS version, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES ' +
+        "WHERE VARIABLE_NAME = 'WSREP_ON') AS wsrep, @@log_bin AS logBin",
     );
     if (!vars) throw new Error('no answer to SELECT @@version');
     if (vars.wsrep === 'ON') {
@@ -174,7 +175,8 @@ async function openSnapshot(db: DbTarget): Promise<Snapshot> {
       const state = st[0]?.Value;
       if (state !== '4')
         throw new UserError(
-          `the member ${describeTarget(db)} is not Synced (wsrep_local_state=${state ?? 'unknown'}, want 4); back up from a Synced member`,
+          `the member ${describeTarget(db)} is not Synced (wsrep_local_state=` +
+            `${state ?? 'unknown'}, want 4); back up from a Synced member`,
         );
     }
     await conn.query('SET SESSION lock_wait_timeout = 60');
@@ -310,11 +312,16 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
           const dumpPosition = parseDumpPosition(await decodeDumpHead(compressedHead.head(), zstdBin));
           if (!dumpPosition)
             throw new UserError(
-              'mariadb-dump did not write its binlog position (--master-data); the dump cannot be matched to the recorded position',
+              'mariadb-dump did not write its binlog position (--master-data); ' +
+                'the dump cannot be matched to the recorded position',
             );
           if (dumpPosition.binlogFile !== snap.binlog.binlogFile || dumpPosition.binlogPos !== snap.binlog.binlogPos) {
             throw new UserError(
-              `the dump's snapshot (${dumpPosition.binlogFile}:${dumpPosition.binlogPos}) differs from the recorded one (${snap.binlog.binlogFile}:${snap.binlog.binlogPos}); either the dump reached another server than the snapshot session (KSTACK_DR_DB_HOST must name one member, not a load-balanced Service) or a commit slipped past the read lock; fix the host or run the backup again`,
+              `the dump's snapshot (${dumpPosition.binlogFile}:${dumpPosition.binlogPos}) ` +
+                `differs from the recorded one (${snap.binlog.binlogFile}:${snap.binlog.binlogPos}); ` +
+                `either the dump reached another server than the snapshot session ` +
+                `(KSTACK_DR_DB_HOST must name one member, not a load-balanced Service) or ` +
+                `a commit slipped past the read lock; fix the host or run the backup again`,
             );
           }
         }
@@ -352,13 +359,15 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
       const tables = await stats;
       if (!sizes)
         throw new UserError(
-          `backup ${id}: zstd did not report how many bytes it compressed (zstd -vv); use the zstd this image ships (1.5) and run the backup again`,
+          `backup ${id}: zstd did not report how many bytes it compressed (zstd ` +
+            `-vv); use the zstd this image ships (1.5) and run the backup again`,
         );
       const dumpBytes = sizes.in;
       const storedSize = await store.size(dumpKey);
       if (storedSize !== stored.bytes)
         throw new UserError(
-          `backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the dump, ${stored.bytes} were sent; run the backup again`,
+          `backup ${id}: the storage holds ${storedSize ?? 'no'} bytes ` +
+            `for the dump, ${stored.bytes} were sent; run the backup again`,
         );
       const finished = now();
       const manifest: Manifest = parseManifest({
@@ -388,7 +397,8 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
       // Last: only now does the backup exist.
       await store.putBytes(backupKey(store, id, MANIFEST_OBJECT), `${JSON.stringify(manifest, null, 2)}\n`);
       step.detail(
-        `${mib(dumpBytes)} dumped → ${mib(stored.bytes)} stored, ${Object.keys(tables).length} tables, GTID ${snap.gtid || '(none)'}`,
+        `${mib(dumpBytes)} dumped → ${mib(stored.bytes)} ` +
+          `stored, ${Object.keys(tables).length} tables, GTID ${snap.gtid || '(none)'}`,
       );
       return manifest;
     } catch (err) {
@@ -405,6 +415,7 @@ export async function runBackup(opts: BackupOptions): Promise<Manifest> {
 function asBackupError(err: unknown, id: string): UserError {
   if (err instanceof UserError && err.message.startsWith(`backup ${id}`)) return err;
   return new UserError(
-    `backup ${id} failed, no manifest was written (this backup does not exist; its partial upload is aborted): ${messageOf(err)}`,
+    `backup ${id} failed, no manifest was written (this backup does ` +
+      `not exist; its partial upload is aborted): ${messageOf(err)}`,
   );
 }

@@ -195,15 +195,18 @@ export class BinlogArchiver {
   metrics(): string {
     const s = this.status;
     const lines = [
-      '# HELP kstack_binlog_archive_lag_seconds Seconds the oldest binlogged transaction not yet archived has waited (0: all archived).',
+      '# HELP kstack_binlog_archive_lag_seconds Seconds the oldest ' +
+        'binlogged transaction not yet archived has waited (0: all archived).',
       '# TYPE kstack_binlog_archive_lag_seconds gauge',
       `kstack_binlog_archive_lag_seconds{stream="${this.opts.stream}"} ${this.lagSeconds().toFixed(3)}`,
       '# HELP kstack_binlog_last_archived_transaction_timestamp_seconds Time of the newest archived transaction.',
       '# TYPE kstack_binlog_last_archived_transaction_timestamp_seconds gauge',
-      `kstack_binlog_last_archived_transaction_timestamp_seconds{stream="${this.opts.stream}"} ${s.lastArchivedTransaction ?? 0}`,
+      `kstack_binlog_last_archived_transaction_timestamp_seconds{stream="` +
+        `${this.opts.stream}"} ${s.lastArchivedTransaction ?? 0}`,
       '# HELP kstack_binlog_archive_last_success_timestamp_seconds Time of the last archiving round that completed.',
       '# TYPE kstack_binlog_archive_last_success_timestamp_seconds gauge',
-      `kstack_binlog_archive_last_success_timestamp_seconds{stream="${this.opts.stream}"} ${s.lastSuccess === undefined ? 0 : Math.floor(s.lastSuccess / 1000)}`,
+      `kstack_binlog_archive_last_success_timestamp_seconds{stream="${this.opts.stream}` +
+        `"} ${s.lastSuccess === undefined ? 0 : Math.floor(s.lastSuccess / 1000)}`,
       '# HELP kstack_binlog_archived_files_total Binlog files shipped since the archiver started.',
       '# TYPE kstack_binlog_archived_files_total counter',
       `kstack_binlog_archived_files_total{stream="${this.opts.stream}"} ${s.archivedFiles}`,

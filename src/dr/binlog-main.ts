@@ -70,7 +70,8 @@ async function degraded(err: unknown, port: number): Promise<void> {
     res.writeHead(req.url === '/metrics' ? 200 : 404, { 'content-type': 'text/plain; version=0.0.4' });
     res.end(
       req.url === '/metrics'
-        ? '# HELP kstack_binlog_archive_config_error 1 when the archiver cannot start (see its log).\n# TYPE kstack_binlog_archive_config_error gauge\nkstack_binlog_archive_config_error 1\n'
+        ? '# HELP kstack_binlog_archive_config_error 1 when the archiver cannot start (see its log).\n# ' +
+            'TYPE kstack_binlog_archive_config_error gauge\nkstack_binlog_archive_config_error 1\n'
         : '',
     );
   });

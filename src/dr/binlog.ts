@@ -159,7 +159,10 @@ export const binlogsPrefix = (prefix: string): string =>
   `${prefix.replace(/\/+$/, '')}${prefix === '' ? '' : '/'}binlogs/`;
 export const streamPrefix = (prefix: string, stream: string): string => `${binlogsPrefix(prefix)}${stream}/`;
 export const indexKey = (prefix: string, stream: string): string => `${streamPrefix(prefix, stream)}index.json`;
-/** Object key of a file: its name plus its creation time, so a member whose data was re-created (SST, restore) never overwrites older files of the same name. */
+/**
+ * Object key of a file: its name plus its creation time, so a member whose data
+ * was re-created (SST, restore) never overwrites older files of the same name.
+ */
 export const binlogKey = (prefix: string, stream: string, name: string, created: number): string =>
   `${streamPrefix(prefix, stream)}${name}.${created}`;
 

@@ -55,7 +55,8 @@ export async function findBackup(store: ObjectStore, id?: string): Promise<Manif
     const mk = backupKey(store, id, MANIFEST_OBJECT);
     if ((await store.size(mk)) === undefined)
       throw new UserError(
-        `backup ${id} does not exist in s3://${store.cfg.bucket}/${store.key('backups')} (no manifest: it never completed, or was deleted)`,
+        `backup ${id} does not exist in s3://${store.cfg.bucket}/${store.key('backups')} ` +
+          `(no manifest: it never completed, or was deleted)`,
       );
     return parseManifest(JSON.parse((await store.getBytes(mk)).toString('utf8')), mk);
   }
@@ -63,7 +64,8 @@ export async function findBackup(store: ObjectStore, id?: string): Promise<Manif
   const newest = all.at(-1)?.manifest;
   if (!newest)
     throw new UserError(
-      `there are no complete backups in s3://${store.cfg.bucket}/${store.key('backups')}; take one with 'kstack backup now'`,
+      `there are no complete backups in s3://${store.cfg.bucket}/` +
+        `${store.key('backups')}; take one with 'kstack backup now'`,
     );
   return newest;
 }

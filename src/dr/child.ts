@@ -62,7 +62,8 @@ export function startChild(cmd: string, args: readonly string[], opts: ChildOpti
       else
         reject(
           new Error(
-            `${what} ${signal ? `was stopped by ${signal}` : `exited with code ${code ?? '?'}`}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : ''}`,
+            `${what} ${signal ? `was stopped by ${signal}` : `exited with code ${code ?? '?'}`}` +
+              (stderr.trim() ? `: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : ''),
           ),
         );
     });

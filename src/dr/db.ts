@@ -49,7 +49,8 @@ export function parseDbTarget(
       if ((err as { code?: string }).code === 'ENOENT') {
         const key = file.split('/').at(-1) ?? file;
         throw new UserError(
-          `${DB_ENV.password}_FILE: ${file} does not exist: the mounted Secret has no key '${key}' (with db.auth.existingSecret, add that key to the Secret)`,
+          `${DB_ENV.password}_FILE: ${file} does not exist: the mounted Secret has ` +
+            `no key '${key}' (with db.auth.existingSecret, add that key to the Secret)`,
         );
       }
       throw new UserError(
@@ -91,7 +92,8 @@ export function describeTarget(t: DbTarget): string {
 export function memberTarget(t: DbTarget, hostname: string, domain: string): DbTarget {
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(hostname))
     throw new UserError(
-      `the server behind ${describeTarget(t)} calls itself '${hostname}', which is not a member name (a DNS label); unset ${DB_ENV.memberDomain} or point ${DB_ENV.host} at the members' Service`,
+      `the server behind ${describeTarget(t)} calls itself '${hostname}', which is not a member name ` +
+        `(a DNS label); unset ${DB_ENV.memberDomain} or point ${DB_ENV.host} at the members' Service`,
     );
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(domain))
     throw new UserError(`${DB_ENV.memberDomain}: '${domain}' is not a DNS domain`);
@@ -124,7 +126,8 @@ export async function pinMember(
   const again = await serverHostname(pinned);
   if (again !== member)
     throw new UserError(
-      `${describeTarget(pinned)} answers as '${again}', not '${member}'; check ${DB_ENV.memberDomain} (the db headless Service's domain)`,
+      `${describeTarget(pinned)} answers as '${again}', not '${member}'; ` +
+        `check ${DB_ENV.memberDomain} (the db headless Service's domain)`,
     );
   return { target: pinned, member };
 }
@@ -156,7 +159,8 @@ export async function connectOrExplain(t: DbTarget): Promise<mariadb.Connection>
     return await connect(t);
   } catch (err) {
     throw new UserError(
-      `cannot connect to the database ${describeTarget(t)}: ${messageOf(err)}; check KSTACK_DR_DB_* and that the server runs`,
+      `cannot connect to the database ${describeTarget(t)}: ${messageOf(err)}; ` +
+        `check KSTACK_DR_DB_* and that the server runs`,
     );
   }
 }
@@ -229,7 +233,8 @@ export async function tableStats(
   const cols: { db: string; tbl: string; col: string }[] = await conn.query(
     `SELECT c.TABLE_SCHEMA AS db, c.TABLE_NAME AS tbl, c.COLUMN_NAME AS col FROM information_schema.COLUMNS c
        JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
-      WHERE t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_SCHEMA IN (?) ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`,
+      WHERE t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_SCHEMA IN (?) ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME,\
+ c.ORDINAL_POSITION`,
     [databases],
   );
   const byTable = new Map<string, { db: string; tbl: string; cols: string[] }>();

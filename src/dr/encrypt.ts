@@ -48,7 +48,8 @@ export function parseKey(data: Buffer, field: string): EncryptionKey {
   }
   if (data.length === 32) return make(Buffer.from(data));
   throw new UserError(
-    `${field}: an encryption key must be 32 bytes (raw), 64 hex characters or base64 of 32 bytes; got ${data.length} bytes. Make one with: head -c 32 /dev/urandom > key`,
+    `${field}: an encryption key must be 32 bytes (raw), 64 hex characters or base64 ` +
+      `of 32 bytes; got ${data.length} bytes. Make one with: head -c 32 /dev/urandom > key`,
   );
 }
 
@@ -151,7 +152,10 @@ export class EncryptStream extends Transform {
   }
 }
 
-/** Decrypts the framed format; any tampering, truncation or a different key fails the stream with a BackupIntegrityError. */
+/**
+ * Decrypts the framed format; any tampering, truncation or a
+ * different key fails the stream with a BackupIntegrityError.
+ */
 export class DecryptStream extends Transform {
   private header: Buffer | undefined;
   private key: Buffer | undefined;
@@ -181,7 +185,8 @@ export class DecryptStream extends Transform {
     if (!this.finished) {
       done(
         new BackupIntegrityError(
-          `${this.what} is truncated: it ends after ${this.index} frame(s) without its final frame (an interrupted upload or a cut-off object); use another backup`,
+          `${this.what} is truncated: it ends after ${this.index} frame(s) without its ` +
+            `final frame (an interrupted upload or a cut-off object); use another backup`,
         ),
       );
       return;
@@ -207,7 +212,8 @@ export class DecryptStream extends Transform {
       const keyId = h.subarray(16, 24).toString('hex');
       if (keyId !== this.master.id) {
         throw new BackupIntegrityError(
-          `${this.what} was encrypted with key id ${keyId}, but the key given has id ${this.master.id}: wrong encryption key; use the key the backup was made with`,
+          `${this.what} was encrypted with key id ${keyId}, but the key given has ` +
+            `id ${this.master.id}: wrong encryption key; use the key the backup was made with`,
         );
       }
       this.header = Buffer.from(h);
@@ -235,7 +241,9 @@ export class DecryptStream extends Transform {
         plain = Buffer.concat([decipher.update(this.buf.subarray(5, 5 + len)), decipher.final()]);
       } catch {
         throw new BackupIntegrityError(
-          `${this.what} failed authentication at frame ${this.index} (byte ${HEADER_BYTES + this.index * (this.frameBytes + FRAME_OVERHEAD)}): it is corrupted or was tampered with; use another backup`,
+          `${this.what} failed authentication at frame ${this.index} ` +
+            `(byte ${HEADER_BYTES + this.index * (this.frameBytes + FRAME_OVERHEAD)}): ` +
+            `it is corrupted or was tampered with; use another backup`,
         );
       }
       this.push(plain);

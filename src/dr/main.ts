@@ -107,11 +107,16 @@ export async function restoreCommand(
     if (manifest.kind === 'physical') {
       if (afterDump)
         throw new UserError(
-          `backup ${manifest.id} is a physical backup; point-in-time recovery here replays binlogs into a running server after a logical backup: restore a logical backup, or restore this one with main.js restore --datadir DIR, start mariadbd on DIR and replay the binlogs from ${manifest.position.binlogFile ?? '?'}:${manifest.position.binlogPos ?? '?'} (GTID ${manifest.position.gtid || 'none'})`,
+          `backup ${manifest.id} is a physical backup; point-in-time recovery here replays ` +
+            `binlogs into a running server after a logical backup: restore a logical ` +
+            `backup, or restore this one with main.js restore --datadir DIR, start mariadbd ` +
+            `on DIR and replay the binlogs from ${manifest.position.binlogFile ?? '?'}:` +
+            `${manifest.position.binlogPos ?? '?'} (GTID ${manifest.position.gtid || 'none'})`,
         );
       if (!datadir)
         throw new UserError(
-          `backup ${manifest.id} is a physical backup (the server's files): give the empty directory to restore it into with --datadir DIR or ${RESTORE_DATADIR_ENV}`,
+          `backup ${manifest.id} is a physical backup (the server's files): give the ` +
+            `empty directory to restore it into with --datadir DIR or ${RESTORE_DATADIR_ENV}`,
         );
       return {
         kind: 'physical',
@@ -120,7 +125,8 @@ export async function restoreCommand(
     }
     if (datadir)
       throw new UserError(
-        `backup ${manifest.id} is a logical backup; it restores into the running server KSTACK_DR_DB_* names, not into a datadir: drop --datadir / ${RESTORE_DATADIR_ENV}`,
+        `backup ${manifest.id} is a logical backup; it restores into the running server ` +
+          `KSTACK_DR_DB_* names, not into a datadir: drop --datadir / ${RESTORE_DATADIR_ENV}`,
       );
     const { target } = await pinMember(parseDbTarget(ctx.env), ctx.env);
     return await runRestore({ store, key: loadKey(ctx.env), target, progress: ctx.progress, manifest, afterDump });
@@ -178,7 +184,8 @@ export function renderMetrics(entries: readonly CatalogEntry[]): string {
 }
 
 const USAGE =
-  'usage: main.js backup [--physical [--datadir=DIR]] | verify [--backup=ID] | restore [--backup=ID] [--to-time=T | --to-gtid=G | --datadir=DIR] | retention | list | metrics';
+  'usage: main.js backup [--physical [--datadir=DIR]] | verify [--backup=ID] | restore ' +
+  '[--backup=ID] [--to-time=T | --to-gtid=G | --datadir=DIR] | retention | list | metrics';
 
 /** Flags as --name=value or --name value; the `booleans` ones take no value (then 'true'). */
 export function parseFlags(
@@ -246,7 +253,8 @@ export async function main(
           flags['to-time'] !== undefined || flags['to-gtid'] !== undefined || flags['source-prefix'] !== undefined;
         if (pitrWanted && !hooks.pitr)
           throw new UserError(
-            '--to-time/--to-gtid/--source-prefix need point-in-time recovery, which this entry point was started without',
+            '--to-time/--to-gtid/--source-prefix need point-in-time ' +
+              'recovery, which this entry point was started without',
           );
         // The restore Job's entry point (pitr-main.js) always replays the archive after the dump: to the target,
         // or without one as far as the archive goes (it strips --source-prefix before we see the flags).

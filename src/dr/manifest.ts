@@ -8,7 +8,10 @@ export type BackupKind = 'logical' | 'physical';
 /** Row count and content checksum of one table at the backup's snapshot. */
 export interface TableStat {
   rows: number;
-  /** Order-independent checksum of the rows (see docs/dr.md): 'crc32c:<sum>', a bare decimal (older backups), or '' when the backup counted rows only. */
+  /**
+   * Order-independent checksum of the rows (see docs/dr.md): 'crc32c:<sum>',
+   * a bare decimal (older backups), or '' when the backup counted rows only.
+   */
   checksum: string;
 }
 

@@ -47,7 +47,13 @@ export function parseBinlogPosition(text: string): PhysicalPosition | undefined 
 
 /** A value for a MariaDB option file, quoted so that '#', spaces, quotes and backslashes survive. */
 export function optionFileValue(v: string): string {
-  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
+  const escaped = v
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t');
+  return `"${escaped}"`;
 }
 
 /** The option file mariadb-backup reads its credentials from (the password never goes on the command line). */
@@ -94,7 +100,8 @@ export function emptyDatadir(path: string, field = `--datadir / ${RESTORE_DATADI
           .map((e) => `'${e}'`)
           .join(
             ', ',
-          )}); a physical restore only writes into an empty directory: stop mariadbd, move the old datadir away, and run again`,
+          )}); a physical restore only writes into an empty directory: stop mariadbd, move the old datadir away,\
+ and run again`,
       );
     }
   } else {
@@ -141,12 +148,16 @@ interface ServerInfo {
   databases: string[];
 }
 
-/** What the live server says about itself; refuses a Galera member that is not Synced and a server with no user databases. */
+/**
+ * What the live server says about itself; refuses a Galera
+ * member that is not Synced and a server with no user databases.
+ */
 async function serverInfo(db: DbTarget): Promise<ServerInfo> {
   const conn = await connectOrExplain(db);
   try {
     const [vars] = await conn.query<{ version: string; datadir: string; wsrep: string | null; logBin: number }[]>(
-      "SELECT @@version AS version, @@datadir AS datadir, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'WSREP_ON') AS wsrep, @@log_bin AS logBin",
+      'SELECT @@version AS version, @@datadir AS datadir, (SELECT VARIABLE_VALUE FROM ' +
+        "information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'WSREP_ON') AS wsrep, @@log_bin AS logBin",
     );
     if (!vars) throw new Error('no answer to SELECT @@version');
     const galera = vars.wsrep === 'ON';
@@ -155,7 +166,8 @@ async function serverInfo(db: DbTarget): Promise<ServerInfo> {
       const state = st[0]?.Value;
       if (state !== '4')
         throw new UserError(
-          `the member ${describeTarget(db)} is not Synced (wsrep_local_state=${state ?? 'unknown'}, want 4); back up from a Synced member`,
+          `the member ${describeTarget(db)} is not Synced (wsrep_local_state=` +
+            `${state ?? 'unknown'}, want 4); back up from a Synced member`,
         );
     }
     const databases = await userDatabases(conn);
@@ -180,12 +192,16 @@ export async function prepareDatadir(dir: string, mariadbBackup = 'mariadb-backu
     await p.exited;
   } catch (err) {
     throw new UserError(
-      `preparing the copied datadir ${dir} failed: ${messageOf(err)}; the backup cannot be made consistent (use another backup, or run the backup again)`,
+      `preparing the copied datadir ${dir} failed: ${messageOf(err)}; the backup ` +
+        `cannot be made consistent (use another backup, or run the backup again)`,
     );
   }
 }
 
-/** A throw-away mariadbd on a prepared copy: no grant checks (the copy has the source's accounts), no networking, no events, no replication. */
+/**
+ * A throw-away mariadbd on a prepared copy: no grant checks (the copy
+ * has the source's accounts), no networking, no events, no replication.
+ */
 export async function startOnCopy(folder: string): Promise<ScratchDb> {
   ownForServer(join(folder, 'data'));
   return ScratchDb.start({ dir: folder, extra: ['skip-grant-tables', 'skip-slave-start', 'event-scheduler=OFF'] });
@@ -253,7 +269,9 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
       const datadir = opts.datadir ?? info.datadir;
       if (!existsSync(join(datadir, 'mysql'))) {
         throw new UserError(
-          `the server's datadir ${datadir} is not on this machine (no ${join(datadir, 'mysql')}): a physical backup must run where the server's files are (inside the db pod); pass --datadir if they are mounted elsewhere, or take a logical backup`,
+          `the server's datadir ${datadir} is not on this machine (no ${join(datadir, 'mysql')}): ` +
+            `a physical backup must run where the server's files are (inside the ` +
+            `db pod); pass --datadir if they are mounted elsewhere, or take a logical backup`,
         );
       }
       work = mkdtempSync(join(opts.workDir ?? tmpdir(), 'kstack-physical-'));
@@ -332,7 +350,8 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
       await extract.exited;
       if (info.logBin && !position)
         throw new UserError(
-          'mariadb-backup did not report its binlog position ("MySQL binlog position: ..."); the copy cannot be matched to a position',
+          'mariadb-backup did not report its binlog position ("MySQL ' +
+            'binlog position: ..."); the copy cannot be matched to a position',
         );
 
       step.detail('preparing the scratch copy (applying the redo log)');
@@ -342,7 +361,8 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
       const storedSize = await store.size(dataKey);
       if (storedSize !== stored.bytes)
         throw new UserError(
-          `backup ${id}: the storage holds ${storedSize ?? 'no'} bytes for the data, ${stored.bytes} were sent; run the backup again`,
+          `backup ${id}: the storage holds ${storedSize ?? 'no'} bytes ` +
+            `for the data, ${stored.bytes} were sent; run the backup again`,
         );
       const manifest: Manifest = parseManifest({
         format: 1,
@@ -370,14 +390,16 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
       } satisfies Manifest);
       await store.putBytes(backupKey(store, id, MANIFEST_OBJECT), `${JSON.stringify(manifest, null, 2)}\n`);
       step.detail(
-        `${mib(raw)} streamed → ${mib(stored.bytes)} stored, ${Object.keys(stats.tables).length} tables, GTID ${manifest.position.gtid || '(none)'}`,
+        `${mib(raw)} streamed → ${mib(stored.bytes)} stored, ${Object.keys(stats.tables).length} ` +
+          `tables, GTID ${manifest.position.gtid || '(none)'}`,
       );
       return manifest;
     } catch (err) {
       for (const c of children) c.kill();
       if (err instanceof UserError && err.message.startsWith(`backup ${id}`)) throw err;
       throw new UserError(
-        `backup ${id} failed, no manifest was written (this backup does not exist; its partial upload is aborted): ${messageOf(err)}`,
+        `backup ${id} failed, no manifest was written (this backup does ` +
+          `not exist; its partial upload is aborted): ${messageOf(err)}`,
       );
     } finally {
       if (work) rmSync(work, { recursive: true, force: true });
@@ -385,7 +407,9 @@ export async function runPhysicalBackup(opts: PhysicalBackupOptions): Promise<Ma
   });
 }
 
-/** Streams a physical backup out of storage into `dir`: storage → size/sha256 check → decrypt → zstd -d → mbstream -x. */
+/**
+ * Streams a physical backup out of storage into `dir`: storage → size/sha256 check → decrypt → zstd -d → mbstream -x.
+ */
 export async function extractPhysical(
   store: ObjectStore,
   manifest: Manifest,
@@ -438,7 +462,8 @@ export async function runPhysicalRestore(opts: PhysicalRestoreOptions): Promise<
   const manifest = opts.manifest ?? (await findBackup(opts.store, opts.backupId));
   if (manifest.kind !== 'physical')
     throw new UserError(
-      `backup ${manifest.id} is a logical backup; it restores into a running server (KSTACK_DR_DB_*), not into a datadir: drop --datadir`,
+      `backup ${manifest.id} is a logical backup; it restores into a ` +
+        `running server (KSTACK_DR_DB_*), not into a datadir: drop --datadir`,
     );
   checkKey(manifest, opts.key);
   const datadir = emptyDatadir(opts.datadir);

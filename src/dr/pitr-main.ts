@@ -45,7 +45,11 @@ export const pitrHook: PitrHook =
         throw new UserError((err as Error).message);
       }
       const reach = plan.endOfArchive
-        ? `to the end of the archive (${plan.reachedTime === undefined ? 'nothing after the backup' : new Date(plan.reachedTime * 1000).toISOString()})`
+        ? `to the end of the archive (${
+            plan.reachedTime === undefined
+              ? 'nothing after the backup'
+              : new Date(plan.reachedTime * 1000).toISOString()
+          })`
         : flags['to-gtid'] !== undefined
           ? `to GTID ${formatGtid(parseGtid(flags['to-gtid']))}`
           : `to ${flags['to-time'] ?? ''}`;

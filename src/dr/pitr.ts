@@ -61,14 +61,16 @@ function checkContinuity(files: readonly ArchivedBinlog[]): void {
     if (cur.number === prev.number + 1) continue;
     if (cur.number > prev.number + 1) {
       throw new Error(
-        `the binlog archive has a hole: ${prev.name} is followed by ${cur.name}; the files between were never archived, so recovery past ${prev.name} would lose transactions`,
+        `the binlog archive has a hole: ${prev.name} is followed by ${cur.name}; the files ` +
+          `between were never archived, so recovery past ${prev.name} would lose transactions`,
       );
     }
     for (const [d, r] of Object.entries(cur.domains)) {
       const before = prev.domains[d];
       if (before && r.first !== before.last + 1) {
         throw new Error(
-          `the binlog archive has a hole in domain ${d}: ${prev.name} ends at seq ${before.last} and ${cur.name} (a new data dir) starts at ${r.first}`,
+          `the binlog archive has a hole in domain ${d}: ${prev.name} ends at ` +
+            `seq ${before.last} and ${cur.name} (a new data dir) starts at ${r.first}`,
         );
       }
     }
@@ -90,13 +92,15 @@ export function planPitr(
     const b = backupPosition.get(target.gtid.domain);
     if (b && b.seq >= target.gtid.seq) {
       throw new Error(
-        `--to-gtid ${formatGtid(target.gtid)} is not after the backup's position ${formatGtidPosition(backupPosition)}: choose an older backup (--backup ID)`,
+        `--to-gtid ${formatGtid(target.gtid)} is not after the backup's ` +
+          `position ${formatGtidPosition(backupPosition)}: choose an older backup (--backup ID)`,
       );
     }
   }
   if (target.kind === 'time' && backupTime !== undefined && target.time < backupTime) {
     throw new Error(
-      `--to-time ${new Date(target.time * 1000).toISOString()} is before the backup finished (${new Date(backupTime * 1000).toISOString()}): choose an older backup (--backup ID)`,
+      `--to-time ${new Date(target.time * 1000).toISOString()} is before the backup finished ` +
+        `(${new Date(backupTime * 1000).toISOString()}): choose an older backup (--backup ID)`,
     );
   }
   const startAt = all.findIndex((f) => touches(f, backupPosition));
@@ -104,7 +108,8 @@ export function planPitr(
     // Nothing after the backup was archived: the backup alone is the recovery point.
     if (target.kind === 'gtid')
       throw new Error(
-        `--to-gtid ${formatGtid(target.gtid)}: the archive of ${index.stream} holds no transaction after the backup's position ${formatGtidPosition(backupPosition)}`,
+        `--to-gtid ${formatGtid(target.gtid)}: the archive of ${index.stream} holds no ` +
+          `transaction after the backup's position ${formatGtidPosition(backupPosition)}`,
       );
     return { files: [], binlogArgs: [], reachedTime: undefined, endOfArchive: true };
   }
@@ -115,7 +120,9 @@ export function planPitr(
       const b = backupPosition.get(Number(d))?.seq ?? 0;
       if (r.first > b + 1 && startAt === 0) {
         throw new Error(
-          `the binlog archive of ${index.stream} starts at ${d}-${r.server}-${r.first}, but the backup ends at ${formatGtidPosition(backupPosition)}: transactions ${d}-…-${b + 1}…${r.first - 1} were never archived; use a newer backup`,
+          `the binlog archive of ${index.stream} starts at ${d}-${r.server}-${r.first}, ` +
+            `but the backup ends at ${formatGtidPosition(backupPosition)}: ` +
+            `transactions ${d}-…-${b + 1}…${r.first - 1} were never archived; use a newer backup`,
         );
       }
     }
@@ -139,7 +146,11 @@ export function planPitr(
     if (i < 0) {
       const last = [...all].reverse().find((f) => f.domains[d]);
       throw new Error(
-        `--to-gtid ${formatGtid(target.gtid)} is not in the archive of ${index.stream}${last ? ` (domain ${d} is archived up to ${d}-${last.domains[d]?.server ?? 0}-${last.domains[d]?.last ?? 0})` : ` (no transaction of domain ${d} is archived)`}`,
+        `--to-gtid ${formatGtid(target.gtid)} is not in the archive of ${index.stream}${
+          last
+            ? ` (domain ${d} is archived up to ${d}-${last.domains[d]?.server ?? 0}-${last.domains[d]?.last ?? 0})`
+            : ` (no transaction of domain ${d} is archived)`
+        }`,
       );
     }
     endAt = i;
@@ -212,7 +223,8 @@ export function planFromStreams(
     if (target.kind === 'latest')
       return { stream: '', files: [], binlogArgs: [], reachedTime: undefined, endOfArchive: true };
     throw new Error(
-      'no binlog archive in the storage: point-in-time recovery needs backup.binlog.enabled; restore without --to-time/--to-gtid to get the backup itself',
+      'no binlog archive in the storage: point-in-time recovery needs ' +
+        'backup.binlog.enabled; restore without --to-time/--to-gtid to get the backup itself',
     );
   }
   const tried: { stream: string; plan?: PitrPlan; error?: string }[] = indexes.map((ix) => {

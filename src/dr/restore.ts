@@ -23,7 +23,9 @@ import { BackupIntegrityError, DecryptStream, type EncryptionKey } from './encry
 import { compareTables, type Manifest, type TableStat } from './manifest.js';
 import type { ObjectStore } from '../s3/object-store.js';
 
-/** Where a physical backup is restored to (an empty directory that becomes the datadir); --datadir on the command line. */
+/**
+ * Where a physical backup is restored to (an empty directory that becomes the datadir); --datadir on the command line.
+ */
 export const RESTORE_DATADIR_ENV = 'KSTACK_DR_RESTORE_DATADIR';
 
 /** Counts and hashes the stored bytes, and fails the stream at its end when they differ from the manifest. */
@@ -43,7 +45,8 @@ class StoredObjectCheck extends Transform {
     if (this.bytes !== m.object.bytes) {
       done(
         new BackupIntegrityError(
-          `backup ${m.id}: the stored dump has ${this.bytes} bytes, the manifest says ${m.object.bytes}: it is ${this.bytes < m.object.bytes ? 'truncated' : 'corrupted'}; use another backup`,
+          `backup ${m.id}: the stored dump has ${this.bytes} bytes, the manifest says ${m.object.bytes}: ` +
+            `it is ${this.bytes < m.object.bytes ? 'truncated' : 'corrupted'}; use another backup`,
         ),
       );
       return;
@@ -52,7 +55,8 @@ class StoredObjectCheck extends Transform {
     if (sum !== m.object.sha256) {
       done(
         new BackupIntegrityError(
-          `backup ${m.id}: the stored dump's sha256 is ${sum}, the manifest says ${m.object.sha256}: it is corrupted; use another backup`,
+          `backup ${m.id}: the stored dump's sha256 is ${sum}, the manifest ` +
+            `says ${m.object.sha256}: it is corrupted; use another backup`,
         ),
       );
       return;
@@ -65,7 +69,8 @@ class StoredObjectCheck extends Transform {
 export function checkKey(manifest: Manifest, key: EncryptionKey): void {
   if (manifest.object.encryption.keyId !== key.id) {
     throw new BackupIntegrityError(
-      `backup ${manifest.id} was encrypted with key id ${manifest.object.encryption.keyId}, but the key given has id ${key.id}: wrong encryption key; use the key the backup was made with`,
+      `backup ${manifest.id} was encrypted with key id ${manifest.object.encryption.keyId}, but ` +
+        `the key given has id ${key.id}: wrong encryption key; use the key the backup was made with`,
     );
   }
 }
@@ -132,7 +137,8 @@ export async function streamBackupInto(
         src.destroy();
       });
     const settled = await Promise.allSettled(parts);
-    // The cause comes first: an integrity error, then the program's own error, then zstd; broken pipes are consequences.
+    // The cause comes first: an integrity error, then the program's
+    // own error, then zstd; broken pipes are consequences.
     const failed = settled
       .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
       .map((r) => r.reason as unknown);
@@ -216,7 +222,9 @@ export interface RestoreOptions {
 export interface RestoreResult {
   manifest: Manifest;
   durationMs: number;
-  /** Differences between the restored tables and the manifest (checked only without afterDump: PITR changes the data). */
+  /**
+   * Differences between the restored tables and the manifest (checked only without afterDump: PITR changes the data).
+   */
   problems: string[];
 }
 
@@ -229,7 +237,8 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const manifest = opts.manifest ?? (await findBackup(opts.store, opts.backupId));
   if (manifest.kind === 'physical')
     throw new UserError(
-      `backup ${manifest.id} is a physical backup (the server's files); restore it into an empty datadir with --datadir DIR (or ${RESTORE_DATADIR_ENV}) and start mariadbd on it`,
+      `backup ${manifest.id} is a physical backup (the server's files); restore it into an ` +
+        `empty datadir with --datadir DIR (or ${RESTORE_DATADIR_ENV}) and start mariadbd on it`,
     );
   checkKey(manifest, opts.key);
   if (opts.precheck ?? true) {

@@ -152,7 +152,8 @@ export class ScratchDb {
       } catch {
         if (Date.now() > deadline)
           throw new UserError(
-            `the throw-away mariadbd in ${this.dir} did not answer within ${timeoutMs / 1000}s; see ${join(this.dir, 'mariadbd.err')}`,
+            `the throw-away mariadbd in ${this.dir} did not answer ` +
+              `within ${timeoutMs / 1000}s; see ${join(this.dir, 'mariadbd.err')}`,
           );
         await sleep(250);
       }

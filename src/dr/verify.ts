@@ -95,7 +95,8 @@ export async function runVerify(opts: VerifyOptions): Promise<Verification> {
     if (problems.length > 0) {
       await record(false, problems, restoredInto).catch(() => undefined);
       throw new UserError(
-        `backup ${manifest.id} FAILED verification: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
+        `backup ${manifest.id} FAILED verification: ${problems.slice(0, 5).join('; ')}` +
+          (problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''),
       );
     }
     return await record(true, [], restoredInto);

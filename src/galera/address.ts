@@ -38,7 +38,8 @@ export function interfaceAddress(
   if (addrs === undefined || addrs.length === 0) {
     const have = Object.keys(interfaces).sort().join(', ') || 'none';
     throw new Error(
-      `secondary interface ${name}: not in this pod (interfaces: ${have}); attach the pod to the network (networks.secondary.enabled) or unset GALERA_SECONDARY_INTERFACE`,
+      `secondary interface ${name}: not in this pod (interfaces: ${have}); attach the ` +
+        `pod to the network (networks.secondary.enabled) or unset GALERA_SECONDARY_INTERFACE`,
     );
   }
   const v4 = addrs.find(isV4);
@@ -46,7 +47,8 @@ export function interfaceAddress(
   const v6 = addrs.find((a) => isV6(a) && !linkLocal6(a.address));
   if (v6) return v6.address;
   throw new Error(
-    `secondary interface ${name}: has no IPv4 or global IPv6 address (${addrs.map((a) => a.address).join(', ')}); check the network's IPAM`,
+    `secondary interface ${name}: has no IPv4 or global IPv6 address ` +
+      `(${addrs.map((a) => a.address).join(', ')}); check the network's IPAM`,
   );
 }
 

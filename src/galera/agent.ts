@@ -124,7 +124,10 @@ async function fetchPeer(url: string): Promise<MemberReport | undefined> {
 const STALL_LIMIT_MS = 180_000;
 /** How long a running Galera member may stay outside the primary component before /live reports it stuck. */
 const OUTSIDE_PRIMARY_LIMIT_MS = 120_000;
-/** How long a running member may be Disconnected from the group (Galera gave up: a failed IST) before the agent restarts mariadbd. */
+/**
+ * How long a running member may be Disconnected from the group
+ * (Galera gave up: a failed IST) before the agent restarts mariadbd.
+ */
 const DISCONNECTED_LIMIT_MS = 10_000;
 /** run()'s result when the agent stopped mariadbd because it left the group: not 0, so main decides again. */
 export const LEFT_GROUP_EXIT = 75;
@@ -253,7 +256,9 @@ export class Agent {
       reported.set(this.cfg.self, this.advertise);
       // On a secondary network, never a peer's DNS name: it would put Galera's traffic on eth0.
       args.push(
-        `--wsrep-cluster-address=${clusterAddress(this.cfg.members, reported, { onlyReported: this.cfg.secondaryInterface !== undefined })}`,
+        `--wsrep-cluster-address=${clusterAddress(this.cfg.members, reported, {
+          onlyReported: this.cfg.secondaryInterface !== undefined,
+        })}`,
       );
       // A joiner names its donors: the members Synced longest, never one that has just joined by IST itself.
       const donors = decision.action === 'join' ? sstDonorOption(donorOrder(this.lastViews)) : undefined;
@@ -288,7 +293,10 @@ export class Agent {
 
   private owner: { uid: number; gid: number } | undefined;
 
-  /** When the agent is root and mariadbd runs as another user, that user must own what mariadbd and its SST scripts write. */
+  /**
+   * When the agent is root and mariadbd runs as another user,
+   * that user must own what mariadbd and its SST scripts write.
+   */
   private chownForServer(): void {
     if (!this.cfg.runAsUser || process.getuid?.() !== 0 || this.cfg.runAsUser === 'root') return;
     const line = readFileSync('/etc/passwd', 'utf8')
@@ -459,7 +467,8 @@ export class Agent {
         return [{ role: a.role, user: a.user, password: readSecret(a.passwordFile, `drAccounts ${a.user}`) }];
       } catch (err) {
         this.log(
-          'DR account skipped: its password is missing; add the key to the db Secret (db.auth.existingSecret) and restart the member',
+          'DR account skipped: its password is missing; add the key to ' +
+            'the db Secret (db.auth.existingSecret) and restart the member',
           { user: a.user, error: messageOf(err) },
         );
         return [];

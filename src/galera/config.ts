@@ -189,7 +189,8 @@ export function parseAgentConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Age
     throw new Error(`members: standalone mode has exactly 1 member, not ${members.length}`);
   if (mode === 'galera' && (members.length < 3 || members.length % 2 === 0) && raw.allowEvenMembers !== true) {
     throw new Error(
-      `members: galera mode needs an odd number of members, at least 3 (got ${members.length}), so a majority survives one loss`,
+      `members: galera mode needs an odd number of members, at least ` +
+        `3 (got ${members.length}), so a majority survives one loss`,
     );
   }
 
@@ -426,7 +427,9 @@ export function renderMyCnf(cfg: AgentConfig, opts: { sstPassword?: string; adve
       `wsrep_node_address=${hostPort(host, me.galeraPort)}`,
       `wsrep_node_incoming_address=${hostPort(host, me.sqlPort)}`,
       `wsrep_sst_receive_address=${hostPort(host, me.sstPort)}`,
-      `wsrep_provider_options="gmcast.listen_addr=tcp://${cfg.bindAddress}:${me.galeraPort};ist.recv_addr=${hostPort(host, me.istPort)};ist.recv_bind=${hostPort(cfg.bindAddress, me.istPort)};gcache.size=128M;pc.recovery=FALSE;${EVICTION_OPTIONS}${galeraTlsOptions(cfg.tls)}"`,
+      `wsrep_provider_options="gmcast.listen_addr=tcp://${cfg.bindAddress}:${me.galeraPort}` +
+        `;ist.recv_addr=${hostPort(host, me.istPort)};ist.recv_bind=${hostPort(cfg.bindAddress, me.istPort)}` +
+        `;gcache.size=128M;pc.recovery=FALSE;${EVICTION_OPTIONS}${galeraTlsOptions(cfg.tls)}"`,
       `wsrep_sst_method=${cfg.sstMethod}`,
       'wsrep_slave_threads=2',
     );
@@ -558,7 +561,8 @@ export function initialSql(
   requireSsl = false,
 ): string[] {
   const sql = [
-    `ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD(${q(rootPassword)}) OR unix_socket`,
+    `ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password ` +
+      `USING PASSWORD(${q(rootPassword)}) OR unix_socket`,
     `CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ${q(rootPassword)}`,
     `ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY ${q(rootPassword)}`,
     `GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION`,

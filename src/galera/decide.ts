@@ -32,7 +32,10 @@ export interface MemberReport {
   plan: string;
   /** Where peers reach this member's Galera, IST and SST (an IP); absent from older agents. */
   address?: string;
-  /** How long (ms, at the time of the report) the running server has been Synced without a break; absent when not Synced. */
+  /**
+   * How long (ms, at the time of the report) the running server
+   * has been Synced without a break; absent when not Synced.
+   */
   syncedForMs?: number;
 }
 
@@ -125,7 +128,9 @@ export function decideStart(self: MemberReport, peers: readonly PeerView[]): Dec
   if (histories.size > 1) {
     return {
       action: 'wait',
-      reason: `members hold data from different clusters (${[...histories].join(', ')}); refusing to pick one, fix by hand`,
+      reason:
+        `members hold data from different clusters ` +
+        `(${[...histories].join(', ')}); refusing to pick one, fix by hand`,
     };
   }
   const best = [...withData].sort(compareForBootstrap)[0];

@@ -54,7 +54,8 @@ function setPath(values: Values, path: Path, value: unknown): void {
 export function checkPullSecretName(name: string): string {
   if (name.length > 63 || !SECRET_NAME.test(name))
     throw new UserError(
-      `--pull-secret '${name}' is not a Secret name: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters`,
+      `--pull-secret '${name}' is not a Secret name: lowercase letters, digits ` +
+        `and '-', starting and ending with a letter or digit, at most 63 characters`,
     );
   return name;
 }
@@ -116,5 +117,8 @@ export function renderPushValuesFile(
 
 /** The command that creates the pull Secret the values name (the password comes from the environment, not the line). */
 export function pullSecretHint(name: string, server: string, username: string | undefined): string {
-  return `kubectl create secret docker-registry ${name} --namespace NAMESPACE --docker-server=${server} --docker-username=${username ?? 'USERNAME'} --docker-password="$REGISTRY_PASSWORD"`;
+  return (
+    `kubectl create secret docker-registry ${name} --namespace NAMESPACE --docker-server=${server} ` +
+    `--docker-username=${username ?? 'USERNAME'} --docker-password="$REGISTRY_PASSWORD"`
+  );
 }

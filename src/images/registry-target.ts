@@ -32,7 +32,8 @@ function parsePrefix(text: string, path: string): string {
   if (bad !== undefined)
     throw refuse(
       text,
-      `path part '${bad}' is not allowed: lowercase letters and digits, separated by '.', '_' or '-' (and '/' between parts)`,
+      `path part '${bad}' is not allowed: lowercase letters and ` +
+        `digits, separated by '.', '_' or '-' (and '/' between parts)`,
     );
   return parts.join('/');
 }

@@ -158,7 +158,9 @@ export async function releaseValues(kube: Kube, release: string, ev?: CommandLog
   });
   if (res.code !== 0) {
     throw new UserError(
-      `cannot read the values of Helm release '${release}' in namespace '${kube.namespace}' (${(res.stderr || res.stdout).trim().split('\n')[0] ?? ''}); give --release and --namespace of the installed webstack chart`,
+      `cannot read the values of Helm release '${release}' in namespace ` +
+        `'${kube.namespace}' (${(res.stderr || res.stdout).trim().split('\n')[0] ?? ''}); ` +
+        `give --release and --namespace of the installed webstack chart`,
     );
   }
   const v = JSON.parse(res.stdout || '{}') as unknown;

@@ -145,8 +145,10 @@ export function alertsTableHtml(ns: string, alerts: readonly AlertRow[], now: st
       `<tr data-alert="${esc(a.name)}" data-severity="${esc(a.severity)}" data-state="${a.state}"` +
       ` data-since="${esc(a.since)}" class="${a.state === 'active' ? 'firing' : 'suppressed'}">` +
       (withNamespace ? `<td data-col="namespace">${esc(a.namespace ?? '—')}</td>` : '') +
-      `<td data-col="name" class="mono">${esc(a.name)}${a.state === 'active' ? '' : ` <span class="tag">${a.state}</span>`}</td>` +
-      `<td data-col="severity"><span class="sev sev-${esc(a.severity || 'none')}">${esc(a.severity || '—')}</span></td>` +
+      `<td data-col="name" class="mono">${esc(a.name)}` +
+      `${a.state === 'active' ? '' : ` <span class="tag">${a.state}</span>`}</td>` +
+      `<td data-col="severity"><span class="sev ` +
+      `sev-${esc(a.severity || 'none')}">${esc(a.severity || '—')}</span></td>` +
       `<td data-col="summary">${esc(a.summary)}</td>` +
       `<td data-col="since" title="${esc(a.since)}">${esc(agoText(a.since, now))}</td></tr>`,
   );
@@ -252,29 +254,41 @@ export const HEALTH_PAGE_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>kstack health</title>
 <style>
-  :root { --bg:#0f1419; --panel:#161d24; --line:#243040; --text:#d7dee6; --muted:#7d8b99; --green:#3fb950; --yellow:#d29922; --red:#f85149; --blue:#58a6ff; }
+  :root { --bg:#0f1419; --panel:#161d24; --line:#243040; --text:#d7dee6; --muted:#7d8b99; --green:#3fb950;\
+ --yellow:#d29922; --red:#f85149; --blue:#58a6ff; }
   * { box-sizing: border-box; }
   body { margin:0; font:14px/1.45 "DejaVu Sans", system-ui, sans-serif; background:var(--bg); color:var(--text); }
-  header { display:flex; align-items:center; gap:16px; padding:12px 20px; border-bottom:1px solid var(--line); background:var(--panel); position:sticky; top:0; z-index:1; }
+  header { display:flex; align-items:center; gap:16px; padding:12px 20px; border-bottom:1px solid var(--line);\
+ background:var(--panel); position:sticky; top:0; z-index:1; }
   header h1 { font-size:17px; margin:0; letter-spacing:.3px; }
   header h1 span { color:var(--blue); }
   #status, #updated { font-size:12px; color:var(--muted); }
   #status[data-state=live]::before { content:"●"; color:var(--green); margin-right:5px; }
   #status[data-state=down]::before { content:"●"; color:var(--red); margin-right:5px; }
-  #overall { margin-left:auto; padding:2px 10px; border-radius:10px; font-size:12px; text-transform:uppercase; letter-spacing:.6px; background:#22303d; }
-  #overall[data-status=ok] { background:#1b3a26; color:var(--green); } #overall[data-status=warn] { background:#3a3020; color:var(--yellow); }
-  #overall[data-status=critical] { background:#3d1f22; color:var(--red); } #overall[data-status=unknown] { color:var(--muted); }
+  #overall { margin-left:auto; padding:2px 10px; border-radius:10px; font-size:12px; text-transform:uppercase;\
+ letter-spacing:.6px; background:#22303d; }
+  #overall[data-status=ok] { background:#1b3a26; color:var(--green); } #overall[data-status=warn] { background:#3a3020;\
+ color:var(--yellow); }
+  #overall[data-status=critical] { background:#3d1f22; color:var(--red); } #overall[data-status=unknown] {\
+ color:var(--muted); }
   main { padding:16px 20px; display:flex; flex-direction:column; gap:16px; }
-  #problems { margin:0; padding:10px 14px 10px 32px; background:#3d1f22; border:1px solid #6b2b30; border-radius:8px; color:#ffb4ae; word-break:break-word; }
+  #problems { margin:0; padding:10px 14px 10px 32px; background:#3d1f22; border:1px solid #6b2b30; border-radius:8px;\
+ color:#ffb4ae; word-break:break-word; }
   section.ns { background:var(--panel); border:1px solid var(--line); border-radius:8px; overflow:hidden; }
-  section.ns h2 { margin:0; padding:10px 14px; font-size:15px; border-bottom:1px solid var(--line); display:flex; align-items:center; gap:8px; }
-  section.ns h2 .muted { color:var(--muted); font-size:11px; font-weight:normal; text-transform:uppercase; letter-spacing:.8px; margin-left:auto; }
-  h3 { margin:0; padding:10px 14px 4px; font-size:12px; text-transform:uppercase; letter-spacing:.8px; color:var(--muted); font-weight:normal; }
+  section.ns h2 { margin:0; padding:10px 14px; font-size:15px; border-bottom:1px solid var(--line); display:flex;\
+ align-items:center; gap:8px; }
+  section.ns h2 .muted { color:var(--muted); font-size:11px; font-weight:normal; text-transform:uppercase;\
+ letter-spacing:.8px; margin-left:auto; }
+  h3 { margin:0; padding:10px 14px 4px; font-size:12px; text-transform:uppercase; letter-spacing:.8px;\
+ color:var(--muted); font-weight:normal; }
   .dot { width:10px; height:10px; border-radius:50%; background:var(--muted); display:inline-block; }
-  .dot.st-ok { background:var(--green); } .dot.st-warn { background:var(--yellow); } .dot.st-critical { background:var(--red); }
+  .dot.st-ok { background:var(--green); } .dot.st-warn { background:var(--yellow); } .dot.st-critical {\
+ background:var(--red); }
   .cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(150px, 1fr)); gap:12px; padding:14px; }
-  .card { background:var(--bg); border:1px solid var(--line); border-left:4px solid var(--muted); border-radius:6px; padding:10px 12px; }
-  .card.st-ok { border-left-color:var(--green); } .card.st-warn { border-left-color:var(--yellow); } .card.st-critical { border-left-color:var(--red); }
+  .card { background:var(--bg); border:1px solid var(--line); border-left:4px solid var(--muted); border-radius:6px;\
+ padding:10px 12px; }
+  .card.st-ok { border-left-color:var(--green); } .card.st-warn { border-left-color:var(--yellow); }\
+ .card.st-critical { border-left-color:var(--red); }
   .card.st-critical { background:#1d1416; }
   .title { font-size:12px; color:var(--muted); text-transform:uppercase; letter-spacing:.6px; }
   .big { margin:4px 0 2px; }
@@ -284,7 +298,8 @@ export const HEALTH_PAGE_HTML = `<!doctype html>
   .unit { font-size:12px; color:var(--muted); margin-left:6px; }
   .small { font-size:13px; }
   .sv { font-weight:600; }
-  .st-ok.bv, .st-ok.sv { color:var(--green); } .st-warn.bv, .st-warn.sv { color:var(--yellow); } .st-critical.bv, .st-critical.sv { color:var(--red); } .st-unknown.bv, .st-unknown.sv { color:var(--muted); }
+  .st-ok.bv, .st-ok.sv { color:var(--green); } .st-warn.bv, .st-warn.sv { color:var(--yellow); } .st-critical.bv,\
+ .st-critical.sv { color:var(--red); } .st-unknown.bv, .st-unknown.sv { color:var(--muted); }
   .note { font-size:12px; color:var(--muted); margin-top:4px; word-break:break-word; }
   table { width:100%; border-collapse:collapse; }
   th, td { text-align:left; padding:7px 14px; border-bottom:1px solid var(--line); font-size:13px; vertical-align:top; }

@@ -30,7 +30,8 @@ export function policyNetworks(mnp: MultiNetworkPolicy): string[] {
   const raw = mnp.metadata?.annotations?.[POLICY_FOR_ANNOTATION];
   if (raw === undefined || raw.trim() === '')
     throw new UserError(
-      `${id}: annotation ${POLICY_FOR_ANNOTATION} is required (the NetworkAttachmentDefinitions it governs, comma-separated)`,
+      `${id}: annotation ${POLICY_FOR_ANNOTATION} is required (the ` +
+        `NetworkAttachmentDefinitions it governs, comma-separated)`,
     );
   return raw
     .split(',')
@@ -56,7 +57,8 @@ export function networkAddresses(pod: V1Pod, network: string): string[] {
     parsed = JSON.parse(raw);
   } catch {
     throw new UserError(
-      `pod ${pod.metadata?.namespace ?? '?'}/${pod.metadata?.name ?? '?'}: annotation ${NETWORK_STATUS_ANNOTATION} is not JSON`,
+      `pod ${pod.metadata?.namespace ?? '?'}/${pod.metadata?.name ?? '?'}: ` +
+        `annotation ${NETWORK_STATUS_ANNOTATION} is not JSON`,
     );
   }
   if (!Array.isArray(parsed)) return [];

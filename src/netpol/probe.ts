@@ -83,7 +83,8 @@ export function probeScript(targets: readonly ResolvedTarget[], timeoutSeconds =
     '  else',
     // The datagram goes out on a connected socket, so an ICMP "unreachable" ends the read at once.
     // bash's read takes one byte per recv(), which would cut the datagram: head reads it whole.
-    `    timeout ${t} bash -c 'exec 3<>"/dev/udp/$0/$1" && printf "${UDP_PROBE_PAYLOAD}\\n" >&3 && [ "$(head -c ${UDP_PROBE_PAYLOAD.length} <&3)" = ${UDP_PROBE_PAYLOAD} ]' "$3" "$4" 2>/dev/null; rc=$?`,
+    `    timeout ${t} bash -c 'exec 3<>"/dev/udp/$0/$1" && printf "${UDP_PROBE_PAYLOAD}\\n" >&3 && [ ` +
+      `"$(head -c ${UDP_PROBE_PAYLOAD.length} <&3)" = ${UDP_PROBE_PAYLOAD} ]' "$3" "$4" 2>/dev/null; rc=$?`,
     '  fi',
     '  case $rc in',
     `    0) echo "${MARKER} $1 open connected" ;;`,
@@ -214,7 +215,8 @@ function addressOf(to: Endpoint, pods: readonly PodInfo[], i: number): string {
   const ip = pod?.ips?.[0];
   if (!ip)
     throw new UserError(
-      `targets[${i}]: pod ${to.namespace}/${to.name} ${pod ? 'has no IP yet' : 'is not among the pods'}; wait until it runs`,
+      `targets[${i}]: pod ${to.namespace}/${to.name} ` +
+        `${pod ? 'has no IP yet' : 'is not among the pods'}; wait until it runs`,
     );
   return ip;
 }
@@ -230,7 +232,8 @@ export function udpEchoServerCommand(port: number): string[] {
     'perl',
     '-MIO::Socket::INET',
     '-e',
-    `my $s = IO::Socket::INET->new(LocalPort => ${port}, Proto => "udp") or die "udp ${port}: $!"; while (1) { my $from = $s->recv(my $buf, 512); $s->send($buf, 0, $from) if defined $from; }`,
+    `my $s = IO::Socket::INET->new(LocalPort => ${port}, Proto => "udp") or die "udp ${port}: $!"; ` +
+      `while (1) { my $from = $s->recv(my $buf, 512); $s->send($buf, 0, $from) if defined $from; }`,
   ];
 }
 

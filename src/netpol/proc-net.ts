@@ -55,7 +55,10 @@ function endpoint(text: string | undefined): TcpEndpoint | undefined {
   return ip === undefined || !Number.isInteger(p) ? undefined : { ip, port: p };
 }
 
-/** The connections in the text of /proc/net/tcp and/or /proc/net/tcp6 (both may be concatenated); header lines are skipped. */
+/**
+ * The connections in the text of /proc/net/tcp and/or /proc/net/tcp6
+ * (both may be concatenated); header lines are skipped.
+ */
 export function parseProcNetTcp(text: string): TcpConnection[] {
   const out: TcpConnection[] = [];
   for (const line of text.split('\n')) {

@@ -75,7 +75,9 @@ function requireTime(o: Json, key: string, where: string): string {
   return v;
 }
 
-/** A map of strings; `optional` lets a missing one be empty (Alertmanager always sends labels, not always annotations). */
+/**
+ * A map of strings; `optional` lets a missing one be empty (Alertmanager always sends labels, not always annotations).
+ */
 function stringMap(o: Json, key: string, where: string, optional: boolean): Record<string, string> {
   const v = o[key];
   if (v === undefined && optional) return {};
@@ -146,7 +148,10 @@ export function parseAlertmanagerAlerts(body: unknown): Alert[] {
   });
 }
 
-/** Where the poller asks: the active, unsilenced, uninhibited alerts under Alertmanager's base URL (which may have a path prefix). */
+/**
+ * Where the poller asks: the active, unsilenced, uninhibited alerts
+ * under Alertmanager's base URL (which may have a path prefix).
+ */
 export function alertsQueryUrl(base: string): string {
   const u = new URL(base);
   if (!u.pathname.endsWith('/')) u.pathname += '/';

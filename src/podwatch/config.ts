@@ -376,7 +376,8 @@ export function parsePodwatchConfig(
     throw new UserError(`${find('watch-timeout')?.where ?? '--watch-timeout'}: must be at least 1s`);
   if (stallTimeoutMs <= watchTimeoutMs) {
     throw new UserError(
-      `${find('stall-timeout')?.where ?? '--stall-timeout'}: must be longer than the watch timeout (${watchTimeoutMs / 1000}s), or every quiet watch looks stalled`,
+      `${find('stall-timeout')?.where ?? '--stall-timeout'}: must be longer than the ` +
+        `watch timeout (${watchTimeoutMs / 1000}s), or every quiet watch looks stalled`,
     );
   }
 

@@ -39,7 +39,9 @@ export interface InformerOptions {
   labelSelector?: string;
   fieldSelector?: string;
   pageSize: number;
-  /** The server closes each watch after this long (randomised ±10%); we rewatch at once from the last resourceVersion. */
+  /**
+   * The server closes each watch after this long (randomised ±10%); we rewatch at once from the last resourceVersion.
+   */
   watchTimeoutSeconds: number;
   /** No byte (event or bookmark) for this long → the connection is presumed dead and the watch restarted. */
   stallTimeoutMs: number;

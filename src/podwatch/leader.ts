@@ -171,7 +171,8 @@ export class LeaderElector {
       });
     } catch (err) {
       this.hooks.log(
-        `leader election: could not release the lease (${(err as Error).message}); the other replica takes over when it expires`,
+        `leader election: could not release the lease ` +
+          `(${(err as Error).message}); the other replica takes over when it expires`,
       );
     }
   }

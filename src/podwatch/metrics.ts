@@ -85,7 +85,8 @@ export class PodwatchMetrics {
   readonly alertsFiring = new Counter('podwatch_alerts_firing', 'Alerts firing, as Alertmanager last told.', 'gauge');
   readonly alertNotifications = new Counter(
     'podwatch_alert_notifications_total',
-    'Alertmanager webhook notifications and poll answers received, by source (webhook, poll) and result (accepted, rejected).',
+    'Alertmanager webhook notifications and poll answers received, ' +
+      'by source (webhook, poll) and result (accepted, rejected).',
   );
   readonly alertPollErrors = new Counter(
     'podwatch_alertmanager_poll_errors_total',

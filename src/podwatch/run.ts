@@ -45,7 +45,9 @@ export interface PodwatchHandle {
   isLeader(): boolean;
 }
 
-/** Events seen while not the leader, kept for the lease time so a new leader can emit what happened during hand-over. */
+/**
+ * Events seen while not the leader, kept for the lease time so a new leader can emit what happened during hand-over.
+ */
 class HandoverBuffer {
   private readonly items: { at: number; event: PodEvent }[] = [];
   constructor(
@@ -210,7 +212,8 @@ export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Pro
       });
     } catch (err) {
       throw new UserError(
-        `cannot listen on ${config.listen.host}:${config.listen.port} (${(err as Error).message}): choose another --listen address`,
+        `cannot listen on ${config.listen.host}:${config.listen.port} ` +
+          `(${(err as Error).message}): choose another --listen address`,
       );
     }
     log(`serving /metrics, /healthz, /readyz, the web view and the alert webhook (POST /api/alerts) on ${server.url}`);
@@ -237,7 +240,8 @@ export async function runPodwatch(config: PodwatchConfig, opts: RunOptions): Pro
     const le = config.leaderElection;
     leader = new LeaderElector(api, le, {
       onStartedLeading(previousRenew) {
-        // Everything seen since the previous leader was last known alive (minus a second for clock skew) may not have been emitted.
+        // Everything seen since the previous leader was last known alive
+        // (minus a second for clock skew) may not have been emitted.
         const since = previousRenew ? previousRenew.getTime() - 1000 : Number.POSITIVE_INFINITY;
         const replay = buffer?.takeSince(since) ?? [];
         if (replay.length) log(`leader election: emitting ${replay.length} events seen during the hand-over`);

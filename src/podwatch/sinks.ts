@@ -54,14 +54,20 @@ const clock = (iso: string): string => iso.slice(11, 23);
 /** `WebstackGaleraClusterSizeLow (critical) web/web-db-0: summary`: what, how bad, where, why. */
 export function describeAlert(a: AlertEvent['alert']): string {
   const where = alertLocation(a);
-  return `${a.name}${a.severity ? ` (${a.severity})` : ''}${where ? ` ${where}` : ''}${a.summary ? `: ${a.summary}` : ''}`;
+  return (
+    `${a.name}${a.severity ? ` (${a.severity})` : ''}` +
+    `${where ? ` ${where}` : ''}${a.summary ? `: ${a.summary}` : ''}`
+  );
 }
 
 /** `ALERT firing <alert>`; the word after ALERT is the event type without its prefix. */
 export function formatAlertLine(e: AlertEvent, color: boolean): string {
   const word = e.type.slice('alert-'.length);
   if (!color) return `${clock(e.time)} ALERT ${word} ${describeAlert(e.alert)}`;
-  return `${COLORS.dim}${clock(e.time)}${COLORS.reset} ${COLORS[e.type]}ALERT ${word}${COLORS.reset} ${describeAlert(e.alert)}`;
+  return (
+    `${COLORS.dim}${clock(e.time)}${COLORS.reset} ${COLORS[e.type]}` +
+    `ALERT ${word}${COLORS.reset} ${describeAlert(e.alert)}`
+  );
 }
 
 /** One human line per event: time, type, namespace/name, then what changed (or the pod's state). */
@@ -74,7 +80,10 @@ export function formatTerminalLine(e: PodwatchEvent, color: boolean): string {
     : `phase=${e.phase}${e.node ? ` node=${e.node}` : ''}${e.ready ? ' ready' : ''}`;
   const mark = e.observedOnRelist ? ' (observed on relist)' : '';
   if (!color) return `${time} ${type} ${e.pod.namespace}/${e.pod.name}  ${what}${mark}`;
-  return `${COLORS.dim}${time}${COLORS.reset} ${COLORS[e.type]}${type}${COLORS.reset} ${e.pod.namespace}/${e.pod.name}  ${what}${COLORS.dim}${mark}${COLORS.reset}`;
+  return (
+    `${COLORS.dim}${time}${COLORS.reset} ${COLORS[e.type]}${type}${COLORS.reset} ` +
+    `${e.pod.namespace}/${e.pod.name}  ${what}${COLORS.dim}${mark}${COLORS.reset}`
+  );
 }
 
 /** A summary names at most this many groups, then says how many items the rest hold. */
@@ -145,7 +154,9 @@ export function summariseAlerts(events: readonly AlertEvent[]): string {
   }
   const ordered = [...groups.values()].sort((a, b) => compareAlerts(a.first, b.first));
   const head = `${plural(events.length, 'alert', 'alerts')} already firing`;
-  return `${head}: ${joinGroups(ordered.map((g) => ({ text: g.count > 1 ? `${g.text} ×${g.count}` : g.text, count: g.count })))}`;
+  return `${head}: ${joinGroups(
+    ordered.map((g) => ({ text: g.count > 1 ? `${g.text} ×${g.count}` : g.text, count: g.count })),
+  )}`;
 }
 
 export function summariseSnapshot(s: Snapshot): string {
@@ -155,7 +166,10 @@ export function summariseSnapshot(s: Snapshot): string {
 /** The snapshot's one terminal line, e.g. `15:32:06.412 snapshot 12 pods already exist in web: …`. */
 export function formatSnapshotLine(s: Snapshot, color: boolean): string {
   if (!color) return `${clock(s.time)} snapshot ${summariseSnapshot(s)}`;
-  return `${COLORS.dim}${clock(s.time)}${COLORS.reset} ${COLORS.snapshot}snapshot${COLORS.reset} ${summariseSnapshot(s)}`;
+  return (
+    `${COLORS.dim}${clock(s.time)}${COLORS.reset} ${COLORS.snapshot}` +
+    `snapshot${COLORS.reset} ${summariseSnapshot(s)}`
+  );
 }
 
 /** A Slack-compatible incoming-webhook payload (text with mrkdwn), also understood by Mattermost and others. */
@@ -175,7 +189,9 @@ export function slackPayload(e: PodwatchEvent): { text: string; blocks: unknown[
     existing: ':white_circle:',
   }[e.type];
   const changes = e.changes?.map((c) => `• \`${c.field}\` ${c.from ?? '∅'} → ${c.to ?? '∅'}`).join('\n');
-  const text = `${icon} *${e.type}* \`${e.pod.namespace}/${e.pod.name}\` phase ${e.phase}${e.observedOnRelist ? ' _(observed on relist)_' : ''}`;
+  const text =
+    `${icon} *${e.type}* \`${e.pod.namespace}/${e.pod.name}\` ` +
+    `phase ${e.phase}${e.observedOnRelist ? ' _(observed on relist)_' : ''}`;
   return {
     text,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: changes ? `${text}\n${changes}` : text } }],

@@ -195,9 +195,14 @@ export interface PodEvent {
   resourceVersion: string;
   /** For updates: exactly what changed. */
   changes?: Change[];
-  /** Set when the change was not seen live but found by comparing a relist with the cache (after 410, reconnect or hand-over). */
+  /**
+   * Set when the change was not seen live but found by comparing
+   * a relist with the cache (after 410, reconnect or hand-over).
+   */
   observedOnRelist?: true;
-  /** Set on events a new leader emits for the hand-over window; the old leader may have emitted some of them already. */
+  /**
+   * Set on events a new leader emits for the hand-over window; the old leader may have emitted some of them already.
+   */
   handover?: true;
   /** The pod's state after the change, for sinks that show a summary. */
   phase: string;

@@ -19,7 +19,11 @@ export function verdictLine(report: ProveReport): string {
   const allowed = report.rows.filter((r) => r.skipAllowed).map((r) => r.id);
   const allowedNote = allowed.length ? ` (skip allowed by --allow-skip: ${allowed.join(', ')})` : '';
   if (report.verdict === 'incomplete') {
-    return `${VERDICT.incomplete}: ${counts}${allowedNote} — ${skippedIds.join(', ')} did not run to a verdict, so the requirements are not proven; enable what the row needs, or accept the skip with --allow-skip ${skippedIds.join(',')}`;
+    return (
+      `${VERDICT.incomplete}: ${counts}${allowedNote} — ${skippedIds.join(', ')} ` +
+      `did not run to a verdict, so the requirements are not proven; enable what ` +
+      `the row needs, or accept the skip with --allow-skip ${skippedIds.join(',')}`
+    );
   }
   return `${VERDICT[report.verdict]}: ${counts}${allowedNote}`;
 }
@@ -48,7 +52,8 @@ export function renderTable(report: ProveReport, opts: { color: boolean; columns
     ...report.rows.map((r, i) => line(rows[i] ?? [], r.status)),
     '',
     verdictLine(report),
-    `in ${formatDuration(report.durationMs)} — release '${report.release}' in namespace '${report.namespace}' on ${report.cluster}`,
+    `in ${formatDuration(report.durationMs)} — release '${report.release}' ` +
+      `in namespace '${report.namespace}' on ${report.cluster}`,
     '',
   ].join('\n');
 }

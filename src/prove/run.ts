@@ -47,7 +47,10 @@ export function selectRows<R extends { id: string }>(
   const unknown = wanted.filter((w) => !ids.includes(w));
   if (wanted.length === 0 || unknown.length > 0 || wanted.some((w) => w === '')) {
     throw new UserError(
-      `${flag} '${only}': ${unknown.length ? `unknown row ${unknown.filter(Boolean).join(', ') || '(empty)'}` : 'no rows named'}; the rows are ${ids.join(', ')} (comma-separated, e.g. ${flag} R5,R6)`,
+      `${flag} ` +
+        `'${only}': ` +
+        (unknown.length ? `unknown row ${unknown.filter(Boolean).join(', ') || '(empty)'}` : 'no rows named') +
+        `; the rows are ${ids.join(', ')} (comma-separated, e.g. ${flag} R5,R6)`,
     );
   }
   return all.filter((r) => wanted.includes(r.id));

@@ -39,7 +39,8 @@ export async function resolveTarget(opts: {
     });
     if (check.code !== 0)
       throw new UserError(
-        `--context ${opts.context}: the cluster does not answer (${check.stderr.trim().split('\n')[0] ?? ''}); check 'kubectl config get-contexts'`,
+        `--context ${opts.context}: the cluster does not answer ` +
+          `(${check.stderr.trim().split('\n')[0] ?? ''}); check 'kubectl config get-contexts'`,
       );
     return { kube, cluster: `context '${opts.context}'` };
   }
@@ -48,7 +49,8 @@ export async function resolveTarget(opts: {
   const api = status.components.find((c) => c.name === 'kube-apiserver');
   if (!status.exists || !status.kubeconfig || !api?.healthy) {
     throw new UserError(
-      `the local cluster '${name}' is not running; start it and the stack with 'kstack up', or prove another cluster with --context NAME`,
+      `the local cluster '${name}' is not running; start it and the stack ` +
+        `with 'kstack up', or prove another cluster with --context NAME`,
     );
   }
   const kube = new Kube({

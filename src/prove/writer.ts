@@ -53,12 +53,16 @@ export function writerScript(o: WriterOptions): string {
       : `'INSERT INTO ${o.table} (seq, at, note) VALUES (?, NOW(3), ?)', [n, '${o.marker}']`;
   const columns = `seq INT PRIMARY KEY, at DATETIME(3) NOT NULL${o.marker === undefined ? '' : ', note VARCHAR(64)'}`;
   return `
-const mariadb = require('node:module').createRequire(process.env.KSTACK_APP_DIR || '/opt/kstack/package.json')('mariadb');
+const mariadb = require('node:module').createRequire(process.env.KSTACK_APP_DIR ||\
+ '/opt/kstack/package.json')('mariadb');
 const e = process.env;
-const password = e.WEBINFO_DB_PASSWORD || (e.WEBINFO_DB_PASSWORD_FILE ? require('node:fs').readFileSync(e.WEBINFO_DB_PASSWORD_FILE, 'utf8').trim() : '');
+const password = e.WEBINFO_DB_PASSWORD || (e.WEBINFO_DB_PASSWORD_FILE ?\
+ require('node:fs').readFileSync(e.WEBINFO_DB_PASSWORD_FILE, 'utf8').trim() : '');
 // TLS as webinfo uses it: the db's CA (WEBINFO_DB_TLS_CA), the server's name verified.
-const ssl = e.WEBINFO_DB_TLS_CA ? { ca: require('node:fs').readFileSync(e.WEBINFO_DB_TLS_CA, 'utf8'), rejectUnauthorized: true } : undefined;
-const cfg = { host: e.WEBINFO_DB_HOST, port: Number(e.WEBINFO_DB_PORT || 3306), user: e.WEBINFO_DB_USER, password, database: e.WEBINFO_DB_DATABASE, connectTimeout: ${o.timeoutMs}, socketTimeout: ${o.timeoutMs}, ssl };
+const ssl = e.WEBINFO_DB_TLS_CA ? { ca: require('node:fs').readFileSync(e.WEBINFO_DB_TLS_CA, 'utf8'),\
+ rejectUnauthorized: true } : undefined;
+const cfg = { host: e.WEBINFO_DB_HOST, port: Number(e.WEBINFO_DB_PORT || 3306), user: e.WEBINFO_DB_USER, password,\
+ database: e.WEBINFO_DB_DATABASE, connectTimeout: ${o.timeoutMs}, socketTimeout: ${o.timeoutMs}, ssl };
 const out = (s) => process.stdout.write(s + '\\n');
 let seq = 0, inFlight = 0, stopping = false;
 async function once(n) {
@@ -69,7 +73,8 @@ async function once(n) {
     await c.query(${insert});
     out('ack ' + n + ' ' + Date.now());
   } catch (err) {
-    out('fail ' + n + ' ' + Date.now() + ' ' + String(err && (err.code || err.message) || err).replace(/\\s+/g, '_').slice(0, 80));
+    out('fail ' + n + ' ' + Date.now() + ' ' + String(err && (err.code || err.message) || err).replace(/\\s+/g,\
+ '_').slice(0, 80));
   } finally {
     if (c) c.destroy();
     inFlight--;
@@ -189,7 +194,8 @@ export async function startWriter(kube: Kube, pod: string, o: WriterOptions, log
       const res = await stream.finish();
       const parsed = parseWriterLog(res.stdout, res.stderr);
       throw new Error(
-        `the writer in ${pod} did not start: ${parsed.error ?? (Date.now() > deadline ? 'no answer within 60 s' : `exit ${res.code}`)}`,
+        `the writer in ${pod} did not ` +
+          `start: ${parsed.error ?? (Date.now() > deadline ? 'no answer within 60 s' : `exit ${res.code}`)}`,
       );
     }
     await new Promise((r) => setTimeout(r, 200));

@@ -73,21 +73,24 @@ export function parseStorageConfig(env: NodeJS.ProcessEnv, readFile: ReadFile = 
       u = new URL(endpointRaw);
     } catch {
       throw new UserError(
-        `${STORAGE_ENV.endpoint}: '${endpointRaw}' is not a URL; use e.g. http://minio.backup:9000 or https://s3.eu-west-1.amazonaws.com`,
+        `${STORAGE_ENV.endpoint}: '${endpointRaw}' is not a URL; use e.g. ` +
+          `http://minio.backup:9000 or https://s3.eu-west-1.amazonaws.com`,
       );
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:')
       throw new UserError(`${STORAGE_ENV.endpoint}: scheme must be http or https; got '${u.protocol}'`);
     if (u.pathname !== '/' && u.pathname !== '')
       throw new UserError(
-        `${STORAGE_ENV.endpoint}: must not contain a path ('${u.pathname}'); put the bucket in ${STORAGE_ENV.bucket} and folders in ${STORAGE_ENV.prefix}`,
+        `${STORAGE_ENV.endpoint}: must not contain a path ('${u.pathname}'); put ` +
+          `the bucket in ${STORAGE_ENV.bucket} and folders in ${STORAGE_ENV.prefix}`,
       );
     endpoint = `${u.protocol}//${u.host}`;
   }
   const bucket = env[STORAGE_ENV.bucket] ?? '';
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     throw new UserError(
-      `${STORAGE_ENV.bucket}: ${bucket === '' ? 'not set' : `'${bucket}' is not a valid bucket name`}; a bucket name is 3-63 characters of a-z, 0-9, '.' and '-'`,
+      `${STORAGE_ENV.bucket}: ${bucket === '' ? 'not set' : `'${bucket}' is not a valid bucket name`}; ` +
+        `a bucket name is 3-63 characters of a-z, 0-9, '.' and '-'`,
     );
   }
   const prefixRaw = env[STORAGE_ENV.prefix] ?? '';
@@ -98,13 +101,15 @@ export function parseStorageConfig(env: NodeJS.ProcessEnv, readFile: ReadFile = 
     Array.from(prefix, (ch) => ch.charCodeAt(0)).some((c) => c < 0x20)
   ) {
     throw new UserError(
-      `${STORAGE_ENV.prefix}: '${prefixRaw}' is not a usable key prefix (no empty, '.' or '..' segments, no control characters)`,
+      `${STORAGE_ENV.prefix}: '${prefixRaw}' is not a usable key ` +
+        `prefix (no empty, '.' or '..' segments, no control characters)`,
     );
   }
   const region = env[STORAGE_ENV.region] ?? (endpoint ? 'us-east-1' : '');
   if (!/^[a-z0-9-]+$/.test(region))
     throw new UserError(
-      `${STORAGE_ENV.region}: ${region === '' ? 'required when no endpoint is set (AWS S3)' : `'${region}' is not a region name`}`,
+      `${STORAGE_ENV.region}: ` +
+        (region === '' ? 'required when no endpoint is set (AWS S3)' : `'${region}' is not a region name`),
     );
   const accessKeyId = secretValue(env, STORAGE_ENV.accessKeyId, readFile);
   const secretAccessKey = secretValue(env, STORAGE_ENV.secretAccessKey, readFile);
@@ -114,7 +119,8 @@ export function parseStorageConfig(env: NodeJS.ProcessEnv, readFile: ReadFile = 
     );
   if (!secretAccessKey)
     throw new UserError(
-      `${STORAGE_ENV.secretAccessKey} (or ${STORAGE_ENV.secretAccessKey}_FILE): not set; the storage credentials are required`,
+      `${STORAGE_ENV.secretAccessKey} (or ${STORAGE_ENV.secretAccessKey}_FILE): ` +
+        `not set; the storage credentials are required`,
     );
   const ps = env[STORAGE_ENV.forcePathStyle];
   if (ps !== undefined && ps !== '' && ps !== 'true' && ps !== 'false')

@@ -65,7 +65,12 @@ export function aptFailure(output: string): string {
 /** One line naming the packages apt cannot install and what to do about it. */
 export function unavailableMessage(packages: readonly string[], problems: readonly string[]): string {
   const why = problems.length
-    ? `the package index could not be refreshed (${problems[0] ?? ''}${problems.length > 1 ? `; and ${problems.length - 1} more` : ''})`
+    ? `the package index could not be refreshed (${problems[0] ?? ''}` +
+      `${problems.length > 1 ? `; and ${problems.length - 1} more` : ''})`
     : 'no configured apt source offers them';
-  return `cannot install Debian packages ${packages.join(' ')}: ${why}; check the network and the apt sources (/etc/apt/sources.list.d), run 'apt-get update', then 'apt-get install -y ${packages.join(' ')}', and try again`;
+  return (
+    `cannot install Debian packages ${packages.join(' ')}: ${why}; check ` +
+    `the network and the apt sources (/etc/apt/sources.list.d), run 'apt-get ` +
+    `update', then 'apt-get install -y ${packages.join(' ')}', and try again`
+  );
 }

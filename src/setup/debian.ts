@@ -44,7 +44,8 @@ export async function ensureDebianPackages(packages: readonly string[], progress
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
     throw new UserError(
-      `missing Debian packages: ${missing.join(' ')}; run 'sudo apt-get install -y ${missing.join(' ')}' (or run kstack as root) and try again`,
+      `missing Debian packages: ${missing.join(' ')}; run 'sudo apt-get ` +
+        `install -y ${missing.join(' ')}' (or run kstack as root) and try again`,
     );
   }
   await progress.step(`install Debian packages: ${missing.join(' ')}`, async (step) => {
@@ -67,7 +68,8 @@ export async function ensureDebianPackages(packages: readonly string[], progress
     );
     if (install.code !== 0) {
       throw new UserError(
-        `apt-get install ${missing.join(' ')} failed: ${aptFailure(`${install.stdout}\n${install.stderr}`)}; fix that, then run 'apt-get install -y ${missing.join(' ')}' and try again`,
+        `apt-get install ${missing.join(' ')} failed: ${aptFailure(`${install.stdout}\n${install.stderr}`)}; ` +
+          `fix that, then run 'apt-get install -y ${missing.join(' ')}' and try again`,
       );
     }
   });

@@ -218,7 +218,8 @@ export function inSequence<I, T>(
   };
 }
 
-// Static binaries, no toolchain downloads, no go.mod rewrites: the build is exactly what the component's tools/<name>/go.mod says.
+// Static binaries, no toolchain downloads, no go.mod rewrites: the
+// build is exactly what the component's tools/<name>/go.mod says.
 // The test runner's go vet and go test use it too, so they share the build's module and build caches.
 export function goBuildEnv(): NodeJS.ProcessEnv {
   return { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' };

@@ -55,7 +55,8 @@ export async function renderWithHelmDocs(
   const problems = res.stderr.split('\n').filter((l) => /level=(warning|error|fatal|panic)/.test(l));
   if (problems.length > 0 || res.stdout.trim() === '') {
     throw new Error(
-      `helm-docs could not document ${relative(repoRoot, dir) || dir}:\n${problems.join('\n') || res.stderr.trim() || '(no output)'}`,
+      `helm-docs could not document ${relative(repoRoot, dir) || dir}` +
+        `:\n${problems.join('\n') || res.stderr.trim() || '(no output)'}`,
     );
   }
   return res.stdout;

@@ -46,7 +46,8 @@ export function describeLanes(lanes: readonly LaneState[], width: number): strin
       // The detail (how far along) matters more than the rest of a long title.
       else
         text = current.detail
-          ? `${shorten(current.title, Math.max(12, share - lane.name.length - current.detail.length - 4))}: ${current.detail}`
+          ? shorten(current.title, Math.max(12, share - lane.name.length - current.detail.length - 4)) +
+            `: ${current.detail}`
           : current.title;
       return shorten(`${lane.name}: ${text}`, share);
     })

@@ -128,7 +128,9 @@ export async function rotateDbCerts(kube: Kube, release: string, progress: Progr
     throw new UserError(`the certificate in Secret ${secretName} did not change (serial ${result.after.serial})`);
   if (stale.length > 0)
     throw new UserError(
-      `${stale.map((m) => `${m.pod} serves ${m.serial}`).join(', ')}, not the new certificate ${result.after.serial}; see 'kubectl -n ${kube.namespace} rollout status statefulset/${stsName}'`,
+      `${stale.map((m) => `${m.pod} serves ${m.serial}`).join(', ')}, ` +
+        `not the new certificate ${result.after.serial}; see 'kubectl ` +
+        `-n ${kube.namespace} rollout status statefulset/${stsName}'`,
     );
   return result;
 }

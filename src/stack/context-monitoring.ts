@@ -48,7 +48,9 @@ export function monitoringImagesFromValuesFiles(files: readonly string[]): Monit
   const images = monitoringImagesFromTexts(files.map((f) => readFileSync(f, 'utf8')));
   if (!images)
     throw new UserError(
-      `--with-monitoring: no values file given with -f names the monitoring image (a '${MONITORING_COMMENT_PREFIX.trim()} REF@DIGEST' line) and webinfo.image; pass the file 'kstack images push -o FILE' wrote`,
+      `--with-monitoring: no values file given with -f names the monitoring ` +
+        `image (a '${MONITORING_COMMENT_PREFIX.trim()} REF@DIGEST' line) ` +
+        `and webinfo.image; pass the file 'kstack images push -o FILE' wrote`,
     );
   return images;
 }

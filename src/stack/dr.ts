@@ -56,7 +56,8 @@ export function checkRestoreRequest(r: RestoreRequest): RestoreRequest {
   }
   if (r.lean === true && r.intoNamespace === undefined)
     throw new UserError(
-      '--lean shapes the copy made with --into-namespace; give --into-namespace NS (an in-place restore keeps the release as it is)',
+      '--lean shapes the copy made with --into-namespace; give ' +
+        '--into-namespace NS (an in-place restore keeps the release as it is)',
     );
   return r;
 }
@@ -197,7 +198,8 @@ async function findCronJob(kube: Kube, release: string, task: 'backup' | 'verify
     throw new UserError(
       task === 'verify' && cronJobFor(list.items, 'backup')
         ? `release '${release}' has verification turned off (backup.verify.enabled=false); turn it on with helm upgrade`
-        : `release '${release}' in namespace '${kube.namespace}' has no backup CronJob: install the chart with backup.enabled=true and backup.storage.* set`,
+        : `release '${release}' in namespace '${kube.namespace}' has no backup ` +
+            `CronJob: install the chart with backup.enabled=true and backup.storage.* set`,
     );
   }
   return cj;
@@ -214,7 +216,8 @@ async function waitForJob(kube: Kube, name: string, timeoutMs: number, step: Ste
     if (outcome === 'failed') {
       const tail = (await logs()).trim().split('\n').slice(-15).join('\n');
       throw new UserError(
-        `Job ${name} failed. Its last lines:\n${tail}\nMore: kubectl -n ${kube.namespace} logs job/${name} --all-containers; kubectl -n ${kube.namespace} describe job ${name}`,
+        `Job ${name} failed. Its last lines:\n${tail}\nMore: kubectl -n ${kube.namespace} ` +
+          `logs job/${name} --all-containers; kubectl -n ${kube.namespace} describe job ${name}`,
       );
     }
     const pods = await kube.json<{ items: k8s.V1Pod[] }>(['get', 'pods', '-l', `job-name=${name}`]);
@@ -225,12 +228,14 @@ async function waitForJob(kube: Kube, name: string, timeoutMs: number, step: Ste
     step.detail(`${pod?.status?.phase ?? 'Pending'}${waiting ? ` (${waiting})` : ''}`);
     if (waiting && /ErrImage|ImagePullBackOff|CreateContainerConfigError|InvalidImageName/.test(waiting)) {
       throw new UserError(
-        `Job ${name} cannot start: ${waiting}. See kubectl -n ${kube.namespace} describe pod ${pod?.metadata?.name ?? ''}`,
+        `Job ${name} cannot start: ${waiting}. See kubectl ` +
+          `-n ${kube.namespace} describe pod ${pod?.metadata?.name ?? ''}`,
       );
     }
     if (Date.now() > deadline)
       throw new UserError(
-        `Job ${name} did not finish within ${Math.round(timeoutMs / 1000)} s; it keeps running: kubectl -n ${kube.namespace} logs -f job/${name}`,
+        `Job ${name} did not finish within ${Math.round(timeoutMs / 1000)} ` +
+          `s; it keeps running: kubectl -n ${kube.namespace} logs -f job/${name}`,
       );
     await sleep(2000);
   }
@@ -255,7 +260,9 @@ export async function runDrTask(
   taskArgs: readonly string[] = [],
 ): Promise<DrTaskResult> {
   const cj = await findCronJob(kube, release, task === 'verify' ? 'verify' : 'backup');
-  const name = `${(cj.metadata?.name ?? 'backup').slice(0, 40)}-${task}-${runId(new Date(), Math.random().toString(36).slice(2, 6))}`;
+  const name =
+    `${(cj.metadata?.name ?? 'backup').slice(0, 40)}-${task}-` +
+    runId(new Date(), Math.random().toString(36).slice(2, 6));
   const job = jobFromCronJob(cj, name, task, taskArgs);
   await kube.kubectl(['apply', '-f', '-'], { input: stringify(job) });
   const logs = await progress.step(`${task} (Job ${name})`, (step) => waitForJob(kube, name, timeoutMs, step));
@@ -299,7 +306,8 @@ async function installCopy(kube: Kube, release: string, values: Values): Promise
     );
     if (res.code !== 0)
       throw new UserError(
-        `installing the copy of '${release}' in namespace ${kube.namespace} failed: ${res.stderr.trim()}; see kubectl -n ${kube.namespace} get pods`,
+        `installing the copy of '${release}' in namespace ${kube.namespace} ` +
+          `failed: ${res.stderr.trim()}; see kubectl -n ${kube.namespace} get pods`,
       );
   } finally {
     rmSync(dir, { recursive: true, force: true });

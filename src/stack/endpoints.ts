@@ -86,7 +86,9 @@ export async function componentEndpoint(
     }
     if (Date.now() > deadline)
       throw new UserError(
-        `the ${component} Service is of type LoadBalancer but got no address in ${Math.round(waitMs / 1000)} s; is a load balancer installed in the cluster? (kstack's local cluster runs one: see its log load-balancer.log)`,
+        `the ${component} Service is of type LoadBalancer but got no address ` +
+          `in ${Math.round(waitMs / 1000)} s; is a load balancer installed in the ` +
+          `cluster? (kstack's local cluster runs one: see its log load-balancer.log)`,
       );
     await sleep(500);
   }

@@ -100,7 +100,9 @@ export async function waitForMonitoring(
     detail(ready.stdout.trim() === '1' ? 'waiting for the load-balancer address' : 'waiting for the monitoring pod');
     if (Date.now() > deadline)
       throw new UserError(
-        `monitoring not ready after ${Math.round(timeoutMs / 1000)} s; see 'kubectl -n ${MONITORING_NAMESPACE} describe pods' and 'kubectl -n ${MONITORING_NAMESPACE} logs deploy/${MONITORING_NAME} --all-containers'`,
+        `monitoring not ready after ${Math.round(timeoutMs / 1000)} s; see ` +
+          `'kubectl -n ${MONITORING_NAMESPACE} describe pods' and 'kubectl ` +
+          `-n ${MONITORING_NAMESPACE} logs deploy/${MONITORING_NAME} --all-containers'`,
       );
     await sleep(1000);
   }

@@ -64,7 +64,9 @@ export async function stackStatus(opts: {
   const hints = pageUrl
     ? []
     : [
-        `the web Service has no load-balancer address: set web.service.type=LoadBalancer (kstack's local cluster gives it one), or reach it with 'kubectl -n ${opts.namespace} port-forward service/<web Service> 8080:80'`,
+        `the web Service has no load-balancer address: set web.service.type=LoadBalancer ` +
+          `(kstack's local cluster gives it one), or reach it with ` +
+          `'kubectl -n ${opts.namespace} port-forward service/<web Service> 8080:80'`,
       ];
   return {
     cluster,

@@ -53,7 +53,8 @@ export function imagesByLane(images: readonly ImageName[]): { afterCompile: Imag
 /**
  * The two lanes of a first `up`. Compiling Go is CPU bound; installing the nodes' Debian packages,
  * fetching kubectl and Node.js and building the images' Debian root filesystems is network and disk
- * bound, and none of that needs a Go binary, so it runs alongside. Images that carry a Go binary (pause, CoreDNS: no root
+ * bound, and none of that needs a Go binary, so it runs alongside.
+ * Images that carry a Go binary (pause, CoreDNS: no root
  * filesystem, seconds to build) follow the compile in its lane.
  */
 export function firstRunLanes(images: readonly ImageName[] = LOCAL_IMAGES): Lane[] {
@@ -151,7 +152,9 @@ async function waitForWorkloads(
           )
         ).stdout;
         throw new UserError(
-          `release '${release}' not ready after ${Math.round(timeoutMs / 1000)} s (${describeProgress(last)}); pods:\n${pods}\nSee 'kubectl -n ${namespace} describe pods' and the pods' logs`,
+          `release '${release}' not ready after ${Math.round(timeoutMs / 1000)} ` +
+            `s (${describeProgress(last)}); pods:\n${pods}\nSee ` +
+            `'kubectl -n ${namespace} describe pods' and the pods' logs`,
         );
       }
       await sleep(1000);
@@ -192,7 +195,8 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     const check = await run(kubectl, [...kubeArgs, 'version', '-o', 'json'], { allowFailure: true });
     if (check.code !== 0)
       throw new UserError(
-        `--context ${opts.context}: the cluster does not answer (${check.stderr.trim().split('\n')[0] ?? ''}); check 'kubectl config get-contexts'`,
+        `--context ${opts.context}: the cluster does not answer ` +
+          `(${check.stderr.trim().split('\n')[0] ?? ''}); check 'kubectl config get-contexts'`,
       );
   } else {
     const cluster = await controlPlaneUp({
@@ -236,7 +240,8 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
       writeFileSync(placement, `${JSON.stringify({ placement: { preset: 'hard' } }, null, 2)}\n`);
       valuesFiles.unshift(placement);
       opts.progress.info(
-        `cluster '${cluster.layout.name}' has ${cluster.state.nodeSettings.count} nodes: it cannot lose a node (5 nodes can), so placement.preset is 'hard'`,
+        `cluster '${cluster.layout.name}' has ${cluster.state.nodeSettings.count} ` +
+          `nodes: it cannot lose a node (5 nodes can), so placement.preset is 'hard'`,
       );
     }
     valuesFiles.unshift(join(webstackChartDir, 'values-local.yaml'));

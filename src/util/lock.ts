@@ -78,7 +78,8 @@ export async function waitForLock(
       const holder = holderOf(path);
       if (Date.now() > deadline)
         throw new UserError(
-          `waited ${Math.round(timeoutMs / 60_000)} min for another kstack process${holder ? ` (pid ${holder})` : ''} ${what}; stop it or try again later`,
+          `waited ${Math.round(timeoutMs / 60_000)} min for another kstack ` +
+            `process${holder ? ` (pid ${holder})` : ''} ${what}; stop it or try again later`,
         );
       if (!told && holder !== undefined) {
         onWait?.(holder);

@@ -52,7 +52,8 @@ export function mariadbSettingsFromEnv(
     password = env.WEBINFO_DB_PASSWORD;
   } else {
     throw new Error(
-      'neither WEBINFO_DB_PASSWORD_FILE nor WEBINFO_DB_PASSWORD is set; the mariadb data source needs one (from the db Secret, key mariadb-password)',
+      'neither WEBINFO_DB_PASSWORD_FILE nor WEBINFO_DB_PASSWORD is set; the ' +
+        'mariadb data source needs one (from the db Secret, key mariadb-password)',
     );
   }
   const database = need('WEBINFO_DB_DATABASE');
@@ -197,7 +198,8 @@ export function createMariadbSource(
           return readOnlyReport(who[0]?.node || who[0]?.host || '?', e.sqlMessage ?? e.message ?? 'read-only');
         }
         const status = await conn.query<StatusRow[]>(
-          "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_cluster_status','wsrep_local_state_comment')",
+          'SHOW GLOBAL STATUS WHERE Variable_name IN ' +
+            "('wsrep_cluster_size','wsrep_cluster_status','wsrep_local_state_comment')",
         );
         return visitReport(counted.visits, counted.node, status, counted.visit);
       } finally {

@@ -260,36 +260,42 @@ describe(
       }
     });
 
-    it('helm test: the page through the web Service, every member Synced and Primary, the db closed to others', async () => {
-      const r = await runHelmTest(foreignKube(), RELEASE, NAMESPACE);
-      assert.ok(r.ok, r.perTest.map((t) => `${t.name}: ${t.phase}\n${t.log}`).join('\n') + r.output);
-      assert.deepEqual(
-        r.perTest.map((t) => t.phase),
-        r.perTest.map(() => 'Succeeded'),
-      );
-    });
-
-    it('break: with no policy engine enforcing (kube-router stopped, its rules unhooked), helm test fails', async () => {
-      const state = readState(clusterLayout(CLUSTER, baseDir).stateFile);
-      for (const node of state?.nodes ?? []) {
-        const e = node.components['kube-router'];
-        if (e) await stopDaemon(e.pid, e.binary);
-      }
-      try {
-        for (const node of nodes) await unhookKubeRouter(node.netns);
+    it(
+      'helm test: the page through the web Service, ' + 'every member Synced and Primary, the db closed to others',
+      async () => {
         const r = await runHelmTest(foreignKube(), RELEASE, NAMESPACE);
-        assert.equal(r.ok, false, 'helm test must fail when nothing enforces the policies');
-        const closed = r.perTest.find((t) => t.name.endsWith('db-closed'));
-        assert.equal(closed?.phase, 'Failed', r.perTest.map((t) => `${t.name}: ${t.phase}\n${t.log}`).join('\n'));
-        assert.match(closed.log, /OPEN/);
-      } finally {
-        // `cluster up` starts the engine again, and its canary proves the policies enforced.
-        const restore = await kstack(['cluster', 'up', '--name', CLUSTER], stateEnv);
-        assert.equal(restore.code, 0, 'kstack cluster up restores the engine');
-      }
-      const again = await runHelmTest(foreignKube(), RELEASE, NAMESPACE);
-      assert.ok(again.ok, again.perTest.map((t) => `${t.name}: ${t.phase}\n${t.log}`).join('\n'));
-    });
+        assert.ok(r.ok, r.perTest.map((t) => `${t.name}: ${t.phase}\n${t.log}`).join('\n') + r.output);
+        assert.deepEqual(
+          r.perTest.map((t) => t.phase),
+          r.perTest.map(() => 'Succeeded'),
+        );
+      },
+    );
+
+    it(
+      'break: with no policy engine enforcing (kube-router stopped, ' + 'its rules unhooked), helm test fails',
+      async () => {
+        const state = readState(clusterLayout(CLUSTER, baseDir).stateFile);
+        for (const node of state?.nodes ?? []) {
+          const e = node.components['kube-router'];
+          if (e) await stopDaemon(e.pid, e.binary);
+        }
+        try {
+          for (const node of nodes) await unhookKubeRouter(node.netns);
+          const r = await runHelmTest(foreignKube(), RELEASE, NAMESPACE);
+          assert.equal(r.ok, false, 'helm test must fail when nothing enforces the policies');
+          const closed = r.perTest.find((t) => t.name.endsWith('db-closed'));
+          assert.equal(closed?.phase, 'Failed', r.perTest.map((t) => `${t.name}: ${t.phase}\n${t.log}`).join('\n'));
+          assert.match(closed.log, /OPEN/);
+        } finally {
+          // `cluster up` starts the engine again, and its canary proves the policies enforced.
+          const restore = await kstack(['cluster', 'up', '--name', CLUSTER], stateEnv);
+          assert.equal(restore.code, 0, 'kstack cluster up restores the engine');
+        }
+        const again = await runHelmTest(foreignKube(), RELEASE, NAMESPACE);
+        assert.ok(again.ok, again.perTest.map((t) => `${t.name}: ${t.phase}\n${t.log}`).join('\n'));
+      },
+    );
 
     it('kstack up --context deploys the same release and runs kstack’s monitoring from the registry', async () => {
       const up = await kstack(

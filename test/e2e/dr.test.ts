@@ -149,69 +149,81 @@ describe('backups on the local cluster: backup, verify and restore Jobs', { time
     assert.equal(statSync(localS3CredentialsFile(clusterLayout(CLUSTER, baseDir))).mode & 0o777, 0o600);
   });
 
-  it("has every db member's binlog archiver ship binlogs into the local bucket (egress to the S3 endpoint allowed)", async () => {
-    const keys = await eventually(
-      'binlogs of 3 members in the bucket',
-      async () => {
-        const k = await bucketKeys();
-        const members = new Set(
-          k.filter((x) => x.startsWith('webstack/binlogs/') && x.endsWith('/index.json')).map((x) => x.split('/')[2]),
-        );
-        return members.size === 3 ? k : undefined;
-      },
-      180_000,
-    );
-    assert.ok(
-      keys.some((k) => /^webstack\/binlogs\/[^/]+\/mariadb-bin\.\d+/.test(k)),
-      `an archived binlog among ${keys.join(', ')}`,
-    );
-  });
+  it(
+    "has every db member's binlog archiver ship binlogs into " + 'the local bucket (egress to the S3 endpoint allowed)',
+    async () => {
+      const keys = await eventually(
+        'binlogs of 3 members in the bucket',
+        async () => {
+          const k = await bucketKeys();
+          const members = new Set(
+            k.filter((x) => x.startsWith('webstack/binlogs/') && x.endsWith('/index.json')).map((x) => x.split('/')[2]),
+          );
+          return members.size === 3 ? k : undefined;
+        },
+        180_000,
+      );
+      assert.ok(
+        keys.some((k) => /^webstack\/binlogs\/[^/]+\/mariadb-bin\.\d+/.test(k)),
+        `an archived binlog among ${keys.join(', ')}`,
+      );
+    },
+  );
 
-  it('the backup CronJob, run by hand, backs up one member with its own account; the manifest has the rows written through the page and the db', async () => {
-    // Known data: page visits (the page's counter row) and 25 marker rows.
-    assert.ok(result);
-    const page = result.page.url;
-    await eventually('the page shows live data', () => pageVisit(page), 120_000);
-    for (let i = 0; i < 4; i++)
-      assert.ok((await pageVisit(page)) !== undefined, 'the page answers with a visit number');
-    await dbSql(
-      kube,
-      firstDbPod,
-      `CREATE DATABASE IF NOT EXISTS kstack_drjobs; CREATE TABLE IF NOT EXISTS ${MARKS} (id INT PRIMARY KEY, note VARCHAR(32)); ${Array.from({ length: 25 }, (_, i) => `INSERT INTO ${MARKS} VALUES (${i + 1}, 'before-${i + 1}')`).join('; ')}`,
-    );
-    visitsAtBackup = await visitsIn(kube, firstDbPod);
-    assert.ok(visitsAtBackup >= 5, `visits counted: ${visitsAtBackup}`);
+  it(
+    'the backup CronJob, run by hand, backs up one member with its own account; ' +
+      'the manifest has the rows written through the page and the db',
+    async () => {
+      // Known data: page visits (the page's counter row) and 25 marker rows.
+      assert.ok(result);
+      const page = result.page.url;
+      await eventually('the page shows live data', () => pageVisit(page), 120_000);
+      for (let i = 0; i < 4; i++)
+        assert.ok((await pageVisit(page)) !== undefined, 'the page answers with a visit number');
+      await dbSql(
+        kube,
+        firstDbPod,
+        `CREATE DATABASE IF NOT EXISTS kstack_drjobs; ` +
+          `CREATE TABLE IF NOT EXISTS ${MARKS} (id INT PRIMARY KEY, note VARCHAR(32)); ` +
+          Array.from({ length: 25 }, (_, i) => `INSERT INTO ${MARKS} VALUES (${i + 1}, 'before-${i + 1}')`).join('; '),
+      );
+      visitsAtBackup = await visitsIn(kube, firstDbPod);
+      assert.ok(visitsAtBackup >= 5, `visits counted: ${visitsAtBackup}`);
 
-    const { result: line, logs } = await runFromCronJob(`${RELEASE}-webstack-backup`, 'drjobs-backup-1', 10 * 60_000);
-    const id = (line as { id?: string } | undefined)?.id;
-    assert.ok(id, `the backup printed its id:\n${logs}`);
-    manifest = parseManifest(await bucketJson(`webstack/backups/${id}/manifest.json`));
-    assert.equal(manifest.tables[MARKS]?.rows, 25);
-    assert.equal(manifest.tables['app.webinfo_visits']?.rows, 1);
-    assert.match(
-      manifest.server.member,
-      /^web-webstack-db-[0-2]$/,
-      'the manifest names the one member the dump came from',
-    );
-    assert.match(manifest.position.gtid, /^0-1-\d+/);
-    assert.match(logs, /choose a Synced member/);
-  });
+      const { result: line, logs } = await runFromCronJob(`${RELEASE}-webstack-backup`, 'drjobs-backup-1', 10 * 60_000);
+      const id = (line as { id?: string } | undefined)?.id;
+      assert.ok(id, `the backup printed its id:\n${logs}`);
+      manifest = parseManifest(await bucketJson(`webstack/backups/${id}/manifest.json`));
+      assert.equal(manifest.tables[MARKS]?.rows, 25);
+      assert.equal(manifest.tables['app.webinfo_visits']?.rows, 1);
+      assert.match(
+        manifest.server.member,
+        /^web-webstack-db-[0-2]$/,
+        'the manifest names the one member the dump came from',
+      );
+      assert.match(manifest.position.gtid, /^0-1-\d+/);
+      assert.match(logs, /choose a Synced member/);
+    },
+  );
 
-  it('the verify CronJob, run by hand, passes and records backup_verified_timestamp, which the archivers expose', async () => {
-    await runFromCronJob(`${RELEASE}-webstack-backup-verify`, 'drjobs-verify-1', 10 * 60_000);
-    const v = parseVerification(await bucketJson(`webstack/backups/${manifest.id}/verification.json`));
-    assert.equal(v.ok, true, `verification problems: ${v.problems.join('; ')}`);
-    const verifiedAt = Math.floor(Date.parse(v.verifiedAt) / 1000);
-    const metric = await eventually(
-      'kstack_backup_verified_timestamp_seconds on an archiver',
-      async () => {
-        const m = /^kstack_backup_verified_timestamp_seconds (\d+)$/m.exec(await archiverMetrics());
-        return m && Number(m[1]) >= verifiedAt ? Number(m[1]) : undefined;
-      },
-      240_000,
-    );
-    assert.equal(metric, verifiedAt);
-  });
+  it(
+    'the verify CronJob, run by hand, passes and records ' + 'backup_verified_timestamp, which the archivers expose',
+    async () => {
+      await runFromCronJob(`${RELEASE}-webstack-backup-verify`, 'drjobs-verify-1', 10 * 60_000);
+      const v = parseVerification(await bucketJson(`webstack/backups/${manifest.id}/verification.json`));
+      assert.equal(v.ok, true, `verification problems: ${v.problems.join('; ')}`);
+      const verifiedAt = Math.floor(Date.parse(v.verifiedAt) / 1000);
+      const metric = await eventually(
+        'kstack_backup_verified_timestamp_seconds on an archiver',
+        async () => {
+          const m = /^kstack_backup_verified_timestamp_seconds (\d+)$/m.exec(await archiverMetrics());
+          return m && Number(m[1]) >= verifiedAt ? Number(m[1]) : undefined;
+        },
+        240_000,
+      );
+      assert.equal(metric, verifiedAt);
+    },
+  );
 
   it('kstack restore --into-namespace brings the data up in a new namespace, and its page serves it', async () => {
     // A write after the backup: the restore replays the archived binlogs after the dump, so it comes too.
@@ -276,7 +288,8 @@ describe('backups on the local cluster: backup, verify and restore Jobs', { time
       const shown = await eventually('the restored page shows a visit number', () => pageVisit(pf.url), 120_000);
       assert.ok(
         shown > visits,
-        `the restored release's page counts on from the restored counter: shows ${shown}, the restored row had ${visits}`,
+        `the restored release's page counts on from the restored counter: ` +
+          `shows ${shown}, the restored row had ${visits}`,
       );
     } finally {
       pf.stop();

@@ -124,7 +124,8 @@ metadata: {name: writer}
 spec:
   tolerations: [{key: dedicated, value: db, effect: NoSchedule}]
   nodeSelector: {kubernetes.io/hostname: db-2}
-  containers: [{name: c, image: kstack.local/nginx:local, imagePullPolicy: Never, command: [sh, -c, 'echo ${marker} >> /data/log; sleep 3600'], volumeMounts: [{name: d, mountPath: /data}]}]
+  containers: [{name: c, image: kstack.local/nginx:local, imagePullPolicy: Never, command: [sh, -c, 'echo ${marker} >>\
+ /data/log; sleep 3600'], volumeMounts: [{name: d, mountPath: /data}]}]
   volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
 `;
     await applyYaml(`
@@ -152,8 +153,10 @@ ${pod('first')}`);
     assert.equal(log, 'first\nsecond\n');
   });
 
-  it('spreads a Deployment with required anti-affinity over all 3 nodes, and keeps untolerating pods off db nodes', async () => {
-    await applyYaml(`
+  it(
+    'spreads a Deployment with required anti-affinity over ' + 'all 3 nodes, and keeps untolerating pods off db nodes',
+    async () => {
+      await applyYaml(`
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: spread}
@@ -166,7 +169,8 @@ spec:
       tolerations: [{key: dedicated, value: db, effect: NoSchedule}]
       affinity:
         podAntiAffinity:
-          requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchLabels: {app: spread}}, topologyKey: kubernetes.io/hostname}]
+          requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchLabels: {app: spread}},\
+ topologyKey: kubernetes.io/hostname}]
       containers: [{name: c, image: kstack.local/pause:local, imagePullPolicy: Never}]
 ---
 apiVersion: apps/v1
@@ -180,13 +184,18 @@ spec:
     spec:
       containers: [{name: c, image: kstack.local/pause:local, imagePullPolicy: Never}]
 `);
-    await kubectl(['rollout', 'status', 'deployment/spread', 'deployment/plain', '--timeout=120s']);
-    const pods = await json<PodList>(['get', 'pods']);
-    const nodesOf = (app: string): string[] =>
-      pods.items.filter((p) => p.metadata.labels?.app === app).map((p) => p.spec.nodeName ?? '');
-    assert.deepEqual(nodesOf('spread').sort(), ['db-1', 'db-2', 'web-1']);
-    assert.deepEqual([...new Set(nodesOf('plain'))], ['web-1'], 'pods without the toleration never land on a db node');
-  });
+      await kubectl(['rollout', 'status', 'deployment/spread', 'deployment/plain', '--timeout=120s']);
+      const pods = await json<PodList>(['get', 'pods']);
+      const nodesOf = (app: string): string[] =>
+        pods.items.filter((p) => p.metadata.labels?.app === app).map((p) => p.spec.nodeName ?? '');
+      assert.deepEqual(nodesOf('spread').sort(), ['db-1', 'db-2', 'web-1']);
+      assert.deepEqual(
+        [...new Set(nodesOf('plain'))],
+        ['web-1'],
+        'pods without the toleration never land on a db node',
+      );
+    },
+  );
 
   it('marks a node NotReady when its kubelet dies, and `node restart` brings it back', async () => {
     const state = readState(join(baseDir, NAME, 'state.json'));
@@ -214,69 +223,82 @@ spec:
     await kubectl(['wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
   });
 
-  it('`node stop --mode freeze` stops every process of the node until `node start`; the node goes NotReady meanwhile', async () => {
-    const stateFile = join(baseDir, NAME, 'state.json');
-    const { processes } = await stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'freeze', progress });
-    try {
-      const entry = readState(stateFile)?.nodes?.find((n) => n.name === 'db-1');
-      assert.equal(entry?.fault?.mode, 'freeze', 'the state records the fault (cluster status shows it)');
-      const pids = nodeProcesses(cluster.up.layout, entry, 'db-1');
-      assert.ok(pids.length >= processes - 2 && pids.length > 5, `agents, shims and containers found (${pids.length})`);
-      // None runs while the node is frozen: T (stopped by SIGSTOP: agents, shims) or D (held by the
-      // freezer cgroup: the containers).
-      const states = pids.map((pid) => /\) (\S) /.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '?');
-      assert.deepEqual(
-        [...new Set(states)].filter((st) => st !== 'T' && st !== 'D'),
-        [],
-        `every process of the node is stopped (${states.join('')})`,
-      );
-      await assert.rejects(
-        stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'kill', progress }),
-        /already stopped \(freeze.*kstack cluster node start db-1/,
-      );
+  it(
+    '`node stop --mode freeze` stops every process of the ' +
+      'node until `node start`; the node goes NotReady meanwhile',
+    async () => {
+      const stateFile = join(baseDir, NAME, 'state.json');
+      const { processes } = await stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'freeze', progress });
+      try {
+        const entry = readState(stateFile)?.nodes?.find((n) => n.name === 'db-1');
+        assert.equal(entry?.fault?.mode, 'freeze', 'the state records the fault (cluster status shows it)');
+        const pids = nodeProcesses(cluster.up.layout, entry, 'db-1');
+        assert.ok(
+          pids.length >= processes - 2 && pids.length > 5,
+          `agents, shims and containers found (${pids.length})`,
+        );
+        // None runs while the node is frozen: T (stopped by SIGSTOP: agents, shims) or D (held by the
+        // freezer cgroup: the containers).
+        const states = pids.map((pid) => /\) (\S) /.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '?');
+        assert.deepEqual(
+          [...new Set(states)].filter((st) => st !== 'T' && st !== 'D'),
+          [],
+          `every process of the node is stopped (${states.join('')})`,
+        );
+        await assert.rejects(
+          stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'kill', progress }),
+          /already stopped \(freeze.*kstack cluster node start db-1/,
+        );
+        await eventually(
+          'db-1 NotReady while frozen',
+          async () => ((await nodeReady('db-1')) !== 'True' ? true : undefined),
+          120_000,
+        );
+      } finally {
+        await startNodeOnDemand({ name: NAME, baseDir, node: 'db-1', progress });
+      }
+      assert.equal(await nodeReady('db-1'), 'True');
+      assert.equal(readState(stateFile)?.nodes?.find((n) => n.name === 'db-1')?.fault, undefined);
+      await kubectl(['wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
+    },
+  );
+
+  it(
+    '`node stop --mode kill` kills the node at once (a power loss); ' + '`node start` brings it and its pods back',
+    async () => {
+      const killedAt = Math.floor(Date.now() / 1000) * 1000;
+      await stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'kill', progress });
+      try {
+        const entry = readState(join(baseDir, NAME, 'state.json'))?.nodes?.find((n) => n.name === 'db-1');
+        assert.deepEqual(nodeProcesses(cluster.up.layout, entry, 'db-1'), [], 'no process of db-1 is left');
+      } finally {
+        await startNodeOnDemand({ name: NAME, baseDir, node: 'db-1', progress });
+      }
+      assert.equal(await nodeReady('db-1'), 'True');
+      // Its container died with the node: the one running now was started after the kill.
       await eventually(
-        'db-1 NotReady while frozen',
-        async () => ((await nodeReady('db-1')) !== 'True' ? true : undefined),
-        120_000,
+        'the client pod on db-1 running a container started after the kill',
+        async () => {
+          const pod = await json<{
+            status: { containerStatuses?: { ready: boolean; state: { running?: { startedAt: string } } }[] };
+          }>(['get', 'pod', 'client']);
+          const c = pod.status.containerStatuses?.[0];
+          const started = Date.parse(c?.state.running?.startedAt ?? '');
+          return c?.ready && started >= killedAt ? true : undefined;
+        },
+        180_000,
       );
-    } finally {
-      await startNodeOnDemand({ name: NAME, baseDir, node: 'db-1', progress });
-    }
-    assert.equal(await nodeReady('db-1'), 'True');
-    assert.equal(readState(stateFile)?.nodes?.find((n) => n.name === 'db-1')?.fault, undefined);
-    await kubectl(['wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
-  });
+    },
+  );
 
-  it('`node stop --mode kill` kills the node at once (a power loss); `node start` brings it and its pods back', async () => {
-    const killedAt = Math.floor(Date.now() / 1000) * 1000;
-    await stopNodeOnDemand({ name: NAME, baseDir, node: 'db-1', mode: 'kill', progress });
-    try {
-      const entry = readState(join(baseDir, NAME, 'state.json'))?.nodes?.find((n) => n.name === 'db-1');
-      assert.deepEqual(nodeProcesses(cluster.up.layout, entry, 'db-1'), [], 'no process of db-1 is left');
-    } finally {
-      await startNodeOnDemand({ name: NAME, baseDir, node: 'db-1', progress });
-    }
-    assert.equal(await nodeReady('db-1'), 'True');
-    // Its container died with the node: the one running now was started after the kill.
-    await eventually(
-      'the client pod on db-1 running a container started after the kill',
-      async () => {
-        const pod = await json<{
-          status: { containerStatuses?: { ready: boolean; state: { running?: { startedAt: string } } }[] };
-        }>(['get', 'pod', 'client']);
-        const c = pod.status.containerStatuses?.[0];
-        const started = Date.parse(c?.state.running?.startedAt ?? '');
-        return c?.ready && started >= killedAt ? true : undefined;
-      },
-      180_000,
-    );
-  });
+  it(
+    '`down` removes every namespace, bridge, rule, mount, ' + 'cgroup, process and file; `up` after `down` works',
+    async () => {
+      await controlPlaneDown({ name: NAME, baseDir, progress });
+      await assertNothingLeft(NAME, baseDir);
 
-  it('`down` removes every namespace, bridge, rule, mount, cgroup, process and file; `up` after `down` works', async () => {
-    await controlPlaneDown({ name: NAME, baseDir, progress });
-    await assertNothingLeft(NAME, baseDir);
-
-    await cluster.start();
-    for (const n of ['web-1', 'db-1', 'db-2']) assert.equal(await nodeReady(n), 'True');
-  });
+      await cluster.start();
+      for (const n of ['web-1', 'db-1', 'db-2']) assert.equal(await nodeReady(n), 'True');
+    },
+  );
 });

@@ -1,5 +1,6 @@
 // Galera over the Multus secondary network, with the chart, on the e2e group 'stack''s cluster (alone:
-// its own 'net1-e2e'), brought up like `kstack up` with networks.secondary.enabled: every db pod has net1 in the network's subnet
+// its own 'net1-e2e'), brought up like `kstack up` with
+// networks.secondary.enabled: every db pod has net1 in the network's subnet
 // (network-status), the members advertise their net1 addresses (wsrep_node_address,
 // wsrep_incoming_addresses), and the Galera connections the kernel of each member holds on 4567 run
 // between net1 addresses. The chart's MultiNetworkPolicy keeps other pods attached to net1 away from the
@@ -85,7 +86,8 @@ async function memberView(pod: V1Pod): Promise<MemberView> {
   const name = pod.metadata?.name ?? '';
   const out = await sql(
     name,
-    "SELECT @@wsrep_node_address; SHOW STATUS WHERE Variable_name IN ('wsrep_incoming_addresses','wsrep_local_state_comment','wsrep_cluster_size')",
+    'SELECT @@wsrep_node_address; SHOW STATUS WHERE Variable_name IN ' +
+      "('wsrep_incoming_addresses','wsrep_local_state_comment','wsrep_cluster_size')",
   );
   const lines = out.split('\n').filter(Boolean);
   const status = new Map(lines.slice(1).map((l) => l.split('\t') as [string, string]));
@@ -171,11 +173,16 @@ async function assertGaleraOnNet1(what: string): Promise<MemberView[]> {
   );
 }
 
-/** Inserts rows in a member until the pod goes away; returns once at least `min` are acknowledged and the pods were deleted. */
+/**
+ * Inserts rows in a member until the pod goes away; returns once
+ * at least `min` are acknowledged and the pods were deleted.
+ */
 async function deleteUnderLoad(victims: readonly string[], writer: string, what: string): Promise<number[]> {
   const acked: number[] = [];
   const from = Date.now() % 1_000_000_000;
-  const loop = `i=${from}; while true; do i=$((i+1)); ${SQL} -e "INSERT INTO net1drill.t VALUES ($i)" && echo $i || exit 1; done`;
+  const loop =
+    `i=${from}; while true; do i=$((i+1)); ${SQL} -e "INSERT ` +
+    `INTO net1drill.t VALUES ($i)" && echo $i || exit 1; done`;
   const child = spawn(
     kubectlBin,
     [...stack.kubeArgs, '-n', NS, 'exec', writer, '-c', 'mariadb', '--', 'sh', '-c', loop],
@@ -239,97 +246,107 @@ describe('Galera over the secondary network (net1) with the chart', { timeout: 4
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('gives every db pod net1 in the subnet, unique addresses, and Galera talks over it (config and connections)', async () => {
-    const views = await assertGaleraOnNet1('after install');
-    assert.equal(new Set(views.map((v) => v.net1)).size, 3, 'cluster-wide IPAM: three different net1 addresses');
-    console.log(
-      views
-        .map(
-          (v) =>
-            `${v.pod}: net1 ${v.net1}, Galera links ${v.galera.map((c) => `${c.local.ip}:${c.local.port}↔${c.remote.ip}:${c.remote.port}`).join(' ')}`,
-        )
-        .join('\n'),
-    );
-  });
-
-  it('keeps pods that are not members away from the members on net1 (MultiNetworkPolicy), members reach each other', async () => {
-    const members = await dbPods();
-    const network = JSON.parse(members[0]?.metadata?.annotations?.['k8s.v1.cni.cncf.io/networks'] ?? '[]') as unknown[];
-    assert.ok(network.length === 1, "the db pods ask for the chart's network");
-    // One intruder on the web node and one on a db node (the same-node macvlan path), attached to the same network.
-    const intruders = [
-      { name: 'net1-intruder-web', node: 'web-1' },
-      { name: 'net1-intruder-db', node: members[0]?.spec?.nodeName ?? 'db-1' },
-    ];
-    const manifests = intruders.map((i) =>
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: i.name,
-          namespace: NS,
-          labels: { app: 'net1-intruder' },
-          annotations: { 'k8s.v1.cni.cncf.io/networks': JSON.stringify(network) },
-        },
-        spec: {
-          nodeName: i.node,
-          terminationGracePeriodSeconds: 0,
-          tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }],
-          // The release namespace enforces Pod Security "restricted": the intruder is such a pod (it only sends
-          // probes: bash and coreutils' timeout from the nginx image, no server).
-          securityContext: { runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [
-            {
-              name: 'nginx',
-              image: 'kstack.local/nginx:local',
-              imagePullPolicy: 'Never',
-              command: ['sleep', '3600'],
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-            },
-          ],
-        },
-      }),
-    );
-    await kubectl(['apply', '-f', '-'], manifests.join('\n'));
-    try {
-      await kubectl(['wait', '--for=condition=Ready', '--timeout=120s', 'pod', ...intruders.map((i) => i.name)]);
-      const intruderPods = await Promise.all(
-        intruders.map(async (i) => JSON.parse(await kubectl(['get', 'pod', i.name, '-o', 'json'])) as V1Pod),
+  it(
+    'gives every db pod net1 in the subnet, unique addresses, ' + 'and Galera talks over it (config and connections)',
+    async () => {
+      const views = await assertGaleraOnNet1('after install');
+      assert.equal(new Set(views.map((v) => v.net1)).size, 3, 'cluster-wide IPAM: three different net1 addresses');
+      console.log(
+        views
+          .map(
+            (v) =>
+              `${v.pod}: net1 ${v.net1}, Galera links ${v.galera
+                .map((c) => `${c.local.ip}:${c.local.port}↔${c.remote.ip}:${c.remote.port}`)
+                .join(' ')}`,
+          )
+          .join('\n'),
       );
-      for (const p of intruderPods)
-        assert.ok(inSubnet(net1Of(p)[0] ?? '', SUBNET), `${p.metadata?.name ?? ''} is on net1 too`);
-      const target = members[1] as V1Pod;
-      const targets: ResolvedTarget[] = [3306, GALERA].map((port) => ({
-        to: podEndpoint(NS, target.metadata?.name ?? ''),
-        port,
-        ip: net1Of(target)[0] ?? '',
-      }));
-      const sources = [
-        ...intruders.map((i) => ({ namespace: NS, pod: i.name })),
-        { namespace: NS, pod: members[0]?.metadata?.name ?? '', container: 'mariadb' },
+    },
+  );
+
+  it(
+    'keeps pods that are not members away from the members ' + 'on net1 (MultiNetworkPolicy), members reach each other',
+    async () => {
+      const members = await dbPods();
+      const network = JSON.parse(
+        members[0]?.metadata?.annotations?.['k8s.v1.cni.cncf.io/networks'] ?? '[]',
+      ) as unknown[];
+      assert.ok(network.length === 1, "the db pods ask for the chart's network");
+      // One intruder on the web node and one on a db node (the same-node macvlan path), attached to the same network.
+      const intruders = [
+        { name: 'net1-intruder-web', node: 'web-1' },
+        { name: 'net1-intruder-db', node: members[0]?.spec?.nodeName ?? 'db-1' },
       ];
-      // Let the policy agents see the intruders (they re-render within about a second).
-      await sleep(3000);
-      const observed = await runProbes(kubectlRaw, sources, targets, { timeoutSeconds: 3 });
-      const cell = (row: string, port: number): string =>
-        observed.cells[`${NS}/${row}`]?.[`${NS}/${target.metadata?.name ?? ''}:${port}`]?.result ?? '?';
-      const table = sources
-        .map((s) => `${s.pod}: 3306 ${cell(s.pod, 3306)}, ${GALERA} ${cell(s.pod, GALERA)}`)
-        .join('\n');
-      console.log(`net1 probes to ${target.metadata?.name ?? ''} (${targets[0]?.ip ?? ''}):\n${table}`);
-      for (const i of intruders)
-        for (const port of [3306, GALERA])
-          assert.equal(cell(i.name, port), 'closed', `${i.name} → member net1:${port} is closed\n${table}`);
-      for (const port of [3306, GALERA])
-        assert.equal(
-          cell(members[0]?.metadata?.name ?? '', port),
-          'open',
-          `member → member net1:${port} is open\n${table}`,
+      const manifests = intruders.map((i) =>
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: i.name,
+            namespace: NS,
+            labels: { app: 'net1-intruder' },
+            annotations: { 'k8s.v1.cni.cncf.io/networks': JSON.stringify(network) },
+          },
+          spec: {
+            nodeName: i.node,
+            terminationGracePeriodSeconds: 0,
+            tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }],
+            // The release namespace enforces Pod Security "restricted": the intruder is such a pod (it only sends
+            // probes: bash and coreutils' timeout from the nginx image, no server).
+            securityContext: { runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [
+              {
+                name: 'nginx',
+                image: 'kstack.local/nginx:local',
+                imagePullPolicy: 'Never',
+                command: ['sleep', '3600'],
+                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              },
+            ],
+          },
+        }),
+      );
+      await kubectl(['apply', '-f', '-'], manifests.join('\n'));
+      try {
+        await kubectl(['wait', '--for=condition=Ready', '--timeout=120s', 'pod', ...intruders.map((i) => i.name)]);
+        const intruderPods = await Promise.all(
+          intruders.map(async (i) => JSON.parse(await kubectl(['get', 'pod', i.name, '-o', 'json'])) as V1Pod),
         );
-    } finally {
-      await kubectl(['delete', 'pod', ...intruders.map((i) => i.name), '--wait=false']);
-    }
-  });
+        for (const p of intruderPods)
+          assert.ok(inSubnet(net1Of(p)[0] ?? '', SUBNET), `${p.metadata?.name ?? ''} is on net1 too`);
+        const target = members[1] as V1Pod;
+        const targets: ResolvedTarget[] = [3306, GALERA].map((port) => ({
+          to: podEndpoint(NS, target.metadata?.name ?? ''),
+          port,
+          ip: net1Of(target)[0] ?? '',
+        }));
+        const sources = [
+          ...intruders.map((i) => ({ namespace: NS, pod: i.name })),
+          { namespace: NS, pod: members[0]?.metadata?.name ?? '', container: 'mariadb' },
+        ];
+        // Let the policy agents see the intruders (they re-render within about a second).
+        await sleep(3000);
+        const observed = await runProbes(kubectlRaw, sources, targets, { timeoutSeconds: 3 });
+        const cell = (row: string, port: number): string =>
+          observed.cells[`${NS}/${row}`]?.[`${NS}/${target.metadata?.name ?? ''}:${port}`]?.result ?? '?';
+        const table = sources
+          .map((s) => `${s.pod}: 3306 ${cell(s.pod, 3306)}, ${GALERA} ${cell(s.pod, GALERA)}`)
+          .join('\n');
+        console.log(`net1 probes to ${target.metadata?.name ?? ''} (${targets[0]?.ip ?? ''}):\n${table}`);
+        for (const i of intruders)
+          for (const port of [3306, GALERA])
+            assert.equal(cell(i.name, port), 'closed', `${i.name} → member net1:${port} is closed\n${table}`);
+        for (const port of [3306, GALERA])
+          assert.equal(
+            cell(members[0]?.metadata?.name ?? '', port),
+            'open',
+            `member → member net1:${port} is open\n${table}`,
+          );
+      } finally {
+        await kubectl(['delete', 'pod', ...intruders.map((i) => i.name), '--wait=false']);
+      }
+    },
+  );
 
   it('a deleted member pod comes back Synced, on net1, with every acknowledged row', async () => {
     const acked = await deleteUnderLoad([MEMBERS[1] ?? ''], MEMBERS[1] ?? '', 'delete one');
@@ -338,14 +355,18 @@ describe('Galera over the secondary network (net1) with the chart', { timeout: 4
   });
 
   for (const round of [1]) {
-    it(`every member pod deleted at once (round ${round}): all back Synced on net1 (new addresses included), no acknowledged row lost`, async () => {
-      const before = (await dbPods()).map((p) => `${p.metadata?.name ?? ''}=${net1Of(p)[0] ?? ''}`).join(' ');
-      const acked = await deleteUnderLoad(MEMBERS, MEMBERS[1] ?? '', `delete all ${round}`);
-      const views = await assertGaleraOnNet1(`delete all ${round}`);
-      await assertRows(acked, `delete all ${round}`);
-      console.log(
-        `delete all ${round}: net1 before ${before}; after ${views.map((v) => `${v.pod}=${v.net1}`).join(' ')}`,
-      );
-    });
+    it(
+      `every member pod deleted at once (round ${round}): ` +
+        `all back Synced on net1 (new addresses included), no acknowledged row lost`,
+      async () => {
+        const before = (await dbPods()).map((p) => `${p.metadata?.name ?? ''}=${net1Of(p)[0] ?? ''}`).join(' ');
+        const acked = await deleteUnderLoad(MEMBERS, MEMBERS[1] ?? '', `delete all ${round}`);
+        const views = await assertGaleraOnNet1(`delete all ${round}`);
+        await assertRows(acked, `delete all ${round}`);
+        console.log(
+          `delete all ${round}: net1 before ${before}; after ${views.map((v) => `${v.pod}=${v.net1}`).join(' ')}`,
+        );
+      },
+    );
   }
 });

@@ -229,28 +229,32 @@ describe('NetworkPolicy enforcement on the local cluster', { timeout: 10 * 60_00
     assert.equal(cell(last, `${APP}/other`, `${APP}/db:8080`), '✓');
   });
 
-  it('ingress: default-deny plus allow-web-to-db:3306 is enforced exactly as the evaluator says, three rounds in a row', async () => {
-    await apply(ingressPolicies());
-    const { ms, last } = await converge('ingress policies');
-    console.log(`ingress policies enforced ${ms} ms after apply\n${last.table}`);
-    const db3306 = `${APP}/db:3306`;
-    assert.equal(cell(last, `${APP}/web`, db3306), '✓', 'web → db:3306 open (other node)');
-    assert.equal(cell(last, `${APP}/web-same`, db3306), '✓', 'web → db:3306 open (same node)');
-    assert.equal(cell(last, `${APP}/web`, `${APP}/db:8080`), '✗', 'web → db:other port closed');
-    assert.equal(
-      cell(last, `${APP}/other`, db3306),
-      '✗',
-      'other → db:3306 closed (same node: the bridge traffic is filtered)',
-    );
-    assert.equal(cell(last, `${OTHER}/web`, db3306), '✗', 'a web pod of another namespace is not allowed');
-    assert.equal(cell(last, `${APP}/web`, `${APP}/db:5353/UDP`), '✓', 'UDP allowed for web');
-    assert.equal(cell(last, `${APP}/other`, `${APP}/db:5353/UDP`), '✗', 'UDP closed for other');
-    assert.equal(
-      cell(last, `${APP}/other`, `kube-system/${dnsPod.kind === 'pod' ? dnsPod.name : ''}:53`),
-      '✓',
-      'DNS open: no egress policy',
-    );
-  });
+  it(
+    'ingress: default-deny plus allow-web-to-db:3306 is enforced ' +
+      'exactly as the evaluator says, three rounds in a row',
+    async () => {
+      await apply(ingressPolicies());
+      const { ms, last } = await converge('ingress policies');
+      console.log(`ingress policies enforced ${ms} ms after apply\n${last.table}`);
+      const db3306 = `${APP}/db:3306`;
+      assert.equal(cell(last, `${APP}/web`, db3306), '✓', 'web → db:3306 open (other node)');
+      assert.equal(cell(last, `${APP}/web-same`, db3306), '✓', 'web → db:3306 open (same node)');
+      assert.equal(cell(last, `${APP}/web`, `${APP}/db:8080`), '✗', 'web → db:other port closed');
+      assert.equal(
+        cell(last, `${APP}/other`, db3306),
+        '✗',
+        'other → db:3306 closed (same node: the bridge traffic is filtered)',
+      );
+      assert.equal(cell(last, `${OTHER}/web`, db3306), '✗', 'a web pod of another namespace is not allowed');
+      assert.equal(cell(last, `${APP}/web`, `${APP}/db:5353/UDP`), '✓', 'UDP allowed for web');
+      assert.equal(cell(last, `${APP}/other`, `${APP}/db:5353/UDP`), '✗', 'UDP closed for other');
+      assert.equal(
+        cell(last, `${APP}/other`, `kube-system/${dnsPod.kind === 'pod' ? dnsPod.name : ''}:53`),
+        '✓',
+        'DNS open: no egress policy',
+      );
+    },
+  );
 
   it('deleting the policies reopens traffic within seconds', async () => {
     const t0 = Date.now();

@@ -199,15 +199,20 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     assert.equal((JSON.parse(readFileSync(files.json, 'utf8')) as ProveReport).ok, true);
   });
 
-  it('the mutating rows restored what they changed: web back to its replicas, no test label, release deployed', async () => {
-    const dep = JSON.parse((await kubectl(['get', 'deployment', `${RELEASE}-webstack-web`, '-o', 'json'])).stdout) as {
-      spec: { replicas: number };
-    };
-    assert.equal(dep.spec.replicas, 3);
-    assert.equal((await kubectl(['get', 'pods', '-l', 'kstack-prove', '-o', 'name'])).stdout.trim(), '');
-    const again = await prove('R10');
-    assert.equal(row(again, 'R10').status, 'pass');
-  });
+  it(
+    'the mutating rows restored what they changed: ' + 'web back to its replicas, no test label, release deployed',
+    async () => {
+      const dep = JSON.parse(
+        (await kubectl(['get', 'deployment', `${RELEASE}-webstack-web`, '-o', 'json'])).stdout,
+      ) as {
+        spec: { replicas: number };
+      };
+      assert.equal(dep.spec.replicas, 3);
+      assert.equal((await kubectl(['get', 'pods', '-l', 'kstack-prove', '-o', 'name'])).stdout.trim(), '');
+      const again = await prove('R10');
+      assert.equal(row(again, 'R10').status, 'pass');
+    },
+  );
 
   it('R4 fails when the pages show a wrong serving-host, with the evidence; passes again once undone', async () => {
     const values = join(reportDir, 'wrong-host.json');
@@ -231,151 +236,160 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     assert.equal(row(await prove('R4'), 'R4').status, 'pass');
   });
 
-  it('R8 fails when a db member loses its toleration of the db taint and cannot be placed; passes once undone', async () => {
-    // Without the toleration and pinned to the (tainted) db nodes, the recreated member stays Pending.
-    const patch = [
-      { op: 'remove', path: '/spec/template/spec/tolerations' },
-      {
-        op: 'add',
-        path: '/spec/template/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution',
-        value: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'node-role.kstack.io/db', operator: 'Exists' }] }] },
-      },
-    ];
-    await kubectl(['patch', 'statefulset', dbSts, '--type=json', '-p', JSON.stringify(patch)]);
-    try {
-      let r8: RowOutcome | undefined;
-      for (let i = 0; i < 40; i++) {
-        r8 = row(await prove('R8'), 'R8');
-        if (r8.status === 'fail') break;
-        await new Promise((r) => setTimeout(r, 3000));
+  it(
+    'R8 fails when a db member loses its toleration of ' + 'the db taint and cannot be placed; passes once undone',
+    async () => {
+      // Without the toleration and pinned to the (tainted) db nodes, the recreated member stays Pending.
+      const patch = [
+        { op: 'remove', path: '/spec/template/spec/tolerations' },
+        {
+          op: 'add',
+          path: '/spec/template/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution',
+          value: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'node-role.kstack.io/db', operator: 'Exists' }] }] },
+        },
+      ];
+      await kubectl(['patch', 'statefulset', dbSts, '--type=json', '-p', JSON.stringify(patch)]);
+      try {
+        let r8: RowOutcome | undefined;
+        for (let i = 0; i < 40; i++) {
+          r8 = row(await prove('R8'), 'R8');
+          if (r8.status === 'fail') break;
+          await new Promise((r) => setTimeout(r, 3000));
+        }
+        assert.equal(r8?.status, 'fail', r8?.evidence.join('\n'));
+        assert.match(r8.reason, /is not scheduled|does not tolerate/);
+        assert.ok(
+          r8.evidence.some((l) => /unscheduled/.test(l)),
+          r8.evidence.join('\n'),
+        );
+      } finally {
+        await kubectl(['rollout', 'undo', `statefulset/${dbSts}`]);
+        await kubectl([
+          'delete',
+          'pod',
+          '-l',
+          'app.kubernetes.io/component=db',
+          '--field-selector=status.phase=Pending',
+          '--wait=false',
+        ]);
+        await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=360s']);
       }
-      assert.equal(r8?.status, 'fail', r8?.evidence.join('\n'));
-      assert.match(r8.reason, /is not scheduled|does not tolerate/);
-      assert.ok(
-        r8.evidence.some((l) => /unscheduled/.test(l)),
-        r8.evidence.join('\n'),
-      );
-    } finally {
-      await kubectl(['rollout', 'undo', `statefulset/${dbSts}`]);
+      assert.equal(row(await prove('R8'), 'R8').status, 'pass');
+    },
+  );
+
+  it(
+    'R5 fails when the db NetworkPolicy is deleted, ' + 'and when a policy admits another namespace to the db',
+    async () => {
+      const policies = JSON.parse((await kubectl(['get', 'networkpolicies', '-o', 'json'])).stdout) as {
+        items: {
+          metadata: {
+            name: string;
+            resourceVersion?: string;
+            uid?: string;
+            creationTimestamp?: string;
+            managedFields?: unknown;
+            generation?: number;
+          };
+          spec: { podSelector?: { matchLabels?: Record<string, string> } };
+        }[];
+      };
+      const db = policies.items.find((p) => p.spec.podSelector?.matchLabels?.['app.kubernetes.io/component'] === 'db');
+      assert.ok(db, 'the release has a NetworkPolicy selecting the db pods');
+      await kubectl(['delete', 'networkpolicy', db.metadata.name]);
+      try {
+        const r5 = row(await prove('R5'), 'R5');
+        assert.equal(r5.status, 'fail');
+        // Without it the db is isolated by the default deny alone (web blocked) or not at all (everyone allowed).
+        assert.match(r5.reason, /the policies (block .*web.*|allow .*) → .*db.*:3306/);
+      } finally {
+        const {
+          resourceVersion: _rv,
+          uid: _uid,
+          creationTimestamp: _ct,
+          managedFields: _mf,
+          generation: _g,
+          ...metadata
+        } = db.metadata;
+        await kube.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ ...db, metadata }) });
+      }
+      // A policy that admits another namespace (the one R5 probes from) to the db fails R5 from outside.
+      const admit = {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'e2e-admit-outside', namespace: NS },
+        spec: {
+          podSelector: { matchLabels: { 'app.kubernetes.io/component': 'db' } },
+          policyTypes: ['Ingress'],
+          ingress: [
+            {
+              from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${NS}-prove-outside` } } }],
+              ports: [{ port: 3306 }],
+            },
+          ],
+        },
+      };
+      await kube.kubectl(['apply', '-f', '-'], { input: JSON.stringify(admit) });
+      try {
+        const r5 = row(await prove('R5'), 'R5');
+        assert.equal(r5.status, 'fail', r5.evidence.join('\n'));
+        assert.match(r5.reason, /the policies let a (plain pod|pod) in another namespace.* reach .*:3306/);
+        // Nothing of the outside probes is left behind.
+        assert.equal(
+          (await kubectl(['get', 'pod', 'prove-unlabelled', '--ignore-not-found', '-o', 'name'])).stdout.trim(),
+          '',
+        );
+      } finally {
+        await kubectl(['delete', 'networkpolicy', 'e2e-admit-outside', '--ignore-not-found']);
+      }
+      assert.equal(row(await prove('R5'), 'R5').status, 'pass');
+    },
+  );
+
+  it(
+    'R7 fails when Galera is moved off net1 (the pods keep net1, ' + 'the traffic goes to eth0); passes once undone',
+    async () => {
+      // Removing the net1 attachment itself would leave the agent refusing to start (it names the missing
+      // interface), so the rollout would never finish; this break keeps the cluster working, only elsewhere.
+      const sts = JSON.parse((await kubectl(['get', 'statefulset', dbSts, '-o', 'json'])).stdout) as {
+        spec: { template: { spec: { containers: { name: string; env?: { name: string }[] }[] } } };
+      };
+      const ci = sts.spec.template.spec.containers.findIndex((c) => c.name === 'mariadb');
+      const ei =
+        sts.spec.template.spec.containers[ci]?.env?.findIndex((e) => e.name === 'GALERA_SECONDARY_INTERFACE') ?? -1;
+      assert.ok(ci >= 0 && ei >= 0, 'the chart sets GALERA_SECONDARY_INTERFACE on the mariadb container');
       await kubectl([
-        'delete',
-        'pod',
-        '-l',
-        'app.kubernetes.io/component=db',
-        '--field-selector=status.phase=Pending',
-        '--wait=false',
+        'patch',
+        'statefulset',
+        dbSts,
+        '--type=json',
+        '-p',
+        JSON.stringify([{ op: 'remove', path: `/spec/template/spec/containers/${ci}/env/${ei}` }]),
       ]);
-      await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=360s']);
-    }
-    assert.equal(row(await prove('R8'), 'R8').status, 'pass');
-  });
-
-  it('R5 fails when the db NetworkPolicy is deleted, and when a policy admits another namespace to the db', async () => {
-    const policies = JSON.parse((await kubectl(['get', 'networkpolicies', '-o', 'json'])).stdout) as {
-      items: {
-        metadata: {
-          name: string;
-          resourceVersion?: string;
-          uid?: string;
-          creationTimestamp?: string;
-          managedFields?: unknown;
-          generation?: number;
-        };
-        spec: { podSelector?: { matchLabels?: Record<string, string> } };
-      }[];
-    };
-    const db = policies.items.find((p) => p.spec.podSelector?.matchLabels?.['app.kubernetes.io/component'] === 'db');
-    assert.ok(db, 'the release has a NetworkPolicy selecting the db pods');
-    await kubectl(['delete', 'networkpolicy', db.metadata.name]);
-    try {
-      const r5 = row(await prove('R5'), 'R5');
-      assert.equal(r5.status, 'fail');
-      // Without it the db is isolated by the default deny alone (web blocked) or not at all (everyone allowed).
-      assert.match(r5.reason, /the policies (block .*web.*|allow .*) → .*db.*:3306/);
-    } finally {
-      const {
-        resourceVersion: _rv,
-        uid: _uid,
-        creationTimestamp: _ct,
-        managedFields: _mf,
-        generation: _g,
-        ...metadata
-      } = db.metadata;
-      await kube.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ ...db, metadata }) });
-    }
-    // A policy that admits another namespace (the one R5 probes from) to the db fails R5 from outside.
-    const admit = {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name: 'e2e-admit-outside', namespace: NS },
-      spec: {
-        podSelector: { matchLabels: { 'app.kubernetes.io/component': 'db' } },
-        policyTypes: ['Ingress'],
-        ingress: [
-          {
-            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${NS}-prove-outside` } } }],
-            ports: [{ port: 3306 }],
-          },
-        ],
-      },
-    };
-    await kube.kubectl(['apply', '-f', '-'], { input: JSON.stringify(admit) });
-    try {
-      const r5 = row(await prove('R5'), 'R5');
-      assert.equal(r5.status, 'fail', r5.evidence.join('\n'));
-      assert.match(r5.reason, /the policies let a (plain pod|pod) in another namespace.* reach .*:3306/);
-      // Nothing of the outside probes is left behind.
-      assert.equal(
-        (await kubectl(['get', 'pod', 'prove-unlabelled', '--ignore-not-found', '-o', 'name'])).stdout.trim(),
-        '',
-      );
-    } finally {
-      await kubectl(['delete', 'networkpolicy', 'e2e-admit-outside', '--ignore-not-found']);
-    }
-    assert.equal(row(await prove('R5'), 'R5').status, 'pass');
-  });
-
-  it('R7 fails when Galera is moved off net1 (the pods keep net1, the traffic goes to eth0); passes once undone', async () => {
-    // Removing the net1 attachment itself would leave the agent refusing to start (it names the missing
-    // interface), so the rollout would never finish; this break keeps the cluster working, only elsewhere.
-    const sts = JSON.parse((await kubectl(['get', 'statefulset', dbSts, '-o', 'json'])).stdout) as {
-      spec: { template: { spec: { containers: { name: string; env?: { name: string }[] }[] } } };
-    };
-    const ci = sts.spec.template.spec.containers.findIndex((c) => c.name === 'mariadb');
-    const ei =
-      sts.spec.template.spec.containers[ci]?.env?.findIndex((e) => e.name === 'GALERA_SECONDARY_INTERFACE') ?? -1;
-    assert.ok(ci >= 0 && ei >= 0, 'the chart sets GALERA_SECONDARY_INTERFACE on the mariadb container');
-    await kubectl([
-      'patch',
-      'statefulset',
-      dbSts,
-      '--type=json',
-      '-p',
-      JSON.stringify([{ op: 'remove', path: `/spec/template/spec/containers/${ci}/env/${ei}` }]),
-    ]);
-    try {
-      await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=600s']);
-      const r7 = row(await prove('R7'), 'R7');
-      assert.equal(r7.status, 'fail');
-      assert.match(r7.reason, /wsrep_node_address=10\.244\.|talks Galera outside/);
-      assert.ok(
-        r7.evidence.some((l) => /established on Galera port \d+: .*10\.244\./.test(l)),
-        r7.evidence.join('\n'),
-      );
-    } finally {
-      await kubectl(['rollout', 'undo', `statefulset/${dbSts}`]);
-      await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=600s']);
-      // Connections opened while the members were mixed may still run over eth0: a full restart starts clean.
-      await kubectl(['delete', 'pod', '-l', 'app.kubernetes.io/component=db', '--wait=false']);
-    }
-    // Back once the members have rejoined (R7 fails while one is not Ready) and opened their connections.
-    let r7 = row(await prove('R7'), 'R7');
-    for (const deadline = Date.now() + 400_000; r7.status !== 'pass' && Date.now() < deadline;) {
-      await new Promise((r) => setTimeout(r, 5000));
-      r7 = row(await prove('R7'), 'R7');
-    }
-    assert.equal(r7.status, 'pass', r7.evidence.join('\n'));
-  });
+      try {
+        await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=600s']);
+        const r7 = row(await prove('R7'), 'R7');
+        assert.equal(r7.status, 'fail');
+        assert.match(r7.reason, /wsrep_node_address=10\.244\.|talks Galera outside/);
+        assert.ok(
+          r7.evidence.some((l) => /established on Galera port \d+: .*10\.244\./.test(l)),
+          r7.evidence.join('\n'),
+        );
+      } finally {
+        await kubectl(['rollout', 'undo', `statefulset/${dbSts}`]);
+        await kubectl(['rollout', 'status', `statefulset/${dbSts}`, '--timeout=600s']);
+        // Connections opened while the members were mixed may still run over eth0: a full restart starts clean.
+        await kubectl(['delete', 'pod', '-l', 'app.kubernetes.io/component=db', '--wait=false']);
+      }
+      // Back once the members have rejoined (R7 fails while one is not Ready) and opened their connections.
+      let r7 = row(await prove('R7'), 'R7');
+      for (const deadline = Date.now() + 400_000; r7.status !== 'pass' && Date.now() < deadline;) {
+        await new Promise((r) => setTimeout(r, 5000));
+        r7 = row(await prove('R7'), 'R7');
+      }
+      assert.equal(r7.status, 'pass', r7.evidence.join('\n'));
+    },
+  );
 
   it('R9 fails (never skips) when podwatch is enabled but scaled to 0; passes once scaled back', async () => {
     const dep = `${RELEASE}-webstack-podwatch`;
@@ -396,137 +410,147 @@ describe('kstack prove on the local cluster', { timeout: 40 * 60_000 }, () => {
     assert.equal(row(await prove('R9'), 'R9').status, 'pass');
   });
 
-  it('R12 fails when the mysqld exporter target is removed from the db PodMonitor, naming each member; passes once restored', async () => {
-    const pmName = `${RELEASE}-webstack-db`;
-    const pm = JSON.parse((await kubectl(['get', 'podmonitor', pmName, '-o', 'json'])).stdout) as {
-      spec: { podMetricsEndpoints: { port: string }[] };
-    };
-    const index = pm.spec.podMetricsEndpoints.findIndex((e) => e.port === 'metrics');
-    assert.ok(index >= 0, 'the db PodMonitor scrapes the mysqld exporter port');
-    const patch = JSON.stringify([{ op: 'remove', path: `/spec/podMetricsEndpoints/${index}` }]);
-    await kubectl(['patch', 'podmonitor', pmName, '--type=json', '-p', patch]);
-    const ctx = { kube, namespace: NS, release: RELEASE, note: () => undefined };
-    const prometheusUrl = stack?.monitoring?.prometheusUrl ?? '';
-    try {
-      // Judged once Prometheus has taken the change (the controller syncs every 2 s, then reloads it).
-      const mysqldTargets = async (): Promise<number> =>
-        (await activeTargets(prometheusUrl)).filter(
-          (t) => t.labels.endpoint === 'metrics' && (t.labels.pod ?? '').startsWith(`${dbSts}-`),
-        ).length;
-      for (const deadline = Date.now() + 60_000; (await mysqldTargets()) > 0;) {
-        assert.ok(Date.now() < deadline, 'Prometheus dropped the mysqld exporter targets within 60 s');
-        await new Promise((r) => setTimeout(r, 1000));
+  it(
+    'R12 fails when the mysqld exporter target is removed from ' +
+      'the db PodMonitor, naming each member; passes once restored',
+    async () => {
+      const pmName = `${RELEASE}-webstack-db`;
+      const pm = JSON.parse((await kubectl(['get', 'podmonitor', pmName, '-o', 'json'])).stdout) as {
+        spec: { podMetricsEndpoints: { port: string }[] };
+      };
+      const index = pm.spec.podMetricsEndpoints.findIndex((e) => e.port === 'metrics');
+      assert.ok(index >= 0, 'the db PodMonitor scrapes the mysqld exporter port');
+      const patch = JSON.stringify([{ op: 'remove', path: `/spec/podMetricsEndpoints/${index}` }]);
+      await kubectl(['patch', 'podmonitor', pmName, '--type=json', '-p', patch]);
+      const ctx = { kube, namespace: NS, release: RELEASE, note: () => undefined };
+      const prometheusUrl = stack?.monitoring?.prometheusUrl ?? '';
+      try {
+        // Judged once Prometheus has taken the change (the controller syncs every 2 s, then reloads it).
+        const mysqldTargets = async (): Promise<number> =>
+          (await activeTargets(prometheusUrl)).filter(
+            (t) => t.labels.endpoint === 'metrics' && (t.labels.pod ?? '').startsWith(`${dbSts}-`),
+          ).length;
+        for (const deadline = Date.now() + 60_000; (await mysqldTargets()) > 0;) {
+          assert.ok(Date.now() < deadline, 'Prometheus dropped the mysqld exporter targets within 60 s');
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        const r12 = row(await prove('R12'), 'R12');
+        assert.equal(r12.status, 'fail', r12.evidence.join('\n'));
+        assert.match(r12.reason, /mysqld exporter of .*-db-\d \(port metrics\) is not a Prometheus target/);
+        for (const member of [0, 1, 2])
+          assert.match(
+            r12.evidence.join('\n'),
+            new RegExp(`mysqld exporter of ${dbSts}-${member} \\(port metrics\\) is not a Prometheus target`),
+          );
+      } finally {
+        const back = JSON.stringify([
+          { op: 'add', path: `/spec/podMetricsEndpoints/${index}`, value: pm.spec.podMetricsEndpoints[index] },
+        ]);
+        await kubectl(['patch', 'podmonitor', pmName, '--type=json', '-p', back]);
       }
-      const r12 = row(await prove('R12'), 'R12');
-      assert.equal(r12.status, 'fail', r12.evidence.join('\n'));
-      assert.match(r12.reason, /mysqld exporter of .*-db-\d \(port metrics\) is not a Prometheus target/);
-      for (const member of [0, 1, 2])
-        assert.match(
-          r12.evidence.join('\n'),
-          new RegExp(`mysqld exporter of ${dbSts}-${member} \\(port metrics\\) is not a Prometheus target`),
-        );
-    } finally {
-      const back = JSON.stringify([
-        { op: 'add', path: `/spec/podMetricsEndpoints/${index}`, value: pm.spec.podMetricsEndpoints[index] },
-      ]);
-      await kubectl(['patch', 'podmonitor', pmName, '--type=json', '-p', back]);
-    }
-    // Restored: the targets check alone passes again (the drills ran in the all-rows run).
-    assert.deepEqual(await checkTargetsAndRules(ctx, new Evidence(), prometheusUrl, 60_000), []);
-  });
+      // Restored: the targets check alone passes again (the drills ran in the all-rows run).
+      assert.deepEqual(await checkTargetsAndRules(ctx, new Evidence(), prometheusUrl, 60_000), []);
+    },
+  );
 
-  it('kstack db rotate-certs under the writer: a new certificate on every member, no acknowledged write lost', async () => {
-    const web = (await podsOf(kube, RELEASE, 'web'))[0];
-    assert.ok(web);
-    const table = 'kstack_e2e_rotation';
-    const writer = await startWriter(kube, podName(web), { table, intervalMs: 200, timeoutMs: 2000 });
-    let log: WriterLog | undefined;
-    let rotated: Awaited<ReturnType<typeof rotateDbCerts>> | undefined;
-    try {
-      rotated = await rotateDbCerts(kube, RELEASE, progress);
-    } finally {
-      await new Promise((r) => setTimeout(r, 3000));
-      log = await writer.stop();
-    }
-    assert.notEqual(rotated.after.serial, rotated.before.serial);
-    for (const m of rotated.members)
-      assert.equal(m.serial, rotated.after.serial, `${m.pod} serves the new certificate`);
-    const members = await podsOf(kube, RELEASE, 'db');
-    for (const m of members) {
-      const rows = await dbSql(kube, podName(m), `SELECT seq FROM app.${table}`);
-      const j = judgeWrites(log.attempts, new Set(rows.map(([seq]) => Number(seq))));
-      assert.deepEqual(j.lost, [], `${podName(m)}: every acknowledged write is there`);
-      assert.ok(j.acknowledged > 50, `the writer kept writing (${j.acknowledged} acknowledged)`);
-      // Loose bound against a regression (prove's objective for one member's loss is 10 s; 2 loaded cores).
-      assert.ok(j.longestOutageMs <= 30_000, `longest write outage ${j.longestOutageMs} ms`);
-    }
-    await dbSql(kube, podName(members[0] ?? web), `DROP TABLE IF EXISTS app.${table}`);
-  });
+  it(
+    'kstack db rotate-certs under the writer: ' + 'a new certificate on every member, no acknowledged write lost',
+    async () => {
+      const web = (await podsOf(kube, RELEASE, 'web'))[0];
+      assert.ok(web);
+      const table = 'kstack_e2e_rotation';
+      const writer = await startWriter(kube, podName(web), { table, intervalMs: 200, timeoutMs: 2000 });
+      let log: WriterLog | undefined;
+      let rotated: Awaited<ReturnType<typeof rotateDbCerts>> | undefined;
+      try {
+        rotated = await rotateDbCerts(kube, RELEASE, progress);
+      } finally {
+        await new Promise((r) => setTimeout(r, 3000));
+        log = await writer.stop();
+      }
+      assert.notEqual(rotated.after.serial, rotated.before.serial);
+      for (const m of rotated.members)
+        assert.equal(m.serial, rotated.after.serial, `${m.pod} serves the new certificate`);
+      const members = await podsOf(kube, RELEASE, 'db');
+      for (const m of members) {
+        const rows = await dbSql(kube, podName(m), `SELECT seq FROM app.${table}`);
+        const j = judgeWrites(log.attempts, new Set(rows.map(([seq]) => Number(seq))));
+        assert.deepEqual(j.lost, [], `${podName(m)}: every acknowledged write is there`);
+        assert.ok(j.acknowledged > 50, `the writer kept writing (${j.acknowledged} acknowledged)`);
+        // Loose bound against a regression (prove's objective for one member's loss is 10 s; 2 loaded cores).
+        assert.ok(j.longestOutageMs <= 30_000, `longest write outage ${j.longestOutageMs} ms`);
+      }
+      await dbSql(kube, podName(members[0] ?? web), `DROP TABLE IF EXISTS app.${table}`);
+    },
+  );
 
-  it('R11 fails when two Galera members share a node, and R13 when TLS is off (both forced through values)', async () => {
-    // A second, small release whose db members are all held on db-1 (required node affinity; the explicit
-    // anti-affinity replaces the preset's one-member-per-node rule) and whose db runs without TLS. Its own
-    // PVCs, so nothing of the main release moves; removed afterwards.
-    const ns = 'prove-r11-break';
-    const values = join(reportDir, 'r11-break.json');
-    writeFileSync(
-      values,
-      JSON.stringify({
-        podwatch: { enabled: false },
-        networks: { secondary: { enabled: false } },
-        web: { replicaCount: 2, service: { type: 'ClusterIP' } },
-        db: {
-          tls: { enabled: false },
-          affinity: {
-            nodeAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: {
-                nodeSelectorTerms: [
-                  { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['db-1'] }] },
-                ],
+  it(
+    'R11 fails when two Galera members share a node, ' + 'and R13 when TLS is off (both forced through values)',
+    async () => {
+      // A second, small release whose db members are all held on db-1 (required node affinity; the explicit
+      // anti-affinity replaces the preset's one-member-per-node rule) and whose db runs without TLS. Its own
+      // PVCs, so nothing of the main release moves; removed afterwards.
+      const ns = 'prove-r11-break';
+      const values = join(reportDir, 'r11-break.json');
+      writeFileSync(
+        values,
+        JSON.stringify({
+          podwatch: { enabled: false },
+          networks: { secondary: { enabled: false } },
+          web: { replicaCount: 2, service: { type: 'ClusterIP' } },
+          db: {
+            tls: { enabled: false },
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['db-1'] }] },
+                  ],
+                },
               },
+              podAntiAffinity: {},
             },
-            podAntiAffinity: {},
           },
-        },
-      }),
-    );
-    const brk = new Kube({ ...kube.opts, namespace: ns });
-    try {
-      await brk.helm(
-        [
-          'install',
-          'brk',
-          webstackChartDir,
-          '--create-namespace',
-          '-f',
-          join(webstackChartDir, 'values-local.yaml'),
-          '-f',
-          values,
-          '--wait',
-          '--timeout',
-          '10m',
-        ],
-        { timeoutMs: 660_000 },
+        }),
       );
-      const r11 = row(await prove('R11', { kube: () => brk, namespace: ns, release: 'brk' }), 'R11');
-      assert.equal(r11.status, 'fail', r11.evidence.join('\n'));
-      assert.match(r11.reason, /db members brk-webstack-db-\d, brk-webstack-db-\d.* share node db-1/);
-      // TLS off: the capture finds the writer's marker in plain text, and a client without TLS gets in.
-      const r13 = row(await prove('R13', { kube: () => brk, namespace: ns, release: 'brk' }), 'R13');
-      assert.equal(r13.status, 'fail', r13.evidence.join('\n'));
-      assert.match(r13.reason, /the marker kstackR13marker[0-9a-f]+ was found in plain text .*mysql \(3306\)/);
-      assert.ok(
-        r13.evidence.some((l) => /a client without TLS \(mariadb --skip-ssl\) was accepted/.test(l)),
-        r13.evidence.join('\n'),
-      );
-    } finally {
-      await brk.helm(['uninstall', 'brk', '--wait'], { allowFailure: true });
-      await brk.kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=300s'], {
-        clusterScope: true,
-        timeoutMs: 320_000,
-      });
-    }
-  });
+      const brk = new Kube({ ...kube.opts, namespace: ns });
+      try {
+        await brk.helm(
+          [
+            'install',
+            'brk',
+            webstackChartDir,
+            '--create-namespace',
+            '-f',
+            join(webstackChartDir, 'values-local.yaml'),
+            '-f',
+            values,
+            '--wait',
+            '--timeout',
+            '10m',
+          ],
+          { timeoutMs: 660_000 },
+        );
+        const r11 = row(await prove('R11', { kube: () => brk, namespace: ns, release: 'brk' }), 'R11');
+        assert.equal(r11.status, 'fail', r11.evidence.join('\n'));
+        assert.match(r11.reason, /db members brk-webstack-db-\d, brk-webstack-db-\d.* share node db-1/);
+        // TLS off: the capture finds the writer's marker in plain text, and a client without TLS gets in.
+        const r13 = row(await prove('R13', { kube: () => brk, namespace: ns, release: 'brk' }), 'R13');
+        assert.equal(r13.status, 'fail', r13.evidence.join('\n'));
+        assert.match(r13.reason, /the marker kstackR13marker[0-9a-f]+ was found in plain text .*mysql \(3306\)/);
+        assert.ok(
+          r13.evidence.some((l) => /a client without TLS \(mariadb --skip-ssl\) was accepted/.test(l)),
+          r13.evidence.join('\n'),
+        );
+      } finally {
+        await brk.helm(['uninstall', 'brk', '--wait'], { allowFailure: true });
+        await brk.kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=300s'], {
+          clusterScope: true,
+          timeoutMs: 320_000,
+        });
+      }
+    },
+  );
 
   it('leaves a readable report folder', () => {
     assert.ok(existsSync(join(reportDir, 'report.md')));

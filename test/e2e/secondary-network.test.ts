@@ -168,43 +168,47 @@ describe(
       own.removeFolder();
     });
 
-    it('gives each pod net1 with an address in the subnet, shown in network-status, and leaves eth0 as before', async () => {
-      const pods = (await json<{ items: V1Pod[] }>(['-n', NS, 'get', 'pods'])).items;
-      const seen = new Set<string>();
-      for (const p of pods) {
-        const ips = networkAddresses(p, NET);
-        assert.equal(
-          ips.length,
-          1,
-          `${p.metadata?.name ?? ''} has one net1 address: ${p.metadata?.annotations?.['k8s.v1.cni.cncf.io/network-status'] ?? 'no network-status'}`,
-        );
-        assert.ok(inSubnet(ips[0] ?? '', SUBNET), `${ips[0] ?? ''} is in ${SUBNET}`);
-        assert.ok(!seen.has(ips[0] ?? ''), 'addresses are unique across nodes (cluster-wide IPAM)');
-        seen.add(ips[0] ?? '');
-        const status = JSON.parse(p.metadata?.annotations?.['k8s.v1.cni.cncf.io/network-status'] ?? '[]') as {
-          name: string;
-          interface?: string;
-          default?: boolean;
-          ips?: string[];
-        }[];
-        assert.deepEqual(
-          status.map((s) => [s.interface, s.default === true]),
-          [
-            ['eth0', true],
-            ['net1', false],
-          ],
-        );
-        assert.equal(status[0]?.ips?.[0], p.status?.podIP, 'the default network entry is the pod IP');
-        // Inside the pod, net1 really carries that address.
-        const addr = await kubectl(['-n', NS, 'exec', p.metadata?.name ?? '', '--', 'cat', '/proc/net/fib_trie']);
-        assert.ok(
-          addr.includes(ips[0] ?? ''),
-          `the address ${ips[0] ?? ''} is configured inside ${p.metadata?.name ?? ''}`,
-        );
-      }
-      const nodes = new Set(pods.map((p) => p.spec?.nodeName));
-      assert.deepEqual([...nodes].sort(), ['db-1', 'web-1']);
-    });
+    it(
+      'gives each pod net1 with an address in the subnet, ' + 'shown in network-status, and leaves eth0 as before',
+      async () => {
+        const pods = (await json<{ items: V1Pod[] }>(['-n', NS, 'get', 'pods'])).items;
+        const seen = new Set<string>();
+        for (const p of pods) {
+          const ips = networkAddresses(p, NET);
+          assert.equal(
+            ips.length,
+            1,
+            `${p.metadata?.name ?? ''} has one net1 ` +
+              `address: ${p.metadata?.annotations?.['k8s.v1.cni.cncf.io/network-status'] ?? 'no network-status'}`,
+          );
+          assert.ok(inSubnet(ips[0] ?? '', SUBNET), `${ips[0] ?? ''} is in ${SUBNET}`);
+          assert.ok(!seen.has(ips[0] ?? ''), 'addresses are unique across nodes (cluster-wide IPAM)');
+          seen.add(ips[0] ?? '');
+          const status = JSON.parse(p.metadata?.annotations?.['k8s.v1.cni.cncf.io/network-status'] ?? '[]') as {
+            name: string;
+            interface?: string;
+            default?: boolean;
+            ips?: string[];
+          }[];
+          assert.deepEqual(
+            status.map((s) => [s.interface, s.default === true]),
+            [
+              ['eth0', true],
+              ['net1', false],
+            ],
+          );
+          assert.equal(status[0]?.ips?.[0], p.status?.podIP, 'the default network entry is the pod IP');
+          // Inside the pod, net1 really carries that address.
+          const addr = await kubectl(['-n', NS, 'exec', p.metadata?.name ?? '', '--', 'cat', '/proc/net/fib_trie']);
+          assert.ok(
+            addr.includes(ips[0] ?? ''),
+            `the address ${ips[0] ?? ''} is configured inside ${p.metadata?.name ?? ''}`,
+          );
+        }
+        const nodes = new Set(pods.map((p) => p.spec?.nodeName));
+        assert.deepEqual([...nodes].sort(), ['db-1', 'web-1']);
+      },
+    );
 
     it('connects pods on different nodes over net1 (no policy: every cell open)', async () => {
       const r = await matrices();
@@ -213,52 +217,58 @@ describe(
       assert.equal(r.comparison.summary.match, sources.length * targets.length);
     });
 
-    it('control: with the policy agent stopped, a MultiNetworkPolicy is not enforced and the comparison shows it', async () => {
-      const state = readState(join(baseDir, NAME, 'state.json'));
-      for (const node of state?.nodes ?? []) {
-        const agent = node.components['multinet-policy'];
-        assert.ok(agent, `multinet-policy runs on ${node.name}`);
-        await stopDaemon(agent.pid, agent.binary);
-      }
-      await kubectl(['apply', '-f', '-'], policyManifest);
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      const r = await matrices();
-      console.log(`net1, policy applied, agent stopped (control):\n${r.table}\n${r.differences}`);
-      assert.ok(!r.comparison.ok, 'non-enforcement must show up as a difference');
-      assert.ok(
-        r.comparison.diffs.some(
-          (d) =>
-            d.row === `${NS}/client` &&
-            d.column === `${NS}/db-a:3306` &&
-            d.expected === 'closed' &&
-            d.observed === 'open',
-        ),
-      );
-    });
+    it(
+      'control: with the policy agent stopped, ' + 'a MultiNetworkPolicy is not enforced and the comparison shows it',
+      async () => {
+        const state = readState(join(baseDir, NAME, 'state.json'));
+        for (const node of state?.nodes ?? []) {
+          const agent = node.components['multinet-policy'];
+          assert.ok(agent, `multinet-policy runs on ${node.name}`);
+          await stopDaemon(agent.pid, agent.binary);
+        }
+        await kubectl(['apply', '-f', '-'], policyManifest);
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        const r = await matrices();
+        console.log(`net1, policy applied, agent stopped (control):\n${r.table}\n${r.differences}`);
+        assert.ok(!r.comparison.ok, 'non-enforcement must show up as a difference');
+        assert.ok(
+          r.comparison.diffs.some(
+            (d) =>
+              d.row === `${NS}/client` &&
+              d.column === `${NS}/db-a:3306` &&
+              d.expected === 'closed' &&
+              d.observed === 'open',
+          ),
+        );
+      },
+    );
 
-    it('enforces db↔db only on 3306: client→db:3306 and db→db:80 closed, db↔db:3306 open; expected equals observed', async () => {
-      // `up` again starts the stopped agents (and nothing else): the resume path.
-      cluster = await controlPlaneUp({ name: NAME, baseDir, progress });
-      const r = await eventually(
-        'the MultiNetworkPolicy to be enforced on net1',
-        async () => {
-          const m = await matrices();
-          return m.comparison.ok ? m : undefined;
-        },
-        60_000,
-      );
-      console.log(`net1, policy db-only enforced:\n${r.table}`);
-      const cell = (row: string, col: string): string | undefined =>
-        r.comparison.cells[r.comparison.rows.indexOf(`${NS}/${row}`)]?.[r.comparison.columns.indexOf(`${NS}/${col}`)]
-          ?.observed;
-      assert.equal(cell('db-b', 'db-a:3306'), 'open');
-      assert.equal(cell('db-a', 'db-b:3306'), 'open');
-      assert.equal(cell('client', 'db-a:3306'), 'closed');
-      assert.equal(cell('client', 'db-b:3306'), 'closed');
-      assert.equal(cell('db-b', 'db-a:80'), 'closed');
-      assert.equal(cell('db-a', 'client:80'), 'open');
-      assert.equal(r.comparison.summary.mismatch, 0, cellsOpen(r));
-    });
+    it(
+      'enforces db↔db only on 3306: client→db:3306 and db→db:80 closed, ' + 'db↔db:3306 open; expected equals observed',
+      async () => {
+        // `up` again starts the stopped agents (and nothing else): the resume path.
+        cluster = await controlPlaneUp({ name: NAME, baseDir, progress });
+        const r = await eventually(
+          'the MultiNetworkPolicy to be enforced on net1',
+          async () => {
+            const m = await matrices();
+            return m.comparison.ok ? m : undefined;
+          },
+          60_000,
+        );
+        console.log(`net1, policy db-only enforced:\n${r.table}`);
+        const cell = (row: string, col: string): string | undefined =>
+          r.comparison.cells[r.comparison.rows.indexOf(`${NS}/${row}`)]?.[r.comparison.columns.indexOf(`${NS}/${col}`)]
+            ?.observed;
+        assert.equal(cell('db-b', 'db-a:3306'), 'open');
+        assert.equal(cell('db-a', 'db-b:3306'), 'open');
+        assert.equal(cell('client', 'db-a:3306'), 'closed');
+        assert.equal(cell('client', 'db-b:3306'), 'closed');
+        assert.equal(cell('db-b', 'db-a:80'), 'closed');
+        assert.equal(cell('db-a', 'client:80'), 'open');
+        assert.equal(r.comparison.summary.mismatch, 0, cellsOpen(r));
+      },
+    );
 
     it('leaves the pod network (eth0) alone: the client still reaches db-a:3306 at its pod IP', async () => {
       const dbA = await json<V1Pod>(['-n', NS, 'get', 'pod', 'db-a']);

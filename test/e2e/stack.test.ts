@@ -73,41 +73,44 @@ describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
     }
   });
 
-  it('gives URLs that outlive kstack: load-balancer addresses, and `kstack status -o json` prints them again', async () => {
-    assert.equal(result.page.kind, 'load-balancer', result.page.url);
-    assert.match(result.page.url, /^http:\/\/10\.77\.\d+\.2\d\d\/$/);
-    assert.equal(result.podwatch?.kind, 'load-balancer');
-    const lines: string[] = [];
-    const sink = { write: (t: string) => lines.push(t) > 0 };
-    // The CLI finds local clusters under KSTACK_STATE_DIR, as a user's shell would point it.
-    const saved = process.env.KSTACK_STATE_DIR;
-    process.env.KSTACK_STATE_DIR = baseDir;
-    let code: number;
-    try {
-      code = await main(['status', '-o', 'json', '--name', CLUSTER], { out: sink, err: sink });
-    } finally {
-      if (saved === undefined) delete process.env.KSTACK_STATE_DIR;
-      else process.env.KSTACK_STATE_DIR = saved;
-    }
-    assert.equal(code, 0, lines.join(''));
-    const status = JSON.parse(lines.join('')) as {
-      pageUrl?: string;
-      podwatchUrl?: string;
-      healthUrl?: string;
-      prometheusUrl?: string;
-      alertmanagerUrl?: string;
-    };
-    assert.equal(status.pageUrl, result.page.url);
-    assert.equal(status.podwatchUrl, result.podwatch.url);
-    // The local monitoring, through the same load balancer: Prometheus and Alertmanager answer their
-    // readiness, and the health page is served.
-    assert.equal(status.prometheusUrl, result.monitoring?.prometheusUrl);
-    assert.equal(status.alertmanagerUrl, result.monitoring?.alertmanagerUrl);
-    assert.equal(status.healthUrl, result.monitoring?.healthUrl);
-    for (const url of [status.prometheusUrl, status.alertmanagerUrl])
-      assert.equal((await fetch(`${url ?? ''}-/ready`)).status, 200, `${url ?? 'a monitoring URL'} is ready`);
-    assert.match(await (await fetch(status.healthUrl ?? '')).text(), /kstack health/);
-  });
+  it(
+    'gives URLs that outlive kstack: load-balancer addresses, ' + 'and `kstack status -o json` prints them again',
+    async () => {
+      assert.equal(result.page.kind, 'load-balancer', result.page.url);
+      assert.match(result.page.url, /^http:\/\/10\.77\.\d+\.2\d\d\/$/);
+      assert.equal(result.podwatch?.kind, 'load-balancer');
+      const lines: string[] = [];
+      const sink = { write: (t: string) => lines.push(t) > 0 };
+      // The CLI finds local clusters under KSTACK_STATE_DIR, as a user's shell would point it.
+      const saved = process.env.KSTACK_STATE_DIR;
+      process.env.KSTACK_STATE_DIR = baseDir;
+      let code: number;
+      try {
+        code = await main(['status', '-o', 'json', '--name', CLUSTER], { out: sink, err: sink });
+      } finally {
+        if (saved === undefined) delete process.env.KSTACK_STATE_DIR;
+        else process.env.KSTACK_STATE_DIR = saved;
+      }
+      assert.equal(code, 0, lines.join(''));
+      const status = JSON.parse(lines.join('')) as {
+        pageUrl?: string;
+        podwatchUrl?: string;
+        healthUrl?: string;
+        prometheusUrl?: string;
+        alertmanagerUrl?: string;
+      };
+      assert.equal(status.pageUrl, result.page.url);
+      assert.equal(status.podwatchUrl, result.podwatch.url);
+      // The local monitoring, through the same load balancer: Prometheus and Alertmanager answer their
+      // readiness, and the health page is served.
+      assert.equal(status.prometheusUrl, result.monitoring?.prometheusUrl);
+      assert.equal(status.alertmanagerUrl, result.monitoring?.alertmanagerUrl);
+      assert.equal(status.healthUrl, result.monitoring?.healthUrl);
+      for (const url of [status.prometheusUrl, status.alertmanagerUrl])
+        assert.equal((await fetch(`${url ?? ''}-/ready`)).status, 200, `${url ?? 'a monitoring URL'} is ready`);
+      assert.match(await (await fetch(status.healthUrl ?? '')).text(), /kstack health/);
+    },
+  );
 
   it('balances reloads of the page URL over every web replica (each reload a new connection)', async () => {
     const pods = (
@@ -125,19 +128,22 @@ describe('kstack up on the local cluster', { timeout: 20 * 60_000 }, () => {
     assert.deepEqual([...seen].sort(), [...wanted].sort(), 'every replica answered within 60 reloads');
   });
 
-  it("serves the page to this host through the load balancer, with the custom nginx configuration's headers", async () => {
-    const res = await fetch(result.page.url);
-    assert.equal(res.status, 200);
-    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
-    const body = await res.text();
-    assert.match(body, /Host-[a-z0-9]{5}/);
-    const info = (await (await fetch(new URL('/api/info', result.page.url))).json()) as {
-      pod: { ip: string };
-      servingHost: string;
-    };
-    assert.match(info.servingHost, /^Host-[a-z0-9]{5}$/);
-    assert.match(info.pod.ip, /^10\.244\.\d+\.\d+$/);
-  });
+  it(
+    'serves the page to this host through the load balancer, ' + "with the custom nginx configuration's headers",
+    async () => {
+      const res = await fetch(result.page.url);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+      const body = await res.text();
+      assert.match(body, /Host-[a-z0-9]{5}/);
+      const info = (await (await fetch(new URL('/api/info', result.page.url))).json()) as {
+        pod: { ip: string };
+        servingHost: string;
+      };
+      assert.match(info.servingHost, /^Host-[a-z0-9]{5}$/);
+      assert.match(info.pod.ip, /^10\.244\.\d+\.\d+$/);
+    },
+  );
 
   it('shows live data read from the Galera cluster on the page (the web→db path)', async () => {
     interface Info {

@@ -109,6 +109,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(
-    `timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`,
+    `timed out after ${timeoutMs / 1000}s waiting ` +
+      `for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`,
   );
 }

@@ -33,7 +33,10 @@ export interface LoopbackOptions {
   sstMethod?: 'rsync' | 'mariabackup';
   /** Member name prefix: members are <prefix>-0 … */
   prefix?: string;
-  /** The host every member is configured with (default 127.0.0.1); e.g. "localhost" to see what the agent advertises instead. */
+  /**
+   * The host every member is configured with (default 127.0.0.1);
+   * e.g. "localhost" to see what the agent advertises instead.
+   */
   host?: string;
   extraMysqld?: string[];
   /**
@@ -335,7 +338,9 @@ export class LoopbackCluster {
   tail(name: string, lines = 15): string {
     const read = (f: string): string =>
       existsSync(f) ? readFileSync(f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(none)';
-    return `-- agent log:\n${read(this.agentLog(name))}\n-- mysqld.err:\n${read(join(this.runDir(name), 'mysqld.err'))}`;
+    return (
+      `-- agent log:\n${read(this.agentLog(name))}\n-- ` + `mysqld.err:\n${read(join(this.runDir(name), 'mysqld.err'))}`
+    );
   }
 
   /** A client on a member's SQL port: with TLS when the cluster has it, unless `plain` asks for none. */
@@ -402,7 +407,8 @@ export class Writer {
     const conn = await this.cluster.connect(this.targets[0] ?? 'db-0');
     try {
       await conn.query(
-        `CREATE TABLE IF NOT EXISTS \`${this.table}\` (id INT PRIMARY KEY, at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3))`,
+        `CREATE TABLE IF NOT EXISTS \`${this.table}\` (id INT PRIMARY KEY, ` +
+          `at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3))`,
       );
       const rows: { m: number | null }[] = await conn.query(`SELECT MAX(id) AS m FROM \`${this.table}\``);
       this.next = (rows[0]?.m ?? 0) + 1;

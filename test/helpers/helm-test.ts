@@ -27,7 +27,10 @@ export interface HelmTestOptions {
   timeoutSeconds?: number;
 }
 
-/** The names of the Pods among a release's hooks (`helm get hooks`) that are test hooks, in helm's run order (weight, then name). Pure. */
+/**
+ * The names of the Pods among a release's hooks (`helm get hooks`)
+ * that are test hooks, in helm's run order (weight, then name). Pure.
+ */
 export function testHookPods(hooksYaml: string): string[] {
   const found: { name: string; weight: number }[] = [];
   for (const doc of parseAllDocuments(hooksYaml)) {
@@ -97,7 +100,8 @@ export async function runHelmTest(
   const names = opts.only ? all.filter((n) => opts.only?.includes(n)) : all;
   if (names.length === 0)
     throw new Error(
-      `release ${release} in ${namespace} has no test hooks${opts.only ? ` named ${opts.only.join(', ')}` : ''} (tests.enabled?)`,
+      `release ${release} in ${namespace} has no test ` +
+        `hooks${opts.only ? ` named ${opts.only.join(', ')}` : ''} (tests.enabled?)`,
     );
   const before = await podStates(k, names);
   const timeout = opts.timeoutSeconds ?? 300;

@@ -102,7 +102,10 @@ export class LocalTestCluster {
   }
 }
 
-/** A LocalTestCluster brought up in the calling describe's `before` and removed (or, shared, cleaned of `namespaces`) in its `after`. */
+/**
+ * A LocalTestCluster brought up in the calling describe's `before`
+ * and removed (or, shared, cleaned of `namespaces`) in its `after`.
+ */
 export function useLocalCluster(
   name: string,
   progress: Progress,

@@ -58,7 +58,9 @@ export function planE2e(
     const owners = groups.filter((g) => g.files.includes(name));
     if (owners.length !== 1) {
       throw new Error(
-        `e2e file '${name}.test.ts' is in ${owners.length === 0 ? 'no group' : `${owners.length} groups (${owners.map((g) => g.name).join(', ')})`}: list it in exactly one group in test/runner/groups.ts`,
+        `e2e file '${name}.test.ts' is in ${
+          owners.length === 0 ? 'no group' : `${owners.length} groups (${owners.map((g) => g.name).join(', ')})`
+        }: list it in exactly one group in test/runner/groups.ts`,
       );
     }
   }

@@ -107,7 +107,8 @@ export function renderSummary(
   ];
   for (const f of s.files) {
     lines.push(
-      `  ${f.file.padEnd(width)}  ${String(f.tests).padStart(5)}  ${String(f.failed).padStart(6)}  ${String(f.skipped).padStart(7)}  ${clock(f.durationMs).padStart(8)}`,
+      `  ${f.file.padEnd(width)}  ${String(f.tests).padStart(5)}  ${String(f.failed).padStart(6)}` +
+        `  ${String(f.skipped).padStart(7)}  ${clock(f.durationMs).padStart(8)}`,
     );
   }
   if (opts.phases?.length) {

@@ -56,7 +56,9 @@ export async function crdsFromModules(sources: readonly CrdSource[]): Promise<{ 
       const dir = res.code === 0 ? (JSON.parse(res.stdout) as { Dir?: string }).Dir : undefined;
       if (!dir || !existsSync(join(dir, src.file))) {
         throw new UserError(
-          `could not read ${src.file} from ${src.goModule}@${version} ('go mod download' in tools/${src.toolsModule}: ${res.stderr.trim() || 'no Dir'}); check that Go and the Go module proxy are reachable and run again`,
+          `could not read ${src.file} from ${src.goModule}@${version} ('go mod ` +
+            `download' in tools/${src.toolsModule}: ${res.stderr.trim() || 'no Dir'}); ` +
+            `check that Go and the Go module proxy are reachable and run again`,
         );
       }
       mkdirSync(join(cached, '..'), { recursive: true });

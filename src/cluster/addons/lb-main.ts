@@ -124,7 +124,8 @@ async function reconcileRoutes(): Promise<void> {
       await ip(routeArgs(address, hops, bridge));
       const names = nodes.filter((n) => hops.includes(n.ip)).map((n) => n.name);
       log(
-        `${address} (${target.service}): routed to ${names.join(', ')}${healthy.size === 0 ? ' (no node passes its health check: all kept)' : ''}`,
+        `${address} (${target.service}): routed to ${names.join(', ')}` +
+          (healthy.size === 0 ? ' (no node passes its health check: all kept)' : ''),
       );
       programmed.set(address, signature);
     }),

@@ -91,7 +91,8 @@ export async function reconcileOnce({ core, volumesRoot, log }: ProvisionerApi):
     chmodSync(path, 0o777);
     await core.createPersistentVolume({ body: pv });
     log(
-      `provisioned ${pv.metadata?.name ?? ''} for ${pvc.metadata?.namespace ?? ''}/${pvc.metadata?.name ?? ''} on ${pv.metadata?.labels?.['kstack.io/node'] ?? ''} at ${path}`,
+      `provisioned ${pv.metadata?.name ?? ''} for ${pvc.metadata?.namespace ?? ''}/` +
+        `${pvc.metadata?.name ?? ''} on ${pv.metadata?.labels?.['kstack.io/node'] ?? ''} at ${path}`,
     );
   }
   for (const pv of volumesToDelete(pvs.items)) {

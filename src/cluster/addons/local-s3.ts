@@ -45,7 +45,8 @@ export function parseCredentials(text: string, file: string): LocalS3Credentials
   for (const k of ['accessKeyId', 'secretAccessKey'] as const) {
     if (typeof r[k] !== 'string' || r[k].length < (k === 'accessKeyId' ? 3 : 8)) {
       throw new UserError(
-        `${file}: ${k} must be a string (access key ≥ 3, secret ≥ 8 characters); delete the file and run 'kstack cluster up' again`,
+        `${file}: ${k} must be a string (access key ≥ 3, secret ≥ 8 ` +
+          `characters); delete the file and run 'kstack cluster up' again`,
       );
     }
   }

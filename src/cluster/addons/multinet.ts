@@ -379,8 +379,11 @@ export async function checkSecondaryNetwork(
         ]).catch(() => '');
         const hint = events.split('\n').filter(Boolean).slice(-2).join(' | ');
         throw new UserError(
-          `secondary network check failed: ${missing.join(', ')} got no net1 address in ${CANARY_SUBNET} within ${Math.round(timeoutMs / 1000)} s` +
-            `${lastProblem ? ` (${lastProblem})` : ''}${hint ? `; pod events: ${hint}` : ''}; check ${join(layout.logs, '<node>', 'multinet.log')}, the containerd logs there, and 'kubectl get ippools -A'`,
+          `secondary network check failed: ${missing.join(', ')} got no net1 ` +
+            `address in ${CANARY_SUBNET} within ${Math.round(timeoutMs / 1000)} s` +
+            `${lastProblem ? ` (${lastProblem})` : ''}${hint ? `; pod events: ${hint}` : ''}; ` +
+            `check ${join(layout.logs, '<node>', 'multinet.log')}, ` +
+            `the containerd logs there, and 'kubectl get ippools -A'`,
         );
       }
       await sleep(500);

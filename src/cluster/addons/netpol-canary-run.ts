@@ -43,7 +43,10 @@ export interface CanaryInput {
 }
 
 export interface CanaryResult {
-  /** Milliseconds from applying the deny policy until every node refused, and from deleting it until every node answered. */
+  /**
+   * Milliseconds from applying the deny policy until every node
+   * refused, and from deleting it until every node answered.
+   */
   denyMs: number;
   reopenMs: number;
 }
@@ -173,7 +176,8 @@ export async function runCanary(input: CanaryInput, step: Step): Promise<CanaryR
       if (Date.now() > deadline) {
         if (!plan.client || plan.waitingFor.length) {
           throw new UserError(
-            `the NetworkPolicy canary pods did not start on ${waiting.join(', ')} within ${reachSeconds} s; see 'kubectl -n ${CANARY_NAMESPACE} describe pods'. The cluster is not reported Ready.`,
+            `the NetworkPolicy canary pods did not start on ${waiting.join(', ')} within ${reachSeconds} ` +
+              `s; see 'kubectl -n ${CANARY_NAMESPACE} describe pods'. The cluster is not reported Ready.`,
           );
         }
         throw fail('reach', nodesNotShowing('open', observed), plan, reachSeconds, observed);

@@ -145,9 +145,15 @@ export interface CanaryFailureContext {
 /** What went wrong, on which node, and what to look at next. */
 export function canaryFailureMessage(f: CanaryFailureContext): string {
   const what = {
-    reach: `the NetworkPolicy canary could not reach its server on node(s) ${f.nodes.join(', ')} from node ${f.clientNode} within ${f.seconds} s, without any policy: the pod network itself is broken there`,
-    deny: `NetworkPolicy is NOT enforced on node(s) ${f.nodes.join(', ')}: a deny-all ingress policy on the canary server still let a connection from node ${f.clientNode} through after ${f.seconds} s`,
-    reopen: `the NetworkPolicy engine did not remove its rules on node(s) ${f.nodes.join(', ')}: ${f.seconds} s after the canary's deny policy was deleted, connections from node ${f.clientNode} are still refused`,
+    reach:
+      `the NetworkPolicy canary could not reach its server on node(s) ${f.nodes.join(', ')} from ` +
+      `node ${f.clientNode} within ${f.seconds} s, without any policy: the pod network itself is broken there`,
+    deny:
+      `NetworkPolicy is NOT enforced on node(s) ${f.nodes.join(', ')}: a deny-all ingress policy on ` +
+      `the canary server still let a connection from node ${f.clientNode} through after ${f.seconds} s`,
+    reopen:
+      `the NetworkPolicy engine did not remove its rules on node(s) ${f.nodes.join(', ')}: ${f.seconds} s ` +
+      `after the canary's deny policy was deleted, connections from node ${f.clientNode} are still refused`,
   }[f.phase];
   const lines = f.nodes.map((n) => {
     const d = f.details(n);
@@ -160,8 +166,10 @@ export function canaryFailureMessage(f: CanaryFailureContext): string {
             .join('\n')}`
         : '';
     return (
-      `  ${n}: kube-router ${d.engineRunning ? 'runs' : 'is NOT running'}; last probe ${cell ? `${cell.result} (${cell.detail ?? ''})` : 'none'}; log ${d.log}; ` +
-      `rules: 'nsenter --net=/run/netns/${d.netns} iptables -S KUBE-ROUTER-FORWARD' and 'nsenter --net=/run/netns/${d.netns} ipset list -n'${tail}`
+      `  ${n}: kube-router ${d.engineRunning ? 'runs' : 'is NOT running'}; last ` +
+      `probe ${cell ? `${cell.result} (${cell.detail ?? ''})` : 'none'}; log ${d.log}; ` +
+      `rules: 'nsenter --net=/run/netns/${d.netns} iptables -S KUBE-ROUTER-FORWARD' ` +
+      `and 'nsenter --net=/run/netns/${d.netns} ipset list -n'${tail}`
     );
   });
   return [

@@ -211,7 +211,8 @@ export async function startNodesAndAddons(
         '-l',
         'k8s-app=kube-dns',
         '-o',
-        'jsonpath={range .items[*]}{.spec.nodeName}={.status.conditions[?(@.type=="Ready")].status}={.status.conditions[?(@.type=="Ready")].lastTransitionTime}{"\\n"}{end}',
+        'jsonpath={range .items[*]}{.spec.nodeName}={.status.conditions[?(@.type=="Ready")' +
+          '].status}={.status.conditions[?(@.type=="Ready")].lastTransitionTime}{"\\n"}{end}',
       ]);
       const fresh = out.split('\n').some((l) => {
         const [node = '', ready = '', since = ''] = l.split('=');

@@ -68,7 +68,8 @@ export async function checkAddressesFree(net: ClusterNetworkPlan): Promise<void>
     const clash = routes.split('\n').find((r) => r.startsWith(`${prefix}.`) && !r.includes(`dev ${net.bridge}`));
     if (clash)
       throw new UserError(
-        `the host already routes ${cidr.split('/')[0] ?? ''}… (${clash.trim()}); another local cluster may use it: run 'kstack cluster down' for that one, or pick another --name`,
+        `the host already routes ${cidr.split('/')[0] ?? ''}… (${clash.trim()}); another local ` +
+          `cluster may use it: run 'kstack cluster down' for that one, or pick another --name`,
       );
   }
 }

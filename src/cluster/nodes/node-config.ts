@@ -12,7 +12,9 @@ export function containerdConfig(node: NodeLayout): string {
 version = 2
 root = ${q(node.containerdRoot)}
 state = ${q(node.containerdState)}
-disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",\
+ "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",\
+ "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
 
 [grpc]
   address = ${q(node.containerdSocket)}
@@ -98,7 +100,8 @@ export function defaultNetwork(node: NodePlan, layout: NodeLayout): object {
  * attachment on the node shares: the kubeconfig, and where to log.
  */
 export function whereaboutsConfig(kubeconfig: string, logFile: string): string {
-  return `${JSON.stringify({ datastore: 'kubernetes', kubernetes: { kubeconfig }, log_file: logFile, log_level: 'error' }, null, 2)}\n`;
+  const config = { datastore: 'kubernetes', kubernetes: { kubeconfig }, log_file: logFile, log_level: 'error' };
+  return `${JSON.stringify(config, null, 2)}\n`;
 }
 
 /** Name of the meta-plugin's conflist: sorts first, so containerd (max_conf_num = 1) uses it. */

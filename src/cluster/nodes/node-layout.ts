@@ -29,7 +29,10 @@ export interface NodeLayout {
   kubeProxyKubeconfig: string;
   resolvConf: string;
   logs: string;
-  /** containerd's registry hosts folder (one `HOST:PORT/hosts.toml` per trusted registry), shared by the cluster's nodes. */
+  /**
+   * containerd's registry hosts folder (one `HOST:PORT/hosts.toml`
+   * per trusted registry), shared by the cluster's nodes.
+   */
   registryHostsDir: string;
 }
 

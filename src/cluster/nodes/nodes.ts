@@ -123,7 +123,9 @@ function agentContext(
   };
 }
 
-/** Writes every file a node needs (configs, kubeconfigs, CNI, certificates) for containerd and every agent. Idempotent. */
+/**
+ * Writes every file a node needs (configs, kubeconfigs, CNI, certificates) for containerd and every agent. Idempotent.
+ */
 async function writeNodeFiles(ctx: NodesContext, node: NodePlan, nl: NodeLayout): Promise<void> {
   const { layout, state, net } = ctx;
   for (const d of [
@@ -319,7 +321,8 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
         const decision = restartDecision(r, Date.now());
         if (decision === 'give up')
           throw new UserError(
-            `${name} on node ${node.name} exited ${r.count + 1} times while the node came up; see ${nodeLogFile(nl, name)}`,
+            `${name} on node ${node.name} exited ${r.count + 1} times ` +
+              `while the node came up; see ${nodeLogFile(nl, name)}`,
           );
         if (decision === 'wait') continue;
         step.detail(`${name} on ${node.name} exited: starting it again`);
@@ -368,7 +371,8 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
       step.detail(`waiting for ${waiting.join(', ')}`);
       if (Date.now() > deadline) {
         throw new UserError(
-          `node(s) ${waiting.join(', ')} did not become Ready in 3 minutes; see the kubelet logs in ${layout.logs}/<node>/kubelet.log`,
+          `node(s) ${waiting.join(', ')} did not become Ready in 3 minutes; ` +
+            `see the kubelet logs in ${layout.logs}/<node>/kubelet.log`,
         );
       }
       await sleep(500);
@@ -383,7 +387,8 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
   );
   if (missing.length > 0) {
     await progress.step(
-      `start ${[...new Set(missing.map((m) => m.agent.name))].join(', ')} on ${[...new Set(missing.map((m) => m.node.name))].join(', ')}`,
+      `start ${[...new Set(missing.map((m) => m.agent.name))].join(', ')} ` +
+        `on ${[...new Set(missing.map((m) => m.node.name))].join(', ')}`,
       async () => {
         for (const { node, agent } of missing) {
           const nl = nodeLayout(layout, node.name);

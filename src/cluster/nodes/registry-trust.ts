@@ -24,7 +24,8 @@ export function parseRegistryTrust(value: string): RegistryTrust {
   const port = /:(\d+)$/.exec(host)?.[1];
   if (!HOST.test(host) || caFile === '' || (port !== undefined && (Number(port) < 1 || Number(port) > 65535)))
     throw new UserError(
-      `--registry-ca '${value}': use HOST[:PORT]=FILE (the registry as images name it, e.g. 10.77.3.1:5000, and its CA certificate in PEM)`,
+      `--registry-ca '${value}': use HOST[:PORT]=FILE (the registry as ` +
+        `images name it, e.g. 10.77.3.1:5000, and its CA certificate in PEM)`,
     );
   return { host, caFile: resolve(caFile) };
 }

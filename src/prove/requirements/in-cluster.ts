@@ -181,7 +181,8 @@ export async function ensureClientNamespace(kube: Kube, ev?: Evidence): Promise<
 
 /** Why a row cannot fetch from inside the cluster without a client pod. */
 export const NO_CLIENT =
-  'the release runs neither podwatch nor webinfo, so there is no image with Node.js for the in-cluster client (enable podwatch.enabled or webinfo.enabled)';
+  'the release runs neither podwatch nor webinfo, so there is no image with ' +
+  'Node.js for the in-cluster client (enable podwatch.enabled or webinfo.enabled)';
 
 /** Removes the client namespaces this run made. */
 export async function removeClients(kube: Kube): Promise<void> {
@@ -269,7 +270,8 @@ const shoot = () => {
   sent++; pending++;
   const req = http.get(url, { timeout: 5000, agent: false }, (res) => {
     res.resume();
-    res.on('end', () => { pending--; byStatus[res.statusCode] = (byStatus[res.statusCode] || 0) + 1; if (res.statusCode < 200 || res.statusCode > 299) note('HTTP ' + res.statusCode); });
+    res.on('end', () => { pending--; byStatus[res.statusCode] = (byStatus[res.statusCode] || 0) + 1;\
+ if (res.statusCode < 200 || res.statusCode > 299) note('HTTP ' + res.statusCode); });
   });
   req.on('timeout', () => req.destroy(new Error('timeout')));
   req.on('error', (e) => { pending--; errors++; note(e.message); });
@@ -277,7 +279,8 @@ const shoot = () => {
 const timer = setInterval(shoot, 1000 / Number(rate));
 const stop = () => {
   if (stopping) return; stopping = true; clearInterval(timer);
-  const wait = setInterval(() => { if (pending === 0) { clearInterval(wait); process.stdout.write(JSON.stringify({ sent, byStatus, errors, failures }) + '\\n'); process.exit(0); } }, 100);
+  const wait = setInterval(() => { if (pending === 0) { clearInterval(wait); process.stdout.write(JSON.stringify({\
+ sent, byStatus, errors, failures }) + '\\n'); process.exit(0); } }, 100);
 };
 process.stdin.on('end', stop); process.stdin.on('close', stop); process.stdin.resume();
 setTimeout(stop, Number(maxSeconds) * 1000);
@@ -320,7 +323,8 @@ export function startLoad(
         return JSON.parse(line) as LoadSummary;
       } catch {
         throw new Error(
-          `the load generator in ${client.pod} printed no summary (exit ${res.code}): ${res.stderr.trim().split('\n').slice(-2).join(' ')}`,
+          `the load generator in ${client.pod} printed no summary ` +
+            `(exit ${res.code}): ${res.stderr.trim().split('\n').slice(-2).join(' ')}`,
         );
       }
     },

@@ -64,14 +64,16 @@ export function judgeNodes(nodes: readonly NodeFacts[], needs: NodeNeeds): Verdi
   const usable = (label: string): NodeFacts[] => nodes.filter((n) => n.ready && !n.unschedulable && label in n.labels);
   if (needs.webNodeLabel !== undefined && usable(needs.webNodeLabel).length === 0) {
     problems.push(
-      `no Ready, schedulable node has the web role label ${needs.webNodeLabel} that placement.preset targets (label one: kubectl label node NODE ${needs.webNodeLabel}=)`,
+      `no Ready, schedulable node has the web role label ${needs.webNodeLabel} that ` +
+        `placement.preset targets (label one: kubectl label node NODE ${needs.webNodeLabel}=)`,
     );
   }
   if (needs.dbNodeLabel !== undefined) {
     const have = usable(needs.dbNodeLabel).length;
     if (have < needs.dbNodesAtLeast)
       problems.push(
-        `${have} Ready, schedulable node${have === 1 ? '' : 's'} with the db role label ${needs.dbNodeLabel}; the db members need ${needs.dbNodesAtLeast}`,
+        `${have} Ready, schedulable node${have === 1 ? '' : 's'} with the db role ` +
+          `label ${needs.dbNodeLabel}; the db members need ${needs.dbNodesAtLeast}`,
       );
   } else if (nodes.length < needs.dbNodesAtLeast) {
     problems.push(`${nodes.length} nodes; the db members need one each (${needs.dbNodesAtLeast})`);
@@ -79,7 +81,8 @@ export function judgeNodes(nodes: readonly NodeFacts[], needs: NodeNeeds): Verdi
   const versions = [...new Set(nodes.map((n) => n.kubelet))].join(', ');
   const roleNote =
     needs.webNodeLabel !== undefined
-      ? `; ${usable(needs.webNodeLabel).length} web-role, ${needs.dbNodeLabel !== undefined ? usable(needs.dbNodeLabel).length : 0} db-role`
+      ? `; ${usable(needs.webNodeLabel).length} ` +
+        `web-role, ${needs.dbNodeLabel !== undefined ? usable(needs.dbNodeLabel).length : 0} db-role`
       : '';
   return verdictOf(
     problems,
@@ -98,7 +101,11 @@ export const r1Nodes: Requirement = {
   id: 'R1',
   title: 'Nodes Ready',
   checks:
-    "Every node reports Ready; the API server and kubelet versions are recorded (kubectl get nodes, kubectl version). The cluster has more than one node and the nodes the release's placement needs: under placement.preset soft or hard a Ready, schedulable node with the web role label and one with the db role label, and one db-role node per member when the db members must each have their own node (required pod anti-affinity).",
+    'Every node reports Ready; the API server and kubelet versions are recorded (kubectl ' +
+    'get nodes, kubectl version). The cluster has more than one node and the nodes the ' +
+    "release's placement needs: under placement.preset soft or hard a Ready, schedulable node " +
+    'with the web role label and one with the db role label, and one db-role node per ' +
+    'member when the db members must each have their own node (required pod anti-affinity).',
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     const version = await ctx.kube.json<{ serverVersion?: { gitVersion?: string } }>(['version'], {
@@ -112,7 +119,8 @@ export const r1Nodes: Requirement = {
     );
     for (const n of nodes)
       ev.add(
-        `  ${n.name}  Ready=${n.readyMessage}  kubelet ${n.kubelet}  roles ${n.roles.join(',') || '-'}  taints ${n.taints.join(',') || '-'}`,
+        `  ${n.name}  Ready=${n.readyMessage}  kubelet ${n.kubelet}  ` +
+          `roles ${n.roles.join(',') || '-'}  taints ${n.taints.join(',') || '-'}`,
       );
     ev.measure('nodes', nodes.length);
     ev.measure('nodesReady', nodes.filter((n) => n.ready).length);
@@ -126,7 +134,9 @@ export const r1Nodes: Requirement = {
       : undefined;
     const needs = nodeNeeds(ctx.intent, requiresOnePerNode(sts));
     ev.add(
-      `  placement needs: ${needs.webNodeLabel ? `a node labelled ${needs.webNodeLabel}` : 'no role nodes (preset none)'}${needs.dbNodeLabel ? `, ${needs.dbNodesAtLeast} labelled ${needs.dbNodeLabel}` : ''}`,
+      `  placement ` +
+        `needs: ${needs.webNodeLabel ? `a node labelled ${needs.webNodeLabel}` : 'no role nodes (preset none)'}` +
+        (needs.dbNodeLabel ? `, ${needs.dbNodesAtLeast} labelled ${needs.dbNodeLabel}` : ''),
     );
     return judgeNodes(nodes, needs);
   },

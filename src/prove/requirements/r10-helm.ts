@@ -32,7 +32,8 @@ export function judgeOwnership(
       );
     if (ann['meta.helm.sh/release-namespace'] !== namespace)
       problems.push(
-        `${key(o)} has meta.helm.sh/release-namespace=${ann['meta.helm.sh/release-namespace'] ?? '(none)'}, not ${namespace}`,
+        `${key(o)} has meta.helm.sh/release-namespace=` +
+          `${ann['meta.helm.sh/release-namespace'] ?? '(none)'}, not ${namespace}`,
       );
   }
   return problems;
@@ -49,7 +50,9 @@ export const r10Helm: Requirement = {
   id: 'R10',
   title: 'Deployed with Helm',
   checks:
-    "helm status says the release is deployed; every object of 'helm get manifest' exists in the cluster with app.kubernetes.io/managed-by=Helm and the meta.helm.sh/release-name/-namespace annotations of this release.",
+    "helm status says the release is deployed; every object of 'helm get " +
+    "manifest' exists in the cluster with app.kubernetes.io/managed-by=Helm and " +
+    'the meta.helm.sh/release-name/-namespace annotations of this release.',
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     const st = await ctx.kube.helm(['status', ctx.release, '-o', 'json'], { ev, allowFailure: true });
@@ -61,7 +64,8 @@ export const r10Helm: Requirement = {
     }
     const status = JSON.parse(st.stdout) as HelmStatus;
     ev.add(
-      `  release ${status.name} revision ${status.version}: ${status.info.status}${status.info.description ? ` (${status.info.description})` : ''}`,
+      `  release ${status.name} revision ${status.version}: ${status.info.status}` +
+        (status.info.description ? ` (${status.info.description})` : ''),
     );
     ev.measure('revision', status.version);
     if (status.info.status !== 'deployed')

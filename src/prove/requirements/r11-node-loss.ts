@@ -41,7 +41,8 @@ export function judgePlacementForNodeLoss(db: readonly PodPlace[], web: readonly
   for (const [node, pods] of byNode)
     if (pods.length > 1 && pods.length * 2 >= db.length)
       problems.push(
-        `db members ${pods.join(', ')} share node ${node}: losing it takes ${pods.length} of ${db.length} members, and the rest have no majority`,
+        `db members ${pods.join(', ')} share node ${node}: losing it ` +
+          `takes ${pods.length} of ${db.length} members, and the rest have no majority`,
       );
   const webNodes = new Set(web.map((w) => w.node));
   if (webNodes.size < 2)
@@ -74,14 +75,16 @@ export function judgePhase(p: PhaseResult, o: NodeLossObjectives): string[] {
     problems.push(`${what}: its pods were not back within ${RECOVERY_LIMIT_MS / 60_000} min of starting it`);
   else if (p.recoverySeconds > o.recoverySeconds)
     problems.push(
-      `${what}: its pods were back ${p.recoverySeconds.toFixed(1)} s after it returned, objective ${o.recoverySeconds} s`,
+      `${what}: its pods were back ${p.recoverySeconds.toFixed(1)} ` +
+        `s after it returned, objective ${o.recoverySeconds} s`,
     );
   const outage = p.writes.longestOutageMs / 1000;
   if (outage > o.writeOutageSeconds)
     problems.push(`${what}: writes stopped for ${outage.toFixed(1)} s, objective ${o.writeOutageSeconds} s`);
   if (p.page.failedPercent > o.failedPagePercent)
     problems.push(
-      `${what}: ${p.page.failed} of ${p.page.attempted} page requests failed (${p.page.failedPercent}%${p.page.commonError ? `, mostly ${p.page.commonError}` : ''}), objective ${o.failedPagePercent}%`,
+      `${what}: ${p.page.failed} of ${p.page.attempted} page requests failed (${p.page.failedPercent}%` +
+        `${p.page.commonError ? `, mostly ${p.page.commonError}` : ''}), objective ${o.failedPagePercent}%`,
     );
   return problems;
 }
@@ -123,7 +126,9 @@ export interface NodeLossFault {
 
 export const R11_FAULT: NodeLossFault = { mode: 'freeze', downSeconds: FREEZE_SECONDS };
 
-/** The drill of one phase, under load: the writer, the node stopped and started, the pods back, the writes read back. */
+/**
+ * The drill of one phase, under load: the writer, the node stopped and started, the pods back, the writes read back.
+ */
 async function stopUnderWrites(
   ctx: ProveContext,
   ev: Evidence,
@@ -229,7 +234,11 @@ export async function nodeLossPhase(
     .map(([h, n]) => `${h} ${n}`)
     .join(', ');
   ev.add(
-    `  ${role} node ${node}: page ${page.attempted - page.failed}/${page.attempted} ok (${page.failedPercent}% failed; served by ${servedBy}); writes ${writes.acknowledged}/${writes.attempted} acknowledged, ${lost} lost, longest outage ${(writes.longestOutageMs / 1000).toFixed(1)} s; pods back ${result.recoverySeconds ?? 'never'} s after the node returned`,
+    `  ${role} node ${node}: page ${page.attempted - page.failed}/${page.attempted} ` +
+      `ok (${page.failedPercent}% failed; served by ${servedBy}); ` +
+      `writes ${writes.acknowledged}/${writes.attempted} acknowledged, ${lost} ` +
+      `lost, longest outage ${(writes.longestOutageMs / 1000).toFixed(1)} s; ` +
+      `pods back ${result.recoverySeconds ?? 'never'} s after the node returned`,
   );
   return result;
 }
@@ -261,7 +270,21 @@ function measurePhase(ev: Evidence, p: PhaseResult): void {
 export const r11NodeLoss: Requirement = {
   id: 'R11',
   title: 'Survives the loss of a node',
-  checks: `Galera members each on their own node and web replicas on two or more nodes; then two drills through the load-balanced page URL (the web Service's load-balancer address): page requests at ${PAGE_RATE}/s, each on a new connection with a ${TIMEOUT_MS / 1000} s timeout and no retry, and a write every ${WRITE_INTERVAL_MS / 1000} s through the db Service from a web pod on another node (as in R2), each counted once. First the node of db member 0, then the web node that answered most page requests, is frozen for ${FREEZE_SECONDS} s (every process of it stopped, as a hung machine; kstack cluster node stop) and started again; on a cluster kstack did not make (--context) it is cordoned and drained instead (evictions respect the PodDisruptionBudgets) and uncordoned ${FREEZE_SECONDS} s later. Strict: no acknowledged write missing on any member, the node's pods Ready and every member Synced within ${RECOVERY_LIMIT_MS / 60_000} min. Objectives: longest write outage ≤ ${NODE_LOSS_OBJECTIVES.writeOutageSeconds} s, failed page requests ≤ ${NODE_LOSS_OBJECTIVES.failedPagePercent}%, pods back ≤ ${NODE_LOSS_OBJECTIVES.recoverySeconds} s after the node returns.`,
+  checks:
+    `Galera members each on their own node and web replicas on two or more nodes; then ` +
+    `two drills through the load-balanced page URL (the web Service's load-balancer ` +
+    `address): page requests at ${PAGE_RATE}/s, each on a new connection with a ${TIMEOUT_MS / 1000} ` +
+    `s timeout and no retry, and a write every ${WRITE_INTERVAL_MS / 1000} s ` +
+    `through the db Service from a web pod on another node (as in R2), each counted once. ` +
+    `First the node of db member 0, then the web node that answered most page requests, ` +
+    `is frozen for ${FREEZE_SECONDS} s (every process of it stopped, as a hung machine; ` +
+    `kstack cluster node stop) and started again; on a cluster kstack did not make ` +
+    `(--context) it is cordoned and drained instead (evictions respect the PodDisruptionBudgets) ` +
+    `and uncordoned ${FREEZE_SECONDS} s later. Strict: no acknowledged write missing ` +
+    `on any member, the node's pods Ready and every member Synced within ${RECOVERY_LIMIT_MS / 60_000} ` +
+    `min. Objectives: longest write outage ≤ ${NODE_LOSS_OBJECTIVES.writeOutageSeconds} ` +
+    `s, failed page requests ≤ ${NODE_LOSS_OBJECTIVES.failedPagePercent}%, ` +
+    `pods back ≤ ${NODE_LOSS_OBJECTIVES.recoverySeconds} s after the node returns.`,
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.intent.db.enabled || !ctx.intent.db.galera)
@@ -288,7 +311,8 @@ export const r11NodeLoss: Requirement = {
     const pageUrl = entry ? loadBalancerUrl(entry.service, entry.port) : undefined;
     if (!pageUrl)
       return fail(
-        'the web Service has no load-balancer address (web.service.type LoadBalancer): there is no entry point that outlives a node',
+        'the web Service has no load-balancer address (web.service.type ' +
+          'LoadBalancer): there is no entry point that outlives a node',
       );
     ev.add(`  page URL ${pageUrl}`);
     const dbPhase = await nodeLossPhase(ctx, ev, 'db', pageUrl, () => dbNodeOfMember0(ctx), fault);
@@ -299,7 +323,11 @@ export const r11NodeLoss: Requirement = {
     const problems = [...judgePhase(dbPhase, NODE_LOSS_OBJECTIVES), ...judgePhase(webPhase, NODE_LOSS_OBJECTIVES)];
     return verdictOf(
       problems,
-      `with db node ${dbPhase.node} ${how} ${FREEZE_SECONDS} s: writes stopped at most ${(dbPhase.writes.longestOutageMs / 1000).toFixed(1)} s, ${dbPhase.page.failedPercent}% page requests failed, back in ${dbPhase.recoverySeconds ?? '?'} s; with web node ${webPhase.node} ${how}: ${webPhase.page.failedPercent}% failed, writes stopped at most ${(webPhase.writes.longestOutageMs / 1000).toFixed(1)} s; no acknowledged write lost`,
+      `with db node ${dbPhase.node} ${how} ${FREEZE_SECONDS} s: writes stopped at ` +
+        `most ${(dbPhase.writes.longestOutageMs / 1000).toFixed(1)} s, ${dbPhase.page.failedPercent}% ` +
+        `page requests failed, back in ${dbPhase.recoverySeconds ?? '?'} s; with web ` +
+        `node ${webPhase.node} ${how}: ${webPhase.page.failedPercent}% failed, writes stopped at ` +
+        `most ${(webPhase.writes.longestOutageMs / 1000).toFixed(1)} s; no acknowledged write lost`,
     );
   },
 };

@@ -91,7 +91,10 @@ export function judgeRules(
     .map((r) => `rule ${r.name} does not evaluate: ${r.lastError ?? 'error'}`);
 }
 
-/** The latest time an alert may take: the condition held for `for`, seen within one scrape and one evaluation, then grouped. */
+/**
+ * The latest time an alert may take: the condition held for
+ * `for`, seen within one scrape and one evaluation, then grouped.
+ */
 export function fireBudgetSeconds(t: {
   forSeconds: number;
   scrapeSeconds: number;
@@ -173,7 +176,8 @@ async function memberDrill(ctx: ProveContext, ev: Evidence, view: AlertView, t: 
   if (!victim || !node) return ['no db member with a node to delete'];
   const labels = { alertname: 'WebstackGaleraClusterSizeLow', namespace: ctx.namespace };
   const problems: string[] = [];
-  // The member's data lives on its node, so while the node is cordoned it stays Pending: away for as long as the drill needs.
+  // The member's data lives on its node, so while the node is
+  // cordoned it stays Pending: away for as long as the drill needs.
   await kube.kubectl(['cordon', node], { ev });
   let firedAt: number | undefined;
   const deletedAt = Date.now();
@@ -191,7 +195,9 @@ async function memberDrill(ctx: ProveContext, ev: Evidence, view: AlertView, t: 
       const s = (firedAt - deletedAt) / 1000;
       ev.measure('member_down_fire_seconds', Number(s.toFixed(1)));
       ev.add(
-        `${labels.alertname} delivered ${s.toFixed(1)} s after ${podName(victim)} was deleted (budget ${budget} s: for ${t.forSeconds} + scrape ${t.scrapeSeconds} + evaluation ${t.evaluationSeconds} + group_wait ${t.groupWaitSeconds} + 30 shutdown)`,
+        `${labels.alertname} delivered ${s.toFixed(1)} s after ${podName(victim)} was ` +
+          `deleted (budget ${budget} s: for ${t.forSeconds} + scrape ${t.scrapeSeconds} + ` +
+          `evaluation ${t.evaluationSeconds} + group_wait ${t.groupWaitSeconds} + 30 shutdown)`,
       );
       if (s > budget) problems.push(`${labels.alertname} took ${s.toFixed(1)} s to fire (objective ${budget} s)`);
     }
@@ -248,7 +254,10 @@ interface PrometheusRuleObject {
   spec: { groups?: { name: string; rules?: RuleDoc[] }[] };
 }
 
-/** Pure: the release's backup-age rule as a drill copy with another threshold (undefined when the expression does not hold it). */
+/**
+ * Pure: the release's backup-age rule as a drill copy with another
+ * threshold (undefined when the expression does not hold it).
+ */
 export function backupDrillRule(rule: RuleDoc, releaseThreshold: number, threshold: number): RuleDoc | undefined {
   const expr = rule.expr ?? '';
   const needle = `> ${releaseThreshold}`;
@@ -284,7 +293,8 @@ async function backupDrill(
     )[0]?.value ?? 0;
   if (!last)
     return [
-      'no backup has succeeded yet (kstack_backup_last_success_timestamp_seconds is 0): run one (kstack backup) before the drill',
+      'no backup has succeeded yet (kstack_backup_last_success_timestamp_seconds ' +
+        'is 0): run one (kstack backup) before the drill',
     ];
   const threshold = Math.ceil(Date.now() / 1000 - last) + 15;
   const drill = backupDrillRule(original, maxAge, threshold);
@@ -314,7 +324,8 @@ async function backupDrill(
   try {
     await kube.kubectl(['apply', '-f', '-'], { input: ruleObject(drill.expr ?? ''), ev });
     ev.add(
-      `backups suspended; drill rule ${ruleName}: ${drill.expr ?? ''} (newest backup ${Math.round(Date.now() / 1000 - last)} s old)`,
+      `backups suspended; drill rule ${ruleName}: ${drill.expr ?? ''} ` +
+        `(newest backup ${Math.round(Date.now() / 1000 - last)} s old)`,
     );
     const crossing = (last + threshold) * 1000;
     const budget = fireBudgetSeconds({ ...t, slackSeconds: 10 });
@@ -325,7 +336,8 @@ async function backupDrill(
     const s = (firedAt - crossing) / 1000;
     ev.measure('backup_age_fire_seconds', Number(s.toFixed(1)));
     ev.add(
-      `WebstackBackupTooOld delivered ${s.toFixed(1)} s after the backup's age crossed ${threshold} s (budget ${budget} s)`,
+      `WebstackBackupTooOld delivered ${s.toFixed(1)} s after the ` +
+        `backup's age crossed ${threshold} s (budget ${budget} s)`,
     );
     if (s > budget)
       problems.push(`WebstackBackupTooOld took ${s.toFixed(1)} s to fire after the threshold (objective ${budget} s)`);
@@ -390,7 +402,8 @@ export async function checkTargetsAndRules(
     await sleep(1000);
   }
   ev.add(
-    `${expected.length} metrics ports on the release's pods; ${problems.length ? problems.join('; ') : 'every one scraped and up'}`,
+    `${expected.length} metrics ports on the release's ` +
+      `pods; ${problems.length ? problems.join('; ') : 'every one scraped and up'}`,
   );
   const ruleProblems = judgeRules(`webstack-${ctx.release}`, await ruleGroups(prometheusUrl));
   ev.add(
@@ -403,12 +416,24 @@ export const r12Monitoring: Requirement = {
   id: 'R12',
   title: 'Monitoring and alerts',
   checks:
-    "Every metrics port of the release's running pods (mysqld exporter and binlog archiver per db member, nginx exporter per web replica, podwatch) must be a Prometheus target that is up, and the release's rule group must load with no rule in error. Drills, with alerts read where Alertmanager delivers them (podwatch's alert view): the highest db member deleted and kept away by cordoning its node must fire WebstackGaleraClusterSizeLow, and resolve it once the member is back; with the backup CronJob suspended, a drill copy of the release's WebstackBackupTooOld rule whose threshold is the newest backup's age plus 15 s must fire, and resolve when its threshold is put back. Each time to fire is judged against the rule's for + scrape + evaluation interval + group_wait (+30 s for the member's shutdown, +10 s for the backup drill), each time to resolve against scrape/evaluation + group_interval + 15 s (the backup drill's also + Prometheus's resend delay: a rule changed on reload may resolve only at the next resend). Cordon, CronJob and drill rule are restored.",
+    "Every metrics port of the release's running pods (mysqld exporter and binlog archiver per db " +
+    'member, nginx exporter per web replica, podwatch) must be a Prometheus target that is up, and the ' +
+    "release's rule group must load with no rule in error. Drills, with alerts read where Alertmanager " +
+    "delivers them (podwatch's alert view): the highest db member deleted and kept away by cordoning " +
+    'its node must fire WebstackGaleraClusterSizeLow, and resolve it once the member is back; with the ' +
+    "backup CronJob suspended, a drill copy of the release's WebstackBackupTooOld rule whose threshold " +
+    "is the newest backup's age plus 15 s must fire, and resolve when its threshold is put back. Each " +
+    "time to fire is judged against the rule's for + scrape + evaluation interval + group_wait (+30 " +
+    "s for the member's shutdown, +10 s for the backup drill), each time to resolve against scrape/evaluation " +
+    "+ group_interval + 15 s (the backup drill's also + Prometheus's resend delay: a rule changed " +
+    'on reload may resolve only at the next resend). Cordon, CronJob and drill rule are restored.',
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.monitoring)
       return fail(
-        "no Prometheus and Alertmanager found for this cluster: kstack's monitoring is not installed (kstack up does that; kstack up --context with --monitoring too), and none was given with --prometheus URL --alertmanager URL",
+        "no Prometheus and Alertmanager found for this cluster: kstack's monitoring " +
+          'is not installed (kstack up does that; kstack up --context with ' +
+          '--monitoring too), and none was given with --prometheus URL --alertmanager URL',
       );
     const { prometheusUrl, alertmanagerUrl } = ctx.monitoring;
     ev.add(`Prometheus ${prometheusUrl}, Alertmanager ${alertmanagerUrl}`);
@@ -437,7 +462,10 @@ export const r12Monitoring: Requirement = {
       return fail('the release has neither Galera nor backups: no alert to drill');
     return verdictOf(
       problems,
-      `${ev.measurements.metrics_ports ?? 0} targets up, rules loaded; member-down alert fired in ${ev.measurements.member_down_fire_seconds ?? '?'} s and resolved in ${ev.measurements.member_down_resolve_seconds ?? '?'} s; backup alert fired ${ev.measurements.backup_age_fire_seconds ?? '?'} s after its threshold`,
+      `${ev.measurements.metrics_ports ?? 0} targets up, rules loaded; member-down ` +
+        `alert fired in ${ev.measurements.member_down_fire_seconds ?? '?'} s and resolved ` +
+        `in ${ev.measurements.member_down_resolve_seconds ?? '?'} s; backup alert ` +
+        `fired ${ev.measurements.backup_age_fire_seconds ?? '?'} s after its threshold`,
     );
   },
 };

@@ -76,10 +76,13 @@ const { spawn } = require('node:child_process');
 const [program, file, filter] = process.argv.slice(1);
 const out = (s) => process.stdout.write(s + '\\n');
 let err = '', listening = false;
-const p = spawn(program, ['-i', 'any', '-n', '-U', '-s', '0', '-Z', 'root', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+const p = spawn(program, ['-i', 'any', '-n', '-U', '-s', '0', '-Z', 'root', '-w', file, filter], { stdio: ['ignore',\
+ 'ignore', 'pipe'] });
 p.on('error', (e) => { out('error ' + e.message); process.exit(1); });
-p.stderr.setEncoding('utf8').on('data', (d) => { err += d; if (!listening && /listening on/.test(err)) { listening = true; out('listening'); } });
-p.on('exit', (code, sig) => { out('exit ' + code + ' ' + sig + ' ' + JSON.stringify(err.slice(-300))); process.exit(0); });
+p.stderr.setEncoding('utf8').on('data', (d) => { err += d; if (!listening && /listening on/.test(err)) {\
+ listening = true; out('listening'); } });
+p.on('exit', (code, sig) => { out('exit ' + code + ' ' + sig + ' ' + JSON.stringify(err.slice(-300))); process.exit(0);\
+ });
 process.stdin.on('data', () => {});
 process.stdin.on('end', () => p.kill('SIGINT'));
 `;
@@ -119,7 +122,8 @@ async function startCapture(
       const why = /^error (.*)$/m.exec(res.stdout)?.[1] ?? (res.stdout + res.stderr).trim().slice(-300);
       throw new Error(
         /ENOENT/.test(why)
-          ? `the image ${image.image} has no tcpdump (rebuild it: kstack images build node), so nothing could be captured (${why})`
+          ? `the image ${image.image} has no tcpdump (rebuild it: kstack ` +
+              `images build node), so nothing could be captured (${why})`
           : `tcpdump did not start on ${node}: ${why}`,
       );
     }
@@ -146,7 +150,9 @@ async function readPcap(kube: Kube, ns: string, pod: string, ev: Evidence): Prom
 
 const addSummary = (ev: Evidence, where: string, s: CaptureSummary): void => {
   ev.add(
-    `  ${where}: ${s.frames} frames; ${s.perPort.map((p) => `${p.name}:${p.port} ${p.packets} packets/${p.payloadBytes} B payload/${p.markerPackets} with marker`).join('; ')}; marker in file ${s.markerInFile}×`,
+    `  ${where}: ${s.frames} frames; ${s.perPort
+      .map((p) => `${p.name}:${p.port} ${p.packets} packets/${p.payloadBytes} B payload/${p.markerPackets} with marker`)
+      .join('; ')}; marker in file ${s.markerInFile}×`,
   );
 };
 
@@ -274,12 +280,15 @@ async function captureDrill(ctx: ProveContext, ev: Evidence): Promise<string[]> 
 const CLIENT = `
 const { spawnSync } = require('node:child_process');
 const e = process.env;
-const pw = e.WEBINFO_DB_PASSWORD || (e.WEBINFO_DB_PASSWORD_FILE ? require('node:fs').readFileSync(e.WEBINFO_DB_PASSWORD_FILE, 'utf8').trim() : '');
-const base = ['-h', e.WEBINFO_DB_HOST, '-P', String(e.WEBINFO_DB_PORT || 3306), '-u', e.WEBINFO_DB_USER, '--connect-timeout=5', '-N', '-B', '-e', 'SELECT 1'];
+const pw = e.WEBINFO_DB_PASSWORD || (e.WEBINFO_DB_PASSWORD_FILE ?\
+ require('node:fs').readFileSync(e.WEBINFO_DB_PASSWORD_FILE, 'utf8').trim() : '');
+const base = ['-h', e.WEBINFO_DB_HOST, '-P', String(e.WEBINFO_DB_PORT || 3306), '-u', e.WEBINFO_DB_USER,\
+ '--connect-timeout=5', '-N', '-B', '-e', 'SELECT 1'];
 const client = process.argv[1];
 const run = (extra) => {
   const r = spawnSync(client, [...extra, ...base], { env: { ...e, MYSQL_PWD: pw }, encoding: 'utf8', timeout: 20000 });
-  return { code: r.status === null ? 1 : r.status, output: ((r.stdout || '') + (r.stderr || '') + (r.error ? r.error.message : '')).split(pw || '\\0').join('***').trim().slice(0, 300) };
+  return { code: r.status === null ? 1 : r.status, output: ((r.stdout || '') + (r.stderr || '') +\
+ (r.error ? r.error.message : '')).split(pw || '\\0').join('***').trim().slice(0, 300) };
 };
 const out = { plain: run(['--skip-ssl']) };
 if (e.WEBINFO_DB_TLS_CA) out.tls = run(['--ssl', '--ssl-ca=' + e.WEBINFO_DB_TLS_CA, '--ssl-verify-server-cert']);
@@ -434,7 +443,17 @@ export const r13Security: Requirement = {
   id: 'R13',
   title: 'Security',
   checks:
-    "Capture: tcpdump in the host network of every db node (a privileged pod in kstack's namespace <ns>-prove) on the db pods' mysql, galera, ist and sst ports while the drills' writer inserts rows carrying a random marker and the highest db member is deleted and rejoins (IST); the marker must not be in any capture, and the SQL and Galera ports must have carried payload; no acknowledged write lost on any member. A client without TLS (mariadb --skip-ssl from webinfo) must be refused, one with the CA verified accepted. The release namespace enforces Pod Security restricted: a privileged pod is refused (server dry-run), a restricted one accepted. Every ServiceAccount of the namespace and of the release's pods has, here and in kube-system, exactly the least-privilege table's rights (SelfSubjectRulesReview, as kubectl auth can-i --list, expanded over every resource and verb of kubectl api-resources). No container runs as root, privileged, with privilege escalation or added capabilities (spec; Uid and CapEff of /proc/1/status where cat runs). db.tls.enabled false fails.",
+    "Capture: tcpdump in the host network of every db node (a privileged pod in kstack's namespace " +
+    "<ns>-prove) on the db pods' mysql, galera, ist and sst ports while the drills' writer inserts rows " +
+    'carrying a random marker and the highest db member is deleted and rejoins (IST); the marker must not ' +
+    'be in any capture, and the SQL and Galera ports must have carried payload; no acknowledged write ' +
+    'lost on any member. A client without TLS (mariadb --skip-ssl from webinfo) must be refused, one ' +
+    'with the CA verified accepted. The release namespace enforces Pod Security restricted: a privileged ' +
+    'pod is refused (server dry-run), a restricted one accepted. Every ServiceAccount of the namespace ' +
+    "and of the release's pods has, here and in kube-system, exactly the least-privilege table's rights " +
+    '(SelfSubjectRulesReview, as kubectl auth can-i --list, expanded over every resource and verb of ' +
+    'kubectl api-resources). No container runs as root, privileged, with privilege escalation or added ' +
+    'capabilities (spec; Uid and CapEff of /proc/1/status where cat runs). db.tls.enabled false fails.',
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.intent.db.enabled) return skipped(`the release's values turn the db off (db.enabled is false)`);
@@ -456,7 +475,9 @@ export const r13Security: Requirement = {
     if (!ctx.intent.dbTls) problems.push("the release's values turn the db's TLS off (db.tls.enabled: false)");
     return verdictOf(
       problems,
-      'no marker in plain text on the db ports (which carried the traffic) while a member rejoined; a client without TLS refused; Pod Security restricted enforced; every ServiceAccount as the least-privilege table; no container as root or with capabilities',
+      'no marker in plain text on the db ports (which carried the traffic) while a member ' +
+        'rejoined; a client without TLS refused; Pod Security restricted enforced; every ' +
+        'ServiceAccount as the least-privilege table; no container as root or with capabilities',
     );
   },
 };

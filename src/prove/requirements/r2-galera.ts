@@ -53,7 +53,9 @@ async function memberFacts(ctx: ProveContext, ev: Evidence, pod: V1Pod): Promise
   }
   const facts = { pod: name, ready: isPodReady(pod), wsrep, pvcs };
   ev.add(
-    `  ${name}: Ready=${facts.ready} size=${wsrep.wsrep_cluster_size ?? '-'} state=${wsrep.wsrep_local_state_comment ?? '-'} status=${wsrep.wsrep_cluster_status ?? '-'} pvc=${pvcs.map((c) => `${c.name}:${c.phase}`).join(',') || '-'}`,
+    `  ${name}: Ready=${facts.ready} size=${wsrep.wsrep_cluster_size ?? '-'} ` +
+      `state=${wsrep.wsrep_local_state_comment ?? '-'} status=${wsrep.wsrep_cluster_status ?? '-'} ` +
+      `pvc=${pvcs.map((c) => `${c.name}:${c.phase}`).join(',') || '-'}`,
   );
   return facts;
 }
@@ -85,7 +87,14 @@ export const r2Galera: Requirement = {
   id: 'R2',
   title: 'Galera cluster with persistent data',
   checks:
-    "The db StatefulSet's members all report wsrep_cluster_size = db.replicaCount, Synced, Primary, each with a Bound PVC; fewer members than db.replicaCount, or one, fails. Then the full-crash drill: from inside a web pod (its webinfo container, the application account) a write starts every 0.2 s through the db Service, each on a new connection with a 2 s timeout and no retry, each counted once; every member pod is deleted at once with grace period 0; once all are back (new pods, Ready, Synced, full size; at most 8 min) writes go on for a few seconds. Every acknowledged write must be on every member (read back as root on each), and writes must resume; the recovery time and the longest write outage are measured. The test table is dropped afterwards.",
+    "The db StatefulSet's members all report wsrep_cluster_size = db.replicaCount, Synced, Primary, " +
+    'each with a Bound PVC; fewer members than db.replicaCount, or one, fails. Then the full-crash ' +
+    'drill: from inside a web pod (its webinfo container, the application account) a write starts ' +
+    'every 0.2 s through the db Service, each on a new connection with a 2 s timeout and no retry, ' +
+    'each counted once; every member pod is deleted at once with grace period 0; once all are back ' +
+    '(new pods, Ready, Synced, full size; at most 8 min) writes go on for a few seconds. Every ' +
+    'acknowledged write must be on every member (read back as root on each), and writes must resume; the ' +
+    'recovery time and the longest write outage are measured. The test table is dropped afterwards.',
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.intent.db.enabled) return skipped(`the release's values turn the db off (db.enabled is false)`);
@@ -103,7 +112,8 @@ export const r2Galera: Requirement = {
     ev.measure('replicas', replicas);
     if ((sts.spec?.replicas ?? 1) < replicas)
       return fail(
-        `the db StatefulSet runs ${sts.spec?.replicas ?? 1} members, the release's values ask for db.replicaCount=${replicas}`,
+        `the db StatefulSet runs ${sts.spec?.replicas ?? 1} members, ` +
+          `the release's values ask for db.replicaCount=${replicas}`,
       );
     const pods = await podsOf(ctx.kube, ctx.release, 'db', ev);
     const members: MemberFacts[] = [];
@@ -146,7 +156,8 @@ export const r2Galera: Requirement = {
           }
         }
         ctx.note(
-          `waiting for the members to come back (${Math.round((Date.now() - crashAt) / 1000)} s; ${fresh.length}/${replicas} new and Ready)`,
+          `waiting for the members to come back (${Math.round((Date.now() - crashAt) / 1000)} ` +
+            `s; ${fresh.length}/${replicas} new and Ready)`,
         );
         await sleep(2000);
       }
@@ -158,7 +169,8 @@ export const r2Galera: Requirement = {
     try {
       if (recoverySeconds === undefined)
         return fail(
-          `the members were not all back (new pods, Ready, Synced, size ${replicas}) within ${RECOVERY_LIMIT_MS / 60_000} min of deleting them all`,
+          `the members were not all back (new pods, Ready, Synced, size ${replicas}) ` +
+            `within ${RECOVERY_LIMIT_MS / 60_000} min of deleting them all`,
         );
       ev.add(`  all ${replicas} members back, Synced, after ${recoverySeconds.toFixed(1)} s`);
       const after = await podsOf(ctx.kube, ctx.release, 'db', ev);
@@ -176,7 +188,8 @@ export const r2Galera: Requirement = {
       const j = judgement ?? judgeWrites(log.attempts, new Set());
       const ackedAfter = log.attempts.filter((a) => a.ok && a.at >= (recoveredAt ?? Infinity) - 1000).length;
       ev.add(
-        `  writes: ${j.attempted} attempted, ${j.acknowledged} acknowledged, ${j.failed} failed; longest outage ${(j.longestOutageMs / 1000).toFixed(1)} s${log.error ? `; writer: ${log.error}` : ''}`,
+        `  writes: ${j.attempted} attempted, ${j.acknowledged} acknowledged, ${j.failed} failed; longest ` +
+          `outage ${(j.longestOutageMs / 1000).toFixed(1)} s${log.error ? `; writer: ${log.error}` : ''}`,
       );
       ev.measure('recoverySeconds', Number(recoverySeconds.toFixed(1)));
       ev.measure('writeOutageSeconds', Number((j.longestOutageMs / 1000).toFixed(1)));
@@ -189,7 +202,9 @@ export const r2Galera: Requirement = {
       const problems = judgeFullCrash(j, perMemberLost, true, ackedAfter);
       return verdictOf(
         problems,
-        `${replicas}/${replicas} members Synced with Bound PVCs; after every member was deleted at once they were back in ${recoverySeconds.toFixed(0)} s with all ${j.acknowledged} acknowledged writes on every member (longest write outage ${(j.longestOutageMs / 1000).toFixed(1)} s)`,
+        `${replicas}/${replicas} members Synced with Bound PVCs; after every member was deleted at ` +
+          `once they were back in ${recoverySeconds.toFixed(0)} s with all ${j.acknowledged} acknowledged ` +
+          `writes on every member (longest write outage ${(j.longestOutageMs / 1000).toFixed(1)} s)`,
       );
     } finally {
       const any = (await podsOf(ctx.kube, ctx.release, 'db').catch(() => [])).find(isPodReady);

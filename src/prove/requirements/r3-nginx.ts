@@ -20,7 +20,8 @@ export function judgeMarker(pod: string, healthz: HttpAnswer | undefined): strin
   if (!healthz) return [`${pod}: nginx did not answer on 8080`];
   if (healthz.status !== 200 || healthz.body.trim() !== 'ok')
     return [
-      `${pod}: /healthz answered ${healthz.status} '${healthz.body.trim().slice(0, 40)}', not the custom config's 200 'ok'`,
+      `${pod}: /healthz answered ${healthz.status} ` +
+        `'${healthz.body.trim().slice(0, 40)}', not the custom config's 200 'ok'`,
     ];
   return [];
 }
@@ -58,7 +59,11 @@ async function waitRollout(ctx: ProveContext, ev: Evidence, deployment: string):
 export const r3Nginx: Requirement = {
   id: 'R3',
   title: 'nginx replicas with custom config',
-  checks: `The web Deployment runs web.replicaCount replicas (or more), all Ready, and each answers /healthz with the custom config's 'ok'. Then, under ${LOAD_RATE} requests/s sent to the web Service from inside the cluster, the config is changed (helm upgrade --reuse-values adding a ${PROVE_PATH} location), rolled out, seen on every new pod, and rolled back (helm rollback); every request must get a 2xx answer.`,
+  checks:
+    `The web Deployment runs web.replicaCount replicas (or more), all Ready, and each answers /healthz ` +
+    `with the custom config's 'ok'. Then, under ${LOAD_RATE} requests/s sent to the web Service from inside ` +
+    `the cluster, the config is changed (helm upgrade --reuse-values adding a ${PROVE_PATH} location), rolled ` +
+    `out, seen on every new pod, and rolled back (helm rollback); every request must get a 2xx answer.`,
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     const dep = (
@@ -84,7 +89,8 @@ export const r3Nginx: Requirement = {
       const h = await httpInPod(ctx.kube, podName(p), 'nginx', 8080, '/healthz', ev);
       const pr = judgeMarker(podName(p), h);
       ev.add(
-        `  ${podName(p)}: /healthz ${h ? `${h.status} '${h.body.trim()}'` : 'no answer'}${h?.headers['content-security-policy'] ? '; Content-Security-Policy set' : ''}`,
+        `  ${podName(p)}: /healthz ${h ? `${h.status} '${h.body.trim()}'` : 'no answer'}` +
+          (h?.headers['content-security-policy'] ? '; Content-Security-Policy set' : ''),
       );
       problems.push(...pr);
     }
@@ -103,7 +109,8 @@ export const r3Nginx: Requirement = {
       return fail(`release '${ctx.release}' is not in helm's list, so its config cannot be changed the way users do`);
     if (rel.chart !== `${ours.name}-${ours.version}`)
       return fail(
-        `the release runs chart ${rel.chart}, this kstack has ${ours.name}-${ours.version}: the rollout drill upgrades with kstack's chart; run the kstack that matches the release`,
+        `the release runs chart ${rel.chart}, this kstack has ${ours.name}-${ours.version}: ` +
+          `the rollout drill upgrades with kstack's chart; run the kstack that matches the release`,
       );
     const svc = await serviceUrl(ctx.kube, ctx.release, 'web', ev);
     if (!svc) return fail(`release '${ctx.release}' has no web Service`);
@@ -136,7 +143,8 @@ export const r3Nginx: Requirement = {
         const a = await httpInPod(ctx.kube, podName(p), 'nginx', 8080, PROVE_PATH, ev);
         const ok = a?.status === 200 && a.body.trim() === token;
         ev.add(
-          `  ${podName(p)}: ${PROVE_PATH} → ${a ? `${a.status} '${a.body.trim()}'` : 'no answer'}${ok ? ' (new config)' : ''}`,
+          `  ${podName(p)}: ${PROVE_PATH} ` +
+            `→ ${a ? `${a.status} '${a.body.trim()}'` : 'no answer'}${ok ? ' (new config)' : ''}`,
         );
         if (!ok) problems.push(`${podName(p)} does not serve the changed config after the rollout`);
       }
@@ -155,7 +163,8 @@ export const r3Nginx: Requirement = {
     const seconds = (Date.now() - t0) / 1000;
     if (summary) {
       ev.add(
-        `  load: ${summary.sent} requests in ${seconds.toFixed(0)} s, answers ${JSON.stringify(summary.byStatus)}, no answer ${summary.errors}`,
+        `  load: ${summary.sent} requests in ${seconds.toFixed(0)} s, ` +
+          `answers ${JSON.stringify(summary.byStatus)}, no answer ${summary.errors}`,
       );
       ev.measure('requests', summary.sent);
       ev.measure('failedRequests', failedRequests(summary));
@@ -164,7 +173,8 @@ export const r3Nginx: Requirement = {
     }
     if (problems.length) return verdictOf(problems, '');
     return pass(
-      `${desired}/${desired} Ready with the custom config; a config change rolled out and back under ${LOAD_RATE} req/s with 0 failed of ${summary?.sent ?? 0} requests`,
+      `${desired}/${desired} Ready with the custom config; a config change rolled out ` +
+        `and back under ${LOAD_RATE} req/s with 0 failed of ${summary?.sent ?? 0} requests`,
     );
   },
 };

@@ -1,6 +1,7 @@
 // R4: every web replica serves a page with its own pod IP and serving-host "Host-" + the last 5
 // characters of its pod name, fetched from each pod and through the Service (once the web Deployment is
-// settled) until every replica has answered, with live data from the database; plus one screenshot from headless Chromium.
+// settled) until every replica has answered, with live data from
+// the database; plus one screenshot from headless Chromium.
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { clientPod, NO_CLIENT, sampleInCluster, serviceUrl } from './in-cluster.js';
@@ -77,7 +78,13 @@ export const r4Page: Requirement = {
   id: 'R4',
   title: 'Page shows pod IP and serving-host',
   checks:
-    "Once the web Deployment is settled (rollout done, no pod terminating), inside each Ready web pod, GET / from nginx must show exactly that pod's IP in its pod-ip field and Host- + the last 5 characters of its name as serving-host. Through the web Service (from kstack's client pod in the namespace <namespace>-prove, by ClusterIP), /api/info is fetched until every replica has answered: each must report its own name, IP and serving-host, and live data from MariaDB when the db is enabled. Headless Chromium loads the page through a port-forward and the screenshot is kept (screenshot.png); a page Chromium cannot show fails the row.",
+    'Once the web Deployment is settled (rollout done, no pod terminating), inside each Ready ' +
+    "web pod, GET / from nginx must show exactly that pod's IP in its pod-ip field and Host- + " +
+    "the last 5 characters of its name as serving-host. Through the web Service (from kstack's " +
+    'client pod in the namespace <namespace>-prove, by ClusterIP), /api/info is fetched until every ' +
+    'replica has answered: each must report its own name, IP and serving-host, and live data ' +
+    'from MariaDB when the db is enabled. Headless Chromium loads the page through a port-forward ' +
+    'and the screenshot is kept (screenshot.png); a page Chromium cannot show fails the row.',
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     // The runner settled the release before this row (run.ts): right after a rollout or a rollback the old
@@ -99,7 +106,8 @@ export const r4Page: Requirement = {
       const answer = await httpInPod(ctx.kube, name, 'nginx', 8080, '/', ev);
       const own = judgeOwnPage(name, ip, answer);
       ev.add(
-        `  ${name} (${ip}): ${answer ? `HTTP ${answer.status}` : 'no answer'}${own.length ? ` — ${own.join('; ')}` : `, shows ${ip} and ${expectedServingHost(name)}`}`,
+        `  ${name} (${ip}): ${answer ? `HTTP ${answer.status}` : 'no answer'}` +
+          (own.length ? ` — ${own.join('; ')}` : `, shows ${ip} and ${expectedServingHost(name)}`),
       );
       problems.push(...own);
     }
@@ -162,7 +170,8 @@ export const r4Page: Requirement = {
     } else {
       ev.artifact('screenshot.png');
       ev.add(
-        `  Chromium shows pod ${shot.podName}, IP ${shot.podIp}, serving-host ${shot.servingHost}; live data: ${shot.liveStatus.split('\n')[0] ?? ''}`,
+        `  Chromium shows pod ${shot.podName}, IP ${shot.podIp}, serving-host ` +
+          `${shot.servingHost}; live data: ${shot.liveStatus.split('\n')[0] ?? ''}`,
       );
       if (replicas.get(shot.podName) !== shot.podIp)
         problems.push(
@@ -173,7 +182,8 @@ export const r4Page: Requirement = {
     }
     return verdictOf(
       [...new Set(problems)],
-      `all ${replicas.size} replicas show their own IP and Host-xxxxx (from each pod and through the Service)${dbExpected ? ', with live database data' : ''}`,
+      `all ${replicas.size} replicas show their own IP and Host-xxxxx (from each ` +
+        `pod and through the Service)${dbExpected ? ', with live database data' : ''}`,
     );
   },
 };

@@ -1,6 +1,7 @@
 // R5: only web pods reach the database. The policies in force (NetworkPolicies of the namespace, read
 // from the cluster) give the expected matrix through kstack's evaluator; real connections from inside
-// every pod of the release (src/netpol/probe.ts) give the observed one; they must be equal, and the expected one must say
+// every pod of the release (src/netpol/probe.ts) give the
+// observed one; they must be equal, and the expected one must say
 // web→db:3306 open and every other source→db closed. Fails when no enforcing policy engine is found.
 import type { V1ClusterRole, V1Namespace, V1NetworkPolicy, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import {
@@ -90,7 +91,16 @@ export const r5Reachability: Requirement = {
   id: 'R5',
   title: 'Only web pods reach the DB',
   checks:
-    "The NetworkPolicies in the release's namespace give, through kstack's NetworkPolicy evaluator, the expected reachability from every pod of the release to every db pod on 3306 and every web pod on 8080; they must say web→db open and every other source→db closed. Each source pod then connects to every target (kstack's probe: bash /dev/tcp from inside the pod, 3 s timeout) and the observed matrix must equal the expected one. Then from outside: a plain pod in another namespace, one there with the web pods' labels copied, an unlabelled pod in the release's namespace and the host network of a node without a db member each probe every member on 3306, 4567, 4568 and 4444 and the db Service; the policies must admit none of them, observed must equal expected, and each source must first reach cluster DNS (TCP 53) or the row fails. The probe pods are removed. Fails when the cluster runs no known enforcing policy engine; skipped only when the release's values turn the db or its NetworkPolicies off.",
+    "The NetworkPolicies in the release's namespace give, through kstack's NetworkPolicy evaluator, the " +
+    'expected reachability from every pod of the release to every db pod on 3306 and every web pod on 8080; ' +
+    'they must say web→db open and every other source→db closed. Each source pod then connects to every ' +
+    "target (kstack's probe: bash /dev/tcp from inside the pod, 3 s timeout) and the observed matrix must " +
+    'equal the expected one. Then from outside: a plain pod in another namespace, one there with the ' +
+    "web pods' labels copied, an unlabelled pod in the release's namespace and the host network of a node " +
+    'without a db member each probe every member on 3306, 4567, 4568 and 4444 and the db Service; the ' +
+    'policies must admit none of them, observed must equal expected, and each source must first reach cluster ' +
+    'DNS (TCP 53) or the row fails. The probe pods are removed. Fails when the cluster runs no known ' +
+    "enforcing policy engine; skipped only when the release's values turn the db or its NetworkPolicies off.",
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.intent.db.enabled)
@@ -100,7 +110,8 @@ export const r5Reachability: Requirement = {
     const engine = await detectEngine(ctx.kube, ev);
     if (!engine)
       return fail(
-        `no NetworkPolicy-enforcing engine found (looked for ${ENFORCING_ENGINES.join(', ')}): the policies are configured but nothing enforces them`,
+        `no NetworkPolicy-enforcing engine found (looked for ${ENFORCING_ENGINES.join(', ')}): ` +
+          `the policies are configured but nothing enforces them`,
       );
     ev.add(`  policy engine: ${engine}`);
     const policies = (await ctx.kube.json<List<V1NetworkPolicy>>(['get', 'networkpolicies'], { ev })).items;
@@ -143,7 +154,8 @@ export const r5Reachability: Requirement = {
       { timeoutSeconds: 3, concurrency: 2 },
     );
     ev.add(
-      `$ kubectl -n ${ctx.namespace} exec <each pod of the release> -- bash -c '<connect to every target at once, 3 s timeout>'   (src/netpol/probe.ts)`,
+      `$ kubectl -n ${ctx.namespace} exec <each pod of the release> -- bash -c ` +
+        `'<connect to every target at once, 3 s timeout>'   (src/netpol/probe.ts)`,
     );
     const comparison: Comparison = compareMatrices(expected, observed);
     for (const line of formatTable(comparison).split('\n')) ev.add(`  ${line}`);
@@ -152,7 +164,8 @@ export const r5Reachability: Requirement = {
     ev.measure('probeErrors', comparison.summary.error);
     for (const d of comparison.diffs)
       problems.push(
-        `${d.row} → ${d.column}: expected ${d.expected}, observed ${d.observed ?? 'nothing'}${d.detail ? ` (${d.detail})` : ''}`,
+        `${d.row} → ${d.column}: expected ${d.expected}, ` +
+          `observed ${d.observed ?? 'nothing'}${d.detail ? ` (${d.detail})` : ''}`,
       );
 
     // From outside the release: where an attacker would stand.
@@ -162,7 +175,9 @@ export const r5Reachability: Requirement = {
     if (problems.length === 0 && comparison.diffs.length === 0) {
       return verdictOf(
         [],
-        `observed = expected on all ${comparison.summary.cells} cells; web→db:3306 open, every other source→db closed; from outside (another namespace, web labels copied there, an unlabelled pod, a node's host network) no db port or the db Service is reachable, ${outside.cells} cells (${engine})`,
+        `observed = expected on all ${comparison.summary.cells} cells; web→db:3306 open, every other ` +
+          `source→db closed; from outside (another namespace, web labels copied there, an unlabelled pod, a ` +
+          `node's host network) no db port or the db Service is reachable, ${outside.cells} cells (${engine})`,
       );
     }
     return problems.length ? verdictOf(problems, '') : fail('the observed matrix differs from the expected one');
@@ -261,7 +276,8 @@ async function probeFromOutside(
       { timeoutSeconds: 3, concurrency: 2 },
     );
     ev.add(
-      `$ kubectl exec <each outside source> -- bash -c '<connect to every db member port, the db Service and DNS, 3 s timeout>'   (src/netpol/probe.ts)`,
+      `$ kubectl exec <each outside source> -- bash -c '<connect to every db ` +
+        `member port, the db Service and DNS, 3 s timeout>'   (src/netpol/probe.ts)`,
     );
     const problems = judgeOutside(expected, sources);
     // Each source must have run: cluster DNS answers on TCP 53 from anywhere the release's policies do not govern.
@@ -271,7 +287,8 @@ async function probeFromOutside(
       ev.add(`  ${s.what}: DNS ${dns}:53 ${cell?.result ?? 'not probed'}`);
       if (cell?.result !== 'open')
         problems.push(
-          `${s.what} could not reach cluster DNS (${cell?.result ?? 'no result'}${cell?.detail ? `, ${cell.detail}` : ''}): its probes prove nothing`,
+          `${s.what} could not reach cluster DNS (${cell?.result ?? 'no result'}` +
+            `${cell?.detail ? `, ${cell.detail}` : ''}): its probes prove nothing`,
         );
       delete observed.cells[s.row]?.[dnsColumn];
     }
@@ -279,7 +296,8 @@ async function probeFromOutside(
     for (const line of formatTable(comparison).split('\n')) ev.add(`  ${line}`);
     for (const d of comparison.diffs)
       problems.push(
-        `from outside, ${d.row} → ${d.column}: expected ${d.expected}, observed ${d.observed ?? 'nothing'}${d.detail ? ` (${d.detail})` : ''}`,
+        `from outside, ${d.row} → ${d.column}: expected ${d.expected}, ` +
+          `observed ${d.observed ?? 'nothing'}${d.detail ? ` (${d.detail})` : ''}`,
       );
     return { problems, cells: comparison.summary.cells };
   } finally {

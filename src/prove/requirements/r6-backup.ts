@@ -52,7 +52,8 @@ export function judgeDrill(
     problems.push('no marker write was acknowledged before the backup started; the drill proves nothing');
   if (missingBefore.length > 0)
     problems.push(
-      `${missingBefore.length} of ${before.length} writes acknowledged before the backup are missing in the restore (first: #${missingBefore[0]?.seq ?? '?'})`,
+      `${missingBefore.length} of ${before.length} writes acknowledged before the ` +
+        `backup are missing in the restore (first: #${missingBefore[0]?.seq ?? '?'})`,
     );
   const known = new Set(writes.map((w) => w.seq));
   const unknown = restoredSeqs.filter((s) => !known.has(s));
@@ -119,7 +120,19 @@ const WRITE_EVERY_MS = 1000;
 export const r6Backup: Requirement = {
   id: 'R6',
   title: 'Backup, verify, restore (RTO/RPO)',
-  checks: `Marker rows are written through the db Service every ${WRITE_EVERY_MS / 1000} s by the drills' writer in a web pod (new connection each, 2 s timeout, no retry), from before the backup until the restore starts. A backup Job is created from the release's backup CronJob and a verify Job from its verify CronJob; both must succeed (verify restores the backup into a throw-away MariaDB and compares row counts and checksums with the manifest). Then the release is restored into a new throw-away namespace (kstack restore --into-namespace NS --lean: a standalone db; the newest backup plus the archived binlogs). Every write acknowledged before the backup started must be there, and the restored writes must have no hole. RTO = restore start → marker rows readable in the copy; RPO = newest acknowledged write before the restore started minus the newest restored one; both must be within the release's objectives (backup.objectives.rtoSeconds, rpoSeconds), and verify must have checked the backup this drill took. The throw-away namespace and the marker table are deleted. Skipped only when the release's values turn backups or verification off.`,
+  checks:
+    `Marker rows are written through the db Service every ${WRITE_EVERY_MS / 1000} s by the drills' ` +
+    `writer in a web pod (new connection each, 2 s timeout, no retry), from before the backup until ` +
+    `the restore starts. A backup Job is created from the release's backup CronJob and a verify Job ` +
+    `from its verify CronJob; both must succeed (verify restores the backup into a throw-away MariaDB ` +
+    `and compares row counts and checksums with the manifest). Then the release is restored into ` +
+    `a new throw-away namespace (kstack restore --into-namespace NS --lean: a standalone db; the newest ` +
+    `backup plus the archived binlogs). Every write acknowledged before the backup started must ` +
+    `be there, and the restored writes must have no hole. RTO = restore start → marker rows readable ` +
+    `in the copy; RPO = newest acknowledged write before the restore started minus the newest restored ` +
+    `one; both must be within the release's objectives (backup.objectives.rtoSeconds, rpoSeconds), ` +
+    `and verify must have checked the backup this drill took. The throw-away namespace and the marker ` +
+    `table are deleted. Skipped only when the release's values turn backups or verification off.`,
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.intent.backup.enabled) return skipped(`the release's values turn backups off (backup.enabled is false)`);
@@ -165,12 +178,14 @@ export const r6Backup: Requirement = {
       for (let i = 0; writer.peek().attempts.filter((a) => a.ok).length < 3; i++) {
         if (i > 120)
           return fail(
-            `the writer in ${podName(web)} had fewer than 3 acknowledged writes after 60 s: ${writer.peek().attempts.find((a) => !a.ok)?.error ?? 'no answer'}`,
+            `the writer in ${podName(web)} had fewer than 3 acknowledged writes after ` +
+              `60 s: ${writer.peek().attempts.find((a) => !a.ok)?.error ?? 'no answer'}`,
           );
         await sleep(500);
       }
       ev.add(
-        `  writing marker rows into ${marks} from ${podName(web)} (webinfo) through the db Service every ${WRITE_EVERY_MS / 1000} s`,
+        `  writing marker rows into ${marks} from ${podName(web)} ` +
+          `(webinfo) through the db Service every ${WRITE_EVERY_MS / 1000} s`,
       );
 
       const seenAtBackup = writer.peek().attempts.filter((a) => a.ok);
@@ -213,7 +228,8 @@ export const r6Backup: Requirement = {
       const j = judgeDrill(writes, restoredSeqs, backupMark, Infinity);
       const rto = (readableAt - cutAt) / 1000;
       ev.add(
-        `  markers: ${writes.length} acknowledged (${j.beforeBackup} before the backup started), ${j.restored} restored in ${throwAway}`,
+        `  markers: ${writes.length} acknowledged (${j.beforeBackup} ` +
+          `before the backup started), ${j.restored} restored in ${throwAway}`,
       );
       ev.measure('rto_seconds', Math.round(rto));
       if (r?.durationMs !== undefined) ev.measure('restore_job_seconds', Math.round(r.durationMs / 100) / 10);
@@ -225,7 +241,10 @@ export const r6Backup: Requirement = {
       const problems = [...j.problems, ...judgeObjectives(rto, j.rpoSeconds, objectives)];
       return verdictOf(
         problems,
-        `backup ${b.id} verified and restored into ${throwAway}: all ${j.beforeBackup} writes acknowledged before the backup are there, ${j.restored} in all; RTO ${Math.round(rto)} s ≤ ${objectives.rtoSeconds} s (copy installed + restored), RPO ${j.rpoSeconds.toFixed(1)} s ≤ ${objectives.rpoSeconds} s`,
+        `backup ${b.id} verified and restored into ${throwAway}: all ${j.beforeBackup} ` +
+          `writes acknowledged before the backup are there, ${j.restored} in ` +
+          `all; RTO ${Math.round(rto)} s ≤ ${objectives.rtoSeconds} s (copy installed + ` +
+          `restored), RPO ${j.rpoSeconds.toFixed(1)} s ≤ ${objectives.rpoSeconds} s`,
       );
     } finally {
       await stopWriter();

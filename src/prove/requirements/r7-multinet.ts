@@ -114,7 +114,8 @@ export function judgeMultinet(members: readonly MemberNet[], subnet: Cidr, subne
     else if (inNet.length === 0) problems.push(`${m.pod}'s net1 (${m.net1.join(', ')}) is not in ${subnetText}`);
     if (!inSubnet(m.nodeAddress, subnet))
       problems.push(
-        `${m.pod}'s Galera replication address wsrep_node_address=${m.nodeAddress || '(unset)'} is not in ${subnetText}`,
+        `${m.pod}'s Galera replication address wsrep_node_address=` +
+          `${m.nodeAddress || '(unset)'} is not in ${subnetText}`,
       );
     const outside = m.incoming.split(',').filter((a) => a.trim() && !inSubnet(a, subnet));
     if (outside.length)
@@ -157,7 +158,13 @@ export const r7Multinet: Requirement = {
   id: 'R7',
   title: 'Galera over a secondary network',
   checks:
-    "Each db pod's Multus network-status shows a net1 interface with an address in the subnet of its NetworkAttachmentDefinition; each Galera member's wsrep_node_address and the wsrep_incoming_addresses are in that subnet; and every established TCP connection on the Galera port inside each member (read from the kernel's /proc/net/tcp and tcp6) joins its net1 address to another member's net1 address, at least one per member. Each member receives incremental and snapshot state transfers (ist.recv_addr, wsrep_sst_receive_address) at its net1 address. Fails when the cluster has no Multus; skipped only when the release's values turn the secondary network off (networks.secondary.enabled false).",
+    "Each db pod's Multus network-status shows a net1 interface with an address in the subnet of its " +
+    "NetworkAttachmentDefinition; each Galera member's wsrep_node_address and the wsrep_incoming_addresses " +
+    'are in that subnet; and every established TCP connection on the Galera port inside each member (read ' +
+    "from the kernel's /proc/net/tcp and tcp6) joins its net1 address to another member's net1 address, " +
+    'at least one per member. Each member receives incremental and snapshot state transfers (ist.recv_addr, ' +
+    'wsrep_sst_receive_address) at its net1 address. Fails when the cluster has no Multus; skipped ' +
+    "only when the release's values turn the secondary network off (networks.secondary.enabled false).",
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.intent.db.enabled) return skipped(`the release's values turn the db off (db.enabled is false)`);
@@ -223,7 +230,8 @@ export const r7Multinet: Requirement = {
       const links =
         galera?.map((c) => `${c.local.ip}:${c.local.port}↔${c.remote.ip}:${c.remote.port}`).join(' ') ?? '(not read)';
       ev.add(
-        `  ${podName(p)}: net1=${net1.join(',') || '(none)'} wsrep_node_address=${nodeAddress || '(unset)'} wsrep_incoming_addresses=${incoming || '-'}`,
+        `  ${podName(p)}: net1=${net1.join(',') || '(none)'} wsrep_node_address=` +
+          `${nodeAddress || '(unset)'} wsrep_incoming_addresses=${incoming || '-'}`,
       );
       ev.add(`    established on Galera port ${port}: ${links || '(none)'}`);
       ev.add(`    IST received at ${istAddress || '(unset)'}, SST at ${sstAddress || '(unset)'}`);
@@ -233,7 +241,8 @@ export const r7Multinet: Requirement = {
     ev.measure('members', members.length);
     return verdictOf(
       judgeMultinet(members, subnet, subnetText),
-      `all ${members.length} db members have net1 in ${subnetText}; every Galera connection runs between their net1 addresses`,
+      `all ${members.length} db members have net1 in ${subnetText}; ` +
+        `every Galera connection runs between their net1 addresses`,
     );
   },
 };

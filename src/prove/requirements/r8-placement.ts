@@ -176,7 +176,8 @@ export function judgeIntent(
       for (const [node, names] of perNode(members)) {
         if (names.length > most)
           problems.push(
-            `${names.length} db members on ${node} (${names.join(', ')}): their anti-affinity spreads ${wanted} members over ${eligible.length} db nodes, at most ${most} per node`,
+            `${names.length} db members on ${node} (${names.join(', ')}): their anti-affinity ` +
+              `spreads ${wanted} members over ${eligible.length} db nodes, at most ${most} per node`,
           );
       }
     }
@@ -188,7 +189,12 @@ export const r8Placement: Requirement = {
   id: 'R8',
   title: 'Replicas on the right nodes',
   checks:
-    "The release's intent, read from its values: web pods run only on nodes with the web role label (placement.webNodeLabel), db members only on nodes with the db role label (placement.dbNodeLabel), and members whose anti-affinity spreads them by hostname hold no more per db node than an even spread; a cluster without role nodes fails. Each pod is also scheduled, on a node its nodeSelector and required node affinity allow, tolerating every NoSchedule/NoExecute taint of that node. Evaluated from the pods' specs and the nodes' labels and taints (kubectl get nodes, pods).",
+    "The release's intent, read from its values: web pods run only on nodes with the web role label " +
+    '(placement.webNodeLabel), db members only on nodes with the db role label (placement.dbNodeLabel), ' +
+    'and members whose anti-affinity spreads them by hostname hold no more per db node than an ' +
+    'even spread; a cluster without role nodes fails. Each pod is also scheduled, on a node its ' +
+    'nodeSelector and required node affinity allow, tolerating every NoSchedule/NoExecute taint of that ' +
+    "node. Evaluated from the pods' specs and the nodes' labels and taints (kubectl get nodes, pods).",
   mutates: false,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     const nodes = (await ctx.kube.json<List<V1Node>>(['get', 'nodes'], { ev, clusterScope: true })).items.map(nodeInfo);
@@ -220,11 +226,13 @@ export const r8Placement: Requirement = {
     ];
     const offTainted = pods.filter((p) => !tainted.some((n) => n.name === p.spec?.nodeName)).length;
     const taintNote = tainted.length
-      ? `; ${offTainted} pods kept off the tainted node${tainted.length === 1 ? '' : 's'} ${tainted.map((n) => n.name).join(', ')}, ${pods.length - offTainted} tolerate the taint`
+      ? `; ${offTainted} pods kept off the tainted node${tainted.length === 1 ? '' : 's'} ` +
+        `${tainted.map((n) => n.name).join(', ')}, ${pods.length - offTainted} tolerate the taint`
       : '; no node is tainted, so no dedicated nodes to keep pods off';
     return verdictOf(
       [...new Set(problems)],
-      `web pods only on ${webNodeLabel} nodes, db members only on ${dbNodeLabel} nodes and spread; all ${pods.length} pods on nodes their placement allows${taintNote}`,
+      `web pods only on ${webNodeLabel} nodes, db members only on ${dbNodeLabel} nodes ` +
+        `and spread; all ${pods.length} pods on nodes their placement allows${taintNote}`,
     );
   },
 };

@@ -133,7 +133,11 @@ export const r9Podwatch: Requirement = {
   id: 'R9',
   title: 'podwatch reports pod changes',
   checks:
-    "podwatch's /events stream (Server-Sent Events, on every podwatch pod through a port-forward) must report: a created event when web is scaled up by one, an updated event whose diff names the label when a web pod is labelled, and the terminating update and deleted event when web is scaled back; each within a few seconds (latency from the kubectl command to the event's arrival). The label and replica count are restored.",
+    "podwatch's /events stream (Server-Sent Events, on every podwatch pod through a " +
+    'port-forward) must report: a created event when web is scaled up by one, an updated event ' +
+    'whose diff names the label when a web pod is labelled, and the terminating update ' +
+    'and deleted event when web is scaled back; each within a few seconds (latency from the ' +
+    "kubectl command to the event's arrival). The label and replica count are restored.",
   mutates: true,
   async check(ctx: ProveContext, ev: Evidence): Promise<Verdict> {
     if (!ctx.intent.podwatch.enabled)
@@ -141,11 +145,14 @@ export const r9Podwatch: Requirement = {
     const all = await podsOf(ctx.kube, ctx.release, 'podwatch', ev);
     const watchers = all.filter(isPodReady);
     ev.add(
-      `  podwatch pods: ${all.map((p) => `${podName(p)}${isPodReady(p) ? ' Ready' : ' not Ready'}`).join(', ') || '(none)'}`,
+      `  podwatch pods: ${
+        all.map((p) => `${podName(p)}${isPodReady(p) ? ' Ready' : ' not Ready'}`).join(', ') || '(none)'
+      }`,
     );
     if (watchers.length === 0)
       return fail(
-        `podwatch.enabled is true but no podwatch pod is Ready (${all.length} pod${all.length === 1 ? '' : 's'}): nobody reports pod changes`,
+        `podwatch.enabled is true but no podwatch pod is Ready (${all.length} ` +
+          `pod${all.length === 1 ? '' : 's'}): nobody reports pod changes`,
       );
     if (ctx.intent.web.autoscaled)
       return skipped(
@@ -222,7 +229,11 @@ export const r9Podwatch: Requirement = {
       const events = all();
       for (const e of events.filter((x) => x.arrived >= marks.create)) {
         ev.add(
-          `  +${((e.arrived - marks.create) / 1000).toFixed(2)} s via ${e.via}: ${e.type} ${e.pod}${e.changes.length ? ` ${e.changes.map((c) => `${c.field}: ${c.from ?? '∅'} → ${c.to ?? '∅'}`).join(', ')}` : ''}`,
+          `  +${((e.arrived - marks.create) / 1000).toFixed(2)} s via ${e.via}: ${e.type} ${e.pod}${
+            e.changes.length
+              ? ` ${e.changes.map((c) => `${c.field}: ${c.from ?? '∅'} → ${c.to ?? '∅'}`).join(', ')}`
+              : ''
+          }`,
         );
       }
       const { problems, latencies } = judgeEvents(events, [
@@ -262,7 +273,10 @@ export const r9Podwatch: Requirement = {
       if (created) ev.add(`  the added pod was ${created.pod}`);
       return verdictOf(
         problems,
-        `created, updated (with the label diff) and deleted reported; latencies created ${sec(latencies.createdMs)}, updated ${sec(latencies.updatedMs)}, terminating ${sec(latencies.terminatingMs)}, deleted ${sec(latencies.deletedMs)} (deleted includes the pod's graceful shutdown)`,
+        `created, updated (with the label diff) and deleted reported; latencies ` +
+          `created ${sec(latencies.createdMs)}, updated ${sec(latencies.updatedMs)}, ` +
+          `terminating ${sec(latencies.terminatingMs)}, ` +
+          `deleted ${sec(latencies.deletedMs)} (deleted includes the pod's graceful shutdown)`,
       );
     } finally {
       if (labelSet) await ctx.kube.kubectl(['label', 'pod', labelled, 'kstack-prove-'], { ev, allowFailure: true });

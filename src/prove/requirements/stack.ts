@@ -57,7 +57,8 @@ export async function wsrepStatus(kube: Kube, pod: string, ev?: Evidence): Promi
   const rows = await dbSql(
     kube,
     pod,
-    "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment','wsrep_cluster_status','wsrep_incoming_addresses','wsrep_ready','wsrep_connected')",
+    "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment'," +
+      "'wsrep_cluster_status','wsrep_incoming_addresses','wsrep_ready','wsrep_connected')",
     ev,
   );
   return Object.fromEntries(rows.map(([k = '', v = '']) => [k, v]));
@@ -92,7 +93,9 @@ export async function httpInPod(
   path: string,
   ev?: Evidence,
 ): Promise<HttpAnswer | undefined> {
-  const script = `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET ${path} HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n' >&3 && timeout 10 cat <&3`;
+  const script =
+    `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET ${path} ` +
+    `HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n' >&3 && timeout 10 cat <&3`;
   const res = await kube.exec(pod, container, ['bash', '-c', script], ev ? { ev } : {});
   return parseHttp(res.stdout);
 }

@@ -65,7 +65,8 @@ export function judgePodSecurity(
     problems.push(`the privileged pod was refused, but not by Pod Security: ${privileged.output.trim().slice(0, 200)}`);
   if (restricted.code !== 0)
     problems.push(
-      `a restricted pod was refused in ${namespace} (the check proves nothing): ${restricted.output.trim().slice(0, 200)}`,
+      `a restricted pod was refused in ${namespace} (the check ` +
+        `proves nothing): ${restricted.output.trim().slice(0, 200)}`,
     );
   return problems;
 }

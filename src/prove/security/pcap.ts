@@ -139,7 +139,8 @@ export function judgeCapture(where: string, s: CaptureSummary, marker: string, m
   if (hits.length > 0 || s.markerInFile > 0) {
     const ports = hits.map((p) => `${p.name} (${p.port}): ${p.markerPackets} packets`).join(', ');
     problems.push(
-      `the marker ${marker} was found in plain text in the capture on ${where} (${s.markerInFile} times${ports ? `; ${ports}` : ''})`,
+      `the marker ${marker} was found in plain text in the capture ` +
+        `on ${where} (${s.markerInFile} times${ports ? `; ${ports}` : ''})`,
     );
   }
   for (const name of mustCarry) {

@@ -30,7 +30,8 @@ export const grantKey = (g: { group: string; resource: string; verb: string }): 
   `${g.group === '' ? 'core' : g.group}/${g.resource}:${g.verb}`;
 
 export const showGrant = (g: Grant): string =>
-  `${g.verb} ${g.group === '' ? '' : `${g.group}/`}${g.resource}${g.names.length ? ` (only ${g.names.join(', ')})` : ''}`;
+  `${g.verb} ${g.group === '' ? '' : `${g.group}/`}${g.resource}` +
+  (g.names.length ? ` (only ${g.names.join(', ')})` : '');
 
 /** `kubectl api-resources -o wide` as a table: columns by the header's positions (SHORTNAMES may be empty). */
 export function parseApiResources(text: string): ApiResource[] {

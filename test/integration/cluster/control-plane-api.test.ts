@@ -119,48 +119,58 @@ describe('control plane API', () => {
     assert.equal(new Set(pods.map((p) => p.metadata?.name)).size, 3);
   });
 
-  it("leaves a Pod whose nodeSelector matches no node Pending, with the scheduler's reason, and binds it once a node matches", async () => {
-    // A registered Node object without a kubelet: real API data the real scheduler considers.
-    const nodeName = `node-${ns}`;
-    await cluster.core.createNode({
-      body: {
-        metadata: { name: nodeName, labels: { disktype: 'hdd' } },
-        status: {
-          capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-          allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+  it(
+    'leaves a Pod whose nodeSelector matches no node Pending, ' +
+      "with the scheduler's reason, and binds it once a node matches",
+    async () => {
+      // A registered Node object without a kubelet: real API data the real scheduler considers.
+      const nodeName = `node-${ns}`;
+      await cluster.core.createNode({
+        body: {
+          metadata: { name: nodeName, labels: { disktype: 'hdd' } },
+          status: {
+            capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+            allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+          },
         },
-      },
-    });
-    try {
-      await cluster.core.createNamespacedPod({
-        namespace: ns,
-        body: pause('wants-ssd', {
-          nodeSelector: { disktype: 'ssd' },
-          // The node has no kubelet, so it carries the not-ready taints; tolerate them so the selector decides.
-          tolerations: [{ operator: 'Exists' }],
-        }),
       });
-      const condition = await eventually('PodScheduled=False from the scheduler', async () => {
+      try {
+        await cluster.core.createNamespacedPod({
+          namespace: ns,
+          body: pause('wants-ssd', {
+            nodeSelector: { disktype: 'ssd' },
+            // The node has no kubelet, so it carries the not-ready taints; tolerate them so the selector decides.
+            tolerations: [{ operator: 'Exists' }],
+          }),
+        });
+        const condition = await eventually('PodScheduled=False from the scheduler', async () => {
+          const pod = await cluster.core.readNamespacedPod({ name: 'wants-ssd', namespace: ns });
+          return pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+        });
+        assert.equal(condition.reason, 'Unschedulable');
+        assert.match(
+          condition.message ?? '',
+          /0\/\d+ nodes are available: .*didn't match Pod's node affinity\/selector/,
+        );
         const pod = await cluster.core.readNamespacedPod({ name: 'wants-ssd', namespace: ns });
-        return pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
-      });
-      assert.equal(condition.reason, 'Unschedulable');
-      assert.match(condition.message ?? '', /0\/\d+ nodes are available: .*didn't match Pod's node affinity\/selector/);
-      const pod = await cluster.core.readNamespacedPod({ name: 'wants-ssd', namespace: ns });
-      assert.equal(pod.status?.phase, 'Pending');
-      assert.equal(pod.spec?.nodeName, undefined);
+        assert.equal(pod.status?.phase, 'Pending');
+        assert.equal(pod.spec?.nodeName, undefined);
 
-      await cluster.core.patchNode({ name: nodeName, body: { metadata: { labels: { disktype: 'ssd' } } } }, mergePatch);
-      const bound = await eventually('the scheduler to bind the Pod', async () => {
-        const p = await cluster.core.readNamespacedPod({ name: 'wants-ssd', namespace: ns });
-        return p.spec?.nodeName;
-      });
-      assert.equal(bound, nodeName);
-    } finally {
-      await cluster.core
-        .deleteNamespacedPod({ name: 'wants-ssd', namespace: ns, gracePeriodSeconds: 0 })
-        .catch(() => undefined);
-      await cluster.core.deleteNode({ name: nodeName }).catch(() => undefined);
-    }
-  });
+        await cluster.core.patchNode(
+          { name: nodeName, body: { metadata: { labels: { disktype: 'ssd' } } } },
+          mergePatch,
+        );
+        const bound = await eventually('the scheduler to bind the Pod', async () => {
+          const p = await cluster.core.readNamespacedPod({ name: 'wants-ssd', namespace: ns });
+          return p.spec?.nodeName;
+        });
+        assert.equal(bound, nodeName);
+      } finally {
+        await cluster.core
+          .deleteNamespacedPod({ name: 'wants-ssd', namespace: ns, gracePeriodSeconds: 0 })
+          .catch(() => undefined);
+        await cluster.core.deleteNode({ name: nodeName }).catch(() => undefined);
+      }
+    },
+  );
 });

@@ -81,45 +81,49 @@ describe("dr: the Jobs' accounts on a real MariaDB over TCP", { timeout: 180_000
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the backup account backs up over TCP, and restore loads it with the restore account; then binlogs replay on top', async () => {
-    const manifest = await runBackup({
-      db: tcp(source, 'kstack_backup', 'b-pw'),
-      store,
-      key,
-      progress: silentProgress,
-      member: 'source-0',
-    });
-    assert.equal(manifest.tables['app.visits']?.rows, 3);
-    assert.match(manifest.position.gtid, /^0-1-\d+$/);
-    assert.equal(manifest.server.member, 'source-0');
+  it(
+    'the backup account backs up over TCP, and restore loads ' +
+      'it with the restore account; then binlogs replay on top',
+    async () => {
+      const manifest = await runBackup({
+        db: tcp(source, 'kstack_backup', 'b-pw'),
+        store,
+        key,
+        progress: silentProgress,
+        member: 'source-0',
+      });
+      assert.equal(manifest.tables['app.visits']?.rows, 3);
+      assert.match(manifest.position.gtid, /^0-1-\d+$/);
+      assert.equal(manifest.server.member, 'source-0');
 
-    // A write after the backup: only the binlog replay brings it.
-    await sql(source, ["INSERT INTO app.visits (note) VALUES ('after')"]);
+      // A write after the backup: only the binlog replay brings it.
+      await sql(source, ["INSERT INTO app.visits (note) VALUES ('after')"]);
 
-    const restoreAs = tcp(dest, 'kstack_restore', 'r-pw');
-    const r = await runRestore({ store, key, target: restoreAs, progress: silentProgress });
-    assert.equal(r.manifest.id, manifest.id);
-    const files = readdirSync(join(source.dir, 'data'))
-      .filter((f) => /^binlog\.\d+$/.test(f))
-      .sort()
-      .map((f) => join(source.dir, 'data', f));
-    await pipeBinlogs(files, [`--start-position=${manifest.position.gtid}`], restoreAs);
+      const restoreAs = tcp(dest, 'kstack_restore', 'r-pw');
+      const r = await runRestore({ store, key, target: restoreAs, progress: silentProgress });
+      assert.equal(r.manifest.id, manifest.id);
+      const files = readdirSync(join(source.dir, 'data'))
+        .filter((f) => /^binlog\.\d+$/.test(f))
+        .sort()
+        .map((f) => join(source.dir, 'data', f));
+      await pipeBinlogs(files, [`--start-position=${manifest.position.gtid}`], restoreAs);
 
-    const c = await connect(tcp(dest, 'kstack_restore', 'r-pw'));
-    try {
-      const rows = await c.query<{ note: string }[]>('SELECT note FROM app.visits ORDER BY id');
-      assert.deepEqual(
-        rows.map((x) => x.note),
-        ['one', 'two', 'three', 'after'],
-      );
-      assert.equal((await c.query<{ n: number }[]>('SELECT n FROM app.v'))[0]?.n, 4);
-      assert.equal((await c.query<unknown[]>("SHOW TRIGGERS FROM app LIKE 'visits'")).length, 1);
-      assert.equal((await c.query<unknown[]>("SHOW PROCEDURE STATUS WHERE Db = 'app'")).length, 1);
-      assert.equal((await c.query<unknown[]>('SHOW EVENTS FROM app')).length, 1);
-    } finally {
-      await c.end();
-    }
-  });
+      const c = await connect(tcp(dest, 'kstack_restore', 'r-pw'));
+      try {
+        const rows = await c.query<{ note: string }[]>('SELECT note FROM app.visits ORDER BY id');
+        assert.deepEqual(
+          rows.map((x) => x.note),
+          ['one', 'two', 'three', 'after'],
+        );
+        assert.equal((await c.query<{ n: number }[]>('SELECT n FROM app.v'))[0]?.n, 4);
+        assert.equal((await c.query<unknown[]>("SHOW TRIGGERS FROM app LIKE 'visits'")).length, 1);
+        assert.equal((await c.query<unknown[]>("SHOW PROCEDURE STATUS WHERE Db = 'app'")).length, 1);
+        assert.equal((await c.query<unknown[]>('SHOW EVENTS FROM app')).length, 1);
+      } finally {
+        await c.end();
+      }
+    },
+  );
 
   it('the backup account cannot change data', async () => {
     const c = await connect(tcp(source, 'kstack_backup', 'b-pw'));

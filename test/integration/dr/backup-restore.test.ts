@@ -40,14 +40,17 @@ describe('dr: backup, verify, restore, retention on real MariaDB and MinIO', { t
       await c.query('CREATE DATABASE app');
       await c.query('CREATE TABLE app.acks (id INT PRIMARY KEY, note VARCHAR(64), at DATETIME(6) NOT NULL)');
       await c.query(
-        'CREATE TABLE app.misc (k VARCHAR(10) PRIMARY KEY, v BLOB NULL, d DECIMAL(10,2), f DOUBLE) DEFAULT CHARSET=utf8mb4',
+        'CREATE TABLE app.misc (k VARCHAR(10) PRIMARY KEY, ' +
+          'v BLOB NULL, d DECIMAL(10,2), f DOUBLE) DEFAULT CHARSET=utf8mb4',
       );
       await c.query(
-        "INSERT INTO app.misc VALUES ('a', NULL, 1.50, 0.1), ('b', '', NULL, 1e300), ('ü', UNHEX('00FF10'), -3.00, NULL)",
+        "INSERT INTO app.misc VALUES ('a', NULL, 1.50, 0.1), ('b', " +
+          "'', NULL, 1e300), ('ü', UNHEX('00FF10'), -3.00, NULL)",
       );
       await c.query('CREATE VIEW app.recent AS SELECT id FROM app.acks WHERE id > 10');
       await c.query(
-        "CREATE TRIGGER app.note_default BEFORE INSERT ON app.acks FOR EACH ROW SET NEW.note = COALESCE(NEW.note, 'trig')",
+        'CREATE TRIGGER app.note_default BEFORE INSERT ON app.acks ' +
+          "FOR EACH ROW SET NEW.note = COALESCE(NEW.note, 'trig')",
       );
       await c.query('CREATE PROCEDURE app.count_acks() SELECT COUNT(*) FROM app.acks');
       await c.query('CREATE DATABASE empty_db');
@@ -60,65 +63,69 @@ describe('dr: backup, verify, restore, retention on real MariaDB and MinIO', { t
     await rig?.destroy();
   });
 
-  it('backs up under a concurrent writer; the restore holds every row acknowledged before the backup and exactly the rows up to its GTID', async () => {
-    const w = await backupUnderWriter(
-      source,
-      () => runBackup({ db: target(source), store, key, progress: silentProgress, member: 'source' }),
-      100,
-    );
-    first = w.result;
-    const { s0, ackedBefore, ackedAfterBackup } = w;
+  it(
+    'backs up under a concurrent writer; the restore holds every row ' +
+      'acknowledged before the backup and exactly the rows up to its GTID',
+    async () => {
+      const w = await backupUnderWriter(
+        source,
+        () => runBackup({ db: target(source), store, key, progress: silentProgress, member: 'source' }),
+        100,
+      );
+      first = w.result;
+      const { s0, ackedBefore, ackedAfterBackup } = w;
 
-    const inDump = seqOf(first.position.gtid) - s0;
-    assert.ok(
-      inDump >= ackedBefore,
-      `the backup's GTID covers ${inDump} writes; ${ackedBefore} were acknowledged before it started`,
-    );
-    assert.ok(
-      inDump <= ackedAfterBackup,
-      `the backup claims ${inDump} writes, only ${ackedAfterBackup} were acknowledged when it ended`,
-    );
-    assert.equal(first.tables['app.acks']?.rows, inDump, 'the manifest counts exactly the rows up to its GTID');
-    assert.deepEqual(Object.keys(first.tables).sort(), ['app.acks', 'app.misc']);
-    assert.equal(first.status, 'complete');
-    assert.ok(first.object.dumpBytes > first.object.bytes, 'the dump was compressed');
+      const inDump = seqOf(first.position.gtid) - s0;
+      assert.ok(
+        inDump >= ackedBefore,
+        `the backup's GTID covers ${inDump} writes; ${ackedBefore} were acknowledged before it started`,
+      );
+      assert.ok(
+        inDump <= ackedAfterBackup,
+        `the backup claims ${inDump} writes, only ${ackedAfterBackup} were acknowledged when it ended`,
+      );
+      assert.equal(first.tables['app.acks']?.rows, inDump, 'the manifest counts exactly the rows up to its GTID');
+      assert.deepEqual(Object.keys(first.tables).sort(), ['app.acks', 'app.misc']);
+      assert.equal(first.status, 'complete');
+      assert.ok(first.object.dumpBytes > first.object.bytes, 'the dump was compressed');
 
-    const fresh = await ScratchDb.start({ dir: join(dir, 'restore-1') });
-    try {
-      const r = await runRestore({ store, key, target: target(fresh), progress: silentProgress });
-      assert.equal(r.manifest.id, first.id);
-      const rc = await fresh.connect();
+      const fresh = await ScratchDb.start({ dir: join(dir, 'restore-1') });
       try {
-        const [row] = await rc.query<{ n: number; lo: number; hi: number }[]>(
-          'SELECT COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi FROM app.acks',
-        );
-        assert.deepEqual(row, { n: inDump, lo: 1, hi: inDump }, 'rows 1..N, no gap, nothing after the GTID position');
-        const misc = await rc.query<{ k: string; v: Buffer | null }[]>('SELECT k, v FROM app.misc ORDER BY k');
-        assert.deepEqual(
-          misc.map((m) => [m.k, m.v === null ? null : m.v.toString('hex')]),
-          [
-            ['a', null],
-            ['b', ''],
-            ['ü', '00ff10'],
-          ],
-        );
-        // Routines, triggers and views came along; the empty database too.
-        await rc.query('INSERT INTO app.acks (id, at) VALUES (1000000, NOW())');
-        const [t] = await rc.query<{ note: string }[]>('SELECT note FROM app.acks WHERE id = 1000000');
-        assert.equal(t?.note, 'trig');
-        const procs = await rc.query<unknown[]>("SHOW PROCEDURE STATUS WHERE Db = 'app'");
-        assert.equal(procs.length, 1);
-        const [v] = await rc.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM app.recent');
-        assert.ok((v?.n ?? 0) > 0);
-        const dbs = await rc.query<{ Database: string }[]>("SHOW DATABASES LIKE 'empty_db'");
-        assert.equal(dbs.length, 1);
+        const r = await runRestore({ store, key, target: target(fresh), progress: silentProgress });
+        assert.equal(r.manifest.id, first.id);
+        const rc = await fresh.connect();
+        try {
+          const [row] = await rc.query<{ n: number; lo: number; hi: number }[]>(
+            'SELECT COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi FROM app.acks',
+          );
+          assert.deepEqual(row, { n: inDump, lo: 1, hi: inDump }, 'rows 1..N, no gap, nothing after the GTID position');
+          const misc = await rc.query<{ k: string; v: Buffer | null }[]>('SELECT k, v FROM app.misc ORDER BY k');
+          assert.deepEqual(
+            misc.map((m) => [m.k, m.v === null ? null : m.v.toString('hex')]),
+            [
+              ['a', null],
+              ['b', ''],
+              ['ü', '00ff10'],
+            ],
+          );
+          // Routines, triggers and views came along; the empty database too.
+          await rc.query('INSERT INTO app.acks (id, at) VALUES (1000000, NOW())');
+          const [t] = await rc.query<{ note: string }[]>('SELECT note FROM app.acks WHERE id = 1000000');
+          assert.equal(t?.note, 'trig');
+          const procs = await rc.query<unknown[]>("SHOW PROCEDURE STATUS WHERE Db = 'app'");
+          assert.equal(procs.length, 1);
+          const [v] = await rc.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM app.recent');
+          assert.ok((v?.n ?? 0) > 0);
+          const dbs = await rc.query<{ Database: string }[]>("SHOW DATABASES LIKE 'empty_db'");
+          assert.equal(dbs.length, 1);
+        } finally {
+          await rc.end();
+        }
       } finally {
-        await rc.end();
+        await fresh.stop(true);
       }
-    } finally {
-      await fresh.stop(true);
-    }
-  });
+    },
+  );
 
   it('verify restores the newest backup into a throw-away server and records backup_verified_timestamp', async () => {
     const v = await runVerify({ store, key, progress: silentProgress });
@@ -130,45 +137,49 @@ describe('dr: backup, verify, restore, retention on real MariaDB and MinIO', { t
     assert.deepEqual(stored, v);
   });
 
-  it('a manifest from before the one-pass checksum (64-bit CRC32|CRC32C sums) still verifies, and a wrong one fails', async () => {
-    assert.ok(
-      Object.values(first.tables).every((t) => t.checksum.startsWith('crc32c:')),
-      'new backups record crc32c checksums',
-    );
-    // The older algorithm's sums of exactly the backed-up rows: from a restore of the backup.
-    const fresh = await ScratchDb.start({ dir: join(dir, 'restore-legacy') });
-    let legacy: Manifest['tables'];
-    try {
-      await runRestore({ store, key, target: target(fresh), progress: silentProgress, backupId: first.id });
-      const rc = await fresh.connect();
+  it(
+    'a manifest from before the one-pass checksum (64-bit ' +
+      'CRC32|CRC32C sums) still verifies, and a wrong one fails',
+    async () => {
+      assert.ok(
+        Object.values(first.tables).every((t) => t.checksum.startsWith('crc32c:')),
+        'new backups record crc32c checksums',
+      );
+      // The older algorithm's sums of exactly the backed-up rows: from a restore of the backup.
+      const fresh = await ScratchDb.start({ dir: join(dir, 'restore-legacy') });
+      let legacy: Manifest['tables'];
       try {
-        legacy = await tableStats(rc, ['app'], 'crc64');
+        await runRestore({ store, key, target: target(fresh), progress: silentProgress, backupId: first.id });
+        const rc = await fresh.connect();
+        try {
+          legacy = await tableStats(rc, ['app'], 'crc64');
+        } finally {
+          await rc.end();
+        }
       } finally {
-        await rc.end();
+        await fresh.stop(true);
       }
-    } finally {
-      await fresh.stop(true);
-    }
-    assert.ok(Object.values(legacy).every((t) => /^\d+$/.test(t.checksum)));
-    // Ids that sort before the first backup's, so the retention test below still sees it as the newest verified one.
-    const asOld = async (suffix: string, tables: Manifest['tables']): Promise<string> => {
-      const id = first.id.replace(/-[0-9a-f]{6}$/, `-${suffix}`);
-      await store.putBytes(backupKey(store, id, MANIFEST_OBJECT), JSON.stringify({ ...first, id, tables }));
-      return id;
-    };
-    const good = await asOld('000000', legacy);
-    assert.equal((await runVerify({ store, key, progress: silentProgress, backupId: good })).ok, true);
-    const [name, stat] = Object.entries(legacy)[0] ?? [];
-    assert.ok(name && stat);
-    const wrong = await asOld('000001', {
-      ...legacy,
-      [name]: { ...stat, checksum: (BigInt(stat.checksum) + 1n).toString() },
-    });
-    await assert.rejects(
-      runVerify({ store, key, progress: silentProgress, backupId: wrong }),
-      new RegExp(`FAILED verification.*table ${name.replace('.', '\\.')}: checksum`),
-    );
-  });
+      assert.ok(Object.values(legacy).every((t) => /^\d+$/.test(t.checksum)));
+      // Ids that sort before the first backup's, so the retention test below still sees it as the newest verified one.
+      const asOld = async (suffix: string, tables: Manifest['tables']): Promise<string> => {
+        const id = first.id.replace(/-[0-9a-f]{6}$/, `-${suffix}`);
+        await store.putBytes(backupKey(store, id, MANIFEST_OBJECT), JSON.stringify({ ...first, id, tables }));
+        return id;
+      };
+      const good = await asOld('000000', legacy);
+      assert.equal((await runVerify({ store, key, progress: silentProgress, backupId: good })).ok, true);
+      const [name, stat] = Object.entries(legacy)[0] ?? [];
+      assert.ok(name && stat);
+      const wrong = await asOld('000001', {
+        ...legacy,
+        [name]: { ...stat, checksum: (BigInt(stat.checksum) + 1n).toString() },
+      });
+      await assert.rejects(
+        runVerify({ store, key, progress: silentProgress, backupId: wrong }),
+        new RegExp(`FAILED verification.*table ${name.replace('.', '\\.')}: checksum`),
+      );
+    },
+  );
 
   /** A copy of the first backup under a new id, its dump changed by `damage`. */
   async function damagedCopy(idSuffix: string, damage: (b: Buffer) => Buffer): Promise<string> {
@@ -180,48 +191,52 @@ describe('dr: backup, verify, restore, retention on real MariaDB and MinIO', { t
     return id;
   }
 
-  it('verify rejects a corrupted backup (one flipped byte), a truncated one and a wrong key, and records the failure', async () => {
-    const corrupted = await damagedCopy('c0c0c0', (b) => {
-      const x = Buffer.from(b);
-      const i = Math.floor(x.length / 2);
-      x[i] = (x[i] ?? 0) ^ 0x01;
-      return x;
-    });
-    await assert.rejects(
-      runVerify({ store, key, progress: silentProgress, backupId: corrupted }),
-      /FAILED verification.*(corrupted|tampered)/,
-    );
-    const rec = parseVerification(
-      JSON.parse((await store.getBytes(backupKey(store, corrupted, 'verification.json'))).toString('utf8')),
-    );
-    assert.equal(rec.ok, false);
-
-    const truncated = await damagedCopy('7e7e7e', (b) => b.subarray(0, Math.floor(b.length * 0.6)));
-    await assert.rejects(
-      runVerify({ store, key, progress: silentProgress, backupId: truncated }),
-      /FAILED verification.*truncated/,
-    );
-
-    const otherKey = parseKey(randomBytes(32), 'other key');
-    await assert.rejects(
-      runVerify({ store, key: otherKey, progress: silentProgress, backupId: first.id }),
-      /FAILED verification.*wrong encryption key/,
-    );
-    // Restore refuses the damaged backup before touching the server.
-    const fresh = await ScratchDb.start({ dir: join(dir, 'restore-2') });
-    try {
+  it(
+    'verify rejects a corrupted backup (one flipped byte), ' +
+      'a truncated one and a wrong key, and records the failure',
+    async () => {
+      const corrupted = await damagedCopy('c0c0c0', (b) => {
+        const x = Buffer.from(b);
+        const i = Math.floor(x.length / 2);
+        x[i] = (x[i] ?? 0) ^ 0x01;
+        return x;
+      });
       await assert.rejects(
-        runRestore({ store, key, target: target(fresh), progress: silentProgress, backupId: corrupted }),
-        /corrupted/,
+        runVerify({ store, key, progress: silentProgress, backupId: corrupted }),
+        /FAILED verification.*(corrupted|tampered)/,
       );
-      const rc = await fresh.connect();
-      const dbs = await rc.query<unknown[]>("SHOW DATABASES LIKE 'app'");
-      await rc.end();
-      assert.equal(dbs.length, 0, 'nothing was loaded from a damaged backup');
-    } finally {
-      await fresh.stop(true);
-    }
-  });
+      const rec = parseVerification(
+        JSON.parse((await store.getBytes(backupKey(store, corrupted, 'verification.json'))).toString('utf8')),
+      );
+      assert.equal(rec.ok, false);
+
+      const truncated = await damagedCopy('7e7e7e', (b) => b.subarray(0, Math.floor(b.length * 0.6)));
+      await assert.rejects(
+        runVerify({ store, key, progress: silentProgress, backupId: truncated }),
+        /FAILED verification.*truncated/,
+      );
+
+      const otherKey = parseKey(randomBytes(32), 'other key');
+      await assert.rejects(
+        runVerify({ store, key: otherKey, progress: silentProgress, backupId: first.id }),
+        /FAILED verification.*wrong encryption key/,
+      );
+      // Restore refuses the damaged backup before touching the server.
+      const fresh = await ScratchDb.start({ dir: join(dir, 'restore-2') });
+      try {
+        await assert.rejects(
+          runRestore({ store, key, target: target(fresh), progress: silentProgress, backupId: corrupted }),
+          /corrupted/,
+        );
+        const rc = await fresh.connect();
+        const dbs = await rc.query<unknown[]>("SHOW DATABASES LIKE 'app'");
+        await rc.end();
+        assert.equal(dbs.length, 0, 'nothing was loaded from a damaged backup');
+      } finally {
+        await fresh.stop(true);
+      }
+    },
+  );
 
   it('retention keeps the newest backups and the newest verified one, and deletes the rest', async () => {
     // first (verified ok) + corrupted/truncated copies (verification failed) + two new ones.

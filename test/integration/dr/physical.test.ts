@@ -61,70 +61,74 @@ describe('dr: physical backups (mariadb-backup) on real MariaDB and MinIO', { ti
     await rig?.destroy();
   });
 
-  it('backs up under a concurrent writer; restored into an empty datadir and started, it holds every acknowledged row and matches its manifest', async () => {
-    const w = await backupUnderWriter(source, () =>
-      runPhysicalBackup({ db: target(source), store, key, progress: silentProgress, member: 'source', workDir: dir }),
-    );
-    first = w.result;
-    const { s0, ackedBefore, ackedAfterBackup } = w;
+  it(
+    'backs up under a concurrent writer; restored into an empty datadir and started, ' +
+      'it holds every acknowledged row and matches its manifest',
+    async () => {
+      const w = await backupUnderWriter(source, () =>
+        runPhysicalBackup({ db: target(source), store, key, progress: silentProgress, member: 'source', workDir: dir }),
+      );
+      first = w.result;
+      const { s0, ackedBefore, ackedAfterBackup } = w;
 
-    assert.equal(first.kind, 'physical');
-    assert.equal(first.object.key, backupKey(store, first.id, PHYSICAL_OBJECT));
-    assert.match(first.position.binlogFile ?? '', /^binlog\.\d+$/);
-    const inCopy = seqOf(first.position.gtid) - s0;
-    assert.ok(
-      inCopy >= ackedBefore,
-      `the backup's GTID covers ${inCopy} writes; ${ackedBefore} were acknowledged before it started`,
-    );
-    assert.ok(
-      inCopy <= ackedAfterBackup,
-      `the backup claims ${inCopy} writes, only ${ackedAfterBackup} were acknowledged when it ended`,
-    );
-    assert.equal(first.tables['app.acks']?.rows, inCopy, 'the manifest counts exactly the rows up to its GTID');
-    assert.deepEqual(Object.keys(first.tables).sort(), ['app.acks', 'app.legacy', 'app.misc']);
-    assert.ok(first.object.dumpBytes > first.object.bytes, 'the stream was compressed');
-    assert.deepEqual(
-      readdirSync(dir).filter((e) => e.startsWith('kstack-physical-')),
-      [],
-      'the scratch copy is gone',
-    );
+      assert.equal(first.kind, 'physical');
+      assert.equal(first.object.key, backupKey(store, first.id, PHYSICAL_OBJECT));
+      assert.match(first.position.binlogFile ?? '', /^binlog\.\d+$/);
+      const inCopy = seqOf(first.position.gtid) - s0;
+      assert.ok(
+        inCopy >= ackedBefore,
+        `the backup's GTID covers ${inCopy} writes; ${ackedBefore} were acknowledged before it started`,
+      );
+      assert.ok(
+        inCopy <= ackedAfterBackup,
+        `the backup claims ${inCopy} writes, only ${ackedAfterBackup} were acknowledged when it ended`,
+      );
+      assert.equal(first.tables['app.acks']?.rows, inCopy, 'the manifest counts exactly the rows up to its GTID');
+      assert.deepEqual(Object.keys(first.tables).sort(), ['app.acks', 'app.legacy', 'app.misc']);
+      assert.ok(first.object.dumpBytes > first.object.bytes, 'the stream was compressed');
+      assert.deepEqual(
+        readdirSync(dir).filter((e) => e.startsWith('kstack-physical-')),
+        [],
+        'the scratch copy is gone',
+      );
 
-    const restored = join(dir, 'restored');
-    const r = await runPhysicalRestore({ store, key, datadir: join(restored, 'data'), progress: silentProgress });
-    assert.equal(r.manifest.id, first.id);
-    const server = await ScratchDb.start({ dir: restored });
-    try {
-      const rc = await server.connect();
+      const restored = join(dir, 'restored');
+      const r = await runPhysicalRestore({ store, key, datadir: join(restored, 'data'), progress: silentProgress });
+      assert.equal(r.manifest.id, first.id);
+      const server = await ScratchDb.start({ dir: restored });
       try {
-        const [row] = await rc.query<{ n: number; lo: number; hi: number }[]>(
-          'SELECT COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi FROM app.acks',
-        );
-        assert.deepEqual(row, { n: inCopy, lo: 1, hi: inCopy }, 'rows 1..N, no gap, nothing after the GTID position');
-        const misc = await rc.query<{ k: string; v: Buffer | null }[]>('SELECT k, v FROM app.misc ORDER BY k');
-        assert.deepEqual(
-          misc.map((m) => [m.k, m.v === null ? null : m.v.toString('hex')]),
-          [
-            ['a', null],
-            ['b', ''],
-            ['ü', '00ff10'],
-          ],
-        );
-        const [legacy] = await rc.query<{ s: string }[]>('SELECT s FROM app.legacy WHERE id = 1');
-        assert.equal(legacy?.s, 'aria row');
+        const rc = await server.connect();
+        try {
+          const [row] = await rc.query<{ n: number; lo: number; hi: number }[]>(
+            'SELECT COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi FROM app.acks',
+          );
+          assert.deepEqual(row, { n: inCopy, lo: 1, hi: inCopy }, 'rows 1..N, no gap, nothing after the GTID position');
+          const misc = await rc.query<{ k: string; v: Buffer | null }[]>('SELECT k, v FROM app.misc ORDER BY k');
+          assert.deepEqual(
+            misc.map((m) => [m.k, m.v === null ? null : m.v.toString('hex')]),
+            [
+              ['a', null],
+              ['b', ''],
+              ['ü', '00ff10'],
+            ],
+          );
+          const [legacy] = await rc.query<{ s: string }[]>('SELECT s FROM app.legacy WHERE id = 1');
+          assert.equal(legacy?.s, 'aria row');
+        } finally {
+          await rc.end();
+        }
+        const { problems } = await compareWithManifest(target(server), first);
+        assert.deepEqual(problems, [], 'row counts and checksums of the started copy match the manifest');
       } finally {
-        await rc.end();
+        await server.stop(true);
       }
-      const { problems } = await compareWithManifest(target(server), first);
-      assert.deepEqual(problems, [], 'row counts and checksums of the started copy match the manifest');
-    } finally {
-      await server.stop(true);
-    }
-    // A logical restore refuses it and says how to restore it instead.
-    await assert.rejects(
-      runRestore({ store, key, target: target(source), progress: silentProgress, backupId: first.id }),
-      /physical backup.*--datadir/,
-    );
-  });
+      // A logical restore refuses it and says how to restore it instead.
+      await assert.rejects(
+        runRestore({ store, key, target: target(source), progress: silentProgress, backupId: first.id }),
+        /physical backup.*--datadir/,
+      );
+    },
+  );
 
   it('verify extracts, prepares and starts the backup, and records backup_verified_timestamp', async () => {
     const v = await runVerify({ store, key, progress: silentProgress, backupId: first.id, workDir: dir });
@@ -205,33 +209,36 @@ describe('dr: physical backups (mariadb-backup) on real MariaDB and MinIO', { ti
     );
   });
 
-  it("the dr entry point: backup --physical, and restore by the manifest's kind (a physical one needs --datadir)", async () => {
-    const keyFile = join(dir, 'key');
-    writeFileSync(keyFile, key.key.toString('hex'), { mode: 0o600 });
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...minio.env('backups', 'it/physical'),
-      KSTACK_DR_KEY_FILE: keyFile,
-      KSTACK_DR_DB_SOCKET: source.socket,
-      KSTACK_DR_DB_USER: 'root',
-      KSTACK_DR_WORK_DIR: dir,
-    };
-    assert.equal(await main(['backup', '--physical'], env), 0);
-    const newest = await findBackup(store);
-    assert.equal(newest.kind, 'physical');
-    assert.equal(
-      await main(['restore', `--backup=${newest.id}`], env),
-      1,
-      'a physical restore without a datadir is refused',
-    );
-    const datadir = join(dir, 'cli-restore', 'data');
-    assert.equal(await main(['restore', `--backup=${newest.id}`, `--datadir=${datadir}`], env), 0);
-    assert.ok(
-      readdirSync(join(datadir, 'app')).some((f) => f.startsWith('acks.')),
-      'the restored datadir holds the tables',
-    );
-    rmSync(join(dir, 'cli-restore'), { recursive: true, force: true });
-  });
+  it(
+    'the dr entry point: backup --physical, and restore by ' + "the manifest's kind (a physical one needs --datadir)",
+    async () => {
+      const keyFile = join(dir, 'key');
+      writeFileSync(keyFile, key.key.toString('hex'), { mode: 0o600 });
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        ...minio.env('backups', 'it/physical'),
+        KSTACK_DR_KEY_FILE: keyFile,
+        KSTACK_DR_DB_SOCKET: source.socket,
+        KSTACK_DR_DB_USER: 'root',
+        KSTACK_DR_WORK_DIR: dir,
+      };
+      assert.equal(await main(['backup', '--physical'], env), 0);
+      const newest = await findBackup(store);
+      assert.equal(newest.kind, 'physical');
+      assert.equal(
+        await main(['restore', `--backup=${newest.id}`], env),
+        1,
+        'a physical restore without a datadir is refused',
+      );
+      const datadir = join(dir, 'cli-restore', 'data');
+      assert.equal(await main(['restore', `--backup=${newest.id}`, `--datadir=${datadir}`], env), 0);
+      assert.ok(
+        readdirSync(join(datadir, 'app')).some((f) => f.startsWith('acks.')),
+        'the restored datadir holds the tables',
+      );
+      rmSync(join(dir, 'cli-restore'), { recursive: true, force: true });
+    },
+  );
 
   it('a storage outage in the middle of an upload fails the backup cleanly; the next run succeeds', async () => {
     const c = await source.connect('app');

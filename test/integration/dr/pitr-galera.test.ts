@@ -90,7 +90,9 @@ describe('dr: binlogs on a Galera cluster', { timeout: 400_000 }, () => {
     );
     for (const ix of indexes)
       process.stdout.write(
-        `# ${ix.stream}: ${ix.files.map((f) => `${f.name}@${f.created} ${f.firstGtid ?? '-'}..${f.lastGtid ?? '-'}`).join(', ')}\n`,
+        `# ${ix.stream}: ${ix.files
+          .map((f) => `${f.name}@${f.created} ${f.firstGtid ?? '-'}..${f.lastGtid ?? '-'}`)
+          .join(', ')}\n`,
       );
     for (const ix of indexes)
       assert.equal(ix.files.at(-1)?.lastGtid, positions[0], `${ix.stream}'s archive ends at the cluster's last GTID`);

@@ -46,7 +46,8 @@ describe('dr: RPO of a kill-everything drill with the binlog archiver', { timeou
     );
     assert.ok(ids.length <= d.lastAcked, 'nothing that was not acknowledged');
     process.stdout.write(
-      `# RPO drill: ${d.lastAcked} writes acknowledged, ${ids.length} recovered from backup + archive; RPO ${(d.rpoMs / 1000).toFixed(1)} s (target ≤ 60 s, archiver rounds every 30 s)\n`,
+      `# RPO drill: ${d.lastAcked} writes acknowledged, ${ids.length} recovered from backup + archive; ` +
+        `RPO ${(d.rpoMs / 1000).toFixed(1)} s (target ≤ 60 s, archiver rounds every 30 s)\n`,
     );
   });
 });

@@ -128,22 +128,26 @@ describe('galera agent on loopback (real mariadbd + galera-4)', { timeout: 900_0
     assert.doesNotMatch(lastStart, /rsync SST completed on joiner/, 'db-1 needed a full SST instead of IST');
   });
 
-  it('all three killed at once recover by themselves: the most advanced member bootstraps, nothing acknowledged is lost', async () => {
-    const w = new Writer(c, ALL);
-    await w.prepare();
-    w.start();
-    await sleep(2000);
-    await Promise.all(ALL.map((m) => c.kill(m)));
-    await w.stop();
-    // Every grastate.dat now says seqno -1 and safe_to_bootstrap 0: what normally needs a human.
-    for (const m of ALL) assert.match(readFileSync(join(c.dataDir(m), 'grastate.dat'), 'utf8'), /seqno:\s+-1/);
-    const marks = logMarks(c);
-    c.startAll();
-    await c.waitReady(ALL);
-    assert.deepEqual(await clusterSizes(c), [3, 3, 3]);
-    await assertNothingLost(c, w, ALL);
-    assertMostAdvancedBootstrapped(c, marks);
-  });
+  it(
+    'all three killed at once recover by themselves: ' +
+      'the most advanced member bootstraps, nothing acknowledged is lost',
+    async () => {
+      const w = new Writer(c, ALL);
+      await w.prepare();
+      w.start();
+      await sleep(2000);
+      await Promise.all(ALL.map((m) => c.kill(m)));
+      await w.stop();
+      // Every grastate.dat now says seqno -1 and safe_to_bootstrap 0: what normally needs a human.
+      for (const m of ALL) assert.match(readFileSync(join(c.dataDir(m), 'grastate.dat'), 'utf8'), /seqno:\s+-1/);
+      const marks = logMarks(c);
+      c.startAll();
+      await c.waitReady(ALL);
+      assert.deepEqual(await clusterSizes(c), [3, 3, 3]);
+      await assertNothingLost(c, w, ALL);
+      assertMostAdvancedBootstrapped(c, marks);
+    },
+  );
 
   it('staggered crash (db-0 dies first, the others later): db-0 is behind and must not bootstrap', async () => {
     const w = new Writer(c, ['db-1', 'db-2']);
@@ -193,17 +197,20 @@ describe('galera agent on loopback (real mariadbd + galera-4)', { timeout: 900_0
     assert.ok(Number(rows[0]?.n) >= w.acked.length);
   });
 
-  it('a clean stop of all members, in any order, restarts without a human (safe_to_bootstrap member goes first)', async () => {
-    for (const m of ['db-2', 'db-0', 'db-1']) await c.stop(m);
-    assert.match(readFileSync(join(c.dataDir('db-1'), 'grastate.dat'), 'utf8'), /safe_to_bootstrap: 1/);
-    // Start the last-stopped member alone first: it may bootstrap without waiting for the others.
-    c.start('db-1');
-    await c.waitReady(['db-1']);
-    c.start('db-0');
-    c.start('db-2');
-    await c.waitReady(ALL);
-    assert.deepEqual(await clusterSizes(c), [3, 3, 3]);
-  });
+  it(
+    'a clean stop of all members, in any order, ' + 'restarts without a human (safe_to_bootstrap member goes first)',
+    async () => {
+      for (const m of ['db-2', 'db-0', 'db-1']) await c.stop(m);
+      assert.match(readFileSync(join(c.dataDir('db-1'), 'grastate.dat'), 'utf8'), /safe_to_bootstrap: 1/);
+      // Start the last-stopped member alone first: it may bootstrap without waiting for the others.
+      c.start('db-1');
+      await c.waitReady(['db-1']);
+      c.start('db-0');
+      c.start('db-2');
+      await c.waitReady(ALL);
+      assert.deepEqual(await clusterSizes(c), [3, 3, 3]);
+    },
+  );
 
   it('the web tier\'s "mariadb" data source counts visits and names the member that answered', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'kstack-dbsource-'));

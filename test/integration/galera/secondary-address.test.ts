@@ -31,43 +31,47 @@ describe(
       await c.destroy();
     });
 
-    it('every member advertises the interface address: wsrep_incoming_addresses and /state show 127.0.0.1, never the configured name', async () => {
-      c.startAll();
-      await c.waitReady(ALL);
-      const expected = ALL.map((n) => `127.0.0.1:${c.member(n).sqlPort}`).sort();
-      const seen = new Set<string>();
-      for (const m of ALL) {
-        // Each member's list comes from the view changes it saw (a joiner may not list a member that joined
-        // in the same view); every entry must be an interface address, and together they name every member.
-        const conn = await c.connect(m, 'root');
-        let addrs: string[];
-        try {
-          const rows: { Value: string }[] = await conn.query("SHOW GLOBAL STATUS LIKE 'wsrep_incoming_addresses'");
-          addrs = (rows[0]?.Value ?? '').split(',').filter(Boolean);
-        } finally {
-          await conn.end();
+    it(
+      'every member advertises the interface address: ' +
+        'wsrep_incoming_addresses and /state show 127.0.0.1, never the configured name',
+      async () => {
+        c.startAll();
+        await c.waitReady(ALL);
+        const expected = ALL.map((n) => `127.0.0.1:${c.member(n).sqlPort}`).sort();
+        const seen = new Set<string>();
+        for (const m of ALL) {
+          // Each member's list comes from the view changes it saw (a joiner may not list a member that joined
+          // in the same view); every entry must be an interface address, and together they name every member.
+          const conn = await c.connect(m, 'root');
+          let addrs: string[];
+          try {
+            const rows: { Value: string }[] = await conn.query("SHOW GLOBAL STATUS LIKE 'wsrep_incoming_addresses'");
+            addrs = (rows[0]?.Value ?? '').split(',').filter(Boolean);
+          } finally {
+            await conn.end();
+          }
+          for (const a of addrs) {
+            assert.ok(expected.includes(a), `${m} lists ${a}, not one of the advertised ${expected.join(', ')}`);
+            seen.add(a);
+          }
+          const state = (await (await fetch(`http://127.0.0.1:${c.member(m).agentPort}/state`)).json()) as {
+            address?: string;
+          };
+          assert.equal(state.address, '127.0.0.1');
+          const cnf = readFileSync(join(c.runDir(m), 'my.cnf'), 'utf8');
+          assert.match(cnf, new RegExp(`^wsrep_node_address=127\\.0\\.0\\.1:${c.member(m).galeraPort}$`, 'm'));
+          assert.doesNotMatch(
+            cnf.replace(/^wsrep_cluster_address=.*$/m, ''),
+            /localhost:/,
+            'no member address is the configured name (the cluster address falls back to names only for silent peers)',
+          );
         }
-        for (const a of addrs) {
-          assert.ok(expected.includes(a), `${m} lists ${a}, not one of the advertised ${expected.join(', ')}`);
-          seen.add(a);
-        }
-        const state = (await (await fetch(`http://127.0.0.1:${c.member(m).agentPort}/state`)).json()) as {
-          address?: string;
-        };
-        assert.equal(state.address, '127.0.0.1');
-        const cnf = readFileSync(join(c.runDir(m), 'my.cnf'), 'utf8');
-        assert.match(cnf, new RegExp(`^wsrep_node_address=127\\.0\\.0\\.1:${c.member(m).galeraPort}$`, 'm'));
-        assert.doesNotMatch(
-          cnf.replace(/^wsrep_cluster_address=.*$/m, ''),
-          /localhost:/,
-          'no member address is the configured name (the cluster address falls back to names only for silent peers)',
+        assert.deepEqual(
+          [...seen].sort(),
+          expected,
+          "the members' lists together name every member by its interface address",
         );
-      }
-      assert.deepEqual(
-        [...seen].sort(),
-        expected,
-        "the members' lists together name every member by its interface address",
-      );
-    });
+      },
+    );
   },
 );

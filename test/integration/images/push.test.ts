@@ -91,7 +91,8 @@ describe('kstack images push to a real registry (docker-registry, TLS, basic aut
     assert.match(res.stderr, /^▸ push pause to /m, 'a progress line while pushing');
     assert.ok(
       res.stderr.includes(
-        `kubectl create secret docker-registry regcred --namespace NAMESPACE --docker-server=${r.address} --docker-username=${r.username} --docker-password="$REGISTRY_PASSWORD"`,
+        `kubectl create secret docker-registry regcred --namespace NAMESPACE --docker-server=` +
+          `${r.address} --docker-username=${r.username} --docker-password="$REGISTRY_PASSWORD"`,
       ),
       res.stderr,
     );
@@ -140,29 +141,33 @@ describe('kstack images push to a real registry (docker-registry, TLS, basic aut
     assert.match(
       res.stderr,
       new RegExp(
-        `^kstack: pushing pause to ${r.address}/${PREFIX}/pause:\\S+ failed \\(registry ${r.address} refused the credentials: .*unauthorized`,
+        `^kstack: pushing pause to ${r.address}/${PREFIX}/pause:\\S+ failed ` +
+          `\\(registry ${r.address} refused the credentials: .*unauthorized`,
         'm',
       ),
     );
     assert.ok(r.requests().some((q) => q.status === 401));
   });
 
-  it('without --ca-file the push fails on the certificate check, never falling back to an unchecked connection', async () => {
-    const r = reg();
-    const before = r.requests().length;
-    const res = await imagesPush(
-      ['--registry', `${r.address}/${PREFIX}`, '--username', r.username, '--password-stdin', 'pause'],
-      r.password,
-    );
-    assert.equal(res.code, 1);
-    assert.equal(res.stdout, '');
-    assert.match(
-      res.stderr,
-      new RegExp(
-        `^kstack: pushing pause .* failed \\(the certificate of registry ${r.address} is not trusted: .*x509`,
-        'm',
-      ),
-    );
-    assert.deepEqual(r.requests().slice(before), [], 'no request reached the registry');
-  });
+  it(
+    'without --ca-file the push fails on the certificate check, ' + 'never falling back to an unchecked connection',
+    async () => {
+      const r = reg();
+      const before = r.requests().length;
+      const res = await imagesPush(
+        ['--registry', `${r.address}/${PREFIX}`, '--username', r.username, '--password-stdin', 'pause'],
+        r.password,
+      );
+      assert.equal(res.code, 1);
+      assert.equal(res.stdout, '');
+      assert.match(
+        res.stderr,
+        new RegExp(
+          `^kstack: pushing pause .* failed \\(the certificate of registry ${r.address} is not trusted: .*x509`,
+          'm',
+        ),
+      );
+      assert.deepEqual(r.requests().slice(before), [], 'no request reached the registry');
+    },
+  );
 });

@@ -42,94 +42,102 @@ describe('podwatch events against the real API server', () => {
     await namespaces.cleanup();
   });
 
-  it('create → created; label, condition and container state patches → updated with exactly those changes; delete → deleted', async () => {
-    const name = 'web-1';
-    await createPod(api, ns, podManifest(name, { app: 'web' }));
-    const [created] = await waitEvents(pw.sink, 'created event', (ev) => ev.some((e) => e.pod.name === name));
-    assert.equal(created?.type, 'created');
-    assert.equal(created?.pod.namespace, ns);
-    assert.equal(created?.phase, 'Pending');
-    assert.deepEqual(created?.labels, { app: 'web' });
-    assert.ok(created?.resourceVersion);
+  it(
+    'create → created; label, condition and container state ' +
+      'patches → updated with exactly those changes; delete → deleted',
+    async () => {
+      const name = 'web-1';
+      await createPod(api, ns, podManifest(name, { app: 'web' }));
+      const [created] = await waitEvents(pw.sink, 'created event', (ev) => ev.some((e) => e.pod.name === name));
+      assert.equal(created?.type, 'created');
+      assert.equal(created?.pod.namespace, ns);
+      assert.equal(created?.phase, 'Pending');
+      assert.deepEqual(created?.labels, { app: 'web' });
+      assert.ok(created?.resourceVersion);
 
-    await patchPod(api, ns, name, { metadata: { labels: { tier: 'frontend' } } });
-    let ev = await waitEvents(pw.sink, 'label update', (e) => e.length >= 2);
-    assert.equal(ev[1]?.type, 'updated');
-    assert.deepEqual(ev[1]?.changes, [{ field: 'label.tier', to: 'frontend' }]);
+      await patchPod(api, ns, name, { metadata: { labels: { tier: 'frontend' } } });
+      let ev = await waitEvents(pw.sink, 'label update', (e) => e.length >= 2);
+      assert.equal(ev[1]?.type, 'updated');
+      assert.deepEqual(ev[1]?.changes, [{ field: 'label.tier', to: 'frontend' }]);
 
-    await patchPod(
-      api,
-      ns,
-      name,
-      { status: { conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }] } },
-      '/status',
-    );
-    ev = await waitEvents(pw.sink, 'condition update', (e) => e.length >= 3);
-    assert.deepEqual(ev[2]?.changes, [{ field: 'condition.Ready', to: 'False:ContainersNotReady' }]);
-
-    await patchPod(
-      api,
-      ns,
-      name,
-      {
-        status: {
-          containerStatuses: [
-            {
-              name: 'app',
-              image: 'kstack/pause:test',
-              imageID: '',
-              ready: false,
-              restartCount: 3,
-              state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' } },
-              lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
-            },
-          ],
-        },
-      },
-      '/status',
-    );
-    ev = await waitEvents(pw.sink, 'container state update', (e) => e.length >= 4);
-    assert.deepEqual(ev[3]?.changes, [
-      { field: 'container.app.state', from: 'unknown', to: 'waiting:CrashLoopBackOff' },
-      { field: 'container.app.lastTerminated', to: 'OOMKilled:137' },
-      { field: 'container.app.restartCount', from: '0', to: '3' },
-    ]);
-
-    // An update that touches only noise (an annotation-free metadata patch changes resourceVersion and managedFields) emits nothing.
-    await patchPod(api, ns, name, { metadata: { labels: { tier: 'frontend' } } });
-    await deletePod(api, ns, name);
-    ev = await waitEvents(pw.sink, 'deleted event', (e) => e.some((x) => x.type === 'deleted'));
-    // The API server deletes gracefully (the pod has container statuses), so "terminating" comes first.
-    // The noise-only patch above produced nothing between the container update and it.
-    assert.deepEqual(
-      ev.map((e) => e.type),
-      ['created', 'updated', 'updated', 'updated', 'updated', 'deleted'],
-    );
-    assert.deepEqual(ev[4]?.changes, [{ field: 'terminating', to: 'true' }]);
-    assert.equal(ev[5]?.pod.name, name);
-  });
-
-  it('uses a streaming list on this API server, and the paginated list (small pages) gives the same cache', async () => {
-    assert.ok(!pw.logs.some((l) => l.includes('streaming lists not supported')), pw.logs.join('\n'));
-    const names = ['page-a', 'page-b', 'page-c', 'page-d', 'page-e'];
-    for (const n of names) await createPod(api, ns, podManifest(n, { app: 'paged' }));
-    const paged = await startPodwatch(
-      cluster.kc,
-      testConfig({ namespaces: [ns], labelSelector: 'app=paged', streamingList: false, pageSize: 2 }),
-    );
-    try {
-      const cached = [...(paged.handle.informers[0]?.cache.values() ?? [])].map((p) => p.name).sort();
-      assert.deepEqual(cached, names);
-      assert.ok(paged.handle.api.requests >= 3, 'five pods in pages of two need three list requests');
-      await patchPod(api, ns, 'page-c', { metadata: { labels: { v: '2' } } });
-      await waitEvents(paged.sink, 'update after a paginated list', (e) =>
-        e.some((x) => x.pod.name === 'page-c' && x.type === 'updated'),
+      await patchPod(
+        api,
+        ns,
+        name,
+        { status: { conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }] } },
+        '/status',
       );
-      assert.equal(paged.sink.events.length, 1, 'the label selector keeps other pods out');
-    } finally {
-      await paged.stop();
-    }
-  });
+      ev = await waitEvents(pw.sink, 'condition update', (e) => e.length >= 3);
+      assert.deepEqual(ev[2]?.changes, [{ field: 'condition.Ready', to: 'False:ContainersNotReady' }]);
+
+      await patchPod(
+        api,
+        ns,
+        name,
+        {
+          status: {
+            containerStatuses: [
+              {
+                name: 'app',
+                image: 'kstack/pause:test',
+                imageID: '',
+                ready: false,
+                restartCount: 3,
+                state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' } },
+                lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+              },
+            ],
+          },
+        },
+        '/status',
+      );
+      ev = await waitEvents(pw.sink, 'container state update', (e) => e.length >= 4);
+      assert.deepEqual(ev[3]?.changes, [
+        { field: 'container.app.state', from: 'unknown', to: 'waiting:CrashLoopBackOff' },
+        { field: 'container.app.lastTerminated', to: 'OOMKilled:137' },
+        { field: 'container.app.restartCount', from: '0', to: '3' },
+      ]);
+
+      // An update that touches only noise (an annotation-free metadata
+      // patch changes resourceVersion and managedFields) emits nothing.
+      await patchPod(api, ns, name, { metadata: { labels: { tier: 'frontend' } } });
+      await deletePod(api, ns, name);
+      ev = await waitEvents(pw.sink, 'deleted event', (e) => e.some((x) => x.type === 'deleted'));
+      // The API server deletes gracefully (the pod has container statuses), so "terminating" comes first.
+      // The noise-only patch above produced nothing between the container update and it.
+      assert.deepEqual(
+        ev.map((e) => e.type),
+        ['created', 'updated', 'updated', 'updated', 'updated', 'deleted'],
+      );
+      assert.deepEqual(ev[4]?.changes, [{ field: 'terminating', to: 'true' }]);
+      assert.equal(ev[5]?.pod.name, name);
+    },
+  );
+
+  it(
+    'uses a streaming list on this API server, ' + 'and the paginated list (small pages) gives the same cache',
+    async () => {
+      assert.ok(!pw.logs.some((l) => l.includes('streaming lists not supported')), pw.logs.join('\n'));
+      const names = ['page-a', 'page-b', 'page-c', 'page-d', 'page-e'];
+      for (const n of names) await createPod(api, ns, podManifest(n, { app: 'paged' }));
+      const paged = await startPodwatch(
+        cluster.kc,
+        testConfig({ namespaces: [ns], labelSelector: 'app=paged', streamingList: false, pageSize: 2 }),
+      );
+      try {
+        const cached = [...(paged.handle.informers[0]?.cache.values() ?? [])].map((p) => p.name).sort();
+        assert.deepEqual(cached, names);
+        assert.ok(paged.handle.api.requests >= 3, 'five pods in pages of two need three list requests');
+        await patchPod(api, ns, 'page-c', { metadata: { labels: { v: '2' } } });
+        await waitEvents(paged.sink, 'update after a paginated list', (e) =>
+          e.some((x) => x.pod.name === 'page-c' && x.type === 'updated'),
+        );
+        assert.equal(paged.sink.events.length, 1, 'the label selector keeps other pods out');
+      } finally {
+        await paged.stop();
+      }
+    },
+  );
 
   it('watches a set of namespaces (one informer and resourceVersion each) and nothing outside it', async () => {
     const ns2 = await namespaces.create('podwatch-ev2');

@@ -115,62 +115,66 @@ describe('podwatch leader election (two replicas)', () => {
     await namespaces.cleanup();
   });
 
-  it('only the leader emits; after the leader is killed the other takes over within the lease time and emits the gap', async () => {
-    const ns = await namespaces.create('podwatch-ha');
-    const a = await start('pw-a', ns);
-    await eventually('pw-a leads', async () => ((await holder(ns)) === 'pw-a' ? true : undefined), 30_000);
-    const b = await start('pw-b', ns);
+  it(
+    'only the leader emits; after the leader is killed the ' +
+      'other takes over within the lease time and emits the gap',
+    async () => {
+      const ns = await namespaces.create('podwatch-ha');
+      const a = await start('pw-a', ns);
+      await eventually('pw-a leads', async () => ((await holder(ns)) === 'pw-a' ? true : undefined), 30_000);
+      const b = await start('pw-b', ns);
 
-    await createPod(api, ns, podManifest('before'));
-    await eventually('leader emitted', () =>
-      Promise.resolve(a.events.some((e) => e.pod.name === 'before') ? true : undefined),
-    );
-    // Long enough for the leader to renew (every second) well after that event: the new leader replays from
-    // the last renewal minus 1 s, so it must not repeat it.
-    await new Promise((r) => setTimeout(r, 3500));
-    assert.equal(b.events.length, 0, 'the standby emits nothing');
+      await createPod(api, ns, podManifest('before'));
+      await eventually('leader emitted', () =>
+        Promise.resolve(a.events.some((e) => e.pod.name === 'before') ? true : undefined),
+      );
+      // Long enough for the leader to renew (every second) well after that event: the new leader replays from
+      // the last renewal minus 1 s, so it must not repeat it.
+      await new Promise((r) => setTimeout(r, 3500));
+      assert.equal(b.events.length, 0, 'the standby emits nothing');
 
-    a.child.kill('SIGKILL');
-    const killedAt = performance.now();
-    await a.exited;
-    await createPod(api, ns, podManifest('during'));
-    await patchPod(api, ns, 'before', { metadata: { labels: { moved: 'yes' } } });
+      a.child.kill('SIGKILL');
+      const killedAt = performance.now();
+      await a.exited;
+      await createPod(api, ns, podManifest('during'));
+      await patchPod(api, ns, 'before', { metadata: { labels: { moved: 'yes' } } });
 
-    await eventually('pw-b leads', async () => ((await holder(ns)) === 'pw-b' ? true : undefined), 30_000);
-    const takeoverMs = performance.now() - killedAt;
-    assert.ok(
-      takeoverMs <= LEASE_MS + 2 * RETRY_MS + 2000,
-      `took over after ${Math.round(takeoverMs)} ms (lease ${LEASE_MS} ms)`,
-    );
-    await eventually(
-      'gap emitted by the new leader',
-      () =>
-        Promise.resolve(
-          b.events.some((e) => e.pod.name === 'during' && e.type === 'created') &&
-            b.events.some((e) => e.pod.name === 'before' && e.changes?.some((c) => c.field === 'label.moved'))
-            ? true
-            : undefined,
-        ),
-      20_000,
-    );
-    assert.ok(
-      b.events.every((e) => e.handover === true),
-      'events of the hand-over window are marked',
-    );
-    assert.ok(
-      !b.events.some((e) => e.pod.name === 'before' && e.type === 'created'),
-      'what the old leader already emitted before its last renewal is not repeated',
-    );
+      await eventually('pw-b leads', async () => ((await holder(ns)) === 'pw-b' ? true : undefined), 30_000);
+      const takeoverMs = performance.now() - killedAt;
+      assert.ok(
+        takeoverMs <= LEASE_MS + 2 * RETRY_MS + 2000,
+        `took over after ${Math.round(takeoverMs)} ms (lease ${LEASE_MS} ms)`,
+      );
+      await eventually(
+        'gap emitted by the new leader',
+        () =>
+          Promise.resolve(
+            b.events.some((e) => e.pod.name === 'during' && e.type === 'created') &&
+              b.events.some((e) => e.pod.name === 'before' && e.changes?.some((c) => c.field === 'label.moved'))
+              ? true
+              : undefined,
+          ),
+        20_000,
+      );
+      assert.ok(
+        b.events.every((e) => e.handover === true),
+        'events of the hand-over window are marked',
+      );
+      assert.ok(
+        !b.events.some((e) => e.pod.name === 'before' && e.type === 'created'),
+        'what the old leader already emitted before its last renewal is not repeated',
+      );
 
-    // And live events after the hand-over are emitted normally.
-    await createPod(api, ns, podManifest('after'));
-    await eventually('live after hand-over', () =>
-      Promise.resolve(b.events.some((e) => e.pod.name === 'after' && !e.handover) ? true : undefined),
-    );
+      // And live events after the hand-over are emitted normally.
+      await createPod(api, ns, podManifest('after'));
+      await eventually('live after hand-over', () =>
+        Promise.resolve(b.events.some((e) => e.pod.name === 'after' && !e.handover) ? true : undefined),
+      );
 
-    // SIGTERM: graceful shutdown, exit code 0, lease released.
-    b.child.kill('SIGTERM');
-    assert.equal(await b.exited, 0, b.stderr.join(''));
-    assert.equal(await holder(ns), undefined, 'lease released on shutdown');
-  });
+      // SIGTERM: graceful shutdown, exit code 0, lease released.
+      b.child.kill('SIGTERM');
+      assert.equal(await b.exited, 0, b.stderr.join(''));
+      assert.equal(await holder(ns), undefined, 'lease released on shutdown');
+    },
+  );
 });

@@ -69,68 +69,74 @@ describe('podwatch webhook sink with a real receiver', () => {
     await namespaces.cleanup();
   });
 
-  it('receiver down, then slow, then up: retries and delivers every event in order (JSON and Slack formats)', async () => {
-    const ns = await namespaces.create('podwatch-hook');
-    const [jsonPort, slackPort] = await pickFreePorts(2);
-    assert.ok(jsonPort && slackPort);
-    const json = new Receiver(jsonPort);
-    const slack = new Receiver(slackPort);
-    receivers.push(json, slack);
-    const base = testConfig({ namespaces: [ns] });
-    const hook = { queueSize: 100, maxAttempts: 1000, timeoutMs: 1000 };
-    const pw = await startPodwatch(cluster.kc, {
-      ...base,
-      webhooks: [
-        { url: `http://127.0.0.1:${json.port}/events`, format: 'json', ...hook },
-        { url: `http://127.0.0.1:${slack.port}/slack`, format: 'slack', ...hook },
-      ],
-    });
-    try {
-      for (let i = 0; i < 4; i++) await createPod(api, ns, podManifest(`down-${i}`));
-      await eventually('failed deliveries while down', () =>
-        Promise.resolve(pw.handle.metrics.sinkErrors.get({ sink: 'webhook-0' }) >= 2 ? true : undefined),
-      );
-      // Slow: the receiver answers after 3 s, podwatch gives up after 1 s and retries.
-      json.slowMs = 3000;
-      slack.slowMs = 3000;
-      await json.up();
-      await slack.up();
-      for (let i = 0; i < 3; i++) await createPod(api, ns, podManifest(`slow-${i}`));
-      await sleep(4000);
-      json.slowMs = 0;
-      slack.slowMs = 0;
-      await createPod(api, ns, podManifest('up-0'));
-      const expected = ['down-0', 'down-1', 'down-2', 'down-3', 'slow-0', 'slow-1', 'slow-2', 'up-0'];
-      await eventually(
-        'all events delivered',
-        () =>
-          Promise.resolve(
-            json.bodies.length >= expected.length && slack.bodies.length >= expected.length ? true : undefined,
-          ),
-        90_000,
-      ).catch((err: unknown) => {
-        const m = pw.handle.metrics;
-        throw new Error(
-          `${(err as Error).message}; json got ${json.bodies.length}, slack ${slack.bodies.length}; seen ${pw.sink.events.length} events; ` +
-            `errors ${m.sinkErrors.get({ sink: 'webhook-0' })}/${m.sinkErrors.get({ sink: 'webhook-1' })}; logs:\n${pw.logs.slice(-20).join('\n')}`,
-        );
+  it(
+    'receiver down, then slow, then up: ' + 'retries and delivers every event in order (JSON and Slack formats)',
+    async () => {
+      const ns = await namespaces.create('podwatch-hook');
+      const [jsonPort, slackPort] = await pickFreePorts(2);
+      assert.ok(jsonPort && slackPort);
+      const json = new Receiver(jsonPort);
+      const slack = new Receiver(slackPort);
+      receivers.push(json, slack);
+      const base = testConfig({ namespaces: [ns] });
+      const hook = { queueSize: 100, maxAttempts: 1000, timeoutMs: 1000 };
+      const pw = await startPodwatch(cluster.kc, {
+        ...base,
+        webhooks: [
+          { url: `http://127.0.0.1:${json.port}/events`, format: 'json', ...hook },
+          { url: `http://127.0.0.1:${slack.port}/slack`, format: 'slack', ...hook },
+        ],
       });
-      // A slow answer that arrived after podwatch gave up may be delivered twice (at-least-once); order and completeness hold.
-      const names = [...new Set(json.bodies.map((b) => (b as PodEvent).pod.name))];
-      assert.deepEqual(names, expected);
-      assert.ok((json.bodies as PodEvent[]).every((b) => b.type === 'created' && b.pod.namespace === ns));
-      const texts = slack.bodies.map((b) => (b as { text: string }).text);
-      for (const n of expected)
-        assert.ok(
-          texts.some((t) => t.includes(`${ns}/${n}`)),
-          `slack message for ${n}`,
+      try {
+        for (let i = 0; i < 4; i++) await createPod(api, ns, podManifest(`down-${i}`));
+        await eventually('failed deliveries while down', () =>
+          Promise.resolve(pw.handle.metrics.sinkErrors.get({ sink: 'webhook-0' }) >= 2 ? true : undefined),
         );
-      assert.ok(pw.handle.metrics.sinkErrors.get({ sink: 'webhook-0' }) >= 3);
-      assert.equal(pw.handle.metrics.sinkDrops.get({ sink: 'webhook-0', reason: 'queue-full' }), 0);
-    } finally {
-      await pw.stop();
-    }
-  });
+        // Slow: the receiver answers after 3 s, podwatch gives up after 1 s and retries.
+        json.slowMs = 3000;
+        slack.slowMs = 3000;
+        await json.up();
+        await slack.up();
+        for (let i = 0; i < 3; i++) await createPod(api, ns, podManifest(`slow-${i}`));
+        await sleep(4000);
+        json.slowMs = 0;
+        slack.slowMs = 0;
+        await createPod(api, ns, podManifest('up-0'));
+        const expected = ['down-0', 'down-1', 'down-2', 'down-3', 'slow-0', 'slow-1', 'slow-2', 'up-0'];
+        await eventually(
+          'all events delivered',
+          () =>
+            Promise.resolve(
+              json.bodies.length >= expected.length && slack.bodies.length >= expected.length ? true : undefined,
+            ),
+          90_000,
+        ).catch((err: unknown) => {
+          const m = pw.handle.metrics;
+          throw new Error(
+            `${(err as Error).message}; json got ${json.bodies.length}, ` +
+              `slack ${slack.bodies.length}; seen ${pw.sink.events.length} events; ` +
+              `errors ${m.sinkErrors.get({ sink: 'webhook-0' })}/${m.sinkErrors.get({ sink: 'webhook-1' })}; ` +
+              `logs:\n${pw.logs.slice(-20).join('\n')}`,
+          );
+        });
+        // A slow answer that arrived after podwatch gave up may be
+        // delivered twice (at-least-once); order and completeness hold.
+        const names = [...new Set(json.bodies.map((b) => (b as PodEvent).pod.name))];
+        assert.deepEqual(names, expected);
+        assert.ok((json.bodies as PodEvent[]).every((b) => b.type === 'created' && b.pod.namespace === ns));
+        const texts = slack.bodies.map((b) => (b as { text: string }).text);
+        for (const n of expected)
+          assert.ok(
+            texts.some((t) => t.includes(`${ns}/${n}`)),
+            `slack message for ${n}`,
+          );
+        assert.ok(pw.handle.metrics.sinkErrors.get({ sink: 'webhook-0' }) >= 3);
+        assert.equal(pw.handle.metrics.sinkDrops.get({ sink: 'webhook-0', reason: 'queue-full' }), 0);
+      } finally {
+        await pw.stop();
+      }
+    },
+  );
 
   it('a receiver that stays down fills the bounded queue, and the rest is counted as dropped', async () => {
     const ns = await namespaces.create('podwatch-drop');

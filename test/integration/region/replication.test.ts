@@ -241,7 +241,7 @@ describe('two regions on loopback: GTID replication between Galera clusters', { 
     await assert.rejects(appQuery(east, 'east-0', 'INSERT INTO visits (id) VALUES (6000)'), (e) => errnoOf(e) === 1290);
   });
 
-  it('a member of the promoted region that restarts comes back writable; one of the old primary, read-only', async () => {
+  it('a restarted member of the promoted region comes back writable; one of the old primary, read-only', async () => {
     // A clean stop: of two members, one killed would leave the other without a majority.
     await west.stop('west-1');
     west.start('west-1');

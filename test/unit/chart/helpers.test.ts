@@ -7,7 +7,8 @@ import { bindListenTo, initContainerEnv } from '../../helpers/web-local.js';
 describe('chart helpers', () => {
   it('parses a multi-document stream, skipping empty documents', () => {
     const objs = parseManifests(
-      '---\n# Source: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a-web}\ndata: {k: v}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a-web}\n',
+      '---\n# Source: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ' +
+        'a-web}\ndata: {k: v}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a-web}\n',
     );
     assert.deepEqual(
       objs.map((o) => o.kind),

@@ -188,7 +188,8 @@ describe('kstack usage errors', () => {
 
   it('--context and --name: prove, backup and restore say the same', async () => {
     const message =
-      '--context cannot be used with --name: --context picks a cluster from your kubeconfig, --name a local cluster kstack started; use one or the other';
+      '--context cannot be used with --name: --context picks a cluster from your ' +
+      'kubeconfig, --name a local cluster kstack started; use one or the other';
     await usageError(['prove', '--context', 'x', '--name', 'y'], message);
     for (const task of ['now', 'list', 'verify'])
       await usageError(['backup', task, '--context', 'x', '--name', 'y'], message);
@@ -198,7 +199,8 @@ describe('kstack usage errors', () => {
   it('the other conflicting flags, in the same words', async () => {
     await usageError(
       ['down', '--all', '--context', 'x'],
-      '--all cannot be used with --context: --all also removes the local cluster, and --context names another cluster; use one or the other',
+      '--all cannot be used with --context: --all also removes the local cluster, ' +
+        'and --context names another cluster; use one or the other',
     );
     await usageError(
       ['cluster', 'up', '--control-plane', '--nodes', '2'],
@@ -206,11 +208,13 @@ describe('kstack usage errors', () => {
     );
     await usageError(
       ['cluster', 'up', '--control-plane', '--db-taint', 'none', '--nodes', '2'],
-      '--control-plane cannot be used with --nodes or --db-taint: --control-plane starts no nodes; use one or the other',
+      '--control-plane cannot be used with --nodes or --db-taint: ' +
+        '--control-plane starts no nodes; use one or the other',
     );
     await usageError(
       ['restore', '--to-time', '2026-01-01T00:00:00Z', '--to-gtid', '0-1-2'],
-      '--to-time cannot be used with --to-gtid: a restore stops at a point in time or after a GTID; use one or the other',
+      '--to-time cannot be used with --to-gtid: a restore stops ' +
+        'at a point in time or after a GTID; use one or the other',
     );
   });
 

@@ -144,42 +144,47 @@ describe('up, phase 2: the plan', () => {
     assert.ok(plan.specs.find((s) => s.name === 'kube-apiserver')?.args.includes(`--advertise-address=${gateway}`));
   });
 
-  it('a saved cluster: reuses the state object itself, its ports and network, and starts only what is not running', () => {
-    const existing = saved({
-      network: { ...defaultNetwork, advertiseAddress: '10.200.0.1' },
-      nodeSettings: { count: 3 },
-      components: {
-        etcd: { pid: 11, binary: '/b/etcd' },
-        'kube-apiserver': { pid: 12, binary: '/b/api' },
-        'kube-controller-manager': { pid: 13, binary: '/b/cm' }, // recorded, but no longer running
-      },
-    });
-    const asked: number[] = [];
-    const plan = planUp({
-      layout,
-      existing,
-      nodeSettings: existing.nodeSettings,
-      binaries,
-      isRunning: (entry) => {
-        asked.push(entry.pid);
-        return entry.pid !== 13;
-      },
-    });
-    assert.equal(plan.fresh, false);
-    assert.equal(plan.state, existing);
-    assert.equal(plan.server, 'https://127.0.0.1:6443');
-    assert.deepEqual(
-      plan.toStart.map((s) => s.name),
-      ['kube-controller-manager', 'kube-scheduler'],
-    );
-    assert.deepEqual(asked, [11, 12, 13], 'only recorded processes are checked');
-    assert.ok(plan.specs.find((s) => s.name === 'etcd')?.args.includes('--listen-client-urls=https://127.0.0.1:2379'));
-    assert.ok(plan.specs.find((s) => s.name === 'kube-apiserver')?.args.includes('--advertise-address=10.200.0.1'));
-    assert.deepEqual(portsToCheck(plan.toStart, plan.state.ports), [
-      { component: 'kube-controller-manager', port: 10257 },
-      { component: 'kube-scheduler', port: 10259 },
-    ]);
-  });
+  it(
+    'a saved cluster: reuses the state object itself, ' + 'its ports and network, and starts only what is not running',
+    () => {
+      const existing = saved({
+        network: { ...defaultNetwork, advertiseAddress: '10.200.0.1' },
+        nodeSettings: { count: 3 },
+        components: {
+          etcd: { pid: 11, binary: '/b/etcd' },
+          'kube-apiserver': { pid: 12, binary: '/b/api' },
+          'kube-controller-manager': { pid: 13, binary: '/b/cm' }, // recorded, but no longer running
+        },
+      });
+      const asked: number[] = [];
+      const plan = planUp({
+        layout,
+        existing,
+        nodeSettings: existing.nodeSettings,
+        binaries,
+        isRunning: (entry) => {
+          asked.push(entry.pid);
+          return entry.pid !== 13;
+        },
+      });
+      assert.equal(plan.fresh, false);
+      assert.equal(plan.state, existing);
+      assert.equal(plan.server, 'https://127.0.0.1:6443');
+      assert.deepEqual(
+        plan.toStart.map((s) => s.name),
+        ['kube-controller-manager', 'kube-scheduler'],
+      );
+      assert.deepEqual(asked, [11, 12, 13], 'only recorded processes are checked');
+      assert.ok(
+        plan.specs.find((s) => s.name === 'etcd')?.args.includes('--listen-client-urls=https://127.0.0.1:2379'),
+      );
+      assert.ok(plan.specs.find((s) => s.name === 'kube-apiserver')?.args.includes('--advertise-address=10.200.0.1'));
+      assert.deepEqual(portsToCheck(plan.toStart, plan.state.ports), [
+        { component: 'kube-controller-manager', port: 10257 },
+        { component: 'kube-scheduler', port: 10259 },
+      ]);
+    },
+  );
 
   it('a saved cluster whose components all run: nothing to start, no port to check', () => {
     const existing = saved({
@@ -202,7 +207,8 @@ describe('up, phase 2: the plan', () => {
     assert.ok(err instanceof UserError);
     assert.equal(
       err.message,
-      "kube-scheduler cannot start: 127.0.0.1:10259 is in use by another program; stop it, or run 'kstack cluster down --name demo' and 'up' again to choose new ports",
+      'kube-scheduler cannot start: 127.0.0.1:10259 is in use by another program; ' +
+        "stop it, or run 'kstack cluster down --name demo' and 'up' again to choose new ports",
     );
   });
 });

@@ -16,19 +16,23 @@ describe('dr entry point', () => {
     assert.throws(() => parseFlags(['--backup'], ['backup']), /--backup needs a value/);
   });
 
-  it("the restore Job's entry point replays the archive also without a target (as far as it goes); plain main.js refuses PITR flags", async () => {
-    const seen: Record<string, string>[] = [];
-    // A fake PITR hook (pure: records its flags); the restore itself then stops at the missing storage settings.
-    const hooks = {
-      pitr: (flags: Record<string, string>) => {
-        seen.push(flags);
-        return (): Promise<void> => Promise.resolve();
-      },
-    };
-    assert.equal(await main(['restore'], {}, hooks), 1);
-    assert.equal(await main(['restore', '--to-time=2026-11-25T18:00:00Z'], {}), 1);
-    assert.deepEqual(seen, [{}], 'the hook was asked for a plan with no target');
-  });
+  it(
+    "the restore Job's entry point replays the archive also without " +
+      'a target (as far as it goes); plain main.js refuses PITR flags',
+    async () => {
+      const seen: Record<string, string>[] = [];
+      // A fake PITR hook (pure: records its flags); the restore itself then stops at the missing storage settings.
+      const hooks = {
+        pitr: (flags: Record<string, string>) => {
+          seen.push(flags);
+          return (): Promise<void> => Promise.resolve();
+        },
+      };
+      assert.equal(await main(['restore'], {}, hooks), 1);
+      assert.equal(await main(['restore', '--to-time=2026-11-25T18:00:00Z'], {}), 1);
+      assert.deepEqual(seen, [{}], 'the hook was asked for a plan with no target');
+    },
+  );
 
   it('loads the key from KSTACK_DR_KEY_FILE and names the variable when it cannot', () => {
     const k = loadKey({ KSTACK_DR_KEY_FILE: '/k' }, () => Buffer.alloc(32, 1));

@@ -18,7 +18,8 @@ import { parseFlags } from '../../../src/dr/main.js';
 
 const STDERR = `[00] 2026-11-26 02:13:53 Streaming xtrabackup_binlog_info
 [00] 2026-11-26 02:13:53         ...done
-[00] 2026-11-26 02:13:53 MySQL binlog position: filename 'binlog.000001', position '772', GTID of the last change '0-1-3'
+[00] 2026-11-26 02:13:53 MySQL binlog position: filename 'binlog.000001', position '772',\
+ GTID of the last change '0-1-3'
 [00] 2026-11-26 02:13:53 Streaming xtrabackup_info
 [00] 2026-11-26 02:13:53 completed OK!
 `;
@@ -61,32 +62,35 @@ describe('dr physical: pure helpers', () => {
     );
   });
 
-  it('builds mariadb-backup arguments: option file first, the socket or TCP target, galera info only for Galera', () => {
-    const sock = physicalBackupArgs({
-      optionFile: '/w/client.cnf',
-      db: { socket: '/run/s.sock', host: '', port: 0, user: 'root', password: 'secret' },
-      datadir: '/var/lib/mysql',
-      targetDir: '/w/stream',
-      galera: false,
-    });
-    assert.deepEqual(sock, [
-      '--defaults-file=/w/client.cnf',
-      '--backup',
-      '--stream=mbstream',
-      '--target-dir=/w/stream',
-      '--datadir=/var/lib/mysql',
-      '--socket=/run/s.sock',
-    ]);
-    assert.ok(!sock.some((a) => a.includes('secret')), 'the password is not on the command line');
-    const tcp = physicalBackupArgs({
-      optionFile: '/f',
-      db: { socket: undefined, host: '127.0.0.1', port: 3307, user: 'root', password: '' },
-      datadir: '/d',
-      targetDir: '/t',
-      galera: true,
-    });
-    assert.deepEqual(tcp.slice(5), ['--host=127.0.0.1', '--port=3307', '--protocol=tcp', '--galera-info']);
-  });
+  it(
+    'builds mariadb-backup arguments: option file first, ' + 'the socket or TCP target, galera info only for Galera',
+    () => {
+      const sock = physicalBackupArgs({
+        optionFile: '/w/client.cnf',
+        db: { socket: '/run/s.sock', host: '', port: 0, user: 'root', password: 'secret' },
+        datadir: '/var/lib/mysql',
+        targetDir: '/w/stream',
+        galera: false,
+      });
+      assert.deepEqual(sock, [
+        '--defaults-file=/w/client.cnf',
+        '--backup',
+        '--stream=mbstream',
+        '--target-dir=/w/stream',
+        '--datadir=/var/lib/mysql',
+        '--socket=/run/s.sock',
+      ]);
+      assert.ok(!sock.some((a) => a.includes('secret')), 'the password is not on the command line');
+      const tcp = physicalBackupArgs({
+        optionFile: '/f',
+        db: { socket: undefined, host: '127.0.0.1', port: 3307, user: 'root', password: '' },
+        datadir: '/d',
+        targetDir: '/t',
+        galera: true,
+      });
+      assert.deepEqual(tcp.slice(5), ['--host=127.0.0.1', '--port=3307', '--protocol=tcp', '--galera-info']);
+    },
+  );
 
   it('accepts an empty or missing datadir and refuses a non-empty one untouched', () => {
     const root = mkdtempSync(join(tmpdir(), 'kstack-unit-datadir-'));

@@ -63,20 +63,27 @@ describe('advertised address', () => {
     assert.equal(hostPort('[fd00::2]', 1), '[fd00::2]:1');
   });
 
-  it('on a secondary network leaves out peers that did not report, never their DNS name (which would put Galera on eth0)', () => {
-    const members = [0, 1, 2].map((i) => ({ name: `db-${i}`, host: `db-${i}.h`, galeraPort: 4567 }));
-    const reported = new Map<string, string | undefined>([
-      ['db-0', '10.78.0.10'],
-      ['db-1', undefined],
-      ['db-2', '10.78.0.12'],
-    ]);
-    assert.equal(clusterAddress(members, reported, { onlyReported: true }), 'gcomm://10.78.0.10:4567,10.78.0.12:4567');
-    // A bootstrapper whose peers are all silent lists only itself.
-    assert.equal(
-      clusterAddress(members, new Map([['db-1', '10.78.0.11']]), { onlyReported: true }),
-      'gcomm://10.78.0.11:4567',
-    );
-  });
+  it(
+    'on a secondary network leaves out peers that did not report, ' +
+      'never their DNS name (which would put Galera on eth0)',
+    () => {
+      const members = [0, 1, 2].map((i) => ({ name: `db-${i}`, host: `db-${i}.h`, galeraPort: 4567 }));
+      const reported = new Map<string, string | undefined>([
+        ['db-0', '10.78.0.10'],
+        ['db-1', undefined],
+        ['db-2', '10.78.0.12'],
+      ]);
+      assert.equal(
+        clusterAddress(members, reported, { onlyReported: true }),
+        'gcomm://10.78.0.10:4567,10.78.0.12:4567',
+      );
+      // A bootstrapper whose peers are all silent lists only itself.
+      assert.equal(
+        clusterAddress(members, new Map([['db-1', '10.78.0.11']]), { onlyReported: true }),
+        'gcomm://10.78.0.11:4567',
+      );
+    },
+  );
 
   it("reads a peer's reported address from /state, ignoring one that is not an address", () => {
     const base = {

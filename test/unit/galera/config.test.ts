@@ -174,20 +174,24 @@ describe('agent config', () => {
     );
   });
 
-  it('takes the secondary interface from GALERA_SECONDARY_INTERFACE and the pod IP from POD_IP, and rejects bad ones naming the variable', () => {
-    const cfg = parseAgentConfig(base, { GALERA_SECONDARY_INTERFACE: 'net1', POD_IP: '10.244.1.7' });
-    assert.equal(cfg.secondaryInterface, 'net1');
-    assert.equal(cfg.podIp, '10.244.1.7');
-    const none = parseAgentConfig(base, { GALERA_SECONDARY_INTERFACE: '' });
-    assert.equal(none.secondaryInterface, undefined, 'empty means: no secondary network');
-    assert.equal(none.podIp, undefined);
-    assert.throws(() => parseAgentConfig(base, { GALERA_SECONDARY_INTERFACE: 'net 1; rm' }), {
-      message: /^GALERA_SECONDARY_INTERFACE: "net 1; rm" is not a network interface name/,
-    });
-    assert.throws(() => parseAgentConfig(base, { POD_IP: 'db-1.example' }), {
-      message: /^POD_IP: "db-1\.example" is not an IP address/,
-    });
-  });
+  it(
+    'takes the secondary interface from GALERA_SECONDARY_INTERFACE and ' +
+      'the pod IP from POD_IP, and rejects bad ones naming the variable',
+    () => {
+      const cfg = parseAgentConfig(base, { GALERA_SECONDARY_INTERFACE: 'net1', POD_IP: '10.244.1.7' });
+      assert.equal(cfg.secondaryInterface, 'net1');
+      assert.equal(cfg.podIp, '10.244.1.7');
+      const none = parseAgentConfig(base, { GALERA_SECONDARY_INTERFACE: '' });
+      assert.equal(none.secondaryInterface, undefined, 'empty means: no secondary network');
+      assert.equal(none.podIp, undefined);
+      assert.throws(() => parseAgentConfig(base, { GALERA_SECONDARY_INTERFACE: 'net 1; rm' }), {
+        message: /^GALERA_SECONDARY_INTERFACE: "net 1; rm" is not a network interface name/,
+      });
+      assert.throws(() => parseAgentConfig(base, { POD_IP: 'db-1.example' }), {
+        message: /^POD_IP: "db-1\.example" is not an IP address/,
+      });
+    },
+  );
 
   it('puts SST credentials in my.cnf only for mariabackup, and has no wsrep at all when standalone', () => {
     assert.match(renderMyCnf(parseAgentConfig(base), { sstPassword: 'pw' }), /^wsrep_sst_auth=root:pw$/m);

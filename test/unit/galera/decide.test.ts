@@ -87,7 +87,9 @@ const rows: Row[] = [
     reason: /db-1 to report/,
   },
   {
-    case: 'a peer that is stopping (an old pod still terminating after kubectl delete) counts as silent: its position is not final',
+    case:
+      'a peer that is stopping (an old pod still terminating after ' +
+      'kubectl delete) counts as silent: its position is not final',
     self: data('db-0', 118),
     peers: [data('db-1', 117, { phase: 'stopping' }), data('db-2', 110)],
     action: 'wait',
@@ -270,33 +272,41 @@ describe('bootstrap order and readiness', () => {
     assert.equal(isAlive('running', 181_000, 180_000), false);
   });
 
-  it('is dead when a running server stays outside the primary component too long (a failed IST leaves it stuck), not before', () => {
-    assert.equal(isAlive('running', 1_000, 180_000, 60_000, 120_000), true);
-    assert.equal(isAlive('running', 1_000, 180_000, 121_000, 120_000), false);
-    assert.equal(
-      isAlive('starting', 1_000, 180_000, 3_600_000, 120_000),
-      true,
-      'a joiner in SST is starting, never killed for it',
-    );
-  });
+  it(
+    'is dead when a running server stays outside the primary ' +
+      'component too long (a failed IST leaves it stuck), not before',
+    () => {
+      assert.equal(isAlive('running', 1_000, 180_000, 60_000, 120_000), true);
+      assert.equal(isAlive('running', 1_000, 180_000, 121_000, 120_000), false);
+      assert.equal(
+        isAlive('starting', 1_000, 180_000, 3_600_000, 120_000),
+        true,
+        'a joiner in SST is starting, never killed for it',
+      );
+    },
+  );
 
-  it('restarts a running server only once it has been Disconnected (left the group) for the limit, never a non-Primary one', () => {
-    const status = (clusterStatus: string) => ({
-      clusterStatus,
-      localState: 0,
-      ready: false,
-      clusterSize: 0,
-      nodeName: 'db-0',
-    });
-    assert.equal(hasLeftGroup('running', status('Disconnected'), 10_000, 10_000), true);
-    assert.equal(hasLeftGroup('running', status('Disconnected'), 9_000, 10_000), false);
-    assert.equal(
-      hasLeftGroup('running', status('non-Primary'), 60_000, 10_000),
-      false,
-      'a partitioned member keeps trying by itself',
-    );
-    assert.equal(hasLeftGroup('starting', status('Disconnected'), 60_000, 10_000), false);
-  });
+  it(
+    'restarts a running server only once it has been Disconnected ' +
+      '(left the group) for the limit, never a non-Primary one',
+    () => {
+      const status = (clusterStatus: string) => ({
+        clusterStatus,
+        localState: 0,
+        ready: false,
+        clusterSize: 0,
+        nodeName: 'db-0',
+      });
+      assert.equal(hasLeftGroup('running', status('Disconnected'), 10_000, 10_000), true);
+      assert.equal(hasLeftGroup('running', status('Disconnected'), 9_000, 10_000), false);
+      assert.equal(
+        hasLeftGroup('running', status('non-Primary'), 60_000, 10_000),
+        false,
+        'a partitioned member keeps trying by itself',
+      );
+      assert.equal(hasLeftGroup('starting', status('Disconnected'), 60_000, 10_000), false);
+    },
+  );
 
   it('reads the ordinal of StatefulSet pod names', () => {
     assert.equal(ordinalOf('web-db-12'), 12);
@@ -326,8 +336,12 @@ describe('donor choice for a joiner', () => {
       'older agents without syncedForMs: by ordinal',
     );
   });
-  it('writes wsrep_sst_donor with a trailing comma (any other member if those cannot donate), nothing without candidates', () => {
-    assert.equal(sstDonorOption(['db-2', 'db-1']), 'db-2,db-1,');
-    assert.equal(sstDonorOption([]), undefined);
-  });
+  it(
+    'writes wsrep_sst_donor with a trailing comma (any other ' +
+      'member if those cannot donate), nothing without candidates',
+    () => {
+      assert.equal(sstDonorOption(['db-2', 'db-1']), 'db-2,db-1,');
+      assert.equal(sstDonorOption([]), undefined);
+    },
+  );
 });

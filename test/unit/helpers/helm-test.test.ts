@@ -14,7 +14,8 @@ describe('helm-test helper', () => {
     ]);
     assert.deepEqual(
       testHookPods(
-        'kind: Pod\nmetadata: {name: x, annotations: {helm.sh/hook: pre-install}}\n---\nkind: Job\nmetadata: {name: y, annotations: {helm.sh/hook: test}}\n',
+        'kind: Pod\nmetadata: {name: x, annotations: {helm.sh/hook: pre-install}}\n---\nkind: ' +
+          'Job\nmetadata: {name: y, annotations: {helm.sh/hook: test}}\n',
       ),
       [],
     );

@@ -22,7 +22,9 @@ describe('test registry log', () => {
       line({
         ...request('GET', '/v2/'),
         level: 'warning',
-        msg: 'error authorizing context: basic authentication challenge for realm "r": invalid authorization credential',
+        msg:
+          'error authorizing context: basic authentication ' +
+          'challenge for realm "r": invalid authorization credential',
       }),
       line({ ...request('GET', '/v2/'), msg: 'authorized request' }),
       line({ ...request('GET', '/v2/'), msg: 'response completed', 'http.response.status': 200 }),

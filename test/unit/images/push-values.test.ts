@@ -131,30 +131,33 @@ describe('images push: the values for the pushed images', () => {
     assert.deepEqual(parse(text), {});
   });
 
-  it('passes helm lint --strict (values.schema.json) and renders every container pinned to the pushed digest', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kstack-push-values-'));
-    try {
-      const file = join(dir, 'pushed.yaml');
-      writeFileSync(file, renderPushValuesFile(STACK, { server: 'registry.example:5000', pullSecret: 'regcred' }));
-      const lint = await helmLint({ valuesFiles: [file] });
-      assert.ok(lint.ok, `helm lint: ${lint.stdout}\n${lint.stderr}`);
-      const objs = parseManifests(await helmTemplate({ valuesFiles: [file] }));
-      const pods = objs
-        .map((o) => (o.spec as { template?: { spec?: PodSpecLike } } | undefined)?.template?.spec)
-        .filter((s): s is PodSpecLike => s !== undefined);
-      assert.ok(pods.length > 0);
-      const expected = new Set(STACK.map((p) => `${p.repository}:${p.tag}@${p.digest}`));
-      for (const pod of pods) {
-        assert.deepEqual(pod.imagePullSecrets, [{ name: 'regcred' }]);
-        for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
-          assert.ok(expected.has(c.image), `${c.name}: ${c.image} is a pushed image`);
-          assert.equal(c.imagePullPolicy, 'IfNotPresent', c.name);
+  it(
+    'passes helm lint --strict (values.schema.json) and ' + 'renders every container pinned to the pushed digest',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kstack-push-values-'));
+      try {
+        const file = join(dir, 'pushed.yaml');
+        writeFileSync(file, renderPushValuesFile(STACK, { server: 'registry.example:5000', pullSecret: 'regcred' }));
+        const lint = await helmLint({ valuesFiles: [file] });
+        assert.ok(lint.ok, `helm lint: ${lint.stdout}\n${lint.stderr}`);
+        const objs = parseManifests(await helmTemplate({ valuesFiles: [file] }));
+        const pods = objs
+          .map((o) => (o.spec as { template?: { spec?: PodSpecLike } } | undefined)?.template?.spec)
+          .filter((s): s is PodSpecLike => s !== undefined);
+        assert.ok(pods.length > 0);
+        const expected = new Set(STACK.map((p) => `${p.repository}:${p.tag}@${p.digest}`));
+        for (const pod of pods) {
+          assert.deepEqual(pod.imagePullSecrets, [{ name: 'regcred' }]);
+          for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+            assert.ok(expected.has(c.image), `${c.name}: ${c.image} is a pushed image`);
+            assert.equal(c.imagePullPolicy, 'IfNotPresent', c.name);
+          }
         }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });
 
 interface PodSpecLike {
@@ -192,7 +195,8 @@ describe('images push: the pull Secret', () => {
   it('hints the exact kubectl command, with the password left to the environment', () => {
     assert.equal(
       pullSecretHint('regcred', 'r.example:5000', 'ci'),
-      'kubectl create secret docker-registry regcred --namespace NAMESPACE --docker-server=r.example:5000 --docker-username=ci --docker-password="$REGISTRY_PASSWORD"',
+      'kubectl create secret docker-registry regcred --namespace NAMESPACE ' +
+        '--docker-server=r.example:5000 --docker-username=ci --docker-password="$REGISTRY_PASSWORD"',
     );
     assert.match(pullSecretHint('regcred', 'r.example', undefined), /--docker-username=USERNAME /);
   });

@@ -149,7 +149,10 @@ export const FAKE_RULES_ANSWER = {
             state: 'firing',
             name: 'WebstackGaleraClusterSizeLow',
             query:
-              'min(mysql_global_status_wsrep_cluster_size{namespace="shop",pod=~"shop-webstack-db-[0-9]+"}) < 3 or absent(mysql_global_status_wsrep_cluster_size{namespace="shop",pod=~"shop-webstack-db-[0-9]+"})',
+              'min(mysql_global_status_wsrep_cluster_size{namespace=' +
+              '"shop",pod=~"shop-webstack-db-[0-9]+"}) < 3 ' +
+              'or absent(mysql_global_status_wsrep_cluster_size{namespace=' +
+              '"shop",pod=~"shop-webstack-db-[0-9]+"})',
             duration: 300,
             labels: { severity: 'critical' },
             annotations: { summary: 'Galera cluster shop-webstack-db has fewer members than its 3 replicas' },
@@ -171,7 +174,9 @@ export const FAKE_RULES_ANSWER = {
             state: 'inactive',
             name: 'WebstackWeb5xxRatio',
             query:
-              '(sum(rate(nginx_ingress_controller_requests{exported_namespace="shop",exported_service="shop-webstack-web",status=~"5.."}[5m]))) / (sum(rate(nginx_ingress_controller_requests{exported_namespace="shop",exported_service="shop-webstack-web"}[5m]))) > 0.05',
+              '(sum(rate(nginx_ingress_controller_requests{exported_namespace="shop",exported_service=' +
+              '"shop-webstack-web",status=~"5.."}[5m]))) / (sum(rate(nginx_ingress_controller_re' +
+              'quests{exported_namespace="shop",exported_service="shop-webstack-web"}[5m]))) > 0.05',
             duration: 300,
             labels: { severity: 'warning' },
             annotations: { summary: 'More than 5% of the responses of shop-webstack-web are 5xx' },
@@ -185,7 +190,8 @@ export const FAKE_RULES_ANSWER = {
             state: 'inactive',
             name: 'WebstackPodwatchDown',
             query:
-              'max(up{namespace="shop",pod=~"shop-webstack-podwatch-.*"}) < 1 or absent(up{namespace="shop",pod=~"shop-webstack-podwatch-.*"})',
+              'max(up{namespace="shop",pod=~"shop-webstack-podwatch-.*"}) < 1 ' +
+              'or absent(up{namespace="shop",pod=~"shop-webstack-podwatch-.*"})',
             duration: 300,
             labels: { severity: 'warning' },
             annotations: { summary: 'No podwatch replica of shop-webstack-podwatch answers its /metrics' },

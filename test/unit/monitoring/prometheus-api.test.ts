@@ -301,7 +301,8 @@ describe('the fetch edge against a fake Prometheus and Alertmanager', () => {
     await assert.rejects(
       ruleGroups(`${fakeUrl}/wrong`),
       new RegExp(
-        `^Error: GET ${fakeUrl}/wrong/api/v1/rules answered HTTP 404 Not Found that is not JSON \\("404 page not found\\\\n"\\): is this Prometheus's address\\? check the URL`,
+        `^Error: GET ${fakeUrl}/wrong/api/v1/rules answered HTTP 404 Not Found that is not ` +
+          `JSON \\("404 page not found\\\\n"\\): is this Prometheus's address\\? check the URL`,
       ),
     );
   });
@@ -312,7 +313,8 @@ describe('the fetch edge against a fake Prometheus and Alertmanager', () => {
     await assert.rejects(
       queryInstant(`${fakeUrl}/slow`, 'up', { timeoutMs: 100 }),
       new RegExp(
-        `GET ${fakeUrl}/slow/api/v1/query\\?query=up failed \\(no answer within 100 ms\\): check the URL .* Prometheus is running`,
+        `GET ${fakeUrl}/slow/api/v1/query\\?query=up failed \\(no ` +
+          `answer within 100 ms\\): check the URL .* Prometheus is running`,
       ),
     );
     assert.ok(performance.now() - t0 < 1500);
@@ -344,7 +346,8 @@ describe('the fetch edge against a fake Prometheus and Alertmanager', () => {
     await assert.rejects(
       alertmanagerAlerts(`http://127.0.0.1:${port}`),
       new RegExp(
-        `GET http://127.0.0.1:${port}/api/v2/alerts\\?active=true failed \\(fetch failed: ECONNREFUSED\\): check the URL \\(host, port 9093`,
+        `GET http://127.0.0.1:${port}/api/v2/alerts\\?active=true failed ` +
+          `\\(fetch failed: ECONNREFUSED\\): check the URL \\(host, port 9093`,
       ),
     );
   });

@@ -105,14 +105,16 @@ function checkCase(c: Case): void {
       for (const to of PODS) {
         const f = { ns: from.namespace, pod: from.name };
         const t = { ns: to.namespace, pod: to.name };
-        const column = `${t.ns}/${t.pod}:${probe.port}${(probe.protocol ?? 'TCP') === 'TCP' ? '' : `/${probe.protocol ?? ''}`}`;
+        const column =
+          `${t.ns}/${t.pod}:${probe.port}` + ((probe.protocol ?? 'TCP') === 'TCP' ? '' : `/${probe.protocol ?? ''}`);
         recordObservation(truth, `${f.ns}/${f.pod}`, column, { result: probe.expect(f, t) ? 'open' : 'closed' });
       }
     }
     const cmp = compareMatrices(expected, truth, { ignoreLoopback: true });
     assert.ok(
       cmp.ok,
-      `${c.name}, port ${probe.port}/${probe.protocol ?? 'TCP'}: evaluator (first) ≠ truth table (second)\n${formatTable(cmp)}`,
+      `${c.name}, port ${probe.port}/${probe.protocol ?? 'TCP'}: ` +
+        `evaluator (first) ≠ truth table (second)\n${formatTable(cmp)}`,
     );
   }
 }

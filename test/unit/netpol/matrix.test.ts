@@ -195,7 +195,8 @@ describe('comparison with an observed matrix', () => {
       status: 'mismatch',
       loopback: false,
       reason:
-        'egress from y/a: allowed (no policy selects it); ingress to x/b: denied (isolated by x/deny; no rule admits this peer and port)',
+        'egress from y/a: allowed (no policy selects it); ingress to x/b: ' +
+        'denied (isolated by x/deny; no rule admits this peer and port)',
     });
     assert.equal(report.diffs.length, 1);
   });
@@ -308,22 +309,33 @@ describe("the stack's own policies (requirement 5: only web pods reach the DB)",
     { to: podEndpoint('kube-system', 'coredns'), port: 9153 },
   ];
 
-  it('web reaches the database on 3306 only; db members reach each other on the Galera ports; everyone resolves names', () => {
-    assert.equal(
-      formatTable(expectedMatrix(model, sources, targets)),
-      [
-        '                shop/db-1:3306  shop/db-1:4567  shop/db-1:8081  shop/web-2:8080  kube-system/coredns:53/UDP  kube-system/coredns:53  kube-system/coredns:9153',
-        'shop/web-1      ✓               ✗               ✗               ✗                ✓                           ✓                       ✗',
-        'shop/db-0       ✗               ✓               ✓               ✗                ✓                           ✓                       ✗',
-        'shop/db-1       ✓               ✓               ✓               ✗                ✓                           ✓                       ✗',
-        'shop/podwatch   ✗               ✗               ✗               ✗                ✓                           ✓                       ✗',
-        'other/intruder  ✗               ✗               ✗               ✗                ✓                           ✓                       ✓',
-        '192.0.2.10      ✗               ✗               ✗               ✗                ✓                           ✓                       ✓',
-        '',
-        '✓ open  ✗ closed (expected by the policies)',
-      ].join('\n'),
-    );
-  });
+  it(
+    'web reaches the database on 3306 only; db members reach ' +
+      'each other on the Galera ports; everyone resolves names',
+    () => {
+      assert.equal(
+        formatTable(expectedMatrix(model, sources, targets)),
+        [
+          '                shop/db-1:3306  shop/db-1:4567  shop/db-1:8081  shop/web-2:8080  ' +
+            'kube-system/coredns:53/UDP  kube-system/coredns:53  kube-system/coredns:9153',
+          'shop/web-1      ✓               ✗               ✗               ' +
+            '✗                ✓                           ✓                       ✗',
+          'shop/db-0       ✗               ✓               ✓               ' +
+            '✗                ✓                           ✓                       ✗',
+          'shop/db-1       ✓               ✓               ✓               ' +
+            '✗                ✓                           ✓                       ✗',
+          'shop/podwatch   ✗               ✗               ✗               ' +
+            '✗                ✓                           ✓                       ✗',
+          'other/intruder  ✗               ✗               ✗               ' +
+            '✗                ✓                           ✓                       ✓',
+          '192.0.2.10      ✗               ✗               ✗               ' +
+            '✗                ✓                           ✓                       ✓',
+          '',
+          '✓ open  ✗ closed (expected by the policies)',
+        ].join('\n'),
+      );
+    },
+  );
 
   it('names the policies behind a verdict', () => {
     const exp = expectedMatrix(
@@ -333,7 +345,9 @@ describe("the stack's own policies (requirement 5: only web pods reach the DB)",
     );
     assert.equal(
       exp.cells[0]?.[0]?.reason,
-      'egress from other/intruder: allowed (no policy selects it); ingress to shop/db-0: denied (isolated by shop/default-deny, shop/db-from-web, shop/galera; no rule admits this peer and port)',
+      'egress from other/intruder: allowed (no policy selects it); ' +
+        'ingress to shop/db-0: denied (isolated by shop/default-deny, ' +
+        'shop/db-from-web, shop/galera; no rule admits this peer and port)',
     );
   });
 });

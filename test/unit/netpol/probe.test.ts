@@ -164,26 +164,29 @@ describe('runProbes and the comparison (fake kubectl: pure logic only)', () => {
   ];
   const expected = expectedMatrix(model, [podEndpoint('shop', 'web')], targets);
 
-  it('fills the observed matrix with the names the expected matrix uses, and finds no difference when they agree', async () => {
-    const calls: string[][] = [];
-    const kubectl: KubectlRunner = (args) => {
-      calls.push(args);
-      return Promise.resolve({
-        code: 0,
-        stdout: 'kstack-probe 1 closed refused-or-no-reply\nkstack-probe 0 open connected\n',
-        stderr: '',
-      });
-    };
-    const observed = await runProbes(
-      kubectl,
-      [{ namespace: 'shop', pod: 'web' }],
-      resolveTargets(targets, [{ namespace: 'shop', name: 'db', ips: ['10.244.1.5'] }]),
-    );
-    assert.equal(calls.length, 1);
-    const { comparison, differences } = compareAndRender(expected, observed);
-    assert.equal(comparison.ok, true);
-    assert.equal(differences, 'no differences');
-  });
+  it(
+    'fills the observed matrix with the names the expected ' + 'matrix uses, and finds no difference when they agree',
+    async () => {
+      const calls: string[][] = [];
+      const kubectl: KubectlRunner = (args) => {
+        calls.push(args);
+        return Promise.resolve({
+          code: 0,
+          stdout: 'kstack-probe 1 closed refused-or-no-reply\nkstack-probe 0 open connected\n',
+          stderr: '',
+        });
+      };
+      const observed = await runProbes(
+        kubectl,
+        [{ namespace: 'shop', pod: 'web' }],
+        resolveTargets(targets, [{ namespace: 'shop', name: 'db', ips: ['10.244.1.5'] }]),
+      );
+      assert.equal(calls.length, 1);
+      const { comparison, differences } = compareAndRender(expected, observed);
+      assert.equal(comparison.ok, true);
+      assert.equal(differences, 'no differences');
+    },
+  );
 
   it('shows a port that should be closed but is open as a difference with the reason', async () => {
     const kubectl: KubectlRunner = () =>

@@ -11,10 +11,14 @@ const TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when 
    3: 0B02F40A:DA4C 016C4D0A:2328 01 00000000:00000000 00:00000000 00000000   999        0 7966 1 0 20 4 30 10 -1
    4: 0B02F40A:D000 0C02F40A:11D7 06 00000000:00000000 00:00000000 00000000     0        0 0 3 0
 `;
-const TCP6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000000000000000000000000000:2390 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000   999        0 7963722 1 0 100 0 0 10 0
-   1: 0000000000000000FFFF00000B02F40A:11D7 0000000000000000FFFF00000C02F40A:9C40 01 00000000:00000000 00:00000000 00000000   999        0 7963723 1 0 100 0 0 10 0
-   2: B80D01200000000000000000010000FD:11D7 B80D01200000000000000000020000FD:9C41 01 00000000:00000000 00:00000000 00000000   999        0 7963724 1 0 100 0 0 10 0
+const TCP6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr\
+ tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000000000000:2390 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000\
+ 00000000   999        0 7963722 1 0 100 0 0 10 0
+   1: 0000000000000000FFFF00000B02F40A:11D7 0000000000000000FFFF00000C02F40A:9C40 01 00000000:00000000 00:00000000\
+ 00000000   999        0 7963723 1 0 100 0 0 10 0
+   2: B80D01200000000000000000010000FD:11D7 B80D01200000000000000000020000FD:9C41 01 00000000:00000000 00:00000000\
+ 00000000   999        0 7963724 1 0 100 0 0 10 0
 `;
 
 describe('/proc/net/tcp parsing', () => {
@@ -38,16 +42,20 @@ describe('/proc/net/tcp parsing', () => {
     assert.equal(all[4]?.state, 'TIME_WAIT');
   });
 
-  it('keeps the established connections to or from one port (Galera 4567): accepted and dialled, not listeners or closed ones', () => {
-    const galera = establishedOnPort(parseProcNetTcp(TCP + TCP6), 4567);
-    assert.deepEqual(
-      galera.map((c) => `${c.local.ip}:${c.local.port}>${c.remote.ip}:${c.remote.port}`),
-      [
-        '10.78.0.3:4567>10.78.0.2:43024',
-        '10.78.0.3:48008>10.78.0.1:4567',
-        '10.244.2.11:4567>10.244.2.12:40000',
-        '2001:db8:0:0:0:0:fd00:1:4567>2001:db8:0:0:0:0:fd00:2:40001',
-      ],
-    );
-  });
+  it(
+    'keeps the established connections to or from one port (Galera 4567): ' +
+      'accepted and dialled, not listeners or closed ones',
+    () => {
+      const galera = establishedOnPort(parseProcNetTcp(TCP + TCP6), 4567);
+      assert.deepEqual(
+        galera.map((c) => `${c.local.ip}:${c.local.port}>${c.remote.ip}:${c.remote.port}`),
+        [
+          '10.78.0.3:4567>10.78.0.2:43024',
+          '10.78.0.3:48008>10.78.0.1:4567',
+          '10.244.2.11:4567>10.244.2.12:40000',
+          '2001:db8:0:0:0:0:fd00:1:4567>2001:db8:0:0:0:0:fd00:2:40001',
+        ],
+      );
+    },
+  );
 });

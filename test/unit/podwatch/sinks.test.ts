@@ -125,7 +125,8 @@ describe('snapshots: what existed at start, summed up', () => {
   it('pods: one line grouped by component and phase, with the not-ready Running ones counted', () => {
     assert.equal(
       summarisePods(pods, 'web'),
-      '7 pods already exist in web: 1 backup Succeeded, 1 db Running, 1 db Pending, 1 unlabelled Running, 3 web Running (1 not ready)',
+      '7 pods already exist in web: 1 backup Succeeded, 1 db Running, ' +
+        '1 db Pending, 1 unlabelled Running, 3 web Running (1 not ready)',
     );
     assert.equal(summarisePods([existing('a', 'x')], undefined), '1 pod already exists in all namespaces: 1 x Running');
   });
@@ -189,7 +190,8 @@ describe('alert events in sinks', () => {
   it('terminal: ALERT, the state, name (severity), where, summary', () => {
     assert.equal(
       formatTerminalLine(firing, false),
-      '03:04:05.678 ALERT firing WebstackGaleraClusterSizeLow (critical) web/web-db-0: the Galera cluster has 2 of 3 members',
+      '03:04:05.678 ALERT firing WebstackGaleraClusterSizeLow ' +
+        '(critical) web/web-db-0: the Galera cluster has 2 of 3 members',
     );
     assert.equal(
       formatTerminalLine(alertEvent('alert-resolved', 'NoWhere', undefined), false),

@@ -75,41 +75,45 @@ describe('diffPods', () => {
     assert.deepEqual(diffPods(a, b), []);
   });
 
-  it('reports phase, conditions, container states with reasons and exit codes, restarts, node, IPs, labels, annotations, terminating', () => {
-    const b = withChanges((p) => {
-      p.status.phase = 'Failed';
-      p.status.conditions = [
-        { type: 'Ready', status: 'False', reason: 'ContainersNotReady' },
-        { type: 'PodScheduled', status: 'True' },
-      ];
-      p.status.containerStatuses[0] = {
-        name: 'app',
-        ready: false,
-        restartCount: 4,
-        state: { waiting: { reason: 'CrashLoopBackOff' } },
-        lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
-      };
-      p.spec.nodeName = 'n2';
-      p.status.podIP = '10.0.0.2';
-      p.metadata.labels = { app: 'web', tier: 'fe' };
-      p.metadata.annotations = { note: 'z', 'kubectl.kubernetes.io/last-applied-configuration': 'y'.repeat(5000) };
-      p.metadata.deletionTimestamp = '2026-02-02T00:00:00Z';
-    });
-    assert.deepEqual(diffPods(a, b), [
-      { field: 'phase', from: 'Running', to: 'Failed' },
-      { field: 'condition.PodScheduled', to: 'True' },
-      { field: 'condition.Ready', from: 'True', to: 'False:ContainersNotReady' },
-      { field: 'container.app.state', from: 'running', to: 'waiting:CrashLoopBackOff' },
-      { field: 'container.app.lastTerminated', to: 'OOMKilled:137' },
-      { field: 'container.app.restartCount', from: '0', to: '4' },
-      { field: 'container.app.ready', from: 'true', to: 'false' },
-      { field: 'node', from: 'n1', to: 'n2' },
-      { field: 'podIPs', from: '10.0.0.1', to: '10.0.0.2' },
-      { field: 'label.tier', to: 'fe' },
-      { field: 'annotation.note', from: 'x', to: 'z' },
-      { field: 'terminating', to: 'true' },
-    ]);
-  });
+  it(
+    'reports phase, conditions, container states with reasons and exit codes, ' +
+      'restarts, node, IPs, labels, annotations, terminating',
+    () => {
+      const b = withChanges((p) => {
+        p.status.phase = 'Failed';
+        p.status.conditions = [
+          { type: 'Ready', status: 'False', reason: 'ContainersNotReady' },
+          { type: 'PodScheduled', status: 'True' },
+        ];
+        p.status.containerStatuses[0] = {
+          name: 'app',
+          ready: false,
+          restartCount: 4,
+          state: { waiting: { reason: 'CrashLoopBackOff' } },
+          lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+        };
+        p.spec.nodeName = 'n2';
+        p.status.podIP = '10.0.0.2';
+        p.metadata.labels = { app: 'web', tier: 'fe' };
+        p.metadata.annotations = { note: 'z', 'kubectl.kubernetes.io/last-applied-configuration': 'y'.repeat(5000) };
+        p.metadata.deletionTimestamp = '2026-02-02T00:00:00Z';
+      });
+      assert.deepEqual(diffPods(a, b), [
+        { field: 'phase', from: 'Running', to: 'Failed' },
+        { field: 'condition.PodScheduled', to: 'True' },
+        { field: 'condition.Ready', from: 'True', to: 'False:ContainersNotReady' },
+        { field: 'container.app.state', from: 'running', to: 'waiting:CrashLoopBackOff' },
+        { field: 'container.app.lastTerminated', to: 'OOMKilled:137' },
+        { field: 'container.app.restartCount', from: '0', to: '4' },
+        { field: 'container.app.ready', from: 'true', to: 'false' },
+        { field: 'node', from: 'n1', to: 'n2' },
+        { field: 'podIPs', from: '10.0.0.1', to: '10.0.0.2' },
+        { field: 'label.tier', to: 'fe' },
+        { field: 'annotation.note', from: 'x', to: 'z' },
+        { field: 'terminating', to: 'true' },
+      ]);
+    },
+  );
 
   it('reports ImagePullBackOff on an init container', () => {
     const b = withChanges((p) => {

@@ -18,11 +18,14 @@ describe('R6 drill judgement', () => {
     assert.deepEqual(j, { problems: [], beforeBackup: 4, restored: 10, rpoSeconds: 0 });
   });
 
-  it('passes with only what the backup and the archive held; the RPO is the gap to the newest acknowledged write', () => {
-    const j = judgeDrill(writes, upTo(7), BACKUP, CUT);
-    assert.deepEqual(j.problems, []);
-    assert.equal(j.rpoSeconds, 9, '#10 at 28 000 minus #7 at 19 000');
-  });
+  it(
+    'passes with only what the backup and the archive held; ' + 'the RPO is the gap to the newest acknowledged write',
+    () => {
+      const j = judgeDrill(writes, upTo(7), BACKUP, CUT);
+      assert.deepEqual(j.problems, []);
+      assert.equal(j.rpoSeconds, 9, '#10 at 28 000 minus #7 at 19 000');
+    },
+  );
 
   it('fails when a write acknowledged before the backup is missing', () => {
     const j = judgeDrill(writes, upTo(3), BACKUP, CUT);

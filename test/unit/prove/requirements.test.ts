@@ -149,7 +149,8 @@ describe('R4 page', () => {
   const page = (body: string) => parseHttp(`HTTP/1.1 200 OK\r\n\r\n${body}`);
   it("a replica's own page must show its IP and Host- + the last 5 characters of its name", () => {
     const fields = (ip: string, host: string): string =>
-      `<h1>Served by <span class="serving-host" data-field="serving-host">${host}</span></h1><dd><code data-field="pod-ip">${ip}</code></dd>`;
+      `<h1>Served by <span class="serving-host" data-field="serving-host">` +
+      `${host}</span></h1><dd><code data-field="pod-ip">${ip}</code></dd>`;
     assert.deepEqual(
       judgeOwnPage('web-webstack-web-7d9f-k8x2p', '10.244.1.5', page(fields('10.244.1.5', 'Host-k8x2p'))),
       [],
@@ -315,7 +316,8 @@ describe('R7 secondary network', () => {
     ];
     assert.deepEqual(judgeMultinet(members, subnet, '10.99.0.0/24'), [
       'db-0 talks Galera outside 10.99.0.0/24 (not over net1): 10.244.1.4:4567 ↔ 10.244.2.7:40100',
-      "db-1 has a Galera connection 10.99.0.11:51001 ↔ 10.99.0.99:4567 that is not between its net1 address and another member's",
+      'db-1 has a Galera connection 10.99.0.11:51001 ↔ 10.99.0.99:4567 ' +
+        "that is not between its net1 address and another member's",
     ]);
   });
   it("takes the Galera port from the pod (the mariadb container's port named galera), 4567 otherwise", () => {

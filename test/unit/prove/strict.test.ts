@@ -250,14 +250,18 @@ describe('R8: the intent, not what the scheduler already guarantees', () => {
     const db = ['db-0', 'db-1', 'db-2'].map((n) => pod(n, 'db', 'db-1', { tolerate: true, spread: true }));
     assert.match(judgeIntent(web, db, nodes, intent).join('\n'), /3 db members on db-1 .*at most 2 per node/);
   });
-  it('a Pending member counts toward the even share: two placed members on one of two db nodes are fine when a third waits', () => {
-    const db = [
-      pod('db-0', 'db', 'db-1', { tolerate: true, spread: true }),
-      pod('db-1', 'db', 'db-1', { tolerate: true, spread: true }),
-      pod('db-2', 'db', '', { tolerate: true, spread: true }),
-    ];
-    assert.deepEqual(judgeIntent(web, db, nodes, intent), []);
-  });
+  it(
+    'a Pending member counts toward the even share: ' +
+      'two placed members on one of two db nodes are fine when a third waits',
+    () => {
+      const db = [
+        pod('db-0', 'db', 'db-1', { tolerate: true, spread: true }),
+        pod('db-1', 'db', 'db-1', { tolerate: true, spread: true }),
+        pod('db-2', 'db', '', { tolerate: true, spread: true }),
+      ];
+      assert.deepEqual(judgeIntent(web, db, nodes, intent), []);
+    },
+  );
   it('a cluster without role nodes (a single node, or unlabelled nodes) cannot show the intent: it fails', () => {
     const plain = [node('n1', {}), node('n2', {})].map(nodeInfo);
     const problems = judgeIntent([pod('web-a', 'web', 'n1')], [pod('db-0', 'db', 'n2')], plain, intent);
@@ -272,7 +276,8 @@ describe('R8: the intent, not what the scheduler already guarantees', () => {
 describe("R4: the exact IP, from the page's own field", () => {
   it('10.0.0.1 is not found inside 10.0.0.12', () => {
     const html =
-      '<h1>Served by <span class="serving-host" data-field="serving-host">Host-abcde</span></h1><code data-field="pod-ip">10.0.0.12</code>';
+      '<h1>Served by <span class="serving-host" ' +
+      'data-field="serving-host">Host-abcde</span></h1><code data-field="pod-ip">10.0.0.12</code>';
     assert.deepEqual(pageFields(html), { 'serving-host': 'Host-abcde', 'pod-ip': '10.0.0.12' });
     const answer = parseHttp(`HTTP/1.1 200 OK\r\n\r\n${html}`);
     assert.deepEqual(judgeOwnPage('web-x-abcde', '10.0.0.1', answer), [
@@ -329,31 +334,36 @@ describe('a settled release before any row judges it', () => {
     assert.match(statefulSetUnsettledReason(sts('b', 'b', 2)) ?? '', /2 of 3 Ready/);
     assert.equal(statefulSetUnsettledReason(sts('b', 'b', 3)), undefined);
   });
-  it("a terminating pod keeps the release unsettled; a backup Job's pod does not; an unschedulable pod ends the wait", () => {
-    const pods = [webPod('web-a', true), webPod('web-b', true)];
-    assert.equal(releaseUnsettledReason([dep(2)], [sts('b', 'b', 3)], pods), undefined);
-    assert.match(
-      releaseUnsettledReason([dep(2)], [], [...pods, webPod('web-old', true, { deletionTimestamp: new Date() })]) ?? '',
-      /terminating \(web-old\)/,
-    );
-    const jobPod: V1Pod = {
-      metadata: {
-        name: 'backup-x',
-        ownerReferences: [{ kind: 'Job', name: 'j', apiVersion: 'batch/v1', uid: 'u' }],
-        deletionTimestamp: new Date(),
-      },
-    };
-    assert.equal(releaseUnsettledReason([dep(2)], [], [...pods, jobPod]), undefined);
-    const pending: V1Pod = {
-      metadata: { name: 'db-2' },
-      status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] },
-    };
-    assert.equal(
-      releaseUnsettledReason([dep(2)], [sts('a', 'b', 2)], [...pods, pending]),
-      undefined,
-      'waiting cannot place it; the rows judge it',
-    );
-  });
+  it(
+    'a terminating pod keeps the release unsettled; ' +
+      "a backup Job's pod does not; an unschedulable pod ends the wait",
+    () => {
+      const pods = [webPod('web-a', true), webPod('web-b', true)];
+      assert.equal(releaseUnsettledReason([dep(2)], [sts('b', 'b', 3)], pods), undefined);
+      assert.match(
+        releaseUnsettledReason([dep(2)], [], [...pods, webPod('web-old', true, { deletionTimestamp: new Date() })]) ??
+          '',
+        /terminating \(web-old\)/,
+      );
+      const jobPod: V1Pod = {
+        metadata: {
+          name: 'backup-x',
+          ownerReferences: [{ kind: 'Job', name: 'j', apiVersion: 'batch/v1', uid: 'u' }],
+          deletionTimestamp: new Date(),
+        },
+      };
+      assert.equal(releaseUnsettledReason([dep(2)], [], [...pods, jobPod]), undefined);
+      const pending: V1Pod = {
+        metadata: { name: 'db-2' },
+        status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] },
+      };
+      assert.equal(
+        releaseUnsettledReason([dep(2)], [sts('a', 'b', 2)], [...pods, pending]),
+        undefined,
+        'waiting cannot place it; the rows judge it',
+      );
+    },
+  );
 });
 
 describe('the in-cluster client needs no podwatch', () => {
@@ -397,45 +407,59 @@ describe('R5 from outside the release', () => {
       'else the node with the fewest',
     );
   });
-  it('makes a plain and a web-lookalike pod in another namespace, an unlabelled one in the release namespace, a host-network one', () => {
-    const pods = outsidePods(
-      'shop',
-      { image: 'nginx:1', pullPolicy: 'IfNotPresent', pullSecrets: ['reg'] },
-      { 'app.kubernetes.io/component': 'web', 'app.kubernetes.io/instance': 'web' },
-      'web-1',
-    );
-    assert.deepEqual(
-      pods.map((p) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`),
-      [
-        'shop-prove-outside/prove-outside',
-        'shop-prove-outside/prove-web-lookalike',
-        'shop/prove-unlabelled',
-        'shop-prove-host/prove-host',
-      ],
-    );
-    assert.equal(pods[1]?.metadata?.labels?.['app.kubernetes.io/component'], 'web');
-    assert.deepEqual(pods[2]?.metadata?.labels, {});
-    assert.equal(pods[3]?.spec?.hostNetwork, true);
-    assert.equal(pods[3]?.spec?.nodeName, 'web-1');
-    // Every probe pod pulls the release's image with the release's pull Secret (copied into our namespaces).
-    for (const p of pods) assert.deepEqual(p.spec?.imagePullSecrets, [{ name: 'reg' }]);
-  });
+  it(
+    'makes a plain and a web-lookalike pod in another namespace, ' +
+      'an unlabelled one in the release namespace, a host-network one',
+    () => {
+      const pods = outsidePods(
+        'shop',
+        { image: 'nginx:1', pullPolicy: 'IfNotPresent', pullSecrets: ['reg'] },
+        { 'app.kubernetes.io/component': 'web', 'app.kubernetes.io/instance': 'web' },
+        'web-1',
+      );
+      assert.deepEqual(
+        pods.map((p) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`),
+        [
+          'shop-prove-outside/prove-outside',
+          'shop-prove-outside/prove-web-lookalike',
+          'shop/prove-unlabelled',
+          'shop-prove-host/prove-host',
+        ],
+      );
+      assert.equal(pods[1]?.metadata?.labels?.['app.kubernetes.io/component'], 'web');
+      assert.deepEqual(pods[2]?.metadata?.labels, {});
+      assert.equal(pods[3]?.spec?.hostNetwork, true);
+      assert.equal(pods[3]?.spec?.nodeName, 'web-1');
+      // Every probe pod pulls the release's image with the release's pull Secret (copied into our namespaces).
+      for (const p of pods) assert.deepEqual(p.spec?.imagePullSecrets, [{ name: 'reg' }]);
+    },
+  );
   const sources = outsideSources('shop', 'web-1', '10.77.0.2');
   const members: DbTarget[] = [3306, 4567].map((port) => ({ to: podEndpoint('shop', 'db-0'), port, node: 'db-1' }));
   const closed = (): ExpectedCell => ({ open: false, loopback: false, reason: 'denied' });
-  it('nothing from outside may be admitted: a policy letting another namespace in fails, naming the source and port', () => {
-    const admitsOther = (from: Endpoint, t: Target): ExpectedCell =>
-      from.kind === 'pod' && from.namespace === 'shop-prove-outside' && t.port === 3306
-        ? { open: true, loopback: false, reason: 'allowed by extra-policy' }
-        : closed();
-    const expected = outsideExpected(sources, members, { name: '10.96.0.20:3306', port: 3306 }, admitsOther);
-    assert.deepEqual(expected.columns, ['shop/db-0:3306', 'shop/db-0:4567', '10.96.0.20:3306']);
-    const problems = judgeOutside(expected, sources);
-    assert.equal(problems.length, 4, problems.join('\n'));
-    assert.match(problems[0] ?? '', /a plain pod in another namespace reach shop\/db-0:3306: allowed by extra-policy/);
-    assert.match(problems[1] ?? '', /reach 10\.96\.0\.20:3306: through the Service/);
-    assert.deepEqual(judgeOutside(outsideExpected(sources, members, { name: 'svc', port: 3306 }, closed), sources), []);
-  });
+  it(
+    'nothing from outside may be admitted: a policy letting ' +
+      'another namespace in fails, naming the source and port',
+    () => {
+      const admitsOther = (from: Endpoint, t: Target): ExpectedCell =>
+        from.kind === 'pod' && from.namespace === 'shop-prove-outside' && t.port === 3306
+          ? { open: true, loopback: false, reason: 'allowed by extra-policy' }
+          : closed();
+      const expected = outsideExpected(sources, members, { name: '10.96.0.20:3306', port: 3306 }, admitsOther);
+      assert.deepEqual(expected.columns, ['shop/db-0:3306', 'shop/db-0:4567', '10.96.0.20:3306']);
+      const problems = judgeOutside(expected, sources);
+      assert.equal(problems.length, 4, problems.join('\n'));
+      assert.match(
+        problems[0] ?? '',
+        /a plain pod in another namespace reach shop\/db-0:3306: allowed by extra-policy/,
+      );
+      assert.match(problems[1] ?? '', /reach 10\.96\.0\.20:3306: through the Service/);
+      assert.deepEqual(
+        judgeOutside(outsideExpected(sources, members, { name: 'svc', port: 3306 }, closed), sources),
+        [],
+      );
+    },
+  );
   it("a member on the host source's own node is left out (NetworkPolicy always lets the node in)", () => {
     const ownNode = (from: Endpoint): ExpectedCell =>
       from.kind === 'ip'

@@ -38,32 +38,36 @@ describe('drill writer', () => {
     assert.ok(log.ready && log.done);
     assert.equal(parseWriterLog('error Access denied for user', '').error, 'Access denied for user');
   });
-  it('judges: an acknowledged write missing from the read-back is lost; the outage is the longest gap between acknowledgements', () => {
-    const attempts = [
-      { seq: 1, ok: true, at: 0 },
-      { seq: 2, ok: true, at: 200 },
-      { seq: 3, ok: false, at: 2400 },
-      { seq: 4, ok: false, at: 2600 },
-      { seq: 5, ok: true, at: 7000 },
-      { seq: 6, ok: true, at: 7200 },
-    ];
-    const j = judgeWrites(attempts, new Set([1, 2, 4, 5]));
-    assert.deepEqual(j.lost, [6]);
-    assert.equal(j.unacknowledgedPresent, 1, 'seq 4 committed though its client saw a failure: not a loss');
-    assert.equal(j.longestOutageMs, 6800);
-    assert.deepEqual(j.outage, { from: 200, to: 7000 });
-    assert.equal(
-      judgeWrites(
-        [
-          { seq: 1, ok: false, at: 0 },
-          { seq: 2, ok: false, at: 5000 },
-        ],
-        new Set(),
-      ).longestOutageMs,
-      5000,
-      'never acknowledged: the whole run',
-    );
-  });
+  it(
+    'judges: an acknowledged write missing from the read-back is lost; ' +
+      'the outage is the longest gap between acknowledgements',
+    () => {
+      const attempts = [
+        { seq: 1, ok: true, at: 0 },
+        { seq: 2, ok: true, at: 200 },
+        { seq: 3, ok: false, at: 2400 },
+        { seq: 4, ok: false, at: 2600 },
+        { seq: 5, ok: true, at: 7000 },
+        { seq: 6, ok: true, at: 7200 },
+      ];
+      const j = judgeWrites(attempts, new Set([1, 2, 4, 5]));
+      assert.deepEqual(j.lost, [6]);
+      assert.equal(j.unacknowledgedPresent, 1, 'seq 4 committed though its client saw a failure: not a loss');
+      assert.equal(j.longestOutageMs, 6800);
+      assert.deepEqual(j.outage, { from: 200, to: 7000 });
+      assert.equal(
+        judgeWrites(
+          [
+            { seq: 1, ok: false, at: 0 },
+            { seq: 2, ok: false, at: 5000 },
+          ],
+          new Set(),
+        ).longestOutageMs,
+        5000,
+        'never acknowledged: the whole run',
+      );
+    },
+  );
 });
 
 describe('R2 full crash judgement', () => {

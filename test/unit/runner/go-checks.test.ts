@@ -47,7 +47,8 @@ describe('go vet and go test in the unit phase', () => {
 
   it('counts subtests as the tests, their parent as a suite, one row per package', () => {
     const outcomes = run([
-      JSON.stringify({ Action: 'skip', Package: `${mod}/internal/attach`, Elapsed: 0 }), // [no test files]: not a skipped test
+      // [no test files]: not a skipped test
+      JSON.stringify({ Action: 'skip', Package: `${mod}/internal/attach`, Elapsed: 0 }),
       ev('run', { Test: 'TestRules' }),
       ev('run', { Test: 'TestRules/ingress' }),
       ev('pass', { Test: 'TestRules/ingress', Elapsed: 0.01 }),
@@ -91,7 +92,8 @@ describe('go vet and go test in the unit phase', () => {
     );
     assert.deepEqual([s.passed, s.failed], [0, 1]);
     assert.deepEqual(s.problems, [
-      'tools/multinet/internal/policy: go test › TestRules/ingress: policy_test.go:390: rules differ at line 8: got "-d", want "-s"',
+      'tools/multinet/internal/policy: go test › TestRules/ingress: ' +
+        'policy_test.go:390: rules differ at line 8: got "-d", want "-s"',
     ]);
   });
 
@@ -155,7 +157,8 @@ describe('go vet and go test in the unit phase', () => {
     );
     assert.deepEqual([s.passed, s.failed], [0, 1]);
     assert.deepEqual(s.problems, [
-      'tools/multinet/internal/policy: go test › go test (package): internal/policy/policy.go:3:17: declared and not used: x',
+      'tools/multinet/internal/policy: go test › go test (package): ' +
+        'internal/policy/policy.go:3:17: declared and not used: x',
     ]);
   });
 

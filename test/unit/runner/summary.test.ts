@@ -43,13 +43,17 @@ describe('test summary', () => {
     assert.deepEqual(s.problems, ['a.js › t2: skipped (mariadbd missing)', 'a.js › t3: todo']);
   });
 
-  it('a file that failed with no test under it (did not load, or its suite hook failed before any test) counts as one failure', () => {
-    const s = summarize([
-      { file: 'c.js', name: 'c.js', nesting: 0, kind: 'suite', status: 'fail', durationMs: 1, error: 'SyntaxError' },
-    ]);
-    assert.deepEqual([s.passed, s.failed], [0, 1]);
-    assert.equal(isGreen(s), false);
-  });
+  it(
+    'a file that failed with no test under it (did not load, ' +
+      'or its suite hook failed before any test) counts as one failure',
+    () => {
+      const s = summarize([
+        { file: 'c.js', name: 'c.js', nesting: 0, kind: 'suite', status: 'fail', durationMs: 1, error: 'SyntaxError' },
+      ]);
+      assert.deepEqual([s.passed, s.failed], [0, 1]);
+      assert.equal(isGreen(s), false);
+    },
+  );
 
   it('a skipped suite (whose tests are never reported) counts as skipped', () => {
     const s = summarize([

@@ -34,7 +34,8 @@ mail-transport-agent:
 const UPDATE_UNREACHABLE = `Err:1 http://127.0.0.1:9/debian bookworm InRelease
   Could not connect to 127.0.0.1:9 (127.0.0.1). - connect (111: Connection refused)
 Reading package lists...
-W: Failed to fetch http://127.0.0.1:9/debian/dists/bookworm/InRelease  Could not connect to 127.0.0.1:9 (127.0.0.1). - connect (111: Connection refused)
+W: Failed to fetch http://127.0.0.1:9/debian/dists/bookworm/InRelease  Could not connect to 127.0.0.1:9 (127.0.0.1). -\
+ connect (111: Connection refused)
 W: Some index files failed to download. They have been ignored, or old ones used instead.
 `;
 

@@ -103,58 +103,61 @@ describe('lanes', () => {
     ]);
   });
 
-  it('stops the other lanes before their next task when one fails, and throws the first failure after all settled', async () => {
-    const rootfs = deferred();
-    const ran: string[] = [];
-    const rec = recorder();
-    const done = runLanes(
-      'prepare',
-      [
-        {
-          name: 'Go',
-          tasks: [
-            async () => {
-              await tick();
-              throw new Error('no Go toolchain\nmore');
-            },
-          ],
-        },
-        {
-          name: 'images',
-          tasks: [
-            (p) =>
-              p.step('rootfs nginx', async () => {
-                ran.push('nginx');
-                await rootfs.promise;
-              }),
-            (p) =>
-              p.step('rootfs mariadb', () => {
-                ran.push('mariadb');
-                return Promise.resolve();
-              }),
-          ],
-        },
-      ],
-      rec.progress,
-      { width: 200, now: () => 0 },
-    );
-    let settled = false;
-    void done.catch(() => {
-      settled = true;
-    });
-    await tick();
-    await tick();
-    assert.equal(settled, false, 'waits for the running root filesystem');
-    assert.ok(
-      rec.details.some((d) => d.includes('Go: failed: no Go toolchain (')),
-      rec.details.join('\n'),
-    );
-    rootfs.resolve();
-    await assert.rejects(done, /no Go toolchain/);
-    assert.deepEqual(ran, ['nginx']);
-    assert.deepEqual(rec.steps, ['▸ prepare', '✗ prepare']);
-    assert.deepEqual(rec.infos, ['Go: nothing to do', 'images:', '  ✓ rootfs nginx (0ms)']);
-  });
+  it(
+    'stops the other lanes before their next task when one fails, ' + 'and throws the first failure after all settled',
+    async () => {
+      const rootfs = deferred();
+      const ran: string[] = [];
+      const rec = recorder();
+      const done = runLanes(
+        'prepare',
+        [
+          {
+            name: 'Go',
+            tasks: [
+              async () => {
+                await tick();
+                throw new Error('no Go toolchain\nmore');
+              },
+            ],
+          },
+          {
+            name: 'images',
+            tasks: [
+              (p) =>
+                p.step('rootfs nginx', async () => {
+                  ran.push('nginx');
+                  await rootfs.promise;
+                }),
+              (p) =>
+                p.step('rootfs mariadb', () => {
+                  ran.push('mariadb');
+                  return Promise.resolve();
+                }),
+            ],
+          },
+        ],
+        rec.progress,
+        { width: 200, now: () => 0 },
+      );
+      let settled = false;
+      void done.catch(() => {
+        settled = true;
+      });
+      await tick();
+      await tick();
+      assert.equal(settled, false, 'waits for the running root filesystem');
+      assert.ok(
+        rec.details.some((d) => d.includes('Go: failed: no Go toolchain (')),
+        rec.details.join('\n'),
+      );
+      rootfs.resolve();
+      await assert.rejects(done, /no Go toolchain/);
+      assert.deepEqual(ran, ['nginx']);
+      assert.deepEqual(rec.steps, ['▸ prepare', '✗ prepare']);
+      assert.deepEqual(rec.infos, ['Go: nothing to do', 'images:', '  ✓ rootfs nginx (0ms)']);
+    },
+  );
 
   it('nests steps in the summary and marks the failed one', () => {
     const lane: LaneState = {

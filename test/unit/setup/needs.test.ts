@@ -62,7 +62,8 @@ export function programsIn(source: string): string[] {
   const patterns = [
     /\b(?:run|spawn|spawnSync|execFile|execFileSync|startChild)\(\s*'([^']+)'/g, // run('openssl', …)
     /\b(?:run|spawn|startChild)\(\s*[\w$.]+\s*\?\?\s*'([^']+)'/g, // run(opts.zstd ?? 'zstd', …)
-    /\b(?:\w*Bin|mariadb\w*)\s*=\s*(?:[\w$.]+\s*\?\?\s*)?'([^']+)'/g, // const zstdBin = opts.zstd ?? 'zstd'; (mariadbBackup = 'mariadb-backup')
+    // const zstdBin = opts.zstd ?? 'zstd'; (mariadbBackup = 'mariadb-backup')
+    /\b(?:\w*Bin|mariadb\w*)\s*=\s*(?:[\w$.]+\s*\?\?\s*)?'([^']+)'/g,
     /\binNetns\(\s*[^,]+,\s*'([^']+)'/g, // inNetns(netns, 'iptables', …)
     /\bbinary:\s*'([^']+)'/g, // startDaemon({ binary: '/usr/bin/nsenter', … })
     /\bconst\s+[A-Z][A-Z_]*\s*=\s*'(\/[^']*\/s?bin\/[^']+)'/g, // const CONTAINERD = '/usr/bin/containerd'
@@ -118,7 +119,8 @@ function goBuiltIn(file: string, source: string): GoComponentName[] {
         if (file === 'src/setup/setup.ts' && item === '...alongside') continue;
         assert.ok(
           literal ?? group,
-          `${file}: cannot read the Go component '${item}' in ensureGoBinaries(${arg}); list components literally or spread one of ${Object.keys(goGroups).join(', ')}`,
+          `${file}: cannot read the Go component '${item}' in ensureGoBinaries(${arg}); ` +
+            `list components literally or spread one of ${Object.keys(goGroups).join(', ')}`,
         );
         if (literal) found.push(literal as GoComponentName);
         if (group) found.push(...group);
@@ -178,13 +180,23 @@ function uncovered(
   const needs: CommandNeeds = commandNeeds[command];
   const resolved = resolveNeeds(command, loadVersions().debianPackages);
   if (!provider) {
-    return `'${program}' (run by ${where}) is not in programProviders in src/setup/needs.ts: add what provides it ({ debian: 'package' }, { go: … }, or { base: 'why it is always there' })`;
+    return (
+      `'${program}' (run by ${where}) is not in programProviders in src/setup/needs.ts: ` +
+      `add what provides it ({ debian: 'package' }, { go: … }, or { base: 'why it is always there' })`
+    );
   }
   if ('debian' in provider && !resolved.debianPackages.includes(provider.debian)) {
     const groups = Object.entries(loadVersions().debianPackages)
       .filter(([, ps]) => ps.includes(provider.debian))
       .map(([g]) => g);
-    return `'${command}' runs '${program}' (${where}) from Debian package ${provider.debian}, which none of its groups [${needs.debian.join(', ')}] holds: ${groups.length ? `add group ${groups.join(' or ')} to its debian needs` : `add ${provider.debian} to one of its groups in tools/versions.json`}`;
+    return (
+      `'${command}' runs '${program}' (${where}) from Debian package ${provider.debian}, ` +
+      `which none of its groups [${needs.debian.join(', ')}] holds: ${
+        groups.length
+          ? `add group ${groups.join(' or ')} to its debian needs`
+          : `add ${provider.debian} to one of its groups in tools/versions.json`
+      }`
+    );
   }
   if ('go' in provider && !(needs.go as readonly string[]).includes(provider.go)) {
     return `'${command}' runs Go component '${provider.go}' (${where}) but does not declare it: add it to its go needs`;
@@ -198,8 +210,10 @@ describe('command needs (src/setup/needs.ts)', () => {
   it('finds the programs a module runs, in every form the code uses', () => {
     assert.deepEqual(
       programsIn(`await run('openssl', ['x']); startChild(opts.mariadbDump ?? 'mariadb-dump', []);
-      const zstdBin = opts.zstd ?? 'zstd'; inNetns(node.netns, 'sysctl', []); startDaemon({ binary: '/usr/bin/nsenter', args: [] });
-      const CONTAINERD = '/usr/bin/containerd'; await run('sh', ['-c', 'tar -C "$1" -cf - . | ctr --address "$2" images import -']);`).sort(),
+      const zstdBin = opts.zstd ?? 'zstd'; inNetns(node.netns, 'sysctl', []); startDaemon({ binary: '/usr/bin/nsenter',\
+ args: [] });
+      const CONTAINERD = '/usr/bin/containerd'; await run('sh', ['-c', 'tar -C "$1" -cf - . |\
+ ctr --address "$2" images import -']);`).sort(),
       ['containerd', 'ctr', 'mariadb-dump', 'nsenter', 'openssl', 'sh', 'sysctl', 'tar', 'zstd'].sort(),
     );
   });

@@ -59,59 +59,66 @@ describe("the chart's rendered agent.json runs real members", { timeout: 600_000
     ['standalone', { mode: 'standalone', replicaCount: 1, config: { mysqld: { max_connections: 123 } } }, 1],
     ['galera (defaults)', { config: { mysqld: { max_connections: 77, innodb_buffer_pool_size: '64M' } } }, 3],
   ] as const) {
-    it(`${name}: every member becomes ready with the chart's settings applied${size === 3 ? '; a wiped member rejoins by mariabackup SST' : ''}`, async () => {
-      const base = await renderedAgentConfig(db);
-      const c = await LoopbackCluster.create({
-        baseDir: mkdtempSync(join(tmpdir(), 'kstack-chartdb-')),
-        size,
-        baseConfig: base,
-      });
-      try {
-        c.startAll();
-        await c.waitReady();
-        const conn = await c.connect('db-0', 'root');
+    it(
+      `${name}: every member becomes ready with the chart's settings ` +
+        `applied${size === 3 ? '; a wiped member rejoins by mariabackup SST' : ''}`,
+      async () => {
+        const base = await renderedAgentConfig(db);
+        const c = await LoopbackCluster.create({
+          baseDir: mkdtempSync(join(tmpdir(), 'kstack-chartdb-')),
+          size,
+          baseConfig: base,
+        });
         try {
-          const rows: { v: number }[] = await conn.query('SELECT @@max_connections AS v');
-          assert.equal(
-            Number(rows[0]?.v),
-            db.config.mysqld.max_connections,
-            'the [mysqld] tuning from values reached mariadbd',
-          );
-          const wsrep = await conn.query<{ v: number }[]>('SELECT @@wsrep_on AS v');
-          assert.equal(Number(wsrep[0]?.v), size === 1 ? 0 : 1);
-          if (size === 3) assert.equal((await readWsrep(conn)).status.clusterSize, 3);
+          c.startAll();
+          await c.waitReady();
+          const conn = await c.connect('db-0', 'root');
+          try {
+            const rows: { v: number }[] = await conn.query('SELECT @@max_connections AS v');
+            assert.equal(
+              Number(rows[0]?.v),
+              db.config.mysqld.max_connections,
+              'the [mysqld] tuning from values reached mariadbd',
+            );
+            const wsrep = await conn.query<{ v: number }[]>('SELECT @@wsrep_on AS v');
+            assert.equal(Number(wsrep[0]?.v), size === 1 ? 0 : 1);
+            if (size === 3) assert.equal((await readWsrep(conn)).status.clusterSize, 3);
+          } finally {
+            await conn.end();
+          }
+          if (size === 3) await wipedMemberRejoinsByMariabackup(c);
         } finally {
-          await conn.end();
+          await c.destroy();
         }
-        if (size === 3) await wipedMemberRejoinsByMariabackup(c);
-      } finally {
-        await c.destroy();
-      }
-    });
+      },
+    );
   }
 
-  it("the init container's copy step yields a runnable agent (node + dist + node_modules, outside the repo)", async () => {
-    const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'shop' }));
-    const sts = one(
-      objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'db'),
-      'StatefulSet',
-      'db',
-    ) as k8s.V1StatefulSet;
-    const init = sts.spec?.template.spec?.initContainers?.find((c) => c.name === 'agent-install');
-    const script = init?.command?.[2];
-    assert.ok(script, 'the init container runs node -e <script> <appDir> <dest>');
-    const dest = mkdtempSync(join(tmpdir(), 'kstack-agent-copy-'));
-    try {
-      // The same script, with this checkout as the kstack image's app dir and a temp dir as the emptyDir.
-      await run(process.execPath, ['-e', script, repoRoot, dest]);
-      const copied = await run(join(dest, 'node'), [join(dest, 'kstack', 'dist', 'src', 'galera', 'main.js')], {
-        allowFailure: true,
-        cwd: tmpdir(),
-      });
-      assert.equal(copied.code, 2, `the copied agent should start and print its usage:\n${copied.stderr}`);
-      assert.match(copied.stderr, /usage: main\.js run --config/);
-    } finally {
-      rmSync(dest, { recursive: true, force: true });
-    }
-  });
+  it(
+    "the init container's copy step yields a runnable " + 'agent (node + dist + node_modules, outside the repo)',
+    async () => {
+      const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'shop' }));
+      const sts = one(
+        objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'db'),
+        'StatefulSet',
+        'db',
+      ) as k8s.V1StatefulSet;
+      const init = sts.spec?.template.spec?.initContainers?.find((c) => c.name === 'agent-install');
+      const script = init?.command?.[2];
+      assert.ok(script, 'the init container runs node -e <script> <appDir> <dest>');
+      const dest = mkdtempSync(join(tmpdir(), 'kstack-agent-copy-'));
+      try {
+        // The same script, with this checkout as the kstack image's app dir and a temp dir as the emptyDir.
+        await run(process.execPath, ['-e', script, repoRoot, dest]);
+        const copied = await run(join(dest, 'node'), [join(dest, 'kstack', 'dist', 'src', 'galera', 'main.js')], {
+          allowFailure: true,
+          cwd: tmpdir(),
+        });
+        assert.equal(copied.code, 2, `the copied agent should start and print its usage:\n${copied.stderr}`);
+        assert.match(copied.stderr, /usage: main\.js run --config/);
+      } finally {
+        rmSync(dest, { recursive: true, force: true });
+      }
+    },
+  );
 });

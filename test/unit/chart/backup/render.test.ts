@@ -59,67 +59,71 @@ describe('webstack chart backup: enabled', () => {
     ]);
   });
 
-  it('the backup CronJob runs src/dr backup on schedule in the MariaDB image, one at a time, with storage, key and db', async () => {
-    const objs = await render(
-      on({
-        schedule: '15 2 * * *',
-        timeZone: 'Europe/Berlin',
-        storage: {
-          bucket: 'bk1',
-          endpoint: 'http://minio:9000',
-          prefix: 'prod/ws',
-          region: 'eu-1',
-          forcePathStyle: true,
-          credentials: { existingSecret: '', accessKeyId: '', secretAccessKey: '' },
-        },
-      }),
-    );
-    const cj = named(objs, 'CronJob', 'ws-webstack-backup') as k8s.V1CronJob;
-    assert.equal(cj.spec?.schedule, '15 2 * * *');
-    assert.equal(cj.spec?.timeZone, 'Europe/Berlin');
-    assert.equal(cj.spec?.concurrencyPolicy, 'Forbid');
-    const pod = jobPod(cj);
-    const c = pod.containers[0];
-    assert.ok(c);
-    assert.equal(c.image, 'mariadb:10.11');
-    assert.deepEqual(c.command, [
-      '/opt/webstack-agent/node',
-      '/opt/webstack-agent/kstack/dist/src/dr/main.js',
-      'backup',
-    ]);
-    const env = envOf(c);
-    assert.equal(env.KSTACK_DR_S3_ENDPOINT, 'http://minio:9000');
-    assert.equal(env.KSTACK_DR_S3_BUCKET, 'bk1');
-    assert.equal(env.KSTACK_DR_S3_PREFIX, 'prod/ws');
-    assert.equal(env.KSTACK_DR_S3_REGION, 'eu-1');
-    assert.equal(env.KSTACK_DR_DB_HOST, 'ws-webstack-db.shop.svc.cluster.local');
-    assert.equal(env.KSTACK_DR_KEY_FILE, '/etc/webstack-backup/key/backup-key');
-    assert.equal(
-      pod.initContainers?.[0]?.name,
-      'agent-install',
-      'Node.js and kstack are copied in as for the db members',
-    );
-    const secrets = (pod.volumes ?? []).map((v) => v.secret?.secretName).filter(Boolean);
-    assert.deepEqual(secrets.sort(), [
-      'ws-webstack-backup-key',
-      'ws-webstack-backup-storage',
-      'ws-webstack-db',
-      'ws-webstack-db-tls',
-    ]);
-    assert.deepEqual(pod.volumes?.find((v) => v.name === 'db-tls-ca')?.secret?.items, [
-      { key: 'ca.crt', path: 'ca.crt' },
-    ]);
-    assert.equal(env.KSTACK_DR_DB_TLS_CA, '/etc/webstack-db/tls/ca.crt', 'TLS to the db, verified');
-    // Its own read-only account, one member pinned under the headless Service, and only its own password mounted.
-    assert.equal(env.KSTACK_DR_DB_USER, 'kstack_backup');
-    assert.equal(env.KSTACK_DR_DB_PASSWORD_FILE, '/etc/webstack-db/secret/mariadb-backup-password');
-    assert.equal(env.KSTACK_DR_DB_MEMBER_DOMAIN, 'ws-webstack-db-headless.shop.svc.cluster.local');
-    assert.deepEqual(pod.volumes?.find((v) => v.name === 'db-secret')?.secret?.items, [
-      { key: 'mariadb-backup-password', path: 'mariadb-backup-password' },
-    ]);
-    assert.equal(pod.restartPolicy, 'Never');
-    assert.equal(pod.securityContext?.runAsNonRoot, true);
-  });
+  it(
+    'the backup CronJob runs src/dr backup on schedule in the ' +
+      'MariaDB image, one at a time, with storage, key and db',
+    async () => {
+      const objs = await render(
+        on({
+          schedule: '15 2 * * *',
+          timeZone: 'Europe/Berlin',
+          storage: {
+            bucket: 'bk1',
+            endpoint: 'http://minio:9000',
+            prefix: 'prod/ws',
+            region: 'eu-1',
+            forcePathStyle: true,
+            credentials: { existingSecret: '', accessKeyId: '', secretAccessKey: '' },
+          },
+        }),
+      );
+      const cj = named(objs, 'CronJob', 'ws-webstack-backup') as k8s.V1CronJob;
+      assert.equal(cj.spec?.schedule, '15 2 * * *');
+      assert.equal(cj.spec?.timeZone, 'Europe/Berlin');
+      assert.equal(cj.spec?.concurrencyPolicy, 'Forbid');
+      const pod = jobPod(cj);
+      const c = pod.containers[0];
+      assert.ok(c);
+      assert.equal(c.image, 'mariadb:10.11');
+      assert.deepEqual(c.command, [
+        '/opt/webstack-agent/node',
+        '/opt/webstack-agent/kstack/dist/src/dr/main.js',
+        'backup',
+      ]);
+      const env = envOf(c);
+      assert.equal(env.KSTACK_DR_S3_ENDPOINT, 'http://minio:9000');
+      assert.equal(env.KSTACK_DR_S3_BUCKET, 'bk1');
+      assert.equal(env.KSTACK_DR_S3_PREFIX, 'prod/ws');
+      assert.equal(env.KSTACK_DR_S3_REGION, 'eu-1');
+      assert.equal(env.KSTACK_DR_DB_HOST, 'ws-webstack-db.shop.svc.cluster.local');
+      assert.equal(env.KSTACK_DR_KEY_FILE, '/etc/webstack-backup/key/backup-key');
+      assert.equal(
+        pod.initContainers?.[0]?.name,
+        'agent-install',
+        'Node.js and kstack are copied in as for the db members',
+      );
+      const secrets = (pod.volumes ?? []).map((v) => v.secret?.secretName).filter(Boolean);
+      assert.deepEqual(secrets.sort(), [
+        'ws-webstack-backup-key',
+        'ws-webstack-backup-storage',
+        'ws-webstack-db',
+        'ws-webstack-db-tls',
+      ]);
+      assert.deepEqual(pod.volumes?.find((v) => v.name === 'db-tls-ca')?.secret?.items, [
+        { key: 'ca.crt', path: 'ca.crt' },
+      ]);
+      assert.equal(env.KSTACK_DR_DB_TLS_CA, '/etc/webstack-db/tls/ca.crt', 'TLS to the db, verified');
+      // Its own read-only account, one member pinned under the headless Service, and only its own password mounted.
+      assert.equal(env.KSTACK_DR_DB_USER, 'kstack_backup');
+      assert.equal(env.KSTACK_DR_DB_PASSWORD_FILE, '/etc/webstack-db/secret/mariadb-backup-password');
+      assert.equal(env.KSTACK_DR_DB_MEMBER_DOMAIN, 'ws-webstack-db-headless.shop.svc.cluster.local');
+      assert.deepEqual(pod.volumes?.find((v) => v.name === 'db-secret')?.secret?.items, [
+        { key: 'mariadb-backup-password', path: 'mariadb-backup-password' },
+      ]);
+      assert.equal(pod.restartPolicy, 'Never');
+      assert.equal(pod.securityContext?.runAsNonRoot, true);
+    },
+  );
 
   it('the verify CronJob runs src/dr verify on its own schedule, and can be turned off', async () => {
     const cj = named(
@@ -136,43 +140,53 @@ describe('webstack chart backup: enabled', () => {
     );
   });
 
-  it('adds a binlog archiver sidecar to every db member, reading the data volume, with binlogs on in the agent config', async () => {
-    const objs = await render(
-      on({ binlog: { enabled: true, flushIntervalSeconds: 20, resources: { requests: { cpu: '5m' } } } }),
-    );
-    const spec = sts(objs).spec?.template.spec;
-    const a = spec?.containers.find((c) => c.name === 'binlog-archiver');
-    assert.ok(a);
-    assert.deepEqual(a.command, ['/opt/webstack-agent/node', '/opt/webstack-agent/kstack/dist/src/dr/binlog-main.js']);
-    assert.equal(envOf(a).KSTACK_BINLOG_INTERVAL_SECONDS, '20');
-    assert.deepEqual(
-      a.volumeMounts?.find((m) => m.name === 'data'),
-      { name: 'data', mountPath: '/var/lib/mysql', readOnly: true },
-    );
-    assert.equal(
-      a.env?.find((e) => e.name === 'KSTACK_BINLOG_STREAM')?.valueFrom?.fieldRef?.fieldPath,
-      'metadata.name',
-    );
-    const cfg = parseAgentConfig(JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? '{}'), {
-      HOSTNAME: 'ws-webstack-db-0',
-    });
-    assert.equal(cfg.binlog, true);
-    assert.match(renderMyCnf(cfg), /^log_bin=\/var\/lib\/mysql\/mariadb-bin$/m);
-    const noBinlog = await render(on({ binlog: { enabled: false, flushIntervalSeconds: 30, resources: {} } }));
-    assert.ok(!sts(noBinlog).spec?.template.spec?.containers.some((c) => c.name === 'binlog-archiver'));
-  });
+  it(
+    'adds a binlog archiver sidecar to every db member, ' +
+      'reading the data volume, with binlogs on in the agent config',
+    async () => {
+      const objs = await render(
+        on({ binlog: { enabled: true, flushIntervalSeconds: 20, resources: { requests: { cpu: '5m' } } } }),
+      );
+      const spec = sts(objs).spec?.template.spec;
+      const a = spec?.containers.find((c) => c.name === 'binlog-archiver');
+      assert.ok(a);
+      assert.deepEqual(a.command, [
+        '/opt/webstack-agent/node',
+        '/opt/webstack-agent/kstack/dist/src/dr/binlog-main.js',
+      ]);
+      assert.equal(envOf(a).KSTACK_BINLOG_INTERVAL_SECONDS, '20');
+      assert.deepEqual(
+        a.volumeMounts?.find((m) => m.name === 'data'),
+        { name: 'data', mountPath: '/var/lib/mysql', readOnly: true },
+      );
+      assert.equal(
+        a.env?.find((e) => e.name === 'KSTACK_BINLOG_STREAM')?.valueFrom?.fieldRef?.fieldPath,
+        'metadata.name',
+      );
+      const cfg = parseAgentConfig(JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? '{}'), {
+        HOSTNAME: 'ws-webstack-db-0',
+      });
+      assert.equal(cfg.binlog, true);
+      assert.match(renderMyCnf(cfg), /^log_bin=\/var\/lib\/mysql\/mariadb-bin$/m);
+      const noBinlog = await render(on({ binlog: { enabled: false, flushIntervalSeconds: 30, resources: {} } }));
+      assert.ok(!sts(noBinlog).spec?.template.spec?.containers.some((c) => c.name === 'binlog-archiver'));
+    },
+  );
 
-  it("exposes the archivers' /metrics on a headless Service selecting the db members, annotated for Prometheus", async () => {
-    const svc = named(
-      await render(on({ metrics: { enabled: true, port: 9200 } })),
-      'Service',
-      'ws-webstack-backup-metrics',
-    ) as k8s.V1Service;
-    assert.equal(svc.spec?.clusterIP, 'None');
-    assert.equal(svc.spec?.selector?.['app.kubernetes.io/component'], 'db');
-    assert.equal(svc.spec?.ports?.[0]?.port, 9200);
-    assert.equal(svc.metadata?.annotations?.['prometheus.io/scrape'], 'true');
-  });
+  it(
+    "exposes the archivers' /metrics on a headless Service " + 'selecting the db members, annotated for Prometheus',
+    async () => {
+      const svc = named(
+        await render(on({ metrics: { enabled: true, port: 9200 } })),
+        'Service',
+        'ws-webstack-backup-metrics',
+      ) as k8s.V1Service;
+      assert.equal(svc.spec?.clusterIP, 'None');
+      assert.equal(svc.spec?.selector?.['app.kubernetes.io/component'], 'db');
+      assert.equal(svc.spec?.ports?.[0]?.port, 9200);
+      assert.equal(svc.metadata?.annotations?.['prometheus.io/scrape'], 'true');
+    },
+  );
 
   it("lets the db members' archiver reach object storage and be scraped, when network policies are on", async () => {
     const objs = await render({
@@ -257,48 +271,56 @@ describe('webstack chart backup: enabled', () => {
     ]);
   });
 
-  it("creates the Jobs' accounts through the db agent, with passwords from the db Secret; the archiver stays root on the socket", async () => {
-    const objs = await render(on());
-    const cfg = parseAgentConfig(JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? '{}'), {
-      HOSTNAME: 'ws-webstack-db-0',
-    });
-    assert.deepEqual(cfg.drAccounts, [
-      { role: 'backup', user: 'kstack_backup', passwordFile: '/etc/webstack-db/secret/mariadb-backup-password' },
-      { role: 'restore', user: 'kstack_restore', passwordFile: '/etc/webstack-db/secret/mariadb-restore-password' },
-    ]);
-    const secret = one(objs, 'Secret', 'db') as k8s.V1Secret;
-    for (const key of ['mariadb-backup-password', 'mariadb-restore-password'])
-      assert.match(Buffer.from(secret.data?.[key] ?? '', 'base64').toString(), /^[A-Za-z0-9]{32}$/, key);
-    const a = sts(objs).spec?.template.spec?.containers.find((x) => x.name === 'binlog-archiver');
-    assert.ok(a);
-    assert.equal(envOf(a).KSTACK_DR_DB_USER, 'root');
-    const off = parseAgentConfig(
-      JSON.parse(configMapData(one(await render({}), 'ConfigMap', 'db'))['agent.json'] ?? '{}'),
-      { HOSTNAME: 'ws-webstack-db-0' },
-    );
-    assert.deepEqual(off.drAccounts, [], 'no DR accounts without backups');
-  });
+  it(
+    "creates the Jobs' accounts through the db agent, " +
+      'with passwords from the db Secret; the archiver stays root on the socket',
+    async () => {
+      const objs = await render(on());
+      const cfg = parseAgentConfig(JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? '{}'), {
+        HOSTNAME: 'ws-webstack-db-0',
+      });
+      assert.deepEqual(cfg.drAccounts, [
+        { role: 'backup', user: 'kstack_backup', passwordFile: '/etc/webstack-db/secret/mariadb-backup-password' },
+        { role: 'restore', user: 'kstack_restore', passwordFile: '/etc/webstack-db/secret/mariadb-restore-password' },
+      ]);
+      const secret = one(objs, 'Secret', 'db') as k8s.V1Secret;
+      for (const key of ['mariadb-backup-password', 'mariadb-restore-password'])
+        assert.match(Buffer.from(secret.data?.[key] ?? '', 'base64').toString(), /^[A-Za-z0-9]{32}$/, key);
+      const a = sts(objs).spec?.template.spec?.containers.find((x) => x.name === 'binlog-archiver');
+      assert.ok(a);
+      assert.equal(envOf(a).KSTACK_DR_DB_USER, 'root');
+      const off = parseAgentConfig(
+        JSON.parse(configMapData(one(await render({}), 'ConfigMap', 'db'))['agent.json'] ?? '{}'),
+        { HOSTNAME: 'ws-webstack-db-0' },
+      );
+      assert.deepEqual(off.drAccounts, [], 'no DR accounts without backups');
+    },
+  );
 
-  it('a lean restore copy (kstack restore --into-namespace --lean) passes the schema: one standalone db member, one web replica, no podwatch, no archiver', async () => {
-    const objs = await render(
-      copyValues(
-        on(),
-        { keySecret: 'ws-webstack-backup-key', storageSecret: 'ws-webstack-backup-storage' },
-        'webstack',
-        'drill',
-        true,
-      ),
-    );
-    const db = sts(objs);
-    assert.equal(db.spec?.replicas, 1);
-    assert.ok(!db.spec?.template.spec?.containers.some((c) => c.name === 'binlog-archiver'));
-    assert.equal((one(objs, 'Deployment', 'web') as k8s.V1Deployment).spec?.replicas, 1);
-    assert.ok(!objs.some((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'podwatch'));
-    assert.equal(
-      (JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? '{}') as { mode?: string }).mode,
-      'standalone',
-    );
-  });
+  it(
+    'a lean restore copy (kstack restore --into-namespace --lean) passes the schema: ' +
+      'one standalone db member, one web replica, no podwatch, no archiver',
+    async () => {
+      const objs = await render(
+        copyValues(
+          on(),
+          { keySecret: 'ws-webstack-backup-key', storageSecret: 'ws-webstack-backup-storage' },
+          'webstack',
+          'drill',
+          true,
+        ),
+      );
+      const db = sts(objs);
+      assert.equal(db.spec?.replicas, 1);
+      assert.ok(!db.spec?.template.spec?.containers.some((c) => c.name === 'binlog-archiver'));
+      assert.equal((one(objs, 'Deployment', 'web') as k8s.V1Deployment).spec?.replicas, 1);
+      assert.ok(!objs.some((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'podwatch'));
+      assert.equal(
+        (JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? '{}') as { mode?: string }).mode,
+        'standalone',
+      );
+    },
+  );
 
   it('uses backup.image for the Jobs when set, and places them as told', async () => {
     const cj = named(

@@ -68,14 +68,17 @@ describe('webstack chart db: 2 Galera members are refused, with the reason', () 
     }
   });
 
-  it('with placement.preset ha nothing else is refused at render time (node counts are unknown to the chart)', async () => {
-    for (const replicaCount of [3, 5, 15]) {
-      const res = await tryHelmTemplate({
-        values: { placement: { preset: 'ha' }, db: { replicaCount }, web: { replicaCount: 10 } },
-      });
-      assert.ok(res.ok, res.stderr);
-    }
-  });
+  it(
+    'with placement.preset ha nothing else is refused at ' + 'render time (node counts are unknown to the chart)',
+    async () => {
+      for (const replicaCount of [3, 5, 15]) {
+        const res = await tryHelmTemplate({
+          values: { placement: { preset: 'ha' }, db: { replicaCount }, web: { replicaCount: 10 } },
+        });
+        assert.ok(res.ok, res.stderr);
+      }
+    },
+  );
 });
 
 describe('webstack chart db: the PodDisruptionBudget never allows losing quorum', () => {

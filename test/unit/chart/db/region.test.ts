@@ -58,7 +58,7 @@ describe('webstack chart db: one of two regions', () => {
     assert.doesNotMatch(JSON.stringify(objs.filter((o) => o.kind === 'NetworkPolicy')), /10\.77\./);
   });
 
-  it('exposes the SQL port to the other region through a Service of its own that keeps the source address', async () => {
+  it('exposes the SQL port to the other region by a Service of its own that keeps the source address', async () => {
     const svc = one(
       (await render(standby())).filter((o) => o.metadata.name === 'ws-webstack-db-replication'),
       'Service',

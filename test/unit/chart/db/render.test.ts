@@ -36,20 +36,23 @@ const agentJson = (objs: K8sObject[]): unknown =>
   JSON.parse(configMapData(one(objs, 'ConfigMap', 'db'))['agent.json'] ?? 'null');
 
 describe('webstack chart db: defaults', () => {
-  it('renders a Galera StatefulSet, headless and client Services, a PDB, a Secret and the agent ConfigMap', async () => {
-    const objs = await render();
-    assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
-      'ConfigMap/ws-webstack-db',
-      'PodDisruptionBudget/ws-webstack-db',
-      'Secret/ws-webstack-db',
-      'Secret/ws-webstack-db-tls',
-      'Secret/ws-webstack-db-tls-ca',
-      'Service/ws-webstack-db',
-      'Service/ws-webstack-db-headless',
-      'StatefulSet/ws-webstack-db',
-    ]);
-    for (const o of objs) assert.equal(o.metadata.namespace, 'shop');
-  });
+  it(
+    'renders a Galera StatefulSet, headless and client Services, ' + 'a PDB, a Secret and the agent ConfigMap',
+    async () => {
+      const objs = await render();
+      assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+        'ConfigMap/ws-webstack-db',
+        'PodDisruptionBudget/ws-webstack-db',
+        'Secret/ws-webstack-db',
+        'Secret/ws-webstack-db-tls',
+        'Secret/ws-webstack-db-tls-ca',
+        'Service/ws-webstack-db',
+        'Service/ws-webstack-db-headless',
+        'StatefulSet/ws-webstack-db',
+      ]);
+      for (const o of objs) assert.equal(o.metadata.namespace, 'shop');
+    },
+  );
 
   it('runs 3 members in parallel with one volume each, behind the headless Service', async () => {
     const s = sts(await render());
@@ -66,36 +69,39 @@ describe('webstack chart db: defaults', () => {
     assert.deepEqual(claim?.spec?.accessModes, ['ReadWriteOnce']);
   });
 
-  it('starts the agent with the ConfigMap, probes its /ready and /live, and mounts data, secret and config', async () => {
-    const objs = await render();
-    const c = container(objs);
-    assert.deepEqual(c.command, [
-      '/opt/webstack-agent/node',
-      '/opt/webstack-agent/kstack/dist/src/galera/main.js',
-      'run',
-      '--config',
-      '/etc/webstack-db/config/agent.json',
-    ]);
-    assert.equal(c.image, 'mariadb:10.11', 'the mariadb container needs nothing but MariaDB');
-    assert.equal(c.readinessProbe?.httpGet?.path, '/ready');
-    assert.equal(c.livenessProbe?.httpGet?.path, '/live');
-    assert.deepEqual(c.volumeMounts?.map((m) => m.mountPath).sort(), [
-      '/etc/webstack-db/config',
-      '/etc/webstack-db/secret',
-      '/etc/webstack-db/tls',
-      '/opt/webstack-agent',
-      '/run/mysqld',
-      '/tmp',
-      '/var/lib/mysql',
-    ]);
-    assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
-    assert.equal(podSpec(objs).securityContext?.runAsUser, 999);
-    assert.deepEqual(
-      podSpec(objs).containers.map((x) => x.name),
-      ['mariadb', 'metrics'],
-      'the mysqld exporter sidecar is on by default',
-    );
-  });
+  it(
+    'starts the agent with the ConfigMap, ' + 'probes its /ready and /live, and mounts data, secret and config',
+    async () => {
+      const objs = await render();
+      const c = container(objs);
+      assert.deepEqual(c.command, [
+        '/opt/webstack-agent/node',
+        '/opt/webstack-agent/kstack/dist/src/galera/main.js',
+        'run',
+        '--config',
+        '/etc/webstack-db/config/agent.json',
+      ]);
+      assert.equal(c.image, 'mariadb:10.11', 'the mariadb container needs nothing but MariaDB');
+      assert.equal(c.readinessProbe?.httpGet?.path, '/ready');
+      assert.equal(c.livenessProbe?.httpGet?.path, '/live');
+      assert.deepEqual(c.volumeMounts?.map((m) => m.mountPath).sort(), [
+        '/etc/webstack-db/config',
+        '/etc/webstack-db/secret',
+        '/etc/webstack-db/tls',
+        '/opt/webstack-agent',
+        '/run/mysqld',
+        '/tmp',
+        '/var/lib/mysql',
+      ]);
+      assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
+      assert.equal(podSpec(objs).securityContext?.runAsUser, 999);
+      assert.deepEqual(
+        podSpec(objs).containers.map((x) => x.name),
+        ['mariadb', 'metrics'],
+        'the mysqld exporter sidecar is on by default',
+      );
+    },
+  );
 
   it('an init container copies node and the agent from the kstack image into the shared emptyDir', async () => {
     const spec = podSpec(
@@ -118,18 +124,21 @@ describe('webstack chart db: defaults', () => {
     assert.equal(init.securityContext?.readOnlyRootFilesystem, true);
   });
 
-  it('publishes members before they are ready (peers must find each other), the client Service only ready ones', async () => {
-    const objs = await render();
-    const headless = service(objs, 'ws-webstack-db-headless');
-    assert.equal(headless.spec?.clusterIP, 'None');
-    assert.equal(headless.spec?.publishNotReadyAddresses, true);
-    assert.deepEqual(
-      headless.spec?.ports?.map((p) => p.port),
-      [3306, 4567, 4568, 4444, 8081],
-    );
-    const client = service(objs, 'ws-webstack-db');
-    assert.notEqual(client.spec?.publishNotReadyAddresses, true);
-  });
+  it(
+    'publishes members before they are ready (peers must ' + 'find each other), the client Service only ready ones',
+    async () => {
+      const objs = await render();
+      const headless = service(objs, 'ws-webstack-db-headless');
+      assert.equal(headless.spec?.clusterIP, 'None');
+      assert.equal(headless.spec?.publishNotReadyAddresses, true);
+      assert.deepEqual(
+        headless.spec?.ports?.map((p) => p.port),
+        [3306, 4567, 4568, 4444, 8081],
+      );
+      const client = service(objs, 'ws-webstack-db');
+      assert.notEqual(client.spec?.publishNotReadyAddresses, true);
+    },
+  );
 
   it('prefers db nodes, one member per node, and tolerates the db taint', async () => {
     const spec = podSpec(await render());
@@ -216,35 +225,41 @@ describe('webstack chart db: options', () => {
     assert.deepEqual(parseAgentConfig(agentJson(objs), { HOSTNAME: 'ws-webstack-db-0' }).app?.database, 'shop');
   });
 
-  it('metrics: a mysqld-exporter sidecar with the root password from the Secret, exposed on the client Service', async () => {
-    const objs = await render({ metrics: { enabled: true } });
-    const m = container(objs, 'metrics');
-    assert.match(m.image ?? '', /^prom\/mysqld-exporter:/);
-    assert.equal(
-      m.env?.find((e) => e.name === 'MYSQLD_EXPORTER_PASSWORD')?.valueFrom?.secretKeyRef?.key,
-      'mariadb-root-password',
-    );
-    const client = service(objs, 'ws-webstack-db');
-    assert.ok(client.spec?.ports?.some((p) => p.name === 'metrics' && p.port === 9104));
-  });
+  it(
+    'metrics: a mysqld-exporter sidecar with the root ' + 'password from the Secret, exposed on the client Service',
+    async () => {
+      const objs = await render({ metrics: { enabled: true } });
+      const m = container(objs, 'metrics');
+      assert.match(m.image ?? '', /^prom\/mysqld-exporter:/);
+      assert.equal(
+        m.env?.find((e) => e.name === 'MYSQLD_EXPORTER_PASSWORD')?.valueFrom?.secretKeyRef?.key,
+        'mariadb-root-password',
+      );
+      const client = service(objs, 'ws-webstack-db');
+      assert.ok(client.spec?.ports?.some((p) => p.name === 'metrics' && p.port === 9104));
+    },
+  );
 
-  it('persistence and placement values are passed through (placement.preset none: only the explicit keys)', async () => {
-    const objs = await render(
-      {
-        persistence: { size: '20Gi', storageClass: 'fast', accessModes: ['ReadWriteOncePod'] },
-        nodeSelector: { disk: 'ssd' },
-        affinity: { podAntiAffinity: {} },
-        tolerations: [],
-      },
-      { placement: { preset: 'none' } },
-    );
-    const claim = sts(objs).spec?.volumeClaimTemplates?.[0];
-    assert.equal(claim?.spec?.storageClassName, 'fast');
-    assert.equal(claim?.spec?.resources?.requests?.storage, '20Gi');
-    assert.deepEqual(podSpec(objs).nodeSelector, { disk: 'ssd' });
-    assert.deepEqual(podSpec(objs).affinity, { podAntiAffinity: {} });
-    assert.equal(podSpec(objs).tolerations, undefined);
-  });
+  it(
+    'persistence and placement values are passed through ' + '(placement.preset none: only the explicit keys)',
+    async () => {
+      const objs = await render(
+        {
+          persistence: { size: '20Gi', storageClass: 'fast', accessModes: ['ReadWriteOncePod'] },
+          nodeSelector: { disk: 'ssd' },
+          affinity: { podAntiAffinity: {} },
+          tolerations: [],
+        },
+        { placement: { preset: 'none' } },
+      );
+      const claim = sts(objs).spec?.volumeClaimTemplates?.[0];
+      assert.equal(claim?.spec?.storageClassName, 'fast');
+      assert.equal(claim?.spec?.resources?.requests?.storage, '20Gi');
+      assert.deepEqual(podSpec(objs).nodeSelector, { disk: 'ssd' });
+      assert.deepEqual(podSpec(objs).affinity, { podAntiAffinity: {} });
+      assert.equal(podSpec(objs).tolerations, undefined);
+    },
+  );
 
   it('db.enabled=false renders no db object at all', async () => {
     assert.deepEqual(await render({ enabled: false }), []);
@@ -350,27 +365,30 @@ describe('webstack chart db: TLS', () => {
   };
   const pem = (s: k8s.V1Secret, key: string): string => Buffer.from(s.data?.[key] ?? '', 'base64').toString('utf8');
 
-  it('is on by default: a CA (its key in its own Secret, mounted nowhere) and a server certificate for every name', async () => {
-    const objs = await render();
-    const ca = secret(objs, 'ws-webstack-db-tls-ca');
-    assert.equal(ca.metadata?.annotations?.['helm.sh/resource-policy'], 'keep');
-    const tls = secret(objs, 'ws-webstack-db-tls');
-    assert.equal(tls.type, 'kubernetes.io/tls');
-    assert.equal(pem(tls, 'ca.crt'), pem(ca, 'ca.crt'));
-    assert.ok(!('ca.key' in (tls.data ?? {})), 'the CA key never reaches a pod');
-    const cert = new X509Certificate(pem(tls, 'tls.crt'));
-    assert.ok(cert.verify(new X509Certificate(pem(ca, 'ca.crt')).publicKey), 'signed by the CA');
-    for (const name of [
-      'ws-webstack-db',
-      'ws-webstack-db.shop.svc.cluster.local',
-      'ws-webstack-db-0.ws-webstack-db-headless.shop.svc.cluster.local',
-      'localhost',
-    ])
-      assert.ok(cert.checkHost(name), `the certificate names ${name}`);
-    assert.equal(cert.checkIP('127.0.0.1'), '127.0.0.1');
-    assert.equal(cert.checkHost('other.shop.svc.cluster.local'), undefined);
-    assert.ok(podSpec(objs).volumes?.every((v) => v.secret?.secretName !== 'ws-webstack-db-tls-ca'));
-  });
+  it(
+    'is on by default: a CA (its key in its own Secret, ' + 'mounted nowhere) and a server certificate for every name',
+    async () => {
+      const objs = await render();
+      const ca = secret(objs, 'ws-webstack-db-tls-ca');
+      assert.equal(ca.metadata?.annotations?.['helm.sh/resource-policy'], 'keep');
+      const tls = secret(objs, 'ws-webstack-db-tls');
+      assert.equal(tls.type, 'kubernetes.io/tls');
+      assert.equal(pem(tls, 'ca.crt'), pem(ca, 'ca.crt'));
+      assert.ok(!('ca.key' in (tls.data ?? {})), 'the CA key never reaches a pod');
+      const cert = new X509Certificate(pem(tls, 'tls.crt'));
+      assert.ok(cert.verify(new X509Certificate(pem(ca, 'ca.crt')).publicKey), 'signed by the CA');
+      for (const name of [
+        'ws-webstack-db',
+        'ws-webstack-db.shop.svc.cluster.local',
+        'ws-webstack-db-0.ws-webstack-db-headless.shop.svc.cluster.local',
+        'localhost',
+      ])
+        assert.ok(cert.checkHost(name), `the certificate names ${name}`);
+      assert.equal(cert.checkIP('127.0.0.1'), '127.0.0.1');
+      assert.equal(cert.checkHost('other.shop.svc.cluster.local'), undefined);
+      assert.ok(podSpec(objs).volumes?.every((v) => v.secret?.secretName !== 'ws-webstack-db-tls-ca'));
+    },
+  );
 
   it('gives the agent the files, and mariadbd then requires TLS and encrypts Galera, IST and SST', async () => {
     const objs = await render();

@@ -69,19 +69,22 @@ describe('webstack chart: placement presets', () => {
     for (const c of ['web', 'db', 'podwatch']) assert.equal(s[c]!.topologySpreadConstraints, undefined, c);
   });
 
-  it('hard: requires web nodes for web and db nodes for db (with the toleration); anti-affinity stays preferred', async () => {
-    const s = await specs({ placement: { preset: 'hard' } });
-    assert.deepEqual(required(s.web!), [{ key: 'node-role.kstack.io/web', operator: 'Exists' }]);
-    assert.deepEqual(required(s.db!), [{ key: 'node-role.kstack.io/db', operator: 'Exists' }]);
-    assert.deepEqual(s.db!.tolerations, [dbToleration]);
-    assert.equal(
-      s.db!.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
-      undefined,
-      'no required anti-affinity: 3 members may share 2 db nodes',
-    );
-    assert.ok(spreadsByHost(s.db!, 'db'));
-    for (const c of ['web', 'db', 'podwatch']) assert.equal(s[c]!.topologySpreadConstraints, undefined, c);
-  });
+  it(
+    'hard: requires web nodes for web and db nodes for db ' + '(with the toleration); anti-affinity stays preferred',
+    async () => {
+      const s = await specs({ placement: { preset: 'hard' } });
+      assert.deepEqual(required(s.web!), [{ key: 'node-role.kstack.io/web', operator: 'Exists' }]);
+      assert.deepEqual(required(s.db!), [{ key: 'node-role.kstack.io/db', operator: 'Exists' }]);
+      assert.deepEqual(s.db!.tolerations, [dbToleration]);
+      assert.equal(
+        s.db!.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+        undefined,
+        'no required anti-affinity: 3 members may share 2 db nodes',
+      );
+      assert.ok(spreadsByHost(s.db!, 'db'));
+      for (const c of ['web', 'db', 'podwatch']) assert.equal(s[c]!.topologySpreadConstraints, undefined, c);
+    },
+  );
 
   it('ha: hard, plus one db member per node (required) and web spread evenly over the web nodes', async () => {
     const s = await specs({ placement: { preset: 'ha' } });
@@ -199,24 +202,27 @@ describe('webstack chart: placement merge rule', () => {
     assert.deepEqual(s.db!.affinity?.podAntiAffinity, oneMemberPerNode);
   });
 
-  it("ha: an explicit db podAntiAffinity replaces the required one; db spread constraints add to ha's db part", async () => {
-    const podAntiAffinity = {
-      preferredDuringSchedulingIgnoredDuringExecution: [
-        {
-          weight: 10,
-          podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector('db') } },
-        },
-      ],
-    };
-    const tsc = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' }];
-    const s = await specs({
-      placement: { preset: 'ha' },
-      db: { affinity: { podAntiAffinity }, topologySpreadConstraints: tsc },
-    });
-    assert.deepEqual(s.db!.affinity?.podAntiAffinity, podAntiAffinity);
-    assert.deepEqual(required(s.db!), [{ key: 'node-role.kstack.io/db', operator: 'Exists' }]);
-    assert.deepEqual(s.db!.topologySpreadConstraints, tsc);
-  });
+  it(
+    'ha: an explicit db podAntiAffinity replaces the required one; ' + "db spread constraints add to ha's db part",
+    async () => {
+      const podAntiAffinity = {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 10,
+            podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector('db') } },
+          },
+        ],
+      };
+      const tsc = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' }];
+      const s = await specs({
+        placement: { preset: 'ha' },
+        db: { affinity: { podAntiAffinity }, topologySpreadConstraints: tsc },
+      });
+      assert.deepEqual(s.db!.affinity?.podAntiAffinity, podAntiAffinity);
+      assert.deepEqual(required(s.db!), [{ key: 'node-role.kstack.io/db', operator: 'Exists' }]);
+      assert.deepEqual(s.db!.topologySpreadConstraints, tsc);
+    },
+  );
 
   it('nodeSelector, topologySpreadConstraints and priorityClassName apply as given, next to the preset', async () => {
     const tsc = [

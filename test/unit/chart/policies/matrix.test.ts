@@ -212,7 +212,8 @@ function check(name: string, s: Scenario, d: Design): void {
       const want = designed(row.split('/')[1] ?? row, target, d);
       if (cell.open !== want)
         wrong.push(
-          `${row} -> ${col}: evaluator says ${cell.open ? 'open' : 'closed'}, design says ${want ? 'open' : 'closed'} (${cell.reason})`,
+          `${row} -> ${col}: evaluator says ${cell.open ? 'open' : 'closed'}, ` +
+            `design says ${want ? 'open' : 'closed'} (${cell.reason})`,
         );
     });
   });
@@ -220,25 +221,33 @@ function check(name: string, s: Scenario, d: Design): void {
 }
 
 describe('webstack chart: rendered NetworkPolicies, evaluated', () => {
-  it('with the defaults: web→db:3306 only, Galera only among members, backup→db, DNS only to kube-dns, metrics only from monitoring, podwatch→API on 443/6443', async () => {
-    check('defaults', await scenario(), {
-      apiAnyPort: false,
-      apiAnywhere: true,
-      objectStoreIp: false,
-      objectStoreNs: false,
-      webFromAnywhere: true,
-    });
-  });
+  it(
+    'with the defaults: web→db:3306 only, Galera only among members, backup→db, ' +
+      'DNS only to kube-dns, metrics only from monitoring, podwatch→API on 443/6443',
+    async () => {
+      check('defaults', await scenario(), {
+        apiAnyPort: false,
+        apiAnywhere: true,
+        objectStoreIp: false,
+        objectStoreNs: false,
+        webFromAnywhere: true,
+      });
+    },
+  );
 
-  it('with values-local.yaml: podwatch reaches the API only at the node bridge gateway (any port), nothing else outside', async () => {
-    check('values-local.yaml', await scenario(undefined, [join(webstackChartDir, 'values-local.yaml')]), {
-      apiAnyPort: true,
-      apiAnywhere: false,
-      objectStoreIp: false,
-      objectStoreNs: false,
-      webFromAnywhere: true,
-    });
-  });
+  it(
+    'with values-local.yaml: podwatch reaches the API only at ' +
+      'the node bridge gateway (any port), nothing else outside',
+    async () => {
+      check('values-local.yaml', await scenario(undefined, [join(webstackChartDir, 'values-local.yaml')]), {
+        apiAnyPort: true,
+        apiAnywhere: false,
+        objectStoreIp: false,
+        objectStoreNs: false,
+        webFromAnywhere: true,
+      });
+    },
+  );
 
   it('object storage by CIDR and by namespace; web only from selected namespaces', async () => {
     const s = await scenario({
@@ -279,7 +288,8 @@ describe('webstack chart: rendered NetworkPolicies, evaluated', () => {
         const target = targets[j];
         if (!target) return [];
         const from = row.split('/')[1] ?? row;
-        if (from === 'backup-a' && col.startsWith('storage/')) return []; // port 9000 was opened to CIDR and namespace alike
+        // port 9000 was opened to CIDR and namespace alike
+        if (from === 'backup-a' && col.startsWith('storage/')) return [];
         const want =
           designed(from, target, d) ||
           (from === 'backup-a' && target.to.kind === 'ip' && target.to.ip === OBJECT_STORE_IP && target.port === 9000);
@@ -289,29 +299,33 @@ describe('webstack chart: rendered NetworkPolicies, evaluated', () => {
     assert.deepEqual(wrong, [], formatTable(m));
   });
 
-  it('with values-local.yaml: clients outside the cluster (the host on the node bridge) reach web and podwatch, never the db', async () => {
-    // The load-balanced Services use externalTrafficPolicy Local, so the policies see the client's own address.
-    const s = await scenario(undefined, [join(webstackChartDir, 'values-local.yaml')]);
-    const { policies } = networkPoliciesOf(s.objs, NS);
-    const model = buildModel({
-      namespaces: [{ name: NS }, { name: 'monitoring' }, { name: 'kube-system' }, { name: 'storage' }],
-      pods: s.pods,
-      policies,
-    });
-    const host = ipEndpoint('10.77.42.1');
-    const outsider = ipEndpoint(INTERNET_IP);
-    const m = expectedMatrix(model, [host, outsider], targets);
-    const open = (from: number, target: Target): boolean | undefined =>
-      m.cells[from]?.[m.columns.indexOf(targetName(target))]?.open;
-    assert.equal(open(0, t(p('web-a'), 8080)), true, 'host -> web');
-    assert.equal(open(0, t(p('podwatch-a'), 8080)), true, 'host -> podwatch');
-    assert.equal(open(1, t(p('web-a'), 8080)), true, 'web is open to anyone (networkPolicy.web.allowFromAnywhere)');
-    assert.equal(open(1, t(p('podwatch-a'), 8080)), false, 'podwatch admits only the node bridge');
-    for (const target of targets.filter((x) => x.to.kind === 'pod' && x.to.name === 'db-1'))
-      for (const from of [0, 1]) assert.equal(open(from, target), false, `${m.rows[from]} -> ${targetName(target)}`);
-    for (const port of [9113, 8082])
-      assert.equal(open(0, t(p('web-a'), port)), false, `host -> web:${port} (metrics and status stay closed)`);
-  });
+  it(
+    'with values-local.yaml: clients outside the cluster (the ' +
+      'host on the node bridge) reach web and podwatch, never the db',
+    async () => {
+      // The load-balanced Services use externalTrafficPolicy Local, so the policies see the client's own address.
+      const s = await scenario(undefined, [join(webstackChartDir, 'values-local.yaml')]);
+      const { policies } = networkPoliciesOf(s.objs, NS);
+      const model = buildModel({
+        namespaces: [{ name: NS }, { name: 'monitoring' }, { name: 'kube-system' }, { name: 'storage' }],
+        pods: s.pods,
+        policies,
+      });
+      const host = ipEndpoint('10.77.42.1');
+      const outsider = ipEndpoint(INTERNET_IP);
+      const m = expectedMatrix(model, [host, outsider], targets);
+      const open = (from: number, target: Target): boolean | undefined =>
+        m.cells[from]?.[m.columns.indexOf(targetName(target))]?.open;
+      assert.equal(open(0, t(p('web-a'), 8080)), true, 'host -> web');
+      assert.equal(open(0, t(p('podwatch-a'), 8080)), true, 'host -> podwatch');
+      assert.equal(open(1, t(p('web-a'), 8080)), true, 'web is open to anyone (networkPolicy.web.allowFromAnywhere)');
+      assert.equal(open(1, t(p('podwatch-a'), 8080)), false, 'podwatch admits only the node bridge');
+      for (const target of targets.filter((x) => x.to.kind === 'pod' && x.to.name === 'db-1'))
+        for (const from of [0, 1]) assert.equal(open(from, target), false, `${m.rows[from]} -> ${targetName(target)}`);
+      for (const port of [9113, 8082])
+        assert.equal(open(0, t(p('web-a'), port)), false, `host -> web:${port} (metrics and status stay closed)`);
+    },
+  );
 
   it('networkPolicy.podwatch: its namespaces and CIDRs reach podwatch, next to the metrics namespaces', async () => {
     const s = await scenario({ networkPolicy: { podwatch: { fromNamespaces: [NS], fromCIDRs: ['192.0.2.0/24'] } } });

@@ -53,24 +53,28 @@ describe('webstack chart: web and podwatch Services', () => {
     }
   });
 
-  it('NodePort takes externalTrafficPolicy but not loadBalancerClass; ClusterIP takes neither (the API refuses them)', async () => {
-    const extra = { externalTrafficPolicy: 'Local', loadBalancerClass: 'example.com/lb' };
-    let s = await services({
-      web: { service: { type: 'NodePort', ...extra } },
-      podwatch: { service: { type: 'NodePort', ...extra } },
-    });
-    for (const c of ['web', 'podwatch'] as const) {
-      assert.equal(s[c].spec?.type, 'NodePort', c);
-      assert.equal(s[c].spec?.externalTrafficPolicy, 'Local', c);
-      assert.equal(s[c].spec?.loadBalancerClass, undefined, c);
-    }
-    s = await services({ web: { service: { type: 'ClusterIP', ...extra } }, podwatch: { service: extra } });
-    for (const c of ['web', 'podwatch'] as const) {
-      assert.equal(s[c].spec?.type, 'ClusterIP', c);
-      assert.equal(s[c].spec?.externalTrafficPolicy, undefined, c);
-      assert.equal(s[c].spec?.loadBalancerClass, undefined, c);
-    }
-  });
+  it(
+    'NodePort takes externalTrafficPolicy but not loadBalancerClass; ' +
+      'ClusterIP takes neither (the API refuses them)',
+    async () => {
+      const extra = { externalTrafficPolicy: 'Local', loadBalancerClass: 'example.com/lb' };
+      let s = await services({
+        web: { service: { type: 'NodePort', ...extra } },
+        podwatch: { service: { type: 'NodePort', ...extra } },
+      });
+      for (const c of ['web', 'podwatch'] as const) {
+        assert.equal(s[c].spec?.type, 'NodePort', c);
+        assert.equal(s[c].spec?.externalTrafficPolicy, 'Local', c);
+        assert.equal(s[c].spec?.loadBalancerClass, undefined, c);
+      }
+      s = await services({ web: { service: { type: 'ClusterIP', ...extra } }, podwatch: { service: extra } });
+      for (const c of ['web', 'podwatch'] as const) {
+        assert.equal(s[c].spec?.type, 'ClusterIP', c);
+        assert.equal(s[c].spec?.externalTrafficPolicy, undefined, c);
+        assert.equal(s[c].spec?.loadBalancerClass, undefined, c);
+      }
+    },
+  );
 
   it('values-local.yaml: both on the load balancer with externalTrafficPolicy Local, no class', async () => {
     const s = await services(undefined, [localValues]);

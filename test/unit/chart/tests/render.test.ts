@@ -173,36 +173,39 @@ describe('webstack chart tests: what each test is told', () => {
     assert.equal(noWebinfo.CHARTTEST_WEBINFO, 'false');
   });
 
-  it('db: every member by its stable name, counted from db.replicaCount, and the app password from the db Secret', async () => {
-    const member = (i: number): string => `ws-webstack-db-${i}.ws-webstack-db-headless.shop.svc.cluster.local`;
-    const e = env(pod(await render(), 'ws-webstack-test-db'));
-    assert.deepEqual(e, {
-      CHARTTEST_TIMEOUT_SECONDS: '60',
-      CHARTTEST_CONNECT_TIMEOUT_SECONDS: '3',
-      CHARTTEST_DB_MEMBERS: [0, 1, 2].map(member).join(','),
-      CHARTTEST_DB_PORT: '3306',
-      CHARTTEST_DB_MODE: 'galera',
-      CHARTTEST_DB_USER: 'app',
-      CHARTTEST_DB_PASSWORD: { secretKeyRef: { name: 'ws-webstack-db', key: 'mariadb-password' } },
-      CHARTTEST_DB_TLS_CA: { secretKeyRef: { name: 'ws-webstack-db-tls', key: 'ca.crt' } },
-    });
-    const five = env(
-      pod(await render({ db: { replicaCount: 5, clusterDomain: 'k8s.example' } }), 'ws-webstack-test-db'),
-    );
-    assert.equal(String(five.CHARTTEST_DB_MEMBERS).split(',').length, 5);
-    assert.match(
-      String(five.CHARTTEST_DB_MEMBERS),
-      /^ws-webstack-db-0\.ws-webstack-db-headless\.shop\.svc\.k8s\.example,/,
-    );
-    const alone = env(pod(await render({ db: { mode: 'standalone', replicaCount: 1 } }), 'ws-webstack-test-db'));
-    assert.equal(alone.CHARTTEST_DB_MEMBERS, member(0));
-    assert.equal(alone.CHARTTEST_DB_MODE, 'standalone');
-    const secret = env(
-      pod(await render({ db: { auth: { existingSecret: 'mine', username: 'shop' } } }), 'ws-webstack-test-db'),
-    );
-    assert.deepEqual(secret.CHARTTEST_DB_PASSWORD, { secretKeyRef: { name: 'mine', key: 'mariadb-password' } });
-    assert.equal(secret.CHARTTEST_DB_USER, 'shop');
-  });
+  it(
+    'db: every member by its stable name, counted from db.replicaCount, ' + 'and the app password from the db Secret',
+    async () => {
+      const member = (i: number): string => `ws-webstack-db-${i}.ws-webstack-db-headless.shop.svc.cluster.local`;
+      const e = env(pod(await render(), 'ws-webstack-test-db'));
+      assert.deepEqual(e, {
+        CHARTTEST_TIMEOUT_SECONDS: '60',
+        CHARTTEST_CONNECT_TIMEOUT_SECONDS: '3',
+        CHARTTEST_DB_MEMBERS: [0, 1, 2].map(member).join(','),
+        CHARTTEST_DB_PORT: '3306',
+        CHARTTEST_DB_MODE: 'galera',
+        CHARTTEST_DB_USER: 'app',
+        CHARTTEST_DB_PASSWORD: { secretKeyRef: { name: 'ws-webstack-db', key: 'mariadb-password' } },
+        CHARTTEST_DB_TLS_CA: { secretKeyRef: { name: 'ws-webstack-db-tls', key: 'ca.crt' } },
+      });
+      const five = env(
+        pod(await render({ db: { replicaCount: 5, clusterDomain: 'k8s.example' } }), 'ws-webstack-test-db'),
+      );
+      assert.equal(String(five.CHARTTEST_DB_MEMBERS).split(',').length, 5);
+      assert.match(
+        String(five.CHARTTEST_DB_MEMBERS),
+        /^ws-webstack-db-0\.ws-webstack-db-headless\.shop\.svc\.k8s\.example,/,
+      );
+      const alone = env(pod(await render({ db: { mode: 'standalone', replicaCount: 1 } }), 'ws-webstack-test-db'));
+      assert.equal(alone.CHARTTEST_DB_MEMBERS, member(0));
+      assert.equal(alone.CHARTTEST_DB_MODE, 'standalone');
+      const secret = env(
+        pod(await render({ db: { auth: { existingSecret: 'mine', username: 'shop' } } }), 'ws-webstack-test-db'),
+      );
+      assert.deepEqual(secret.CHARTTEST_DB_PASSWORD, { secretKeyRef: { name: 'mine', key: 'mariadb-password' } });
+      assert.equal(secret.CHARTTEST_DB_USER, 'shop');
+    },
+  );
 
   it('db-closed: every member on the SQL and Galera ports, and the web Service as the control', async () => {
     const e = env(pod(await render({ db: { ports: { galera: 14567 } } }), 'ws-webstack-test-db-closed'));
@@ -361,17 +364,21 @@ describe('webstack chart tests: the NetworkPolicies let each test do exactly its
     }
   });
 
-  it('with web closed to the world (allowFromAnywhere false), web still admits page and db-closed, and nobody else new', async () => {
-    const m = await model({ networkPolicy: { web: { allowFromAnywhere: false } } });
-    const [page, db, closed] = TESTS as [string, string, string];
-    assert.deepEqual(
-      [
-        open(m, page, 'web-a', 8080),
-        open(m, closed, 'web-a', 8080),
-        open(m, db, 'web-a', 8080),
-        open(m, 'db-0', 'web-a', 8080),
-      ],
-      [true, true, false, false],
-    );
-  });
+  it(
+    'with web closed to the world (allowFromAnywhere false), ' +
+      'web still admits page and db-closed, and nobody else new',
+    async () => {
+      const m = await model({ networkPolicy: { web: { allowFromAnywhere: false } } });
+      const [page, db, closed] = TESTS as [string, string, string];
+      assert.deepEqual(
+        [
+          open(m, page, 'web-a', 8080),
+          open(m, closed, 'web-a', 8080),
+          open(m, db, 'web-a', 8080),
+          open(m, 'db-0', 'web-a', 8080),
+        ],
+        [true, true, false, false],
+      );
+    },
+  );
 });

@@ -87,61 +87,64 @@ describe('webstack chart: defaults', () => {
     }
   });
 
-  it('runs 3 nginx replicas, non-root on 8080, read-only root fs, no capabilities, probes and a preStop drain', async () => {
-    const objs = await render();
-    const d = deployment(objs, 'web');
-    assert.equal(d.spec?.replicas, 3);
-    assert.deepEqual(d.spec?.selector.matchLabels, {
-      'app.kubernetes.io/name': 'webstack',
-      'app.kubernetes.io/instance': 'web',
-      'app.kubernetes.io/component': 'web',
-    });
-    const spec = podSpec(objs, 'web');
-    assert.equal(spec.securityContext?.runAsNonRoot, true);
-    assert.equal(spec.securityContext?.runAsUser, 101);
-    assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault');
-    assert.equal(spec.automountServiceAccountToken, false);
-    const nginx = container(spec, 'nginx');
-    assert.equal(nginx.image, 'nginx:1.29');
-    assert.deepEqual(nginx.command, [
-      '/usr/sbin/nginx',
-      '-p',
-      '/var/lib/kstack/nginx/',
-      '-c',
-      '/etc/kstack/web/nginx.conf',
-      '-e',
-      'stderr',
-    ]);
-    assert.deepEqual(nginx.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
-    for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
-      assert.equal(c.securityContext?.readOnlyRootFilesystem, true, `${c.name}: read-only root fs`);
-      assert.equal(c.securityContext?.allowPrivilegeEscalation, false, `${c.name}: no privilege escalation`);
-      assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL'], `${c.name}: drops every capability`);
-      assert.ok(c.resources?.requests?.memory, `${c.name}: has a memory request`);
-    }
-    assert.equal(nginx.readinessProbe?.httpGet?.path, '/healthz');
-    assert.equal(nginx.livenessProbe?.httpGet?.path, '/healthz');
-    assert.match(nginx.lifecycle?.preStop?.exec?.command?.join(' ') ?? '', /sleep 5;.*-s quit/s);
-    const mounts = Object.fromEntries((nginx.volumeMounts ?? []).map((m) => [m.mountPath, m.name]));
-    assert.deepEqual(mounts, {
-      '/etc/kstack/web': 'config',
-      '/var/lib/kstack/nginx': 'nginx-prefix',
-      '/var/lib/kstack/nginx/html': 'page',
-      '/tmp': 'tmp',
-    });
-    // Besides ConfigMaps and emptyDirs, only the db's CA certificate (webinfo verifies the db with it).
-    for (const v of spec.volumes ?? [])
-      assert.ok(
-        v.configMap ?? v.emptyDir ?? (v.secret?.items?.length === 1 && v.secret.items[0]?.key === 'ca.crt'),
-        `volume ${v.name} is a ConfigMap, an emptyDir or the db's CA`,
+  it(
+    'runs 3 nginx replicas, non-root on 8080, read-only root fs, ' + 'no capabilities, probes and a preStop drain',
+    async () => {
+      const objs = await render();
+      const d = deployment(objs, 'web');
+      assert.equal(d.spec?.replicas, 3);
+      assert.deepEqual(d.spec?.selector.matchLabels, {
+        'app.kubernetes.io/name': 'webstack',
+        'app.kubernetes.io/instance': 'web',
+        'app.kubernetes.io/component': 'web',
+      });
+      const spec = podSpec(objs, 'web');
+      assert.equal(spec.securityContext?.runAsNonRoot, true);
+      assert.equal(spec.securityContext?.runAsUser, 101);
+      assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault');
+      assert.equal(spec.automountServiceAccountToken, false);
+      const nginx = container(spec, 'nginx');
+      assert.equal(nginx.image, 'nginx:1.29');
+      assert.deepEqual(nginx.command, [
+        '/usr/sbin/nginx',
+        '-p',
+        '/var/lib/kstack/nginx/',
+        '-c',
+        '/etc/kstack/web/nginx.conf',
+        '-e',
+        'stderr',
+      ]);
+      assert.deepEqual(nginx.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+      for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+        assert.equal(c.securityContext?.readOnlyRootFilesystem, true, `${c.name}: read-only root fs`);
+        assert.equal(c.securityContext?.allowPrivilegeEscalation, false, `${c.name}: no privilege escalation`);
+        assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL'], `${c.name}: drops every capability`);
+        assert.ok(c.resources?.requests?.memory, `${c.name}: has a memory request`);
+      }
+      assert.equal(nginx.readinessProbe?.httpGet?.path, '/healthz');
+      assert.equal(nginx.livenessProbe?.httpGet?.path, '/healthz');
+      assert.match(nginx.lifecycle?.preStop?.exec?.command?.join(' ') ?? '', /sleep 5;.*-s quit/s);
+      const mounts = Object.fromEntries((nginx.volumeMounts ?? []).map((m) => [m.mountPath, m.name]));
+      assert.deepEqual(mounts, {
+        '/etc/kstack/web': 'config',
+        '/var/lib/kstack/nginx': 'nginx-prefix',
+        '/var/lib/kstack/nginx/html': 'page',
+        '/tmp': 'tmp',
+      });
+      // Besides ConfigMaps and emptyDirs, only the db's CA certificate (webinfo verifies the db with it).
+      for (const v of spec.volumes ?? [])
+        assert.ok(
+          v.configMap ?? v.emptyDir ?? (v.secret?.items?.length === 1 && v.secret.items[0]?.key === 'ca.crt'),
+          `volume ${v.name} is a ConfigMap, an emptyDir or the db's CA`,
+        );
+      const webinfo = spec.containers.find((c) => c.name === 'webinfo');
+      assert.equal(
+        webinfo?.env?.find((e) => e.name === 'WEBINFO_DB_TLS_CA')?.value,
+        '/etc/webstack-db/tls/ca.crt',
+        'webinfo connects to the db with TLS, verifying it',
       );
-    const webinfo = spec.containers.find((c) => c.name === 'webinfo');
-    assert.equal(
-      webinfo?.env?.find((e) => e.name === 'WEBINFO_DB_TLS_CA')?.value,
-      '/etc/webstack-db/tls/ca.crt',
-      'webinfo connects to the db with TLS, verifying it',
-    );
-  });
+    },
+  );
 
   it('renders the page in an init container from the downward API', async () => {
     const spec = podSpec(await render(), 'web');
@@ -240,71 +243,74 @@ describe('webstack chart: values change the output', () => {
     assert.deepEqual(podSpec(objs, 'podwatch').imagePullSecrets, [{ name: 'pull-a' }, { name: 'pull-b' }]);
   });
 
-  it('web Deployment: replicas, binary, port, strategy, timings, probes, resources, security, pod metadata', async () => {
-    const objs = await render({
-      web: {
-        replicaCount: 5,
-        binary: '/usr/local/sbin/nginx',
-        containerPort: 9090,
-        strategy: { type: 'Recreate' },
-        minReadySeconds: 7,
-        revisionHistoryLimit: 2,
-        probes: {
-          readiness: { periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 2 },
-          liveness: { initialDelaySeconds: 9, periodSeconds: 20, timeoutSeconds: 4, failureThreshold: 5 },
+  it(
+    'web Deployment: replicas, binary, port, strategy, ' + 'timings, probes, resources, security, pod metadata',
+    async () => {
+      const objs = await render({
+        web: {
+          replicaCount: 5,
+          binary: '/usr/local/sbin/nginx',
+          containerPort: 9090,
+          strategy: { type: 'Recreate' },
+          minReadySeconds: 7,
+          revisionHistoryLimit: 2,
+          probes: {
+            readiness: { periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 2 },
+            liveness: { initialDelaySeconds: 9, periodSeconds: 20, timeoutSeconds: 4, failureThreshold: 5 },
+          },
+          preStopDelaySeconds: 12,
+          terminationGracePeriodSeconds: 60,
+          resources: { requests: { cpu: '200m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+          init: { resources: { requests: { cpu: '5m', memory: '8Mi' } } },
+          podSecurityContext: { runAsUser: 2000, runAsGroup: 2000, fsGroup: 2000 },
+          securityContext: { readOnlyRootFilesystem: true, runAsUser: 2001 },
+          podAnnotations: { 'prometheus.io/scrape': 'true' },
+          podLabels: { tier: 'front' },
         },
-        preStopDelaySeconds: 12,
-        terminationGracePeriodSeconds: 60,
-        resources: { requests: { cpu: '200m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-        init: { resources: { requests: { cpu: '5m', memory: '8Mi' } } },
-        podSecurityContext: { runAsUser: 2000, runAsGroup: 2000, fsGroup: 2000 },
-        securityContext: { readOnlyRootFilesystem: true, runAsUser: 2001 },
-        podAnnotations: { 'prometheus.io/scrape': 'true' },
-        podLabels: { tier: 'front' },
-      },
-    });
-    const d = deployment(objs, 'web');
-    assert.equal(d.spec?.replicas, 5);
-    assert.deepEqual(d.spec?.strategy, { type: 'Recreate' });
-    assert.equal(d.spec?.minReadySeconds, 7);
-    assert.equal(d.spec?.revisionHistoryLimit, 2);
-    assert.equal(d.spec?.template.metadata?.annotations?.['prometheus.io/scrape'], 'true');
-    assert.equal(d.spec?.template.metadata?.labels?.tier, 'front');
-    assert.equal(d.spec?.selector.matchLabels?.tier, undefined, 'pod labels stay out of the immutable selector');
-    const spec = podSpec(objs, 'web');
-    const nginx = container(spec, 'nginx');
-    assert.equal(nginx.command?.[0], '/usr/local/sbin/nginx');
-    assert.equal(nginx.ports?.[0]?.containerPort, 9090);
-    assert.deepEqual(nginx.readinessProbe, {
-      httpGet: { path: '/healthz', port: 'http' },
-      periodSeconds: 3,
-      timeoutSeconds: 1,
-      failureThreshold: 2,
-    });
-    assert.deepEqual(nginx.livenessProbe, {
-      httpGet: { path: '/healthz', port: 'http' },
-      initialDelaySeconds: 9,
-      periodSeconds: 20,
-      timeoutSeconds: 4,
-      failureThreshold: 5,
-    });
-    assert.match(
-      nginx.lifecycle?.preStop?.exec?.command?.[2] ?? '',
-      /^sleep 12;.*\/usr\/local\/sbin\/nginx .* -s quit/s,
-    );
-    assert.equal(spec.terminationGracePeriodSeconds, 60);
-    assert.deepEqual(nginx.resources, { requests: { cpu: '200m', memory: '64Mi' }, limits: { memory: '256Mi' } });
-    // helm merges maps with the defaults: the default limit stays unless set to null.
-    assert.deepEqual(container(spec, 'render-page').resources, {
-      requests: { cpu: '5m', memory: '8Mi' },
-      limits: { memory: '32Mi' },
-    });
-    assert.equal(spec.securityContext?.runAsUser, 2000);
-    assert.equal(spec.securityContext?.runAsNonRoot, true, 'overrides keep the other defaults');
-    assert.equal(nginx.securityContext?.runAsUser, 2001);
-    assert.deepEqual(nginx.securityContext?.capabilities?.drop, ['ALL']);
-    assert.match(webFiles(objs)['site-default.conf']!, /^\s*listen 9090 default_server;$/m);
-  });
+      });
+      const d = deployment(objs, 'web');
+      assert.equal(d.spec?.replicas, 5);
+      assert.deepEqual(d.spec?.strategy, { type: 'Recreate' });
+      assert.equal(d.spec?.minReadySeconds, 7);
+      assert.equal(d.spec?.revisionHistoryLimit, 2);
+      assert.equal(d.spec?.template.metadata?.annotations?.['prometheus.io/scrape'], 'true');
+      assert.equal(d.spec?.template.metadata?.labels?.tier, 'front');
+      assert.equal(d.spec?.selector.matchLabels?.tier, undefined, 'pod labels stay out of the immutable selector');
+      const spec = podSpec(objs, 'web');
+      const nginx = container(spec, 'nginx');
+      assert.equal(nginx.command?.[0], '/usr/local/sbin/nginx');
+      assert.equal(nginx.ports?.[0]?.containerPort, 9090);
+      assert.deepEqual(nginx.readinessProbe, {
+        httpGet: { path: '/healthz', port: 'http' },
+        periodSeconds: 3,
+        timeoutSeconds: 1,
+        failureThreshold: 2,
+      });
+      assert.deepEqual(nginx.livenessProbe, {
+        httpGet: { path: '/healthz', port: 'http' },
+        initialDelaySeconds: 9,
+        periodSeconds: 20,
+        timeoutSeconds: 4,
+        failureThreshold: 5,
+      });
+      assert.match(
+        nginx.lifecycle?.preStop?.exec?.command?.[2] ?? '',
+        /^sleep 12;.*\/usr\/local\/sbin\/nginx .* -s quit/s,
+      );
+      assert.equal(spec.terminationGracePeriodSeconds, 60);
+      assert.deepEqual(nginx.resources, { requests: { cpu: '200m', memory: '64Mi' }, limits: { memory: '256Mi' } });
+      // helm merges maps with the defaults: the default limit stays unless set to null.
+      assert.deepEqual(container(spec, 'render-page').resources, {
+        requests: { cpu: '5m', memory: '8Mi' },
+        limits: { memory: '32Mi' },
+      });
+      assert.equal(spec.securityContext?.runAsUser, 2000);
+      assert.equal(spec.securityContext?.runAsNonRoot, true, 'overrides keep the other defaults');
+      assert.equal(nginx.securityContext?.runAsUser, 2001);
+      assert.deepEqual(nginx.securityContext?.capabilities?.drop, ['ALL']);
+      assert.match(webFiles(objs)['site-default.conf']!, /^\s*listen 9090 default_server;$/m);
+    },
+  );
 
   it('nginx config values reach nginx.conf and the site', async () => {
     const base = webFiles(await render());
@@ -532,23 +538,26 @@ describe('webstack chart: values change the output', () => {
     assert.equal(plain.nodeSelector ?? plain.affinity ?? plain.tolerations ?? plain.priorityClassName, undefined);
   });
 
-  it("webinfo reads the release's database when db is on (password from the db Secret), and nothing when it is off", async () => {
-    let wi = container(podSpec(await render({}), 'web'), 'webinfo');
-    assert.equal(envOf(wi, 'WEBINFO_DATA_SOURCE'), 'mariadb');
-    assert.equal(envOf(wi, 'WEBINFO_DB_HOST'), 'web-webstack-db');
-    assert.equal(envOf(wi, 'WEBINFO_DB_USER'), 'app');
-    assert.equal(envOf(wi, 'WEBINFO_DB_DATABASE'), 'app');
-    const password = wi.env?.find((e) => e.name === 'WEBINFO_DB_PASSWORD');
-    assert.deepEqual(password?.valueFrom?.secretKeyRef, { name: 'web-webstack-db', key: 'mariadb-password' });
-    assert.equal(password?.value, undefined, 'never a literal password');
-    wi = container(podSpec(await render({ db: { enabled: false } }), 'web'), 'webinfo');
-    assert.equal(
-      wi.env?.some((e) => e.name.startsWith('WEBINFO_DB') || e.name === 'WEBINFO_DATA_SOURCE'),
-      false,
-    );
-    wi = container(podSpec(await render({ db: { auth: { existingSecret: 'mine' } } }), 'web'), 'webinfo');
-    assert.equal(wi.env?.find((e) => e.name === 'WEBINFO_DB_PASSWORD')?.valueFrom?.secretKeyRef?.name, 'mine');
-  });
+  it(
+    "webinfo reads the release's database when db is on " + '(password from the db Secret), and nothing when it is off',
+    async () => {
+      let wi = container(podSpec(await render({}), 'web'), 'webinfo');
+      assert.equal(envOf(wi, 'WEBINFO_DATA_SOURCE'), 'mariadb');
+      assert.equal(envOf(wi, 'WEBINFO_DB_HOST'), 'web-webstack-db');
+      assert.equal(envOf(wi, 'WEBINFO_DB_USER'), 'app');
+      assert.equal(envOf(wi, 'WEBINFO_DB_DATABASE'), 'app');
+      const password = wi.env?.find((e) => e.name === 'WEBINFO_DB_PASSWORD');
+      assert.deepEqual(password?.valueFrom?.secretKeyRef, { name: 'web-webstack-db', key: 'mariadb-password' });
+      assert.equal(password?.value, undefined, 'never a literal password');
+      wi = container(podSpec(await render({ db: { enabled: false } }), 'web'), 'webinfo');
+      assert.equal(
+        wi.env?.some((e) => e.name.startsWith('WEBINFO_DB') || e.name === 'WEBINFO_DATA_SOURCE'),
+        false,
+      );
+      wi = container(podSpec(await render({ db: { auth: { existingSecret: 'mine' } } }), 'web'), 'webinfo');
+      assert.equal(wi.env?.find((e) => e.name === 'WEBINFO_DB_PASSWORD')?.valueFrom?.secretKeyRef?.name, 'mine');
+    },
+  );
 
   it('webinfo: image, command, port, env, resources; disabled means no container and a JSON 503 on /api/', async () => {
     let objs = await render({
@@ -589,61 +598,64 @@ describe('webstack chart: values change the output', () => {
     );
   });
 
-  it('podwatch: cluster scope uses a ClusterRole; replicas, args, env, port, service, lease, service account', async () => {
-    let objs = await render({
-      podwatch: {
-        scope: 'cluster',
-        replicaCount: 1,
-        args: ['--sink', 'stdout'],
-        env: [{ name: 'LOG_LEVEL', value: 'debug' }],
-        port: 9100,
-        service: { enabled: true, port: 9200 },
-        leaderElection: { enabled: true, leaseName: 'pw-lease' },
-        serviceAccount: { create: true, name: 'watcher', annotations: { 'x/y': 'z' } },
-      },
-    });
-    assert.equal(ofKind(objs, 'Role', 'podwatch').length, 0);
-    const cr = one(objs, 'ClusterRole') as unknown as k8s.V1ClusterRole;
-    assert.equal(cr.metadata?.name, 'shop-web-webstack-podwatch', 'cluster-wide names carry the namespace');
-    assert.deepEqual(cr.rules, [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);
-    const crb = one(objs, 'ClusterRoleBinding') as unknown as k8s.V1ClusterRoleBinding;
-    assert.deepEqual(crb.subjects, [{ kind: 'ServiceAccount', name: 'watcher', namespace: 'shop' }]);
-    const lease = one(objs, 'Role') as unknown as k8s.V1Role;
-    assert.deepEqual(lease.rules?.[1]?.resourceNames, ['pw-lease']);
-    const sa = one(objs, 'ServiceAccount') as unknown as k8s.V1ServiceAccount;
-    assert.equal(sa.metadata?.name, 'watcher');
-    assert.deepEqual(sa.metadata?.annotations, { 'x/y': 'z' });
-    assert.equal(deployment(objs, 'podwatch').spec?.replicas, 1);
-    const spec = podSpec(objs, 'podwatch');
-    assert.equal(spec.serviceAccountName, 'watcher');
-    const pw = container(spec, 'podwatch');
-    assert.deepEqual(pw.args, ['--sink', 'stdout']);
-    assert.equal(envOf(pw, 'PODWATCH_NAMESPACE'), '', 'cluster scope watches every namespace');
-    assert.equal(envOf(pw, 'PODWATCH_LEASE_NAME'), 'pw-lease');
-    assert.equal(envOf(pw, 'LOG_LEVEL'), 'debug');
-    assert.equal(pw.ports?.[0]?.containerPort, 9100);
-    const svc = one(objs, 'Service', 'podwatch') as unknown as k8s.V1Service;
-    assert.equal(svc.spec?.ports?.[0]?.port, 9200);
+  it(
+    'podwatch: cluster scope uses a ClusterRole; replicas, ' + 'args, env, port, service, lease, service account',
+    async () => {
+      let objs = await render({
+        podwatch: {
+          scope: 'cluster',
+          replicaCount: 1,
+          args: ['--sink', 'stdout'],
+          env: [{ name: 'LOG_LEVEL', value: 'debug' }],
+          port: 9100,
+          service: { enabled: true, port: 9200 },
+          leaderElection: { enabled: true, leaseName: 'pw-lease' },
+          serviceAccount: { create: true, name: 'watcher', annotations: { 'x/y': 'z' } },
+        },
+      });
+      assert.equal(ofKind(objs, 'Role', 'podwatch').length, 0);
+      const cr = one(objs, 'ClusterRole') as unknown as k8s.V1ClusterRole;
+      assert.equal(cr.metadata?.name, 'shop-web-webstack-podwatch', 'cluster-wide names carry the namespace');
+      assert.deepEqual(cr.rules, [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);
+      const crb = one(objs, 'ClusterRoleBinding') as unknown as k8s.V1ClusterRoleBinding;
+      assert.deepEqual(crb.subjects, [{ kind: 'ServiceAccount', name: 'watcher', namespace: 'shop' }]);
+      const lease = one(objs, 'Role') as unknown as k8s.V1Role;
+      assert.deepEqual(lease.rules?.[1]?.resourceNames, ['pw-lease']);
+      const sa = one(objs, 'ServiceAccount') as unknown as k8s.V1ServiceAccount;
+      assert.equal(sa.metadata?.name, 'watcher');
+      assert.deepEqual(sa.metadata?.annotations, { 'x/y': 'z' });
+      assert.equal(deployment(objs, 'podwatch').spec?.replicas, 1);
+      const spec = podSpec(objs, 'podwatch');
+      assert.equal(spec.serviceAccountName, 'watcher');
+      const pw = container(spec, 'podwatch');
+      assert.deepEqual(pw.args, ['--sink', 'stdout']);
+      assert.equal(envOf(pw, 'PODWATCH_NAMESPACE'), '', 'cluster scope watches every namespace');
+      assert.equal(envOf(pw, 'PODWATCH_LEASE_NAME'), 'pw-lease');
+      assert.equal(envOf(pw, 'LOG_LEVEL'), 'debug');
+      assert.equal(pw.ports?.[0]?.containerPort, 9100);
+      const svc = one(objs, 'Service', 'podwatch') as unknown as k8s.V1Service;
+      assert.equal(svc.spec?.ports?.[0]?.port, 9200);
 
-    objs = await render({
-      podwatch: {
-        rbac: { create: false },
-        serviceAccount: { create: false, name: 'existing' },
-        leaderElection: { enabled: false },
-        service: { enabled: false },
-      },
-    });
-    assert.deepEqual(
-      ofKind(objs, 'Role').length + ofKind(objs, 'RoleBinding').length + ofKind(objs, 'ServiceAccount').length,
-      0,
-    );
-    assert.equal(ofKind(objs, 'Service', 'podwatch').length, 0);
-    assert.equal(podSpec(objs, 'podwatch').serviceAccountName, 'existing');
-    assert.equal(envOf(container(podSpec(objs, 'podwatch'), 'podwatch'), 'PODWATCH_LEADER_ELECTION'), 'false');
+      objs = await render({
+        podwatch: {
+          rbac: { create: false },
+          serviceAccount: { create: false, name: 'existing' },
+          leaderElection: { enabled: false },
+          service: { enabled: false },
+        },
+      });
+      assert.deepEqual(
+        ofKind(objs, 'Role').length + ofKind(objs, 'RoleBinding').length + ofKind(objs, 'ServiceAccount').length,
+        0,
+      );
+      assert.equal(ofKind(objs, 'Service', 'podwatch').length, 0);
+      assert.equal(podSpec(objs, 'podwatch').serviceAccountName, 'existing');
+      assert.equal(envOf(container(podSpec(objs, 'podwatch'), 'podwatch'), 'PODWATCH_LEADER_ELECTION'), 'false');
 
-    objs = await render({ podwatch: { enabled: false } });
-    assert.equal(objs.filter((o) => o.metadata.name.includes('podwatch')).length, 0);
-  });
+      objs = await render({ podwatch: { enabled: false } });
+      assert.equal(objs.filter((o) => o.metadata.name.includes('podwatch')).length, 0);
+    },
+  );
 });
 
 describe('webstack chart: podwatch pod settings', () => {

@@ -233,7 +233,8 @@ describe('load balancer: next hops and routes', () => {
   it('several hops: one multipath route of equal weights', () => {
     assert.equal(
       routeArgs('10.77.65.200', ['10.77.65.10', '10.77.65.11'], 'kstack-br').join(' '),
-      'route replace 10.77.65.200/32 nexthop via 10.77.65.10 dev kstack-br weight 1 nexthop via 10.77.65.11 dev kstack-br weight 1',
+      'route replace 10.77.65.200/32 nexthop via 10.77.65.10 dev ' +
+        'kstack-br weight 1 nexthop via 10.77.65.11 dev kstack-br weight 1',
     );
   });
 });

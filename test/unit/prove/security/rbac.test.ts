@@ -17,13 +17,20 @@ import {
   renderPrivilegeTable,
 } from '../../../../src/prove/security/least-privilege.js';
 
-const API_TEXT = `NAME                              SHORTNAMES   APIVERSION                        NAMESPACED   KIND                       VERBS                                                        CATEGORIES
-pods                              po           v1                                true         Pod                        create,delete,deletecollection,get,list,patch,update,watch   all
-secrets                                        v1                                true         Secret                     create,delete,deletecollection,get,list,patch,update,watch
-selfsubjectreviews                             authentication.k8s.io/v1          false        SelfSubjectReview          create
-selfsubjectaccessreviews                       authorization.k8s.io/v1           false        SelfSubjectAccessReview    create
-selfsubjectrulesreviews                        authorization.k8s.io/v1           false        SelfSubjectRulesReview     create
-leases                                         coordination.k8s.io/v1            true         Lease                      create,delete,deletecollection,get,list,patch,update,watch
+const API_TEXT = `NAME                              SHORTNAMES   APIVERSION                        NAMESPACED   KIND\
+                       VERBS                                                        CATEGORIES
+pods                              po           v1                                true         Pod\
+                        create,delete,deletecollection,get,list,patch,update,watch   all
+secrets                                        v1                                true         Secret\
+                     create,delete,deletecollection,get,list,patch,update,watch
+selfsubjectreviews                             authentication.k8s.io/v1          false        SelfSubjectReview\
+          create
+selfsubjectaccessreviews                       authorization.k8s.io/v1           false        SelfSubjectAccessReview\
+    create
+selfsubjectrulesreviews                        authorization.k8s.io/v1           false        SelfSubjectRulesReview\
+     create
+leases                                         coordination.k8s.io/v1            true         Lease\
+                      create,delete,deletecollection,get,list,patch,update,watch
 `;
 const api = parseApiResources(API_TEXT);
 const BASIC: ResourceRule[] = [
