@@ -410,26 +410,11 @@ names the image and the registry's answer and exits non-zero, with no values pri
 });
 
 /** Every command with flags, for the tests: each one's --help prints its help, which names its flags. */
-export const COMMANDS: readonly CommandSpec[] = [
-  SETUP,
-  CLUSTER_UP,
-  CLUSTER_DOWN,
-  CLUSTER_STOP,
-  CLUSTER_STATUS,
-  CLUSTER_NODE,
-  UP,
-  DOWN,
-  PROVE,
-  WATCH,
-  BACKUP,
-  RESTORE,
-  DB_ROTATE_CERTS,
-  IMAGES_BUILD,
-  IMAGES_LIST,
-  IMAGES_PUSH,
-];
 
 const REGION_FLAGS = { ...RELEASE_FLAGS, ...HELP_FLAG } as const;
+const REGION_RELEASE_HELP =
+  `  -n, --namespace NS    the release's namespace in both regions (default ${DEFAULT_NAMESPACE})\n` +
+  `  --release NAME        the release in both regions (default ${DEFAULT_RELEASE})\n`;
 
 export const REGION_UP = spec({
   name: 'region up',
@@ -452,23 +437,27 @@ The page of each region says which region served it. Idempotent. See docs/multi-
   --primary NAME        the region that takes writes (a cluster of this name)
   --standby NAME        the region that follows it
   --standby-nodes N     nodes of the standby's cluster (default ${DEFAULT_NODE_COUNT}; it may be smaller)
-`,
+  -f, --values FILE     more chart values for both regions' releases
+  --timeout D           how long each region's release may take to become ready
+${REGION_RELEASE_HELP}`,
 });
 
 export const REGION_STATUS = spec({
   name: 'region status',
-  options: { output: { type: 'string', short: 'o' }, ...REGION_FLAGS },
+  options: { output: { type: 'string', short: 'o' }, ...HELP_FLAG },
   help: `kstack region status [-o json]
 
 Each region's role (primary, standby, fenced), whether its database refuses writes, its replica (running,
 seconds behind, last error) and how many of the primary's transactions the standby still lacks.
 Exit status 0 when the standby replicates, 3 otherwise.
+
+  -o, --output json     the same as JSON
 `,
 });
 
 export const REGION_FAILOVER = spec({
   name: 'region failover',
-  options: { planned: { type: 'boolean' }, timeout: { type: 'string' }, ...REGION_FLAGS },
+  options: { planned: { type: 'boolean' }, timeout: { type: 'string' }, ...HELP_FLAG },
   help: `kstack region failover --planned [--timeout 2m]
 
 Makes the standby the primary. --planned (a switchover, both regions up): writes stop in the primary,
@@ -476,6 +465,30 @@ the standby catches up with every transaction it had (no acknowledged write is l
 takes writes, and the old primary follows it as the new standby. Refuses when the standby is not
 replicating. An unplanned failover (the primary lost) is not built yet (docs/multi-region.md).
 
-  --timeout D   how long the standby may take to catch up (default 2m)
+  --planned             both regions are up: switch over without losing a write
+  --timeout D           how long the standby may take to catch up (default 2m)
 `,
 });
+
+/** Every command spec, for the help and parsing tests. */
+export const COMMANDS: readonly CommandSpec[] = [
+  SETUP,
+  CLUSTER_UP,
+  CLUSTER_DOWN,
+  CLUSTER_STOP,
+  CLUSTER_STATUS,
+  CLUSTER_NODE,
+  UP,
+  DOWN,
+  PROVE,
+  WATCH,
+  BACKUP,
+  RESTORE,
+  DB_ROTATE_CERTS,
+  IMAGES_BUILD,
+  IMAGES_LIST,
+  IMAGES_PUSH,
+  REGION_UP,
+  REGION_STATUS,
+  REGION_FAILOVER,
+];

@@ -84,6 +84,7 @@ import { DEFAULT_CLUSTER, DEFAULT_NAMESPACE, DEFAULT_RELEASE, DEFAULT_UP_TIMEOUT
 import { formatFailover, formatRegionStatus, formatRotation, formatStatus, formatStopped } from './format.js';
 import { plannedFailover, regionStatus } from '../region/regions.js';
 import { regionUp } from '../region/region-up.js';
+import { checkPair } from '../region/pair.js';
 
 /** Where the command prints: process.stdout / process.stderr, or a test's buffers. */
 export interface Output {
@@ -467,6 +468,7 @@ async function regionUpCommand(args: readonly string[], out: Output): Promise<nu
   }
   if (!values.primary || !values.standby)
     throw new UserError('kstack region up: give --primary NAME and --standby NAME');
+  checkPair(values.primary, values.standby);
   const standbyNodes =
     values['standby-nodes'] === undefined ? undefined : nodeSettingsFromFlags(values['standby-nodes'], undefined).count;
   const timeoutMs = durationFlag('timeout', values.timeout, DEFAULT_UP_TIMEOUT);

@@ -410,14 +410,6 @@ export class Agent {
     }
   }
 
-  /**
-   * In a pair of regions each region keeps its own accounts (its own Secrets): what the agent runs on them
-   * stays out of the binlog, so it never replicates to the other region (Galera still copies it here).
-   */
-  private regionSessionSql(): string[] {
-    return this.cfg.region ? ['SET SESSION sql_log_bin = 0'] : [];
-  }
-
   /** The replication account and the region state table, when this cluster is one of two regions. */
   private regionAccountSql(): string[] {
     const region = this.cfg.region;
@@ -486,7 +478,6 @@ export class Agent {
     const requireSsl = this.cfg.tls !== undefined;
     try {
       for (const stmt of [
-        ...this.regionSessionSql(),
         ...drAccountsSql(dr, requireSsl),
         ...appAccountTlsSql(this.cfg.app?.user, requireSsl),
         ...this.regionAccountSql(),
@@ -527,7 +518,6 @@ export class Agent {
           const accounts: { User: string; Host: string }[] = await conn.query('SELECT User, Host FROM mysql.user');
           const dr = this.drAccountPasswords();
           for (const stmt of [
-            ...this.regionSessionSql(),
             ...dropExtraUsersSql(accounts, app?.user, [
               ...this.cfg.drAccounts.map((a) => a.user),
               ...(this.cfg.region?.replicationAccount ? [this.cfg.region.replicationAccount.user] : []),

@@ -357,12 +357,20 @@ export function binlogMysqld(cfg: AgentConfig): string[] {
 /**
  * A region's members start read-only, whatever their role, so a member that comes back never takes a write
  * before its agent has read the role (src/galera/region-role.ts). The replica's SQL thread is not bound by
- * read_only. The region state table stays in its region (replicate_ignore_db); a dead primary is noticed in
- * slave_net_timeout, and the replica retries every MASTER_CONNECT_RETRY seconds.
+ * read_only. A region's role (the region state database) never crosses to the other: the replica filters
+ * it. Filtering, not sql_log_bin=0 at the source: Galera copies such a write to the other members, which log
+ * it anyway, and members whose binlogs differ could not feed a replica interchangeably. Accounts do cross
+ * (no replica filter stops CREATE/ALTER USER), so both regions run from one copy of the db Secret. A dead
+ * primary is noticed in slave_net_timeout; the replica retries every MASTER_CONNECT_RETRY seconds.
  */
 export function regionMysqld(region: RegionConfig | undefined): string[] {
   if (!region) return [];
-  return ['read_only=ON', `replicate_ignore_db=${REGION_STATE_DATABASE}`, 'slave_net_timeout=10'];
+  return [
+    'read_only=ON',
+    `replicate_ignore_db=${REGION_STATE_DATABASE}`,
+    `replicate_wild_ignore_table=${REGION_STATE_DATABASE}.%`,
+    'slave_net_timeout=10',
+  ];
 }
 
 /** The database that holds a region's role; never replicated to the other region. */

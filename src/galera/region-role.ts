@@ -1,6 +1,6 @@
 // A region's role (primary, standby or fenced) as its members read it: one row in the region state table,
-// which Galera copies to every member of the region and which never goes to the other region (it is kept
-// out of the binlog and ignored by the replica). Until `kstack region` writes the row, the role is the
+// which Galera copies to every member of the region and which never goes to the other region (the
+// replica filters its database: regionMysqld). Until `kstack region` writes the row, the role is the
 // configured initial one. Pure: the agent runs these statements and applies the answer to read_only.
 import { REGION_STATE_DATABASE, sqlString, type RegionRole } from './config.js';
 
@@ -42,7 +42,7 @@ export function effectiveRole(initialRole: RegionRole, stored: RegionState | und
 /** Only a primary takes writes; a standby applies the replica stream, which read_only does not bind. */
 export const wantsReadOnly = (role: RegionRole): boolean => role !== 'primary';
 
-/** Records a role (run with sql_log_bin=0 so it stays in this region; Galera still copies it to every member). */
+/** Records a role; Galera copies it to every member, and the other region's replica filters it out. */
 export function writeRegionStateSql(state: RegionState): string {
   return (
     `REPLACE INTO ${REGION_STATE_TABLE} (id, role, epoch, reason) ` +

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { stackUp, type StackUpOptions, type StackUpResult } from '../stack/up.js';
 import type { Progress } from '../util/progress.js';
-import { checkPair, regionValues, writePair, type RegionPair } from './pair.js';
-import { connectReplica, copyCa, regionKube, roleEverywhere } from './regions.js';
+import { UserError } from '../util/errors.js';
+import { checkPair, readPair, regionValues, writePair, type RegionPair } from './pair.js';
+import { copyRegionSecrets, ensureReplica, regionKube, roleEverywhere } from './regions.js';
 
 export interface RegionUpOptions {
   primary: string;
@@ -41,6 +42,14 @@ const hostOf = (url: string): string => new URL(url).hostname;
  */
 export async function regionUp(opts: RegionUpOptions): Promise<RegionUpResult> {
   checkPair(opts.primary, opts.standby);
+  // Re-running on a pair whose roles have changed would make two primaries: refuse, and say the way.
+  const existing = readPair();
+  if (existing && (existing.primary !== opts.primary || existing.standby !== opts.standby))
+    throw new UserError(
+      `the regions are already a pair with ${existing.primary} as the primary and ${existing.standby} as the ` +
+        `standby; run 'kstack region up --primary ${existing.primary} --standby ${existing.standby}'`,
+    );
+  const epoch = existing?.epoch ?? 1;
   const { progress } = opts;
   const stack = (
     region: string,
@@ -68,23 +77,23 @@ export async function regionUp(opts: RegionUpOptions): Promise<RegionUpResult> {
   const standby = await progress.step(`region ${opts.standby} (standby)`, () =>
     stack(opts.standby, 'standby', {
       ...(opts.standbyNodes !== undefined ? { nodes: opts.standbyNodes } : {}),
-      beforeInstall: (kube) => copyCa(primaryKube, kube, opts.release),
+      beforeInstall: (kube) => copyRegionSecrets(primaryKube, kube, opts.release),
     }),
   );
   const standbyKube = await regionKube(opts.standby, opts.namespace, progress);
   const pair: RegionPair = {
     primary: opts.primary,
     standby: opts.standby,
-    epoch: 1,
-    fenced: [],
+    epoch,
+    fenced: existing?.fenced ?? [],
     namespace: opts.namespace,
     release: opts.release,
     entryPoints: { [opts.primary]: hostOf(primary.page.url), [opts.standby]: hostOf(standby.page.url) },
   };
   await progress.step(`replication ${opts.primary} → ${opts.standby} (GTID, TLS)`, async () => {
-    await roleEverywhere(primaryKube, opts.release, opts.primary, 'primary', 1, 'region up');
-    await roleEverywhere(standbyKube, opts.release, opts.standby, 'standby', 1, 'region up');
-    await connectReplica(primaryKube, opts.primary, standbyKube, opts.standby, opts.release, '');
+    await roleEverywhere(primaryKube, opts.release, opts.primary, 'primary', epoch, 'region up');
+    await roleEverywhere(standbyKube, opts.release, opts.standby, 'standby', epoch, 'region up');
+    await ensureReplica(primaryKube, opts.primary, standbyKube, opts.standby, opts.release, progress);
   });
   writePair(pair);
   return { pair, primary, standby };

@@ -5,13 +5,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { controlPlaneStatus } from '../cluster/status.js';
-import { Kube, componentSelector, type List } from '../kube/kube.js';
+import { Kube, componentSelector, releaseValues, type List } from '../kube/kube.js';
 import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
 import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
+import { linkRegionNetworks } from './link.js';
 import { afterFailover, requirePair, writePair, type RegionPair } from './pair.js';
 import {
   binlogPosition,
+  formatGtidList,
+  mergeGtidLists,
+  parseDumpGtid,
   promote,
   replicaPosition,
   replicaStatus,
@@ -129,32 +133,38 @@ async function replicationPassword(kube: Kube, release: string, region: string):
 }
 
 /**
- * The standby trusts the primary's certificate because both come from one CA: the primary's CA Secret is
- * copied before the standby's release exists, marked as the release's, so the chart adopts it (its lookup
- * keeps a CA it finds) and issues the standby's certificate from it.
+ * The standby is made from the primary's secrets, copied before the standby's release exists and marked as
+ * the release's, so the chart adopts them (its lookups keep what they find):
+ * - the CA (`<db>-tls-ca`): the standby's certificate is issued from it, so each region trusts the other's;
+ * - the db Secret (passwords): account statements replicate like any write, so both regions must hold the
+ *   same passwords, and the app and the Jobs keep working after a failover. With db.auth.existingSecret,
+ *   give both regions the same Secret yourself.
  */
-export async function copyCa(from: Kube, to: Kube, release: string): Promise<void> {
+export async function copyRegionSecrets(from: Kube, to: Kube, release: string): Promise<void> {
   const secrets = await from.json<List<V1Secret>>(['get', 'secrets', '-l', componentSelector(release, 'db')]);
   const ca = secrets.items.find((s) => s.metadata?.name?.endsWith('-tls-ca'));
-  if (!ca?.data?.['ca.crt'] || !ca.data['ca.key'] || !ca.metadata?.name)
+  if (!ca?.data?.['ca.crt'] || !ca.data['ca.key'])
     throw new UserError("the primary region's db has no CA Secret (<db>-tls-ca); is db.tls.enabled on?");
-  const copy = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: ca.type ?? 'Opaque',
-    metadata: {
-      name: ca.metadata.name,
-      namespace: to.namespace,
-      labels: { ...ca.metadata.labels, 'app.kubernetes.io/managed-by': 'Helm' },
-      annotations: {
-        'meta.helm.sh/release-name': release,
-        'meta.helm.sh/release-namespace': to.namespace,
-        'helm.sh/resource-policy': 'keep',
+  const passwords = secrets.items.find((s) => s.data?.['mariadb-replication-password'] !== undefined);
+  for (const secret of [ca, ...(passwords ? [passwords] : [])]) {
+    const copy = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: secret.type ?? 'Opaque',
+      metadata: {
+        name: secret.metadata?.name,
+        namespace: to.namespace,
+        labels: { ...secret.metadata?.labels, 'app.kubernetes.io/managed-by': 'Helm' },
+        annotations: {
+          'meta.helm.sh/release-name': release,
+          'meta.helm.sh/release-namespace': to.namespace,
+          'helm.sh/resource-policy': 'keep',
+        },
       },
-    },
-    data: ca.data,
-  };
-  await to.kubectl(['apply', '-f', '-'], { input: JSON.stringify(copy), clusterScope: true });
+      data: secret.data,
+    };
+    await to.kubectl(['apply', '-f', '-'], { input: JSON.stringify(copy), clusterScope: true });
+  }
 }
 
 /** Polls until `check` says yes; throws `what` after `timeoutMs`. */
@@ -181,9 +191,91 @@ export async function roleEverywhere(
   for (const m of members) await setRegionRole(memberSession(kube, m), { role, epoch, reason });
 }
 
+/** The app database of the release (db.auth.database), which is what a standby is seeded with. */
+async function appDatabase(kube: Kube, release: string): Promise<string> {
+  const values = await releaseValues(kube, release);
+  const db = values.db as { auth?: { database?: unknown } } | undefined;
+  return typeof db?.auth?.database === 'string' ? db.auth.database : 'app';
+}
+
 /**
- * Points one member of `replica`'s region at `source`'s entry point, from position `from` ('' = the
- * source's whole binlog), and waits until it is connected and applying.
+ * A new standby starts as a copy of the primary's app database: one consistent dump (single transaction,
+ * with the GTID position of its snapshot) loaded into a standby member, which Galera copies to the others.
+ * Returns the position the replica continues from. For a large database, restore a backup instead
+ * (docs/multi-region.md).
+ */
+async function seedStandby(
+  sourceKube: Kube,
+  source: string,
+  replicaKube: Kube,
+  replica: string,
+  release: string,
+): Promise<string> {
+  const database = await appDatabase(sourceKube, release);
+  const from = await firstMember(sourceKube, release, source);
+  const dump = await sourceKube.exec(from, DB_CONTAINER, [
+    'sh',
+    '-c',
+    `exec mariadb-dump -S ${SOCKET} -uroot -p"$(cat ${ROOT_PASSWORD_FILE})" --single-transaction --gtid ` +
+      '--master-data=2 --routines --triggers --events --databases "$1"',
+    'dump',
+    database,
+  ]);
+  if (dump.code !== 0)
+    throw new UserError(`seeding ${replica}: mariadb-dump on ${source}/${from} failed: ${dump.stderr.trim()}`);
+  const position = parseDumpGtid(dump.stdout.slice(0, 4096));
+  if (position === undefined) throw new UserError(`seeding ${replica}: the dump from ${source} names no GTID position`);
+  const to = await firstMember(replicaKube, release, replica);
+  const load = await replicaKube.kubectl(
+    [
+      'exec',
+      '-i',
+      to,
+      '-c',
+      DB_CONTAINER,
+      '--',
+      'sh',
+      '-c',
+      `exec mariadb -S ${SOCKET} -uroot -p"$(cat ${ROOT_PASSWORD_FILE})"`,
+    ],
+    { input: dump.stdout, allowFailure: true, timeoutMs: 600_000 },
+  );
+  if (load.code !== 0)
+    throw new UserError(`seeding ${replica}: loading the dump into ${to} failed: ${load.stderr.trim()}`);
+  return position;
+}
+
+/**
+ * Makes `replica`'s region follow `source`: a replica already running is left as it is; one that is set up
+ * but not running is pointed at the source again from the position it holds (a new address or password, a
+ * source that was down); one never set up is seeded from the source first. It never seeds a region that
+ * has a replica: that would replace the region's data.
+ */
+export async function ensureReplica(
+  sourceKube: Kube,
+  source: string,
+  replicaKube: Kube,
+  replica: string,
+  release: string,
+  progress: Progress,
+): Promise<'running' | 'seeded'> {
+  const session = memberSession(replicaKube, await firstMember(replicaKube, release, replica));
+  const status = await replicaStatus(session);
+  if (status.configured && status.ioRunning && status.sqlRunning) return 'running';
+  if (status.configured) {
+    await connectReplica(sourceKube, source, replicaKube, replica, release, undefined);
+    return 'running';
+  }
+  const from = await progress.step(`seed ${replica} from ${source}`, () =>
+    seedStandby(sourceKube, source, replicaKube, replica, release),
+  );
+  await connectReplica(sourceKube, source, replicaKube, replica, release, from);
+  return 'seeded';
+}
+
+/**
+ * Points one member of `replica`'s region at `source`'s entry point, from position `from` (every
+ * transaction up to it is already there), and waits until it is connected and applying.
  */
 export async function connectReplica(
   sourceKube: Kube,
@@ -191,8 +283,9 @@ export async function connectReplica(
   replicaKube: Kube,
   replica: string,
   release: string,
-  from: string,
+  from: string | undefined,
 ): Promise<void> {
+  await linkRegionNetworks(source, replica);
   const entry = await replicationEntry(sourceKube, release, source);
   const password = await replicationPassword(sourceKube, release, source);
   const member = await firstMember(replicaKube, release, replica);
@@ -318,6 +411,8 @@ export async function plannedFailover(progress: Progress, opts: { timeoutMs: num
       return behind === 0;
     }),
   );
+  // Neither region takes writes now: the new primary's position here is where the old one will follow from.
+  const handover = formatGtidList(mergeGtidLists(target, await binlogPosition(standbySession)));
   await progress.step(`promote ${pair.standby}`, async () => {
     await promote(standbySession, epoch, `switchover from ${pair.primary}`);
     await roleEverywhere(newKube, pair.release, pair.standby, 'primary', epoch, `switchover from ${pair.primary}`);
@@ -325,9 +420,8 @@ export async function plannedFailover(progress: Progress, opts: { timeoutMs: num
   const writesStoppedMs = Date.now() - stoppedAt;
   const next = afterFailover(pair, false);
   writePair(next);
-  await progress.step(`${pair.primary} follows ${pair.standby}`, async () => {
-    const from = await oldSession.query('SELECT @@GLOBAL.gtid_binlog_pos AS pos');
-    await connectReplica(newKube, pair.standby, oldKube, pair.primary, pair.release, scalarText(from[0]?.pos));
-  });
+  await progress.step(`${pair.primary} follows ${pair.standby}`, () =>
+    connectReplica(newKube, pair.standby, oldKube, pair.primary, pair.release, handover),
+  );
   return { pair: next, caughtUp: startBehind, writesStoppedMs };
 }

@@ -71,6 +71,31 @@ export function parseGtidList(text: string): GtidPositions {
   return out;
 }
 
+/** Writes a position back as MariaDB reads it (domains in order). */
+export function formatGtidList(pos: GtidPositions): string {
+  return [...pos.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([d, g]) => `${d}-${g.serverId}-${g.seqNo}`)
+    .join(',');
+}
+
+/**
+ * The position a replica starts from when it already holds everything in both `a` and `b` (per domain, the
+ * later one). A region that steps down follows the new primary from its own binlog position together with
+ * the new primary's, taken while neither takes writes: it then asks only for what the new primary writes
+ * after that, never for the new primary's own history (a seed, its accounts), which it must not replay.
+ */
+export function mergeGtidLists(a: GtidPositions, b: GtidPositions): GtidPositions {
+  const out: GtidPositions = new Map(a);
+  for (const [d, g] of b) if ((out.get(d)?.seqNo ?? -1) < g.seqNo) out.set(d, g);
+  return out;
+}
+
+/** The position `mariadb-dump --gtid --master-data=2` wrote into its head (its snapshot's gtid_binlog_pos). */
+export function parseDumpGtid(head: string): string | undefined {
+  return /^-- SET GLOBAL gtid_slave_pos='([0-9,-]*)';/m.exec(head)?.[1];
+}
+
 /**
  * How many transactions of the given domains `replica` still lacks against `source` (0: it has every one).
  * GTID sequence numbers grow by one per transaction within a domain, so the difference counts them.
@@ -152,25 +177,28 @@ export async function replicaStatus(sql: SqlSession): Promise<ReplicaStatus> {
 }
 
 /**
- * Points a standby member at the primary and starts applying. `from` is the primary position the standby
- * already holds ('' for a standby that starts empty while the primary still has its whole binlog).
+ * Points a member at the other region's entry point and starts applying. `from` is the position the member
+ * already holds (every transaction up to it); undefined keeps its gtid_slave_pos (a replica re-pointed,
+ * e.g. with a new password or address, continues where it stopped).
  */
-export async function startReplica(sql: SqlSession, source: ReplicationSource, from: string): Promise<void> {
-  parseGtidList(from);
+export async function startReplica(
+  sql: SqlSession,
+  source: ReplicationSource,
+  from: string | undefined,
+): Promise<void> {
+  if (from !== undefined) parseGtidList(from);
   await sql.query('STOP SLAVE');
   await sql.query('RESET SLAVE ALL');
-  await sql.query(`SET GLOBAL gtid_slave_pos = ${sqlString(from)}`);
+  if (from !== undefined) await sql.query(`SET GLOBAL gtid_slave_pos = ${sqlString(from)}`);
   await sql.query(changeMasterSql(source));
   await sql.query('START SLAVE');
 }
 
-/** Records a role in the region state table (kept out of the binlog) and applies it to this member now. */
+/** Records a role in the region state table (the other region filters it) and applies it to this member now. */
 export async function setRegionRole(sql: SqlSession, state: RegionState): Promise<void> {
-  await sql.query('SET SESSION sql_log_bin = 0');
   for (const ddl of REGION_STATE_DDL) await sql.query(ddl);
   await sql.query(writeRegionStateSql(state));
   await sql.query(`SET GLOBAL read_only = ${state.role === 'primary' ? 'OFF' : 'ON'}`);
-  await sql.query('SET SESSION sql_log_bin = 1');
 }
 
 /** Stops applying the other region's stream and forgets the source: this region now takes writes. */

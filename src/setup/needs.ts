@@ -122,17 +122,18 @@ export const commandNeeds = {
     kubectlHelm: true,
     nodeRuntime: true,
   },
-  // status and failover only talk to the two clusters' databases through kubectl.
+  // status and failover talk to the two clusters' databases through kubectl; connecting a replica also
+  // links the two clusters' bridges (ip, sysctl, iptables: the nodes group).
   'region status': {
     entries: ['src/region/regions.ts'],
-    debian: ['controlPlane'],
+    debian: ['controlPlane', 'nodes'],
     go: [],
     kubectlHelm: true,
     nodeRuntime: false,
   },
   'region failover': {
     entries: ['src/region/regions.ts'],
-    debian: ['controlPlane'],
+    debian: ['controlPlane', 'nodes'],
     go: [],
     kubectlHelm: true,
     nodeRuntime: false,

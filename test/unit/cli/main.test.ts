@@ -353,3 +353,39 @@ describe('kstack usage errors', () => {
     assert.ok(IMAGES_PUSH.help.includes(`without NAME: ${STACK_IMAGES.join(', ')}`));
   });
 });
+
+describe('kstack region', () => {
+  it('without a subcommand prints the region usage and exits 2', async () => {
+    const r = await kstack('region');
+    assert.equal(r.code, 2);
+    assert.match(r.out, /kstack region up --primary NAME --standby NAME/);
+  });
+
+  it('names the subcommands it has for one it does not', async () => {
+    const r = await kstack('region', 'promote');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /kstack region: unknown subcommand 'promote'; use up, status or failover/);
+  });
+
+  it('up needs both regions, two different ones, each a DNS label', async () => {
+    assert.match((await kstack('region', 'up', '--primary', 'east')).err, /give --primary NAME and --standby NAME/);
+    assert.match(
+      (await kstack('region', 'up', '--primary', 'east', '--standby', 'east')).err,
+      /--primary and --standby are both 'east'/,
+    );
+    assert.match(
+      (await kstack('region', 'up', '--primary', 'East', '--standby', 'west')).err,
+      /--primary 'East': a region is a lowercase DNS label/,
+    );
+    assert.match(
+      (await kstack('region', 'up', '--primary', 'east', '--standby', 'west', '--standby-nodes', 'x')).err,
+      /--nodes 'x' is not a number/,
+    );
+  });
+
+  it('failover says that only the planned one is built', async () => {
+    const r = await kstack('region', 'failover');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /only --planned is built so far/);
+  });
+});
