@@ -1,4 +1,5 @@
 import type { StatusResult } from '../cluster/control-plane.js';
+import type { DnsStatus } from '../region/global-name.js';
 import type { RegionPair } from '../region/pair.js';
 import type { FailoverResult, RegionView } from '../region/regions.js';
 import type { RotateResult } from '../stack/certs.js';
@@ -79,7 +80,11 @@ export function formatRotation(r: RotateResult): string {
 }
 
 /** `kstack region status`: one line per region, then what the standby's replica says. */
-export function formatRegionStatus(s: { pair: RegionPair; regions: readonly RegionView[] }): string {
+export function formatRegionStatus(s: {
+  pair: RegionPair;
+  regions: readonly RegionView[];
+  dns: DnsStatus | undefined;
+}): string {
   const rows = s.regions.map((r) => {
     const writes = r.readOnly === undefined ? '?' : r.readOnly ? 'refused' : 'taken';
     const replica = r.replica
@@ -93,7 +98,11 @@ export function formatRegionStatus(s: { pair: RegionPair; regions: readonly Regi
       ? `  ${r.region.padEnd(10)} ${r.role.padEnd(8)} unreachable: ${r.error}`
       : `  ${r.region.padEnd(10)} ${r.role.padEnd(8)} writes ${writes.padEnd(8)} replica ${replica}${behind}${entry}`;
   });
-  return `Regions (epoch ${s.pair.epoch}, release ${s.pair.release} in ${s.pair.namespace}):\n${rows.join('\n')}\n`;
+  const dns = s.dns
+    ? `  ${s.dns.name} → ${s.dns.answer ?? 'no answer'} (${s.dns.reason}; DNS server 127.0.0.1:${s.dns.port})`
+    : '  global name: no DNS daemon has reported';
+  const head = `Regions (epoch ${s.pair.epoch}, release ${s.pair.release} in ${s.pair.namespace}):`;
+  return `${head}\n${rows.join('\n')}\n${dns}\n`;
 }
 
 /** What `kstack region failover --planned` did. */
@@ -101,6 +110,7 @@ export function formatFailover(r: FailoverResult): string {
   return (
     `Region ${r.pair.primary} is the primary now (epoch ${r.pair.epoch}); ${r.pair.standby} follows it.\n` +
     `  writes paused for ${(r.writesStoppedMs / 1000).toFixed(1)} s; the standby caught up on ${r.caughtUp} ` +
-    'transaction(s) after writes stopped, so no acknowledged write was lost\n'
+    'transaction(s) after writes stopped, so no acknowledged write was lost\n' +
+    `  the global name answered ${r.pair.primary} ${(r.dnsMs / 1000).toFixed(1)} s after writes stopped\n`
   );
 }

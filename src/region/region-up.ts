@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { stackUp, type StackUpOptions, type StackUpResult } from '../stack/up.js';
 import type { Progress } from '../util/progress.js';
 import { UserError } from '../util/errors.js';
-import { checkPair, readPair, regionValues, writePair, type RegionPair } from './pair.js';
+import { GLOBAL_NAME, ensureGlobalDns } from './global-name.js';
+import { checkPair, pairFile, readPair, regionValues, writePair, type RegionPair } from './pair.js';
 import { copyRegionSecrets, ensureReplica, regionKube, roleEverywhere } from './regions.js';
 
 export interface RegionUpOptions {
@@ -96,5 +97,11 @@ export async function regionUp(opts: RegionUpOptions): Promise<RegionUpResult> {
     await ensureReplica(primaryKube, opts.primary, standbyKube, opts.standby, opts.release, progress);
   });
   writePair(pair);
-  return { pair, primary, standby };
+  // The global name: its daemon answers the primary's entry point from now on.
+  const dns = await progress.step(`global name ${GLOBAL_NAME} (CoreDNS on 127.0.0.1)`, () =>
+    ensureGlobalDns({ ...pair, ...(existing?.dns ? { dns: existing.dns } : {}) }, pairFile()),
+  );
+  const recorded: RegionPair = { ...pair, dns };
+  writePair(recorded);
+  return { pair: recorded, primary, standby };
 }

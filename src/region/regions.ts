@@ -10,7 +10,8 @@ import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
 import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { linkRegionNetworks } from './link.js';
-import { afterFailover, requirePair, writePair, type RegionPair } from './pair.js';
+import { globalDnsDir, readDnsStatus, type DnsStatus } from './global-name.js';
+import { afterFailover, pairFile, requirePair, writePair, type RegionPair } from './pair.js';
 import {
   binlogPosition,
   formatGtidList,
@@ -332,7 +333,9 @@ export interface RegionView {
 }
 
 /** Each region's recorded role, whether its members refuse writes, and its replica's state and lag. */
-export async function regionStatus(progress: Progress): Promise<{ pair: RegionPair; regions: RegionView[] }> {
+export async function regionStatus(
+  progress: Progress,
+): Promise<{ pair: RegionPair; regions: RegionView[]; dns: DnsStatus | undefined }> {
   const pair = requirePair();
   const views: RegionView[] = [];
   let primaryPos: Awaited<ReturnType<typeof binlogPosition>> | undefined;
@@ -367,7 +370,7 @@ export async function regionStatus(progress: Progress): Promise<{ pair: RegionPa
     if (pair.fenced.includes(region)) view.role = 'fenced';
     views.push(view);
   }
-  return { pair, regions: views };
+  return { pair, regions: views, dns: readDnsStatus(globalDnsDir(pairFile())) };
 }
 
 export interface FailoverResult {
@@ -376,6 +379,8 @@ export interface FailoverResult {
   caughtUp: number;
   /** From writes stopped on the old primary to writes taken by the new one. */
   writesStoppedMs: number;
+  /** From writes stopped to the global name answering the new primary. */
+  dnsMs: number;
 }
 
 /**
@@ -420,8 +425,15 @@ export async function plannedFailover(progress: Progress, opts: { timeoutMs: num
   const writesStoppedMs = Date.now() - stoppedAt;
   const next = afterFailover(pair, false);
   writePair(next);
+  const newEntry = next.entryPoints[next.primary];
+  const dnsMs = await progress.step(`the global name answers ${next.primary}`, async () => {
+    await until(`the global name answering ${next.primary} (${newEntry ?? '?'})`, 30_000, () =>
+      Promise.resolve(readDnsStatus(globalDnsDir(pairFile()))?.answer === newEntry),
+    );
+    return Date.now() - stoppedAt;
+  });
   await progress.step(`${pair.primary} follows ${pair.standby}`, () =>
     connectReplica(newKube, pair.standby, oldKube, pair.primary, pair.release, handover),
   );
-  return { pair: next, caughtUp: startBehind, writesStoppedMs };
+  return { pair: next, caughtUp: startBehind, writesStoppedMs, dnsMs };
 }

@@ -1,0 +1,87 @@
+// The global name's host daemon (docs/multi-region.md, "Global name"): runs the CoreDNS that answers it and,
+// every second, checks each region's page at its entry point and sets the answer from the pair's roles and
+// fences and those checks (chooseAnswer). It writes what it answers to status.json beside it, and stops
+// (CoreDNS with it) on SIGTERM or when the pair file is gone: no pair, nothing to answer.
+// Usage: node dns-main.js PAIR_FILE DIR
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { messageOf } from '../util/errors.js';
+import { startGlobalDns } from './dns-server.js';
+import { chooseAnswer, type RegionHealth } from './global-dns.js';
+import { GLOBAL_NAME, GLOBAL_ZONE, type DnsStatus } from './global-name.js';
+import { readPair } from './pair.js';
+
+/** A region's check must be this recent to count (three missed checks: no answer for it). */
+const MAX_HEALTH_AGE_MS = 3_000;
+
+/** The page at a region's entry point answers 200 within a second: the region serves. */
+async function checkRegion(entryPoint: string): Promise<RegionHealth> {
+  const checkedAtMs = Date.now();
+  try {
+    const res = await fetch(`http://${entryPoint}/`, { signal: AbortSignal.timeout(1_000) });
+    await res.arrayBuffer();
+    return { healthy: res.status === 200, checkedAtMs, reason: `GET / ${res.status}` };
+  } catch (err) {
+    return { healthy: false, checkedAtMs, reason: messageOf(err) };
+  }
+}
+
+async function main(pairPath: string, dir: string): Promise<void> {
+  const dns = await startGlobalDns({ dir, zone: GLOBAL_ZONE, name: GLOBAL_NAME });
+  const signal = new AbortController();
+  const stop = (): void => {
+    signal.abort();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const health: Record<string, RegionHealth> = {};
+  let current: string | undefined;
+  try {
+    while (!signal.signal.aborted && existsSync(pairPath)) {
+      const pair = readPair(pairPath);
+      if (!pair) break;
+      const regions = [pair.primary, pair.standby].map((name) => ({
+        name,
+        entryPoint: pair.entryPoints[name] ?? '',
+        role: name === pair.primary ? ('primary' as const) : ('standby' as const),
+        fenced: pair.fenced.includes(name),
+      }));
+      await Promise.all(
+        regions.map(async (r) => {
+          if (r.entryPoint) health[r.name] = await checkRegion(r.entryPoint);
+        }),
+      );
+      const answer = chooseAnswer({ regions, health, nowMs: Date.now(), maxHealthAgeMs: MAX_HEALTH_AGE_MS });
+      if (answer.address !== current) {
+        await dns.setAnswer(answer.address);
+        current = answer.address;
+        process.stdout.write(`${new Date().toISOString()} ${GLOBAL_NAME} → ${current ?? 'none'}: ${answer.reason}\n`);
+      }
+      const status: DnsStatus = {
+        port: dns.port,
+        name: GLOBAL_NAME,
+        answer: answer.address ?? null,
+        region: answer.region ?? null,
+        reason: answer.reason,
+        at: new Date().toISOString(),
+      };
+      writeFileSync(join(dir, 'status.json.tmp'), `${JSON.stringify(status)}\n`);
+      renameSync(join(dir, 'status.json.tmp'), join(dir, 'status.json'));
+      await sleep(1_000);
+    }
+  } finally {
+    await dns.stop();
+  }
+}
+
+const [pairPath, dir] = process.argv.slice(2);
+if (!pairPath || !dir) {
+  process.stderr.write('usage: dns-main.js PAIR_FILE DIR\n');
+  process.exitCode = 2;
+} else {
+  await main(pairPath, dir).catch((err: unknown) => {
+    process.stderr.write(`global dns: ${messageOf(err)}\n`);
+    process.exitCode = 1;
+  });
+}
