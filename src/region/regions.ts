@@ -15,7 +15,6 @@ import { afterFailover, pairFile, requirePair, writePair, type RegionPair } from
 import {
   binlogPosition,
   formatGtidList,
-  mergeGtidLists,
   parseDumpGtid,
   promote,
   replicaPosition,
@@ -416,8 +415,11 @@ export async function plannedFailover(progress: Progress, opts: { timeoutMs: num
       return behind === 0;
     }),
   );
-  // Neither region takes writes now: the new primary's position here is where the old one will follow from.
-  const handover = formatGtidList(mergeGtidLists(target, await binlogPosition(standbySession)));
+  // Neither region takes writes now. The old primary will follow from the new primary's binlog position as it
+  // stands here: it holds every transaction in it (the new primary's own history included, which it must not
+  // replay), and asking for a position the new primary never logged (the old primary's own role records,
+  // which the replica filtered) would be refused.
+  const handover = formatGtidList(await binlogPosition(standbySession));
   await progress.step(`promote ${pair.standby}`, async () => {
     await promote(standbySession, epoch, `switchover from ${pair.primary}`);
     await roleEverywhere(newKube, pair.release, pair.standby, 'primary', epoch, `switchover from ${pair.primary}`);

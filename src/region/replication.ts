@@ -79,18 +79,6 @@ export function formatGtidList(pos: GtidPositions): string {
     .join(',');
 }
 
-/**
- * The position a replica starts from when it already holds everything in both `a` and `b` (per domain, the
- * later one). A region that steps down follows the new primary from its own binlog position together with
- * the new primary's, taken while neither takes writes: it then asks only for what the new primary writes
- * after that, never for the new primary's own history (a seed, its accounts), which it must not replay.
- */
-export function mergeGtidLists(a: GtidPositions, b: GtidPositions): GtidPositions {
-  const out: GtidPositions = new Map(a);
-  for (const [d, g] of b) if ((out.get(d)?.seqNo ?? -1) < g.seqNo) out.set(d, g);
-  return out;
-}
-
 /** The position `mariadb-dump --gtid --master-data=2` wrote into its head (its snapshot's gtid_binlog_pos). */
 export function parseDumpGtid(head: string): string | undefined {
   return /^-- SET GLOBAL gtid_slave_pos='([0-9,-]*)';/m.exec(head)?.[1];
