@@ -486,6 +486,11 @@ async function regionUpCommand(args: readonly string[], out: Output): Promise<nu
   });
   out.write(`\nTwo regions are up: ${res.pair.primary} (primary) and ${res.pair.standby} (standby).\n`);
   out.write(`  ${res.pair.primary}: ${res.primary.page.url}\n  ${res.pair.standby}: ${res.standby.page.url}\n`);
+  if (res.pair.dns)
+    out.write(
+      `  global name: ${res.pair.dns.name}, answered by the DNS server on 127.0.0.1:${res.pair.dns.port} ` +
+        "(the primary's page while it answers; 'kstack region status' shows it)\n",
+    );
   return 0;
 }
 
