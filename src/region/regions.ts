@@ -188,7 +188,8 @@ export async function roleEverywhere(
 ): Promise<void> {
   const members = await readyMembers(kube, release);
   if (members.length === 0) throw new UserError(`region '${region}': no db member is Ready`);
-  for (const m of members) await setRegionRole(memberSession(kube, m), { role, epoch, reason });
+  // All at once: each member's kubectl exec is a round trip, and writes are paused while this runs.
+  await Promise.all(members.map((m) => setRegionRole(memberSession(kube, m), { role, epoch, reason })));
 }
 
 /** The app database of the release (db.auth.database), which is what a standby is seeded with. */
