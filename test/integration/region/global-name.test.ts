@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../../helpers/cluster.js';
 import { ensureGlobalDns, globalDnsDir, readDnsStatus, GLOBAL_NAME } from '../../../src/region/global-name.js';
 import { afterFailover, writePair, type RegionPair } from '../../../src/region/pair.js';
 import { TtlResolver } from '../../../src/region/resolver.js';
@@ -36,17 +37,11 @@ const close = (s: Server): Promise<void> =>
     s.closeAllConnections();
   });
 
-/** Polls what the daemon answers; the bound is loose (a loaded machine) and only stops a hung test. */
-async function answerBecomes(dir: string, want: string | null, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const s = readDnsStatus(dir);
-    if (s && s.answer === want) return;
-    if (Date.now() > until)
-      throw new Error(`answer not ${want ?? 'none'} within ${timeoutMs} ms: ${JSON.stringify(s)}`);
-    await sleep(200);
-  }
-}
+/** Polls what the daemon answers; the 30 s bound is loose (a loaded machine) and only stops a hung test. */
+const answerBecomes = (dir: string, want: string | null): Promise<true> =>
+  eventually(`the global name answering ${want ?? 'none'}`, () =>
+    Promise.resolve(readDnsStatus(dir)?.answer === want ? true : undefined),
+  );
 
 describe('the global name daemon', { timeout: 180_000 }, () => {
   let base: string;

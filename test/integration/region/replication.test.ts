@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as mariadb from 'mariadb';
+import { eventually as pollUntil } from '../../helpers/cluster.js';
 import { LoopbackCluster } from '../../helpers/galera-loopback.js';
 import { GALERA_LIBRARY, requireFiles } from '../../helpers/require-tools.js';
 import {
@@ -97,15 +98,9 @@ async function ids(c: LoopbackCluster, member: string): Promise<Set<number>> {
   return new Set(rows.map((r) => r.id));
 }
 
-/** Polls until `check` passes; the bound is loose (a loaded 2-core machine) and only stops a hung test. */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(250);
-  }
-}
+/** The shared poll for a yes/no check; the 60 s bound is loose (a loaded 2-core machine), only for a hung test. */
+const eventually = (what: string, check: () => Promise<boolean>): Promise<true> =>
+  pollUntil(what, async () => ((await check()) ? true : undefined), 60_000);
 
 function sourceOf(c: LoopbackCluster, member: string): ReplicationSource {
   return {
