@@ -178,16 +178,29 @@ export function imagePullSecretNames(values: Record<string, unknown>): string[] 
     .filter((n): n is string => typeof n === 'string' && n !== '');
 }
 
-/** A Secret re-made for another namespace (data kept, server fields dropped). Pure. */
-export function secretCopy(s: V1Secret, namespace: string): V1Secret {
+/**
+ * A Secret re-made for another namespace (data kept, server fields dropped). Pure. With `adoptBy`, it is
+ * marked as that helm release's, so the release's chart adopts it when it renders a Secret of that name
+ * (and, through its lookups, keeps the data).
+ */
+export function secretCopy(s: V1Secret, namespace: string, adoptBy?: { release: string }): V1Secret {
+  const owner: { labels: Record<string, string>; annotations: Record<string, string> } = adoptBy
+    ? {
+        labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+        annotations: { 'meta.helm.sh/release-name': adoptBy.release, 'meta.helm.sh/release-namespace': namespace },
+      }
+    : {
+        labels: { 'app.kubernetes.io/managed-by': 'kstack', 'kstack.io/copied-from': s.metadata?.namespace ?? '' },
+        annotations: {},
+      };
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
       name: s.metadata?.name,
       namespace,
-      labels: { 'app.kubernetes.io/managed-by': 'kstack', 'kstack.io/copied-from': s.metadata?.namespace ?? '' },
-      annotations: { 'helm.sh/resource-policy': 'keep' },
+      labels: owner.labels,
+      annotations: { ...owner.annotations, 'helm.sh/resource-policy': 'keep' },
     },
     type: s.type ?? 'Opaque',
     data: s.data ?? {},

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { controlPlaneStatus } from '../cluster/status.js';
-import { Kube, componentSelector, releaseValues, type List } from '../kube/kube.js';
+import { Kube, componentSelector, releaseValues, secretCopy, type List } from '../kube/kube.js';
 import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
 import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
@@ -146,25 +146,11 @@ export async function copyRegionSecrets(from: Kube, to: Kube, release: string): 
   if (!ca?.data?.['ca.crt'] || !ca.data['ca.key'])
     throw new UserError("the primary region's db has no CA Secret (<db>-tls-ca); is db.tls.enabled on?");
   const passwords = secrets.items.find((s) => s.data?.['mariadb-replication-password'] !== undefined);
-  for (const secret of [ca, ...(passwords ? [passwords] : [])]) {
-    const copy = {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      type: secret.type ?? 'Opaque',
-      metadata: {
-        name: secret.metadata?.name,
-        namespace: to.namespace,
-        labels: { ...secret.metadata?.labels, 'app.kubernetes.io/managed-by': 'Helm' },
-        annotations: {
-          'meta.helm.sh/release-name': release,
-          'meta.helm.sh/release-namespace': to.namespace,
-          'helm.sh/resource-policy': 'keep',
-        },
-      },
-      data: secret.data,
-    };
-    await to.kubectl(['apply', '-f', '-'], { input: JSON.stringify(copy), clusterScope: true });
-  }
+  for (const secret of [ca, ...(passwords ? [passwords] : [])])
+    await to.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify(secretCopy(secret, to.namespace, { release })),
+      clusterScope: true,
+    });
 }
 
 /** Polls until `check` says yes; throws `what` after `timeoutMs`. */

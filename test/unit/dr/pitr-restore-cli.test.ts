@@ -165,5 +165,18 @@ describe('restore values', () => {
     assert.equal(s.metadata?.namespace, 'b');
     assert.equal(s.metadata?.uid, undefined);
     assert.deepEqual(s.data, { 'backup-key': 'eA==' });
+    assert.equal(s.metadata?.labels?.['app.kubernetes.io/managed-by'], 'kstack');
+  });
+  it("marks a copy as a helm release's when the release is to adopt it, and keeps it on uninstall", () => {
+    const s = secretCopy({ metadata: { name: 'db-tls-ca', namespace: 'a' }, data: { 'ca.crt': 'eA==' } }, 'b', {
+      release: 'web',
+    });
+    assert.equal(s.metadata?.labels?.['app.kubernetes.io/managed-by'], 'Helm');
+    assert.deepEqual(s.metadata?.annotations, {
+      'meta.helm.sh/release-name': 'web',
+      'meta.helm.sh/release-namespace': 'b',
+      'helm.sh/resource-policy': 'keep',
+    });
+    assert.deepEqual(s.data, { 'ca.crt': 'eA==' });
   });
 });
