@@ -64,7 +64,8 @@ Usage:
   kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS [--lean]]
                                         restore the database (point in time from archived binlogs)
   kstack db rotate-certs                renew the database's TLS certificate; members restart one by one
-  kstack region up|status|failover      two local clusters as a primary and a standby region (replication)
+  kstack region up|status|failover|failback
+                                        two local clusters as a primary and a standby region (replication)
   kstack setup [--for COMMAND]          install and build what kstack needs, or what one command needs (idempotent,\
  cached)
 ${CLUSTER_USAGE}${IMAGES_USAGE}
@@ -457,16 +458,44 @@ Exit status 0 when the standby replicates, 3 otherwise.
 
 export const REGION_FAILOVER = spec({
   name: 'region failover',
-  options: { planned: { type: 'boolean' }, timeout: { type: 'string' }, ...HELP_FLAG },
-  help: `kstack region failover --planned [--timeout 2m]
+  options: {
+    planned: { type: 'boolean' },
+    unplanned: { type: 'boolean' },
+    force: { type: 'boolean' },
+    timeout: { type: 'string' },
+    ...HELP_FLAG,
+  },
+  help: `kstack region failover --planned | --unplanned [--force] [--timeout 2m]
 
-Makes the standby the primary. --planned (a switchover, both regions up): writes stop in the primary,
-the standby catches up with every transaction it had (no acknowledged write is lost), is promoted and
-takes writes, and the old primary follows it as the new standby. Refuses when the standby is not
-replicating. An unplanned failover (the primary lost) is not built yet (docs/multi-region.md).
+Makes the standby the primary.
+--planned (a switchover, both regions up): writes stop in the primary, the standby catches up with every
+transaction it had (no acknowledged write is lost), is promoted and takes writes, and the old primary
+follows it as the new standby. Refuses when the standby is not replicating.
+--unplanned (the primary region is lost): the standby applies every transaction it had received, is
+promoted at a new epoch, and the old primary is fenced: the global name never answers it, and when it
+comes back its members see the newer primary and take no write. Writes the primary took that the standby
+had not received are lost (the RPO). Refuses while the primary still answers, and when the standby
+cannot apply what it received. Afterwards, 'kstack region failback' makes the old primary a standby.
 
   --planned             both regions are up: switch over without losing a write
+  --unplanned           the primary is lost: promote the standby and fence the old primary
+  --force               with --unplanned: even if the primary answers (it is fenced now) or the standby
+                        cannot apply everything it received
   --timeout D           how long the standby may take to catch up (default 2m)
+`,
+});
+
+export const REGION_FAILBACK = spec({
+  name: 'region failback',
+  options: { timeout: { type: 'string' }, ...HELP_FLAG },
+  help: `kstack region failback [--timeout 10m]
+
+After an unplanned failover: makes the fenced old primary the standby of the new primary. Its app database
+is replaced by one consistent copy of the new primary's (writes it took that never reached the new primary
+are dropped), and it replicates from there. Then 'kstack region failover --planned' gives it the primary
+role back without losing a write.
+
+  --timeout D           how long the re-seeded region may take to catch up (default 10m)
 `,
 });
 
@@ -491,4 +520,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   REGION_UP,
   REGION_STATUS,
   REGION_FAILOVER,
+  REGION_FAILBACK,
 ];

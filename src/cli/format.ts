@@ -1,7 +1,7 @@
 import type { StatusResult } from '../cluster/control-plane.js';
 import type { DnsStatus } from '../region/global-name.js';
 import type { RegionPair } from '../region/pair.js';
-import type { FailoverResult, RegionView } from '../region/regions.js';
+import type { FailbackResult, FailoverResult, RegionView, UnplannedResult } from '../region/regions.js';
 import type { RotateResult } from '../stack/certs.js';
 import type { NodeSettings } from '../cluster/state.js';
 import { DEFAULT_CLUSTER, DEFAULT_NODE_COUNT } from './defaults.js';
@@ -112,5 +112,30 @@ export function formatFailover(r: FailoverResult): string {
     `  writes paused for ${(r.writesStoppedMs / 1000).toFixed(1)} s; the standby caught up on ${r.caughtUp} ` +
     'transaction(s) after writes stopped, so no acknowledged write was lost\n' +
     `  the global name answered ${r.pair.primary} ${(r.dnsMs / 1000).toFixed(1)} s after writes stopped\n`
+  );
+}
+
+/** What `kstack region failover --unplanned` did. */
+export function formatUnplanned(r: UnplannedResult): string {
+  const old = r.pair.standby;
+  return (
+    `Region ${r.pair.primary} is the primary now (epoch ${r.pair.epoch}); ${old} is fenced.\n` +
+    `  ${r.pair.primary} applied ${r.drained} transaction(s) it had received from ${old} before its promotion; ` +
+    `writes it had not received are lost\n` +
+    `  writes taken ${(r.promotedMs / 1000).toFixed(1)} s and the global name answered ` +
+    `${(r.dnsMs / 1000).toFixed(1)} s after the command started\n` +
+    (r.fencedNow
+      ? `  ${old} answered and was fenced now\n`
+      : `  when ${old} comes back, its members see the newer primary and take no write\n`) +
+    `Next: once ${old} runs again, 'kstack region failback' makes it the standby of ${r.pair.primary}.\n`
+  );
+}
+
+/** What `kstack region failback` did. */
+export function formatFailback(r: FailbackResult): string {
+  return (
+    `Region ${r.pair.standby} is the standby of ${r.pair.primary} again (re-seeded at ${r.seededFrom}, ` +
+    `${(r.ms / 1000).toFixed(1)} s).\n` +
+    `Next: 'kstack region failover --planned' makes ${r.pair.standby} the primary without losing a write.\n`
   );
 }

@@ -71,6 +71,7 @@ import {
   IMAGES_PUSH,
   PROVE,
   REGION_FAILOVER,
+  REGION_FAILBACK,
   REGION_STATUS,
   REGION_UP,
   RESTORE,
@@ -81,8 +82,16 @@ import {
   WATCH,
 } from './commands.js';
 import { DEFAULT_CLUSTER, DEFAULT_NAMESPACE, DEFAULT_RELEASE, DEFAULT_UP_TIMEOUT } from './defaults.js';
-import { formatFailover, formatRegionStatus, formatRotation, formatStatus, formatStopped } from './format.js';
-import { plannedFailover, regionStatus } from '../region/regions.js';
+import {
+  formatFailback,
+  formatFailover,
+  formatRegionStatus,
+  formatRotation,
+  formatStatus,
+  formatStopped,
+  formatUnplanned,
+} from './format.js';
+import { failback, plannedFailover, regionStatus, unplannedFailover } from '../region/regions.js';
 import { regionUp } from '../region/region-up.js';
 import { checkPair } from '../region/pair.js';
 
@@ -445,6 +454,8 @@ const REGION_HELP = `Usage:
   kstack region up --primary NAME --standby NAME   two local clusters as one pair of regions
   kstack region status [-o json]                    roles, writes, replication and lag of each region
   kstack region failover --planned                   switch the roles over without losing a write
+  kstack region failover --unplanned                 the primary is lost: promote the standby, fence the old one
+  kstack region failback                             make the fenced old primary the new primary's standby
 'kstack region SUBCOMMAND --help' shows its flags.
 `;
 
@@ -457,7 +468,8 @@ async function regionCommand(args: readonly string[], out: Output): Promise<numb
   if (sub === 'up') return regionUpCommand(rest, out);
   if (sub === 'status') return regionStatusCommand(rest, out);
   if (sub === 'failover') return regionFailoverCommand(rest, out);
-  throw new UserError(`kstack region: unknown subcommand '${sub}'; use up, status or failover`);
+  if (sub === 'failback') return regionFailbackCommand(rest, out);
+  throw new UserError(`kstack region: unknown subcommand '${sub}'; use up, status, failover or failback`);
 }
 
 async function regionUpCommand(args: readonly string[], out: Output): Promise<number> {
@@ -516,14 +528,35 @@ async function regionFailoverCommand(args: readonly string[], out: Output): Prom
     out.write(REGION_FAILOVER.help);
     return 0;
   }
-  if (!values.planned)
+  if (values.planned === values.unplanned)
     throw new UserError(
-      'kstack region failover: only --planned is built so far (both regions up); see docs/multi-region.md',
+      'kstack region failover: give --planned (both regions up, no write lost) or --unplanned (the primary is lost)',
+    );
+  if (values.force && values.planned)
+    throw new UserError(
+      'kstack region failover: --force goes with --unplanned only; a planned failover is never forced',
     );
   const timeoutMs = durationFlag('timeout', values.timeout, '2m');
   const progress = createProgress();
   await ensureNeeds('region failover', progress);
-  out.write(formatFailover(await plannedFailover(progress, { timeoutMs })));
+  out.write(
+    values.planned
+      ? formatFailover(await plannedFailover(progress, { timeoutMs }))
+      : formatUnplanned(await unplannedFailover(progress, { timeoutMs, force: values.force === true })),
+  );
+  return 0;
+}
+
+async function regionFailbackCommand(args: readonly string[], out: Output): Promise<number> {
+  const { values } = parseCommand(REGION_FAILBACK, args);
+  if (values.help) {
+    out.write(REGION_FAILBACK.help);
+    return 0;
+  }
+  const timeoutMs = durationFlag('timeout', values.timeout, '10m');
+  const progress = createProgress();
+  await ensureNeeds('region failback', progress);
+  out.write(formatFailback(await failback(progress, { timeoutMs })));
   return 0;
 }
 

@@ -34,13 +34,18 @@ import {
   socketPath,
 } from './config.js';
 import {
+  READ_REGION_PEER_SQL,
   READ_REGION_STATE_SQL,
   REGION_STATE_DDL,
   effectiveRole,
+  parseRegionPeer,
   parseRegionState,
-  wantsReadOnly,
-  type RegionState,
+  regionVerdict,
+  writeRegionStateSql,
+  type PeerRegionView,
+  type RegionPeer,
 } from './region-role.js';
+import { askPeerRegion } from './region-peer.js';
 import {
   decideStart,
   donorOrder,
@@ -131,6 +136,8 @@ const OUTSIDE_PRIMARY_LIMIT_MS = 120_000;
 const DISCONNECTED_LIMIT_MS = 10_000;
 /** run()'s result when the agent stopped mariadbd because it left the group: not 0, so main decides again. */
 export const LEFT_GROUP_EXIT = 75;
+/** How often a writable primary asks the peer region again (a region that returned while cut off). */
+const PEER_CHECK_MS = 5000;
 
 const WSREP_KEYS = [
   'wsrep_cluster_status',
@@ -166,6 +173,10 @@ export class Agent {
   private drAccountsDone = false;
   /** The peers' reports from the round that decided: their addresses build wsrep_cluster_address. */
   private lastViews: PeerView[] = [];
+  /** What the peer region last said (the fence); reset whenever this region is not primary. */
+  private peerRegion: PeerRegionView = { kind: 'unknown' };
+  private peerAsking = false;
+  private peerAskedAt = 0;
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -425,31 +436,76 @@ export class Agent {
   }
 
   /**
-   * Opens writes only on a primary region: read_only follows the role in the region state table (or the
-   * configured initial one). Checked on every poll, so a promotion or a fence reaches each member in pollMs.
+   * Opens writes only on a primary region that the peer region has not superseded: read_only follows the
+   * verdict of region-role.ts on the role in the region state table (or the configured initial one) and on
+   * what the peer answers. Checked on every poll, so a promotion or a fence reaches each member in pollMs.
    */
   private async reconcileRegionRole(conn: mariadb.Connection): Promise<void> {
     const region = this.cfg.region;
     if (!region) return;
-    let stored: RegionState | undefined;
-    try {
-      const rows: { role: unknown; epoch: unknown; reason: unknown }[] = await conn.query(READ_REGION_STATE_SQL);
-      stored = parseRegionState(rows[0]);
-    } catch (err) {
-      if ((err as { errno?: number }).errno !== 1146 && (err as { errno?: number }).errno !== 1049) throw err;
+    const stored = parseRegionState((await this.optionalRows(conn, READ_REGION_STATE_SQL))[0]);
+    const peer = parseRegionPeer((await this.optionalRows(conn, READ_REGION_PEER_SQL))[0]);
+    const own = { role: effectiveRole(region.initialRole, stored), epoch: stored?.epoch ?? 0 };
+    if (own.role !== 'primary' || !peer) this.peerRegion = { kind: 'unknown' };
+    else if (this.peerRegion.kind === 'unknown') this.peerRegion = await this.askPeer(peer);
+    else void this.refreshPeer(peer);
+    const verdict = regionVerdict(own, peer !== undefined, this.peerRegion);
+    if (verdict.record) {
+      await conn.query(writeRegionStateSql(verdict.record));
+      this.log('region fenced: a newer primary holds the other region', {
+        region: region.name,
+        peer: peer?.region,
+        ...verdict.record,
+      });
     }
-    const role = effectiveRole(region.initialRole, stored);
-    const want = wantsReadOnly(role);
     const rows: { ro: number | bigint }[] = await conn.query('SELECT @@global.read_only AS ro');
     const current = Number(rows[0]?.ro ?? 1) === 1;
-    if (current === want) return;
-    await conn.query(`SET GLOBAL read_only = ${want ? 'ON' : 'OFF'}`);
-    this.log(want ? 'region role: read-only' : 'region role: writable', {
+    if (current === verdict.readOnly) return;
+    await conn.query(`SET GLOBAL read_only = ${verdict.readOnly ? 'ON' : 'OFF'}`);
+    this.log(verdict.readOnly ? 'region role: read-only' : 'region role: writable', {
       region: region.name,
-      role,
-      epoch: stored?.epoch ?? 0,
+      role: own.role,
+      epoch: own.epoch,
       reason: stored?.reason ?? 'initial role',
+      verdict: verdict.reason,
     });
+  }
+
+  /** Rows of a region table, or none while `kstack region` has not made it yet. */
+  private async optionalRows(conn: mariadb.Connection, sql: string): Promise<Record<string, unknown>[]> {
+    try {
+      return await conn.query(sql);
+    } catch (err) {
+      const errno = (err as { errno?: number }).errno;
+      if (errno === 1146 || errno === 1049) return [];
+      throw err;
+    }
+  }
+
+  private async askPeer(peer: RegionPeer): Promise<PeerRegionView> {
+    const account = this.cfg.region?.replicationAccount;
+    if (!account) return { kind: 'unreachable', error: 'no replication account configured to ask with' };
+    const view = await askPeerRegion(peer, {
+      user: account.user,
+      password: readSecret(account.passwordFile, 'region.replicationAccount'),
+      caFile: this.cfg.tls?.ca,
+    });
+    if (view.kind !== this.peerRegion.kind)
+      this.log('peer region', { peer: peer.region, host: peer.host, port: peer.port, ...view });
+    return view;
+  }
+
+  /** While writable, the peer is asked again every PEER_CHECK_MS in the background: the poll never waits. */
+  private async refreshPeer(peer: RegionPeer): Promise<void> {
+    if (this.peerAsking || performance.now() - this.peerAskedAt < PEER_CHECK_MS) return;
+    this.peerAsking = true;
+    this.peerAskedAt = performance.now();
+    try {
+      const view = await this.askPeer(peer);
+      if (this.peerRegion.kind !== 'unknown') this.peerRegion = view;
+    } finally {
+      this.peerAsking = false;
+    }
   }
 
   /** The DR accounts whose password file is there (a missing key in an existingSecret is logged, not fatal). */

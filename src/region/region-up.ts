@@ -9,7 +9,7 @@ import type { Progress } from '../util/progress.js';
 import { UserError } from '../util/errors.js';
 import { GLOBAL_NAME, ensureGlobalDns } from './global-name.js';
 import { checkPair, pairFile, readPair, regionValues, writePair, type RegionPair } from './pair.js';
-import { copyRegionSecrets, ensureReplica, regionKube, roleEverywhere } from './regions.js';
+import { copyRegionSecrets, ensureReplica, recordPeers, regionKube, roleEverywhere } from './regions.js';
 
 export interface RegionUpOptions {
   primary: string;
@@ -95,6 +95,7 @@ export async function regionUp(opts: RegionUpOptions): Promise<RegionUpResult> {
     await roleEverywhere(primaryKube, opts.release, opts.primary, 'primary', epoch, 'region up');
     await roleEverywhere(standbyKube, opts.release, opts.standby, 'standby', epoch, 'region up');
     await ensureReplica(primaryKube, opts.primary, standbyKube, opts.standby, opts.release, progress);
+    await recordPeers(primaryKube, opts.primary, standbyKube, opts.standby, opts.release);
   });
   writePair(pair);
   // The global name: its daemon answers the primary's entry point from now on.

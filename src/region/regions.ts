@@ -11,7 +11,8 @@ import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { linkRegionNetworks } from './link.js';
 import { globalDnsDir, readDnsStatus, type DnsStatus } from './global-name.js';
-import { afterFailover, pairFile, requirePair, writePair, type RegionPair } from './pair.js';
+import type { RegionRole } from '../galera/config.js';
+import { afterFailover, pairFile, regionIdentity, requirePair, writePair, type RegionPair } from './pair.js';
 import {
   binlogPosition,
   formatGtidList,
@@ -20,6 +21,7 @@ import {
   replicaPosition,
   replicaStatus,
   scalarText,
+  setRegionPeer,
   setRegionRole,
   startReplica,
   transactionsBehind,
@@ -168,7 +170,7 @@ export async function roleEverywhere(
   kube: Kube,
   release: string,
   region: string,
-  role: 'primary' | 'standby',
+  role: RegionRole,
   epoch: number,
   reason: string,
 ): Promise<void> {
@@ -425,4 +427,168 @@ export async function plannedFailover(progress: Progress, opts: { timeoutMs: num
     connectReplica(newKube, pair.standby, oldKube, pair.primary, pair.release, handover),
   );
   return { pair: next, caughtUp: startBehind, writesStoppedMs, dnsMs };
+}
+
+/**
+ * Each region records where the other's replication entry point is. A primary's agent asks that peer its
+ * role before it opens writes, which is what fences an old primary that comes back after an unplanned
+ * failover (src/galera/region-role.ts). Galera copies the row to the region's other members.
+ */
+export async function recordPeers(aKube: Kube, a: string, bKube: Kube, b: string, release: string): Promise<void> {
+  const [aEntry, bEntry] = await Promise.all([
+    replicationEntry(aKube, release, a),
+    replicationEntry(bKube, release, b),
+  ]);
+  await setRegionPeer(memberSession(aKube, await firstMember(aKube, release, a)), { region: b, ...bEntry });
+  await setRegionPeer(memberSession(bKube, await firstMember(bKube, release, b)), { region: a, ...aEntry });
+}
+
+/** Whether a region's API server answers (a local cluster: its control plane's own health check). */
+async function regionAnswers(region: string): Promise<boolean> {
+  const status = await controlPlaneStatus({ name: region }).catch(() => undefined);
+  return status?.components.find((c) => c.name === 'kube-apiserver')?.healthy === true;
+}
+
+export interface UnplannedResult {
+  pair: RegionPair;
+  /** Transactions the standby had received from the lost primary and applied before it was promoted. */
+  drained: number;
+  /** From the command's start to the new primary taking writes. */
+  promotedMs: number;
+  /** From the command's start to the global name answering the new primary. */
+  dnsMs: number;
+  /** Whether the old primary was reachable and fenced now (only with --force); else its agents fence it. */
+  fencedNow: boolean;
+}
+
+/**
+ * Unplanned failover (the primary region is lost): the standby applies every transaction it had received,
+ * is promoted at a new epoch, and the pair records the old primary as fenced, so the global name never
+ * answers it again. Nothing is asked of the old primary: when it comes back, its agents ask the new primary
+ * its role before opening writes, see the newer epoch and fence their region themselves. What the standby
+ * had not received when the primary was lost is the RPO. Refuses while the primary still answers (a planned
+ * failover loses nothing) and when the standby cannot apply what it received, unless forced.
+ */
+export async function unplannedFailover(
+  progress: Progress,
+  opts: { timeoutMs: number; force: boolean },
+): Promise<UnplannedResult> {
+  const pair = requirePair();
+  const startedAt = Date.now();
+  const primaryAnswers = await regionAnswers(pair.primary);
+  if (primaryAnswers && !opts.force)
+    throw new UserError(
+      `region '${pair.primary}' still answers: use 'kstack region failover --planned' (no write is lost), ` +
+        'or add --force to fail over anyway (it is fenced)',
+    );
+  const newKube = await regionKube(pair.standby, pair.namespace, progress);
+  const session = memberSession(newKube, await firstMember(newKube, pair.release, pair.standby));
+  const before = await replicaStatus(session);
+  if (!before.configured)
+    throw new UserError(
+      `region '${pair.standby}' has no replica: it never followed ${pair.primary}, so it holds none of its ` +
+        "writes; see 'kstack region status'",
+    );
+  const domain = regionIdentity(pair.primary).gtidDomainId;
+  const appliedBefore = await replicaPosition(session);
+  let pending = transactionsBehind(before.retrieved, appliedBefore, [domain]);
+  let lastError = before.lastError;
+  const drain = progress.step(`${pair.standby} applies what it received from ${pair.primary}`, async (step) => {
+    const deadline = Date.now() + opts.timeoutMs;
+    for (;;) {
+      const rs = await replicaStatus(session);
+      pending = transactionsBehind(rs.retrieved, await replicaPosition(session), [domain]);
+      lastError = rs.lastError;
+      step.detail(`${pending} transaction(s) to apply`);
+      if (pending === 0) return;
+      if (!rs.sqlRunning || Date.now() > deadline) {
+        if (opts.force) return;
+        throw new UserError(
+          `region '${pair.standby}' cannot apply ${pending} transaction(s) it received from ${pair.primary}` +
+            `${rs.sqlRunning ? ` within ${Math.round(opts.timeoutMs / 1000)} s` : ''} ` +
+            `(${lastError ?? 'no error reported'}); promoting it would lose them: fix the replica, ` +
+            'or add --force to promote it as it is',
+        );
+      }
+      await sleep(250);
+    }
+  });
+  await drain;
+  const drained = transactionsBehind(await replicaPosition(session), appliedBefore, [domain]);
+  const epoch = pair.epoch + 1;
+  const reason = `unplanned failover from ${pair.primary}`;
+  await progress.step(`promote ${pair.standby} (epoch ${epoch})`, async () => {
+    await promote(session, epoch, reason);
+    await roleEverywhere(newKube, pair.release, pair.standby, 'primary', epoch, reason);
+  });
+  const promotedMs = Date.now() - startedAt;
+  const next = afterFailover(pair, true);
+  writePair(next);
+  const newEntry = next.entryPoints[next.primary];
+  const dnsMs = await progress.step(`the global name answers ${next.primary}`, async () => {
+    await until(`the global name answering ${next.primary} (${newEntry ?? '?'})`, 30_000, () =>
+      Promise.resolve(readDnsStatus(globalDnsDir(pairFile()))?.answer === newEntry),
+    );
+    return Date.now() - startedAt;
+  });
+  let fencedNow = false;
+  if (primaryAnswers) {
+    // Forced while the old primary still runs: fence it now rather than waiting for its agents' next ask.
+    const oldKube = await regionKube(pair.primary, pair.namespace, progress);
+    await progress.step(`fence ${pair.primary}`, () =>
+      roleEverywhere(oldKube, pair.release, pair.primary, 'fenced', pair.epoch, `fenced: ${reason} to ${pair.standby}`),
+    );
+    fencedNow = true;
+  }
+  return { pair: next, drained, promotedMs, dnsMs, fencedNow };
+}
+
+export interface FailbackResult {
+  pair: RegionPair;
+  /** The GTID position the re-seeded region continues from. */
+  seededFrom: string;
+  ms: number;
+}
+
+/**
+ * After an unplanned failover, makes the fenced old primary the standby of the new one: it is set to
+ * standby, its app database is replaced by one consistent dump of the new primary's (what it took and the
+ * new primary never received is dropped: the other region's history is the one kept), and its replica
+ * follows the new primary from the dump's position. Then `kstack region failover --planned` can give it
+ * the primary role back without losing a write.
+ */
+export async function failback(progress: Progress, opts: { timeoutMs: number }): Promise<FailbackResult> {
+  const pair = requirePair();
+  const old = pair.standby;
+  if (!pair.fenced.includes(old))
+    throw new UserError(
+      `region '${old}' is not fenced: it already follows ${pair.primary} ('kstack region status'); ` +
+        `to make it the primary again, run 'kstack region failover --planned'`,
+    );
+  const startedAt = Date.now();
+  const newKube = await regionKube(pair.primary, pair.namespace, progress);
+  const oldKube = await regionKube(old, pair.namespace, progress);
+  await progress.step(`${old} becomes a standby`, () =>
+    roleEverywhere(oldKube, pair.release, old, 'standby', pair.epoch, `failback: re-seeded from ${pair.primary}`),
+  );
+  const seededFrom = await progress.step(`re-seed ${old} from ${pair.primary}`, () =>
+    seedStandby(newKube, pair.primary, oldKube, old, pair.release),
+  );
+  await progress.step(`${old} follows ${pair.primary}`, async () => {
+    await connectReplica(newKube, pair.primary, oldKube, old, pair.release, seededFrom);
+    await recordPeers(newKube, pair.primary, oldKube, old, pair.release);
+  });
+  await progress.step(`${old} catches up with ${pair.primary}`, async (step) => {
+    const newSession = memberSession(newKube, await firstMember(newKube, pair.release, pair.primary));
+    const oldSession = memberSession(oldKube, await firstMember(oldKube, pair.release, old));
+    const domain = await writeDomain(newSession);
+    await until(`${old} catching up with ${pair.primary}`, opts.timeoutMs, async () => {
+      const behind = transactionsBehind(await binlogPosition(newSession), await replicaPosition(oldSession), [domain]);
+      step.detail(`${behind} transaction(s) behind`);
+      return behind === 0;
+    });
+  });
+  const next: RegionPair = { ...pair, fenced: pair.fenced.filter((r) => r !== old) };
+  writePair(next);
+  return { pair: next, seededFrom, ms: Date.now() - startedAt };
 }

@@ -4,7 +4,13 @@
 // and the few steps that run them through any SQL session: a mariadb connection on loopback, or
 // `mariadb` inside a member pod.
 import { sqlString } from '../galera/config.js';
-import { REGION_STATE_DDL, writeRegionStateSql, type RegionState } from '../galera/region-role.js';
+import {
+  REGION_STATE_DDL,
+  writeRegionPeerSql,
+  writeRegionStateSql,
+  type RegionPeer,
+  type RegionState,
+} from '../galera/region-role.js';
 
 /** A SQL session: rows as objects keyed by column name. */
 export interface SqlSession {
@@ -106,6 +112,9 @@ export interface ReplicaStatus {
   /** Seconds_Behind_Master; undefined while the IO thread is not connected. */
   secondsBehind: number | undefined;
   sourceHost: string | undefined;
+  sourcePort: number | undefined;
+  /** Every transaction the IO thread has received (Gtid_IO_Pos), applied or still in the relay log. */
+  retrieved: GtidPositions;
   lastError: string | undefined;
 }
 
@@ -125,6 +134,8 @@ export function parseReplicaStatus(rows: readonly Record<string, unknown>[]): Re
       sqlRunning: false,
       secondsBehind: undefined,
       sourceHost: undefined,
+      sourcePort: undefined,
+      retrieved: new Map(),
       lastError: undefined,
     };
   const text = (k: string): string => scalarText(row[k]);
@@ -136,6 +147,8 @@ export function parseReplicaStatus(rows: readonly Record<string, unknown>[]): Re
     sqlRunning: text('Slave_SQL_Running') === 'Yes',
     secondsBehind: behind === '' ? undefined : Number(behind),
     sourceHost: text('Master_Host') || undefined,
+    sourcePort: Number(text('Master_Port')) || undefined,
+    retrieved: parseGtidList(text('Gtid_IO_Pos')),
     lastError: errors.length > 0 ? errors.join('; ') : undefined,
   };
 }
@@ -187,6 +200,12 @@ export async function setRegionRole(sql: SqlSession, state: RegionState): Promis
   for (const ddl of REGION_STATE_DDL) await sql.query(ddl);
   await sql.query(writeRegionStateSql(state));
   await sql.query(`SET GLOBAL read_only = ${state.role === 'primary' ? 'OFF' : 'ON'}`);
+}
+
+/** Records where the other region's entry point is: a primary's agent asks it before opening writes. */
+export async function setRegionPeer(sql: SqlSession, peer: RegionPeer): Promise<void> {
+  for (const ddl of REGION_STATE_DDL) await sql.query(ddl);
+  await sql.query(writeRegionPeerSql(peer));
 }
 
 /** Stops applying the other region's stream and forgets the source: this region now takes writes. */

@@ -138,6 +138,13 @@ export const commandNeeds = {
     kubectlHelm: true,
     nodeRuntime: false,
   },
+  'region failback': {
+    entries: ['src/region/regions.ts'],
+    debian: ['controlPlane', 'nodes'],
+    go: [],
+    kubectlHelm: true,
+    nodeRuntime: false,
+  },
   // Renews the db's certificate through helm and watches the rollout with kubectl.
   'db rotate-certs': {
     entries: ['src/stack/certs.ts', 'src/prove/target.ts'],

@@ -49,6 +49,9 @@ export interface LoopbackOptions {
    * openssl under baseDir, every member's agent config gets `tls`, and the helper's clients verify the server.
    */
   tls?: boolean;
+  /** With tls: use these files (another cluster's CA and certificate) instead of making new ones, as two
+   * regions share one CA. */
+  tlsFrom?: TlsFiles;
 }
 
 export const AGENT_MAIN = join(repoRoot, 'dist', 'src', 'galera', 'main.js');
@@ -66,7 +69,7 @@ export class LoopbackCluster {
   tlsFiles: TlsFiles | undefined;
 
   private constructor(
-    readonly opts: Required<Omit<LoopbackOptions, 'extraMysqld' | 'baseConfig' | 'host'>> & {
+    readonly opts: Required<Omit<LoopbackOptions, 'extraMysqld' | 'baseConfig' | 'host' | 'tlsFrom'>> & {
       extraMysqld: string[];
       baseConfig: Record<string, unknown>;
     },
@@ -148,7 +151,8 @@ export class LoopbackCluster {
     }
     writeFileSync(join(opts.baseDir, 'secrets', 'root'), c.rootPassword, { mode: 0o600 });
     writeFileSync(join(opts.baseDir, 'secrets', 'app'), c.appPassword, { mode: 0o600 });
-    if (full.tls) await c.makeTls();
+    if (full.tls && opts.tlsFrom) c.tlsFiles = opts.tlsFrom;
+    else if (full.tls) await c.makeTls();
     for (const m of members) c.writeConfig(m.name);
     return c;
   }

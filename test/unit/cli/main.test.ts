@@ -364,7 +364,7 @@ describe('kstack region', () => {
   it('names the subcommands it has for one it does not', async () => {
     const r = await kstack('region', 'promote');
     assert.equal(r.code, 1);
-    assert.match(r.err, /kstack region: unknown subcommand 'promote'; use up, status or failover/);
+    assert.match(r.err, /kstack region: unknown subcommand 'promote'; use up, status, failover or failback/);
   });
 
   it('up needs both regions, two different ones, each a DNS label', async () => {
@@ -383,9 +383,22 @@ describe('kstack region', () => {
     );
   });
 
-  it('failover says that only the planned one is built', async () => {
-    const r = await kstack('region', 'failover');
-    assert.equal(r.code, 1);
-    assert.match(r.err, /only --planned is built so far/);
+  it('failover needs exactly one of --planned and --unplanned, and --force only with --unplanned', async () => {
+    for (const argv of [
+      ['region', 'failover'],
+      ['region', 'failover', '--planned', '--unplanned'],
+    ]) {
+      const r = await kstack(...argv);
+      assert.equal(r.code, 1, argv.join(' '));
+      assert.match(r.err, /give --planned \(both regions up, no write lost\) or --unplanned/);
+    }
+    const forced = await kstack('region', 'failover', '--planned', '--force');
+    assert.equal(forced.code, 1);
+    assert.match(forced.err, /--force goes with --unplanned only/);
+  });
+
+  it('failback and failover explain themselves in their help', async () => {
+    assert.match((await kstack('region', 'failback', '--help')).out, /re-seed|replaced by one consistent copy/);
+    assert.match((await kstack('region', 'failover', '--help')).out, /--unplanned/);
   });
 });

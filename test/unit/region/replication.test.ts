@@ -149,6 +149,8 @@ describe('replication statements and positions', () => {
           Slave_SQL_Running: 'Yes',
           Seconds_Behind_Master: 0,
           Master_Host: '10.77.3.201',
+          Master_Port: 3306,
+          Gtid_IO_Pos: '4-4-120,1004-4-2',
           Last_IO_Error: '',
           Last_SQL_Error: '',
         },
@@ -159,6 +161,8 @@ describe('replication statements and positions', () => {
         sqlRunning: true,
         secondsBehind: 0,
         sourceHost: '10.77.3.201',
+        sourcePort: 3306,
+        retrieved: parseGtidList('4-4-120,1004-4-2'),
         lastError: undefined,
       },
     );
