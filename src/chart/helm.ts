@@ -1,12 +1,12 @@
-// A thin wrapper around the real helm binary for the webstack chart: render, lint, and the same with
-// values that may be refused (schema tests). Values are passed as a YAML file, exactly as users do.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The real helm binary on the webstack chart, offline (nothing reaches a cluster): render, lint, the NOTES,
+// and the same with values that may be refused (schema tests). Values are passed as a YAML file, exactly as
+// users do. Installing and removing a release in a cluster: src/kube/helm-release.ts.
 import { join } from 'node:path';
 import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
 import { run } from '../util/exec.js';
 import { repoRoot } from '../util/paths.js';
 import { silentProgress, type Progress } from '../util/progress.js';
+import { withValuesFile } from '../util/values-file.js';
 
 export const webstackChartDir: string = join(repoRoot, 'charts', 'webstack');
 
@@ -33,22 +33,6 @@ export interface HelmOutcome {
 
 async function helmBinary(opts: RenderOptions): Promise<string> {
   return opts.helm ?? (await ensureKubectlAndHelm(opts.progress ?? silentProgress)).helm;
-}
-
-async function withValuesFile<T>(
-  values: Record<string, unknown> | undefined,
-  fn: (args: string[]) => Promise<T>,
-): Promise<T> {
-  if (!values) return fn([]);
-  const dir = mkdtempSync(join(tmpdir(), 'kstack-values-'));
-  try {
-    const file = join(dir, 'values.yaml');
-    // JSON is YAML too, and unambiguous: helm reads YAML 1.1, where a bare yes or on would become a boolean.
-    writeFileSync(file, JSON.stringify(values));
-    return await fn(['-f', file]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 function valueArgs(opts: RenderOptions): string[] {
@@ -125,52 +109,4 @@ export async function helmNotes(opts: RenderOptions = {}): Promise<string> {
     if (at < 0) throw new Error('helm install --dry-run printed no NOTES');
     return res.stdout.slice(at + '\nNOTES:\n'.length);
   });
-}
-
-export interface InstallOptions extends RenderOptions {
-  kubeconfig: string;
-  /** Wait for the release's resources to be ready (needs nodes that run the pods). */
-  wait?: boolean;
-  timeout?: string;
-}
-
-/** `helm upgrade --install` into a cluster: installs the release, or upgrades it with the new values. */
-export async function helmUpgradeInstall(opts: InstallOptions): Promise<string> {
-  const helm = await helmBinary(opts);
-  return withValuesFile(opts.values, async (valuesFile) => {
-    const res = await run(helm, [
-      'upgrade',
-      '--install',
-      opts.release ?? 'web',
-      opts.chartDir ?? webstackChartDir,
-      '--kubeconfig',
-      opts.kubeconfig,
-      '--namespace',
-      opts.namespace ?? 'default',
-      ...(opts.wait ? ['--wait', '--timeout', opts.timeout ?? '10m'] : []),
-      ...valueArgs(opts),
-      ...valuesFile,
-      ...(opts.extraArgs ?? []),
-    ]);
-    return res.stdout;
-  });
-}
-
-/** `helm uninstall`. */
-export async function helmUninstall(opts: {
-  release: string;
-  namespace: string;
-  kubeconfig: string;
-  helm?: string;
-}): Promise<void> {
-  const helm = opts.helm ?? (await ensureKubectlAndHelm(silentProgress)).helm;
-  await run(helm, [
-    'uninstall',
-    opts.release,
-    '--kubeconfig',
-    opts.kubeconfig,
-    '--namespace',
-    opts.namespace,
-    '--wait',
-  ]);
 }

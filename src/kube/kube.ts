@@ -1,6 +1,7 @@
 // kubectl and helm against one selected cluster and namespace: the thin I/O edge of prove's rows, the stack's
-// backup/restore commands and the netpol probes. Each command can be recorded (a prove row's evidence) as a
-// user could retype it, without the kubeconfig/context arguments.
+// backup/restore commands and the netpol probes (a release's install and removal: helm-release.ts). Each
+// command can be recorded (a prove row's evidence) as a user could retype it, without the kubeconfig/context
+// arguments.
 import type { V1Secret } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { UserError } from '../util/errors.js';
@@ -24,6 +25,7 @@ export interface KubeOptions {
 export interface CmdOptions {
   input?: string;
   allowFailure?: boolean;
+  /** Kill the command after this long: 2 minutes for kubectl and 10 for helm when not given; 0, no limit. */
   timeoutMs?: number;
   /** Record the command in this evidence. */
   ev?: CommandLog;

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { helmUpgradeInstall, webstackChartDir } from '../chart/helm.js';
+import { webstackChartDir } from '../chart/helm.js';
 import { controlPlaneDown, controlPlaneStatus, controlPlaneUp, DEFAULT_CLUSTER } from '../cluster/control-plane.js';
 import { defaultNodeSettings, importImagesIntoCluster, networkPlanFor } from '../cluster/nodes/cluster-nodes.js';
 import { survivesNodeLoss } from '../cluster/nodes/plan.js';
@@ -11,7 +11,6 @@ import { localS3Credentials, localS3Secret, localS3Values } from '../cluster/add
 import { buildImage } from '../images/build.js';
 import { clusterImages, imageRecipes, type ImageName } from '../images/recipes.js';
 import type { BuiltImage } from '../images/build.js';
-import { homedir } from 'node:os';
 import { ensureDebianPackages } from '../setup/debian.js';
 import { ensureGoBinaries, missingGoBinaries, requireGoFor } from '../setup/go-build.js';
 import { controlPlaneComponents, nodeHostComponents, type GoComponentName } from '../setup/go-components.js';
@@ -25,6 +24,7 @@ import { componentEndpoint, type Endpoint } from './endpoints.js';
 import { applyMonitoring, waitForMonitoring, type MonitoringUrls } from './monitoring.js';
 import type { Receivers } from '../monitoring/alertmanager-config.js';
 import { DEFAULT_MONITORING, MONITORING_NAMESPACE, type MonitoringImages } from '../monitoring/manifests.js';
+import { helmUpgradeInstall } from '../kube/helm-release.js';
 import { copySecrets, Kube, restrictNamespaceArgs } from '../kube/kube.js';
 import { allReady, describeProgress, releaseWorkloads, type WorkloadStatus } from './workloads.js';
 import { liveDbTls, restartDbOnTlsSwitch } from './db-tls-switch.js';
@@ -256,25 +256,16 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
     // Only "restricted" pods from now on: every pod of the chart meets it, and nothing may later weaken that.
     await run(kubectl, [...kubeArgs, ...restrictNamespaceArgs(opts.namespace)]);
     if (backupSecret) await run(kubectl, [...kubeArgs, 'apply', '-f', '-'], { input: backupSecret });
-    if (opts.beforeInstall)
-      await opts.beforeInstall(
-        new Kube({
-          kubectl,
-          helm,
-          kubeArgs,
-          helmArgs: kubeconfig ? ['--kubeconfig', kubeconfig] : ['--kube-context', opts.context ?? ''],
-          namespace: opts.namespace,
-        }),
-      );
-    const tlsBefore = await liveDbTls(kubectl, kubeArgs, opts.namespace, opts.release);
-    await helmUpgradeInstall({
+    const kube = new Kube({
+      kubectl,
       helm,
-      release: opts.release,
+      kubeArgs,
+      helmArgs: kubeconfig ? ['--kubeconfig', kubeconfig] : ['--kube-context', opts.context ?? ''],
       namespace: opts.namespace,
-      valuesFiles,
-      kubeconfig: kubeconfig ?? process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config'),
-      extraArgs: opts.context ? ['--kube-context', opts.context] : [],
     });
+    if (opts.beforeInstall) await opts.beforeInstall(kube);
+    const tlsBefore = await liveDbTls(kubectl, kubeArgs, opts.namespace, opts.release);
+    await helmUpgradeInstall(kube, { release: opts.release, chartDir: webstackChartDir, valuesFiles });
     await restartDbOnTlsSwitch(kubectl, kubeArgs, opts.namespace, opts.release, tlsBefore, opts.progress);
   });
   const workloads = await waitForWorkloads(

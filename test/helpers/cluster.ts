@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { controlPlaneDown, controlPlaneUp } from '../../src/cluster/control-plane.js';
+import { Kube } from '../../src/kube/kube.js';
 import { ensureKubectlAndHelm } from '../../src/setup/kubectl-layer.js';
 import { run, type RunResult } from '../../src/util/exec.js';
 import { silentProgress } from '../../src/util/progress.js';
@@ -17,6 +18,8 @@ export interface TestCluster {
   apps: k8s.AppsV1Api;
   /** Runs the real kubectl against this cluster. */
   kubectl(args: string[], opts?: { input?: string; allowFailure?: boolean }): Promise<RunResult>;
+  /** kubectl and helm against this cluster in one namespace (helm releases: src/kube/helm-release.ts). */
+  kube(namespace: string): Kube;
 }
 
 let shared: Promise<TestCluster> | undefined;
@@ -24,13 +27,15 @@ let shared: Promise<TestCluster> | undefined;
 async function connect(kubeconfigPath: string): Promise<TestCluster> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath);
-  const { kubectl } = await ensureKubectlAndHelm(silentProgress);
+  const { kubectl, helm } = await ensureKubectlAndHelm(silentProgress);
+  const selectCluster = ['--kubeconfig', kubeconfigPath];
   return {
     kubeconfigPath,
     kc,
     core: kc.makeApiClient(k8s.CoreV1Api),
     apps: kc.makeApiClient(k8s.AppsV1Api),
-    kubectl: (args, opts = {}) => run(kubectl, ['--kubeconfig', kubeconfigPath, ...args], opts),
+    kubectl: (args, opts = {}) => run(kubectl, [...selectCluster, ...args], opts),
+    kube: (namespace) => new Kube({ kubectl, helm, kubeArgs: selectCluster, helmArgs: selectCluster, namespace }),
   };
 }
 

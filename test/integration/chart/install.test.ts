@@ -5,7 +5,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
-import { helmUninstall, helmUpgradeInstall } from '../../../src/chart/helm.js';
+import { webstackChartDir } from '../../../src/chart/helm.js';
+import { helmUninstall, helmUpgradeInstall } from '../../../src/kube/helm-release.js';
+import type { Kube } from '../../../src/kube/kube.js';
 import { eventually, testCluster, TestNamespaces, type TestCluster } from '../../helpers/cluster.js';
 
 const webSelector = 'app.kubernetes.io/instance=ws,app.kubernetes.io/component=web';
@@ -14,13 +16,16 @@ describe('webstack chart: helm install and upgrade against the real control plan
   let cluster: TestCluster;
   let namespaces: TestNamespaces;
   let ns: string;
+  let kube: Kube;
   // The db has tests of its own (and needs storage); this file is about the web tier and podwatch.
   const base = { db: { enabled: false } };
+  const release = { release: 'ws', chartDir: webstackChartDir };
 
   before(async () => {
     cluster = await testCluster();
     namespaces = new TestNamespaces(cluster);
     ns = await namespaces.create('install');
+    kube = cluster.kube(ns);
     await cluster.kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted']);
     await eventually(
       'the default ServiceAccount',
@@ -36,7 +41,7 @@ describe('webstack chart: helm install and upgrade against the real control plan
     (await cluster.core.listNamespacedPod({ namespace: ns, labelSelector: webSelector })).items;
 
   it('installs; the ReplicaSet controller creates 3 web pods that "restricted" admits', async () => {
-    await helmUpgradeInstall({ kubeconfig: cluster.kubeconfigPath, release: 'ws', namespace: ns, values: base });
+    await helmUpgradeInstall(kube, { ...release, values: base });
     const pods = await eventually(
       '3 web pods',
       async () => {
@@ -72,12 +77,7 @@ describe('webstack chart: helm install and upgrade against the real control plan
   it('a replica change scales the same ReplicaSet; a config change creates a new one (a rollout)', async () => {
     const [first] = await replicaSets();
     assert.ok(first?.metadata?.name);
-    await helmUpgradeInstall({
-      kubeconfig: cluster.kubeconfigPath,
-      release: 'ws',
-      namespace: ns,
-      values: { ...base, web: { replicaCount: 4 } },
-    });
+    await helmUpgradeInstall(kube, { ...release, values: { ...base, web: { replicaCount: 4 } } });
     await eventually('4 web pods', async () => ((await webPods()).length === 4 ? true : undefined), 60_000);
     assert.deepEqual(
       (await replicaSets()).map((rs) => rs.metadata?.name),
@@ -85,10 +85,8 @@ describe('webstack chart: helm install and upgrade against the real control plan
       'no rollout for a replica change',
     );
 
-    await helmUpgradeInstall({
-      kubeconfig: cluster.kubeconfigPath,
-      release: 'ws',
-      namespace: ns,
+    await helmUpgradeInstall(kube, {
+      ...release,
       values: { ...base, web: { replicaCount: 4, config: { keepaliveTimeout: 10 } } },
     });
     const sets = await eventually(
@@ -106,7 +104,7 @@ describe('webstack chart: helm install and upgrade against the real control plan
   });
 
   it('uninstall removes the release', async () => {
-    await helmUninstall({ release: 'ws', namespace: ns, kubeconfig: cluster.kubeconfigPath });
+    await helmUninstall(kube, 'ws');
     await eventually(
       'the web Deployment to be gone',
       async () => {
