@@ -94,7 +94,7 @@ export async function regionKube(region: string, namespace: string, progress: Pr
 }
 
 /** The release's db members that are Ready, by name. */
-async function readyMembers(kube: Kube, release: string): Promise<string[]> {
+export async function readyMembers(kube: Kube, release: string): Promise<string[]> {
   const pods = await kube.json<List<V1Pod>>(['get', 'pods', '-l', componentSelector(release, 'db')]);
   return pods.items
     .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
@@ -591,4 +591,34 @@ export async function failback(progress: Progress, opts: { timeoutMs: number }):
   const next: RegionPair = { ...pair, fenced: pair.fenced.filter((r) => r !== old) };
   writePair(next);
   return { pair: next, seededFrom, ms: Date.now() - startedAt };
+}
+
+/**
+ * Which of `ids` each Ready db member of a region holds in the page's visit log: the drill's check that
+ * no acknowledged visit was lost, member by member (Galera copies within a region, replication across).
+ */
+export async function visitsOnMembers(
+  kube: Kube,
+  release: string,
+  region: string,
+  ids: readonly string[],
+): Promise<Map<string, Set<string>>> {
+  const database = await appDatabase(kube, release);
+  const members = await readyMembers(kube, release);
+  if (members.length === 0) throw new UserError(`region '${region}': no db member is Ready`);
+  const found = new Map<string, Set<string>>();
+  for (const member of members) {
+    const have = new Set<string>();
+    const session = memberSession(kube, member);
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500).filter((id) => /^[A-Za-z0-9]+$/.test(id));
+      if (chunk.length === 0) continue;
+      const rows = await session.query(
+        `SELECT id FROM \`${database}\`.webinfo_visit_log WHERE id IN (${chunk.map((id) => `'${id}'`).join(',')})`,
+      );
+      for (const r of rows) have.add(scalarText(r.id));
+    }
+    found.set(member, have);
+  }
+  return found;
 }
