@@ -3,7 +3,7 @@
 // memory), a few at a time; and the daemon's loop that runs a round every interval (dns-main.ts starts it).
 // A copy appears under its key only when complete (a multipart upload is invisible until completed and is
 // aborted on failure), so an interrupted round leaves nothing half-written and the next one completes it.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -235,6 +235,7 @@ export function readCopyStatus(dir: string): CopyStatus {
 
 export function writeCopyStatus(dir: string, status: CopyStatus): void {
   const file = copyStatusFile(dir);
+  mkdirSync(dir, { recursive: true });
   writeFileSync(`${file}.tmp`, `${JSON.stringify(status, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
 }

@@ -16,6 +16,7 @@ import {
   type ObjectInfo,
 } from '../../../src/region/backup-copy.js';
 import { runCopyLoop } from '../../../src/region/backup-copy-run.js';
+import { keyCopy } from '../../../src/region/backup-keys.js';
 
 const o = (key: string, size = 10, etag = `e-${key}`): ObjectInfo => ({ key, size, etag });
 const B1 = 'webstack/backups/20261201T000000Z-aaaaaa';
@@ -27,6 +28,17 @@ describe('the copy bucket and key Secret names', () => {
     assert.equal(copyKeySecretName('east'), 'kstack-backup-key-from-east');
     assert.throws(() => copyBucketName('East_1'), /--from-region 'East_1'.*lowercase DNS label/);
     assert.ok(copyBucketName('a'.repeat(32)).length <= 63, 'a bucket name is at most 63 characters');
+  });
+
+  it("copies a region's backup key under its own name, with the key only", () => {
+    const s = keyCopy(
+      { metadata: { name: 'web-webstack-backup-key' }, data: { 'backup-key': 'S0VZ', x: 'y' } },
+      'east',
+      'ns',
+    );
+    assert.equal(s.metadata?.name, 'kstack-backup-key-from-east');
+    assert.equal(s.metadata?.namespace, 'ns');
+    assert.deepEqual(s.data, { 'backup-key': 'S0VZ' });
   });
 });
 
