@@ -296,9 +296,10 @@ export const WATCH = spec({ name: 'watch', options: PODWATCH_FLAGS, help: PODWAT
 /** `kstack backup now|list|verify`: the subcommand picks the task; errors name it ('backup now'). */
 export const BACKUP = spec({
   name: 'backup',
-  options: { ...TARGET_FLAGS, ...HELP_FLAG },
+  options: { ...TARGET_FLAGS, ...HELP_FLAG, 'from-region': { type: 'string' } },
   conflicts: [CONTEXT_OR_NAME],
   help: `kstack backup now | list | verify [--context NAME | --name CLUSTER] [-n NS] [--release NAME]
+                                   [--from-region REGION]
 
 Runs a disaster-recovery task of an installed webstack release (backup.enabled=true) in the cluster,
 as a Job made from the release's backup CronJob, shows its progress and prints its result:
@@ -307,6 +308,8 @@ as a Job made from the release's backup CronJob, shows its progress and prints i
   list     the backups in the storage (id, size, GTID position, verification)
   verify   restore the newest backup into a throw-away MariaDB and compare it with its manifest
 
+  --from-region R       list or verify the copy of region R's backups that this region's S3 server
+                        holds (bucket kstack-backups-from-R, R's backup key; docs/multi-region.md)
 ${TARGET_HELP}`,
 });
 
@@ -320,13 +323,14 @@ export const RESTORE = spec({
     backup: { type: 'string' },
     'into-namespace': { type: 'string' },
     lean: { type: 'boolean' },
+    'from-region': { type: 'string' },
   },
   conflicts: [
     CONTEXT_OR_NAME,
     { flag: 'to-time', with: ['to-gtid'], why: 'a restore stops at a point in time or after a GTID' },
   ],
   help: `kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS [--lean]]
-               [--context NAME | --name CLUSTER] [-n NS] [--release NAME]
+               [--from-region REGION] [--context NAME | --name CLUSTER] [-n NS] [--release NAME]
 
 Restores the release's database from its backups: the backup given (or the newest one before the
 target), then the archived binlogs up to the target. Without a target: as far as the archive goes.
@@ -341,6 +345,8 @@ Runs as the chart's restore Job and follows it.
                         original untouched
   --lean                with --into-namespace: the copy runs a standalone db (no Galera), one web
                         replica and no podwatch (a cheap drill: read the restored data, then delete NS)
+  --from-region R       restore from the copy of region R's backups on this region's S3 server (bucket
+                        kstack-backups-from-R, R's backup key): R's data in the other region of a pair
 ${TARGET_HELP}`,
 });
 
@@ -499,6 +505,22 @@ role back without losing a write.
 `,
 });
 
+export const REGION_BACKUPS = spec({
+  name: 'region backups',
+  options: { now: { type: 'boolean' }, output: { type: 'string', short: 'o' }, ...HELP_FLAG },
+  help: `kstack region backups [--now] [-o json]
+
+Backups across regions: the global name's daemon copies the primary region's backup bucket into the bucket
+kstack-backups-from-PRIMARY on the standby region's S3 server every 30 s (only what the copy lacks; a backup
+the primary's retention removed goes from the copy too, nothing else). Shows when the last round finished,
+what it copied and the last complete one. Exit status 0 when the last round left nothing pending, 3
+otherwise. Restore from the copy with 'kstack restore --name STANDBY --from-region PRIMARY'.
+
+  --now                 run a round now, here, and show it
+  -o, --output json     the same as JSON
+`,
+});
+
 /** Every command spec, for the help and parsing tests. */
 export const COMMANDS: readonly CommandSpec[] = [
   SETUP,
@@ -521,4 +543,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   REGION_STATUS,
   REGION_FAILOVER,
   REGION_FAILBACK,
+  REGION_BACKUPS,
 ];

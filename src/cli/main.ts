@@ -40,7 +40,7 @@ import {
   writeReport,
 } from '../prove/run.js';
 import { commandNames, ensureAllTools, ensureNeeds, isCommandName } from '../setup/needs.js';
-import { checkRestoreRequest, runDrTask, runRestoreJob, type DrTask } from '../stack/dr.js';
+import { checkRestoreRequest, runDrTask, runRestoreJob, type BackupSource, type DrTask } from '../stack/dr.js';
 import { formatStackStatus, stackStatus } from '../stack/status.js';
 import { rotateDbCerts } from '../stack/certs.js';
 import { STACK_IMAGES, stackDown, stackUp } from '../stack/up.js';
@@ -70,6 +70,7 @@ import {
   IMAGES_LIST,
   IMAGES_PUSH,
   PROVE,
+  REGION_BACKUPS,
   REGION_FAILOVER,
   REGION_FAILBACK,
   REGION_STATUS,
@@ -93,7 +94,10 @@ import {
 } from './format.js';
 import { failback, plannedFailover, regionStatus, unplannedFailover } from '../region/regions.js';
 import { regionUp } from '../region/region-up.js';
-import { checkPair } from '../region/pair.js';
+import { checkPair, pairFile, requirePair } from '../region/pair.js';
+import { copyBucketName, copyKeySecretName, formatCopyStatus, nextStatus } from '../region/backup-copy.js';
+import { copyPairBackups, readCopyStatus, writeCopyStatus } from '../region/backup-copy-run.js';
+import { globalDnsDir } from '../region/global-name.js';
 
 /** Where the command prints: process.stdout / process.stderr, or a test's buffers. */
 export interface Output {
@@ -387,6 +391,30 @@ async function drKube(
   return target.kube;
 }
 
+/**
+ * `--from-region R`: read the copy of region R's backups on this cluster's S3 server (src/region/backup-copy.ts).
+ * Refused for a backup (written to one's own bucket) and for the cluster of region R itself.
+ */
+function fromRegionSource(
+  region: string | undefined,
+  cluster: string | undefined,
+  refusedBy?: string,
+): BackupSource | undefined {
+  if (region === undefined) return undefined;
+  if (refusedBy)
+    throw new UserError(
+      `--from-region goes with 'backup list', 'backup verify' and 'restore': '${refusedBy}' writes to the ` +
+        "release's own bucket; another region's copy is only read",
+    );
+  const bucket = copyBucketName(region, '--from-region');
+  if (cluster === region)
+    throw new UserError(
+      `--from-region ${region} with --name ${region}: the copy of region ${region}'s backups is on the other ` +
+        "region's S3 server; give the other region's cluster with --name",
+    );
+  return { bucket, keySecret: copyKeySecretName(region) };
+}
+
 async function backupCommand(args: readonly string[], out: Output): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined || isHelp(sub)) {
@@ -401,10 +429,11 @@ async function backupCommand(args: readonly string[], out: Output): Promise<numb
     out.write(BACKUP.help);
     return 0;
   }
+  const source = fromRegionSource(values['from-region'], values.name, sub === 'now' ? 'backup now' : undefined);
   const progress = createProgress();
   await ensureNeeds('backup', progress);
   const kube = await drKube(values, progress);
-  const res = await runDrTask(kube, values.release ?? DEFAULT_RELEASE, task, progress);
+  const res = await runDrTask(kube, values.release ?? DEFAULT_RELEASE, task, progress, undefined, [], source);
   out.write(`${JSON.stringify(res.result ?? null, null, 2)}\n`);
   return 0;
 }
@@ -422,12 +451,41 @@ async function restoreCommand(args: readonly string[], out: Output): Promise<num
     ...(values['into-namespace'] !== undefined ? { intoNamespace: values['into-namespace'] } : {}),
     ...(values.lean === true ? { lean: true } : {}),
   });
+  const source = fromRegionSource(values['from-region'], values.name);
   const progress = createProgress();
   await ensureNeeds('restore', progress);
   const kube = await drKube(values, progress);
-  const res = await runRestoreJob(kube, values.release ?? DEFAULT_RELEASE, req, progress);
+  const res = await runRestoreJob(kube, values.release ?? DEFAULT_RELEASE, req, progress, source ? { source } : {});
   out.write(`Restored into namespace ${res.namespace} (Job ${res.job}): ${JSON.stringify(res.result ?? null)}\n`);
   return 0;
+}
+
+/** `kstack region backups [--now]`: the daemon's record of the copy across regions, or a round run here. */
+async function regionBackupsCommand(args: readonly string[], out: Output): Promise<number> {
+  const { values } = parseCommand(REGION_BACKUPS, args);
+  if (values.help) {
+    out.write(REGION_BACKUPS.help);
+    return 0;
+  }
+  if (values.output !== undefined && values.output !== 'json' && values.output !== 'text')
+    throw new UserError(`--output '${values.output}' is not supported: use 'text' or 'json'`);
+  const pair = requirePair();
+  const dir = globalDnsDir(pairFile());
+  let status = readCopyStatus(dir);
+  if (values.now) {
+    const progress = createProgress();
+    const round = await progress.step(`copy ${pair.primary}'s backups to ${pair.standby}`, (step) =>
+      copyPairBackups(pair, {
+        log: (line) => {
+          step.detail(line);
+        },
+      }),
+    );
+    status = nextStatus(status, round);
+    writeCopyStatus(dir, status);
+  }
+  out.write(values.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatCopyStatus(status, new Date()));
+  return status.last?.ok ? 0 : 3;
 }
 
 async function dbCommand(args: readonly string[], out: Output): Promise<number> {
@@ -456,6 +514,7 @@ const REGION_HELP = `Usage:
   kstack region failover --planned                   switch the roles over without losing a write
   kstack region failover --unplanned                 the primary is lost: promote the standby, fence the old one
   kstack region failback                             make the fenced old primary the new primary's standby
+  kstack region backups [--now]                      the copy of the primary's backups in the standby region
 'kstack region SUBCOMMAND --help' shows its flags.
 `;
 
@@ -469,7 +528,8 @@ async function regionCommand(args: readonly string[], out: Output): Promise<numb
   if (sub === 'status') return regionStatusCommand(rest, out);
   if (sub === 'failover') return regionFailoverCommand(rest, out);
   if (sub === 'failback') return regionFailbackCommand(rest, out);
-  throw new UserError(`kstack region: unknown subcommand '${sub}'; use up, status, failover or failback`);
+  if (sub === 'backups') return regionBackupsCommand(rest, out);
+  throw new UserError(`kstack region: unknown subcommand '${sub}'; use up, status, failover, failback or backups`);
 }
 
 async function regionUpCommand(args: readonly string[], out: Output): Promise<number> {

@@ -1,12 +1,14 @@
 // The global name's host daemon (docs/multi-region.md, "Global name"): runs the CoreDNS that answers it and,
 // every second, checks each region's page at its entry point and sets the answer from the pair's roles and
 // fences and those checks (chooseAnswer). It writes what it answers to status.json beside it, and stops
-// (CoreDNS with it) on SIGTERM or when the pair file is gone: no pair, nothing to answer.
+// (CoreDNS with it) on SIGTERM or when the pair file is gone: no pair, nothing to answer. Beside that, it
+// copies the primary's backups to the standby's S3 server every 30 s (backup-copy-run.ts).
 // Usage: node dns-main.js PAIR_FILE DIR
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { messageOf } from '../util/errors.js';
+import { startPairCopyLoop } from './backup-copy-run.js';
 import { startGlobalDns } from './dns-server.js';
 import { chooseAnswer, type RegionHealth } from './global-dns.js';
 import { GLOBAL_NAME, GLOBAL_ZONE, type DnsStatus } from './global-name.js';
@@ -37,6 +39,8 @@ async function main(pairPath: string, dir: string): Promise<void> {
   process.once('SIGINT', stop);
   const health: Record<string, RegionHealth> = {};
   let current: string | undefined;
+  // Backups across regions: a loop of its own beside the health checks, one copy round at a time.
+  const copier = startPairCopyLoop(pairPath, dir, process.env, signal.signal);
   try {
     while (!signal.signal.aborted && existsSync(pairPath)) {
       const pair = readPair(pairPath);
@@ -71,6 +75,8 @@ async function main(pairPath: string, dir: string): Promise<void> {
       await sleep(1_000);
     }
   } finally {
+    signal.abort();
+    await Promise.race([copier, sleep(2_000)]); // a round in a storage call is not waited for long
     await dns.stop();
   }
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { stackUp, type StackUpOptions, type StackUpResult } from '../stack/up.js';
 import type { Progress } from '../util/progress.js';
 import { UserError } from '../util/errors.js';
+import { exchangeBackupKeys } from './backup-keys.js';
 import { GLOBAL_NAME, ensureGlobalDns } from './global-name.js';
 import { checkPair, pairFile, readPair, regionValues, writePair, type RegionPair } from './pair.js';
 import { copyRegionSecrets, ensureReplica, recordPeers, regionKube, roleEverywhere } from './regions.js';
@@ -97,6 +98,14 @@ export async function regionUp(opts: RegionUpOptions): Promise<RegionUpResult> {
     await ensureReplica(primaryKube, opts.primary, standbyKube, opts.standby, opts.release, progress);
     await recordPeers(primaryKube, opts.primary, standbyKube, opts.standby, opts.release);
   });
+  // Backups across regions: each region's backup key in the other's namespace, for a restore from the copy.
+  await progress.step("backup keys: each region holds the other's (kstack-backup-key-from-<region>)", () =>
+    exchangeBackupKeys(
+      { region: opts.primary, kube: primaryKube },
+      { region: opts.standby, kube: standbyKube },
+      opts.release,
+    ),
+  );
   writePair(pair);
   // The global name: its daemon answers the primary's entry point from now on.
   const dns = await progress.step(`global name ${GLOBAL_NAME} (CoreDNS on 127.0.0.1)`, () =>

@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CreateBucketCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
@@ -139,6 +141,16 @@ export interface PutOptions {
   partSize?: number;
   queueSize?: number;
   onProgress?: (bytesUploaded: number) => void;
+  /** User metadata stored with the object (x-amz-meta-*; lowercase names). */
+  metadata?: Record<string, string>;
+}
+
+/** One object as a listing gives it (ETag without its quotes). */
+export interface ListedObject {
+  key: string;
+  size: number;
+  modified: Date | undefined;
+  etag: string;
 }
 
 export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
@@ -154,6 +166,9 @@ export function storageError(what: string, cfg: StorageConfig, err: unknown): Us
     hint = `check the credentials (${STORAGE_ENV.accessKeyId}, ${STORAGE_ENV.secretAccessKey}) and the bucket policy`;
   return new UserError(`${what} failed on ${where}: ${detail}; ${hint}`);
 }
+
+/** An ETag as S3 sends it ("…") without the quotes. */
+const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^"|"$/g, '');
 
 export class ObjectStore {
   readonly client: S3Client;
@@ -202,7 +217,7 @@ export class ObjectStore {
   async putStream(key: string, body: Readable, opts: PutOptions = {}): Promise<void> {
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.cfg.bucket, Key: key, Body: body },
+      params: { Bucket: this.cfg.bucket, Key: key, Body: body, ...(opts.metadata ? { Metadata: opts.metadata } : {}) },
       partSize: opts.partSize ?? DEFAULT_PART_BYTES,
       queueSize: opts.queueSize ?? 2,
       leavePartsOnError: false,
@@ -265,9 +280,38 @@ export class ObjectStore {
     }
   }
 
+  /** Size, ETag (unquoted) and user metadata of an object, or undefined when it does not exist. */
+  async head(key: string): Promise<{ size: number; etag: string; metadata: Record<string, string> } | undefined> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
+      return { size: res.ContentLength ?? 0, etag: unquote(res.ETag), metadata: res.Metadata ?? {} };
+    } catch (err) {
+      if (err instanceof S3ServiceException && (err.name === 'NotFound' || err.$metadata.httpStatusCode === 404))
+        return undefined;
+      throw storageError(`looking up ${key}`, this.cfg, err);
+    }
+  }
+
+  /** Creates the configured bucket unless it exists. */
+  async ensureBucket(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.cfg.bucket }));
+      return;
+    } catch (err) {
+      const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+      if (status !== 404) throw storageError(`looking up bucket ${this.cfg.bucket}`, this.cfg, err);
+    }
+    try {
+      await this.client.send(new CreateBucketCommand({ Bucket: this.cfg.bucket }));
+    } catch (err) {
+      if (err instanceof S3ServiceException && err.name === 'BucketAlreadyOwnedByYou') return;
+      throw storageError(`creating bucket ${this.cfg.bucket}`, this.cfg, err);
+    }
+  }
+
   /** Every key under `prefix` (a full key prefix, not relative to the configured one). */
-  async list(prefix: string): Promise<{ key: string; size: number; modified: Date | undefined }[]> {
-    const out: { key: string; size: number; modified: Date | undefined }[] = [];
+  async list(prefix: string): Promise<ListedObject[]> {
+    const out: ListedObject[] = [];
     let token: string | undefined;
     try {
       do {
@@ -275,7 +319,8 @@ export class ObjectStore {
           new ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: prefix, ContinuationToken: token }),
         );
         for (const o of res.Contents ?? [])
-          if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0, modified: o.LastModified });
+          if (o.Key !== undefined)
+            out.push({ key: o.Key, size: o.Size ?? 0, modified: o.LastModified, etag: unquote(o.ETag) });
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (token);
     } catch (err) {

@@ -29,6 +29,46 @@ export interface RestoreRequest {
   lean?: boolean;
 }
 
+/**
+ * Where a DR task reads backups from instead of the release's own bucket: a copy of another region's backups
+ * on the same S3 server (docs/multi-region.md, "Backups across regions"), with that region's backup key.
+ */
+export interface BackupSource {
+  bucket: string;
+  /** Secret in the release's namespace whose `backup-key` is the key the backups were encrypted with. */
+  keySecret: string;
+}
+
+/** A DR Job that reads `source` instead of the release's bucket and key (verify, list). */
+export function readingFrom(job: k8s.V1Job, source: BackupSource): k8s.V1Job {
+  const out = structuredClone(job);
+  const pod = out.spec?.template.spec;
+  const c = pod?.containers[0];
+  const bucket = c?.env?.find((e) => e.name === 'KSTACK_DR_S3_BUCKET');
+  const key = pod?.volumes?.find((v) => v.name === 'backup-key');
+  if (!bucket || !key?.secret)
+    throw new UserError(
+      `Job ${job.metadata?.name ?? ''} has no KSTACK_DR_S3_BUCKET or backup-key volume to point at another ` +
+        "region's copy; is it the webstack chart's backup CronJob?",
+    );
+  bucket.value = source.bucket;
+  key.secret.secretName = source.keySecret;
+  return out;
+}
+
+/** The release's values with the backups read from `source`: what the restore Job is rendered with. */
+export function sourceValues(values: Record<string, unknown>, source: BackupSource): Record<string, unknown> {
+  const backup = obj(values.backup);
+  return {
+    ...values,
+    backup: {
+      ...backup,
+      storage: { ...obj(backup.storage), bucket: source.bucket },
+      encryption: { ...obj(backup.encryption), existingSecret: source.keySecret },
+    },
+  };
+}
+
 /** Checks restore flags before anything touches the cluster; every problem names the flag. */
 export function checkRestoreRequest(r: RestoreRequest): RestoreRequest {
   if (r.toTime !== undefined && r.toGtid !== undefined)
@@ -258,12 +298,17 @@ export async function runDrTask(
   progress: Progress,
   timeoutMs = 3_600_000,
   taskArgs: readonly string[] = [],
+  source?: BackupSource,
 ): Promise<DrTaskResult> {
+  if (source && task === 'backup')
+    throw new UserError("a backup is written to the release's own bucket; another region's copy is only read");
   const cj = await findCronJob(kube, release, task === 'verify' ? 'verify' : 'backup');
   const name =
     `${(cj.metadata?.name ?? 'backup').slice(0, 40)}-${task}-` +
     runId(new Date(), Math.random().toString(36).slice(2, 6));
-  const job = jobFromCronJob(cj, name, task, taskArgs);
+  const made = jobFromCronJob(cj, name, task, taskArgs);
+  if (source) await requireKeySecret(kube, source);
+  const job = source ? readingFrom(made, source) : made;
   await kube.kubectl(['apply', '-f', '-'], { input: stringify(job) });
   const logs = await progress.step(`${task} (Job ${name})`, (step) => waitForJob(kube, name, timeoutMs, step));
   return { job: name, result: resultLine(logs), logs };
@@ -314,6 +359,16 @@ async function installCopy(kube: Kube, release: string, values: Values): Promise
   }
 }
 
+/** The copy's key Secret must be in the namespace, else the Job would wait for it forever. */
+async function requireKeySecret(kube: Kube, source: BackupSource): Promise<void> {
+  const res = await kube.kubectl(['get', 'secret', source.keySecret, '-o', 'name'], { allowFailure: true });
+  if (res.code !== 0)
+    throw new UserError(
+      `namespace ${kube.namespace} has no Secret ${source.keySecret} with the other region's backup key; ` +
+        "'kstack region up' copies it there (run it again), or create it with the key as 'backup-key'",
+    );
+}
+
 export interface RestoreResult {
   namespace: string;
   job: string;
@@ -329,9 +384,11 @@ export async function runRestoreJob(
   release: string,
   req: RestoreRequest,
   progress: Progress,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; source?: BackupSource } = {},
 ): Promise<RestoreResult> {
   checkRestoreRequest(req);
+  const { source } = opts;
+  if (source) await requireKeySecret(kube, source);
   const values = await releaseValues(kube, release);
   const backup = obj(values.backup);
   if (backup.enabled !== true)
@@ -355,7 +412,8 @@ export async function runRestoreJob(
     await progress.step(`copy the backup key, storage and image pull Secrets to namespace ${ns}`, async () => {
       await kube.kubectl(['create', 'namespace', ns], { clusterScope: true, allowFailure: true });
       await kube.kubectl(restrictNamespaceArgs(ns), { clusterScope: true });
-      await copySecrets(kube, [names.keySecret, names.storageSecret, ...pullSecrets], ns);
+      const copyKey = source ? [source.keySecret] : [];
+      await copySecrets(kube, [names.keySecret, names.storageSecret, ...copyKey, ...pullSecrets], ns);
     });
     const copy = copyValues(values, names, prefix, ns, req.lean === true);
     target = new Kube({ ...kube.opts, namespace: ns });
@@ -364,6 +422,8 @@ export async function runRestoreJob(
     );
     jobValues = restoreValues(copy, req, id, prefix);
   }
+  // Reading another region's copy: only the Job reads from it; the release (or its copy) keeps its own bucket.
+  if (source) jobValues = sourceValues(jobValues, source);
   const manifest = await renderRestoreJob(target, release, jobValues, target.namespace);
   const applied = await target.kubectl(['apply', '-f', '-', '-o', 'name'], { input: manifest });
   const name = applied.stdout.trim().replace(/^job\.batch\//, '');

@@ -301,6 +301,23 @@ describe('kstack usage errors', () => {
     await usageError(['restore', '--lean'], /^kstack: --lean shapes the copy made with --into-namespace/);
   });
 
+  it("--from-region (another region's copy of the backups) is checked before any work", async () => {
+    await usageError(
+      ['restore', '--from-region', 'East'],
+      "--from-region 'East': a region is a lowercase DNS label of 1-32 characters (e.g. east)",
+    );
+    await usageError(['backup', 'verify', '--from-region', 'x_y'], /^kstack: --from-region 'x_y': a region is/);
+    await usageError(
+      ['backup', 'now', '--from-region', 'east'],
+      /^kstack: --from-region goes with 'backup list', 'backup verify' and 'restore': 'backup now' writes to/,
+    );
+    await usageError(
+      ['restore', '--name', 'east', '--from-region', 'east'],
+      /^kstack: --from-region east with --name east: the copy of region east's backups is on the other region's/,
+    );
+    await usageError(['region', 'backups', '-o', 'yaml'], "--output 'yaml' is not supported: use 'text' or 'json'");
+  });
+
   it('images push refuses bad input before any work, naming the flag and what it allows', async () => {
     const push = (...args: string[]): string[] => ['images', 'push', ...args];
     await usageError(push('nginx'), /^kstack: kstack images push: --registry HOST\[:PORT\]\[\/PREFIX\] is required/);
@@ -364,7 +381,7 @@ describe('kstack region', () => {
   it('names the subcommands it has for one it does not', async () => {
     const r = await kstack('region', 'promote');
     assert.equal(r.code, 1);
-    assert.match(r.err, /kstack region: unknown subcommand 'promote'; use up, status, failover or failback/);
+    assert.match(r.err, /kstack region: unknown subcommand 'promote'; use up, status, failover, failback or backups/);
   });
 
   it('up needs both regions, two different ones, each a DNS label', async () => {

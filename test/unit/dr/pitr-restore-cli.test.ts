@@ -11,8 +11,10 @@ import {
   cronJobFor,
   jobFromCronJob,
   jobOutcome,
+  readingFrom,
   restoreValues,
   resultLine,
+  sourceValues,
 } from '../../../src/stack/dr.js';
 import { imagePullSecretNames, secretCopy } from '../../../src/kube/kube.js';
 
@@ -178,5 +180,39 @@ describe('restore values', () => {
       'helm.sh/resource-policy': 'keep',
     });
     assert.deepEqual(s.data, { 'ca.crt': 'eA==' });
+  });
+});
+
+describe("reading another region's copy of the backups (--from-region)", () => {
+  const source = { bucket: 'kstack-backups-from-east', keySecret: 'kstack-backup-key-from-east' };
+  const env = (c: k8s.V1Container | undefined, name: string): string | undefined =>
+    c?.env?.find((e) => e.name === name)?.value;
+
+  it("points a verify Job and the restore Job at the copy's bucket and key, and nothing else", async () => {
+    const values = {
+      backup: { enabled: true, storage: { bucket: 'kstack-backups' }, restore: { enabled: true, runId: 'r1' } },
+    };
+    const objs = parseManifests(await helmTemplate({ release: 'ws', namespace: 'shop', values }));
+    const cj = cronJobFor(
+      objs.filter((o) => o.kind === 'CronJob'),
+      'verify',
+    );
+    assert.ok(cj);
+    const job = readingFrom(jobFromCronJob(cj, 'ws-verify-1', 'verify'), source);
+    const pod = job.spec?.template.spec;
+    assert.equal(env(pod?.containers[0], 'KSTACK_DR_S3_BUCKET'), 'kstack-backups-from-east');
+    assert.equal(pod?.volumes?.find((v) => v.name === 'backup-key')?.secret?.secretName, source.keySecret);
+    assert.equal(
+      pod?.volumes?.find((v) => v.name === 'backup-storage')?.secret?.secretName,
+      'ws-webstack-backup-storage',
+      "the same S3 server's credentials",
+    );
+    const restore = parseManifests(
+      await helmTemplate({ release: 'ws', namespace: 'shop', values: sourceValues(values, source) }),
+    ).find((o) => o.kind === 'Job') as unknown as k8s.V1Job | undefined;
+    const rpod = restore?.spec?.template.spec;
+    assert.equal(env(rpod?.containers[0], 'KSTACK_DR_S3_BUCKET'), 'kstack-backups-from-east');
+    assert.equal(rpod?.volumes?.find((v) => v.name === 'backup-key')?.secret?.secretName, source.keySecret);
+    assert.throws(() => readingFrom({ spec: { template: { spec: { containers: [] } } } }, source), /no KSTACK_DR_S3/);
   });
 });

@@ -98,13 +98,18 @@ describe('startPageLoad against a real server', () => {
   });
 
   it('makes about rate × duration requests, each on a new connection, and reports each once', async () => {
+    const startedAt = performance.now();
     const load = startPageLoad(url, { ratePerSecond: 50, timeoutMs: 200 });
     await sleep(500);
     const attempts = await load.stop();
+    const elapsedMs = performance.now() - startedAt;
     // A stopped load starts nothing more; the ones in flight (hung ones included) end by their deadline.
     await sleep(100);
 
-    assert.ok(attempts.length >= 15 && attempts.length <= 30, `${attempts.length} attempts in 0.5 s at 50/s`);
+    // Never more than the rate allows in the time it ran (a loaded machine fires the timer late, so fewer is
+    // possible, but it keeps making requests).
+    const allowed = Math.ceil(elapsedMs / 20) + 1;
+    assert.ok(attempts.length >= 5 && attempts.length <= allowed, `${attempts.length} attempts in ${elapsedMs} ms`);
     assert.equal(requests, attempts.length, 'every request the server saw is one attempt');
     assert.equal(connections, requests, 'no connection is reused');
     for (let i = 1; i < attempts.length; i++) assert.ok((attempts[i]?.at ?? 0) >= (attempts[i - 1]?.at ?? 0));
