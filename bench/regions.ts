@@ -148,7 +148,7 @@ async function main(): Promise<number> {
         {
           key: `${k}.failback`,
           label: `${name}: failback (re-seed)`,
-          value: u.failbackMs / 1000,
+          value: u.failbackMs === undefined ? `failed: ${u.failbackError ?? '?'}` : u.failbackMs / 1000,
           unit: 's',
           digits: 0,
         },
@@ -179,6 +179,13 @@ async function main(): Promise<number> {
           key: `${k}.fence`,
           label: `${name}: writes the returned old primary took`,
           value: u.fence.acknowledged + u.oldAckedAfterLoss,
+          op: '<=',
+          limit: 0,
+        },
+        {
+          key: `${k}.failbackFailed`,
+          label: `${name}: failbacks that failed`,
+          value: u.failbackMs === undefined ? 1 : 0,
           op: '<=',
           limit: 0,
         },

@@ -138,6 +138,11 @@ const DISCONNECTED_LIMIT_MS = 10_000;
 export const LEFT_GROUP_EXIT = 75;
 /** How often a writable primary asks the peer region again (a region that returned while cut off). */
 const PEER_CHECK_MS = 5000;
+/**
+ * How long a primary's member that just started waits for the peer region to answer before it opens writes
+ * anyway (the peer may be down): the time a returning region needs to reach the other again.
+ */
+const PEER_GRACE_MS = 30_000;
 
 const WSREP_KEYS = [
   'wsrep_cluster_status',
@@ -176,6 +181,8 @@ export class Agent {
   /** What the peer region last said (the fence); reset whenever this region is not primary. */
   private peerRegion: PeerRegionView = { kind: 'unknown' };
   private peerAsking = false;
+  private peerAnswered = false;
+  private readonly agentStartedAt = performance.now();
   private peerAskedAt = 0;
 
   constructor(
@@ -446,10 +453,13 @@ export class Agent {
     const stored = parseRegionState((await this.optionalRows(conn, READ_REGION_STATE_SQL))[0]);
     const peer = parseRegionPeer((await this.optionalRows(conn, READ_REGION_PEER_SQL))[0]);
     const own = { role: effectiveRole(region.initialRole, stored), epoch: stored?.epoch ?? 0 };
+    // Just started and never answered by the peer: ask on every poll, and no writes on "unreachable" yet.
+    const confirming = !this.peerAnswered && performance.now() - this.agentStartedAt < PEER_GRACE_MS;
     if (own.role !== 'primary' || !peer) this.peerRegion = { kind: 'unknown' };
-    else if (this.peerRegion.kind === 'unknown') this.peerRegion = await this.askPeer(peer);
+    else if (this.peerRegion.kind === 'unknown' || (this.peerRegion.kind === 'unreachable' && confirming))
+      this.peerRegion = await this.askPeer(peer);
     else void this.refreshPeer(peer);
-    const verdict = regionVerdict(own, peer !== undefined, this.peerRegion);
+    const verdict = regionVerdict(own, peer !== undefined, this.peerRegion, confirming);
     if (verdict.record) {
       await conn.query(writeRegionStateSql(verdict.record));
       this.log('region fenced: a newer primary holds the other region', {
@@ -490,6 +500,7 @@ export class Agent {
       password: readSecret(account.passwordFile, 'region.replicationAccount'),
       caFile: this.cfg.tls?.ca,
     });
+    if (view.kind === 'answered') this.peerAnswered = true;
     if (view.kind !== this.peerRegion.kind)
       this.log('peer region', { peer: peer.region, host: peer.host, port: peer.port, ...view });
     return view;

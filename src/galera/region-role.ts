@@ -111,17 +111,27 @@ export interface RegionVerdict {
  * - a peer that is primary at a newer epoch fences this region (recorded, so it holds on every member and
  *   across restarts, until `kstack region failback` makes it a standby again);
  * - a peer that is primary at the same epoch is a conflict no kstack command makes: both must stay shut;
- * - a peer that cannot be reached does not stop a primary: availability while the standby is down. A
- *   partition is the one case the fence cannot see; the global name never points at a fenced region.
+ * - a peer that cannot be reached does not stop a primary (availability while the standby is down), except
+ *   just after the member started (`confirming`: no answer yet, within the agent's grace): a region that
+ *   comes back may reach the other a few seconds after its members start, and must ask before it writes.
+ *   A partition that outlasts the grace is the one case the fence cannot see; the global name never points
+ *   at a fenced region.
  */
 export function regionVerdict(
   own: { role: RegionRole; epoch: number },
   peerOnRecord: boolean,
   peer: PeerRegionView,
+  confirming = false,
 ): RegionVerdict {
   if (own.role !== 'primary') return { readOnly: true, record: undefined, reason: `role ${own.role}` };
   if (!peerOnRecord) return { readOnly: false, record: undefined, reason: 'primary (no peer on record)' };
   if (peer.kind === 'unknown') return { readOnly: true, record: undefined, reason: 'asking the peer region first' };
+  if (peer.kind === 'unreachable' && confirming)
+    return {
+      readOnly: true,
+      record: undefined,
+      reason: `just started and the peer region does not answer yet (${peer.error}): read-only until it does`,
+    };
   if (peer.kind === 'unreachable')
     return { readOnly: false, record: undefined, reason: `primary (peer unreachable: ${peer.error})` };
   const theirs = peer.state;

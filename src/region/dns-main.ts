@@ -13,6 +13,7 @@ import { startGlobalDns } from './dns-server.js';
 import { chooseAnswer, type RegionHealth } from './global-dns.js';
 import { GLOBAL_NAME, GLOBAL_ZONE, type DnsStatus } from './global-name.js';
 import { readPair } from './pair.js';
+import { linkRegionNetworks, regionLinkState } from './link.js';
 
 /** A region's check must be this recent to count (three missed checks: no answer for it). */
 const MAX_HEALTH_AGE_MS = 3_000;
@@ -29,6 +30,23 @@ async function checkRegion(entryPoint: string): Promise<RegionHealth> {
   }
 }
 
+/**
+ * The path between the regions outlives their clusters: a region whose cluster was stopped and started
+ * again has a new bridge, with forwarding off, and its agents must reach the other region at once (the
+ * fence asks the peer before opening writes). Restored within a second of the bridge coming back; the
+ * rules are checked again every 10 s.
+ */
+async function keepLink(a: string, b: string, tick: number): Promise<void> {
+  const state = regionLinkState(a, b);
+  if (state === 'down' || (state === 'up' && tick % 10 !== 0)) return;
+  try {
+    await linkRegionNetworks(a, b);
+    if (state === 'off') process.stdout.write(`${new Date().toISOString()} link ${a} ↔ ${b} restored\n`);
+  } catch (err) {
+    process.stdout.write(`${new Date().toISOString()} link ${a} ↔ ${b}: ${messageOf(err)}\n`);
+  }
+}
+
 async function main(pairPath: string, dir: string): Promise<void> {
   const dns = await startGlobalDns({ dir, zone: GLOBAL_ZONE, name: GLOBAL_NAME });
   const signal = new AbortController();
@@ -39,6 +57,7 @@ async function main(pairPath: string, dir: string): Promise<void> {
   process.once('SIGINT', stop);
   const health: Record<string, RegionHealth> = {};
   let current: string | undefined;
+  let tick = 0;
   // Backups across regions: a loop of its own beside the health checks, one copy round at a time.
   const copier = startPairCopyLoop(pairPath, dir, process.env, signal.signal);
   try {
@@ -51,6 +70,7 @@ async function main(pairPath: string, dir: string): Promise<void> {
         role: name === pair.primary ? ('primary' as const) : ('standby' as const),
         fenced: pair.fenced.includes(name),
       }));
+      await keepLink(pair.primary, pair.standby, tick++);
       await Promise.all(
         regions.map(async (r) => {
           if (r.entryPoint) health[r.name] = await checkRegion(r.entryPoint);

@@ -131,12 +131,14 @@ export interface UnplannedDrillResult {
   /** Acknowledged visits the new primary lacks, and how old the oldest was at the loss. */
   lost: number;
   rpoMs: number;
-  /** Visits the old primary acknowledged after the loss (must be 0). */
+  /** Visits the old primary acknowledged once it was stopped (must be 0; during the stop it still runs). */
   oldAckedAfterLoss: number;
   /** From `kstack cluster up` of the old primary to its db members Ready again. */
   returnMs: number;
   fence: FenceProbe;
-  failbackMs: number;
+  /** The failback's time, or why it failed (the figures above stand either way). */
+  failbackMs: number | undefined;
+  failbackError: string | undefined;
 }
 
 async function dbMembersReady(region: string, namespace: string, release: string, progress: Progress) {
@@ -188,11 +190,13 @@ export async function unplannedDrill(
   let report: WriterReport | undefined;
   let failover: UnplannedResult;
   let lostAt = 0;
+  let downAt = 0;
   let nodeSettings: Awaited<ReturnType<typeof controlPlaneStop>>['nodeSettings'];
   try {
     await sleep(opts.leadMs ?? 8000);
     lostAt = Date.now();
     nodeSettings = (await controlPlaneStop({ name: from, progress })).nodeSettings;
+    downAt = Date.now();
     failover = await unplannedFailover(progress, { timeoutMs: opts.timeoutMs ?? 120_000, force: false });
     // The clients find the new primary by the global name: wait for its first acknowledged visit.
     const deadline = Date.now() + 120_000;
@@ -219,7 +223,13 @@ export async function unplannedDrill(
   const fence = await progress.step(`${from}'s fence, from a client`, () =>
     probeFence(requirePair(), from, oldEntry, progress),
   );
-  const failbackResult = await failback(progress, { timeoutMs: 600_000 });
+  let failbackMs: number | undefined;
+  let failbackError: string | undefined;
+  try {
+    failbackMs = (await failback(progress, { timeoutMs: 600_000 })).ms;
+  } catch (err) {
+    failbackError = (err as Error).message;
+  }
   return {
     from,
     to,
@@ -228,9 +238,10 @@ export async function unplannedDrill(
     rtoMs: firstAckAfterMs(report.acked, to, lostAt),
     lost: lost.length,
     rpoMs: rpoMs(lost, lostAt),
-    oldAckedAfterLoss: report.acked.filter((v) => v.region === from && v.at > lostAt).length,
+    oldAckedAfterLoss: report.acked.filter((v) => v.region === from && v.at > downAt).length,
     returnMs,
     fence,
-    failbackMs: failbackResult.ms,
+    failbackMs,
+    failbackError,
   };
 }

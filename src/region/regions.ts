@@ -212,7 +212,7 @@ async function seedStandby(
   ]);
   if (dump.code !== 0)
     throw new UserError(`seeding ${replica}: mariadb-dump on ${source}/${from} failed: ${dump.stderr.trim()}`);
-  const position = parseDumpGtid(dump.stdout.slice(0, 4096));
+  const position = parseDumpGtid(`${dump.stdout.slice(0, 8192)}\n${dump.stdout.slice(-8192)}`);
   if (position === undefined) throw new UserError(`seeding ${replica}: the dump from ${source} names no GTID position`);
   const to = await firstMember(replicaKube, release, replica);
   const load = await replicaKube.kubectl(

@@ -85,9 +85,13 @@ export function formatGtidList(pos: GtidPositions): string {
     .join(',');
 }
 
-/** The position `mariadb-dump --gtid --master-data=2` wrote into its head (its snapshot's gtid_binlog_pos). */
-export function parseDumpGtid(head: string): string | undefined {
-  return /^-- SET GLOBAL gtid_slave_pos='([0-9,-]*)';/m.exec(head)?.[1];
+/**
+ * The position `mariadb-dump --gtid --master-data=2` wrote (its snapshot's gtid_binlog_pos): in the head, or,
+ * from a server that has been a replica itself (a promoted standby), deferred to the dump's end. Give it the
+ * head and the tail of the dump.
+ */
+export function parseDumpGtid(text: string): string | undefined {
+  return /^-- SET GLOBAL gtid_slave_pos='([0-9,-]*)';/m.exec(text)?.[1];
 }
 
 /**

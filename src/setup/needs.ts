@@ -217,6 +217,13 @@ export const commandNeeds = {
     kubectlHelm: true,
     nodeRuntime: true,
   },
+  'bench:regions': {
+    entries: ['bench/regions.ts'],
+    debian: ['controlPlane', 'nodes', 'images'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
+  },
   'bench:up': {
     entries: ['bench/up.ts'],
     debian: ['controlPlane', 'nodes', 'images', 'web'],

@@ -68,6 +68,19 @@ describe('regionVerdict: the fence of a primary that comes back', () => {
     for (const peer of peers) assert.equal(regionVerdict({ role: 'primary', epoch: 1 }, true, peer).readOnly, false);
   });
 
+  it('just after a start, an unreachable peer keeps a primary read-only; later it does not', () => {
+    const down: PeerRegionView = { kind: 'unreachable', error: 'connect ETIMEDOUT' };
+    const starting = regionVerdict({ role: 'primary', epoch: 1 }, true, down, true);
+    assert.equal(starting.readOnly, true);
+    assert.match(starting.reason, /just started/);
+    assert.equal(regionVerdict({ role: 'primary', epoch: 1 }, true, down, false).readOnly, false);
+    assert.equal(
+      regionVerdict({ role: 'primary', epoch: 1 }, true, { kind: 'answered', state: undefined }, true).readOnly,
+      false,
+      'an answer ends the wait',
+    );
+  });
+
   it('a stored row with an unknown role reads as fenced', () => {
     assert.equal(parseRegionState({ role: 'leader', epoch: 4, reason: '' })?.role, 'fenced');
   });

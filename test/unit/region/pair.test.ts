@@ -136,6 +136,14 @@ describe('what the databases answer', () => {
     assert.equal(parseDumpGtid('-- no position\n'), undefined);
   });
 
+  it("takes it from the dump's end when the dumped server was a replica (mariadb-dump defers it)", () => {
+    const dump =
+      '-- CHANGE MASTER TO MASTER_USE_GTID=slave_pos;\n-- A corresponding … is printed later in the file.\n' +
+      'INSERT INTO t VALUES (1);\n-- The deferred gtid setting for slave corresponding to the master-data ' +
+      "CHANGE-MASTER follows\n-- SET GLOBAL gtid_slave_pos='119-119-112,108-108-114';\n";
+    assert.equal(parseDumpGtid(dump), '119-119-112,108-108-114');
+  });
+
   it('writes a GTID position back as MariaDB reads it, domains in order', () => {
     assert.equal(
       formatGtidList(parseGtidList('119-119-87,108-108-200,1108-108-3')),
