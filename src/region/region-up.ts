@@ -1,7 +1,7 @@
 // `kstack region up`: two local clusters, each with the stack, as one pair of regions (docs/multi-region.md):
 // the primary first, then the standby with the primary's CA, then the standby's replica pointed at the
 // primary's entry point and the pair recorded.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { stackUp, type StackUpOptions, type StackUpResult } from '../stack/up.js';
@@ -53,26 +53,31 @@ export async function regionUp(opts: RegionUpOptions): Promise<RegionUpResult> {
     );
   const epoch = existing?.epoch ?? 1;
   const { progress } = opts;
-  const stack = (
+  const stack = async (
     region: string,
     role: 'primary' | 'standby',
     extra: Partial<StackUpOptions>,
   ): Promise<StackUpResult> => {
-    const dir = tmpdir();
-    const file = regionValuesFile(
-      dir,
-      region,
-      regionValues(region, role, role === 'primary' ? opts.standby : opts.primary),
-    );
-    return stackUp({
-      namespace: opts.namespace,
-      release: opts.release,
-      valuesFiles: [...opts.valuesFiles, file],
-      timeoutMs: opts.timeoutMs,
-      progress,
-      clusterName: region,
-      ...extra,
-    });
+    // The region's values live only as long as its install: a folder of their own, removed after.
+    const dir = mkdtempSync(join(tmpdir(), 'kstack-region-values-'));
+    try {
+      const file = regionValuesFile(
+        dir,
+        region,
+        regionValues(region, role, role === 'primary' ? opts.standby : opts.primary),
+      );
+      return await stackUp({
+        namespace: opts.namespace,
+        release: opts.release,
+        valuesFiles: [...opts.valuesFiles, file],
+        timeoutMs: opts.timeoutMs,
+        progress,
+        clusterName: region,
+        ...extra,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
   const primary = await progress.step(`region ${opts.primary} (primary)`, () => stack(opts.primary, 'primary', {}));
   const primaryKube = await regionKube(opts.primary, opts.namespace, progress);
