@@ -38,6 +38,7 @@ import {
   READ_REGION_STATE_SQL,
   REGION_STATE_DDL,
   effectiveRole,
+  isMissingRegionTable,
   parseRegionPeer,
   parseRegionState,
   regionVerdict,
@@ -486,8 +487,7 @@ export class Agent {
     try {
       return await conn.query(sql);
     } catch (err) {
-      const errno = (err as { errno?: number }).errno;
-      if (errno === 1146 || errno === 1049) return [];
+      if (isMissingRegionTable(err)) return [];
       throw err;
     }
   }

@@ -6,7 +6,13 @@
 import { readFileSync } from 'node:fs';
 import * as mariadb from 'mariadb';
 import { messageOf } from '../util/errors.js';
-import { READ_REGION_STATE_SQL, parseRegionState, type PeerRegionView, type RegionPeer } from './region-role.js';
+import {
+  READ_REGION_STATE_SQL,
+  isMissingRegionTable,
+  parseRegionState,
+  type PeerRegionView,
+  type RegionPeer,
+} from './region-role.js';
 
 export interface PeerLogin {
   user: string;
@@ -45,8 +51,7 @@ export async function askPeerRegion(peer: RegionPeer, login: PeerLogin, timeoutM
       return { kind: 'answered', state: parseRegionState(rows[0]) };
     } catch (err) {
       // A peer that never recorded a role (no table yet) answered all the same: it claims nothing.
-      const errno = (err as { errno?: number }).errno;
-      if (errno === 1146 || errno === 1049) return { kind: 'answered', state: undefined };
+      if (isMissingRegionTable(err)) return { kind: 'answered', state: undefined };
       throw err;
     }
   } catch (err) {

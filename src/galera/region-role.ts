@@ -26,6 +26,12 @@ export const REGION_STATE_DDL: readonly string[] = [
   REGION_PEER_DDL,
 ];
 
+/** The server's answer while `kstack region` has not made the region tables yet (no table, no database). */
+export function isMissingRegionTable(err: unknown): boolean {
+  const errno = (err as { errno?: number } | undefined)?.errno;
+  return errno === 1146 || errno === 1049;
+}
+
 export const READ_REGION_STATE_SQL = `SELECT role, epoch, reason FROM ${REGION_STATE_TABLE} WHERE id = 1`;
 
 export interface RegionState {

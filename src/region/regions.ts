@@ -75,12 +75,14 @@ export function memberSession(kube: Kube, pod: string): SqlSession {
   };
 }
 
+const apiServerHealthy = (status: Awaited<ReturnType<typeof controlPlaneStatus>>): boolean =>
+  status.components.some((c) => c.name === 'kube-apiserver' && c.healthy);
+
 /** kubectl/helm against one region's local cluster; a clear error when it is not running. */
 export async function regionKube(region: string, namespace: string, progress: Progress): Promise<Kube> {
   const { kubectl, helm } = await ensureKubectlAndHelm(progress);
   const status = await controlPlaneStatus({ name: region });
-  const api = status.components.find((c) => c.name === 'kube-apiserver');
-  if (!status.exists || !status.kubeconfig || !api?.healthy)
+  if (!status.exists || !status.kubeconfig || !apiServerHealthy(status))
     throw new UserError(
       `region '${region}': its cluster is not running; start it with 'kstack cluster up --name ${region}'`,
     );
@@ -372,6 +374,36 @@ export interface FailoverResult {
 }
 
 /**
+ * The last steps of either failover: the standby is promoted at the pair's next epoch (its replica removed,
+ * every member primary), the pair is recorded after the failover (the old primary fenced if asked), and the
+ * global name must answer the new primary. Times run from `since`.
+ */
+async function promoteStandby(
+  progress: Progress,
+  pair: RegionPair,
+  kube: Kube,
+  session: SqlSession,
+  o: { reason: string; fenceOld: boolean; since: number },
+): Promise<{ next: RegionPair; promotedMs: number; dnsMs: number }> {
+  const epoch = pair.epoch + 1;
+  await progress.step(`promote ${pair.standby} (epoch ${epoch})`, async () => {
+    await promote(session, epoch, o.reason);
+    await roleEverywhere(kube, pair.release, pair.standby, 'primary', epoch, o.reason);
+  });
+  const promotedMs = Date.now() - o.since;
+  const next = afterFailover(pair, o.fenceOld);
+  writePair(next);
+  const newEntry = next.entryPoints[next.primary];
+  const dnsMs = await progress.step(`the global name answers ${next.primary}`, async () => {
+    await until(`the global name answering ${next.primary} (${newEntry ?? '?'})`, 30_000, () =>
+      Promise.resolve(readDnsStatus(globalDnsDir(pairFile()))?.answer === newEntry),
+    );
+    return Date.now() - o.since;
+  });
+  return { next, promotedMs, dnsMs };
+}
+
+/**
  * Planned failover (a switchover): stop writes on the primary, wait until the standby has every transaction
  * of the primary's write domain (RPO 0), promote the standby, point the old primary's replica at the new
  * primary, and record the pair (the global name follows it).
@@ -409,19 +441,14 @@ export async function plannedFailover(progress: Progress, opts: { timeoutMs: num
   // replay), and asking for a position the new primary never logged (the old primary's own role records,
   // which the replica filtered) would be refused.
   const handover = formatGtidList(await binlogPosition(standbySession));
-  await progress.step(`promote ${pair.standby}`, async () => {
-    await promote(standbySession, epoch, `switchover from ${pair.primary}`);
-    await roleEverywhere(newKube, pair.release, pair.standby, 'primary', epoch, `switchover from ${pair.primary}`);
-  });
-  const writesStoppedMs = Date.now() - stoppedAt;
-  const next = afterFailover(pair, false);
-  writePair(next);
-  const newEntry = next.entryPoints[next.primary];
-  const dnsMs = await progress.step(`the global name answers ${next.primary}`, async () => {
-    await until(`the global name answering ${next.primary} (${newEntry ?? '?'})`, 30_000, () =>
-      Promise.resolve(readDnsStatus(globalDnsDir(pairFile()))?.answer === newEntry),
-    );
-    return Date.now() - stoppedAt;
+  const {
+    next,
+    promotedMs: writesStoppedMs,
+    dnsMs,
+  } = await promoteStandby(progress, pair, newKube, standbySession, {
+    reason: `switchover from ${pair.primary}`,
+    fenceOld: false,
+    since: stoppedAt,
   });
   await progress.step(`${pair.primary} follows ${pair.standby}`, () =>
     connectReplica(newKube, pair.standby, oldKube, pair.primary, pair.release, handover),
@@ -446,7 +473,7 @@ export async function recordPeers(aKube: Kube, a: string, bKube: Kube, b: string
 /** Whether a region's API server answers (a local cluster: its control plane's own health check). */
 async function regionAnswers(region: string): Promise<boolean> {
   const status = await controlPlaneStatus({ name: region }).catch(() => undefined);
-  return status?.components.find((c) => c.name === 'kube-apiserver')?.healthy === true;
+  return status !== undefined && apiServerHealthy(status);
 }
 
 export interface UnplannedResult {
@@ -491,14 +518,11 @@ export async function unplannedFailover(
     );
   const domain = regionIdentity(pair.primary).gtidDomainId;
   const appliedBefore = await replicaPosition(session);
-  let pending = transactionsBehind(before.retrieved, appliedBefore, [domain]);
-  let lastError = before.lastError;
-  const drain = progress.step(`${pair.standby} applies what it received from ${pair.primary}`, async (step) => {
+  await progress.step(`${pair.standby} applies what it received from ${pair.primary}`, async (step) => {
     const deadline = Date.now() + opts.timeoutMs;
     for (;;) {
       const rs = await replicaStatus(session);
-      pending = transactionsBehind(rs.retrieved, await replicaPosition(session), [domain]);
-      lastError = rs.lastError;
+      const pending = transactionsBehind(rs.retrieved, await replicaPosition(session), [domain]);
       step.detail(`${pending} transaction(s) to apply`);
       if (pending === 0) return;
       if (!rs.sqlRunning || Date.now() > deadline) {
@@ -506,30 +530,19 @@ export async function unplannedFailover(
         throw new UserError(
           `region '${pair.standby}' cannot apply ${pending} transaction(s) it received from ${pair.primary}` +
             `${rs.sqlRunning ? ` within ${Math.round(opts.timeoutMs / 1000)} s` : ''} ` +
-            `(${lastError ?? 'no error reported'}); promoting it would lose them: fix the replica, ` +
+            `(${rs.lastError ?? 'no error reported'}); promoting it would lose them: fix the replica, ` +
             'or add --force to promote it as it is',
         );
       }
       await sleep(250);
     }
   });
-  await drain;
   const drained = transactionsBehind(await replicaPosition(session), appliedBefore, [domain]);
-  const epoch = pair.epoch + 1;
   const reason = `unplanned failover from ${pair.primary}`;
-  await progress.step(`promote ${pair.standby} (epoch ${epoch})`, async () => {
-    await promote(session, epoch, reason);
-    await roleEverywhere(newKube, pair.release, pair.standby, 'primary', epoch, reason);
-  });
-  const promotedMs = Date.now() - startedAt;
-  const next = afterFailover(pair, true);
-  writePair(next);
-  const newEntry = next.entryPoints[next.primary];
-  const dnsMs = await progress.step(`the global name answers ${next.primary}`, async () => {
-    await until(`the global name answering ${next.primary} (${newEntry ?? '?'})`, 30_000, () =>
-      Promise.resolve(readDnsStatus(globalDnsDir(pairFile()))?.answer === newEntry),
-    );
-    return Date.now() - startedAt;
+  const { next, promotedMs, dnsMs } = await promoteStandby(progress, pair, newKube, session, {
+    reason,
+    fenceOld: true,
+    since: startedAt,
   });
   let fencedNow = false;
   if (primaryAnswers) {

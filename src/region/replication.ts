@@ -6,6 +6,7 @@
 import { sqlString } from '../galera/config.js';
 import {
   REGION_STATE_DDL,
+  isMissingRegionTable,
   writeRegionPeerSql,
   writeRegionStateSql,
   type RegionPeer,
@@ -224,8 +225,7 @@ export async function regionEpoch(sql: SqlSession): Promise<number> {
   try {
     return Number((await one(sql, 'SELECT epoch FROM `kstack_region`.`state` WHERE id = 1')) || 0);
   } catch (err) {
-    const errno = (err as { errno?: number }).errno;
-    if (errno === 1146 || errno === 1049) return 0;
+    if (isMissingRegionTable(err)) return 0;
     throw err;
   }
 }
