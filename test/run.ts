@@ -12,6 +12,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { controlPlaneDown, controlPlaneUp } from '../src/cluster/control-plane.js';
+import { pairFile } from '../src/region/pair.js';
+import { regionDown } from '../src/region/region-down.js';
 import { createProgress } from '../src/util/progress.js';
 import { repoRoot } from '../src/util/paths.js';
 import { TEST_ENV } from './helpers/env.js';
@@ -164,9 +166,12 @@ function phasesFor(selected: readonly Tier[], only: readonly string[]): Phase[] 
       ...(process.env.KSTACK_E2E_PARALLEL === '1' || !group.sideBySide
         ? {}
         : { parallel: { key: 'e2e', prefix: `[${group.name}]` } }),
-      // The files bring the cluster up (idempotently); whatever they leave is removed here.
+      // The files bring the cluster up (idempotently); whatever they leave is removed here: a pair of
+      // regions' daemon (stopped by its pid) with both clusters, and every cluster of the group.
       teardown: async () => {
-        await controlPlaneDown({ name: group.cluster, baseDir, progress });
+        const clusters = [group.cluster, ...(group.moreClusters ?? [])];
+        if (existsSync(pairFile({ KSTACK_STATE_DIR: baseDir }))) await regionDown({ progress, baseDir });
+        for (const name of clusters) await controlPlaneDown({ name, baseDir, progress });
       },
     });
   }

@@ -2,6 +2,7 @@
 // main.ts says what each command does with them. Defaults come from defaults.ts only.
 import { PODWATCH_FLAGS, PODWATCH_HELP } from '../podwatch/config.js';
 import { REQUIREMENTS } from '../prove/requirements/index.js';
+import { REGION_ROWS } from '../prove/regions.js';
 import type { CommandSpec, Conflict, Options } from './args.js';
 import {
   DEFAULT_CLUSTER,
@@ -64,7 +65,7 @@ Usage:
   kstack restore [--to-time T | --to-gtid G] [--backup ID] [--into-namespace NS [--lean]]
                                         restore the database (point in time from archived binlogs)
   kstack db rotate-certs                renew the database's TLS certificate; members restart one by one
-  kstack region up|status|failover|failback
+  kstack region up|status|failover|failback|backups|down
                                         two local clusters as a primary and a standby region (replication)
   kstack setup [--for COMMAND]          install and build what kstack needs, or what one command needs (idempotent,\
  cached)
@@ -258,6 +259,7 @@ export const PROVE = spec({
     report: { type: 'string' },
     prometheus: { type: 'string' },
     alertmanager: { type: 'string' },
+    regions: { type: 'boolean' },
     ...HELP_FLAG,
   },
   conflicts: [CONTEXT_OR_NAME],
@@ -288,6 +290,11 @@ ${TARGET_HELP}  --only IDS       only these rows, comma-separated (e.g. R5,R6)
 
 On a cluster kstack did not make (--context), R11 takes each node out by cordon and drain instead of
 stopping it.
+
+kstack prove --regions [--report DIR]
+  the two-region drills on the pair 'kstack region up' made, judged against their objectives, under a
+  writer through the global name: ${REGION_ROWS.map((r) => `${r.id} ${r.title}`).join('; ')}. The whole
+  primary region is stopped and started again; the pair ends with the roles it had (about 5 min).
 `,
 });
 
@@ -428,13 +435,14 @@ export const REGION_UP = spec({
   options: {
     primary: { type: 'string' },
     standby: { type: 'string' },
+    'primary-nodes': { type: 'string' },
     'standby-nodes': { type: 'string' },
     values: { type: 'string', short: 'f', multiple: true },
     timeout: { type: 'string' },
     ...REGION_FLAGS,
   },
-  help: `kstack region up --primary NAME --standby NAME [--standby-nodes N] [-f values.yaml]…
-                 [--timeout ${DEFAULT_UP_TIMEOUT}]
+  help: `kstack region up --primary NAME --standby NAME [--primary-nodes N] [--standby-nodes N]
+                 [-f values.yaml]… [--timeout ${DEFAULT_UP_TIMEOUT}]
 
 Two local clusters named after the regions, each with the stack ('kstack up'), as one pair: the primary
 takes writes; the standby's database applies the primary's changes by GTID replication over TLS (its own
@@ -443,6 +451,7 @@ The page of each region says which region served it. Idempotent. See docs/multi-
 
   --primary NAME        the region that takes writes (a cluster of this name)
   --standby NAME        the region that follows it
+  --primary-nodes N     nodes of the primary's cluster (default ${DEFAULT_NODE_COUNT}, which can lose a node)
   --standby-nodes N     nodes of the standby's cluster (default ${DEFAULT_NODE_COUNT}; it may be smaller)
   -f, --values FILE     more chart values for both regions' releases
   --timeout D           how long each region's release may take to become ready
@@ -505,6 +514,19 @@ role back without losing a write.
 `,
 });
 
+export const REGION_DOWN = spec({
+  name: 'region down',
+  options: { region: { type: 'string', multiple: true }, ...HELP_FLAG },
+  help: `kstack region down [--region NAME]…
+
+Removes the pair of regions from this machine: the global name's DNS server, both regions' local clusters
+(their stacks, data and S3 servers with them) and the pair's files. Safe to run again. --region also removes
+a region's cluster when the pair file is gone (e.g. after an interrupted 'kstack region up').
+
+  --region NAME         a region's cluster to remove besides the pair's (repeatable)
+`,
+});
+
 export const REGION_BACKUPS = spec({
   name: 'region backups',
   options: { now: { type: 'boolean' }, output: { type: 'string', short: 'o' }, ...HELP_FLAG },
@@ -544,4 +566,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   REGION_FAILOVER,
   REGION_FAILBACK,
   REGION_BACKUPS,
+  REGION_DOWN,
 ];

@@ -28,6 +28,7 @@ import { parseRegistryTarget } from '../images/registry-target.js';
 import { parsePodwatchConfig } from '../podwatch/config.js';
 import { runPodwatch } from '../podwatch/run.js';
 import { renderTable } from '../prove/report.js';
+import { proveRegions } from '../prove/regions.js';
 import { REQUIREMENTS } from '../prove/requirements/index.js';
 import { drainNodeControl } from '../prove/requirements/node-drain.js';
 import {
@@ -71,6 +72,7 @@ import {
   IMAGES_PUSH,
   PROVE,
   REGION_BACKUPS,
+  REGION_DOWN,
   REGION_FAILOVER,
   REGION_FAILBACK,
   REGION_STATUS,
@@ -94,7 +96,8 @@ import {
 } from './format.js';
 import { failback, plannedFailover, regionStatus, unplannedFailover } from '../region/regions.js';
 import { regionUp } from '../region/region-up.js';
-import { checkPair, pairFile, requirePair } from '../region/pair.js';
+import { regionDown } from '../region/region-down.js';
+import { checkPair, checkRegionName, pairFile, requirePair } from '../region/pair.js';
 import { copyBucketName, copyKeySecretName, formatCopyStatus, nextStatus } from '../region/backup-copy.js';
 import { copyPairBackups, readCopyStatus, writeCopyStatus } from '../region/backup-copy-run.js';
 import { globalDnsDir } from '../region/global-name.js';
@@ -325,12 +328,37 @@ async function statusCommand(args: readonly string[], out: Output): Promise<numb
   return status.pageUrl && status.workloads.every((w) => w.ready >= w.desired) ? 0 : 3;
 }
 
+/** `kstack prove --regions`: the pair's drills as rows; the flags of one release's prove do not apply. */
+async function proveRegionsCommand(values: Record<string, unknown>, out: Output): Promise<number> {
+  const alien = ['only', 'allow-skip', 'context', 'name', 'prometheus', 'alertmanager', 'namespace', 'release'].filter(
+    (f) => values[f] !== undefined,
+  );
+  if (alien.length)
+    throw new UserError(
+      `kstack prove --regions: ${alien.map((f) => `--${f}`).join(', ')} ${alien.length > 1 ? 'do' : 'does'} ` +
+        'not apply; it runs every region row on the pair ' +
+        "that 'kstack region up' made (its regions, namespace and release)",
+    );
+  const progress = createProgress();
+  await ensureNeeds('prove --regions', progress);
+  const reportDir = prepareReportDir(
+    typeof values.report === 'string' ? resolve(values.report) : defaultReportDir(process.cwd(), new Date()),
+  );
+  const report = await proveRegions(progress);
+  const files = writeReport(reportDir, report);
+  const color = out.isTTY === true && !process.env.NO_COLOR;
+  out.write(`\n${renderTable(report, { color, ...(out.columns ? { columns: out.columns } : {}) })}`);
+  out.write(`Report: ${files.markdown}\n        ${files.json}\n`);
+  return exitStatusOf(report.verdict);
+}
+
 async function proveCommand(args: readonly string[], out: Output): Promise<number> {
   const { values } = parseCommand(PROVE, args);
   if (values.help) {
     out.write(PROVE.help);
     return 0;
   }
+  if (values.regions) return proveRegionsCommand(values, out);
   const allowSkip =
     values['allow-skip'] === undefined
       ? []
@@ -515,6 +543,7 @@ const REGION_HELP = `Usage:
   kstack region failover --unplanned                 the primary is lost: promote the standby, fence the old one
   kstack region failback                             make the fenced old primary the new primary's standby
   kstack region backups [--now]                      the copy of the primary's backups in the standby region
+  kstack region down                                 remove both regions' clusters and the global name
 'kstack region SUBCOMMAND --help' shows its flags.
 `;
 
@@ -529,7 +558,29 @@ async function regionCommand(args: readonly string[], out: Output): Promise<numb
   if (sub === 'failover') return regionFailoverCommand(rest, out);
   if (sub === 'failback') return regionFailbackCommand(rest, out);
   if (sub === 'backups') return regionBackupsCommand(rest, out);
-  throw new UserError(`kstack region: unknown subcommand '${sub}'; use up, status, failover, failback or backups`);
+  if (sub === 'down') return regionDownCommand(rest, out);
+  throw new UserError(
+    `kstack region: unknown subcommand '${sub}'; use up, status, failover, failback, backups or down`,
+  );
+}
+
+async function regionDownCommand(args: readonly string[], out: Output): Promise<number> {
+  const { values } = parseCommand(REGION_DOWN, args);
+  if (values.help) {
+    out.write(REGION_DOWN.help);
+    return 0;
+  }
+  const regions = (values.region ?? []).map((r) => checkRegionName(r, '--region'));
+  const progress = createProgress();
+  await ensureNeeds('region down', progress);
+  const res = await regionDown({ progress, regions });
+  out.write(
+    res.removed.length === 0 && !res.hadPair
+      ? 'No pair of regions here; nothing to remove.\n'
+      : `Removed: ${res.removed.length ? res.removed.map((r) => `cluster ${r}`).join(', ') : 'no cluster was left'}` +
+          `${res.hadPair ? ", the pair's files and the global name" : ''}.\n`,
+  );
+  return 0;
 }
 
 async function regionUpCommand(args: readonly string[], out: Output): Promise<number> {
@@ -541,6 +592,8 @@ async function regionUpCommand(args: readonly string[], out: Output): Promise<nu
   if (!values.primary || !values.standby)
     throw new UserError('kstack region up: give --primary NAME and --standby NAME');
   checkPair(values.primary, values.standby);
+  const primaryNodes =
+    values['primary-nodes'] === undefined ? undefined : nodeSettingsFromFlags(values['primary-nodes'], undefined).count;
   const standbyNodes =
     values['standby-nodes'] === undefined ? undefined : nodeSettingsFromFlags(values['standby-nodes'], undefined).count;
   const timeoutMs = durationFlag('timeout', values.timeout, DEFAULT_UP_TIMEOUT);
@@ -554,6 +607,7 @@ async function regionUpCommand(args: readonly string[], out: Output): Promise<nu
     valuesFiles: (values.values ?? []).map((f) => resolve(f)),
     timeoutMs,
     progress,
+    ...(primaryNodes !== undefined ? { primaryNodes } : {}),
     ...(standbyNodes !== undefined ? { standbyNodes } : {}),
   });
   out.write(`\nTwo regions are up: ${res.pair.primary} (primary) and ${res.pair.standby} (standby).\n`);

@@ -1,6 +1,7 @@
 // A Helm release installed, upgraded and removed through a Kube (its cluster and namespace): `kstack up`
 // and the chart's integration tests. The chart is the caller's (src/kube knows no chart); values reach helm
 // as a file, exactly as users pass them. Rendering and linting without a cluster: src/chart/helm.ts.
+import { UserError } from '../util/errors.js';
 import { withValuesFile } from '../util/values-file.js';
 import type { CmdOptions, Kube } from './kube.js';
 
@@ -54,7 +55,17 @@ export async function helmUpgradeInstall(kube: Kube, o: UpgradeInstallOptions): 
   );
 }
 
-/** `helm uninstall --wait`: removes the release and waits until its resources are gone. */
-export async function helmUninstall(kube: Kube, release: string): Promise<void> {
-  await kube.helm(['uninstall', release, '--wait'], HELM_BOUNDS_ITSELF);
+/**
+ * `helm uninstall --wait`: removes the release and waits until its resources are gone. With `missingOk`, a
+ * release that is not there is no error ('missing'); any other failure throws with helm's message.
+ */
+export async function helmUninstall(
+  kube: Kube,
+  release: string,
+  o: { missingOk?: boolean } = {},
+): Promise<'removed' | 'missing'> {
+  const res = await kube.helm(['uninstall', release, '--wait'], { ...HELM_BOUNDS_ITSELF, allowFailure: true });
+  if (res.code === 0) return 'removed';
+  if (o.missingOk && /not found/i.test(res.stderr)) return 'missing';
+  throw new UserError(`helm uninstall ${release} failed: ${(res.stderr || res.stdout).trim()}`);
 }

@@ -15,6 +15,8 @@ import { copyRegionSecrets, ensureReplica, recordPeers, regionKube, roleEverywhe
 export interface RegionUpOptions {
   primary: string;
   standby: string;
+  /** Nodes of the primary's cluster (default 5, which can lose a node). */
+  primaryNodes?: number;
   /** Nodes of the standby's cluster (it may be smaller). */
   standbyNodes?: number;
   namespace: string;
@@ -79,7 +81,9 @@ export async function regionUp(opts: RegionUpOptions): Promise<RegionUpResult> {
       rmSync(dir, { recursive: true, force: true });
     }
   };
-  const primary = await progress.step(`region ${opts.primary} (primary)`, () => stack(opts.primary, 'primary', {}));
+  const primary = await progress.step(`region ${opts.primary} (primary)`, () =>
+    stack(opts.primary, 'primary', opts.primaryNodes !== undefined ? { nodes: opts.primaryNodes } : {}),
+  );
   const primaryKube = await regionKube(opts.primary, opts.namespace, progress);
   const standby = await progress.step(`region ${opts.standby} (standby)`, () =>
     stack(opts.standby, 'standby', {

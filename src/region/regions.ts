@@ -4,6 +4,7 @@
 // clusters, through kubectl only (region-up.ts brings the clusters and stacks up).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import { rootClientLine } from '../chart/db-member.js';
 import { controlPlaneStatus } from '../cluster/status.js';
 import { Kube, componentSelector, releaseValues, secretCopy, type List } from '../kube/kube.js';
 import { ensureKubectlAndHelm } from '../setup/kubectl-layer.js';
@@ -31,8 +32,6 @@ import {
 } from './replication.js';
 
 const DB_CONTAINER = 'mariadb';
-const ROOT_PASSWORD_FILE = '/etc/webstack-db/secret/mariadb-root-password';
-const SOCKET = '/run/mysqld/mysqld.sock';
 /** The CA both regions' certificates come from (the standby's copy of the primary's). */
 const MEMBER_CA_FILE = '/etc/webstack-db/tls/ca.crt';
 const REPLICATION_USER = 'kstack_repl';
@@ -52,17 +51,7 @@ export function memberSession(kube: Kube, pod: string): SqlSession {
   return {
     async query(sql: string) {
       const res = await kube.kubectl(
-        [
-          'exec',
-          '-i',
-          pod,
-          '-c',
-          DB_CONTAINER,
-          '--',
-          'sh',
-          '-c',
-          `exec mariadb -S ${SOCKET} -uroot -p"$(cat ${ROOT_PASSWORD_FILE})" -B`,
-        ],
+        ['exec', '-i', pod, '-c', DB_CONTAINER, '--', 'sh', '-c', rootClientLine('mariadb', '-B')],
         { input: `${sql};\n`, allowFailure: true, timeoutMs: 60_000 },
       );
       if (res.code !== 0) {
@@ -207,8 +196,10 @@ async function seedStandby(
   const dump = await sourceKube.exec(from, DB_CONTAINER, [
     'sh',
     '-c',
-    `exec mariadb-dump -S ${SOCKET} -uroot -p"$(cat ${ROOT_PASSWORD_FILE})" --single-transaction --gtid ` +
-      '--master-data=2 --routines --triggers --events --databases "$1"',
+    rootClientLine(
+      'mariadb-dump',
+      '--single-transaction --gtid --master-data=2 --routines --triggers --events --databases "$1"',
+    ),
     'dump',
     database,
   ]);
@@ -218,17 +209,7 @@ async function seedStandby(
   if (position === undefined) throw new UserError(`seeding ${replica}: the dump from ${source} names no GTID position`);
   const to = await firstMember(replicaKube, release, replica);
   const load = await replicaKube.kubectl(
-    [
-      'exec',
-      '-i',
-      to,
-      '-c',
-      DB_CONTAINER,
-      '--',
-      'sh',
-      '-c',
-      `exec mariadb -S ${SOCKET} -uroot -p"$(cat ${ROOT_PASSWORD_FILE})"`,
-    ],
+    ['exec', '-i', to, '-c', DB_CONTAINER, '--', 'sh', '-c', rootClientLine('mariadb')],
     { input: dump.stdout, allowFailure: true, timeoutMs: 600_000 },
   );
   if (load.code !== 0)

@@ -145,6 +145,8 @@ export const commandNeeds = {
     kubectlHelm: true,
     nodeRuntime: false,
   },
+  // Stops the pair's daemon (a process kstack started) and takes both clusters down, like 'cluster down'.
+  'region down': { entries: ['src/region/region-down.ts'], ...none, installsNothing: onlyWhatUpMade },
   // Renews the db's certificate through helm and watches the rollout with kubectl.
   'db rotate-certs': {
     entries: ['src/stack/certs.ts', 'src/prove/target.ts'],
@@ -160,6 +162,14 @@ export const commandNeeds = {
     go: [],
     kubectlHelm: true,
     nodeRuntime: false,
+  },
+  // The region drills stop a whole region's cluster and start it again (cluster up), then fail back.
+  'prove --regions': {
+    entries: ['src/prove/regions.ts'],
+    debian: ['controlPlane', 'nodes', 'images'],
+    go: clusterGo,
+    kubectlHelm: true,
+    nodeRuntime: true,
   },
   watch: { entries: ['src/podwatch/run.ts'], ...none },
   // npm run chart:docs: charts/webstack/README.md from values.yaml, written by helm-docs (src/setup/helm-docs.ts).

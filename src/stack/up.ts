@@ -24,7 +24,7 @@ import { componentEndpoint, type Endpoint } from './endpoints.js';
 import { applyMonitoring, waitForMonitoring, type MonitoringUrls } from './monitoring.js';
 import type { Receivers } from '../monitoring/alertmanager-config.js';
 import { DEFAULT_MONITORING, MONITORING_NAMESPACE, type MonitoringImages } from '../monitoring/manifests.js';
-import { helmUpgradeInstall } from '../kube/helm-release.js';
+import { helmUninstall, helmUpgradeInstall } from '../kube/helm-release.js';
 import { copySecrets, Kube, restrictNamespaceArgs } from '../kube/kube.js';
 import { allReady, describeProgress, releaseWorkloads, type WorkloadStatus } from './workloads.js';
 import { liveDbTls, restartDbOnTlsSwitch } from './db-tls-switch.js';
@@ -315,7 +315,7 @@ export interface StackDownOptions {
 
 /** Removes the release (and with `all`, the local cluster it runs on). */
 export async function stackDown(opts: StackDownOptions): Promise<void> {
-  const { helm } = await ensureKubectlAndHelm(opts.progress);
+  const { kubectl, helm } = await ensureKubectlAndHelm(opts.progress);
   const name = opts.clusterName ?? DEFAULT_CLUSTER;
   const local = opts.context === undefined;
   const status = local
@@ -323,14 +323,18 @@ export async function stackDown(opts: StackDownOptions): Promise<void> {
     : undefined;
   const apiUp = status?.components.find((c) => c.name === 'kube-apiserver')?.healthy ?? !local;
   if (apiUp) {
-    const kubeArgs = local ? ['--kubeconfig', status?.kubeconfig ?? ''] : ['--kube-context', opts.context ?? ''];
-    await opts.progress.step(`helm uninstall ${opts.release} (namespace ${opts.namespace})`, async () => {
-      const res = await run(helm, ['uninstall', opts.release, '--namespace', opts.namespace, '--wait', ...kubeArgs], {
-        allowFailure: true,
-      });
-      if (res.code !== 0 && !/not found/i.test(res.stderr))
-        throw new UserError(`helm uninstall failed: ${res.stderr.trim()}`);
+    const kubeconfig = status?.kubeconfig ?? '';
+    const kube = new Kube({
+      kubectl,
+      helm,
+      kubeArgs: local ? ['--kubeconfig', kubeconfig] : ['--context', opts.context ?? ''],
+      helmArgs: local ? ['--kubeconfig', kubeconfig] : ['--kube-context', opts.context ?? ''],
+      namespace: opts.namespace,
     });
+    // Already gone is fine: `down` is safe to run twice.
+    await opts.progress.step(`helm uninstall ${opts.release} (namespace ${opts.namespace})`, () =>
+      helmUninstall(kube, opts.release, { missingOk: true }),
+    );
   }
   if (opts.all && local)
     await controlPlaneDown({ name, progress: opts.progress, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) });

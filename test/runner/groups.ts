@@ -8,6 +8,8 @@ export interface E2eGroup {
   name: string;
   /** Local cluster name, unique to the group (its networks derive from it). */
   cluster: string;
+  /** Further local clusters the group's files make (a pair of regions' standby), removed after it too. */
+  moreClusters?: readonly string[];
   /** File names under test/e2e without `.test.ts`, in the order they run. */
   files: readonly string[];
   budgetMinutes: number;
@@ -35,6 +37,18 @@ export const E2E_GROUPS: readonly E2eGroup[] = [
     // prove's R11 freezes two nodes 60 s each; R12 drills two alerts; R13 captures a member's rejoin, and the
     // certificate rotation restarts every member under the writer (docs/testing.md).
     budgetMinutes: 30,
+    sideBySide: true,
+  },
+  {
+    // Two regions (docs/multi-region.md): a pair of small clusters of its own, the unplanned drill (the whole
+    // primary stopped, the standby promoted, the old primary's fence probed), failback, the planned drill,
+    // then `region down`. Side by side with the two above from the start: it ends before the stack group's
+    // prove reaches its timed node freezes (R11), and alone after them it would add its whole time to the run.
+    name: 'regions',
+    cluster: 'e2e-east',
+    moreClusters: ['e2e-west'],
+    files: ['regions'],
+    budgetMinutes: 16,
     sideBySide: true,
   },
   {

@@ -1,6 +1,7 @@
 // What several rows need to know about the webstack release: its pods by component, SQL on a db member,
 // HTTP from inside a pod. Each call records its command in the row's evidence.
 import type { V1Pod } from '@kubernetes/client-node';
+import { rootClientLine } from '../../chart/db-member.js';
 import { componentSelector, type Kube, type List } from '../../kube/kube.js';
 import type { Evidence } from './types.js';
 
@@ -31,15 +32,13 @@ export function dbPortsOf(pod: V1Pod): Record<string, number> {
     if (p.name && (DB_PORT_NAMES as readonly string[]).includes(p.name)) out[p.name] = p.containerPort;
   return out;
 }
-const ROOT_PASSWORD_FILE = '/etc/webstack-db/secret/mariadb-root-password';
-const SOCKET = '/run/mysqld/mysqld.sock';
 
 /** Runs SQL as root over the member's socket; rows as tab-separated lines. Throws with mariadb's error. */
 export async function dbSql(kube: Kube, pod: string, sql: string, ev?: Evidence): Promise<string[][]> {
   const res = await kube.exec(
     pod,
     DB_CONTAINER,
-    ['sh', '-c', `exec mariadb -S ${SOCKET} -uroot -p"$(cat ${ROOT_PASSWORD_FILE})" -N -B -e "$1"`, 'sql', sql],
+    ['sh', '-c', rootClientLine('mariadb', '-N -B -e "$1"'), 'sql', sql],
     ev ? { ev } : {},
   );
   if (res.code !== 0)

@@ -381,7 +381,24 @@ describe('kstack region', () => {
   it('names the subcommands it has for one it does not', async () => {
     const r = await kstack('region', 'promote');
     assert.equal(r.code, 1);
-    assert.match(r.err, /kstack region: unknown subcommand 'promote'; use up, status, failover, failback or backups/);
+    assert.match(
+      r.err,
+      /kstack region: unknown subcommand 'promote'; use up, status, failover, failback, backups or down/,
+    );
+  });
+
+  it('down checks --region before touching anything', async () => {
+    const r = await kstack('region', 'down', '--region', 'East_1');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /--region 'East_1': a region is a lowercase DNS label/);
+  });
+
+  it("prove --regions refuses the flags of one release's prove, naming them", async () => {
+    const one = await kstack('prove', '--regions', '--only', 'R5');
+    assert.equal(one.code, 1);
+    assert.match(one.err, /kstack prove --regions: --only does not apply; it runs every region row on the pair/);
+    const two = await kstack('prove', '--regions', '--name', 'east', '--release', 'web');
+    assert.match(two.err, /--name, --release do not apply/);
   });
 
   it('up needs both regions, two different ones, each a DNS label', async () => {

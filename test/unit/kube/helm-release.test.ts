@@ -55,6 +55,11 @@ const files = {};
 args.forEach((a, i) => { if (a === '-f') files[args[i + 1]] = fs.readFileSync(args[i + 1], 'utf8'); });
 fs.writeFileSync(${JSON.stringify(join(dir, 'record.json'))}, JSON.stringify({ args, files }));
 if (args.includes('--fail')) { process.stderr.write('Error: UPGRADE FAILED: refused\\n'); process.exit(1); }
+if (args.includes('gone')) {
+  process.stderr.write('Error: uninstall: Release not loaded: gone: release: not found\\n');
+  process.exit(1);
+}
+if (args.includes('stuck')) { process.stderr.write('Error: timed out waiting for the condition\\n'); process.exit(1); }
 process.stdout.write('Release "ws" has been upgraded.\\n');
 `,
     );
@@ -129,7 +134,16 @@ process.stdout.write('Release "ws" has been upgraded.\\n');
   });
 
   it('uninstalls and waits, in the Kube namespace and cluster', async () => {
-    await helmUninstall(kube, 'ws');
+    assert.equal(await helmUninstall(kube, 'ws'), 'removed');
     assert.deepEqual(record().args, ['--namespace', 'ns1', 'uninstall', 'ws', '--wait', '--kubeconfig', '/k/config']);
+  });
+
+  it('a release that is not there: missing when that is fine, else an error; other failures always throw', async () => {
+    assert.equal(await helmUninstall(kube, 'gone', { missingOk: true }), 'missing');
+    await assert.rejects(helmUninstall(kube, 'gone'), /helm uninstall gone failed: .*release: not found/);
+    await assert.rejects(
+      helmUninstall(kube, 'stuck', { missingOk: true }),
+      /helm uninstall stuck failed: Error: timed out waiting for the condition/,
+    );
   });
 });

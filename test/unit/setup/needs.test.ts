@@ -292,6 +292,13 @@ describe('command needs (src/setup/needs.ts)', () => {
 
   it('keeps the commands that install nothing to the few that only stop or read a cluster', () => {
     const exempt = commandNames.filter((n) => (commandNeeds[n] as CommandNeeds).installsNothing !== undefined);
-    assert.deepEqual(exempt.sort(), ['cluster down', 'cluster status', 'cluster stop', 'down', 'status']);
+    assert.deepEqual(exempt.sort(), [
+      'cluster down',
+      'cluster status',
+      'cluster stop',
+      'down',
+      'region down',
+      'status',
+    ]);
   });
 });

@@ -7,7 +7,8 @@ import { X509Certificate } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import { helmTemplate, tryHelmTemplate } from '../../../../src/chart/helm.js';
 import { configMapData, one, parseManifests, type K8sObject } from '../../../../src/chart/manifests.js';
-import { parseAgentConfig, renderMyCnf } from '../../../../src/galera/config.js';
+import { DB_ROOT_PASSWORD_FILE, DB_SOCKET } from '../../../../src/chart/db-member.js';
+import { parseAgentConfig, renderMyCnf, socketPath } from '../../../../src/galera/config.js';
 
 type Values = Record<string, unknown>;
 
@@ -179,6 +180,9 @@ describe('webstack chart db: the rendered agent config', () => {
       [0, 1, 2].map((i) => `ws-webstack-db-${i}.ws-webstack-db-headless.shop.svc.cluster.local`),
     );
     assert.equal(cfg.rootPasswordFile, '/etc/webstack-db/secret/mariadb-root-password');
+    // Where kstack's root client on a member looks (src/chart/db-member.ts) is where the chart puts them.
+    assert.equal(cfg.rootPasswordFile, DB_ROOT_PASSWORD_FILE);
+    assert.equal(socketPath(cfg), DB_SOCKET);
     const secret = one(objs, 'Secret', 'db') as k8s.V1Secret;
     const root = Buffer.from(secret.data?.['mariadb-root-password'] ?? '', 'base64').toString();
     assert.ok(!JSON.stringify(raw).includes(root), 'the ConfigMap must not contain the root password');
