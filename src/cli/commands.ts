@@ -464,7 +464,8 @@ export const REGION_STATUS = spec({
   help: `kstack region status [-o json]
 
 Each region's role (primary, standby, fenced), whether its database refuses writes, its replica (running,
-seconds behind, last error) and how many of the primary's transactions the standby still lacks.
+seconds behind, last error) and how many of the primary's transactions the standby still lacks; what the
+global name answers; and the last round of the copy of the primary's backups ('kstack region backups').
 Exit status 0 when the standby replicates, 3 otherwise.
 
   -o, --output json     the same as JSON

@@ -631,7 +631,13 @@ async function regionStatusCommand(args: readonly string[], out: Output): Promis
   const progress = createProgress();
   await ensureNeeds('region status', progress);
   const status = await regionStatus(progress);
-  out.write(values.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatRegionStatus(status));
+  // The copy of the primary's backups, as the pair's daemon last reported it.
+  const backups = readCopyStatus(globalDnsDir(pairFile()));
+  out.write(
+    values.output === 'json'
+      ? `${JSON.stringify({ ...status, backups }, null, 2)}\n`
+      : formatRegionStatus(status) + formatCopyStatus(backups, new Date()),
+  );
   const standby = status.regions.find((r) => r.region === status.pair.standby);
   return standby?.replica?.ioRunning && standby.replica.sqlRunning ? 0 : 3;
 }

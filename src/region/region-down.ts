@@ -6,6 +6,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { controlPlaneDown } from '../cluster/control-plane.js';
+import { runLanes } from '../setup/lanes.js';
 import type { Progress } from '../util/progress.js';
 import { isRunning, stopDaemon } from '../util/process.js';
 import { pairFile, readPair } from './pair.js';
@@ -40,15 +41,25 @@ export async function regionDown(opts: {
     });
   }
   const removed: string[] = [];
-  for (const name of regions)
-    await opts.progress.step(`cluster ${name} down`, async () => {
-      const { existed } = await controlPlaneDown({
+  // The clusters are independent: both go down at once.
+  if (regions.length)
+    await runLanes(
+      `clusters ${regions.join(' and ')} down`,
+      regions.map((name) => ({
         name,
-        progress: opts.progress,
-        ...(opts.baseDir !== undefined ? { baseDir: opts.baseDir } : {}),
-      });
-      if (existed) removed.push(name);
-    });
+        tasks: [
+          async (progress: Progress) => {
+            const { existed } = await controlPlaneDown({
+              name,
+              progress,
+              ...(opts.baseDir !== undefined ? { baseDir: opts.baseDir } : {}),
+            });
+            if (existed) removed.push(name);
+          },
+        ],
+      })),
+      opts.progress,
+    );
   // The pair's folder: its file, the global name's files and the backup copy's status.
   if (existsSync(dirname(path))) rmSync(dirname(path), { recursive: true, force: true });
   return { removed, hadPair: pair !== undefined };

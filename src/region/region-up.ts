@@ -4,7 +4,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { stackUp, type StackUpOptions, type StackUpResult } from '../stack/up.js';
+import { runLanes } from '../setup/lanes.js';
+import { localClusterWithImages, stackUp, type StackUpOptions, type StackUpResult } from '../stack/up.js';
 import type { Progress } from '../util/progress.js';
 import { UserError } from '../util/errors.js';
 import { exchangeBackupKeys } from './backup-keys.js';
@@ -81,9 +82,38 @@ export async function regionUp(opts: RegionUpOptions): Promise<RegionUpResult> {
       rmSync(dir, { recursive: true, force: true });
     }
   };
-  const primary = await progress.step(`region ${opts.primary} (primary)`, () =>
-    stack(opts.primary, 'primary', opts.primaryNodes !== undefined ? { nodes: opts.primaryNodes } : {}),
+  // The standby's cluster and images come up while the primary installs and waits for its members (much of
+  // it waiting); the standby's release needs the primary's Secrets, so it installs after.
+  let primary: StackUpResult | undefined;
+  await runLanes(
+    `region ${opts.primary} (primary) and region ${opts.standby}'s cluster, side by side`,
+    [
+      {
+        name: opts.primary,
+        tasks: [
+          async (p) => {
+            primary = await stack(opts.primary, 'primary', {
+              ...(opts.primaryNodes !== undefined ? { nodes: opts.primaryNodes } : {}),
+              progress: p,
+            });
+          },
+        ],
+      },
+      {
+        name: opts.standby,
+        tasks: [
+          (p) =>
+            localClusterWithImages({
+              clusterName: opts.standby,
+              progress: p,
+              ...(opts.standbyNodes !== undefined ? { nodes: opts.standbyNodes } : {}),
+            }),
+        ],
+      },
+    ],
+    progress,
   );
+  if (!primary) throw new Error(`region ${opts.primary}: the install returned nothing`);
   const primaryKube = await regionKube(opts.primary, opts.namespace, progress);
   const standby = await progress.step(`region ${opts.standby} (standby)`, () =>
     stack(opts.standby, 'standby', {

@@ -4,7 +4,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { webstackChartDir } from '../chart/helm.js';
-import { controlPlaneDown, controlPlaneStatus, controlPlaneUp, DEFAULT_CLUSTER } from '../cluster/control-plane.js';
+import {
+  controlPlaneDown,
+  controlPlaneStatus,
+  controlPlaneUp,
+  DEFAULT_CLUSTER,
+  type UpResult,
+} from '../cluster/control-plane.js';
 import { defaultNodeSettings, importImagesIntoCluster, networkPlanFor } from '../cluster/nodes/cluster-nodes.js';
 import { survivesNodeLoss } from '../cluster/nodes/plan.js';
 import { localS3Credentials, localS3Secret, localS3Values } from '../cluster/addons/local-s3.js';
@@ -183,6 +189,27 @@ async function applyContextMonitoring(
   });
 }
 
+/**
+ * The part of a local `up` before helm: the cluster up (or the running one reused) and the stack's images
+ * built (cached) and in every node. Idempotent; `region up` runs it for the standby while the primary installs.
+ */
+export async function localClusterWithImages(
+  opts: Pick<StackUpOptions, 'clusterName' | 'nodes' | 'baseDir' | 'progress'>,
+): Promise<{ cluster: UpResult; images: BuiltImage[] }> {
+  const cluster = await controlPlaneUp({
+    progress: opts.progress,
+    nodes: defaultNodeSettings(opts.nodes),
+    name: opts.clusterName ?? DEFAULT_CLUSTER,
+    ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
+  });
+  const images: BuiltImage[] = [];
+  for (const name of STACK_IMAGES) images.push(await buildImage(name, opts.progress));
+  await opts.progress.step("import the stack's images into every node", () =>
+    importImagesIntoCluster(cluster.layout, cluster.state, images),
+  );
+  return { cluster, images };
+}
+
 export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
   if (!opts.context) await prepareLocalStack(opts.progress);
   const { kubectl, helm } = await ensureKubectlAndHelm(opts.progress);
@@ -199,19 +226,9 @@ export async function stackUp(opts: StackUpOptions): Promise<StackUpResult> {
           `(${check.stderr.trim().split('\n')[0] ?? ''}); check 'kubectl config get-contexts'`,
       );
   } else {
-    const cluster = await controlPlaneUp({
-      progress: opts.progress,
-      nodes: defaultNodeSettings(opts.nodes),
-      name: opts.clusterName ?? DEFAULT_CLUSTER,
-      ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
-    });
+    const { cluster, images } = await localClusterWithImages(opts);
     kubeconfig = cluster.kubeconfig;
     kubeArgs = ['--kubeconfig', kubeconfig];
-    const images: BuiltImage[] = [];
-    for (const name of STACK_IMAGES) images.push(await buildImage(name, opts.progress));
-    await opts.progress.step("import the stack's images into every node", () =>
-      importImagesIntoCluster(cluster.layout, cluster.state, images),
-    );
     // Before the release, so its PodMonitors and PrometheusRule are picked up as soon as they exist.
     await opts.progress.step('monitoring: Prometheus, Alertmanager and the health page (namespace monitoring)', () =>
       applyMonitoring(kubectl, kubeArgs, opts.receivers, {
