@@ -486,7 +486,9 @@ export const REGION_FAILOVER = spec({
 Makes the standby the primary.
 --planned (a switchover, both regions up): writes stop in the primary, the standby catches up with every
 transaction it had (no acknowledged write is lost), is promoted and takes writes, and the old primary
-follows it as the new standby. Refuses when the standby is not replicating.
+follows it as the new standby. Refuses when the standby is not replicating, or is more than 30 s behind
+(writes would stop until it caught up) unless forced. When the standby does not catch up within --timeout,
+the primary takes writes again and nothing changes.
 --unplanned (the primary region is lost): the standby applies every transaction it had received, is
 promoted at a new epoch, and the old primary is fenced: the global name never answers it, and when it
 comes back its members see the newer primary and take no write. Writes the primary took that the standby
@@ -495,8 +497,9 @@ cannot apply what it received. Afterwards, 'kstack region failback' makes the ol
 
   --planned             both regions are up: switch over without losing a write
   --unplanned           the primary is lost: promote the standby and fence the old primary
-  --force               with --unplanned: even if the primary answers (it is fenced now) or the standby
-                        cannot apply everything it received
+  --force               with --planned: even if the standby is more than 30 s behind (still no write
+                        lost); with --unplanned: even if the primary answers (it is fenced now) or the
+                        standby cannot apply everything it received
   --timeout D           how long the standby may take to catch up (default 2m)
 `,
 });

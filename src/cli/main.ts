@@ -652,16 +652,12 @@ async function regionFailoverCommand(args: readonly string[], out: Output): Prom
     throw new UserError(
       'kstack region failover: give --planned (both regions up, no write lost) or --unplanned (the primary is lost)',
     );
-  if (values.force && values.planned)
-    throw new UserError(
-      'kstack region failover: --force goes with --unplanned only; a planned failover is never forced',
-    );
   const timeoutMs = durationFlag('timeout', values.timeout, '2m');
   const progress = createProgress();
   await ensureNeeds('region failover', progress);
   out.write(
     values.planned
-      ? formatFailover(await plannedFailover(progress, { timeoutMs }))
+      ? formatFailover(await plannedFailover(progress, { timeoutMs, force: values.force === true }))
       : formatUnplanned(await unplannedFailover(progress, { timeoutMs, force: values.force === true })),
   );
   return 0;

@@ -21,6 +21,8 @@ import {
   promote,
   replicaPosition,
   replicaStatus,
+  SWITCHOVER_MAX_LAG_SECONDS,
+  switchoverRefusal,
   scalarText,
   setRegionPeer,
   setRegionRole,
@@ -389,19 +391,21 @@ async function promoteStandby(
  * of the primary's write domain (RPO 0), promote the standby, point the old primary's replica at the new
  * primary, and record the pair (the global name follows it).
  */
-export async function plannedFailover(progress: Progress, opts: { timeoutMs: number }): Promise<FailoverResult> {
+export async function plannedFailover(
+  progress: Progress,
+  opts: { timeoutMs: number; force?: boolean; maxLagSeconds?: number },
+): Promise<FailoverResult> {
   const pair = requirePair();
   const oldKube = await regionKube(pair.primary, pair.namespace, progress);
   const newKube = await regionKube(pair.standby, pair.namespace, progress);
   const epoch = pair.epoch + 1;
   const standbyMember = await firstMember(newKube, pair.release, pair.standby);
   const standbySession = memberSession(newKube, standbyMember);
-  const rs = await replicaStatus(standbySession);
-  if (!rs.configured || !rs.sqlRunning)
-    throw new UserError(
-      `region '${pair.standby}' is not applying the primary's changes (${rs.lastError ?? 'no replica'}); ` +
-        "a switchover would lose them: fix replication first ('kstack region status')",
-    );
+  const refusal = switchoverRefusal(await replicaStatus(standbySession), pair.standby, pair.primary, {
+    maxLagSeconds: opts.maxLagSeconds ?? SWITCHOVER_MAX_LAG_SECONDS,
+    force: opts.force === true,
+  });
+  if (refusal) throw new UserError(refusal);
   const stoppedAt = Date.now();
   await progress.step(`stop writes in ${pair.primary}`, () =>
     roleEverywhere(oldKube, pair.release, pair.primary, 'standby', epoch, `switchover to ${pair.standby}`),
@@ -410,13 +414,25 @@ export async function plannedFailover(progress: Progress, opts: { timeoutMs: num
   const domain = await writeDomain(oldSession);
   const target = await binlogPosition(oldSession);
   const startBehind = transactionsBehind(target, await replicaPosition(standbySession), [domain]);
-  await progress.step(`wait until ${pair.standby} has every transaction of ${pair.primary}`, (step) =>
-    until(`${pair.standby} catching up with ${pair.primary}`, opts.timeoutMs, async () => {
-      const behind = transactionsBehind(target, await replicaPosition(standbySession), [domain]);
-      step.detail(`${behind} transaction(s) behind`);
-      return behind === 0;
-    }),
-  );
+  try {
+    await progress.step(`wait until ${pair.standby} has every transaction of ${pair.primary}`, (step) =>
+      until(`${pair.standby} catching up with ${pair.primary}`, opts.timeoutMs, async () => {
+        const behind = transactionsBehind(target, await replicaPosition(standbySession), [domain]);
+        step.detail(`${behind} transaction(s) behind`);
+        return behind === 0;
+      }),
+    );
+  } catch (err) {
+    // Nothing is half-done: the primary takes writes again at its own epoch, and the standby stays one.
+    await progress.step(`give writes back to ${pair.primary}`, () =>
+      roleEverywhere(oldKube, pair.release, pair.primary, 'primary', pair.epoch, 'switchover abandoned'),
+    );
+    throw new UserError(
+      `switchover abandoned: ${pair.standby} did not catch up with ${pair.primary} in ` +
+        `${Math.round(opts.timeoutMs / 1000)} s (${(err as Error).message}); ${pair.primary} takes writes ` +
+        "again and nothing changed. See 'kstack region status', or give a longer --timeout",
+    );
+  }
   // Neither region takes writes now. The old primary will follow from the new primary's binlog position as it
   // stands here: it holds every transaction in it (the new primary's own history included, which it must not
   // replay), and asking for a position the new primary never logged (the old primary's own role records,

@@ -158,6 +158,37 @@ export function parseReplicaStatus(rows: readonly Record<string, unknown>[]): Re
   };
 }
 
+/**
+ * How far behind a standby may be for a planned failover to start (the default of the chart's replication
+ * lag alert): writes stop until it has caught up, so a standby further behind would stop them for longer.
+ */
+export const SWITCHOVER_MAX_LAG_SECONDS = 30;
+
+/**
+ * Why a planned failover must not start from this replica state, or undefined when it may. Not applying
+ * the stream refuses always (the switchover would wait forever); lag over `maxLagSeconds` refuses unless
+ * forced (the switchover would still lose nothing, only stop writes for longer).
+ */
+export function switchoverRefusal(
+  rs: ReplicaStatus,
+  standby: string,
+  primary: string,
+  opts: { maxLagSeconds: number; force: boolean },
+): string | undefined {
+  if (!rs.configured || !rs.sqlRunning)
+    return (
+      `region '${standby}' is not applying the primary's changes (${rs.lastError ?? 'no replica'}); ` +
+      "a switchover would lose them: fix replication first ('kstack region status')"
+    );
+  if (!opts.force && rs.secondsBehind !== undefined && rs.secondsBehind > opts.maxLagSeconds)
+    return (
+      `region '${standby}' is ${rs.secondsBehind} s behind '${primary}' (more than ${opts.maxLagSeconds} s): a ` +
+      'switchover stops writes until the standby has caught up; wait until `kstack region status` shows it ' +
+      'closer, or add --force to switch over anyway (still without losing a write)'
+    );
+  return undefined;
+}
+
 async function one(sql: SqlSession, stmt: string): Promise<string> {
   const rows = await sql.query(stmt);
   return scalarText(rows[0] ? Object.values(rows[0])[0] : undefined);

@@ -13,7 +13,9 @@ import {
   changeMasterSql,
   parseGtidList,
   parseReplicaStatus,
+  switchoverRefusal,
   transactionsBehind,
+  type ReplicaStatus,
   type ReplicationSource,
 } from '../../../src/region/replication.js';
 
@@ -178,5 +180,49 @@ describe('replication statements and positions', () => {
     assert.equal(broken.secondsBehind, undefined);
     assert.equal(broken.lastError, 'error connecting');
     assert.equal(parseReplicaStatus([]).configured, false);
+  });
+});
+
+describe('when a planned failover may start', () => {
+  const replica = (over: Partial<ReplicaStatus>): ReplicaStatus => ({
+    configured: true,
+    ioRunning: true,
+    sqlRunning: true,
+    secondsBehind: 0,
+    sourceHost: '10.77.3.201',
+    sourcePort: 3306,
+    retrieved: parseGtidList('4-4-120'),
+    lastError: undefined,
+    ...over,
+  });
+  const opts = { maxLagSeconds: 30, force: false };
+
+  it('starts on a replica that applies and is close; refuses one that does not apply, forced or not', () => {
+    assert.equal(switchoverRefusal(replica({ secondsBehind: 30 }), 'west', 'east', opts), undefined);
+    assert.equal(switchoverRefusal(replica({ secondsBehind: undefined }), 'west', 'east', opts), undefined);
+    for (const force of [false, true]) {
+      assert.match(
+        switchoverRefusal(replica({ sqlRunning: false, lastError: 'Duplicate entry' }), 'west', 'east', {
+          ...opts,
+          force,
+        }) ?? '',
+        /region 'west' is not applying the primary's changes \(Duplicate entry\); a switchover would lose them/,
+      );
+      assert.match(
+        switchoverRefusal(parseReplicaStatus([]), 'west', 'east', { ...opts, force }) ?? '',
+        /\(no replica\)/,
+      );
+    }
+  });
+
+  it('refuses a standby too far behind, naming how far and the way round, unless forced', () => {
+    assert.match(
+      switchoverRefusal(replica({ secondsBehind: 31 }), 'west', 'east', opts) ?? '',
+      /region 'west' is 31 s behind 'east' \(more than 30 s\): .*or add --force to switch over anyway/,
+    );
+    assert.equal(
+      switchoverRefusal(replica({ secondsBehind: 31 }), 'west', 'east', { ...opts, force: true }),
+      undefined,
+    );
   });
 });
