@@ -21,6 +21,7 @@ import { loadVersions } from '../setup/versions.js';
 import { run } from '../util/exec.js';
 import { cacheDir, repoRoot } from '../util/paths.js';
 import type { Progress } from '../util/progress.js';
+import { InFlight } from '../util/in-flight.js';
 import { waitForLock } from '../util/lock.js';
 import { describeLayer, sha256File, writeOciLayout, type Layer } from './oci.js';
 import { imageRecipes, type ImageName, type ImageRecipe } from './recipes.js';
@@ -144,23 +145,29 @@ export async function buildImage(name: ImageName, progress: Progress): Promise<B
   if (existsSync(join(dir, 'index.json'))) return { name, ref: recipe.ref, dir, key };
 
   // Two kstack processes (two clusters coming up at once) may want the same image: one builds, the other
-  // waits for it instead of replacing the folder the first is about to import.
-  mkdirSync(imagesDir(), { recursive: true });
-  const lock = await waitForLock(
-    join(imagesDir(), `${name}-${key}.lock`),
-    `building image ${recipe.ref}`,
-    30 * 60_000,
-    (pid) => {
-      progress.info(`waiting for pid ${pid}, which builds image ${recipe.ref}`);
-    },
-  );
-  try {
-    if (existsSync(join(dir, 'index.json'))) return { name, ref: recipe.ref, dir, key };
-    return await writeImage({ name, recipe, key, dir, goNames, goPaths, nodeBinary }, progress);
-  } finally {
-    lock.release();
-  }
+  // waits for it instead of replacing the folder the first is about to import. The lock lets its own process
+  // through, so two builds of one image in this process (two regions' lanes) join here first.
+  return imageBuilds.run(dir, async () => {
+    mkdirSync(imagesDir(), { recursive: true });
+    const lock = await waitForLock(
+      join(imagesDir(), `${name}-${key}.lock`),
+      `building image ${recipe.ref}`,
+      30 * 60_000,
+      (pid) => {
+        progress.info(`waiting for pid ${pid}, which builds image ${recipe.ref}`);
+      },
+    );
+    try {
+      if (existsSync(join(dir, 'index.json'))) return { name, ref: recipe.ref, dir, key };
+      return await writeImage({ name, recipe, key, dir, goNames, goPaths, nodeBinary }, progress);
+    } finally {
+      lock.release();
+    }
+  });
 }
+
+/** The image builds under way in this process, by folder. */
+const imageBuilds = new InFlight<BuiltImage>();
 
 interface ImageInputs {
   name: ImageName;

@@ -5,7 +5,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { runLanes } from '../setup/lanes.js';
-import { localClusterWithImages, stackUp, type StackUpOptions, type StackUpResult } from '../stack/up.js';
+import {
+  localClusterWithImages,
+  prepareLocalStack,
+  stackUp,
+  type StackUpOptions,
+  type StackUpResult,
+} from '../stack/up.js';
 import type { Progress } from '../util/progress.js';
 import { UserError } from '../util/errors.js';
 import { exchangeBackupKeys } from './backup-keys.js';
@@ -83,7 +89,9 @@ export async function regionUp(opts: RegionUpOptions): Promise<RegionUpResult> {
     }
   };
   // The standby's cluster and images come up while the primary installs and waits for its members (much of
-  // it waiting); the standby's release needs the primary's Secrets, so it installs after.
+  // it waiting); the standby's release needs the primary's Secrets, so it installs after. On empty caches the
+  // Go programs and images are built first, once: the two lanes would otherwise both start the same builds.
+  await prepareLocalStack(progress);
   let primary: StackUpResult | undefined;
   await runLanes(
     `region ${opts.primary} (primary) and region ${opts.standby}'s cluster, side by side`,

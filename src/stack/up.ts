@@ -91,7 +91,7 @@ export function firstRunLanes(images: readonly ImageName[] = LOCAL_IMAGES): Lane
  * side before the cluster starts (the cluster's own steps then find everything cached). With the Go
  * programs built already there is nothing to overlap, and this does nothing.
  */
-async function prepareLocalStack(progress: Progress): Promise<void> {
+export async function prepareLocalStack(progress: Progress): Promise<void> {
   const missing = missingGoBinaries(localStackGoComponents());
   if (missing.length === 0) return;
   await requireGoFor(missing); // no toolchain: say so now, not after the image lane's first root filesystem
