@@ -53,6 +53,12 @@ interface Phase {
   teardown?: () => Promise<void>;
   /** Phases with the same key that follow each other run at the same time; `prefix` marks their output. */
   parallel?: { key: string; prefix: string };
+  /** A short name other phases' `after` can give (an e2e group's name). */
+  id?: string;
+  /** Within those, starts when the phase with this id has ended (one lane after another). */
+  after?: string;
+  /** CPU niceness of the phase's test processes and all they start (clusters included): 0 unless given. */
+  nice?: number;
 }
 
 const workDir = mkdtempSync(join(tmpdir(), 'kstack-test-'));
@@ -99,7 +105,11 @@ function runNodeTest(
   ];
   const prefix = phase.parallel?.prefix;
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, args, {
+    // `nice` before node: every process the tests start (a cluster's daemons, its pods) inherits it.
+    const [command, commandArgs] = phase.nice
+      ? ['nice', ['-n', String(phase.nice), process.execPath, ...args]]
+      : [process.execPath, args];
+    const child = spawn(command, commandArgs, {
       stdio: prefix === undefined ? 'inherit' : ['ignore', 'pipe', 'pipe'],
       env,
       cwd: repoRoot,
@@ -158,6 +168,7 @@ function phasesFor(selected: readonly Tier[], only: readonly string[]): Phase[] 
   for (const { group, files } of planE2e([...byName.keys()])) {
     const baseDir = join(workDir, `e2e-${group.name}`);
     phases.push({
+      id: group.name,
       name: `e2e ${group.name} (cluster ${group.cluster}; budget ${group.budgetMinutes} min)`,
       files: files.map((f) => byName.get(f) ?? f),
       concurrency: 1,
@@ -165,7 +176,11 @@ function phasesFor(selected: readonly Tier[], only: readonly string[]): Phase[] 
       env: { [TEST_ENV.e2eCluster]: group.cluster, [TEST_ENV.e2eBaseDir]: baseDir },
       ...(process.env.KSTACK_E2E_PARALLEL === '1' || !group.sideBySide
         ? {}
-        : { parallel: { key: 'e2e', prefix: `[${group.name}]` } }),
+        : {
+            parallel: { key: 'e2e', prefix: `[${group.name}]` },
+            ...(group.after !== undefined ? { after: group.after } : {}),
+          }),
+      ...(group.nice !== undefined ? { nice: group.nice } : {}),
       // The files bring the cluster up (idempotently); whatever they leave is removed here: a pair of
       // regions' daemon (stopped by its pid) with both clusters, and every cluster of the group.
       teardown: async () => {
@@ -240,6 +255,11 @@ async function runPhase(phase: Phase, i: number): Promise<PhaseResult> {
   return { name: phase.name, exitCode, outcomes, durationMs: performance.now() - t0 };
 }
 
+/** A phase that never started (the run was stopped while it waited for the one before it in its lane). */
+function skippedPhase(phase: Phase): PhaseResult {
+  return { name: phase.name, exitCode: 1, outcomes: [], durationMs: 0 };
+}
+
 async function main(): Promise<number> {
   const arg = process.argv[2] ?? 'all';
   const selected: Tier[] = arg === 'all' ? [...tiers] : (tiers as readonly string[]).includes(arg) ? [arg as Tier] : [];
@@ -268,7 +288,17 @@ async function main(): Promise<number> {
   });
   for (const wave of waves) {
     if (stopping) break;
-    const results = await Promise.all(wave.map(({ phase, index }) => runPhase(phase, index)));
+    // A phase `after` another of its wave starts when that one has ended, in its lane; the others at once.
+    const byId = new Map<string, Promise<PhaseResult>>();
+    const start = (phase: Phase, index: number): Promise<PhaseResult> => {
+      const before = phase.after === undefined ? undefined : byId.get(phase.after);
+      const result = before
+        ? before.then(() => (stopping ? skippedPhase(phase) : runPhase(phase, index)))
+        : runPhase(phase, index);
+      if (phase.id !== undefined) byId.set(phase.id, result);
+      return result;
+    };
+    const results = await Promise.all(wave.map(({ phase, index }) => start(phase, index)));
     for (const r of results) {
       exitCodes |= r.exitCode;
       outcomes.push(...r.outcomes);

