@@ -6,10 +6,7 @@
 // region command and its fence probed, then failed back; the next drill then runs the other way). Writes
 // docs/benchmarks/regions.{json,md}; exits 1 when an acknowledged visit was lost in a planned failover or
 // the fence let a write through. Both clusters and the pair are removed at the end.
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { controlPlaneDown } from '../src/cluster/control-plane.js';
 import { REGION_OBJECTIVES } from '../src/prove/regions.js';
 import { longestGapMs, startGlobalWriter } from '../src/region/drill.js';
 import {
@@ -19,6 +16,7 @@ import {
   type UnplannedDrillResult,
 } from '../src/region/drills.js';
 import { pairFile, readPair, requirePair } from '../src/region/pair.js';
+import { regionDown } from '../src/region/region-down.js';
 import { regionUp } from '../src/region/region-up.js';
 import { createProgress } from '../src/util/progress.js';
 import { startBench, type Figure, type TargetSpec } from './result.js';
@@ -218,9 +216,8 @@ async function main(): Promise<number> {
       planned.some((p) => p.lost > 0) || unplanned.some((u) => u.fence.acknowledged + u.oldAckedAfterLoss > 0);
     return broken ? 1 : 0;
   } finally {
-    const pairDir = dirname(pairFile());
-    for (const name of [PRIMARY, STANDBY]) await controlPlaneDown({ name, progress }).catch(() => undefined);
-    rmSync(pairDir, { recursive: true, force: true });
+    // The pair's daemon, both clusters and the pair's files, as `kstack region down` removes them.
+    await regionDown({ progress, regions: [PRIMARY, STANDBY] }).catch(() => undefined);
   }
 }
 

@@ -70,6 +70,18 @@ export interface Judged {
 
 const sec = (ms: number): number => Math.round(ms / 100) / 10;
 
+/** Every judge's verdict: failed with each reason found, else passed with the one-line summary. */
+function judged(
+  failed: readonly string[],
+  passReason: () => string,
+  evidence: string[],
+  measurements: Record<string, Measurement>,
+): Judged {
+  return failed.length
+    ? { status: 'fail', reason: failed.join('; '), evidence, measurements }
+    : { status: 'pass', reason: passReason(), evidence, measurements };
+}
+
 /** G1: RTO and RPO of the unplanned failover against the objectives. */
 export function judgeUnplanned(u: UnplannedDrillResult, obj: RegionObjectives = REGION_OBJECTIVES): Judged {
   const measurements: Record<string, Measurement> = {
@@ -98,16 +110,14 @@ export function judgeUnplanned(u: UnplannedDrillResult, obj: RegionObjectives = 
   if (u.rpoMs > obj.unplannedRpoSeconds * 1000)
     failed.push(`RPO ${sec(u.rpoMs)} s (${u.lost} visits lost) is over the objective of ${obj.unplannedRpoSeconds} s`);
   if (u.writer.acked === 0) failed.push('the writer had no visit acknowledged: nothing was measured');
-  return failed.length
-    ? { status: 'fail', reason: failed.join('; '), evidence, measurements }
-    : {
-        status: 'pass',
-        reason:
-          `${u.to} took over from ${u.from} in ${sec(u.rtoMs ?? 0)} s (objective ${obj.unplannedRtoSeconds} s), ` +
-          `RPO ${sec(u.rpoMs)} s (objective ${obj.unplannedRpoSeconds} s)`,
-        evidence,
-        measurements,
-      };
+  return judged(
+    failed,
+    () =>
+      `${u.to} took over from ${u.from} in ${sec(u.rtoMs ?? 0)} s (objective ${obj.unplannedRtoSeconds} s), ` +
+      `RPO ${sec(u.rpoMs)} s (objective ${obj.unplannedRpoSeconds} s)`,
+    evidence,
+    measurements,
+  );
 }
 
 /** G2: the returned old primary took no write, every member fenced, the global name on the new primary. */
@@ -141,16 +151,14 @@ export function judgeFence(u: UnplannedDrillResult, newPrimaryEntry: string | un
   if (newPrimaryEntry === undefined || fence.globalAnswer !== newPrimaryEntry)
     failed.push(`the global name answers ${fence.globalAnswer ?? 'nothing'}, not ${u.to} (${newPrimaryEntry ?? '?'})`);
   if (u.failbackMs === undefined) failed.push(`failback failed: ${u.failbackError ?? '?'}`);
-  return failed.length
-    ? { status: 'fail', reason: failed.join('; '), evidence, measurements }
-    : {
-        status: 'pass',
-        reason:
-          `${u.from} came back fenced on all ${fence.roles.length} members and took 0 of ${fence.attempts} ` +
-          `writes; failed back in ${sec(u.failbackMs ?? 0)} s`,
-        evidence,
-        measurements,
-      };
+  return judged(
+    failed,
+    () =>
+      `${u.from} came back fenced on all ${fence.roles.length} members and took 0 of ${fence.attempts} ` +
+      `writes; failed back in ${sec(u.failbackMs ?? 0)} s`,
+    evidence,
+    measurements,
+  );
 }
 
 /** G3: RPO 0 on every member of both regions, the longest gap within the objective. */
@@ -178,16 +186,14 @@ export function judgePlanned(p: PlannedDrillResult, obj: RegionObjectives = REGI
     failed.push(`the longest gap ${sec(p.longestGapMs)} s is over the objective of ${obj.plannedRtoSeconds} s`);
   if (p.writer.acked === 0) failed.push('the writer had no visit acknowledged: nothing was measured');
   if (p.membersChecked === 0) failed.push('no member was checked');
-  return failed.length
-    ? { status: 'fail', reason: failed.join('; '), evidence, measurements }
-    : {
-        status: 'pass',
-        reason:
-          `${p.from} → ${p.to} with 0 of ${p.writer.acked} visits lost on ${p.membersChecked} members, ` +
-          `longest gap ${sec(p.longestGapMs)} s (objective ${obj.plannedRtoSeconds} s)`,
-        evidence,
-        measurements,
-      };
+  return judged(
+    failed,
+    () =>
+      `${p.from} → ${p.to} with 0 of ${p.writer.acked} visits lost on ${p.membersChecked} members, ` +
+      `longest gap ${sec(p.longestGapMs)} s (objective ${obj.plannedRtoSeconds} s)`,
+    evidence,
+    measurements,
+  );
 }
 
 function outcome(row: RegionRow, judged: Judged, durationMs: number): RowOutcome {
