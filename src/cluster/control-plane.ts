@@ -42,6 +42,8 @@ import {
 } from './nodes/cluster-nodes.js';
 import { checkAddressesFree } from './nodes/network.js';
 import { stopNodeProcesses } from './nodes/nodes.js';
+import { withImages } from './nodes/node-root-template.js';
+import type { BuiltImage } from '../images/build.js';
 import { freezeNode, killNode, type NodeFaultMode } from './nodes/node-faults.js';
 import { readState, writeState, type ClusterState, type NodeSettings, type NodeState } from './state.js';
 
@@ -64,6 +66,11 @@ export interface UpOptions {
   baseDir?: string;
   /** Nodes to create with a new cluster (absent: control plane only). Fixed once the cluster exists. */
   nodes?: NodeSettings;
+  /**
+   * Images new nodes get with the cluster's own (the stack's, say): imported once and hard-linked into each
+   * new node, instead of imported into every node afterwards. Not on pull-only nodes.
+   */
+  preload?: readonly BuiltImage[];
   progress: Progress;
 }
 
@@ -296,7 +303,12 @@ export async function controlPlaneUp(opts: UpOptions): Promise<UpResult> {
     const existing = loadExistingState(layout);
     checkUpOptions(layout.name, opts, existing);
     const nodeSettings = nodeSettingsFor(existing, opts);
-    const { binaries, prepared } = await ensureBuilt(opts.progress, nodeSettings);
+    const built = await ensureBuilt(opts.progress, nodeSettings);
+    const { binaries } = built;
+    const prepared =
+      built.prepared && opts.preload && !nodeSettings?.pullOnly
+        ? { ...built.prepared, images: withImages(built.prepared.images, opts.preload) }
+        : built.prepared;
     const reserved = existing ? undefined : await reserveAddresses(layout.name, nodeSettings, opts.apiPort);
     const plan = planUp({
       layout,

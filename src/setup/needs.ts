@@ -262,6 +262,7 @@ export const programProviders: Readonly<Record<string, Provider>> = {
   sh: { base: 'dash (Essential)' },
   bash: { base: 'bash (Essential)' },
   tar: { base: 'tar (Essential)' },
+  cp: { base: 'coreutils (Essential)' },
   nsenter: { base: 'util-linux (Essential)' },
   // bench/result.ts stamps each result with the commit; kstack runs from a git clone (README quick start).
   git: { base: 'git: the checkout kstack runs from is a clone' },

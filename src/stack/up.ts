@@ -196,14 +196,17 @@ async function applyContextMonitoring(
 export async function localClusterWithImages(
   opts: Pick<StackUpOptions, 'clusterName' | 'nodes' | 'baseDir' | 'progress'>,
 ): Promise<{ cluster: UpResult; images: BuiltImage[] }> {
+  const images: BuiltImage[] = [];
+  for (const name of STACK_IMAGES) images.push(await buildImage(name, opts.progress));
+  // New nodes get the stack's images with the cluster's own, imported once for all of them; a running
+  // cluster's nodes get what they miss below.
   const cluster = await controlPlaneUp({
     progress: opts.progress,
     nodes: defaultNodeSettings(opts.nodes),
     name: opts.clusterName ?? DEFAULT_CLUSTER,
+    preload: images,
     ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
   });
-  const images: BuiltImage[] = [];
-  for (const name of STACK_IMAGES) images.push(await buildImage(name, opts.progress));
   await opts.progress.step("import the stack's images into every node", () =>
     importImagesIntoCluster(cluster.layout, cluster.state, images),
   );

@@ -13,12 +13,17 @@ interface TestEventData {
   details: { duration_ms?: number; type?: 'suite' | 'test'; error?: unknown };
 }
 
-function firstLine(err: unknown): string | undefined {
+/**
+ * The error on one line, long enough to say what happened: an assertion's first line often only names the
+ * check ("The input did not match the regular expression …"), and what it got comes on the next lines.
+ */
+function gist(err: unknown): string | undefined {
   if (err === undefined) return undefined;
   // node:test wraps the thrown error in a TestFailure whose `cause` is the original.
   const cause = (err as { cause?: unknown }).cause ?? err;
   const text = cause instanceof Error ? cause.message : typeof cause === 'string' ? cause : JSON.stringify(cause);
-  return text.split('\n')[0]?.slice(0, 300);
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 600 ? `${line.slice(0, 599)}…` : line;
 }
 
 function outcome(type: 'test:pass' | 'test:fail', data: TestEventData): Outcome {
@@ -31,11 +36,7 @@ function outcome(type: 'test:pass' | 'test:fail', data: TestEventData): Outcome 
           ? 'pass'
           : 'fail';
   const reason =
-    typeof data.skip === 'string'
-      ? data.skip
-      : typeof data.todo === 'string'
-        ? data.todo
-        : firstLine(data.details.error);
+    typeof data.skip === 'string' ? data.skip : typeof data.todo === 'string' ? data.todo : gist(data.details.error);
   return {
     file: data.file ? relative(process.cwd(), data.file) : '(unknown file)',
     name: data.name,

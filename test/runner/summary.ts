@@ -11,7 +11,7 @@ export interface Outcome {
   kind: 'test' | 'suite';
   status: 'pass' | 'fail' | 'skip' | 'todo';
   durationMs: number;
-  /** For failures: the error's first line. */
+  /** For failures: the error on one line (at most 600 characters). */
   error?: string;
 }
 

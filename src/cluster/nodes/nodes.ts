@@ -27,6 +27,7 @@ import { cgroupRootName, nodeLayout, type NodeLayout } from './node-layout.js';
 
 export { cgroupRootName };
 import { thawNode } from './node-faults.js';
+import { CONTAINERD, ensureRootTemplate, seedNodeRoot, type RootTemplate } from './node-root-template.js';
 import type { ClusterNetworkPlan, NodePlan } from './plan.js';
 import {
   ensureCgroupRoot,
@@ -37,7 +38,6 @@ import {
   unmountBelow,
 } from './host-resources.js';
 
-const CONTAINERD = '/usr/bin/containerd';
 /** Restarts of one process while its node comes up, before `up` gives up (backoff 1, 2, 4, 8, 16 s). */
 export const MAX_RESTARTS_PER_UP = 5;
 
@@ -214,7 +214,7 @@ export async function clusterImagesFor(names: readonly ImageName[], progress: Pr
 }
 
 /** Imports an image into one node's containerd (namespace k8s.io, where the kubelet looks). */
-async function importImage(image: BuiltImage, containerdSocket: string): Promise<void> {
+export async function importImage(image: BuiltImage, containerdSocket: string): Promise<void> {
   await run('sh', [
     '-c',
     'tar -C "$1" -cf - . | ctr --address "$2" --namespace k8s.io images import -',
@@ -224,13 +224,21 @@ async function importImage(image: BuiltImage, containerdSocket: string): Promise
   ]);
 }
 
+/** The build key of the image a node's containerd holds under its name (absent: none imported). */
+const imageStamp = (nl: NodeLayout, name: string): string => join(nl.root, `image-${name}.key`);
+
+/** Whether the node's containerd has run before (its metadata database exists). */
+function hasContainerdRoot(nl: NodeLayout): boolean {
+  return existsSync(join(nl.containerdRoot, 'io.containerd.metadata.v1.bolt', 'meta.db'));
+}
+
 /** Imports images a node does not have yet (by the manifest digest containerd reports). */
 export async function importMissingImages(nl: NodeLayout, images: readonly BuiltImage[]): Promise<void> {
   const listed = (await run('ctr', ['--address', nl.containerdSocket, '--namespace', 'k8s.io', 'images', 'ls', '-q']))
     .stdout;
   const have = new Set(listed.split('\n').filter(Boolean));
   for (const image of images) {
-    const stamp = join(nl.root, `image-${image.name}.key`);
+    const stamp = imageStamp(nl, image.name);
     const current = existsSync(stamp) ? readFileSync(stamp, 'utf8') : '';
     if (have.has(image.ref) && current === image.key) continue;
     await importImage(image, nl.containerdSocket);
@@ -246,7 +254,7 @@ export async function removeImage(nl: NodeLayout, image: { name: string; ref: st
   await run('ctr', ['--address', nl.containerdSocket, '--namespace', 'k8s.io', 'images', 'rm', '--sync', image.ref], {
     allowFailure: true,
   });
-  rmSync(join(nl.root, `image-${image.name}.key`), { force: true });
+  rmSync(imageStamp(nl, image.name), { force: true });
 }
 
 /**
@@ -271,6 +279,14 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
     await setUpHostNetwork(layout.name, net, state.ports.apiserver);
     for (const node of selected) await setUpNodeNetwork(net, node);
   });
+  // A node whose containerd never ran gets the images as hard links to a root they were imported into once;
+  // when that cannot be (another file system), importMissingImages below imports them as before.
+  let template: Promise<RootTemplate> | undefined;
+  const seedFromTemplate = async (nl: NodeLayout): Promise<void> => {
+    template ??= ensureRootTemplate(images, importImage, progress);
+    const seeded = await seedNodeRoot(await template, nl.containerdRoot);
+    if (seeded) for (const image of (await template).images) writeFileSync(imageStamp(nl, image.name), image.key);
+  };
   const agentsStartedAt = new Map<string, number>();
   const containersGoneAt = new Map<string, number>();
   for (const node of selected) {
@@ -286,6 +302,10 @@ export async function nodesUp(ctx: NodesContext, images: readonly BuiltImage[]):
         ['apply', '--server-side', '--force-conflicts', '--field-manager=kstack', '-f', '-'],
         JSON.stringify(nodeObject(node)),
       );
+      if (!running(entry.components.containerd) && !hasContainerdRoot(nl)) {
+        step.detail('images (hard links to the images imported once for every node)');
+        await seedFromTemplate(nl);
+      }
       if (!running(entry.components.containerd)) {
         step.detail('containerd');
         // Without live shims every container of this node is gone: pod statuses from before are stale.
