@@ -166,7 +166,9 @@ export class ScratchDb {
       user: 'root',
       password: '',
       database,
-      connectTimeout: 3000,
+      // A busy machine (2 cores, several clusters) can take seconds to hand a new connection its handshake;
+      // the readiness loop above retries, a caller's single connect after it does not.
+      connectTimeout: 10_000,
       bigIntAsNumber: true,
       decimalAsNumber: false,
     });
