@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BuiltImage } from '../../images/build.js';
 import { run } from '../../util/exec.js';
+import { messageOf, UserError } from '../../util/errors.js';
 import { InFlight } from '../../util/in-flight.js';
 import { waitForLock } from '../../util/lock.js';
 import { cacheDir } from '../../util/paths.js';
@@ -130,14 +131,15 @@ async function buildTemplate(
       ` "io.containerd.internal.v1.tracing"]\n[grpc]\n  address = ${q(socket)}\n` +
       `[ttrpc]\n  address = ${q(`${socket}.ttrpc`)}\n`,
   );
-  const pid = startDaemon({ binary: CONTAINERD, args: ['--config', config], logFile: join(tmp, 'containerd.log') });
+  // The log stays beside the template's folder when the import fails (the folder itself is removed).
+  const log = `${dir}.log`;
+  const pid = startDaemon({ binary: CONTAINERD, args: ['--config', config], logFile: log });
   try {
     try {
       for (let i = 0; ; i++) {
         const res = await run('ctr', ['--address', socket, 'version'], { allowFailure: true, timeoutMs: 5000 });
         if (res.code === 0) break;
-        if (i > 300)
-          throw new Error(`containerd for the nodes' images did not answer; see ${join(tmp, 'containerd.log')}`);
+        if (i > 300) throw new Error('its containerd did not answer');
         await sleep(100);
       }
       for (const image of images) await importImage(image, socket);
@@ -149,14 +151,17 @@ async function buildTemplate(
     const listed: TemplateImage[] = images.map(({ name, ref, key }) => ({ name, ref, key }));
     writeFileSync(join(tmp, IMAGES_FILE), `${JSON.stringify(listed, null, 2)}\n`);
     renameSync(tmp, dir);
+    rmSync(log, { force: true });
     return { root: join(dir, 'root'), images: listed };
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    throw new UserError(
+      `importing the nodes' images (once, for every node) failed: ${messageOf(err)}; containerd's log: ${log}`,
+    );
   }
 }
 
-/** Removes all but the newest older templates (nodes made from them keep their links). */
+/** Removes the older templates but the newest KEEP_OLDER (nodes made from them keep their links). */
 function pruneTemplates(current: string): void {
   const older = readdirSync(templatesDir(), { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.') && join(templatesDir(), e.name) !== current)
