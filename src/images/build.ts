@@ -52,7 +52,8 @@ export function hostDebianSources(): string {
   return parts.join('\n');
 }
 
-const hashOf = (...parts: string[]): string => {
+/** A short hex key over the parts (cache keys of images and node roots). */
+export const hashOf = (...parts: string[]): string => {
   const h = createHash('sha256');
   for (const p of parts) h.update(p).update('\0');
   return h.digest('hex').slice(0, 16);

@@ -5,7 +5,6 @@
 // shared never changes in place: content blobs are named by their digest and layer trees are overlayfs lower
 // layers (a container's writes go to its own upper layer). containerd removes them by unlinking, which leaves
 // the other links alone. The metadata databases, which do change, are copied.
-import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -15,11 +14,12 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
-import { statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BuiltImage } from '../../images/build.js';
+import { hashOf, type BuiltImage } from '../../images/build.js';
 import { run } from '../../util/exec.js';
 import { messageOf, UserError } from '../../util/errors.js';
 import { InFlight } from '../../util/in-flight.js';
@@ -47,10 +47,7 @@ export interface RootTemplate {
 /** The template's identity: the containerd that wrote it and every image in it (by build key). Pure. */
 export function templateKey(containerdVersion: string, images: readonly TemplateImage[]): string {
   const sorted = [...images].sort((a, b) => a.name.localeCompare(b.name));
-  const h = createHash('sha256');
-  for (const part of ['node-root-v1', containerdVersion, ...sorted.map((i) => `${i.name}=${i.ref}@${i.key}`)])
-    h.update(`${part}\n`);
-  return h.digest('hex').slice(0, 16);
+  return hashOf('node-root-v1', containerdVersion, ...sorted.map((i) => `${i.name}=${i.ref}@${i.key}`));
 }
 
 /**
@@ -62,6 +59,16 @@ export function mayShare(relPath: string): boolean {
     relPath.startsWith('io.containerd.content.v1.content/blobs/') ||
     /^io\.containerd\.snapshotter\.v1\.overlayfs\/snapshots\/\d+\/fs\//.test(relPath)
   );
+}
+
+/** Whether the containerd on `socket` answers within `attempts` tries, 0.1 s apart. */
+export async function containerdAnswers(socket: string, attempts: number): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    const res = await run('ctr', ['--address', socket, 'version'], { allowFailure: true, timeoutMs: 5000 });
+    if (res.code === 0) return true;
+    await sleep(100);
+  }
+  return false;
 }
 
 /** `base` and then the images of `more` that `base` does not name (one image per name, base's first). Pure. */
@@ -136,12 +143,7 @@ async function buildTemplate(
   const pid = startDaemon({ binary: CONTAINERD, args: ['--config', config], logFile: log });
   try {
     try {
-      for (let i = 0; ; i++) {
-        const res = await run('ctr', ['--address', socket, 'version'], { allowFailure: true, timeoutMs: 5000 });
-        if (res.code === 0) break;
-        if (i > 300) throw new Error('its containerd did not answer');
-        await sleep(100);
-      }
+      if (!(await containerdAnswers(socket, 300))) throw new Error('its containerd did not answer');
       for (const image of images) await importImage(image, socket);
     } finally {
       // A clean stop closes the metadata databases that every node gets a copy of.

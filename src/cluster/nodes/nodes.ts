@@ -27,7 +27,13 @@ import { cgroupRootName, nodeLayout, type NodeLayout } from './node-layout.js';
 
 export { cgroupRootName };
 import { thawNode } from './node-faults.js';
-import { CONTAINERD, ensureRootTemplate, seedNodeRoot, type RootTemplate } from './node-root-template.js';
+import {
+  CONTAINERD,
+  containerdAnswers,
+  ensureRootTemplate,
+  seedNodeRoot,
+  type RootTemplate,
+} from './node-root-template.js';
 import type { ClusterNetworkPlan, NodePlan } from './plan.js';
 import {
   ensureCgroupRoot,
@@ -193,14 +199,7 @@ export function nodeObject(node: NodePlan): object {
 }
 
 async function waitForContainerd(nl: NodeLayout, node: NodePlan): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const res = await run('ctr', ['--address', nl.containerdSocket, 'version'], {
-      allowFailure: true,
-      timeoutMs: 5000,
-    });
-    if (res.code === 0) return;
-    await sleep(100);
-  }
+  if (await containerdAnswers(nl.containerdSocket, 200)) return;
   throw new UserError(
     `containerd on node ${node.name} did not answer on ${nl.containerdSocket}; see ${join(nl.logs, 'containerd.log')}`,
   );
