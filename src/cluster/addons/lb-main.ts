@@ -1,14 +1,16 @@
 // Entry point of the load balancer controller that `kstack cluster up` starts on the host (the decisions
 // are in load-balancer.ts):
 //   node lb-main.js <kubeconfig> <bridge> <node subnet> <node=ip,node=ip,...>
-// Once a second it gives every LoadBalancer Service an address and writes it to the Service's status;
-// every HEALTH_INTERVAL_MS it checks each node and points the address's host route at the healthy ones.
+// When Services change (a watch; a full re-list every SERVICES_RESYNC_MS too) it gives every LoadBalancer
+// Service an address and writes it to the Service's status; every HEALTH_INTERVAL_MS it checks each node
+// and points the address's host route at the healthy ones.
 // Each change of a route is logged with its reason (the log is the evidence of a failover).
 import * as k8s from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { Wakeup, watchForChanges } from '../../kube/change-watch.js';
 import {
   addressPool,
   assignAddresses,
@@ -54,19 +56,32 @@ let targets = new Map<string, { service: string; port: number; path: string }>()
 const health = new Map<string, NodeHealth>();
 const programmed = new Map<string, string>();
 
+/** A full re-list of the Services this often, beside the watch (which may have missed an event). */
+const SERVICES_RESYNC_MS = 30_000;
+// Checks reuse one connection per node and port: a new TCP connection for each of the checks (every
+// Service × node, 5 times a second) cost this daemon and every node's kube-proxy more than the checks.
+const healthAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+
 /** One HTTP health check: true on a 2xx answer within HEALTH_TIMEOUT_MS. */
-function check(ip: string, port: number, path: string): Promise<boolean> {
+async function check(ip: string, port: number, path: string): Promise<boolean> {
+  const first = await checkOnce(ip, port, path);
+  // A kept-alive connection the server closed as it was reused fails without saying anything about the
+  // node: ask again at once on a new one. A timeout is an answer (a frozen node) and is not asked again.
+  return first === 'reused connection failed' ? (await checkOnce(ip, port, path)) === 'ok' : first === 'ok';
+}
+
+function checkOnce(ip: string, port: number, path: string): Promise<'ok' | 'failed' | 'reused connection failed'> {
   return new Promise((resolve) => {
-    const req = request({ host: ip, port, path, timeout: HEALTH_TIMEOUT_MS, agent: false }, (res) => {
+    const req = request({ host: ip, port, path, timeout: HEALTH_TIMEOUT_MS, agent: healthAgent }, (res) => {
       res.resume();
-      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
+      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300 ? 'ok' : 'failed');
     });
     req.on('timeout', () => {
       req.destroy();
-      resolve(false);
+      resolve('failed');
     });
     req.on('error', () => {
-      resolve(false);
+      resolve(req.reusedSocket ? 'reused connection failed' : 'failed');
     });
     req.end();
   });
@@ -133,12 +148,18 @@ async function reconcileRoutes(): Promise<void> {
 }
 
 log(`load balancer: pool ${pool[0] ?? ''}-${pool[pool.length - 1] ?? ''} on ${bridge}, nodes ${nodeList}`);
+const servicesChanged = new Wakeup();
+watchForChanges(kc, ['/api/v1/services'], servicesChanged, log, stop.signal);
 let lastServices = 0;
 while (!stop.signal.aborted) {
   try {
-    if (Date.now() - lastServices >= 1000) {
+    if (servicesChanged.take() || Date.now() - lastServices >= SERVICES_RESYNC_MS) {
       lastServices = Date.now();
-      await reconcileServices();
+      await reconcileServices().catch((err: unknown) => {
+        // Tried again in a second (the last pass's routes stay meanwhile).
+        lastServices = Date.now() - SERVICES_RESYNC_MS + 1000;
+        throw err;
+      });
     }
     await reconcileRoutes();
   } catch (err) {

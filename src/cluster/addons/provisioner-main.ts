@@ -1,7 +1,7 @@
 // Entry point of the local-path provisioner daemon that `kstack cluster up` starts on the host:
 //   node provisioner-main.js <kubeconfig> <volumes folder>
 import * as k8s from '@kubernetes/client-node';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Wakeup, watchForChanges } from '../../kube/change-watch.js';
 import { reconcileOnce } from './local-path.js';
 
 const [kubeconfig, volumesRoot] = process.argv.slice(2);
@@ -21,13 +21,17 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const)
     stop.abort();
   });
 log(`local-path provisioner: volumes under ${volumesRoot}`);
-// Polling once a second is plenty for a local cluster and cannot miss an event.
+// Reconciles when a claim or a volume changes (watches), and every 30 s in case a re-opened watch missed one.
+const changed = new Wakeup();
+watchForChanges(kc, ['/api/v1/persistentvolumeclaims', '/api/v1/persistentvolumes'], changed, log, stop.signal);
 while (!stop.signal.aborted) {
+  let waitMs = 30_000;
   try {
     await reconcileOnce({ core, volumesRoot, log });
   } catch (err) {
     log(`reconcile failed (will retry): ${err instanceof Error ? err.message : String(err)}`);
+    waitMs = 1000;
   }
-  await sleep(1000, undefined, { signal: stop.signal }).catch(() => undefined);
+  await changed.wait(waitMs, stop.signal);
 }
 log('stopped');
