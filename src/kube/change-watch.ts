@@ -4,6 +4,7 @@
 // and was re-opened may have missed an event, and the period bounds how long that can matter.
 import * as k8s from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../util/backoff.js';
 
 /** A change flag a loop can take, or wait on with a limit (pure state, no I/O). */
 export class Wakeup {
@@ -45,9 +46,12 @@ export class Wakeup {
 
 const isAborted = (signal: AbortSignal): boolean => signal.aborted;
 
-/** Delay before re-opening a watch that ended: 1 s, doubling to 30 s while it keeps failing at once. */
+/**
+ * Delay before re-opening a watch that ended: 1 s, doubling to 30 s while it keeps failing at once. Without
+ * jitter (the top of backoffDelay's range): each daemon watches its own cluster, nothing retries in lockstep.
+ */
 export function reopenDelayMs(failuresInARow: number): number {
-  return Math.min(30_000, 1000 * 2 ** Math.max(0, failuresInARow - 1));
+  return backoffDelay(Math.max(0, failuresInARow - 1), { baseMs: 1000, maxMs: 30_000 }, () => 1);
 }
 
 /**

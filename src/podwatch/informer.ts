@@ -3,22 +3,9 @@
 // 410 Gone, restarts a watch that went silent (half-open connection, paused server), and uses a streaming
 // list (sendInitialEvents) when the server supports it. See docs/decisions/0001-podwatch-informer.md.
 import type { IncomingMessage } from 'node:http';
+import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
 import { ApiError, lines, type KubeApi } from './kubeapi.js';
 import { diffPods, makeEvent, podKey, relistEvents, snapshotOf, type PodEvent, type PodSnapshot } from './snapshot.js';
-
-export interface BackoffPolicy {
-  baseMs: number;
-  maxMs: number;
-}
-
-/**
- * Delay before retry number `attempt` (0-based): exponential, capped, with "equal jitter" (half fixed, half
- * random) so many watchers do not reconnect in lockstep yet never retry faster than half the nominal delay.
- */
-export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
-  const nominal = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempt, 30));
-  return nominal / 2 + random() * (nominal / 2);
-}
 
 export type RelistReason = 'initial' | 'gone' | 'incomplete';
 export type RestartReason = 'stall' | 'error' | 'closed';

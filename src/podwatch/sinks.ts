@@ -1,7 +1,7 @@
 // Where events go: terminal lines, JSON lines, HTTP webhooks (plain JSON or Slack-compatible) with a bounded
 // queue, retries and a drop counter. Formatting is pure; the webhook worker is the only I/O loop here.
 import { alertLocation, compareAlerts, isAlertEvent, type AlertEvent } from './alerts.js';
-import { backoffDelay, type BackoffPolicy } from './informer.js';
+import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
 import type { PodwatchMetrics } from './metrics.js';
 import type { Change, PodEvent } from './snapshot.js';
 

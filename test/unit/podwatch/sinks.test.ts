@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { backoffDelay } from '../../../src/podwatch/informer.js';
+import { backoffDelay } from '../../../src/util/backoff.js';
 import { Counter, PodwatchMetrics } from '../../../src/podwatch/metrics.js';
 import type { AlertEvent } from '../../../src/podwatch/alerts.js';
 import {
